@@ -1,0 +1,3 @@
+from marker_tui.interfaces.cli.main import main
+
+main()

@@ -1,0 +1,46 @@
+"""Question papers: what a learner sees and answers."""
+
+from __future__ import annotations
+
+from pydantic import Field, PositiveInt
+
+from .base import Identifier, Model, NonEmptyText
+
+
+class Question(Model):
+    id: Identifier = Field(description='Shown to the learner: "1", "2a", "2b"...')
+    outcome: PositiveInt = Field(description="The learning outcome this question assesses.")
+    criteria: list[Identifier] = Field(
+        default_factory=list, description='Assessment criteria covered, e.g. ["1.1", "1.2"].'
+    )
+    command_verb: NonEmptyText = Field(description="describe, explain, list, identify...")
+    marks: int
+    context: str | None = Field(
+        default=None, description="Optional scenario shown above the question text."
+    )
+    text: NonEmptyText
+
+
+class QuestionPaper(Model):
+    qualification: Identifier
+    unit: Identifier
+    version: Identifier
+    title: str | None = Field(default=None, description="Defaults to the unit's title.")
+    time_allowance_minutes: PositiveInt | None = Field(
+        default=None, description="Defaults to the specification's time allowance."
+    )
+    instructions: NonEmptyText
+    questions: list[Question]
+
+    @property
+    def total_marks(self) -> int:
+        return sum(q.marks for q in self.questions)
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == str(question_id)), None)
+
+    def marks_per_outcome(self) -> dict[int, int]:
+        totals: dict[int, int] = {}
+        for q in self.questions:
+            totals[q.outcome] = totals.get(q.outcome, 0) + q.marks
+        return totals

@@ -1,0 +1,77 @@
+"""The ``marker-tui`` command.
+
+Sub-commands are imported only when used, so ``marker-tui sit`` (a learner's
+terminal) does not pay for loading the exporters or the marking screens.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from marker_tui import __version__
+from marker_tui.storage.locations import DB_ENV, database_path, default_database_path
+
+# name -> "module:attribute" of a click command or group.  Order is the order in --help.
+COMMANDS: dict[str, str] = {
+    "check": "marker_tui.interfaces.cli.check:check",
+    "import-handbook": "marker_tui.interfaces.cli.handbook:import_handbook",
+}
+
+
+@dataclass
+class CliContext:
+    """What every sub-command gets through ``click.pass_obj``."""
+
+    db_option: str | None = None
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def db_path(self) -> Path:
+        return database_path(self.db_option)
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS) + sorted(set(super().list_commands(ctx)) - set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return super().get_command(ctx, name)
+        module_name, attribute = target.split(":")
+        return getattr(importlib.import_module(module_name), attribute)
+
+
+def _help_text() -> str:
+    return (
+        "Run short-answer assessments end to end: sit, invigilate, mark, quality-assure, export.\n\n"
+        "With no command, opens the application.\n\n"
+        f"The database is chosen by --db, else the {DB_ENV} environment variable, "
+        f"else the default: {default_database_path()}"
+    )
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, help=_help_text())
+@click.option(
+    "--db",
+    "db_option",
+    metavar="PATH",
+    envvar=DB_ENV,
+    help=f"SQLite database file (or set {DB_ENV}).",
+)
+@click.version_option(__version__, prog_name="marker-tui")
+@click.pass_context
+def cli(ctx: click.Context, db_option: str | None) -> None:
+    ctx.obj = CliContext(db_option=db_option)
+    if ctx.invoked_subcommand is None:
+        from marker_tui.interfaces.tui.launch import open_app
+
+        open_app(ctx.obj.db_path)
+
+
+def main() -> None:
+    cli(prog_name="marker-tui")
