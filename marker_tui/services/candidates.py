@@ -1,0 +1,394 @@
+"""Candidates (learners): add, edit, and import a class list from CSV.
+
+CSV columns (first line is the header; order free; header case and spaces do
+not matter, ``Candidate Number`` = ``candidate_number``)::
+
+    candidate_number    required; letters, digits, "-" or "/", up to 20 (stored in capitals)
+    name                required; the learner's name as it should appear on results
+    extra_time_percent  optional; a whole number 0-400 (a "%" is allowed), empty = 0
+    access_arrangements optional; free text, e.g. "reader; separate room"
+
+The file is UTF-8 (Excel's "CSV UTF-8" is fine). An import is all-or-nothing:
+every bad row is reported with its line number and nothing is imported until
+the file is clean. Re-importing the same file changes nothing; a changed row
+updates that candidate (old and new values go to the audit log).
+
+Extra time is copied onto each enrolment when the candidate is enrolled, so a
+script's allowance never changes under a learner's feet; editing a candidate
+updates the copy only on scripts whose clock has not started yet (later
+changes during a sitting are made with an extension, which is logged).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from marker_tui.domain.clock import Clock, SystemClock
+from marker_tui.services.audit import ServiceError, record
+from marker_tui.services.staff import resolve_actor
+from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
+
+COLUMNS = ("candidate_number", "name", "extra_time_percent", "access_arrangements")
+REQUIRED_COLUMNS = ("candidate_number", "name")
+EDITORS = ("admin", "invigilator")
+_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9/-]{0,19}$")
+
+
+def _no_control_characters(value: str, what: str) -> str:
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError(f"{what} contains a control character (a tab or line break?); remove it")
+    return value
+
+
+class CandidateDetails(BaseModel):
+    """One candidate as typed or read from a CSV row, validated."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    candidate_number: str
+    name: str
+    extra_time_percent: int = Field(default=0)
+    access_arrangements: str = ""
+
+    @field_validator("candidate_number", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> str:
+        text = str(value if value is not None else "").strip().upper()
+        if not text:
+            raise ValueError("is empty; every candidate needs a candidate number")
+        if not _NUMBER.match(text):
+            raise ValueError(
+                f"{text!r} is not a candidate number: use letters, digits, '-' or '/', up to 20"
+            )
+        return text
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: Any) -> str:
+        text = " ".join(str(value if value is not None else "").split())
+        if not text:
+            raise ValueError("is empty; write the learner's name")
+        if len(text) > 100:
+            raise ValueError("is longer than 100 characters")
+        return _no_control_characters(text, "the name")
+
+    @field_validator("extra_time_percent", mode="before")
+    @classmethod
+    def _extra(cls, value: Any) -> int:
+        if value is None:
+            return 0
+        if isinstance(value, bool):
+            raise ValueError("must be a whole number from 0 to 400")
+        if isinstance(value, int):
+            number = value
+        else:
+            text = str(value).strip().rstrip("%").strip()
+            if text == "":
+                return 0
+            if not re.fullmatch(r"[0-9]+", text):
+                raise ValueError(
+                    f"{str(value).strip()!r} is not a whole number from 0 to 400 "
+                    "(write e.g. 25 for 25% extra time, or leave it empty for none)"
+                )
+            number = int(text)
+        if not 0 <= number <= 400:
+            raise ValueError(f"{number} is outside 0 to 400")
+        return number
+
+    @field_validator("access_arrangements", mode="before")
+    @classmethod
+    def _arrangements(cls, value: Any) -> str:
+        text = " ".join(str(value if value is not None else "").split())
+        if len(text) > 500:
+            raise ValueError("is longer than 500 characters")
+        return text
+
+
+class Candidate(CandidateDetails):
+    id: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class RowProblem(BaseModel):
+    line: int
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", {self.field}" if self.field else "")
+        return f"{where}: {self.message}"
+
+
+class CsvImportError(ServiceError):
+    def __init__(self, path: Path, problems: list[RowProblem]) -> None:
+        self.path = path
+        self.problems = problems
+        shown = "\n".join(f"  {p}" for p in problems[:50])
+        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        plural = "s" if len(problems) != 1 else ""
+        super().__init__(
+            f"{path}: {len(problems)} problem{plural}; nothing was imported. Fix the file and "
+            f"import it again.\n{shown}{more}"
+        )
+
+
+class ImportReport(BaseModel):
+    file: str
+    added: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+
+
+def _candidate(row: dict) -> Candidate:
+    return Candidate(
+        id=row["id"],
+        candidate_number=row["candidate_number"],
+        name=row["name"],
+        extra_time_percent=row["extra_time_percent"],
+        access_arrangements=row["access_arrangements"],
+        created_at=parse_instant(row["created_at"]),
+        updated_at=parse_instant(row["updated_at"]),
+    )
+
+
+def find_candidate(db: Database, candidate_number: str) -> Candidate | None:
+    number = str(candidate_number).strip().upper()
+    row = next(
+        db.query("SELECT * FROM candidates WHERE candidate_number = ? COLLATE NOCASE", [number]), None
+    )
+    return _candidate(row) if row else None
+
+
+def _header_key(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lstrip("\ufeff").lower())
+
+
+def parse_candidates_csv(path: Path) -> list[tuple[int, CandidateDetails]]:
+    """Read and validate the whole file; raise CsvImportError listing every bad row."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ServiceError(f"There is no file {path}.") from None
+    except OSError as error:
+        raise ServiceError(f"Cannot read {path}: {error.strerror}.") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise CsvImportError(
+            path,
+            [RowProblem(line=line, field=None, message="is not UTF-8 text; save the file as "
+                        "'CSV UTF-8 (comma delimited)' and import it again")],
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    problems: list[RowProblem] = []
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise CsvImportError(path, [RowProblem(line=1, field=None, message="the file is empty; "
+                             f"the first line must be the header: {','.join(COLUMNS)}")]) from None
+    keys = [_header_key(h) for h in header]
+    unknown = [h for h, k in zip(header, keys) if k not in COLUMNS]
+    missing = [c for c in REQUIRED_COLUMNS if c not in keys]
+    duplicated = sorted({k for k in keys if keys.count(k) > 1 and k in COLUMNS})
+    if unknown or missing or duplicated:
+        hints = []
+        if missing:
+            hints.append(f"missing column(s) {', '.join(missing)}")
+        if unknown:
+            hints.append(f"unknown column(s) {', '.join(repr(u) for u in unknown)}")
+        if duplicated:
+            hints.append(f"column(s) given twice: {', '.join(duplicated)}")
+        if len(header) == 1 and ";" in header[0]:
+            hints.append("the file seems to use ';' between columns: save it with commas")
+        raise CsvImportError(path, [RowProblem(line=1, field=None, message="header has "
+                             + "; ".join(hints) + f". Expected columns: {','.join(COLUMNS)}")])
+    rows: list[tuple[int, CandidateDetails]] = []
+    first_line_of: dict[str, int] = {}
+    while True:
+        line = reader.line_num + 1  # a quoted field may span lines: report where the row starts
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            problems.append(RowProblem(line=line, field=None, message=f"is not valid CSV ({error})"))
+            break
+        if not any(f.strip() for f in fields):
+            continue  # blank lines are harmless
+        if len(fields) != len(keys):
+            problems.append(RowProblem(
+                line=line, field=None,
+                message=f"has {len(fields)} values but the header has {len(keys)} columns "
+                "(a comma inside a value needs the value in double quotes)"))
+            continue
+        values = dict(zip(keys, fields))
+        try:
+            details = CandidateDetails(**values)
+        except ValidationError as error:
+            for e in error.errors():
+                field = str(e["loc"][0]) if e["loc"] else None
+                message = e["msg"].removeprefix("Value error, ")
+                problems.append(RowProblem(line=line, field=field, message=message))
+            continue
+        earlier = first_line_of.get(details.candidate_number)
+        if earlier is not None:
+            problems.append(RowProblem(
+                line=line, field="candidate_number",
+                message=f"{details.candidate_number} already appears on line {earlier}"))
+            continue
+        first_line_of[details.candidate_number] = line
+        rows.append((line, details))
+    if problems:
+        raise CsvImportError(path, problems)
+    return rows
+
+
+class CandidateService:
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+        self.db = db
+        self.clock = clock or SystemClock()
+
+    def get(self, candidate_number: str) -> Candidate:
+        with read_transaction(self.db):
+            found = find_candidate(self.db, candidate_number)
+        if found is None:
+            raise ServiceError(f"There is no candidate with number {str(candidate_number).strip()}.")
+        return found
+
+    def all(self) -> list[Candidate]:
+        with read_transaction(self.db):
+            return [_candidate(r) for r in self.db.query("SELECT * FROM candidates ORDER BY candidate_number")]
+
+    def add(
+        self,
+        candidate_number: str,
+        name: str,
+        extra_time_percent: int | str = 0,
+        access_arrangements: str = "",
+        *,
+        by: str,
+    ) -> Candidate:
+        details = self._validated(
+            candidate_number=candidate_number, name=name,
+            extra_time_percent=extra_time_percent, access_arrangements=access_arrangements,
+        )
+
+        def work(db: Database) -> Candidate:
+            actor = resolve_actor(db, by, *EDITORS)
+            if find_candidate(db, details.candidate_number) is not None:
+                raise ServiceError(
+                    f"Candidate {details.candidate_number} already exists; use edit to change them."
+                )
+            self._insert(db, details, actor)
+            return find_candidate(db, details.candidate_number)
+
+        return run_write(self.db, work)
+
+    def edit(
+        self,
+        candidate_number: str,
+        *,
+        name: str | None = None,
+        extra_time_percent: int | str | None = None,
+        access_arrangements: str | None = None,
+        by: str,
+    ) -> Candidate:
+        def work(db: Database) -> Candidate:
+            actor = resolve_actor(db, by, *EDITORS)
+            current = find_candidate(db, candidate_number)
+            if current is None:
+                raise ServiceError(f"There is no candidate with number {str(candidate_number).strip()}.")
+            new = self._validated(
+                candidate_number=current.candidate_number,
+                name=current.name if name is None else name,
+                extra_time_percent=current.extra_time_percent if extra_time_percent is None else extra_time_percent,
+                access_arrangements=current.access_arrangements if access_arrangements is None else access_arrangements,
+            )
+            self._update(db, current, new, actor)
+            return find_candidate(db, current.candidate_number)
+
+        return run_write(self.db, work)
+
+    def import_csv(self, path: str | Path, *, by: str) -> ImportReport:
+        """Import a class list; all-or-nothing (see the module docstring for the columns)."""
+        path = Path(path)
+        with read_transaction(self.db):
+            resolve_actor(self.db, by, *EDITORS)  # fail fast, before reading a big file
+        rows = parse_candidates_csv(path)
+
+        def work(db: Database) -> ImportReport:
+            actor = resolve_actor(db, by, *EDITORS)
+            report = ImportReport(file=str(path))
+            for _line, details in rows:
+                current = find_candidate(db, details.candidate_number)
+                if current is None:
+                    self._insert(db, details, actor, source=str(path))
+                    report.added.append(details.candidate_number)
+                elif CandidateDetails(**current.model_dump(include=set(COLUMNS))) == details:
+                    report.unchanged.append(details.candidate_number)
+                else:
+                    self._update(db, current, details, actor, source=str(path))
+                    report.updated.append(details.candidate_number)
+            return report
+
+        return run_write(self.db, work, "importing candidates")
+
+    # -- helpers --------------------------------------------------------------------
+    @staticmethod
+    def _validated(**values: Any) -> CandidateDetails:
+        try:
+            return CandidateDetails(**values)
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = first["loc"][0] if first["loc"] else "value"
+            raise ServiceError(f"{field} {first['msg'].removeprefix('Value error, ')}.") from None
+
+    def _insert(self, db: Database, details: CandidateDetails, actor, source: str | None = None) -> None:
+        now = now_text(self.clock.now())
+        db.execute(
+            "INSERT INTO candidates (candidate_number, name, extra_time_percent, access_arrangements,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [details.candidate_number, details.name, details.extra_time_percent,
+             details.access_arrangements, now, now],
+        )
+        record(db, at=self.clock.now(), actor=actor, action="candidate added",
+               candidate_number=details.candidate_number,
+               details={**details.model_dump(), **({"from file": source} if source else {})})
+
+    def _update(self, db: Database, current: Candidate, new: CandidateDetails, actor, source: str | None = None) -> None:
+        old_values = current.model_dump(include=set(COLUMNS))
+        new_values = new.model_dump()
+        changed = {k: {"old": old_values[k], "new": new_values[k]} for k in COLUMNS if old_values[k] != new_values[k]}
+        if not changed:
+            return
+        now = self.clock.now()
+        db.execute(
+            "UPDATE candidates SET name = ?, extra_time_percent = ?, access_arrangements = ?,"
+            " updated_at = ? WHERE id = ?",
+            [new.name, new.extra_time_percent, new.access_arrangements, now_text(now), current.id],
+        )
+        record(db, at=now, actor=actor, action="candidate changed",
+               candidate_number=current.candidate_number,
+               details={"changes": changed, **({"from file": source} if source else {})})
+        if "extra_time_percent" in changed:
+            # Only scripts whose clock has not started follow the change.
+            for script in list(db.query(
+                "SELECT id, sitting_id, extra_time_percent FROM scripts WHERE candidate_id = ?"
+                " AND started_at IS NULL AND submitted_at IS NULL", [current.id]
+            )):
+                db.execute("UPDATE scripts SET extra_time_percent = ? WHERE id = ?",
+                           [new.extra_time_percent, script["id"]])
+                record(db, at=now, actor=actor, action="enrolment extra time changed",
+                       sitting_id=script["sitting_id"], script_id=script["id"],
+                       candidate_number=current.candidate_number,
+                       details={"old": script["extra_time_percent"], "new": new.extra_time_percent})

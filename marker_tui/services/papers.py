@@ -1,0 +1,209 @@
+"""Question papers in the database: the exact version every script was sat on.
+
+A paper is stored with its time allowance resolved (the paper's own, else its
+unit's from the specification) and a content hash of that. Loading the same
+file again changes nothing; a changed paper becomes a *new* row, and existing
+sittings keep pointing at the row their candidates saw. Mark schemes live in
+``mark_schemes`` (several per paper row, newest last), so correcting a mark
+scheme never rewrites the paper a learner sat.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from marker_tui.domain.clock import Clock, SystemClock
+from marker_tui.domain.markscheme import MarkScheme
+from marker_tui.domain.paper import QuestionPaper
+from marker_tui.domain.specification import TestSpecification
+from marker_tui.services.audit import Actor, ServiceError, record
+from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
+
+
+class StoredPaper(BaseModel):
+    id: int
+    qualification: str
+    unit: str
+    version: str
+    title: str | None
+    time_allowance_minutes: int
+    content_hash: str
+    loaded_at: datetime
+    paper: QuestionPaper
+
+
+def _canonical(model: BaseModel) -> str:
+    return json.dumps(model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+
+
+def content_hash(model: BaseModel) -> str:
+    from marker_tui.storage.assessment_files import content_hash as file_hash
+
+    return file_hash(model)
+
+
+def _stored(row: dict) -> StoredPaper:
+    return StoredPaper(
+        id=row["id"],
+        qualification=row["qualification"],
+        unit=row["unit"],
+        version=row["version"],
+        title=row["title"],
+        time_allowance_minutes=row["time_allowance_minutes"],
+        content_hash=row["content_hash"],
+        loaded_at=parse_instant(row["loaded_at"]),
+        paper=QuestionPaper.model_validate_json(row["paper_json"]),
+    )
+
+
+def resolve_allowance(paper: QuestionPaper, specification: TestSpecification | None) -> int:
+    if paper.time_allowance_minutes:
+        return paper.time_allowance_minutes
+    unit = specification.unit(paper.unit) if specification else None
+    if unit is None:
+        raise ServiceError(
+            f"The paper for {paper.qualification} unit {paper.unit} gives no time allowance and no "
+            "specification for that unit was found: add time_allowance_minutes to the paper."
+        )
+    return unit.time_allowance_minutes
+
+
+def store_paper(
+    db: Database,
+    paper: QuestionPaper,
+    mark_scheme: MarkScheme | None = None,
+    *,
+    at: datetime,
+    actor: Actor,
+    specification: TestSpecification | None = None,
+    source: str | None = None,
+) -> StoredPaper:
+    """Store a paper (and its mark scheme) unless that exact content is already there.
+
+    Call inside a write transaction (``run_write``).
+    """
+    minutes = resolve_allowance(paper, specification)
+    resolved = paper.model_copy(update={"time_allowance_minutes": minutes})
+    digest = content_hash(resolved)
+    row = next(db.query("SELECT * FROM papers WHERE content_hash = ?", [digest]), None)
+    if row is None:
+        paper_id = db.execute(
+            "INSERT INTO papers (qualification, unit, version, title, time_allowance_minutes,"
+            " content_hash, paper_json, source, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [resolved.qualification, resolved.unit, resolved.version, resolved.title, minutes,
+             digest, _canonical(resolved), source, now_text(at)],
+        ).lastrowid
+        record(db, at=at, actor=actor, action="paper loaded",
+               details={"paper_id": paper_id, "qualification": resolved.qualification,
+                        "unit": resolved.unit, "version": resolved.version,
+                        "content_hash": digest, "source": source})
+        row = next(db.query("SELECT * FROM papers WHERE id = ?", [paper_id]))
+    if mark_scheme is not None:
+        scheme_hash = content_hash(mark_scheme)
+        exists = db.execute(
+            "SELECT 1 FROM mark_schemes WHERE paper_id = ? AND content_hash = ?", [row["id"], scheme_hash]
+        ).fetchone()
+        if not exists:
+            db.execute(
+                "INSERT INTO mark_schemes (paper_id, content_hash, mark_scheme_json, source, loaded_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [row["id"], scheme_hash, _canonical(mark_scheme), None, now_text(at)],
+            )
+            record(db, at=at, actor=actor, action="mark scheme loaded",
+                   details={"paper_id": row["id"], "content_hash": scheme_hash})
+    return _stored(row)
+
+
+def latest_paper(db: Database, qualification: str, unit: str) -> StoredPaper | None:
+    row = next(
+        db.query(
+            "SELECT * FROM papers WHERE qualification = ? AND unit = ? ORDER BY id DESC LIMIT 1",
+            [str(qualification).strip(), str(unit).strip()],
+        ),
+        None,
+    )
+    return _stored(row) if row else None
+
+
+def get_paper(db: Database, paper_id: int) -> StoredPaper:
+    row = next(db.query("SELECT * FROM papers WHERE id = ?", [paper_id]), None)
+    if row is None:
+        raise ServiceError(f"There is no paper with id {paper_id}.")
+    return _stored(row)
+
+
+def latest_mark_scheme(db: Database, paper_id: int) -> MarkScheme | None:
+    row = next(db.query(
+        "SELECT mark_scheme_json FROM mark_schemes WHERE paper_id = ? ORDER BY id DESC LIMIT 1", [paper_id]
+    ), None)
+    return MarkScheme.model_validate_json(row["mark_scheme_json"]) if row else None
+
+
+class PaperService:
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+        self.db = db
+        self.clock = clock or SystemClock()
+
+    def store(self, paper: QuestionPaper, mark_scheme: MarkScheme | None = None, *,
+              specification: TestSpecification | None = None, source: str | None = None,
+              actor: Actor | None = None) -> StoredPaper:
+        return run_write(self.db, lambda db: store_paper(
+            db, paper, mark_scheme, at=self.clock.now(), actor=actor or Actor.system(),
+            specification=specification, source=source))
+
+    def load_library(self, library, *, actor: Actor | None = None) -> list[StoredPaper]:
+        """Store every valid paper + mark scheme pair of an ``AssessmentLibrary`` (idempotent)."""
+        pairs = library.valid_papers()
+
+        def work(db: Database) -> list[StoredPaper]:
+            stored = []
+            for paper, scheme in pairs:
+                loaded = library.file_of(paper)
+                stored.append(store_paper(
+                    db, paper, scheme, at=self.clock.now(), actor=actor or Actor.system(),
+                    specification=library.specifications.get(paper.qualification),
+                    source=str(loaded.path) if loaded else None))
+            return stored
+
+        return run_write(self.db, work, "loading papers")
+
+    def latest(self, qualification: str, unit: str) -> StoredPaper | None:
+        with read_transaction(self.db):
+            return latest_paper(self.db, qualification, unit)
+
+    def ensure_paper(self, qualification: str, unit: str, *, papers_dir: Path, markschemes_dir: Path,
+                     actor: Actor | None = None) -> StoredPaper:
+        """The paper a new sitting should use: the shipped file (loaded if new), else the newest stored.
+
+        If the shipped file exists but has errors, they are reported and nothing is used:
+        sitting an older stored version by accident would be worse.
+        """
+        from marker_tui.storage.assessment_files import load_library
+
+        qualification, unit = str(qualification).strip(), str(unit).strip()
+        paper_file = Path(papers_dir) / qualification / f"{unit}.yaml"
+        scheme_file = Path(markschemes_dir) / qualification / f"{unit}.yaml"
+        if paper_file.is_file():
+            paths = [paper_file] + ([scheme_file] if scheme_file.is_file() else [])
+            library = load_library(paths=paths)
+            errors = library.errors
+            pair = next(((p, s) for p, s in library.valid_papers()
+                         if (p.qualification, p.unit) == (qualification, unit)), None)
+            if pair is None or errors:
+                shown = "\n".join(f"  {f}" for f in errors[:20]) or "  (no mark scheme found)"
+                raise ServiceError(
+                    f"The paper for {qualification} unit {unit} cannot be used until its files are "
+                    f"fixed (run: marker-tui check):\n{shown}"
+                )
+            self.load_library(library, actor=actor)
+        found = self.latest(qualification, unit)
+        if found is None:
+            raise ServiceError(
+                f"There is no paper for qualification {qualification} unit {unit}: expected "
+                f"{paper_file} (and {scheme_file})."
+            )
+        return found

@@ -1,0 +1,277 @@
+"""Centre staff: who may invigilate, mark, quality-assure or administer, and their PINs.
+
+PINs are never stored: only a salted scrypt hash (16 random bytes of salt per
+PIN), compared in constant time. Three wrong PINs in a row lock that name for a
+minute; every failure and lock-out is in the audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+
+from marker_tui.domain.clock import Clock, SystemClock
+from marker_tui.services.audit import Actor, ServiceError, record
+from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
+from marker_tui.storage.migrations import ROLES
+
+MAX_FAILED_PINS = 3
+LOCKOUT = timedelta(minutes=1)
+PIN_PATTERN = re.compile(r"^[0-9]{4,12}$")
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+_SCRYPT_LABEL = "scrypt:n=16384,r=8,p=1"
+
+
+class StaffMember(BaseModel):
+    id: int
+    name: str
+    roles: list[str]
+    created_at: datetime
+    locked_until: datetime | None = None
+
+    def has_any(self, *roles: str) -> bool:
+        return any(r in self.roles for r in roles)
+
+
+class WrongPin(ServiceError):
+    """The PIN did not match (the failure *is* recorded)."""
+
+
+class LockedOut(ServiceError):
+    """Too many wrong PINs; try again after ``until``."""
+
+    def __init__(self, message: str, until: datetime) -> None:
+        super().__init__(message)
+        self.until = until
+
+
+def hash_pin(pin: str, salt: bytes) -> str:
+    return hashlib.scrypt(pin.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT).hex()
+
+
+def check_pin_format(pin: str) -> str:
+    if not PIN_PATTERN.match(pin or ""):
+        raise ServiceError("A PIN must be 4 to 12 digits (0-9), nothing else.")
+    return pin
+
+
+def normalise_roles(roles: list[str] | tuple[str, ...]) -> list[str]:
+    cleaned = []
+    for role in roles:
+        r = role.strip().lower()
+        if r == "iqa reviewer":
+            r = "iqa"
+        if r not in ROLES:
+            raise ServiceError(f"Unknown role {role!r}: choose from {', '.join(ROLES)}.")
+        if r not in cleaned:
+            cleaned.append(r)
+    if not cleaned:
+        raise ServiceError(f"Give at least one role ({', '.join(ROLES)}).")
+    return cleaned
+
+
+def _clean_name(name: str) -> str:
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        raise ServiceError("A staff member needs a name.")
+    if len(cleaned) > 100:
+        raise ServiceError("A staff name can be at most 100 characters.")
+    return cleaned
+
+
+def _member(db: Database, row: dict) -> StaffMember:
+    roles = [r["role"] for r in db.query("SELECT role FROM staff_roles WHERE staff_id = ?", [row["id"]])]
+    return StaffMember(
+        id=row["id"],
+        name=row["name"],
+        roles=sorted(roles, key=ROLES.index),
+        created_at=parse_instant(row["created_at"]),
+        locked_until=parse_instant(row["locked_until"]),
+    )
+
+
+def find_staff(db: Database, name: str) -> StaffMember | None:
+    row = next(db.query("SELECT * FROM staff WHERE name = ? COLLATE NOCASE", [_clean_name(name)]), None)
+    return _member(db, row) if row else None
+
+
+def resolve_actor(db: Database, name: str | None, *allowed_roles: str) -> Actor:
+    """The staff member named by ``--by``, checked to hold one of ``allowed_roles``."""
+    if not name or not name.strip():
+        raise ServiceError("Say who is doing this with --by NAME (a staff member's name).")
+    member = find_staff(db, name)
+    if member is None:
+        raise ServiceError(
+            f"There is no staff member called {name.strip()!r}. "
+            "Check the spelling, or add them with: marker-tui staff add NAME --role ROLE --by ADMIN"
+        )
+    if allowed_roles and not member.has_any(*allowed_roles):
+        raise ServiceError(
+            f"{member.name} cannot do this: it needs the role {' or '.join(allowed_roles)}, "
+            f"and {member.name} has {', '.join(member.roles)}."
+        )
+    return Actor(label=member.name, staff_id=member.id)
+
+
+class StaffService:
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+        self.db = db
+        self.clock = clock or SystemClock()
+
+    # -- reading ----------------------------------------------------------------
+    def get(self, name: str) -> StaffMember:
+        with read_transaction(self.db):
+            member = find_staff(self.db, name)
+        if member is None:
+            raise ServiceError(f"There is no staff member called {name.strip()!r}.")
+        return member
+
+    def members(self) -> list[StaffMember]:
+        with read_transaction(self.db):
+            return [_member(self.db, r) for r in self.db.query("SELECT * FROM staff ORDER BY name")]
+
+    # -- changing -----------------------------------------------------------------
+    def add(self, name: str, roles: list[str], pin: str, *, by: str | None) -> StaffMember:
+        """Add a staff member. The very first one may be added without ``by`` (bootstrap)."""
+        name = _clean_name(name)
+        roles = normalise_roles(roles)
+        check_pin_format(pin)
+        salt = secrets.token_bytes(16)
+        pin_hash = hash_pin(pin, salt)  # slow on purpose: outside the write lock
+        now = self.clock.now()
+
+        def work(db: Database) -> StaffMember:
+            first = db.execute("SELECT count(*) FROM staff").fetchone()[0] == 0
+            if first and by is None:
+                if "admin" not in roles:
+                    raise ServiceError(
+                        "The first staff member must be an admin (add --role admin), "
+                        "so that someone can add the others."
+                    )
+                actor = None
+            else:
+                actor = resolve_actor(db, by, "admin")
+            if find_staff(db, name) is not None:
+                raise ServiceError(f"There is already a staff member called {name!r}.")
+            staff_id = db.execute(
+                "INSERT INTO staff (name, pin_hash, pin_salt, pin_params, created_at) VALUES (?, ?, ?, ?, ?)",
+                [name, pin_hash, salt.hex(), _SCRYPT_LABEL, now_text(now)],
+            ).lastrowid
+            for role in roles:
+                db.execute("INSERT INTO staff_roles (staff_id, role) VALUES (?, ?)", [staff_id, role])
+            record(
+                db,
+                at=now,
+                actor=actor or Actor(label=name, staff_id=staff_id),
+                action="staff added",
+                details={"name": name, "roles": roles, "first staff member": first},
+            )
+            return find_staff(db, name)
+
+        return run_write(self.db, work)
+
+    def set_roles(self, name: str, roles: list[str], *, by: str) -> StaffMember:
+        roles = normalise_roles(roles)
+        now = self.clock.now()
+
+        def work(db: Database) -> StaffMember:
+            actor = resolve_actor(db, by, "admin")
+            member = find_staff(db, name)
+            if member is None:
+                raise ServiceError(f"There is no staff member called {name.strip()!r}.")
+            if member.id == actor.staff_id and "admin" not in roles:
+                raise ServiceError("You cannot remove your own admin role; ask another admin.")
+            db.execute("DELETE FROM staff_roles WHERE staff_id = ?", [member.id])
+            for role in roles:
+                db.execute("INSERT INTO staff_roles (staff_id, role) VALUES (?, ?)", [member.id, role])
+            record(db, at=now, actor=actor, action="staff roles changed",
+                   details={"name": member.name, "old": member.roles, "new": roles})
+            return find_staff(db, member.name)
+
+        return run_write(self.db, work)
+
+    def reset_pin(self, name: str, new_pin: str, *, by: str) -> None:
+        check_pin_format(new_pin)
+        salt = secrets.token_bytes(16)
+        pin_hash = hash_pin(new_pin, salt)
+        now = self.clock.now()
+
+        def work(db: Database) -> None:
+            actor = resolve_actor(db, by, "admin")
+            member = find_staff(db, name)
+            if member is None:
+                raise ServiceError(f"There is no staff member called {name.strip()!r}.")
+            db.execute(
+                "UPDATE staff SET pin_hash = ?, pin_salt = ?, pin_params = ?, failed_attempts = 0,"
+                " locked_until = NULL WHERE id = ?",
+                [pin_hash, salt.hex(), _SCRYPT_LABEL, member.id],
+            )
+            record(db, at=now, actor=actor, action="staff PIN reset", details={"name": member.name})
+
+        run_write(self.db, work)
+
+    def verify_pin(self, name: str, pin: str) -> StaffMember:
+        """Check a PIN. Raises WrongPin or LockedOut (both recorded); returns the member."""
+        now = self.clock.now()
+        with read_transaction(self.db):
+            row = next(
+                self.db.query("SELECT * FROM staff WHERE name = ? COLLATE NOCASE", [_clean_name(name)]),
+                None,
+            )
+        # Same message for unknown names and wrong PINs: do not reveal who exists.
+        wrong = "That name and PIN do not match."
+        if row is None:
+            # Burn the same time as a real check, so timing does not reveal names either.
+            hash_pin(pin or "", b"\0" * 16)
+            raise WrongPin(wrong)
+        locked_until = parse_instant(row["locked_until"])
+        if locked_until is not None and now < locked_until:
+            raise LockedOut(self._locked_message(row["name"], locked_until), locked_until)
+        matches = hmac.compare_digest(
+            hash_pin(pin or "", bytes.fromhex(row["pin_salt"])), row["pin_hash"]
+        )
+
+        def work(db: Database) -> tuple[str, datetime | None]:
+            current = next(db.query("SELECT * FROM staff WHERE id = ?", [row["id"]]))
+            until = parse_instant(current["locked_until"])
+            if until is not None and now < until:
+                return "locked", until
+            actor = Actor(label=current["name"], staff_id=current["id"])
+            if matches:
+                db.execute(
+                    "UPDATE staff SET failed_attempts = 0, locked_until = NULL WHERE id = ?", [row["id"]]
+                )
+                record(db, at=now, actor=actor, action="staff signed in")
+                return "ok", None
+            failures = current["failed_attempts"] + 1
+            if failures >= MAX_FAILED_PINS:
+                until = now + LOCKOUT
+                db.execute(
+                    "UPDATE staff SET failed_attempts = 0, locked_until = ? WHERE id = ?",
+                    [now_text(until), row["id"]],
+                )
+                record(db, at=now, actor=actor, action="staff locked out",
+                       details={"wrong PINs in a row": failures, "locked until": now_text(until)})
+                return "locked", until
+            db.execute("UPDATE staff SET failed_attempts = ? WHERE id = ?", [failures, row["id"]])
+            record(db, at=now, actor=actor, action="wrong PIN", details={"wrong PINs in a row": failures})
+            return "wrong", None
+
+        outcome, until = run_write(self.db, work)
+        if outcome == "locked":
+            raise LockedOut(self._locked_message(row["name"], until), until)
+        if outcome == "wrong":
+            raise WrongPin(wrong)
+        return self.get(row["name"])
+
+    @staticmethod
+    def _locked_message(name: str, until: datetime) -> str:
+        return (
+            f"Too many wrong PINs: {name} is locked out until "
+            f"{until.astimezone().strftime('%H:%M:%S')}. Wait a minute, or ask an admin to reset the PIN."
+        )

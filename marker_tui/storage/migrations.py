@@ -1,0 +1,259 @@
+"""The database schema, as an ordered list of migrations.
+
+The schema version of a file is ``PRAGMA user_version``: the number of
+migrations applied to it. ``upgrade(db)`` applies the missing ones in order, each
+in its own ``BEGIN IMMEDIATE`` transaction together with the version bump (so
+a crash leaves the file at a whole version, and two processes opening a new file
+at once do not both migrate it). A file whose version is higher than
+``len(MIGRATIONS)`` was written by a newer marker-tui and is refused.
+``schema_migrations`` keeps a readable record of what ran when.
+
+Adding a migration (marking, IQA, ...)
+--------------------------------------
+1. Write a function taking the :class:`~marker_tui.storage.database.Database`
+   and running its DDL/DML with ``db.execute(...)`` (it is already inside a
+   transaction: do not BEGIN/COMMIT)::
+
+       def m0002_marking(db: Database) -> None:
+           db.execute("CREATE TABLE marks (...)")
+
+2. Append it to ``MIGRATIONS``. Never edit, remove or reorder one that has
+   shipped: centres' databases already ran it.
+3. Add a test that opens a database made by the previous version and checks
+   the upgrade keeps its data (``tests/test_storage.py`` shows how).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from marker_tui.storage.database import Database
+
+Migration = Callable[["Database"], None]
+
+ROLES = ("invigilator", "marker", "iqa", "admin")
+
+
+def m0001_sittings(db: Database) -> None:
+    """Staff, candidates, papers, sittings, scripts, answers, pauses, extensions, audit log."""
+    roles = ", ".join(f"'{r}'" for r in ROLES)
+    statements = [
+        # --- people -----------------------------------------------------
+        """CREATE TABLE staff (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(trim(name)) > 0),
+            pin_hash TEXT NOT NULL,      -- hex scrypt digest; the PIN itself is never stored
+            pin_salt TEXT NOT NULL,      -- hex, 16 random bytes per PIN
+            pin_params TEXT NOT NULL,    -- e.g. scrypt:n=16384,r=8,p=1 (so the cost can rise later)
+            failed_attempts INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT,
+            created_at TEXT NOT NULL
+        )""",
+        f"""CREATE TABLE staff_roles (
+            staff_id INTEGER NOT NULL REFERENCES staff(id),
+            role TEXT NOT NULL CHECK (role IN ({roles})),
+            PRIMARY KEY (staff_id, role)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE candidates (
+            id INTEGER PRIMARY KEY,
+            candidate_number TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NOT NULL CHECK (length(trim(name)) > 0),
+            extra_time_percent INTEGER NOT NULL DEFAULT 0
+                CHECK (extra_time_percent BETWEEN 0 AND 400),
+            access_arrangements TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        # --- papers: a changed paper is a new row; scripts keep their row ---
+        """CREATE TABLE papers (
+            id INTEGER PRIMARY KEY,
+            qualification TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            version TEXT NOT NULL,
+            title TEXT,
+            time_allowance_minutes INTEGER NOT NULL CHECK (time_allowance_minutes > 0),
+            content_hash TEXT NOT NULL UNIQUE,  -- sha256 of paper_json
+            paper_json TEXT NOT NULL,           -- the QuestionPaper, allowance resolved
+            source TEXT,
+            loaded_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX papers_by_unit ON papers (qualification, unit, id)",
+        """CREATE TABLE mark_schemes (
+            id INTEGER PRIMARY KEY,
+            paper_id INTEGER NOT NULL REFERENCES papers(id),
+            content_hash TEXT NOT NULL,
+            mark_scheme_json TEXT NOT NULL,
+            source TEXT,
+            loaded_at TEXT NOT NULL,
+            UNIQUE (paper_id, content_hash)
+        )""",
+        # --- sittings and scripts -----------------------------------------
+        """CREATE TABLE sittings (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            paper_id INTEGER NOT NULL REFERENCES papers(id),
+            state TEXT NOT NULL DEFAULT 'scheduled'
+                CHECK (state IN ('scheduled', 'open', 'running', 'ended')),
+            scheduled_start TEXT,
+            opened_at TEXT,
+            started_at TEXT,
+            ended_at TEXT,
+            end_reason TEXT,
+            created_by INTEGER NOT NULL REFERENCES staff(id),
+            created_at TEXT NOT NULL
+        )""",
+        # One row per candidate per sitting: the enrolment *is* the script.
+        """CREATE TABLE scripts (
+            id INTEGER PRIMARY KEY,
+            sitting_id INTEGER NOT NULL REFERENCES sittings(id),
+            candidate_id INTEGER NOT NULL REFERENCES candidates(id),
+            script_number TEXT NOT NULL,          -- anonymous, for blind marking
+            extra_time_percent INTEGER NOT NULL,  -- copied at enrolment, see services.candidates
+            enrolled_at TEXT NOT NULL,
+            enrolled_by INTEGER REFERENCES staff(id),
+            logged_in_at TEXT,                    -- first login
+            last_login_at TEXT,
+            started_at TEXT,                      -- this candidate's own clock start
+            submitted_at TEXT,
+            finish TEXT CHECK (finish IN ('submitted', 'time up', 'ended', 'absent')),
+            submitted_reason TEXT,
+            current_question TEXT,
+            UNIQUE (sitting_id, candidate_id),
+            UNIQUE (sitting_id, script_number),
+            CHECK ((finish IS NULL) = (submitted_at IS NULL))
+        )""",
+        "CREATE INDEX scripts_by_candidate ON scripts (candidate_id)",
+        """CREATE TABLE answers (
+            script_id INTEGER NOT NULL REFERENCES scripts(id),
+            question_id TEXT NOT NULL,
+            text TEXT NOT NULL,
+            version INTEGER NOT NULL CHECK (version > 0),
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (script_id, question_id)
+        )""",
+        """CREATE TABLE answer_versions (
+            id INTEGER PRIMARY KEY,
+            script_id INTEGER NOT NULL REFERENCES scripts(id),
+            question_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            saved_at TEXT NOT NULL,
+            UNIQUE (script_id, question_id, version)
+        )""",
+        """CREATE TABLE flags (
+            script_id INTEGER NOT NULL REFERENCES scripts(id),
+            question_id TEXT NOT NULL,
+            flagged_at TEXT NOT NULL,
+            PRIMARY KEY (script_id, question_id)
+        ) WITHOUT ROWID""",
+        # script_id NULL = the whole room.
+        """CREATE TABLE pauses (
+            id INTEGER PRIMARY KEY,
+            sitting_id INTEGER NOT NULL REFERENCES sittings(id),
+            script_id INTEGER REFERENCES scripts(id),
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            reason TEXT NOT NULL,
+            resume_reason TEXT,
+            started_by INTEGER REFERENCES staff(id),
+            ended_by INTEGER REFERENCES staff(id),
+            CHECK (ended_at IS NULL OR ended_at >= started_at)
+        )""",
+        # At most one open pause for the room, and one per candidate.
+        """CREATE UNIQUE INDEX pauses_one_open
+            ON pauses (sitting_id, coalesce(script_id, 0)) WHERE ended_at IS NULL""",
+        """CREATE TABLE extensions (
+            id INTEGER PRIMARY KEY,
+            script_id INTEGER NOT NULL REFERENCES scripts(id),
+            minutes INTEGER NOT NULL CHECK (minutes > 0),
+            reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+            granted_by INTEGER NOT NULL REFERENCES staff(id),
+            granted_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX extensions_by_script ON extensions (script_id)",
+        # --- the audit trail ----------------------------------------------
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            sitting_id INTEGER,
+            script_id INTEGER,
+            candidate_number TEXT,
+            details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details))
+        )""",
+        "CREATE INDEX audit_by_sitting ON audit_log (sitting_id, id)",
+    ]
+    # Append-only, enforced by the database itself, not by good intentions.
+    for table in ("audit_log", "answer_versions"):
+        for event in ("UPDATE", "DELETE"):
+            statements.append(
+                f"""CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table}
+                BEGIN SELECT RAISE(ABORT, '{table} is append-only: rows cannot be changed or deleted'); END"""
+            )
+    # A submitted script is immutable, whatever code path tries to write it.
+    for event in ("INSERT", "UPDATE"):
+        statements.append(
+            f"""CREATE TRIGGER answers_frozen_after_submission_{event.lower()}
+            BEFORE {event} ON answers
+            WHEN (SELECT submitted_at FROM scripts WHERE id = NEW.script_id) IS NOT NULL
+            BEGIN SELECT RAISE(ABORT, 'this script has been submitted: its answers cannot change'); END"""
+        )
+    for statement in statements:
+        db.execute(statement)
+
+
+#: In order. The schema version of a database is how many of these it has run.
+MIGRATIONS: list[Migration] = [
+    m0001_sittings,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(db: Database) -> int:
+    return int(db.conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def upgrade(db: Database) -> int:
+    """Apply every pending migration; return the resulting schema version."""
+    from marker_tui import __version__
+    from marker_tui.storage.database import DatabaseTooNew, run_write
+
+    def check(found: int) -> None:
+        if found > SCHEMA_VERSION:
+            raise DatabaseTooNew(
+                f"The database {db.path} has schema version {found}, but this marker-tui "
+                f"({__version__}) only knows versions up to {SCHEMA_VERSION}: it was written by a "
+                "newer marker-tui. Upgrade marker-tui (or use a copy of an older database); "
+                "nothing was changed."
+            )
+
+    found = schema_version(db)
+    check(found)
+    while found < SCHEMA_VERSION:
+
+        def step(db: Database) -> int:
+            current = schema_version(db)  # re-read under the write lock
+            check(current)
+            if current >= SCHEMA_VERSION:
+                return current
+            if current == 0:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations "
+                    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+                )
+            migration = MIGRATIONS[current]
+            migration(db)
+            db.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                [current + 1, migration.__name__, datetime.now(timezone.utc).isoformat()],
+            )
+            db.execute(f"PRAGMA user_version = {current + 1}")
+            return current + 1
+
+        found = run_write(db, step, "upgrading the database")
+    return found

@@ -1,0 +1,134 @@
+"""Shared set-up for the sitting-engine tests: a small paper, staff, candidates, a room.
+
+Real SQLite files in tmp_path, a FakeClock, no mocks of our storage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from marker_tui.domain.clock import FakeClock
+from marker_tui.domain.markscheme import MarkScheme
+from marker_tui.domain.paper import QuestionPaper
+from marker_tui.services.candidates import CandidateService
+from marker_tui.services.papers import PaperService, StoredPaper
+from marker_tui.services.sitting import LearnerService, SittingService
+from marker_tui.services.staff import StaffService
+from marker_tui.storage.database import Database, open_database
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+ADMIN = "Ada Admin"
+INVIGILATOR = "Ian Invigilator"
+PIN = "4826"
+
+
+def small_paper(minutes: int | None = 90, version: str = "1", qualification: str = "9999-01",
+                unit: str = "101") -> QuestionPaper:
+    return QuestionPaper.model_validate({
+        "qualification": qualification,
+        "unit": unit,
+        "version": version,
+        "title": "Test unit",
+        "time_allowance_minutes": minutes,
+        "instructions": "Answer all questions.",
+        "questions": [
+            {"id": "1", "outcome": 1, "criteria": ["1.1"], "command_verb": "list", "marks": 2,
+             "text": "List two hazards."},
+            {"id": "2a", "outcome": 1, "criteria": ["1.2"], "command_verb": "describe", "marks": 3,
+             "text": "Describe a safe isolation."},
+            {"id": "2b", "outcome": 2, "criteria": ["2.1"], "command_verb": "explain", "marks": 5,
+             "text": "Explain why."},
+        ],
+    })
+
+
+def small_scheme(qualification: str = "9999-01", unit: str = "101", version: str = "1") -> MarkScheme:
+    return MarkScheme.model_validate({
+        "qualification": qualification,
+        "unit": unit,
+        "paper_version": version,
+        "pass_rule": {"pass_mark": 6},
+        "questions": [
+            {"id": "1", "max_marks": 2, "points": [{"text": "a hazard"}, {"text": "another"}]},
+            {"id": "2a", "max_marks": 3, "points": [{"text": "isolate", "marks": 3}]},
+            {"id": "2b", "max_marks": 5, "points": [{"text": "because", "marks": 5}]},
+        ],
+    })
+
+
+@dataclass
+class Room:
+    """A database with staff, five candidates and a stored paper, plus the services."""
+
+    path: Path
+    db: Database
+    clock: FakeClock
+    paper: StoredPaper
+
+    @property
+    def sittings(self) -> SittingService:
+        return SittingService(self.db, self.clock)
+
+    @property
+    def learners(self) -> LearnerService:
+        return LearnerService(self.db, self.clock)
+
+    @property
+    def staff(self) -> StaffService:
+        return StaffService(self.db, self.clock)
+
+    @property
+    def candidates(self) -> CandidateService:
+        return CandidateService(self.db, self.clock)
+
+    def reopen(self) -> Room:
+        """A new process's view: a fresh connection and fresh service objects, same file."""
+        self.db.close()
+        return Room(self.path, open_database(self.path), self.clock, self.paper)
+
+    def new_sitting(self, **kwargs) -> str:
+        return self.sittings.create_sitting(self.paper.id, by=INVIGILATOR, **kwargs).code
+
+    def running_sitting(self, candidates=("1001", "1002", "1003")) -> str:
+        """A sitting with candidates logged in and the clock started at START."""
+        code = self.new_sitting()
+        self.sittings.enrol(code, list(candidates), by=INVIGILATOR)
+        self.sittings.open(code, by=INVIGILATOR)
+        for number in candidates:
+            self.learners.login(code, number)
+        self.sittings.start(code, by=INVIGILATOR)
+        return code
+
+    def script_id(self, code: str, number: str) -> int:
+        status = self.sittings.status(code)
+        return next(c.script_id for c in status.candidates if c.candidate_number == number)
+
+    def candidate(self, code: str, number: str):
+        return next(c for c in self.sittings.status(code).candidates if c.candidate_number == number)
+
+
+def build_room(path: Path, *, minutes: int = 90) -> Room:
+    clock = FakeClock(START)
+    db = open_database(path)
+    staff = StaffService(db, clock)
+    staff.add(ADMIN, ["admin"], PIN, by=None)
+    staff.add(INVIGILATOR, ["invigilator"], PIN, by=ADMIN)
+    candidates = CandidateService(db, clock)
+    candidates.add("1001", "Amira Khan", by=ADMIN)
+    candidates.add("1002", "Ben Jones", 25, "reader", by=ADMIN)
+    candidates.add("1003", "Chloé Dubois", 50, by=ADMIN)
+    candidates.add("1004", "Dan Late", by=ADMIN)
+    candidates.add("1005", "Eve Absent", by=ADMIN)
+    paper = PaperService(db, clock).store(small_paper(minutes), small_scheme())
+    return Room(path, db, clock, paper)
+
+
+@pytest.fixture
+def room(tmp_path: Path) -> Room:
+    built = build_room(tmp_path / "marker.db")
+    yield built
+    built.db.close()
