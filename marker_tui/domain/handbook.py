@@ -1,0 +1,1111 @@
+"""Read a City & Guilds-style qualification handbook into a test specification.
+
+Pure: :func:`parse_handbook` takes the handbook's text (Markdown, or plain text as
+exported from the PDF, or the text conventions of ``storage.handbook_files`` for
+.docx) and returns a :class:`HandbookImport`: the specification-shaped data, the
+:class:`TestSpecification` when nothing is missing, and every warning and gap with
+the unit, outcome and handbook line where it was found.
+
+Two rules shape everything here:
+
+* **Nothing is silently corrected.** Figures are copied as printed; where the
+  handbook disagrees with itself (a % that does not match the marks, a title that
+  differs between sections) the printed value is kept and a warning says so.
+* **Nothing is guessed.** A value that cannot be read (a time allowance in words we
+  do not know, marks that are not a number, a unit with no section) is a *gap*: the
+  caller writes nothing, or with ``--partial`` writes the gap marked for a person.
+
+Real handbooks are inconsistent in layout, so the reader keys on *words*
+("Learning outcome", "Assessment criteria", "Range", "Level:") after stripping the
+markup (``**bold**``, ``<b>``, ``#`` headings), never on one heading style.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from pydantic import ValidationError
+
+from .specification import TestSpecification
+from .validation import WEIGHTING_TOLERANCE_POINTS
+
+# --- results --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A warning or a gap, with where it was found.
+
+    ``field`` names the key of the output (in the unit, the outcome, or the
+    ``section`` for qualification-level keys) that a gap left empty, so a partial
+    file can mark the exact place for a person to fill.
+    """
+
+    message: str
+    line: int | None = None
+    unit: str | None = None
+    outcome: int | None = None
+    section: str | None = None
+    field: str | None = None
+
+    @property
+    def where(self) -> str:
+        if self.unit is not None:
+            place = f"unit {self.unit}"
+            if self.outcome is not None:
+                place += f" outcome {self.outcome}"
+        else:
+            place = self.section or "handbook"
+        return place if self.line is None else f"{place} (line {self.line})"
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass
+class HandbookImport:
+    """What :func:`parse_handbook` found.
+
+    ``data`` always has the shape of ``spec.yaml`` (keys in the models' order) with
+    ``None`` wherever a gap left a value unknown; ``specification`` is set only when
+    there are no gaps and the data validates.
+    """
+
+    data: dict[str, Any]
+    warnings: list[Finding] = field(default_factory=list)
+    gaps: list[Finding] = field(default_factory=list)
+    specification: TestSpecification | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.specification is not None
+
+
+#: The closing full stop of a criteria list is punctuation of the list, not of the
+#: criterion; it is dropped so every criterion reads the same way.
+CRITERION_TEXT_RULE = (
+    "Criterion text: the handbook's wording, capitalisation and spelling with bold/HTML "
+    "markup removed and whitespace collapsed; the full stop that closes each criteria "
+    'list is dropped, so no criterion ends with ".".'
+)
+
+# --- lines: markup stripped once, up front ---------------------------------------------
+
+_INLINE_TAG = re.compile(r"</?(?:b|strong|i|em|u|a|span|font|sup|sub)\b[^>]*>", re.I)
+_ANY_TAG = re.compile(r"<[^>]+>")
+_HEADING_HASHES = re.compile(r"^\s*#{1,6}\s*")
+_SPACES = re.compile(r"\s+")
+_RULE_LINE = re.compile(r"^[\s\-=_|:]+$")  # "-----", "|---|---|", setext underlines
+_BULLET = re.compile(r"^\s*(?:[-*+•·▪]|\d+\)|[a-z]\))\s+")
+_PIPE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+
+
+def clean(text: str) -> str:
+    """Plain text of one line or cell: no bold/HTML markers, one space between words."""
+    text = text.replace("**", "")
+    text = _INLINE_TAG.sub("", text)
+    text = _ANY_TAG.sub(" ", text)  # <li>, <br>, <td>...: word boundaries
+    text = html.unescape(text).replace("\u00a0", " ")
+    text = _HEADING_HASHES.sub("", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _split_cells(raw: str) -> tuple[str, ...]:
+    """Table cells of a row: tab-separated (the handbook's export), Markdown pipes,
+    or runs of 2+ spaces (PDF text export). A line that is not a row gives ()."""
+    body = raw.rstrip()
+    if "\t" in body:
+        parts = body.split("\t")
+    elif body.lstrip().startswith("|") and body.count("|") >= 2:
+        if _PIPE_SEPARATOR.match(body):
+            return ()
+        parts = body.strip().strip("|").split("|")
+    elif re.search(r"\S {2,}\S", body):
+        parts = re.split(r" {2,}", body)
+    else:
+        return ()
+    return tuple(clean(p) for p in parts)
+
+
+@dataclass(frozen=True)
+class Line:
+    no: int  # 1-based line number in the handbook text
+    raw: str
+    text: str  # clean(raw)
+    cells: tuple[str, ...]  # () unless the line is a table row
+    label: bool  # a heading or a line that opens with bold: where the structure is
+
+    @property
+    def blank(self) -> bool:
+        return not self.text or bool(_RULE_LINE.match(self.raw))
+
+    @property
+    def is_row(self) -> bool:
+        return len(self.cells) >= 2
+
+
+def _is_label(raw: str, text: str) -> bool:
+    stripped = raw.lstrip()
+    if stripped.startswith("#"):
+        return True
+    if stripped.startswith("**") or stripped.lower().startswith(("<b>", "<strong>")):
+        return True
+    # Plain-text exports lose the bold: accept a bare structural word on its own line.
+    return bool(_STRUCTURE_WORD.match(text)) and len(text) <= 40
+
+
+def split_lines(text: str) -> list[Line]:
+    lines = []
+    for no, raw in enumerate(text.splitlines(), start=1):
+        cleaned = clean(raw)
+        lines.append(Line(no, raw, cleaned, _split_cells(raw), _is_label(raw, cleaned)))
+    return lines
+
+
+# --- words that carry the structure ----------------------------------------------------
+
+_LEARNING_OUTCOME = re.compile(r"^learning outcomes?\b\s*:?\s*", re.I)
+_ASSESSMENT_CRITERIA = re.compile(r"^assessment criteria\b\s*:?\s*", re.I)
+_RANGE = re.compile(r"^range\b\s*:?\s*", re.I)
+_STRUCTURE_WORD = re.compile(
+    r"^(?:learning outcomes?|assessment criteria|range|structure|test specifications?)\s*:?\s*$", re.I
+)
+_LEARNER_WILL = re.compile(r"^the learner will\s*:?\s*", re.I)
+_LEARNER_CAN = re.compile(r"^the learner can\s*:?\s*", re.I)
+_UNIT_LABEL = re.compile(r"^unit\s+(?P<number>[A-Z]?\d{2,4}[A-Z]?)\b\s*[:.\u2013\u2014-]?\s*(?P<rest>.*)$", re.I)
+_UNIT_FIELD = re.compile(
+    r"^(?P<key>level|glh|guided learning hours|credits?|credit value)\s*:?\s*(?P<value>.*)$", re.I
+)
+_UNIT_FIELD_KEYS = {"level": "level", "glh": "glh", "guided learning hours": "glh",
+                    "credit": "credits", "credits": "credits", "credit value": "credits"}
+_TIME_ALLOWANCE = re.compile(r"(?:recommended\s+)?time\s+allowance\s*:?\s*|\bduration\s*:\s*", re.I)
+_CRITERION_NUMBER = re.compile(r"(?<!\S)(\d+)\.(\d+)(?=\s|$)")
+_OUTCOME_NUMBER = re.compile(r"^(\d+)\s*[.)]?\s+(.*)$")
+
+
+def _is_boundary(line: Line) -> bool:
+    """A chapter heading that ends whatever unit block came before it."""
+    if not line.label or line.is_row:
+        return False
+    if re.match(r"^(?:appendix\b|test specifications?$|(?:\d+\s+)?units$|contents$)", line.text, re.I):
+        return True
+    # "## 4 Assessment", "## 5 Units": numbered chapters, only as real headings
+    # (a bold "**1.1** describe" must not end a unit).
+    return line.raw.lstrip().startswith("#") and bool(re.match(r"^\d+\s+[A-Za-z]", line.text))
+
+
+def _unit_label(line: Line) -> re.Match[str] | None:
+    """``Unit 304`` / ``Unit 304: Title`` as a heading (not a contents row, not prose)."""
+    if line.is_row or line.blank:
+        return None
+    match = _UNIT_LABEL.match(line.text)
+    if not match:
+        return None
+    if line.label or not line.text.endswith("."):
+        return match
+    return None
+
+
+# --- joined text that remembers its lines ---------------------------------------------
+
+
+class _Joined:
+    """Several lines joined with spaces, able to say which line an offset came from.
+
+    Inline forms ("The learner can: 1.1 ... 1.2 ...") and list forms ("- 1.1 ...")
+    become the same text, so one splitter serves both.
+    """
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._starts: list[int] = []
+        self._lines: list[int] = []
+        self._length = 0
+
+    def add(self, text: str, line_no: int) -> None:
+        if not text:
+            return
+        if self._parts:
+            self._length += 1  # the joining space
+        self._starts.append(self._length)
+        self._lines.append(line_no)
+        self._parts.append(text)
+        self._length += len(text)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self._parts)
+
+    @property
+    def first_line(self) -> int | None:
+        return self._lines[0] if self._lines else None
+
+    def line_at(self, offset: int) -> int | None:
+        if not self._lines:
+            return None
+        index = bisect.bisect_right(self._starts, offset) - 1
+        return self._lines[max(index, 0)]
+
+
+# --- durations -------------------------------------------------------------------------
+
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_FRACTIONS = {"½": 0.5, "¼": 0.25, "¾": 0.75}
+_DURATION = re.compile(
+    r"^(?:(?P<hours>\d+(?:\.\d+)?|\d*[½¼¾]|\d+\s+\d/\d|" + "|".join(_NUMBER_WORDS) + r")"
+    r"\s*(?:hours?|hrs?|h)\b)?"
+    r"\s*(?:and\s+)?"
+    r"(?:(?P<minutes>\d+)\s*(?:minutes?|mins?|m)\b)?\s*\.?$",
+    re.I,
+)
+
+
+def parse_duration(text: str) -> int | None:
+    """Minutes in "1 hour 30 minutes", "1½ hours", "90 mins", "2.5 hours"; else None."""
+    match = _DURATION.match(text.strip())
+    if not match or not (match["hours"] or match["minutes"]):
+        return None
+    minutes = float(match["minutes"] or 0)
+    hours_text = (match["hours"] or "").strip().lower()
+    if hours_text:
+        if hours_text in _NUMBER_WORDS:
+            hours = float(_NUMBER_WORDS[hours_text])
+        elif hours_text[-1] in _FRACTIONS:
+            hours = float(hours_text[:-1] or 0) + _FRACTIONS[hours_text[-1]]
+        elif "/" in hours_text:
+            whole, fraction = hours_text.split()
+            top, bottom = fraction.split("/")
+            hours = int(whole) + int(top) / int(bottom)
+        else:
+            hours = float(hours_text)
+        minutes += hours * 60
+    return int(minutes) if minutes.is_integer() and minutes > 0 else None
+
+
+def _number(text: str) -> int | float | None:
+    """A figure as printed: 40 -> 40, "33.3%" -> 33.3; anything else -> None."""
+    value = text.strip().rstrip("%").strip()
+    if re.fullmatch(r"\d+", value):
+        return int(value)
+    if re.fullmatch(r"\d+\.\d+", value):
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    return None
+
+
+def _q(text: object) -> str:
+    """Quote handbook words in a message the same way whatever they contain."""
+    return f'"{text}"'
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:g}"
+
+
+def _same_words(a: str | None, b: str | None) -> bool:
+    """Titles agree if they differ only in case, spacing or a closing full stop."""
+    def norm(s: str | None) -> str:
+        return _SPACES.sub(" ", (s or "").strip().rstrip(".")).casefold()
+    return norm(a) == norm(b)
+
+
+# --- what each part of the handbook gives ----------------------------------------------
+
+
+@dataclass
+class _Outcome:
+    """One outcome row of a test specification table."""
+
+    number: int
+    title: str
+    marks: int | None
+    percent: int | float | None
+    line: int
+
+
+@dataclass
+class _TestSpec:
+    number: str
+    title: str
+    line: int
+    minutes: int | None = None
+    outcomes: list[_Outcome] = field(default_factory=list)
+    total_marks: int | None = None
+    total_percent: int | float | None = None
+    total_line: int | None = None
+
+
+@dataclass
+class _SectionOutcome:
+    number: int | None
+    title: str
+    line: int
+    criteria: list[tuple[str, str, int]] = field(default_factory=list)  # (number, text, line)
+    criteria_line: int | None = None
+
+
+@dataclass
+class _UnitSection:
+    number: str | None  # None: no "Unit N" heading (found by a second "Level:" row)
+    title: str | None
+    line: int
+    title_line: int | None = None
+    fields: dict[str, tuple[str, int]] = field(default_factory=dict)  # key -> (value, line)
+    outcomes: list[_SectionOutcome] = field(default_factory=list)
+
+
+@dataclass
+class _StructureUnit:
+    number: str
+    title: str
+    level: str | None
+    credits: str | None
+    line: int
+
+
+@dataclass
+class _Group:
+    name: str
+    line: int
+    units: list[_StructureUnit] = field(default_factory=list)
+    min_credits: int | None = None
+    max_credits: int | None = None
+
+    @property
+    def mandatory(self) -> bool:
+        return "mandatory" in self.name.lower()
+
+
+class _Report:
+    """Collects warnings and gaps in the order they are found."""
+
+    def __init__(self) -> None:
+        self.warnings: list[Finding] = []
+        self.gaps: list[Finding] = []
+
+    def warn(self, message: str, **where: Any) -> None:
+        self.warnings.append(Finding(message, **where))
+
+    def gap(self, message: str, **where: Any) -> None:
+        self.gaps.append(Finding(message, **where))
+
+
+# --- qualification ----------------------------------------------------------------------
+
+
+def _column(header: tuple[str, ...], *words: str, avoid: str | None = None) -> int | None:
+    for index, cell in enumerate(header):
+        name = cell.lower()
+        if any(w in name for w in words) and not (avoid and avoid in name):
+            return index
+    return None
+
+
+def _read_qualification(lines: list[Line], report: _Report) -> dict[str, Any]:
+    """Title, number, level, GLH, TQT from the "Title and level | GLH | TQT" tables.
+
+    Handbooks print this table more than once (at a glance, and under TQT); the
+    first is used and the others are compared with it.
+    """
+    found: dict[str, Any] = {}
+    lines_of: dict[str, int] = {}
+    for index, line in enumerate(lines):
+        header = line.cells
+        if not (line.is_row and _column(header, "title") is not None
+                and _column(header, "glh", "guided learning") is not None):
+            continue
+        row = next((l for l in lines[index + 1:] if not l.blank), None)
+        if row is None or not row.is_row:
+            continue
+        columns = {
+            "title": _column(header, "title"),
+            "number": _column(header, "number", avoid="accreditation"),
+            "glh": _column(header, "glh", "guided learning"),
+            "tqt": _column(header, "tqt", "total qualification"),
+            "accreditation_number": _column(header, "accreditation"),
+        }
+        for key, col in columns.items():
+            if col is None or col >= len(row.cells) or not row.cells[col]:
+                continue
+            value = row.cells[col]
+            if key not in found:
+                found[key], lines_of[key] = value, row.no
+            elif value != found[key]:
+                report.warn(f"{key.upper() if key in ('glh', 'tqt') else key} is {value} here but "
+                            f"{found[key]} at line {lines_of[key]}; the first is kept",
+                            section="qualification", line=row.no)
+    title_line = next((l for l in lines if l.raw.lstrip().startswith("# ") and l.text), None)
+    if "number" not in found and title_line:
+        # Fall back on the cover title, "Level 3 in ... (3818-13)".
+        match = re.search(r"\((\d{3,4}-\d{2,3})\)", title_line.text)
+        if match:
+            found["number"], lines_of["number"] = match[1], title_line.no
+    data: dict[str, Any] = {}
+    data["number"] = found.get("number")
+    data["title"] = found.get("title")
+    level = re.search(r"\blevel\s+(\d+)\b", found.get("title", ""), re.I)
+    data["level"] = int(level[1]) if level else None
+    for key in ("glh", "tqt"):
+        data[key] = _number(found[key]) if key in found else None
+        if key in found and not isinstance(data[key], int):
+            report.gap(f"{key.upper()} {_q(found[key])} is not a whole number",
+                       section="qualification", line=lines_of[key], field=key)
+            data[key] = None
+    data["accreditation_number"] = found.get("accreditation_number")
+    for key, what in (("number", "City & Guilds number"), ("title", "title"), ("level", "level"),
+                      ("glh", "GLH"), ("tqt", "TQT")):
+        if data[key] is None and not any(g.field == key and g.section == "qualification" for g in report.gaps):
+            report.gap(f"no {what} found (looked for a 'Title and level | ... | GLH | TQT' table)",
+                       section="qualification", field=key)
+    return data
+
+
+# --- structure (rules of combination) --------------------------------------------------
+
+_UNIT_NUMBER_CELL = re.compile(r"^[A-Z]?\d{2,4}[A-Z]?$")
+_UNIT_LIST = re.compile(
+    r"(?<![\d/])\d{3}(?:\s*[-\u2013]\s*\d{3})?"
+    r"(?:\s*(?:,|\bor\b|\band\b|&)\s*\d{3}(?:\s*[-\u2013]\s*\d{3})?)*(?!\s*credits?)(?!\d)",
+    re.I,
+)
+
+
+def _structure_rows(lines: list[Line], start: int, end: int) -> list[Line]:
+    return [l for l in lines[start:end] if l.is_row and _UNIT_NUMBER_CELL.match(l.cells[0])]
+
+
+def _read_structure(lines: list[Line], report: _Report) -> dict[str, Any]:
+    """The "Structure" section: the sentence of rules, and the unit tables per group."""
+    start = next((i for i, l in enumerate(lines)
+                  if l.label and re.fullmatch(r"(?:\d+(?:\.\d+)?\s+)?structure", l.text, re.I)), None)
+    if start is None:
+        report.gap("no 'Structure' section found (rules of combination)",
+                   section="rules of combination", field="groups")
+        return {"credits_required": None, "description": None, "groups": []}
+    labels = [i for i in range(start + 1, len(lines)) if lines[i].label and not lines[i].is_row]
+    groups: list[_Group] = []
+    first_group = None
+    for k, i in enumerate(labels):
+        following = labels[k + 1] if k + 1 < len(labels) else len(lines)
+        rows = _structure_rows(lines, i + 1, following)
+        if rows:
+            groups.append(_Group(lines[i].text.rstrip(":"), lines[i].no, [_structure_unit(r) for r in rows]))
+            first_group = first_group if first_group is not None else i
+        elif groups:
+            break  # the first heading after the groups without unit rows ends the section
+    description = _rules_sentence(lines, start + 1, first_group if first_group is not None else len(lines))
+    data: dict[str, Any] = {"credits_required": None, "description": None, "groups": []}
+    if description is None:
+        report.gap("no sentence stating the credits required found in the 'Structure' section",
+                   section="rules of combination", line=lines[start].no, field="credits_required")
+    else:
+        text, line_no = description
+        data["description"] = text
+        credits = re.search(r"(?:must (?:complete|achieve|gain|obtain)|total of|minimum of)\s+(\d+)\s+credits?",
+                            text, re.I) or re.search(r"(\d+)\s+credits?", text, re.I)
+        if credits:
+            data["credits_required"] = int(credits[1])
+        else:
+            report.gap("the rules of combination do not say how many credits are required",
+                       section="rules of combination", line=line_no, field="credits_required")
+        _apply_group_credits(text, line_no, groups, report)
+    if not groups:
+        report.gap("no unit groups (Mandatory / Optional ...) with unit rows found in 'Structure'",
+                   section="rules of combination", line=lines[start].no, field="groups")
+    data["groups"] = groups
+    return data
+
+
+def _structure_unit(row: Line) -> _StructureUnit:
+    cells = row.cells
+    return _StructureUnit(
+        number=cells[0],
+        title=cells[1] if len(cells) > 1 else "",
+        level=cells[2] if len(cells) > 3 else None,
+        credits=cells[-1] if len(cells) > 2 else None,
+        line=row.no,
+    )
+
+
+def _rules_sentence(lines: list[Line], start: int, end: int) -> tuple[str, int] | None:
+    """The first paragraph mentioning credits, e.g. "To achieve ... learners must complete 10 credits"."""
+    paragraph = _Joined()
+    for line in lines[start:end]:
+        if line.blank or line.is_row or line.label and not line.raw.lstrip().startswith(("**", "<b>")):
+            if "credit" in paragraph.text.lower():
+                break
+            paragraph = _Joined()
+            continue
+        paragraph.add(line.text, line.no)
+    if "credit" in paragraph.text.lower() and paragraph.first_line is not None:
+        return paragraph.text, paragraph.first_line
+    return None
+
+
+def _expand_units(expression: str) -> set[int]:
+    units: set[int] = set()
+    for part in re.split(r",|\bor\b|\band\b|&", expression):
+        bounds = [int(n) for n in re.findall(r"\d{3}", part)]
+        if len(bounds) == 2:
+            units.update(range(bounds[0], bounds[1] + 1))
+        elif bounds:
+            units.add(bounds[0])
+    return units
+
+
+def _apply_group_credits(text: str, line_no: int, groups: list[_Group], report: _Report) -> None:
+    """Read "3 credits to be taken from (304-306), a maximum of 2 credits from (307 or 312)".
+
+    Each unit list in the sentence is matched to the group with exactly those units;
+    the words before it give the credits: "a maximum of N" -> max_credits, "a
+    minimum of N" / "at least N" / plain "N credits" -> min_credits, "the remaining
+    credits" -> no figure.
+    """
+    previous_end = 0
+    for match in _UNIT_LIST.finditer(text):
+        phrase = text[previous_end:match.start()]
+        previous_end = match.end()
+        phrase = re.split(r"\.\s", phrase)[-1]  # only the words of this clause
+        wanted = _expand_units(match[0])
+        group = next((g for g in groups
+                      if {int(u.number) for u in g.units if u.number.isdigit()} == wanted), None)
+        if group is None:
+            if groups:
+                report.warn(f"the rules name units ({match[0]}) that match no group of the structure table",
+                            section="rules of combination", line=line_no)
+            continue
+        maximum = re.search(r"(?:maximum of|up to|no more than)\s+(\d+)", phrase, re.I)
+        minimum = re.search(r"(?:minimum of|at least)\s+(\d+)", phrase, re.I)
+        exact = re.search(r"(\d+)\s+credits?", phrase, re.I)
+        if maximum:
+            group.max_credits = int(maximum[1])
+        elif minimum:
+            group.min_credits = int(minimum[1])
+        elif exact:
+            group.min_credits = int(exact[1])
+
+
+# --- unit blocks -----------------------------------------------------------------------
+
+
+@dataclass
+class _Block:
+    number: str | None
+    rest: str
+    start: int  # index of the "Unit N" line (or of the first line, for a headingless block)
+    end: int  # index one past the last line
+
+
+def _unit_blocks(lines: list[Line]) -> list[_Block]:
+    """Every stretch from a "Unit N" heading to the next one (or a chapter heading)."""
+    blocks: list[_Block] = []
+    current: _Block | None = None
+    for index, line in enumerate(lines):
+        match = _unit_label(line)
+        if match or _is_boundary(line):
+            if current:
+                current.end = index
+                blocks.append(current)
+                current = None
+            if match:
+                current = _Block(match["number"], match["rest"].strip(), index, len(lines))
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _has_marks_table(lines: list[Line], block: _Block) -> int | None:
+    for i in range(block.start, block.end):
+        cells = [c.lower() for c in lines[i].cells]
+        if lines[i].is_row and any("outcome" in c for c in cells) and any("mark" in c for c in cells):
+            return i
+    return None
+
+
+def _unit_field(line: Line) -> tuple[str, str] | None:
+    """("level", "3") from "<b>Level:</b>\t3" or "Level: 3"."""
+    if line.is_row:
+        key = line.cells[0].rstrip(":").strip().lower()
+        if key in _UNIT_FIELD_KEYS and len(line.cells) >= 2:
+            return _UNIT_FIELD_KEYS[key], line.cells[1]
+        return None
+    match = _UNIT_FIELD.match(line.text)
+    if match and ":" in line.text and re.fullmatch(r"\d+", match["value"].strip()):
+        return _UNIT_FIELD_KEYS[match["key"].lower()], match["value"].strip()
+    return None
+
+
+# --- test specifications ---------------------------------------------------------------
+
+
+def _read_test_spec(lines: list[Line], block: _Block, table_at: int | None, report: _Report) -> _TestSpec:
+    """"Unit 304: Title / Recommended time allowance: ... / Outcome | No. of marks | %"."""
+    head = _Joined()
+    for line in lines[block.start:(table_at if table_at is not None else block.end)]:
+        if not line.blank and not line.is_row:
+            head.add(line.text, line.no)
+    text = _UNIT_LABEL.match(head.text)["rest"] if _UNIT_LABEL.match(head.text) else head.text
+    offset = len(head.text) - len(text)
+    allowance = _TIME_ALLOWANCE.search(text)
+    title = (text[:allowance.start()] if allowance else text).strip()
+    spec = _TestSpec(block.number or "?", title, lines[block.start].no)
+    where = {"unit": spec.number}
+    if allowance is None:
+        report.gap("no recommended time allowance found in its test specification",
+                   line=spec.line, field="time_allowance_minutes", **where)
+    else:
+        value = text[allowance.end():].strip()
+        value_line = head.line_at(offset + allowance.end())
+        spec.minutes = parse_duration(value)
+        if spec.minutes is None:
+            report.gap(f"time allowance {_q(value)} is not a duration I can read "
+                       "(e.g. '1 hour 30 minutes', '45 minutes', '1½ hours', '90 mins', '2.5 hours')",
+                       line=value_line, field="time_allowance_minutes", **where)
+    if table_at is None:
+        report.gap("no outcome table (Outcome | No. of marks | %) found in its test specification",
+                   line=spec.line, field="outcomes", **where)
+        return spec
+    _read_marks_table(lines, table_at, block.end, spec, report)
+    return spec
+
+
+def _read_marks_table(lines: list[Line], header_at: int, end: int, spec: _TestSpec, report: _Report) -> None:
+    header = [c.lower() for c in lines[header_at].cells]
+    outcome_col = next(i for i, c in enumerate(header) if "outcome" in c)
+    marks_col = next(i for i, c in enumerate(header) if "mark" in c)
+    percent_col = next((i for i, c in enumerate(header) if c in ("%", "% weighting") or "weight" in c
+                        or c.endswith("%")), None)
+    unit_col = next((i for i, c in enumerate(header) if "unit" in c), None)
+    where = {"unit": spec.number}
+    for line in lines[header_at + 1:end]:
+        if line.blank:
+            if spec.outcomes:
+                break
+            continue
+        if not line.is_row:
+            break
+        cells = list(line.cells)
+        if len(cells) != len(header):
+            # A row with a missing or extra cell: the figures are the last columns.
+            cells = [""] * (len(header) - len(cells)) + cells if len(cells) < len(header) else cells[-len(header):]
+        outcome_text = cells[outcome_col]
+        if outcome_text.lower().startswith("total"):
+            spec.total_marks = _number(cells[marks_col]) if isinstance(_number(cells[marks_col]), int) else None
+            spec.total_percent = _number(cells[percent_col]) if percent_col is not None else None
+            spec.total_line = line.no
+            break
+        if unit_col is not None and cells[unit_col] and cells[unit_col] != spec.number:
+            report.warn(f"the outcome table names unit {cells[unit_col]} under the heading of unit {spec.number}",
+                        line=line.no, **where)
+        match = _OUTCOME_NUMBER.match(outcome_text)
+        if not match:
+            report.gap(f"outcome row {_q(outcome_text)} does not start with an outcome number",
+                       line=line.no, field="outcomes", **where)
+            continue
+        number = int(match[1])
+        marks = _number(cells[marks_col])
+        if not isinstance(marks, int):
+            report.gap(f"marks {_q(cells[marks_col])} are not a whole number", line=line.no,
+                       outcome=number, field="marks", **where)
+            marks = None
+        percent = _number(cells[percent_col]) if percent_col is not None else None
+        if percent is None:
+            report.gap(f"% weighting {_q(cells[percent_col] if percent_col is not None else '')} is not a number",
+                       line=line.no, outcome=number, field="weighting_percent", **where)
+        spec.outcomes.append(_Outcome(number, match[2].strip(), marks, percent, line.no))
+    if not spec.outcomes:
+        report.gap("the outcome table has no outcome rows", line=lines[header_at].no, field="outcomes", **where)
+
+
+# --- unit sections ---------------------------------------------------------------------
+
+
+def _read_unit_sections(lines: list[Line], block: _Block, report: _Report) -> list[_UnitSection]:
+    """One unit section, or more if a second "Level:" row shows a unit without a heading.
+
+    Reads the unit's fields (Level, GLH, Credits) and, per learning outcome, the
+    criteria between "Assessment criteria" and the next "Range", "Learning outcome"
+    or heading. Range text is not needed and is skipped.
+    """
+    heading = lines[block.start].no
+    sections = [_UnitSection(block.number, block.rest or None, heading, heading if block.rest else None)]
+    section = sections[0]
+    mode = "title" if not block.rest else "fields"
+    outcome: _SectionOutcome | None = None
+    collected = _Joined()
+
+    def finish() -> None:
+        # Turn the text collected for the current part into an outcome or criteria.
+        nonlocal collected
+        if outcome is not None and mode == "outcome":
+            _set_outcome_title(outcome, collected)
+        elif outcome is not None and mode == "criteria":
+            _split_criteria(outcome, collected, section.number, report)
+        collected = _Joined()
+
+    for line in lines[block.start + 1:block.end]:
+        if line.blank:
+            continue
+        unit_field = _unit_field(line)
+        if unit_field:
+            finish()
+            key, value = unit_field
+            if key in section.fields:
+                # A second Level/GLH/Credits row: the next unit's section began
+                # without its "Unit N" heading (the handbook's unit 309).
+                section = _UnitSection(None, None, line.no)
+                sections.append(section)
+                outcome = None
+            section.fields[key] = (value, line.no)
+            mode = "fields"
+            continue
+        if mode == "title":
+            # The title is the heading's own words or the next line ("## Unit 304" /
+            # "## Working in operational delivery"); plain-text exports lose the "#".
+            mode = "fields"
+            if not (line.is_row or _STRUCTURE_WORD.match(line.text) or _LEARNING_OUTCOME.match(line.text)):
+                section.title, section.title_line = line.text, line.no
+                continue
+        if line.label and _LEARNING_OUTCOME.match(line.text):
+            finish()
+            outcome = _SectionOutcome(None, "", line.no)
+            section.outcomes.append(outcome)
+            mode = "outcome"
+            collected.add(_LEARNING_OUTCOME.sub("", line.text, count=1), line.no)
+        elif line.label and _ASSESSMENT_CRITERIA.match(line.text):
+            finish()
+            if outcome is None:
+                report.warn("assessment criteria with no learning outcome before them are left out",
+                            unit=section.number, line=line.no)
+            elif outcome.criteria_line is None:
+                outcome.criteria_line = line.no
+            mode = "criteria"
+            collected.add(_ASSESSMENT_CRITERIA.sub("", line.text, count=1), line.no)
+        elif line.label and (_RANGE.match(line.text) or not re.match(r"^(?:\d|the learner)", line.text, re.I)):
+            finish()
+            mode = "other"  # Range, or any other heading: not needed
+        elif mode in ("outcome", "criteria"):
+            collected.add(_BULLET.sub("", line.text, count=1) if mode == "criteria" else line.text, line.no)
+    finish()
+    return sections
+
+
+def _set_outcome_title(outcome: _SectionOutcome, collected: _Joined) -> None:
+    text = _LEARNER_WILL.sub("", collected.text.strip(), count=1)
+    match = _OUTCOME_NUMBER.match(text)
+    if match:
+        outcome.number, outcome.title = int(match[1]), match[2].strip()
+        outcome.line = collected.first_line or outcome.line
+    else:
+        outcome.title = text
+
+
+def _split_criteria(outcome: _SectionOutcome, collected: _Joined, unit: str | None,
+                    report: _Report) -> None:
+    """Split "1.1 describe ... 1.2 explain ... ." into numbered criteria.
+
+    A criterion number starts a new criterion only if it continues the sequence
+    (same outcome, higher number), so figures such as "Equality Act 2010" or a
+    stray "3.5" in an earlier outcome's wording cannot cut a criterion in two.
+    """
+    text = collected.text
+    body = _LEARNER_CAN.sub("", text, count=1)
+    offset = len(text) - len(body)
+    starts: list[tuple[int, int, re.Match[str]]] = []
+    for match in _CRITERION_NUMBER.finditer(body):
+        major, minor = int(match[1]), int(match[2])
+        if not starts:
+            if body[:match.start()].strip():
+                report.warn(f"text before the first criterion number is left out: "
+                            f"{_q(body[:match.start()].strip())}", unit=unit, outcome=outcome.number,
+                            line=collected.line_at(offset))
+            starts.append((major, minor, match))
+        elif major == starts[-1][0] and minor > starts[-1][1]:
+            if minor != starts[-1][1] + 1:
+                report.warn(f"criteria jump from {major}.{starts[-1][1]} to {major}.{minor}",
+                            unit=unit, outcome=outcome.number, line=collected.line_at(offset + match.start()))
+            starts.append((major, minor, match))
+    if not starts and body.strip():
+        report.warn(f"assessment criteria without numbers are left out: {_q(body.strip()[:60])}",
+                    unit=unit, outcome=outcome.number, line=collected.line_at(offset))
+    for k, (major, minor, match) in enumerate(starts):
+        end = starts[k + 1][2].start() if k + 1 < len(starts) else len(body)
+        words = _SPACES.sub(" ", body[match.end():end]).strip()
+        words = re.sub(r"\s*\.$", "", words)  # the list's closing full stop (see CRITERION_TEXT_RULE)
+        outcome.criteria.append((f"{major}.{minor}", words, collected.line_at(offset + match.start()) or 0))
+
+
+# --- putting it together ---------------------------------------------------------------
+
+
+def parse_handbook(text: str) -> HandbookImport:
+    """Read the handbook's text; see the module docstring for what is read and reported."""
+    lines = split_lines(text)
+    report = _Report()
+    qualification = _read_qualification(lines, report)
+    structure = _read_structure(lines, report)
+    test_specs: list[_TestSpec] = []
+    sections: list[_UnitSection] = []
+    for block in _unit_blocks(lines):
+        table_at = _has_marks_table(lines, block)
+        block_lines = lines[block.start:block.end]
+        is_section = any(_unit_field(l) or (l.label and _LEARNING_OUTCOME.match(l.text)) for l in block_lines)
+        if table_at is not None or (not is_section and any(_TIME_ALLOWANCE.search(l.text) for l in block_lines)):
+            test_specs.append(_read_test_spec(lines, block, table_at, report))
+        if is_section:
+            sections.extend(_read_unit_sections(lines, block, report))
+    _number_headingless_sections(sections, [t.number for t in test_specs], report)
+    units = _assemble_units(test_specs, sections, structure["groups"], report)
+    data = {
+        "qualification": qualification,
+        "rules_of_combination": {
+            "credits_required": structure["credits_required"],
+            "description": structure["description"],
+            "groups": [
+                {"name": g.name, "mandatory": g.mandatory, "units": [u.number for u in g.units],
+                 "min_credits": g.min_credits, "max_credits": g.max_credits}
+                for g in structure["groups"]
+            ],
+        },
+        "units": units,
+    }
+    # Report in reading order: qualification and structure first, then unit by unit.
+    position = {u["number"]: i for i, u in enumerate(units)}
+    def order(f: Finding) -> tuple[int, int]:
+        return (position.get(f.unit, len(units)) if f.unit is not None else -1, f.line or 0)
+    result = HandbookImport(data=data, warnings=sorted(report.warnings, key=order),
+                            gaps=sorted(report.gaps, key=order))
+    if not result.gaps:
+        try:
+            result.specification = TestSpecification.model_validate(data)
+        except ValidationError as error:  # e.g. a printed level of 0: a gap, not a crash
+            for detail in error.errors():
+                result.gaps.append(_validation_gap(data, detail))
+    return result
+
+
+def _validation_gap(data: dict[str, Any], detail: Any) -> Finding:
+    loc = list(detail["loc"])
+    unit = outcome = None
+    if loc[:1] == ["units"] and len(loc) > 1:
+        unit = data["units"][loc[1]]["number"]
+        if len(loc) > 3 and loc[2] == "outcomes":
+            outcome = data["units"][loc[1]]["outcomes"][loc[3]]["number"]
+    section = None if unit else str(loc[0]).replace("_", " ")
+    return Finding(f"{'.'.join(str(p) for p in loc[-1:])}: {detail['msg']} (read {_q(detail.get('input'))})",
+                   unit=unit, outcome=outcome, section=section, field=str(loc[-1]))
+
+
+def _number_headingless_sections(sections: list[_UnitSection], order: list[str], report: _Report) -> None:
+    """Give a unit section found without its heading the one number that fits.
+
+    The handbook's unit 309 section follows unit 308's with no "Unit 309" heading.
+    Its number is the only unit of the test specifications that lies between the
+    numbered sections before and after it and has no section of its own; if there
+    is not exactly one such unit, it is a gap.
+    """
+    have = {s.number for s in sections if s.number}
+    for index, section in enumerate(sections):
+        if section.number is not None:
+            continue
+        before = next((s.number for s in reversed(sections[:index]) if s.number), None)
+        after = next((s.number for s in sections[index + 1:] if s.number), None)
+        low = order.index(before) + 1 if before in order else 0
+        high = order.index(after) if after in order else len(order)
+        candidates = [n for n in order[low:high] if n not in have]
+        if len(candidates) == 1:
+            section.number = candidates[0]
+            have.add(section.number)
+            between = " and ".join(f"unit {n}" for n in (before, after) if n)
+            report.warn(f"no \"Unit {section.number}\" heading: the unit section starting at line "
+                        f"{section.line} is taken as unit {section.number}, the only unit without a section "
+                        f"between {between}", unit=section.number, line=section.line)
+        else:
+            report.gap(f"a unit section starts without a \"Unit\" heading and its unit number cannot be "
+                       f"worked out (could be {', '.join(candidates) or 'none'})", line=section.line,
+                       section="unit sections")
+
+
+def _assemble_units(test_specs: list[_TestSpec], sections: list[_UnitSection], groups: list[_Group],
+                    report: _Report) -> list[dict[str, Any]]:
+    structure_units = {u.number: u for g in groups for u in g.units}
+    section_of: dict[str, _UnitSection] = {}
+    for section in sections:
+        if section.number is None:
+            continue
+        if section.number in section_of:
+            report.warn(f"a second section for unit {section.number} is ignored", unit=section.number,
+                        line=section.line)
+        else:
+            section_of[section.number] = section
+    spec_of: dict[str, _TestSpec] = {}
+    for spec in test_specs:
+        if spec.number in spec_of:
+            report.warn("a second test specification for this unit is ignored", unit=spec.number, line=spec.line)
+        else:
+            spec_of[spec.number] = spec
+    numbers = list(spec_of) + [n for n in structure_units if n not in spec_of] + \
+        [n for n in section_of if n not in spec_of and n not in structure_units]
+    return [_assemble_unit(n, spec_of.get(n), section_of.get(n), structure_units.get(n), report)
+            for n in numbers]
+
+
+def _assemble_unit(number: str, spec: _TestSpec | None, section: _UnitSection | None,
+                   listed: _StructureUnit | None, report: _Report) -> dict[str, Any]:
+    where = {"unit": number}
+    if spec is None:
+        report.gap("has no test specification (title, time allowance, outcome marks)",
+                   line=(section.line if section else listed.line if listed else None),
+                   field="time_allowance_minutes", **where)
+    if section is None:
+        report.gap("has no unit section (level, GLH, credits, assessment criteria)",
+                   line=spec.line if spec else None, field="glh", **where)
+    title = spec.title if spec else (section.title if section and section.title else listed.title if listed else None)
+    unit: dict[str, Any] = {"number": number, "title": title or None, "title_in_unit_section": None}
+    if spec and not spec.title:
+        report.gap("the test specification gives no unit title", line=spec.line, field="title", **where)
+    if spec and section and section.title and not _same_words(section.title, spec.title):
+        unit["title_in_unit_section"] = section.title
+        report.warn(f"title differs between test specification and unit section: test specification "
+                    f"(line {spec.line}) {_q(spec.title)}, unit section {_q(section.title)}",
+                    line=section.title_line or section.line, **where)
+    if listed and title and listed.title and not _same_words(listed.title, title):
+        report.warn(f"title differs between test specification and structure table: structure table "
+                    f"{_q(listed.title)}", line=listed.line, **where)
+    for key in ("level", "credits", "glh"):
+        unit[key] = _unit_figure(key, section, listed, report, where)
+    unit["time_allowance_minutes"] = spec.minutes if spec else None
+    unit["outcomes"] = _assemble_outcomes(spec, section, report, where) if spec else []
+    return unit
+
+
+def _unit_figure(key: str, section: _UnitSection | None, listed: _StructureUnit | None,
+                 report: _Report, where: dict[str, Any]) -> int | None:
+    """Level, credits or GLH from the unit section; the structure table is a cross-check
+    (and the fallback for level and credits, with a warning)."""
+    name = {"glh": "GLH", "level": "level", "credits": "credits"}[key]
+    listed_value = getattr(listed, key, None) if listed and key != "glh" else None
+    stated = section.fields.get(key) if section else None
+    if stated is not None:
+        value = _number(stated[0])
+        if not isinstance(value, int):
+            report.gap(f"{name} {_q(stated[0])} is not a whole number", line=stated[1], field=key, **where)
+            return None
+        if listed_value is not None and _number(listed_value) != value:
+            report.warn(f"{name} is {value} in the unit section but {listed_value} in the structure table "
+                        f"(line {listed.line}); the unit section's is kept", line=stated[1], **where)
+        return value
+    if listed_value is not None and isinstance(_number(listed_value), int):
+        if section is not None:
+            report.warn(f"the unit section states no {name}; taken from the structure table",
+                        line=listed.line, **where)
+        return _number(listed_value)
+    if section is not None:
+        report.gap(f"no {name} found in the unit section", line=section.line, field=key, **where)
+    return None
+
+
+def _assemble_outcomes(spec: _TestSpec, section: _UnitSection | None, report: _Report,
+                       where: dict[str, Any]) -> list[dict[str, Any]]:
+    _check_marks(spec, report, where)
+    _check_repeated_titles(spec, report, where)
+    in_section = {o.number: o for o in section.outcomes if o.number is not None} if section else {}
+    if section:
+        for o in section.outcomes:
+            if o.number is None:
+                report.warn(f"a learning outcome without a number is left out: {_q(o.title[:60])}",
+                            line=o.line, **where)
+            elif o.number not in {s.number for s in spec.outcomes}:
+                report.warn("the unit section has this learning outcome but the test specification does not; "
+                            "its criteria are left out", outcome=o.number, line=o.line, **where)
+    outcomes = []
+    for row in spec.outcomes:
+        found = in_section.get(row.number)
+        at = {**where, "outcome": row.number}
+        if found is None:
+            if section is not None:
+                report.gap("no learning outcome with this number in the unit section, so no assessment criteria",
+                           line=row.line, field="criteria", **at)
+        else:
+            if not _same_words(found.title, row.title):
+                report.warn(f"outcome title differs between test specification ({_q(row.title)}) and unit "
+                            f"section ({_q(found.title)}); the test specification's is kept",
+                            line=found.line, **at)
+            if not found.criteria:
+                report.gap("no assessment criteria found", line=found.criteria_line or found.line,
+                           field="criteria", **at)
+            for number, text, line in found.criteria:
+                if not number.startswith(f"{row.number}."):
+                    report.warn(f"criterion {number} is numbered for another outcome", line=line, **at)
+                if not text:
+                    report.gap(f"criterion {number} has no text", line=line, field="criteria", **at)
+        outcomes.append({
+            "number": row.number,
+            "title": row.title,
+            "marks": row.marks,
+            "weighting_percent": row.percent,
+            "criteria": [{"number": n, "text": t} for n, t, _ in (found.criteria if found else [])],
+        })
+    return outcomes
+
+
+def _check_marks(spec: _TestSpec, report: _Report, where: dict[str, Any]) -> None:
+    """Warn (never correct) where the printed % or totals disagree with the marks.
+
+    A % is reported when it is more than WEIGHTING_TOLERANCE_POINTS away from
+    marks ÷ total (the validator's threshold: handbooks round to whole numbers).
+    """
+    marks = [o.marks for o in spec.outcomes]
+    if any(m is None for m in marks) or not marks:
+        return
+    total = sum(marks)  # type: ignore[arg-type]
+    for o in spec.outcomes:
+        if o.percent is None or not total:
+            continue
+        actual = 100.0 * o.marks / total  # type: ignore[operator]
+        if abs(actual - o.percent) > WEIGHTING_TOLERANCE_POINTS:
+            report.warn(f"{o.marks} of {total} marks is {actual:.0f}%, the handbook states {_fmt(o.percent)}%",
+                        outcome=o.number, line=o.line, **where)
+    line = spec.total_line or (spec.outcomes[-1].line if spec.outcomes else spec.line)
+    if spec.total_marks is not None and spec.total_marks != total:
+        report.warn(f"outcome marks sum to {total}, the Total row states {spec.total_marks}", line=line, **where)
+    percents = [o.percent for o in spec.outcomes]
+    if all(p is not None for p in percents):
+        stated = sum(percents)  # type: ignore[arg-type]
+        if abs(stated - 100) > 1e-9:
+            also = f", the Total row states {_fmt(spec.total_percent)}" if spec.total_percent is not None else ""
+            report.warn(f"% weightings sum to {_fmt(round(stated, 6))}{also}", line=line, **where)
+        elif spec.total_percent is not None and abs(spec.total_percent - 100) > 1e-9:
+            report.warn(f"the Total row states {_fmt(spec.total_percent)}%", line=line, **where)
+
+
+def _check_repeated_titles(spec: _TestSpec, report: _Report, where: dict[str, Any]) -> None:
+    seen: dict[str, list[_Outcome]] = {}
+    for o in spec.outcomes:
+        seen.setdefault(_SPACES.sub(" ", o.title).casefold(), []).append(o)
+    for same in seen.values():
+        if len(same) > 1:
+            numbers = [str(o.number) for o in same]
+            listed = ", ".join(numbers[:-1]) + " and " + numbers[-1]
+            report.warn(f"outcomes {listed} have the same title {_q(same[0].title)}", line=same[1].line, **where)
+
+
+def summary(result: HandbookImport) -> str:
+    """"13 units, 38 outcomes, 177 assessment criteria" for messages."""
+    units = result.data.get("units", [])
+    outcomes = [o for u in units for o in u.get("outcomes", [])]
+    criteria = [c for o in outcomes for c in o.get("criteria", [])]
+    return (f"{len(units)} unit{'s' if len(units) != 1 else ''}, {len(outcomes)} outcome"
+            f"{'s' if len(outcomes) != 1 else ''}, {len(criteria)} assessment criteri"
+            f"{'a' if len(criteria) != 1 else 'on'}")
+
+
+def iter_findings(result: HandbookImport) -> Iterable[tuple[str, Finding]]:
+    for finding in result.warnings:
+        yield "warning", finding
+    for finding in result.gaps:
+        yield "gap", finding
