@@ -1,0 +1,284 @@
+"""Results and mark sheets: :class:`ResultsSheet` as CSV or XLSX.
+
+One row per candidate, in the order of ``sheet.rows``::
+
+    Candidate number, Name, Unit, Sitting date, Q1 (4) ... Q16 (3),
+    Outcome 1 (18) ... Outcome 4 (9), Total (45), %, Result, Marker(s),
+    IQA sampled, IQA decision
+
+A mark that has not been given is the text ``not marked`` (never 0, never
+blank), and so is the total and the percentage of a script not fully marked.
+Learners' answers are never in these files (the model has no place for them).
+
+The XLSX has two sheets: "Results" (bold header row, frozen below the header and
+right of the name column, filter buttons, column widths from the content, marks
+as numbers, the percentage as a number formatted ``0.0%``, the sitting date as a
+date, header row repeated on every printed page) and "Summary" (the sitting's
+identity, then mean mark, facility and number marked per question, per outcome
+and for the whole paper, from the marked scripts only). It is written with
+openpyxl's write-only mode: it still supports frozen panes, widths and styles,
+and measured as fast as normal mode with a fraction of the memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from datetime import date
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from marker_tui.domain.reports import ItemSummary, ResultRow, ResultsSheet
+
+from .text_cleaning import atomic_output, clean_text, csv_text
+
+NOT_MARKED = "not marked"
+NOT_REVIEWED = "not yet reviewed"
+PERCENT_FORMAT = "0.0%"
+DATE_FORMAT = "dd/mm/yyyy"
+DECIMAL_FORMAT = "0.00"
+MIN_WIDTH, MAX_WIDTH = 8, 48
+
+
+def headers(sheet: ResultsSheet) -> list[str]:
+    """The column headings of the results file (CSV and XLSX alike)."""
+    return [
+        "Candidate number",
+        "Name",
+        "Unit",
+        "Sitting date",
+        *(q.heading for q in sheet.questions),
+        *(o.heading for o in sheet.outcomes),
+        f"Total ({sheet.max_total})",
+        "%",
+        "Result",
+        "Marker(s)",
+        "IQA sampled",
+        "IQA decision",
+    ]
+
+
+def _iqa_decision(row: ResultRow) -> str:
+    if row.iqa_decision is not None:
+        return row.iqa_decision.value
+    return NOT_REVIEWED if row.iqa_sampled else ""
+
+
+def _values(sheet: ResultsSheet, row: ResultRow) -> list[Any]:
+    """One row's cells: ``int`` marks, ``None`` for not marked, the percentage as 0-1."""
+    return [
+        row.candidate_number,
+        row.name,
+        sheet.unit_number,
+        sheet.sitting_date,
+        *(row.question_marks[q.id] for q in sheet.questions),
+        *(row.outcome_marks[o.number] for o in sheet.outcomes),
+        row.total,
+        None if row.percentage is None else row.percentage / 100,
+        row.result,
+        "; ".join(row.markers),
+        "yes" if row.iqa_sampled else "no",
+        _iqa_decision(row),
+    ]
+
+
+def _first_mark_column(sheet: ResultsSheet) -> int:
+    return 4  # 0-based index of Q1: after candidate number, name, unit, sitting date
+
+
+def _percent_column(sheet: ResultsSheet) -> int:
+    return _first_mark_column(sheet) + len(sheet.questions) + len(sheet.outcomes) + 1
+
+
+# --------------------------------------------------------------------------------------
+# CSV
+# --------------------------------------------------------------------------------------
+
+
+def write_results_csv(sheet: ResultsSheet, path: str | os.PathLike[str]) -> None:
+    """Write the results sheet as CSV (header row, one row per candidate)."""
+    marks = range(_first_mark_column(sheet), _percent_column(sheet))
+    percent = _percent_column(sheet)
+    with atomic_output(path) as stream:
+        # UTF-8 with a byte-order mark: without it Excel on Windows opens a CSV as
+        # the local ANSI code page and turns names such as "Siân" or "مرحبا" into
+        # mojibake; with it Excel (and everything else) reads UTF-8.
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        writer = csv.writer(text)  # RFC 4180: CRLF line ends, quotes where needed
+        writer.writerow(headers(sheet))
+        for row in sheet.rows:
+            out: list[str] = []
+            for i, value in enumerate(_values(sheet, row)):
+                if value is None:
+                    out.append(NOT_MARKED)
+                elif i in marks:
+                    out.append(str(value))
+                elif i == percent:
+                    out.append(f"{row.percentage:.1f}")
+                elif isinstance(value, date):
+                    out.append(value.isoformat())
+                else:
+                    out.append(csv_text(str(value)))
+            writer.writerow(out)
+        text.flush()
+        text.detach()
+
+
+# --------------------------------------------------------------------------------------
+# XLSX
+# --------------------------------------------------------------------------------------
+
+
+class _Cells:
+    """Builds write-only cells with shared style objects (one lookup per style, not per cell)."""
+
+    def __init__(self, ws: WriteOnlyWorksheet) -> None:
+        self.ws = ws
+        self.bold = Font(bold=True)
+        self.title = Font(bold=True, size=14)
+        self.top = Alignment(vertical="top")
+
+    def text(self, value: str, font: Font | None = None) -> WriteOnlyCell:
+        cell = WriteOnlyCell(self.ws, value=clean_text(value) or None)
+        cell.data_type = "s"  # never a formula, even for a comment that starts with "="
+        if font is not None:
+            cell.font = font
+        return cell
+
+    def number(self, value: int | float | None, number_format: str | None = None) -> WriteOnlyCell:
+        if value is None:
+            return self.text(NOT_MARKED)
+        cell = WriteOnlyCell(self.ws, value=value)
+        if number_format:
+            cell.number_format = number_format
+        return cell
+
+    def day(self, value: date) -> WriteOnlyCell:
+        cell = WriteOnlyCell(self.ws, value=value)
+        cell.number_format = DATE_FORMAT
+        return cell
+
+
+def _width(text_length: int) -> float:
+    return float(min(MAX_WIDTH, max(MIN_WIDTH, text_length + 2)))
+
+
+def _display_length(value: Any) -> int:
+    if value is None:
+        return len(NOT_MARKED)
+    if isinstance(value, date):
+        return 10
+    if isinstance(value, float):
+        return 6
+    return len(str(value))
+
+
+def _results_sheet(wb: Workbook, sheet: ResultsSheet) -> None:
+    ws = wb.create_sheet("Results")
+    cells = _Cells(ws)
+    heads = headers(sheet)
+    marks = range(_first_mark_column(sheet), _percent_column(sheet))
+    percent = _percent_column(sheet)
+    table = [_values(sheet, row) for row in sheet.rows]
+
+    # Widths and sheet settings must be set before the first row in write-only mode.
+    lengths = [len(h) for h in heads]
+    for values in table:
+        for i, value in enumerate(values):
+            length = _display_length(value)
+            if length > lengths[i]:
+                lengths[i] = length
+    for i, length in enumerate(lengths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = _width(length)
+    ws.freeze_panes = "C2"  # below the header row, right of the name column
+    last = get_column_letter(len(heads))
+    ws.auto_filter.ref = f"A1:{last}{len(table) + 1}"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToHeight = 0
+    ws.page_setup.fitToWidth = 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+    ws.append([cells.text(h, cells.bold) for h in heads])
+    for values in table:
+        out = []
+        for i, value in enumerate(values):
+            if i in marks:
+                out.append(cells.number(value))
+            elif i == percent:
+                out.append(cells.number(value, PERCENT_FORMAT))
+            elif isinstance(value, date):
+                out.append(cells.day(value))
+            else:
+                out.append(cells.text(str(value)))
+        ws.append(out)
+
+
+def _summary_row(cells: _Cells, item: ItemSummary, second: str) -> list[WriteOnlyCell]:
+    return [
+        cells.text(item.label),
+        cells.text(second),
+        cells.number(item.max_marks),
+        cells.number(item.number_marked),
+        cells.number(item.mean, DECIMAL_FORMAT),
+        cells.number(item.facility, DECIMAL_FORMAT),
+    ]
+
+
+def _summary_sheet(wb: Workbook, sheet: ResultsSheet) -> None:
+    ws = wb.create_sheet("Summary")
+    cells = _Cells(ws)
+    summary = sheet.summary()
+    for column, width in zip("ABCDEF", (16, 44, 10, 16, 12, 10)):
+        ws.column_dimensions[column].width = width
+    outcome_of = {q.id: q.outcome for q in sheet.questions}
+    fully_marked = sum(1 for r in sheet.rows if r.total is not None)
+
+    ws.append([cells.text("Results summary", cells.title)])
+    for label, value in (
+        ("Centre", sheet.centre_name),
+        ("Qualification", f"{sheet.qualification_number} {sheet.qualification_title}"),
+        ("Unit", f"{sheet.unit_number} {sheet.unit_title}"),
+        ("Sitting", sheet.sitting_code),
+    ):
+        ws.append([cells.text(label, cells.bold), cells.text(value)])
+    ws.append([cells.text("Sitting date", cells.bold), cells.day(sheet.sitting_date)])
+    ws.append([cells.text("Candidates", cells.bold), cells.number(len(sheet.rows))])
+    ws.append([cells.text("Fully marked", cells.bold), cells.number(fully_marked)])
+    ws.append([])
+
+    head = ["Maximum", "Number marked", "Mean mark", "Facility"]
+    ws.append([cells.text(h, cells.bold) for h in ["Question", "Outcome", *head]])
+    for q, item in zip(sheet.questions, summary.questions):
+        ws.append(_summary_row(cells, item, f"Outcome {outcome_of[q.id]}"))
+    ws.append([])
+    ws.append([cells.text(h, cells.bold) for h in ["Outcome", "Title", *head]])
+    for item in summary.outcomes:
+        ws.append(_summary_row(cells, item, item.title or ""))
+    ws.append(_summary_row(cells, summary.total, "Whole paper"))
+    ws.append([])
+    ws.append(
+        [
+            cells.text(
+                "Mean mark and facility (mean ÷ maximum) are from the scripts marked for each item; "
+                f'scripts not marked are left out, not counted as 0 ("{NOT_MARKED}" where none is marked).'
+            )
+        ]
+    )
+
+
+def write_results_xlsx(sheet: ResultsSheet, path: str | os.PathLike[str]) -> None:
+    """Write the results workbook: sheets "Results" and "Summary"."""
+    wb = Workbook(write_only=True)
+    wb.properties.creator = "marker-tui"
+    wb.properties.title = clean_text(f"Results {sheet.sitting_code}: unit {sheet.unit_number} {sheet.unit_title}")
+    _results_sheet(wb, sheet)
+    _summary_sheet(wb, sheet)
+    with atomic_output(path) as stream:
+        wb.save(stream)
