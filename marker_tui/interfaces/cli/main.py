@@ -19,6 +19,9 @@ from marker_tui.storage.locations import DB_ENV, database_path, default_database
 COMMANDS: dict[str, str] = {
     "check": "marker_tui.interfaces.cli.check:check",
     "import-handbook": "marker_tui.interfaces.cli.handbook:import_handbook",
+    "sitting": "marker_tui.interfaces.cli.sitting:sitting",
+    "candidates": "marker_tui.interfaces.cli.candidates:candidates",
+    "staff": "marker_tui.interfaces.cli.staff:staff",
 }
 
 
