@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -308,6 +309,8 @@ def _reason(text: str | None, doing: str, *, required: bool = True) -> str | Non
         raise SittingError(f"A reason is required to {doing}: add --reason \"...\". Nothing was changed.")
     if len(cleaned) > 500:
         raise SittingError("A reason can be at most 500 characters.")
+    if any(unicodedata.category(ch) == "Cc" for ch in cleaned):
+        raise SittingError("A reason cannot contain control characters; type plain text.")
     return cleaned or None
 
 

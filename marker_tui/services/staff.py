@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
@@ -81,6 +82,8 @@ def _clean_name(name: str) -> str:
         raise ServiceError("A staff member needs a name.")
     if len(cleaned) > 100:
         raise ServiceError("A staff name can be at most 100 characters.")
+    if any(unicodedata.category(ch) == "Cc" for ch in cleaned):
+        raise ServiceError("A staff name cannot contain control characters.")
     return cleaned
 
 

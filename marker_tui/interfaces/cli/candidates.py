@@ -1,0 +1,92 @@
+"""``marker-tui candidates ...``: import a class list, add or edit one learner, list them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from marker_tui.domain.clock import SystemClock
+from marker_tui.interfaces.cli.sitting import by_option, database, table, user_errors, visible
+from marker_tui.services.candidates import COLUMNS, CandidateService
+
+
+@click.group("candidates")
+def candidates() -> None:
+    """Learners: import from CSV, add, edit, list."""
+
+
+@candidates.command("import")
+@click.argument("csv_file", metavar="FILE.csv", type=click.Path(path_type=Path, dir_okay=False))
+@by_option()
+def import_(csv_file: Path, by: str) -> None:
+    """Import candidates from a CSV file; all or nothing.
+
+    \b
+    Columns (header on the first line, any order):
+      candidate_number     required; letters, digits, - or /, up to 20
+      name                 required
+      extra_time_percent   optional whole number 0-400 (empty = none)
+      access_arrangements  optional text
+    Every bad row is reported by line number and nothing is imported until the
+    file is clean. Importing the same file again changes nothing.
+    """
+    db = database(create=True)
+    with user_errors():
+        report = CandidateService(db, SystemClock()).import_csv(csv_file, by=by)
+    click.echo(f"Imported {csv_file}: {len(report.added)} added, {len(report.updated)} updated, "
+               f"{len(report.unchanged)} unchanged.")
+    if report.updated:
+        click.echo(f"Updated: {', '.join(report.updated)}")
+
+
+@candidates.command("add")
+@click.argument("candidate_number")
+@click.argument("name")
+@click.option("--extra-time", "extra_time", default="0", metavar="PERCENT", help="Extra time %, e.g. 25.")
+@click.option("--arrangements", default="", metavar="TEXT", help="Other access arrangements.")
+@by_option()
+def add(candidate_number: str, name: str, extra_time: str, arrangements: str, by: str) -> None:
+    """Add one candidate."""
+    db = database(create=True)
+    with user_errors():
+        added = CandidateService(db, SystemClock()).add(candidate_number, name, extra_time, arrangements, by=by)
+    click.echo(visible(f"Added candidate {added.candidate_number} {added.name}"
+                       + (f" (+{added.extra_time_percent}% time)" if added.extra_time_percent else "") + "."))
+
+
+@candidates.command("edit")
+@click.argument("candidate_number")
+@click.option("--name", metavar="NAME")
+@click.option("--extra-time", "extra_time", metavar="PERCENT")
+@click.option("--arrangements", metavar="TEXT")
+@by_option()
+def edit(candidate_number: str, name: str | None, extra_time: str | None, arrangements: str | None,
+         by: str) -> None:
+    """Change a candidate's name, extra time or access arrangements."""
+    if name is None and extra_time is None and arrangements is None:
+        raise click.UsageError("Say what to change: --name, --extra-time or --arrangements.")
+    db = database(create=False)
+    with user_errors():
+        changed = CandidateService(db, SystemClock()).edit(
+            candidate_number, name=name, extra_time_percent=extra_time, access_arrangements=arrangements, by=by)
+    click.echo(visible(f"Candidate {changed.candidate_number}: {changed.name}, "
+                       f"extra time {changed.extra_time_percent}%."))
+
+
+@candidates.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def list_(as_json: bool) -> None:
+    """Every candidate."""
+    db = database(create=False)
+    with user_errors():
+        everyone = CandidateService(db, SystemClock()).all()
+    if as_json:
+        click.echo("[" + ",".join(c.model_dump_json() for c in everyone) + "]")
+        return
+    if not everyone:
+        click.echo(f"No candidates yet. Import a CSV with columns {','.join(COLUMNS)}.")
+        return
+    click.echo(table(["Candidate", "Name", "Extra time", "Access arrangements"],
+                     [[c.candidate_number, visible(c.name), f"{c.extra_time_percent}%",
+                       visible(c.access_arrangements) or "-"] for c in everyone]))

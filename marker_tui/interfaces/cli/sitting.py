@@ -1,0 +1,334 @@
+"""``marker-tui sitting ...``: run a sitting from the command line (invigilator or script).
+
+Every command that changes something needs ``--by NAME`` (a staff member; or set
+MARKER_TUI_BY once per terminal), and the change is recorded under that name in
+the audit log. Errors are one line (or a short list), exit status 1, and change
+nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import unicodedata
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from marker_tui.domain.clock import SystemClock
+from marker_tui.domain.timing import format_duration
+from marker_tui.services.audit import ServiceError
+from marker_tui.storage.database import Database, StorageError, open_database, read_transaction
+from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS, database_path
+
+BY_ENV = "MARKER_TUI_BY"
+
+
+# --- shared by the sitting, candidates and staff commands ---------------------------------
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn every expected failure into a one-line message and exit status 1 (no traceback)."""
+    try:
+        yield
+    except (ServiceError, StorageError) as error:
+        raise click.ClickException(str(error)) from None
+    except sqlite3.Error as error:
+        raise click.ClickException(f"database problem: {error}; nothing was changed.") from None
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename else ""
+        raise click.ClickException(f"{error.strerror or error}{where}") from None
+
+
+def database(*, create: bool) -> Database:
+    """The database chosen by --db / MARKER_TUI_DB / the default."""
+    from marker_tui.interfaces.cli.main import CliContext
+
+    ctx = click.get_current_context()
+    obj = ctx.find_object(CliContext)
+    path = obj.db_path if obj is not None else database_path(None)
+    with user_errors():
+        return open_database(path, create=create)
+
+
+def visible(text: object) -> str:
+    """Make control characters visible, so stored text can never drive the terminal."""
+    out = []
+    for ch in str(text):
+        if unicodedata.category(ch) == "Cc" and ch not in "\n":
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def local_time(instant: datetime | None, with_date: bool = False) -> str:
+    if instant is None:
+        return "-"
+    return instant.astimezone().strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def by_option(required: bool = True):
+    return click.option(
+        "--by", "by", metavar="NAME", envvar=BY_ENV, required=required,
+        help=f"The staff member doing this (recorded in the audit log; or set {BY_ENV}).",
+    )
+
+
+def _json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+# --- sitting ------------------------------------------------------------------------------
+
+
+def _services(db: Database):
+    from marker_tui.services.sitting import SittingService
+
+    return SittingService(db, SystemClock())
+
+
+def _parse_when(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text.strip().replace(" ", "T", 1) if " " in text.strip() else text.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not a date and time; write it like 2026-03-02T09:30 (local time) "
+            "or 2026-03-02T09:30+00:00", param_hint="--starts-at") from None
+    return when if when.tzinfo is not None else when.astimezone()
+
+
+@click.group("sitting")
+def sitting() -> None:
+    """Create and run sittings: enrol, open, start, pause, resume, extend, end, status, log."""
+
+
+@sitting.command("create")
+@click.option("--qualification", required=True, metavar="NUMBER", help="e.g. 3818-13")
+@click.option("--unit", required=True, metavar="UNIT", help="e.g. 304")
+@click.option("--code", metavar="CODE", help="Choose the code learners type (default: e.g. 304-K7QM).")
+@click.option("--starts-at", metavar="WHEN", help="Planned start, e.g. 2026-03-02T09:30 (local time).")
+@by_option()
+@click.option("--papers-dir", type=click.Path(path_type=Path), default=SHIPPED_PAPERS, hidden=True)
+@click.option("--markschemes-dir", type=click.Path(path_type=Path), default=SHIPPED_MARKSCHEMES, hidden=True)
+def create(qualification: str, unit: str, code: str | None, starts_at: str | None, by: str,
+           papers_dir: Path, markschemes_dir: Path) -> None:
+    """Create a sitting of a unit's paper and print the code learners will type."""
+    from marker_tui.services.papers import PaperService
+    from marker_tui.services.sitting import INVIGILATORS
+    from marker_tui.services.staff import resolve_actor
+
+    when = _parse_when(starts_at)
+    db = database(create=True)
+    with user_errors():
+        with read_transaction(db):
+            actor = resolve_actor(db, by, *INVIGILATORS)
+        paper = PaperService(db, SystemClock()).ensure_paper(
+            qualification, unit, papers_dir=papers_dir, markschemes_dir=markschemes_dir, actor=actor)
+        created = _services(db).create_sitting(paper.id, by=by, code=code, starts_at=when)
+    click.echo(
+        f"Created sitting {created.code}: {created.qualification} unit {created.unit} "
+        f"(paper version {created.paper_version}, {created.time_allowance_minutes} minutes)"
+        + (f", planned start {local_time(created.scheduled_start, True)}" if created.scheduled_start else "")
+        + ". Learners type this code:", err=True)
+    click.echo(created.code)
+
+
+@sitting.command("enrol")
+@click.argument("code")
+@click.argument("candidates", nargs=-1)
+@click.option("--all", "all_candidates", is_flag=True, help="Enrol every known candidate.")
+@by_option()
+def enrol(code: str, candidates: tuple[str, ...], all_candidates: bool, by: str) -> None:
+    """Enrol candidates (by candidate number) in a sitting; all or nothing."""
+    db = database(create=False)
+    with user_errors():
+        report = _services(db).enrol(code, list(candidates), all_candidates=all_candidates, by=by)
+    if report.enrolled:
+        click.echo(f"Enrolled in {report.code}: {', '.join(report.enrolled)}")
+    if report.already_enrolled:
+        click.echo(f"Already enrolled: {', '.join(report.already_enrolled)}")
+
+
+def _candidate_option(help_text: str):
+    return click.option("--candidate", "candidate", metavar="NUMBER", help=help_text)
+
+
+@sitting.command("open")
+@click.argument("code")
+@click.option("--reason", metavar="TEXT", help="Optional note for the log.")
+@_candidate_option("Not used: opening applies to the whole room.")
+@by_option()
+def open_(code: str, reason: str | None, candidate: str | None, by: str) -> None:
+    """Let learners log in and read the instructions (the clock does not run yet)."""
+    if candidate:
+        raise click.UsageError("A sitting is opened for the whole room; leave out --candidate.")
+    db = database(create=False)
+    with user_errors():
+        summary = _services(db).open(code, by=by, reason=reason)
+    click.echo(f"Sitting {summary.code} is open: learners can log in with the code {summary.code}.")
+
+
+@sitting.command("start")
+@click.argument("code")
+@_candidate_option("Start one logged-in candidate's clock (e.g. sitting apart).")
+@click.option("--reason", metavar="TEXT", help="Optional note for the log.")
+@by_option()
+def start(code: str, candidate: str | None, reason: str | None, by: str) -> None:
+    """Start the clock for everyone logged in (latecomers get their full time from their own login)."""
+    db = database(create=False)
+    with user_errors():
+        summary = _services(db).start(code, by=by, candidate_number=candidate, reason=reason)
+    if candidate:
+        click.echo(f"Candidate {candidate.strip().upper()}'s clock started in sitting {summary.code}.")
+    else:
+        click.echo(f"Sitting {summary.code} started at {local_time(summary.started_at)}.")
+
+
+@sitting.command("pause")
+@click.argument("code")
+@_candidate_option("Pause only this candidate.")
+@click.option("--reason", metavar="TEXT", help="Why (required).")
+@by_option()
+def pause(code: str, candidate: str | None, reason: str | None, by: str) -> None:
+    """Stop the clock for the room or one candidate (paused time never counts)."""
+    db = database(create=False)
+    with user_errors():
+        summary = _services(db).pause(code, reason=reason or "", by=by, candidate_number=candidate)
+    who = f"candidate {candidate.strip().upper()}" if candidate else "the whole room"
+    click.echo(f"Paused {who} in sitting {summary.code}.")
+
+
+@sitting.command("resume")
+@click.argument("code")
+@_candidate_option("Resume only this candidate.")
+@click.option("--reason", metavar="TEXT", help="Why (required).")
+@by_option()
+def resume(code: str, candidate: str | None, reason: str | None, by: str) -> None:
+    """Restart the clock after a pause."""
+    db = database(create=False)
+    with user_errors():
+        summary = _services(db).resume(code, reason=reason or "", by=by, candidate_number=candidate)
+    who = f"candidate {candidate.strip().upper()}" if candidate else "the whole room"
+    click.echo(f"Resumed {who} in sitting {summary.code}.")
+
+
+@sitting.command("extend")
+@click.argument("code")
+@click.option("--candidate", required=True, metavar="NUMBER", help="Whose time to extend.")
+@click.option("--minutes", required=True, type=int, metavar="M", help="Extra minutes (a positive whole number).")
+@click.option("--reason", metavar="TEXT", help="Why (required).")
+@by_option()
+def extend(code: str, candidate: str, minutes: int, reason: str | None, by: str) -> None:
+    """Give one candidate extra minutes (recorded with reason, who and when)."""
+    db = database(create=False)
+    with user_errors():
+        status = _services(db).extend(code, candidate_number=candidate, minutes=minutes,
+                                      reason=reason or "", by=by)
+    click.echo(f"Candidate {status.candidate_number} now has {format_duration(status.time_allowed)} in all, "
+               f"{format_duration(status.time_left)} left.")
+
+
+@sitting.command("end")
+@click.argument("code")
+@_candidate_option("End only this candidate's assessment.")
+@click.option("--reason", metavar="TEXT", help="Why (required while anyone still has time).")
+@by_option()
+def end(code: str, candidate: str | None, reason: str | None, by: str) -> None:
+    """End the sitting for everyone, or one candidate: their saved answers are submitted."""
+    db = database(create=False)
+    with user_errors():
+        summary = _services(db).end(code, by=by, reason=reason, candidate_number=candidate)
+    if candidate:
+        click.echo(f"Ended candidate {candidate.strip().upper()}'s assessment in sitting {summary.code}.")
+    else:
+        click.echo(f"Sitting {summary.code} ended at {local_time(summary.ended_at)}.")
+
+
+@sitting.command("status")
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def status(code: str, as_json: bool) -> None:
+    """Per candidate: state, time allowed, used and left, questions answered, last save."""
+    db = database(create=False)
+    with user_errors():
+        report = _services(db).status(code)
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+        return
+    head = (f"Sitting {report.code}: {report.qualification} unit {report.unit}"
+            + (f" {report.paper_title!r}" if report.paper_title else "")
+            + f", paper version {report.paper_version}, {report.time_allowance_minutes} minutes")
+    state = report.state.value + (" (room paused)" if report.room_paused else "")
+    if report.started_at:
+        state += f", started {local_time(report.started_at)}"
+    if report.ended_at:
+        state += f", ended {local_time(report.ended_at)}"
+        if report.end_reason:
+            state += f" ({report.end_reason})"
+    click.echo(visible(head))
+    click.echo(visible(f"State: {state}. As of {local_time(report.as_of)}."))
+    if not report.candidates:
+        click.echo("Nobody is enrolled yet (marker-tui sitting enrol CODE CANDIDATE... --by NAME).")
+        return
+    rows = []
+    for c in report.candidates:
+        extra = f"+{c.extra_time_percent}%" if c.extra_time_percent else ""
+        ext = sum(e.minutes for e in c.extensions)
+        if ext:
+            extra = (extra + " " if extra else "") + f"+{ext}m"
+        rows.append([
+            c.candidate_number, visible(c.name), c.state.value, format_duration(c.time_allowed),
+            format_duration(c.time_used), format_duration(c.time_left),
+            f"{c.questions_answered}/{c.questions_total}", local_time(c.last_save_at), extra or "-",
+        ])
+    click.echo(table(["Candidate", "Name", "State", "Allowed", "Used", "Left", "Answered", "Last save",
+                      "Extra"], rows))
+
+
+@sitting.command("log")
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def log(code: str, as_json: bool) -> None:
+    """The sitting's audit trail, oldest first."""
+    db = database(create=False)
+    with user_errors():
+        entries = _services(db).log(code)
+    if as_json:
+        _json([e.model_dump(mode="json") for e in entries])
+        return
+    for e in entries:
+        who = e.actor + (f" [candidate {e.candidate_number}]" if e.candidate_number and
+                         not e.actor.startswith("candidate") else "")
+        details = "; ".join(f"{k}: {v}" for k, v in e.details.items() if v not in (None, [], ""))
+        click.echo(visible(f"{local_time(e.at, True)}  {who}  {e.action}" + (f"  ({details})" if details else "")))
+
+
+@sitting.command("list")
+def list_() -> None:
+    """Every sitting, newest last."""
+    db = database(create=False)
+    with user_errors():
+        summaries = _services(db).sittings()
+    if not summaries:
+        click.echo("No sittings yet.")
+        return
+    click.echo(table(
+        ["Code", "Qualification", "Unit", "State", "Planned", "Started", "Ended"],
+        [[s.code, s.qualification, s.unit, s.state.value, local_time(s.scheduled_start, True),
+          local_time(s.started_at, True), local_time(s.ended_at, True)] for s in summaries]))
+
