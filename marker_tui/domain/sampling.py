@@ -231,12 +231,12 @@ class SamplingPlan(Model):
 # --- building it ----------------------------------------------------------------------
 
 
-def _natural_key(ref: str) -> tuple[tuple[str, int], ...]:
-    # "S2" before "S10", as a person would list them; the raw text breaks ties.
+def natural_key(ref: str) -> tuple[tuple[tuple[str, int], ...], str]:
+    """Sort key listing refs as a person would: "S2" before "S10"; the raw text breaks ties."""
     # re.split with a group alternates text and digits, starting with text, so
-    # the tuple's element types always line up.
+    # the element types always line up: text as (text, 0), digits as ("", number).
     parts = re.split(r"(\d+)", ref)
-    return tuple((p, 0) if i % 2 == 0 else ("", int(p)) for i, p in enumerate(parts)) + ((ref, 0),)
+    return tuple((p, 0) if i % 2 == 0 else ("", int(p)) for i, p in enumerate(parts)), ref
 
 
 def _possessive(name: str) -> str:
@@ -299,7 +299,7 @@ def build_sample(
         raise ValueError("a sampling plan needs a named reviewer")
     if isinstance(seed, bool):
         raise ValueError("a seed is a whole number")
-    ordered = sorted(scripts, key=lambda s: _natural_key(s.script_ref))
+    ordered = sorted(scripts, key=lambda s: natural_key(s.script_ref))
     refs = [s.script_ref for s in ordered]
     duplicates = sorted({r for r in refs if refs.count(r) > 1})
     if duplicates:
