@@ -141,6 +141,9 @@ def test_a_mark_built_by_hand_cannot_smuggle_in_text_or_a_naive_time():
     with pytest.raises(pydantic.ValidationError):
         QuestionMark(question_id="1", marks_awarded=3, marked_by="Ana Lopes",
                      marked_at=datetime(2026, 3, 2, 14, 30))
+    with pytest.raises(pydantic.ValidationError):
+        QuestionMark(question_id="1", marks_awarded=3, credited_points=["1"], marked_by="Ana Lopes",
+                     marked_at=WHEN)
 
 
 @pytest.mark.parametrize("index", [3, -1, 99])

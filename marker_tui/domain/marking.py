@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated
 
 from pydantic import AwareDatetime, Field, field_validator
 
@@ -72,7 +73,7 @@ class QuestionMark(Model):
     question_id: Identifier
     # strict: "3" or 2.5 must never be quietly turned into a mark.
     marks_awarded: int = Field(strict=True, ge=0)
-    credited_points: tuple[int, ...] = Field(
+    credited_points: tuple[Annotated[int, Field(strict=True, ge=0)], ...] = Field(
         default=(),
         description="Positions (from 0) in the scheme entry's `points` of the points ticked, "
         "sorted, each once.",
