@@ -1,0 +1,58 @@
+"""The audit trail of a sitting as CSV.
+
+One row per :class:`AuditEntry`, oldest first (a stable sort on ``at``, so
+entries at the same instant keep the order they were given in, which is the
+database's insertion order). Columns::
+
+    Sequence, At (UTC), Actor, Action, Sitting, Candidate number, Script, Details
+
+``At (UTC)`` is ISO 8601 with microseconds and offset (``2026-03-02T09:00:00.000000+00:00``),
+so text order is time order. ``Details`` is the entry's details as JSON text
+(keys sorted, non-ASCII kept as it is so names and answers stay readable). JSON
+already writes control characters as ``\\u0000``-style escapes, so nothing in
+the details is lost to cleaning; only lone surrogates (which no UTF-8 file can
+hold) and U+FFFE/U+FFFF are dropped. UTF-8 with a byte-order mark, for Excel.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterable
+from datetime import timezone
+
+from marker_tui.domain.reports import AuditEntry
+
+from .text_cleaning import atomic_output, csv_text
+
+CSV_HEADERS = ["Sequence", "At (UTC)", "Actor", "Action", "Sitting", "Candidate number", "Script", "Details"]
+
+
+def details_json(details: dict[str, object]) -> str:
+    return json.dumps(details, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def write_audit_csv(entries: Iterable[AuditEntry], path: str | os.PathLike[str]) -> None:
+    """Write the audit trail, oldest first, details as JSON text (atomically)."""
+    ordered = sorted(entries, key=lambda e: e.at)
+    with atomic_output(path) as stream:
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        writer = csv.writer(text)
+        writer.writerow(CSV_HEADERS)
+        for e in ordered:
+            writer.writerow(
+                [
+                    "" if e.id is None else e.id,
+                    e.at.astimezone(timezone.utc).isoformat(timespec="microseconds"),
+                    csv_text(e.actor),
+                    csv_text(e.action),
+                    csv_text(e.sitting_code or ""),
+                    csv_text(e.candidate_number or ""),
+                    csv_text(e.script_ref or ""),
+                    csv_text(details_json(e.details)),
+                ]
+            )
+        text.flush()
+        text.detach()

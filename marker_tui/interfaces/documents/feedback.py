@@ -1,0 +1,401 @@
+"""Word feedback for one learner: :class:`LearnerFeedback` as a .docx.
+
+The document, top to bottom (A4, Arial 11 pt, UK English, built-in styles so a
+centre can restyle it in Word):
+
+* Title "Assessment feedback", then a details table: centre, qualification, unit,
+  sitting date, candidate.
+* Heading 1 "Your result": result, total of available and percentage.
+* Heading 1 "Marks by outcome": a table (header row repeated on every page,
+  ``w:tblHeader``) of outcome, marks achieved, marks available, and a total row.
+* Heading 1 "Feedback on each question": per question a Heading 2 "Question 2a",
+  the question (soft-wrapped paper text reflowed), "3 of 4 marks" and the
+  marker's comment where there is one.
+* Heading 1 "Overall feedback" and "Next steps", only where the marker gave them.
+* Heading 1 "Sign-off": marker and date; the IQA reviewer, date and decision only
+  where the script was sampled and reviewed.
+* Footer: candidate, unit and "Page N of M" (``PAGE``/``NUMPAGES`` fields).
+
+No heading is written without content: optional text is checked *after*
+cleaning, so a comment made only of control characters leaves no empty
+section. Paragraphs whose first strong character is right-to-left (Arabic,
+Hebrew...) are marked ``w:bidi`` so Word lays them out right to left.
+
+:class:`WordDocument` holds what the Word writers share (styles, tables, fields,
+text handling); ``iqa_record.py`` uses it too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timezone
+
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from marker_tui.domain.reports import LearnerFeedback
+
+from .text_cleaning import atomic_output, clean_text
+
+FONT = "Arial"
+FONT_SIZE = Pt(11)
+LANGUAGE = "en-GB"
+HEADER_FILL = "D9D9D9"
+_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+_LIST_ITEM = re.compile(r"^(?:[-*\u2022]|\d{1,2}[.)]|[a-zA-Z][.)])\s")
+
+
+def uk_date(day: date) -> str:
+    """``2 March 2026`` whatever the process locale."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def marks_text(awarded: int, available: int) -> str:
+    return f"{awarded} of {available} mark{'' if available == 1 else 's'}"
+
+
+def text_blocks(text: str | None, *, reflow: bool = False) -> list[str]:
+    """Cleaned paragraphs of ``text`` (split at blank lines); [] if nothing is left.
+
+    Inside a paragraph a newline stays a line break, unless ``reflow``: then lines
+    are joined with spaces (question text in the papers is wrapped at ~90
+    characters for the YAML, not for the reader), except before a list item.
+    """
+    if text is None:
+        return []
+    text = clean_text(text).replace("\r\n", "\n").replace("\r", "\n")
+    blocks = []
+    for block in re.split(r"\n[ \t]*\n", text):
+        lines = [line.strip() for line in block.split("\n")]
+        lines = [line for line in lines if line]
+        if not lines:
+            continue
+        if reflow:
+            joined = lines[0]
+            for line in lines[1:]:
+                joined += ("\n" if _LIST_ITEM.match(line) else " ") + line
+            blocks.append(joined)
+        else:
+            blocks.append("\n".join(lines))
+    return blocks
+
+
+def first_strong_is_rtl(text: str) -> bool:
+    """Whether the Unicode bidi rule (P2) makes ``text`` a right-to-left paragraph."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind == "L":
+            return False
+        if kind in ("R", "AL"):
+            return True
+    return False
+
+
+# Schema order (ECMA-376): what may follow w:bidi in w:pPr and w:shd in w:tcPr.
+_AFTER_BIDI = tuple(
+    "w:" + t
+    for t in "adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents suppressOverlap jc "
+    "textDirection textAlignment textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange".split()
+)
+_AFTER_SHD = tuple(
+    "w:" + t for t in "noWrap tcMar textDirection tcFitText vAlign hideMark headers cellIns cellDel cellMerge tcPrChange".split()
+)
+
+
+def _element(tag: str, **attrs: str) -> OxmlElement:
+    el = OxmlElement(tag)
+    for name, value in attrs.items():
+        el.set(qn(name), value)
+    return el
+
+
+class WordDocument:
+    """A python-docx document set up the way marker-tui's Word exports look."""
+
+    def __init__(self, *, title: str, author: str, footer: str) -> None:
+        self.doc = Document()
+        styles = self.doc.styles
+        # Style objects looked up once: assigning a style by name searches the styles part.
+        self.title_style = styles["Title"]
+        self.h1 = styles["Heading 1"]
+        self.h2 = styles["Heading 2"]
+        self.normal = styles["Normal"]
+        self.table_style = styles["Table Grid"]
+        self._set_fonts()
+        self._set_page()
+        self._set_properties(title, author)
+        self._set_footer(footer)
+
+    # -- set-up ----------------------------------------------------------------------
+
+    def _set_fonts(self) -> None:
+        for style, size in ((self.normal, FONT_SIZE), (self.title_style, None), (self.h1, None), (self.h2, None)):
+            rpr = style.element.get_or_add_rPr()
+            fonts = rpr.find(qn("w:rFonts"))
+            if fonts is None:
+                fonts = _element("w:rFonts")
+                rpr.insert(0, fonts)
+            for attr in list(fonts.attrib):  # drop theme fonts, which would win over the names
+                if attr.endswith("Theme"):
+                    del fonts.attrib[attr]
+            for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+                fonts.set(qn(attr), FONT)
+            if size is not None:
+                style.font.size = size
+        rpr = self.normal.element.get_or_add_rPr()
+        lang = rpr.find(qn("w:lang"))
+        if lang is None:
+            lang = _element("w:lang")
+            rpr.append(lang)
+        lang.set(qn("w:val"), LANGUAGE)
+
+    def _set_page(self) -> None:
+        section = self.doc.sections[0]
+        section.page_width, section.page_height = Mm(210), Mm(297)  # A4, not the template's US Letter
+        for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+            setattr(section, side, Mm(20))
+
+    def _set_properties(self, title: str, author: str) -> None:
+        props = self.doc.core_properties
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        props.title = clean_text(title)[:255]
+        props.author = props.last_modified_by = clean_text(author)[:255]
+        props.comments = ""
+        props.subject = ""
+        props.keywords = ""
+        props.created = props.modified = now
+        props.revision = 1
+
+    def _set_footer(self, text: str) -> None:
+        footer = self.doc.sections[0].footer
+        p = footer.paragraphs[0]
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        p.add_run(clean_text(text) + "  \u2022  Page ")
+        self.field(p, "PAGE", "1")
+        p.add_run(" of ")
+        self.field(p, "NUMPAGES", "1")
+
+    # -- building blocks ----------------------------------------------------------------
+
+    @staticmethod
+    def field(paragraph: Paragraph, instruction: str, shown: str) -> None:
+        """A simple field (``PAGE``, ``NUMPAGES``...) with a placeholder result Word replaces."""
+        fld = _element("w:fldSimple", **{"w:instr": f" {instruction} \\* MERGEFORMAT "})
+        run = _element("w:r")
+        t = _element("w:t")
+        t.text = shown
+        run.append(t)
+        fld.append(run)
+        paragraph._p.append(fld)
+
+    @staticmethod
+    def _direction(paragraph: Paragraph, text: str) -> None:
+        if first_strong_is_rtl(text):
+            paragraph._p.get_or_add_pPr().insert_element_before(_element("w:bidi"), *_AFTER_BIDI)
+
+    def title(self, text: str) -> None:
+        self.doc.add_paragraph(clean_text(text), self.title_style)
+
+    def heading(self, text: str, level: int = 1) -> None:
+        text = clean_text(text)
+        p = self.doc.add_paragraph(text, self.h1 if level == 1 else self.h2)
+        self._direction(p, text)
+
+    def paragraph(self, text: str = "", *, bold_lead: str | None = None, italic: bool = False) -> Paragraph:
+        """One paragraph of cleaned text, optionally led by a bold label."""
+        text = clean_text(text)
+        p = self.doc.add_paragraph(style=self.normal)
+        if bold_lead:
+            p.add_run(clean_text(bold_lead)).bold = True
+        if text:
+            run = p.add_run(text)
+            if italic:
+                run.italic = True
+        self._direction(p, text or (bold_lead or ""))
+        return p
+
+    def blocks(self, blocks: Sequence[str], *, bold_lead: str | None = None, italic: bool = False) -> None:
+        """Paragraphs from :func:`text_blocks`, the first led by ``bold_lead``."""
+        for i, block in enumerate(blocks):
+            self.paragraph(block, bold_lead=bold_lead if i == 0 else None, italic=italic)
+
+    def table(
+        self,
+        header: Sequence[str] | None,
+        rows: Iterable[Sequence[str]],
+        *,
+        widths_mm: Sequence[float] | None = None,
+        bold_first_column: bool = False,
+        bold_last_row: bool = False,
+    ) -> Table:
+        """A "Table Grid" table; ``header`` becomes a shaded, bold row repeated on every page."""
+        rows = [[clean_text(str(v)) for v in row] for row in rows]
+        columns = len(header) if header is not None else len(rows[0])
+        table = self.doc.add_table(rows=0, cols=columns)
+        table.style = self.table_style
+        if widths_mm:
+            table.autofit = False
+            for column, width in zip(table.columns, widths_mm):
+                column.width = Mm(width)
+        if header is not None:
+            cells = table.add_row().cells
+            tr_pr = table.rows[0]._tr.get_or_add_trPr()
+            tr_pr.append(_element("w:tblHeader"))
+            for cell, text in zip(cells, header):
+                self._cell(cell, clean_text(text), bold=True)
+                cell._tc.get_or_add_tcPr().insert_element_before(
+                    _element("w:shd", **{"w:val": "clear", "w:color": "auto", "w:fill": HEADER_FILL}), *_AFTER_SHD
+                )
+        for r, row in enumerate(rows):
+            cells = table.add_row().cells
+            last = bold_last_row and r == len(rows) - 1
+            for c, (cell, text) in enumerate(zip(cells, row)):
+                self._cell(cell, text, bold=last or (bold_first_column and c == 0))
+        if widths_mm:
+            for row in table.rows:
+                for cell, width in zip(row.cells, widths_mm):
+                    cell.width = Mm(width)
+        self.doc.add_paragraph(style=self.normal)  # Word runs two adjacent tables together otherwise
+        return table
+
+    def _cell(self, cell, text: str, *, bold: bool) -> None:  # noqa: ANN001 - python-docx _Cell
+        p = cell.paragraphs[0]
+        if text:
+            run = p.add_run(text)
+            if bold:
+                run.bold = True
+        self._direction(p, text)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        with atomic_output(path) as stream:
+            self.doc.save(stream)
+
+
+# --------------------------------------------------------------------------------------
+# File names
+# --------------------------------------------------------------------------------------
+
+#: Names Windows reserves whatever the extension (compared case-insensitively).
+WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"{dev}{n}" for dev in ("COM", "LPT") for n in (*"123456789", "\u00b9", "\u00b2", "\u00b3")}
+)
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]+')
+_COMPONENT_MAX = 40
+
+
+def _safe_component(value: str) -> str:
+    original = unicodedata.normalize("NFC", value)
+    text = clean_text(original)
+    text = _UNSAFE.sub("-", text)
+    text = re.sub(r"\s+", "_", text).strip("._-")  # no leading dot (hidden), no trailing dot/space
+    text = text[:_COMPONENT_MAX].rstrip("._-")
+    if not text:
+        text = "unknown"
+    if text != original:
+        # Replacing characters could make two candidates share a file name ("12/34"
+        # and "12:34"); a short hash of the original keeps them apart.
+        text += "-" + hashlib.sha1(original.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+    return text
+
+
+def feedback_filename(candidate_number: str, unit: str) -> str:
+    """``1234_unit-304_feedback.docx``: a file name safe on Windows, macOS and Linux.
+
+    Characters Windows forbids (``<>:"/\\|?*``), control characters and runs of
+    white space become ``-``/``_``; leading and trailing dots, dashes and spaces
+    go; each part is at most 40 characters; a part that had to change gets a
+    6-character hash of the original so different candidates never share a name;
+    and the name (before its first dot) is never a reserved device name (CON...).
+    At most 111 characters long.
+    """
+    name = f"{_safe_component(str(candidate_number))}_unit-{_safe_component(str(unit))}_feedback"
+    if name.split(".")[0].upper() in WINDOWS_RESERVED:  # pragma: no cover - the suffix prevents it
+        name = "_" + name
+    return name + ".docx"
+
+
+# --------------------------------------------------------------------------------------
+# The feedback document
+# --------------------------------------------------------------------------------------
+
+
+def _percent(value: float) -> str:
+    return f"{value:.1f}%"
+
+
+def build_feedback_document(feedback: LearnerFeedback) -> WordDocument:
+    f = feedback
+    doc = WordDocument(
+        title=f"Assessment feedback: candidate {f.candidate_number}, unit {f.unit_number}",
+        author=f.centre_name,
+        footer=f"Candidate {f.candidate_number}  \u2022  Unit {f.unit_number} feedback",
+    )
+    doc.title("Assessment feedback")
+    doc.table(
+        None,
+        [
+            ("Centre", f.centre_name),
+            ("Qualification", f"{f.qualification_number} {f.qualification_title}"),
+            ("Unit", f"{f.unit_number} {f.unit_title}"),
+            ("Sitting date", uk_date(f.sitting_date)),
+            ("Candidate", f"{f.candidate_name} ({f.candidate_number})"),
+        ],
+        widths_mm=(40, 130),
+        bold_first_column=True,
+    )
+
+    doc.heading("Your result")
+    result = clean_text(f.result).strip()
+    doc.paragraph(
+        f"{marks_text(f.total, f.available)} ({_percent(f.percentage)}).",
+        bold_lead=f"{result[:1].upper()}{result[1:]}: ",
+    )
+
+    doc.heading("Marks by outcome")
+    doc.table(
+        ("Outcome", "Marks achieved", "Marks available"),
+        [*((f"{o.number}. {o.title}", o.achieved, o.available) for o in f.outcomes), ("Total", f.total, f.available)],
+        widths_mm=(120, 25, 25),
+        bold_last_row=True,
+    )
+
+    doc.heading("Feedback on each question")
+    for q in f.questions:
+        doc.heading(f"Question {q.id}", level=2)
+        doc.blocks(text_blocks(q.text, reflow=True), italic=True)
+        doc.paragraph(bold_lead=marks_text(q.awarded, q.available))
+        doc.blocks(text_blocks(q.comment), bold_lead="Marker's comment: ")
+
+    for heading, text in (("Overall feedback", f.overall_feedback), ("Next steps", f.next_steps)):
+        blocks = text_blocks(text)
+        if blocks:
+            doc.heading(heading)
+            doc.blocks(blocks)
+
+    doc.heading("Sign-off")
+    sign_off = [("Marked by", f.marker_name), ("Date marked", uk_date(f.marked_date))]
+    if f.iqa is not None:
+        sign_off += [
+            ("Internal quality assurance", f"Sampled and reviewed by {f.iqa.reviewer}"),
+            ("Date reviewed", uk_date(f.iqa.signed_on)),
+            ("IQA decision", f.iqa.decision.value.capitalize()),
+        ]
+    doc.table(None, sign_off, widths_mm=(55, 115), bold_first_column=True)
+    return doc
+
+
+def write_feedback_docx(feedback: LearnerFeedback, path: str | os.PathLike[str]) -> None:
+    """Write one learner's feedback document to ``path`` (atomically)."""
+    build_feedback_document(feedback).save(path)
