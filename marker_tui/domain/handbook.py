@@ -185,14 +185,18 @@ _UNIT_FIELD_KEYS = {"level": "level", "glh": "glh", "guided learning hours": "gl
 _TIME_ALLOWANCE = re.compile(r"(?:recommended\s+)?time\s+allowance\s*:?\s*|\bduration\s*:\s*", re.I)
 _CRITERION_NUMBER = re.compile(r"(?<!\S)(\d+)\.(\d+)(?=\s|$)")
 _OUTCOME_NUMBER = re.compile(r"^(\d+)\s*[.)]?\s+(.*)$")
+_CRITERIA_LINE = re.compile(r"^(?:the learner can\b|\d+\.\d+\s)", re.I)
 
 
 def _is_boundary(line: Line) -> bool:
     """A chapter heading that ends whatever unit block came before it."""
-    if not line.label or line.is_row:
+    if line.is_row or line.blank:
         return False
-    if re.match(r"^(?:appendix\b|test specifications?$|(?:\d+\s+)?units$|contents$)", line.text, re.I):
-        return True
+    named = re.match(r"^(?:appendix\b|test specifications?$|(?:\d+\s+)?units$|contents$)", line.text, re.I)
+    if named and (line.label or (len(line.text) <= 60 and not line.text.endswith("."))):
+        return True  # plain-text exports keep the words but lose the heading markup
+    if not line.label:
+        return False
     # "## 4 Assessment", "## 5 Units": numbered chapters, only as real headings
     # (a bold "**1.1** describe" must not end a unit).
     return line.raw.lstrip().startswith("#") and bool(re.match(r"^\d+\s+[A-Za-z]", line.text))
@@ -459,7 +463,7 @@ def _read_qualification(lines: list[Line], report: _Report) -> dict[str, Any]:
     for key, what in (("number", "City & Guilds number"), ("title", "title"), ("level", "level"),
                       ("glh", "GLH"), ("tqt", "TQT")):
         if data[key] is None and not any(g.field == key and g.section == "qualification" for g in report.gaps):
-            report.gap(f"no {what} found (looked for a 'Title and level | ... | GLH | TQT' table)",
+            report.gap(f"no {what} found (looked for a \"Title and level | ... | GLH | TQT\" table)",
                        section="qualification", field=key)
     return data
 
@@ -483,24 +487,14 @@ def _read_structure(lines: list[Line], report: _Report) -> dict[str, Any]:
     start = next((i for i, l in enumerate(lines)
                   if l.label and re.fullmatch(r"(?:\d+(?:\.\d+)?\s+)?structure", l.text, re.I)), None)
     if start is None:
-        report.gap("no 'Structure' section found (rules of combination)",
+        report.gap("no \"Structure\" section found (rules of combination)",
                    section="rules of combination", field="groups")
         return {"credits_required": None, "description": None, "groups": []}
-    labels = [i for i in range(start + 1, len(lines)) if lines[i].label and not lines[i].is_row]
-    groups: list[_Group] = []
-    first_group = None
-    for k, i in enumerate(labels):
-        following = labels[k + 1] if k + 1 < len(labels) else len(lines)
-        rows = _structure_rows(lines, i + 1, following)
-        if rows:
-            groups.append(_Group(lines[i].text.rstrip(":"), lines[i].no, [_structure_unit(r) for r in rows]))
-            first_group = first_group if first_group is not None else i
-        elif groups:
-            break  # the first heading after the groups without unit rows ends the section
+    groups, first_group = _read_groups(lines, start, report)
     description = _rules_sentence(lines, start + 1, first_group if first_group is not None else len(lines))
     data: dict[str, Any] = {"credits_required": None, "description": None, "groups": []}
     if description is None:
-        report.gap("no sentence stating the credits required found in the 'Structure' section",
+        report.gap("no sentence stating the credits required found in the \"Structure\" section",
                    section="rules of combination", line=lines[start].no, field="credits_required")
     else:
         text, line_no = description
@@ -514,10 +508,66 @@ def _read_structure(lines: list[Line], report: _Report) -> dict[str, Any]:
                        section="rules of combination", line=line_no, field="credits_required")
         _apply_group_credits(text, line_no, groups, report)
     if not groups:
-        report.gap("no unit groups (Mandatory / Optional ...) with unit rows found in 'Structure'",
+        report.gap("no unit groups (Mandatory / Optional ...) with unit rows found in \"Structure\"",
                    section="rules of combination", line=lines[start].no, field="groups")
     data["groups"] = groups
     return data
+
+
+_GROUP_HEADING = re.compile(r"^(?:mandatory|optional|group)\b", re.I)
+
+
+def _is_unit_row(line: Line) -> bool:
+    return line.is_row and bool(_UNIT_NUMBER_CELL.match(line.cells[0]))
+
+
+def _read_groups(lines: list[Line], start: int, report: _Report) -> tuple[list[_Group], int | None]:
+    """The unit tables of "Structure": a group heading ("Mandatory", "Optional Group A")
+    followed by one row per unit. Column headers and rule lines between are skipped.
+
+    The section ends at the first line after the groups that is neither a unit row
+    nor a group heading, so it ends the same way whether headings keep their "#"
+    (Markdown) or not (plain text from a PDF).
+    """
+    groups: list[_Group] = []
+    first: int | None = None
+    for index in range(start + 1, len(lines)):
+        line = lines[index]
+        if line.blank:
+            continue
+        if line.is_row:
+            if not _is_unit_row(line):
+                continue  # "Unit number | Unit title | Level | Credit"
+            if not groups:
+                report.warn('unit rows with no group heading before them are taken as one group "Units"',
+                            section="rules of combination", line=line.no)
+                groups.append(_Group("Units", line.no))
+                first = index
+            groups[-1].units.append(_structure_unit(line))
+            continue
+        heading = line.label or (_GROUP_HEADING.match(line.text) and len(line.text) <= 60
+                                 and not line.text.endswith("."))
+        if heading and _rows_follow(lines, index + 1):
+            groups.append(_Group(line.text.rstrip(":"), line.no))
+            first = index if first is None else first
+        elif groups or _is_boundary(line) or _STRUCTURE_WORD.match(line.text) or _heading_level(line) and \
+                _heading_level(line) <= _heading_level(lines[start]):
+            break  # prose or another heading after the groups, or the next section: the structure is over
+    return groups, first
+
+
+def _heading_level(line: Line) -> int:
+    """1 for "# ...", 2 for "## ..."; 0 for a line that is not a Markdown heading."""
+    match = re.match(r"\s*(#{1,6})\s", line.raw)
+    return len(match[1]) if match else 0
+
+
+def _rows_follow(lines: list[Line], index: int) -> bool:
+    for line in lines[index:]:
+        if line.blank or (line.is_row and not _is_unit_row(line)):
+            continue
+        return _is_unit_row(line)
+    return False
 
 
 def _structure_unit(row: Line) -> _StructureUnit:
@@ -663,7 +713,7 @@ def _read_test_spec(lines: list[Line], block: _Block, table_at: int | None, repo
         spec.minutes = parse_duration(value)
         if spec.minutes is None:
             report.gap(f"time allowance {_q(value)} is not a duration I can read "
-                       "(e.g. '1 hour 30 minutes', '45 minutes', '1½ hours', '90 mins', '2.5 hours')",
+                       '(e.g. "1 hour 30 minutes", "45 minutes", "1½ hours", "90 mins", "2.5 hours")',
                        line=value_line, field="time_allowance_minutes", **where)
     if table_at is None:
         report.gap("no outcome table (Outcome | No. of marks | %) found in its test specification",
@@ -788,8 +838,17 @@ def _read_unit_sections(lines: list[Line], block: _Block, report: _Report) -> li
         elif line.label and (_RANGE.match(line.text) or not re.match(r"^(?:\d|the learner)", line.text, re.I)):
             finish()
             mode = "other"  # Range, or any other heading: not needed
-        elif mode in ("outcome", "criteria"):
-            collected.add(_BULLET.sub("", line.text, count=1) if mode == "criteria" else line.text, line.no)
+        elif mode == "criteria":
+            body = _BULLET.sub("", line.text, count=1)
+            if collected.text.endswith(".") and not _CRITERIA_LINE.match(body):
+                # The list closed with its full stop and this line starts no criterion:
+                # range or guidance text whose heading was lost (plain-text exports).
+                finish()
+                mode = "other"
+            else:
+                collected.add(body, line.no)
+        elif mode == "outcome":
+            collected.add(line.text, line.no)
     finish()
     return sections
 
