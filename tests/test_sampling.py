@@ -280,3 +280,12 @@ def test_a_marked_script_can_be_taken_from_a_script_result():
     marked = MarkedScript.from_result("S7", "Ana Lopes", result)
     assert (marked.script_ref, marked.markers, marked.total, marked.pass_mark, marked.is_fail) == (
         "S7", ("Ana Lopes",), 20, 27, True)
+
+
+def test_the_strategy_can_be_written_down_in_words_for_the_iqa_record():
+    assert SamplingStrategy(new_markers={"Sam Patel"}).describe() == (
+        "Every script of a new marker (Sam Patel); every fail; every script within 2 of the pass mark; "
+        "at least 3 or 25% of each marker's scripts, whichever is greater (the scripts above count "
+        "towards it; the rest are drawn at random). A reviewer never reviews their own marking."
+    )
+    assert NOTHING.describe() == "No scripts are sampled."

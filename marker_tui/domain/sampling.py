@@ -102,6 +102,30 @@ class SamplingStrategy(Model):
     )
     seed: int | None = None
 
+    def describe(self) -> str:
+        """The strategy in words, for the IQA record (the seed is recorded separately)."""
+        parts: list[str] = []
+        if self.new_markers:
+            names = ", ".join(sorted(self.new_markers, key=person_key))
+            parts.append(f"every script of a new marker ({names})")
+        if self.include_fails:
+            parts.append("every fail")
+        if self.borderline_marks is not None:
+            parts.append(f"every script within {self.borderline_marks} of the pass mark")
+        n, pct = self.min_scripts_per_marker, self.min_fraction_per_marker
+        if n or pct:
+            if n and pct:
+                rule = f"at least {n} or {_percent_text(pct)}% of each marker's scripts, whichever is greater"
+            elif n:
+                rule = f"at least {n} of each marker's scripts"
+            else:
+                rule = f"at least {_percent_text(pct)}% of each marker's scripts"
+            parts.append(f"{rule} (the scripts above count towards it; the rest are drawn at random)")
+        if not parts:
+            return "No scripts are sampled."
+        text = "; ".join(parts)
+        return text[0].upper() + text[1:] + ". A reviewer never reviews their own marking."
+
     def is_new_marker(self, name: str) -> bool:
         return person_key(name) in {person_key(n) for n in self.new_markers}
 
