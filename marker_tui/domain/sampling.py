@@ -22,6 +22,7 @@ import hashlib
 import json
 import random
 import re
+from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
@@ -324,8 +325,8 @@ def build_sample(
     if isinstance(seed, bool):
         raise ValueError("a seed is a whole number")
     ordered = sorted(scripts, key=lambda s: natural_key(s.script_ref))
-    refs = [s.script_ref for s in ordered]
-    duplicates = sorted({r for r in refs if refs.count(r) > 1})
+    counts = Counter(s.script_ref for s in ordered)
+    duplicates = sorted((r for r, n in counts.items() if n > 1), key=natural_key)
     if duplicates:
         raise ValueError(f"script {', '.join(duplicates)} is listed more than once")
 
@@ -387,18 +388,24 @@ def build_sample(
             reasons[script.script_ref] = found
 
     # Rule 4: top each marker up to their minimum, in name order so draws are reproducible.
-    def keys_of(script: MarkedScript) -> set[str]:
-        return {person_key(m) for m in script.markers}
+    # Each marker's scripts, in script order; a script counts for every one of its markers.
+    marked_by: dict[str, list[MarkedScript]] = {}
+    offerable_by: dict[str, list[MarkedScript]] = {}
+    eligible_refs = {s.script_ref for s in eligible}
+    for script in ordered:
+        if not script.is_marked:
+            continue
+        for key in {person_key(m) for m in script.markers}:
+            marked_by.setdefault(key, []).append(script)
+            if script.script_ref in eligible_refs:
+                offerable_by.setdefault(key, []).append(script)
 
-    marked_scripts = [s for s in ordered if s.is_marked]
     coverage: list[MarkerCoverage] = []
     notes: list[str] = []
-    for key in sorted(display):
-        theirs = [s for s in marked_scripts if key in keys_of(s)]
-        if not theirs:
-            continue  # only unmarked scripts so far: nothing to sample yet
+    for key in sorted(marked_by):  # markers with only unmarked scripts have nothing to sample yet
+        theirs = marked_by[key]
+        offerable = offerable_by.get(key, [])
         required = strategy.required_for(len(theirs))
-        offerable = [s for s in eligible if key in keys_of(s)]
         already = sum(1 for s in offerable if s.script_ref in reasons)
         if already < required:
             pool = [s for s in offerable if s.script_ref not in reasons]
