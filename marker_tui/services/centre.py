@@ -1,0 +1,60 @@
+"""One centre's services over one database: what every screen and command is handed.
+
+Screens and commands never open the database or build services themselves;
+they get a :class:`Centre`, so a test can hand them a temporary database and a
+fake clock, and two terminals on the same file share nothing but the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from marker_tui.domain.clock import Clock, SystemClock
+from marker_tui.storage.database import Database, open_database
+from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
+
+from .candidates import CandidateService
+from .papers import PaperService
+from .sitting import LearnerService, SittingService
+from .staff import StaffService
+
+
+@dataclass
+class Centre:
+    db: Database
+    clock: Clock = field(default_factory=SystemClock)
+    papers_dir: Path = SHIPPED_PAPERS
+    markschemes_dir: Path = SHIPPED_MARKSCHEMES
+
+    @classmethod
+    def open(cls, path: str | Path, *, clock: Clock | None = None, create: bool = True, **kwargs) -> "Centre":
+        return cls(db=open_database(path, create=create), clock=clock or SystemClock(), **kwargs)
+
+    @property
+    def path(self) -> Path:
+        return Path(self.db.conn.execute("PRAGMA database_list").fetchone()[2])
+
+    @cached_property
+    def sittings(self) -> SittingService:
+        return SittingService(self.db, self.clock)
+
+    @cached_property
+    def learners(self) -> LearnerService:
+        return LearnerService(self.db, self.clock)
+
+    @cached_property
+    def staff(self) -> StaffService:
+        return StaffService(self.db, self.clock)
+
+    @cached_property
+    def candidates(self) -> CandidateService:
+        return CandidateService(self.db, self.clock)
+
+    @cached_property
+    def papers(self) -> PaperService:
+        return PaperService(self.db, self.clock)
+
+    def close(self) -> None:
+        self.db.close()
