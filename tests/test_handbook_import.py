@@ -436,6 +436,17 @@ def test_a_test_specification_without_marks_table_is_a_gap(tmp_path):
     ) in result.stderr.splitlines()
 
 
+def test_a_figure_that_is_not_a_positive_number_is_a_gap_at_its_line(tmp_path):
+    text = VARIATIONS.read_text(encoding="utf-8")
+    handbook = tmp_path / "level-0.md"
+    handbook.write_text(text.replace("<b>GLH:</b>\t6", "<b>GLH:</b>\t0"), encoding="utf-8")
+    result = run(handbook)
+    assert result.exit_code == 1
+    assert [line for line in result.stderr.splitlines() if line.startswith("error: unit")] == [
+        f"error: unit 204 (line {line_of(handbook, '<b>GLH:</b>⇥0')}): GLH \"0\" is not a positive whole number"
+    ]
+
+
 # --- files: .docx, encodings, paths -----------------------------------------------------
 
 

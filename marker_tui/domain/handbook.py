@@ -455,8 +455,8 @@ def _read_qualification(lines: list[Line], report: _Report) -> dict[str, Any]:
     data["level"] = int(level[1]) if level else None
     for key in ("glh", "tqt"):
         data[key] = _number(found[key]) if key in found else None
-        if key in found and not isinstance(data[key], int):
-            report.gap(f"{key.upper()} {_q(found[key])} is not a whole number",
+        if key in found and not (isinstance(data[key], int) and data[key] > 0):
+            report.gap(f"{key.upper()} {_q(found[key])} is not a positive whole number",
                        section="qualification", line=lines_of[key], field=key)
             data[key] = None
     data["accreditation_number"] = found.get("accreditation_number")
@@ -1051,8 +1051,9 @@ def _unit_figure(key: str, section: _UnitSection | None, listed: _StructureUnit 
     stated = section.fields.get(key) if section else None
     if stated is not None:
         value = _number(stated[0])
-        if not isinstance(value, int):
-            report.gap(f"{name} {_q(stated[0])} is not a whole number", line=stated[1], field=key, **where)
+        if not isinstance(value, int) or value <= 0:
+            report.gap(f"{name} {_q(stated[0])} is not a positive whole number", line=stated[1], field=key,
+                       **where)
             return None
         if listed_value is not None and _number(listed_value) != value:
             report.warn(f"{name} is {value} in the unit section but {listed_value} in the structure table "

@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from docx import Document
-from docx.opc.exceptions import PackageNotFoundError
-from docx.table import Table
-from docx.text.paragraph import Paragraph
+if TYPE_CHECKING:  # python-docx (and lxml) load only when a .docx is read
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
 
 class HandbookReadError(Exception):
@@ -68,6 +68,11 @@ def _utf8_text(path: Path) -> str:
 
 
 def docx_text(path: Path) -> str:
+    from docx import Document
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
     try:
         document = Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
