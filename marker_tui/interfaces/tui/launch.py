@@ -6,6 +6,12 @@ from pathlib import Path
 
 
 def open_app(db_path: Path) -> None:
+    from marker_tui.services.centre import Centre
+
     from .app import MarkerApp
 
-    MarkerApp(db_path=db_path).run()
+    centre = Centre.open(db_path)
+    try:
+        MarkerApp(centre).run()
+    finally:
+        centre.close()
