@@ -209,9 +209,15 @@ def _unit_label(line: Line) -> re.Match[str] | None:
     match = _UNIT_LABEL.match(line.text)
     if not match:
         return None
-    if line.label or not line.text.endswith("."):
+    if line.label:
         return match
-    return None
+    # Plain text has no heading markup: accept "Unit 304", "Unit 304: ..." or
+    # "Unit 304 Title Words", but not prose such as "Unit 5 of the Act applies."
+    rest = match["rest"]
+    plain_heading = not rest or bool(re.match(r"^unit\s+\S+?\s*:", line.text, re.I)) or (
+        rest[:1].isupper() and not line.text.endswith(".") and len(line.text) <= 120
+    )
+    return match if plain_heading else None
 
 
 # --- joined text that remembers its lines ---------------------------------------------
