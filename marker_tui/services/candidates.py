@@ -202,14 +202,15 @@ def parse_candidates_csv(path: Path) -> list[tuple[int, CandidateDetails]]:
     duplicated = sorted({k for k in keys if keys.count(k) > 1 and k in COLUMNS})
     if unknown or missing or duplicated:
         hints = []
+        if len(header) == 1 and ";" in header[0]:
+            raise CsvImportError(path, [RowProblem(line=1, field=None, message="the file uses ';' between "
+                                 "columns: save it as 'CSV UTF-8 (comma delimited)' and import it again")])
         if missing:
             hints.append(f"missing column(s) {', '.join(missing)}")
         if unknown:
             hints.append(f"unknown column(s) {', '.join(repr(u) for u in unknown)}")
         if duplicated:
             hints.append(f"column(s) given twice: {', '.join(duplicated)}")
-        if len(header) == 1 and ";" in header[0]:
-            hints.append("the file seems to use ';' between columns: save it with commas")
         raise CsvImportError(path, [RowProblem(line=1, field=None, message="header has "
                              + "; ".join(hints) + f". Expected columns: {','.join(COLUMNS)}")])
     rows: list[tuple[int, CandidateDetails]] = []

@@ -1,0 +1,215 @@
+"""Staff (roles, PINs, lock-out) and candidates (add, edit, CSV import all-or-nothing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from marker_tui.domain.clock import FakeClock
+from marker_tui.services.audit import ServiceError, entries
+from marker_tui.services.candidates import CandidateService, CsvImportError
+from marker_tui.services.staff import LockedOut, StaffService, WrongPin
+from marker_tui.storage.database import open_database
+from sitting_fixtures import ADMIN, INVIGILATOR, PIN, START, room  # noqa: F401
+
+CSV = Path(__file__).parent / "fixtures" / "candidates"
+SECRET_PIN = "73915084"
+
+
+@pytest.fixture
+def empty(tmp_path):
+    db = open_database(tmp_path / "m.db")
+    yield db
+    db.close()
+
+
+# --- staff ---------------------------------------------------------------------------------
+
+
+def test_the_pin_is_never_stored_in_clear(empty, tmp_path):
+    staff = StaffService(empty, FakeClock(START))
+    staff.add("Ada Admin", ["admin"], SECRET_PIN, by=None)
+    staff.add("Second", ["invigilator"], SECRET_PIN, by="Ada Admin")
+    rows = empty.execute("SELECT pin_hash, pin_salt, pin_params FROM staff").fetchall()
+    for pin_hash, salt, params in rows:
+        assert SECRET_PIN not in pin_hash and len(bytes.fromhex(salt)) == 16 and params.startswith("scrypt")
+    assert rows[0][0] != rows[1][0] and rows[0][1] != rows[1][1]  # same PIN, different salt and hash
+    empty.close()
+    for file in tmp_path.glob("m.db*"):
+        assert SECRET_PIN.encode() not in file.read_bytes()
+
+
+def test_the_first_staff_member_must_be_an_admin_and_then_admins_add_the_rest(empty):
+    staff = StaffService(empty, FakeClock(START))
+    with pytest.raises(ServiceError, match="first staff member must be an admin"):
+        staff.add("Ian", ["invigilator"], PIN, by=None)
+    staff.add("Ada", ["admin"], PIN, by=None)
+    with pytest.raises(ServiceError, match="--by"):
+        staff.add("Ian", ["invigilator"], PIN, by=None)
+    staff.add("Ian", ["invigilator", "marker"], PIN, by="ada")  # names match whatever the case
+    with pytest.raises(ServiceError, match="needs the role admin"):
+        staff.add("Mo", ["marker"], PIN, by="Ian")
+    with pytest.raises(ServiceError, match="already a staff member called 'IAN'"):
+        staff.add("IAN", ["marker"], PIN, by="Ada")
+    with pytest.raises(ServiceError, match="Unknown role 'cleaner'"):
+        staff.add("Cy", ["cleaner"], PIN, by="Ada")
+    with pytest.raises(ServiceError, match="4 to 12 digits"):
+        staff.add("Cy", ["marker"], "12ab", by="Ada")
+    assert [(m.name, m.roles) for m in staff.members()] == [("Ada", ["admin"]),
+                                                            ("Ian", ["invigilator", "marker"])]
+    assert [e.action for e in entries(empty)] == ["staff added", "staff added"]
+
+
+def test_three_wrong_pins_lock_the_name_for_a_minute_and_it_is_logged(empty):
+    clock = FakeClock(START)
+    staff = StaffService(empty, clock)
+    staff.add("Ada", ["admin"], PIN, by=None)
+    assert staff.verify_pin("ada", PIN).name == "Ada"
+    for _ in range(2):
+        with pytest.raises(WrongPin, match="do not match"):
+            staff.verify_pin("Ada", "0000")
+    with pytest.raises(LockedOut, match="locked out until"):
+        staff.verify_pin("Ada", "0000")
+    with pytest.raises(LockedOut):
+        staff.verify_pin("Ada", PIN)  # even the right PIN, while locked
+    clock.advance(seconds=59)
+    with pytest.raises(LockedOut):
+        staff.verify_pin("Ada", PIN)
+    clock.advance(seconds=1)
+    assert staff.verify_pin("Ada", PIN).name == "Ada"
+    actions = [e.action for e in entries(empty)]
+    assert actions == ["staff added", "staff signed in", "wrong PIN", "wrong PIN", "staff locked out",
+                       "staff signed in"]
+
+
+def test_an_unknown_name_looks_just_like_a_wrong_pin(empty):
+    staff = StaffService(empty, FakeClock(START))
+    staff.add("Ada", ["admin"], PIN, by=None)
+    with pytest.raises(WrongPin, match="That name and PIN do not match"):
+        staff.verify_pin("Nobody", PIN)
+
+
+def test_an_admin_can_reset_a_pin_and_lift_a_lock(empty):
+    staff = StaffService(empty, FakeClock(START))
+    staff.add("Ada", ["admin"], PIN, by=None)
+    staff.add("Ian", ["invigilator"], PIN, by="Ada")
+    for _ in range(3):
+        with pytest.raises((WrongPin, LockedOut)):
+            staff.verify_pin("Ian", "9999")
+    with pytest.raises(ServiceError, match="needs the role admin"):
+        staff.reset_pin("Ian", "2468", by="Ian")
+    staff.reset_pin("Ian", "2468", by="Ada")
+    assert staff.verify_pin("Ian", "2468").name == "Ian"
+    with pytest.raises(WrongPin):
+        staff.verify_pin("Ian", PIN)
+
+
+# --- candidates -------------------------------------------------------------------------------
+
+
+def test_import_a_class_list(room):
+    report = room.candidates.import_csv(CSV / "good.csv", by=ADMIN)
+    assert report.added == ["2001", "2002", "2003", "2004", "2005"]
+    chloe = room.candidates.get("2003")
+    assert (chloe.name, chloe.extra_time_percent, chloe.access_arrangements) == (
+        "Chloé Dubois", 50, "separate room, rest breaks")
+    assert room.candidates.get("2005").name == "فاطمة الزهراء"
+
+
+def test_importing_the_same_file_again_changes_nothing(room):
+    room.candidates.import_csv(CSV / "good.csv", by=ADMIN)
+    audit_rows = len(entries(room.db))
+    again = room.candidates.import_csv(CSV / "good.csv", by=ADMIN)
+    assert again.added == [] and again.updated == [] and len(again.unchanged) == 5
+    assert len(entries(room.db)) == audit_rows
+
+
+def test_a_changed_row_updates_the_candidate_with_old_and_new_in_the_log(room, tmp_path):
+    room.candidates.import_csv(CSV / "good.csv", by=ADMIN)
+    changed = tmp_path / "changed.csv"
+    changed.write_text("candidate_number,name,extra_time_percent\n2001,Amira Khan,25\n", encoding="utf-8")
+    report = room.candidates.import_csv(changed, by=ADMIN)
+    assert report.updated == ["2001"]
+    assert room.candidates.get("2001").extra_time_percent == 25
+    last = entries(room.db)[-1]
+    assert last.action == "candidate changed" and last.candidate_number == "2001"
+    assert last.details["changes"] == {"extra_time_percent": {"old": 0, "new": 25}}
+
+
+def test_every_bad_row_is_reported_by_line_and_nothing_is_imported(room):
+    before = room.candidates.all()
+    with pytest.raises(CsvImportError) as error:
+        room.candidates.import_csv(CSV / "bad.csv", by=ADMIN)
+    problems = [(p.line, p.field) for p in error.value.problems]
+    assert problems == [
+        (3, "name"),
+        (4, "candidate_number"),
+        (5, "extra_time_percent"),
+        (6, "extra_time_percent"),
+        (7, "candidate_number"),
+        (8, None),
+    ]
+    message = str(error.value)
+    assert str(CSV / "bad.csv") in message and "nothing was imported" in message
+    assert "line 7, candidate_number: 3001 already appears on line 2" in message
+    assert "line 6, extra_time_percent: 'lots' is not a whole number" in message
+    assert "line 8: has 2 values but the header has 4 columns" in message
+    assert room.candidates.all() == before
+
+
+def test_an_excel_file_with_a_byte_order_mark_and_friendly_headers_imports(room):
+    report = room.candidates.import_csv(CSV / "excel_bom.csv", by=ADMIN)
+    assert report.added == ["4001", "4002"]
+    assert room.candidates.get("4001").extra_time_percent == 25
+
+
+def test_line_numbers_stay_right_after_a_value_that_spans_lines(room):
+    with pytest.raises(CsvImportError) as error:
+        room.candidates.import_csv(CSV / "multiline.csv", by=ADMIN)
+    assert [(p.line, p.field) for p in error.value.problems] == [(4, "name")]
+    with pytest.raises(ServiceError):
+        room.candidates.get("5001")
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("latin1.csv", "line 2: is not UTF-8 text"),
+    ("semicolon.csv", "uses ';' between columns"),
+])
+def test_files_in_the_wrong_format_say_how_to_fix_them(room, name, expected):
+    with pytest.raises(CsvImportError, match=expected):
+        room.candidates.import_csv(CSV / name, by=ADMIN)
+
+
+def test_a_missing_file_or_an_empty_one_is_a_clear_message(room, tmp_path):
+    with pytest.raises(ServiceError, match="There is no file"):
+        room.candidates.import_csv(tmp_path / "nope.csv", by=ADMIN)
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(CsvImportError, match="the file is empty"):
+        room.candidates.import_csv(tmp_path / "empty.csv", by=ADMIN)
+
+
+def test_importing_needs_a_known_staff_member(room):
+    with pytest.raises(ServiceError, match="no staff member called 'Mallory'"):
+        room.candidates.import_csv(CSV / "good.csv", by="Mallory")
+    with pytest.raises(ServiceError):
+        room.candidates.get("2001")
+
+
+def test_adding_and_editing_one_candidate(room):
+    added = room.candidates.add("ab-12", "  Zoë   Smith ", "10%", "rest breaks", by=INVIGILATOR)
+    assert (added.candidate_number, added.name, added.extra_time_percent) == ("AB-12", "Zoë Smith", 10)
+    with pytest.raises(ServiceError, match="already exists"):
+        room.candidates.add("AB-12", "Someone", by=ADMIN)
+    with pytest.raises(ServiceError, match="extra_time_percent 401 is outside 0 to 400"):
+        room.candidates.edit("AB-12", extra_time_percent=401, by=ADMIN)
+    edited = room.candidates.edit("ab-12", name="Zoë Smith-Jones", by=ADMIN)
+    assert edited.name == "Zoë Smith-Jones" and edited.extra_time_percent == 10
+    with pytest.raises(ServiceError, match="control character"):
+        room.candidates.add("X1", "bad\x1b[2Jname", by=ADMIN)
+
+
+def test_services_default_to_the_system_clock(empty):
+    # The CLI builds services without a clock; reading must work the same.
+    assert CandidateService(empty).all() == []
+    assert StaffService(empty).members() == []
