@@ -307,6 +307,15 @@ def test_all_warnings_of_the_variations_handbook_and_nothing_else():
     ]
 
 
+def test_import_is_byte_identical_run_to_run_and_check_accepts_it(tmp_path):
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    assert run(VARIATIONS, "-o", first).exit_code == 0
+    assert run(VARIATIONS, "-o", second).exit_code == 0
+    assert first.read_bytes() == second.read_bytes()
+    checked = CliRunner().invoke(check, [str(first)])
+    assert checked.exit_code == 0, checked.output
+
+
 def test_criteria_as_separate_paragraphs_and_a_level_2_range_heading(variations):
     unit = variations.unit("206")
     assert [(c.number, c.text) for c in unit.all_criteria()] == [
