@@ -28,6 +28,7 @@ text handling); ``iqa_record.py`` uses it too.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import unicodedata
@@ -222,11 +223,18 @@ class WordDocument:
             run = p.add_run(text)
             if italic:
                 run.italic = True
-        self._direction(p, text or (bold_lead or ""))
+        self._direction(p, (bold_lead or "") + text)
         return p
 
     def blocks(self, blocks: Sequence[str], *, bold_lead: str | None = None, italic: bool = False) -> None:
-        """Paragraphs from :func:`text_blocks`, the first led by ``bold_lead``."""
+        """Paragraphs from :func:`text_blocks`, the first led by ``bold_lead``.
+
+        Right-to-left text gets the label on a line of its own, so the label does not
+        make its paragraph left-to-right (the first strong character decides).
+        """
+        if blocks and bold_lead and first_strong_is_rtl(blocks[0]):
+            self.paragraph(bold_lead=bold_lead.rstrip())
+            bold_lead = None
         for i, block in enumerate(blocks):
             self.paragraph(block, bold_lead=bold_lead if i == 0 else None, italic=italic)
 
@@ -278,8 +286,12 @@ class WordDocument:
         self._direction(p, text)
 
     def save(self, path: str | os.PathLike[str]) -> None:
+        # Built in memory first: if the disk then fails, python-docx's zip is already
+        # closed and nothing is left half-open to complain when it is collected.
+        buffer = io.BytesIO()
+        self.doc.save(buffer)
         with atomic_output(path) as stream:
-            self.doc.save(stream)
+            stream.write(buffer.getbuffer())
 
 
 # --------------------------------------------------------------------------------------

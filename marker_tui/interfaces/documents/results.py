@@ -280,5 +280,7 @@ def write_results_xlsx(sheet: ResultsSheet, path: str | os.PathLike[str]) -> Non
     wb.properties.title = clean_text(f"Results {sheet.sitting_code}: unit {sheet.unit_number} {sheet.unit_title}")
     _results_sheet(wb, sheet)
     _summary_sheet(wb, sheet)
+    buffer = io.BytesIO()  # see WordDocument.save: the zip is complete before the disk is touched
+    wb.save(buffer)
     with atomic_output(path) as stream:
-        wb.save(stream)
+        stream.write(buffer.getbuffer())
