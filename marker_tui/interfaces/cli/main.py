@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "sitting": "marker_tui.interfaces.cli.sitting:sitting",
     "candidates": "marker_tui.interfaces.cli.candidates:candidates",
     "staff": "marker_tui.interfaces.cli.staff:staff",
+    "backup": "marker_tui.interfaces.cli.backup:backup",
+    "restore": "marker_tui.interfaces.cli.backup:restore",
 }
 
 
