@@ -592,6 +592,20 @@ def test_feedback_without_iqa_or_comments_has_no_empty_sections(tmp_path: Path):
     assert "IQA" not in xml_parts(path)["word/document.xml"].decode("utf-8")
 
 
+def test_feedback_line_breaks_and_tabs_are_word_breaks_and_tabs(tmp_path: Path):
+    questions = make_feedback().model_dump()["questions"]
+    questions[0]["comment"] = "Point one.\r\nPoint two.\n\n\tIndented after a blank line."
+    path = tmp_path / "f.docx"
+    write_feedback_docx(make_feedback(questions=questions, overall_feedback=NASTY), path)
+    document = docx.Document(str(path))
+    texts = [p.text for p in document.paragraphs]
+    assert "Marker's comment: Point one.\nPoint two." in texts
+    assert CLEANED in texts
+    assert "Indented after a blank line." in texts  # a new paragraph; leading white space trimmed
+    body = xml_parts(path)["word/document.xml"].decode("utf-8")
+    assert "<w:br/>" in body and "<w:tab/>" in body
+
+
 @pytest.mark.parametrize(
     "candidate",
     ["CON", "con", "NUL", "COM1", "LPT9", "12/34:5", "12:34/5", 'a<b>c"d|e?f*g\\h', " trailing. ", "...",

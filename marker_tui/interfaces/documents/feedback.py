@@ -112,11 +112,11 @@ def _element(tag: str, **attrs: str) -> OxmlElement:
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
-_TEXT_PIECES = re.compile(r"(\t|\n)")
+_TEXT_PIECES = re.compile(r"(\t|\r\n|\r|\n)")
 
 
 def _append_run(paragraph: etree._Element, text: str, *, bold: bool = False, italic: bool = False) -> None:
-    """Append a ``w:r`` holding ``text`` (tabs become ``w:tab``, newlines ``w:br``)."""
+    """Append a ``w:r`` holding ``text`` (tabs become ``w:tab``, line ends ``w:br``)."""
     run = etree.SubElement(paragraph, _W + "r")
     if bold or italic:
         rpr = etree.SubElement(run, _W + "rPr")
@@ -127,7 +127,7 @@ def _append_run(paragraph: etree._Element, text: str, *, bold: bool = False, ita
     for piece in _TEXT_PIECES.split(text):
         if piece == "\t":
             etree.SubElement(run, _W + "tab")
-        elif piece == "\n":
+        elif piece in ("\n", "\r\n", "\r"):
             etree.SubElement(run, _W + "br")
         elif piece:
             t = etree.SubElement(run, _W + "t")
@@ -367,7 +367,9 @@ def feedback_filename(candidate_number: str, unit: str) -> str:
     go; each part is at most 40 characters; a part that had to change gets a
     6-character hash of the original so different candidates never share a name;
     and the name (before its first dot) is never a reserved device name (CON...).
-    At most 111 characters long.
+    At most 114 characters long. Names can still differ only in letter case
+    ("a1"/"A1"), which Windows and macOS treat as one file: candidate numbers are
+    expected to be unique regardless of case.
     """
     name = f"{_safe_component(str(candidate_number))}_unit-{_safe_component(str(unit))}_feedback"
     if name.split(".")[0].upper() in WINDOWS_RESERVED:  # pragma: no cover - the suffix prevents it

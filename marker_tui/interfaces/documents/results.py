@@ -88,12 +88,12 @@ def _values(sheet: ResultsSheet, row: ResultRow) -> list[Any]:
     ]
 
 
-def _first_mark_column(sheet: ResultsSheet) -> int:
-    return 4  # 0-based index of Q1: after candidate number, name, unit, sitting date
+FIRST_MARK_COLUMN = 4  # 0-based index of Q1: after candidate number, name, unit, sitting date
 
 
 def _percent_column(sheet: ResultsSheet) -> int:
-    return _first_mark_column(sheet) + len(sheet.questions) + len(sheet.outcomes) + 1
+    """0-based index of "%": after the question, outcome and total columns."""
+    return FIRST_MARK_COLUMN + len(sheet.questions) + len(sheet.outcomes) + 1
 
 
 # --------------------------------------------------------------------------------------
@@ -103,12 +103,13 @@ def _percent_column(sheet: ResultsSheet) -> int:
 
 def write_results_csv(sheet: ResultsSheet, path: str | os.PathLike[str]) -> None:
     """Write the results sheet as CSV (header row, one row per candidate)."""
-    marks = range(_first_mark_column(sheet), _percent_column(sheet))
+    marks = range(FIRST_MARK_COLUMN, _percent_column(sheet))
     percent = _percent_column(sheet)
     with atomic_output(path) as stream:
         # UTF-8 with a byte-order mark: without it Excel on Windows opens a CSV as
         # the local ANSI code page and turns names such as "Siân" or "مرحبا" into
-        # mojibake; with it Excel (and everything else) reads UTF-8.
+        # mojibake; with it Excel and LibreOffice read UTF-8. (Python readers should
+        # open it with encoding="utf-8-sig" so the mark does not join the first heading.)
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
         writer = csv.writer(text)  # RFC 4180: CRLF line ends, quotes where needed
         writer.writerow(headers(sheet))
@@ -183,7 +184,7 @@ def _results_sheet(wb: Workbook, sheet: ResultsSheet) -> None:
     ws = wb.create_sheet("Results")
     cells = _Cells(ws)
     heads = headers(sheet)
-    marks = range(_first_mark_column(sheet), _percent_column(sheet))
+    marks = range(FIRST_MARK_COLUMN, _percent_column(sheet))
     percent = _percent_column(sheet)
     table = [_values(sheet, row) for row in sheet.rows]
 
