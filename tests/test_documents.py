@@ -29,7 +29,6 @@ from marker_tui.domain.reports import (
     IqaRecord,
     LearnerFeedback,
     QuestionReview,
-    ResultRow,
     ResultsSheet,
     ScriptDecision,
     ScriptReview,
