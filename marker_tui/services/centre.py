@@ -16,6 +16,7 @@ from marker_tui.storage.database import Database, open_database
 from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 
 from .candidates import CandidateService
+from .marking import MarkingService
 from .papers import PaperService
 from .sitting import LearnerService, SittingService
 from .staff import StaffService
@@ -55,6 +56,10 @@ class Centre:
     @cached_property
     def papers(self) -> PaperService:
         return PaperService(self.db, self.clock)
+
+    @cached_property
+    def marking(self) -> MarkingService:
+        return MarkingService(self.db, self.clock)
 
     def close(self) -> None:
         self.db.close()

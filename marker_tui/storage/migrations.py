@@ -206,9 +206,116 @@ def m0001_sittings(db: Database) -> None:
         db.execute(statement)
 
 
+def m0002_marking(db: Database) -> None:
+    """Marks (current + append-only versions), claims and completion, drafts, comment bank, blind setting.
+
+    Totals, results and "who holds a script" as shown are never stored: they are
+    derived from these rows every time (``services/marking.py``).
+    """
+    statements = [
+        # The current mark for each question of each script. `version` counts the
+        # saves of this mark (1, 2, ...): a save that names an older version than
+        # this row holds is refused as stale, so no one overwrites a change unseen.
+        """CREATE TABLE marks (
+            script_id INTEGER NOT NULL REFERENCES scripts(id),
+            question_id TEXT NOT NULL,
+            marks_awarded INTEGER NOT NULL CHECK (typeof(marks_awarded) = 'integer' AND marks_awarded >= 0),
+            credited_points TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(credited_points)),
+            comment TEXT,
+            marked_by INTEGER NOT NULL REFERENCES staff(id),
+            marked_at TEXT NOT NULL,
+            role TEXT NOT NULL DEFAULT 'marker' CHECK (role IN ('marker', 'iqa', 'import')),
+            version INTEGER NOT NULL CHECK (version > 0),
+            PRIMARY KEY (script_id, question_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX marks_by_marker ON marks (marked_by)",
+        # Every saved value of every mark, oldest first (append-only, like the audit log).
+        """CREATE TABLE mark_versions (
+            id INTEGER PRIMARY KEY,
+            script_id INTEGER NOT NULL REFERENCES scripts(id),
+            question_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            marks_awarded INTEGER NOT NULL,
+            credited_points TEXT NOT NULL CHECK (json_valid(credited_points)),
+            comment TEXT,
+            marked_by INTEGER NOT NULL REFERENCES staff(id),
+            marked_at TEXT NOT NULL,
+            role TEXT NOT NULL,
+            reason TEXT,
+            UNIQUE (script_id, question_id, version)
+        )""",
+        # Per script: who holds it now (a claim lapses at claim_expires_at unless
+        # refreshed by activity), whether its marker called it complete, and the
+        # marker's overall feedback and next steps for the learner.
+        """CREATE TABLE script_marking (
+            script_id INTEGER PRIMARY KEY REFERENCES scripts(id),
+            claimed_by INTEGER REFERENCES staff(id),
+            claimed_at TEXT,
+            claim_expires_at TEXT,
+            completed_by INTEGER REFERENCES staff(id),
+            completed_at TEXT,
+            overall_feedback TEXT,
+            next_steps TEXT,
+            CHECK ((claimed_by IS NULL) = (claim_expires_at IS NULL)),
+            CHECK ((completed_by IS NULL) = (completed_at IS NULL))
+        )""",
+        "CREATE INDEX script_marking_by_claim ON script_marking (claimed_by) WHERE claimed_by IS NOT NULL",
+        # What a marker has typed but not saved yet, so a dead terminal loses nothing.
+        # Not a mark: never counted, never audited, deleted when the mark is saved.
+        """CREATE TABLE mark_drafts (
+            script_id INTEGER NOT NULL REFERENCES scripts(id),
+            question_id TEXT NOT NULL,
+            staff_id INTEGER NOT NULL REFERENCES staff(id),
+            marks_text TEXT NOT NULL DEFAULT '',
+            credited_points TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(credited_points)),
+            comment TEXT NOT NULL DEFAULT '',
+            base_version INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (script_id, question_id, staff_id)
+        ) WITHOUT ROWID""",
+        # Reusable comments per question of a paper version.
+        """CREATE TABLE comment_bank (
+            id INTEGER PRIMARY KEY,
+            paper_id INTEGER NOT NULL REFERENCES papers(id),
+            question_id TEXT NOT NULL,
+            text TEXT NOT NULL CHECK (length(trim(text)) > 0),
+            added_by INTEGER NOT NULL REFERENCES staff(id),
+            added_at TEXT NOT NULL,
+            UNIQUE (paper_id, question_id, text)
+        )""",
+        # No row = blind (the default). Every change is also in the audit log.
+        """CREATE TABLE sitting_marking_settings (
+            sitting_id INTEGER PRIMARY KEY REFERENCES sittings(id),
+            blind INTEGER NOT NULL CHECK (blind IN (0, 1)),
+            changed_by INTEGER NOT NULL REFERENCES staff(id),
+            changed_at TEXT NOT NULL
+        )""",
+    ]
+    for event in ("UPDATE", "DELETE"):
+        statements.append(
+            f"""CREATE TRIGGER mark_versions_no_{event.lower()} BEFORE {event} ON mark_versions
+            BEGIN SELECT RAISE(ABORT, 'mark_versions is append-only: rows cannot be changed or deleted'); END"""
+        )
+    # A mark belongs to a submitted script; an absent candidate's script has nothing to mark.
+    for event in ("INSERT", "UPDATE"):
+        statements.append(
+            f"""CREATE TRIGGER marks_only_on_submitted_scripts_{event.lower()} BEFORE {event} ON marks
+            WHEN coalesce((SELECT finish FROM scripts WHERE id = NEW.script_id), 'absent') = 'absent'
+            BEGIN SELECT RAISE(ABORT, 'marks can only be given on a submitted script'); END"""
+        )
+    # Marks are never deleted: a changed mark is a new version.
+    statements.append(
+        """CREATE TRIGGER marks_no_delete BEFORE DELETE ON marks
+        BEGIN SELECT RAISE(ABORT, 'marks cannot be deleted; save a new value instead'); END"""
+    )
+    for statement in statements:
+        db.execute(statement)
+
+
 #: In order. The schema version of a database is how many of these it has run.
 MIGRATIONS: list[Migration] = [
     m0001_sittings,
+    m0002_marking,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
