@@ -159,17 +159,23 @@ def make_iqa(**changes) -> IqaRecord:
         "scripts_marked": 12,
         "strategy": "10% random sample, plus the first three scripts of every new marker, plus borderline totals.",
         "seed": 4172,
-        "tolerance_marks": 1,
+        "tolerance": 1,
         "sampled": [
-            {"candidate_number": "0001", "marker": "Jo Marker", "total": 8, "reasons": ["random (seed 4172)"]},
-            {"candidate_number": "0002", "candidate_name": RTL_NAME, "marker": "Al Marker", "total": 5,
+            {"candidate_number": "0001", "markers": ["Jo Marker"], "total": 8, "reasons": ["random (seed 4172)"]},
+            {"candidate_number": "0002", "candidate_name": RTL_NAME, "markers": ["Al Marker"], "total": 5,
              "reasons": ["new marker", "borderline: 5 of 10, pass mark 6"]},
-            {"candidate_number": "0003", "marker": "Al Marker", "total": 6, "reasons": ["new marker"]},
+            {"candidate_number": "0003", "markers": ["Al Marker", "Jo Marker"], "total": 6, "reasons": ["new marker"]},
         ],
+        "excluded": [{"candidate_number": "0009", "markers": ["Sam Reviewer"], "reason": "the reviewer marked it"}],
+        "coverage": [
+            {"marker": "Al Marker", "marked": 5, "required": 3, "chosen": 2},
+            {"marker": "Jo Marker", "marked": 6, "required": 3, "chosen": 3},
+        ],
+        "plan_notes": ["Al Marker's minimum of 3 cannot be met by this reviewer: another reviewer must sample 1."],
         "reviews": [
             {
                 "candidate_number": "0002",
-                "marker": "Al Marker",
+                "markers": ["Al Marker"],
                 "reviewer": "Sam Reviewer",
                 "reviewed_on": date(2026, 3, 9),
                 "decision": "marks adjusted",
@@ -183,7 +189,7 @@ def make_iqa(**changes) -> IqaRecord:
             },
             {
                 "candidate_number": "0001",
-                "marker": "Jo Marker",
+                "markers": ["Jo Marker"],
                 "reviewer": "Sam Reviewer",
                 "reviewed_on": date(2026, 3, 10),
                 "decision": "marking upheld",
@@ -194,15 +200,19 @@ def make_iqa(**changes) -> IqaRecord:
                 ],
             },
         ],
+        "agreement_overall": {"label": "All markers", "n_pairs": 6, "exact_agreement_percent": 100 * 5 / 6,
+             "within_tolerance_percent": 100.0, "mean_abs_difference": 1 / 6, "max_abs_difference": 1,
+             "weighted_kappa": None, "kappa_weights": "linear", "kappa_note": "needs at least 10 pairs; there are 6"},
         "agreement_by_marker": [
-            {"label": "Al Marker", "n_pairs": 3, "exact_percent": 66.7, "within_tolerance_percent": 100.0,
-             "mean_abs_diff": 0.333, "max_abs_diff": 1, "weighted_kappa": None, "note": "too few pairs for kappa"},
-            {"label": "Jo Marker", "n_pairs": 3, "exact_percent": 100.0, "within_tolerance_percent": 100.0,
-             "mean_abs_diff": 0.0, "max_abs_diff": 0, "weighted_kappa": 1.0},
+            {"label": "Al Marker", "n_pairs": 3, "exact_agreement_percent": 200 / 3, "within_tolerance_percent": 100.0,
+             "mean_abs_difference": 1 / 3, "max_abs_difference": 1, "weighted_kappa": None,
+             "kappa_weights": "linear", "kappa_note": "needs at least 10 pairs; there are 3"},
+            {"label": "Jo Marker", "n_pairs": 3, "exact_agreement_percent": 100.0, "within_tolerance_percent": 100.0,
+             "mean_abs_difference": 0.0, "max_abs_difference": 0, "weighted_kappa": 1.0, "kappa_weights": "linear"},
         ],
         "agreement_by_question": [
-            {"label": "Q2a", "n_pairs": 2, "exact_percent": 50.0, "within_tolerance_percent": 100.0,
-             "mean_abs_diff": 0.5, "max_abs_diff": 1, "weighted_kappa": 0.42},
+            {"label": "Q2a", "n_pairs": 2, "exact_agreement_percent": 50.0, "within_tolerance_percent": 100.0,
+             "mean_abs_difference": 0.5, "max_abs_difference": 1, "weighted_kappa": 0.42, "kappa_weights": "linear"},
         ],
         "action_points": [{"text": "Standardisation session on Q2a", "owner": "Al Marker", "due": date(2026, 4, 1)}],
         "sign_off": {"reviewer": "Sam Reviewer", "role": "Lead IQA", "signed_on": date(2026, 3, 12),
@@ -322,7 +332,7 @@ def test_feedback_and_iqa_models_refuse_inconsistent_figures():
         QuestionReview(question_id="1", max_marks=4, marker_mark=2, iqa_mark=3)
     with pytest.raises(ValidationError, match="no question has a different mark"):
         ScriptReview(
-            candidate_number="1", marker="M", reviewer="R", reviewed_on=date(2026, 3, 9),
+            candidate_number="1", markers=["M"], reviewer="R", reviewed_on=date(2026, 3, 9),
             decision=ScriptDecision.ADJUSTED, questions=[{"question_id": "1", "max_marks": 4, "marker_mark": 2}],
         )  # fmt: skip
     with pytest.raises(ValidationError, match="not in the sample"):
@@ -633,6 +643,17 @@ def test_feedback_filenames_stay_distinct_and_readable():
 # --------------------------------------------------------------------------------------
 
 
+def cells_of(table) -> list[list[str]]:
+    return [[c.text for c in r.cells] for r in table.rows]
+
+
+def table_with(document, *header_start: str):
+    """The one table whose first row starts with ``header_start``."""
+    found = [t for t in document.tables if [c.text for c in t.rows[0].cells][: len(header_start)] == list(header_start)]
+    assert len(found) == 1, (header_start, len(found))
+    return found[0]
+
+
 def test_iqa_docx_reads_back(tmp_path: Path):
     path = tmp_path / "iqa.docx"
     write_iqa_docx(make_iqa(), path)
@@ -640,9 +661,9 @@ def test_iqa_docx_reads_back(tmp_path: Path):
     texts = [p.text for p in document.paragraphs if p.text]
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings == [
-        "Sampling plan", "Reviews",
-        f"Candidate 0001 (marked by Jo Marker)", f"Candidate 0002 {RTL_NAME} (marked by Al Marker)",
-        "Marker agreement", "By marker", "By question", "Action points", "Sign-off",
+        "Sampling plan", "Minimum per marker", "Scripts not offered for sampling", "Reviews",
+        "Candidate 0001 (marked by Jo Marker)", f"Candidate 0002 {RTL_NAME} (marked by Al Marker)",
+        "Marker agreement", "All markers", "By marker", "By question", "Action points", "Sign-off",
     ]  # fmt: skip
     assert_no_empty_sections(document)
     assert "Random seed: 4172 (drawing the sample again with this seed gives the same scripts)." in texts
@@ -653,14 +674,27 @@ def test_iqa_docx_reads_back(tmp_path: Path):
     assert "Feedback to marker: Check for double credit." in texts
     assert "I confirm this sample was reviewed as planned." in texts
 
-    tables = {t.rows[0].cells[0].text: t for t in document.tables}
-    plan = [[c.text for c in r.cells] for r in tables["Candidate"].rows]
+    plan = cells_of(table_with(document, "Candidate", "Marker(s)", "Marker's total"))
     assert plan == [
-        ["Candidate", "Marker", "Marker's total", "Why chosen", "Reviewed"],
+        ["Candidate", "Marker(s)", "Marker's total", "Why chosen", "Reviewed"],
         ["0001", "Jo Marker", "8", "random (seed 4172)", "yes"],
         [f"0002 {RTL_NAME}", "Al Marker", "5", "new marker; borderline: 5 of 10, pass mark 6", "yes"],
-        ["0003", "Al Marker", "6", "new marker", "not yet"],
+        ["0003", "Al Marker; Jo Marker", "6", "new marker", "not yet"],
     ]
+    assert cells_of(table_with(document, "Marker", "Scripts marked")) == [
+        ["Marker", "Scripts marked", "Minimum", "In the sample", "Short by"],
+        ["Al Marker", "5", "3", "2", "1"],
+        ["Jo Marker", "6", "3", "3", "0"],
+    ]
+    assert cells_of(table_with(document, "Candidate", "Marker(s)", "Why not")) == [
+        ["Candidate", "Marker(s)", "Why not"],
+        ["0009", "Sam Reviewer", "the reviewer marked it"],
+    ]
+    assert "Note: Al Marker's minimum of 3 cannot be met by this reviewer: another reviewer must sample 1." in texts
+    assert (
+        "A pair is the marker's and the reviewer's marks for one question of one sampled script. "
+        "Within tolerance means the two marks differ by at most 1 mark. Kappa uses linear weights."
+    ) in texts
     review_tables = [t for t in document.tables if t.rows[0].cells[0].text == "Question" and len(t.columns) == 6]
     assert [[c.text for c in r.cells] for r in review_tables[1].rows] == [
         ["Question", "Maximum", "Marker's mark", "IQA mark", "Agreement", "Reason"],
@@ -668,29 +702,49 @@ def test_iqa_docx_reads_back(tmp_path: Path):
         ["2a", "2", "2", "1", "different", CLEANED],
         ["2b", "4", "1", "1", "agree", ""],
     ]
-    by_marker = [[c.text for c in r.cells] for r in tables["Marker"].rows]
-    assert by_marker[0] == ["Marker", "Pairs", "Exact agreement", "Within ±1", "Mean abs. difference",
-                            "Largest difference", "Weighted kappa", "Note"]  # fmt: skip
-    assert by_marker[1] == ["Al Marker", "3", "66.7%", "100.0%", "0.33", "1", "n/a", "too few pairs for kappa"]
+    overall = cells_of(table_with(document, "Group"))
+    assert overall == [
+        ["Group", "Pairs", "Exact agreement", "Within tolerance", "Mean abs. difference", "Largest difference",
+         "Weighted kappa", "Note"],
+        ["All markers", "6", "83.3%", "100.0%", "0.17", "1", "n/a", "needs at least 10 pairs; there are 6"],
+    ]  # fmt: skip
+    by_marker = cells_of(table_with(document, "Marker", "Pairs"))
+    assert by_marker[1] == ["Al Marker", "3", "66.7%", "100.0%", "0.33", "1", "n/a", "needs at least 10 pairs; there are 3"]
     assert by_marker[2] == ["Jo Marker", "3", "100.0%", "100.0%", "0.00", "0", "1.00", ""]
-    by_question = [t for t in document.tables if t.rows[0].cells[0].text == "Question" and len(t.columns) == 8]
-    assert [c.text for c in by_question[0].rows[1].cells] == ["Q2a", "2", "50.0%", "100.0%", "0.50", "1", "0.42", ""]
-    assert [[c.text for c in r.cells] for r in tables["Action"].rows] == [
+    by_question = cells_of(table_with(document, "Question", "Pairs"))
+    assert by_question[1:] == [["Q2a", "2", "50.0%", "100.0%", "0.50", "1", "0.42", ""]]
+    assert cells_of(table_with(document, "Action")) == [
         ["Action", "Owner", "Due"],
         ["Standardisation session on Q2a", "Al Marker", "1 April 2026"],
     ]
-    assert [[c.text for c in r.cells] for r in tables["Reviewer"].rows] == [
+    assert cells_of(table_with(document, "Reviewer")) == [
         ["Reviewer", "Sam Reviewer"], ["Role", "Lead IQA"], ["Date", "12 March 2026"],
     ]  # fmt: skip
     for t in document.tables:
-        if t.rows[0].cells[0].text in ("Candidate", "Question", "Marker", "Action"):
+        if t.rows[0].cells[0].text in ("Candidate", "Question", "Marker", "Group", "Action"):
             assert t.rows[0]._tr.find(f"{W}trPr/{W}tblHeader") is not None
     footer = document.sections[0].footer._element
     assert [f.get(f"{W}instr").split()[0] for f in footer.iter(f"{W}fldSimple")] == ["PAGE", "NUMPAGES"]
 
 
+@pytest.mark.parametrize(
+    "tolerance, sentence",
+    [
+        (0, "Within tolerance means the two marks are the same (no tolerance was set)."),
+        (2, "Within tolerance means the two marks differ by at most 2 marks."),
+        ({"1": 1, "5": 2}, "Within tolerance means the two marks differ by at most the question's tolerance: "
+                          "Q1 1 mark, Q5 2 marks; 0 for any other question."),
+    ],
+)  # fmt: skip
+def test_iqa_tolerance_in_words(tolerance, sentence):
+    assert iqa_writer.tolerance_text(make_iqa(tolerance=tolerance).tolerance) == sentence
+
+
 def test_iqa_docx_before_any_review_says_so(tmp_path: Path):
-    record = make_iqa(reviews=[], agreement_by_marker=[], agreement_by_question=[], action_points=[], sign_off=None, seed=None)
+    record = make_iqa(
+        reviews=[], agreement_overall=None, agreement_by_marker=[], agreement_by_question=[], action_points=[],
+        sign_off=None, seed=None, coverage=[], excluded=[], plan_notes=[],
+    )
     path = tmp_path / "iqa.docx"
     write_iqa_docx(record, path)
     document = docx.Document(str(path))
@@ -713,10 +767,10 @@ def test_iqa_csv_reads_back(tmp_path: Path):
     plan = [r for r in rows if r["Section"] == "plan"]
     review = [r for r in rows if r["Section"] == "review"]
     assert len(rows) == 3 + 6
-    assert [(r["Candidate number"], r["Marker"], r["Marker's total"], r["Why sampled"], r["Script decision"]) for r in plan] == [
+    assert [(r["Candidate number"], r["Marker(s)"], r["Marker's total"], r["Why sampled"], r["Script decision"]) for r in plan] == [
         ("0001", "Jo Marker", "8", "random (seed 4172)", "marking upheld"),
         ("0002", "Al Marker", "5", "new marker; borderline: 5 of 10, pass mark 6", "marks adjusted"),
-        ("0003", "Al Marker", "6", "new marker", "not yet reviewed"),
+        ("0003", "Al Marker; Jo Marker", "6", "new marker", "not yet reviewed"),
     ]
     assert plan[1]["Candidate name"] == RTL_NAME
     adjusted = [r for r in review if r["Candidate number"] == "0002"]
@@ -877,7 +931,7 @@ def test_hostile_characters_do_not_crash_any_writer(tmp_path: Path):
     write_results_xlsx(sheet, tmp_path / "r.xlsx")
     feedback = make_feedback(candidate_name=hostile, overall_feedback=hostile, marker_name=hostile)
     write_feedback_docx(feedback, tmp_path / feedback_filename(hostile, hostile))
-    record = make_iqa(strategy=hostile, reviews=[], agreement_by_marker=[], agreement_by_question=[])
+    record = make_iqa(strategy=hostile, reviews=[])
     write_iqa_docx(record, tmp_path / "i.docx")
     write_iqa_csv(record, tmp_path / "i.csv")
     # Details are free-form Python values: a lone surrogate can reach the writer there.

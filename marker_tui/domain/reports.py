@@ -329,15 +329,33 @@ class LearnerFeedback(Model):
 
 
 class SampledScript(Model):
-    """One script in the IQA sample, and why it was chosen."""
+    """One script in the IQA sample, and every reason it was chosen
+    (``domain.sampling.SampledScript``, keyed here by candidate number)."""
 
     candidate_number: Identifier
     candidate_name: OptionalText = None
-    marker: NonEmptyText
+    markers: list[NonEmptyText] = Field(min_length=1)
     total: NonNegativeInt | None = Field(default=None, description="The marker's total, if marked.")
     reasons: list[NonEmptyText] = Field(
-        min_length=1, description='e.g. "random (seed 4172)", "new marker", "borderline: 26 of 45, pass mark 27".'
+        min_length=1, description='e.g. "a fail", "new marker", "within 2 of the pass mark", "drawn at random".'
     )
+
+
+class ExcludedScript(Model):
+    """A script the sample could not include, and why (e.g. the reviewer marked it)."""
+
+    candidate_number: Identifier
+    markers: list[NonEmptyText] = Field(default_factory=list)
+    reason: NonEmptyText
+
+
+class MarkerCoverage(Model):
+    """How far the sample meets the strategy's minimum for one marker."""
+
+    marker: NonEmptyText
+    marked: NonNegativeInt = Field(description="The marker's marked scripts.")
+    required: NonNegativeInt = Field(description="The minimum the strategy asks for.")
+    chosen: NonNegativeInt = Field(description="Their scripts in the sample, for any reason.")
 
 
 class QuestionReview(Model):
@@ -373,7 +391,7 @@ class ScriptReview(Model):
     """One reviewed script: the decision, the per-question review and feedback to the marker."""
 
     candidate_number: Identifier
-    marker: NonEmptyText
+    markers: list[NonEmptyText] = Field(min_length=1)
     reviewer: NonEmptyText
     reviewed_on: date
     decision: ScriptDecision
@@ -400,21 +418,23 @@ class ScriptReview(Model):
 
 
 class AgreementFigure(Model):
-    """How far marker and reviewer agreed, for one marker or one question.
+    """How far marker and reviewer agreed, for one marker, one question or everyone.
 
-    ``n_pairs`` is the number of (marker mark, reviewer mark) pairs; the other
-    figures are ``None`` when there are none. ``weighted_kappa`` may be ``None``
-    (too few pairs, or no variation) with ``note`` saying why.
+    The figures of ``domain.agreement.AgreementFigures`` (same field names) with a
+    label. ``n_pairs`` is the number of (marker's mark, reviewer's mark) pairs;
+    the other figures are ``None`` when there are none. ``weighted_kappa`` may be
+    ``None`` (too few pairs, or undefined) with ``kappa_note`` saying why.
     """
 
-    label: NonEmptyText = Field(description='A marker\'s name or a question ("Q2a").')
+    label: NonEmptyText = Field(description='A marker\'s name, a question ("Q2a") or "All markers".')
     n_pairs: NonNegativeInt
-    exact_percent: float | None = Field(default=None, ge=0, le=100)
+    exact_agreement_percent: float | None = Field(default=None, ge=0, le=100)
     within_tolerance_percent: float | None = Field(default=None, ge=0, le=100)
-    mean_abs_diff: float | None = Field(default=None, ge=0)
-    max_abs_diff: NonNegativeInt | None = None
+    mean_abs_difference: float | None = Field(default=None, ge=0)
+    max_abs_difference: NonNegativeInt | None = None
     weighted_kappa: float | None = Field(default=None, ge=-1, le=1)
-    note: OptionalText = None
+    kappa_weights: str | None = Field(default=None, description='"linear" or "quadratic".')
+    kappa_note: OptionalText = None
 
 
 class ActionPoint(Model):
@@ -445,9 +465,18 @@ class IqaRecord(Model):
     scripts_marked: NonNegativeInt = Field(description="How many scripts the sample was drawn from.")
     strategy: NonEmptyText = Field(description="The sampling strategy, in words.")
     seed: int | None = Field(default=None, description="The random seed, so the sample can be drawn again.")
-    tolerance_marks: NonNegativeInt = Field(default=1, description="'Within tolerance' means within this many marks.")
+    tolerance: NonNegativeInt | dict[str, NonNegativeInt] = Field(
+        default=0,
+        description="'Within tolerance': marks differ by at most this; per question id (others 0) or for all.",
+    )
     sampled: list[SampledScript] = Field(default_factory=list)
+    excluded: list[ExcludedScript] = Field(default_factory=list)
+    coverage: list[MarkerCoverage] = Field(default_factory=list)
+    plan_notes: list[NonEmptyText] = Field(
+        default_factory=list, description="What the plan could not do, e.g. a minimum this reviewer cannot meet."
+    )
     reviews: list[ScriptReview] = Field(default_factory=list)
+    agreement_overall: AgreementFigure | None = None
     agreement_by_marker: list[AgreementFigure] = Field(default_factory=list)
     agreement_by_question: list[AgreementFigure] = Field(default_factory=list)
     action_points: list[ActionPoint] = Field(default_factory=list)

@@ -5,15 +5,19 @@ Word layout (A4, the same styles as the feedback documents, "Page N of M" footer
 1. Title "Internal quality assurance record" and a details table: centre,
    qualification, unit, sitting, sitting date, scripts marked / sampled / reviewed.
 2. "Sampling plan": the strategy in words, the random seed (so the sample can be
-   drawn again), and a table of every sampled script: candidate, marker, the
-   marker's total, why it was chosen, whether it has been reviewed.
+   drawn again), a table of every sampled script (candidate, marker(s), the
+   marker's total, every reason it was chosen, whether it has been reviewed),
+   the plan's notes (what it could not do), then where given each marker's
+   minimum against their scripts in the sample and the scripts that could not
+   be offered (e.g. the reviewer marked them).
 3. "Reviews": per reviewed script a Heading 2 "Candidate 0042 (marked by ...)",
    the decision and its reason, reviewer and date, totals before and after
    review, a table per question (maximum, marker's mark, IQA mark, agree or
    different, reason) and the feedback to the marker.
-4. "Marker agreement": per marker and per question: pairs, exact agreement %,
-   within-tolerance %, mean and largest absolute difference, weighted kappa
-   (or "n/a" with the note saying why).
+4. "Marker agreement": what "within tolerance" means here, then for all markers,
+   per marker and per question: pairs, exact agreement %, within-tolerance %,
+   mean and largest absolute difference, weighted kappa (or "n/a" with the note
+   saying why).
 5. "Action points" (action, owner, due) and 6. "Sign-off" (reviewer, role,
    date, statement).
 
@@ -23,16 +27,17 @@ raised.", "Not yet signed off.") rather than being dropped: for a quality record
 
 CSV layout: one table, one header row, a ``Section`` column saying what each row is:
 
-* ``plan``: one row per sampled script (candidate, marker, marker's total, why
-  sampled; ``Script decision`` is "not yet reviewed" until it is reviewed);
+* ``plan``: one row per sampled script (candidate, marker(s), marker's total,
+  why sampled; ``Script decision`` is "not yet reviewed" until it is reviewed);
 * ``review``: one row per reviewed question, with the script's decision,
   reason, reviewer, date and feedback to the marker repeated on each row so
   every row stands alone in a filter or pivot table. A script reviewed with no
   per-question detail still gets one ``review`` row (question columns empty).
 
-Marks are plain integers; text is cleaned and guarded against formula injection
-(``text_cleaning.csv_text``). Strategy, agreement figures, action points and
-sign-off are record-level facts and are in the Word record only.
+Several markers are joined with "; ". Marks are plain integers; text is cleaned
+and guarded against formula injection (``text_cleaning.csv_text``). The
+strategy, marker minimums, excluded scripts, agreement figures, action points
+and sign-off are record-level facts and are in the Word record only.
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ CSV_HEADERS = [
     "Unit",
     "Candidate number",
     "Candidate name",
-    "Marker",
+    "Marker(s)",
     "Marker's total",
     "Why sampled",
     "Script decision",
@@ -81,13 +86,20 @@ def _number(value: float | None, places: int, suffix: str = "") -> str:
 # --------------------------------------------------------------------------------------
 
 
-def _agreement_table(doc: WordDocument, first: str, figures: list[AgreementFigure], tolerance: int) -> None:
+def _kappa(figure: AgreementFigure, say_weights: bool) -> str:
+    text = _number(figure.weighted_kappa, 2)
+    if say_weights and figure.weighted_kappa is not None and figure.kappa_weights:
+        text += f" ({figure.kappa_weights})"
+    return text
+
+
+def _agreement_table(doc: WordDocument, first: str, figures: list[AgreementFigure], say_weights: bool) -> None:
     doc.table(
         (
             first,
             "Pairs",
             "Exact agreement",
-            f"Within \u00b1{tolerance}",
+            "Within tolerance",
             "Mean abs. difference",
             "Largest difference",
             "Weighted kappa",
@@ -97,12 +109,12 @@ def _agreement_table(doc: WordDocument, first: str, figures: list[AgreementFigur
             (
                 f.label,
                 f.n_pairs,
-                _number(f.exact_percent, 1, "%"),
+                _number(f.exact_agreement_percent, 1, "%"),
                 _number(f.within_tolerance_percent, 1, "%"),
-                _number(f.mean_abs_diff, 2),
-                NOT_AVAILABLE if f.max_abs_diff is None else f.max_abs_diff,
-                _number(f.weighted_kappa, 2),
-                f.note or "",
+                _number(f.mean_abs_difference, 2),
+                NOT_AVAILABLE if f.max_abs_difference is None else f.max_abs_difference,
+                _kappa(f, say_weights),
+                f.kappa_note or "",
             )
             for f in figures
         ],
@@ -110,9 +122,26 @@ def _agreement_table(doc: WordDocument, first: str, figures: list[AgreementFigur
     )
 
 
+def _marks(n: int) -> str:
+    return f"{n} mark{'' if n == 1 else 's'}"
+
+
+def tolerance_text(tolerance: int | dict[str, int]) -> str:
+    """What "within tolerance" means for this record, in a sentence."""
+    if isinstance(tolerance, int):
+        if tolerance == 0:
+            return "Within tolerance means the two marks are the same (no tolerance was set)."
+        return f"Within tolerance means the two marks differ by at most {_marks(tolerance)}."
+    listed = ", ".join(f"Q{q} {_marks(n)}" for q, n in tolerance.items())
+    return (
+        "Within tolerance means the two marks differ by at most the question's tolerance: "
+        f"{listed}; 0 for any other question."
+    )
+
+
 def _review(doc: WordDocument, review: ScriptReview, name: str | None) -> None:
     who = f"Candidate {review.candidate_number}" + (f" {name}" if name else "")
-    doc.heading(f"{who} (marked by {review.marker})", level=2)
+    doc.heading(f"{who} (marked by {' and '.join(review.markers)})", level=2)
     decision = review.decision.value
     doc.paragraph(decision[:1].upper() + decision[1:] + ".", bold_lead="Decision: ")
     doc.blocks(text_blocks(review.decision_reason), bold_lead="Reason: ")
@@ -171,11 +200,11 @@ def build_iqa_document(record: IqaRecord) -> WordDocument:
         doc.paragraph(f"{r.seed} (drawing the sample again with this seed gives the same scripts).", bold_lead="Random seed: ")
     if r.sampled:
         doc.table(
-            ("Candidate", "Marker", "Marker's total", "Why chosen", "Reviewed"),
+            ("Candidate", "Marker(s)", "Marker's total", "Why chosen", "Reviewed"),
             [
                 (
                     s.candidate_number + (f" {s.candidate_name}" if s.candidate_name else ""),
-                    s.marker,
+                    "; ".join(s.markers),
                     NOT_MARKED if s.total is None else s.total,
                     "; ".join(s.reasons),
                     "yes" if r.review_of(s.candidate_number) else "not yet",
@@ -186,6 +215,22 @@ def build_iqa_document(record: IqaRecord) -> WordDocument:
         )
     else:
         doc.paragraph("No scripts have been sampled.")
+    for note in r.plan_notes:
+        doc.blocks(text_blocks(note), bold_lead="Note: ")
+    if r.coverage:
+        doc.heading("Minimum per marker", level=2)
+        doc.table(
+            ("Marker", "Scripts marked", "Minimum", "In the sample", "Short by"),
+            [(c.marker, c.marked, c.required, c.chosen, max(0, c.required - c.chosen)) for c in r.coverage],
+            widths_mm=(50, 30, 30, 30, 30),
+        )
+    if r.excluded:
+        doc.heading("Scripts not offered for sampling", level=2)
+        doc.table(
+            ("Candidate", "Marker(s)", "Why not"),
+            [(e.candidate_number, "; ".join(e.markers), e.reason) for e in r.excluded],
+            widths_mm=(35, 45, 90),
+        )
 
     doc.heading("Reviews")
     names = {s.candidate_number: s.candidate_name for s in r.sampled}
@@ -199,17 +244,23 @@ def build_iqa_document(record: IqaRecord) -> WordDocument:
         _review(doc, review, names.get(review.candidate_number))
 
     doc.heading("Marker agreement")
-    if r.agreement_by_marker or r.agreement_by_question:
+    overall = [r.agreement_overall] if r.agreement_overall is not None else []
+    figures = [*overall, *r.agreement_by_marker, *r.agreement_by_question]
+    if figures:
+        weights = {f.kappa_weights for f in figures if f.weighted_kappa is not None and f.kappa_weights}
         doc.paragraph(
-            "Pairs are the marker's and the reviewer's marks for one question of one sampled script. "
-            f"Within \u00b1{r.tolerance_marks} means the marks differ by at most {r.tolerance_marks}."
+            "A pair is the marker's and the reviewer's marks for one question of one sampled script. "
+            + tolerance_text(r.tolerance)
+            + (f" Kappa uses {next(iter(weights))} weights." if len(weights) == 1 else "")
         )
-        if r.agreement_by_marker:
-            doc.heading("By marker", level=2)
-            _agreement_table(doc, "Marker", r.agreement_by_marker, r.tolerance_marks)
-        if r.agreement_by_question:
-            doc.heading("By question", level=2)
-            _agreement_table(doc, "Question", r.agreement_by_question, r.tolerance_marks)
+        for heading, first, group in (
+            ("All markers", "Group", overall),
+            ("By marker", "Marker", r.agreement_by_marker),
+            ("By question", "Question", r.agreement_by_question),
+        ):
+            if group:
+                doc.heading(heading, level=2)
+                _agreement_table(doc, first, group, say_weights=len(weights) > 1)
     else:
         doc.paragraph("No agreement figures yet: no reviewed marks to compare.")
 
@@ -255,7 +306,7 @@ def iqa_csv_rows(record: IqaRecord) -> list[list[str | int]]:
         review = r.review_of(s.candidate_number)
         rows.append(
             [
-                "plan", r.sitting_code, r.unit_number, s.candidate_number, s.candidate_name or "", s.marker,
+                "plan", r.sitting_code, r.unit_number, s.candidate_number, s.candidate_name or "", "; ".join(s.markers),
                 NOT_MARKED if s.total is None else s.total, "; ".join(s.reasons),
                 review.decision.value if review else NOT_REVIEWED,
                 "", "", "", "", "", "", "", "", "", "",
@@ -267,7 +318,7 @@ def iqa_csv_rows(record: IqaRecord) -> list[list[str | int]]:
             continue
         common = [
             "review", r.sitting_code, r.unit_number, review.candidate_number,
-            sampled[review.candidate_number].candidate_name or "", review.marker,
+            sampled[review.candidate_number].candidate_name or "", "; ".join(review.markers),
             NOT_MARKED if s.total is None else s.total, "; ".join(s.reasons), review.decision.value,
             review.decision_reason or "", review.reviewer, review.reviewed_on.isoformat(),
         ]  # fmt: skip
