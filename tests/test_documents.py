@@ -90,7 +90,8 @@ def make_sheet(rows: list[dict] | None = None) -> ResultsSheet:
     if rows is None:
         rows = [
             row("0001", "Ann Jones", 4, 1, 3, "pass", markers=["Jo Marker"], iqa_sampled=True, iqa_decision="marking upheld"),
-            row("0002", NASTY, 2, 2, 1, "fail", markers=["Jo Marker", "Al Marker"]),
+            row("0002", NASTY, 2, 2, 1, "fail", markers=["Jo Marker", "Al Marker"],
+                fail_reasons=["total 5 is below the pass mark 6", "outcome 2: 1 mark, below the minimum 2"]),
             row("0003", "=HYPERLINK(\"http://x\")", 3, None, None, "not yet marked", markers=["Al Marker"], iqa_sampled=True),
             row("0004", RTL_NAME, 0, 0, 0, "fail", markers=["Al Marker"]),
         ]
@@ -122,6 +123,7 @@ def make_feedback(**changes) -> LearnerFeedback:
         "total": 7,
         "available": 10,
         "percentage": 70.0,
+        "pass_mark": 6,
         "outcomes": [
             {"number": 1, "title": "Understand tests", "achieved": 5, "available": 6},
             {"number": 2, "title": "Know how to write tests", "achieved": 2, "available": 4},
@@ -347,6 +349,7 @@ def test_feedback_and_iqa_models_refuse_inconsistent_figures():
 EXPECTED_HEADERS = [
     "Candidate number", "Name", "Unit", "Sitting date", "Q1 (4)", "Q2a (2)", "Q2b (4)",
     "Outcome 1 (6)", "Outcome 2 (4)", "Total (10)", "%", "Result", "Marker(s)", "IQA sampled", "IQA decision",
+    "Fail reasons",
 ]  # fmt: skip
 
 
@@ -360,16 +363,17 @@ def test_results_csv_reads_back(tmp_path: Path):
         rows = list(csv.reader(f))
     assert rows[0] == EXPECTED_HEADERS
     assert rows[1] == ["0001", "Ann Jones", "304", "2026-03-02", "4", "1", "3", "5", "3", "8", "80.0", "pass",
-                       "Jo Marker", "yes", "marking upheld"]  # fmt: skip
+                       "Jo Marker", "yes", "marking upheld", ""]  # fmt: skip
     assert rows[2] == ["0002", CLEANED, "304", "2026-03-02", "2", "2", "1", "4", "1", "5", "50.0", "fail",
-                       "Jo Marker; Al Marker", "no", ""]  # fmt: skip
+                       "Jo Marker; Al Marker", "no", "",
+                       "total 5 is below the pass mark 6; outcome 2: 1 mark, below the minimum 2"]  # fmt: skip
     # Unmarked is "not marked", never 0; sampled but not reviewed says so; the formula is defused.
     assert rows[3] == ["0003", "'=HYPERLINK(\"http://x\")", "304", "2026-03-02", "3", "not marked", "not marked",
                        "not marked", "not marked", "not marked", "not marked", "not yet marked", "Al Marker",
-                       "yes", "not yet reviewed"]  # fmt: skip
+                       "yes", "not yet reviewed", ""]  # fmt: skip
     # A real zero is a zero.
     assert rows[4] == ["0004", RTL_NAME, "304", "2026-03-02", "0", "0", "0", "0", "0", "0", "0.0", "fail",
-                       "Al Marker", "no", ""]  # fmt: skip
+                       "Al Marker", "no", "", ""]  # fmt: skip
     assert len(rows) == 5
     assert not CONTROL.search(raw.decode("utf-8-sig").replace("\t", ""))
 
@@ -392,7 +396,7 @@ def test_results_xlsx_reads_back(tmp_path: Path):
     for i, title in enumerate(header, start=1):
         width = ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width
         assert len(title) <= width <= 50, title
-    assert ws.auto_filter.ref == "A1:O5"
+    assert ws.auto_filter.ref == "A1:P5"
     assert ws.max_row == 5
 
     values = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
@@ -402,7 +406,8 @@ def test_results_xlsx_reads_back(tmp_path: Path):
     pct = ws.cell(row=2, column=11)
     assert pct.value == pytest.approx(0.8) and pct.number_format == "0.0%" and pct.data_type == "n"
     assert ws.cell(row=2, column=4).number_format == "dd/mm/yyyy"
-    assert values[0][11:] == ["pass", "Jo Marker", "yes", "marking upheld"]
+    assert values[0][11:] == ["pass", "Jo Marker", "yes", "marking upheld", None]
+    assert values[1][15] == "total 5 is below the pass mark 6; outcome 2: 1 mark, below the minimum 2"
     assert values[1][1] == CLEANED
     assert values[1][14] is None  # not sampled: no decision
     # Unmarked: the text "not marked", never 0 or blank.
@@ -509,7 +514,8 @@ def test_feedback_docx_reads_back(tmp_path: Path):
         ("Heading 1", "Overall feedback"),  # no "Next steps": the marker gave none
         ("Heading 1", "Sign-off"),
     ]
-    assert "Pass: 7 of 10 marks (70.0%)." in texts
+    assert "Pass: 7 of 10 marks (70.0%). The pass mark is 6." in texts
+    assert not any(t.startswith("Why") for t in texts)
     assert "Describe a test. Include what it checks and when it runs." in texts  # reflowed
     assert "- one example\n- another" in texts
     assert "3 of 4 marks" in texts and "2 of 2 marks" in texts and "2 of 4 marks" in texts
@@ -613,6 +619,29 @@ def test_feedback_line_breaks_and_tabs_are_word_breaks_and_tabs(tmp_path: Path):
     assert "Indented after a blank line." in texts  # a new paragraph; leading white space trimmed
     body = xml_parts(path)["word/document.xml"].decode("utf-8")
     assert "<w:br/>" in body and "<w:tab/>" in body
+
+
+def test_feedback_for_a_fail_on_an_outcome_minimum_says_why(tmp_path: Path):
+    feedback = make_feedback(
+        result="fail",
+        fail_reasons=["outcome 2: 2 marks, below the minimum 3"],
+        outcomes=[
+            {"number": 1, "title": "Understand tests", "achieved": 5, "available": 6},
+            {"number": 2, "title": "Know how to write tests", "achieved": 2, "available": 4, "minimum": 3},
+        ],
+    )
+    path = tmp_path / "f.docx"
+    write_feedback_docx(feedback, path)
+    document = docx.Document(str(path))
+    texts = [p.text for p in document.paragraphs]
+    assert "Fail: 7 of 10 marks (70.0%). The pass mark is 6." in texts
+    assert "Why: outcome 2: 2 marks, below the minimum 3." in texts
+    assert cells_of(table_with(document, "Outcome")) == [
+        ["Outcome", "Marks achieved", "Marks available", "Minimum to pass"],
+        ["1. Understand tests", "5", "6", ""],
+        ["2. Know how to write tests", "2", "4", "3"],
+        ["Total", "7", "10", "6"],
+    ]
 
 
 @pytest.mark.parametrize(

@@ -109,6 +109,9 @@ class ResultRow(Model):
     total: Mark = Field(description="None unless every question is marked.")
     percentage: float | None = Field(default=None, description="100 × total ÷ maximum; None when total is None.")
     result: NonEmptyText = Field(description='"not yet marked", "pass", "fail", "Merit"...')
+    fail_reasons: list[NonEmptyText] = Field(
+        default_factory=list, description='Why a marked script failed, e.g. "outcome 2: 4 marks, below the minimum 5".'
+    )
     markers: list[NonEmptyText] = Field(default_factory=list)
     iqa_sampled: bool = False
     iqa_decision: ScriptDecision | None = Field(
@@ -250,6 +253,7 @@ class OutcomeFeedback(Model):
     title: NonEmptyText
     achieved: NonNegativeInt
     available: NonNegativeInt
+    minimum: NonNegativeInt | None = Field(default=None, description="The pass rule's minimum for this outcome, if any.")
 
     @model_validator(mode="after")
     def _within(self) -> OutcomeFeedback:
@@ -296,6 +300,8 @@ class LearnerFeedback(Model):
     total: NonNegativeInt
     available: NonNegativeInt
     percentage: float
+    pass_mark: NonNegativeInt | None = None
+    fail_reasons: list[NonEmptyText] = Field(default_factory=list, description="Why the script failed, in words.")
     outcomes: list[OutcomeFeedback] = Field(min_length=1)
     questions: list[QuestionFeedback] = Field(min_length=1)
     overall_feedback: OptionalText = None

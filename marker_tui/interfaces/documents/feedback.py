@@ -5,9 +5,11 @@ centre can restyle it in Word):
 
 * Title "Assessment feedback", then a details table: centre, qualification, unit,
   sitting date, candidate.
-* Heading 1 "Your result": result, total of available and percentage.
+* Heading 1 "Your result": result, total of available, percentage, the pass
+  mark, and why a fail is a fail where the total alone does not say.
 * Heading 1 "Marks by outcome": a table (header row repeated on every page,
-  ``w:tblHeader``) of outcome, marks achieved, marks available, and a total row.
+  ``w:tblHeader``) of outcome, marks achieved, marks available (and the minimum
+  to pass where the pass rule sets outcome minimums), and a total row.
 * Heading 1 "Feedback on each question": per question a Heading 2 "Question 2a",
   the question (soft-wrapped paper text reflowed), "3 of 4 marks" and the
   marker's comment where there is one.
@@ -410,17 +412,32 @@ def build_feedback_document(feedback: LearnerFeedback) -> WordDocument:
     doc.heading("Your result")
     result = clean_text(f.result).strip()
     doc.paragraph(
-        f"{marks_text(f.total, f.available)} ({_percent(f.percentage)}).",
+        f"{marks_text(f.total, f.available)} ({_percent(f.percentage)})."
+        + (f" The pass mark is {f.pass_mark}." if f.pass_mark is not None else ""),
         bold_lead=f"{result[:1].upper()}{result[1:]}: ",
     )
+    if f.fail_reasons:
+        doc.paragraph("; ".join(f.fail_reasons) + ".", bold_lead="Why: ")
 
     doc.heading("Marks by outcome")
-    doc.table(
-        ("Outcome", "Marks achieved", "Marks available"),
-        [*((f"{o.number}. {o.title}", o.achieved, o.available) for o in f.outcomes), ("Total", f.total, f.available)],
-        widths_mm=(120, 25, 25),
-        bold_last_row=True,
-    )
+    if any(o.minimum is not None for o in f.outcomes):
+        doc.table(
+            ("Outcome", "Marks achieved", "Marks available", "Minimum to pass"),
+            [
+                *((f"{o.number}. {o.title}", o.achieved, o.available, "" if o.minimum is None else o.minimum)
+                  for o in f.outcomes),
+                ("Total", f.total, f.available, "" if f.pass_mark is None else f.pass_mark),
+            ],
+            widths_mm=(100, 23, 23, 24),
+            bold_last_row=True,
+        )  # fmt: skip
+    else:
+        doc.table(
+            ("Outcome", "Marks achieved", "Marks available"),
+            [*((f"{o.number}. {o.title}", o.achieved, o.available) for o in f.outcomes), ("Total", f.total, f.available)],
+            widths_mm=(120, 25, 25),
+            bold_last_row=True,
+        )
 
     doc.heading("Feedback on each question")
     for q in f.questions:

@@ -4,7 +4,10 @@ One row per candidate, in the order of ``sheet.rows``::
 
     Candidate number, Name, Unit, Sitting date, Q1 (4) ... Q16 (3),
     Outcome 1 (18) ... Outcome 4 (9), Total (45), %, Result, Marker(s),
-    IQA sampled, IQA decision
+    IQA sampled, IQA decision, Fail reasons
+
+("Fail reasons" explains a fail the total alone does not, such as an outcome
+below its minimum; it is last so the columns before it stay as issue 8 lists them.)
 
 A mark that has not been given is the text ``not marked`` (never 0, never
 blank), and so is the total and the percentage of a script not fully marked.
@@ -61,6 +64,7 @@ def headers(sheet: ResultsSheet) -> list[str]:
         "Marker(s)",
         "IQA sampled",
         "IQA decision",
+        "Fail reasons",
     ]
 
 
@@ -85,6 +89,7 @@ def _values(sheet: ResultsSheet, row: ResultRow) -> list[Any]:
         "; ".join(row.markers),
         "yes" if row.iqa_sampled else "no",
         _iqa_decision(row),
+        "; ".join(row.fail_reasons),
     ]
 
 
