@@ -308,6 +308,7 @@ def test_summary_of_nothing_marked_is_none_not_zero():
     [
         ({**row("9", "X", 1, 1, 1, "fail"), "total": 4, "percentage": 40.0}, "not the sum"),
         (row("9", "X", 5, 1, 1, "pass"), "more than its maximum"),
+        (row("9", "X", -1, 1, 1, "fail"), "greater than or equal to 0"),
         ({**row("9", "X", 1, 1, 1, "fail"), "percentage": 33.0}, "percentage"),
         ({**row("9", "X", 1, None, 1, "fail"), "outcome_marks": {1: 1, 2: 1}}, "outcome 1"),
         ({**row("9", "X", 1, 1, 1, "fail"), "question_marks": {"1": 1, "2a": 1}}, "every question"),

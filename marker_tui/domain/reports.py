@@ -10,13 +10,16 @@ the sum of its marks, a mark above its maximum, an outcome maximum that is not t
 sum of its questions' maxima...) and refuse it with a ``ValidationError`` rather
 than export it. They do **not** clean text: control characters and the like are
 kept as given and removed by the writers, which know what their format can hold.
+(Required text fields refuse lone UTF-16 surrogates outright, because pydantic's
+constrained strings cannot hold them; plain optional text keeps them, and the
+writers drop them.)
 
 Conventions:
 
 * A mark is ``int | None``: ``None`` means *not marked* and is never shown or
   counted as 0.
-* Percentages are 0-100 as the service computed them (any rounding to 1 decimal
-  place is accepted); the writers show them to 1 decimal place.
+* Percentages are 0-100 as the service computed them (``marking.percent_one_decimal``
+  or any other rounding to 1 decimal place is accepted); the writers show 1 decimal place.
 * Optional free text that is blank (only whitespace) is treated as absent, so a
   writer never renders an empty "Overall feedback" section.
 """
