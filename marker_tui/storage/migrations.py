@@ -312,10 +312,195 @@ def m0002_marking(db: Database) -> None:
         db.execute(statement)
 
 
+def m0003_iqa(db: Database) -> None:
+    """Internal quality assurance: sampling plans, reviews, decisions, blind second marks, tolerances, sign-off.
+
+    Nothing here is a mark: an IQA decision that changes marks does so through
+    ``MarkingService.adjust_mark`` (``marks``/``mark_versions``, role ``iqa``);
+    these tables keep what the reviewer saw and decided. Agreement figures are
+    never stored: they are computed from the pairs each time (``services/iqa.py``).
+    """
+    statements = [
+        # A plan samples one sitting (sitting_id) or a unit across its sittings
+        # (qualification + unit). Re-drawing it supersedes the old row, which is
+        # kept: inputs_json is what it was drawn from, so with the seed it can be
+        # drawn again and compared (IqaService.reproduce).
+        """CREATE TABLE iqa_plans (
+            id INTEGER PRIMARY KEY,
+            sitting_id INTEGER REFERENCES sittings(id),
+            qualification TEXT,
+            unit TEXT,
+            reviewer_id INTEGER NOT NULL REFERENCES staff(id),
+            strategy_json TEXT NOT NULL CHECK (json_valid(strategy_json)),
+            strategy_text TEXT NOT NULL,
+            seed INTEGER NOT NULL,
+            seed_source TEXT NOT NULL CHECK (seed_source IN ('given', 'strategy', 'derived')),
+            inputs_json TEXT NOT NULL CHECK (json_valid(inputs_json)),
+            plan_json TEXT NOT NULL CHECK (json_valid(plan_json)),
+            scripts_marked INTEGER NOT NULL CHECK (scripts_marked >= 0),
+            created_at TEXT NOT NULL,
+            created_by INTEGER NOT NULL REFERENCES staff(id),
+            reason TEXT,
+            superseded_at TEXT,
+            superseded_by INTEGER REFERENCES iqa_plans(id),
+            CHECK ((sitting_id IS NULL) = (qualification IS NOT NULL)),
+            CHECK ((qualification IS NULL) = (unit IS NULL)),
+            CHECK ((superseded_at IS NULL) = (superseded_by IS NULL))
+        )""",
+        # One current plan per scope and reviewer.
+        """CREATE UNIQUE INDEX iqa_plans_one_current ON iqa_plans
+            (coalesce(sitting_id, 0), coalesce(qualification, ''), coalesce(unit, ''), reviewer_id)
+            WHERE superseded_at IS NULL""",
+        # The scripts of a plan with every reason each is there, and the figures
+        # the rules saw (markers, total, pass mark, result) when it was drawn.
+        """CREATE TABLE iqa_plan_scripts (
+            id INTEGER PRIMARY KEY,
+            plan_id INTEGER NOT NULL REFERENCES iqa_plans(id),
+            script_id INTEGER NOT NULL REFERENCES scripts(id),
+            script_ref TEXT NOT NULL,
+            reasons TEXT NOT NULL CHECK (json_valid(reasons) AND json_array_length(reasons) > 0),
+            markers TEXT NOT NULL CHECK (json_valid(markers)),
+            total INTEGER,
+            pass_mark INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            added_by INTEGER NOT NULL REFERENCES staff(id),
+            UNIQUE (plan_id, script_id)
+        )""",
+        "CREATE INDEX iqa_plan_scripts_by_script ON iqa_plan_scripts (script_id)",
+        # One review of one script by one reviewer; a new round only after
+        # "refer back to marker" was confirmed. Confirmed reviews are frozen.
+        """CREATE TABLE iqa_reviews (
+            id INTEGER PRIMARY KEY,
+            plan_id INTEGER NOT NULL REFERENCES iqa_plans(id),
+            script_id INTEGER NOT NULL REFERENCES scripts(id),
+            reviewer_id INTEGER NOT NULL REFERENCES staff(id),
+            round INTEGER NOT NULL DEFAULT 1 CHECK (round > 0),
+            state TEXT NOT NULL DEFAULT 'in progress'
+                CHECK (state IN ('in progress', 'awaiting confirmation', 'confirmed')),
+            decision TEXT CHECK (decision IN ('marking upheld', 'marks adjusted', 'refer back to marker')),
+            decision_reason TEXT,
+            feedback_to_marker TEXT,
+            started_at TEXT NOT NULL,
+            decided_at TEXT,
+            confirmed_at TEXT,
+            UNIQUE (script_id, reviewer_id, round),
+            CHECK ((state = 'in progress') = (decision IS NULL)),
+            CHECK ((state = 'in progress') = (decided_at IS NULL)),
+            CHECK ((state = 'confirmed') = (confirmed_at IS NOT NULL))
+        )""",
+        # Per question: agree, or a different mark with a reason. marker_mark and
+        # mark_version are the mark the reviewer saw: if the stored mark moves on
+        # before confirmation, the review of that question is stale.
+        """CREATE TABLE iqa_question_reviews (
+            review_id INTEGER NOT NULL REFERENCES iqa_reviews(id),
+            question_id TEXT NOT NULL,
+            marker_mark INTEGER NOT NULL CHECK (marker_mark >= 0),
+            marker_id INTEGER NOT NULL REFERENCES staff(id),
+            mark_version INTEGER NOT NULL CHECK (mark_version > 0),
+            agree INTEGER NOT NULL CHECK (agree IN (0, 1)),
+            reviewer_mark INTEGER CHECK (reviewer_mark >= 0),
+            reason TEXT,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (review_id, question_id),
+            CHECK ((agree = 1) = (reviewer_mark IS NULL)),
+            CHECK (agree = 1 OR (reason IS NOT NULL AND length(trim(reason)) > 0)),
+            CHECK (agree = 1 OR reviewer_mark != marker_mark)
+        ) WITHOUT ROWID""",
+        # Action points for a marker (review_id) or for the whole sample (plan only).
+        """CREATE TABLE iqa_action_points (
+            id INTEGER PRIMARY KEY,
+            plan_id INTEGER NOT NULL REFERENCES iqa_plans(id),
+            review_id INTEGER REFERENCES iqa_reviews(id),
+            text TEXT NOT NULL CHECK (length(trim(text)) > 0),
+            owner TEXT,
+            due TEXT,
+            added_by INTEGER NOT NULL REFERENCES staff(id),
+            added_at TEXT NOT NULL
+        )""",
+        # Blind second marking: who second-marks which sampled script, and their marks.
+        """CREATE TABLE iqa_second_markings (
+            id INTEGER PRIMARY KEY,
+            plan_id INTEGER NOT NULL REFERENCES iqa_plans(id),
+            script_id INTEGER NOT NULL REFERENCES scripts(id),
+            second_marker_id INTEGER NOT NULL REFERENCES staff(id),
+            assigned_by INTEGER NOT NULL REFERENCES staff(id),
+            assigned_at TEXT NOT NULL,
+            completed_at TEXT,
+            UNIQUE (script_id, second_marker_id)
+        )""",
+        """CREATE TABLE iqa_second_marks (
+            second_marking_id INTEGER NOT NULL REFERENCES iqa_second_markings(id),
+            question_id TEXT NOT NULL,
+            marks INTEGER NOT NULL CHECK (typeof(marks) = 'integer' AND marks >= 0),
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (second_marking_id, question_id)
+        ) WITHOUT ROWID""",
+        # "Within tolerance" per question of a paper version; no row = 0.
+        """CREATE TABLE iqa_tolerances (
+            paper_id INTEGER NOT NULL REFERENCES papers(id),
+            question_id TEXT NOT NULL,
+            tolerance INTEGER NOT NULL CHECK (typeof(tolerance) = 'integer' AND tolerance >= 0),
+            set_by INTEGER NOT NULL REFERENCES staff(id),
+            set_at TEXT NOT NULL,
+            PRIMARY KEY (paper_id, question_id)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE iqa_sign_off (
+            plan_id INTEGER PRIMARY KEY REFERENCES iqa_plans(id),
+            reviewer_id INTEGER NOT NULL REFERENCES staff(id),
+            signed_at TEXT NOT NULL,
+            statement TEXT
+        )""",
+        # --- what cannot change once made --------------------------------------
+        """CREATE TRIGGER iqa_plans_fixed BEFORE UPDATE ON iqa_plans
+            WHEN OLD.superseded_at IS NOT NULL
+              OR NEW.sitting_id IS NOT OLD.sitting_id OR NEW.qualification IS NOT OLD.qualification
+              OR NEW.unit IS NOT OLD.unit OR NEW.reviewer_id IS NOT OLD.reviewer_id
+              OR NEW.strategy_json IS NOT OLD.strategy_json OR NEW.seed IS NOT OLD.seed
+              OR NEW.seed_source IS NOT OLD.seed_source OR NEW.inputs_json IS NOT OLD.inputs_json
+              OR NEW.plan_json IS NOT OLD.plan_json OR NEW.created_at IS NOT OLD.created_at
+              OR NEW.created_by IS NOT OLD.created_by
+            BEGIN SELECT RAISE(ABORT, 'an IQA plan cannot be changed, only superseded by a new one'); END""",
+        """CREATE TRIGGER iqa_reviews_frozen BEFORE UPDATE ON iqa_reviews WHEN OLD.state = 'confirmed'
+            BEGIN SELECT RAISE(ABORT, 'a confirmed IQA review cannot be changed'); END""",
+    ]
+    for table in ("iqa_plan_scripts", "iqa_sign_off"):
+        statements.append(
+            f"""CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+            BEGIN SELECT RAISE(ABORT, '{table} rows cannot be changed'); END"""
+        )
+    for table in ("iqa_plans", "iqa_plan_scripts", "iqa_reviews", "iqa_question_reviews", "iqa_sign_off",
+                  "iqa_second_markings", "iqa_action_points"):
+        statements.append(
+            f"""CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+            BEGIN SELECT RAISE(ABORT, '{table} rows cannot be deleted'); END"""
+        )
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        row = "OLD" if event == "DELETE" else "NEW"
+        statements.append(
+            f"""CREATE TRIGGER iqa_question_reviews_frozen_{event.lower()} BEFORE {event} ON iqa_question_reviews
+            WHEN (SELECT state FROM iqa_reviews WHERE id = {row}.review_id) = 'confirmed'
+            BEGIN SELECT RAISE(ABORT, 'a confirmed IQA review cannot be changed'); END"""
+        )
+        statements.append(
+            f"""CREATE TRIGGER iqa_second_marks_frozen_{event.lower()} BEFORE {event} ON iqa_second_marks
+            WHEN (SELECT completed_at FROM iqa_second_markings WHERE id = {row}.second_marking_id) IS NOT NULL
+            BEGIN SELECT RAISE(ABORT, 'a completed second marking cannot be changed'); END"""
+        )
+    statements.append(
+        """CREATE TRIGGER iqa_second_markings_frozen BEFORE UPDATE ON iqa_second_markings
+        WHEN OLD.completed_at IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'a completed second marking cannot be changed'); END"""
+    )
+    for statement in statements:
+        db.execute(statement)
+
+
 #: In order. The schema version of a database is how many of these it has run.
 MIGRATIONS: list[Migration] = [
     m0001_sittings,
     m0002_marking,
+    m0003_iqa,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
