@@ -469,8 +469,18 @@ def m0003_iqa(db: Database) -> None:
             f"""CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
             BEGIN SELECT RAISE(ABORT, '{table} rows cannot be changed'); END"""
         )
+    # A pending decision's action points may be replaced until it is confirmed; then they stay.
+    statements.append(
+        """CREATE TRIGGER iqa_action_points_kept BEFORE DELETE ON iqa_action_points
+        WHEN OLD.review_id IS NULL OR (SELECT state FROM iqa_reviews WHERE id = OLD.review_id) = 'confirmed'
+        BEGIN SELECT RAISE(ABORT, 'action points of a confirmed review or of a plan cannot be deleted'); END"""
+    )
+    statements.append(
+        """CREATE TRIGGER iqa_action_points_no_update BEFORE UPDATE ON iqa_action_points
+        BEGIN SELECT RAISE(ABORT, 'iqa_action_points rows cannot be changed'); END"""
+    )
     for table in ("iqa_plans", "iqa_plan_scripts", "iqa_reviews", "iqa_question_reviews", "iqa_sign_off",
-                  "iqa_second_markings", "iqa_action_points"):
+                  "iqa_second_markings"):
         statements.append(
             f"""CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
             BEGIN SELECT RAISE(ABORT, '{table} rows cannot be deleted'); END"""
