@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+import asyncio
+from typing import Callable, Iterable
 
 from textual.app import App, SystemCommand
+from textual.await_complete import AwaitComplete
+from textual.command import CommandPalette
 from textual.screen import Screen
 
 from marker_tui.services.centre import Centre
@@ -40,6 +43,7 @@ class MarkerApp(App):
         self.cursor_blink = not steady
         if steady:
             self.animation_level = "none"
+        self._lockdown: tuple[Screen, Callable[[], object]] | None = None
 
     @property
     def library(self) -> AssessmentLibrary:
@@ -57,8 +61,67 @@ class MarkerApp(App):
         else:
             self.action_show_help_panel()
 
+    # -- lockdown: while a learner sits a paper --------------------------------------------
+    # The learner's screens call lock_down(); from then on no screen can be pushed
+    # or switched to unless it declares ALLOWED_IN_LOCKDOWN = True (the learner's
+    # own dialogs), the locked screen cannot be popped, and quitting (ctrl+q,
+    # ctrl+c, the palette) calls ``release`` instead, which asks for an
+    # invigilator's PIN. The command palette offers only the screen's own keys.
+
+    @property
+    def locked_down(self) -> bool:
+        return self._lockdown is not None
+
+    def lock_down(self, root: Screen, release: Callable[[], object]) -> None:
+        self._lockdown = (root, release)
+
+    def lift_lockdown(self) -> None:
+        self._lockdown = None
+
+    def _allowed_now(self, screen: Screen | str) -> bool:
+        if self._lockdown is None:
+            return True
+        return isinstance(screen, CommandPalette) or bool(getattr(screen, "ALLOWED_IN_LOCKDOWN", False))
+
+    def _refuse(self) -> None:
+        self.bell()
+        self.notify("Not available during the assessment.", severity="warning")
+
+    def push_screen(self, screen, callback=None, wait_for_dismiss=False, *, mode=None):
+        if not self._allowed_now(screen):
+            self._refuse()
+            done = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+        return super().push_screen(screen, callback, wait_for_dismiss, mode=mode)
+
+    def switch_screen(self, screen):
+        if not self._allowed_now(screen):
+            self._refuse()
+            return AwaitComplete.nothing()
+        return super().switch_screen(screen)
+
+    def pop_screen(self):
+        if self._lockdown is not None and self.screen is self._lockdown[0]:
+            self._refuse()
+            return AwaitComplete.nothing()
+        return super().pop_screen()
+
+    async def action_quit(self) -> None:
+        if self._lockdown is not None:
+            self._lockdown[1]()
+            return
+        await super().action_quit()
+
+    def action_help_quit(self) -> None:
+        if self._lockdown is not None:
+            self._lockdown[1]()
+            return
+        super().action_help_quit()
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        # Every action bound on the current screen is also in the command palette.
+        # Every action bound on the current screen is also in the command palette
+        # (and, while locked down, nothing else).
         seen: set[str] = set()
         for key, active in screen.active_bindings.items():
             binding = active.binding
@@ -70,4 +133,5 @@ class MarkerApp(App):
                 binding.tooltip or f"{binding.description} (key: {binding.key_display or key})",
                 lambda action=binding.action, node=active.node: self.run_action(action, node),
             )
-        yield from super().get_system_commands(screen)
+        if self._lockdown is None:
+            yield from super().get_system_commands(screen)

@@ -1,0 +1,878 @@
+"""The learner's terminal: log in, read the instructions, answer, review, submit.
+
+Everything about time comes from :class:`LearnerService` (asked every second,
+never counted here); every answer goes to the database through a
+:class:`ScriptWriter` thread, so typing never waits for a save. While a learner
+is logged in the app is *locked down* (see ``MarkerApp.lock_down``): no other
+screen, no quitting without an invigilator's PIN.
+
+Screens:
+
+* :class:`LearnerLoginScreen` — sitting code and candidate number, then
+  :class:`ConfirmNameDialog` ("Is this you?") before anything is written.
+* :class:`LearnerSittingScreen` — one screen for the whole sitting, in three
+  phases: *waiting* (instructions, number of questions, marks, time allowed),
+  *writing* (question list, question, answer editor, countdown), *finished*
+  (time up / submitted / ended by the invigilator).
+* Dialogs: :class:`ReviewDialog`, :class:`ConfirmSubmitDialog`,
+  :class:`InstructionsDialog`, and the invigilator's :class:`StaffPinDialog`.
+"""
+
+from __future__ import annotations
+
+import re
+import time as _time
+from collections.abc import Callable
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, ContentSwitcher, Footer, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from marker_tui.interfaces.tui.widgets.plain import Plain
+from marker_tui.domain.autosave import CHECK_INTERVAL_SECONDS, FINAL_SECONDS, AutosavePolicy
+from marker_tui.domain.paper import Question
+from marker_tui.interfaces.tui.screens.staff_sign_in import StaffPinDialog
+from marker_tui.interfaces.tui.widgets.contrast import ensure_registered, toggle_high_contrast
+from marker_tui.interfaces.tui.widgets.countdown import Countdown, TimeWarnings, clock_text, duration_words
+from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
+from marker_tui.interfaces.tui.widgets.script_writer import ScriptWriter, WriteOutcome
+from marker_tui.services.audit import ServiceError
+from marker_tui.services.sitting import LearnerSession, LearnerTime, ScriptState, SittingError, SittingState
+from marker_tui.storage.database import StorageError
+
+LEARNER_CSS = "../styles/learner.tcss"
+
+_FINISHED_STATES = (ScriptState.SUBMITTED, ScriptState.TIME_UP, ScriptState.ENDED, ScriptState.ABSENT)
+
+
+def _local_time(instant) -> str:
+    return instant.astimezone().strftime("%H:%M:%S") if instant is not None else "-"
+
+
+def _marks(n: int) -> str:
+    return f"{n} mark{'s' if n != 1 else ''}"
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+_LIST_ITEM = re.compile(r"^\s*([-*•]|\d+[.)]|\([a-zA-Z0-9]+\)|[a-z][.)])\s")
+
+
+def reflow(text: str) -> str:
+    """Join a paper's hard-wrapped lines into paragraphs, so they wrap to the terminal's width.
+
+    Blank lines stay paragraph breaks; list items (``-``, ``1.``, ``(a)``...) keep their own lines.
+    """
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    out = []
+    for paragraph in paragraphs:
+        lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
+        joined: list[str] = []
+        for line in lines:
+            if joined and not _LIST_ITEM.match(line):
+                joined[-1] += " " + line
+            else:
+                joined.append(line)
+        out.append("\n".join(joined))
+    return "\n\n".join(out)
+
+
+# --- logging in ------------------------------------------------------------------------------------
+
+
+class ConfirmNameDialog(ModalScreen[bool]):
+    ALLOWED_IN_LOCKDOWN = True
+    CSS_PATH = LEARNER_CSS
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes, that's me"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, name: str, candidate_number: str, code: str) -> None:
+        super().__init__()
+        self.learner_name = name
+        self.candidate_number = candidate_number
+        self.code = code
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="confirm-name"):
+            yield Plain("Is this you?", classes="dialog-title")
+            yield Plain(self.learner_name, id="confirm-name-text", classes="big-name")
+            yield Plain(f"Candidate {self.candidate_number} · sitting {self.code}")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Yes, that's me (Y)", id="yes", variant="primary")
+                yield Button("No (N)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#yes", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class LearnerLoginScreen(Screen):
+    """Sitting code and candidate number. ``locked``: the terminal is a learner's from the start."""
+
+    ALLOWED_IN_LOCKDOWN = True
+    CSS_PATH = LEARNER_CSS
+    BINDINGS = [
+        Binding("f2", "toggle_contrast", "High contrast"),
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+q", "app.quit", "Quit", show=False),
+    ]
+
+    def __init__(self, code: str | None = None, candidate_number: str | None = None, *, locked: bool = False,
+                 monotonic: Callable[[], float] | None = None) -> None:
+        super().__init__()
+        self.initial_code = (code or "").strip()
+        self.initial_candidate = (candidate_number or "").strip()
+        self.locked = locked
+        self.monotonic = monotonic
+
+    def compose(self) -> ComposeResult:
+        yield Plain("marker-tui · Sit an assessment", classes="title-bar")
+        with Center(classes="form-centre"):
+            with Vertical(classes="form-box", id="login-form"):
+                yield Plain("Log in to your assessment", classes="form-purpose")
+                yield Label("Sitting code (the invigilator gives it to you)")
+                yield TextInput(self.initial_code, id="code", placeholder="e.g. 304-K7QM", max_length=20)
+                yield Label("Your candidate number")
+                yield TextInput(self.initial_candidate, id="candidate", placeholder="e.g. 1001", max_length=20)
+                yield Plain("", id="login-error", classes="form-error")
+                yield Plain("Enter: continue", classes="form-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        ensure_registered(self.app)
+        if self.locked:
+            self.app.lock_down(self, self.request_release)
+        code_box = self.query_one("#code", TextInput)
+        candidate_box = self.query_one("#candidate", TextInput)
+        (candidate_box if code_box.value else code_box).focus()
+        if code_box.value and candidate_box.value:
+            self.call_after_refresh(self.attempt)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return not self.locked and not self.app.locked_down and len(self.app.screen_stack) > 2
+        return True
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_toggle_contrast(self) -> None:
+        toggle_high_contrast(self.app)
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#login-error", Static).update(message)
+
+    def on_input_submitted(self, event: TextInput.Submitted) -> None:
+        code_box = self.query_one("#code", TextInput)
+        candidate_box = self.query_one("#candidate", TextInput)
+        if not code_box.value.strip():
+            self.show_error("Type the sitting code.")
+            code_box.focus()
+        elif not candidate_box.value.strip():
+            self.show_error("" if event.input is code_box else "Type your candidate number.")
+            candidate_box.focus()
+        else:
+            self.attempt()
+
+    def attempt(self) -> None:
+        code = self.query_one("#code", TextInput).value.strip().upper()
+        number = self.query_one("#candidate", TextInput).value.strip().upper()
+        if not code or not number:
+            return
+        self.show_error("")
+        sittings = self.app.centre.sittings
+        try:
+            status = sittings.status(code)
+        except SittingError:
+            self.show_error(f"There is no sitting with code {code}. Check the code, or ask the invigilator.")
+            self.query_one("#code", TextInput).focus()
+            return
+        except (ServiceError, StorageError) as error:
+            self.show_error(str(error))
+            return
+        candidate = next((c for c in status.candidates if c.candidate_number.upper() == number), None)
+        can_log_in = (candidate is not None and not candidate.state.is_final
+                      and status.state in (SittingState.OPEN, SittingState.RUNNING))
+        if not can_log_in:
+            # The service says exactly why not (wrong number, not open yet, ended, submitted).
+            self.login(code, number)
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.login(code, number)
+            else:
+                self.show_error("Check your candidate number, or ask the invigilator.")
+                self.query_one("#candidate", TextInput).focus()
+
+        self.app.push_screen(ConfirmNameDialog(candidate.name, candidate.candidate_number, status.code), confirmed)
+
+    def login(self, code: str, number: str) -> None:
+        try:
+            session = self.app.centre.learners.login(code, number)
+        except (ServiceError, StorageError) as error:
+            self.show_error(str(error))
+            self.query_one("#candidate", TextInput).focus()
+            return
+        screen = LearnerSittingScreen(session, monotonic=self.monotonic)
+        # Locked down before the switch: the sitting screen replaces this one in place.
+        self.app.lock_down(self, screen.request_release)
+        self.app.switch_screen(screen)
+
+    def request_release(self) -> None:
+        if isinstance(self.app.screen, StaffPinDialog):
+            return
+
+        def released(member) -> None:
+            if member is not None:
+                self.app.lift_lockdown()
+                self.app.exit()
+
+        self.app.push_screen(StaffPinDialog("An invigilator's name and PIN are needed to close this terminal"),
+                             released)
+
+
+# --- dialogs during the sitting -------------------------------------------------------------------
+
+
+class InstructionsDialog(ModalScreen[None]):
+    ALLOWED_IN_LOCKDOWN = True
+    CSS_PATH = LEARNER_CSS
+    BINDINGS = [Binding("escape,enter,ctrl+o", "close", "Close")]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="instructions-dialog"):
+            yield Plain("Instructions", classes="dialog-title")
+            with VerticalScroll(id="instructions-scroll"):
+                yield Plain(self.text, id="instructions-text")
+            yield Plain("Escape or Enter: back to your answers", classes="form-hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class ReviewDialog(ModalScreen[str | None]):
+    """Unanswered and flagged questions; choose one to go to it, or go on to submit."""
+
+    ALLOWED_IN_LOCKDOWN = True
+    CSS_PATH = LEARNER_CSS
+    BINDINGS = [
+        Binding("escape", "back", "Back to answers"),
+        Binding("s", "submit", "Submit…"),
+    ]
+
+    def __init__(self, questions: list[Question], answered: set[str], flagged: set[str]) -> None:
+        super().__init__()
+        self.questions = questions
+        self.answered = answered
+        self.flagged = flagged
+
+    def compose(self) -> ComposeResult:
+        unanswered = [q.id for q in self.questions if q.id not in self.answered]
+        flagged = [q.id for q in self.questions if q.id in self.flagged]
+        total = len(self.questions)
+        with Vertical(classes="dialog", id="review-dialog"):
+            yield Plain("Review before submitting", classes="dialog-title")
+            yield Plain(f"You have answered {total - len(unanswered)} of {total} questions.", id="review-summary")
+            yield Plain("Not answered: " + (", ".join(unanswered) if unanswered else "none"),
+                         id="review-unanswered", classes="review-warn" if unanswered else "")
+            yield Plain("Flagged for review: " + (", ".join(flagged) if flagged else "none"),
+                         id="review-flagged", classes="review-warn" if flagged else "")
+            items = [q.id for q in self.questions if q.id not in self.answered or q.id in self.flagged]
+            if items:
+                yield Plain("Choose a question to go back to it:")
+                yield OptionList(
+                    *[Option(self._label(qid), id=qid) for qid in items], id="review-list")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Back (Esc)", id="back")
+                yield Button("Submit… (S)", id="submit", variant="warning")
+
+    def _label(self, qid: str) -> str:
+        why = []
+        if qid not in self.answered:
+            why.append("not answered")
+        if qid in self.flagged:
+            why.append("flagged")
+        return f"Question {qid}: {', '.join(why)}"
+
+    def on_mount(self) -> None:
+        if self.query("#review-list"):
+            self.query_one("#review-list", OptionList).focus()
+        else:
+            self.query_one("#submit", Button).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(f"goto:{event.option.id}")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss("submit" if event.button.id == "submit" else None)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_submit(self) -> None:
+        self.dismiss("submit")
+
+
+class ConfirmSubmitDialog(ModalScreen[bool]):
+    ALLOWED_IN_LOCKDOWN = True
+    CSS_PATH = LEARNER_CSS
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes, submit"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, unanswered: int) -> None:
+        super().__init__()
+        self.unanswered = unanswered
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="confirm-submit"):
+            yield Plain("Submit your answers now?", classes="dialog-title")
+            if self.unanswered:
+                yield Plain(f"{self.unanswered} question{'s are' if self.unanswered != 1 else ' is'} "
+                             "not answered.", classes="review-warn")
+            yield Plain("After submitting you cannot change any answer.")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("No, go back (N)", id="no")
+                yield Button("Yes, submit (Y)", id="yes", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+# --- the sitting ------------------------------------------------------------------------------------
+
+
+class WriteDone(Message):
+    """A :class:`ScriptWriter` outcome, posted from its thread."""
+
+    def __init__(self, outcome: WriteOutcome) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
+class LearnerSittingScreen(Screen):
+    ALLOWED_IN_LOCKDOWN = True
+    CSS_PATH = LEARNER_CSS
+    AUTO_FOCUS = None
+    BINDINGS = [
+        Binding("ctrl+b", "previous", "Prev", priority=True),
+        Binding("ctrl+n", "next", "Next", priority=True),
+        Binding("ctrl+g", "go_to", "Go to", priority=True),
+        Binding("ctrl+f", "flag", "Flag", priority=True),
+        Binding("ctrl+r", "review", "Submit…", priority=True),
+        Binding("ctrl+o", "instructions", "Instructions", priority=True),
+        Binding("f2", "toggle_contrast", "Contrast", priority=True),
+        Binding("ctrl+q", "app.quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(self, session: LearnerSession, *, monotonic: Callable[[], float] | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.script_id = session.script_id
+        self.paper = session.paper
+        self.questions = list(session.paper.questions)
+        self.monotonic = monotonic or _time.monotonic
+        self.answers: dict[str, str] = {q.id: session.answers.get(q.id, "") for q in self.questions}
+        self.saved: dict[str, str] = dict(self.answers)  # what the database holds, as far as we know
+        self.flags: set[str] = set(session.flags)
+        ids = [q.id for q in self.questions]
+        self.current: str = session.current_question if session.current_question in ids else ids[0]
+        self.cursors: dict[str, tuple[int, int]] = {}
+        self.policy = AutosavePolicy()
+        self.warnings = TimeWarnings()
+        self.phase = ""
+        self.paused = False
+        self.left_seconds: int | None = None
+        self.finished_reason: str | None = None
+        self.submitting = False
+        self.save_problem: str | None = None
+        self._writer_centre = None
+        self.editor: PlainTextArea | None = None
+        self.writer = ScriptWriter(self._writer_service, self.script_id,
+                                   lambda outcome: self.post_message(WriteDone(outcome)))
+        self._clock_timers: list = []
+        self._closing = False
+
+    # -- layout --------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        s = self.session
+        with Horizontal(id="learner-bar"):
+            yield Plain(f"{s.candidate_name} · {s.candidate_number} · Unit {self.paper.unit}", id="learner-who")
+            yield Plain("", id="saved-state")
+            yield Countdown("", id="countdown")
+        with ContentSwitcher(id="learner-body", initial="waiting"):
+            with VerticalScroll(id="waiting"):
+                yield Plain(self._paper_title(), classes="waiting-title")
+                yield Plain("", id="paper-facts")
+                yield Plain("Instructions", classes="section-title")
+                yield Plain(reflow(self.paper.instructions), id="waiting-instructions")
+                yield Plain("Wait for the invigilator to start the assessment. The questions will appear "
+                             "here by themselves.", id="waiting-note")
+            with Horizontal(id="paper"):
+                with Vertical(id="question-nav"):
+                    yield OptionList(*[Option(self._question_label(q), id=q.id) for q in self.questions],
+                                     id="question-list")
+                    yield Plain("[n] marks\n✓ answered\n⚑ flagged", id="question-legend")
+                with Vertical(id="question-pane"):
+                    yield Plain("PAUSED by the invigilator: your time has stopped and you cannot type. "
+                                 "Please wait; the assessment carries on by itself.", id="pause-notice")
+                    yield Plain("", id="question-heading")
+                    with VerticalScroll(id="question-scroll"):
+                        yield Plain("", id="question-text")
+                    yield PlainTextArea("", id="answer")
+                    with Horizontal(id="answer-status"):
+                        yield Plain("", id="word-count")
+                        yield Plain("", id="answer-hint")
+            with VerticalScroll(id="finished"):
+                yield Plain("", id="finished-title")
+                yield Plain("", id="finished-text")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def _paper_title(self) -> str:
+        title = self.paper.title or ""
+        return f"Unit {self.paper.unit}{': ' + title if title else ''} (qualification {self.paper.qualification})"
+
+    def _question(self, qid: str) -> Question:
+        return next(q for q in self.questions if q.id == qid)
+
+    def _question_label(self, q: Question) -> Text:
+        answered = bool(self.answers.get(q.id, "").strip())
+        label = Text(f"{q.id:<4}", style="bold")
+        label.append(f"[{q.marks}] ".rjust(5))
+        label.append("✓" if answered else "·")
+        label.append(" ⚑" if q.id in self.flags else "  ")
+        return label
+
+    # -- life ------------------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        ensure_registered(self.app)
+        self.app.lock_down(self, self.request_release)
+        self.editor = self.query_one("#answer", PlainTextArea)
+        self.editor.border_title = "Your answer"
+        self.query_one("#pause-notice").display = False
+        self.apply_time(self.session.time)
+        if self.session.resumed and self.phase == "writing":
+            self.notify("Welcome back: your saved answers are here.", timeout=6)
+        self._clock_timers = [
+            self.set_interval(1, self.tick),
+            self.set_interval(CHECK_INTERVAL_SECONDS, self.autosave_check),
+        ]
+
+    def on_unmount(self) -> None:
+        self._closing = True
+        self.close_writer()
+
+    def close_writer(self, timeout: float = 10.0) -> bool:
+        if self.phase == "writing" and not self.submitting:
+            self.stash_answer()
+        done = self.writer.close(timeout)
+        if self._writer_centre is not None:
+            try:
+                self._writer_centre.close()
+            except Exception:
+                pass
+            self._writer_centre = None
+        return done
+
+    def _writer_service(self):
+        """The writer thread's own connection, so a save waiting for the database never holds up the screen."""
+        centre = self.app.centre
+        try:
+            own = type(centre).open(centre.path, clock=centre.clock, create=False)
+        except Exception:
+            return centre.learners
+        self._writer_centre = own
+        return own.learners
+
+    # -- the clock -------------------------------------------------------------------------------------
+    def tick(self) -> None:
+        """Every second: ask the service for the time left (it also submits the script at zero)."""
+        if self.phase == "finished":
+            return
+        try:
+            time = self.app.centre.learners.time_left(self.script_id)
+        except Exception as error:  # keep the learner's screen alive; the next tick tries again
+            self.query_one("#saved-state", Static).update(Text(f"Connection problem: {error}", style="bold"))
+            return
+        self.apply_time(time)
+
+    def apply_time(self, time: LearnerTime) -> None:
+        if time.state in _FINISHED_STATES or time.submitted_at is not None:
+            self.finish(time.state, time.submitted_at, time.submitted_reason)
+            return
+        countdown = self.query_one(Countdown)
+        if time.state is ScriptState.READING:
+            self._enter_waiting(time)
+            countdown.show_time(time.left_seconds, started=False)
+            return
+        if self.phase != "writing":
+            self._enter_writing()
+        self.left_seconds = time.left_seconds
+        announce = self.warnings.check(time.left_seconds)
+        if announce is not None:
+            self._warn(announce, time.left_seconds)
+        countdown.show_time(time.left_seconds, paused=time.paused,
+                            level=self.warnings.level(time.left_seconds))
+        self._set_paused(time.paused)
+
+    def _warn(self, minutes: int, left: int) -> None:
+        unit = "minute" if minutes == 1 else "minutes"
+        if left >= minutes * 60 - 5:
+            message = f"{minutes} {unit} left."
+        else:
+            message = f"Less than {minutes} {unit} left ({clock_text(left)})."
+        self.notify(message + " Your answers are submitted automatically when time runs out.",
+                    title="Time", severity="error" if minutes == 1 else "warning", timeout=15)
+
+    def _enter_waiting(self, time: LearnerTime) -> None:
+        if self.phase == "waiting":
+            return
+        self.phase = "waiting"
+        self.query_one("#learner-body", ContentSwitcher).current = "waiting"
+        n = len(self.questions)
+        allowed = time.allowed_seconds
+        base = self.paper.time_allowance_minutes * 60 if self.paper.time_allowance_minutes else allowed
+        facts = [f"{n} question{'s' if n != 1 else ''} · {_marks(self.paper.total_marks)} in total",
+                 f"Your time: {duration_words(allowed)}"]
+        if allowed > base:
+            facts[-1] += f" (includes {duration_words(allowed - base)} extra time)"
+        self.query_one("#paper-facts", Static).update("\n".join(facts))
+        self.query_one("#waiting").focus()
+        self.refresh_bindings()
+        self._update_saved_state()
+
+    def _enter_writing(self) -> None:
+        self.phase = "writing"
+        self.query_one("#learner-body", ContentSwitcher).current = "paper"
+        self.show_question()
+        self.refresh_bindings()
+
+    def _set_paused(self, paused: bool) -> None:
+        if paused == self.paused:
+            return
+        self.paused = paused
+        editor = self.query_one("#answer", PlainTextArea)
+        editor.read_only = paused or self.submitting
+        self.query_one("#pause-notice").display = paused
+        self.set_class(paused, "-paused")
+        if paused:
+            self.stash_answer()  # what was typed before the pause is kept (the service accepts it)
+            self.notify("The invigilator has paused the assessment. Your time has stopped.",
+                        title="Paused", severity="warning", timeout=8)
+        else:
+            self.notify("The assessment has resumed. Your time is running again.", title="Resumed", timeout=6)
+        self.refresh_bindings()
+
+    def finish(self, state: ScriptState, submitted_at, reason: str | None) -> None:
+        if self.phase == "finished":
+            return
+        self.phase = "finished"
+        for timer in self._clock_timers:
+            timer.stop()
+        editor = self.query_one("#answer", PlainTextArea)
+        editor.read_only = True
+        answered = sum(1 for q in self.questions if self.saved.get(q.id, "").strip())
+        at = _local_time(submitted_at)
+        if state is ScriptState.TIME_UP:
+            title = "Time is up. Your answers were submitted."
+            text = f"Your saved answers were submitted automatically at {at}."
+        elif state is ScriptState.SUBMITTED:
+            title = "Your answers have been submitted."
+            text = f"Submitted at {at}."
+        elif state is ScriptState.ABSENT:
+            title = "The invigilator has closed this assessment for you."
+            text = reason or ""
+        else:
+            title = "The invigilator has ended your assessment. Your answers were submitted."
+            text = f"Ended at {at}" + (f" ({reason})." if reason else ".")
+        if state is not ScriptState.ABSENT:
+            text += f"\n\nYou answered {answered} of {len(self.questions)} questions."
+        text += "\n\nYou cannot change your answers any more. Please stay seated and wait for the invigilator."
+        self.finished_reason = title
+        self.query_one("#finished-title", Static).update(title)
+        self.query_one("#finished-text", Static).update(text)
+        self.query_one("#learner-body", ContentSwitcher).current = "finished"
+        self.query_one("#countdown", Countdown).show_time(0)
+        self.query_one("#pause-notice").display = False
+        self.set_class(False, "-paused")
+        self.query_one("#finished").focus()
+        # Dialogs opened during the sitting (review, instructions) no longer apply.
+        while self.app.screen is not self and isinstance(self.app.screen, (ReviewDialog, ConfirmSubmitDialog,
+                                                                           InstructionsDialog)):
+            self.app.pop_screen()
+        self.refresh_bindings()
+        self._update_saved_state()
+
+    # -- the question on screen -------------------------------------------------------------------------
+    def show_question(self) -> None:
+        q = self._question(self.current)
+        index = self.questions.index(q) + 1
+        heading = Text(f"Question {q.id}", style="bold")
+        heading.append(f"  ({index} of {len(self.questions)})  ·  {_marks(q.marks)}  ·  ")
+        heading.append(q.command_verb.capitalize(), style="bold underline")
+        heading.append("  ⚑ flagged" if q.id in self.flags else "")
+        self.query_one("#question-heading", Static).update(heading)
+        body = Text()
+        if q.context:
+            body.append(reflow(q.context) + "\n\n", style="italic")
+        body.append(reflow(q.text))
+        self.query_one("#question-text", Static).update(body)
+        self.query_one("#question-scroll", VerticalScroll).scroll_home(animate=False)
+        editor = self.query_one("#answer", PlainTextArea)
+        editor.load_text(self.answers.get(q.id, ""))
+        location = self.cursors.get(q.id)
+        if location is None:
+            last = editor.document.line_count - 1
+            location = (last, len(editor.document.get_line(last)))
+        editor.move_cursor(location)
+        editor.read_only = self.paused or self.submitting or self.phase != "writing"
+        nav = self.query_one("#question-list", OptionList)
+        nav.highlighted = self.questions.index(q)
+        self._update_word_count(self.answers.get(q.id, ""))
+        editor.focus()
+
+    def _refresh_list_item(self, qid: str) -> None:
+        self.query_one("#question-list", OptionList).replace_option_prompt(qid, self._question_label(self._question(qid)))
+
+    def _update_word_count(self, text: str) -> None:
+        n = word_count(text)
+        # Fixed width (see learner.tcss): no layout pass on every keystroke.
+        self.query_one("#word-count", Static).update(f"{n} word{'s' if n != 1 else ''}", layout=False)
+
+    def on_text_area_changed(self, event: PlainTextArea.Changed) -> None:
+        if self.phase != "writing":
+            return
+        text = event.text_area.text
+        old = self.answers.get(self.current, "")
+        if text == old:
+            return  # a question was loaded, not typed into
+        self.answers[self.current] = text
+        self.policy.edited(self.monotonic())
+        self._update_word_count(text)
+        if bool(old.strip()) != bool(text.strip()):
+            self._refresh_list_item(self.current)
+        self._update_saved_state()
+
+    # -- saving ---------------------------------------------------------------------------------------
+    def stash_answer(self) -> None:
+        """Hand the current answer to the writer if it differs from what the database holds."""
+        if self.phase != "writing":
+            return
+        qid = self.current
+        text = self.editor.text
+        self.answers[qid] = text
+        if self.policy.dirty or text != self.saved.get(qid, "") or self.writer.waiting_text(qid) is not None:
+            self.writer.save_answer(qid, text)
+        self.policy.taken()
+        self._update_saved_state()
+
+    def autosave_check(self) -> None:
+        if self.phase != "writing" or not self.policy.dirty:
+            return
+        final = self.left_seconds is not None and self.left_seconds <= FINAL_SECONDS
+        if final or self.policy.is_due(self.monotonic()):
+            self.stash_answer()
+
+    def on_write_done(self, message: WriteDone) -> None:
+        outcome = message.outcome
+        if outcome.ok:
+            if outcome.kind == "answer":
+                self.saved[outcome.question_id] = outcome.text
+                self.save_problem = None
+                replaced = getattr(outcome.result, "replaced_invalid_characters", 0)
+                if replaced:
+                    self.notify(f"{replaced} character(s) that cannot be stored were replaced by �.",
+                                severity="warning")
+            elif outcome.kind == "submit":
+                receipt = outcome.result
+                self.finish(receipt.state, receipt.submitted_at, receipt.reason)
+                return
+        elif outcome.refused or not outcome.retrying:
+            self.save_problem = str(outcome.error)
+            if outcome.kind == "submit":
+                self.submitting = False
+                self.query_one("#answer", PlainTextArea).read_only = self.paused
+            self.notify(str(outcome.error), title="Not saved", severity="error", timeout=10, markup=False)
+            self.tick()  # time up or submitted elsewhere: the finished screen takes over
+        else:
+            self.save_problem = f"NOT SAVED yet ({outcome.error}); trying again"
+        self._update_saved_state()
+
+    def _update_saved_state(self) -> None:
+        if self._closing:
+            return
+        if self.phase == "finished":
+            text, style = "", ""
+        elif self.submitting:
+            text, style = "Submitting…", "bold"
+        elif self.save_problem:
+            text, style = "✗ " + self.save_problem, "bold reverse"
+        elif self.phase != "writing":
+            text, style = "", ""
+        elif self.policy.dirty:
+            text, style = "● Not saved yet", ""
+        elif not self.writer.idle:
+            text, style = "Saving…", ""
+        elif all(self.answers[q] == self.saved.get(q, "") for q in self.answers):
+            text, style = "✓ Saved", "bold"
+        else:
+            text, style = "Saving…", ""
+        widget = self.query_one("#saved-state", Static)
+        key = (text, style)
+        if getattr(widget, "_last_state", None) != key:
+            widget._last_state = key
+            widget.update(Text(text, style=style))
+            widget.set_class(bool(self.save_problem), "-problem")
+
+    # -- actions --------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("previous", "next", "go_to", "flag", "review"):
+            return self.phase == "writing" and not self.submitting
+        if action == "instructions":
+            return self.phase == "writing"
+        return True
+
+    def go_to(self, qid: str) -> None:
+        if self.phase != "writing":
+            return
+        if qid == self.current:
+            self.query_one("#answer", PlainTextArea).focus()
+            return
+        editor = self.query_one("#answer", PlainTextArea)
+        self.cursors[self.current] = editor.cursor_location
+        self.stash_answer()
+        self.current = qid
+        self.show_question()
+        self.writer.set_current(qid)
+
+    def action_next(self) -> None:
+        i = [q.id for q in self.questions].index(self.current)
+        if i + 1 < len(self.questions):
+            self.go_to(self.questions[i + 1].id)
+        else:
+            self.notify("This is the last question. Press ctrl+r to review and submit.", timeout=4)
+
+    def action_previous(self) -> None:
+        i = [q.id for q in self.questions].index(self.current)
+        if i > 0:
+            self.go_to(self.questions[i - 1].id)
+        else:
+            self.notify("This is the first question.", timeout=3)
+
+    def action_go_to(self) -> None:
+        self.query_one("#question-list", OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#question-list")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.go_to(event.option.id)
+        self.query_one("#answer", PlainTextArea).focus()
+
+    def on_key(self, event) -> None:
+        if event.key == "escape" and self.focused is self.query_one("#question-list", OptionList):
+            event.stop()
+            self.query_one("#answer", PlainTextArea).focus()
+
+    def action_flag(self) -> None:
+        qid = self.current
+        flagged = qid not in self.flags
+        (self.flags.add if flagged else self.flags.discard)(qid)
+        self.writer.set_flag(qid, flagged)
+        self._refresh_list_item(qid)
+        self.show_heading_only()
+        self.notify(f"Question {qid} {'flagged for review' if flagged else 'flag removed'}.", timeout=3,
+                    markup=False)
+
+    def show_heading_only(self) -> None:
+        q = self._question(self.current)
+        index = self.questions.index(q) + 1
+        heading = Text(f"Question {q.id}", style="bold")
+        heading.append(f"  ({index} of {len(self.questions)})  ·  {_marks(q.marks)}  ·  ")
+        heading.append(q.command_verb.capitalize(), style="bold underline")
+        heading.append("  ⚑ flagged" if q.id in self.flags else "")
+        self.query_one("#question-heading", Static).update(heading)
+
+    def action_instructions(self) -> None:
+        self.app.push_screen(InstructionsDialog(reflow(self.paper.instructions)))
+
+    def action_toggle_contrast(self) -> None:
+        toggle_high_contrast(self.app)
+
+    def action_review(self) -> None:
+        self.stash_answer()
+        answered = {q.id for q in self.questions if self.answers.get(q.id, "").strip()}
+
+        def reviewed(choice: str | None) -> None:
+            if choice is None or self.phase != "writing":
+                return
+            if choice.startswith("goto:"):
+                self.go_to(choice[5:])
+                return
+            unanswered = len(self.questions) - len(answered)
+
+            def confirmed(yes: bool | None) -> None:
+                if yes and self.phase == "writing":
+                    self.submit_now()
+
+            self.app.push_screen(ConfirmSubmitDialog(unanswered), confirmed)
+
+        self.app.push_screen(ReviewDialog(self.questions, answered, set(self.flags)), reviewed)
+
+    def submit_now(self) -> None:
+        """Save what is on screen, then submit (the writer does both, in that order)."""
+        self.stash_answer()
+        self.submitting = True
+        self.query_one("#answer", PlainTextArea).read_only = True
+        self.writer.submit()
+        self.refresh_bindings()
+        self._update_saved_state()
+
+    # -- leaving (invigilator's PIN) ----------------------------------------------------------------------
+    def request_release(self) -> None:
+        if isinstance(self.app.screen, StaffPinDialog):
+            return
+        self.stash_answer()
+        self.app.push_screen(
+            StaffPinDialog("Closing this terminal needs an invigilator's name and PIN. Your answers are saved"),
+            self._released,
+        )
+
+    def _released(self, member) -> None:
+        if member is None:
+            return
+        self.close_writer()
+        try:
+            from marker_tui.services.incidents import IncidentService
+
+            IncidentService(self.app.centre.db, self.app.centre.clock).terminal_released(
+                self.session.sitting_code, self.session.candidate_number, by=member.name, state=self.phase)
+        except (ServiceError, StorageError):
+            pass
+        self.app.lift_lockdown()
+        self.app.exit()

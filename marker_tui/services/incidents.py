@@ -1,0 +1,83 @@
+"""Incident notes and terminal releases: what an invigilator writes down during a sitting.
+
+The sitting engine keeps no incident table, so an incident is an audit entry
+(action ``incident``) written in its own transaction through the audit trail's
+``record``: append-only, timestamped, attributed, and shown with everything
+else in ``SittingService.log``. A learner's locked terminal released with an
+invigilator's PIN is recorded the same way (action ``learner terminal closed``).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from marker_tui.domain.clock import Clock, SystemClock
+from marker_tui.services.audit import Actor, ServiceError, record
+from marker_tui.services.candidates import find_candidate
+from marker_tui.services.sitting import INVIGILATORS
+from marker_tui.services.staff import resolve_actor
+from marker_tui.storage.database import Database, run_write
+
+MAX_NOTE_CHARS = 2000
+
+
+class IncidentError(ServiceError):
+    pass
+
+
+def _clean_note(text: str | None) -> str:
+    cleaned = " ".join((text or "").split())
+    if not cleaned:
+        raise IncidentError("Write what happened: an incident note cannot be empty.")
+    if len(cleaned) > MAX_NOTE_CHARS:
+        raise IncidentError(f"An incident note can be at most {MAX_NOTE_CHARS} characters.")
+    if any(unicodedata.category(ch) == "Cc" for ch in cleaned):
+        raise IncidentError("An incident note cannot contain control characters; type plain text.")
+    return cleaned
+
+
+class IncidentService:
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+        self.db = db
+        self.clock = clock or SystemClock()
+
+    def _target(self, db: Database, code: str, candidate_number: str | None):
+        sitting = db.execute("SELECT id, code FROM sittings WHERE code = ?", [(code or "").strip().upper()]).fetchone()
+        if sitting is None:
+            raise IncidentError(f"There is no sitting with code {(code or '').strip().upper() or '(empty)'}.")
+        script_id, number = None, None
+        if candidate_number and candidate_number.strip():
+            number = candidate_number.strip().upper()
+            candidate = find_candidate(db, number)
+            row = None if candidate is None else db.execute(
+                "SELECT id FROM scripts WHERE sitting_id = ? AND candidate_id = ?", [sitting[0], candidate.id]
+            ).fetchone()
+            if row is None:
+                raise IncidentError(f"Candidate {number} is not enrolled in sitting {sitting[1]}.")
+            script_id, number = row[0], candidate.candidate_number
+        return sitting[0], script_id, number
+
+    def note(self, code: str, text: str, *, by: str, candidate_number: str | None = None) -> None:
+        """Record an incident for the room, or about one candidate."""
+        note = _clean_note(text)
+        now = self.clock.now()
+
+        def work(db: Database) -> None:
+            actor = resolve_actor(db, by, *INVIGILATORS)
+            sitting_id, script_id, number = self._target(db, code, candidate_number)
+            record(db, at=now, actor=actor, action="incident", sitting_id=sitting_id, script_id=script_id,
+                   candidate_number=number, details={"note": note})
+
+        run_write(self.db, work, "recording the incident")
+
+    def terminal_released(self, code: str, candidate_number: str, *, by: str, state: str) -> None:
+        """An invigilator's PIN closed a learner's locked terminal."""
+        now = self.clock.now()
+
+        def work(db: Database) -> None:
+            actor = resolve_actor(db, by, *INVIGILATORS)
+            sitting_id, script_id, number = self._target(db, code, candidate_number)
+            record(db, at=now, actor=actor, action="learner terminal closed", sitting_id=sitting_id,
+                   script_id=script_id, candidate_number=number, details={"learner's screen": state})
+
+        run_write(self.db, work, "recording the terminal release")

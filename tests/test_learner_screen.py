@@ -1,0 +1,619 @@
+"""The learner's screens, driven with Pilot against a real database file and a fake clock.
+
+Helpers at the top are shared with tests/test_invigilator_screen.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+import pytest
+
+from marker_tui.interfaces.tui.app import MarkerApp
+from marker_tui.interfaces.tui.screens.learner import (
+    ConfirmNameDialog,
+    ConfirmSubmitDialog,
+    LearnerLoginScreen,
+    LearnerSittingScreen,
+    ReviewDialog,
+    reflow,
+)
+from marker_tui.interfaces.tui.screens.staff_sign_in import StaffPinDialog
+from marker_tui.interfaces.tui.widgets.contrast import HIGH_CONTRAST
+from marker_tui.interfaces.tui.widgets.countdown import TimeWarnings, clock_text
+from marker_tui.services.centre import Centre
+from marker_tui.storage.database import open_database
+from sitting_fixtures import ADMIN, INVIGILATOR, PIN, build_room
+
+SIZE = (80, 24)
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch):
+    """Clock times on screen in UTC, so snapshots do not depend on the machine's time zone."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def room(tmp_path):
+    built = build_room(tmp_path / "centre.db")
+    yield built
+    built.db.close()
+
+
+def fake_monotonic(clock):
+    """The autosave policy's seconds, read from the same fake clock as the services."""
+    return lambda: clock.now().timestamp()
+
+
+def centre_for(room) -> Centre:
+    """A new connection to the room's file: what a separate terminal process would have."""
+    return Centre(db=open_database(room.path), clock=room.clock)
+
+
+def learner_app(room, code: str | None = None, number: str | None = None, *, centre: Centre | None = None,
+                locked: bool = True) -> MarkerApp:
+    centre = centre or centre_for(room)
+    screen = LearnerLoginScreen(code, number, locked=locked, monotonic=fake_monotonic(room.clock))
+    return MarkerApp(centre, start=screen, steady=True)
+
+
+async def settle(pilot, seconds: float = 5.0) -> None:
+    """Let the writer thread finish and its messages reach the screen (deadline, not a fixed sleep)."""
+    deadline = time.monotonic() + seconds
+    await pilot.pause()
+    while time.monotonic() < deadline:
+        sitting = next((s for s in pilot.app.screen_stack if isinstance(s, LearnerSittingScreen)), None)
+        if sitting is None or sitting.writer.idle:
+            await pilot.pause()
+            await pilot.pause()
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the learner's writer did not finish in time")
+
+
+async def logged_in(pilot) -> LearnerSittingScreen:
+    """From the login screen (code and number given): confirm the name, land on the sitting screen."""
+    await pilot.pause()
+    await pilot.press("y")
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, LearnerSittingScreen), f"expected the sitting screen, got {screen!r}"
+    return screen
+
+
+def advance(room, seconds: float) -> None:
+    room.clock.advance(timedelta(seconds=seconds))
+
+
+def answer_rows(room, code: str, number: str) -> dict[str, str]:
+    script = room.script_id(code, number)
+    return dict(room.db.execute("SELECT question_id, text FROM answers WHERE script_id = ?", [script]).fetchall())
+
+
+def versions(room, code: str, number: str, question: str) -> list[str]:
+    script = room.script_id(code, number)
+    return [r[0] for r in room.db.execute(
+        "SELECT text FROM answer_versions WHERE script_id = ? AND question_id = ? ORDER BY version",
+        [script, question]).fetchall()]
+
+
+def text_of(widget) -> str:
+    rendered = widget.render()
+    return str(getattr(rendered, "plain", rendered))
+
+
+def sitting_screen(app) -> LearnerSittingScreen:
+    return next(s for s in app.screen_stack if isinstance(s, LearnerSittingScreen))
+
+
+def open_sitting(room, candidates=("1001", "1002", "1003")) -> str:
+    code = room.new_sitting()
+    room.sittings.enrol(code, list(candidates), by=INVIGILATOR)
+    room.sittings.open(code, by=INVIGILATOR)
+    return code
+
+
+def start(room, code: str) -> None:
+    room.sittings.start(code, by=INVIGILATOR)
+
+
+async def writing(pilot, room, code: str) -> LearnerSittingScreen:
+    """Log in (sitting open), have the invigilator start, and wait for the paper."""
+    screen = await logged_in(pilot)
+    start(room, code)
+    screen.tick()
+    await pilot.pause()
+    assert screen.phase == "writing"
+    return screen
+
+
+# --- pure bits -------------------------------------------------------------------------------------
+
+
+def test_warnings_come_once_each_and_only_the_latest_when_logging_in_late():
+    warnings = TimeWarnings()
+    assert warnings.check(3600) is None
+    assert warnings.check(600) == 10
+    assert warnings.check(599) is None
+    assert warnings.check(300) == 5 and warnings.check(60) == 1 and warnings.check(10) is None
+    late = TimeWarnings()
+    assert late.check(180) == 5  # not 10 as well
+    assert late.check(170) is None and late.check(60) == 1
+
+
+def test_clock_text_and_reflowing_hard_wrapped_paper_text():
+    assert clock_text(6750) == "1:52:30" and clock_text(-5) == "0:00:00"
+    assert reflow("A line\nwrapped.\n\nList:\n- one\n- two\n(a) three") == "A line wrapped.\n\nList:\n- one\n- two\n(a) three"
+
+
+# --- logging in ---------------------------------------------------------------------------------------
+
+
+async def login_error(app, code: str, number: str) -> str:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LearnerLoginScreen)
+        return text_of(screen.query_one("#login-error"))
+
+
+async def test_a_wrong_code_says_so_and_stays_on_the_login_screen(room):
+    open_sitting(room)
+    message = await login_error(learner_app(room, "NOPE-1", "1001"), "NOPE-1", "1001")
+    assert message == "There is no sitting with code NOPE-1. Check the code, or ask the invigilator."
+
+
+async def test_a_candidate_not_on_the_list_is_told_to_check_and_nothing_is_recorded(room):
+    code = open_sitting(room)
+    message = await login_error(learner_app(room, code, "1004"), code, "1004")
+    assert message.startswith("Candidate number 1004 is not on the list for sitting")
+    message = await login_error(learner_app(room, code, "9999"), code, "9999")
+    assert "9999 is not on the list" in message
+
+
+async def test_a_sitting_not_open_yet_asks_the_learner_to_wait(room):
+    code = room.new_sitting()
+    room.sittings.enrol(code, ["1001"], by=INVIGILATOR)
+    message = await login_error(learner_app(room, code, "1001"), code, "1001")
+    assert message == f"Sitting {code} is not open yet: wait for the invigilator."
+
+
+async def test_typing_the_code_and_number_by_hand_and_saying_no_to_the_name_logs_nobody_in(room):
+    code = open_sitting(room)
+    app = learner_app(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press(*code.lower(), "enter", "1", "0", "0", "1", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmNameDialog)
+        assert text_of(app.screen.query_one("#confirm-name-text")) == "Amira Khan"
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, LearnerLoginScreen)
+        assert "Check your candidate number" in text_of(app.screen.query_one("#login-error"))
+    assert room.candidate(code, "1001").logged_in_at is None
+
+
+async def test_before_the_start_the_learner_sees_instructions_questions_marks_and_their_time(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1002")  # 25 % extra time
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await logged_in(pilot)
+        assert screen.phase == "waiting"
+        facts = text_of(screen.query_one("#paper-facts"))
+        assert "3 questions · 10 marks in total" in facts
+        assert "Your time: 1 hour 52 minutes 30 seconds (includes 22 minutes 30 seconds extra time)" in facts
+        assert "Answer all questions." in text_of(screen.query_one("#waiting-instructions"))
+        assert not screen.query_one("#paper").display  # no question visible yet
+        assert not screen.check_action("next", ())
+        room.clock.advance(minutes=5)
+        screen.tick()
+        assert screen.phase == "waiting"
+        start(room, code)
+        screen.tick()
+        await pilot.pause()
+        assert screen.phase == "writing"
+        assert "Question 1" in text_of(screen.query_one("#question-heading"))
+        assert text_of(screen.query_one("#countdown")) == "Time left 1:52:30"
+
+
+# --- writing and saving -------------------------------------------------------------------------------
+
+
+async def test_answers_save_after_one_idle_second_not_before(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        await pilot.press(*"two hazards")
+        assert text_of(screen.query_one("#word-count")) == "2 words"
+        assert "Not saved yet" in text_of(screen.query_one("#saved-state"))
+        advance(room, 0.9)
+        screen.autosave_check()
+        await settle(pilot)
+        assert answer_rows(room, code, "1001") == {}
+        advance(room, 0.1)
+        screen.autosave_check()
+        await settle(pilot)
+        assert answer_rows(room, code, "1001") == {"1": "two hazards"}
+        assert text_of(screen.query_one("#saved-state")) == "✓ Saved"
+
+
+async def test_continuous_typing_is_saved_within_one_and_a_half_seconds(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        typed = ""
+        for ch in "abcdefghijklmnop":  # a key every 0.1 s: never idle
+            await pilot.press(ch)
+            typed += ch
+            advance(room, 0.1)
+            screen.autosave_check()
+            await settle(pilot)
+            if answer_rows(room, code, "1001"):
+                break
+        assert 1.4 <= len(typed) * 0.1 <= 1.6  # saved once 1.5 s of typing was unsaved
+        assert answer_rows(room, code, "1001") == {"1": typed}
+
+
+async def test_moving_between_questions_saves_at_once_and_remembers_the_place(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        await pilot.press(*"fire")
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert answer_rows(room, code, "1001") == {"1": "fire"}
+        assert screen.current == "2a"
+        await pilot.press(*"isolate")
+        await pilot.press("ctrl+b")
+        await settle(pilot)
+        assert answer_rows(room, code, "1001") == {"1": "fire", "2a": "isolate"}
+        assert screen.query_one("#answer").text == "fire"
+        # Jump: ctrl+g moves to the list, Enter on a question opens it.
+        await pilot.press("ctrl+g", "down", "down", "enter")
+        await settle(pilot)
+        assert screen.current == "2b" and screen.focused is screen.query_one("#answer")
+        script = room.script_id(code, "1001")
+        assert room.db.execute("SELECT current_question FROM scripts WHERE id = ?", [script]).fetchone()[0] == "2b"
+        labels = [str(o.prompt) for o in screen.query_one("#question-list").options]
+        assert labels[0].startswith("1    [2] ✓") and labels[2].startswith("2b   [5] ·")
+
+
+async def test_a_new_version_is_kept_for_each_save_of_changed_text(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        await pilot.press(*"one")
+        advance(room, 1)
+        screen.autosave_check()
+        await settle(pilot)
+        await pilot.press("space", *"two")
+        advance(room, 1)
+        screen.autosave_check()
+        await settle(pilot)
+        await pilot.press("ctrl+n")  # unchanged: no new version
+        await settle(pilot)
+    assert versions(room, code, "1001", "1") == ["one", "one two"]
+
+
+async def test_flags_show_in_the_list_and_are_stored(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        await pilot.press("ctrl+f")
+        await settle(pilot)
+        script = room.script_id(code, "1001")
+        flags = lambda: [r[0] for r in room.db.execute("SELECT question_id FROM flags WHERE script_id = ?", [script])]  # noqa: E731
+        assert flags() == ["1"]
+        assert "⚑" in str(screen.query_one("#question-list").options[0].prompt)
+        assert "⚑ flagged" in text_of(screen.query_one("#question-heading"))
+        await pilot.press("ctrl+f")
+        await settle(pilot)
+        assert flags() == []
+
+
+async def test_logging_in_again_after_a_crash_resumes_answers_place_flags_and_time(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        await pilot.press(*"first answer", "ctrl+n", *"second", "ctrl+f")
+        advance(room, 1.0)
+        screen.autosave_check()
+        await settle(pilot)
+    room.clock.advance(minutes=10)  # the terminal was dead for ten minutes: the clock kept running
+    again = learner_app(room, code, "1001")
+    async with again.run_test(size=SIZE) as pilot:
+        screen = await logged_in(pilot)
+        assert screen.phase == "writing" and screen.current == "2a"
+        assert screen.query_one("#answer").text == "second"
+        assert screen.answers["1"] == "first answer" and screen.flags == {"2a"}
+        assert text_of(screen.query_one("#countdown")) == "Time left 1:19:59"
+        # 90 min allowed, 10 min 1 s gone (1 s of typing before the crash).
+
+
+# --- pause, warnings, time up ---------------------------------------------------------------------------
+
+
+async def test_a_pause_locks_the_editor_stops_the_time_and_lifts_by_itself(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        await pilot.press(*"before")
+        room.sittings.pause(code, reason="fire alarm", by=INVIGILATOR)
+        screen.tick()
+        await settle(pilot)
+        editor = screen.query_one("#answer")
+        assert editor.read_only and screen.query_one("#pause-notice").display
+        assert answer_rows(room, code, "1001") == {"1": "before"}  # saved when the pause was seen
+        await pilot.press(*"xyz")
+        assert editor.text == "before"
+        room.clock.advance(minutes=20)
+        screen.tick()
+        assert text_of(screen.query_one("#countdown")) == "PAUSED · 1:30:00 left"
+        room.sittings.resume(code, reason="all clear", by=INVIGILATOR)
+        screen.tick()
+        await pilot.pause()
+        assert not editor.read_only and not screen.query_one("#pause-notice").display
+        await pilot.press(*" after")
+        assert editor.text == "before after"
+
+
+async def test_pausing_one_candidate_locks_only_them(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        room.sittings.pause(code, reason="unwell", by=INVIGILATOR, candidate_number="1001")
+        screen.tick()
+        await pilot.pause()
+        assert screen.query_one("#answer").read_only
+        room.sittings.resume(code, reason="better", by=INVIGILATOR, candidate_number="1001")
+        screen.tick()
+        assert not screen.query_one("#answer").read_only
+
+
+async def test_warnings_at_ten_five_and_one_minute_change_the_clock(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        clock = screen.query_one("#countdown")
+        notes = lambda: [n.message for n in app._notifications]  # noqa: E731
+        room.clock.advance(minutes=80)
+        screen.tick()
+        await pilot.pause()
+        assert any(m.startswith("10 minutes left.") for m in notes()) and clock.has_class("-warn-10")
+        count = len(notes())
+        screen.tick()
+        await pilot.pause()
+        assert len(notes()) == count  # once
+        room.clock.advance(minutes=5)
+        screen.tick()
+        await pilot.pause()
+        assert any(m.startswith("5 minutes left.") for m in notes()) and clock.has_class("-warn-5")
+        room.clock.advance(minutes=4)
+        screen.tick()
+        await pilot.pause()
+        assert any(m.startswith("1 minute left.") for m in notes()) and clock.has_class("-warn-1")
+
+
+async def test_logging_in_with_three_minutes_left_gives_only_the_five_minute_warning(room):
+    code = open_sitting(room)
+    room.learners.login(code, "1001")
+    start(room, code)
+    room.clock.advance(minutes=87)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        await logged_in(pilot)
+        messages = [n.message for n in app._notifications]
+        assert [m for m in messages if "left" in m] == [
+            "Less than 5 minutes left (0:03:00). Your answers are submitted automatically when time runs out."]
+
+
+async def test_when_time_runs_out_the_script_is_submitted_and_the_learner_is_told(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        await pilot.press(*"last words")
+        room.clock.advance(minutes=90) 
+        screen.tick()
+        await settle(pilot)
+        assert screen.phase == "finished"
+        assert text_of(screen.query_one("#finished-title")) == "Time is up. Your answers were submitted."
+        assert "submitted automatically at 10:30:00" in text_of(screen.query_one("#finished-text"))
+        assert screen.query_one("#answer").read_only
+        await pilot.press(*"more")  # nothing can be typed any more, and nothing crashes
+    status = room.candidate(code, "1001")
+    assert status.state.value == "time up" and status.submitted_reason == "time up"
+
+
+async def test_the_last_seconds_are_saved_before_time_runs_out(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        room.clock.advance(seconds=90 * 60 - 4)
+        screen.tick()
+        await pilot.press(*"just in time")
+        screen.autosave_check()  # in the final seconds every check saves (no idle wait)
+        await settle(pilot)
+        assert answer_rows(room, code, "1001") == {"1": "just in time"}
+
+
+async def test_the_invigilator_ending_the_assessment_takes_over_the_screen(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        room.sittings.end(code, by=INVIGILATOR, reason="fire", candidate_number="1001")
+        screen.tick()
+        await pilot.pause()
+        assert screen.phase == "finished"
+        assert "The invigilator has ended your assessment" in text_of(screen.query_one("#finished-title"))
+
+
+async def test_a_refused_save_is_shown_and_the_finished_screen_follows(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        await pilot.press(*"typed")
+        room.sittings.end(code, by=INVIGILATOR, reason="malpractice", candidate_number="1001")
+        await pilot.press("ctrl+n")  # the save is refused by the engine
+        await settle(pilot)
+        assert screen.phase == "finished"
+        assert any("can no longer be changed" in n.message or "ended your assessment" in n.message
+                   for n in app._notifications)
+
+
+# --- review and submit -------------------------------------------------------------------------------
+
+
+async def test_review_lists_unanswered_and_flagged_and_submit_needs_confirmation(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        await pilot.press(*"answer one", "ctrl+n", "ctrl+f", "ctrl+r")
+        await pilot.pause()
+        review = app.screen
+        assert isinstance(review, ReviewDialog)
+        assert text_of(review.query_one("#review-unanswered")) == "Not answered: 2a, 2b"
+        assert text_of(review.query_one("#review-flagged")) == "Flagged for review: 2a"
+        await pilot.press("enter")  # the first listed question: go back to it
+        await pilot.pause()
+        assert app.screen is screen and screen.current == "2a"
+        await pilot.press("ctrl+r", "s")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmSubmitDialog)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is screen and screen.phase == "writing"
+        assert room.candidate(code, "1001").submitted_at is None
+        await pilot.press("ctrl+r", "s", "y")
+        await settle(pilot)
+        assert screen.phase == "finished"
+        assert text_of(screen.query_one("#finished-title")) == "Your answers have been submitted."
+    status = room.candidate(code, "1001")
+    assert status.state.value == "submitted" and answer_rows(room, code, "1001") == {"1": "answer one"}
+
+
+# --- lockdown -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["ctrl+q", "ctrl+c"])
+async def test_quitting_asks_for_an_invigilator_pin(room, key):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        await pilot.press(key)
+        await pilot.pause()
+        assert isinstance(app.screen, StaffPinDialog)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen and app.is_running
+
+
+async def test_a_wrong_pin_or_a_learner_guessing_does_not_open_the_terminal(room):
+    code = open_sitting(room)
+    room.staff.add("Mo Marker", ["marker"], "5555", by=ADMIN)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        await writing(pilot, room, code)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        dialog = app.screen
+        await pilot.press(*INVIGILATOR, "enter", "1", "1", "1", "1", "enter")
+        await pilot.pause()
+        assert text_of(dialog.query_one("#pin-error")) == "That name and PIN do not match."
+        dialog.query_one("#staff-name").value = "Mo Marker"
+        await pilot.press("5", "5", "5", "5", "enter")
+        await pilot.pause()
+        assert "cannot do this" in text_of(dialog.query_one("#pin-error"))
+        assert app.is_running and app.screen is dialog
+
+
+async def test_the_right_pin_saves_and_closes_the_terminal(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        await writing(pilot, room, code)
+        await pilot.press(*"unsaved words", "ctrl+q")
+        await pilot.pause()
+        dialog = app.screen
+        dialog.query_one("#staff-name").value = INVIGILATOR
+        dialog.query_one("#staff-pin").focus()
+        await pilot.press(*PIN, "enter")
+        await pilot.pause()
+    assert not app.is_running
+    assert answer_rows(room, code, "1001") == {"1": "unsaved words"}
+    log = room.sittings.log(code)
+    assert log[-1].action == "learner terminal closed" and log[-1].actor == INVIGILATOR
+
+
+async def test_no_other_screen_and_only_the_learners_own_actions_in_the_palette(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Next", "Prev", "Flag", "Submit…", "Contrast"} <= titles
+        assert not titles & {"Theme", "Screenshot", "Keys", "Maximize", "Minimize"}
+        from textual.screen import Screen
+
+        await app.push_screen(Screen())
+        assert app.screen is screen  # refused
+        app.pop_screen()
+        await pilot.pause()
+        assert app.screen is screen  # the sitting screen cannot be popped off
+        app.switch_screen(Screen())
+        await pilot.pause()
+        assert app.screen is screen
+
+
+async def test_login_screen_is_locked_too_when_launched_by_marker_tui_sit(room):
+    open_sitting(room)
+    app = learner_app(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.locked_down
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, StaffPinDialog)
+
+
+async def test_high_contrast_switches_on_and_off(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        await writing(pilot, room, code)
+        before = app.theme
+        await pilot.press("f2")
+        assert app.theme == HIGH_CONTRAST
+        await pilot.press("f2")
+        assert app.theme == before
+
+
+async def test_the_layout_grows_with_a_bigger_terminal(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await writing(pilot, room, code)
+        editor = screen.query_one("#answer")
+        assert editor.size.width > 120 and editor.size.height > 25
