@@ -382,3 +382,13 @@ def test_a_changed_paper_is_a_new_version_and_old_sittings_keep_theirs(room):
     assert papers.latest("9999-01", "101").id == changed.id
     assert room.sittings.summary(code).paper_id == room.paper.id
     assert room.candidate(code, "1001").allowed_seconds == 90 * 60
+
+
+def test_sweep_all_submits_time_up_scripts_in_every_running_sitting(room):
+    first = room.running_sitting(candidates=("1001",))
+    second = room.running_sitting(candidates=("1002",))
+    room.clock.advance(hours=3)
+    room.sittings.sweep_all()
+    rows = room.db.execute("SELECT finish, submitted_at FROM scripts ORDER BY id").fetchall()
+    assert rows == [("time up", "2026-03-02T10:30:00.000000+00:00"), ("time up", "2026-03-02T10:52:30.000000+00:00")]
+    assert {room.sittings.summary(c).state for c in (first, second)} == {SittingState.ENDED}

@@ -557,6 +557,13 @@ class SittingService(_Base):
         """Submit any script whose time has run out (status and every write do this too)."""
         self._fresh_room(code=code)
 
+    def sweep_all(self) -> None:
+        """Sweep every sitting that is not over yet (for readers that span sittings, e.g. exports)."""
+        with read_transaction(self.db):
+            codes = [r["code"] for r in self.db.query("SELECT code FROM sittings WHERE state = 'running'")]
+        for code in codes:
+            self._fresh_room(code=code)
+
     # -- creating and enrolling ------------------------------------------------------------------
     def create_sitting(self, paper_id: int, *, by: str, code: str | None = None,
                        starts_at: datetime | None = None) -> SittingSummary:
