@@ -1,0 +1,59 @@
+"""``marker-tui sit`` and ``marker-tui invigilate``: open the app straight onto a sitting's screens.
+
+* ``marker-tui sit [CODE] [--candidate NUMBER]``: a learner's terminal. Locked
+  down from the first screen: leaving needs an invigilator's name and PIN.
+* ``marker-tui invigilate CODE``: the room view, after a staff sign-in (name and
+  PIN are asked on screen, never taken as arguments).
+
+Textual and the screens are imported only when a command runs.
+"""
+
+from __future__ import annotations
+
+import click
+
+from marker_tui.interfaces.cli.sitting import user_errors
+
+
+def _centre(ctx: click.Context):
+    from marker_tui.interfaces.cli.main import CliContext
+    from marker_tui.services.centre import Centre
+    from marker_tui.storage.locations import database_path
+
+    obj = ctx.find_object(CliContext)
+    path = obj.db_path if obj is not None else database_path(None)
+    with user_errors():
+        return Centre.open(path, create=False)
+
+
+@click.command("sit")
+@click.argument("code", required=False, metavar="[CODE]")
+@click.option("--candidate", "candidate", metavar="NUMBER", help="The learner's candidate number.")
+@click.pass_context
+def sit(ctx: click.Context, code: str | None, candidate: str | None) -> None:
+    """Sit a paper: a learner's terminal for sitting CODE (locked until an invigilator's PIN)."""
+    from marker_tui.interfaces.tui.app import MarkerApp
+    from marker_tui.interfaces.tui.screens.learner import LearnerLoginScreen
+
+    centre = _centre(ctx)
+    try:
+        MarkerApp(centre, start=LearnerLoginScreen(code, candidate, locked=True)).run()
+    finally:
+        centre.close()
+
+
+@click.command("invigilate")
+@click.argument("code", metavar="CODE")
+@click.pass_context
+def invigilate(ctx: click.Context, code: str) -> None:
+    """Run the room for sitting CODE: live status and actions (staff name and PIN asked on screen)."""
+    from marker_tui.interfaces.tui.app import MarkerApp
+    from marker_tui.interfaces.tui.screens.invigilator import invigilator_sign_in
+
+    centre = _centre(ctx)
+    try:
+        with user_errors():
+            summary = centre.sittings.summary(code)
+        MarkerApp(centre, start=invigilator_sign_in(summary.code)).run()
+    finally:
+        centre.close()

@@ -1,0 +1,597 @@
+"""The invigilator's room view: every candidate, live, and the actions that run a sitting.
+
+Everything shown comes from :meth:`SittingService.status`, asked every second
+(so several invigilator terminals on one sitting show the same thing); every
+action goes through :class:`SittingService` (or :class:`IncidentService` for
+notes) with the signed-in staff member as ``by``, after a dialog that asks for
+confirmation and, where the engine needs one, a reason. The engine writes the
+audit trail; :class:`AuditLogScreen` shows it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Label, Static
+
+from marker_tui.interfaces.tui.widgets.plain import Plain
+from marker_tui.interfaces.tui.screens.staff_sign_in import StaffSignInScreen
+from marker_tui.interfaces.tui.widgets.contrast import ensure_registered, toggle_high_contrast
+from marker_tui.interfaces.tui.widgets.countdown import clock_text
+from marker_tui.interfaces.tui.widgets.inputs import TextInput
+from marker_tui.services.audit import ServiceError
+from marker_tui.services.sitting import CandidateStatus, ScriptState, SittingState, SittingStatus
+from marker_tui.storage.database import StorageError
+
+INVIGILATOR_CSS = "../styles/invigilator.tcss"
+REFRESH_SECONDS = 1
+STALE_SAVE_SECONDS = 60
+"""A writing candidate whose last save is older than this is highlighted (their terminal may be down)."""
+
+COLUMNS = (
+    ("number", "Cand."),
+    ("name", "Name"),
+    ("state", "State"),
+    ("allowed", "Allowed"),
+    ("left", "Left"),
+    ("answered", "Ans."),
+    ("saved", "Saved"),
+    ("extra", "Extra"),
+)
+
+_SHORT_STATE = {
+    ScriptState.NOT_LOGGED_IN: "not logged in",
+    ScriptState.READING: "reading",
+    ScriptState.WRITING: "writing",
+    ScriptState.PAUSED: "paused",
+    ScriptState.SUBMITTED: "submitted",
+    ScriptState.TIME_UP: "time up",
+    ScriptState.ENDED: "ended",
+    ScriptState.ABSENT: "absent",
+}
+
+
+def invigilator_sign_in(code: str) -> StaffSignInScreen:
+    """What ``marker-tui invigilate CODE`` (and the home screen) opens: sign in, then the room."""
+    return StaffSignInScreen(f"Invigilate sitting {code}", then=lambda member: InvigilatorRoomScreen(code, member.name))
+
+
+def _local(instant: datetime | None) -> str:
+    return instant.astimezone().strftime("%H:%M:%S") if instant is not None else "-"
+
+
+def seconds_since_save(candidate: CandidateStatus, as_of: datetime) -> int | None:
+    """Seconds since the candidate's last save (since their start if they have not saved yet)."""
+    reference = candidate.last_save_at or candidate.started_at
+    if reference is None:
+        return None
+    return max(int((as_of - reference).total_seconds()), 0)
+
+
+def _ago(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def is_stale(candidate: CandidateStatus, as_of: datetime) -> bool:
+    since = seconds_since_save(candidate, as_of)
+    return candidate.state is ScriptState.WRITING and since is not None and since > STALE_SAVE_SECONDS
+
+
+def row_cells(candidate: CandidateStatus, as_of: datetime) -> dict[str, Text | str]:
+    state = _SHORT_STATE.get(candidate.state, str(candidate.state))
+    state_style = {
+        ScriptState.WRITING: "bold",
+        ScriptState.PAUSED: "bold reverse",
+        ScriptState.TIME_UP: "italic",
+    }.get(candidate.state, "")
+    since = seconds_since_save(candidate, as_of)
+    if candidate.state.is_final or since is None:
+        saved = Text("-")
+    else:
+        label = _ago(since) if candidate.last_save_at else f"none {_ago(since)}"
+        saved = Text(label, style="bold reverse" if is_stale(candidate, as_of) else "")
+    extra_parts = []
+    if candidate.extra_time_percent:
+        extra_parts.append(f"{candidate.extra_time_percent}%")
+    extended = sum(e.minutes for e in candidate.extensions)
+    if extended:
+        extra_parts.append(f"+{extended}m")
+    return {
+        "number": Text(candidate.candidate_number),
+        "name": Text(candidate.name),
+        "state": Text(state, style=state_style),
+        "allowed": Text(clock_text(candidate.allowed_seconds)),
+        "left": Text("-" if candidate.state.is_final else clock_text(candidate.left_seconds)),
+        "answered": Text(f"{candidate.questions_answered}/{candidate.questions_total}"),
+        "saved": saved,
+        "extra": Text(" ".join(extra_parts) or "-"),
+    }
+
+
+def _cell_key(value: Text) -> tuple[str, str]:
+    return value.plain, str(value.style)
+
+
+# --- dialogs --------------------------------------------------------------------------------------
+
+
+class ActionDialog(ModalScreen[str | None]):
+    """Confirm an action; ask for a reason (and minutes / a candidate) where needed.
+
+    ``perform(values)`` runs the action and returns the message to show; if it
+    raises a ServiceError the dialog stays open with the engine's message, so
+    the invigilator can correct the reason and try again.
+    """
+
+    CSS_PATH = INVIGILATOR_CSS
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, body: str, perform: Callable[[dict[str, str]], str], *,
+                 reason: str | None = "Reason", reason_required: bool = True, minutes: bool = False,
+                 candidate: bool = False, candidate_hint: str = "", confirm: str = "Confirm",
+                 danger: bool = False) -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+        self.perform = perform
+        self.reason = reason
+        self.reason_required = reason_required
+        self.minutes = minutes
+        self.candidate = candidate
+        self.candidate_hint = candidate_hint
+        self.confirm = confirm
+        self.danger = danger
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="inv-dialog"):
+            yield Plain(self.title_text, classes="inv-dialog-title")
+            yield Plain(self.body, classes="inv-dialog-body")
+            if self.minutes:
+                yield Label("Extra minutes (whole number)")
+                yield TextInput(id="minutes", restrict=r"[0-9]*", max_length=3, placeholder="e.g. 10")
+            if self.candidate:
+                yield Label("Candidate number (optional: leave empty for the whole room)")
+                yield TextInput(id="candidate", placeholder=self.candidate_hint, max_length=20)
+            if self.reason is not None:
+                yield Label(f"{self.reason} ({'required' if self.reason_required else 'optional'})")
+                yield TextInput(id="reason", max_length=500)
+            yield Plain("", id="dialog-error", classes="inv-error")
+            with Horizontal(classes="inv-dialog-buttons"):
+                yield Button("Cancel (Esc)", id="cancel")
+                yield Button(self.confirm, id="confirm", variant="error" if self.danger else "primary")
+
+    def on_mount(self) -> None:
+        inputs = list(self.query(TextInput))
+        (inputs[0] if inputs else self.query_one("#confirm", Button)).focus()
+
+    def values(self) -> dict[str, str]:
+        return {box.id: box.value.strip() for box in self.query(TextInput)}
+
+    def on_input_submitted(self, event: TextInput.Submitted) -> None:
+        inputs = list(self.query(TextInput))
+        index = inputs.index(event.input)
+        if index + 1 < len(inputs):
+            inputs[index + 1].focus()
+        else:
+            self.run_action()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "confirm":
+            self.run_action()
+        else:
+            self.dismiss(None)
+
+    def run_action(self) -> None:
+        values = self.values()
+        error = self.query_one("#dialog-error", Static)
+        if self.minutes and not values.get("minutes"):
+            error.update("Type the number of extra minutes.")
+            self.query_one("#minutes", TextInput).focus()
+            return
+        if self.reason is not None and self.reason_required and not values.get("reason"):
+            error.update(f"{self.reason} is required.")
+            self.query_one("#reason", TextInput).focus()
+            return
+        try:
+            message = self.perform(values)
+        except (ServiceError, StorageError) as problem:
+            error.update(str(problem))
+            return
+        self.dismiss(message)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class EntryDialog(ModalScreen[None]):
+    CSS_PATH = INVIGILATOR_CSS
+    BINDINGS = [Binding("escape,enter", "close", "Close")]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="inv-dialog"):
+            yield Plain(self.text, classes="inv-dialog-body")
+            yield Plain("Escape: close", classes="inv-hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+# --- the audit log ----------------------------------------------------------------------------------
+
+
+_FIRST = ("note", "reason", "minutes", "question")
+
+
+def _details(details: dict) -> str:
+    parts = []
+    ordered = sorted(details.items(), key=lambda kv: _FIRST.index(kv[0]) if kv[0] in _FIRST else len(_FIRST))
+    for key, value in ordered:
+        if value in (None, "", [], {}):
+            continue
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        parts.append(f"{key}: {shown}")
+    text = "; ".join(parts)
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
+class AuditLogScreen(Screen):
+    """The sitting's audit trail, newest first. Answer saves are hidden until asked for."""
+
+    CSS_PATH = INVIGILATOR_CSS
+    BINDINGS = [
+        Binding("escape", "back", "Back to room"),
+        Binding("a", "toggle_saves", "Show/hide saves"),
+        Binding("r", "reload", "Refresh"),
+        Binding("enter", "details", "Details", show=False),
+    ]
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.code = code
+        self.show_saves = False
+        self.entries = []
+
+    def compose(self) -> ComposeResult:
+        yield Plain(f"Audit log · sitting {self.code}", classes="inv-title")
+        yield Plain("", id="log-summary")
+        yield DataTable(id="log-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#log-table", DataTable)
+        table.add_column("Time", key="at", width=8)
+        table.add_column("Who", key="actor", width=12)
+        table.add_column("What", key="action", width=24)
+        table.add_column("Cand.", key="cand", width=6)
+        table.add_column("Details", key="details")
+        self.action_reload()
+        table.focus()
+
+    def action_reload(self) -> None:
+        try:
+            self.entries = self.app.centre.sittings.log(self.code)
+        except (ServiceError, StorageError) as error:
+            self.query_one("#log-summary", Static).update(str(error))
+            return
+        self._fill()
+
+    def _fill(self) -> None:
+        table = self.query_one("#log-table", DataTable)
+        table.clear()
+        shown = [e for e in reversed(self.entries) if self.show_saves or e.action != "answer saved"]
+        for entry in shown:
+            table.add_row(Text(_local(entry.at)), Text(entry.actor), Text(entry.action),
+                          Text(entry.candidate_number or ""), Text(_details(entry.details)[:200]),
+                          key=str(entry.id))
+        hidden = len(self.entries) - len(shown)
+        self.query_one("#log-summary", Static).update(
+            f"{len(shown)} entries, newest first"
+            + (f" · {hidden} answer saves hidden (a: show)" if hidden else "")
+            + " · Enter: full entry")
+
+    def action_toggle_saves(self) -> None:
+        self.show_saves = not self.show_saves
+        self._fill()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self._show(event.row_key.value)
+
+    def action_details(self) -> None:
+        table = self.query_one("#log-table", DataTable)
+        if table.row_count:
+            self._show(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def _show(self, key: str | None) -> None:
+        entry = next((e for e in self.entries if str(e.id) == key), None)
+        if entry is None:
+            return
+        lines = [f"{entry.at.astimezone():%Y-%m-%d %H:%M:%S}  {entry.actor}", entry.action]
+        if entry.candidate_number:
+            lines.append(f"candidate {entry.candidate_number}")
+        lines += [f"  {k}: {v}" for k, v in entry.details.items()]
+        self.app.push_screen(EntryDialog("\n".join(lines)))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+# --- the room ---------------------------------------------------------------------------------------
+
+
+class InvigilatorRoomScreen(Screen):
+    CSS_PATH = INVIGILATOR_CSS
+    BINDINGS = [
+        Binding("o", "open_sitting", "Open"),
+        Binding("s", "start", "Start"),
+        Binding("p", "pause_room", "Pause room"),
+        Binding("r", "resume_room", "Resume room"),
+        Binding("c", "pause_or_resume_candidate", "Pause/resume"),
+        Binding("x", "extend", "Extend"),
+        Binding("e", "end_candidate", "End cand."),
+        Binding("E", "end_all", "End all"),
+        Binding("n", "note", "Note"),
+        Binding("l", "log", "Log"),
+        Binding("f2", "toggle_contrast", "Contrast", show=False),
+        Binding("q", "app.quit", "Quit", show=False),
+    ]
+
+    def __init__(self, code: str, staff_name: str) -> None:
+        super().__init__()
+        self.code = code
+        self.staff_name = staff_name
+        self.status: SittingStatus | None = None
+        self._cells: dict[str, dict[str, object]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Plain("", id="room-title", classes="inv-title")
+        yield Plain("", id="room-summary")
+        yield DataTable(id="room-table", cursor_type="row", zebra_stripes=True)
+        yield Plain("", id="room-message")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        ensure_registered(self.app)
+        table = self.query_one("#room-table", DataTable)
+        widths = {"number": 6, "name": 14, "state": 13, "allowed": 7, "left": 7, "answered": 4, "saved": 7,
+                  "extra": 7}
+        for key, label in COLUMNS:
+            table.add_column(label, key=key, width=widths[key])
+        self.refresh_status()
+        self.set_interval(REFRESH_SECONDS, self.refresh_status)
+        table.focus()
+
+    # -- the live view -------------------------------------------------------------------------------
+    def refresh_status(self) -> None:
+        try:
+            status = self.app.centre.sittings.status(self.code)
+        except Exception as error:  # keep the room view up; show why and try again next second
+            self.query_one("#room-message", Static).update(Text(f"Cannot read the sitting: {error}", style="bold"))
+            return
+        first = self.status is None
+        changed = first or status.state != self.status.state or status.room_paused != self.status.room_paused
+        self.status = status
+        self._show_summary(status)
+        self._fill_table(status)
+        if changed:
+            self.refresh_bindings()
+
+    def _show_summary(self, status: SittingStatus) -> None:
+        title = Text(f"Sitting {status.code}", style="bold")
+        title.append(f" · Unit {status.unit} v{status.paper_version}")
+        if status.paper_title:
+            title.append(f" {status.paper_title}")
+        title.append(f" · {status.time_allowance_minutes} min")
+        self.query_one("#room-title", Static).update(title)
+        counts: dict[str, int] = {}
+        for c in status.candidates:
+            label = _SHORT_STATE.get(c.state, str(c.state))
+            counts[label] = counts.get(label, 0) + 1
+        state = Text(status.state.value.upper(), style="bold")
+        if status.room_paused:
+            state.append("  ROOM PAUSED", style="bold reverse")
+        line = Text.assemble(state, f" · as of {_local(status.as_of)} · you: {self.staff_name}\n")
+        line.append(" · ".join(f"{n} {label}" for label, n in counts.items()) or "No candidates enrolled.")
+        stale = sum(1 for c in status.candidates if is_stale(c, status.as_of))
+        if stale:
+            line.append(f" · {stale} not saved for over {STALE_SAVE_SECONDS}s", style="bold reverse")
+        self.query_one("#room-summary", Static).update(line)
+
+    def _fill_table(self, status: SittingStatus) -> None:
+        table = self.query_one("#room-table", DataTable)
+        for candidate in status.candidates:
+            key = candidate.candidate_number
+            cells = row_cells(candidate, status.as_of)
+            shown = {column: _cell_key(value) for column, value in cells.items()}
+            old = self._cells.get(key)
+            if old is None:
+                table.add_row(*[cells[k] for k, _ in COLUMNS], key=key)
+            else:
+                for column, value in cells.items():
+                    if old.get(column) != shown[column]:
+                        table.update_cell(key, column, value)
+            self._cells[key] = shown
+
+    def selected(self) -> CandidateStatus | None:
+        table = self.query_one("#room-table", DataTable)
+        if self.status is None or not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((c for c in self.status.candidates if c.candidate_number == key), None)
+
+    # -- which actions apply now ----------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        status = self.status
+        if status is None:
+            return True
+        running = status.state is SittingState.RUNNING
+        if action == "open_sitting":
+            return status.state is SittingState.SCHEDULED
+        if action == "start":
+            return status.state is SittingState.OPEN
+        if action == "pause_room":
+            return running and not status.room_paused
+        if action == "resume_room":
+            return running and status.room_paused
+        if action in ("pause_or_resume_candidate", "extend", "end_candidate"):
+            return status.state is not SittingState.ENDED and bool(status.candidates)
+        if action == "end_all":
+            return status.state is not SittingState.ENDED
+        return True
+
+    # -- actions --------------------------------------------------------------------------------------
+    def _ask(self, dialog: ActionDialog) -> None:
+        def done(message: str | None) -> None:
+            if message:
+                self.query_one("#room-message", Static).update(Text(message, style="bold"))
+                self.notify(message, timeout=5, markup=False)
+            self.refresh_status()
+
+        self.app.push_screen(dialog, done)
+
+    def _need_candidate(self) -> CandidateStatus | None:
+        candidate = self.selected()
+        if candidate is None:
+            self.notify("Choose a candidate first (arrow keys).", severity="warning")
+        return candidate
+
+    @property
+    def _service(self):
+        return self.app.centre.sittings
+
+    def action_open_sitting(self) -> None:
+        self._ask(ActionDialog(
+            f"Open sitting {self.code}?",
+            "Candidates can then log in and read the instructions. No clock runs until you start.",
+            lambda v: (self._service.open(self.code, by=self.staff_name, reason=v.get("reason") or None),
+                       "Sitting opened: candidates can log in.")[1],
+            reason_required=False, confirm="Open"))
+
+    def action_start(self) -> None:
+        status = self.status
+        logged_in = [c for c in status.candidates if c.state is ScriptState.READING] if status else []
+        waiting = [c for c in status.candidates if c.state is ScriptState.NOT_LOGGED_IN] if status else []
+        body = f"The clock starts now for {len(logged_in)} logged-in candidate(s)."
+        if waiting:
+            body += (f" {len(waiting)} not logged in yet ({', '.join(c.candidate_number for c in waiting[:6])}"
+                     f"{'…' if len(waiting) > 6 else ''}) get their full time from when they log in.")
+        self._ask(ActionDialog(
+            f"Start sitting {self.code}?", body,
+            lambda v: (self._service.start(self.code, by=self.staff_name, reason=v.get("reason") or None),
+                       "Sitting started: the clock is running.")[1],
+            reason_required=False, confirm="Start"))
+
+    def action_pause_room(self) -> None:
+        self._ask(ActionDialog(
+            "Pause the whole room?", "Every candidate's clock stops and their answer editor locks until you resume.",
+            lambda v: (self._service.pause(self.code, reason=v["reason"], by=self.staff_name),
+                       "Room paused.")[1], confirm="Pause room", danger=True))
+
+    def action_resume_room(self) -> None:
+        self._ask(ActionDialog(
+            "Resume the room?", "Every candidate's clock runs again from where it stopped.",
+            lambda v: (self._service.resume(self.code, reason=v["reason"], by=self.staff_name),
+                       "Room resumed.")[1], confirm="Resume room"))
+
+    def action_pause_or_resume_candidate(self) -> None:
+        """The selected candidate: resume them if they are paused on their own, else pause them."""
+        c = self._need_candidate()
+        if c is None:
+            return
+        if c.state is ScriptState.PAUSED and not (self.status and self.status.room_paused):
+            self._resume_candidate(c)
+        else:
+            self._pause_candidate(c)
+
+    def _pause_candidate(self, c: CandidateStatus) -> None:
+        self._ask(ActionDialog(
+            f"Pause candidate {c.candidate_number} ({c.name})?",
+            "Their clock stops and their answer editor locks until you resume them.",
+            lambda v: (self._service.pause(self.code, reason=v["reason"], by=self.staff_name,
+                                           candidate_number=c.candidate_number),
+                       f"Candidate {c.candidate_number} paused.")[1], confirm="Pause", danger=True))
+
+    def _resume_candidate(self, c: CandidateStatus) -> None:
+        self._ask(ActionDialog(
+            f"Resume candidate {c.candidate_number} ({c.name})?", "Their clock runs again from where it stopped.",
+            lambda v: (self._service.resume(self.code, reason=v["reason"], by=self.staff_name,
+                                            candidate_number=c.candidate_number),
+                       f"Candidate {c.candidate_number} resumed.")[1], confirm="Resume"))
+
+    def action_extend(self) -> None:
+        c = self._need_candidate()
+        if c is None:
+            return
+
+        def extend(v: dict[str, str]) -> str:
+            try:
+                minutes = int(v["minutes"])
+            except ValueError:
+                raise ServiceError("Type the extra minutes as a whole number.") from None
+            after = self._service.extend(self.code, candidate_number=c.candidate_number, minutes=minutes,
+                                         reason=v["reason"], by=self.staff_name)
+            return (f"Candidate {c.candidate_number} extended by {minutes} min: "
+                    f"{clock_text(after.left_seconds)} left.")
+
+        self._ask(ActionDialog(
+            f"Extend candidate {c.candidate_number} ({c.name})?",
+            f"Time allowed now {clock_text(c.allowed_seconds)}, left {clock_text(c.left_seconds)}.",
+            extend, minutes=True, confirm="Extend"))
+
+    def action_end_candidate(self) -> None:
+        c = self._need_candidate()
+        if c is None:
+            return
+        self._ask(ActionDialog(
+            f"End the assessment for candidate {c.candidate_number} ({c.name})?",
+            "Their saved answers are submitted now and they cannot write any more. This cannot be undone.",
+            lambda v: (self._service.end(self.code, by=self.staff_name, reason=v["reason"],
+                                         candidate_number=c.candidate_number),
+                       f"Candidate {c.candidate_number}'s assessment ended.")[1],
+            confirm="End for this candidate", danger=True))
+
+    def action_end_all(self) -> None:
+        active = [c for c in self.status.candidates if not c.state.is_final] if self.status else []
+        self._ask(ActionDialog(
+            f"End sitting {self.code} for everyone?",
+            f"{len(active)} candidate(s) still have time: their saved answers are submitted now "
+            "(those who never started are recorded as absent). This cannot be undone.",
+            lambda v: (self._service.end(self.code, by=self.staff_name, reason=v.get("reason") or None),
+                       "Sitting ended.")[1],
+            reason_required=bool(active), confirm="End for everyone", danger=True))
+
+    def action_note(self) -> None:
+        from marker_tui.services.incidents import IncidentService
+
+        c = self.selected()
+
+        def note(v: dict[str, str]) -> str:
+            IncidentService(self.app.centre.db, self.app.centre.clock).note(
+                self.code, v.get("reason", ""), by=self.staff_name, candidate_number=v.get("candidate") or None)
+            who = f" about candidate {v['candidate'].upper()}" if v.get("candidate") else ""
+            return f"Incident noted{who}."
+
+        self._ask(ActionDialog(
+            "Add an incident note", "It goes into the sitting's audit log with your name and the time.",
+            note, reason="What happened", candidate=True,
+            candidate_hint=f"e.g. {c.candidate_number}" if c else "", confirm="Save note"))
+
+    def action_log(self) -> None:
+        self.app.push_screen(AuditLogScreen(self.code))
+
+    def action_toggle_contrast(self) -> None:
+        toggle_high_contrast(self.app)

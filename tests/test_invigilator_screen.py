@@ -1,0 +1,327 @@
+"""The invigilator's screens, driven with Pilot against a real database file and a fake clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from marker_tui.interfaces.tui.app import MarkerApp
+from marker_tui.interfaces.tui.screens.invigilator import (
+    STALE_SAVE_SECONDS,
+    ActionDialog,
+    AuditLogScreen,
+    InvigilatorRoomScreen,
+    invigilator_sign_in,
+)
+from marker_tui.interfaces.tui.screens.staff_sign_in import StaffSignInScreen
+from test_learner_screen import SIZE, centre_for, open_sitting, room, text_of, utc  # noqa: F401
+from sitting_fixtures import ADMIN, INVIGILATOR, PIN
+
+
+def room_app(room, code: str, *, signed_in: bool = True, centre=None) -> MarkerApp:
+    start = InvigilatorRoomScreen(code, INVIGILATOR) if signed_in else invigilator_sign_in(code)
+    return MarkerApp(centre or centre_for(room), start=start, steady=True)
+
+
+def cells(screen: InvigilatorRoomScreen, number: str) -> dict[str, str]:
+    table = screen.query_one("#room-table")
+    row = table.get_row(number)
+    keys = [c.key.value for c in table.ordered_columns]
+    return {k: getattr(v, "plain", str(v)) for k, v in zip(keys, row)}
+
+
+def cell_style(screen: InvigilatorRoomScreen, number: str, column: str) -> str:
+    return str(screen.query_one("#room-table").get_cell(number, column).style)
+
+
+async def fill_dialog(pilot, **values: str) -> ActionDialog:
+    dialog = pilot.app.screen
+    assert isinstance(dialog, ActionDialog), f"expected a dialog, got {dialog!r}"
+    for field, value in values.items():
+        dialog.query_one(f"#{field}").value = value
+    return dialog
+
+
+async def confirm(pilot) -> None:
+    await pilot.click("#confirm")
+    await pilot.pause()
+
+
+# --- signing in -------------------------------------------------------------------------------------
+
+
+async def test_sign_in_needs_the_right_pin_and_an_invigilator_role(room):
+    code = open_sitting(room)
+    room.staff.add("Mo Marker", ["marker"], "5555", by=ADMIN)
+    app = room_app(room, code, signed_in=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, StaffSignInScreen)
+        await pilot.press(*"Ian Invigilator", "enter", "9", "9", "9", "9", "enter")
+        await pilot.pause()
+        assert text_of(screen.query_one("#pin-error")) == "That name and PIN do not match."
+        screen.query_one("#staff-name").value = "Mo Marker"
+        await pilot.press("5", "5", "5", "5", "enter")
+        await pilot.pause()
+        assert text_of(screen.query_one("#pin-error")) == "Mo Marker cannot do this: it needs the role invigilator or admin."
+        screen.query_one("#staff-name").value = INVIGILATOR
+        await pilot.press(*PIN, "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, InvigilatorRoomScreen) and app.screen.staff_name == INVIGILATOR
+
+
+async def test_three_wrong_pins_lock_the_name_out(room):
+    code = open_sitting(room)
+    app = room_app(room, code, signed_in=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#staff-name").value = INVIGILATOR
+        for _ in range(3):
+            screen.query_one("#staff-pin").value = "0000"
+            screen.query_one("#staff-pin").focus()
+            await pilot.press("enter")
+            await pilot.pause()
+        assert "Too many wrong PINs" in text_of(screen.query_one("#pin-error"))
+        screen.query_one("#staff-pin").value = PIN
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, StaffSignInScreen)  # still locked out, even with the right PIN
+
+
+# --- the live view --------------------------------------------------------------------------------
+
+
+async def test_the_room_shows_each_candidates_state_time_answers_and_extra_time(room):
+    code = open_sitting(room, candidates=("1001", "1002", "1003", "1004"))
+    room.learners.login(code, "1001")
+    room.learners.login(code, "1002")
+    room.sittings.start(code, by=INVIGILATOR)
+    room.learners.login(code, "1003")  # late starter: full time from now
+    script = room.script_id(code, "1001")
+    room.learners.save_answer(script, "1", "an answer")
+    room.clock.advance(minutes=10)
+    room.learners.submit(room.script_id(code, "1003"))
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert cells(screen, "1001") == {"number": "1001", "name": "Amira Khan", "state": "writing",
+                                         "allowed": "1:30:00", "left": "1:20:00", "answered": "1/3",
+                                         "saved": "10m00s", "extra": "-"}
+        assert cells(screen, "1002")["extra"] == "25%" and cells(screen, "1002")["left"] == "1:42:30"
+        assert cells(screen, "1003")["state"] == "submitted" and cells(screen, "1003")["left"] == "-"
+        assert cells(screen, "1004")["state"] == "not logged in"
+        summary = text_of(screen.query_one("#room-summary"))
+        assert "RUNNING" in summary and "1 not logged in" in summary and "2 writing" in summary
+
+
+async def test_the_view_refreshes_itself_and_highlights_stale_saves(room):
+    code = open_sitting(room)
+    for number in ("1001", "1002"):
+        room.learners.login(code, number)
+    room.sittings.start(code, by=INVIGILATOR)
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert cells(screen, "1001")["answered"] == "0/3"
+        room.clock.advance(seconds=STALE_SAVE_SECONDS - 10)
+        room.learners.save_answer(room.script_id(code, "1001"), "1", "typing")
+        room.clock.advance(seconds=15)  # 1002 has not saved for over a minute since starting
+        screen.refresh_status()
+        assert cells(screen, "1001")["answered"] == "1/3" and cells(screen, "1001")["saved"] == "15s"
+        assert "reverse" not in cell_style(screen, "1001", "saved")
+        assert "reverse" in cell_style(screen, "1002", "saved")
+        assert f"1 not saved for over {STALE_SAVE_SECONDS}s" in text_of(screen.query_one("#room-summary"))
+
+
+async def test_two_invigilator_terminals_see_the_same_room(room):
+    code = open_sitting(room)
+    room.learners.login(code, "1001")
+    first, second = room_app(room, code), room_app(room, code)
+    async with first.run_test(size=SIZE) as one, second.run_test(size=SIZE) as two:
+        await one.pause()
+        await two.pause()
+        await one.press("s")
+        await one.pause()
+        await confirm(one)
+        assert first.screen.status.state.value == "running"
+        second.screen.refresh_status()  # what its one-second timer does
+        await two.pause()
+        assert second.screen.status.state.value == "running"
+        assert cells(second.screen, "1001") == cells(first.screen, "1001")
+
+
+# --- actions -----------------------------------------------------------------------------------------
+
+
+async def test_open_and_start_with_confirmation(room):
+    code = room.new_sitting()
+    room.sittings.enrol(code, ["1001", "1002"], by=INVIGILATOR)
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.check_action("open_sitting", ()) and not screen.check_action("start", ())
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("escape")  # cancelled: nothing happens
+        await pilot.pause()
+        assert room.sittings.summary(code).state.value == "scheduled"
+        await pilot.press("o")
+        await pilot.pause()
+        await confirm(pilot)
+        assert room.sittings.summary(code).state.value == "open"
+        room.learners.login(code, "1001")
+        screen.refresh_status()
+        await pilot.press("s")
+        await pilot.pause()
+        assert "1 logged-in candidate" in text_of(app.screen.query_one(".inv-dialog-body"))
+        assert "1002" in text_of(app.screen.query_one(".inv-dialog-body"))
+        await confirm(pilot)
+        assert room.sittings.summary(code).state.value == "running"
+        assert text_of(screen.query_one("#room-message")) == "Sitting started: the clock is running."
+    actions = [e.action for e in room.sittings.log(code)]
+    assert "sitting opened" in actions and "sitting started" in actions
+
+
+async def test_pausing_the_room_needs_a_reason_and_resuming_lifts_it(room):
+    code = room.running_sitting()
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("p")
+        await pilot.pause()
+        dialog = app.screen
+        await confirm(pilot)
+        assert app.screen is dialog and text_of(dialog.query_one("#dialog-error")) == "Reason is required."
+        await fill_dialog(pilot, reason="fire alarm")
+        await confirm(pilot)
+        assert app.screen is screen and room.sittings.summary(code).room_paused
+        assert cells(screen, "1001")["state"] == "paused"
+        assert not screen.check_action("pause_room", ()) and screen.check_action("resume_room", ())
+        await pilot.press("r")
+        await pilot.pause()
+        await fill_dialog(pilot, reason="all clear")
+        await confirm(pilot)
+        assert not room.sittings.summary(code).room_paused
+    entries = {e.action: e for e in room.sittings.log(code)}
+    assert entries["sitting paused"].details["reason"] == "fire alarm"
+    assert entries["sitting resumed"].actor == INVIGILATOR
+
+
+async def test_pause_resume_extend_and_end_one_candidate(room):
+    code = room.running_sitting()
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("down")  # 1002
+        await pilot.press("c")
+        await pilot.pause()
+        assert "1002" in text_of(app.screen.query_one(".inv-dialog-title"))
+        await fill_dialog(pilot, reason="unwell")
+        await confirm(pilot)
+        assert cells(screen, "1002")["state"] == "paused" and cells(screen, "1001")["state"] == "writing"
+        await pilot.press("c")
+        await pilot.pause()
+        assert text_of(app.screen.query_one(".inv-dialog-title")).startswith("Resume candidate 1002")
+        await fill_dialog(pilot, reason="better")
+        await confirm(pilot)
+        assert cells(screen, "1002")["state"] == "writing"
+        await pilot.press("x")
+        await pilot.pause()
+        await fill_dialog(pilot, minutes="10", reason="")
+        await confirm(pilot)
+        assert text_of(app.screen.query_one("#dialog-error")) == "Reason is required."
+        await fill_dialog(pilot, minutes="10", reason="reader arrived late")
+        await confirm(pilot)
+        assert cells(screen, "1002")["allowed"] == "2:02:30" and cells(screen, "1002")["extra"] == "25% +10m"
+        await pilot.press("e")
+        await pilot.pause()
+        await fill_dialog(pilot, reason="left the room unwell")
+        await confirm(pilot)
+        assert cells(screen, "1002")["state"] == "ended"
+    status = room.candidate(code, "1002")
+    assert status.submitted_reason == "ended by invigilator: left the room unwell"
+
+
+async def test_an_engine_refusal_is_shown_in_the_dialog(room):
+    code = room.running_sitting()
+    room.learners.submit(room.script_id(code, "1001"))
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("x")  # 1001 has submitted: cannot be extended
+        await pilot.pause()
+        dialog = await fill_dialog(pilot, minutes="5", reason="late reader")
+        await confirm(pilot)
+        assert "a submitted script cannot be extended" in text_of(dialog.query_one("#dialog-error"))
+
+
+async def test_ending_for_everyone_needs_a_reason_while_candidates_have_time(room):
+    code = room.running_sitting()
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("E")
+        await pilot.pause()
+        assert "3 candidate(s) still have time" in text_of(app.screen.query_one(".inv-dialog-body"))
+        await fill_dialog(pilot, reason="building evacuated")
+        await confirm(pilot)
+        assert screen.status.state.value == "ended"
+        assert {cells(screen, n)["state"] for n in ("1001", "1002", "1003")} == {"ended"}
+        assert not screen.check_action("end_all", ())
+
+
+async def test_incident_notes_land_in_the_audit_log_and_the_log_screen_shows_them(room):
+    code = room.running_sitting()
+    room.learners.save_answer(room.script_id(code, "1001"), "1", "x")
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        await fill_dialog(pilot, candidate="1002", reason="")
+        await confirm(pilot)
+        assert text_of(app.screen.query_one("#dialog-error")) == "What happened is required."
+        await fill_dialog(pilot, candidate="1002", reason="Phone rang in bag; switched off")
+        await confirm(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        await fill_dialog(pilot, candidate="", reason="Fire alarm test at 09:40")
+        await confirm(pilot)
+        await pilot.press("l")
+        await pilot.pause()
+        log = app.screen
+        assert isinstance(log, AuditLogScreen)
+        table = log.query_one("#log-table")
+        rows = [[getattr(c, "plain", str(c)) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert rows[0][2] == "incident" and rows[0][4] == "note: Fire alarm test at 09:40"
+        assert rows[1][2:5] == ["incident", "1002", "note: Phone rang in bag; switched off"]
+        assert "answer saved" not in [r[2] for r in rows]
+        await pilot.press("a")
+        rows = [table.get_row_at(i)[2].plain for i in range(table.row_count)]
+        assert "answer saved" in rows
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, InvigilatorRoomScreen)
+    incidents = [e for e in room.sittings.log(code) if e.action == "incident"]
+    assert [(e.actor, e.candidate_number) for e in incidents] == [(INVIGILATOR, "1002"), (INVIGILATOR, None)]
+
+
+async def test_a_note_about_someone_not_enrolled_is_refused(room):
+    code = room.running_sitting()
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        dialog = await fill_dialog(pilot, candidate="1005", reason="Arrived")
+        await confirm(pilot)
+        assert text_of(dialog.query_one("#dialog-error")) == f"Candidate 1005 is not enrolled in sitting {code}."
