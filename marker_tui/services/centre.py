@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.storage.database import Database, open_database
@@ -20,6 +21,9 @@ from .marking import MarkingService
 from .papers import PaperService
 from .sitting import LearnerService, SittingService
 from .staff import StaffService
+
+if TYPE_CHECKING:
+    from .exports import ExportService
 
 
 @dataclass
@@ -60,6 +64,12 @@ class Centre:
     @cached_property
     def marking(self) -> MarkingService:
         return MarkingService(self.db, self.clock)
+
+    @cached_property
+    def exports(self) -> "ExportService":
+        from .exports import ExportService  # imported on first use: a learner's terminal never needs it
+
+        return ExportService(self.db, self.clock, papers_dir=self.papers_dir)
 
     def close(self) -> None:
         self.db.close()

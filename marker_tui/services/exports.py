@@ -1,0 +1,879 @@
+"""Exports: what leaves marker-tui for the centre, the learners and the external quality assurer.
+
+This service reads one sitting from the database, fills the report models of
+``domain/reports.py`` and hands them to the writers in ``interfaces/documents``
+(which never read the database). The CLI (``marker-tui export ...``) and the
+export dialog of the marker, IQA and invigilator screens both call it.
+
+What every export does, in this order
+-------------------------------------
+1. **Reads one snapshot** of the sitting (one read transaction: marks, scripts,
+   feedback, IQA and audit rows all as of the same instant), after the sitting
+   engine's sweep (a candidate whose time ran out counts as submitted).
+2. **Refuses, writing nothing** (:class:`ExportRefused`), when the sitting does
+   not exist, ``by`` is not a staff member, the candidate asked for is not in
+   the sitting, the output is not of the right kind, or the data cannot make a
+   consistent document.
+3. **Checks completeness** and raises :class:`ExportIncomplete` (also writing
+   nothing) listing what is missing: candidates still writing, scripts not
+   marked or partly marked, scripts with every mark but not marked complete, and
+   (once an IQA plan can exist) no IQA sample drawn, sampled scripts not yet
+   reviewed or confirmed, the IQA record not signed off. ``allow_incomplete=True``
+   exports anyway; the report then carries those problems as ``warnings``. The
+   audit trail has no completeness check: it is always exported as it stands.
+4. **Builds every model before writing any file**, so a problem in candidate 57
+   of 200 refuses the whole batch instead of leaving 56 files.
+5. **Writes** each file atomically (``text_cleaning.atomic_output``), calling
+   ``progress(done, total)`` as it goes (from the calling thread; the export
+   dialog runs this in a worker thread and forwards it with ``call_from_thread``).
+6. **Records the export in the audit log** ("results exported", "feedback
+   exported", "IQA record exported", "audit trail exported") as the staff member
+   ``by``, with the format, where the files went and how many: exports carry
+   learners' personal data, so the centre must be able to say who took what,
+   when. The row is written *after* the files (a failed export records nothing);
+   so the audit CSV never contains its own export row, only earlier ones. If the
+   audit row cannot be written the files stay and the report says so.
+
+Figures
+-------
+Marks are the *current* marks: after any IQA adjustment (``marks.role = 'iqa'``),
+exactly what the marking screens show. Totals, outcome totals, percentages,
+results and fail reasons are computed by ``domain.marking.script_result`` from
+those marks, never stored. "Marker(s)" are the people who gave marks as markers
+(on screen or by CSV import), in the order they first marked the script; an IQA
+reviewer who adjusted a mark is not listed as a marker (their decision is in
+the IQA columns). Blind marking does not apply to exports: they are for the
+centre and name every candidate.
+
+Rows are one per enrolled candidate, in candidate-number order (natural order:
+"C2" before "C10"). A script not yet marked shows ``not marked`` marks and the
+result "not yet marked"; an absent candidate "absent"; one still writing "not
+submitted". A script with every mark whose marker has not marked it complete
+shows its result with "(provisional: marking not signed off)".
+
+Names and places
+----------------
+* The centre's name: ``MARKER_TUI_CENTRE_NAME``, else "Training centre"
+  (there is no centre record in the database yet).
+* Qualification, unit and outcome titles come from the qualification's
+  ``spec.yaml`` in the papers folder; without it, the paper's own title and
+  "Outcome N" are used.
+* The sitting date is the local date the sitting started (else its scheduled
+  start, else the day it was opened, else created).
+* The export dialog's default folder is ``~/marker-tui-exports/<CODE>/``
+  (``MARKER_TUI_EXPORTS`` replaces ``~/marker-tui-exports``); see
+  :func:`default_export_folder`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from marker_tui.domain.clock import Clock, SystemClock
+from marker_tui.domain.marking import (
+    NOT_YET_MARKED,
+    MarkRefused,
+    QuestionMark,
+    SchemeMismatch,
+    ScriptResult,
+    script_result,
+)
+from marker_tui.domain.markscheme import MarkScheme
+from marker_tui.domain.paper import QuestionPaper
+from marker_tui.domain.reports import (
+    AuditEntry as ReportAuditEntry,
+)
+from marker_tui.domain.reports import (
+    IqaRecord,
+    IqaSignOff,
+    LearnerFeedback,
+    OutcomeColumn,
+    OutcomeFeedback,
+    QuestionColumn,
+    QuestionFeedback,
+    ResultRow,
+    ResultsSheet,
+    ScriptDecision,
+)
+from marker_tui.domain.sampling import natural_key
+from marker_tui.domain.specification import TestSpecification
+from marker_tui.services import audit as audit_service
+from marker_tui.services.audit import ServiceError, record
+from marker_tui.services.papers import get_paper, latest_mark_scheme
+from marker_tui.services.staff import resolve_actor
+from marker_tui.storage.database import Database, StorageError, parse_instant, read_transaction, run_write
+from marker_tui.storage.locations import SHIPPED_PAPERS
+
+CENTRE_NAME_ENV = "MARKER_TUI_CENTRE_NAME"
+DEFAULT_CENTRE_NAME = "Training centre"
+EXPORTS_ENV = "MARKER_TUI_EXPORTS"
+PROVISIONAL = " (provisional: marking not signed off)"
+ABSENT = "absent"
+NOT_SUBMITTED = "not submitted"
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: called as an export goes (0 of total first, total of total last)."""
+
+
+# --- errors and reports -------------------------------------------------------------------------
+
+
+class ExportRefused(ServiceError):
+    """The export cannot be made; nothing was written."""
+
+
+class ExportIncomplete(ServiceError):
+    """Marking or IQA of the sitting is not finished; nothing was written.
+
+    ``problems`` lists what is missing, one line each. Ask again with
+    ``allow_incomplete=True`` (``--allow-incomplete``) to export anyway.
+    """
+
+    def __init__(self, code: str, what: str, problems: list[str]) -> None:
+        self.code = code
+        self.what = what
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(
+            f"Sitting {code} is not finished, so the {what} would be incomplete:\n{lines}\n"
+            "Nothing was written. Export anyway with --allow-incomplete (or \"Export anyway\" on screen)."
+        )
+
+
+class ExportKind(StrEnum):
+    RESULTS_CSV = "results-csv"
+    RESULTS_XLSX = "results-xlsx"
+    FEEDBACK = "feedback"
+    IQA_DOCX = "iqa-docx"
+    IQA_CSV = "iqa-csv"
+    AUDIT_CSV = "audit-csv"
+
+    @property
+    def label(self) -> str:
+        return _KIND_LABELS[self]
+
+    @property
+    def suffix(self) -> str:
+        return {"results-csv": ".csv", "results-xlsx": ".xlsx", "feedback": "", "iqa-docx": ".docx",
+                "iqa-csv": ".csv", "audit-csv": ".csv"}[self.value]
+
+
+_KIND_LABELS = {
+    ExportKind.RESULTS_CSV: "Results and mark sheet (CSV)",
+    ExportKind.RESULTS_XLSX: "Results and mark sheet (Excel)",
+    ExportKind.FEEDBACK: "Word feedback for every learner",
+    ExportKind.IQA_DOCX: "IQA record (Word)",
+    ExportKind.IQA_CSV: "IQA record (CSV)",
+    ExportKind.AUDIT_CSV: "Audit trail (CSV)",
+}
+
+
+@dataclass
+class ExportReport:
+    """What an export wrote, what it left out and what it exported past."""
+
+    kind: ExportKind
+    code: str
+    paths: list[Path] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """Candidates left out, with why (feedback: not fully marked, absent...)."""
+    warnings: list[str] = field(default_factory=list)
+    """The incompleteness exported past with ``allow_incomplete``, and any audit-log failure."""
+    rows: int = 0
+    """Candidates in the results, documents written, reviews in the IQA record or audit rows."""
+
+    def lines(self) -> list[str]:
+        """The report in words, for the CLI and the export dialog."""
+        out = []
+        if self.kind is ExportKind.FEEDBACK:
+            folder = self.paths[0].parent if self.paths else None
+            out.append(f"{self.rows} feedback document(s) written" + (f" to {folder}" if folder else "") + ":")
+            out += [f"  {p.name}" for p in self.paths]
+        else:
+            out += [f"{self.kind.label} written to {p}" for p in self.paths]
+        if self.skipped:
+            out.append(f"Left out ({len(self.skipped)}):")
+            out += [f"  {s}" for s in self.skipped]
+        if self.warnings:
+            out.append("Warning: exported although not finished:")
+            out += [f"  {w}" for w in self.warnings]
+        return out
+
+
+# --- where things go ------------------------------------------------------------------------------
+
+
+_UNSAFE_PATH = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]+')
+
+
+def safe_folder_name(text: str) -> str:
+    """A sitting code as a folder name that works on Windows, macOS and Linux."""
+    cleaned = _UNSAFE_PATH.sub("-", unicodedata.normalize("NFC", text)).strip(" .-")
+    return cleaned[:60] or "sitting"
+
+
+def exports_root() -> Path:
+    return Path(os.environ.get(EXPORTS_ENV) or Path.home() / "marker-tui-exports").expanduser()
+
+
+def default_export_folder(code: str) -> Path:
+    """``~/marker-tui-exports/<CODE>/`` (or under ``MARKER_TUI_EXPORTS``): the export dialog's default."""
+    return exports_root() / safe_folder_name(code.strip().upper())
+
+
+def default_file_name(kind: ExportKind, code: str) -> str:
+    """``<CODE>-results.xlsx`` and the like; feedback goes in a ``feedback`` folder."""
+    stem = safe_folder_name(code.strip().upper())
+    return {
+        ExportKind.RESULTS_CSV: f"{stem}-results.csv",
+        ExportKind.RESULTS_XLSX: f"{stem}-results.xlsx",
+        ExportKind.FEEDBACK: "feedback",
+        ExportKind.IQA_DOCX: f"{stem}-iqa-record.docx",
+        ExportKind.IQA_CSV: f"{stem}-iqa-record.csv",
+        ExportKind.AUDIT_CSV: f"{stem}-audit.csv",
+    }[kind]
+
+
+def centre_name_from_environment() -> str:
+    name = " ".join((os.environ.get(CENTRE_NAME_ENV) or "").split())
+    return name or DEFAULT_CENTRE_NAME
+
+
+# --- the snapshot -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Mark:
+    marks: int
+    comment: str | None
+    by: str
+    at: datetime
+    role: str
+
+
+@dataclass
+class _Script:
+    id: int
+    script_number: str
+    candidate_number: str
+    name: str
+    finish: str | None
+    marks: dict[str, _Mark]
+    result: ScriptResult | None
+    """None for a script that was never submitted (absent, or still writing)."""
+    markers: list[str]
+    last_marked_at: datetime | None
+    completed_by: str | None
+    completed_at: datetime | None
+    overall_feedback: str | None
+    next_steps: str | None
+
+    @property
+    def markable(self) -> bool:
+        return self.finish is not None and self.finish != ABSENT
+
+    @property
+    def fully_marked(self) -> bool:
+        return self.result is not None and self.result.is_complete
+
+
+@dataclass
+class _IqaScript:
+    sampled: bool = False
+    decision: ScriptDecision | None = None
+    """The confirmed decision of the latest review round, if any."""
+    reviewer: str | None = None
+    reviewed_on: date | None = None
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Iqa:
+    """What the exports need to know of IQA for one sitting."""
+
+    plan_exists: bool = False
+    by_script: dict[int, _IqaScript] = field(default_factory=dict)
+    signed_off: bool = False
+
+    def of(self, script_id: int) -> _IqaScript:
+        return self.by_script.get(script_id) or _IqaScript()
+
+
+@dataclass
+class _Snapshot:
+    sitting: dict[str, Any]
+    code: str
+    paper: QuestionPaper
+    paper_id: int
+    scheme: MarkScheme
+    centre_name: str
+    qualification_title: str
+    unit_title: str
+    outcome_titles: dict[int, str]
+    sitting_date: date
+    scripts: list[_Script]
+    iqa: _Iqa
+    actor_name: str
+
+
+def _local_date(instant: datetime) -> date:
+    return instant.astimezone().date()
+
+
+def _clean_name(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+# --- the service ---------------------------------------------------------------------------------
+
+
+class ExportService:
+    """Results, feedback, IQA record and audit exports of one sitting (see the module docstring)."""
+
+    def __init__(self, db: Database, clock: Clock | None = None, *, papers_dir: Path = SHIPPED_PAPERS,
+                 centre_name: str | None = None) -> None:
+        self.db = db
+        self.clock = clock or SystemClock()
+        self.papers_dir = Path(papers_dir)
+        self._centre_name = centre_name
+        self._specs: dict[str, TestSpecification | None] = {}
+
+    # == reading ====================================================================================
+
+    @property
+    def centre_name(self) -> str:
+        return _clean_name(self._centre_name) or centre_name_from_environment()
+
+    def problems(self, code: str, kind: ExportKind | str, *, candidate: str | None = None) -> list[str]:
+        """What is not finished for this export (empty: complete). Refuses an unknown sitting."""
+        kind = ExportKind(kind)
+        snap = self._snapshot(code, by=None)
+        return self._problems(snap, kind, self._select(snap, candidate) if candidate else None)
+
+    def results_sheet(self, code: str) -> ResultsSheet:
+        """The results and mark sheet of the sitting as it stands (no completeness check)."""
+        return self._results(self._snapshot(code, by=None))
+
+    def learner_feedback(self, code: str, *, candidate: str | None = None) -> tuple[list[LearnerFeedback], list[str]]:
+        """Feedback models for the fully marked scripts, and the candidates left out with why."""
+        snap = self._snapshot(code, by=None)
+        scripts = self._select(snap, candidate) if candidate else snap.scripts
+        return self._feedback(snap, scripts)
+
+    def audit_entries(self, code: str) -> list[ReportAuditEntry]:
+        """The sitting's audit trail, oldest first, as exported."""
+        snap = self._snapshot(code, by=None)
+        return self._audit(snap)
+
+    # == exporting ================================================================================
+
+    def export_results(self, code: str, path: str | os.PathLike[str], *, by: str, format: str | None = None,
+                       allow_incomplete: bool = False, progress: Progress | None = None) -> ExportReport:
+        """The results and mark sheet as CSV or XLSX (``format``, else from the file name)."""
+        from marker_tui.interfaces.documents.results import write_results_csv, write_results_xlsx
+
+        kind = _file_kind(path, format, {"csv": ExportKind.RESULTS_CSV, "xlsx": ExportKind.RESULTS_XLSX},
+                          "results")
+        step = _stepper(progress, 3)
+        snap = self._snapshot(code, by=by)
+        warnings = self._check(snap, kind, None, allow_incomplete, "results")
+        sheet = self._guard(lambda: self._results(snap), snap.code)
+        step()
+        target = _prepare_file(path)
+        step()
+        (write_results_xlsx if kind is ExportKind.RESULTS_XLSX else write_results_csv)(sheet, target)
+        step()
+        report = ExportReport(kind, snap.code, [target], warnings=warnings, rows=len(sheet.rows))
+        self._record(snap, "results exported", report,
+                     {"format": kind.suffix.lstrip("."), "path": str(target), "candidates": len(sheet.rows)})
+        return report
+
+    def export_feedback(self, code: str, out_dir: str | os.PathLike[str], *, by: str, candidate: str | None = None,
+                        allow_incomplete: bool = False, progress: Progress | None = None) -> ExportReport:
+        """One Word document per fully marked learner (or one learner) in ``out_dir`` (created if needed).
+
+        Scripts not fully marked have no feedback: without ``allow_incomplete`` they
+        stop the export (:class:`ExportIncomplete`); with it they are left out and
+        listed in ``report.skipped``. Absent candidates are always left out (listed).
+        """
+        from marker_tui.interfaces.documents.feedback import write_feedback_docx
+
+        snap = self._snapshot(code, by=by)
+        scripts = self._select(snap, candidate) if candidate else snap.scripts
+        warnings = self._check(snap, ExportKind.FEEDBACK, scripts if candidate else None, allow_incomplete,
+                               "feedback")
+        models, skipped = self._guard(lambda: self._feedback(snap, scripts), snap.code)
+        if not models:
+            why = "; ".join(skipped) if skipped else "no candidates are enrolled"
+            raise ExportRefused(f"No feedback can be written for sitting {snap.code}: {why}. Nothing was written.")
+        names = unique_feedback_names([(m.candidate_number, m.unit_number) for m in models])
+        folder = _prepare_folder(out_dir)
+        total = len(models)
+        _call(progress, 0, total)
+        paths = []
+        for done, (model, name) in enumerate(zip(models, names), start=1):
+            target = folder / name
+            write_feedback_docx(model, target)
+            paths.append(target)
+            _call(progress, done, total)
+        report = ExportReport(ExportKind.FEEDBACK, snap.code, paths, skipped=skipped, warnings=warnings,
+                              rows=len(paths))
+        details: dict[str, Any] = {"format": "docx", "folder": str(folder), "documents": len(paths)}
+        if candidate:
+            details["candidate"] = models[0].candidate_number
+        if skipped:
+            details["left out"] = skipped
+        self._record(snap, "feedback exported", report, details)
+        return report
+
+    def export_iqa(self, code: str, path: str | os.PathLike[str], *, by: str, format: str | None = None,
+                   allow_incomplete: bool = False, progress: Progress | None = None) -> ExportReport:
+        """The IQA record as Word or CSV (``format``, else from the file name)."""
+        from marker_tui.interfaces.documents.iqa_record import write_iqa_csv, write_iqa_docx
+
+        kind = _file_kind(path, format, {"docx": ExportKind.IQA_DOCX, "csv": ExportKind.IQA_CSV}, "IQA record")
+        step = _stepper(progress, 3)
+        snap = self._snapshot(code, by=by)
+        warnings = self._check(snap, kind, None, allow_incomplete, "IQA record")
+        record_model = self._guard(lambda: self._iqa_record(snap), snap.code)
+        step()
+        target = _prepare_file(path)
+        step()
+        (write_iqa_docx if kind is ExportKind.IQA_DOCX else write_iqa_csv)(record_model, target)
+        step()
+        report = ExportReport(kind, snap.code, [target], warnings=warnings, rows=len(record_model.reviews))
+        self._record(snap, "IQA record exported", report,
+                     {"format": kind.suffix.lstrip("."), "path": str(target), "sampled": len(record_model.sampled),
+                      "reviews": len(record_model.reviews)})
+        return report
+
+    def export_audit(self, code: str, path: str | os.PathLike[str], *, by: str,
+                     progress: Progress | None = None) -> ExportReport:
+        """The sitting's complete audit trail as CSV, oldest first (never refused as incomplete)."""
+        from marker_tui.interfaces.documents.audit import write_audit_csv
+
+        _file_kind(path, "csv", {"csv": ExportKind.AUDIT_CSV}, "audit trail")
+        step = _stepper(progress, 3)
+        snap = self._snapshot(code, by=by)
+        rows = self._audit(snap)
+        step()
+        target = _prepare_file(path)
+        step()
+        write_audit_csv(rows, target)
+        step()
+        report = ExportReport(ExportKind.AUDIT_CSV, snap.code, [target], rows=len(rows))
+        self._record(snap, "audit trail exported", report, {"format": "csv", "path": str(target), "rows": len(rows)})
+        return report
+
+    def export(self, kind: ExportKind | str, code: str, target: str | os.PathLike[str], *, by: str,
+               allow_incomplete: bool = False, progress: Progress | None = None,
+               candidate: str | None = None) -> ExportReport:
+        """Any export by kind (what the export dialog calls)."""
+        kind = ExportKind(kind)
+        if kind in (ExportKind.RESULTS_CSV, ExportKind.RESULTS_XLSX):
+            return self.export_results(code, target, by=by, format=kind.suffix.lstrip("."),
+                                       allow_incomplete=allow_incomplete, progress=progress)
+        if kind is ExportKind.FEEDBACK:
+            return self.export_feedback(code, target, by=by, candidate=candidate,
+                                        allow_incomplete=allow_incomplete, progress=progress)
+        if kind in (ExportKind.IQA_DOCX, ExportKind.IQA_CSV):
+            return self.export_iqa(code, target, by=by, format=kind.suffix.lstrip("."),
+                                   allow_incomplete=allow_incomplete, progress=progress)
+        return self.export_audit(code, target, by=by, progress=progress)
+
+    # == internals: reading ==========================================================================
+
+    def _spec(self, qualification: str) -> TestSpecification | None:
+        if qualification not in self._specs:
+            from marker_tui.storage.assessment_files import AssessmentFileError, load_specification
+
+            path = self.papers_dir / qualification / "spec.yaml"
+            spec = None
+            if path.is_file():
+                try:
+                    spec = load_specification(path)
+                except (AssessmentFileError, OSError, ValueError):
+                    spec = None  # the titles fall back to the paper's; `marker-tui check` reports the file
+            self._specs[qualification] = spec
+        return self._specs[qualification]
+
+    def _snapshot(self, code: str, *, by: str | None) -> _Snapshot:
+        from marker_tui.services.sitting import SittingService
+
+        cleaned = (code or "").strip().upper()
+        if not cleaned:
+            raise ExportRefused("Say which sitting to export (its code). Nothing was written.")
+        try:
+            SittingService(self.db, self.clock).sweep(cleaned)  # time-up scripts count as submitted
+        except ServiceError:
+            pass  # an unknown code is refused below, in export words
+        with read_transaction(self.db):
+            sitting = next(self.db.query("SELECT * FROM sittings WHERE code = ?", [cleaned]), None)
+            if sitting is None:
+                raise ExportRefused(
+                    f"There is no sitting with code {cleaned}: nothing was exported or written. "
+                    "Check the code (marker-tui sitting status CODE shows one).")
+            actor_name = ""
+            if by is not None:
+                try:
+                    actor_name = resolve_actor(self.db, by).label
+                except ServiceError as error:
+                    raise ExportRefused(f"{error} Nothing was written.") from None
+            stored = get_paper(self.db, sitting["paper_id"])
+            scheme = latest_mark_scheme(self.db, sitting["paper_id"])
+            if scheme is None:
+                raise ExportRefused(
+                    f"No mark scheme is loaded for {stored.qualification} unit {stored.unit} version "
+                    f"{stored.version}, so sitting {sitting['code']} has no results to export. Nothing was written.")
+            scripts = self._scripts(sitting, stored.paper, scheme)
+            iqa = self._iqa(sitting, scripts)
+        paper = stored.paper
+        spec = self._spec(paper.qualification)
+        unit = spec.unit(paper.unit) if spec else None
+        outcomes = sorted({q.outcome for q in paper.questions})
+        titles = {}
+        for number in outcomes:
+            found = unit.outcome(number) if unit else None
+            titles[number] = found.title if found else f"Outcome {number}"
+        when = next((parse_instant(sitting[k]) for k in ("started_at", "scheduled_start", "opened_at", "created_at")
+                     if sitting[k]), None)
+        return _Snapshot(
+            sitting=sitting, code=sitting["code"], paper=paper, paper_id=stored.id, scheme=scheme,
+            centre_name=self.centre_name,
+            qualification_title=(spec.qualification.title if spec else None) or f"Qualification {paper.qualification}",
+            unit_title=_clean_name(stored.title) or (unit.title if unit else "") or f"Unit {paper.unit}",
+            outcome_titles=titles, sitting_date=_local_date(when or self.clock.now()),
+            scripts=scripts, iqa=iqa, actor_name=actor_name,
+        )
+
+    def _scripts(self, sitting: dict[str, Any], paper: QuestionPaper, scheme: MarkScheme) -> list[_Script]:
+        db, sid = self.db, sitting["id"]
+        marks: dict[int, dict[str, _Mark]] = defaultdict(dict)
+        for r in db.query(
+            "SELECT m.script_id, m.question_id, m.marks_awarded, m.comment, m.marked_at, m.role, st.name"
+            " FROM marks m JOIN staff st ON st.id = m.marked_by JOIN scripts s ON s.id = m.script_id"
+            " WHERE s.sitting_id = ?", [sid]):
+            marks[r["script_id"]][r["question_id"]] = _Mark(
+                r["marks_awarded"], r["comment"], r["name"], parse_instant(r["marked_at"]), r["role"])
+        markers: dict[int, list[str]] = defaultdict(list)
+        last_marked: dict[int, datetime] = {}
+        for r in db.query(
+            "SELECT v.script_id, st.name, min(v.id) AS first, max(v.marked_at) AS last FROM mark_versions v"
+            " JOIN staff st ON st.id = v.marked_by JOIN scripts s ON s.id = v.script_id"
+            " WHERE s.sitting_id = ? AND v.role != 'iqa' GROUP BY v.script_id, v.marked_by ORDER BY first", [sid]):
+            markers[r["script_id"]].append(r["name"])
+            at = parse_instant(r["last"])
+            if r["script_id"] not in last_marked or at > last_marked[r["script_id"]]:
+                last_marked[r["script_id"]] = at
+        scripts = []
+        for r in db.query(
+            "SELECT s.id, s.script_number, s.finish, c.candidate_number, c.name, sm.completed_at,"
+            " cp.name AS completed_name, sm.overall_feedback, sm.next_steps FROM scripts s"
+            " JOIN candidates c ON c.id = s.candidate_id LEFT JOIN script_marking sm ON sm.script_id = s.id"
+            " LEFT JOIN staff cp ON cp.id = sm.completed_by WHERE s.sitting_id = ?", [sid]):
+            given = marks.get(r["id"], {})
+            result = None
+            if r["finish"] is not None and r["finish"] != ABSENT:
+                question_marks = {
+                    q: QuestionMark.model_construct(question_id=q, marks_awarded=m.marks, credited_points=(),
+                                                    comment=m.comment, marked_by=m.by, marked_at=m.at)
+                    for q, m in given.items()
+                }
+                try:
+                    result = script_result(paper, scheme, question_marks)
+                except (MarkRefused, SchemeMismatch) as error:
+                    raise ExportRefused(
+                        f"Candidate {r['candidate_number']} (script {r['script_number']}): {error}. "
+                        "Fix the mark scheme or the marks first (marker-tui check); nothing was written.") from None
+            scripts.append(_Script(
+                id=r["id"], script_number=r["script_number"], candidate_number=r["candidate_number"],
+                name=r["name"], finish=r["finish"], marks=given, result=result,
+                markers=markers.get(r["id"], []), last_marked_at=last_marked.get(r["id"]),
+                completed_by=r["completed_name"], completed_at=parse_instant(r["completed_at"]),
+                overall_feedback=r["overall_feedback"], next_steps=r["next_steps"],
+            ))
+        scripts.sort(key=lambda s: natural_key(s.candidate_number))
+        return scripts
+
+    def _iqa(self, sitting: dict[str, Any], scripts: list[_Script]) -> _Iqa:
+        """IQA state of the sitting (plan, sampled scripts, confirmed decisions, sign-off)."""
+        return _Iqa()
+
+    # == internals: checks ===========================================================================
+
+    @staticmethod
+    def _select(snap: _Snapshot, candidate: str) -> list[_Script]:
+        wanted = _clean_name(candidate).casefold()
+        found = [s for s in snap.scripts if s.candidate_number.casefold() == wanted]
+        if not found:
+            raise ExportRefused(
+                f"Candidate {_clean_name(candidate) or '(empty)'} is not enrolled in sitting {snap.code}. "
+                "Nothing was written.")
+        return found
+
+    def _problems(self, snap: _Snapshot, kind: ExportKind, only: list[_Script] | None) -> list[str]:
+        if kind is ExportKind.AUDIT_CSV:
+            return []
+        problems: list[str] = []
+        scripts = snap.scripts if only is None else only
+        if kind not in (ExportKind.IQA_DOCX, ExportKind.IQA_CSV):
+            writing = [s.candidate_number for s in scripts if s.finish is None]
+            if writing:
+                problems.append(f"{_count(writing, 'candidate')} not submitted yet (still writing or not started): "
+                                f"{', '.join(writing)}")
+            unmarked = [s for s in scripts if s.markable and not s.marks]
+            if unmarked:
+                problems.append(f"{_count(unmarked, 'script')} not marked: "
+                                + ", ".join(f"candidate {s.candidate_number}" for s in unmarked))
+            for s in scripts:
+                if s.markable and s.marks and not s.fully_marked:
+                    missing = s.result.unmarked_questions if s.result else ()
+                    problems.append(f"candidate {s.candidate_number}: partly marked (no mark for question"
+                                    f"{'s' if len(missing) != 1 else ''} {', '.join(missing)})")
+            signed = [s.candidate_number for s in scripts if s.fully_marked and s.completed_at is None]
+            if signed:
+                problems.append(f"{_count(signed, 'script')} fully marked but not marked complete by the marker: "
+                                + ", ".join(f"candidate {c}" for c in signed))
+        problems += self._iqa_problems(snap, kind, scripts)
+        return problems
+
+    def _iqa_problems(self, snap: _Snapshot, kind: ExportKind, scripts: list[_Script]) -> list[str]:
+        return []
+
+    def _check(self, snap: _Snapshot, kind: ExportKind, only: list[_Script] | None, allow_incomplete: bool,
+               what: str) -> list[str]:
+        problems = self._problems(snap, kind, only)
+        if problems and not allow_incomplete:
+            raise ExportIncomplete(snap.code, what, problems)
+        return problems
+
+    @staticmethod
+    def _guard(build: Callable[[], Any], code: str) -> Any:
+        try:
+            return build()
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise ExportRefused(
+                f"Sitting {code}: the stored figures do not make a consistent document "
+                f"({first.get('msg', error)}); nothing was written.") from None
+
+    # == internals: models ===========================================================================
+
+    def _results(self, snap: _Snapshot) -> ResultsSheet:
+        paper = snap.paper
+        questions = [QuestionColumn(id=q.id, max_marks=q.marks, outcome=q.outcome) for q in paper.questions]
+        maxima = paper.marks_per_outcome()
+        outcomes = [OutcomeColumn(number=n, title=snap.outcome_titles[n], max_marks=maxima[n])
+                    for n in sorted(maxima)]
+        rows = []
+        for s in snap.scripts:
+            iqa = snap.iqa.of(s.id)
+            question_marks: dict[str, int | None] = {q.id: None for q in paper.questions}
+            outcome_marks: dict[int, int | None] = {n: None for n in maxima}
+            total = percentage = None
+            fail_reasons: list[str] = []
+            if s.finish is None:
+                result = NOT_SUBMITTED
+            elif s.finish == ABSENT:
+                result = ABSENT
+            else:
+                r = s.result
+                assert r is not None
+                for q, m in s.marks.items():
+                    question_marks[q] = m.marks
+                for o in r.outcomes:
+                    outcome_marks[o.outcome] = o.awarded if o.complete else None
+                total, percentage = r.total, r.percentage
+                fail_reasons = list(r.fail_reasons)
+                if not r.is_complete:
+                    result = NOT_YET_MARKED
+                else:
+                    result = r.status + ("" if s.completed_at else PROVISIONAL)
+            rows.append(ResultRow(
+                candidate_number=s.candidate_number, name=s.name, question_marks=question_marks,
+                outcome_marks=outcome_marks, total=total, percentage=percentage, result=result,
+                fail_reasons=fail_reasons, markers=s.markers, iqa_sampled=iqa.sampled,
+                iqa_decision=iqa.decision if iqa.sampled else None,
+            ))
+        return ResultsSheet(
+            centre_name=snap.centre_name, qualification_number=paper.qualification,
+            qualification_title=snap.qualification_title, unit_number=paper.unit, unit_title=snap.unit_title,
+            sitting_code=snap.code, sitting_date=snap.sitting_date, questions=questions, outcomes=outcomes,
+            rows=rows,
+        )
+
+    def _feedback(self, snap: _Snapshot, scripts: Iterable[_Script]) -> tuple[list[LearnerFeedback], list[str]]:
+        paper = snap.paper
+        models, skipped = [], []
+        for s in scripts:
+            if s.finish == ABSENT:
+                skipped.append(f"candidate {s.candidate_number}: absent")
+                continue
+            if s.finish is None:
+                skipped.append(f"candidate {s.candidate_number}: not submitted yet")
+                continue
+            if not s.fully_marked:
+                missing = s.result.unmarked_questions if s.result else ()
+                skipped.append(f"candidate {s.candidate_number}: not fully marked "
+                               f"(no mark for {len(missing)} of {len(paper.questions)} questions)")
+                continue
+            r = s.result
+            assert r is not None and r.total is not None and r.percentage is not None
+            iqa = snap.iqa.of(s.id)
+            sign_off = None
+            if iqa.sampled and iqa.decision is not None and iqa.reviewer and iqa.reviewed_on:
+                sign_off = IqaSignOff(reviewer=iqa.reviewer, signed_on=iqa.reviewed_on, decision=iqa.decision)
+            marker = s.completed_by or ", ".join(s.markers) or ", ".join(sorted({m.by for m in s.marks.values()}))
+            marked_at = s.completed_at or s.last_marked_at or max(m.at for m in s.marks.values())
+            models.append(LearnerFeedback(
+                centre_name=snap.centre_name, qualification_number=paper.qualification,
+                qualification_title=snap.qualification_title, unit_number=paper.unit, unit_title=snap.unit_title,
+                sitting_date=snap.sitting_date, candidate_number=s.candidate_number, candidate_name=s.name,
+                result=r.status, total=r.total, available=r.available, percentage=r.percentage,
+                pass_mark=r.pass_mark, fail_reasons=list(r.fail_reasons),
+                outcomes=[OutcomeFeedback(number=o.outcome, title=snap.outcome_titles[o.outcome], achieved=o.awarded,
+                                          available=o.available, minimum=o.minimum) for o in r.outcomes],
+                questions=[QuestionFeedback(id=q.id, text=q.text, awarded=s.marks[q.id].marks, available=q.marks,
+                                            comment=s.marks[q.id].comment) for q in paper.questions],
+                overall_feedback=s.overall_feedback, next_steps=s.next_steps,
+                marker_name=marker, marked_date=_local_date(marked_at), iqa=sign_off,
+            ))
+        return models, skipped
+
+    def _iqa_record(self, snap: _Snapshot) -> IqaRecord:
+        raise ExportRefused(
+            f"The IQA record of sitting {snap.code} cannot be exported yet: this version has no IQA service. "
+            "Nothing was written.")
+
+    def _audit(self, snap: _Snapshot) -> list[ReportAuditEntry]:
+        sid = snap.sitting["id"]
+        numbers = {s.id: s.script_number for s in snap.scripts}
+        with read_transaction(self.db):
+            found = audit_service.entries(self.db, sitting_id=sid)
+            # Rows about one of this sitting's scripts written without the sitting id.
+            extra = [audit_service._entry(r) for r in self.db.query(
+                "SELECT * FROM audit_log WHERE sitting_id IS NULL AND script_id IN"
+                " (SELECT id FROM scripts WHERE sitting_id = ?) ORDER BY id", [sid])]
+        rows = sorted([*found, *extra], key=lambda e: e.id)
+        return [
+            ReportAuditEntry(
+                id=e.id, at=e.at, actor=e.actor or "?", action=e.action or "?", sitting_code=snap.code,
+                candidate_number=e.candidate_number,
+                script_ref=numbers.get(e.script_id, str(e.script_id)) if e.script_id is not None else None,
+                details=e.details,
+            )
+            for e in rows
+        ]
+
+    # == internals: the audit row of an export ============================================================
+
+    def _record(self, snap: _Snapshot, action: str, report: ExportReport, details: dict[str, Any]) -> None:
+        if report.warnings:
+            details = {**details, "exported although not finished": report.warnings}
+        now = self.clock.now()
+
+        def work(db: Database) -> None:
+            actor = resolve_actor(db, snap.actor_name)
+            record(db, at=now, actor=actor, action=action, sitting_id=snap.sitting["id"],
+                   details=json.loads(json.dumps(details, default=str)))
+
+        try:
+            run_write(self.db, work, "recording the export")
+        except (ServiceError, StorageError) as error:
+            report.warnings.append(f"the export was written but could not be recorded in the audit log: {error}")
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def _count(items: list, noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def _call(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)
+
+
+def _stepper(progress: Progress | None, total: int) -> Callable[[], None]:
+    done = 0
+    _call(progress, 0, total)
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        _call(progress, done, total)
+
+    return step
+
+
+def _file_kind(path: str | os.PathLike[str], format: str | None, kinds: dict[str, ExportKind],
+               what: str) -> ExportKind:
+    """The export kind from ``format`` or the file's extension; refuses a mismatch."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    chosen = (format or "").strip().lower().lstrip(".") or suffix
+    allowed = " or ".join(f".{k}" for k in kinds)
+    if chosen not in kinds:
+        raise ExportRefused(
+            f"The {what} is written as {allowed}: name the file with one of those endings"
+            + (" (or choose the format)" if len(kinds) > 1 else "") + f", not {str(path)!r}. Nothing was written.")
+    if suffix and suffix != chosen:
+        raise ExportRefused(
+            f"The file name {Path(path).name!r} ends .{suffix} but the format asked for is {chosen}: "
+            "make them agree. Nothing was written.")
+    if not suffix:
+        raise ExportRefused(f"Give the file name its ending (.{chosen}): {str(path)!r}. Nothing was written.")
+    return kinds[chosen]
+
+
+def _prepare_file(path: str | os.PathLike[str]) -> Path:
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise ExportRefused(f"{target} is a folder: give a file name. Nothing was written.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target.resolve()
+
+
+def _prepare_folder(path: str | os.PathLike[str]) -> Path:
+    folder = Path(path).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise ExportRefused(f"{folder} is a file, not a folder: give a folder for the feedback documents. "
+                            "Nothing was written.")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder.resolve()
+
+
+def unique_feedback_names(pairs: list[tuple[str, str]]) -> list[str]:
+    """``feedback_filename`` for each (candidate number, unit), unique on every file system.
+
+    Windows and macOS do not tell ``é1`` from ``É1`` (nor composed from decomposed
+    accents on macOS): names are compared after NFC normalisation and case folding,
+    and a later name that clashes with an earlier one gets ``-2``, ``-3``... before
+    ``.docx``. Deterministic for the same list in the same order.
+    """
+    from marker_tui.interfaces.documents.feedback import feedback_filename
+
+    seen: set[str] = set()
+    names = []
+    for number, unit in pairs:
+        name = feedback_filename(number, unit)
+        stem = name[: -len(".docx")]
+        n = 1
+        while unicodedata.normalize("NFC", name).casefold() in seen:
+            n += 1
+            name = f"{stem}-{n}.docx"
+        seen.add(unicodedata.normalize("NFC", name).casefold())
+        names.append(name)
+    return names
