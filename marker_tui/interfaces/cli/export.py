@@ -1,0 +1,166 @@
+"""``marker-tui export ...``: the files that leave marker-tui.
+
+* ``marker-tui export results CODE [--format csv|xlsx] [-o FILE]``: one row per
+  candidate (marks per question and outcome, total, %, result, markers, IQA).
+* ``marker-tui export feedback CODE [-o DIR] [--candidate N]``: one Word document
+  per fully marked learner.
+* ``marker-tui export iqa CODE [--format docx|csv] [-o FILE]``: the IQA record.
+* ``marker-tui export audit CODE [-o FILE.csv]``: the sitting's complete audit trail.
+
+Every export needs ``--by NAME`` (a staff member, any role; or set
+MARKER_TUI_BY) and is recorded in the audit log under that name with where the
+files went. Without ``-o`` files go to ``~/marker-tui-exports/<CODE>/`` (or the
+folder in MARKER_TUI_EXPORTS). An unknown sitting, staff member or candidate is
+refused and nothing is written (exit status 1). When marking or IQA is not
+finished the export is refused with the list of what is missing (exit status 1,
+nothing written) unless ``--allow-incomplete`` is given; then it is written and
+the list is printed as a warning. The centre's name on every document is
+``--centre-name``, else MARKER_TUI_CENTRE_NAME, else "Training centre".
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from marker_tui.interfaces.cli.sitting import by_option, database, user_errors, visible
+from marker_tui.storage.locations import SHIPPED_PAPERS
+
+
+def _service(papers_dir: Path | None, centre_name: str | None):
+    from marker_tui.domain.clock import SystemClock
+    from marker_tui.services.exports import ExportService
+
+    return ExportService(database(create=False), SystemClock(), papers_dir=papers_dir or SHIPPED_PAPERS,
+                         centre_name=centre_name)
+
+
+def _common(function):
+    """Options every export takes."""
+    function = click.option(
+        "--papers-dir", type=click.Path(path_type=Path, file_okay=False), default=None, hidden=True,
+        help="Where the qualification's spec.yaml is (titles of qualification, unit and outcomes).")(function)
+    function = click.option(
+        "--centre-name", metavar="NAME", envvar="MARKER_TUI_CENTRE_NAME",
+        help="The centre's name on the documents (or set MARKER_TUI_CENTRE_NAME).")(function)
+    function = by_option()(function)
+    return function
+
+
+def _allow_incomplete(function):
+    return click.option(
+        "--allow-incomplete", is_flag=True,
+        help="Export even though marking or IQA is not finished (what is missing is printed).")(function)
+
+
+class _Progress:
+    """``done/total`` on stderr while a long export runs, only when stderr is a terminal."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.shown = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.shown and total > 1:
+            click.echo(f"\r{self.label} {done}/{total}", nl=done >= total, err=True)
+
+
+def _default(code: str, kind) -> Path:
+    from marker_tui.services.exports import default_export_folder, default_file_name
+
+    return default_export_folder(code) / default_file_name(kind, code)
+
+
+@click.group("export")
+def export() -> None:
+    """Export results, learners' Word feedback, the IQA record and the audit trail of a sitting."""
+
+
+@export.command("results")
+@click.argument("code")
+@click.option("--format", "format_", type=click.Choice(["csv", "xlsx"], case_sensitive=False), default=None,
+              help="csv or xlsx (default: from the file name; xlsx without -o).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+              help="The file to write (default: ~/marker-tui-exports/CODE/CODE-results.xlsx).")
+@_allow_incomplete
+@_common
+def results(code: str, format_: str | None, output: Path | None, allow_incomplete: bool, by: str,
+            centre_name: str | None, papers_dir: Path | None) -> None:
+    """The results and mark sheet of sitting CODE: one row per candidate, never an answer."""
+    from marker_tui.services.exports import ExportKind
+
+    if output is None:
+        output = _default(code, ExportKind.RESULTS_CSV if (format_ or "xlsx").lower() == "csv"
+                          else ExportKind.RESULTS_XLSX)
+    service = _service(papers_dir, centre_name)
+    _finish(service, lambda: service.export_results(code, output, by=by, format=format_,
+                                                    allow_incomplete=allow_incomplete))
+
+
+@export.command("feedback")
+@click.argument("code")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, metavar="DIR",
+              help="The folder for the documents, created if needed (default: ~/marker-tui-exports/CODE/feedback).")
+@click.option("--candidate", metavar="N", default=None, help="Only this candidate's feedback.")
+@_allow_incomplete
+@_common
+def feedback(code: str, output: Path | None, candidate: str | None, allow_incomplete: bool, by: str,
+             centre_name: str | None, papers_dir: Path | None) -> None:
+    """One Word feedback document per fully marked learner of sitting CODE.
+
+    With --allow-incomplete, scripts not fully marked are left out and listed.
+    """
+    from marker_tui.services.exports import ExportKind
+
+    output = output if output is not None else _default(code, ExportKind.FEEDBACK)
+    service = _service(papers_dir, centre_name)
+    _finish(service, lambda: service.export_feedback(code, output, by=by, candidate=candidate,
+                                                     allow_incomplete=allow_incomplete,
+                                                     progress=_Progress("Feedback documents")))
+
+
+@export.command("iqa")
+@click.argument("code")
+@click.option("--format", "format_", type=click.Choice(["docx", "csv"], case_sensitive=False), default=None,
+              help="docx or csv (default: from the file name; docx without -o).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+              help="The file to write (default: ~/marker-tui-exports/CODE/CODE-iqa-record.docx).")
+@_allow_incomplete
+@_common
+def iqa(code: str, format_: str | None, output: Path | None, allow_incomplete: bool, by: str,
+        centre_name: str | None, papers_dir: Path | None) -> None:
+    """The IQA record of sitting CODE: sampling plan and reasons, reviews, agreement, actions, sign-off."""
+    from marker_tui.services.exports import ExportKind
+
+    if output is None:
+        output = _default(code, ExportKind.IQA_CSV if (format_ or "docx").lower() == "csv" else ExportKind.IQA_DOCX)
+    service = _service(papers_dir, centre_name)
+    _finish(service, lambda: service.export_iqa(code, output, by=by, format=format_,
+                                                allow_incomplete=allow_incomplete))
+
+
+@export.command("audit")
+@click.argument("code")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE.csv",
+              help="The file to write (default: ~/marker-tui-exports/CODE/CODE-audit.csv).")
+@_common
+def audit(code: str, output: Path | None, by: str, centre_name: str | None, papers_dir: Path | None) -> None:
+    """The complete audit trail of sitting CODE, oldest first, as CSV."""
+    from marker_tui.services.exports import ExportKind
+
+    output = output if output is not None else _default(code, ExportKind.AUDIT_CSV)
+    service = _service(papers_dir, centre_name)
+    _finish(service, lambda: service.export_audit(code, output, by=by))
+
+
+def _finish(service, export) -> None:
+    """Run the export, print where the files went (and what was left out), close the database."""
+    try:
+        with user_errors():
+            report = export()
+    finally:
+        service.db.close()
+    for line in report.lines():
+        click.echo(visible(line))
