@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "staff": "marker_tui.interfaces.cli.staff:staff",
     "sit": "marker_tui.interfaces.cli.sitting_screens:sit",
     "invigilate": "marker_tui.interfaces.cli.sitting_screens:invigilate",
+    "export": "marker_tui.interfaces.cli.export:export",
     "backup": "marker_tui.interfaces.cli.backup:backup",
     "restore": "marker_tui.interfaces.cli.backup:restore",
 }
