@@ -1,0 +1,454 @@
+"""The demo centre: one database in which a new user can try every role at once.
+
+``build_demo(path)`` makes, through the real services (so every row, total and
+audit entry is what a real centre would have):
+
+* demo staff, one per role, with fixed PINs (:data:`DEMO_STAFF`; printed by
+  ``marker-tui demo`` and listed in the README);
+* twelve candidates, some with access arrangements (25% extra time, a reader, a
+  separate room, rest breaks);
+* sitting ``304-DEMO`` (unit 304): every candidate enrolled, open and ready to
+  start: learners can log in now, the invigilator starts it;
+* sitting ``305-DEMO`` (unit 305), sat *yesterday*: typed answers of varying
+  quality (``data/demo_answers.yaml``), two blank answers, a late start who
+  submitted last, a candidate whose time ran out, one absent; ended, and partly
+  marked: scripts complete by Mo Marker and by Maya Marker (one passes the total
+  but fails an outcome minimum), one in progress, the rest unmarked.
+
+A database that already holds staff, candidates or sittings is never
+overwritten unless ``force`` is given; even then the old file is first copied
+beside it (``<name>.before-demo-<time>.db``). The demo is built in a temporary
+file and copied into place only when complete, so a failed build changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from ruamel.yaml import YAML
+
+from marker_tui.domain.clock import Clock, FakeClock, SystemClock
+from marker_tui.services.audit import Actor, ServiceError, record
+from marker_tui.storage.assessment_files import load_library
+from marker_tui.storage.database import open_database, run_write
+from marker_tui.storage.locations import PACKAGE_DATA, SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
+
+QUALIFICATION = "3818-13"
+OPEN_CODE = "304-DEMO"
+SAT_CODE = "305-DEMO"
+ANSWERS_FILE = PACKAGE_DATA / "demo_answers.yaml"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    name: str
+    roles: tuple[str, ...]
+    pin: str
+    does: str
+
+
+#: The demo staff and their PINs (also in the README). Fixed on purpose: this is a demo.
+DEMO_STAFF: tuple[DemoPerson, ...] = (
+    DemoPerson("Iris Invigilator", ("invigilator",), "1111", "runs sitting 304-DEMO (open, ready to start)"),
+    DemoPerson("Mo Marker", ("marker",), "2222", "has marked three 305 scripts; one more is half marked"),
+    DemoPerson("Maya Marker", ("marker",), "2223", "has marked one 305 script"),
+    DemoPerson("Quinn Quality", ("iqa",), "3333", "IQA: can sample the marked 305 scripts"),
+    DemoPerson("Ada Admin", ("admin",), "4444", "administers: candidates, staff, sittings, audit log"),
+)
+
+ADMIN = "Ada Admin"
+INVIGILATOR = "Iris Invigilator"
+
+#: number, name, extra time %, access arrangements, enrolled in the 305 sitting yesterday
+DEMO_CANDIDATES: tuple[tuple[str, str, int, str, bool], ...] = (
+    ("1001", "Aisha Rahman", 25, "reader", True),
+    ("1002", "Callum McKenzie", 0, "", True),
+    ("1003", "Chloe Bennett", 0, "", True),
+    ("1004", "Daniel Okonkwo", 0, "", True),
+    ("1005", "Ellie Hughes", 0, "separate room; rest breaks", True),
+    ("1006", "Gareth Pritchard", 0, "", True),
+    ("1007", "Hannah Kowalski", 25, "word processor with spell checker off", True),
+    ("1008", "Jamal Ahmed", 0, "", True),
+    ("1009", "Katie O'Brien", 0, "coloured overlay (yellow)", True),
+    ("1010", "Liam Thompson", 0, "", True),
+    ("1011", "Priya Patel", 25, "rest breaks", False),
+    ("1012", "Rhys Evans", 0, "reader", False),
+)
+ABSENT = "1009"
+
+
+class DemoRefused(ServiceError):
+    """The target already holds a centre's data (use force to replace it)."""
+
+
+class DemoStaff(BaseModel):
+    name: str
+    roles: list[str]
+    pin: str
+    does: str
+
+
+class DemoReport(BaseModel):
+    path: str | None
+    staff: list[DemoStaff]
+    candidates: int
+    with_arrangements: int
+    open_code: str
+    open_enrolled: int
+    sat_code: str
+    sat_scripts: int
+    absent: int
+    complete: int
+    in_progress: int
+    unmarked: int
+    safety_copy: str | None = None
+    seconds: float = 0.0
+
+    def lines(self) -> list[str]:
+        out = [f"Demo centre built{' in ' + self.path if self.path else ''} ({self.seconds:.1f} s)."]
+        if self.safety_copy:
+            out.append(f"The database that was there is kept at {self.safety_copy}.")
+        out += [
+            "",
+            "Staff (name, PIN, role):",
+            *[f"  {s.name:<17} {s.pin}  {', '.join(s.roles):<11} {s.does}" for s in self.staff],
+            "",
+            f"Candidates: {self.candidates} ({self.with_arrangements} with access arrangements), numbers 1001-1012.",
+            f"Sitting {self.open_code} (unit 304): open, {self.open_enrolled} candidates enrolled, ready to start.",
+            f"  A learner: marker-tui sit {self.open_code} --candidate 1001   (Iris starts it: "
+            f"marker-tui invigilate {self.open_code})",
+            f"Sitting {self.sat_code} (unit 305): sat yesterday, {self.sat_scripts} scripts, {self.absent} absent; "
+            f"{self.complete} marked complete, {self.in_progress} in progress, {self.unmarked} unmarked.",
+            "",
+            "Open the app: marker-tui" + (f" --db {self.path}" if self.path else ""),
+        ]
+        return out
+
+
+# --- the build ------------------------------------------------------------------------------------
+
+
+def _load_answers() -> dict[str, Any]:
+    return YAML(typ="safe").load(ANSWERS_FILE.read_text(encoding="utf-8"))
+
+
+def has_centre_data(db) -> bool:
+    """True if the database holds anything a centre made (staff, candidates or sittings)."""
+    return any(db.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
+               for table in ("staff", "candidates", "sittings"))
+
+
+def _local(day: datetime, hour: int, minute: int) -> datetime:
+    """``day``'s date at hour:minute local time, as an aware instant."""
+    local = day.astimezone()
+    return local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+
+def _plan_times(now: datetime) -> dict[str, datetime]:
+    """Instants of the story: setup a week ago, the 305 sitting yesterday morning, today's 304."""
+    yesterday = now - timedelta(days=1)
+    start = _local(yesterday, 9, 30)
+    return {
+        "setup": start - timedelta(days=7),
+        "start": start,
+        "marking": _local(yesterday, 14, 0),
+        "late joiners": _local(yesterday, 17, 0),
+        "today": now - timedelta(minutes=30),
+        "now": now,
+    }
+
+
+class _Builder:
+    def __init__(self, centre, clock: FakeClock, now: datetime) -> None:
+        self.centre = centre
+        self.clock = clock
+        self.now = now
+        self.times = _plan_times(now)
+        self.data = _load_answers()["candidates"]
+
+    def at(self, instant: datetime) -> None:
+        # The story must never run backwards, nor past the real now.
+        if instant < self.clock.now():
+            instant = self.clock.now()
+        self.clock.set(min(instant, self.now))
+
+    # -- steps ------------------------------------------------------------------------------------
+    def setup(self) -> None:
+        c = self.centre
+        self.at(self.times["setup"])
+        library = load_library(Path(c.papers_dir), Path(c.markschemes_dir))
+        wanted = {(QUALIFICATION, "304"), (QUALIFICATION, "305")}
+        valid = {(p.qualification, p.unit) for p, _ in library.valid_papers()}
+        if not wanted <= valid:
+            shown = "\n".join(f"  {f}" for f in library.errors[:10])
+            raise ServiceError(f"The demo needs the shipped papers for units 304 and 305, which cannot be "
+                               f"loaded (run: marker-tui check):\n{shown}")
+        c.papers.load_library(library, actor=Actor.system())
+        admin = next(p for p in DEMO_STAFF if "admin" in p.roles)
+        c.staff.add(admin.name, list(admin.roles), admin.pin, by=None)
+        for person in DEMO_STAFF:
+            if person is not admin:
+                self.clock.advance(minutes=2)
+                c.staff.add(person.name, list(person.roles), person.pin, by=admin.name)
+        self.clock.advance(minutes=10)
+        for number, name, extra, arrangements, early in DEMO_CANDIDATES:
+            if early:
+                self.clock.advance(seconds=40)
+                c.candidates.add(number, name, extra, arrangements, by=ADMIN)
+
+    def sitting_305(self) -> None:
+        c = self.centre
+        start = self.times["start"]
+        paper = c.papers.latest(QUALIFICATION, "305")
+        self.at(start - timedelta(minutes=20))
+        c.sittings.create_sitting(paper.id, by=INVIGILATOR, code=SAT_CODE, starts_at=start)
+        enrolled = [n for n, *_rest, early in DEMO_CANDIDATES if early]
+        self.clock.advance(minutes=1)
+        c.sittings.enrol(SAT_CODE, enrolled, by=INVIGILATOR)
+        self.at(start - timedelta(minutes=8))
+        c.sittings.open(SAT_CODE, by=INVIGILATOR)
+        on_time = [n for n in enrolled if n != ABSENT and not self.data.get(n, {}).get("late_minutes")]
+        for i, number in enumerate(on_time):
+            self.at(start - timedelta(minutes=6) + timedelta(seconds=25 * i))
+            c.learners.login(SAT_CODE, number)
+        self.at(start)
+        c.sittings.start(SAT_CODE, by=INVIGILATOR)
+        scripts = {s.candidate_number: s.script_id for s in c.sittings.status(SAT_CODE).candidates}
+
+        # Everything the learners and the invigilator do, in time order.
+        events: list[tuple[datetime, int, Any]] = []
+        seq = 0
+
+        def event(when: datetime, action) -> None:
+            nonlocal seq
+            seq += 1
+            events.append((when, seq, action))
+
+        allowance = paper.time_allowance_minutes
+        for number, entry in self.data.items():
+            late = entry.get("late_minutes", 0)
+            own_start = start + timedelta(minutes=late)
+            extra = next(x for n, _, x, *_ in DEMO_CANDIDATES if n == number)
+            allowed = allowance * (100 + extra) / 100
+            used = entry.get("minutes_used") or allowed - 1.5
+            if late:
+                event(own_start, lambda n=number: c.learners.login(SAT_CODE, n))
+            answers = list(entry["answers"].items())
+            span = used - 2
+            for i, (question, text) in enumerate(answers):
+                if not text:
+                    continue
+                done = own_start + timedelta(minutes=1 + span * (i + 1) / len(answers))
+                text = text.rstrip("\n")
+                draft = _draft_of(text)
+                if draft:
+                    halfway = own_start + timedelta(minutes=1 + span * (i + 0.5) / len(answers))
+                    event(halfway, lambda n=number, q=question, t=draft: self._save(scripts[n], q, t))
+                event(done, lambda n=number, q=question, t=text: self._save(scripts[n], q, t))
+            if not entry.get("time_up"):
+                event(own_start + timedelta(minutes=used),
+                      lambda n=number: c.learners.submit(scripts[n]))
+        # A rest break for the candidate in a separate room (an access arrangement).
+        event(start + timedelta(minutes=25), lambda: c.sittings.pause(
+            SAT_CODE, reason="rest break (access arrangement)", by=INVIGILATOR, candidate_number="1005"))
+        event(start + timedelta(minutes=30), lambda: c.sittings.resume(
+            SAT_CODE, reason="rest break over", by=INVIGILATOR, candidate_number="1005"))
+        for when, _, action in sorted(events, key=lambda e: (e[0], e[1])):
+            self.at(when)
+            action()
+        self.at(start + timedelta(minutes=allowance * 1.25 + 15))
+        c.sittings.end(SAT_CODE, by=INVIGILATOR,
+                       reason=f"everyone present has finished; candidate {ABSENT} did not attend")
+
+    def _save(self, script_id: int, question: str, text: str) -> None:
+        self.centre.learners.set_current_question(script_id, question)
+        self.centre.learners.save_answer(script_id, question, text)
+
+    def marking_305(self) -> None:
+        c = self.centre
+        scripts = {s.candidate_number: s.script_id for s in c.sittings.status(SAT_CODE).candidates}
+        self.at(self.times["marking"])
+        # Complete scripts first (per marker), the one in progress last.
+        order = sorted(((n, e) for n, e in self.data.items() if e.get("marks")),
+                       key=lambda ne: (not ne[1]["marks"]["complete"], ne[0]))
+        for number, entry in order:
+            marks = entry["marks"]
+            by = marks["by"]
+            script = scripts[number]
+            c.marking.open_script(script, by=by)
+            for question, given in marks["questions"].items():
+                self.clock.advance(seconds=55)
+                c.marking.save_mark(script, str(question), int(given["marks"]),
+                                    ticks=[p - 1 for p in given.get("points", [])],
+                                    comment=given.get("comment"), by=by, expected_version=0)
+            feedback = marks.get("feedback")
+            if feedback:
+                self.clock.advance(minutes=2)
+                c.marking.set_feedback(script, overall_feedback=feedback["overall"],
+                                       next_steps=feedback["next_steps"], by=by)
+            if marks["complete"]:
+                self.clock.advance(minutes=1)
+                c.marking.complete(script, by=by)
+            self.clock.advance(minutes=4)
+
+    def late_joiners(self) -> None:
+        self.at(self.times["late joiners"])
+        for number, name, extra, arrangements, early in DEMO_CANDIDATES:
+            if not early:
+                self.clock.advance(seconds=50)
+                self.centre.candidates.add(number, name, extra, arrangements, by=ADMIN)
+
+    def sitting_304(self) -> None:
+        c = self.centre
+        today = self.times["today"]
+        self.at(today)
+        paper = c.papers.latest(QUALIFICATION, "304")
+        starts = (self.now + timedelta(minutes=15)).replace(second=0, microsecond=0)
+        starts -= timedelta(minutes=starts.minute % 5)
+        c.sittings.create_sitting(paper.id, by=INVIGILATOR, code=OPEN_CODE, starts_at=starts)
+        self.clock.advance(minutes=1)
+        c.sittings.enrol(OPEN_CODE, all_candidates=True, by=INVIGILATOR)
+        self.at(self.now - timedelta(minutes=3))
+        c.sittings.open(OPEN_CODE, by=INVIGILATOR)
+        self.at(self.now - timedelta(minutes=2))
+        run_write(c.db, lambda db: record(
+            db, at=self.clock.now(), actor=Actor.system(), action="demo centre built",
+            details={"note": "demonstration data; staff PINs are listed by marker-tui demo and in the README",
+                     "open sitting": OPEN_CODE, "sat sitting": SAT_CODE}))
+
+
+
+def _report(centre, path: str | None, seconds: float) -> DemoReport:
+    """What the demo database holds, read back through the services."""
+    from marker_tui.services.marking import MarkState
+
+    queue = centre.marking.queue(SAT_CODE)
+    counts = queue.counts()
+    everyone = centre.candidates.all()
+    return DemoReport(
+        path=path,
+        staff=[DemoStaff(name=p.name, roles=list(p.roles), pin=p.pin, does=p.does) for p in DEMO_STAFF],
+        candidates=len(everyone),
+        with_arrangements=sum(1 for x in everyone if x.extra_time_percent or x.access_arrangements),
+        open_code=OPEN_CODE,
+        open_enrolled=len(centre.sittings.status(OPEN_CODE).candidates),
+        sat_code=SAT_CODE,
+        sat_scripts=len(queue.rows),
+        absent=queue.absent,
+        complete=counts[MarkState.COMPLETE],
+        in_progress=counts[MarkState.IN_PROGRESS],
+        unmarked=counts[MarkState.UNMARKED],
+        seconds=seconds,
+    )
+
+
+def _draft_of(text: str) -> str | None:
+    """An earlier, shorter save of a long answer (its first paragraph or sentences), for version history."""
+    if len(text) < 240:
+        return None
+    cut = text.find("\n\n")
+    if cut <= 0:
+        cut = text.find(". ", len(text) // 3)
+        cut = cut + 1 if cut > 0 else -1
+    return text[:cut].rstrip() if 0 < cut < len(text) else None
+
+
+def _build_into(centre, clock: Clock | None) -> tuple[_Builder, float]:
+    from marker_tui.services.centre import Centre
+
+    began = time.monotonic()
+    now = (clock or SystemClock()).now()
+    fake = FakeClock(_plan_times(now)["setup"])
+    story = Centre(db=centre.db, clock=fake, papers_dir=centre.papers_dir, markschemes_dir=centre.markschemes_dir)
+    builder = _Builder(story, fake, now)
+    builder.setup()
+    builder.sitting_305()
+    builder.marking_305()
+    builder.late_joiners()
+    builder.sitting_304()
+    return builder, time.monotonic() - began
+
+
+def build_demo(target, clock: Clock | None = None, *, force: bool = False,
+               papers_dir: Path = SHIPPED_PAPERS, markschemes_dir: Path = SHIPPED_MARKSCHEMES) -> DemoReport:
+    """Build the demo centre in ``target``: a database path, or an (empty) open :class:`Centre`.
+
+    ``clock`` says what "now" is (the real clock by default): the 305 sitting
+    happened the day before. A path that already holds a centre's data is
+    refused with :class:`DemoRefused` unless ``force`` (then the old file is
+    kept beside it as a safety copy).
+    """
+    from marker_tui.services.centre import Centre
+
+    if isinstance(target, Centre):
+        if has_centre_data(target.db):
+            raise DemoRefused("This database already holds staff, candidates or sittings; "
+                              "the demo needs an empty one.")
+        builder, seconds = _build_into(target, clock)
+        return _report(builder.centre, None, seconds)
+
+    path = Path(target).expanduser()
+    safety = None
+    if path.exists() and path.stat().st_size > 0:
+        existing = open_database(path, create=False)
+        try:
+            occupied = has_centre_data(existing)
+        finally:
+            existing.close()
+        if occupied and not force:
+            raise DemoRefused(
+                f"{path} already holds a centre's data (staff, candidates or sittings); the demo was not "
+                "built. Choose another file with --db PATH, or replace it with --force (a safety copy "
+                "of the old file is kept beside it).")
+        if occupied:
+            safety = _safety_copy(path)
+    with tempfile.TemporaryDirectory(prefix="marker-tui-demo-") as folder:
+        scratch = Path(folder) / "demo.db"
+        db = open_database(scratch)
+        # A scratch file copied into place at the end: no need to wait for the disk on every commit.
+        db.conn.execute("PRAGMA synchronous = OFF")
+        centre = Centre(db=db, papers_dir=Path(papers_dir), markschemes_dir=Path(markschemes_dir))
+        began = time.monotonic()
+        try:
+            _build_into(centre, clock)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            target_conn = sqlite3.connect(str(path))
+            try:
+                db.conn.backup(target_conn)
+            finally:
+                target_conn.close()
+        finally:
+            db.close()
+        seconds = time.monotonic() - began
+    final = Centre.open(path, create=False, clock=clock)
+    try:
+        report = _report(final, str(path), seconds)
+    finally:
+        final.close()
+    report.safety_copy = str(safety) if safety else None
+    return report
+
+
+def _safety_copy(path: Path) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    safety = path.with_name(f"{path.stem}.before-demo-{stamp}{path.suffix or '.db'}")
+    source = sqlite3.connect(str(path))
+    target = sqlite3.connect(str(safety))
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return safety
+
+
+__all__ = ["ABSENT", "ADMIN", "DEMO_CANDIDATES", "DEMO_STAFF", "DemoRefused", "DemoReport", "INVIGILATOR",
+           "OPEN_CODE", "SAT_CODE", "build_demo", "has_centre_data"]
