@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "export": "marker_tui.interfaces.cli.export:export",
     "backup": "marker_tui.interfaces.cli.backup:backup",
     "restore": "marker_tui.interfaces.cli.backup:restore",
+    "demo": "marker_tui.interfaces.cli.demo:demo",
 }
 
 
