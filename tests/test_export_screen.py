@@ -1,0 +1,138 @@
+"""The export dialog under Pilot: choose, warn, export anyway, progress from the worker, paths reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from marker_tui.interfaces.tui.app import MarkerApp
+from marker_tui.interfaces.tui.screens.export import ExportScreen
+from marker_tui.interfaces.tui.widgets.inputs import TextInput
+from marker_tui.services.exports import ExportKind
+from marker_tui.storage.assessment_files import load_library
+from test_export_service import ANA, build_export_room, files_under
+
+SIZE = (100, 40)
+
+
+@pytest.fixture
+def built(tmp_path: Path):
+    room = build_export_room(tmp_path / "centre.db", tmp_path / "papers")
+    yield room
+    room.db.close()
+
+
+def make_app(built, screen: ExportScreen) -> MarkerApp:
+    return MarkerApp(built.centre, library=load_library(paths=[]), start=screen, steady=True)
+
+
+def text_of(app: MarkerApp, selector: str) -> str:
+    return str(app.screen.query_one(selector).render())
+
+
+async def run_export(app: MarkerApp, pilot) -> None:
+    await pilot.click("#export-run")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_incomplete_marking_warns_then_export_anyway_writes_and_reports_the_path(built, tmp_path, monkeypatch):
+    seen: list[tuple[int, int]] = []
+    original = ExportScreen._progress
+    monkeypatch.setattr(ExportScreen, "_progress", lambda self, d, t: (seen.append((d, t)), original(self, d, t)))
+    folder = tmp_path / "exports"
+    screen = ExportScreen(built.code, by=ANA, folder=folder)
+    app = make_app(built, screen)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert text_of(app, "#export-title") == "Export sitting EXP-1"
+        assert text_of(app, "#export-target") == f"Writes {folder / 'EXP-1-results.xlsx'}"
+        await run_export(app, pilot)
+        warnings = text_of(app, "#export-warnings")
+        assert "• 1 script not marked: candidate 1003" in warnings
+        assert "• candidate 1004: partly marked (no mark for questions 2a, 2b)" in warnings
+        assert "Nothing was written" in warnings
+        assert str(app.screen.query_one("#export-run").label) == "Export anyway"
+        assert files_under(folder) == []
+        await run_export(app, pilot)
+        done = text_of(app, "#export-done")
+        target = (folder / "EXP-1-results.xlsx").resolve()
+        assert f"Results and mark sheet (Excel) written to {target}" in done
+        assert "Warning: exported although not finished:" in done
+        assert target.exists() and openpyxl.load_workbook(target)["Results"].max_row == 6
+        assert seen[-1] == (3, 3) and seen[0][0] == 0
+        bar = app.screen.query_one("#export-progress")
+        assert bar.progress == bar.total == 3
+        assert str(app.screen.query_one("#export-run").label) == "Export"
+        await pilot.press("escape")
+        await pilot.pause()
+    assert screen.report is not None and screen.report.paths == [target]
+    assert [e.details["path"] for e in built.audit_rows() if e.action == "results exported"] == [str(target)]
+
+
+async def test_feedback_for_every_learner_runs_in_a_worker_and_lists_the_documents(built, tmp_path, monkeypatch):
+    seen: list[tuple[int, int]] = []
+    original = ExportScreen._progress
+    monkeypatch.setattr(ExportScreen, "_progress", lambda self, d, t: (seen.append((d, t)), original(self, d, t)))
+    folder = tmp_path / "ex"
+    app = make_app(built, ExportScreen(built.code, by=ANA, folder=folder))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        buttons = list(app.screen.query("RadioButton"))
+        await pilot.click(buttons[2])  # Word feedback for every learner
+        await pilot.pause()
+        assert app.screen.kind is ExportKind.FEEDBACK
+        assert text_of(app, "#export-target") == f"One document per learner in {folder / 'feedback'}"
+        await run_export(app, pilot)
+        assert "candidate 1003" in text_of(app, "#export-warnings")
+        await run_export(app, pilot)
+        done = text_of(app, "#export-done")
+        assert "2 feedback document(s) written to" in done
+        assert "1001_unit-101_feedback.docx" in done and "1002_unit-101_feedback.docx" in done
+        assert "candidate 1005: absent" in done
+        assert seen == [(0, 2), (1, 2), (2, 2)]
+    assert [p.name for p in files_under(folder / "feedback")] == ["1001_unit-101_feedback.docx",
+                                                                  "1002_unit-101_feedback.docx"]
+
+
+async def test_changing_the_choice_after_a_warning_asks_again(built, tmp_path):
+    app = make_app(built, ExportScreen(built.code, by=ANA, folder=tmp_path / "ex"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await run_export(app, pilot)
+        assert str(app.screen.query_one("#export-run").label) == "Export anyway"
+        folder_box = app.screen.query_one("#export-folder", TextInput)
+        folder_box.value = str(tmp_path / "elsewhere")
+        await pilot.pause()
+        assert str(app.screen.query_one("#export-run").label) == "Export"
+        assert text_of(app, "#export-warnings") == ""
+        await run_export(app, pilot)  # warned again, still nothing written
+        assert "not marked" in text_of(app, "#export-warnings")
+    assert files_under(tmp_path / "ex") == [] and files_under(tmp_path / "elsewhere") == []
+
+
+async def test_the_audit_trail_exports_without_warnings(built, tmp_path):
+    app = make_app(built, ExportScreen(built.code, by=ANA, folder=tmp_path / "ex", kind=ExportKind.AUDIT_CSV))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await run_export(app, pilot)
+        assert text_of(app, "#export-warnings") == ""
+        assert f"Audit trail (CSV) written to {(tmp_path / 'ex' / 'EXP-1-audit.csv').resolve()}" in text_of(
+            app, "#export-done")
+
+
+async def test_an_unknown_sitting_shows_the_refusal_and_writes_nothing(built, tmp_path):
+    app = make_app(built, ExportScreen("nope-1", by=ANA, folder=tmp_path / "ex"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await run_export(app, pilot)
+        assert "There is no sitting with code NOPE-1" in text_of(app, "#export-error")
+        assert text_of(app, "#export-done") == ""
+    assert not (tmp_path / "ex").exists()
+
+
+def test_the_default_folder_is_under_marker_tui_exports(built, monkeypatch, tmp_path):
+    monkeypatch.setenv("MARKER_TUI_EXPORTS", str(tmp_path / "root"))
+    assert ExportScreen("exp-1", by=ANA).folder == tmp_path / "root" / "EXP-1"
