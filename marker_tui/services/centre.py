@@ -17,6 +17,7 @@ from marker_tui.storage.database import Database, open_database
 from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 
 from .candidates import CandidateService
+from .iqa import IqaService
 from .marking import MarkingService
 from .papers import PaperService
 from .sitting import LearnerService, SittingService
@@ -64,6 +65,10 @@ class Centre:
     @cached_property
     def marking(self) -> MarkingService:
         return MarkingService(self.db, self.clock)
+
+    @cached_property
+    def iqa(self) -> IqaService:
+        return IqaService(self.db, self.clock)
 
     @cached_property
     def exports(self) -> "ExportService":

@@ -1,0 +1,1614 @@
+"""Internal quality assurance: sampling plans, reviews and decisions, blind second marking, agreement.
+
+What the IQA screen and ``marker-tui iqa ...`` call. The rules are pure and
+live elsewhere: which scripts are sampled and why in ``domain/sampling.py``,
+agreement figures and the out-of-tolerance list in ``domain/agreement.py``,
+totals and results in ``domain/marking.py``. This module stores what an
+internal quality assurer did and enforces who may do it:
+
+* **Scope.** A plan samples one sitting (``"MARK-1"``) or a unit across all its
+  sittings (``"3818-13/304"``, qualification/unit). Every method taking
+  ``scope`` accepts either.
+* **Plans are kept.** A plan stores its strategy, its seed (and where the seed
+  came from) and the marked scripts it was drawn from, so :meth:`reproduce`
+  draws it again and checks it comes out the same. Drawing again supersedes the
+  current plan (kept, and audited with the reason); scripts already reviewed
+  under the old plan are carried into the new one so no review is orphaned.
+  Only scripts their marker has marked complete are sampled.
+* **Own marking.** A script marked (any part of it, at any time) by the
+  reviewer is never offered to them, and every review method refuses it
+  (:func:`domain.sampling.check_reviewer_may_review`), whoever asks and however.
+  IQA adjustments (``marks.role = 'iqa'``) do not make the reviewer a marker.
+* **Reviews.** Per question the reviewer agrees or gives a different mark with a
+  reason (:meth:`record_question`); then a decision for the script with
+  feedback to the marker and action points (:meth:`decide`), which changes
+  nothing until :meth:`confirm`. Confirming applies "marks adjusted" changes
+  through :meth:`MarkingService.adjust_mark` (role ``iqa``, audited with old
+  and new values and the reason) **in the same transaction** as the
+  confirmation: if any change is refused (the marker changed the mark since,
+  or is holding the script) nothing is applied and the review stays pending.
+  A confirmed review is frozen (database triggers). "Refer back to marker"
+  applies nothing; after the marker re-marks, :meth:`rereview` starts round 2.
+* **Blind second marking.** A sampled script can be given to a second marker
+  (not one of its markers); their view (:meth:`second_marking_view`) has the
+  answers and mark scheme but no first marks, and they cannot open the IQA
+  review of that script until they have completed it. Once complete, questions
+  whose two marks differ by more than the question's tolerance are listed for
+  adjudication (:meth:`adjudication`); the reviewer adjudicates in the review.
+* **Agreement** (:meth:`agreement`) is computed from (marker's mark, second
+  mark) pairs every time, never stored: from the reviewer's judgements (the
+  first round of each review, i.e. the marking as first signed off) and from
+  completed blind second marks.
+
+Roles: plans, reviews, tolerances, second-marker assignments and sign-off need
+``iqa``; blind second marks need ``marker`` or ``iqa``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from marker_tui.domain import agreement as agreement_rules
+from marker_tui.domain.agreement import AgreementFigures, Discrepancy, MarkPair
+from marker_tui.domain.clock import Clock, SystemClock
+from marker_tui.domain.marking import NOT_YET_MARKED, QuestionMark, ScriptResult, script_result
+from marker_tui.domain.markscheme import MarkScheme
+from marker_tui.domain.paper import QuestionPaper
+from marker_tui.domain.reports import ScriptDecision
+from marker_tui.domain.sampling import (
+    ExcludedScript,
+    MarkedScript,
+    MarkerCoverage,
+    OwnMarkingRefused,
+    SamplingPlan,
+    SamplingStrategy,
+    build_sample,
+    check_reviewer_may_review,
+    natural_key,
+    person_key,
+)
+from marker_tui.services.audit import Actor, ServiceError, record
+from marker_tui.services.marking import (
+    MARKABLE_FINISHES,
+    MarkingService,
+    StoredMark,
+    clean_comment,
+    clean_reason,
+)
+from marker_tui.services.papers import get_paper
+from marker_tui.services.staff import resolve_actor
+from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
+
+REVIEWERS = ("iqa",)
+SECOND_MARKERS = ("marker", "iqa")
+MAX_ACTION_CHARS = 500
+
+ReviewState = Literal["not started", "in progress", "awaiting confirmation", "confirmed"]
+Source = Literal["all", "iqa", "second"]
+
+
+class IqaError(ServiceError):
+    """An IQA request refused; nothing was changed."""
+
+
+class OwnMarking(IqaError):
+    """The reviewer (or would-be second marker) marked this script: the domain's message, as it is."""
+
+
+# --- what the service returns ---------------------------------------------------------------
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+
+class Scope(_View):
+    """One sitting, or a unit across its sittings."""
+
+    sitting_id: int | None
+    code: str | None
+    qualification: str
+    unit: str
+    sitting_codes: tuple[str, ...]
+
+    @property
+    def is_unit(self) -> bool:
+        return self.sitting_id is None
+
+    @property
+    def label(self) -> str:
+        if self.code:
+            return f"sitting {self.code}"
+        return f"unit {self.qualification}/{self.unit} ({len(self.sitting_codes)} sittings)"
+
+    @property
+    def key(self) -> str:
+        """What a user types for this scope: the sitting code or QUALIFICATION/UNIT."""
+        return self.code or f"{self.qualification}/{self.unit}"
+
+
+class ActionPointView(_View):
+    id: int
+    text: str
+    owner: str | None
+    due: date | None
+    script_number: str | None
+    added_by: str
+    added_at: datetime
+
+
+class ActionPointIn(_View):
+    """An action point as given to :meth:`IqaService.decide` or :meth:`IqaService.add_action_point`."""
+
+    text: str
+    owner: str | None = None
+    due: date | None = None
+
+
+class PlanScript(_View):
+    """One sampled script, why it is there, and how far its review has got."""
+
+    script_id: int
+    script_ref: str
+    script_number: str
+    sitting_code: str
+    candidate_number: str
+    markers: tuple[str, ...]
+    total: int | None
+    pass_mark: int
+    status: str
+    reasons: tuple[str, ...]
+    review_state: ReviewState
+    round: int | None
+    decision: ScriptDecision | None
+    second_marker: str | None
+    second_marking_complete: bool
+
+
+class SignOff(_View):
+    reviewer: str
+    signed_at: datetime
+    statement: str | None
+
+
+class PlanView(_View):
+    id: int
+    scope: Scope
+    reviewer: str
+    strategy: SamplingStrategy
+    strategy_text: str
+    seed: int
+    seed_source: str
+    scripts_marked: int
+    created_at: datetime
+    created_by: str
+    reason: str | None
+    superseded_at: datetime | None
+    superseded_by: int | None
+    scripts: tuple[PlanScript, ...]
+    excluded: tuple[ExcludedScript, ...]
+    coverage: tuple[MarkerCoverage, ...]
+    notes: tuple[str, ...]
+    action_points: tuple[ActionPointView, ...]
+    sign_off: SignOff | None
+
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in ("not started", "in progress", "awaiting confirmation", "confirmed")}
+        for script in self.scripts:
+            out[script.review_state] += 1
+        return out
+
+    def script(self, script_id: int) -> PlanScript | None:
+        return next((s for s in self.scripts if s.script_id == script_id), None)
+
+    def by_number(self, number: str) -> list[PlanScript]:
+        number = number.strip()
+        return [s for s in self.scripts if number in (s.script_number, s.script_ref)]
+
+
+class PlanSummary(_View):
+    id: int
+    scope_key: str
+    reviewer: str
+    seed: int
+    created_at: datetime
+    created_by: str
+    reason: str | None
+    superseded_at: datetime | None
+    scripts: int
+
+
+class Reproduction(_View):
+    """A stored plan drawn again from its own inputs and seed."""
+
+    plan_id: int
+    seed: int
+    same: bool
+    stored: tuple[str, ...]
+    redrawn: tuple[str, ...]
+    differences: tuple[str, ...]
+
+
+class QuestionJudgement(_View):
+    question_id: str
+    marker_mark: int
+    marker: str
+    mark_version: int
+    agree: bool
+    reviewer_mark: int | None
+    reason: str | None
+    recorded_at: datetime
+    stale: bool
+    """The stored mark changed after the reviewer judged it: judge it again."""
+
+    @property
+    def final_mark(self) -> int:
+        return self.marker_mark if self.agree or self.reviewer_mark is None else self.reviewer_mark
+
+
+class MarkChange(_View):
+    """A mark a confirmed "marks adjusted" decision changes (or changed)."""
+
+    question_id: str
+    max_marks: int
+    old: int
+    new: int
+    reason: str
+
+
+class ReviewRecord(_View):
+    id: int
+    plan_id: int
+    round: int
+    state: ReviewState
+    decision: ScriptDecision | None
+    decision_reason: str | None
+    feedback_to_marker: str | None
+    started_at: datetime
+    decided_at: datetime | None
+    confirmed_at: datetime | None
+    questions: dict[str, QuestionJudgement]
+    action_points: tuple[ActionPointView, ...]
+
+    @property
+    def differences(self) -> list[QuestionJudgement]:
+        return [q for q in self.questions.values() if not q.agree]
+
+
+class ReviewView(_View):
+    """Everything the review screen shows for one sampled script."""
+
+    script_id: int
+    script_number: str
+    sitting_code: str
+    candidate_number: str
+    reviewer: str
+    plan_id: int
+    reasons: tuple[str, ...]
+    paper: QuestionPaper
+    scheme: MarkScheme
+    answers: dict[str, str]
+    marks: dict[str, StoredMark]
+    markers: tuple[str, ...]
+    review: ReviewRecord | None
+    earlier_rounds: tuple[ReviewRecord, ...]
+    second_marker: str | None
+    second_marks: dict[str, int]
+    """A completed blind second marking's marks (empty if none)."""
+    tolerances: dict[str, int]
+    result_now: ScriptResult
+    result_after: ScriptResult
+    """The result if the reviewer's different marks were applied."""
+
+    @property
+    def state(self) -> ReviewState:
+        return self.review.state if self.review else "not started"
+
+    @property
+    def unjudged(self) -> list[str]:
+        done = self.review.questions if self.review else {}
+        return [q.id for q in self.paper.questions if q.id not in done]
+
+    @property
+    def stale(self) -> list[str]:
+        return [q.question_id for q in (self.review.questions.values() if self.review else ()) if q.stale]
+
+    def pending_changes(self) -> list[MarkChange]:
+        """What "marks adjusted" would apply: each different mark, old to new, with its reason."""
+        if self.review is None:
+            return []
+        out = []
+        for q in self.paper.questions:
+            j = self.review.questions.get(q.id)
+            if j is not None and not j.agree and j.reviewer_mark is not None:
+                out.append(MarkChange(question_id=q.id, max_marks=q.marks, old=j.marker_mark,
+                                      new=j.reviewer_mark, reason=j.reason or ""))
+        return out
+
+    @property
+    def can_rereview(self) -> bool:
+        return (self.review is not None and self.review.state == "confirmed"
+                and self.review.decision is ScriptDecision.REFER_BACK)
+
+
+class Confirmation(_View):
+    """What :meth:`IqaService.confirm` did."""
+
+    review: ReviewView
+    decision: ScriptDecision
+    applied: tuple[MarkChange, ...]
+    total_before: int | None
+    total_after: int | None
+
+
+class BlindScript(_View):
+    """A second marker's view: answers and mark scheme, their own marks, never the first marks."""
+
+    script_id: int
+    script_number: str
+    sitting_code: str
+    second_marker: str
+    paper: QuestionPaper
+    scheme: MarkScheme
+    answers: dict[str, str]
+    my_marks: dict[str, int]
+    completed_at: datetime | None
+
+
+class SecondMarkingRow(_View):
+    script_id: int
+    script_number: str
+    sitting_code: str
+    second_marker: str
+    assigned_by: str
+    assigned_at: datetime
+    questions_marked: int
+    questions_total: int
+    completed_at: datetime | None
+
+
+class AdjudicationItem(_View):
+    discrepancy: Discrepancy
+    script_id: int
+    second_marker: str
+    resolved_by_review: bool
+    """The IQA review of the script has judged this question."""
+
+
+class AgreementReport(_View):
+    scope: Scope
+    source: str
+    pairs: tuple[MarkPair, ...]
+    tolerance: dict[str, int]
+    overall: AgreementFigures
+    by_marker: dict[str, AgreementFigures]
+    by_question: dict[str, AgreementFigures]
+
+
+class ReviewerProgress(_View):
+    plan: PlanView
+    counts: dict[str, int]
+    decisions: dict[str, int]
+
+
+class IqaStatus(_View):
+    scope: Scope
+    plans: tuple[ReviewerProgress, ...]
+    second_marking: tuple[SecondMarkingRow, ...]
+    adjudication: tuple[AdjudicationItem, ...]
+    agreement: AgreementReport
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _clean_text(text: str | None, what: str, limit: int = 2000) -> str | None:
+    try:
+        return clean_comment(text) if limit >= 2000 else clean_reason(text)
+    except ServiceError as error:
+        raise IqaError(str(error).replace("A comment", what)) from None
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _refuse_own(markers: Iterable[str], person: str, doing: str = "review") -> None:
+    try:
+        check_reviewer_may_review(list(markers), person)
+    except OwnMarkingRefused as error:
+        message = str(error)
+        if doing != "review":
+            message = message.replace("cannot review it", f"cannot {doing} it")
+        raise OwnMarking(message) from None
+
+
+def _as_mark(value: object, question_id: str, maximum: int) -> int:
+    if isinstance(value, str) and value.strip().lstrip("+").isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise IqaError(f"Question {question_id}: {value!r} is not a whole number of marks; "
+                       f"enter a whole number from 0 to {maximum}.")
+    if not 0 <= value <= maximum:
+        raise IqaError(f"Question {question_id}: {value} is outside the allowed range; "
+                       f"enter a whole number from 0 to {maximum}.")
+    return value
+
+
+class IqaService:
+    """IQA over one database: plans, reviews, decisions, second marking, agreement, sign-off."""
+
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+        self.db = db
+        self.clock = clock or SystemClock()
+        self._papers: dict[int, QuestionPaper] = {}
+        self._schemes: dict[int, MarkScheme] = {}
+
+    # == scope ======================================================================================
+
+    def scope(self, scope: str) -> Scope:
+        """A sitting code, or QUALIFICATION/UNIT for a unit across its sittings."""
+        with read_transaction(self.db):
+            return self._scope(self.db, scope)
+
+    def _scope(self, db: Database, text: str) -> Scope:
+        cleaned = (text or "").strip()
+        if not cleaned:
+            raise IqaError("Name a sitting code (e.g. 304-K7QM) or a unit as QUALIFICATION/UNIT (e.g. 3818-13/304).")
+        if "/" in cleaned:
+            qualification, _, unit = (p.strip() for p in cleaned.partition("/"))
+            rows = db.execute(
+                "SELECT si.code FROM sittings si JOIN papers p ON p.id = si.paper_id"
+                " WHERE p.qualification = ? COLLATE NOCASE AND p.unit = ? COLLATE NOCASE ORDER BY si.id",
+                [qualification, unit]).fetchall()
+            if not rows:
+                raise IqaError(f"There is no sitting of unit {unit} of qualification {qualification}. "
+                               "Write the unit as QUALIFICATION/UNIT, e.g. 3818-13/304.")
+            paper = db.execute(
+                "SELECT qualification, unit FROM papers WHERE qualification = ? COLLATE NOCASE"
+                " AND unit = ? COLLATE NOCASE LIMIT 1", [qualification, unit]).fetchone()
+            return Scope(sitting_id=None, code=None, qualification=paper[0], unit=paper[1],
+                         sitting_codes=tuple(r[0] for r in rows))
+        row = db.execute(
+            "SELECT si.id, si.code, p.qualification, p.unit FROM sittings si JOIN papers p ON p.id = si.paper_id"
+            " WHERE si.code = ?", [cleaned.upper()]).fetchone()
+        if row is None:
+            raise IqaError(f"There is no sitting with code {cleaned.upper()}. Check the code "
+                           "(marker-tui sitting status CODE shows one), or name a unit as QUALIFICATION/UNIT.")
+        return Scope(sitting_id=row[0], code=row[1], qualification=row[2], unit=row[3], sitting_codes=(row[1],))
+
+    @staticmethod
+    def _scope_where(scope: Scope, alias: str = "si") -> tuple[str, list[Any]]:
+        if scope.sitting_id is not None:
+            return f"{alias}.id = ?", [scope.sitting_id]
+        return (f"{alias}.paper_id IN (SELECT id FROM papers WHERE qualification = ? AND unit = ?)",
+                [scope.qualification, scope.unit])
+
+    @staticmethod
+    def _plan_where(scope: Scope) -> tuple[str, list[Any]]:
+        if scope.sitting_id is not None:
+            return "p.sitting_id = ?", [scope.sitting_id]
+        return "p.sitting_id IS NULL AND p.qualification = ? AND p.unit = ?", [scope.qualification, scope.unit]
+
+    # == reading helpers ==============================================================================
+
+    def _paper_scheme(self, db: Database, paper_id: int) -> tuple[QuestionPaper, MarkScheme]:
+        if paper_id not in self._papers:
+            self._papers[paper_id] = get_paper(db, paper_id).paper
+        row = db.execute("SELECT id, mark_scheme_json FROM mark_schemes WHERE paper_id = ? ORDER BY id DESC LIMIT 1",
+                         [paper_id]).fetchone()
+        if row is None:
+            paper = self._papers[paper_id]
+            raise IqaError(f"No mark scheme is loaded for {paper.qualification} unit {paper.unit} version "
+                           f"{paper.version}: scripts of it cannot be reviewed.")
+        if row[0] not in self._schemes:
+            self._schemes[row[0]] = MarkScheme.model_validate_json(row[1])
+        return self._papers[paper_id], self._schemes[row[0]]
+
+    @staticmethod
+    def _script(db: Database, script_id: int) -> dict[str, Any]:
+        row = next(db.query(
+            "SELECT s.id, s.sitting_id, s.script_number, s.finish, c.candidate_number, si.code, si.paper_id"
+            " FROM scripts s JOIN candidates c ON c.id = s.candidate_id JOIN sittings si ON si.id = s.sitting_id"
+            " WHERE s.id = ?", [script_id]), None)
+        if row is None:
+            raise IqaError(f"There is no script with id {script_id}.")
+        return row
+
+    @staticmethod
+    def _markers(db: Database, script_ids: Sequence[int]) -> dict[int, list[str]]:
+        """Everyone who gave any mark to each script, at any time, other than as an IQA adjustment."""
+        out: dict[int, list[str]] = defaultdict(list)
+        if not script_ids:
+            return out
+        marks = ",".join("?" * len(script_ids))
+        for sid, name in db.execute(
+            f"SELECT DISTINCT v.script_id, st.name FROM mark_versions v JOIN staff st ON st.id = v.marked_by"
+            f" WHERE v.script_id IN ({marks}) AND v.role != 'iqa' ORDER BY st.name", list(script_ids)):
+            out[sid].append(name)
+        return out
+
+    @staticmethod
+    def _current_marks(db: Database, script_ids: Sequence[int]) -> dict[int, dict[str, dict[str, Any]]]:
+        out: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+        if not script_ids:
+            return out
+        marks = ",".join("?" * len(script_ids))
+        for r in db.query(
+            f"SELECT m.script_id, m.question_id, m.marks_awarded, m.version, m.credited_points, m.comment,"
+            f" m.marked_by, m.marked_at, m.role, st.name AS marker_name FROM marks m"
+            f" JOIN staff st ON st.id = m.marked_by WHERE m.script_id IN ({marks})", list(script_ids)):
+            out[r["script_id"]][r["question_id"]] = r
+        return out
+
+    @staticmethod
+    def _marker_marks(db: Database, script_ids: Sequence[int]) -> dict[int, dict[str, tuple[int, str]]]:
+        """Each question's latest mark given as marking (not as an IQA adjustment): (marks, who)."""
+        out: dict[int, dict[str, tuple[int, str]]] = defaultdict(dict)
+        if not script_ids:
+            return out
+        marks = ",".join("?" * len(script_ids))
+        for sid, qid, value, name in db.execute(
+            f"SELECT v.script_id, v.question_id, v.marks_awarded, st.name FROM mark_versions v"
+            f" JOIN staff st ON st.id = v.marked_by WHERE v.script_id IN ({marks}) AND v.role != 'iqa'"
+            f" AND v.version = (SELECT max(w.version) FROM mark_versions w WHERE w.script_id = v.script_id"
+            f" AND w.question_id = v.question_id AND w.role != 'iqa')", list(script_ids)):
+            out[sid][qid] = (value, name)
+        return out
+
+    def _scope_scripts(self, db: Database, scope: Scope) -> list[dict[str, Any]]:
+        where, params = self._scope_where(scope)
+        finishes = ",".join("?" * len(MARKABLE_FINISHES))
+        return list(db.query(
+            "SELECT s.id, s.script_number, s.sitting_id, si.code, si.paper_id, c.candidate_number,"
+            " sm.completed_at FROM scripts s JOIN sittings si ON si.id = s.sitting_id"
+            " JOIN candidates c ON c.id = s.candidate_id LEFT JOIN script_marking sm ON sm.script_id = s.id"
+            f" WHERE {where} AND s.finish IN ({finishes}) ORDER BY si.id, s.script_number",
+            [*params, *MARKABLE_FINISHES]))
+
+    def _ref(self, scope: Scope, row: dict[str, Any]) -> str:
+        return row["script_number"] if scope.sitting_id is not None else f"{row['code']}/{row['script_number']}"
+
+    def _marked_scripts(self, db: Database, scope: Scope) -> tuple[list[MarkedScript], dict[str, dict[str, Any]]]:
+        """The sampling rules' view of the scope: every script with at least one mark.
+
+        A script counts as marked once its marker has marked it complete; until
+        then it is passed as "not yet marked" (the rules list it as excluded).
+        Scripts with no mark at all have no marker and are left out.
+        """
+        rows = self._scope_scripts(db, scope)
+        ids = [r["id"] for r in rows]
+        markers = self._markers(db, ids)
+        current = self._current_marks(db, ids)
+        out: list[MarkedScript] = []
+        by_ref: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            if not markers.get(r["id"]):
+                continue
+            paper, scheme = self._paper_scheme(db, r["paper_id"])
+            given = {q: QuestionMark.model_construct(question_id=q, marks_awarded=m["marks_awarded"],
+                                                     credited_points=tuple(json.loads(m["credited_points"])),
+                                                     comment=m["comment"], marked_by=m["marker_name"],
+                                                     marked_at=parse_instant(m["marked_at"]))
+                     for q, m in current.get(r["id"], {}).items()}
+            result = script_result(paper, scheme, given)
+            complete = r["completed_at"] is not None and result.is_complete
+            ref = self._ref(scope, r)
+            out.append(MarkedScript(
+                script_ref=ref, markers=tuple(markers[r["id"]]),
+                total=result.total if complete else None, pass_mark=result.pass_mark,
+                status=result.status if complete else NOT_YET_MARKED))
+            by_ref[ref] = r
+        return out, by_ref
+
+    # == plans ======================================================================================
+
+    def preview_plan(self, scope: str, *, strategy: SamplingStrategy, reviewer: str,
+                     seed: int | None = None) -> SamplingPlan:
+        """The plan that :meth:`create_plan` would draw now, without storing anything."""
+        with read_transaction(self.db):
+            found = self._scope(self.db, scope)
+            actor = resolve_actor(self.db, reviewer, *REVIEWERS)
+            inputs, _ = self._marked_scripts(self.db, found)
+        return build_sample(inputs, strategy, actor.label, seed)
+
+    def create_plan(self, scope: str, *, strategy: SamplingStrategy, by: str, reviewer: str | None = None,
+                    seed: int | None = None, redraw: bool = False, reason: str | None = None) -> PlanView:
+        """Draw and store the sampling plan of ``scope`` for ``reviewer`` (default: ``by``).
+
+        If the reviewer already has a current plan for this scope, ``redraw``
+        must be True: the old plan is superseded (kept) and, once any review
+        has started under it, a ``reason`` is required. Scripts already
+        reviewed are carried into the new plan.
+        """
+        why = _clean_text(reason, "A reason", limit=500)
+        if isinstance(seed, bool) or (seed is not None and not isinstance(seed, int)):
+            raise IqaError("A seed is a whole number.")
+        now = self.clock.now()
+
+        def work(db: Database) -> int:
+            actor = resolve_actor(db, by, *REVIEWERS)
+            who = resolve_actor(db, reviewer or by, *REVIEWERS)
+            found = self._scope(db, scope)
+            inputs, by_ref = self._marked_scripts(db, found)
+            plan = build_sample(inputs, strategy, who.label, seed)
+            where, params = self._plan_where(found)
+            old = next(db.query(f"SELECT p.* FROM iqa_plans p WHERE {where} AND p.reviewer_id = ?"
+                                " AND p.superseded_at IS NULL", [*params, who.staff_id]), None)
+            carried: list[tuple[int, str]] = []
+            if old is not None:
+                if not redraw:
+                    raise IqaError(
+                        f"{found.label.capitalize()} already has a sampling plan for {who.label} (plan {old['id']}, "
+                        f"seed {old['seed']}, drawn {parse_instant(old['created_at']).astimezone():%Y-%m-%d %H:%M}). "
+                        "To draw it again, give a new seed (marker-tui iqa sample ... --seed N).")
+                started = db.execute(
+                    "SELECT DISTINCT r.script_id, ps.script_ref FROM iqa_reviews r JOIN iqa_plan_scripts ps"
+                    " ON ps.plan_id = ? AND ps.script_id = r.script_id WHERE r.reviewer_id = ?",
+                    [old["id"], who.staff_id]).fetchall()
+                if started and not why:
+                    raise IqaError(f"Reviews have started under plan {old['id']} ({len(started)} script(s)): "
+                                   "give a reason for drawing the plan again (it is kept in the audit log).")
+                carried = [(sid, ref) for sid, ref in started]
+            new_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM iqa_plans").fetchone()[0]
+            if old is not None:
+                # The new row is inserted below, in this same transaction.
+                db.execute("PRAGMA defer_foreign_keys = ON")
+                db.execute("UPDATE iqa_plans SET superseded_at = ?, superseded_by = ? WHERE id = ?",
+                           [now_text(now), new_id, old["id"]])
+            strategy_json = strategy.model_dump(mode="json")
+            strategy_json["new_markers"] = sorted(strategy.new_markers, key=person_key)
+            db.execute(
+                "INSERT INTO iqa_plans (id, sitting_id, qualification, unit, reviewer_id, strategy_json,"
+                " strategy_text, seed, seed_source, inputs_json, plan_json, scripts_marked, created_at, created_by,"
+                " reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [new_id, found.sitting_id, None if found.sitting_id else found.qualification,
+                 None if found.sitting_id else found.unit, who.staff_id, _json(strategy_json),
+                 strategy.describe(), plan.seed, plan.seed_source,
+                 _json([s.model_dump(mode="json") for s in inputs]), plan.model_dump_json(),
+                 sum(1 for s in inputs if s.is_marked), now_text(now), actor.staff_id, why])
+            chosen_ids = set()
+            for sampled in plan.chosen:
+                row = by_ref[sampled.script_ref]
+                chosen_ids.add(row["id"])
+                self._add_plan_script(db, new_id, row["id"], sampled.script_ref, list(sampled.reasons),
+                                      sampled.markers, sampled.total, sampled.pass_mark, sampled.status, actor, now)
+            for sid, ref in carried:
+                if sid in chosen_ids:
+                    continue
+                entry = next((s for s in inputs if s.script_ref == ref), None)
+                self._add_plan_script(
+                    db, new_id, sid, ref, [f"reviewed under plan {old['id']}: carried into this plan"],
+                    entry.markers if entry else (), entry.total if entry else None,
+                    entry.pass_mark if entry else 0, entry.status if entry else NOT_YET_MARKED, actor, now)
+            record(db, at=now, actor=actor, action="IQA sampling plan drawn", sitting_id=found.sitting_id,
+                   details={"plan": new_id, "scope": found.key, "reviewer": who.label,
+                            "strategy": strategy.describe(), "seed": plan.seed, "seed source": plan.seed_source,
+                            "scripts": list(plan.script_refs),
+                            "carried from the old plan": [ref for sid, ref in carried if sid not in chosen_ids],
+                            "excluded": {e.script_ref: e.reason for e in plan.excluded},
+                            "notes": list(plan.notes), "supersedes": old["id"] if old else None, "reason": why})
+            return new_id
+
+        plan_id = run_write(self.db, work, "drawing a sampling plan")
+        return self.plan(plan_id)
+
+    @staticmethod
+    def _add_plan_script(db: Database, plan_id: int, script_id: int, ref: str, reasons: list[str],
+                         markers: Iterable[str], total: int | None, pass_mark: int, status: str, actor: Actor,
+                         now: datetime) -> None:
+        db.execute(
+            "INSERT INTO iqa_plan_scripts (plan_id, script_id, script_ref, reasons, markers, total, pass_mark,"
+            " status, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [plan_id, script_id, ref, _json(reasons), _json(list(markers)), total, pass_mark, status,
+             now_text(now), actor.staff_id])
+
+    def add_to_plan(self, scope: str, script_number: str, *, by: str, reason: str) -> PlanView:
+        """Add one more script to the reviewer's current plan, with the reviewer's reason."""
+        why = _clean_text(reason, "A reason", limit=500)
+        if not why:
+            raise IqaError("Say why this script is added to the sample.")
+        now = self.clock.now()
+
+        def work(db: Database) -> int:
+            actor = resolve_actor(db, by, *REVIEWERS)
+            found = self._scope(db, scope)
+            plan = self._current_plan_row(db, found, actor.staff_id)
+            if plan is None:
+                raise IqaError(f"{actor.label} has no sampling plan for {found.label} yet: draw one first.")
+            inputs, by_ref = self._marked_scripts(db, found)
+            wanted = script_number.strip()
+            entry = next((s for s in inputs if s.script_ref == wanted or by_ref[s.script_ref]["script_number"] == wanted),
+                         None)
+            if entry is None:
+                raise IqaError(f"{found.label.capitalize()} has no marked script {wanted}.")
+            _refuse_own(entry.markers, actor.label)
+            if not entry.is_marked:
+                raise IqaError(f"Script {wanted} is not marked complete yet: only marked scripts are sampled.")
+            row = by_ref[entry.script_ref]
+            if db.execute("SELECT 1 FROM iqa_plan_scripts WHERE plan_id = ? AND script_id = ?",
+                          [plan["id"], row["id"]]).fetchone():
+                raise IqaError(f"Script {entry.script_ref} is already in plan {plan['id']}.")
+            self._add_plan_script(db, plan["id"], row["id"], entry.script_ref, [f"added by {actor.label}: {why}"],
+                                  entry.markers, entry.total, entry.pass_mark, entry.status, actor, now)
+            record(db, at=now, actor=actor, action="IQA script added to plan", sitting_id=row["sitting_id"],
+                   script_id=row["id"], candidate_number=row["candidate_number"],
+                   details={"plan": plan["id"], "script": entry.script_ref, "reason": why})
+            return plan["id"]
+
+        return self.plan(run_write(self.db, work, "adding a script to the plan"))
+
+    @staticmethod
+    def _current_plan_row(db: Database, scope: Scope, reviewer_id: int) -> dict[str, Any] | None:
+        where, params = IqaService._plan_where(scope)
+        return next(db.query(f"SELECT p.* FROM iqa_plans p WHERE {where} AND p.reviewer_id = ?"
+                             " AND p.superseded_at IS NULL", [*params, reviewer_id]), None)
+
+    def current_plan(self, scope: str, *, reviewer: str) -> PlanView | None:
+        """The reviewer's current plan for ``scope``, or None."""
+        with read_transaction(self.db):
+            found = self._scope(self.db, scope)
+            who = resolve_actor(self.db, reviewer)
+            row = self._current_plan_row(self.db, found, who.staff_id)
+            return self._plan_view(self.db, row["id"]) if row else None
+
+    def current_plans(self, scope: str) -> list[PlanView]:
+        """Every reviewer's current plan for ``scope`` (reviewer name order)."""
+        with read_transaction(self.db):
+            found = self._scope(self.db, scope)
+            where, params = self._plan_where(found)
+            ids = [r[0] for r in self.db.execute(
+                f"SELECT p.id FROM iqa_plans p JOIN staff st ON st.id = p.reviewer_id WHERE {where}"
+                " AND p.superseded_at IS NULL ORDER BY st.name", params)]
+            return [self._plan_view(self.db, i) for i in ids]
+
+    def plans_for(self, reviewer: str) -> list[PlanView]:
+        """A reviewer's current plans, newest first (the screen's list when no scope is given)."""
+        with read_transaction(self.db):
+            who = resolve_actor(self.db, reviewer)
+            ids = [r[0] for r in self.db.execute(
+                "SELECT id FROM iqa_plans WHERE reviewer_id = ? AND superseded_at IS NULL ORDER BY id DESC",
+                [who.staff_id])]
+            return [self._plan_view(self.db, i) for i in ids]
+
+    def plan(self, plan_id: int) -> PlanView:
+        with read_transaction(self.db):
+            return self._plan_view(self.db, plan_id)
+
+    def history(self, scope: str) -> list[PlanSummary]:
+        """Every plan ever drawn for ``scope`` (current and superseded), oldest first."""
+        with read_transaction(self.db):
+            found = self._scope(self.db, scope)
+            where, params = self._plan_where(found)
+            return [
+                PlanSummary(id=r["id"], scope_key=found.key, reviewer=r["reviewer"], seed=r["seed"],
+                            created_at=parse_instant(r["created_at"]), created_by=r["creator"], reason=r["reason"],
+                            superseded_at=parse_instant(r["superseded_at"]), scripts=r["n"])
+                for r in self.db.query(
+                    "SELECT p.*, rv.name AS reviewer, cr.name AS creator,"
+                    " (SELECT count(*) FROM iqa_plan_scripts ps WHERE ps.plan_id = p.id) AS n"
+                    f" FROM iqa_plans p JOIN staff rv ON rv.id = p.reviewer_id JOIN staff cr ON cr.id = p.created_by"
+                    f" WHERE {where} ORDER BY p.id", params)
+            ]
+
+    def reproduce(self, plan_id: int) -> Reproduction:
+        """Draw a stored plan again from its stored inputs, strategy and seed; say whether it matches."""
+        with read_transaction(self.db):
+            row = next(self.db.query(
+                "SELECT p.*, st.name AS reviewer FROM iqa_plans p JOIN staff st ON st.id = p.reviewer_id"
+                " WHERE p.id = ?", [plan_id]), None)
+        if row is None:
+            raise IqaError(f"There is no IQA plan {plan_id}.")
+        inputs = [MarkedScript.model_validate(s) for s in json.loads(row["inputs_json"])]
+        strategy = SamplingStrategy.model_validate(json.loads(row["strategy_json"]))
+        stored = SamplingPlan.model_validate_json(row["plan_json"])
+        again = build_sample(inputs, strategy, row["reviewer"], seed=row["seed"])
+        differences = []
+        if again.chosen != stored.chosen:
+            lost = sorted(set(stored.script_refs) - set(again.script_refs), key=natural_key)
+            extra = sorted(set(again.script_refs) - set(stored.script_refs), key=natural_key)
+            differences.append(f"scripts differ: stored only {', '.join(lost) or '-'}; "
+                               f"redrawn only {', '.join(extra) or '-'}; or their reasons differ")
+        if again.excluded != stored.excluded:
+            differences.append("excluded scripts differ")
+        if again.markers != stored.markers:
+            differences.append("marker coverage differs")
+        return Reproduction(plan_id=plan_id, seed=row["seed"], same=not differences,
+                            stored=stored.script_refs, redrawn=again.script_refs, differences=tuple(differences))
+
+    def _plan_view(self, db: Database, plan_id: int) -> PlanView:
+        row = next(db.query(
+            "SELECT p.*, rv.name AS reviewer, cr.name AS creator FROM iqa_plans p JOIN staff rv ON rv.id = p.reviewer_id"
+            " JOIN staff cr ON cr.id = p.created_by WHERE p.id = ?", [plan_id]), None)
+        if row is None:
+            raise IqaError(f"There is no IQA plan {plan_id}.")
+        if row["sitting_id"] is not None:
+            code = db.execute("SELECT code FROM sittings WHERE id = ?", [row["sitting_id"]]).fetchone()[0]
+            found = self._scope(db, code)
+        else:
+            found = self._scope(db, f"{row['qualification']}/{row['unit']}")
+        stored = SamplingPlan.model_validate_json(row["plan_json"])
+        scripts = []
+        rows = list(db.query(
+            "SELECT ps.*, s.script_number, si.code, c.candidate_number FROM iqa_plan_scripts ps"
+            " JOIN scripts s ON s.id = ps.script_id JOIN sittings si ON si.id = s.sitting_id"
+            " JOIN candidates c ON c.id = s.candidate_id WHERE ps.plan_id = ?", [plan_id]))
+        rows.sort(key=lambda r: natural_key(r["script_ref"]))
+        latest = self._latest_reviews(db, [r["script_id"] for r in rows], row["reviewer_id"])
+        seconds = self._second_markings(db, [r["script_id"] for r in rows])
+        for r in rows:
+            review = latest.get(r["script_id"])
+            second = seconds.get(r["script_id"])
+            scripts.append(PlanScript(
+                script_id=r["script_id"], script_ref=r["script_ref"], script_number=r["script_number"],
+                sitting_code=r["code"], candidate_number=r["candidate_number"],
+                markers=tuple(json.loads(r["markers"])), total=r["total"], pass_mark=r["pass_mark"],
+                status=r["status"], reasons=tuple(json.loads(r["reasons"])),
+                review_state=review["state"] if review else "not started",
+                round=review["round"] if review else None,
+                decision=ScriptDecision(review["decision"]) if review and review["decision"] else None,
+                second_marker=second["name"] if second else None,
+                second_marking_complete=bool(second and second["completed_at"])))
+        sign = next(db.query("SELECT so.*, st.name FROM iqa_sign_off so JOIN staff st ON st.id = so.reviewer_id"
+                             " WHERE so.plan_id = ?", [plan_id]), None)
+        return PlanView(
+            id=row["id"], scope=found, reviewer=row["reviewer"],
+            strategy=SamplingStrategy.model_validate(json.loads(row["strategy_json"])),
+            strategy_text=row["strategy_text"], seed=row["seed"], seed_source=row["seed_source"],
+            scripts_marked=row["scripts_marked"], created_at=parse_instant(row["created_at"]),
+            created_by=row["creator"], reason=row["reason"], superseded_at=parse_instant(row["superseded_at"]),
+            superseded_by=row["superseded_by"], scripts=tuple(scripts), excluded=stored.excluded,
+            coverage=stored.markers, notes=stored.notes,
+            action_points=tuple(self._action_points(db, "ap.plan_id = ? AND ap.review_id IS NULL", [plan_id])),
+            sign_off=SignOff(reviewer=sign["name"], signed_at=parse_instant(sign["signed_at"]),
+                             statement=sign["statement"]) if sign else None)
+
+    @staticmethod
+    def _latest_reviews(db: Database, script_ids: Sequence[int], reviewer_id: int) -> dict[int, dict[str, Any]]:
+        if not script_ids:
+            return {}
+        marks = ",".join("?" * len(script_ids))
+        out: dict[int, dict[str, Any]] = {}
+        for r in db.query(f"SELECT * FROM iqa_reviews WHERE reviewer_id = ? AND script_id IN ({marks})"
+                          " ORDER BY round", [reviewer_id, *script_ids]):
+            out[r["script_id"]] = r
+        return out
+
+    @staticmethod
+    def _second_markings(db: Database, script_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        if not script_ids:
+            return {}
+        marks = ",".join("?" * len(script_ids))
+        return {r["script_id"]: r for r in db.query(
+            "SELECT sm.*, st.name FROM iqa_second_markings sm JOIN staff st ON st.id = sm.second_marker_id"
+            f" WHERE sm.script_id IN ({marks}) ORDER BY sm.id", list(script_ids))}
+
+    @staticmethod
+    def _action_points(db: Database, where: str, params: list[Any]) -> list[ActionPointView]:
+        return [ActionPointView(id=r["id"], text=r["text"], owner=r["owner"],
+                                due=date.fromisoformat(r["due"]) if r["due"] else None,
+                                script_number=r["script_number"], added_by=r["name"],
+                                added_at=parse_instant(r["added_at"]))
+                for r in db.query(
+                    "SELECT ap.*, st.name, s.script_number FROM iqa_action_points ap JOIN staff st"
+                    " ON st.id = ap.added_by LEFT JOIN iqa_reviews r ON r.id = ap.review_id"
+                    f" LEFT JOIN scripts s ON s.id = r.script_id WHERE {where} ORDER BY ap.id", params)]
+
+    # == reviewing ===================================================================================
+
+    def _review_context(self, db: Database, script_id: int, actor: Actor) -> tuple[dict[str, Any], list[str], dict]:
+        """The script, its markers and the reviewer's plan row holding it; refuses what may not be reviewed."""
+        script = self._script(db, script_id)
+        markers = self._markers(db, [script_id]).get(script_id, [])
+        # First: whatever else is true, a reviewer never reviews their own marking.
+        _refuse_own(markers, actor.label)
+        if script["finish"] not in MARKABLE_FINISHES:
+            raise IqaError(f"Script {script['script_number']} has nothing to review (it was not submitted).")
+        plan = next(db.query(
+            "SELECT p.id, ps.reasons FROM iqa_plans p JOIN iqa_plan_scripts ps ON ps.plan_id = p.id"
+            " WHERE p.reviewer_id = ? AND p.superseded_at IS NULL AND ps.script_id = ? ORDER BY p.id DESC",
+            [actor.staff_id, script_id]), None)
+        if plan is None:
+            raise IqaError(f"Script {script['script_number']} of sitting {script['code']} is not in a sampling "
+                           f"plan of {actor.label}: only sampled scripts are reviewed "
+                           "(add it with marker-tui iqa add CODE SCRIPT --reason ...).")
+        blind = db.execute("SELECT completed_at FROM iqa_second_markings WHERE script_id = ? AND second_marker_id = ?",
+                           [script_id, actor.staff_id]).fetchone()
+        if blind is not None and blind[0] is None:
+            raise IqaError(f"You are second-marking script {script['script_number']} blind: complete your second "
+                           "marking before you open its review (the review shows the first marks).")
+        return script, markers, plan
+
+    def _reviews(self, db: Database, script_id: int, reviewer_id: int, marks: dict[str, StoredMark]) -> list[ReviewRecord]:
+        out = []
+        for r in db.query("SELECT * FROM iqa_reviews WHERE script_id = ? AND reviewer_id = ? ORDER BY round",
+                          [script_id, reviewer_id]):
+            questions = {}
+            for q in db.query("SELECT qr.*, st.name FROM iqa_question_reviews qr JOIN staff st"
+                              " ON st.id = qr.marker_id WHERE qr.review_id = ?", [r["id"]]):
+                current = marks.get(q["question_id"])
+                stale = r["state"] != "confirmed" and (current is None or current.version != q["mark_version"])
+                questions[q["question_id"]] = QuestionJudgement(
+                    question_id=q["question_id"], marker_mark=q["marker_mark"], marker=q["name"],
+                    mark_version=q["mark_version"], agree=bool(q["agree"]), reviewer_mark=q["reviewer_mark"],
+                    reason=q["reason"], recorded_at=parse_instant(q["recorded_at"]), stale=stale)
+            out.append(ReviewRecord(
+                id=r["id"], plan_id=r["plan_id"], round=r["round"], state=r["state"],
+                decision=ScriptDecision(r["decision"]) if r["decision"] else None,
+                decision_reason=r["decision_reason"], feedback_to_marker=r["feedback_to_marker"],
+                started_at=parse_instant(r["started_at"]), decided_at=parse_instant(r["decided_at"]),
+                confirmed_at=parse_instant(r["confirmed_at"]), questions=questions,
+                action_points=tuple(self._action_points(db, "ap.review_id = ?", [r["id"]]))))
+        return out
+
+    def _view(self, db: Database, script_id: int, actor: Actor) -> ReviewView:
+        script, markers, plan = self._review_context(db, script_id, actor)
+        loaded = MarkingService(db, self.clock).view_script(script_id)
+        reviews = self._reviews(db, script_id, actor.staff_id, loaded.marks)
+        latest = reviews[-1] if reviews else None
+        second = db.execute(
+            "SELECT sm.id, st.name FROM iqa_second_markings sm JOIN staff st ON st.id = sm.second_marker_id"
+            " WHERE sm.script_id = ? AND sm.completed_at IS NOT NULL ORDER BY sm.id DESC LIMIT 1",
+            [script_id]).fetchone()
+        second_marks = {}
+        if second is not None:
+            second_marks = {q: m for q, m in db.execute(
+                "SELECT question_id, marks FROM iqa_second_marks WHERE second_marking_id = ?", [second[0]])}
+        current = {q: m.question_mark() for q, m in loaded.marks.items()}
+        after = dict(current)
+        if latest is not None and latest.state != "confirmed":
+            for j in latest.differences:
+                if j.question_id in after and j.reviewer_mark is not None:
+                    after[j.question_id] = after[j.question_id].model_copy(update={"marks_awarded": j.reviewer_mark})
+        return ReviewView(
+            script_id=script_id, script_number=script["script_number"], sitting_code=script["code"],
+            candidate_number=script["candidate_number"], reviewer=actor.label, plan_id=plan["id"],
+            reasons=tuple(json.loads(plan["reasons"])), paper=loaded.paper, scheme=loaded.scheme,
+            answers=loaded.answers, marks=loaded.marks, markers=tuple(markers), review=latest,
+            earlier_rounds=tuple(reviews[:-1]), second_marker=second[1] if second else None,
+            second_marks=second_marks, tolerances=self._tolerances(db, loaded.paper_id),
+            result_now=script_result(loaded.paper, loaded.scheme, current),
+            result_after=script_result(loaded.paper, loaded.scheme, after))
+
+    def review_view(self, script_id: int, *, reviewer: str) -> ReviewView:
+        """One sampled script for review: answers, the marks (ticks, comments), mark scheme, the review so far.
+
+        Refused (:class:`OwnMarking`) if the reviewer marked any part of the script.
+        """
+        with read_transaction(self.db):
+            actor = resolve_actor(self.db, reviewer, *REVIEWERS)
+            return self._view(self.db, script_id, actor)
+
+    def _open_review(self, db: Database, script: dict[str, Any], plan_id: int, actor: Actor,
+                     now: datetime) -> dict[str, Any]:
+        """The latest round, started if there is none; refused once confirmed."""
+        row = next(db.query("SELECT * FROM iqa_reviews WHERE script_id = ? AND reviewer_id = ? ORDER BY round DESC"
+                            " LIMIT 1", [script["id"], actor.staff_id]), None)
+        if row is None:
+            review_id = db.execute(
+                "INSERT INTO iqa_reviews (plan_id, script_id, reviewer_id, round, state, started_at)"
+                " VALUES (?, ?, ?, 1, 'in progress', ?)", [plan_id, script["id"], actor.staff_id, now_text(now)]
+            ).lastrowid
+            record(db, at=now, actor=actor, action="IQA review started", sitting_id=script["sitting_id"],
+                   script_id=script["id"], candidate_number=script["candidate_number"],
+                   details={"script_number": script["script_number"], "plan": plan_id, "round": 1})
+            return next(db.query("SELECT * FROM iqa_reviews WHERE id = ?", [review_id]))
+        if row["state"] == "confirmed":
+            extra = (" It was referred back to the marker: start a new round (R on the review screen, or "
+                     "marker-tui iqa rereview) once they have re-marked it." if row["decision"] ==
+                     ScriptDecision.REFER_BACK else "")
+            raise IqaError(f"Your review of script {script['script_number']} was confirmed "
+                           f"({row['decision']}) and cannot change.{extra}")
+        return row
+
+    def record_question(self, script_id: int, question_id: str, *, reviewer: str, agree: bool = True,
+                        mark: object = None, reason: str | None = None) -> ReviewView:
+        """The reviewer agrees with the marker's mark for one question, or gives a different mark with a reason.
+
+        A different mark equal to the marker's is recorded as agreement. Judging
+        a question again replaces the earlier judgement; if a decision was
+        waiting for confirmation it is withdrawn (the changes it listed are no
+        longer the ones the reviewer sees).
+        """
+        question_id = str(question_id).strip()
+        why = _clean_text(reason, "A reason", limit=500)
+        now = self.clock.now()
+
+        def work(db: Database) -> ReviewView:
+            actor = resolve_actor(db, reviewer, *REVIEWERS)
+            script, _, plan = self._review_context(db, script_id, actor)
+            paper, _ = self._paper_scheme(db, script["paper_id"])
+            question = paper.question(question_id)
+            if question is None:
+                raise IqaError(f"Question {question_id} is not on this paper "
+                               f"(questions: {', '.join(q.id for q in paper.questions)}).")
+            current = self._current_marks(db, [script_id]).get(script_id, {}).get(question_id)
+            if current is None:
+                raise IqaError(f"Question {question_id} of script {script['script_number']} has no mark to review.")
+            agreed = agree
+            value: int | None = None
+            if not agree:
+                value = _as_mark(mark, question_id, question.marks)
+                if value == current["marks_awarded"]:
+                    agreed, value = True, None
+                elif not why:
+                    raise IqaError(f"Question {question_id}: give a reason for the different mark "
+                                   f"({current['marks_awarded']} → {value}); it goes to the marker and the IQA "
+                                   "record. Nothing was saved.")
+            review = self._open_review(db, script, plan["id"], actor, now)
+            if review["state"] == "awaiting confirmation":
+                db.execute("UPDATE iqa_reviews SET state = 'in progress', decision = NULL, decided_at = NULL"
+                           " WHERE id = ?", [review["id"]])
+                record(db, at=now, actor=actor, action="IQA decision withdrawn", sitting_id=script["sitting_id"],
+                       script_id=script_id, candidate_number=script["candidate_number"],
+                       details={"script_number": script["script_number"], "decision": review["decision"],
+                                "because": f"question {question_id} was judged again"})
+            db.execute(
+                "INSERT INTO iqa_question_reviews (review_id, question_id, marker_mark, marker_id, mark_version,"
+                " agree, reviewer_mark, reason, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (review_id, question_id) DO UPDATE SET marker_mark = excluded.marker_mark,"
+                " marker_id = excluded.marker_id, mark_version = excluded.mark_version, agree = excluded.agree,"
+                " reviewer_mark = excluded.reviewer_mark, reason = excluded.reason, recorded_at = excluded.recorded_at",
+                [review["id"], question_id, current["marks_awarded"], current["marked_by"], current["version"],
+                 int(agreed), value, None if agreed else why, now_text(now)])
+            record(db, at=now, actor=actor, action="IQA question reviewed", sitting_id=script["sitting_id"],
+                   script_id=script_id, candidate_number=script["candidate_number"],
+                   details={"script_number": script["script_number"], "question": question_id,
+                            "marker's mark": current["marks_awarded"], "marked by": current["marker_name"],
+                            "agree": agreed, "reviewer's mark": value, "reason": None if agreed else why,
+                            "round": review["round"]})
+            return self._view(db, script_id, actor)
+
+        return run_write(self.db, work, "recording a review")
+
+    def agree_all(self, script_id: int, *, reviewer: str) -> ReviewView:
+        """Agree with every question not judged yet (questions already judged are left as they are)."""
+        view = self.review_view(script_id, reviewer=reviewer)
+        for qid in view.unjudged:
+            view = self.record_question(script_id, qid, reviewer=reviewer, agree=True)
+        return view
+
+    def decide(self, script_id: int, *, reviewer: str, decision: ScriptDecision | str,
+               feedback: str | None = None, decision_reason: str | None = None,
+               action_points: Iterable[ActionPointIn | str] = (), confirm: bool = False) -> ReviewView:
+        """The reviewer's decision for the script, with feedback to the marker and action points.
+
+        Nothing changes in the marks until :meth:`confirm` (or ``confirm=True``
+        here, which is the same as calling it straight after). Every question
+        must be judged first. "marks adjusted" needs at least one different
+        mark; "refer back to marker" needs feedback telling the marker what to
+        look at again. Deciding again before confirming replaces the decision.
+        """
+        try:
+            chosen = ScriptDecision(decision if isinstance(decision, ScriptDecision) else str(decision).strip().lower())
+        except ValueError:
+            raise IqaError(f"Unknown decision {decision!r}: choose one of "
+                           f"{', '.join(repr(d.value) for d in ScriptDecision)}.") from None
+        note = _clean_text(feedback, "Feedback to the marker")
+        why = _clean_text(decision_reason, "A reason", limit=500)
+        points = []
+        for point in action_points:
+            item = ActionPointIn(text=point) if isinstance(point, str) else point
+            text = _clean_text(item.text, "An action point", limit=500)
+            if text:
+                points.append(item.model_copy(update={"text": text,
+                                                      "owner": _clean_text(item.owner, "An owner", limit=500)}))
+        now = self.clock.now()
+
+        def work(db: Database) -> ReviewView:
+            actor = resolve_actor(db, reviewer, *REVIEWERS)
+            script, _, plan = self._review_context(db, script_id, actor)
+            view = self._view(db, script_id, actor)
+            if view.review is None or view.unjudged:
+                missing = ", ".join(view.unjudged)
+                raise IqaError(f"Judge every question before deciding: question(s) {missing} of script "
+                               f"{script['script_number']} have no agree or different mark yet.")
+            if view.review.state == "confirmed":
+                self._open_review(db, script, plan["id"], actor, now)  # raises with the right words
+            if view.stale:
+                raise IqaError(self._stale_message(view))
+            differs = view.review.differences
+            if chosen is ScriptDecision.ADJUSTED and not differs:
+                raise IqaError("You agreed with every mark: 'marks adjusted' needs at least one different mark. "
+                               "Choose 'marking upheld', or give a different mark with a reason first.")
+            if chosen is ScriptDecision.REFER_BACK and not note:
+                raise IqaError("'Refer back to marker' needs feedback to the marker saying what to look at again.")
+            db.execute("UPDATE iqa_reviews SET state = 'awaiting confirmation', decision = ?, decision_reason = ?,"
+                       " feedback_to_marker = ?, decided_at = ? WHERE id = ?",
+                       [chosen.value, why, note, now_text(now), view.review.id])
+            db.execute("DELETE FROM iqa_action_points WHERE review_id = ?", [view.review.id])
+            for item in points:
+                db.execute("INSERT INTO iqa_action_points (plan_id, review_id, text, owner, due, added_by, added_at)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [plan["id"], view.review.id, item.text, item.owner,
+                            item.due.isoformat() if item.due else None, actor.staff_id, now_text(now)])
+            changes = view.pending_changes() if chosen is ScriptDecision.ADJUSTED else []
+            record(db, at=now, actor=actor, action="IQA decision recorded", sitting_id=script["sitting_id"],
+                   script_id=script_id, candidate_number=script["candidate_number"],
+                   details={"script_number": script["script_number"], "decision": chosen.value,
+                            "reason": why, "feedback to marker": note,
+                            "action points": [p.text for p in points],
+                            "changes on confirmation": [c.model_dump() for c in changes],
+                            "round": view.review.round})
+            if confirm:
+                return self._confirm(db, script_id, actor, now).review
+            return self._view(db, script_id, actor)
+
+        return run_write(self.db, work, "recording a decision")
+
+    @staticmethod
+    def _stale_message(view: ReviewView) -> str:
+        parts = []
+        for qid in view.stale:
+            j = view.review.questions[qid]
+            now = view.marks.get(qid)
+            if now is None:
+                parts.append(f"question {qid}")
+            else:
+                parts.append(f"question {qid} (you saw {j.marker_mark}; {now.marked_by} has since made it "
+                             f"{now.marks_awarded})")
+        return (f"The marks changed after you reviewed them: {'; '.join(parts)}. Review "
+                f"{'that question' if len(parts) == 1 else 'those questions'} again; nothing was applied.")
+
+    def confirm(self, script_id: int, *, reviewer: str) -> Confirmation:
+        """Confirm the pending decision: apply "marks adjusted" changes through the marking engine.
+
+        One transaction: every change goes through :meth:`MarkingService.adjust_mark`
+        (role ``iqa``, the reason kept with the new mark version and in the
+        audit log with old and new values), then the review is marked
+        confirmed. If any change is refused, none is applied.
+        """
+        now = self.clock.now()
+
+        def work(db: Database) -> Confirmation:
+            actor = resolve_actor(db, reviewer, *REVIEWERS)
+            return self._confirm(db, script_id, actor, now)
+
+        return run_write(self.db, work, "confirming a decision")
+
+    def _confirm(self, db: Database, script_id: int, actor: Actor, now: datetime) -> Confirmation:
+        script, _, plan = self._review_context(db, script_id, actor)
+        view = self._view(db, script_id, actor)
+        review = view.review
+        if review is None or review.state == "in progress":
+            raise IqaError(f"There is no decision on script {script['script_number']} to confirm yet: "
+                           "record one first (d on the review screen, or marker-tui iqa decide).")
+        if review.state == "confirmed":
+            self._open_review(db, script, plan["id"], actor, now)  # raises
+        if view.stale:
+            raise IqaError(self._stale_message(view))
+        decision = review.decision
+        assert decision is not None
+        before = view.result_now.total
+        applied: list[MarkChange] = []
+        if decision is ScriptDecision.ADJUSTED:
+            marking = MarkingService(db, self.clock)
+            for change in view.pending_changes():
+                j = review.questions[change.question_id]
+                # Nested in this transaction (a savepoint): a refusal here undoes every change.
+                marking.adjust_mark(script_id, change.question_id, change.new, by=actor.label,
+                                    reason=f"IQA review: {change.reason}", expected_version=j.mark_version)
+                applied.append(change)
+        db.execute("UPDATE iqa_reviews SET state = 'confirmed', confirmed_at = ? WHERE id = ?",
+                   [now_text(now), review.id])
+        after_view = self._view(db, script_id, actor)
+        record(db, at=now, actor=actor, action="IQA decision confirmed", sitting_id=script["sitting_id"],
+               script_id=script_id, candidate_number=script["candidate_number"],
+               details={"script_number": script["script_number"], "decision": decision.value,
+                        "changes": [c.model_dump() for c in applied], "total before": before,
+                        "total after": after_view.result_now.total, "result after": after_view.result_now.status,
+                        "feedback to marker": review.feedback_to_marker, "round": review.round,
+                        "questions": {q: {"marker": j.marker_mark, "agree": j.agree, "reviewer": j.reviewer_mark,
+                                          "reason": j.reason} for q, j in review.questions.items()}})
+        return Confirmation(review=after_view, decision=decision, applied=tuple(applied), total_before=before,
+                            total_after=after_view.result_now.total)
+
+    def rereview(self, script_id: int, *, reviewer: str) -> ReviewView:
+        """Start a new round of review after the script was referred back to its marker."""
+        now = self.clock.now()
+
+        def work(db: Database) -> ReviewView:
+            actor = resolve_actor(db, reviewer, *REVIEWERS)
+            script, _, plan = self._review_context(db, script_id, actor)
+            last = next(db.query("SELECT * FROM iqa_reviews WHERE script_id = ? AND reviewer_id = ?"
+                                 " ORDER BY round DESC LIMIT 1", [script_id, actor.staff_id]), None)
+            if last is None or last["state"] != "confirmed" or last["decision"] != ScriptDecision.REFER_BACK:
+                raise IqaError(f"Script {script['script_number']} was not referred back to its marker: "
+                               "there is no new round to start.")
+            db.execute("INSERT INTO iqa_reviews (plan_id, script_id, reviewer_id, round, state, started_at)"
+                       " VALUES (?, ?, ?, ?, 'in progress', ?)",
+                       [plan["id"], script_id, actor.staff_id, last["round"] + 1, now_text(now)])
+            record(db, at=now, actor=actor, action="IQA review started", sitting_id=script["sitting_id"],
+                   script_id=script_id, candidate_number=script["candidate_number"],
+                   details={"script_number": script["script_number"], "plan": plan["id"],
+                            "round": last["round"] + 1, "after": "referred back to the marker"})
+            return self._view(db, script_id, actor)
+
+        return run_write(self.db, work, "starting a new review round")
+
+    # == action points and sign-off =====================================================================
+
+    def add_action_point(self, scope: str, text: str, *, by: str, owner: str | None = None,
+                         due: date | None = None) -> PlanView:
+        """An action point for the whole sample (e.g. "standardisation meeting on question 3")."""
+        cleaned = _clean_text(text, "An action point", limit=500)
+        if not cleaned:
+            raise IqaError("An action point needs some text.")
+        who = _clean_text(owner, "An owner", limit=500)
+        now = self.clock.now()
+
+        def work(db: Database) -> int:
+            actor = resolve_actor(db, by, *REVIEWERS)
+            found = self._scope(db, scope)
+            plan = self._current_plan_row(db, found, actor.staff_id)
+            if plan is None:
+                raise IqaError(f"{actor.label} has no sampling plan for {found.label}: draw one first.")
+            db.execute("INSERT INTO iqa_action_points (plan_id, review_id, text, owner, due, added_by, added_at)"
+                       " VALUES (?, NULL, ?, ?, ?, ?, ?)",
+                       [plan["id"], cleaned, who, due.isoformat() if due else None, actor.staff_id, now_text(now)])
+            record(db, at=now, actor=actor, action="IQA action point added", sitting_id=found.sitting_id,
+                   details={"plan": plan["id"], "text": cleaned, "owner": who,
+                            "due": due.isoformat() if due else None})
+            return plan["id"]
+
+        return self.plan(run_write(self.db, work, "adding an action point"))
+
+    def sign_off(self, scope: str, *, by: str, statement: str | None = None) -> PlanView:
+        """The reviewer signs their plan for ``scope`` off: every sampled script reviewed and confirmed."""
+        text = _clean_text(statement, "A statement")
+        now = self.clock.now()
+
+        def work(db: Database) -> int:
+            actor = resolve_actor(db, by, *REVIEWERS)
+            found = self._scope(db, scope)
+            row = self._current_plan_row(db, found, actor.staff_id)
+            if row is None:
+                raise IqaError(f"{actor.label} has no sampling plan for {found.label} to sign off.")
+            plan = self._plan_view(db, row["id"])
+            if plan.sign_off is not None:
+                raise IqaError(f"Plan {plan.id} was signed off by {plan.sign_off.reviewer} on "
+                               f"{plan.sign_off.signed_at.astimezone():%Y-%m-%d}.")
+            problems = []
+            open_ = [s.script_ref for s in plan.scripts if s.review_state != "confirmed"]
+            if open_:
+                problems.append(f"not yet confirmed: {', '.join(open_)}")
+            referred = [s.script_ref for s in plan.scripts if s.decision is ScriptDecision.REFER_BACK]
+            if referred:
+                problems.append(f"referred back and not yet reviewed again: {', '.join(referred)}")
+            seconds = [s.script_ref for s in plan.scripts if s.second_marker and not s.second_marking_complete]
+            if seconds:
+                problems.append(f"blind second marking not complete: {', '.join(seconds)}")
+            if problems:
+                raise IqaError("The plan cannot be signed off yet: " + "; ".join(problems) + ".")
+            db.execute("INSERT INTO iqa_sign_off (plan_id, reviewer_id, signed_at, statement) VALUES (?, ?, ?, ?)",
+                       [plan.id, actor.staff_id, now_text(now), text])
+            record(db, at=now, actor=actor, action="IQA plan signed off", sitting_id=found.sitting_id,
+                   details={"plan": plan.id, "scope": found.key, "statement": text,
+                            "decisions": {s.script_ref: s.decision.value if s.decision else None
+                                          for s in plan.scripts}})
+            return plan.id
+
+        return self.plan(run_write(self.db, work, "signing off"))
+
+    # == tolerances ==================================================================================
+
+    @staticmethod
+    def _tolerances(db: Database, paper_id: int) -> dict[str, int]:
+        return {q: t for q, t in db.execute("SELECT question_id, tolerance FROM iqa_tolerances WHERE paper_id = ?",
+                                            [paper_id])}
+
+    def tolerances(self, scope: str) -> dict[str, int]:
+        """Tolerance per question label of the scope (questions not listed: 0)."""
+        with read_transaction(self.db):
+            found = self._scope(self.db, scope)
+            papers = self._scope_papers(self.db, found)
+            out: dict[str, int] = {}
+            for paper_id, version in papers:
+                paper, _ = self._paper_scheme(self.db, paper_id)
+                stored = self._tolerances(self.db, paper_id)
+                for q in paper.questions:
+                    out[self._qlabel(q.id, version, len(papers))] = stored.get(q.id, 0)
+            return out
+
+    def _scope_papers(self, db: Database, scope: Scope) -> list[tuple[int, str]]:
+        where, params = self._scope_where(scope)
+        return [(r[0], r[1]) for r in db.execute(
+            f"SELECT DISTINCT p.id, p.version FROM sittings si JOIN papers p ON p.id = si.paper_id WHERE {where}"
+            " ORDER BY p.id", params)]
+
+    @staticmethod
+    def _qlabel(question_id: str, version: str, papers: int) -> str:
+        return question_id if papers <= 1 else f"{question_id} (v{version})"
+
+    def set_tolerance(self, scope: str, question_id: str, tolerance: int, *, by: str) -> dict[str, int]:
+        """Marks within ``tolerance`` of each other count as agreeing on this question (every paper of the scope)."""
+        if isinstance(tolerance, bool) or not isinstance(tolerance, int) or tolerance < 0:
+            raise IqaError("A tolerance is a whole number of marks, 0 or more.")
+        qid = str(question_id).strip()
+        now = self.clock.now()
+
+        def work(db: Database) -> None:
+            actor = resolve_actor(db, by, *REVIEWERS)
+            found = self._scope(db, scope)
+            touched = 0
+            for paper_id, version in self._scope_papers(db, found):
+                paper, _ = self._paper_scheme(db, paper_id)
+                question = paper.question(qid)
+                if question is None:
+                    continue
+                if tolerance > question.marks:
+                    raise IqaError(f"Question {qid} is worth {question.marks} marks: a tolerance of {tolerance} "
+                                   "would count every pair of marks as agreeing.")
+                old = self._tolerances(db, paper_id).get(qid, 0)
+                db.execute("INSERT INTO iqa_tolerances (paper_id, question_id, tolerance, set_by, set_at)"
+                           " VALUES (?, ?, ?, ?, ?) ON CONFLICT (paper_id, question_id) DO UPDATE SET"
+                           " tolerance = excluded.tolerance, set_by = excluded.set_by, set_at = excluded.set_at",
+                           [paper_id, qid, tolerance, actor.staff_id, now_text(now)])
+                record(db, at=now, actor=actor, action="IQA tolerance set", sitting_id=found.sitting_id,
+                       details={"paper version": version, "question": qid, "old": old, "new": tolerance})
+                touched += 1
+            if not touched:
+                raise IqaError(f"Question {qid} is not on the paper of {found.label}.")
+
+        run_write(self.db, work, "setting a tolerance")
+        return self.tolerances(scope)
+
+    # == blind second marking ===========================================================================
+
+    def assign_second_marker(self, script_id: int, *, second_marker: str, by: str) -> SecondMarkingRow:
+        """Give a sampled script to a second marker for a blind second mark."""
+        now = self.clock.now()
+
+        def work(db: Database) -> int:
+            actor = resolve_actor(db, by, *REVIEWERS)
+            marker = resolve_actor(db, second_marker, *SECOND_MARKERS)
+            script = self._script(db, script_id)
+            _refuse_own(self._markers(db, [script_id]).get(script_id, []), marker.label, "second-mark")
+            plan = db.execute("SELECT ps.plan_id FROM iqa_plan_scripts ps JOIN iqa_plans p ON p.id = ps.plan_id"
+                              " WHERE ps.script_id = ? AND p.superseded_at IS NULL ORDER BY p.id DESC LIMIT 1",
+                              [script_id]).fetchone()
+            if plan is None:
+                raise IqaError(f"Script {script['script_number']} is not in a current sampling plan: only sampled "
+                               "scripts are second-marked.")
+            if db.execute("SELECT 1 FROM iqa_reviews WHERE script_id = ? AND reviewer_id = ?",
+                          [script_id, marker.staff_id]).fetchone():
+                raise IqaError(f"{marker.label} has already opened the review of script {script['script_number']} "
+                               "and has seen its marks: a blind second mark must come from someone who has not.")
+            if db.execute("SELECT 1 FROM iqa_second_markings WHERE script_id = ?", [script_id]).fetchone():
+                holder = db.execute("SELECT st.name FROM iqa_second_markings sm JOIN staff st ON"
+                                    " st.id = sm.second_marker_id WHERE sm.script_id = ?", [script_id]).fetchone()[0]
+                raise IqaError(f"Script {script['script_number']} is already given to {holder} for second marking.")
+            new = db.execute("INSERT INTO iqa_second_markings (plan_id, script_id, second_marker_id, assigned_by,"
+                             " assigned_at) VALUES (?, ?, ?, ?, ?)",
+                             [plan[0], script_id, marker.staff_id, actor.staff_id, now_text(now)]).lastrowid
+            record(db, at=now, actor=actor, action="IQA second marker assigned", sitting_id=script["sitting_id"],
+                   script_id=script_id, candidate_number=script["candidate_number"],
+                   details={"script_number": script["script_number"], "second marker": marker.label, "blind": True})
+            return new
+
+        new_id = run_write(self.db, work, "assigning a second marker")
+        with read_transaction(self.db):
+            return self._second_rows(self.db, "sm.id = ?", [new_id])[0]
+
+    def _second_rows(self, db: Database, where: str, params: list[Any]) -> list[SecondMarkingRow]:
+        out = []
+        for r in db.query(
+            "SELECT sm.*, s.script_number, si.code, si.paper_id, st.name AS marker, ab.name AS assigner,"
+            " (SELECT count(*) FROM iqa_second_marks m WHERE m.second_marking_id = sm.id) AS n"
+            " FROM iqa_second_markings sm JOIN scripts s ON s.id = sm.script_id JOIN sittings si"
+            " ON si.id = s.sitting_id JOIN staff st ON st.id = sm.second_marker_id JOIN staff ab"
+            f" ON ab.id = sm.assigned_by WHERE {where} ORDER BY si.id, s.script_number", params):
+            paper, _ = self._paper_scheme(db, r["paper_id"])
+            out.append(SecondMarkingRow(
+                script_id=r["script_id"], script_number=r["script_number"], sitting_code=r["code"],
+                second_marker=r["marker"], assigned_by=r["assigner"], assigned_at=parse_instant(r["assigned_at"]),
+                questions_marked=r["n"], questions_total=len(paper.questions),
+                completed_at=parse_instant(r["completed_at"])))
+        return out
+
+    def second_marking_queue(self, *, by: str) -> list[SecondMarkingRow]:
+        """The scripts given to ``by`` for blind second marking."""
+        with read_transaction(self.db):
+            actor = resolve_actor(self.db, by, *SECOND_MARKERS)
+            return self._second_rows(self.db, "sm.second_marker_id = ?", [actor.staff_id])
+
+    def second_markings(self, scope: str) -> list[SecondMarkingRow]:
+        with read_transaction(self.db):
+            found = self._scope(self.db, scope)
+            where, params = self._scope_where(found)
+            return self._second_rows(self.db, where, params)
+
+    def _assignment(self, db: Database, script_id: int, actor: Actor) -> dict[str, Any]:
+        script = self._script(db, script_id)
+        _refuse_own(self._markers(db, [script_id]).get(script_id, []), actor.label, "second-mark")
+        row = next(db.query("SELECT * FROM iqa_second_markings WHERE script_id = ? AND second_marker_id = ?",
+                            [script_id, actor.staff_id]), None)
+        if row is None:
+            raise IqaError(f"Script {script['script_number']} is not given to {actor.label} for second marking.")
+        return {**row, "script": script}
+
+    def second_marking_view(self, script_id: int, *, by: str) -> BlindScript:
+        """The second marker's blind view: no first marks, ticks, comments, totals or markers' names."""
+        with read_transaction(self.db):
+            actor = resolve_actor(self.db, by, *SECOND_MARKERS)
+            return self._blind(self.db, script_id, actor)
+
+    def _blind(self, db: Database, script_id: int, actor: Actor) -> BlindScript:
+        row = self._assignment(db, script_id, actor)
+        script = row["script"]
+        paper, scheme = self._paper_scheme(db, script["paper_id"])
+        answers = {q: t for q, t in db.execute("SELECT question_id, text FROM answers WHERE script_id = ?",
+                                               [script_id])}
+        mine = {q: m for q, m in db.execute("SELECT question_id, marks FROM iqa_second_marks"
+                                            " WHERE second_marking_id = ?", [row["id"]])}
+        return BlindScript(script_id=script_id, script_number=script["script_number"], sitting_code=script["code"],
+                           second_marker=actor.label, paper=paper, scheme=scheme, answers=answers, my_marks=mine,
+                           completed_at=parse_instant(row["completed_at"]))
+
+    def record_second_mark(self, script_id: int, question_id: str, marks: object, *, by: str) -> BlindScript:
+        qid = str(question_id).strip()
+        now = self.clock.now()
+
+        def work(db: Database) -> BlindScript:
+            actor = resolve_actor(db, by, *SECOND_MARKERS)
+            row = self._assignment(db, script_id, actor)
+            if row["completed_at"]:
+                raise IqaError(f"Your second marking of script {row['script']['script_number']} is complete and "
+                               "cannot change.")
+            paper, _ = self._paper_scheme(db, row["script"]["paper_id"])
+            question = paper.question(qid)
+            if question is None:
+                raise IqaError(f"Question {qid} is not on this paper "
+                               f"(questions: {', '.join(q.id for q in paper.questions)}).")
+            value = _as_mark(marks, qid, question.marks)
+            db.execute("INSERT INTO iqa_second_marks (second_marking_id, question_id, marks, recorded_at)"
+                       " VALUES (?, ?, ?, ?) ON CONFLICT (second_marking_id, question_id) DO UPDATE SET"
+                       " marks = excluded.marks, recorded_at = excluded.recorded_at",
+                       [row["id"], qid, value, now_text(now)])
+            return self._blind(db, script_id, actor)
+
+        return run_write(self.db, work, "saving a second mark")
+
+    def complete_second_marking(self, script_id: int, *, by: str) -> BlindScript:
+        now = self.clock.now()
+
+        def work(db: Database) -> BlindScript:
+            actor = resolve_actor(db, by, *SECOND_MARKERS)
+            view = self._blind(db, script_id, actor)
+            if view.completed_at is not None:
+                return view
+            missing = [q.id for q in view.paper.questions if q.id not in view.my_marks]
+            if missing:
+                raise IqaError(f"Give a second mark for every question first: {', '.join(missing)} "
+                               f"{'has' if len(missing) == 1 else 'have'} none.")
+            db.execute("UPDATE iqa_second_markings SET completed_at = ? WHERE script_id = ? AND second_marker_id = ?",
+                       [now_text(now), script_id, actor.staff_id])
+            script = self._script(db, script_id)
+            record(db, at=now, actor=actor, action="IQA blind second marking complete",
+                   sitting_id=script["sitting_id"], script_id=script_id, candidate_number=script["candidate_number"],
+                   details={"script_number": script["script_number"], "marks": view.my_marks})
+            return self._blind(db, script_id, actor)
+
+        return run_write(self.db, work, "completing a second marking")
+
+    # == agreement ====================================================================================
+
+    def _pairs(self, db: Database, scope: Scope, source: Source) -> tuple[list[MarkPair], dict[str, int], dict]:
+        """(pairs, tolerance by question label, pair index -> (script_id, second marker)) for the scope."""
+        where, params = self._scope_where(scope)
+        papers = self._scope_papers(db, scope)
+        versions = dict(papers)
+        tolerance: dict[str, int] = {}
+        for paper_id, version in papers:
+            paper, _ = self._paper_scheme(db, paper_id)
+            stored = self._tolerances(db, paper_id)
+            for q in paper.questions:
+                tolerance[self._qlabel(q.id, version, len(papers))] = stored.get(q.id, 0)
+        pairs: list[MarkPair] = []
+        origin: dict[int, tuple[int, str]] = {}
+
+        def max_marks(paper_id: int, qid: str) -> int:
+            paper, _ = self._paper_scheme(db, paper_id)
+            question = paper.question(qid)
+            return question.marks if question else 0
+
+        if source in ("all", "iqa"):
+            # The first round of each reviewer's review: the marking as it was signed off.
+            for r in db.query(
+                "SELECT qr.*, st.name AS marker, s.script_number, si.code, si.paper_id FROM iqa_question_reviews qr"
+                " JOIN iqa_reviews rv ON rv.id = qr.review_id JOIN scripts s ON s.id = rv.script_id"
+                " JOIN sittings si ON si.id = s.sitting_id JOIN staff st ON st.id = qr.marker_id"
+                f" WHERE rv.round = 1 AND {where}", params):
+                maximum = max_marks(r["paper_id"], r["question_id"])
+                if maximum < 1:
+                    continue
+                second = r["marker_mark"] if r["agree"] else r["reviewer_mark"]
+                pairs.append(MarkPair(
+                    question_id=self._qlabel(r["question_id"], versions[r["paper_id"]], len(papers)),
+                    max_marks=maximum, first_mark=r["marker_mark"], second_mark=second, marker=r["marker"],
+                    script_ref=r["script_number"] if scope.sitting_id else f"{r['code']}/{r['script_number']}"))
+        if source in ("all", "second"):
+            rows = list(db.query(
+                "SELECT m.question_id, m.marks, sm.script_id, st.name AS second_marker, s.script_number, si.code,"
+                " si.paper_id FROM iqa_second_marks m JOIN iqa_second_markings sm ON sm.id = m.second_marking_id"
+                " JOIN scripts s ON s.id = sm.script_id JOIN sittings si ON si.id = s.sitting_id"
+                f" JOIN staff st ON st.id = sm.second_marker_id WHERE sm.completed_at IS NOT NULL AND {where}",
+                params))
+            firsts = self._marker_marks(db, sorted({r["script_id"] for r in rows}))
+            for r in rows:
+                first = firsts.get(r["script_id"], {}).get(r["question_id"])
+                maximum = max_marks(r["paper_id"], r["question_id"])
+                if first is None or maximum < 1:
+                    continue
+                origin[len(pairs)] = (r["script_id"], r["second_marker"])
+                pairs.append(MarkPair(
+                    question_id=self._qlabel(r["question_id"], versions[r["paper_id"]], len(papers)),
+                    max_marks=maximum, first_mark=first[0], second_mark=r["marks"], marker=first[1],
+                    script_ref=r["script_number"] if scope.sitting_id else f"{r['code']}/{r['script_number']}"))
+        return pairs, tolerance, origin
+
+    def agreement(self, scope: str, *, source: Source = "all") -> AgreementReport:
+        """Agreement figures for ``scope``: overall, per marker and per question.
+
+        ``source``: "iqa" (reviewers' judgements, first round), "second"
+        (completed blind second marks) or "all" (both).
+        """
+        if source not in ("all", "iqa", "second"):
+            raise IqaError("Choose the pairs to compare: all, iqa or second.")
+        with read_transaction(self.db):
+            found = self._scope(self.db, scope)
+            pairs, tolerance, _ = self._pairs(self.db, found, source)
+        return AgreementReport(
+            scope=found, source=source, pairs=tuple(pairs), tolerance=tolerance,
+            overall=agreement_rules.agreement(pairs, tolerance),
+            by_marker=agreement_rules.by_marker(pairs, tolerance),
+            by_question=agreement_rules.by_question(pairs, tolerance))
+
+    def adjudication(self, scope: str) -> list[AdjudicationItem]:
+        """Blind second marks out of tolerance with the marker's: the questions a reviewer adjudicates."""
+        with read_transaction(self.db):
+            found = self._scope(self.db, scope)
+            pairs, tolerance, origin = self._pairs(self.db, found, "second")
+            index = {(p.script_ref, p.question_id): origin[i] for i, p in enumerate(pairs)}
+            judged = {(r[0], r[1]) for r in self.db.execute(
+                "SELECT rv.script_id, qr.question_id FROM iqa_question_reviews qr JOIN iqa_reviews rv"
+                " ON rv.id = qr.review_id")}
+            out = []
+            for d in agreement_rules.out_of_tolerance(pairs, tolerance):
+                script_id, second = index[(d.script_ref, d.question_id)]
+                qid = d.question_id.split(" (v")[0]
+                out.append(AdjudicationItem(discrepancy=d, script_id=script_id, second_marker=second,
+                                            resolved_by_review=(script_id, qid) in judged))
+            return out
+
+    # == status =======================================================================================
+
+    def status(self, scope: str) -> IqaStatus:
+        """Plans, review progress and decisions, second marking, adjudication and agreement for ``scope``."""
+        plans = self.current_plans(scope)
+        progress = []
+        for plan in plans:
+            decisions: dict[str, int] = {d.value: 0 for d in ScriptDecision}
+            for s in plan.scripts:
+                if s.decision is not None and s.review_state == "confirmed":
+                    decisions[s.decision.value] += 1
+            progress.append(ReviewerProgress(plan=plan, counts=plan.counts(), decisions=decisions))
+        return IqaStatus(scope=self.scope(scope), plans=tuple(progress),
+                         second_marking=tuple(self.second_markings(scope)),
+                         adjudication=tuple(self.adjudication(scope)), agreement=self.agreement(scope))
+
+    def sampleable_scopes(self) -> list[tuple[str, int, int]]:
+        """Sittings with scripts marked complete: (code, marked complete, submitted), newest first."""
+        with read_transaction(self.db):
+            finishes = ",".join("?" * len(MARKABLE_FINISHES))
+            return [(r[0], r[1], r[2]) for r in self.db.execute(
+                "SELECT si.code, sum(sm.completed_at IS NOT NULL), count(s.id) FROM sittings si"
+                " JOIN scripts s ON s.sitting_id = si.id LEFT JOIN script_marking sm ON sm.script_id = s.id"
+                f" WHERE s.finish IN ({finishes}) GROUP BY si.id ORDER BY si.id DESC", list(MARKABLE_FINISHES))
+                if r[1]]
