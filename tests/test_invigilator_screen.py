@@ -133,6 +133,7 @@ async def test_the_view_refreshes_itself_and_highlights_stale_saves(room):
         room.clock.advance(seconds=15)  # 1002 has not saved for over a minute since starting
         screen.refresh_status()
         assert cells(screen, "1001")["answered"] == "1/3" and cells(screen, "1001")["saved"] == "15s"
+        assert cells(screen, "1002")["saved"] == "none"
         assert "reverse" not in cell_style(screen, "1001", "saved")
         assert "reverse" in cell_style(screen, "1002", "saved")
         assert f"1 not saved for over {STALE_SAVE_SECONDS}s" in text_of(screen.query_one("#room-summary"))
@@ -159,7 +160,7 @@ async def test_two_invigilator_terminals_see_the_same_room(room):
 
 
 async def test_open_and_start_with_confirmation(room):
-    code = room.new_sitting()
+    code = room.new_sitting(code="MON-AM")
     room.sittings.enrol(code, ["1001", "1002"], by=INVIGILATOR)
     app = room_app(room, code)
     async with app.run_test(size=SIZE) as pilot:
@@ -325,3 +326,52 @@ async def test_a_note_about_someone_not_enrolled_is_refused(room):
         dialog = await fill_dialog(pilot, candidate="1005", reason="Arrived")
         await confirm(pilot)
         assert text_of(dialog.query_one("#dialog-error")) == f"Candidate 1005 is not enrolled in sitting {code}."
+
+
+# --- snapshots at 80x24 -------------------------------------------------------------------------------
+
+
+def busy_room(room) -> str:
+    code = open_sitting(room, candidates=("1001", "1002", "1003", "1004", "1005"))
+    for number in ("1001", "1002", "1003"):
+        room.learners.login(code, number)
+    room.sittings.start(code, by=INVIGILATOR)
+    room.learners.save_answer(room.script_id(code, "1001"), "1", "hazards")
+    room.clock.advance(minutes=2)
+    room.learners.save_answer(room.script_id(code, "1002"), "1", "a cable")
+    room.sittings.extend(code, candidate_number="1002", minutes=10, reason="reader late", by=INVIGILATOR)
+    room.learners.login(code, "1004")
+    room.sittings.pause(code, reason="unwell", by=INVIGILATOR, candidate_number="1003")
+    room.clock.advance(seconds=30)
+    return code
+
+
+def test_snapshot_sign_in(room, snap_compare):
+    code = open_sitting(room)
+    assert snap_compare(room_app(room, code, signed_in=False), terminal_size=SIZE)
+
+
+def test_snapshot_room(room, snap_compare):
+    code = busy_room(room)
+    assert snap_compare(room_app(room, code), terminal_size=SIZE)
+
+
+def test_snapshot_pause_dialog_with_missing_reason(room, snap_compare):
+    code = busy_room(room)
+
+    async def run_before(pilot):
+        await pilot.press("p")
+        await pilot.pause()
+        await confirm(pilot)
+
+    assert snap_compare(room_app(room, code), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_audit_log(room, snap_compare):
+    code = busy_room(room)
+
+    async def run_before(pilot):
+        await pilot.press("l")
+        await pilot.pause()
+
+    assert snap_compare(room_app(room, code), terminal_size=SIZE, run_before=run_before)

@@ -113,8 +113,8 @@ def sitting_screen(app) -> LearnerSittingScreen:
     return next(s for s in app.screen_stack if isinstance(s, LearnerSittingScreen))
 
 
-def open_sitting(room, candidates=("1001", "1002", "1003")) -> str:
-    code = room.new_sitting()
+def open_sitting(room, candidates=("1001", "1002", "1003"), code: str = "MON-AM") -> str:
+    code = room.new_sitting(code=code)  # a fixed code: snapshots must not depend on a random one
     room.sittings.enrol(code, list(candidates), by=INVIGILATOR)
     room.sittings.open(code, by=INVIGILATOR)
     return code
@@ -617,3 +617,91 @@ async def test_the_layout_grows_with_a_bigger_terminal(room):
         screen = await writing(pilot, room, code)
         editor = screen.query_one("#answer")
         assert editor.size.width > 120 and editor.size.height > 25
+
+
+# --- snapshots at 80x24 ---------------------------------------------------------------------------------
+
+
+def test_snapshot_login_error(room, snap_compare):
+    open_sitting(room)
+    assert snap_compare(learner_app(room, "WRONG-1", "1001"), terminal_size=SIZE)
+
+
+def test_snapshot_confirm_name(room, snap_compare):
+    code = open_sitting(room)
+    assert snap_compare(learner_app(room, code, "1003"), terminal_size=SIZE)
+
+
+def test_snapshot_waiting_for_the_start_with_extra_time(room, snap_compare):
+    code = open_sitting(room)
+
+    async def run_before(pilot):
+        await logged_in(pilot)
+
+    assert snap_compare(learner_app(room, code, "1002"), terminal_size=SIZE, run_before=run_before)
+
+
+def writing_snapshot(room, *, contrast: bool = False, then=None):
+    code = open_sitting(room)
+
+    async def run_before(pilot):
+        screen = await writing(pilot, room, code)
+        await pilot.press(*"A trailing cable", "ctrl+f", "ctrl+n", *"Switch off and lock off")
+        room.clock.advance(minutes=12, seconds=30)
+        screen.tick()
+        screen.autosave_check()
+        await settle(pilot)
+        if contrast:
+            await pilot.press("f2")
+        if then is not None:
+            await then(pilot, screen, code)
+        pilot.app.clear_notifications()  # toasts expire in real time: not part of a stable picture
+        await pilot.pause()
+
+    return learner_app(room, code, "1001"), run_before
+
+
+def test_snapshot_writing(room, snap_compare):
+    app, run_before = writing_snapshot(room)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_writing_high_contrast(room, snap_compare):
+    app, run_before = writing_snapshot(room, contrast=True)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_paused(room, snap_compare):
+    async def pause(pilot, screen, code):
+        room.sittings.pause(code, reason="fire alarm", by=INVIGILATOR)
+        screen.tick()
+        await settle(pilot)
+
+    app, run_before = writing_snapshot(room, then=pause)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_review(room, snap_compare):
+    async def review(pilot, screen, code):
+        await pilot.press("ctrl+r")
+
+    app, run_before = writing_snapshot(room, then=review)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_time_up(room, snap_compare):
+    async def time_up(pilot, screen, code):
+        room.clock.advance(hours=2)
+        screen.tick()
+        await settle(pilot)
+
+    app, run_before = writing_snapshot(room, then=time_up)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_quit_asks_for_a_pin(room, snap_compare):
+    async def quit_(pilot, screen, code):
+        await pilot.press("ctrl+q")
+
+    app, run_before = writing_snapshot(room, then=quit_)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

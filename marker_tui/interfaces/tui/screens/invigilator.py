@@ -99,7 +99,7 @@ def row_cells(candidate: CandidateStatus, as_of: datetime) -> dict[str, Text | s
     if candidate.state.is_final or since is None:
         saved = Text("-")
     else:
-        label = _ago(since) if candidate.last_save_at else f"none {_ago(since)}"
+        label = _ago(since) if candidate.last_save_at else "none"
         saved = Text(label, style="bold reverse" if is_stale(candidate, as_of) else "")
     extra_parts = []
     if candidate.extra_time_percent:
@@ -275,9 +275,9 @@ class AuditLogScreen(Screen):
     def on_mount(self) -> None:
         table = self.query_one("#log-table", DataTable)
         table.add_column("Time", key="at", width=8)
-        table.add_column("Who", key="actor", width=12)
-        table.add_column("What", key="action", width=24)
-        table.add_column("Cand.", key="cand", width=6)
+        table.add_column("Who", key="actor", width=15)
+        table.add_column("What", key="action", width=22)
+        table.add_column("Cand.", key="cand", width=5)
         table.add_column("Details", key="details")
         self.action_reload()
         table.focus()
@@ -367,8 +367,9 @@ class InvigilatorRoomScreen(Screen):
     def on_mount(self) -> None:
         ensure_registered(self.app)
         table = self.query_one("#room-table", DataTable)
-        widths = {"number": 6, "name": 14, "state": 13, "allowed": 7, "left": 7, "answered": 4, "saved": 7,
-                  "extra": 7}
+        # 63 characters of cells + 16 of padding: fits 80 columns.
+        widths = {"number": 5, "name": 13, "state": 13, "allowed": 7, "left": 7, "answered": 4, "saved": 6,
+                  "extra": 8}
         for key, label in COLUMNS:
             table.add_column(label, key=key, width=widths[key])
         self.refresh_status()

@@ -619,7 +619,7 @@ class LearnerSittingScreen(Screen):
         self.query_one("#finished-title", Static).update(title)
         self.query_one("#finished-text", Static).update(text)
         self.query_one("#learner-body", ContentSwitcher).current = "finished"
-        self.query_one("#countdown", Countdown).show_time(0)
+        self.query_one("#countdown", Countdown).show_time(0, finished=True)
         self.query_one("#pause-notice").display = False
         self.set_class(False, "-paused")
         self.query_one("#finished").focus()

@@ -70,8 +70,10 @@ class Countdown(Static):
         super().__init__(content, **kwargs)
 
     def show_time(self, left_seconds: int, *, paused: bool = False, started: bool = True,
-                  level: int | None = None) -> None:
-        if not started:
+                  level: int | None = None, finished: bool = False) -> None:
+        if finished:
+            text = "Finished"
+        elif not started:
             text = f"Your time: {clock_text(left_seconds)}"
         elif paused:
             text = f"PAUSED · {clock_text(left_seconds)} left"
