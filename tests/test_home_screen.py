@@ -1,27 +1,64 @@
-"""The home screen: a read-only browser of the loaded qualifications and units."""
+"""The home screen: choose an activity; staff sign in and see only what their roles allow."""
 
 from __future__ import annotations
 
+import pytest
+from textual.widgets import OptionList
+
+from marker_tui.domain.clock import FakeClock
 from marker_tui.interfaces.tui.app import MarkerApp
+from marker_tui.interfaces.tui.screens.home import HomeScreen, SittingChooserScreen
+from marker_tui.interfaces.tui.screens.staff_sign_in import StaffSignInScreen
 from marker_tui.interfaces.tui.widgets.specification_browser import UnitDetail
+from marker_tui.services.centre import Centre
 from marker_tui.storage.assessment_files import load_library
 
+ADMIN, INVIGILATOR, MARKER = "Ada Admin", "Ian Invigilator", "Mo Marker"
 
-def make_app(mini) -> MarkerApp:
-    return MarkerApp(library=load_library(paths=mini.folders), steady=True)
+
+@pytest.fixture
+def centre(tmp_path):
+    centre = Centre.open(tmp_path / "centre.db", clock=FakeClock())
+    centre.staff.add(ADMIN, ["admin"], "4444", by=None)
+    centre.staff.add(INVIGILATOR, ["invigilator"], "1111", by=ADMIN)
+    centre.staff.add(MARKER, ["marker"], "2222", by=ADMIN)
+    yield centre
+    centre.close()
+
+
+def make_app(mini, centre=None) -> MarkerApp:
+    return MarkerApp(centre, library=load_library(paths=mini.folders), steady=True)
+
+
+def menu_titles(app) -> list[str]:
+    menu = app.screen.query_one("#home-menu", OptionList)
+    return [str(option.prompt).split("\n")[0] for option in menu.options]
+
+
+async def sign_in(pilot, name: str, pin: str) -> None:
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, StaffSignInScreen)
+    pilot.app.screen.query_one("#staff-name").value = name
+    pilot.app.screen.query_one("#staff-pin").value = pin
+    pilot.app.screen.query_one("#staff-pin").focus()
+    await pilot.press("enter")
+    await pilot.pause()
+    await pilot.pause()
 
 
 def detail_text(app: MarkerApp) -> str:
     return str(app.screen.query_one(UnitDetail).render())
 
 
+# --- the read-only browser of what is loaded ------------------------------------------------
+
+
 async def test_home_lists_the_qualification_and_its_units(mini):
     app = make_app(mini)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
         status = str(app.screen.query_one("#library-status").render())
         assert status == "1 qualification(s), 1 question paper(s) loaded"
-        # Qualification overview first: credits and groups.
         text = detail_text(app)
         assert "9999-01 Level 3 Test Qualification" in text
         assert "Learners must complete 1 credits." in text
@@ -30,13 +67,13 @@ async def test_home_lists_the_qualification_and_its_units(mini):
 
 async def test_moving_to_a_unit_shows_its_outcomes_marks_and_time(mini):
     app = make_app(mini)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.screen.query_one("#spec-tree").focus()
         await pilot.press("down")
         await pilot.pause()
         text = detail_text(app)
         assert "Unit 101: Testing the tests" in text
         assert "time allowance 1 h" in text
-        assert "10 marks" in text
         assert "Outcome 1  6 marks (60%)" in text
         assert "1.2 explain why tests fail" in text
         assert "Question paper version 1: 3 questions, 10 marks." in text
@@ -45,18 +82,104 @@ async def test_moving_to_a_unit_shows_its_outcomes_marks_and_time(mini):
 async def test_file_errors_are_announced_on_the_home_screen(mini):
     mini.edit(mini.scheme, "pass_mark: 6", "pass_mark: 11")
     app = make_app(mini)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
         status = app.screen.query_one("#library-status")
         assert "1 file error(s): run `marker-tui check`" in str(status.render())
         assert status.has_class("error")
 
 
-async def test_every_footer_action_is_in_the_command_palette(mini):
-    app = make_app(mini)
+# --- activities and sign-in -----------------------------------------------------------------
+
+
+async def test_before_sign_in_every_activity_is_offered(mini, centre):
+    app = make_app(mini, centre)
     async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert menu_titles(app) == ["Sit a paper", "Invigilate", "Mark", "Quality assurance", "Administer"]
+
+
+async def test_signing_in_offers_only_what_the_roles_allow_and_opens_the_choice(mini, centre):
+    app = make_app(mini, centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("i")
+        await sign_in(pilot, INVIGILATOR, "1111")
+        # Straight on to the chosen activity: the invigilator's sitting chooser.
+        assert isinstance(app.screen, SittingChooserScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert menu_titles(app) == ["Sit a paper", "Invigilate"]
+        assert "Signed in: Ian Invigilator" in str(app.screen.query_one("#signed-in").render())
+
+
+async def test_a_role_the_person_does_not_have_is_refused_after_sign_in(mini, centre):
+    app = make_app(mini, centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("m")
+        await sign_in(pilot, INVIGILATOR, "1111")
+        assert isinstance(app.screen, HomeScreen)
+        assert menu_titles(app) == ["Sit a paper", "Invigilate"]
+        assert any("cannot mark: it needs the role marker" in n.message for n in app._notifications)
+
+
+async def test_wrong_pin_is_refused_and_three_lock_the_name(mini, centre):
+    app = make_app(mini, centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("i")
+        for _ in range(3):
+            await sign_in(pilot, INVIGILATOR, "9999")
+        error = str(app.screen.query_one("#pin-error").render())
+        assert isinstance(app.screen, StaffSignInScreen)
+        assert "locked" in error.lower()
+        # Even the right PIN is refused while locked.
+        await sign_in(pilot, INVIGILATOR, "1111")
+        assert isinstance(app.screen, StaffSignInScreen)
+        assert "locked" in str(app.screen.query_one("#pin-error").render()).lower()
+    actions = [row["action"] for row in centre.db.query("SELECT action FROM audit_log ORDER BY id")]
+    assert any("lock" in a for a in actions)
+
+
+async def test_sign_out_restores_the_full_menu(mini, centre):
+    app = make_app(mini, centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("i")
+        await sign_in(pilot, INVIGILATOR, "1111")
+        await pilot.press("escape")
+        await pilot.press("o")
+        await pilot.pause()
+        assert app.staff_member is None
+        assert menu_titles(app)[-1] == "Administer"
+
+
+async def test_sit_a_paper_signs_staff_out_first(mini, centre):
+    from marker_tui.interfaces.tui.screens.learner import LearnerLoginScreen
+
+    app = make_app(mini, centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("i")
+        await sign_in(pilot, INVIGILATOR, "1111")
+        await pilot.press("escape")
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, LearnerLoginScreen)
+        assert app.staff_member is None
+
+
+async def test_every_footer_action_is_in_the_command_palette(mini, centre):
+    app = make_app(mini, centre)
+    async with app.run_test(size=(100, 30)):
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        assert "Quit" in titles and "Keys" in titles
+        for title in ("Sit a paper", "Invigilate", "Mark", "Quality assurance", "Administer", "Quit", "Keys"):
+            assert title in titles
+
+
+async def test_help_key_shows_the_keys_of_the_screen(mini, centre):
+    app = make_app(mini, centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        assert app.screen.query("HelpPanel")
 
 
 async def test_quit_key_leaves_the_app(mini):
@@ -67,5 +190,11 @@ async def test_quit_key_leaves_the_app(mini):
     assert app.return_code == 0
 
 
-def test_home_screen_snapshot(mini, snap_compare):
-    assert snap_compare(make_app(mini), terminal_size=(100, 30), press=["down"])
+def test_home_screen_snapshot(mini, tmp_path, snap_compare):
+    centre = Centre.open(tmp_path / "snap.db", clock=FakeClock())
+    assert snap_compare(make_app(mini, centre), terminal_size=(100, 30))
+
+
+def test_home_screen_snapshot_80x24(mini, tmp_path, snap_compare):
+    centre = Centre.open(tmp_path / "snap.db", clock=FakeClock())
+    assert snap_compare(make_app(mini, centre), terminal_size=(80, 24))

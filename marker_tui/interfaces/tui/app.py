@@ -11,6 +11,7 @@ from textual.command import CommandPalette
 from textual.screen import Screen
 
 from marker_tui.services.centre import Centre
+from marker_tui.services.staff import StaffMember
 from marker_tui.storage.assessment_files import AssessmentLibrary, load_library
 
 from .screens.home import HomeScreen
@@ -38,6 +39,8 @@ class MarkerApp(App):
     ) -> None:
         super().__init__()
         self.centre = centre
+        # The member of staff signed in at this terminal (the home screen's menu follows their roles).
+        self.staff_member: StaffMember | None = None
         self._library = library
         self._start = start
         self.cursor_blink = not steady
