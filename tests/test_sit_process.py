@@ -1,0 +1,138 @@
+"""``marker-tui sit`` as a real process in a terminal (tmux): type, SIGKILL, relaunch, resume.
+
+The real clock runs here, so times are checked within a window, and every wait
+polls (the screen or the database) against a deadline instead of sleeping a
+fixed time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from marker_tui.domain.clock import SystemClock
+from marker_tui.services.sitting import LearnerService, SittingService
+from marker_tui.storage.database import open_database
+from sitting_fixtures import INVIGILATOR, build_room
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux"),
+]
+
+MARKER_TUI = Path(sys.executable).with_name("marker-tui")
+CODE = "PTY-1"
+
+
+class Terminal:
+    """One tmux pane running one command, on a private tmux server."""
+
+    def __init__(self, socket: str, name: str, command: list[str]) -> None:
+        self.socket, self.name = socket, name
+        line = "exec " + " ".join(_quote(part) for part in command)
+        self._tmux("new-session", "-d", "-s", name, "-x", "80", "-y", "24", line)
+        self.pid = int(self._tmux("display-message", "-p", "-t", name, "#{pane_pid}").strip())
+
+    def _tmux(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-L", self.socket, *args], check=True, capture_output=True,
+                              text=True).stdout
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-t", self.name)
+
+    def wait_for(self, text: str, deadline: float = 20.0) -> str:
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            shown = self.screen()
+            if text in shown:
+                return shown
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} never appeared; the screen shows:\n{self.screen()}")
+
+    def keys(self, *keys: str) -> None:
+        self._tmux("send-keys", "-t", self.name, *keys)
+
+    def type(self, text: str) -> None:
+        for ch in text:  # one key at a time, as a person types (a burst would arrive as a paste)
+            self._tmux("send-keys", "-t", self.name, "-l", ch)
+
+
+def _quote(part: str) -> str:
+    return "'" + part.replace("'", "'\\''") + "'"
+
+
+def _answer(path: Path) -> str | None:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        row = conn.execute("SELECT a.text FROM answers a JOIN scripts s ON s.id = a.script_id "
+                           "JOIN candidates c ON c.id = s.candidate_id "
+                           "WHERE c.candidate_number = '1001' AND a.question_id = '1'").fetchone()
+    return row[0] if row else None
+
+
+def _seconds(clock: str) -> int:
+    h, m, s = (int(x) for x in clock.split(":"))
+    return h * 3600 + m * 60 + s
+
+
+@pytest.fixture
+def sitting_db(tmp_path):
+    room = build_room(tmp_path / "centre.db")  # staff, candidates, a 90-minute paper
+    room.db.close()
+    db = open_database(tmp_path / "centre.db")
+    sittings = SittingService(db, SystemClock())  # the real clock from here on: the process uses it
+    sittings.create_sitting(room.paper.id, by=INVIGILATOR, code=CODE)
+    sittings.enrol(CODE, ["1001"], by=INVIGILATOR)
+    sittings.open(CODE, by=INVIGILATOR)
+    sittings.start(CODE, by=INVIGILATOR)
+    yield tmp_path / "centre.db", db
+    db.close()
+
+
+@pytest.fixture
+def tmux_server():
+    socket = f"marker-test-{os.getpid()}-{time.monotonic_ns()}"
+    yield socket
+    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+
+
+def test_an_answer_survives_sigkill_and_the_time_left_is_right_after_relaunch(sitting_db, tmux_server):
+    path, db = sitting_db
+    command = [str(MARKER_TUI), "--db", str(path), "sit", CODE, "--candidate", "1001"]
+    first = Terminal(tmux_server, "first", command)
+    first.wait_for("Is this you?")
+    first.keys("y")
+    first.wait_for("Question 1")
+    first.type("a trailing cable")
+    end = time.monotonic() + 10  # autosave: 1 s after the last key (poll the database, do not guess)
+    while _answer(path) != "a trailing cable":
+        assert time.monotonic() < end, f"the answer never reached the database: {_answer(path)!r}"
+        time.sleep(0.05)
+    os.kill(first.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            os.kill(first.pid, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < deadline, "the learner's process did not die"
+        time.sleep(0.02)
+
+    again = Terminal(tmux_server, "again", command)
+    again.wait_for("Is this you?")
+    again.keys("y")
+    shown = again.wait_for("a trailing cable")
+    assert "Question 1" in shown and "3 words" in shown
+    script_id = next(c.script_id for c in SittingService(db, SystemClock()).status(CODE).candidates)
+    expected = LearnerService(db, SystemClock()).time_left(script_id).left_seconds
+    on_screen = _seconds(re.search(r"Time left (\d+:\d\d:\d\d)", shown).group(1))
+    assert 90 * 60 - 60 < on_screen < 90 * 60  # less than a minute has gone by in this test
+    assert abs(on_screen - expected) <= 3  # the service's answer, give or take the seconds in between
