@@ -104,7 +104,7 @@ def _writer_main(args: argparse.Namespace) -> None:
 
 def _bare_main(args: argparse.Namespace) -> None:
     """The baseline: plain sqlite3, INSERT + COMMIT, same PRAGMAs, same text."""
-    conn = sqlite3.connect(args.db, isolation_level=None, timeout=30)
+    conn = sqlite3.connect(args.db, isolation_level=None, timeout=60)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     print("ready", flush=True)
@@ -318,7 +318,7 @@ def run() -> list[dict]:
         one["count"] + many["count"], "0", lost == 0, ratio=False)
     locks = one["lock_errors"] + many["lock_errors"]
     row(f"lock errors surfaced to a learner, 1 + {n} writers", locks, "errors",
-        "bare sqlite3 lock errors (timeout 30 s)", bare_one["lock_errors"] + bare_many["lock_errors"], "0",
+        "bare sqlite3 lock errors (timeout 60 s)", bare_one["lock_errors"] + bare_many["lock_errors"], "0",
         locks == 0, ratio=False)
     failed = len(one["errors"]) + len(many["errors"])
     if failed or many["count"] != m["expected_many"]:

@@ -1031,6 +1031,7 @@ class LearnerService(_Base):
             raise TypeError("an answer is text")
         question_id = str(question_id)
         text, replaced = _storable(text)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()  # outside the write lock
         now = self.clock.now()
 
         def work(db: Database) -> SaveReceipt | SaveRefused:
@@ -1061,7 +1062,7 @@ class LearnerService(_Base):
             record(db, at=now, actor=Actor.candidate(script.candidate_number), action="answer saved",
                    sitting_id=room.sitting["id"], script_id=script_id, candidate_number=script.candidate_number,
                    details={"question": question_id, "version": version, "characters": len(text),
-                            "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                            "sha256": digest,
                             **({"while paused": True} if paused else {}),
                             **({"invalid characters replaced": replaced} if replaced else {})})
             return SaveReceipt(script_id=script_id, question_id=question_id, version=version, saved_at=now,

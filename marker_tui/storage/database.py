@@ -33,15 +33,20 @@ import sqlite_utils
 
 #: How long SQLite itself waits for a lock on ordinary statements (ms).
 BUSY_TIMEOUT_MS = 5000
-#: After this long waiting for the write lock, give up and tell the user.
-LOCK_GIVE_UP_SECONDS = 30.0
+#: After this long waiting for the write lock, give up and tell the user. Long on
+#: purpose: a learner's save that waits is better than one that fails.
+LOCK_GIVE_UP_SECONDS = 60.0
 # Waiting for the write lock is done by our own loop, not SQLite's busy handler:
 # SQLite sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 ms between tries, so
 # a save that just misses the lock can sleep through several free windows (the
-# bench showed p99 > 100 ms with 100 writers). Short jittered sleeps that grow
-# from 0.5 ms to at most 8 ms keep the tail low; a failed try costs microseconds.
+# bench showed p99 > 100 ms with 100 writers). Short jittered sleeps growing from
+# 0.5 ms to 8 ms keep the tail low (a failed try costs microseconds); after
+# _PATIENT_AFTER of waiting the machine is overloaded, and sleeps grow to 50 ms
+# so that waiting processes stop taking CPU from the one holding the lock.
 _BACKOFF_FIRST = 0.0005
 _BACKOFF_MAX = 0.008
+_PATIENT_AFTER = 0.25
+_BACKOFF_PATIENT_MAX = 0.05
 
 T = TypeVar("T")
 
@@ -97,11 +102,13 @@ def is_lock_error(error: BaseException) -> bool:
 
 
 def _backoff_sleeps(deadline: float) -> Iterator[None]:
-    """Exponential backoff with full jitter, until the deadline passes."""
+    """Exponential backoff with jitter, until the deadline passes (see _BACKOFF_FIRST)."""
     delay = _BACKOFF_FIRST
+    patient_from = time.monotonic() + _PATIENT_AFTER
     while time.monotonic() < deadline:
-        time.sleep(random.uniform(0, delay))
-        delay = min(delay * 2, _BACKOFF_MAX)
+        time.sleep(random.uniform(delay / 2, delay))
+        cap = _BACKOFF_MAX if time.monotonic() < patient_from else _BACKOFF_PATIENT_MAX
+        delay = min(delay * 2, cap)
         yield
 
 
