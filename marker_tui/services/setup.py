@@ -343,9 +343,10 @@ def create_first_admin(centre, name: str, pin: str, pin_again: str) -> StaffMemb
         if admins:
             raise ServiceError(
                 f"This centre already has an admin ({admins[0]}); sign in as them to add staff.")
-        if find_staff(db, cleaned) is not None:
+        existing = find_staff(db, cleaned)
+        if existing is not None:
             raise ServiceError(
-                f"There is already a staff member called {cleaned!r}; choose another name for the admin.")
+                f"There is already a staff member called {existing.name!r}; choose another name for the admin.")
         first = _count(db, "SELECT count(*) FROM staff") == 0
         staff_id = db.execute(
             "INSERT INTO staff (name, pin_hash, pin_salt, pin_params, created_at) VALUES (?, ?, ?, ?, ?)",

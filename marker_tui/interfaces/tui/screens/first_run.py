@@ -1,0 +1,173 @@
+"""First run on an empty database: load the shipped papers, then create the first admin.
+
+Push it with a callback (``app.push_screen(FirstRunScreen(), on_done)``): it
+dismisses with the new admin (a :class:`StaffMember`), or with None when the
+centre already had an admin and only the papers needed loading.
+
+What it does, in order, with everything visible on screen:
+
+1. loads the papers and mark schemes from the centre's ``papers/`` and
+   ``markschemes/`` folders (:func:`load_shipped_papers`: loading them again
+   changes nothing) and lists what was loaded, and any file errors;
+2. if nobody is an admin yet, asks for the admin's name and a PIN typed twice
+   (:func:`create_first_admin`, which refuses once an admin exists), with the
+   service's words for every mistake.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label
+
+from marker_tui.interfaces.tui.widgets.admin_forms import ADMIN_CSS
+from marker_tui.interfaces.tui.widgets.inputs import TextInput
+from marker_tui.interfaces.tui.widgets.plain import Plain
+from marker_tui.services.audit import ServiceError
+from marker_tui.services.setup import ReloadReport, create_first_admin, load_shipped_papers, needs_admin
+from marker_tui.services.staff import StaffMember, check_pin_format
+from marker_tui.storage.database import StorageError
+
+
+def report_text(report: ReloadReport) -> Text:
+    """What loading the files did, for a person setting up a centre."""
+    text = Text()
+    if not report.loaded and not report.skipped:
+        text.append("No question papers were found in the papers folder. You can add them later and load "
+                    "them from Administer → Papers → Reload files.\n", style="yellow")
+    for loaded in report.loaded:
+        state = {"new": "loaded", "new version": "loaded as a new version"}.get(loaded.status, "already loaded")
+        text.append("  ✓ ", style="green")
+        text.append(f"{loaded.qualification} unit {loaded.unit} (version {loaded.version}): {state}\n")
+    for skipped in report.skipped:
+        text.append("  ✗ ", style="bold red")
+        text.append(f"{skipped.qualification} unit {skipped.unit}: not loaded, {skipped.reason}\n")
+    if report.errors:
+        text.append(f"\n{len(report.errors)} problem(s) in the files (run `marker-tui check` for the list; "
+                    "the papers they affect can be loaded later, once fixed):\n", style="bold red")
+        for line in report.errors[:10]:
+            text.append(f"  {line}\n", style="red")
+        if len(report.errors) > 10:
+            text.append(f"  … and {len(report.errors) - 10} more\n", style="red")
+    if report.warnings:
+        text.append(f"{len(report.warnings)} warning(s) from `marker-tui check` (the papers can still be used).\n",
+                    style="yellow")
+    return text
+
+
+class FirstRunScreen(Screen[StaffMember | None]):
+    """Welcome, papers loaded, first admin. Dismisses with the admin made (or None)."""
+
+    CSS_PATH = ADMIN_CSS
+    BINDINGS = [
+        Binding("enter", "continue", "Continue"),
+        Binding("f1", "app.show_keys", "Keys"),
+        Binding("ctrl+q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.report: ReloadReport | None = None
+        self.admin_needed = True
+
+    def compose(self) -> ComposeResult:
+        centre = self.app.centre
+        self.admin_needed = needs_admin(centre)
+        yield Plain("marker-tui · First-time set-up", classes="admin-title")
+        with VerticalScroll(id="first-run-body"):
+            yield Plain(
+                f"Welcome. This centre's database is new ({centre.path}).\n"
+                "First the question papers and mark schemes that came with marker-tui are loaded; "
+                + ("then you create the first admin, who can add the other staff, the candidates and the "
+                   "sittings." if self.admin_needed else "this centre already has an admin."))
+            yield Plain("Loading the papers and mark schemes…", id="papers-loaded")
+            if self.admin_needed:
+                with Vertical(classes="first-run-box", id="admin-form"):
+                    yield Plain("Create the first admin", classes="admin-dialog-title")
+                    yield Label("Your name (what you will type to sign in)")
+                    yield TextInput(id="admin-name", placeholder="e.g. Ada Admin", max_length=100)
+                    yield Label("PIN (4 to 12 digits; keep it to yourself)")
+                    yield TextInput(id="admin-pin", password=True, restrict=r"[0-9]*", max_length=12,
+                                    placeholder="digits only")
+                    yield Label("PIN again")
+                    yield TextInput(id="admin-pin-again", password=True, restrict=r"[0-9]*", max_length=12,
+                                    placeholder="the same digits again")
+                    yield Plain("", id="first-run-error", classes="first-run-error")
+                    yield Plain("Enter: next box, then create the admin    Ctrl+Q: quit", classes="admin-hint")
+            else:
+                yield Plain("Press Enter to continue.", id="first-run-continue", classes="admin-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.admin_needed:
+            self.query_one("#admin-name", TextInput).focus()
+        # Paint the screen first, then load (a second or so on a slow disk).
+        self.call_after_refresh(self.load_papers)
+
+    def load_papers(self) -> None:
+        shown = self.query_one("#papers-loaded", Plain)
+        try:
+            self.report = load_shipped_papers(self.app.centre)
+        except (ServiceError, StorageError) as error:
+            shown.update(Text(f"The papers could not be loaded: {error}\nYou can load them later from "
+                              "Administer → Papers → Reload files.", style="bold red"))
+            return
+        heading = Text("Papers and mark schemes\n", style="bold")
+        shown.update(heading + report_text(self.report))
+        focused = self.focused
+        if focused is not None:
+            self.call_after_refresh(lambda: focused.scroll_visible(animate=False))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "continue":
+            return not self.admin_needed
+        return True
+
+    def action_continue(self) -> None:
+        self.dismiss(None)
+
+    # -- the first admin ---------------------------------------------------------------------------
+    def show_error(self, message: str, field: str | None = None) -> None:
+        error = self.query_one("#first-run-error", Plain)
+        error.update(Text(message, style="bold red") if message else "")
+        if field:
+            self.query_one(f"#{field}", TextInput).focus()
+        if message:  # on a small terminal the whole form, message included, scrolls into view
+            self.call_after_refresh(lambda: self.query_one("#admin-form").scroll_visible(animate=False))
+
+    def on_input_submitted(self, event: TextInput.Submitted) -> None:
+        event.stop()
+        name = self.query_one("#admin-name", TextInput)
+        pin = self.query_one("#admin-pin", TextInput)
+        again = self.query_one("#admin-pin-again", TextInput)
+        if not name.value.strip():
+            self.show_error("Type your name.", "admin-name")
+            return
+        if not pin.value:
+            # Enter in the name box just moves on; Enter further down says what is missing.
+            self.show_error("" if event.input is name else "Choose a PIN of 4 to 12 digits.", "admin-pin")
+            return
+        try:
+            check_pin_format(pin.value)
+        except ServiceError as error:
+            self.show_error(str(error), "admin-pin")
+            return
+        if not again.value:
+            self.show_error("" if event.input is not again else "Type the PIN again, to be sure it is right.",
+                            "admin-pin-again")
+            return
+        try:
+            member = create_first_admin(self.app.centre, name.value, pin.value, again.value)
+        except (ServiceError, StorageError) as error:
+            if pin.value != again.value:
+                again.value = ""
+                self.show_error(str(error), "admin-pin-again")
+            else:
+                self.show_error(str(error))
+            return
+        self.show_error("")
+        self.notify(f"{member.name} is the admin. Sign in with that name and PIN to set up the centre.")
+        self.dismiss(member)
