@@ -221,6 +221,7 @@ class PlanSummary(_View):
     created_by: str
     reason: str | None
     superseded_at: datetime | None
+    superseded_by: int | None
     scripts: int
 
 
@@ -413,6 +414,10 @@ def _clean_text(text: str | None, what: str, limit: int = 2000) -> str | None:
         return clean_comment(text) if limit >= 2000 else clean_reason(text)
     except ServiceError as error:
         raise IqaError(str(error).replace("A comment", what)) from None
+
+
+def _first_up(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _json(value: Any) -> str:
@@ -645,7 +650,7 @@ class IqaService:
             if old is not None:
                 if not redraw:
                     raise IqaError(
-                        f"{found.label.capitalize()} already has a sampling plan for {who.label} (plan {old['id']}, "
+                        f"{_first_up(found.label)} already has a sampling plan for {who.label} (plan {old['id']}, "
                         f"seed {old['seed']}, drawn {parse_instant(old['created_at']).astimezone():%Y-%m-%d %H:%M}). "
                         "To draw it again, give a new seed (marker-tui iqa sample ... --seed N).")
                 started = db.execute(
@@ -727,7 +732,7 @@ class IqaService:
             entry = next((s for s in inputs if s.script_ref == wanted or by_ref[s.script_ref]["script_number"] == wanted),
                          None)
             if entry is None:
-                raise IqaError(f"{found.label.capitalize()} has no marked script {wanted}.")
+                raise IqaError(f"{_first_up(found.label)} has no marked script {wanted}.")
             _refuse_own(entry.markers, actor.label)
             if not entry.is_marked:
                 raise IqaError(f"Script {wanted} is not marked complete yet: only marked scripts are sampled.")
@@ -789,7 +794,8 @@ class IqaService:
             return [
                 PlanSummary(id=r["id"], scope_key=found.key, reviewer=r["reviewer"], seed=r["seed"],
                             created_at=parse_instant(r["created_at"]), created_by=r["creator"], reason=r["reason"],
-                            superseded_at=parse_instant(r["superseded_at"]), scripts=r["n"])
+                            superseded_at=parse_instant(r["superseded_at"]), superseded_by=r["superseded_by"],
+                            scripts=r["n"])
                 for r in self.db.query(
                     "SELECT p.*, rv.name AS reviewer, cr.name AS creator,"
                     " (SELECT count(*) FROM iqa_plan_scripts ps WHERE ps.plan_id = p.id) AS n"
@@ -1000,9 +1006,8 @@ class IqaService:
                    details={"script_number": script["script_number"], "plan": plan_id, "round": 1})
             return next(db.query("SELECT * FROM iqa_reviews WHERE id = ?", [review_id]))
         if row["state"] == "confirmed":
-            extra = (" It was referred back to the marker: start a new round (R on the review screen, or "
-                     "marker-tui iqa rereview) once they have re-marked it." if row["decision"] ==
-                     ScriptDecision.REFER_BACK else "")
+            extra = (" It was referred back to the marker: start a new round (R on the review screen) "
+                     "once they have re-marked it." if row["decision"] == ScriptDecision.REFER_BACK else "")
             raise IqaError(f"Your review of script {script['script_number']} was confirmed "
                            f"({row['decision']}) and cannot change.{extra}")
         return row
@@ -1178,7 +1183,7 @@ class IqaService:
         review = view.review
         if review is None or review.state == "in progress":
             raise IqaError(f"There is no decision on script {script['script_number']} to confirm yet: "
-                           "record one first (d on the review screen, or marker-tui iqa decide).")
+                           "record one first (d on the review screen).")
         if review.state == "confirmed":
             self._open_review(db, script, plan["id"], actor, now)  # raises
         if view.stale:
@@ -1452,7 +1457,11 @@ class IqaService:
                            completed_at=parse_instant(row["completed_at"]))
 
     def record_second_mark(self, script_id: int, question_id: str, marks: object, *, by: str) -> BlindScript:
-        qid = str(question_id).strip()
+        """One blind second mark (changeable until the second marking is complete)."""
+        return self.record_second_marks(script_id, {question_id: marks}, by=by)
+
+    def record_second_marks(self, script_id: int, marks: dict[str, object], *, by: str) -> BlindScript:
+        """Several blind second marks at once: all are saved, or (one refused) none."""
         now = self.clock.now()
 
         def work(db: Database) -> BlindScript:
@@ -1462,18 +1471,20 @@ class IqaService:
                 raise IqaError(f"Your second marking of script {row['script']['script_number']} is complete and "
                                "cannot change.")
             paper, _ = self._paper_scheme(db, row["script"]["paper_id"])
-            question = paper.question(qid)
-            if question is None:
-                raise IqaError(f"Question {qid} is not on this paper "
-                               f"(questions: {', '.join(q.id for q in paper.questions)}).")
-            value = _as_mark(marks, qid, question.marks)
-            db.execute("INSERT INTO iqa_second_marks (second_marking_id, question_id, marks, recorded_at)"
-                       " VALUES (?, ?, ?, ?) ON CONFLICT (second_marking_id, question_id) DO UPDATE SET"
-                       " marks = excluded.marks, recorded_at = excluded.recorded_at",
-                       [row["id"], qid, value, now_text(now)])
+            for question_id, value in marks.items():
+                qid = str(question_id).strip()
+                question = paper.question(qid)
+                if question is None:
+                    raise IqaError(f"Question {qid} is not on this paper "
+                                   f"(questions: {', '.join(q.id for q in paper.questions)}); nothing was saved.")
+                checked = _as_mark(value, qid, question.marks)
+                db.execute("INSERT INTO iqa_second_marks (second_marking_id, question_id, marks, recorded_at)"
+                           " VALUES (?, ?, ?, ?) ON CONFLICT (second_marking_id, question_id) DO UPDATE SET"
+                           " marks = excluded.marks, recorded_at = excluded.recorded_at",
+                           [row["id"], qid, checked, now_text(now)])
             return self._blind(db, script_id, actor)
 
-        return run_write(self.db, work, "saving a second mark")
+        return run_write(self.db, work, "saving second marks")
 
     def complete_second_marking(self, script_id: int, *, by: str) -> BlindScript:
         now = self.clock.now()

@@ -1,0 +1,809 @@
+"""The IQA reviewer's screens: plans, the review of one script, agreement figures.
+
+``marker-tui iqa [SCOPE]`` signs in (staff name and PIN, iqa role, the shared
+:class:`StaffSignInScreen`), then:
+
+* :class:`IqaHomeScreen` (no scope given): the reviewer's plans and the
+  sittings with marked scripts; Enter opens one.
+* :class:`IqaPlanScreen`: the reviewer's sampling plan for a sitting or unit:
+  every sampled script with why it is there and how far its review has got.
+  Scripts the reviewer marked are never listed (the count is shown, not the
+  scripts). n draws the plan (or draws it again), s signs it off.
+* :class:`IqaReviewScreen`: one script. Left: the question and the learner's
+  answer; right: the marker's mark, ticked points and comment against the mark
+  scheme, a completed blind second mark, and the reviewer's judgement. a agrees,
+  m gives a different mark with a reason, d records the decision (with feedback
+  and action points) and then asks for explicit confirmation, listing every mark
+  that will change. Nothing changes in the marks until the reviewer says y.
+* :class:`IqaAgreementScreen`: agreement per marker and per question, and the
+  questions out of tolerance for adjudication.
+
+Every change goes through :class:`~marker_tui.services.iqa.IqaService`, which
+refuses a script the reviewer marked even if a screen were to ask.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from marker_tui.domain.reports import ScriptDecision
+from marker_tui.domain.sampling import SamplingStrategy, person_key
+from marker_tui.interfaces.tui.widgets.iqa_dialogs import (
+    ConfirmDecisionDialog,
+    DecisionDialog,
+    DecisionInput,
+    DifferentMarkDialog,
+    DrawPlanDialog,
+    PlanInput,
+    StatementDialog,
+)
+from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea
+from marker_tui.interfaces.tui.widgets.marking_points import point_prompt
+from marker_tui.interfaces.tui.widgets.plain import Plain
+from marker_tui.services.audit import ServiceError
+from marker_tui.services.iqa import IqaService, PlanView, ReviewView
+from marker_tui.storage.database import StorageError
+
+IQA_CSS = "../styles/iqa.tcss"
+IQA_ROLES = ("iqa",)
+FAILURES = (ServiceError, StorageError)
+
+STATE_TEXT = {
+    "not started": "not started",
+    "in progress": "in progress",
+    "awaiting confirmation": "to confirm",
+    "confirmed": "confirmed",
+}
+
+
+def iqa_sign_in(scope: str | None = None) -> Screen:
+    """Sign in (name + PIN, iqa role), then the plan for ``scope`` or the reviewer's list."""
+    from marker_tui.interfaces.tui.screens.staff_sign_in import StaffSignInScreen
+
+    def then(member) -> Screen:
+        return IqaPlanScreen(scope, member.name) if scope else IqaHomeScreen(member.name)
+
+    title = f"Quality assurance · {scope}" if scope else "Quality assurance"
+    return StaffSignInScreen(title, then=then, roles=IQA_ROLES)
+
+
+def short_strategy(strategy: SamplingStrategy) -> str:
+    """The sampling rules in one line (the full wording is in the plan and the IQA record)."""
+    parts = []
+    if strategy.new_markers:
+        parts.append("all of " + ", ".join(sorted(strategy.new_markers, key=person_key)))
+    if strategy.include_fails:
+        parts.append("every fail")
+    if strategy.borderline_marks is not None:
+        parts.append(f"within {strategy.borderline_marks} of the pass mark")
+    n, share = strategy.min_scripts_per_marker, strategy.min_fraction_per_marker
+    if n or share:
+        parts.append(f"at least {n} or {share * 100:g}% per marker")
+    return " · ".join(parts) or "none"
+
+
+def _leave(screen: Screen) -> None:
+    """Back to the screen underneath, or quit if this is the first screen."""
+    if len(screen.app.screen_stack) > 2:
+        screen.app.pop_screen()
+    else:
+        screen.app.exit()
+
+
+def _paragraphs(text: str) -> str:
+    """Paper text as written in YAML: hard-wrapped lines joined, paragraphs kept."""
+    return "\n\n".join(" ".join(block.split()) for block in text.strip().split("\n\n"))
+
+
+class _Messages:
+    """A one-line message under the screen: green for done, red and bold for refused."""
+
+    def say(self, message: str, *, error: bool = False) -> None:
+        line = self.query_one("#iqa-message", Plain)  # type: ignore[attr-defined]
+        line.update(message)
+        line.set_class(error, "error")
+        if error:
+            self.app.bell()  # type: ignore[attr-defined]
+
+
+# --- the reviewer's plans -----------------------------------------------------------------------
+
+
+class IqaHomeScreen(_Messages, Screen):
+    """The reviewer's current plans, and sittings with marked scripts that have none yet."""
+
+    CSS_PATH = IQA_CSS
+    BINDINGS = [
+        Binding("enter", "open", "Open", priority=True),
+        Binding("r", "refresh", "Refresh"),
+        Binding("escape", "back", "Back"),
+        Binding("f1", "app.show_keys", "Keys"),
+    ]
+
+    def __init__(self, reviewer: str) -> None:
+        super().__init__()
+        self.reviewer = reviewer
+
+    def compose(self) -> ComposeResult:
+        yield Plain(f"marker-tui · Quality assurance · {self.reviewer}", classes="iqa-title-bar")
+        yield Plain("Your sampling plans, and sittings with marked scripts (Enter opens one).",
+                    classes="iqa-info-line")
+        yield DataTable(id="iqa-scopes", cursor_type="row", zebra_stripes=True)
+        yield Plain("", id="iqa-message", classes="iqa-message-line")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#iqa-scopes", DataTable)
+        table.add_columns("Sitting or unit", "Plan", "Sampled", "Confirmed", "Signed off")
+        self.action_refresh()
+        table.focus()
+
+    @property
+    def service(self) -> IqaService:
+        return self.app.centre.iqa
+
+    def action_refresh(self) -> None:
+        table = self.query_one("#iqa-scopes", DataTable)
+        table.clear()
+        try:
+            plans = self.service.plans_for(self.reviewer)
+            scopes = self.service.sampleable_scopes()
+        except FAILURES as error:
+            self.say(str(error), error=True)
+            return
+        seen = set()
+        for plan in plans:
+            seen.add(plan.scope.key)
+            table.add_row(Text(plan.scope.key), f"plan {plan.id}", str(len(plan.scripts)),
+                          str(plan.counts()["confirmed"]), "yes" if plan.sign_off else "-", key=plan.scope.key)
+        for code, marked, submitted in scopes:
+            if code not in seen:
+                table.add_row(Text(code), "none yet", f"{marked} of {submitted} marked", "-", "-", key=code)
+        if table.row_count == 0:
+            self.say("No sitting has scripts marked complete yet: there is nothing to sample.")
+
+    def action_open(self) -> None:
+        table = self.query_one("#iqa-scopes", DataTable)
+        if table.row_count == 0:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        self.app.push_screen(IqaPlanScreen(key, self.reviewer))
+
+    @on(DataTable.RowSelected, "#iqa-scopes")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh()
+
+    def action_back(self) -> None:
+        _leave(self)
+
+
+class IqaPlanScreen(_Messages, Screen):
+    """One sampling plan: the sampled scripts, why each is there, and its review state."""
+
+    CSS_PATH = IQA_CSS
+    BINDINGS = [
+        Binding("enter", "open", "Review", priority=True),
+        Binding("g", "agreement", "Agreement"),
+        Binding("n", "draw", "Draw plan"),
+        Binding("s", "sign_off", "Sign off"),
+        Binding("r", "refresh", "Refresh", show=False),
+        Binding("escape", "back", "Back"),
+        Binding("f1", "app.show_keys", "Keys"),
+    ]
+
+    def __init__(self, scope: str, reviewer: str) -> None:
+        super().__init__()
+        self.scope = scope
+        self.reviewer = reviewer
+        self.plan: PlanView | None = None
+
+    @property
+    def service(self) -> IqaService:
+        return self.app.centre.iqa
+
+    def compose(self) -> ComposeResult:
+        yield Plain(f"marker-tui · IQA · {self.scope} · {self.reviewer}", id="iqa-plan-title", classes="iqa-title-bar")
+        yield Plain("", id="iqa-plan-info", classes="iqa-info-line")
+        yield DataTable(id="iqa-plan-scripts", cursor_type="row", zebra_stripes=True)
+        yield Plain("", id="iqa-plan-why", classes="iqa-why-line")
+        yield Plain("", id="iqa-plan-notes", classes="iqa-notes-line")
+        yield Plain("", id="iqa-message", classes="iqa-message-line")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#iqa-plan-scripts", DataTable)
+        table.add_column("Script", key="script")
+        table.add_column("Marker", key="marker")
+        table.add_column("Total", key="total")
+        table.add_column("Review", key="review")
+        table.add_column("Why sampled", key="why")
+        self.action_refresh()
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        try:
+            scope = self.service.scope(self.scope)
+            self.scope = scope.key
+            self.plan = self.service.current_plan(self.scope, reviewer=self.reviewer)
+        except FAILURES as error:
+            self.say(str(error), error=True)
+            return
+        self.query_one("#iqa-plan-title", Plain).update(f"marker-tui · IQA · {scope.label} · {self.reviewer}")
+        table = self.query_one("#iqa-plan-scripts", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        info = self.query_one("#iqa-plan-info", Plain)
+        notes = self.query_one("#iqa-plan-notes", Plain)
+        plan = self.plan
+        if plan is None:
+            info.update("No sampling plan yet. n: draw one (default: at least 3 or 25% of each marker's "
+                        "scripts, every fail, every script within 2 of the pass mark).")
+            notes.update("")
+            return
+        counts = plan.counts()
+        signed = f" · signed off {plan.sign_off.signed_at.astimezone():%Y-%m-%d}" if plan.sign_off else ""
+        info.update(f"Plan {plan.id} · seed {plan.seed} · {len(plan.scripts)} of {plan.scripts_marked} marked · "
+                    f"{counts['confirmed']} confirmed, {counts['awaiting confirmation']} to confirm, "
+                    f"{counts['in progress']} in progress{signed}\nRules: {short_strategy(plan.strategy)}")
+        for s in plan.scripts:
+            review = STATE_TEXT[s.review_state]
+            if s.decision is not None:
+                review = f"{review}: {s.decision.value}" if s.review_state == "confirmed" else review
+            if s.round and s.round > 1:
+                review += f" (round {s.round})"
+            table.add_row(s.script_ref, Text(", ".join(s.markers)), "-" if s.total is None else f"{s.total}",
+                          review, Text("; ".join(s.reasons)), key=str(s.script_id))
+        own = [e for e in plan.excluded if e.reason.startswith(f"marked by ")
+               and person_key(self.reviewer) in {person_key(m) for m in e.markers}]
+        parts = []
+        if own:
+            parts.append(f"Not offered to you: {len(own)} script(s) you marked (you cannot verify your own "
+                         "assessments).")
+        others = len(plan.excluded) - len(own)
+        if others:
+            parts.append(f"{others} script(s) not marked complete yet.")
+        parts += list(plan.notes)
+        notes.update(" ".join(parts))
+        if plan.scripts and cursor is not None:
+            table.move_cursor(row=min(cursor, len(plan.scripts) - 1))
+        self._show_why()
+
+    def _show_why(self) -> None:
+        why = self.query_one("#iqa-plan-why", Plain)
+        script_id = self._selected_id()
+        found = self.plan.script(script_id) if self.plan and script_id is not None else None
+        why.update(f"{found.script_ref}: " + "; ".join(found.reasons) if found else "")
+
+    @on(DataTable.RowHighlighted, "#iqa-plan-scripts")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_why()
+
+    def _selected_id(self) -> int | None:
+        table = self.query_one("#iqa-plan-scripts", DataTable)
+        if table.row_count == 0:
+            return None
+        return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def action_open(self) -> None:
+        script_id = self._selected_id()
+        if script_id is None or self.plan is None:
+            self.say("Nothing to review yet: draw a plan first (n).", error=self.plan is None)
+            return
+        order = [s.script_id for s in self.plan.scripts]
+        try:
+            view = self.service.review_view(script_id, reviewer=self.reviewer)
+        except FAILURES as error:
+            self.say(str(error), error=True)
+            return
+        self.app.push_screen(IqaReviewScreen(self.scope, self.reviewer, view, order))
+
+    @on(DataTable.RowSelected, "#iqa-plan-scripts")
+    def _row(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_agreement(self) -> None:
+        self.app.push_screen(IqaAgreementScreen(self.scope))
+
+    def action_draw(self) -> None:
+        redraw = self.plan is not None
+        heading = (f"Draw the plan for {self.scope} again (plan {self.plan.id} is kept in the history)"
+                   if redraw else f"Sampling plan for {self.scope}")
+
+        def drawn(answer: PlanInput | None) -> None:
+            if answer is None:
+                self.say("Nothing drawn.")
+                return
+            try:
+                strategy = SamplingStrategy(
+                    min_scripts_per_marker=answer.min_scripts, min_fraction_per_marker=answer.min_fraction,
+                    borderline_marks=answer.borderline, include_fails=answer.include_fails,
+                    new_markers=frozenset(answer.new_markers))
+                plan = self.service.create_plan(self.scope, strategy=strategy, by=self.reviewer, seed=answer.seed,
+                                                redraw=redraw, reason=answer.reason or None)
+            except FAILURES as error:
+                self.say(str(error), error=True)
+                return
+            except ValueError as error:
+                self.say(f"That strategy is not valid: {error}", error=True)
+                return
+            self.action_refresh()
+            self.say(f"Plan {plan.id} drawn: {len(plan.scripts)} script(s), seed {plan.seed}.")
+
+        self.app.push_screen(DrawPlanDialog(heading, redraw=redraw), drawn)
+
+    def action_sign_off(self) -> None:
+        if self.plan is None:
+            self.say("There is no plan to sign off yet.", error=True)
+            return
+
+        def signed(statement: str | None) -> None:
+            if statement is None:
+                self.say("Not signed off.")
+                return
+            try:
+                plan = self.service.sign_off(self.scope, by=self.reviewer, statement=statement or None)
+            except FAILURES as error:
+                self.say(str(error), error=True)
+                return
+            self.action_refresh()
+            self.say(f"Plan {plan.id} signed off.")
+
+        self.app.push_screen(StatementDialog(
+            f"Sign off plan {self.plan.id} for {self.scope}", "Statement (optional):",
+            "e.g. Marking is consistent with the mark scheme."), signed)
+
+    def action_back(self) -> None:
+        _leave(self)
+
+
+# --- reviewing one script ------------------------------------------------------------------------
+
+
+class IqaReviewScreen(_Messages, Screen):
+    """One sampled script: answer | marking against the mark scheme, and the reviewer's judgement."""
+
+    CSS_PATH = IQA_CSS
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS = [
+        Binding("a", "agree", "Agree"),
+        Binding("m", "differ", "Different mark"),
+        Binding("n", "question(1)", "Next Q"),
+        Binding("p", "question(-1)", "Prev Q", show=False),
+        Binding("right", "question(1)", "Next Q", show=False),
+        Binding("left", "question(-1)", "Prev Q", show=False),
+        Binding("d", "decide", "Decide"),
+        Binding("c", "confirm", "Confirm"),
+        Binding("right_square_bracket", "script(1)", "Next script", key_display="]", show=False),
+        Binding("left_square_bracket", "script(-1)", "Prev script", key_display="[", show=False),
+        Binding("R", "rereview", "New round", show=False),
+        Binding("escape", "back", "Back"),
+        Binding("f1", "app.show_keys", "Keys"),
+    ]
+
+    def __init__(self, scope: str, reviewer: str, view: ReviewView, order: list[int]) -> None:
+        super().__init__()
+        self.scope = scope
+        self.reviewer = reviewer
+        self.view = view
+        self.order = order
+        self.question_id = self._first_question(view)
+
+    @property
+    def service(self) -> IqaService:
+        return self.app.centre.iqa
+
+    @staticmethod
+    def _first_question(view: ReviewView) -> str:
+        unjudged = view.unjudged
+        return unjudged[0] if unjudged and view.state != "confirmed" else view.paper.questions[0].id
+
+    def compose(self) -> ComposeResult:
+        yield Plain("", id="iqa-review-title", classes="iqa-title-bar")
+        yield Plain("", id="iqa-review-why", classes="iqa-info-line")
+        with Horizontal(id="iqa-review-panes"):
+            with Vertical(id="iqa-answer-col", classes="iqa-pane"):
+                with VerticalScroll(id="iqa-question-pane"):
+                    yield Static("", id="iqa-question-text")
+                yield Plain("Answer, exactly as typed", id="iqa-answer-label", classes="iqa-pane-label")
+                yield PlainTextArea("", id="iqa-answer", read_only=True)
+            with VerticalScroll(id="iqa-marking-col", classes="iqa-pane"):
+                yield Static("", id="iqa-marking-text")
+        yield Static("", id="iqa-question-strip")
+        yield Static("", id="iqa-totals")
+        yield Plain("", id="iqa-message", classes="iqa-message-line")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._show()
+        self.query_one("#iqa-marking-col").focus()
+
+    # -- what is on screen ------------------------------------------------------------------------
+
+    def _show(self) -> None:
+        view = self.view
+        markers = ", ".join(view.markers)
+        round_ = f" · round {view.review.round}" if view.review and view.review.round > 1 else ""
+        self.query_one("#iqa-review-title", Plain).update(
+            f"IQA · script {view.script_number} · {view.sitting_code} · marked by {markers}{round_} · "
+            f"{STATE_TEXT[view.state]}")
+        self.query_one("#iqa-review-why", Plain).update("Sampled: " + "; ".join(view.reasons))
+        question = next(q for q in view.paper.questions if q.id == self.question_id)
+        heading = Text()
+        heading.append(f"Q{question.id}", style="bold")
+        heading.append(f" · {question.marks} mark{'s' if question.marks != 1 else ''} · outcome {question.outcome}\n")
+        heading.append(_paragraphs(question.text))
+        self.query_one("#iqa-question-text", Static).update(heading)
+        answer = view.answers.get(question.id, "")
+        area = self.query_one("#iqa-answer", PlainTextArea)
+        area.load_text(answer)
+        area.scroll_home(animate=False)
+        self.query_one("#iqa-answer-label", Plain).update(
+            "Answer, exactly as typed" if answer.strip() else "Answer: the learner wrote nothing for this question")
+        self.query_one("#iqa-marking-text", Static).update(self._marking_text())
+        self.query_one("#iqa-marking-col", VerticalScroll).scroll_home(animate=False)
+        self.query_one("#iqa-question-strip", Static).update(self._strip())
+        self.query_one("#iqa-totals", Static).update(self._totals())
+
+    def _marking_text(self) -> Text:
+        view = self.view
+        qid = self.question_id
+        entry = view.scheme.question(qid)
+        mark = view.marks.get(qid)
+        text = Text()
+        judgement = view.review.questions.get(qid) if view.review else None
+        if mark is None:
+            text.append("No mark for this question.\n", style="bold")
+        else:
+            if mark.role == "iqa":
+                text.append(f"Mark now: {mark.marks_awarded} of {entry.max_marks}", style="bold")
+                text.append(f"  (IQA adjustment by {mark.marked_by})\n")
+                if judgement is not None:
+                    text.append(f"Marker's mark was {judgement.marker_mark} ({judgement.marker})\n")
+            else:
+                text.append(f"Marker's mark: {mark.marks_awarded} of {entry.max_marks}", style="bold")
+                text.append(f"  ({mark.marked_by})\n")
+            text.append("Comment: ", style="bold")
+            text.append(f"{mark.comment}\n" if mark.comment else "(none)\n", style="" if mark.comment else "dim")
+        text.append("\nMark scheme", style="bold underline")
+        text.append("  [x] = ticked by the marker\n")
+        ticked = set(mark.credited_points) if mark else set()
+        for n, point in enumerate(entry.points):
+            text.append_text(point_prompt(n + 1, point, n in ticked))
+            text.append("\n")
+        if entry.guidance:
+            text.append("Guidance: ", style="bold")
+            text.append(" ".join(entry.guidance.split()) + "\n")
+        if entry.do_not_credit:
+            text.append("Do not credit: ", style="bold")
+            text.append("; ".join(entry.do_not_credit) + "\n")
+        if view.second_marks:
+            second = view.second_marks.get(qid)
+            tolerance = view.tolerances.get(qid, 0)
+            text.append(f"\nBlind second mark ({view.second_marker}): ", style="bold")
+            text.append(f"{second}" if second is not None else "-")
+            if second is not None and mark is not None and abs(second - mark.marks_awarded) > tolerance:
+                text.append(f"  out of tolerance ({tolerance}): adjudicate", style="bold red")
+            text.append("\n")
+        text.append("\nYour judgement: ", style="bold")
+        if judgement is None:
+            text.append("not yet  (a: agree · m: different mark)", style="dim")
+        elif judgement.agree:
+            text.append("agree", style="bold green")
+        else:
+            text.append(f"{judgement.marker_mark} → {judgement.reviewer_mark}", style="bold yellow")
+            text.append(f"  {judgement.reason}")
+        if judgement is not None and judgement.stale:
+            text.append("\nThe marker changed this mark after you judged it: judge it again.", style="bold red")
+        return text
+
+    def _strip(self) -> Text:
+        text = Text()
+        review = self.view.review
+        for q in self.view.paper.questions:
+            judgement = review.questions.get(q.id) if review else None
+            if judgement is None:
+                label = f"Q{q.id} ·"
+                style = "dim"
+            elif judgement.agree:
+                label, style = f"Q{q.id} ✓", "green"
+            else:
+                label, style = f"Q{q.id} {judgement.marker_mark}→{judgement.reviewer_mark}", "yellow"
+            if q.id == self.question_id:
+                style = f"{style} reverse bold"
+            text.append(f" {label} ", style=style)
+            text.append(" ")
+        return text
+
+    def _totals(self) -> Text:
+        view = self.view
+        now, after = view.result_now, view.result_after
+        text = Text()
+        text.append(f"Total {now.provisional_total}/{now.available} {now.status}")
+        if after.provisional_total != now.provisional_total or after.status != now.status:
+            text.append(f" · with your marks {after.provisional_total}/{after.available} {after.status}",
+                        style="bold yellow")
+        if view.review and view.review.decision:
+            waiting = " (press c to confirm)" if view.state == "awaiting confirmation" else ""
+            text.append(f" · decision: {view.review.decision.value}{waiting}", style="bold")
+        return text
+
+    def _reload(self) -> bool:
+        try:
+            self.view = self.service.review_view(self.view.script_id, reviewer=self.reviewer)
+        except FAILURES as error:
+            self.say(str(error), error=True)
+            return False
+        self._show()
+        return True
+
+    # -- actions ----------------------------------------------------------------------------------
+
+    def _locked(self) -> bool:
+        if self.view.state == "confirmed":
+            extra = " R: start a new round (after the marker re-marked it)." if self.view.can_rereview else ""
+            self.say(f"This review is confirmed ({self.view.review.decision.value}) and cannot change.{extra}",
+                     error=True)
+            return True
+        return False
+
+    def action_question(self, step: int) -> None:
+        ids = [q.id for q in self.view.paper.questions]
+        index = (ids.index(self.question_id) + step) % len(ids)
+        self.question_id = ids[index]
+        self._show()
+
+    def _after_judgement(self, view: ReviewView, withdrawn: bool) -> None:
+        self.view = view
+        if withdrawn:
+            self.say("Your decision was waiting for confirmation; it is withdrawn because you changed a judgement. "
+                     "Decide again (d).", error=True)
+        unjudged = view.unjudged
+        if unjudged:
+            ids = [q.id for q in view.paper.questions]
+            later = [q for q in unjudged if ids.index(q) > ids.index(self.question_id)]
+            self.question_id = (later or unjudged)[0]
+            if not withdrawn:
+                self.say(f"Recorded. Next: Q{self.question_id}.")
+        elif not withdrawn:
+            self.say("Every question is judged: d to record your decision.")
+        self._show()
+
+    def action_agree(self) -> None:
+        if self._locked():
+            return
+        before = self.view.state
+        try:
+            view = self.service.record_question(self.view.script_id, self.question_id, reviewer=self.reviewer,
+                                                agree=True)
+        except FAILURES as error:
+            self.say(str(error), error=True)
+            return
+        self._after_judgement(view, before == "awaiting confirmation")
+
+    def action_differ(self) -> None:
+        if self._locked():
+            return
+        mark = self.view.marks.get(self.question_id)
+        if mark is None:
+            self.say("This question has no mark to review.", error=True)
+            return
+        entry = self.view.scheme.question(self.question_id)
+        judgement = self.view.review.questions.get(self.question_id) if self.view.review else None
+        qid = self.question_id
+
+        def given(answer: tuple[int, str] | None) -> None:
+            if answer is None:
+                self.say("Nothing recorded.")
+                return
+            value, reason = answer
+            before = self.view.state
+            try:
+                view = self.service.record_question(self.view.script_id, qid, reviewer=self.reviewer, agree=False,
+                                                    mark=value, reason=reason)
+            except FAILURES as error:
+                self.say(str(error), error=True)
+                return
+            if value == mark.marks_awarded:
+                self.say(f"{value} is the marker's mark: recorded as agree.")
+            self._after_judgement(view, before == "awaiting confirmation")
+
+        self.app.push_screen(DifferentMarkDialog(
+            qid, entry.max_marks, mark.marks_awarded, mark.marked_by,
+            mark=judgement.reviewer_mark if judgement and not judgement.agree else None,
+            reason=judgement.reason if judgement else None), given)
+
+    def action_decide(self) -> None:
+        if self._locked():
+            return
+        view = self.view
+        if view.unjudged:
+            self.question_id = view.unjudged[0]
+            self._show()
+            self.say(f"Judge every question first (a or m): {', '.join('Q' + q for q in view.unjudged)} "
+                     "not yet.", error=True)
+            return
+        if view.stale:
+            self.say(f"The marker changed {', '.join('Q' + q for q in view.stale)} after you judged it: judge it "
+                     "again first.", error=True)
+            return
+        review = view.review
+        points = "\n".join(" | ".join(filter(None, [a.text, a.owner or "", a.due.isoformat() if a.due else ""]))
+                           for a in review.action_points)
+        self.app.push_screen(DecisionDialog(
+            view.script_number, view.pending_changes(), decision=review.decision,
+            feedback=review.feedback_to_marker, reason=review.decision_reason, action_points=points),
+            self._decided)
+
+    def _decided(self, answer: DecisionInput | None) -> None:
+        if answer is None:
+            self.say("No decision recorded.")
+            return
+        try:
+            self.view = self.service.decide(self.view.script_id, reviewer=self.reviewer, decision=answer.decision,
+                                            feedback=answer.feedback, decision_reason=answer.reason,
+                                            action_points=answer.action_points)
+        except FAILURES as error:
+            self.say(str(error), error=True)
+            return
+        self._show()
+        self.action_confirm()
+
+    def action_confirm(self) -> None:
+        view = self.view
+        if view.state == "confirmed":
+            self._locked()
+            return
+        if view.state != "awaiting confirmation":
+            self.say("There is no decision to confirm yet: judge every question, then d.", error=True)
+            return
+        decision = view.review.decision
+        changes = view.pending_changes()
+        before = f"{view.result_now.provisional_total}/{view.result_now.available} {view.result_now.status}"
+        after = f"{view.result_after.provisional_total}/{view.result_after.available} {view.result_after.status}"
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                self.say("Not confirmed: nothing has changed. Your decision waits; c confirms it, a or m changes "
+                         "a judgement.")
+                return
+            try:
+                done = self.service.confirm(self.view.script_id, reviewer=self.reviewer)
+            except FAILURES as error:
+                self.say(str(error), error=True)
+                self._reload()
+                return
+            self.view = done.review
+            self._show()
+            if done.applied:
+                self.say(f"Confirmed: {len(done.applied)} mark(s) changed; total {done.total_before} → "
+                         f"{done.total_after}.")
+            else:
+                self.say(f"Confirmed: {done.decision.value}. No marks changed.")
+
+        self.app.push_screen(ConfirmDecisionDialog(view.script_number, decision, changes, before, after), answered)
+
+    def action_rereview(self) -> None:
+        if not self.view.can_rereview:
+            self.say("A new round is only for a script referred back to its marker.", error=True)
+            return
+        try:
+            self.view = self.service.rereview(self.view.script_id, reviewer=self.reviewer)
+        except FAILURES as error:
+            self.say(str(error), error=True)
+            return
+        self.question_id = self._first_question(self.view)
+        self._show()
+        self.say(f"Round {self.view.review.round} started: judge each question again.")
+
+    def action_script(self, step: int) -> None:
+        if self.view.script_id not in self.order or len(self.order) < 2:
+            return
+        index = (self.order.index(self.view.script_id) + step) % len(self.order)
+        try:
+            view = self.service.review_view(self.order[index], reviewer=self.reviewer)
+        except FAILURES as error:
+            self.say(str(error), error=True)
+            return
+        self.view = view
+        self.question_id = self._first_question(view)
+        self._show()
+        self.say("")
+
+    def action_back(self) -> None:
+        _leave(self)
+
+
+# --- agreement ------------------------------------------------------------------------------------
+
+
+SOURCES = ("all", "iqa", "second")
+SOURCE_TEXT = {"all": "reviewers' judgements and blind second marks", "iqa": "reviewers' judgements",
+               "second": "blind second marks"}
+
+
+def _number(value: float | None, places: int, suffix: str = "") -> str:
+    return "n/a" if value is None else f"{value:.{places}f}{suffix}"
+
+
+class IqaAgreementScreen(_Messages, Screen):
+    """Agreement per marker and per question, and second marks out of tolerance for adjudication."""
+
+    CSS_PATH = IQA_CSS
+    BINDINGS = [
+        Binding("s", "source", "Pairs: all/IQA/second"),
+        Binding("r", "refresh", "Refresh", show=False),
+        Binding("escape", "back", "Back"),
+        Binding("f1", "app.show_keys", "Keys"),
+    ]
+
+    def __init__(self, scope: str) -> None:
+        super().__init__()
+        self.scope = scope
+        self.source = "all"
+
+    def compose(self) -> ComposeResult:
+        yield Plain(f"marker-tui · IQA agreement · {self.scope}", classes="iqa-title-bar")
+        yield Plain("", id="iqa-agreement-info", classes="iqa-info-line")
+        yield DataTable(id="iqa-agreement", cursor_type="row", zebra_stripes=True)
+        yield Plain("", id="iqa-adjudication", classes="iqa-notes-line")
+        yield Plain("", id="iqa-message", classes="iqa-message-line")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#iqa-agreement", DataTable)
+        table.add_columns("Group", "Pairs", "Exact", "In tol.", "Mean", "Max", "Kappa")
+        self.action_refresh()
+        table.focus()
+
+    def action_refresh(self) -> None:
+        service: IqaService = self.app.centre.iqa
+        try:
+            report = service.agreement(self.scope, source=self.source)
+            items = service.adjudication(self.scope)
+        except FAILURES as error:
+            self.say(str(error), error=True)
+            return
+        tolerances = ", ".join(f"Q{q} ±{t}" for q, t in report.tolerance.items() if t) or "0 for every question"
+        self.query_one("#iqa-agreement-info", Plain).update(
+            f"Pairs: {SOURCE_TEXT[self.source]} (s to change) · tolerance {tolerances} · kappa needs 10+ pairs · "
+            f"export: marker-tui iqa agreement {self.scope} --csv FILE")
+        table = self.query_one("#iqa-agreement", DataTable)
+        table.clear()
+        rows = [("All markers", report.overall)]
+        rows += list(report.by_marker.items())
+        rows += [(f"Q{q}", f) for q, f in report.by_question.items()]
+        for label, f in rows:
+            table.add_row(Text(label), str(f.n_pairs), _number(f.exact_agreement_percent, 1, "%"),
+                          _number(f.within_tolerance_percent, 1, "%"), _number(f.mean_abs_difference, 2),
+                          "n/a" if f.max_abs_difference is None else str(f.max_abs_difference),
+                          _number(f.weighted_kappa, 2))
+        open_items = [i for i in items if not i.resolved_by_review]
+        if items:
+            lines = [f"Out of tolerance, for adjudication ({len(open_items)} open):"]
+            lines += [f"  {i.discrepancy.message}{' · judged' if i.resolved_by_review else ''}" for i in items]
+            self.query_one("#iqa-adjudication", Plain).update("\n".join(lines))
+        else:
+            self.query_one("#iqa-adjudication", Plain).update("No blind second mark is out of tolerance.")
+        if not report.pairs:
+            self.say("No marks have been compared yet: review scripts, or complete blind second marks.")
+
+    def action_source(self) -> None:
+        self.source = SOURCES[(SOURCES.index(self.source) + 1) % len(SOURCES)]
+        self.action_refresh()
+
+    def action_back(self) -> None:
+        _leave(self)

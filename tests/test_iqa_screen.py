@@ -1,0 +1,288 @@
+"""The IQA screens, driven with Pilot against a real database file and a fake clock.
+
+The centre is test_iqa_service's (twelve scripts marked by Ana, Ben and Mo; Ivy reviews).
+Script numbers are random at enrolment; here they are fixed (5001 for candidate 1001 ...)
+so the screens, and the snapshot, read the same every run.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable
+
+from marker_tui.domain.sampling import SamplingStrategy
+from marker_tui.interfaces.tui.app import MarkerApp
+from marker_tui.interfaces.tui.screens.iqa import (
+    IqaAgreementScreen,
+    IqaHomeScreen,
+    IqaPlanScreen,
+    IqaReviewScreen,
+    iqa_sign_in,
+)
+from marker_tui.interfaces.tui.widgets.iqa_dialogs import (
+    ConfirmDecisionDialog,
+    DecisionDialog,
+    DifferentMarkDialog,
+    DrawPlanDialog,
+)
+from marker_tui.services.centre import Centre
+from marker_tui.storage.database import open_database
+from test_iqa_service import ANA, IVY, MO, PIN, IqaRoom, build_iqa_room, plan_with
+
+SIZE = (80, 24)
+
+
+@pytest.fixture
+def room(tmp_path):
+    built = build_iqa_room(tmp_path / "iqa.db")
+    built.db.execute("UPDATE scripts SET script_number = '5' || substr("
+                     "(SELECT candidate_number FROM candidates c WHERE c.id = scripts.candidate_id), 2)")
+    yield built
+    built.db.close()
+
+
+def app_for(room: IqaRoom, screen) -> MarkerApp:
+    centre = Centre(db=open_database(room.path), clock=room.clock)
+    return MarkerApp(centre, start=screen, steady=True)
+
+
+def plan_screen(room: IqaRoom, reviewer: str = IVY) -> MarkerApp:
+    return app_for(room, IqaPlanScreen(room.code, reviewer))
+
+
+def text(app: MarkerApp, selector: str) -> str:
+    return str(app.screen.query_one(selector).render())
+
+
+def rows(app: MarkerApp) -> list[list[str]]:
+    table = app.screen.query_one("#iqa-plan-scripts", DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def open_script(pilot, room: IqaRoom, candidate: str) -> IqaReviewScreen:
+    table = pilot.app.screen.query_one("#iqa-plan-scripts", DataTable)
+    keys = [r.value for r in table.rows]
+    table.move_cursor(row=keys.index(str(room.script(candidate))))
+    await pilot.press("enter")
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, IqaReviewScreen)
+    return screen
+
+
+async def test_signing_in_needs_the_iqa_role_then_shows_the_plan(room):
+    plan_with(room, "1001")
+    app = app_for(room, iqa_sign_in(room.code))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press(*ANA, "enter", *PIN, "enter")
+        await pilot.pause()
+        assert "Ana Lopes cannot do this: it needs the role iqa." in text(app, "#pin-error")
+        app.screen.query_one("#staff-name").value = IVY
+        await pilot.press(*PIN, "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, IqaPlanScreen) and app.screen.reviewer == IVY
+        assert [r[0] for r in rows(app)] == ["5001"]
+
+
+async def test_the_plan_lists_scripts_with_reasons_and_never_the_reviewers_own(room):
+    room.iqa.create_plan(room.code, strategy=SamplingStrategy(), by=MO)
+    app = plan_screen(room, MO)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        listed = [r[0] for r in rows(app)]
+        assert listed and not {"5010", "5011", "5012"} & set(listed)
+        notes = text(app, "#iqa-plan-notes")
+        assert "Not offered to you: 3 script(s) you marked" in notes
+        assert "another reviewer must sample 3 more" in notes
+        fail = next(r for r in rows(app) if r[0] == "5002")
+        assert fail[1] == ANA and fail[2] == "3" and fail[3] == "not started" and fail[4] == "fail"
+        assert "Rules: every fail · within 2 of the pass mark · at least 3 or 25% per marker" in text(app, "#iqa-plan-info")
+        # The highlighted script's full reasons are spelled out under the list.
+        table = app.screen.query_one("#iqa-plan-scripts", DataTable)
+        table.move_cursor(row=[r[0] for r in rows(app)].index("5003"))
+        await pilot.pause()
+        assert text(app, "#iqa-plan-why") == "5003: borderline: 6 is within 2 of the pass mark 6"
+
+
+async def test_no_plan_yet_then_drawing_one_on_screen(room):
+    app = plan_screen(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "No sampling plan yet. n: draw one" in text(app, "#iqa-plan-info")
+        await pilot.press("enter")
+        assert "draw a plan first" in text(app, "#iqa-message")
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, DrawPlanDialog)
+        app.screen.query_one("#iqa-seed").value = "11"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, IqaPlanScreen)
+        assert "drawn: 9 script(s), seed 11." in text(app, "#iqa-message")
+        assert room.iqa.current_plan(room.code, reviewer=IVY).seed == 11
+
+
+async def test_review_agree_change_a_mark_with_reason_decide_cancel_then_confirm(room):
+    plan_with(room, "1003")
+    app = plan_screen(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = await open_script(pilot, room, "1003")
+        assert "IQA · script 5003 · IQA-1 · marked by Ana Lopes · not started" in text(app, "#iqa-review-title")
+        marking = text(app, "#iqa-marking-text")
+        assert "Marker's mark: 2 of 2  (Ana Lopes)" in marking and "Comment: Ana on 1" in marking
+        assert "[x] 1. (1) a hazard" in marking and "[ ] 2. (1) another" in marking
+        assert "Answer of 1003 to question 1." in app.screen.query_one("#iqa-answer").text
+        # Q1: agree; moves on to Q2a.
+        await pilot.press("a")
+        await pilot.pause()
+        assert screen.question_id == "2a" and "Recorded. Next: Q2a." in text(app, "#iqa-message")
+        # Q2a: a different mark without a reason is refused in the dialog; Esc records nothing.
+        await pilot.press("m")
+        await pilot.pause()
+        assert isinstance(app.screen, DifferentMarkDialog)
+        await pilot.press("3", "enter", "enter")
+        await pilot.pause()
+        assert "A different mark needs a reason" in text(app, "#iqa-dialog-error")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "Nothing recorded." in text(app, "#iqa-message")
+        assert screen.view.review.questions.get("2a") is None
+        # Now with a reason.
+        await pilot.press("m")
+        await pilot.pause()
+        await pilot.press("3", "enter", *"full isolation described", "enter")
+        await pilot.pause()
+        assert screen.question_id == "2b"
+        assert "with your marks 7/10 pass" in text(app, "#iqa-totals")
+        await pilot.press("a")
+        await pilot.pause()
+        assert "Q1 ✓" in text(app, "#iqa-question-strip") and "Q2a 2→3" in text(app, "#iqa-question-strip")
+        # Decide: the dialog proposes "marks adjusted"; record it with feedback and an action point.
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, DecisionDialog)
+        await pilot.press("tab", *"Credit the full isolation.", "tab")
+        app.screen.query_one("#iqa-action-points").load_text("Re-read 2a | Ana Lopes | 2026-04-30")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        # The explicit confirmation lists the change; n leaves everything as it was.
+        assert isinstance(app.screen, ConfirmDecisionDialog)
+        body = text(app, ".iqa-dialog-detail")
+        assert "Q2a: 2 → 3 of 3 · full isolation described" in body and "6/10 pass → 7/10 pass" in body
+        await pilot.press("n")
+        await pilot.pause()
+        assert "Not confirmed: nothing has changed." in text(app, "#iqa-message")
+        assert room.marking.result(room.script("1003")).total == 6
+        assert "(press c to confirm)" in text(app, "#iqa-totals")
+        # c: the same confirmation again; y applies it through the marking engine.
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert "Confirmed: 1 mark(s) changed; total 6 → 7." in text(app, "#iqa-message")
+        assert "Total 7/10 pass · decision: marks adjusted" in text(app, "#iqa-totals")
+        assert "confirmed" in text(app, "#iqa-review-title")
+    script = room.script("1003")
+    assert room.marking.result(script).total == 7
+    [adjusted] = room.audit("mark adjusted by IQA")
+    assert adjusted.actor == IVY and adjusted.details["reason"] == "IQA review: full isolation described"
+    review = room.iqa.review_view(script, reviewer=IVY).review
+    assert review.feedback_to_marker == "Credit the full isolation."
+    assert [(a.text, a.owner, str(a.due)) for a in review.action_points] == [("Re-read 2a", ANA, "2026-04-30")]
+
+
+async def test_a_confirmed_review_cannot_be_changed_on_screen(room):
+    plan_with(room, "1001")
+    script = room.script("1001")
+    room.iqa.agree_all(script, reviewer=IVY)
+    room.iqa.decide(script, reviewer=IVY, decision="marking upheld", confirm=True)
+    app = plan_screen(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert rows(app)[0][3] == "confirmed: marking upheld"
+        await open_script(pilot, room, "1001")
+        await pilot.press("m")
+        await pilot.pause()
+        assert isinstance(app.screen, IqaReviewScreen)
+        assert "This review is confirmed (marking upheld) and cannot change." in text(app, "#iqa-message")
+
+
+async def test_deciding_before_every_question_is_judged_points_at_the_first_one_left(room):
+    plan_with(room, "1001")
+    app = plan_screen(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = await open_script(pilot, room, "1001")
+        await pilot.press("a", "d")
+        await pilot.pause()
+        assert isinstance(app.screen, IqaReviewScreen)
+        assert "Judge every question first (a or m): Q2a, Q2b not yet." in text(app, "#iqa-message")
+        assert screen.question_id == "2a"
+        await pilot.press("c")
+        assert "There is no decision to confirm yet" in text(app, "#iqa-message")
+
+
+async def test_the_agreement_screen_shows_figures_per_marker_and_question(room):
+    plan_with(room, "1001", "1006")
+    room.iqa.agree_all(room.script("1006"), reviewer=IVY)
+    room.iqa.record_question(room.script("1001"), "2b", reviewer=IVY, agree=False, mark=2, reason="one point")
+    app = plan_screen(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(app.screen, IqaAgreementScreen)
+        table = app.screen.query_one("#iqa-agreement", DataTable)
+        got = {str(table.get_row_at(i)[0]): [str(c) for c in table.get_row_at(i)] for i in range(table.row_count)}
+        assert got["All markers"][1:] == ["4", "75.0%", "75.0%", "0.50", "2", "n/a"]
+        assert got[ANA][1:4] == ["1", "0.0%", "0.0%"]
+        assert got["Q2b"][1:] == ["2", "50.0%", "50.0%", "1.00", "2", "n/a"]
+        await pilot.press("s")
+        await pilot.pause()
+        assert "Pairs: reviewers' judgements (s to change)" in text(app, "#iqa-agreement-info")
+
+
+async def test_the_home_screen_lists_plans_and_sittings_without_one(room):
+    plan_with(room, "1001")
+    app = app_for(room, IqaHomeScreen(IVY))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#iqa-scopes", DataTable)
+        assert [str(c) for c in table.get_row_at(0)] == [room.code, "plan 1", "1", "0", "-"]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, IqaPlanScreen)
+
+
+async def test_every_footer_key_is_in_the_command_palette(room):
+    plan_with(room, "1001")
+    app = plan_screen(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"Review", "Agreement", "Draw plan", "Sign off"} <= set(titles)
+        await open_script(pilot, room, "1001")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"Agree", "Different mark", "Decide", "Confirm", "Next script", "New round"} <= set(titles)
+
+
+def test_snapshot_review_screen_80x24(room, snap_compare):
+    plan_with(room, "1003")
+    room.iqa.record_question(room.script("1003"), "1", reviewer=IVY)
+    room.iqa.record_question(room.script("1003"), "2a", reviewer=IVY, agree=False, mark=3,
+                             reason="full isolation described")
+
+    async def run_before(pilot):
+        await pilot.pause()
+        await open_script(pilot, room, "1003")
+        await pilot.press("p")
+        await pilot.pause()
+
+    assert snap_compare(plan_screen(room), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_plan_screen_80x24(room, snap_compare):
+    room.iqa.create_plan(room.code, strategy=SamplingStrategy(), by=MO, seed=3)
+    assert snap_compare(plan_screen(room, MO), terminal_size=SIZE)
