@@ -1,0 +1,573 @@
+"""Administer: the centre's set-up, for a signed-in admin.
+
+Five sections (keys 1-5, or the tab bar): **Papers** (browse qualifications,
+units, papers and mark schemes with the ``marker-tui check`` findings; reload
+the files after editing them), **Candidates** (add, edit, import a CSV),
+**Staff** (add, change roles, reset a PIN), **Sittings** (create one for a
+unit, enrol candidates) and the **Audit log** (filter by sitting, person and
+action; newest or oldest first).
+
+Every change goes through the services with the signed-in admin as ``by``, so
+each is checked, written in one transaction and recorded in the audit log. The
+screen holds nothing the database does not: after every change the section is
+read again.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane
+
+from marker_tui.interfaces.tui.widgets.admin_forms import (
+    ADMIN_CSS,
+    AddStaffForm,
+    CandidateForm,
+    CreateSittingForm,
+    EnrolForm,
+    ImportCandidatesForm,
+    ReportDialog,
+    ResetPinForm,
+    RolesForm,
+)
+from marker_tui.interfaces.tui.widgets.inputs import TextInput
+from marker_tui.interfaces.tui.widgets.plain import Plain
+from marker_tui.interfaces.tui.widgets.specification_browser import SpecificationBrowser
+from marker_tui.services.audit import AuditEntry, ServiceError, entries
+from marker_tui.services.setup import centre_library, paper_file_status, reload_files
+from marker_tui.services.staff import StaffMember
+from marker_tui.storage.database import StorageError
+
+TABS = ("papers", "candidates", "staff", "sittings", "audit")
+TAB_TITLES = {
+    "papers": "1 Papers",
+    "candidates": "2 Candidates",
+    "staff": "3 Staff",
+    "sittings": "4 Sittings",
+    "audit": "5 Audit log",
+}
+#: action -> the tab it belongs to (shown in the footer and palette only there).
+TAB_ACTIONS = {
+    "reload_files": "papers",
+    "add_candidate": "candidates",
+    "edit_candidate": "candidates",
+    "import_candidates": "candidates",
+    "add_staff": "staff",
+    "change_roles": "staff",
+    "reset_pin": "staff",
+    "create_sitting": "sittings",
+    "enrol": "sittings",
+    "filter_audit": "audit",
+    "toggle_order": "audit",
+    "clear_filters": "audit",
+}
+AUDIT_ROWS_SHOWN = 500
+
+
+def local_time(instant: datetime | None, *, date: bool = True) -> str:
+    if instant is None:
+        return "-"
+    return instant.astimezone().strftime("%Y-%m-%d %H:%M" if date else "%H:%M")
+
+
+def details_text(details: dict[str, Any], limit: int = 160) -> str:
+    """An audit entry's details on one line: ``key: value; ...`` (long values cut)."""
+    parts = []
+    for key, value in details.items():
+        if value in (None, "", [], {}):
+            continue
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+        if key in ("sha256", "content_hash") and isinstance(value, str):
+            shown = value[:12] + "…"
+        parts.append(f"{key}: {shown}")
+    text = "; ".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class AdminScreen(Screen):
+    """The admin's screen. ``member`` is the signed-in admin; every change is made as them."""
+
+    CSS_PATH = ADMIN_CSS
+    BINDINGS = [
+        *[Binding(str(n), f"show_tab('{tab}')", TAB_TITLES[tab].split(" ", 1)[1], show=False)
+          for n, tab in enumerate(TABS, start=1)],
+        Binding("escape", "sign_out", "Sign out"),
+        Binding("f1", "app.show_keys", "Keys"),
+        Binding("question_mark", "app.show_keys", "Keys", show=False),
+        Binding("r", "reload_files", "Reload files"),
+        Binding("a", "add_candidate", "Add candidate"),
+        Binding("e", "edit_candidate", "Edit"),
+        Binding("i", "import_candidates", "Import CSV"),
+        Binding("a", "add_staff", "Add staff"),
+        Binding("e", "change_roles", "Change roles"),
+        Binding("p", "reset_pin", "Reset PIN"),
+        Binding("a", "create_sitting", "Create sitting"),
+        Binding("e", "enrol", "Enrol candidates"),
+        Binding("slash", "filter_audit", "Filter"),
+        Binding("o", "toggle_order", "Newest/oldest first"),
+        Binding("x", "clear_filters", "Clear filters"),
+    ]
+
+    def __init__(self, member: StaffMember) -> None:
+        super().__init__()
+        self.member = member
+        self.library = None
+        self.newest_first = True
+        self._audit: list[AuditEntry] | None = None
+        self._sitting_codes: dict[int, str] = {}
+        self._candidates: dict[str, Any] = {}
+        self._staff: dict[str, StaffMember] = {}
+        self._sittings: dict[str, Any] = {}
+
+    @property
+    def by(self) -> str:
+        return self.member.name
+
+    @property
+    def centre(self):
+        return self.app.centre
+
+    # == layout ==================================================================================
+
+    def compose(self) -> ComposeResult:
+        yield Plain(f"marker-tui · Administer · signed in as {self.member.name}    (1-5: sections, Esc: sign out)",
+                    classes="admin-title")
+        with TabbedContent(id="admin-tabs", initial="papers"):
+            with TabPane(TAB_TITLES["papers"], id="papers"):
+                yield Plain("", id="papers-status", classes="admin-status")
+                yield Vertical(id="papers-browser-box")
+                with Horizontal(id="papers-lower"):
+                    yield DataTable(id="paper-files", cursor_type="row", zebra_stripes=True)
+                    yield Plain("", id="paper-findings")
+            with TabPane(TAB_TITLES["candidates"], id="candidates"):
+                yield Plain("", id="candidates-status", classes="admin-status")
+                yield DataTable(id="candidates-table", cursor_type="row", zebra_stripes=True)
+            with TabPane(TAB_TITLES["staff"], id="staff"):
+                yield Plain("", id="staff-status", classes="admin-status")
+                yield DataTable(id="staff-table", cursor_type="row", zebra_stripes=True)
+            with TabPane(TAB_TITLES["sittings"], id="sittings"):
+                yield Plain("", id="sittings-status", classes="admin-status")
+                yield DataTable(id="sittings-table", cursor_type="row", zebra_stripes=True)
+            with TabPane(TAB_TITLES["audit"], id="audit"):
+                with Horizontal(id="audit-filters"):
+                    yield TextInput(id="filter-sitting", placeholder="sitting code")
+                    yield TextInput(id="filter-actor", placeholder="who")
+                    yield TextInput(id="filter-action", placeholder="action contains…")
+                yield Plain("", id="audit-status", classes="admin-status")
+                yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#paper-files", DataTable).add_columns("Unit", "Version", "In the database")
+        self.query_one("#candidates-table", DataTable).add_columns(
+            "Number", "Name", "Extra time", "Access arrangements")
+        self.query_one("#staff-table", DataTable).add_columns("Name", "Roles", "Sign-in", "Added")
+        self.query_one("#sittings-table", DataTable).add_columns(
+            "Code", "Unit", "Paper", "State", "Enrolled", "Starts", "Created by")
+        self.query_one("#audit-table", DataTable).add_columns(
+            "When", "Who", "Action", "Sitting", "Candidate", "Details")
+        self.load_papers()
+        self.load_candidates()
+        self.load_staff()
+        self.load_sittings()
+
+    # == sections ================================================================================
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one("#admin-tabs", TabbedContent).active or "papers"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        tab = TAB_ACTIONS.get(action)
+        if tab is None:
+            return True
+        try:
+            return self.active_tab == tab
+        except Exception:  # before the tabs exist
+            return False
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one("#admin-tabs", TabbedContent).active = tab
+        self._entered(tab)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        self._entered(event.pane.id or "papers")
+
+    def _entered(self, tab: str) -> None:
+        self.refresh_bindings()
+        if tab == "audit":
+            self.load_audit()
+        elif tab == "sittings":
+            self.load_sittings()
+        main = {
+            "papers": "#spec-tree",
+            "candidates": "#candidates-table",
+            "staff": "#staff-table",
+            "sittings": "#sittings-table",
+            "audit": "#audit-table",
+        }[tab]
+        found = self.query(main)
+        if found:
+            found.first().focus()
+
+    def action_sign_out(self) -> None:
+        if isinstance(self.focused, Input):  # Esc in a filter box leaves the box first
+            self.query_one("#audit-table", DataTable).focus()
+            return
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+        else:
+            self.app.exit()
+
+    def _refuse(self, message: str) -> None:
+        self.app.bell()
+        self.notify(message, severity="warning")
+
+    def _service_error(self, error: Exception) -> None:
+        self.notify(str(error), title="Not done", severity="error", timeout=10)
+
+    # == papers ==================================================================================
+
+    def load_papers(self, library=None) -> None:
+        self.library = library or centre_library(self.centre)
+        box = self.query_one("#papers-browser-box", Vertical)
+        box.remove_children()
+        box.mount(SpecificationBrowser(self.library, show_papers=True, id="admin-browser"))
+        statuses = paper_file_status(self.centre, self.library)
+        table = self.query_one("#paper-files", DataTable)
+        table.clear()
+        style = {"loaded": "green", "changed": "bold yellow", "not loaded": "yellow", "errors": "bold red"}
+        for status in statuses:
+            table.add_row(Text(f"{status.qualification} {status.unit}"), Text(status.version),
+                          Text(status.note, style=style.get(status.state, "")))
+        errors, warnings = self.library.errors, self.library.warnings
+        findings = Text()
+        if not errors and not warnings:
+            findings.append("marker-tui check: no problems found.", style="green")
+        for finding in errors + warnings:
+            findings.append(f"{finding}\n", style="red" if finding in errors else "yellow")
+        self.query_one("#paper-findings", Plain).update(findings)
+        changed = sum(1 for s in statuses if s.state in ("changed", "not loaded"))
+        status = (f"{len(self.library.specifications)} qualification(s) · {len(self.library.papers)} paper file(s) · "
+                  f"{len(errors)} file error(s) · {len(warnings)} warning(s)")
+        if changed:
+            status += f" · {changed} file(s) not in the database yet: press r to reload"
+        self.query_one("#papers-status", Plain).update(
+            Text(status, style="bold red" if errors else ("bold yellow" if changed else "")))
+
+    def action_reload_files(self) -> None:
+        try:
+            library = centre_library(self.centre)
+            report = reload_files(self.centre, by=self.by, library=library)
+        except (ServiceError, StorageError) as error:
+            self._service_error(error)
+            return
+        self.load_papers(library)
+        body = Text()
+        body.append(report.summary() + "\n\n", style="bold")
+        for loaded in report.loaded:
+            style = "bold green" if loaded.status in ("new", "new version") or loaded.mark_scheme == "new" else ""
+            body.append("• " + loaded.describe() + "\n", style=style)
+        for skipped in report.skipped:
+            body.append("• " + skipped.describe() + "\n", style="bold red")
+        if report.errors:
+            body.append("\nFile errors (fix them, then reload):\n", style="bold red")
+            for line in report.errors:
+                body.append(f"  {line}\n", style="red")
+        if report.warnings:
+            body.append("\nWarnings:\n", style="bold yellow")
+            for line in report.warnings:
+                body.append(f"  {line}\n", style="yellow")
+        self.app.push_screen(ReportDialog("Files reloaded", body))
+
+    # == candidates ==============================================================================
+
+    def load_candidates(self, highlight: str | None = None) -> None:
+        everyone = self.centre.candidates.all()
+        self._candidates = {c.candidate_number: c for c in everyone}
+        table = self.query_one("#candidates-table", DataTable)
+        table.clear()
+        for c in everyone:
+            table.add_row(Text(c.candidate_number), Text(c.name),
+                          Text(f"{c.extra_time_percent}%" if c.extra_time_percent else "-"),
+                          Text(c.access_arrangements or "-"), key=c.candidate_number)
+        arranged = sum(1 for c in everyone if c.extra_time_percent or c.access_arrangements)
+        self.query_one("#candidates-status", Plain).update(
+            f"{len(everyone)} candidate(s), {arranged} with access arrangements · a: add · e or Enter: edit · "
+            "i: import a CSV class list" if everyone else
+            "No candidates yet: a adds one, i imports a class list from a CSV file.")
+        self._move_to(table, highlight)
+
+    @staticmethod
+    def _move_to(table: DataTable, key: str | None) -> None:
+        if key is None:
+            return
+        try:
+            table.move_cursor(row=table.get_row_index(key))
+        except Exception:  # the row is not there (e.g. filtered out)
+            pass
+
+    def _selected(self, table_id: str) -> str | None:
+        table = self.query_one(table_id, DataTable)
+        if table.row_count == 0:
+            return None
+        key, _ = table.coordinate_to_cell_key((table.cursor_row, 0))
+        return key.value
+
+    def action_add_candidate(self) -> None:
+        self.app.push_screen(CandidateForm(self.by), self._candidate_saved)
+
+    def action_edit_candidate(self) -> None:
+        number = self._selected("#candidates-table")
+        if number is None:
+            self._refuse("There is no candidate to edit yet: press a to add one.")
+            return
+        form = CandidateForm(self.by, self._candidates[number])
+        self.app.push_screen(form, lambda c: self._candidate_saved(c, form.changed))
+
+    def _candidate_saved(self, candidate, changed: bool = True) -> None:
+        if candidate is None:
+            return
+        self.load_candidates(highlight=candidate.candidate_number)
+        if changed:
+            self.notify(f"Saved candidate {candidate.candidate_number} {candidate.name}.")
+        else:
+            self.notify(f"Candidate {candidate.candidate_number}: nothing was changed.")
+
+    def action_import_candidates(self) -> None:
+        self.app.push_screen(ImportCandidatesForm(self.by), self._imported)
+
+    def _imported(self, report) -> None:
+        if report is None:
+            return
+        self.load_candidates()
+        message = (f"Imported {report.file}: {len(report.added)} added, {len(report.updated)} updated, "
+                   f"{len(report.unchanged)} unchanged.")
+        if report.updated:
+            message += f" Updated: {', '.join(report.updated)}."
+        self.notify(message, timeout=8)
+
+    @on(DataTable.RowSelected, "#candidates-table")
+    def _edit_chosen_candidate(self, event: DataTable.RowSelected) -> None:
+        self.action_edit_candidate()
+
+    # == staff ===================================================================================
+
+    def load_staff(self, highlight: str | None = None) -> None:
+        members = self.centre.staff.members()
+        self._staff = {m.name: m for m in members}
+        now = self.centre.clock.now()
+        table = self.query_one("#staff-table", DataTable)
+        table.clear()
+        for m in members:
+            locked = m.locked_until is not None and m.locked_until > now
+            table.add_row(Text(m.name + (" (you)" if m.id == self.member.id else "")), Text(", ".join(m.roles)),
+                          Text(f"locked until {local_time(m.locked_until, date=False)}", style="bold red")
+                          if locked else Text("ok"),
+                          Text(local_time(m.created_at).split(" ")[0]), key=m.name)
+        self.query_one("#staff-status", Plain).update(
+            f"{len(members)} staff member(s) · a: add · e or Enter: change roles · p: reset a PIN "
+            "(also lifts a lock-out)")
+        self._move_to(table, highlight)
+
+    def _chosen_member(self) -> StaffMember | None:
+        name = self._selected("#staff-table")
+        return self._staff.get(name) if name else None
+
+    def action_add_staff(self) -> None:
+        self.app.push_screen(AddStaffForm(self.by), self._staff_saved)
+
+    def action_change_roles(self) -> None:
+        member = self._chosen_member()
+        if member is None:
+            self._refuse("Choose a staff member first.")
+            return
+        self.app.push_screen(RolesForm(self.by, member), self._staff_saved)
+
+    def action_reset_pin(self) -> None:
+        member = self._chosen_member()
+        if member is None:
+            self._refuse("Choose a staff member first.")
+            return
+        self.app.push_screen(ResetPinForm(self.by, member), self._pin_reset)
+
+    def _staff_saved(self, member: StaffMember | None) -> None:
+        if member is None:
+            return
+        self.load_staff(highlight=member.name)
+        self.notify(f"Saved {member.name}: {', '.join(member.roles)}.")
+
+    def _pin_reset(self, name: str | None) -> None:
+        if name is None:
+            return
+        self.load_staff(highlight=name)
+        self.notify(f"New PIN set for {name}; the old one no longer works.")
+
+    @on(DataTable.RowSelected, "#staff-table")
+    def _roles_of_chosen(self, event: DataTable.RowSelected) -> None:
+        self.action_change_roles()
+
+    # == sittings ================================================================================
+
+    def load_sittings(self, highlight: str | None = None) -> None:
+        try:
+            summaries = self.centre.sittings.sittings()
+        except (ServiceError, StorageError) as error:
+            self._service_error(error)
+            return
+        self._sittings = {s.code: s for s in summaries}
+        self._sitting_codes = {s.id: s.code for s in summaries}
+        table = self.query_one("#sittings-table", DataTable)
+        table.clear()
+        for s in sorted(summaries, key=lambda s: s.id, reverse=True):
+            try:
+                enrolled = str(len(self.centre.sittings.status(s.code).candidates))
+            except (ServiceError, StorageError):
+                enrolled = "?"
+            table.add_row(Text(s.code), Text(f"{s.qualification} {s.unit}"),
+                          Text(f"v{s.paper_version} (id {s.paper_id})"), Text(str(s.state)), Text(enrolled),
+                          Text(local_time(s.scheduled_start)), Text(s.created_by), key=s.code)
+        self.query_one("#sittings-status", Plain).update(
+            f"{len(summaries)} sitting(s), newest first · a: create a sitting for a unit · e or Enter: enrol "
+            "candidates" if summaries else "No sittings yet: press a to create one for a unit.")
+        self._move_to(table, highlight)
+
+    def _paper_choices(self) -> list[tuple[str, Any]]:
+        library = self.library or centre_library(self.centre)
+        choices = []
+        for (qualification, unit), paper in sorted(library.papers.items()):
+            stored = self.centre.papers.latest(qualification, unit)
+            spec = library.specifications.get(qualification)
+            title = (stored.title if stored else None) or paper.title or (
+                spec.unit(unit).title if spec and spec.unit(unit) else "")
+            if stored is None:
+                label = f"{qualification} {unit}  {title} (not loaded: reload the files first)"
+            else:
+                label = f"{qualification} {unit}  {title} · v{stored.version}, {stored.time_allowance_minutes} min"
+            choices.append((label, stored))
+        return choices
+
+    def action_create_sitting(self) -> None:
+        choices = self._paper_choices()
+        if not choices:
+            self._refuse("No question papers are loaded: reload the files on the Papers tab first.")
+            return
+        self.app.push_screen(CreateSittingForm(self.by, choices), self._sitting_created)
+
+    def _sitting_created(self, summary) -> None:
+        if summary is None:
+            return
+        self.load_sittings(highlight=summary.code)
+        self.notify(f"Created sitting {summary.code} ({summary.qualification} unit {summary.unit}, "
+                    f"version {summary.paper_version}). Now tick the candidates to enrol.")
+        self._open_enrol(summary.code)
+
+    def action_enrol(self) -> None:
+        code = self._selected("#sittings-table")
+        if code is None:
+            self._refuse("There is no sitting yet: press a to create one.")
+            return
+        self._open_enrol(code)
+
+    def _open_enrol(self, code: str) -> None:
+        try:
+            summary = self.centre.sittings.summary(code)
+            enrolled = {c.candidate_number for c in self.centre.sittings.status(code).candidates}
+        except (ServiceError, StorageError) as error:
+            self._service_error(error)
+            return
+        if summary.state == "ended":
+            self._refuse(f"Sitting {code} has ended; nobody can be enrolled in it.")
+            return
+        candidates = self.centre.candidates.all()
+        self.app.push_screen(EnrolForm(self.by, code, candidates, enrolled), self._enrolled)
+
+    def _enrolled(self, report) -> None:
+        if report is None:
+            return
+        self.load_sittings(highlight=report.code)
+        message = f"Sitting {report.code}: {len(report.enrolled)} candidate(s) enrolled"
+        if report.already_enrolled:
+            message += f", {len(report.already_enrolled)} already were"
+        self.notify(message + ".")
+
+    @on(DataTable.RowSelected, "#sittings-table")
+    def _enrol_chosen(self, event: DataTable.RowSelected) -> None:
+        self.action_enrol()
+
+    # == audit log ===============================================================================
+
+    def load_audit(self) -> None:
+        try:
+            self._audit = entries(self.centre.db)
+            if not self._sitting_codes:
+                self._sitting_codes = {s.id: s.code for s in self.centre.sittings.sittings()}
+        except (ServiceError, StorageError) as error:
+            self._service_error(error)
+            return
+        self.show_audit()
+
+    def audit_matches(self) -> list[AuditEntry]:
+        """The loaded audit entries that match the filters, in the chosen order."""
+        sitting = self.query_one("#filter-sitting", Input).value.strip().upper()
+        actor = self.query_one("#filter-actor", Input).value.strip().lower()
+        action = self.query_one("#filter-action", Input).value.strip().lower()
+        found = []
+        for entry in self._audit or []:
+            code = self._sitting_codes.get(entry.sitting_id, "") if entry.sitting_id else ""
+            if sitting and sitting not in code.upper():
+                continue
+            if actor and actor not in entry.actor.lower():
+                continue
+            if action and action not in entry.action.lower():
+                continue
+            found.append(entry)
+        if self.newest_first:
+            found.reverse()
+        return found
+
+    def show_audit(self) -> None:
+        found = self.audit_matches()
+        table = self.query_one("#audit-table", DataTable)
+        table.clear()
+        for entry in found[:AUDIT_ROWS_SHOWN]:
+            code = self._sitting_codes.get(entry.sitting_id, str(entry.sitting_id)) if entry.sitting_id else "-"
+            table.add_row(Text(entry.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")), Text(entry.actor),
+                          Text(entry.action), Text(code), Text(entry.candidate_number or "-"),
+                          Text(details_text(entry.details)), key=str(entry.id))
+        total = len(self._audit or [])
+        order = "newest first" if self.newest_first else "oldest first"
+        shown = (f"showing the first {AUDIT_ROWS_SHOWN} of {len(found):,} matching entries: narrow the filters"
+                 if len(found) > AUDIT_ROWS_SHOWN else f"{len(found):,} of {total:,} entries")
+        self.query_one("#audit-status", Plain).update(
+            f"{shown} · {order} · /: filter · o: newest/oldest first · x: clear filters")
+
+    @on(Input.Changed, "#audit-filters Input")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if self._audit is not None:
+            self.show_audit()
+
+    @on(Input.Submitted, "#audit-filters Input")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        self.query_one("#audit-table", DataTable).focus()
+
+    def action_filter_audit(self) -> None:
+        self.query_one("#filter-sitting", Input).focus()
+
+    def action_toggle_order(self) -> None:
+        self.newest_first = not self.newest_first
+        self.show_audit()
+
+    def action_clear_filters(self) -> None:
+        for box in self.query("#audit-filters Input").results(Input):
+            box.value = ""
+        self.load_audit()

@@ -1,0 +1,477 @@
+"""The admin screen's forms: candidates, CSV import, staff, roles, PINs, sittings, enrolment.
+
+Every form is a small modal with the same keys: **Enter** saves (from any box,
+tick box or list), **Escape** cancels and changes nothing, **Tab** moves between
+boxes. The form calls the service itself with the signed-in admin as ``by``; if
+the service refuses, its message is shown in the form (which stays open with
+what was typed, so the admin can correct it) and nothing has changed. On
+success the form closes, returning what was made or changed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Checkbox, Footer, Label, OptionList, SelectionList
+from textual.widgets.option_list import Option
+from textual.widgets.selection_list import Selection
+
+from marker_tui.interfaces.tui.widgets.inputs import TextInput
+from marker_tui.interfaces.tui.widgets.plain import Plain
+from marker_tui.services.audit import ServiceError
+from marker_tui.services.candidates import COLUMNS, Candidate
+from marker_tui.services.staff import StaffMember, check_pin_format
+from marker_tui.storage.database import StorageError
+from marker_tui.storage.migrations import ROLES
+
+ADMIN_CSS = "../styles/admin.tcss"
+
+ROLE_LABELS = {
+    "invigilator": "Invigilator: runs sittings (enrol, start, pause, extend, end)",
+    "marker": "Marker: marks scripts",
+    "iqa": "IQA reviewer: samples and checks marking",
+    "admin": "Admin: candidates, staff, sittings, papers, audit log",
+}
+
+
+# Enter in a form saves it, whichever box has the focus. It is not a priority binding on the form:
+# keys typed just before Enter must reach their box first (a priority binding would run ahead of
+# them and save what was there before), so each kind of box passes Enter on in its own turn.
+
+
+class FormCheckbox(Checkbox):
+    """A tick box where Space ticks and Enter saves the form."""
+
+    BINDINGS = [Binding("enter", "screen.submit", "Save", show=False)]
+
+
+class FormOptionList(OptionList):
+    """A list where ↑/↓ choose and Enter saves the form."""
+
+    BINDINGS = [Binding("enter", "screen.submit", "Save", show=False)]
+
+
+class FormSelectionList(SelectionList):
+    """A list of tick boxes: Space ticks, Enter saves the form."""
+
+    BINDINGS = [Binding("enter", "screen.submit", "Save", show=False)]
+
+
+class FormMessage(Plain):
+    """The form's error line: when its size changes the form is fitted to the screen again."""
+
+    def on_resize(self) -> None:
+        fit = getattr(self.screen, "_fit", None)
+        if fit is not None:
+            self.call_after_refresh(fit)
+
+
+class FormProblem(ServiceError):
+    """A mistake found by the form itself; ``field`` is the id of the box to fix."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class AdminForm(ModalScreen[Any]):
+    """Base of every admin form: Enter saves, Escape cancels, errors shown inline."""
+
+    CSS_PATH = ADMIN_CSS
+    BINDINGS = [
+        Binding("enter", "submit", "Save"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+    heading = ""
+    hint = "Enter: save    Esc: cancel (nothing is changed)    Tab: next box"
+
+    def __init__(self, by: str) -> None:
+        super().__init__()
+        self.by = by
+
+    def compose(self) -> ComposeResult:
+        # The heading, the message and the keys stay in view; only the boxes scroll (80x24).
+        with Vertical(classes="admin-dialog"):
+            yield Plain(self.heading, classes="admin-dialog-title")
+            with VerticalScroll(classes="admin-fields"):
+                yield from self.fields()
+            with VerticalScroll(id="form-error-box", classes="admin-error"):
+                yield FormMessage("", id="form-error")
+            yield Plain(self.hint, classes="admin-hint")
+        yield Footer()
+
+    def fields(self) -> ComposeResult:
+        yield from ()
+
+    def on_resize(self) -> None:
+        self._refit()
+
+    def _refit(self) -> None:
+        # Twice: once for the new content to be laid out, once more to measure it.
+        self.call_after_refresh(lambda: self.call_after_refresh(self._fit))
+
+    def _fit(self) -> None:
+        """Let the boxes scroll so the heading, the message and the keys always fit on screen."""
+        box = self.query_one(".admin-dialog")
+        fields = self.query_one(".admin-fields")
+        others = sum(w.outer_size.height + w.styles.margin.top + w.styles.margin.bottom
+                     for w in box.children if w is not fields and w.display)
+        footer = sum(f.outer_size.height for f in self.query(Footer))
+        room = int((self.size.height - footer) * 0.9) - 3 - others  # the dialog's border, a line to spare
+        fields.styles.max_height = max(room, 3)
+        focused = self.focused
+        if focused is not None and fields in focused.ancestors:
+            self.call_after_refresh(lambda: fields.scroll_to_widget(focused, animate=False))
+
+    def on_mount(self) -> None:
+        focusable = [w for w in self.query("Input, Checkbox, OptionList, SelectionList") if w.focusable]
+        if focusable:
+            focusable[0].focus()
+
+    # -- helpers ------------------------------------------------------------------------------
+    def value(self, field: str) -> str:
+        return self.query_one(f"#{field}", TextInput).value
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#form-error", Plain).update(message)
+        box = self.query_one("#form-error-box")
+        box.display = bool(message)
+        box.scroll_home(animate=False)
+        self._refit()
+
+    def perform(self) -> Any:
+        """Do the change through the services; return what to dismiss with."""
+        raise NotImplementedError
+
+    def on_input_submitted(self, event: TextInput.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        self.show_error("")
+        try:
+            result = self.perform()
+        except FormProblem as problem:
+            self.show_error(str(problem))
+            if problem.field:
+                self.query_one(f"#{problem.field}").focus()
+            return
+        except (ServiceError, StorageError) as error:
+            self.show_error(str(error))
+            return
+        self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _pins(form: AdminForm, first: str, second: str) -> str:
+    pin, again = form.value(first), form.value(second)
+    if not pin:
+        raise FormProblem("Type a PIN (4 to 12 digits).", first)
+    try:
+        check_pin_format(pin)
+    except ServiceError as error:
+        raise FormProblem(str(error), first) from None
+    if not again:
+        raise FormProblem("Type the PIN again in the second box, to be sure it is right.", second)
+    if pin != again:
+        form.query_one(f"#{second}", TextInput).value = ""
+        raise FormProblem("The two PINs are different: type the same PIN in both boxes.", second)
+    return pin
+
+
+def _pin_boxes(label: str = "PIN") -> ComposeResult:
+    yield Label(f"{label} (4 to 12 digits)")
+    yield TextInput(id="pin", password=True, restrict=r"[0-9]*", max_length=12, placeholder="digits only")
+    yield Label(f"{label} again")
+    yield TextInput(id="pin-again", password=True, restrict=r"[0-9]*", max_length=12,
+                    placeholder="the same digits again")
+
+
+def _role_boxes(chosen: list[str] | None = None) -> ComposeResult:
+    yield Label("Roles (Space ticks or unticks; at least one)")
+    for role in ROLES:
+        yield FormCheckbox(ROLE_LABELS[role], value=role in (chosen or []), id=f"role-{role}",
+                       classes="admin-role")
+
+
+def _roles(form: AdminForm) -> list[str]:
+    roles = [role for role in ROLES if form.query_one(f"#role-{role}", Checkbox).value]
+    if not roles:
+        raise FormProblem("Tick at least one role (Space ticks the highlighted one).", f"role-{ROLES[0]}")
+    return roles
+
+
+# --- candidates -------------------------------------------------------------------------------
+
+
+class CandidateForm(AdminForm):
+    """Add a candidate, or edit one (name, extra time, access arrangements). Returns the candidate."""
+
+    def __init__(self, by: str, candidate: Candidate | None = None) -> None:
+        super().__init__(by)
+        self.candidate = candidate
+        self.heading = (f"Edit candidate {candidate.candidate_number}" if candidate else "Add a candidate")
+        self.changed = False
+
+    def fields(self) -> ComposeResult:
+        c = self.candidate
+        yield Label("Candidate number" + (" (cannot be changed)" if c else ""))
+        yield TextInput(c.candidate_number if c else "", id="number", disabled=c is not None,
+                        placeholder="e.g. 1001 or ABC/1234", max_length=20)
+        yield Label("Name (as it should appear on results)")
+        yield TextInput(c.name if c else "", id="name", placeholder="e.g. Aisha Rahman", max_length=100)
+        yield Label("Extra time % (0 for none; e.g. 25)")
+        yield TextInput(str(c.extra_time_percent) if c else "0", id="extra", restrict=r"[0-9%]*",
+                        max_length=4)
+        yield Label("Access arrangements (optional)")
+        yield TextInput(c.access_arrangements if c else "", id="arrangements",
+                        placeholder="e.g. reader; separate room; rest breaks", max_length=500)
+
+    def perform(self) -> Candidate:
+        service = self.app.centre.candidates
+        extra = self.value("extra").strip() or "0"
+        if self.candidate is None:
+            if not self.value("number").strip():
+                raise FormProblem("Type the candidate number.", "number")
+            if not self.value("name").strip():
+                raise FormProblem("Type the learner's name.", "name")
+            added = service.add(self.value("number"), self.value("name"), extra, self.value("arrangements"),
+                                by=self.by)
+            self.changed = True
+            return added
+        if not self.value("name").strip():
+            raise FormProblem("Type the learner's name.", "name")
+        changed = service.edit(self.candidate.candidate_number, name=self.value("name"), extra_time_percent=extra,
+                               access_arrangements=self.value("arrangements"), by=self.by)
+        self.changed = (changed.name, changed.extra_time_percent, changed.access_arrangements) != (
+            self.candidate.name, self.candidate.extra_time_percent, self.candidate.access_arrangements)
+        return changed
+
+
+class ImportCandidatesForm(AdminForm):
+    """Import a class list from a CSV file (all or nothing). Returns the ImportReport."""
+
+    heading = "Import candidates from a CSV file"
+    hint = "Enter: import    Esc: cancel"
+
+    def fields(self) -> ComposeResult:
+        yield Plain(
+            "The first line names the columns: " + ", ".join(COLUMNS) + ". candidate_number and name are "
+            "needed; extra_time_percent (e.g. 25) and access_arrangements may be empty. Save from Excel as "
+            "'CSV UTF-8'. If any line is wrong, every problem is listed and nothing is imported. A candidate "
+            "already known is updated from the file.", classes="admin-dialog-body")
+        yield Label("CSV file (path on this computer)")
+        yield TextInput(id="path", placeholder="e.g. ~/Documents/class-list.csv")
+
+    def perform(self):
+        text = self.value("path").strip().strip('"').strip("'")
+        if not text:
+            raise FormProblem("Type the path of the CSV file.", "path")
+        path = Path(text).expanduser()
+        if path.is_dir():
+            raise FormProblem(f"{path} is a folder; type the path of the .csv file inside it.", "path")
+        return self.app.centre.candidates.import_csv(path, by=self.by)
+
+
+# --- staff ------------------------------------------------------------------------------------------
+
+
+class AddStaffForm(AdminForm):
+    """Add a staff member with roles and a PIN (typed twice). Returns the StaffMember."""
+
+    heading = "Add a staff member"
+
+    def fields(self) -> ComposeResult:
+        yield Label("Name (what they type to sign in)")
+        yield TextInput(id="name", placeholder="e.g. Iris Invigilator", max_length=100)
+        yield from _role_boxes()
+        yield from _pin_boxes()
+
+    def perform(self) -> StaffMember:
+        name = self.value("name")
+        if not name.strip():
+            raise FormProblem("Type the staff member's name.", "name")
+        roles = _roles(self)
+        pin = _pins(self, "pin", "pin-again")
+        return self.app.centre.staff.add(name, roles, pin, by=self.by)
+
+
+class RolesForm(AdminForm):
+    """Change a staff member's roles. Returns the StaffMember."""
+
+    def __init__(self, by: str, member: StaffMember) -> None:
+        super().__init__(by)
+        self.member = member
+        self.heading = f"Roles of {member.name}"
+
+    def fields(self) -> ComposeResult:
+        yield from _role_boxes(self.member.roles)
+
+    def perform(self) -> StaffMember:
+        return self.app.centre.staff.set_roles(self.member.name, _roles(self), by=self.by)
+
+
+class ResetPinForm(AdminForm):
+    """Give a staff member a new PIN (also lifts a lock-out). Returns the member's name."""
+
+    def __init__(self, by: str, member: StaffMember) -> None:
+        super().__init__(by)
+        self.member = member
+        self.heading = f"New PIN for {member.name}"
+
+    def fields(self) -> ComposeResult:
+        yield Plain("Their old PIN stops working at once; a lock-out after wrong PINs is lifted. Tell them the "
+                    "new PIN in person.", classes="admin-dialog-body")
+        yield from _pin_boxes("New PIN")
+
+    def perform(self) -> str:
+        pin = _pins(self, "pin", "pin-again")
+        self.app.centre.staff.reset_pin(self.member.name, pin, by=self.by)
+        return self.member.name
+
+
+# --- sittings ---------------------------------------------------------------------------------------
+
+
+def parse_start(text: str, now: datetime | None = None) -> datetime | None:
+    """``2026-03-02 09:30``, ``2026-03-02T09:30`` or ``09:30`` (today), local time; empty = none."""
+    text = " ".join(text.split())
+    if not text:
+        return None
+    local_now = (now or datetime.now().astimezone()).astimezone()
+    try:
+        if len(text) <= 5 and ":" in text:
+            hours, minutes = (int(p) for p in text.split(":"))
+            when = local_now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+        else:
+            when = datetime.fromisoformat(text.replace(" ", "T", 1))
+    except ValueError:
+        raise FormProblem(f"{text!r} is not a date and time: write it like 2026-03-02 09:30 (local time), "
+                          "or just 09:30 for today, or leave it empty.", "starts") from None
+    return when if when.tzinfo is not None else when.astimezone()
+
+
+class CreateSittingForm(AdminForm):
+    """Create a sitting of one unit's newest stored paper. Returns the SittingSummary."""
+
+    heading = "Create a sitting"
+    hint = "↑/↓: choose the unit    Enter: create    Esc: cancel    Tab: next box"
+
+    def __init__(self, by: str, papers: list[tuple[str, Any]]) -> None:
+        """``papers``: (label, StoredPaper or None when the unit's paper is not loaded yet)."""
+        super().__init__(by)
+        self.papers = papers
+
+    def fields(self) -> ComposeResult:
+        yield Label("Unit (the newest loaded version of its paper is used)")
+        options = [Option(Text(label), disabled=paper is None) for label, paper in self.papers]
+        yield FormOptionList(*options, id="paper", classes="admin-choices")
+        yield Label("Sitting code (optional: one is made up if empty)")
+        yield TextInput(id="code", placeholder="e.g. 304-MARCH", max_length=20)
+        yield Label("Start time (optional, local time)")
+        yield TextInput(id="starts", placeholder="e.g. 2026-03-02 09:30, or 09:30 for today", max_length=16)
+
+    def on_mount(self) -> None:
+        choices = self.query_one("#paper", OptionList)
+        first = next((i for i, (_, paper) in enumerate(self.papers) if paper is not None), None)
+        if first is not None:
+            choices.highlighted = first
+        choices.focus()
+
+    def perform(self):
+        choices = self.query_one("#paper", OptionList)
+        index = choices.highlighted
+        if index is None or not (0 <= index < len(self.papers)) or self.papers[index][1] is None:
+            raise FormProblem("Choose a unit whose paper is loaded (↑/↓). If none is, reload the files on "
+                              "the Papers tab first.", "paper")
+        paper = self.papers[index][1]
+        starts = parse_start(self.value("starts"), self.app.centre.clock.now())
+        code = self.value("code").strip() or None
+        return self.app.centre.sittings.create_sitting(paper.id, by=self.by, code=code, starts_at=starts)
+
+
+class EnrolForm(AdminForm):
+    """Enrol candidates in a sitting: tick them (a: everyone). Returns the EnrolmentReport."""
+
+    BINDINGS = [
+        Binding("a", "tick_all", "Tick everyone"),
+        Binding("n", "tick_none", "Untick all"),
+    ]
+    hint = "Space: tick/untick    a: tick everyone    n: untick all    Enter: enrol    Esc: cancel"
+
+    def __init__(self, by: str, code: str, candidates: list[Candidate], enrolled: set[str]) -> None:
+        super().__init__(by)
+        self.code = code
+        self.candidates = candidates
+        self.enrolled = enrolled
+        self.heading = f"Enrol candidates in sitting {code}"
+
+    def fields(self) -> ComposeResult:
+        if not self.candidates:
+            yield Plain("There are no candidates yet: add them or import a CSV on the Candidates tab first.",
+                        classes="admin-dialog-body")
+        selections = []
+        for c in self.candidates:
+            label = Text(f"{c.candidate_number}  {c.name}")
+            if c.extra_time_percent:
+                label.append(f"  +{c.extra_time_percent}% time", style="dim")
+            if c.candidate_number in self.enrolled:
+                label.append("  (enrolled)", style="italic")
+            selections.append(Selection(label, c.candidate_number, c.candidate_number in self.enrolled,
+                                        disabled=c.candidate_number in self.enrolled))
+        yield Label(f"{len(self.enrolled)} of {len(self.candidates)} already enrolled")
+        yield FormSelectionList(*selections, id="who", classes="admin-choices")
+
+    def action_tick_all(self) -> None:
+        self.query_one("#who", SelectionList).select_all()
+
+    def action_tick_none(self) -> None:
+        who = self.query_one("#who", SelectionList)
+        who.deselect_all()
+        for number in self.enrolled:
+            who.select(number)
+
+    def perform(self):
+        chosen = [n for n in self.query_one("#who", SelectionList).selected if n not in self.enrolled]
+        if not chosen:
+            raise FormProblem("Tick the candidates to enrol (Space), or press a to tick everyone.", "who")
+        if len(chosen) + len(self.enrolled) == len(self.candidates) and not self.enrolled:
+            return self.app.centre.sittings.enrol(self.code, all_candidates=True, by=self.by)
+        return self.app.centre.sittings.enrol(self.code, chosen, by=self.by)
+
+
+# --- a result to read ---------------------------------------------------------------------------------
+
+
+class ReportDialog(ModalScreen[None]):
+    """Shows the outcome of an action (e.g. reloading the files): Enter or Escape closes."""
+
+    CSS_PATH = ADMIN_CSS
+    BINDINGS = [Binding("enter,escape", "close", "Close", priority=True)]
+
+    def __init__(self, heading: str, body: Text | str) -> None:
+        super().__init__()
+        self.heading = heading
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="admin-dialog admin-report"):
+            yield Plain(self.heading, classes="admin-dialog-title")
+            yield Plain(self.body, id="report-body", classes="admin-dialog-body")
+            yield Plain("Enter or Esc: close", classes="admin-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
