@@ -79,6 +79,8 @@ class ExportScreen(ModalScreen[ExportReport | None]):
         self.report: ExportReport | None = None
         self.problems: list[str] = []
         self.running = False
+        self.runs_finished = 0
+        """How many exports (done, refused or warned) this dialog has finished."""
         self._anyway_for: tuple[ExportKind, str] | None = None
         """The export (kind, folder) the user may now run although it is incomplete."""
 
@@ -185,6 +187,7 @@ class ExportScreen(ModalScreen[ExportReport | None]):
 
     def _finished(self) -> None:
         self.running = False
+        self.runs_finished += 1
         self.query_one("#export-run", Button).disabled = False
 
     def _incomplete(self, kind: ExportKind, target: Path, problems: list[str]) -> None:
