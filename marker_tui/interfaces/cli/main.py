@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "sitting": "marker_tui.interfaces.cli.sitting:sitting",
     "candidates": "marker_tui.interfaces.cli.candidates:candidates",
     "staff": "marker_tui.interfaces.cli.staff:staff",
+    "mark": "marker_tui.interfaces.cli.marking:mark",
+    "marks": "marker_tui.interfaces.cli.marking:marks",
     "iqa": "marker_tui.interfaces.cli.iqa:iqa",
     "sit": "marker_tui.interfaces.cli.sitting_screens:sit",
     "invigilate": "marker_tui.interfaces.cli.sitting_screens:invigilate",

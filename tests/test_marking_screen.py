@@ -1,0 +1,408 @@
+"""The marker's screens driven with Pilot: both modes, ticks, overrides, digits, comment bank,
+totals, moving on saves (checked in the database), stale saves, reasons, resuming after a restart;
+and snapshots at 80x24 and 160x48."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from marker_tui.domain.clock import FakeClock
+from marker_tui.interfaces.tui.app import MarkerApp
+from marker_tui.interfaces.tui.screens.marking import MarkingQueueScreen, MarkingScreen, reflow
+from marker_tui.interfaces.tui.widgets.inputs import TextInput
+from marker_tui.interfaces.tui.widgets.marking_dialogs import CommentBankDialog, ConfirmDialog, ReasonDialog
+from marker_tui.interfaces.tui.widgets.marking_points import PointsList
+from marker_tui.services.centre import Centre
+from marker_tui.services.marking import MarkState
+from marker_tui.storage.database import open_database
+from marking_fixtures import ANA, BEN, MarkingRoom, build_marking_room
+
+NUMBERS = {"1001": "4101", "1002": "4102", "1003": "4103", "1005": "4105"}
+
+
+@pytest.fixture
+def mroom(tmp_path):
+    """The marking room with fixed script numbers (4101 is candidate 1001's...), for snapshots."""
+    built = build_marking_room(tmp_path / "marker.db")
+    for candidate, number in NUMBERS.items():
+        built.db.execute("UPDATE scripts SET script_number = ? WHERE id = ?", [number, built.script(candidate)])
+    yield built
+    built.room.db.close()
+
+
+def app_for(m: MarkingRoom, screen=None, *, marker: str = ANA, centre: Centre | None = None) -> MarkerApp:
+    centre = centre or Centre(db=m.db, clock=m.clock)
+    return MarkerApp(centre, start=screen or MarkingQueueScreen(m.code, marker, resume=False), steady=True)
+
+
+async def until(pilot, check, timeout: float = 5.0) -> None:
+    """Let the app work (saves run in threads) until ``check()`` holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        await pilot.pause()
+        try:
+            if check():
+                return
+        except Exception:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError("the screen did not get there in time")
+        await asyncio.sleep(0.02)
+
+
+def text_of(app, selector: str) -> str:
+    widget = app.screen.query_one(selector)
+    rendered = widget.render()
+    return str(getattr(rendered, "plain", rendered))
+
+
+def marking(app) -> MarkingScreen:
+    assert isinstance(app.screen, MarkingScreen)
+    return app.screen
+
+
+def mark_row(m: MarkingRoom, candidate: str, question: str):
+    return m.db.execute("SELECT marks_awarded, credited_points, comment, version FROM marks WHERE script_id = ?"
+                        " AND question_id = ?", [m.script(candidate), question]).fetchone()
+
+
+async def open_first_script(pilot) -> MarkingScreen:
+    await until(pilot, lambda: pilot.app.screen.query_one("#queue").row_count == 3)
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(pilot.app.screen, MarkingScreen) and pilot.app.screen.script is not None)
+    return pilot.app.screen
+
+
+# --- the queue --------------------------------------------------------------------------------
+
+
+async def test_the_queue_is_blind_and_shows_state_and_who_holds_each_script(mroom):
+    mroom.marking.open_script(mroom.script("1002"), by=BEN)
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.screen.query_one("#queue").row_count == 3)
+        table = app.screen.query_one("#queue")
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert [r[0] for r in rows] == ["4101", "4102", "4103"]
+        assert rows[1][1:3] == ["in progress", BEN] and rows[0][1] == "unmarked"
+        summary = text_of(app, "#queue-summary")
+        assert "3 scripts: 0 complete · 1 in progress · 2 unmarked · 1 absent" in summary
+        assert "blind" in summary
+        screen_text = " ".join(" ".join(r) for r in rows)
+        assert "Amira" not in screen_text and "1001" not in screen_text
+
+
+async def test_a_script_another_marker_holds_cannot_be_opened(mroom):
+    mroom.marking.open_script(mroom.script("1001"), by=BEN)
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.screen.query_one("#queue").row_count == 3)
+        await pilot.press("enter")  # 4101, Ben's
+        await until(pilot, lambda: "being marked by Ben Okafor" in text_of(app, "#queue-message"))
+        assert isinstance(app.screen, MarkingQueueScreen)
+        await pilot.press("n")  # next to mark: not Ben's
+        await until(pilot, lambda: isinstance(app.screen, MarkingScreen) and app.screen.script is not None)
+        assert marking(app).script.script_number == "4102"
+
+
+# --- marking by script ---------------------------------------------------------------------------
+
+
+async def test_ticking_points_moves_the_suggested_mark_and_moving_on_saves(mroom):
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_first_script(pilot)
+        assert screen.question_id == "1" and screen.script.script_number == "4101"
+        assert screen.query_one("#answer").text == "Trailing cables\nwet floors"  # exactly as typed
+        await pilot.press("space")
+        await until(pilot, lambda: screen.query_one("#mark-input", TextInput).value == "1")
+        await pilot.press("down", "space")
+        await until(pilot, lambda: screen.query_one("#mark-input", TextInput).value == "2")
+        assert "ticks 2" in text_of(app, "#mark-hint") and "unsaved" in text_of(app, "#mark-hint")
+        assert mark_row(mroom, "1001", "1") is None  # nothing saved yet
+        await pilot.press("n")
+        await until(pilot, lambda: screen.question_id == "2a")
+        assert mark_row(mroom, "1001", "1") == (2, "[0, 1]", None, 1)
+        assert "Saved question 1: 2 marks." in text_of(app, "#message")
+
+
+async def test_digits_enter_and_override_the_mark_and_out_of_range_is_refused(mroom):
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_first_script(pilot)
+        await pilot.press("space")  # tick point 1: suggests 1
+        await until(pilot, lambda: screen.edit.mark_text == "1")
+        await pilot.press("2")  # the marker's judgement: 2
+        await until(pilot, lambda: "override" in text_of(app, "#mark-hint"))
+        await pilot.press("7")
+        await until(pilot, lambda: "7 is outside the allowed range" in text_of(app, "#message"))
+        assert screen.edit.mark_text == "2" and screen.query_one("#mark-input", TextInput).value == "2"
+        await pilot.press("space")  # unticking does not move an override
+        await until(pilot, lambda: screen.edit.ticks == set())
+        assert screen.edit.mark_text == "2"
+        await pilot.press("a")  # use the ticks' mark
+        await until(pilot, lambda: screen.edit.mark_text == "0")
+        await pilot.press("1", "n")
+        await until(pilot, lambda: screen.question_id == "2a")
+        assert mark_row(mroom, "1001", "1")[0] == 1
+
+
+async def test_a_typed_mark_out_of_range_blocks_moving_on_with_the_rules_message(mroom):
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_first_script(pilot)
+        screen.query_one("#mark-input", TextInput).focus()
+        await pilot.press("9", "enter", "n")
+        await until(pilot, lambda: "Question 1: 9 is outside the allowed range; enter a whole number from 0 to 2."
+                    in text_of(app, "#message"))
+        assert screen.question_id == "1" and mark_row(mroom, "1001", "1") is None
+        assert "0-2 only" in text_of(app, "#mark-hint")
+
+
+async def test_totals_per_outcome_and_the_result_follow_every_change(mroom):
+    app = app_for(mroom)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await open_first_script(pilot)
+        await pilot.press("2")
+        await until(pilot, lambda: "O1 2/5" in text_of(app, "#totals"))
+        assert "2/10 so far" in text_of(app, "#totals") and "includes unsaved" in text_of(app, "#totals")
+        await pilot.press("n", "3", "n", "1")
+        await until(pilot, lambda: "Total 6/10 (60.0%) PASS" in text_of(app, "#totals"))
+        assert "O1 5/5 O2 1/5" in text_of(app, "#totals")
+        await pilot.press("backspace")  # not a mark key: nothing changes
+        await pilot.press("0")
+        await until(pilot, lambda: "FAIL" in text_of(app, "#totals"))
+        assert "total 5 is below the pass mark 6" in text_of(app, "#totals")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: mark_row(mroom, "1001", "2b") is not None)
+        assert mroom.marking.result(mroom.script("1001")).status == "fail"
+
+
+async def test_comment_box_and_comment_bank(mroom):
+    mroom.marking.add_comment(mroom.code, "1", "Name two distinct hazards.", by=BEN)
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_first_script(pilot)
+        await pilot.press("1", "c")
+        await pilot.press(*"Only one")
+        await pilot.press("enter")  # back to the points
+        assert screen.edit.comment == "Only one"
+        await pilot.press("b")
+        await until(pilot, lambda: isinstance(app.screen, CommentBankDialog))
+        await pilot.press("a")  # add "Only one" to the bank
+        await until(pilot, lambda: len(mroom.marking.comments(mroom.code, "1")) == 2)
+        await pilot.press("1")  # pick the first bank comment
+        await until(pilot, lambda: isinstance(app.screen, MarkingScreen))
+        assert screen.edit.comment == "Only one Name two distinct hazards."
+        await pilot.press("n")
+        await until(pilot, lambda: screen.question_id == "2a")
+        assert mark_row(mroom, "1001", "1")[2] == "Only one Name two distinct hazards."
+
+
+async def test_the_comment_box_does_not_eat_digits_or_letters_meant_for_it(mroom):
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_first_script(pilot)
+        await pilot.press("c", "2", " ", "n", "d")
+        assert screen.edit.comment == "2 nd" and screen.edit.mark_text == ""
+        assert screen.question_id == "1"
+        await pilot.press("escape")  # leaves the box, not the screen
+        assert isinstance(app.screen, MarkingScreen)
+
+
+async def test_complete_asks_for_confirmation_then_opens_the_next_script(mroom):
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_first_script(pilot)
+        await pilot.press("d")
+        await until(pilot, lambda: "cannot be complete yet" in text_of(app, "#message"))
+        await pilot.press("2", "n", "3", "n", "4", "d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, MarkingScreen) and screen.script.script_number == "4102")
+        row = mroom.marking.queue(mroom.code).row(mroom.script("1001"))
+        assert row.state is MarkState.COMPLETE and row.completed_by == ANA and row.provisional_total == 9
+        assert "Script 4101 complete: 9/10, pass. Now script 4102." in text_of(app, "#message")
+
+
+async def test_changing_a_completed_script_asks_for_a_reason(mroom):
+    script = mroom.script("1001")
+    for q, v in (("1", 2), ("2a", 3), ("2b", 4)):
+        mroom.marking.save_mark(script, q, v, by=ANA, expected_version=0)
+    mroom.marking.complete(script, by=ANA)
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_first_script(pilot)
+        assert "complete (Ana Lopes): changes need a reason" in text_of(app, "#totals")
+        await pilot.press("1", "n")
+        await until(pilot, lambda: isinstance(app.screen, ReasonDialog))
+        await pilot.press("escape")  # cancelled: nothing saved, still on question 1
+        await until(pilot, lambda: "only with a reason" in text_of(app, "#message"))
+        assert mark_row(mroom, "1001", "1")[0] == 2 and screen.question_id == "1"
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, ReasonDialog))
+        await pilot.press(*"second look", "enter")
+        await until(pilot, lambda: screen.question_id == "2a")
+        assert mark_row(mroom, "1001", "1")[0] == 1
+        assert mroom.marking.history(script, "1")[-1].reason == "second look"
+
+
+async def test_a_stale_save_is_refused_on_screen_and_reload_shows_the_other_change(mroom):
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_first_script(pilot)
+        # Ana again, in a second terminal (her own claim does not stop her): she gives 1 there.
+        other = mroom.other_engine()
+        other.save_mark(mroom.script("1001"), "1", 1, by=ANA, expected_version=0)
+        await pilot.press("2", "n")
+        await until(pilot, lambda: "changed this mark at" in text_of(app, "#message"))
+        assert "reload to see it" in text_of(app, "#message") and screen.question_id == "1"
+        assert mark_row(mroom, "1001", "1")[0] == 1
+        await pilot.press("r")
+        await until(pilot, lambda: "Reloaded: question 1 has 1 mark from Ana Lopes (your 2 was not saved)."
+                    in text_of(app, "#message"))
+        assert screen.edit.mark_text == "1" and screen.edit.base_version == 1
+        other.db.close()
+
+
+async def test_escape_with_a_refused_mark_warns_first_then_leaves_keeping_a_draft(mroom):
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_first_script(pilot)
+        screen.query_one("#mark-input", TextInput).focus()
+        await pilot.press("5", "enter", "escape")
+        await until(pilot, lambda: "Esc again: leave anyway" in text_of(app, "#message"))
+        assert isinstance(app.screen, MarkingScreen)
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MarkingQueueScreen))
+        draft = mroom.marking.view_script(mroom.script("1001"), by=ANA).drafts["1"]
+        assert draft.marks_text == "5"
+        assert mroom.marking.queue(mroom.code).row(mroom.script("1001")).held_by is None  # released
+
+
+# --- marking by question ---------------------------------------------------------------------------
+
+
+async def test_marking_by_question_goes_across_scripts_and_saves_without_claiming(mroom):
+    mroom.marking.open_script(mroom.script("1002"), by=BEN)  # Ben holds 4102
+    app = app_for(mroom, MarkingScreen(mroom.code, ANA, mode="question", script=None, question_id="2b"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: marking(app).script is not None)
+        screen = marking(app)
+        assert screen.question_id == "2b" and screen.script.script_number == "4101"
+        await pilot.press("4", "n")
+        await until(pilot, lambda: screen.script.script_number == "4102")
+        assert mark_row(mroom, "1001", "2b")[0] == 4
+        assert mroom.marking.queue(mroom.code).row(mroom.script("1001")).held_by is None
+        # 4102 is Ben's: readable, not changeable.
+        assert screen.read_only and screen.query_one("#answer").text == "  spaces kept   exactly  \n\n\tand tabs"
+        await pilot.press("3")
+        await until(pilot, lambda: "being marked by Ben Okafor" in text_of(app, "#message"))
+        assert screen.edit.mark_text == ""
+        await pilot.press("n", "5", "right_square_bracket")  # 4103 gets 5; 2b is the last question
+        await until(pilot, lambda: "No more questions that way" in text_of(app, "#message"))
+        assert mark_row(mroom, "1003", "2b")[0] == 5
+        await pilot.press("left_square_bracket")  # question 2a, from its first unmarked script
+        await until(pilot, lambda: screen.question_id == "2a")
+        assert screen.script.script_number == "4101"
+
+
+async def test_switching_modes_keeps_the_place_and_claims_only_by_script(mroom):
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_first_script(pilot)
+        await pilot.press("n")  # question 2a of 4101
+        await until(pilot, lambda: screen.question_id == "2a")
+        await pilot.press("m")
+        await until(pilot, lambda: screen.mode == "question")
+        assert (screen.question_id, screen.script.script_number) == ("2a", "4101")
+        assert mroom.marking.queue(mroom.code).row(mroom.script("1001")).held_by is None
+        assert "By question" in text_of(app, "#mark-title")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Next script" in titles and "Next question" in titles
+        await pilot.press("n")  # by question, n is the next script
+        await until(pilot, lambda: screen.script.script_number == "4102")
+        await pilot.press("m")
+        await until(pilot, lambda: screen.mode == "script")
+        assert mroom.marking.queue(mroom.code).row(mroom.script("1002")).held_by == ANA
+
+
+# --- resuming ----------------------------------------------------------------------------------------
+
+
+async def test_after_a_restart_the_marker_is_back_on_their_script_with_what_they_typed(mroom):
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_first_script(pilot)
+        await pilot.press("2", "n", "1", "c", *"half way")
+        await until(pilot, lambda: mroom.marking.view_script(mroom.script("1001"), by=ANA).drafts["2a"].comment
+                    == "half way")
+    # The terminal died: a new process, a new connection, the same file.
+    db = open_database(mroom.room.path)
+    centre = Centre(db=db, clock=FakeClock(mroom.clock.now()))
+    again = MarkerApp(centre, start=MarkingQueueScreen(mroom.code, ANA), steady=True)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(again.screen, MarkingScreen) and again.screen.script is not None)
+        screen = again.screen
+        assert screen.script.script_number == "4101" and screen.question_id == "2a"
+        assert (screen.edit.mark_text, screen.edit.comment) == ("1", "half way")
+        assert "Restored what you had typed" in text_of(again, "#message")
+        assert screen.script.marks["1"].marks_awarded == 2  # the saved mark is there too
+        await pilot.press("n")
+        await until(pilot, lambda: screen.question_id == "2b")
+        assert mark_row(mroom, "1001", "2a") == (1, "[]", "half way", 1)
+    db.close()
+
+
+async def test_every_key_of_the_marking_screen_is_in_the_command_palette(mroom):
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_first_script(pilot)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Mark", "Next question", "Next script", "Comment", "Bank", "Complete", "Mode", "Back",
+                "Feedback", "Reload", "Save", "Use ticks' mark"} <= titles
+
+
+async def test_points_are_shown_whole_and_ticked_from_the_saved_mark(mroom):
+    mroom.marking.save_mark(mroom.script("1001"), "1", 1, ticks=[1], by=ANA, expected_version=0)
+    app = app_for(mroom)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_first_script(pilot)
+        await pilot.press("p")
+        await until(pilot, lambda: screen.question_id == "1")
+        points = screen.query_one("#points", PointsList)
+        assert points.ticked == {1} and screen.edit.mark_text == "1"
+
+
+def test_paper_text_is_reflowed_but_paragraphs_and_lists_kept():
+    assert reflow("one\ntwo\n\n- a\n- b\nc") == "one two\n\n- a\n- b c"
+
+
+# --- snapshots ---------------------------------------------------------------------------------------
+
+
+async def _open_and_tick(pilot) -> None:
+    await open_first_script(pilot)
+    await pilot.press("space")
+    await until(pilot, lambda: pilot.app.screen.edit.mark_text == "1")
+    await pilot.pause()
+
+
+def test_queue_snapshot_80x24(mroom, snap_compare):
+    mroom.marking.save_mark(mroom.script("1002"), "1", 1, by=BEN, expected_version=0)
+
+    async def settle(pilot):
+        await until(pilot, lambda: pilot.app.screen.query_one("#queue").row_count == 3)
+
+    assert snap_compare(app_for(mroom), terminal_size=(80, 24), run_before=settle)
+
+
+def test_marking_screen_snapshot_80x24(mroom, snap_compare):
+    assert snap_compare(app_for(mroom), terminal_size=(80, 24), run_before=_open_and_tick)
+
+
+def test_marking_screen_snapshot_160x48(mroom, snap_compare):
+    assert snap_compare(app_for(mroom), terminal_size=(160, 48), run_before=_open_and_tick)
