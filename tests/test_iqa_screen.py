@@ -13,21 +13,26 @@ from textual.widgets import DataTable
 from marker_tui.domain.sampling import SamplingStrategy
 from marker_tui.interfaces.tui.app import MarkerApp
 from marker_tui.interfaces.tui.screens.iqa import (
+    BlindMarkingScreen,
     IqaAgreementScreen,
     IqaHomeScreen,
     IqaPlanScreen,
     IqaReviewScreen,
+    SecondMarkingQueueScreen,
     iqa_sign_in,
+    second_marking_sign_in,
 )
 from marker_tui.interfaces.tui.widgets.iqa_dialogs import (
     ConfirmDecisionDialog,
     DecisionDialog,
     DifferentMarkDialog,
     DrawPlanDialog,
+    StatementDialog,
+    YesNoDialog,
 )
 from marker_tui.services.centre import Centre
 from marker_tui.storage.database import open_database
-from test_iqa_service import ANA, IVY, MO, PIN, IqaRoom, build_iqa_room, plan_with
+from test_iqa_service import ANA, BEN, IVY, MO, PIN, SAM, IqaRoom, build_iqa_room, plan_with
 
 SIZE = (80, 24)
 
@@ -266,6 +271,57 @@ async def test_every_footer_key_is_in_the_command_palette(room):
         await open_script(pilot, room, "1001")
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert {"Agree", "Different mark", "Decide", "Confirm", "Next script", "New round"} <= set(titles)
+
+
+async def test_a_reviewer_gives_a_script_to_a_blind_second_marker_from_the_plan(room):
+    plan_with(room, "1006")
+    app = plan_screen(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("b")
+        await pilot.pause()
+        assert isinstance(app.screen, StatementDialog)
+        await pilot.press(*BEN, "enter")  # Ben marked it: refused, with the rule
+        await pilot.pause()
+        assert "Ben Okafor marked this script and cannot second-mark it" in text(app, "#iqa-message")
+        await pilot.press("b")
+        await pilot.pause()
+        await pilot.press(*SAM, "enter")
+        await pilot.pause()
+        assert "given to Sam Second for a blind second mark" in text(app, "#iqa-message")
+        assert rows(app)[0][3] == "not started · 2nd …"
+
+
+async def test_the_second_marker_marks_blind_and_completes(room):
+    plan_with(room, "1006")
+    script = room.script("1006")
+    room.iqa.assign_second_marker(script, second_marker=SAM, by=IVY)
+    app = app_for(room, second_marking_sign_in())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press(*SAM, "enter", *PIN, "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SecondMarkingQueueScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, BlindMarkingScreen)
+        shown = text(app, "#iqa-marking-text") + text(app, "#iqa-blind-title") + text(app, "#iqa-totals")
+        assert BEN not in shown and "Ben on" not in shown and "[x]" not in shown  # no first marks, ticks or comments
+        assert "1. (1) a hazard" in shown
+        await pilot.press("9", "enter")  # above the maximum of 2: refused, nothing saved
+        await pilot.pause()
+        assert "9 is outside the allowed range" in text(app, "#iqa-message")
+        await pilot.press("2", "enter", "3", "enter", "1", "enter")
+        await pilot.pause()
+        assert "Every question has your mark" in text(app, "#iqa-message")
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, YesNoDialog)
+        await pilot.press("y")
+        await pilot.pause()
+        assert "Second marking complete" in text(app, "#iqa-message")
+    [item] = room.iqa.adjudication(room.code)
+    assert (item.discrepancy.question_id, item.discrepancy.first_mark, item.discrepancy.second_mark) == ("2b", 5, 1)
 
 
 def test_snapshot_review_screen_80x24(room, snap_compare):

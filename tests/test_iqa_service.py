@@ -780,3 +780,26 @@ def test_status_brings_plans_progress_decisions_and_agreement_together(iroom):
 
 def test_the_centre_hands_out_the_iqa_service(iroom):
     assert isinstance(iroom.centre().iqa, IqaService)
+
+
+def test_upholding_despite_a_different_mark_applies_nothing_but_the_difference_is_counted(iroom):
+    plan_with(iroom, "1001")
+    script = agree_all_but(iroom, "1001", {"2b": (3, "one mark generous, within what we accept")})
+    done = iroom.iqa.decide(script, reviewer=IVY, decision=ScriptDecision.UPHELD, confirm=True)
+    assert done.state == "confirmed" and iroom.marking.result(script).total == 9
+    assert not iroom.audit("mark adjusted by IQA")
+    figures = iroom.iqa.agreement(iroom.code, source="iqa").overall
+    assert (figures.n_pairs, figures.max_abs_difference) == (3, 1)
+
+
+def test_deciding_again_before_confirming_replaces_the_decision_and_its_action_points(iroom):
+    plan_with(iroom, "1001")
+    script = agree_all_but(iroom, "1001", {"2b": (3, "generous")})
+    iroom.iqa.decide(script, reviewer=IVY, decision=ScriptDecision.ADJUSTED, action_points=["first", "second"])
+    view = iroom.iqa.decide(script, reviewer=IVY, decision=ScriptDecision.REFER_BACK, feedback="Look at 2b",
+                            action_points=[ActionPointIn(text="only this", owner=ANA)])
+    assert view.review.decision is ScriptDecision.REFER_BACK
+    assert [(a.text, a.owner) for a in view.review.action_points] == [("only this", ANA)]
+    iroom.iqa.confirm(script, reviewer=IVY)
+    with pytest.raises(sqlite3.DatabaseError, match="cannot be deleted"):
+        iroom.db.execute("DELETE FROM iqa_action_points")

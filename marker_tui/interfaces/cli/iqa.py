@@ -9,6 +9,7 @@
   marking, questions for adjudication and agreement figures.
 * ``reproduce``, ``add``, ``tolerance``, ``agreement`` (``--csv`` to export),
   ``action``, ``sign-off`` and ``second assign|show|mark|complete``.
+* ``marker-tui iqa second``: the second marker's blind marking screen.
 
 SCOPE is a sitting code (``304-K7QM``) or a unit across all its sittings as
 QUALIFICATION/UNIT (``3818-13/304``). Scripts are named by the anonymous
@@ -461,9 +462,24 @@ def status(scope: str) -> None:
 # --- blind second marking ---------------------------------------------------------------------
 
 
-@iqa.group("second")
-def second() -> None:
-    """Blind second marking of sampled scripts (the second marker never sees the first marks)."""
+@iqa.group("second", invoke_without_command=True)
+@click.pass_context
+def second(ctx: click.Context) -> None:
+    """Blind second marking of sampled scripts (the second marker never sees the first marks).
+
+    With no command: the second marker's screen (staff name and PIN with the
+    marker or iqa role asked on screen), listing the scripts given to them.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from marker_tui.interfaces.tui.app import MarkerApp
+    from marker_tui.interfaces.tui.screens.iqa import second_marking_sign_in
+
+    centre = _centre(ctx)
+    try:
+        MarkerApp(centre, start=second_marking_sign_in()).run()
+    finally:
+        centre.close()
 
 
 @second.command("assign")

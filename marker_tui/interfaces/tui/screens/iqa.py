@@ -36,6 +36,7 @@ from marker_tui.domain.reports import ScriptDecision
 from marker_tui.domain.sampling import SamplingStrategy, person_key
 from marker_tui.interfaces.tui.widgets.iqa_dialogs import (
     ConfirmDecisionDialog,
+    YesNoDialog,
     DecisionDialog,
     DecisionInput,
     DifferentMarkDialog,
@@ -196,6 +197,7 @@ class IqaPlanScreen(_Messages, Screen):
         Binding("g", "agreement", "Agreement"),
         Binding("n", "draw", "Draw plan"),
         Binding("s", "sign_off", "Sign off"),
+        Binding("b", "second_marker", "Blind 2nd marker", show=False),
         Binding("r", "refresh", "Refresh", show=False),
         Binding("escape", "back", "Back"),
         Binding("f1", "app.show_keys", "Keys"),
@@ -264,6 +266,8 @@ class IqaPlanScreen(_Messages, Screen):
                 review = f"{review}: {s.decision.value}" if s.review_state == "confirmed" else review
             if s.round and s.round > 1:
                 review += f" (round {s.round})"
+            if s.second_marker:
+                review += " · 2nd ✓" if s.second_marking_complete else " · 2nd …"
             table.add_row(s.script_ref, Text(", ".join(s.markers)), "-" if s.total is None else f"{s.total}",
                           review, Text("; ".join(s.reasons)), key=str(s.script_id))
         own = [e for e in plan.excluded if e.reason.startswith(f"marked by ")
@@ -344,6 +348,35 @@ class IqaPlanScreen(_Messages, Screen):
             self.say(f"Plan {plan.id} drawn: {len(plan.scripts)} script(s), seed {plan.seed}.")
 
         self.app.push_screen(DrawPlanDialog(heading, redraw=redraw), drawn)
+
+    def action_second_marker(self) -> None:
+        script_id = self._selected_id()
+        found = self.plan.script(script_id) if self.plan and script_id is not None else None
+        if found is None:
+            self.say("Choose a sampled script first.", error=True)
+            return
+        if found.second_marker:
+            self.say(f"Script {found.script_ref} is already given to {found.second_marker} for a blind second mark.",
+                     error=True)
+            return
+
+        def named(name: str | None) -> None:
+            if not name or not name.strip():
+                self.say("No second marker given.")
+                return
+            try:
+                row = self.service.assign_second_marker(found.script_id, second_marker=name, by=self.reviewer)
+            except FAILURES as error:
+                self.say(str(error), error=True)
+                return
+            self.action_refresh()
+            self.say(f"Script {found.script_ref} given to {row.second_marker} for a blind second mark "
+                     "(they use: marker-tui iqa second).")
+
+        self.app.push_screen(StatementDialog(
+            f"Blind second mark of script {found.script_ref}",
+            "Second marker's name (not one of its markers; they will not see the first marks):",
+            "e.g. Sam Second"), named)
 
     def action_sign_off(self) -> None:
         if self.plan is None:
@@ -804,6 +837,247 @@ class IqaAgreementScreen(_Messages, Screen):
     def action_source(self) -> None:
         self.source = SOURCES[(SOURCES.index(self.source) + 1) % len(SOURCES)]
         self.action_refresh()
+
+    def action_back(self) -> None:
+        _leave(self)
+
+
+# --- blind second marking --------------------------------------------------------------------------
+
+
+def second_marking_sign_in() -> Screen:
+    """Sign in (name + PIN, marker or iqa role), then the scripts given to this person to second-mark."""
+    from marker_tui.interfaces.tui.screens.staff_sign_in import StaffSignInScreen
+
+    return StaffSignInScreen("Blind second marking", then=lambda member: SecondMarkingQueueScreen(member.name),
+                             roles=SECOND_MARKER_ROLES)
+
+
+SECOND_MARKER_ROLES = ("marker", "iqa")
+
+
+class SecondMarkingQueueScreen(_Messages, Screen):
+    """The scripts given to the signed-in person for a blind second mark."""
+
+    CSS_PATH = IQA_CSS
+    BINDINGS = [
+        Binding("enter", "open", "Second-mark", priority=True),
+        Binding("r", "refresh", "Refresh"),
+        Binding("escape", "back", "Back"),
+        Binding("f1", "app.show_keys", "Keys"),
+    ]
+
+    def __init__(self, marker: str) -> None:
+        super().__init__()
+        self.marker = marker
+
+    def compose(self) -> ComposeResult:
+        yield Plain(f"marker-tui · Blind second marking · {self.marker}", classes="iqa-title-bar")
+        yield Plain("Scripts given to you for a blind second mark: you will not see the first marks.",
+                    classes="iqa-info-line")
+        yield DataTable(id="iqa-second-queue", cursor_type="row", zebra_stripes=True)
+        yield Plain("", id="iqa-message", classes="iqa-message-line")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#iqa-second-queue", DataTable)
+        table.add_columns("Script", "Sitting", "Marked", "Complete", "Given by")
+        self.action_refresh()
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        table = self.query_one("#iqa-second-queue", DataTable)
+        table.clear()
+        try:
+            rows = self.app.centre.iqa.second_marking_queue(by=self.marker)
+        except FAILURES as error:
+            self.say(str(error), error=True)
+            return
+        for r in rows:
+            table.add_row(r.script_number, r.sitting_code, f"{r.questions_marked}/{r.questions_total}",
+                          "yes" if r.completed_at else "no", Text(r.assigned_by), key=str(r.script_id))
+        if not rows:
+            self.say("No script has been given to you for second marking.")
+
+    def action_open(self) -> None:
+        table = self.query_one("#iqa-second-queue", DataTable)
+        if table.row_count == 0:
+            return
+        script_id = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        try:
+            view = self.app.centre.iqa.second_marking_view(script_id, by=self.marker)
+        except FAILURES as error:
+            self.say(str(error), error=True)
+            return
+        self.app.push_screen(BlindMarkingScreen(self.marker, view))
+
+    def action_back(self) -> None:
+        _leave(self)
+
+
+class BlindMarkingScreen(_Messages, Screen):
+    """One script, blind: question and answer | mark scheme; digits then Enter give a mark."""
+
+    CSS_PATH = IQA_CSS
+    BINDINGS = [
+        Binding("0", "digit(0)", "Mark", key_display="0-9"),
+        *[Binding(str(n), f"digit({n})", f"Mark {n}", show=False) for n in range(1, 10)],
+        Binding("backspace", "clear", "Clear", show=False),
+        Binding("enter", "save", "Save mark", priority=True),
+        Binding("n", "question(1)", "Next Q"),
+        Binding("p", "question(-1)", "Prev Q", show=False),
+        Binding("c", "complete", "Complete"),
+        Binding("escape", "back", "Back"),
+        Binding("f1", "app.show_keys", "Keys"),
+    ]
+
+    def __init__(self, marker: str, view) -> None:
+        super().__init__()
+        self.marker = marker
+        self.view = view
+        missing = [q.id for q in view.paper.questions if q.id not in view.my_marks]
+        self.question_id = missing[0] if missing else view.paper.questions[0].id
+        self.typed = ""
+
+    def compose(self) -> ComposeResult:
+        yield Plain("", id="iqa-blind-title", classes="iqa-title-bar")
+        with Horizontal(id="iqa-review-panes"):
+            with Vertical(id="iqa-answer-col", classes="iqa-pane"):
+                with VerticalScroll(id="iqa-question-pane"):
+                    yield Static("", id="iqa-question-text")
+                yield Plain("Answer, exactly as typed", id="iqa-answer-label", classes="iqa-pane-label")
+                yield PlainTextArea("", id="iqa-answer", read_only=True)
+            with VerticalScroll(id="iqa-marking-col", classes="iqa-pane"):
+                yield Static("", id="iqa-marking-text")
+        yield Static("", id="iqa-question-strip")
+        yield Static("", id="iqa-totals")
+        yield Plain("", id="iqa-message", classes="iqa-message-line")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._show()
+        self.query_one("#iqa-marking-col").focus()
+
+    def _show(self) -> None:
+        view = self.view
+        done = " · complete" if view.completed_at else ""
+        self.query_one("#iqa-blind-title", Plain).update(
+            f"Blind second mark · script {view.script_number} · {view.sitting_code}{done}")
+        question = next(q for q in view.paper.questions if q.id == self.question_id)
+        heading = Text()
+        heading.append(f"Q{question.id}", style="bold")
+        heading.append(f" · {question.marks} mark{'s' if question.marks != 1 else ''}\n")
+        heading.append(_paragraphs(question.text))
+        self.query_one("#iqa-question-text", Static).update(heading)
+        answer = view.answers.get(question.id, "")
+        area = self.query_one("#iqa-answer", PlainTextArea)
+        area.load_text(answer)
+        area.scroll_home(animate=False)
+        self.query_one("#iqa-answer-label", Plain).update(
+            "Answer, exactly as typed" if answer.strip() else "Answer: the learner wrote nothing for this question")
+        entry = view.scheme.question(question.id)
+        text = Text()
+        text.append("Mark scheme\n", style="bold underline")
+        for n, point in enumerate(entry.points, start=1):
+            text.append(f"{n}. ")
+            text.append(f"({point.marks}) ", style="bold")
+            text.append(" ".join(point.text.split()) + "\n")
+        if entry.guidance:
+            text.append("Guidance: ", style="bold")
+            text.append(" ".join(entry.guidance.split()) + "\n")
+        if entry.do_not_credit:
+            text.append("Do not credit: ", style="bold")
+            text.append("; ".join(entry.do_not_credit) + "\n")
+        self.query_one("#iqa-marking-text", Static).update(text)
+        strip = Text()
+        for q in view.paper.questions:
+            mine = view.my_marks.get(q.id)
+            label = f"Q{q.id} {'·' if mine is None else mine}"
+            style = "green" if mine is not None else "dim"
+            if q.id == self.question_id:
+                style += " reverse bold"
+            strip.append(f" {label} ", style=style)
+            strip.append(" ")
+        self.query_one("#iqa-question-strip", Static).update(strip)
+        self._show_entry()
+
+    def _show_entry(self) -> None:
+        question = next(q for q in self.view.paper.questions if q.id == self.question_id)
+        saved = self.view.my_marks.get(self.question_id)
+        text = Text()
+        text.append(f"Your mark for Q{self.question_id}: ", style="bold")
+        if self.typed:
+            text.append(f"{self.typed}_ of {question.marks}", style="bold reverse")
+            text.append("  Enter: save")
+        else:
+            text.append(f"{'-' if saved is None else saved} of {question.marks}")
+            text.append("  type 0-9, Enter to save" if not self.view.completed_at else "  (complete)")
+        self.query_one("#iqa-totals", Static).update(text)
+
+    def action_digit(self, digit: int) -> None:
+        if self.view.completed_at:
+            self.say("Your second marking of this script is complete and cannot change.", error=True)
+            return
+        self.typed = (self.typed + str(digit))[-2:].lstrip("0") or "0"
+        self._show_entry()
+
+    def action_clear(self) -> None:
+        self.typed = ""
+        self._show_entry()
+
+    def action_save(self) -> None:
+        if not self.typed:
+            self.action_question(1)
+            return
+        try:
+            self.view = self.app.centre.iqa.record_second_mark(self.view.script_id, self.question_id, int(self.typed),
+                                                               by=self.marker)
+        except FAILURES as error:
+            self.typed = ""
+            self._show_entry()
+            self.say(str(error), error=True)
+            return
+        self.typed = ""
+        missing = [q.id for q in self.view.paper.questions if q.id not in self.view.my_marks]
+        if missing:
+            ids = [q.id for q in self.view.paper.questions]
+            later = [q for q in missing if ids.index(q) > ids.index(self.question_id)]
+            self.question_id = (later or missing)[0]
+            self.say(f"Saved. Next: Q{self.question_id}.")
+        else:
+            self.say("Every question has your mark: c marks your second marking complete.")
+        self._show()
+
+    def action_question(self, step: int) -> None:
+        ids = [q.id for q in self.view.paper.questions]
+        self.question_id = ids[(ids.index(self.question_id) + step) % len(ids)]
+        self.typed = ""
+        self._show()
+
+    def action_complete(self) -> None:
+        if self.view.completed_at:
+            self.say("Already complete.")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                self.say("Not complete: you can still change your marks.")
+                return
+            try:
+                self.view = self.app.centre.iqa.complete_second_marking(self.view.script_id, by=self.marker)
+            except FAILURES as error:
+                self.say(str(error), error=True)
+                return
+            self._show()
+            self.say("Second marking complete: it is now compared with the first marks.")
+
+        marks = ", ".join(f"Q{q} {m}" for q, m in self.view.my_marks.items())
+        self.app.push_screen(YesNoDialog(f"Mark your second marking of script {self.view.script_number} complete?",
+                                         f"Your marks: {marks or 'none yet'}. After this they cannot change."),
+                             answered)
 
     def action_back(self) -> None:
         _leave(self)
