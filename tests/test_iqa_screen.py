@@ -206,12 +206,31 @@ async def test_a_confirmed_review_cannot_be_changed_on_screen(room):
     app = plan_screen(room)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert rows(app)[0][3] == "confirmed: marking upheld"
+        assert rows(app)[0][3] == "✓ upheld"
         await open_script(pilot, room, "1001")
         await pilot.press("m")
         await pilot.pause()
         assert isinstance(app.screen, IqaReviewScreen)
         assert "This review is confirmed (marking upheld) and cannot change." in text(app, "#iqa-message")
+
+
+async def test_a_mark_changed_by_the_marker_since_the_decision_is_caught_before_the_confirmation(room):
+    plan_with(room, "1001")
+    script = room.script("1001")
+    room.iqa.agree_all(script, reviewer=IVY)
+    room.iqa.record_question(script, "1", reviewer=IVY, agree=False, mark=1, reason="one hazard")
+    room.iqa.decide(script, reviewer=IVY, decision="marks adjusted")
+    app = plan_screen(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await open_script(pilot, room, "1001")
+        room.marking.save_mark(script, "2a", 2, by=ANA, expected_version=1, reason="rechecked", hold=False)
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, IqaReviewScreen)
+        assert "The marker changed Q2a after you judged it: judge it again" in text(app, "#iqa-message")
+        assert "Q2a !" in text(app, "#iqa-question-strip")
+    assert room.marking.result(script).total == 8  # Ana's change only: nothing of the review applied
 
 
 async def test_deciding_before_every_question_is_judged_points_at_the_first_one_left(room):

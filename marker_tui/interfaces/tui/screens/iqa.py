@@ -63,6 +63,13 @@ STATE_TEXT = {
 }
 
 
+DECISION_SHORT = {
+    ScriptDecision.UPHELD: "upheld",
+    ScriptDecision.ADJUSTED: "adjusted",
+    ScriptDecision.REFER_BACK: "referred back",
+}
+
+
 def iqa_sign_in(scope: str | None = None) -> Screen:
     """Sign in (name + PIN, iqa role), then the plan for ``scope`` or the reviewer's list."""
     from marker_tui.interfaces.tui.screens.staff_sign_in import StaffSignInScreen
@@ -262,8 +269,8 @@ class IqaPlanScreen(_Messages, Screen):
                     f"{counts['in progress']} in progress{signed}\nRules: {short_strategy(plan.strategy)}")
         for s in plan.scripts:
             review = STATE_TEXT[s.review_state]
-            if s.decision is not None:
-                review = f"{review}: {s.decision.value}" if s.review_state == "confirmed" else review
+            if s.decision is not None and s.review_state == "confirmed":
+                review = "✓ " + DECISION_SHORT[s.decision]
             if s.round and s.round > 1:
                 review += f" (round {s.round})"
             if s.second_marker:
@@ -551,6 +558,8 @@ class IqaReviewScreen(_Messages, Screen):
             if judgement is None:
                 label = f"Q{q.id} ·"
                 style = "dim"
+            elif judgement.stale:
+                label, style = f"Q{q.id} !", "bold red"
             elif judgement.agree:
                 label, style = f"Q{q.id} ✓", "green"
             else:
@@ -569,7 +578,10 @@ class IqaReviewScreen(_Messages, Screen):
         if after.provisional_total != now.provisional_total or after.status != now.status:
             text.append(f" · with your marks {after.provisional_total}/{after.available} {after.status}",
                         style="bold yellow")
-        if view.review and view.review.decision:
+        if view.stale:
+            text.append(f" · the marker changed {', '.join('Q' + q for q in view.stale)}: judge again",
+                        style="bold red")
+        elif view.review and view.review.decision:
             waiting = " (press c to confirm)" if view.state == "awaiting confirmation" else ""
             text.append(f" · decision: {view.review.decision.value}{waiting}", style="bold")
         return text
@@ -696,7 +708,13 @@ class IqaReviewScreen(_Messages, Screen):
         self.action_confirm()
 
     def action_confirm(self) -> None:
+        if not self._reload():  # what is confirmed is what is stored now, not what was loaded earlier
+            return
         view = self.view
+        if view.stale:
+            self.say(f"The marker changed {', '.join('Q' + q for q in view.stale)} after you judged it: judge it "
+                     "again (a or m), then decide.", error=True)
+            return
         if view.state == "confirmed":
             self._locked()
             return
