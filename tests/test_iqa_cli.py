@@ -92,7 +92,7 @@ def test_a_unit_across_sittings(iroom):
     result = run(iroom, "iqa", "sample", "--unit", "9999-01/101", "--no-borderline", "--min-scripts", "0",
                  "--min-fraction", "0", "--print", "--by", IVY)
     assert result.exit_code == 0, result.output
-    assert "unit 9999-01/101 (1 sittings)" in result.output
+    assert "unit 9999-01/101 (1 sitting)" in result.output
     assert f"{iroom.code}/{iroom.number('1002')}" in result.output
     status = run(iroom, "iqa", "status", "9999-01/101")
     assert status.exit_code == 0 and "IQA · unit 9999-01/101" in status.output

@@ -110,6 +110,16 @@ async def test_the_plan_lists_scripts_with_reasons_and_never_the_reviewers_own(r
         assert text(app, "#iqa-plan-why") == "5003: borderline: 6 is within 2 of the pass mark 6"
 
 
+async def test_a_script_the_reviewer_marks_after_sampling_is_no_longer_listed(room):
+    plan_with(room, "1001", "1002", reviewer=MO)
+    room.marking.save_mark(room.script("1002"), "2b", 2, by=MO, expected_version=1, reason="second look", hold=False)
+    app = plan_screen(room, MO)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert [r[0] for r in rows(app)] == ["5001"]
+        assert "Hidden: 1 sampled script(s) you have marked since (5002)" in text(app, "#iqa-plan-notes")
+
+
 async def test_no_plan_yet_then_drawing_one_on_screen(room):
     app = plan_screen(room)
     async with app.run_test(size=SIZE) as pilot:

@@ -125,7 +125,8 @@ class Scope(_View):
     def label(self) -> str:
         if self.code:
             return f"sitting {self.code}"
-        return f"unit {self.qualification}/{self.unit} ({len(self.sitting_codes)} sittings)"
+        n = len(self.sitting_codes)
+        return f"unit {self.qualification}/{self.unit} ({n} sitting{'s' if n != 1 else ''})"
 
     @property
     def key(self) -> str:
@@ -169,6 +170,8 @@ class PlanScript(_View):
     decision: ScriptDecision | None
     second_marker: str | None
     second_marking_complete: bool
+    reviewer_marked: bool = False
+    """The reviewer has marked part of it since it was sampled: they cannot review it (another reviewer must)."""
 
 
 class SignOff(_View):
@@ -848,6 +851,7 @@ class IqaService:
         rows.sort(key=lambda r: natural_key(r["script_ref"]))
         latest = self._latest_reviews(db, [r["script_id"] for r in rows], row["reviewer_id"])
         seconds = self._second_markings(db, [r["script_id"] for r in rows])
+        markers_now = self._markers(db, [r["script_id"] for r in rows])
         for r in rows:
             review = latest.get(r["script_id"])
             second = seconds.get(r["script_id"])
@@ -860,7 +864,8 @@ class IqaService:
                 round=review["round"] if review else None,
                 decision=ScriptDecision(review["decision"]) if review and review["decision"] else None,
                 second_marker=second["name"] if second else None,
-                second_marking_complete=bool(second and second["completed_at"])))
+                second_marking_complete=bool(second and second["completed_at"]),
+                reviewer_marked=person_key(row["reviewer"]) in {person_key(m) for m in markers_now.get(r["script_id"], [])}))
         sign = next(db.query("SELECT so.*, st.name FROM iqa_sign_off so JOIN staff st ON st.id = so.reviewer_id"
                              " WHERE so.plan_id = ?", [plan_id]), None)
         return PlanView(

@@ -267,7 +267,10 @@ class IqaPlanScreen(_Messages, Screen):
         info.update(f"Plan {plan.id} · seed {plan.seed} · {len(plan.scripts)} of {plan.scripts_marked} marked · "
                     f"{counts['confirmed']} confirmed, {counts['awaiting confirmation']} to confirm, "
                     f"{counts['in progress']} in progress{signed}\nRules: {short_strategy(plan.strategy)}")
+        hidden = [s for s in plan.scripts if s.reviewer_marked]
         for s in plan.scripts:
+            if s.reviewer_marked:
+                continue  # never offered: they marked part of it after it was sampled
             review = STATE_TEXT[s.review_state]
             if s.decision is not None and s.review_state == "confirmed":
                 review = "✓ " + DECISION_SHORT[s.decision]
@@ -283,13 +286,17 @@ class IqaPlanScreen(_Messages, Screen):
         if own:
             parts.append(f"Not offered to you: {len(own)} script(s) you marked (you cannot verify your own "
                          "assessments).")
+        if hidden:
+            refs = ", ".join(h.script_ref for h in hidden)
+            parts.append(f"Hidden: {len(hidden)} sampled script(s) you have marked since ({refs}): another "
+                         "reviewer must review them.")
         others = len(plan.excluded) - len(own)
         if others:
             parts.append(f"{others} script(s) not marked complete yet.")
         parts += list(plan.notes)
         notes.update(" ".join(parts))
-        if plan.scripts and cursor is not None:
-            table.move_cursor(row=min(cursor, len(plan.scripts) - 1))
+        if table.row_count and cursor is not None:
+            table.move_cursor(row=min(cursor, table.row_count - 1))
         self._show_why()
 
     def _show_why(self) -> None:
@@ -313,7 +320,7 @@ class IqaPlanScreen(_Messages, Screen):
         if script_id is None or self.plan is None:
             self.say("Nothing to review yet: draw a plan first (n).", error=self.plan is None)
             return
-        order = [s.script_id for s in self.plan.scripts]
+        order = [s.script_id for s in self.plan.scripts if not s.reviewer_marked]
         try:
             view = self.service.review_view(script_id, reviewer=self.reviewer)
         except FAILURES as error:
