@@ -803,3 +803,21 @@ def test_deciding_again_before_confirming_replaces_the_decision_and_its_action_p
     iroom.iqa.confirm(script, reviewer=IVY)
     with pytest.raises(sqlite3.DatabaseError, match="cannot be deleted"):
         iroom.db.execute("DELETE FROM iqa_action_points")
+
+
+def test_every_review_round_is_available_for_the_iqa_record(iroom):
+    plan_with(iroom, "1001", "1002")
+    one = agree_all_but(iroom, "1001", {"2b": (3, "generous")})
+    iroom.iqa.decide(one, reviewer=IVY, decision=ScriptDecision.ADJUSTED, feedback="2b", confirm=True)
+    two = agree_all_but(iroom, "1002")
+    iroom.iqa.decide(two, reviewer=IVY, decision=ScriptDecision.REFER_BACK, feedback="look again", confirm=True)
+    iroom.iqa.rereview(two, reviewer=IVY)
+    found = iroom.iqa.reviews(iroom.code)
+    got = [(iroom.candidate_of(r.script_ref), r.review.round, r.review.state, r.review.decision) for r in found]
+    assert sorted(got) == [("1001", 1, "confirmed", ScriptDecision.ADJUSTED),
+                           ("1002", 1, "confirmed", ScriptDecision.REFER_BACK),
+                           ("1002", 2, "in progress", None)]
+    first = next(r for r in found if r.script_id == one)
+    assert first.markers == (ANA,) and first.max_marks == {"1": 2, "2a": 3, "2b": 5}
+    assert first.review.questions["2b"].marker_mark == 4 and first.review.questions["2b"].reviewer_mark == 3
+    assert len(iroom.iqa.reviews(iroom.code, confirmed_only=True)) == 2

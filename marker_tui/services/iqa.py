@@ -341,6 +341,20 @@ class ReviewView(_View):
                 and self.review.decision is ScriptDecision.REFER_BACK)
 
 
+class ReviewSummary(_View):
+    """One review round of one script, for the IQA record (``IqaService.reviews``)."""
+
+    script_id: int
+    script_ref: str
+    sitting_code: str
+    candidate_number: str
+    candidate_name: str
+    reviewer: str
+    markers: tuple[str, ...]
+    max_marks: dict[str, int]
+    review: ReviewRecord
+
+
 class Confirmation(_View):
     """What :meth:`IqaService.confirm` did."""
 
@@ -1241,6 +1255,41 @@ class IqaService:
             return self._view(db, script_id, actor)
 
         return run_write(self.db, work, "starting a new review round")
+
+    def reviews(self, scope: str, *, confirmed_only: bool = False) -> list[ReviewSummary]:
+        """Every review round of every script of ``scope``, by script then reviewer then round.
+
+        Read-only and not limited to one reviewer: what the IQA record exports.
+        (Identities are included; the record is written after marking.)
+        """
+        with read_transaction(self.db):
+            found = self._scope(self.db, scope)
+            where, params = self._scope_where(found)
+            rows = list(self.db.query(
+                "SELECT DISTINCT rv.script_id, rv.reviewer_id, st.name AS reviewer, s.script_number, si.code,"
+                " si.paper_id, c.candidate_number, c.name FROM iqa_reviews rv JOIN scripts s ON s.id = rv.script_id"
+                " JOIN sittings si ON si.id = s.sitting_id JOIN candidates c ON c.id = s.candidate_id"
+                f" JOIN staff st ON st.id = rv.reviewer_id WHERE {where}", params))
+            markers = self._markers(self.db, sorted({r["script_id"] for r in rows}))
+            out = []
+            for r in rows:
+                paper, _ = self._paper_scheme(self.db, r["paper_id"])
+                marks = {q: StoredMark(script_id=r["script_id"], question_id=q, marks_awarded=m["marks_awarded"],
+                                       credited_points=tuple(json.loads(m["credited_points"])), comment=m["comment"],
+                                       marked_by=m["marker_name"], marked_by_id=m["marked_by"],
+                                       marked_at=parse_instant(m["marked_at"]), role=m["role"], version=m["version"])
+                         for q, m in self._current_marks(self.db, [r["script_id"]]).get(r["script_id"], {}).items()}
+                ref = r["script_number"] if found.sitting_id else f"{r['code']}/{r['script_number']}"
+                for review in self._reviews(self.db, r["script_id"], r["reviewer_id"], marks):
+                    if confirmed_only and review.state != "confirmed":
+                        continue
+                    out.append(ReviewSummary(
+                        script_id=r["script_id"], script_ref=ref, sitting_code=r["code"],
+                        candidate_number=r["candidate_number"], candidate_name=r["name"], reviewer=r["reviewer"],
+                        markers=tuple(markers.get(r["script_id"], [])),
+                        max_marks={q.id: q.marks for q in paper.questions}, review=review))
+        out.sort(key=lambda x: (natural_key(x.script_ref), person_key(x.reviewer), x.review.round))
+        return out
 
     # == action points and sign-off =====================================================================
 
