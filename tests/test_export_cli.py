@@ -14,6 +14,7 @@ from marker_tui.interfaces.cli.main import cli
 from test_export_service import (
     ANA,
     BEN,
+    IVY,
     CENTRE_NAME,
     INVIGILATOR,
     QUESTIONS,
@@ -145,9 +146,23 @@ def test_audit_csv_from_the_command_line_is_the_audit_log_oldest_first(sh, tmp_p
     assert sh.audit()[-1][2] == "audit trail exported"
 
 
-def test_iqa_without_the_iqa_service_is_refused_clearly(sh, tmp_path):
-    result = sh("iqa", sh.code, "-o", str(tmp_path / "i.docx"), "--by", ANA, "--allow-incomplete", ok=False)
-    assert result.exit_code == 1 and not (tmp_path / "i.docx").exists()
+def test_iqa_record_docx_and_csv_from_the_command_line(sh, tmp_path):
+    refused = sh("iqa", sh.code, "-o", str(tmp_path / "i.docx"), "--by", IVY, ok=False)
+    assert refused.exit_code == 1 and "is not signed off yet" in refused.output
+    assert not (tmp_path / "i.docx").exists()
+    result = sh("iqa", sh.code, "-o", str(tmp_path / "i.docx"), "--by", IVY, "--allow-incomplete")
+    assert f"IQA record (Word) written to {(tmp_path / 'i.docx').resolve()}" in result.output
+    text = docx_text(tmp_path / "i.docx")
+    assert "Internal quality assurance record" in text and "Decision: Marks adjusted." in text
+    assert "Not yet signed off." in text
+    sh("iqa", sh.code, "--format", "csv", "-o", str(tmp_path / "i.csv"), "--by", IVY, "--allow-incomplete",
+       "--reviewer", IVY)
+    header, *rows = read_csv(tmp_path / "i.csv")
+    assert header[0] == "Section" and {r[0] for r in rows} == {"plan", "review"}
+    assert [r[1] for r in sh.audit("IQA record exported")] == [IVY, IVY]
+    unknown = sh("iqa", sh.code, "-o", str(tmp_path / "x.docx"), "--by", IVY, "--allow-incomplete",
+                 "--reviewer", "Nobody", ok=False)
+    assert unknown.exit_code == 1 and "Nobody has no current IQA sampling plan" in unknown.output
 
 
 def test_by_is_required_and_must_be_a_staff_member(sh, tmp_path):

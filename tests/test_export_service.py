@@ -3,16 +3,18 @@
 The sitting (built through the real services, FakeClock) has five candidates:
 
 * 1001 answered with emoji, right-to-left text, a tab and the control characters
-  NUL, BEL and ESC; fully marked (Merit), a marker comment and overall feedback
-  holding the same characters; marked complete.
+  NUL, BEL and ESC; fully marked (9, Merit), a marker comment and overall
+  feedback holding the same characters; marked complete. Sampled for IQA (added
+  by the reviewer): marks adjusted, question 2b 4 -> 3, so now 8 (a pass).
 * 1002 fully marked and complete, total at the pass mark but outcome 2 below its
-  minimum: a fail whatever the total.
+  minimum: a fail whatever the total. Sampled for IQA (a fail): marking upheld.
 * 1003 submitted, not marked at all.
 * 1004 submitted, partly marked (question 1 only).
 * 1005 absent.
 
-Figures are asserted against the database (the ``marks`` table), not against
-the service's own models.
+The IQA plan is not signed off (so IQA is "incomplete") unless a test signs it.
+Figures are asserted against the database (the ``marks`` table, the IQA
+service's plan), not against the export service's own models.
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ import openpyxl
 import pytest
 
 from marker_tui.domain.markscheme import MarkScheme
+from marker_tui.domain.sampling import SamplingStrategy
 from marker_tui.interfaces.documents.feedback import WINDOWS_RESERVED
 from marker_tui.services.audit import entries
 from marker_tui.services.centre import Centre
+from marker_tui.services.iqa import IqaService
 from marker_tui.services.exports import (
     DEFAULT_CENTRE_NAME,
     ExportIncomplete,
@@ -103,6 +107,13 @@ class ExportRoom:
     def marking(self) -> MarkingService:
         return MarkingService(self.room.db, self.room.clock)
 
+    @property
+    def iqa(self) -> IqaService:
+        return IqaService(self.room.db, self.room.clock)
+
+    def script_number(self, number: str) -> str:
+        return self.room.candidate(self.code, number).script_number
+
     def script(self, number: str) -> int:
         return self.room.script_id(self.code, number)
 
@@ -121,7 +132,11 @@ class ExportRoom:
         return entries(self.db, sitting_id=sitting_id)
 
 
-def build_export_room(path: Path, papers_dir: Path, *, mark: bool = True) -> ExportRoom:
+FAILS_ONLY = SamplingStrategy(min_scripts_per_marker=0, min_fraction_per_marker=0, borderline_marks=None)
+IQA_ADJUSTED = {"1001": {"2b": 3}}
+
+
+def build_export_room(path: Path, papers_dir: Path, *, mark: bool = True, iqa: bool = True) -> ExportRoom:
     (papers_dir / "9999-01").mkdir(parents=True, exist_ok=True)
     (papers_dir / "9999-01" / "spec.yaml").write_text(MINI_SPEC, encoding="utf-8")
     room = build_room(path)
@@ -145,6 +160,8 @@ def build_export_room(path: Path, papers_dir: Path, *, mark: bool = True) -> Exp
     built = ExportRoom(room, code, papers_dir)
     if mark:
         mark_the_sitting(built)
+        if iqa:
+            iqa_the_sitting(built)
     return built
 
 
@@ -171,6 +188,29 @@ def mark_the_sitting(r: ExportRoom) -> None:
     r.clock.advance(minutes=1)
 
 
+def iqa_the_sitting(r: ExportRoom) -> None:
+    """A plan sampling the fail (1002) and, by hand, 1001; both reviewed and confirmed; not signed off."""
+    iqa = r.iqa
+    iqa.create_plan(r.code, strategy=FAILS_ONLY, by=IVY, seed=7)
+    iqa.add_to_plan(r.code, r.script_number("1001"), by=IVY, reason="a Merit: check the top of the range")
+    s1, s2 = r.script("1001"), r.script("1002")
+    iqa.record_question(s1, "1", reviewer=IVY, agree=True)
+    iqa.record_question(s1, "2a", reviewer=IVY, agree=True)
+    iqa.record_question(s1, "2b", reviewer=IVY, agree=False, mark=IQA_ADJUSTED["1001"]["2b"],
+                        reason="Only one reason is explained")
+    iqa.decide(s1, reviewer=IVY, decision="marks adjusted", feedback="Credit explained reasons only",
+               decision_reason="Q2b over-credited", action_points=["Re-read the Q2b guidance"], confirm=True)
+    for q in ("1", "2a", "2b"):
+        iqa.record_question(s2, q, reviewer=IVY, agree=True)
+    iqa.decide(s2, reviewer=IVY, decision="marking upheld", feedback="Fair marking", confirm=True)
+    iqa.add_action_point(r.code, "Standardisation meeting on outcome 2", by=IVY, owner=ANA, due=date(2026, 3, 20))
+    r.clock.advance(minutes=1)
+
+
+def sign_off(r: ExportRoom) -> None:
+    r.iqa.sign_off(r.code, by=IVY, statement="Sample reviewed; marking consistent after one adjustment.")
+
+
 @pytest.fixture
 def xroom(tmp_path: Path) -> ExportRoom:
     built = build_export_room(tmp_path / "marker.db", tmp_path / "papers")
@@ -194,6 +234,12 @@ def docx_text(path: Path) -> str:
         for row in table.rows:
             parts += [c.text for c in row.cells]
     return "\n".join(parts)
+
+
+def sampled_numbers(r: ExportRoom) -> set[str]:
+    """Candidates in the IQA plan, as the IQA service stores it."""
+    [plan] = r.iqa.current_plans(r.code)
+    return {s.candidate_number for s in plan.scripts}
 
 
 def secret_pieces() -> list[str]:
@@ -234,8 +280,13 @@ def test_results_csv_has_one_row_per_candidate_with_the_database_figures(xroom, 
         assert got["Outcome 1 (5)"] == ("not marked" if want["outcome"][1] is None else str(want["outcome"][1]))
         assert got["Outcome 2 (5)"] == ("not marked" if want["outcome"][2] is None else str(want["outcome"][2]))
         assert got["Total (10)"] == ("not marked" if want["total"] is None else str(want["total"]))
-    assert by_number["1001"]["%"] == "90.0" and by_number["1001"]["Result"] == "Merit"
+    # 1001 after the IQA adjustment (2b: 4 -> 3): 8 of 10, a pass below the Merit boundary of 9.
+    assert by_number["1001"]["Total (10)"] == "8" and by_number["1001"]["Q2b (5)"] == "3"
+    assert by_number["1001"]["%"] == "80.0" and by_number["1001"]["Result"] == "pass"
+    # The reviewer who adjusted a mark is not a marker.
     assert by_number["1001"]["Marker(s)"] == ANA and by_number["1002"]["Marker(s)"] == BEN
+    assert (by_number["1001"]["IQA sampled"], by_number["1001"]["IQA decision"]) == ("yes", "marks adjusted")
+    assert (by_number["1002"]["IQA sampled"], by_number["1002"]["IQA decision"]) == ("yes", "marking upheld")
     # A fail on an outcome minimum, though the total reaches the pass mark, and why.
     assert by_number["1002"]["Total (10)"] == "6" and by_number["1002"]["Result"] == "fail"
     assert by_number["1002"]["Fail reasons"] == "outcome 2: 1 mark is below the minimum of 3"
@@ -247,7 +298,7 @@ def test_results_csv_has_one_row_per_candidate_with_the_database_figures(xroom, 
     assert by_number["1005"]["Result"] == "absent"
     assert {row["Unit"] for row in by_number.values()} == {"101"}
     assert {row["Sitting date"] for row in by_number.values()} == {"2026-03-02"}
-    assert {row["IQA sampled"] for row in by_number.values()} == {"no"}
+    assert {n for n, row in by_number.items() if row["IQA sampled"] == "yes"} == sampled_numbers(xroom)
     text = out.read_text(encoding="utf-8-sig")
     assert "0" not in [by_number["1003"][c] for c in ("Q1 (2)", "Total (10)")]
     for piece in secret_pieces():
@@ -273,8 +324,8 @@ def test_results_xlsx_is_a_real_spreadsheet_with_a_summary_from_the_marked_scrip
             if q in marks:
                 value = rows[number][f"Q{q} ({maximum})"]
                 assert isinstance(value, int) and value == marks[q]
-    assert rows["1001"]["Total (10)"] == 9 and isinstance(rows["1001"]["%"], float)
-    assert rows["1001"]["%"] == pytest.approx(0.9)
+    assert rows["1001"]["Total (10)"] == 8 and isinstance(rows["1001"]["%"], float)
+    assert rows["1001"]["%"] == pytest.approx(0.8)
     assert rows["1001"]["Sitting date"].date() == date(2026, 3, 2)
     assert rows["1003"]["Total (10)"] == "not marked" and rows["1003"]["Q1 (2)"] == "not marked"
     assert rows["1002"]["Outcome 2 (5)"] == 1
@@ -287,8 +338,8 @@ def test_results_xlsx_is_a_real_spreadsheet_with_a_summary_from_the_marked_scrip
         assert (max_marks, number_marked) == (maximum, len(given))
         assert mean == pytest.approx(sum(given) / len(given))
         assert facility == pytest.approx(sum(given) / len(given) / maximum)
-    assert found["Outcome 2"][3] == 2 and found["Outcome 2"][4] == pytest.approx((4 + 1) / 2)
-    assert found["Total"][3] == 2 and found["Total"][4] == pytest.approx((9 + 6) / 2)
+    assert found["Outcome 2"][3] == 2 and found["Outcome 2"][4] == pytest.approx((3 + 1) / 2)
+    assert found["Total"][3] == 2 and found["Total"][4] == pytest.approx((8 + 6) / 2)
     # No learner answer anywhere in the workbook's XML.
     with zipfile.ZipFile(out) as z:
         xml = "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml"))
@@ -297,14 +348,15 @@ def test_results_xlsx_is_a_real_spreadsheet_with_a_summary_from_the_marked_scrip
 
 
 def test_results_use_the_marks_after_an_iqa_adjustment_and_do_not_list_the_reviewer_as_marker(xroom, tmp_path):
-    s1 = xroom.script("1001")
-    xroom.marking.adjust_mark(s1, "2b", 2, by=IVY, reason="Only one reason given", expected_version=1)
+    role, marks = xroom.db.execute("SELECT role, marks_awarded FROM marks WHERE script_id = ? AND question_id = '2b'",
+                                   [xroom.script("1001")]).fetchone()
+    assert (role, marks) == ("iqa", IQA_ADJUSTED["1001"]["2b"])
+    # A later IQA adjustment is also what the results show.
+    xroom.marking.adjust_mark(xroom.script("1001"), "2b", 2, by=IVY, reason="Second look", expected_version=2)
     out = tmp_path / "results.csv"
     xroom.exports.export_results(xroom.code, out, by=IVY, allow_incomplete=True)
-    row = {r[0]: r for r in read_csv(out)[1:]}["1001"]
-    header = read_csv(out)[0]
-    got = dict(zip(header, row))
-    assert xroom.db_marks()["1001"]["2b"] == 2
+    header, *rows = read_csv(out)
+    got = dict(zip(header, {r[0]: r for r in rows}["1001"]))
     assert got["Q2b (5)"] == "2" and got["Total (10)"] == "7" and got["Result"] == "fail"
     assert got["Fail reasons"] == "outcome 2: 2 marks is below the minimum of 3"
     assert got["Marker(s)"] == ANA
@@ -331,6 +383,7 @@ def test_incomplete_marking_is_refused_with_what_is_missing_and_nothing_is_writt
     assert caught.value.problems == [
         "1 script not marked: candidate 1003",
         "candidate 1004: partly marked (no mark for questions 2a, 2b)",
+        "the IQA sampling plan of Ivy Reviewer (plan 1) is not signed off yet",
     ]
     assert "--allow-incomplete" in str(caught.value) and "Nothing was written" in str(caught.value)
     with pytest.raises(ExportIncomplete):
@@ -370,6 +423,9 @@ def test_a_complete_sitting_exports_without_warnings(xroom, tmp_path):
             if q not in have:
                 xroom.marking.save_mark(script, q, 1, by=BEN, expected_version=0)
         xroom.marking.complete(script, by=BEN)
+    assert xroom.exports.problems(xroom.code, "results-xlsx") == [
+        "the IQA sampling plan of Ivy Reviewer (plan 1) is not signed off yet"]
+    sign_off(xroom)
     assert xroom.exports.problems(xroom.code, "results-xlsx") == []
     report = xroom.exports.export_results(xroom.code, tmp_path / "r.xlsx", by=ANA)
     assert report.warnings == [] and report.rows == 5
@@ -456,7 +512,7 @@ def test_a_learners_feedback_document_matches_the_database_and_keeps_emoji_and_r
         ["2. Know how to write tests", str(marks["2b"]), "5", "3"],
         ["Total", str(sum(marks.values())), "10", "6"],
     ]
-    assert "Merit: 9 of 10 marks (90.0%). The pass mark is 6." in text
+    assert "Pass: 8 of 10 marks (80.0%). The pass mark is 6." in text
     for q, _, maximum in QUESTIONS:
         assert f"{marks[q]} of {maximum} marks" in text
     assert "List two hazards." in text
@@ -468,8 +524,10 @@ def test_a_learners_feedback_document_matches_the_database_and_keeps_emoji_and_r
     # No learner answer in a feedback document either.
     for piece in secret_pieces():
         assert piece not in text
-    sign_off = {row.cells[0].text: row.cells[1].text for row in document.tables[-1].rows}
-    assert sign_off == {"Marked by": ANA, "Date marked": "2 March 2026"}
+    signed = {row.cells[0].text: row.cells[1].text for row in document.tables[-1].rows}
+    assert signed == {"Marked by": ANA, "Date marked": "2 March 2026",
+                      "Internal quality assurance": f"Sampled and reviewed by {IVY}",
+                      "Date reviewed": "2 March 2026", "IQA decision": "Marks adjusted"}
     footer = document.sections[0].footer._element.xml
     assert "PAGE" in footer and "NUMPAGES" in footer
     assert document.tables[1].rows[0]._tr.trPr is not None  # header row repeats on every page
@@ -482,6 +540,7 @@ def test_feedback_of_an_outcome_minimum_fail_says_why(xroom, tmp_path):
     assert "Why: outcome 2: 1 mark is below the minimum of 3." in text
     assert "Overall feedback" not in text and "Next steps" not in text  # not given: no empty sections
     assert "Check outcome 2" in text
+    assert "Marking upheld" in text
 
 
 def test_feedback_file_names_are_safe_and_unique_in_a_batch(tmp_path):
@@ -523,6 +582,121 @@ def test_unique_feedback_names_disambiguate_case_and_normalisation_clashes():
     assert names[0] == "é1_unit-101_feedback.docx"
     assert names[1] == "É1_unit-101_feedback-2.docx"
     assert len({n.casefold() for n in names}) == 4
+
+
+# --- IQA record --------------------------------------------------------------------------------------
+
+
+def table_rows(table) -> list[list[str]]:
+    return [[c.text for c in row.cells] for row in table.rows]
+
+
+def test_iqa_record_docx_has_the_plan_reasons_reviews_agreement_actions_and_sign_off(xroom, tmp_path):
+    [plan] = xroom.iqa.current_plans(xroom.code)
+    agreement = xroom.iqa.agreement(xroom.code)
+    with pytest.raises(ExportIncomplete, match="not signed off yet"):
+        xroom.exports.export_iqa(xroom.code, tmp_path / "iqa.docx", by=IVY)
+    assert not (tmp_path / "iqa.docx").exists()
+    sign_off(xroom)
+    report = xroom.exports.export_iqa(xroom.code, tmp_path / "iqa.docx", by=IVY)
+    assert report.warnings == [] and report.rows == 2
+    document = docx.Document(str(tmp_path / "iqa.docx"))
+    text = docx_text(tmp_path / "iqa.docx")
+    details = dict(table_rows(document.tables[0]))
+    assert details["Centre"] == CENTRE_NAME and details["Sitting"] == "EXP-1"
+    assert details["Scripts sampled"] == str(len(plan.scripts)) == "2"
+    assert details["Scripts reviewed"] == "2" and details["Scripts marked"] == str(plan.scripts_marked)
+    assert f"Strategy: {plan.strategy_text}" in text and f"Random seed: {plan.seed} " in text
+    sampled = {row[0].split()[0]: row for row in table_rows(document.tables[1])[1:]}
+    for ps in plan.scripts:
+        row = sampled[ps.candidate_number]
+        assert row[1] == "; ".join(ps.markers) and row[2] == str(ps.total)
+        assert row[3] == "; ".join(ps.reasons) and row[4] == "yes"
+    assert sampled["1001"][3] == f"added by {IVY}: a Merit: check the top of the range"
+    # The adjusted review: per question marks, the different one with its reason.
+    assert f"Candidate 1001 Amira Khan (marked by {ANA})" in text
+    assert "Decision: Marks adjusted." in text and "Reason: Q2b over-credited" in text
+    assert f"Reviewed by: {IVY}, 2 March 2026." in text
+    assert "Marks: 9 by the marker, 8 after review (of the 10 marks reviewed)." in text
+    review_table = next(t for t in document.tables if table_rows(t)[0][:2] == ["Question", "Maximum"])
+    assert table_rows(review_table)[1:] == [
+        ["1", "2", "2", "2", "agree", ""],
+        ["2a", "3", "3", "3", "agree", ""],
+        ["2b", "5", "4", "3", "different", "Only one reason is explained"],
+    ]
+    assert "Feedback to marker: Credit explained reasons only" in text
+    assert "Decision: Marking upheld." in text and "Feedback to marker: Fair marking" in text
+    # Agreement figures are the IQA service's, computed from the stored judgements.
+    overall = next(t for t in document.tables if table_rows(t)[0][0] == "Group")
+    row = table_rows(overall)[1]
+    assert row[0] == "All markers" and row[1] == str(agreement.overall.n_pairs) == "6"
+    assert row[2] == f"{agreement.overall.exact_agreement_percent:.1f}%" == "83.3%"
+    by_marker = next(t for t in document.tables if table_rows(t)[0][0] == "Marker" and "Pairs" in table_rows(t)[0])
+    assert [r[0] for r in table_rows(by_marker)[1:]] == sorted(agreement.by_marker)
+    # Action points: the plan's and the review's.
+    actions = next(t for t in document.tables if table_rows(t)[0] == ["Action", "Owner", "Due"])
+    assert table_rows(actions)[1:] == [
+        ["Standardisation meeting on outcome 2", ANA, "20 March 2026"],
+        ["Candidate 1001: Re-read the Q2b guidance", "", ""],
+    ]
+    signed = dict(table_rows(document.tables[-1]))
+    assert signed["Reviewer"] == IVY and signed["Role"] == "Internal quality assurer"
+    assert "Sample reviewed; marking consistent after one adjustment." in text
+    [row] = [e for e in xroom.audit_rows() if e.action == "IQA record exported"]
+    assert row.actor == IVY and row.details["sampled"] == 2 and row.details["reviews"] == 2
+
+
+def test_iqa_record_csv_has_a_plan_row_per_sampled_script_and_a_review_row_per_question(xroom, tmp_path):
+    out = tmp_path / "iqa.csv"
+    xroom.exports.export_iqa(xroom.code, out, by=IVY, allow_incomplete=True)
+    header, *rows = read_csv(out)
+    records = [dict(zip(header, r)) for r in rows]
+    plan_rows = [r for r in records if r["Section"] == "plan"]
+    review_rows = [r for r in records if r["Section"] == "review"]
+    assert [r["Candidate number"] for r in plan_rows] == ["1001", "1002"]
+    assert {r["Candidate number"]: r["Script decision"] for r in plan_rows} == {
+        "1001": "marks adjusted", "1002": "marking upheld"}
+    assert len(review_rows) == 6
+    changed = [r for r in review_rows if r["Agreement"] == "different"]
+    assert [(r["Candidate number"], r["Question"], r["Marker's mark"], r["IQA mark"]) for r in changed] == [
+        ("1001", "2b", "4", "3")]
+    assert all(r["Reviewer"] == IVY and r["Reviewed on"] == "2026-03-02" for r in review_rows)
+    for piece in secret_pieces():
+        assert piece not in out.read_text(encoding="utf-8-sig")
+
+
+def test_an_unreviewed_sampled_script_and_a_missing_plan_are_iqa_incomplete(tmp_path):
+    r = build_export_room(tmp_path / "m.db", tmp_path / "papers", iqa=False)
+    assert r.exports.problems(r.code, "iqa-docx") == [
+        "no IQA sampling plan has been drawn for this sitting yet (marker-tui iqa sample EXP-1)"]
+    report = r.exports.export_iqa(r.code, tmp_path / "none.docx", by=IVY, allow_incomplete=True)
+    assert "No IQA sampling plan has been drawn for this sitting yet." in docx_text(tmp_path / "none.docx")
+    assert report.warnings and report.rows == 0
+    r.iqa.create_plan(r.code, strategy=FAILS_ONLY, by=IVY, seed=1)
+    r.iqa.record_question(r.script("1002"), "1", reviewer=IVY, agree=True)
+    assert r.exports.problems(r.code, "iqa-csv") == [
+        "sampled for IQA, review not yet confirmed: candidate 1002 (in progress)",
+        "the IQA sampling plan of Ivy Reviewer (plan 1) is not signed off yet",
+    ]
+    # One learner's feedback needs their own review confirmed, not the whole sample signed off.
+    assert r.exports.problems(r.code, "feedback", candidate="1001") == []
+    with pytest.raises(ExportIncomplete, match=r"candidate 1002 \(in progress\)"):
+        r.exports.export_feedback(r.code, tmp_path / "fb", by=ANA, candidate="1002")
+    sheet = r.exports.results_sheet(r.code)
+    row = next(x for x in sheet.rows if x.candidate_number == "1002")
+    assert row.iqa_sampled and row.iqa_decision is None
+    r.db.close()
+
+
+def test_two_reviewers_plans_need_a_choice_of_reviewer(xroom, tmp_path):
+    xroom.room.staff.add("Rae Reviewer", ["iqa"], PIN, by=ADMIN)
+    xroom.iqa.create_plan(xroom.code, strategy=FAILS_ONLY, by="Rae Reviewer", seed=3)
+    with pytest.raises(ExportRefused, match=r"more than one current IQA sampling plan \(Ivy Reviewer, Rae Reviewer\)"):
+        xroom.exports.export_iqa(xroom.code, tmp_path / "i.docx", by=IVY, allow_incomplete=True)
+    xroom.exports.export_iqa(xroom.code, tmp_path / "i.docx", by=IVY, reviewer="ivy  reviewer",
+                             allow_incomplete=True)
+    assert "Candidate 1001 Amira Khan" in docx_text(tmp_path / "i.docx")
+    assert not (tmp_path / "none").exists()
 
 
 # --- audit ------------------------------------------------------------------------------------------

@@ -17,10 +17,12 @@ What every export does, in this order
 3. **Checks completeness** and raises :class:`ExportIncomplete` (also writing
    nothing) listing what is missing: candidates still writing, scripts not
    marked or partly marked, scripts with every mark but not marked complete, and
-   (once an IQA plan can exist) no IQA sample drawn, sampled scripts not yet
-   reviewed or confirmed, the IQA record not signed off. ``allow_incomplete=True``
-   exports anyway; the report then carries those problems as ``warnings``. The
-   audit trail has no completeness check: it is always exported as it stands.
+   for IQA: no sampling plan drawn, sampled scripts whose review is not
+   confirmed, scripts referred back to their marker, plans not signed off (one
+   learner's feedback needs only their own script's review confirmed). The IQA
+   record checks the IQA part only. ``allow_incomplete=True`` exports anyway;
+   the report then carries those problems as ``warnings``. The audit trail has
+   no completeness check: it is always exported as it stands.
 4. **Builds every model before writing any file**, so a problem in candidate 57
    of 200 refuses the whole batch instead of leaving 56 files.
 5. **Writes** each file atomically (``text_cleaning.atomic_output``), calling
@@ -44,6 +46,14 @@ those marks, never stored. "Marker(s)" are the people who gave marks as markers
 reviewer who adjusted a mark is not listed as a marker (their decision is in
 the IQA columns). Blind marking does not apply to exports: they are for the
 centre and name every candidate.
+
+IQA (``services/iqa.py``): a script is "sampled" when a current plan of the
+sitting (or a unit-wide plan) holds it; its decision is the latest review
+round's, once confirmed (a decision awaiting confirmation is not yet a
+decision). The learner's feedback carries the reviewer, date and decision of a
+confirmed review. The IQA record shows the sitting's plan (with several
+reviewers' plans, ``reviewer`` chooses), confirmed reviews only, the agreement
+figures of ``IqaService.agreement`` and the plan's and reviews' action points.
 
 Rows are one per enrolled candidate, in candidate-number order (natural order:
 "C2" before "C10"). A script not yet marked shows ``not marked`` marks and the
@@ -292,20 +302,30 @@ class _Script:
 @dataclass
 class _IqaScript:
     sampled: bool = False
+    reasons: list[str] = field(default_factory=list)
+    review_state: str = "not started"
+    """The latest review round's state: not started, in progress, awaiting confirmation, confirmed."""
     decision: ScriptDecision | None = None
-    """The confirmed decision of the latest review round, if any."""
+    """The decision of the latest review round, once confirmed."""
     reviewer: str | None = None
     reviewed_on: date | None = None
-    reasons: list[str] = field(default_factory=list)
 
 
 @dataclass
 class _Iqa:
-    """What the exports need to know of IQA for one sitting."""
+    """What the exports need to know of IQA for one sitting (``services/iqa.py``)."""
 
-    plan_exists: bool = False
+    plans: list[Any] = field(default_factory=list)
+    """The current plans (``iqa.PlanView``) sampling this sitting: its own, and unit-wide ones."""
     by_script: dict[int, _IqaScript] = field(default_factory=dict)
-    signed_off: bool = False
+
+    @property
+    def plan_exists(self) -> bool:
+        return bool(self.plans)
+
+    @property
+    def signed_off(self) -> bool:
+        return bool(self.plans) and all(p.sign_off is not None for p in self.plans)
 
     def of(self, script_id: int) -> _IqaScript:
         return self.by_script.get(script_id) or _IqaScript()
@@ -371,6 +391,11 @@ class ExportService:
         snap = self._snapshot(code, by=None)
         scripts = self._select(snap, candidate) if candidate else snap.scripts
         return self._feedback(snap, scripts)
+
+    def iqa_record(self, code: str, *, reviewer: str | None = None) -> IqaRecord:
+        """The IQA record of the sitting as it stands (no completeness check)."""
+        snap = self._snapshot(code, by=None)
+        return self._iqa_record(snap, reviewer)
 
     def audit_entries(self, code: str) -> list[ReportAuditEntry]:
         """The sitting's audit trail, oldest first, as exported."""
@@ -439,15 +464,22 @@ class ExportService:
         return report
 
     def export_iqa(self, code: str, path: str | os.PathLike[str], *, by: str, format: str | None = None,
-                   allow_incomplete: bool = False, progress: Progress | None = None) -> ExportReport:
-        """The IQA record as Word or CSV (``format``, else from the file name)."""
+                   reviewer: str | None = None, allow_incomplete: bool = False,
+                   progress: Progress | None = None) -> ExportReport:
+        """The IQA record as Word or CSV (``format``, else from the file name).
+
+        The record shows the sitting's current sampling plan (or a unit-wide plan
+        sampling it): why each script was chosen, each confirmed review's decision
+        and per-question judgements, marker agreement, action points and sign-off.
+        If several reviewers have plans for the sitting, ``reviewer`` chooses one.
+        """
         from marker_tui.interfaces.documents.iqa_record import write_iqa_csv, write_iqa_docx
 
         kind = _file_kind(path, format, {"docx": ExportKind.IQA_DOCX, "csv": ExportKind.IQA_CSV}, "IQA record")
         step = _stepper(progress, 3)
         snap = self._snapshot(code, by=by)
         warnings = self._check(snap, kind, None, allow_incomplete, "IQA record")
-        record_model = self._guard(lambda: self._iqa_record(snap), snap.code)
+        record_model = self._guard(lambda: self._iqa_record(snap, reviewer), snap.code)
         step()
         target = _prepare_file(path)
         step()
@@ -538,7 +570,7 @@ class ExportService:
                     f"No mark scheme is loaded for {stored.qualification} unit {stored.unit} version "
                     f"{stored.version}, so sitting {sitting['code']} has no results to export. Nothing was written.")
             scripts = self._scripts(sitting, stored.paper, scheme)
-            iqa = self._iqa(sitting, scripts)
+            iqa = self._iqa(sitting, stored.paper, scripts)
         paper = stored.paper
         spec = self._spec(paper.qualification)
         unit = spec.unit(paper.unit) if spec else None
@@ -607,9 +639,43 @@ class ExportService:
         scripts.sort(key=lambda s: natural_key(s.candidate_number))
         return scripts
 
-    def _iqa(self, sitting: dict[str, Any], scripts: list[_Script]) -> _Iqa:
-        """IQA state of the sitting (plan, sampled scripts, confirmed decisions, sign-off)."""
-        return _Iqa()
+    def _iqa(self, sitting: dict[str, Any], paper: QuestionPaper, scripts: list[_Script]) -> _Iqa:
+        """IQA state of the sitting: current plans sampling it, each sampled script's review and decision."""
+        from marker_tui.services.iqa import IqaError, IqaService
+
+        service = IqaService(self.db, self.clock)
+        ids = {s.id for s in scripts}
+        plans = []
+        for scope in (sitting["code"], f"{paper.qualification}/{paper.unit}"):
+            try:
+                found = service.current_plans(scope)
+            except IqaError:
+                continue
+            plans += [p for p in found if p.scope.sitting_id == sitting["id"]
+                      or any(ps.script_id in ids for ps in p.scripts)]
+        state = _Iqa(plans=plans)
+        confirmed: dict[tuple[int, str], date] = {}
+        if ids:
+            marks = ",".join("?" * len(ids))
+            for r in self.db.query(
+                "SELECT r.script_id, st.name, r.confirmed_at FROM iqa_reviews r JOIN staff st ON st.id = r.reviewer_id"
+                f" WHERE r.state = 'confirmed' AND r.script_id IN ({marks}) ORDER BY r.round", sorted(ids)):
+                confirmed[(r["script_id"], r["name"])] = _local_date(parse_instant(r["confirmed_at"]))
+        for plan in plans:
+            for ps in plan.scripts:
+                if ps.script_id not in ids:
+                    continue
+                entry = state.by_script.setdefault(ps.script_id, _IqaScript())
+                entry.sampled = True
+                entry.reasons += [r for r in ps.reasons if r not in entry.reasons]
+                if entry.decision is not None and ps.review_state != "confirmed":
+                    continue  # another reviewer's confirmed decision stands
+                entry.review_state = ps.review_state
+                if ps.review_state == "confirmed" and ps.decision is not None:
+                    entry.decision = ps.decision
+                    entry.reviewer = plan.reviewer
+                    entry.reviewed_on = confirmed.get((ps.script_id, plan.reviewer))
+        return state
 
     # == internals: checks ===========================================================================
 
@@ -646,11 +712,32 @@ class ExportService:
             if signed:
                 problems.append(f"{_count(signed, 'script')} fully marked but not marked complete by the marker: "
                                 + ", ".join(f"candidate {c}" for c in signed))
-        problems += self._iqa_problems(snap, kind, scripts)
+        problems += self._iqa_problems(snap, kind, scripts, whole_sitting=only is None)
         return problems
 
-    def _iqa_problems(self, snap: _Snapshot, kind: ExportKind, scripts: list[_Script]) -> list[str]:
-        return []
+    def _iqa_problems(self, snap: _Snapshot, kind: ExportKind, scripts: list[_Script], *,
+                      whole_sitting: bool) -> list[str]:
+        """No plan; sampled scripts whose review is not confirmed; referred back; plans not signed off.
+
+        For one learner's feedback only that learner's script counts (and a plan must exist):
+        the sign-off of the whole sample is not needed to send them their feedback.
+        """
+        iqa = snap.iqa
+        if not iqa.plan_exists:
+            return [f"no IQA sampling plan has been drawn for this sitting yet (marker-tui iqa sample {snap.code})"]
+        problems = []
+        waiting = [f"candidate {s.candidate_number} ({iqa.of(s.id).review_state})" for s in scripts
+                   if iqa.of(s.id).sampled and iqa.of(s.id).review_state != "confirmed"]
+        if waiting:
+            problems.append(f"sampled for IQA, review not yet confirmed: {', '.join(waiting)}")
+        referred = [f"candidate {s.candidate_number}" for s in scripts
+                    if iqa.of(s.id).decision is ScriptDecision.REFER_BACK]
+        if referred:
+            problems.append(f"referred back to the marker by IQA, not yet reviewed again: {', '.join(referred)}")
+        for plan in iqa.plans if whole_sitting else ():
+            if plan.sign_off is None:
+                problems.append(f"the IQA sampling plan of {plan.reviewer} (plan {plan.id}) is not signed off yet")
+        return problems
 
     def _check(self, snap: _Snapshot, kind: ExportKind, only: list[_Script] | None, allow_incomplete: bool,
                what: str) -> list[str]:
@@ -752,10 +839,132 @@ class ExportService:
             ))
         return models, skipped
 
-    def _iqa_record(self, snap: _Snapshot) -> IqaRecord:
-        raise ExportRefused(
-            f"The IQA record of sitting {snap.code} cannot be exported yet: this version has no IQA service. "
-            "Nothing was written.")
+    def _record_plan(self, snap: _Snapshot, reviewer: str | None) -> Any:
+        """The plan the IQA record shows: the sitting's own (or a unit-wide one); refuses an ambiguous choice."""
+        from marker_tui.domain.sampling import person_key
+
+        plans = snap.iqa.plans
+        if reviewer:
+            plans = [p for p in plans if person_key(p.reviewer) == person_key(reviewer)]
+            if not plans:
+                raise ExportRefused(f"{_clean_name(reviewer)} has no current IQA sampling plan covering sitting "
+                                    f"{snap.code}. Nothing was written.")
+        own = [p for p in plans if p.scope.sitting_id == snap.sitting["id"]]
+        chosen = own or plans
+        if len(chosen) > 1:
+            names = ", ".join(sorted(p.reviewer for p in chosen))
+            raise ExportRefused(f"Sitting {snap.code} has more than one current IQA sampling plan ({names}): "
+                                "choose whose record to export with --reviewer NAME. Nothing was written.")
+        return chosen[0] if chosen else None
+
+    def _iqa_record(self, snap: _Snapshot, reviewer: str | None = None) -> IqaRecord:
+        from marker_tui.domain.reports import (
+            ActionPoint,
+            AgreementFigure,
+            ExcludedScript,
+            IqaRecordSignOff,
+            MarkerCoverage,
+            QuestionReview,
+            SampledScript,
+            ScriptReview,
+        )
+        from marker_tui.services.iqa import IqaError, IqaService
+
+        identity = dict(
+            centre_name=snap.centre_name, qualification_number=snap.paper.qualification,
+            qualification_title=snap.qualification_title, unit_number=snap.paper.unit, unit_title=snap.unit_title,
+            sitting_code=snap.code, sitting_date=snap.sitting_date)
+        marked = sum(1 for s in snap.scripts if s.fully_marked and s.completed_at is not None)
+        plan = self._record_plan(snap, reviewer)
+        if plan is None:
+            return IqaRecord(**identity, scripts_marked=marked,
+                             strategy="No IQA sampling plan has been drawn for this sitting yet.")
+        service = IqaService(self.db, self.clock)
+        by_number = {s.script_number: s for s in snap.scripts}
+        by_id = {s.id: s for s in snap.scripts}
+        mine = sorted((ps for ps in plan.scripts if ps.script_id in by_id), key=lambda ps: natural_key(ps.candidate_number))
+        notes = list(plan.notes)
+        if plan.scope.sitting_id is None:
+            notes.insert(0, f"The sample was drawn across unit {plan.scope.key} ({len(plan.scope.sitting_codes)} "
+                            f"sittings); this record shows the scripts of sitting {snap.code}, and the agreement "
+                            "figures are for the whole unit.")
+        if plan.reason:
+            notes.append(f"The plan was drawn again: {plan.reason}")
+        sampled = [
+            SampledScript(candidate_number=ps.candidate_number, candidate_name=by_id[ps.script_id].name,
+                          markers=list(ps.markers) or by_id[ps.script_id].markers or ["(not recorded)"],
+                          total=ps.total, reasons=list(ps.reasons))
+            for ps in mine
+        ]
+        excluded = []
+        for e in plan.excluded:
+            number = e.script_ref.rsplit("/", 1)[-1]
+            script = by_number.get(number)
+            if script is not None and (plan.scope.sitting_id is not None or e.script_ref.startswith(f"{snap.code}/")):
+                excluded.append(ExcludedScript(candidate_number=script.candidate_number, markers=list(e.markers),
+                                               reason=e.reason))
+        reviews, points = [], []
+        questions = {q.id: q for q in snap.paper.questions}
+        for ps in mine:
+            if ps.review_state != "confirmed":
+                continue
+            try:
+                view = service.review_view(ps.script_id, reviewer=plan.reviewer)
+            except IqaError as error:
+                notes.append(f"The review of candidate {ps.candidate_number} could not be read: {error}")
+                continue
+            review = view.review
+            if review is None or review.decision is None or review.confirmed_at is None:
+                continue
+            why = review.decision_reason
+            if review.round > 1:
+                why = f"Round {review.round}, after the script was referred back to its marker." + (
+                    f" {why}" if why else "")
+            reviews.append(ScriptReview(
+                candidate_number=ps.candidate_number, markers=list(view.markers or ps.markers) or ["(not recorded)"],
+                reviewer=plan.reviewer, reviewed_on=_local_date(review.confirmed_at), decision=review.decision,
+                decision_reason=why,
+                questions=[QuestionReview(question_id=qid, max_marks=questions[qid].marks, marker_mark=j.marker_mark,
+                                          iqa_mark=None if j.agree else j.reviewer_mark, reason=j.reason)
+                           for qid, j in sorted(review.questions.items(),
+                                                key=lambda kv: list(questions).index(kv[0])
+                                                if kv[0] in questions else len(questions))
+                           if qid in questions],
+                feedback_to_marker=review.feedback_to_marker,
+            ))
+            points += [ActionPoint(text=f"Candidate {ps.candidate_number}: {a.text}", owner=a.owner, due=a.due)
+                       for a in review.action_points]
+        points = [ActionPoint(text=a.text, owner=a.owner, due=a.due) for a in plan.action_points] + points
+        report = service.agreement(plan.scope.key)
+
+        def figure(label: str, f: Any) -> AgreementFigure:
+            return AgreementFigure(
+                label=label, n_pairs=f.n_pairs, exact_agreement_percent=f.exact_agreement_percent,
+                within_tolerance_percent=f.within_tolerance_percent, mean_abs_difference=f.mean_abs_difference,
+                max_abs_difference=f.max_abs_difference, weighted_kappa=f.weighted_kappa,
+                kappa_weights=f.kappa_weights, kappa_note=f.kappa_note)
+
+        tolerances = service.tolerances(plan.scope.key)
+        values = set(tolerances.values())
+        tolerance: int | dict[str, int] = values.pop() if len(values) == 1 else (
+            {q: t for q, t in tolerances.items() if t} if values else 0)
+        sign = plan.sign_off
+        return IqaRecord(
+            **identity,
+            scripts_marked=max(plan.scripts_marked if plan.scope.sitting_id else marked, len(sampled)),
+            strategy=plan.strategy_text, seed=plan.seed, tolerance=tolerance,
+            sampled=sampled, excluded=excluded,
+            coverage=[MarkerCoverage(marker=c.marker, marked=c.marked, required=c.required, chosen=c.chosen)
+                      for c in plan.coverage],
+            plan_notes=notes, reviews=reviews,
+            agreement_overall=figure("All markers", report.overall) if report.pairs else None,
+            agreement_by_marker=[figure(name, f) for name, f in report.by_marker.items()],
+            agreement_by_question=[figure(f"Q{qid}", f) for qid, f in report.by_question.items()],
+            action_points=points,
+            sign_off=IqaRecordSignOff(reviewer=sign.reviewer, role="Internal quality assurer",
+                                      signed_on=_local_date(sign.signed_at), statement=sign.statement)
+            if sign else None,
+        )
 
     def _audit(self, snap: _Snapshot) -> list[ReportAuditEntry]:
         sid = snap.sitting["id"]

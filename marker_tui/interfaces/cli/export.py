@@ -4,7 +4,8 @@
   candidate (marks per question and outcome, total, %, result, markers, IQA).
 * ``marker-tui export feedback CODE [-o DIR] [--candidate N]``: one Word document
   per fully marked learner.
-* ``marker-tui export iqa CODE [--format docx|csv] [-o FILE]``: the IQA record.
+* ``marker-tui export iqa CODE [--format docx|csv] [-o FILE] [--reviewer NAME]``: the
+  IQA record (sampling plan and reasons, reviews, agreement, action points, sign-off).
 * ``marker-tui export audit CODE [-o FILE.csv]``: the sitting's complete audit trail.
 
 Every export needs ``--by NAME`` (a staff member, any role; or set
@@ -127,9 +128,11 @@ def feedback(code: str, output: Path | None, candidate: str | None, allow_incomp
               help="docx or csv (default: from the file name; docx without -o).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
               help="The file to write (default: ~/marker-tui-exports/CODE/CODE-iqa-record.docx).")
+@click.option("--reviewer", metavar="NAME", default=None,
+              help="Whose plan, when several reviewers have sampled the sitting.")
 @_allow_incomplete
 @_common
-def iqa(code: str, format_: str | None, output: Path | None, allow_incomplete: bool, by: str,
+def iqa(code: str, format_: str | None, output: Path | None, reviewer: str | None, allow_incomplete: bool, by: str,
         centre_name: str | None, papers_dir: Path | None) -> None:
     """The IQA record of sitting CODE: sampling plan and reasons, reviews, agreement, actions, sign-off."""
     from marker_tui.services.exports import ExportKind
@@ -137,7 +140,7 @@ def iqa(code: str, format_: str | None, output: Path | None, allow_incomplete: b
     if output is None:
         output = _default(code, ExportKind.IQA_CSV if (format_ or "docx").lower() == "csv" else ExportKind.IQA_DOCX)
     service = _service(papers_dir, centre_name)
-    _finish(service, lambda: service.export_iqa(code, output, by=by, format=format_,
+    _finish(service, lambda: service.export_iqa(code, output, by=by, format=format_, reviewer=reviewer,
                                                 allow_incomplete=allow_incomplete))
 
 
