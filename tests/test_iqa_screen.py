@@ -208,6 +208,45 @@ async def test_review_agree_change_a_mark_with_reason_decide_cancel_then_confirm
     assert [(a.text, a.owner, str(a.due)) for a in review.action_points] == [("Re-read 2a", ANA, "2026-04-30")]
 
 
+async def test_a_refused_decision_reopens_the_dialog_with_what_was_typed(room):
+    plan_with(room, "1001")
+    room.iqa.agree_all(room.script("1001"), reviewer=IVY)
+    app = plan_screen(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await open_script(pilot, room, "1001")
+        await pilot.press("d")
+        await pilot.pause()
+        long = "x" * 2001
+        app.screen.query_one("#iqa-feedback").load_text(long)
+        app.screen.query_one("#iqa-action-points").load_text("Keep this | Ana Lopes")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, DecisionDialog)
+        assert "at most 2000 characters" in text(app, "#iqa-dialog-error")
+        assert app.screen.query_one("#iqa-feedback").text == long
+        assert app.screen.query_one("#iqa-action-points").text == "Keep this | Ana Lopes"
+
+
+async def test_drawing_again_after_reviews_started_asks_for_a_reason_in_the_dialog(room):
+    plan_with(room, "1001")
+    room.iqa.record_question(room.script("1001"), "1", reviewer=IVY)
+    app = plan_screen(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, DrawPlanDialog)
+        assert "say why you are drawing it again" in text(app, "#iqa-dialog-error")
+        app.screen.query_one("#iqa-reason").value = "wrong strategy"
+        app.screen.query_one("#iqa-seed").value = "5"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, IqaPlanScreen) and "Plan 2 drawn" in text(app, "#iqa-message")
+
+
 async def test_a_confirmed_review_cannot_be_changed_on_screen(room):
     plan_with(room, "1001")
     script = room.script("1001")

@@ -361,7 +361,8 @@ class IqaPlanScreen(_Messages, Screen):
             self.action_refresh()
             self.say(f"Plan {plan.id} drawn: {len(plan.scripts)} script(s), seed {plan.seed}.")
 
-        self.app.push_screen(DrawPlanDialog(heading, redraw=redraw), drawn)
+        started = bool(self.plan) and any(s.review_state != "not started" for s in self.plan.scripts)
+        self.app.push_screen(DrawPlanDialog(heading, redraw=redraw, reason_required=started), drawn)
 
     def action_second_marker(self) -> None:
         script_id = self._selected_id()
@@ -668,6 +669,11 @@ class IqaReviewScreen(_Messages, Screen):
                                                     mark=value, reason=reason)
             except FAILURES as error:
                 self.say(str(error), error=True)
+                if self._reload() and self.view.state != "confirmed":
+                    # Keep what was typed: the reviewer fixes it in the dialog.
+                    self.app.push_screen(DifferentMarkDialog(qid, entry.max_marks, mark.marks_awarded,
+                                                             mark.marked_by, mark=value, reason=reason,
+                                                             error=str(error)), given)
                 return
             if value == mark.marks_awarded:
                 self.say(f"{value} is the marker's mark: recorded as agree.")
@@ -710,6 +716,14 @@ class IqaReviewScreen(_Messages, Screen):
                                             action_points=answer.action_points)
         except FAILURES as error:
             self.say(str(error), error=True)
+            if self._reload() and self.view.state != "confirmed" and not self.view.stale:
+                # Refused for a reason the reviewer can fix there: keep what they typed.
+                points = "\n".join(" | ".join(p for p in (a.text, a.owner or "", a.due.isoformat() if a.due else "")
+                                               if p) for a in answer.action_points)
+                self.app.push_screen(DecisionDialog(
+                    self.view.script_number, self.view.pending_changes(), decision=answer.decision,
+                    feedback=answer.feedback, reason=answer.reason, action_points=points, error=str(error)),
+                    self._decided)
             return
         self._show()
         self.action_confirm()

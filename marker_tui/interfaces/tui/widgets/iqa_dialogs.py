@@ -33,8 +33,9 @@ class DifferentMarkDialog(ModalScreen[tuple[int, str] | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, question_id: str, max_marks: int, marker_mark: int, marker: str,
-                 mark: int | None = None, reason: str | None = None) -> None:
+                 mark: int | None = None, reason: str | None = None, error: str = "") -> None:
         super().__init__()
+        self.first_error = error
         self.question_id = question_id
         self.max_marks = max_marks
         self.marker_mark = marker_mark
@@ -57,6 +58,8 @@ class DifferentMarkDialog(ModalScreen[tuple[int, str] | None]):
 
     def on_mount(self) -> None:
         self.query_one("#iqa-mark", TextInput).focus()
+        if self.first_error:
+            self.error(self.first_error)
 
     def error(self, message: str) -> None:
         self.query_one("#iqa-dialog-error", Plain).update(message)
@@ -133,8 +136,10 @@ class DecisionDialog(ModalScreen[DecisionInput | None]):
     ]
 
     def __init__(self, script_number: str, changes: list[MarkChange], *, decision: ScriptDecision | None = None,
-                 feedback: str | None = None, reason: str | None = None, action_points: str = "") -> None:
+                 feedback: str | None = None, reason: str | None = None, action_points: str = "",
+                 error: str = "") -> None:
         super().__init__()
+        self.first_error = error
         self.script_number = script_number
         self.changes = changes
         self.decision = decision or (ScriptDecision.ADJUSTED if changes else ScriptDecision.UPHELD)
@@ -169,6 +174,8 @@ class DecisionDialog(ModalScreen[DecisionInput | None]):
 
     def on_mount(self) -> None:
         self.query_one("#iqa-decision-choice", RadioSet).focus()
+        if self.first_error:
+            self.error(self.first_error)
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         event.stop()
@@ -333,10 +340,11 @@ class DrawPlanDialog(ModalScreen[PlanInput | None]):
         ("iqa-seed", "Seed (blank: derived from the scripts)", "", r"[0-9]*"),
     )
 
-    def __init__(self, heading: str, *, redraw: bool) -> None:
+    def __init__(self, heading: str, *, redraw: bool, reason_required: bool = False) -> None:
         super().__init__()
         self.heading = heading
         self.redraw = redraw
+        self.reason_required = reason_required
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="iqa-dialog"):
@@ -349,7 +357,8 @@ class DrawPlanDialog(ModalScreen[PlanInput | None]):
                                         placeholder="names, comma between" if key == "iqa-new-markers" else "",
                                         classes="iqa-field-input" + (" wide" if key == "iqa-new-markers" else ""))
                 if self.redraw:
-                    yield Label("Why draw it again (kept in the audit log)")
+                    yield Label("Why draw it again (kept in the audit log)"
+                                + (": needed, reviews have started" if self.reason_required else ""))
                     yield TextInput(id="iqa-reason")
             yield Plain("", id="iqa-dialog-error", classes="iqa-dialog-error")
             yield Static("Tab: next box    Ctrl+S: draw the plan    Esc: cancel", classes="iqa-dialog-hint")
@@ -374,6 +383,10 @@ class DrawPlanDialog(ModalScreen[PlanInput | None]):
             return
         if not 0 <= percent <= 100:
             error.update("The percentage is from 0 to 100.")
+            return
+        if self.reason_required and not self._value("reason"):
+            error.update("Reviews have started under this plan: say why you are drawing it again.")
+            self.query_one("#iqa-reason", TextInput).focus()
             return
         seed = self._value("seed")
         self.dismiss(PlanInput(
