@@ -11,7 +11,8 @@ import pytest
 from marker_tui.services.audit import ServiceError
 from marker_tui.services.papers import PaperService
 from marker_tui.services.sitting import SaveRefused, ScriptState, SittingError, SittingState
-from sitting_fixtures import ADMIN, INVIGILATOR, START, room, small_paper, small_scheme  # noqa: F401
+from marker_tui.storage.database import open_database
+from sitting_fixtures import ADMIN, INVIGILATOR, START, Room, room, small_paper, small_scheme  # noqa: F401
 
 
 def answer_rows(room, script):
@@ -392,3 +393,56 @@ def test_sweep_all_submits_time_up_scripts_in_every_running_sitting(room):
     rows = room.db.execute("SELECT finish, submitted_at FROM scripts ORDER BY id").fetchall()
     assert rows == [("time up", "2026-03-02T10:30:00.000000+00:00"), ("time up", "2026-03-02T10:52:30.000000+00:00")]
     assert {room.sittings.summary(c).state for c in (first, second)} == {SittingState.ENDED}
+
+
+def _act_between_read_and_write(monkeypatch, room, action):
+    """Run ``action`` (on another connection) just after save_answer has read its snapshot."""
+    from marker_tui.services.sitting import LearnerService
+
+    original = LearnerService._fingerprint
+    calls = []
+
+    def fingerprint(db, script_id, question_id):
+        seen = original(db, script_id, question_id)
+        if not calls:
+            calls.append(1)
+            other = Room(room.path, open_database(room.path), room.clock, room.paper)
+            action(other)
+            other.db.close()
+        return seen
+
+    monkeypatch.setattr(LearnerService, "_fingerprint", staticmethod(fingerprint))
+
+
+def test_an_invigilator_ending_the_script_during_a_save_wins(room, monkeypatch):
+    code = room.running_sitting()
+    script = room.script_id(code, "1001")
+    room.learners.save_answer(script, "1", "before")
+    _act_between_read_and_write(monkeypatch, room, lambda other: other.sittings.end(
+        code, candidate_number="1001", reason="taken ill", by=INVIGILATOR))
+    with pytest.raises(SaveRefused, match="invigilator ended"):
+        room.learners.save_answer(script, "1", "after the end")
+    assert room.learners.session(script).answers == {"1": "before"}
+
+
+def test_two_terminals_saving_the_same_answer_at_once_both_get_their_own_version(room, monkeypatch):
+    code = room.running_sitting()
+    script = room.script_id(code, "1001")
+    _act_between_read_and_write(monkeypatch, room, lambda other: other.learners.save_answer(
+        script, "1", "from the other terminal"))
+    receipt = room.learners.save_answer(script, "1", "from this terminal")
+    assert receipt.version == 2
+    assert answer_rows(room, script) == [("1", 1, "from the other terminal"), ("1", 2, "from this terminal")]
+
+
+def test_a_pause_or_extension_during_a_save_sends_it_the_careful_way_and_it_is_kept(room, monkeypatch):
+    code = room.running_sitting()
+    script = room.script_id(code, "1001")
+    room.clock.advance(minutes=89)
+    _act_between_read_and_write(monkeypatch, room, lambda other: (
+        other.sittings.extend(code, candidate_number="1001", minutes=10, reason="fire alarm", by=INVIGILATOR),
+        other.sittings.pause(code, reason="fire alarm", by=INVIGILATOR)))
+    assert room.learners.save_answer(script, "1", "typed as the alarm went").version == 1
+    saved = [e for e in room.sittings.log(code) if e.action == "answer saved"][-1]
+    assert saved.details["while paused"] is True  # decided on the state after the pause, not before
+    assert room.candidate(code, "1001").allowed_seconds == 100 * 60

@@ -1026,14 +1026,71 @@ class LearnerService(_Base):
         return self._learner_time(room, room.scripts[0], now)
 
     def save_answer(self, script_id: int, question_id: str, text: str) -> SaveReceipt:
-        """Save one answer. Returns only once it is committed (durable); raises SaveRefused otherwise."""
+        """Save one answer. Returns only once it is committed (durable); raises SaveRefused otherwise.
+
+        Optimistic: everything is read and decided *before* taking the write lock,
+        and under the lock one query checks that nothing the decision rested on
+        has changed (script state, pauses, extensions, the answer's version).
+        The lock is then held only for the three INSERTs and the commit, so 100
+        learners saving at once do not queue behind each other's Python work.
+        If anything changed, or the save must be refused or the script swept,
+        the careful path below does it all under the lock.
+        """
         if not isinstance(text, str):
             raise TypeError("an answer is text")
         question_id = str(question_id)
         text, replaced = _storable(text)
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()  # outside the write lock
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         now = self.clock.now()
 
+        def write(db: Database, room: _Room, script: _Script, current_version: int) -> SaveReceipt:
+            version = current_version + 1
+            stamp = now_text(now)
+            db.conn.execute(
+                "INSERT INTO answers (script_id, question_id, text, version, updated_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (script_id, question_id) DO UPDATE SET text = excluded.text,"
+                " version = excluded.version, updated_at = excluded.updated_at",
+                [script_id, question_id, text, version, stamp])
+            db.conn.execute("INSERT INTO answer_versions (script_id, question_id, version, text, saved_at)"
+                            " VALUES (?, ?, ?, ?, ?)", [script_id, question_id, version, text, stamp])
+            paused = room.time(script, now).is_paused
+            record(db, at=now, actor=Actor.candidate(script.candidate_number), action="answer saved",
+                   sitting_id=room.sitting["id"], script_id=script_id, candidate_number=script.candidate_number,
+                   details={"question": question_id, "version": version, "characters": len(text),
+                            "sha256": digest,
+                            **({"while paused": True} if paused else {}),
+                            **({"invalid characters replaced": replaced} if replaced else {})})
+            return SaveReceipt(script_id=script_id, question_id=question_id, version=version, saved_at=now,
+                               characters=len(text), replaced_invalid_characters=replaced)
+
+        # 1. The fast path: decide on a snapshot, re-check one fingerprint under the lock.
+        with read_transaction(self.db):
+            room, script = self._script_room(self.db, script_id)
+            seen = self._fingerprint(self.db, script_id, question_id)
+            current = self.db.conn.execute(
+                "SELECT text, version FROM answers WHERE script_id = ? AND question_id = ?",
+                [script_id, question_id]).fetchone()
+        plain = (
+            room.paper.paper.question(question_id) is not None
+            and not script.final
+            and script.started_at is not None
+            and not room.time(script, now).is_time_up
+            and len(text) <= MAX_ANSWER_CHARS
+        )
+        if plain and current is not None and current[0] == text:
+            return SaveReceipt(script_id=script_id, question_id=question_id, version=current[1], saved_at=now,
+                               characters=len(text), unchanged=True, replaced_invalid_characters=replaced)
+        if plain:
+            def fast(db: Database) -> SaveReceipt | None:
+                if self._fingerprint(db, script_id, question_id) != seen:
+                    return None  # something changed meanwhile: take the careful path
+                return write(db, room, script, current[1] if current else 0)
+
+            receipt = run_write(self.db, fast)
+            if receipt is not None:
+                return receipt
+
+        # 2. The careful path: everything under the write lock (refusals, sweeps, races).
         def work(db: Database) -> SaveReceipt | SaveRefused:
             room, script = self._script_room(db, script_id)
             refusal = self._refusal(db, room, script, now, "saved", question_id, text)
@@ -1049,29 +1106,25 @@ class LearnerService(_Base):
                 return SaveReceipt(script_id=script_id, question_id=question_id, version=current[1],
                                    saved_at=now, characters=len(text), unchanged=True,
                                    replaced_invalid_characters=replaced)
-            version = (current[1] if current else 0) + 1
-            stamp = now_text(now)
-            db.execute(
-                "INSERT INTO answers (script_id, question_id, text, version, updated_at) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (script_id, question_id) DO UPDATE SET text = excluded.text,"
-                " version = excluded.version, updated_at = excluded.updated_at",
-                [script_id, question_id, text, version, stamp])
-            db.execute("INSERT INTO answer_versions (script_id, question_id, version, text, saved_at)"
-                       " VALUES (?, ?, ?, ?, ?)", [script_id, question_id, version, text, stamp])
-            paused = room.time(script, now).is_paused
-            record(db, at=now, actor=Actor.candidate(script.candidate_number), action="answer saved",
-                   sitting_id=room.sitting["id"], script_id=script_id, candidate_number=script.candidate_number,
-                   details={"question": question_id, "version": version, "characters": len(text),
-                            "sha256": digest,
-                            **({"while paused": True} if paused else {}),
-                            **({"invalid characters replaced": replaced} if replaced else {})})
-            return SaveReceipt(script_id=script_id, question_id=question_id, version=version, saved_at=now,
-                               characters=len(text), replaced_invalid_characters=replaced)
+            return write(db, room, script, current[1] if current else 0)
 
         outcome = run_write(self.db, work)
         if isinstance(outcome, SaveRefused):
             raise outcome
         return outcome
+
+    @staticmethod
+    def _fingerprint(db: Database, script_id: int, question_id: str) -> tuple | None:
+        """Everything a save decision rests on, in one query (cheap enough to run under the lock)."""
+        return db.conn.execute(
+            "SELECT s.submitted_at, s.started_at, s.extra_time_percent, st.state,"
+            " (SELECT count(*) || '/' || coalesce(max(p.id), 0) || '/' || count(p.ended_at) FROM pauses p"
+            "   WHERE p.sitting_id = s.sitting_id AND (p.script_id IS NULL OR p.script_id = s.id)),"
+            " (SELECT count(*) || '/' || coalesce(sum(e.minutes), 0) FROM extensions e WHERE e.script_id = s.id),"
+            " (SELECT a.version FROM answers a WHERE a.script_id = s.id AND a.question_id = ?)"
+            " FROM scripts s JOIN sittings st ON st.id = s.sitting_id WHERE s.id = ?",
+            [question_id, script_id],
+        ).fetchone()
 
     def set_flag(self, script_id: int, question_id: str, flagged: bool = True) -> None:
         """Flag a question to come back to (or clear the flag)."""
