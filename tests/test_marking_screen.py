@@ -406,3 +406,73 @@ def test_marking_screen_snapshot_80x24(mroom, snap_compare):
 
 def test_marking_screen_snapshot_160x48(mroom, snap_compare):
     assert snap_compare(app_for(mroom), terminal_size=(160, 48), run_before=_open_and_tick)
+
+
+async def test_two_digits_typed_together_make_a_mark_of_ten_or_more(tmp_path):
+    from marker_tui.domain.markscheme import MarkScheme
+    from marker_tui.domain.paper import QuestionPaper
+    from marker_tui.services.papers import PaperService
+    from sitting_fixtures import ADMIN, INVIGILATOR, PIN, build_room
+
+    room = build_room(tmp_path / "long.db")
+    room.staff.add(ANA, ["marker"], PIN, by=ADMIN)
+    paper = QuestionPaper.model_validate({
+        "qualification": "9999-01", "unit": "102", "version": "1", "time_allowance_minutes": 60,
+        "instructions": "Answer.", "questions": [{"id": "1", "outcome": 1, "command_verb": "discuss",
+                                                  "marks": 12, "text": "Discuss."}]})
+    scheme = MarkScheme.model_validate({
+        "qualification": "9999-01", "unit": "102", "paper_version": "1", "pass_rule": {"pass_mark": 6},
+        "questions": [{"id": "1", "max_marks": 12, "points": [{"text": "a point", "marks": 4}]}]})
+    stored = PaperService(room.db, room.clock).store(paper, scheme)
+    code = room.sittings.create_sitting(stored.id, by=INVIGILATOR, code="LONG-1").code
+    room.sittings.enrol(code, ["1001"], by=INVIGILATOR)
+    room.sittings.open(code, by=INVIGILATOR)
+    room.learners.login(code, "1001")
+    room.sittings.start(code, by=INVIGILATOR)
+    script = room.script_id(code, "1001")
+    room.learners.save_answer(script, "1", "A long answer.")
+    room.learners.submit(script)
+    app = MarkerApp(Centre(db=room.db, clock=room.clock), start=MarkingQueueScreen(code, ANA), steady=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.screen.query_one("#queue").row_count == 1)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, MarkingScreen) and app.screen.script is not None)
+        screen = app.screen
+        await pilot.press("1", "2")
+        await until(pilot, lambda: screen.edit.mark_text == "12")
+        await pilot.press("5")  # 125 is no mark: a new entry of 5
+        await until(pilot, lambda: screen.edit.mark_text == "5")
+        await pilot.press("1")
+        await until(pilot, lambda: screen.edit.mark_text == "1")
+        screen._last_digit -= 5  # as if the marker paused: the next digit starts a new mark
+        await pilot.press("0")
+        await until(pilot, lambda: screen.edit.mark_text == "0")
+        await pilot.press("1", "0", "ctrl+s")
+        await until(pilot, lambda: room.db.execute("SELECT marks_awarded FROM marks").fetchone() == (10,))
+    room.db.close()
+
+
+async def test_mark_by_question_from_the_queue_starts_at_the_first_question_not_fully_marked(mroom):
+    for candidate in ("1001", "1002", "1003"):
+        mroom.marking.save_mark(mroom.script(candidate), "1", 1, by=BEN, expected_version=0, hold=False)
+    assert mroom.marking.marked_counts(mroom.code) == {"1": 3, "2a": 0, "2b": 0}
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.screen.query_one("#queue").row_count == 3)
+        await pilot.press("m")
+        await until(pilot, lambda: type(app.screen).__name__ == "QuestionPicker")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, MarkingScreen) and app.screen.script is not None)
+        assert app.screen.mode == "question" and app.screen.question_id == "2a"
+
+
+async def test_overall_feedback_and_next_steps_from_the_marking_screen(mroom):
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_first_script(pilot)
+        await pilot.press("f")
+        await until(pilot, lambda: type(app.screen).__name__ == "FeedbackDialog")
+        await pilot.press(*"Clear and safe.", "tab", *"Cite the regulations.", "ctrl+s")
+        await until(pilot, lambda: "Feedback saved." in text_of(app, "#message"))
+        loaded = mroom.marking.view_script(mroom.script("1001"))
+        assert (loaded.overall_feedback, loaded.next_steps) == ("Clear and safe.", "Cite the regulations.")

@@ -583,6 +583,16 @@ class MarkingService:
             for r in queue.rows
         ]
 
+    def marked_counts(self, code: str) -> dict[str, int]:
+        """How many markable scripts have a mark for each question of the paper (paper order)."""
+        with read_transaction(self.db):
+            sitting = self._sitting(self.db, code)
+            paper, _ = self._paper_scheme(self.db, sitting["paper_id"])
+            counts = dict(self.db.execute(
+                "SELECT m.question_id, count(*) FROM marks m JOIN scripts s ON s.id = m.script_id"
+                " WHERE s.sitting_id = ? GROUP BY m.question_id", [sitting["id"]]).fetchall())
+        return {q.id: counts.get(q.id, 0) for q in paper.questions}
+
     def history(self, script_id: int, question_id: str | None = None) -> list[MarkVersion]:
         """Every saved value of the script's marks (one question, or all), oldest first."""
         with read_transaction(self.db):

@@ -41,7 +41,7 @@ from textual.widgets import DataTable, Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from marker_tui.domain.command_verbs import CommandVerbGlossary
-from marker_tui.domain.marking import MarkRefused, QuestionMark, mark_question, script_result, suggested_mark
+from marker_tui.domain.marking import NOT_YET_MARKED, MarkRefused, QuestionMark, mark_question, script_result, suggested_mark
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
 from marker_tui.interfaces.tui.widgets.marking_points import PointsList
 from marker_tui.interfaces.tui.widgets.marking_dialogs import (
@@ -320,7 +320,7 @@ class MarkingQueueScreen(Screen):
             cells = [r.script_number] + ([r.candidate_number or "", Text(r.candidate_name or "")]
                                          if q.revealed else [])
             cells += [str(r.state), Text(held), f"{r.questions_marked}/{r.questions_total}",
-                      f"{r.provisional_total}/{r.available}", r.result]
+                      f"{r.provisional_total}/{r.available}", "-" if r.result == NOT_YET_MARKED else r.result]
             table.add_row(*cells, key=str(r.script_id))
         if keep is not None and keep in {str(r.script_id) for r in q.rows}:
             table.move_cursor(row=table.get_row_index(keep), animate=False)
@@ -369,10 +369,7 @@ class MarkingQueueScreen(Screen):
             return
         try:
             script = await asyncio.to_thread(self.service.view_script, script_id, by=self.marker)
-            counts: dict[str, int] = {}
-            for question in script.paper.questions:
-                rows = await asyncio.to_thread(self.service.scripts_for_question, self.code, question.id)
-                counts[question.id] = sum(1 for r in rows if r.mark is not None)
+            counts = await asyncio.to_thread(self.service.marked_counts, self.code)
         except FAILURES as error:
             self.say(str(error), error=True)
             return
@@ -461,7 +458,7 @@ class MarkingScreen(Screen):
         Binding("left_square_bracket", "outer(-1, 'script')", "Prev script", key_display="[", show=False),
         Binding("left_square_bracket", "outer(-1, 'question')", "Prev question", key_display="[", show=False),
         Binding("c", "comment", "Comment", show=False),
-        Binding("b", "bank", "Bank"),
+        Binding("b", "bank", "Bank", show=False),  # the comment box says "b: bank"
         Binding("d", "complete", "Complete"),
         Binding("m", "switch_mode", "Mode"),
         Binding("a", "use_suggested", "Use ticks' mark", show=False),
@@ -469,6 +466,7 @@ class MarkingScreen(Screen):
         Binding("r", "reload", "Reload", show=False),
         Binding("ctrl+s", "save", "Save", show=False),
         Binding("escape", "back", "Back"),
+        Binding("escape", "done_typing", "Done typing"),
         Binding("f1", "app.show_keys", "Keys", show=False),
     ]
 
@@ -483,6 +481,7 @@ class MarkingScreen(Screen):
         self.edit = Edit("")
         self.order: list[tuple[int, str]] = []  # (script id, script number), queue order
         self._refs: list[ScriptRef] = []
+        self._reasons: dict[int, str] = {}  # the last reason given per script, offered again
         self.read_only: str | None = None
         self._pending_digits = ""
         self._last_digit = 0.0
@@ -1034,6 +1033,8 @@ class MarkingScreen(Screen):
                          "r: reload the saved mark.", error=True)
                 return
 
+            self._reasons[script.script_id] = reason
+
             async def retry() -> None:
                 if await self._save(reason=reason) is True and move is not None:
                     await move()
@@ -1042,7 +1043,8 @@ class MarkingScreen(Screen):
 
         self.app.push_screen(ReasonDialog(
             f"Script {script.script_number} was marked complete by {script.completed_by}. "
-            f"Changing question {self.question_id} needs a reason."), answered)
+            f"Changing question {self.question_id} needs a reason.",
+            self._reasons.get(script.script_id, "")), answered)
 
     async def action_save(self) -> None:
         outcome = await self._save()
@@ -1059,7 +1061,13 @@ class MarkingScreen(Screen):
         # Each of n, p, ], [ has one binding per mode; only the current mode's is live (and shown).
         if action in ("inner", "outer") and len(parameters) == 2:
             return parameters[1] == self.mode
+        if action in ("back", "done_typing"):
+            # Esc in the mark or comment box ends typing; elsewhere it goes back to the queue.
+            return (action == "done_typing") == isinstance(self.focused, TextInput)
         return True
+
+    def action_done_typing(self) -> None:
+        self.query_one("#points", PointsList).focus()
 
     async def action_inner(self, step: int, mode: str) -> None:
         """n / p: the next or previous question (by script) or script (by question)."""
@@ -1289,10 +1297,6 @@ class MarkingScreen(Screen):
                              written)
 
     async def action_back(self) -> None:
-        focused = self.focused
-        if isinstance(focused, TextInput):
-            self.query_one("#points", PointsList).focus()
-            return
         outcome = await self._save()
         if outcome is True or self._leave_armed:
             await self._release()

@@ -26,8 +26,9 @@ class ConfirmDialog(ModalScreen[bool]):
     """A yes/no question: y or Enter = yes, n or Escape = no."""
 
     CSS_PATH = MARKING_CSS
+    # Enter does not say yes: a stray Enter must not complete a script.
     BINDINGS = [
-        Binding("y,enter", "answer(True)", "Yes"),
+        Binding("y", "answer(True)", "Yes"),
         Binding("n,escape", "answer(False)", "No"),
     ]
 
@@ -41,7 +42,7 @@ class ConfirmDialog(ModalScreen[bool]):
             yield Static(Content(self.question), classes="mk-dialog-title")
             if self.detail:
                 yield Static(Content(self.detail), classes="mk-dialog-detail")
-            yield Static("y / Enter: yes    n / Esc: no", classes="mk-dialog-hint")
+            yield Static("y: yes    n / Esc: no", classes="mk-dialog-hint")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -53,15 +54,17 @@ class ReasonDialog(ModalScreen[str | None]):
     CSS_PATH = MARKING_CSS
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, why_needed: str) -> None:
+    def __init__(self, why_needed: str, suggestion: str = "") -> None:
         super().__init__()
         self.why_needed = why_needed
+        self.suggestion = suggestion
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="mk-dialog"):
             yield Static(Content(self.why_needed), classes="mk-dialog-title")
             yield Label("Reason for the change (kept in the audit log):")
-            yield TextInput(id="reason", placeholder="e.g. second reading: point 3 was made in the last line")
+            yield TextInput(self.suggestion, id="reason",
+                            placeholder="e.g. second reading: point 3 was made in the last line")
             yield Static("", id="reason-error", classes="mk-dialog-error")
             yield Static("Enter: save the change with this reason    Esc: cancel (nothing saved)",
                          classes="mk-dialog-hint")
