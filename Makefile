@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 ## Start the application on the local database (created, with shipped papers, on first run).
 run: $(STAMP)
-	$(BIN)/marker-tui
+	$(BIN)/marker-tui --demo-if-new
 
 ## Run the whole test suite.
 test: $(STAMP)

@@ -16,10 +16,17 @@ from marker_tui.storage.assessment_files import load_library
 ADMIN, INVIGILATOR, MARKER = "Ada Admin", "Ian Invigilator", "Mo Marker"
 
 
-@pytest.fixture
-def centre(tmp_path):
-    centre = Centre.open(tmp_path / "centre.db", clock=FakeClock())
+def set_up_centre(path, mini) -> Centre:
+    """A centre past its first run: papers loaded and an admin."""
+    centre = Centre.open(path, clock=FakeClock())
+    centre.papers.load_library(load_library(paths=mini.folders))
     centre.staff.add(ADMIN, ["admin"], "4444", by=None)
+    return centre
+
+
+@pytest.fixture
+def centre(tmp_path, mini):
+    centre = set_up_centre(tmp_path / "centre.db", mini)
     centre.staff.add(INVIGILATOR, ["invigilator"], "1111", by=ADMIN)
     centre.staff.add(MARKER, ["marker"], "2222", by=ADMIN)
     yield centre
@@ -191,10 +198,43 @@ async def test_quit_key_leaves_the_app(mini):
 
 
 def test_home_screen_snapshot(mini, tmp_path, snap_compare):
-    centre = Centre.open(tmp_path / "snap.db", clock=FakeClock())
+    centre = set_up_centre(tmp_path / "snap.db", mini)
     assert snap_compare(make_app(mini, centre), terminal_size=(100, 30))
 
 
 def test_home_screen_snapshot_80x24(mini, tmp_path, snap_compare):
-    centre = Centre.open(tmp_path / "snap.db", clock=FakeClock())
+    centre = set_up_centre(tmp_path / "snap.db", mini)
     assert snap_compare(make_app(mini, centre), terminal_size=(80, 24))
+
+
+# --- first run --------------------------------------------------------------------------------
+
+
+async def test_first_run_loads_papers_creates_the_admin_and_signs_them_in(mini, tmp_path):
+    from marker_tui.interfaces.tui.screens.first_run import FirstRunScreen
+
+    centre = Centre.open(tmp_path / "new.db", clock=FakeClock(), papers_dir=mini.root / "papers",
+                         markschemes_dir=mini.root / "markschemes")
+    app = make_app(mini, centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, FirstRunScreen)
+        app.screen.query_one("#admin-name").value = "Ada Admin"
+        app.screen.query_one("#admin-pin").value = "4444"
+        app.screen.query_one("#admin-pin-again").value = "4444"
+        app.screen.query_one("#admin-pin-again").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert app.staff_member is not None and app.staff_member.name == "Ada Admin"
+        assert menu_titles(app) == ["Sit a paper", "Invigilate", "Administer"]
+    rows = list(centre.db.query("SELECT qualification, unit FROM papers"))
+    assert rows == [{"qualification": "9999-01", "unit": "101"}]
+
+
+async def test_a_database_with_an_admin_opens_on_the_home_screen(mini, centre):
+    app = make_app(mini, centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)

@@ -75,14 +75,34 @@ def _help_text() -> str:
     envvar=DB_ENV,
     help=f"SQLite database file (or set {DB_ENV}).",
 )
+@click.option(
+    "--demo-if-new",
+    is_flag=True,
+    help="If the database does not exist yet, build the demo centre there first (what `make run` does).",
+)
 @click.version_option(__version__, prog_name="marker-tui")
 @click.pass_context
-def cli(ctx: click.Context, db_option: str | None) -> None:
+def cli(ctx: click.Context, db_option: str | None, demo_if_new: bool) -> None:
     ctx.obj = CliContext(db_option=db_option)
     if ctx.invoked_subcommand is None:
         from marker_tui.interfaces.tui.launch import open_app
 
-        open_app(ctx.obj.db_path)
+        welcome = None
+        if demo_if_new and not ctx.obj.db_path.exists():
+            welcome = _build_demo(ctx.obj.db_path)
+        open_app(ctx.obj.db_path, welcome=welcome)
+
+
+def _build_demo(path: Path) -> str:
+    from marker_tui.interfaces.cli.sitting import user_errors
+    from marker_tui.services.demo import build_demo
+
+    with user_errors():
+        report = build_demo(path)
+    click.echo("\n".join(report.lines()))
+    pins = ", ".join(f"{s.name} {s.pin}" for s in report.staff)
+    return (f"No database existed yet, so this is the demo centre ({path}). "
+            f"Staff PINs: {pins}. Learners: sitting {report.open_code}, candidates 1001-1012.")
 
 
 def main() -> None:

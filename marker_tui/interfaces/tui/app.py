@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from textual.app import App, SystemCommand
 from textual.await_complete import AwaitComplete
 from textual.command import CommandPalette
 from textual.screen import Screen
 
-from marker_tui.services.centre import Centre
 from marker_tui.services.staff import StaffMember
-from marker_tui.storage.assessment_files import AssessmentLibrary, load_library
 
-from .screens.home import HomeScreen
+if TYPE_CHECKING:  # imported when used: `marker-tui sit` should not pay for the home screen's files
+    from marker_tui.services.centre import Centre
+    from marker_tui.storage.assessment_files import AssessmentLibrary
 
 
 class MarkerApp(App):
@@ -36,6 +36,7 @@ class MarkerApp(App):
         library: AssessmentLibrary | None = None,
         start: Screen | None = None,
         steady: bool = False,
+        welcome: str | None = None,
     ) -> None:
         super().__init__()
         self.centre = centre
@@ -43,6 +44,7 @@ class MarkerApp(App):
         self.staff_member: StaffMember | None = None
         self._library = library
         self._start = start
+        self._welcome = welcome
         self.cursor_blink = not steady
         if steady:
             self.animation_level = "none"
@@ -52,11 +54,36 @@ class MarkerApp(App):
     def library(self) -> AssessmentLibrary:
         """The assessment files, read once on first use."""
         if self._library is None:
+            from marker_tui.storage.assessment_files import load_library
+
             self._library = load_library()
         return self._library
 
     def on_mount(self) -> None:
-        self.push_screen(self._start or HomeScreen())
+        first_run = False
+        if self._start is None:
+            from .screens.home import HomeScreen
+
+            self._start = HomeScreen()
+            if self.centre is not None:
+                from marker_tui.services.setup import first_run_needed
+
+                first_run = first_run_needed(self.centre)
+        self.push_screen(self._start)
+        if welcome := self._welcome:
+            self.notify(welcome, title="Welcome to marker-tui", timeout=30)
+        if first_run:
+            from .screens.first_run import FirstRunScreen
+
+            self.push_screen(FirstRunScreen(), self._first_run_done)
+
+    def _first_run_done(self, member: StaffMember | None) -> None:
+        # The admin just created is signed in: the next step is usually Administer.
+        if member is not None:
+            self.staff_member = member
+            refresh = getattr(self.screen, "refresh_menu", None)
+            if refresh is not None:
+                refresh()
 
     def action_show_keys(self) -> None:
         if self.screen.query("HelpPanel"):

@@ -5,13 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def open_app(db_path: Path) -> None:
+def open_app(db_path: Path, *, welcome: str | None = None) -> None:
+    import click
+
     from marker_tui.services.centre import Centre
+    from marker_tui.storage.database import StorageError
 
     from .app import MarkerApp
 
-    centre = Centre.open(db_path)
     try:
-        MarkerApp(centre).run()
+        centre = Centre.open(db_path)
+    except StorageError as error:
+        # A database from a newer version, not a database, locked...: one clear line, no traceback.
+        raise click.ClickException(str(error)) from None
+    try:
+        MarkerApp(centre, welcome=welcome).run()
     finally:
         centre.close()
