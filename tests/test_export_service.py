@@ -362,6 +362,19 @@ def test_results_use_the_marks_after_an_iqa_adjustment_and_do_not_list_the_revie
     assert got["Marker(s)"] == ANA
 
 
+def test_every_figure_equals_what_the_marking_service_computes_for_the_script(xroom):
+    sheet = xroom.exports.results_sheet(xroom.code)
+    for row in sheet.rows:
+        if row.result == "absent":
+            continue
+        result = xroom.marking.result(xroom.script(row.candidate_number))
+        assert row.total == result.total and row.percentage == result.percentage
+        assert row.fail_reasons == list(result.fail_reasons)
+        assert row.result.split(" (")[0] == result.status
+        for o in result.outcomes:
+            assert row.outcome_marks[o.outcome] == (o.awarded if o.complete else None)
+
+
 def test_a_fully_marked_script_not_signed_off_is_shown_as_provisional(xroom, tmp_path):
     s3 = xroom.script("1003")
     for q, value in (("1", 1), ("2a", 2), ("2b", 3)):
