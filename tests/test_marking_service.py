@@ -568,3 +568,22 @@ def test_an_unknown_sitting_code_is_named(mroom):
 
 def test_centre_hands_out_the_marking_service(mroom):
     assert isinstance(mroom.centre().marking, MarkingService)
+
+
+def test_a_corrected_scheme_that_no_longer_allows_a_stored_mark_is_named_not_totalled(mroom):
+    from sitting_fixtures import small_paper, small_scheme
+    from marker_tui.services.papers import PaperService
+
+    script = mroom.script("1001")
+    mark_all(mroom, script, values=(2, 3, 5))
+    corrected = small_scheme().model_copy(deep=True)
+    data = corrected.model_dump()
+    data["questions"][2]["max_marks"] = 4  # 2b: 5 -> 4, while the paper still says 5
+    data["questions"][2]["points"][0]["marks"] = 4
+    PaperService(mroom.db, mroom.clock).store(small_paper(), type(corrected).model_validate(data))
+    with pytest.raises(MarkingError, match="Script .*: question 2b: the mark scheme's maximum is 4"):
+        mroom.marking.result(script)
+    row = mroom.marking.queue(mroom.code).row(script)  # the queue still loads for everyone
+    assert row.result.startswith("check marks:") and row.provisional_total == 10
+    with pytest.raises(MarkingError, match="maximum is 4"):
+        mroom.marking.complete(script, by=ANA)

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
@@ -263,7 +264,12 @@ class ScriptForMarking(BaseModel):
 
     @property
     def result(self) -> ScriptResult:
-        return script_result(self.paper, self.scheme, {q: m.question_mark() for q, m in self.marks.items()})
+        """Derived from the marks now; a stored mark the current scheme no longer allows (a corrected
+        scheme with a lower maximum) is a MarkingError naming it, not a wrong total."""
+        try:
+            return script_result(self.paper, self.scheme, {q: m.question_mark() for q, m in self.marks.items()})
+        except (MarkRefused, SchemeMismatch) as error:
+            raise MarkingError(f"Script {self.script_number}: {error}") from None
 
     def version(self, question_id: str) -> int:
         mark = self.marks.get(question_id)
@@ -1185,7 +1191,19 @@ class MarkingService:
             [sitting["id"]],
         ):
             marks[script_id][question_id] = _LightMark(question_id, awarded, _points(points), None, name, now)
-        nothing = script_result(paper, scheme, {})
+
+        def row_result(given: dict[str, _LightMark]):
+            try:
+                return script_result(paper, scheme, given)  # type: ignore[arg-type]
+            except (MarkRefused, SchemeMismatch) as error:
+                # A scheme that does not fit (a corrected scheme, a mark it no longer allows): say so
+                # on the row and keep the queue usable for everyone.
+                return SimpleNamespace(
+                    questions_marked=len(given), questions_total=len(paper.questions),
+                    provisional_total=sum(m.marks_awarded for m in given.values()),
+                    available=paper.total_marks, status=f"check marks: {error}")
+
+        nothing = row_result({})
         drafts = {r[0] for r in db.execute(
             "SELECT DISTINCT d.script_id FROM mark_drafts d JOIN scripts s ON s.id = d.script_id"
             " WHERE s.sitting_id = ?", [sitting["id"]])}
@@ -1207,10 +1225,7 @@ class MarkingService:
                 continue
             claim = self._active_claim(r, now)
             given = marks.get(r["id"], {})
-            try:
-                result = script_result(paper, scheme, given) if given else nothing  # type: ignore[arg-type]
-            except (MarkRefused, SchemeMismatch) as error:
-                raise MarkingError(f"Script {r['script_number']}: {error}") from None
+            result = row_result(given) if given else nothing
             if r["completed_at"]:
                 state = MarkState.COMPLETE
             elif given or claim is not None or r["id"] in drafts:

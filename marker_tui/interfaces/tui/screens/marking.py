@@ -25,6 +25,7 @@ and saved marks are in the database too, so starting again resumes.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -41,7 +42,15 @@ from textual.widgets import DataTable, Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from marker_tui.domain.command_verbs import CommandVerbGlossary
-from marker_tui.domain.marking import NOT_YET_MARKED, MarkRefused, QuestionMark, mark_question, script_result, suggested_mark
+from marker_tui.domain.marking import (
+    NOT_YET_MARKED,
+    MarkRefused,
+    QuestionMark,
+    SchemeMismatch,
+    mark_question,
+    script_result,
+    suggested_mark,
+)
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
 from marker_tui.interfaces.tui.widgets.marking_points import PointsList
 from marker_tui.interfaces.tui.widgets.marking_dialogs import (
@@ -74,7 +83,8 @@ TOUCH_EVERY = 60.0
 #: The queue re-reads who holds what this often (seconds).
 QUEUE_REFRESH = 15.0
 
-FAILURES = (ServiceError, StorageError)
+#: What a screen reports in its message line instead of crashing (nothing was changed).
+FAILURES = (ServiceError, StorageError, sqlite3.Error)
 
 
 def marker_sign_in(code: str | None = None) -> Screen:
@@ -736,7 +746,11 @@ class MarkingScreen(Screen):
         marks = {q: m.question_mark() for q, m in script.marks.items()}
         if pending is not None:
             marks[self.question_id] = pending
-        result = script_result(script.paper, script.scheme, marks)
+        try:
+            result = script_result(script.paper, script.scheme, marks)
+        except (MarkRefused, SchemeMismatch) as error:
+            self.query_one("#totals", Static).update(Text(f"No total: {error}", style="bold red"))
+            return
         totals = Text()
         if result.is_complete:
             totals.append(f"Total {result.total}/{result.available} ({result.percentage}%) ", style="bold")
@@ -925,8 +939,8 @@ class MarkingScreen(Screen):
                                         base_version=edit.base_version)
             else:
                 await asyncio.to_thread(self.service.discard_draft, script.script_id, question, by=self.marker)
-        except FAILURES:
-            pass  # a draft is a safety net; the save itself reports problems
+        except Exception:  # noqa: BLE001 - a draft is a safety net; the save itself reports problems
+            pass
 
     def _touch(self) -> None:
         if self.mode != "script" or self.script is None or self.read_only:
@@ -1102,7 +1116,11 @@ class MarkingScreen(Screen):
 
     async def _at_last_question(self) -> None:
         self._refresh_status()
-        result = self.script.result
+        try:
+            result = self.script.result
+        except FAILURES as error:
+            self.say(str(error), error=True)
+            return
         if self.script.is_complete:
             self.say("Last question; this script is complete. ] next script.")
         elif result.is_complete:
@@ -1225,7 +1243,11 @@ class MarkingScreen(Screen):
         if script.is_complete:
             self.say(f"Script {script.script_number} is already complete ({script.completed_by}).")
             return
-        result = script.result
+        try:
+            result = script.result
+        except FAILURES as error:
+            self.say(str(error), error=True)
+            return
         if not result.is_complete:
             self.say(f"Script {script.script_number} cannot be complete yet: no mark for "
                      f"{', '.join(result.unmarked_questions)}.", error=True)
