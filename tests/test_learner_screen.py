@@ -233,6 +233,8 @@ async def test_answers_save_after_one_idle_second_not_before(room):
     async with app.run_test(size=SIZE) as pilot:
         screen = await writing(pilot, room, code)
         await pilot.press(*"two hazards")
+        screen.autosave_check()  # the 0.1 s timer: live word count, no save yet
+        await pilot.pause()
         assert text_of(screen.query_one("#word-count")) == "2 words"
         assert "Not saved yet" in text_of(screen.query_one("#saved-state"))
         advance(room, 0.9)

@@ -122,7 +122,12 @@ class ConfirmNameDialog(ModalScreen[bool]):
 
 
 class LearnerLoginScreen(Screen):
-    """Sitting code and candidate number. ``locked``: the terminal is a learner's from the start."""
+    """Sitting code and candidate number. ``locked``: the terminal is a learner's from the start.
+
+    Given both (``marker-tui sit CODE --candidate N``), it checks them straight
+    away and shows only "Checking…" until the name is confirmed; the form
+    appears, filled in, only if something needs correcting.
+    """
 
     ALLOWED_IN_LOCKDOWN = True
     CSS_PATH = LEARNER_CSS
@@ -139,29 +144,41 @@ class LearnerLoginScreen(Screen):
         self.initial_candidate = (candidate_number or "").strip()
         self.locked = locked
         self.monotonic = monotonic
+        self.checking = bool(self.initial_code and self.initial_candidate)
+        self._problem: tuple[str, str | None] = ("", None)
 
     def compose(self) -> ComposeResult:
         yield Plain("marker-tui · Sit an assessment", classes="title-bar")
-        with Center(classes="form-centre"):
-            with Vertical(classes="form-box", id="login-form"):
-                yield Plain("Log in to your assessment", classes="form-purpose")
-                yield Label("Sitting code (the invigilator gives it to you)")
-                yield TextInput(self.initial_code, id="code", placeholder="e.g. 304-K7QM", max_length=20)
-                yield Label("Your candidate number")
-                yield TextInput(self.initial_candidate, id="candidate", placeholder="e.g. 1001", max_length=20)
-                yield Plain("", id="login-error", classes="form-error")
-                yield Plain("Enter: continue", classes="form-hint")
+        if self.checking:
+            yield Plain(f"Checking sitting {self.initial_code.upper()} for candidate "
+                        f"{self.initial_candidate.upper()}…", id="login-checking")
+        else:
+            with Center(classes="form-centre"):
+                with Vertical(classes="form-box", id="login-form"):
+                    yield Plain("Log in to your assessment", classes="form-purpose")
+                    yield Label("Sitting code (the invigilator gives it to you)")
+                    yield TextInput(self.initial_code, id="code", placeholder="e.g. 304-K7QM", max_length=20)
+                    yield Label("Your candidate number")
+                    yield TextInput(self.initial_candidate, id="candidate", placeholder="e.g. 1001",
+                                    max_length=20)
+                    yield Plain(self._problem[0], id="login-error", classes="form-error")
+                    yield Plain("Enter: continue", classes="form-hint")
         yield Footer()
 
     def on_mount(self) -> None:
         ensure_registered(self.app)
         if self.locked:
             self.app.lock_down(self, self.request_release)
+        if self.checking:
+            self.attempt()
+        else:
+            self._focus_form()
+
+    def _focus_form(self) -> None:
         code_box = self.query_one("#code", TextInput)
         candidate_box = self.query_one("#candidate", TextInput)
-        (candidate_box if code_box.value else code_box).focus()
-        if code_box.value and candidate_box.value:
-            self.call_after_refresh(self.attempt)
+        wanted = self._problem[1] or ("candidate" if code_box.value else "code")
+        (code_box if wanted == "code" else candidate_box).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
@@ -174,33 +191,48 @@ class LearnerLoginScreen(Screen):
     def action_toggle_contrast(self) -> None:
         toggle_high_contrast(self.app)
 
-    def show_error(self, message: str) -> None:
+    def show_error(self, message: str, focus: str | None = None) -> None:
+        """Show a problem under the form (bringing the form up if only "Checking…" was shown)."""
+        self._problem = (message, focus)
+        if self.checking:
+            self.checking = False
+            self.call_later(self._show_form)
+            return
         self.query_one("#login-error", Static).update(message)
+        if focus:
+            self.query_one(f"#{focus}", TextInput).focus()
+
+    async def _show_form(self) -> None:
+        await self.recompose()
+        self._focus_form()
+
+    def _entered(self) -> tuple[str, str]:
+        if self.checking:
+            return self.initial_code.upper(), self.initial_candidate.upper()
+        return (self.query_one("#code", TextInput).value.strip().upper(),
+                self.query_one("#candidate", TextInput).value.strip().upper())
 
     def on_input_submitted(self, event: TextInput.Submitted) -> None:
-        code_box = self.query_one("#code", TextInput)
-        candidate_box = self.query_one("#candidate", TextInput)
-        if not code_box.value.strip():
-            self.show_error("Type the sitting code.")
-            code_box.focus()
-        elif not candidate_box.value.strip():
-            self.show_error("" if event.input is code_box else "Type your candidate number.")
-            candidate_box.focus()
+        code, number = self._entered()
+        if not code:
+            self.show_error("Type the sitting code.", "code")
+        elif not number:
+            self.show_error("" if event.input.id == "code" else "Type your candidate number.", "candidate")
         else:
             self.attempt()
 
     def attempt(self) -> None:
-        code = self.query_one("#code", TextInput).value.strip().upper()
-        number = self.query_one("#candidate", TextInput).value.strip().upper()
+        code, number = self._entered()
         if not code or not number:
             return
-        self.show_error("")
+        if not self.checking:
+            self.show_error("")
         sittings = self.app.centre.sittings
         try:
             status = sittings.status(code)
         except SittingError:
-            self.show_error(f"There is no sitting with code {code}. Check the code, or ask the invigilator.")
-            self.query_one("#code", TextInput).focus()
+            self.show_error(f"There is no sitting with code {code}. Check the code, or ask the invigilator.",
+                            "code")
             return
         except (ServiceError, StorageError) as error:
             self.show_error(str(error))
@@ -217,8 +249,7 @@ class LearnerLoginScreen(Screen):
             if yes:
                 self.login(code, number)
             else:
-                self.show_error("Check your candidate number, or ask the invigilator.")
-                self.query_one("#candidate", TextInput).focus()
+                self.show_error("Check your candidate number, or ask the invigilator.", "candidate")
 
         self.app.push_screen(ConfirmNameDialog(candidate.name, candidate.candidate_number, status.code), confirmed)
 
@@ -226,8 +257,7 @@ class LearnerLoginScreen(Screen):
         try:
             session = self.app.centre.learners.login(code, number)
         except (ServiceError, StorageError) as error:
-            self.show_error(str(error))
-            self.query_one("#candidate", TextInput).focus()
+            self.show_error(str(error), "candidate")
             return
         screen = LearnerSittingScreen(session, monotonic=self.monotonic)
         # Locked down before the switch: the sitting screen replaces this one in place.
@@ -419,6 +449,8 @@ class LearnerSittingScreen(Screen):
                                    lambda outcome: self.post_message(WriteDone(outcome)))
         self._clock_timers: list = []
         self._closing = False
+        self._typed = False
+        self._loads_pending = 0
 
     # -- layout --------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -646,6 +678,7 @@ class LearnerSittingScreen(Screen):
         self.query_one("#question-text", Static).update(body)
         self.query_one("#question-scroll", VerticalScroll).scroll_home(animate=False)
         editor = self.query_one("#answer", PlainTextArea)
+        self._loads_pending += 1
         editor.load_text(self.answers.get(q.id, ""))
         location = self.cursors.get(q.id)
         if location is None:
@@ -667,18 +700,27 @@ class LearnerSittingScreen(Screen):
         self.query_one("#word-count", Static).update(f"{n} word{'s' if n != 1 else ''}", layout=False)
 
     def on_text_area_changed(self, event: PlainTextArea.Changed) -> None:
+        """Every keystroke: as little as possible (the text itself is read at most every 0.1 s)."""
+        if self._loads_pending:
+            self._loads_pending -= 1  # a question was loaded, not typed into
+            return
         if self.phase != "writing":
             return
-        text = event.text_area.text
-        old = self.answers.get(self.current, "")
-        if text == old:
-            return  # a question was loaded, not typed into
-        self.answers[self.current] = text
+        self._typed = True
         self.policy.edited(self.monotonic())
+        self._update_saved_state()
+
+    def sync_typed(self) -> None:
+        """Bring the answer, the word count and the list's answered mark up to date with the editor."""
+        if not self._typed or self.editor is None:
+            return
+        self._typed = False
+        text = self.editor.text
+        old = self.answers.get(self.current, "")
+        self.answers[self.current] = text
         self._update_word_count(text)
         if bool(old.strip()) != bool(text.strip()):
             self._refresh_list_item(self.current)
-        self._update_saved_state()
 
     # -- saving ---------------------------------------------------------------------------------------
     def stash_answer(self) -> None:
@@ -686,6 +728,7 @@ class LearnerSittingScreen(Screen):
         if self.phase != "writing":
             return
         qid = self.current
+        self.sync_typed()
         text = self.editor.text
         self.answers[qid] = text
         if self.policy.dirty or text != self.saved.get(qid, "") or self.writer.waiting_text(qid) is not None:
@@ -694,7 +737,11 @@ class LearnerSittingScreen(Screen):
         self._update_saved_state()
 
     def autosave_check(self) -> None:
-        if self.phase != "writing" or not self.policy.dirty:
+        """Every 0.1 s: the live word count, then a save if one is due."""
+        if self.phase != "writing":
+            return
+        self.sync_typed()
+        if not self.policy.dirty:
             return
         final = self.left_seconds is not None and self.left_seconds <= FINAL_SECONDS
         if final or self.policy.is_due(self.monotonic()):

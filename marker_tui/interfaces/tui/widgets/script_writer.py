@@ -170,15 +170,16 @@ class ScriptWriter:
                     kind, question_id, value = self._take()
                     self._busy = True
                 outcome = self._perform(kind, question_id, value)
-                with self._cond:
-                    if outcome.retrying:
+                if outcome.retrying:
+                    with self._cond:
                         self._requeue(kind, question_id, value)
-                    self._busy = False
-                    self._cond.notify_all()
-                try:
+                try:  # told before "idle": whoever waits for idle finds the outcome already posted
                     self._notify(outcome)
                 except Exception:  # the screen is gone: nothing to tell
                     pass
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
                 if outcome.retrying:
                     with self._cond:
                         self._cond.wait_for(lambda: self._closed, self._retry_delay)
