@@ -12,7 +12,7 @@ from marker_tui.interfaces.tui.screens.export import ExportScreen
 from marker_tui.interfaces.tui.widgets.inputs import TextInput
 from marker_tui.services.exports import ExportKind
 from marker_tui.storage.assessment_files import load_library
-from test_export_service import ANA, build_export_room, files_under
+from test_export_service import ANA, INVIGILATOR, build_export_room, files_under
 
 SIZE = (100, 40)
 
@@ -150,3 +150,22 @@ async def test_an_unknown_sitting_shows_the_refusal_and_writes_nothing(built, tm
 def test_the_default_folder_is_under_marker_tui_exports(built, monkeypatch, tmp_path):
     monkeypatch.setenv("MARKER_TUI_EXPORTS", str(tmp_path / "root"))
     assert ExportScreen("exp-1", by=ANA).folder == tmp_path / "root" / "EXP-1"
+
+
+async def test_the_invigilator_room_opens_the_export_dialog_with_X(built, tmp_path, monkeypatch):
+    from marker_tui.interfaces.tui.screens.invigilator import InvigilatorRoomScreen
+
+    monkeypatch.setenv("MARKER_TUI_EXPORTS", str(tmp_path / "exports"))
+    app = MarkerApp(built.centre, library=load_library(paths=[]), start=InvigilatorRoomScreen(built.code, INVIGILATOR),
+                    steady=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("X")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
+        assert app.screen.code == built.code and app.screen.by == INVIGILATOR
+        assert app.screen.folder == tmp_path / "exports" / "EXP-1"
+        assert "Export" in [c.title for c in app.get_system_commands(app.screen.app.screen_stack[-2])]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, InvigilatorRoomScreen)

@@ -346,6 +346,7 @@ class InvigilatorRoomScreen(Screen):
         Binding("E", "end_all", "End all"),
         Binding("n", "note", "Note"),
         Binding("l", "log", "Log"),
+        Binding("X", "export", "Export", show=False),
         Binding("f2", "toggle_contrast", "Contrast", show=False),
         Binding("q", "app.quit", "Quit", show=False),
     ]
@@ -593,6 +594,11 @@ class InvigilatorRoomScreen(Screen):
 
     def action_log(self) -> None:
         self.app.push_screen(AuditLogScreen(self.code))
+
+    def action_export(self) -> None:
+        from marker_tui.interfaces.tui.screens.export import ExportScreen
+
+        self.app.push_screen(ExportScreen(self.code, by=self.staff_name))
 
     def action_toggle_contrast(self) -> None:
         toggle_high_contrast(self.app)
