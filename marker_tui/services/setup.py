@@ -185,22 +185,41 @@ def centre_library(centre) -> AssessmentLibrary:
 # --- loading files ------------------------------------------------------------------------------
 
 
+def _unreadable(library: AssessmentLibrary, folder: str) -> dict[tuple[str, str], str]:
+    """(qualification, unit) -> file, for the papers (or mark schemes) too broken to read at all.
+
+    Such a file has no model, so the unit is told from where the file is:
+    ``<folder>/<qualification>/<unit>.yaml``.
+    """
+    out = {}
+    for loaded in library.files:
+        path = Path(loaded.path)
+        if loaded.model is None and path.name != "spec.yaml" and path.parent.parent.name == folder:
+            out[(path.parent.name, path.stem)] = display_path(path)
+    return out
+
+
 def _skipped(library: AssessmentLibrary) -> list[SkippedPaper]:
     valid = {(p.qualification, p.unit) for p, _ in library.valid_papers()}
     broken = {f.file for f in library.errors}
+    broken_schemes = _unreadable(library, "markschemes")
     out = []
     for key, paper in sorted(library.papers.items()):
         if key in valid:
             continue
         loaded = library.file_of(paper)
-        if key not in library.mark_schemes:
-            reason = f"there is no mark scheme (add markschemes/{key[0]}/{key[1]}.yaml)"
-        elif loaded is not None and display_path(loaded.path) in broken:
+        if loaded is not None and display_path(loaded.path) in broken:
             reason = "the question paper has errors (see the list of file errors)"
+        elif key not in library.mark_schemes and key not in broken_schemes:
+            reason = f"there is no mark scheme (add markschemes/{key[0]}/{key[1]}.yaml)"
         else:
             reason = "the mark scheme has errors (see the list of file errors)"
         out.append(SkippedPaper(qualification=key[0], unit=key[1], reason=reason))
-    return out
+    for key in sorted(_unreadable(library, "papers")):
+        if key not in library.papers:
+            out.append(SkippedPaper(qualification=key[0], unit=key[1],
+                                    reason="the question paper has errors (see the list of file errors)"))
+    return sorted(out, key=lambda s: (s.qualification, s.unit))
 
 
 def reload_files(centre, *, by: str | None = None, library: AssessmentLibrary | None = None) -> ReloadReport:
@@ -274,6 +293,16 @@ def paper_file_status(centre, library: AssessmentLibrary) -> list[PaperFileStatu
     valid = {(p.qualification, p.unit) for p, _ in library.valid_papers()}
     out = []
     with read_transaction(centre.db):
+        for (qualification, unit), file in sorted(_unreadable(library, "papers").items()):
+            if (qualification, unit) in library.papers:
+                continue
+            stored = list(centre.db.query(
+                "SELECT id, version FROM papers WHERE qualification = ? AND unit = ? ORDER BY id",
+                [qualification, unit]))
+            out.append(PaperFileStatus(
+                qualification=qualification, unit=unit, version=stored[-1]["version"] if stored else "?",
+                title=None, file=file, state="errors", note="file errors: fix them (see below), then reload",
+                paper_id=stored[-1]["id"] if stored else None, versions_stored=len(stored)))
         for key, paper in sorted(library.papers.items()):
             loaded = library.file_of(paper)
             file = display_path(loaded.path) if loaded else None
@@ -287,10 +316,12 @@ def paper_file_status(centre, library: AssessmentLibrary) -> list[PaperFileStatu
             if key not in valid:
                 scheme = library.mark_schemes.get(key)
                 scheme_file = library.file_of(scheme) if scheme is not None else None
-                if scheme is None:
-                    note = "no mark scheme file: it cannot be loaded"
-                elif file in broken or (scheme_file and display_path(scheme_file.path) in broken):
+                if file in broken:
                     note = "file errors: fix them (see below), then reload"
+                elif scheme is None and key not in _unreadable(library, "markschemes"):
+                    note = "no mark scheme file: it cannot be loaded"
+                elif scheme is None or (scheme_file and display_path(scheme_file.path) in broken):
+                    note = "mark scheme file errors: fix them (see below), then reload"
                 else:
                     note = "cannot be loaded"
                 out.append(PaperFileStatus(**base, state="errors", note=note))
@@ -315,7 +346,7 @@ def paper_file_status(centre, library: AssessmentLibrary) -> list[PaperFileStatu
                     **base, state="changed",
                     note=f"file changed since paper id {latest['id']} (version {latest['version']}): "
                          "reload to store it as a new version"))
-    return out
+    return sorted(out, key=lambda s: (s.qualification, s.unit))
 
 
 # --- the first admin ----------------------------------------------------------------------------

@@ -20,10 +20,10 @@ from datetime import datetime
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane
 
@@ -92,6 +92,26 @@ def details_text(details: dict[str, Any], limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def reload_text(report) -> Text:
+    """What reloading the files did, for the report dialog."""
+    body = Text()
+    body.append(report.summary() + "\n\n", style="bold")
+    for loaded in report.loaded:
+        style = "bold green" if loaded.status in ("new", "new version") or loaded.mark_scheme == "new" else ""
+        body.append("• " + loaded.describe() + "\n", style=style)
+    for skipped in report.skipped:
+        body.append("• " + skipped.describe() + "\n", style="bold red")
+    if report.errors:
+        body.append("\nFile errors (fix them, then reload):\n", style="bold red")
+        for line in report.errors:
+            body.append(f"  {line}\n", style="red")
+    if report.warnings:
+        body.append("\nWarnings:\n", style="bold yellow")
+        for line in report.warnings:
+            body.append(f"  {line}\n", style="yellow")
+    return body
+
+
 class AdminScreen(Screen):
     """The admin's screen. ``member`` is the signed-in admin; every change is made as them."""
 
@@ -120,6 +140,8 @@ class AdminScreen(Screen):
         super().__init__()
         self.member = member
         self.library = None
+        self._reading = False
+        self._tab = "papers"
         self.newest_first = True
         self._audit: list[AuditEntry] | None = None
         self._sitting_codes: dict[int, str] = {}
@@ -146,7 +168,8 @@ class AdminScreen(Screen):
                 yield Vertical(id="papers-browser-box")
                 with Horizontal(id="papers-lower"):
                     yield DataTable(id="paper-files", cursor_type="row", zebra_stripes=True)
-                    yield Plain("", id="paper-findings")
+                    with VerticalScroll(id="paper-findings-box"):
+                        yield Plain("", id="paper-findings")
             with TabPane(TAB_TITLES["candidates"], id="candidates"):
                 yield Plain("", id="candidates-status", classes="admin-status")
                 yield DataTable(id="candidates-table", cursor_type="row", zebra_stripes=True)
@@ -174,7 +197,7 @@ class AdminScreen(Screen):
             "Code", "Unit", "Paper", "State", "Enrolled", "Starts", "Created by")
         self.query_one("#audit-table", DataTable).add_columns(
             "When", "Who", "Action", "Sitting", "Candidate", "Details")
-        self.load_papers()
+        self.read_files()
         self.load_candidates()
         self.load_staff()
         self.load_sittings()
@@ -183,26 +206,27 @@ class AdminScreen(Screen):
 
     @property
     def active_tab(self) -> str:
-        return self.query_one("#admin-tabs", TabbedContent).active or "papers"
+        """The section shown (kept here: the tab bar only catches up after a refresh)."""
+        return self._tab
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         tab = TAB_ACTIONS.get(action)
-        if tab is None:
-            return True
-        try:
-            return self.active_tab == tab
-        except Exception:  # before the tabs exist
-            return False
+        return True if tab is None else self._tab == tab
 
     def action_show_tab(self, tab: str) -> None:
-        self.query_one("#admin-tabs", TabbedContent).active = tab
+        tabs = self.query_one("#admin-tabs", TabbedContent)
+        if tabs.active != tab:
+            tabs.active = tab  # TabActivated follows; it finds the section already entered
         self._entered(tab)
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
-        self._entered(event.pane.id or "papers")
+        tab = event.pane.id or "papers"
+        if tab != self._tab:  # chosen on the tab bar (mouse, or arrows on the bar)
+            self._entered(tab)
 
     def _entered(self, tab: str) -> None:
+        self._tab = tab
         self.refresh_bindings()
         if tab == "audit":
             self.load_audit()
@@ -237,18 +261,55 @@ class AdminScreen(Screen):
 
     # == papers ==================================================================================
 
-    def load_papers(self, library=None) -> None:
-        self.library = library or centre_library(self.centre)
-        box = self.query_one("#papers-browser-box", Vertical)
-        box.remove_children()
-        box.mount(SpecificationBrowser(self.library, show_papers=True, id="admin-browser"))
-        statuses = paper_file_status(self.centre, self.library)
+    # Reading the files takes a second or two (every YAML file is parsed and checked), so it
+    # happens in a thread: the other sections can be used meanwhile.
+
+    def read_files(self, *, reload: bool = False) -> None:
+        """Read (and with ``reload``, load into the database) the centre's files, in a thread."""
+        if self._reading:
+            self.notify("Still reading the files: a moment…")
+            return
+        self._reading = True
+        self.query_one("#papers-status", Plain).update(
+            "Reloading the files into the database…" if reload else "Reading the papers and mark schemes…")
+        self._files_worker(reload)
+
+    @work(thread=True, exit_on_error=False, group="files")
+    def _files_worker(self, reload: bool) -> None:
+        try:
+            library = centre_library(self.centre)
+            report = reload_files(self.centre, by=self.by, library=library) if reload else None
+            statuses = paper_file_status(self.centre, library)
+        except (ServiceError, StorageError) as error:
+            self.app.call_from_thread(self._files_failed, error)
+            return
+        except Exception as error:  # noqa: BLE001 - shown, not swallowed: the screen must stay usable
+            self.app.call_from_thread(self._files_failed, error)
+            raise
+        self.app.call_from_thread(self._files_read, library, statuses, report)
+
+    def _files_failed(self, error: Exception) -> None:
+        self._reading = False
+        self.query_one("#papers-status", Plain).update(Text(f"The files could not be read: {error}",
+                                                            style="bold red"))
+        self._service_error(error)
+
+    def _files_read(self, library, statuses, report) -> None:
+        self._reading = False
+        self.show_papers(library, statuses)
+        if report is not None:
+            self.app.push_screen(ReportDialog("Files reloaded", reload_text(report)))
+
+    def show_papers(self, library, statuses) -> None:
+        self.library = library
+        self.call_later(self._show_browser, self.library)
         table = self.query_one("#paper-files", DataTable)
         table.clear()
         style = {"loaded": "green", "changed": "bold yellow", "not loaded": "yellow", "errors": "bold red"}
         for status in statuses:
+            note = status.note + (f" · {status.versions_stored} versions stored" if status.versions_stored > 1 else "")
             table.add_row(Text(f"{status.qualification} {status.unit}"), Text(status.version),
-                          Text(status.note, style=style.get(status.state, "")))
+                          Text(note, style=style.get(status.state, "")))
         errors, warnings = self.library.errors, self.library.warnings
         findings = Text()
         if not errors and not warnings:
@@ -264,30 +325,14 @@ class AdminScreen(Screen):
         self.query_one("#papers-status", Plain).update(
             Text(status, style="bold red" if errors else ("bold yellow" if changed else "")))
 
+    async def _show_browser(self, library) -> None:
+        box = self.query_one("#papers-browser-box", Vertical)
+        await box.remove_children()
+        await box.mount(SpecificationBrowser(library, show_papers=True, id="admin-browser"))
+
     def action_reload_files(self) -> None:
-        try:
-            library = centre_library(self.centre)
-            report = reload_files(self.centre, by=self.by, library=library)
-        except (ServiceError, StorageError) as error:
-            self._service_error(error)
-            return
-        self.load_papers(library)
-        body = Text()
-        body.append(report.summary() + "\n\n", style="bold")
-        for loaded in report.loaded:
-            style = "bold green" if loaded.status in ("new", "new version") or loaded.mark_scheme == "new" else ""
-            body.append("• " + loaded.describe() + "\n", style=style)
-        for skipped in report.skipped:
-            body.append("• " + skipped.describe() + "\n", style="bold red")
-        if report.errors:
-            body.append("\nFile errors (fix them, then reload):\n", style="bold red")
-            for line in report.errors:
-                body.append(f"  {line}\n", style="red")
-        if report.warnings:
-            body.append("\nWarnings:\n", style="bold yellow")
-            for line in report.warnings:
-                body.append(f"  {line}\n", style="yellow")
-        self.app.push_screen(ReportDialog("Files reloaded", body))
+        self.read_files(reload=True)
+
 
     # == candidates ==============================================================================
 

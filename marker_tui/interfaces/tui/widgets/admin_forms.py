@@ -431,6 +431,13 @@ class EnrolForm(AdminForm):
         yield Label(f"{len(self.enrolled)} of {len(self.candidates)} already enrolled")
         yield FormSelectionList(*selections, id="who", classes="admin-choices")
 
+    def on_mount(self) -> None:
+        who = self.query_one("#who", SelectionList)
+        first = next((i for i, c in enumerate(self.candidates) if c.candidate_number not in self.enrolled), None)
+        if first is not None:
+            who.highlighted = first
+        who.focus()
+
     def action_tick_all(self) -> None:
         self.query_one("#who", SelectionList).select_all()
 

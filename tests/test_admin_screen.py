@@ -1,0 +1,596 @@
+"""Administer: every admin action writes the right rows (and the audit log), mistakes write nothing.
+
+Real SQLite file, real services, a FakeClock; the screen is driven as an admin
+would drive it (keys, Enter to save, Escape to cancel).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from marker_tui.domain.clock import FakeClock
+from marker_tui.interfaces.tui.app import MarkerApp
+from marker_tui.interfaces.tui.screens.admin import AdminScreen
+from marker_tui.interfaces.tui.widgets.admin_forms import (
+    AddStaffForm,
+    CandidateForm,
+    CreateSittingForm,
+    EnrolForm,
+    ImportCandidatesForm,
+    ReportDialog,
+    ResetPinForm,
+    RolesForm,
+    parse_start,
+)
+from marker_tui.interfaces.tui.widgets.inputs import TextInput
+from marker_tui.services.audit import ServiceError, entries
+from marker_tui.services.centre import Centre
+from marker_tui.services.setup import create_first_admin, load_shipped_papers
+from marker_tui.services.staff import LockedOut, WrongPin
+from marker_tui.storage.database import open_database
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+ADMIN = "Ada Admin"
+CSV = Path(__file__).parent / "fixtures" / "candidates"
+
+
+@pytest.fixture
+def centre(tmp_path: Path, mini) -> Centre:
+    built = Centre(db=open_database(tmp_path / "centre.db"), clock=FakeClock(NOW),
+                   papers_dir=mini.root / "papers", markschemes_dir=mini.root / "markschemes")
+    load_shipped_papers(built)
+    create_first_admin(built, ADMIN, "4826", "4826")
+    built.staff.add("Ian Invigilator", ["invigilator"], "1111", by=ADMIN)
+    built.candidates.add("1001", "Amira Khan", by=ADMIN)
+    built.candidates.add("1002", "Ben Jones", 25, "reader", by=ADMIN)
+    built.clock.advance(minutes=5)
+    yield built
+    built.close()
+
+
+def admin_app(centre: Centre) -> MarkerApp:
+    return MarkerApp(centre, start=AdminScreen(centre.staff.get(ADMIN)), steady=True)
+
+
+def rows(centre: Centre, sql: str, params=()) -> list[dict]:
+    return list(centre.db.query(sql, list(params)))
+
+
+def snapshot(centre: Centre) -> dict[str, list[str]]:
+    """Every row of every table: to prove a refused action changed nothing."""
+    tables = [r[0] for r in centre.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {t: sorted(map(repr, centre.db.execute(f'SELECT * FROM "{t}"'))) for t in tables}
+
+
+def last_audit(centre: Centre):
+    return entries(centre.db)[-1]
+
+
+def form_error(app) -> str:
+    box = app.screen.query_one("#form-error-box")
+    return str(app.screen.query_one("#form-error").render()) if box.display else ""
+
+
+async def type_into(pilot, field: str, text: str) -> None:
+    box = pilot.app.screen.query_one(f"#{field}", TextInput)
+    box.focus()
+    box.value = text
+    await pilot.pause()
+
+
+async def save(pilot) -> None:
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def settle(pilot) -> None:
+    """Wait for the papers to be read (or reloaded) in their thread, and shown."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+# --- sections and keys -------------------------------------------------------------------------------
+
+
+async def test_every_section_is_reachable_by_key_and_offers_its_actions(centre):
+    app = admin_app(centre)
+    expected = {
+        "1": ("papers", {"Reload files"}),
+        "2": ("candidates", {"Add candidate", "Edit", "Import CSV"}),
+        "3": ("staff", {"Add staff", "Change roles", "Reset PIN"}),
+        "4": ("sittings", {"Create sitting", "Enrol candidates"}),
+        "5": ("audit", {"Filter", "Newest/oldest first", "Clear filters"}),
+    }
+    all_actions = set().union(*(names for _, names in expected.values()))
+    async with app.run_test(size=(100, 30)) as pilot:
+        for key, (tab, names) in expected.items():
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen.active_tab == tab
+            titles = {c.title for c in app.get_system_commands(app.screen)}
+            # The palette offers this section's actions (and the keys, sign out), not the others'.
+            assert names <= titles, (tab, titles)
+            assert not (all_actions - names) & titles, (tab, titles)
+            assert {"Sign out", "Keys", "Papers", "Audit log"} <= titles
+
+
+async def test_escape_signs_out_back_to_the_screen_below(centre):
+    from textual.screen import Screen
+
+    class Below(Screen):
+        def on_mount(self) -> None:
+            self.app.push_screen(AdminScreen(self.app.centre.staff.get(ADMIN)))
+
+    below = Below()
+    app = MarkerApp(centre, start=below, steady=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, AdminScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is below
+
+
+# --- candidates ------------------------------------------------------------------------------------------
+
+
+async def test_add_candidate_writes_the_row_and_the_audit(centre):
+    app = admin_app(centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("2", "a")
+        await pilot.pause()
+        assert isinstance(app.screen, CandidateForm)
+        await pilot.press(*"1003", "tab", *"Chloé Dubois", "tab", "backspace", *"50", "tab", *"separate room")
+        await save(pilot)
+        assert isinstance(app.screen, AdminScreen)
+        table = app.screen.query_one("#candidates-table")
+        assert table.row_count == 3
+    (row,) = rows(centre, "SELECT * FROM candidates WHERE candidate_number = '1003'")
+    assert (row["name"], row["extra_time_percent"], row["access_arrangements"]) == (
+        "Chloé Dubois", 50, "separate room")
+    audit = last_audit(centre)
+    assert (audit.actor, audit.action, audit.candidate_number) == (ADMIN, "candidate added", "1003")
+
+
+async def test_a_duplicate_candidate_number_is_refused_in_the_form_and_nothing_changes(centre):
+    app = admin_app(centre)
+    before = snapshot(centre)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2", "a")
+        await pilot.pause()
+        await type_into(pilot, "number", "1001")
+        await type_into(pilot, "name", "Someone Else")
+        await save(pilot)
+        assert isinstance(app.screen, CandidateForm)
+        assert form_error(app) == "Candidate 1001 already exists; use edit to change them."
+        await type_into(pilot, "extra", "500")
+        await type_into(pilot, "number", "1009")
+        await save(pilot)
+        assert form_error(app) == "extra_time_percent 500 is outside 0 to 400."
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, AdminScreen)
+    assert snapshot(centre) == before
+
+
+async def test_edit_candidate_changes_the_row_and_records_old_and_new(centre):
+    app = admin_app(centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("2", "down")  # 1002 Ben Jones
+        await pilot.press("enter")  # Enter on a row edits it
+        await pilot.pause()
+        assert isinstance(app.screen, CandidateForm)
+        assert app.screen.query_one("#number", TextInput).disabled
+        assert app.screen.query_one("#name", TextInput).value == "Ben Jones"
+        await type_into(pilot, "extra", "25%")
+        await type_into(pilot, "arrangements", "reader; rest breaks")
+        await save(pilot)
+        assert isinstance(app.screen, AdminScreen)
+    (row,) = rows(centre, "SELECT * FROM candidates WHERE candidate_number = '1002'")
+    assert (row["extra_time_percent"], row["access_arrangements"]) == (25, "reader; rest breaks")
+    audit = last_audit(centre)
+    assert (audit.actor, audit.action) == (ADMIN, "candidate changed")
+    assert audit.details["changes"] == {"access_arrangements": {"old": "reader", "new": "reader; rest breaks"}}
+
+
+async def test_import_csv_adds_every_candidate(centre):
+    app = admin_app(centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("2", "i")
+        await pilot.pause()
+        assert isinstance(app.screen, ImportCandidatesForm)
+        await type_into(pilot, "path", str(CSV / "good.csv"))
+        await save(pilot)
+        assert isinstance(app.screen, AdminScreen)
+        assert app.screen.query_one("#candidates-table").row_count == 2 + 5
+    numbers = [r["candidate_number"] for r in rows(centre, "SELECT candidate_number FROM candidates")]
+    assert {"2001", "2002", "2003", "2004", "2005"} <= set(numbers)
+    imported = [e for e in entries(centre.db) if e.action == "candidate added" and "from file" in e.details]
+    assert len(imported) == 5 and {e.actor for e in imported} == {ADMIN}
+
+
+async def test_import_of_a_bad_csv_lists_every_problem_by_line_and_imports_nothing(centre):
+    app = admin_app(centre)
+    before = snapshot(centre)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2", "i")
+        await pilot.pause()
+        await type_into(pilot, "path", str(CSV / "bad.csv"))
+        await save(pilot)
+        assert isinstance(app.screen, ImportCandidatesForm)
+        shown = form_error(app)
+        assert "6 problems; nothing was imported" in shown
+        for expected in ("line 3, name: is empty", "line 4, candidate_number:", "line 5, extra_time_percent",
+                         "line 6, extra_time_percent", "line 7, candidate_number: 3001 already appears on line 2",
+                         "line 8: has 2 values"):
+            assert expected in shown
+        await type_into(pilot, "path", str(CSV / "missing.csv"))
+        await save(pilot)
+        assert form_error(app) == f"There is no file {CSV / 'missing.csv'}."
+        await type_into(pilot, "path", str(CSV))
+        await save(pilot)
+        assert "is a folder" in form_error(app)
+    assert snapshot(centre) == before
+
+
+# --- staff -------------------------------------------------------------------------------------------------
+
+
+async def test_add_staff_with_roles_and_a_pin_typed_twice(centre):
+    app = admin_app(centre)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3", "a")
+        await pilot.pause()
+        assert isinstance(app.screen, AddStaffForm)
+        # Name, Tab to the tick boxes, tick marker and IQA with Space, then the PINs.
+        await pilot.press(*"Mo Marker", "tab", "tab", "space", "tab", "space", "tab", "tab",
+                          *"2222", "tab", *"2222")
+        await save(pilot)
+        assert isinstance(app.screen, AdminScreen)
+    member = centre.staff.get("Mo Marker")
+    assert member.roles == ["marker", "iqa"]
+    assert centre.staff.verify_pin("Mo Marker", "2222").name == "Mo Marker"
+    added = [e for e in entries(centre.db) if e.action == "staff added"][-1]
+    assert added.actor == ADMIN and added.details["roles"] == ["marker", "iqa"]
+
+
+async def test_add_staff_mistakes_are_refused_in_words_and_nothing_is_added(centre):
+    app = admin_app(centre)
+    before = snapshot(centre)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3", "a")
+        await pilot.pause()
+        await type_into(pilot, "name", "Mo Marker")
+        await save(pilot)
+        assert form_error(app) == "Tick at least one role (Space ticks the highlighted one)."
+        assert app.focused.id == "role-invigilator"
+        await pilot.press("tab", "space")  # marker
+        await type_into(pilot, "pin", "2222")
+        await type_into(pilot, "pin-again", "2223")
+        await save(pilot)
+        assert form_error(app) == "The two PINs are different: type the same PIN in both boxes."
+        assert app.focused.id == "pin-again" and app.focused.value == ""
+        await type_into(pilot, "pin", "22")
+        await type_into(pilot, "pin-again", "22")
+        await save(pilot)
+        assert form_error(app) == "A PIN must be 4 to 12 digits (0-9), nothing else."
+        await type_into(pilot, "name", "ian invigilator")
+        await type_into(pilot, "pin", "2222")
+        await type_into(pilot, "pin-again", "2222")
+        await save(pilot)
+        assert form_error(app) == "There is already a staff member called 'ian invigilator'."
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, AdminScreen)
+    assert snapshot(centre) == before
+
+
+async def test_change_roles_rewrites_the_roles_and_records_old_and_new(centre):
+    app = admin_app(centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("3", "down")  # Ian Invigilator (Ada Admin is first)
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, RolesForm) and app.screen.member.name == "Ian Invigilator"
+        await pilot.press("tab", "space")  # also marker
+        await save(pilot)
+        assert isinstance(app.screen, AdminScreen)
+    assert centre.staff.get("Ian Invigilator").roles == ["invigilator", "marker"]
+    audit = last_audit(centre)
+    assert (audit.actor, audit.action) == (ADMIN, "staff roles changed")
+    assert audit.details == {"name": "Ian Invigilator", "old": ["invigilator"], "new": ["invigilator", "marker"]}
+
+
+async def test_an_admin_cannot_remove_their_own_admin_role_from_the_screen(centre):
+    app = admin_app(centre)
+    before = snapshot(centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("3", "enter")  # Enter on Ada Admin (the signed-in admin)
+        await pilot.pause()
+        assert isinstance(app.screen, RolesForm)
+        app.screen.query_one("#role-admin").value = False
+        app.screen.query_one("#role-invigilator").value = True
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert form_error(app) == "You cannot remove your own admin role; ask another admin."
+    assert snapshot(centre) == before
+
+
+async def test_reset_pin_the_old_pin_stops_working_and_the_new_one_works(centre):
+    # Ian is locked out after three wrong PINs; the reset also lifts that.
+    for _ in range(3):
+        with pytest.raises((WrongPin, LockedOut)):
+            centre.staff.verify_pin("Ian Invigilator", "0000")
+    app = admin_app(centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        assert "locked until" in str(app.screen.query_one("#staff-table").get_row("Ian Invigilator")[2])
+        await pilot.press("down", "p")
+        await pilot.pause()
+        assert isinstance(app.screen, ResetPinForm) and app.screen.member.name == "Ian Invigilator"
+        await type_into(pilot, "pin", "7777")
+        await type_into(pilot, "pin-again", "7777")
+        await save(pilot)
+        assert isinstance(app.screen, AdminScreen)
+        assert str(app.screen.query_one("#staff-table").get_row("Ian Invigilator")[2]) == "ok"
+    assert [e for e in entries(centre.db) if e.action == "staff PIN reset"][-1].actor == ADMIN
+    with pytest.raises(WrongPin):
+        centre.staff.verify_pin("Ian Invigilator", "1111")
+    assert centre.staff.verify_pin("Ian Invigilator", "7777").name == "Ian Invigilator"
+
+
+# --- sittings ------------------------------------------------------------------------------------------------
+
+
+async def test_create_a_sitting_for_a_unit_then_enrol_everyone(centre):
+    app = admin_app(centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("4", "a")
+        await pilot.pause()
+        assert isinstance(app.screen, CreateSittingForm)
+        await type_into(pilot, "code", "101-march")
+        await type_into(pilot, "starts", "2026-03-09 09:30")
+        await save(pilot)
+        # Creating goes straight on to enrolment.
+        assert isinstance(app.screen, EnrolForm) and app.screen.code == "101-MARCH"
+        await pilot.press("a")  # tick everyone
+        await save(pilot)
+        assert isinstance(app.screen, AdminScreen)
+        assert app.screen.query_one("#sittings-table").get_row("101-MARCH")[4].plain == "2"
+    (sitting,) = rows(centre, "SELECT * FROM sittings")
+    paper = centre.papers.latest("9999-01", "101")
+    assert (sitting["code"], sitting["paper_id"], sitting["state"]) == ("101-MARCH", paper.id, "scheduled")
+    assert sitting["scheduled_start"] == parse_start("2026-03-09 09:30").astimezone(timezone.utc).isoformat(
+        timespec="microseconds")
+    scripts = rows(centre, "SELECT c.candidate_number, s.extra_time_percent FROM scripts s"
+                           " JOIN candidates c ON c.id = s.candidate_id ORDER BY 1")
+    assert [(r["candidate_number"], r["extra_time_percent"]) for r in scripts] == [("1001", 0), ("1002", 25)]
+    actions = [(e.actor, e.action) for e in entries(centre.db)[-3:]]
+    assert actions == [(ADMIN, "sitting created"), (ADMIN, "candidate enrolled"), (ADMIN, "candidate enrolled")]
+
+
+async def test_create_sitting_mistakes_are_refused_and_nothing_is_written(centre):
+    app = admin_app(centre)
+    centre.sittings.create_sitting(centre.papers.latest("9999-01", "101").id, by=ADMIN, code="TAKEN")
+    before = snapshot(centre)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4", "a")
+        await pilot.pause()
+        await type_into(pilot, "starts", "next tuesday")
+        await save(pilot)
+        assert "'next tuesday' is not a date and time" in form_error(app)
+        assert app.focused.id == "starts"
+        await type_into(pilot, "starts", "")
+        await type_into(pilot, "code", "taken")
+        await save(pilot)
+        assert form_error(app) == "There is already a sitting with code TAKEN; choose another."
+        await type_into(pilot, "code", "x!")
+        await save(pilot)
+        assert "cannot be a sitting code" in form_error(app)
+        await pilot.press("escape")
+        await pilot.pause()
+    assert snapshot(centre) == before
+
+
+async def test_enrol_chosen_candidates_in_an_existing_sitting(centre):
+    code = centre.sittings.create_sitting(centre.papers.latest("9999-01", "101").id, by=ADMIN, code="101-A").code
+    centre.sittings.enrol(code, ["1001"], by=ADMIN)
+    centre.candidates.add("1003", "Chloé Dubois", by=ADMIN)
+    app = admin_app(centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("4", "enter")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, EnrolForm) and form.enrolled == {"1001"}
+        await save(pilot)
+        assert form_error(app) == "Tick the candidates to enrol (Space), or press a to tick everyone."
+        # The first candidate not yet enrolled (1002) is highlighted: leave them out, tick 1003.
+        await pilot.press("down", "space")
+        await save(pilot)
+        assert isinstance(app.screen, AdminScreen)
+    enrolled = rows(centre, "SELECT c.candidate_number FROM scripts s JOIN candidates c ON c.id = s.candidate_id"
+                            " ORDER BY 1")
+    assert [r["candidate_number"] for r in enrolled] == ["1001", "1003"]
+    assert (last_audit(centre).action, last_audit(centre).candidate_number) == ("candidate enrolled", "1003")
+
+
+async def test_enrolling_in_an_ended_sitting_is_refused_before_the_form(centre):
+    code = centre.sittings.create_sitting(centre.papers.latest("9999-01", "101").id, by=ADMIN, code="101-OLD").code
+    centre.sittings.enrol(code, ["1001"], by=ADMIN)
+    centre.sittings.open(code, by=ADMIN)
+    centre.sittings.end(code, by=ADMIN, reason="cancelled")
+    app = admin_app(centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("4", "e")
+        await pilot.pause()
+        assert isinstance(app.screen, AdminScreen)
+
+
+# --- papers --------------------------------------------------------------------------------------------------
+
+
+async def test_papers_section_shows_the_paper_its_mark_scheme_and_the_database_state(centre):
+    app = admin_app(centre)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("down")  # unit 101
+        await pilot.pause()
+        detail = str(app.screen.query_one("#spec-detail").render())
+        assert "Q2a" in detail and "Explain why tests fail." in detail
+        assert "Mark scheme (max 4):" in detail and "the code is wrong" in detail
+        assert "Pass rule: pass mark 6 of 10" in detail
+        files = app.screen.query_one("#paper-files")
+        assert [c.plain for c in files.get_row_at(0)] == ["9999-01 101", "1", "loaded (paper id 1)"]
+        assert "no problems found" in str(app.screen.query_one("#paper-findings").render())
+
+
+async def test_reload_after_editing_a_paper_stores_a_new_version_and_scripts_keep_the_old(centre, mini):
+    old = centre.papers.latest("9999-01", "101")
+    code = centre.sittings.create_sitting(old.id, by=ADMIN, code="101-A").code
+    centre.sittings.enrol(code, ["1001"], by=ADMIN)
+    mini.edit(mini.paper, "text: Describe a test.", "text: Describe one good test.")
+    app = admin_app(centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        files = app.screen.query_one("#paper-files")
+        assert "file changed since paper id 1" in files.get_row_at(0)[2].plain
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, ReportDialog)
+        shown = str(app.screen.query_one("#report-body").render())
+        assert "1 new version(s)" in shown
+        assert "stored as a NEW VERSION (paper id 2)" in shown
+        assert "1 sitting already created keep version 1 (paper id 1)" in shown
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, AdminScreen)
+        assert app.screen.query_one("#paper-files").get_row_at(0)[2].plain == (
+            "loaded (paper id 2) · 2 versions stored")
+    papers = rows(centre, "SELECT id FROM papers ORDER BY id")
+    assert [p["id"] for p in papers] == [1, 2]
+    script = rows(centre, "SELECT sittings.paper_id FROM scripts JOIN sittings ON sittings.id = scripts.sitting_id")
+    assert script == [{"paper_id": old.id}]
+    loaded = [e for e in entries(centre.db) if e.action == "paper loaded"][-1]
+    assert loaded.actor == ADMIN and loaded.details["paper_id"] == 2
+
+
+async def test_reload_with_nothing_changed_writes_nothing(centre):
+    before = snapshot(centre)
+    app = admin_app(centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        shown = str(app.screen.query_one("#report-body").render())
+        assert "1 unchanged" in shown and "9999-01 unit 101 version 1: unchanged." in shown
+    assert snapshot(centre) == before
+
+
+async def test_reload_reports_file_errors_and_loads_nothing_broken(centre, mini):
+    mini.edit(mini.paper, "marks: 2\n", "marks: two\n")
+    before = snapshot(centre)
+    app = admin_app(centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "1 file error(s)" in str(app.screen.query_one("#papers-status").render())
+        await pilot.press("r")
+        await settle(pilot)
+        shown = str(app.screen.query_one("#report-body").render())
+        assert "9999-01 unit 101: not loaded: the question paper has errors" in shown
+        assert "should be a whole number" in shown
+    assert snapshot(centre) == before
+
+
+# --- audit log -----------------------------------------------------------------------------------------------
+
+
+async def test_audit_filters_show_matching_rows_only_and_the_order_toggles(centre):
+    code = centre.sittings.create_sitting(centre.papers.latest("9999-01", "101").id, by="Ian Invigilator",
+                                          code="101-A").code
+    centre.sittings.enrol(code, ["1001", "1002"], by="Ian Invigilator")
+    app = admin_app(centre)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        table = app.screen.query_one("#audit-table")
+        total = len(entries(centre.db))
+        assert table.row_count == total
+
+        def shown() -> list[list[str]]:
+            return [[c.plain for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+        assert shown()[0][2] == "candidate enrolled"  # newest first
+        await pilot.press("slash")
+        assert app.focused.id == "filter-sitting"
+        await pilot.press(*"101-a")
+        await pilot.pause()
+        assert len(shown()) == 3 and all(row[3] == "101-A" for row in shown())
+        await type_into(pilot, "filter-action", "ENROLLED")
+        assert [row[4] for row in shown()] == ["1002", "1001"]
+        await pilot.press("enter")  # back to the table
+        assert app.focused is table
+        await pilot.press("o")
+        await pilot.pause()
+        assert [row[4] for row in shown()] == ["1001", "1002"]
+        await pilot.press("x")
+        await pilot.pause()
+        assert table.row_count == total
+        await type_into(pilot, "filter-actor", "ada")
+        assert shown() and all(row[1] == ADMIN for row in shown())
+        assert len(shown()) == len([e for e in entries(centre.db) if e.actor == ADMIN])
+        await type_into(pilot, "filter-actor", "nobody at all")
+        assert table.row_count == 0
+        assert "0 of" in str(app.screen.query_one("#audit-status").render())
+
+
+def test_start_times_are_local_and_checked():
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    assert parse_start("", now) is None
+    assert parse_start("2026-03-09T09:30+00:00", now) == datetime(2026, 3, 9, 9, 30, tzinfo=timezone.utc)
+    today = parse_start("14:15", now)
+    assert (today.hour, today.minute) == (14, 15) and today.tzinfo is not None
+    with pytest.raises(ServiceError, match="not a date and time"):
+        parse_start("25:99", now)
+
+
+# --- snapshots ------------------------------------------------------------------------------------------------
+
+
+def _snapshot_centre(tmp_path: Path, mini) -> Centre:
+    built = Centre(db=open_database(tmp_path / "snap.db"), clock=FakeClock(NOW),
+                   papers_dir=mini.root / "papers", markschemes_dir=mini.root / "markschemes")
+    load_shipped_papers(built)
+    create_first_admin(built, ADMIN, "4826", "4826")
+    built.staff.add("Ian Invigilator", ["invigilator"], "1111", by=ADMIN)
+    built.candidates.add("1001", "Amira Khan", by=ADMIN)
+    built.candidates.add("1002", "Ben Jones", 25, "reader", by=ADMIN)
+    built.candidates.add("1003", "Chloé Dubois", 50, "separate room; rest breaks", by=ADMIN)
+    return built
+
+
+def test_admin_screen_snapshot_papers(tmp_path, mini, snap_compare):
+    centre = _snapshot_centre(tmp_path, mini)
+
+    async def unit_chosen(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("down")
+
+    assert snap_compare(admin_app(centre), terminal_size=(100, 30), run_before=unit_chosen)
+
+
+def test_admin_screen_snapshot_candidates(tmp_path, mini, snap_compare):
+    centre = _snapshot_centre(tmp_path, mini)
+    assert snap_compare(admin_app(centre), terminal_size=(100, 30), run_before=settle, press=["2"])
+
+
+def test_admin_add_staff_form_snapshot(tmp_path, mini, snap_compare):
+    centre = _snapshot_centre(tmp_path, mini)
+    assert snap_compare(admin_app(centre), terminal_size=(80, 24), run_before=settle,
+                        press=["3", "a", *"Mo Marker", "tab", "tab", "space", "enter"])
+
