@@ -56,7 +56,6 @@ from pydantic import BaseModel, ConfigDict
 
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.marking import (
-    NOT_YET_MARKED,
     MarkRefused,
     QuestionMark,
     SchemeMismatch,
