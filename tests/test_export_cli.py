@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from marker_tui.interfaces.cli.main import cli
 from test_export_service import (
+    ADMIN,
     ANA,
     BEN,
     IVY,
@@ -191,3 +192,22 @@ def test_a_format_that_disagrees_with_the_file_name_is_refused(sh, tmp_path):
 def test_a_missing_database_is_a_one_line_error(tmp_path):
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "none.db"), "export", "audit", "X", "--by", ANA])
     assert result.exit_code == 1 and "There is no marker-tui database" in result.output
+
+
+def test_the_centre_name_is_shown_and_set_from_the_command_line(sh, tmp_path):
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(cli, ["--db", str(sh.db), "export", "centre-name", *args], catch_exceptions=False,
+                             env={"MARKER_TUI_CENTRE_NAME": ""})
+
+    assert run().output.strip() == "Training centre"
+    refused = run("Glanmor College", "--by", ANA)
+    assert refused.exit_code == 1 and "needs the role admin" in refused.output
+    assert run("Glanmor College").exit_code == 2
+    done = run("Glanmor College", "--by", ADMIN)
+    assert done.exit_code == 0 and done.output.strip() == "Centre name set: Glanmor College"
+    assert run().output.strip() == "Glanmor College"
+    sh("feedback", sh.code, "-o", str(tmp_path / "fb"), "--candidate", "1001", "--by", ANA,
+       env={"MARKER_TUI_CENTRE_NAME": ""})
+    assert "Glanmor College" in docx_text(tmp_path / "fb" / "1001_unit-101_feedback.docx")

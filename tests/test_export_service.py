@@ -33,7 +33,7 @@ import pytest
 from marker_tui.domain.markscheme import MarkScheme
 from marker_tui.domain.sampling import SamplingStrategy
 from marker_tui.interfaces.documents.feedback import WINDOWS_RESERVED
-from marker_tui.services.audit import entries
+from marker_tui.services.audit import ServiceError, entries
 from marker_tui.services.centre import Centre
 from marker_tui.services.iqa import IqaService
 from marker_tui.services.exports import (
@@ -741,6 +741,46 @@ def test_the_centre_hands_out_the_export_service_and_the_centre_name_falls_back(
     monkeypatch.setenv("MARKER_TUI_CENTRE_NAME", "  Glanmor   College ")
     assert xroom.centre.exports.centre_name == "Glanmor College"
     assert service.results_sheet(xroom.code).qualification_title == "Level 3 Test Qualification"
+
+
+def test_the_centre_name_is_stored_by_an_admin_audited_and_printed_on_every_export(xroom, tmp_path, monkeypatch):
+    monkeypatch.delenv("MARKER_TUI_CENTRE_NAME", raising=False)
+    service = ExportService(xroom.db, xroom.clock, papers_dir=xroom.papers_dir)
+    with pytest.raises(ServiceError, match="needs the role admin"):
+        service.set_centre_name("Glanmor College", by=ANA)
+    with pytest.raises(ServiceError, match="control characters"):
+        service.set_centre_name("Glanmor\x07College", by=ADMIN)
+    assert service.set_centre_name("  Glanmor   College 👍 ", by=ADMIN) == "Glanmor College 👍"
+    service.set_centre_name("Glanmor College 👍", by=ADMIN)  # the same again: no change, no audit row
+    [row] = [e for e in entries(xroom.db) if e.action == "centre name changed"]
+    assert row.actor == ADMIN and row.details == {"old": None, "new": "Glanmor College 👍"}
+    assert service.centre_name == "Glanmor College 👍"
+    report = service.export_feedback(xroom.code, tmp_path, by=ANA, candidate="1001")
+    assert "Glanmor College 👍" in docx_text(report.paths[0])
+    monkeypatch.setenv("MARKER_TUI_CENTRE_NAME", "From The Environment")
+    assert service.centre_name == "From The Environment"
+    assert ExportService(xroom.db, xroom.clock, centre_name="Given").centre_name == "Given"
+
+
+def test_a_database_made_before_centre_settings_is_upgraded_and_keeps_its_sittings(tmp_path, monkeypatch):
+    from marker_tui.storage import migrations
+    from marker_tui.storage.database import open_database
+
+    before = migrations.MIGRATIONS.index(migrations.m0004_centre_settings)
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:before])
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", before)
+    old = build_export_room(tmp_path / "old.db", tmp_path / "papers", iqa=False)
+    assert "centre_settings" not in old.db.table_names()
+    old.db.close()
+    monkeypatch.undo()
+    db = open_database(tmp_path / "old.db")
+    try:
+        assert db.conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION
+        assert "centre_settings" in db.table_names()
+        service = ExportService(db, papers_dir=tmp_path / "papers", centre_name="X")
+        assert len(service.results_sheet("EXP-1").rows) == 5
+    finally:
+        db.close()
 
 
 def test_without_a_specification_titles_fall_back_to_the_paper(xroom, tmp_path):

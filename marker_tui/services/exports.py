@@ -63,8 +63,10 @@ shows its result with "(provisional: marking not signed off)".
 
 Names and places
 ----------------
-* The centre's name: ``MARKER_TUI_CENTRE_NAME``, else "Training centre"
-  (there is no centre record in the database yet).
+* The centre's name: ``centre_name`` given to the service (``--centre-name``),
+  else ``MARKER_TUI_CENTRE_NAME``, else the name stored in the database
+  (``marker-tui export centre-name "..." --by ADMIN``; table ``centre_settings``,
+  migration m0004), else "Training centre".
 * Qualification, unit and outcome titles come from the qualification's
   ``spec.yaml`` in the papers folder; without it, the paper's own title and
   "Outcome N" are used.
@@ -122,7 +124,14 @@ from marker_tui.services import audit as audit_service
 from marker_tui.services.audit import ServiceError, record
 from marker_tui.services.papers import get_paper, latest_mark_scheme
 from marker_tui.services.staff import resolve_actor
-from marker_tui.storage.database import Database, StorageError, parse_instant, read_transaction, run_write
+from marker_tui.storage.database import (
+    Database,
+    StorageError,
+    now_text,
+    parse_instant,
+    read_transaction,
+    run_write,
+)
 from marker_tui.storage.locations import SHIPPED_PAPERS
 
 CENTRE_NAME_ENV = "MARKER_TUI_CENTRE_NAME"
@@ -255,9 +264,18 @@ def default_file_name(kind: ExportKind, code: str) -> str:
     }[kind]
 
 
-def centre_name_from_environment() -> str:
-    name = " ".join((os.environ.get(CENTRE_NAME_ENV) or "").split())
-    return name or DEFAULT_CENTRE_NAME
+def centre_name_from_environment() -> str | None:
+    return _clean_name(os.environ.get(CENTRE_NAME_ENV)) or None
+
+
+CENTRE_NAME_KEY = "centre name"
+MAX_CENTRE_NAME = 120
+
+
+def stored_centre_name(db: Database) -> str | None:
+    """The centre's name as set with ``marker-tui export centre-name`` (table ``centre_settings``)."""
+    row = db.execute("SELECT value FROM centre_settings WHERE key = ?", [CENTRE_NAME_KEY]).fetchone()
+    return _clean_name(row[0]) or None if row else None
 
 
 # --- the snapshot -------------------------------------------------------------------------------
@@ -392,7 +410,38 @@ class ExportService:
 
     @property
     def centre_name(self) -> str:
-        return _clean_name(self._centre_name) or centre_name_from_environment()
+        """The name on every document: given to the service (``--centre-name``), else
+        ``MARKER_TUI_CENTRE_NAME``, else the name stored in the database, else "Training centre"."""
+        with read_transaction(self.db):
+            return self._centre_name_now()
+
+    def _centre_name_now(self) -> str:
+        return (_clean_name(self._centre_name) or centre_name_from_environment() or stored_centre_name(self.db)
+                or DEFAULT_CENTRE_NAME)
+
+    def set_centre_name(self, name: str, *, by: str) -> str:
+        """Store the centre's name for every export from this database (admin; audited, old and new)."""
+        cleaned = _clean_name(name)
+        if not cleaned:
+            raise ServiceError("Give the centre's name, e.g. marker-tui export centre-name \"Glanmor College\".")
+        if len(cleaned) > MAX_CENTRE_NAME:
+            raise ServiceError(f"A centre name can be at most {MAX_CENTRE_NAME} characters.")
+        if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in cleaned):
+            raise ServiceError("A centre name cannot contain control characters; type plain text.")
+        now = self.clock.now()
+
+        def work(db: Database) -> str:
+            actor = resolve_actor(db, by, "admin")
+            old = stored_centre_name(db)
+            if old != cleaned:
+                db.execute("INSERT INTO centre_settings (key, value, changed_by, changed_at) VALUES (?, ?, ?, ?)"
+                           " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+                           " changed_by = excluded.changed_by, changed_at = excluded.changed_at",
+                           [CENTRE_NAME_KEY, cleaned, actor.staff_id, now_text(now)])
+                record(db, at=now, actor=actor, action="centre name changed", details={"old": old, "new": cleaned})
+            return cleaned
+
+        return run_write(self.db, work, "saving the centre name")
 
     def problems(self, code: str, kind: ExportKind | str, *, candidate: str | None = None) -> list[str]:
         """What is not finished for this export (empty: complete). Refuses an unknown sitting."""
@@ -601,7 +650,7 @@ class ExportService:
                      if sitting[k]), None)
         return _Snapshot(
             sitting=sitting, code=sitting["code"], paper=paper, paper_id=stored.id, scheme=scheme,
-            centre_name=self.centre_name,
+            centre_name=self._centre_name_now(),
             qualification_title=(spec.qualification.title if spec else None) or f"Qualification {paper.qualification}",
             unit_title=_clean_name(stored.title) or (unit.title if unit else "") or f"Unit {paper.unit}",
             outcome_titles=titles, sitting_date=_local_date(when or self.clock.now()),

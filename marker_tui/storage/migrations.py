@@ -506,11 +506,27 @@ def m0003_iqa(db: Database) -> None:
         db.execute(statement)
 
 
+def m0004_centre_settings(db: Database) -> None:
+    """Centre-wide settings as key/value text; the first is the centre's name on every export.
+
+    Written by ``ExportService.set_centre_name`` (admin, audited with old and new value).
+    """
+    db.execute(
+        """CREATE TABLE centre_settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            changed_by INTEGER NOT NULL REFERENCES staff(id),
+            changed_at TEXT NOT NULL
+        ) WITHOUT ROWID"""
+    )
+
+
 #: In order. The schema version of a database is how many of these it has run.
 MIGRATIONS: list[Migration] = [
     m0001_sittings,
     m0002_marking,
     m0003_iqa,
+    m0004_centre_settings,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

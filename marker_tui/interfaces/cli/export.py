@@ -7,6 +7,8 @@
 * ``marker-tui export iqa CODE [--format docx|csv] [-o FILE] [--reviewer NAME]``: the
   IQA record (sampling plan and reasons, reviews, agreement, action points, sign-off).
 * ``marker-tui export audit CODE [-o FILE.csv]``: the sitting's complete audit trail.
+* ``marker-tui export centre-name ["NAME" --by ADMIN]``: show, or set, the centre's
+  name printed on every document (stored in the database, audited).
 
 Every export needs ``--by NAME`` (a staff member, any role; or set
 MARKER_TUI_BY) and is recorded in the audit log under that name with where the
@@ -16,7 +18,8 @@ refused and nothing is written (exit status 1). When marking or IQA is not
 finished the export is refused with the list of what is missing (exit status 1,
 nothing written) unless ``--allow-incomplete`` is given; then it is written and
 the list is printed as a warning. The centre's name on every document is
-``--centre-name``, else MARKER_TUI_CENTRE_NAME, else "Training centre".
+``--centre-name``, else MARKER_TUI_CENTRE_NAME, else the name set with
+``export centre-name``, else "Training centre".
 """
 
 from __future__ import annotations
@@ -167,3 +170,21 @@ def _finish(service, export) -> None:
         service.db.close()
     for line in report.lines():
         click.echo(visible(line))
+
+
+@export.command("centre-name")
+@click.argument("name", required=False)
+@by_option(required=False)
+def centre_name(name: str | None, by: str | None) -> None:
+    """Show the centre's name on exported documents, or set it (NAME, with --by an admin)."""
+    service = _service(None, None)
+    try:
+        with user_errors():
+            if name is None:
+                click.echo(visible(service.centre_name))
+                return
+            if not by:
+                raise click.UsageError("Say who is changing it with --by NAME (an admin).")
+            click.echo(f"Centre name set: {visible(service.set_centre_name(name, by=by))}")
+    finally:
+        service.db.close()
