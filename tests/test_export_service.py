@@ -58,6 +58,7 @@ CENTRE_NAME = "Glanmor Training Centre 👍"
 NASTY = "Good 👍 مرحبا بالعالم\tend\x00\x07\x1b"
 CLEANED = "Good 👍 مرحبا بالعالم\tend"
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 ANSWERS = {
     "1001": {"1": "Trailing cables 👍 " + NASTY, "2a": "مرحبا بالعالم: isolate it", "2b": "Secret answer \x07 one"},
     "1002": {"1": "Ladders and ladders", "2a": "turn it off at the wall", "2b": "Secret answer two"},
@@ -534,6 +535,9 @@ def test_a_learners_feedback_document_matches_the_database_and_keeps_emoji_and_r
     assert "Good 👍 مرحبا بالعالم" in text and "<w:tab/>" in body
     assert "\x00" not in body and "\x07" not in body and "\x1b" not in body
     assert "Well done 👍" in text and "مرحبا بالعالم" in text and "Read chapter 3." in text
+    # The Arabic paragraph of the overall feedback is laid out right to left.
+    [arabic] = [p for p in document.paragraphs if p.text == "مرحبا بالعالم"]
+    assert arabic._p.pPr is not None and arabic._p.pPr.find(f"{W}bidi") is not None
     # No learner answer in a feedback document either.
     for piece in secret_pieces():
         assert piece not in text
