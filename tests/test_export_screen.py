@@ -12,7 +12,7 @@ from marker_tui.interfaces.tui.screens.export import ExportScreen
 from marker_tui.interfaces.tui.widgets.inputs import TextInput
 from marker_tui.services.exports import ExportKind
 from marker_tui.storage.assessment_files import load_library
-from test_export_service import ANA, INVIGILATOR, build_export_room, files_under
+from test_export_service import ANA, INVIGILATOR, IVY, build_export_room, files_under
 
 SIZE = (100, 40)
 
@@ -169,3 +169,21 @@ async def test_the_invigilator_room_opens_the_export_dialog_with_X(built, tmp_pa
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, InvigilatorRoomScreen)
+
+
+async def test_the_iqa_plan_screen_opens_the_export_dialog_on_the_iqa_record_with_X(built, tmp_path, monkeypatch):
+    from marker_tui.interfaces.tui.screens.iqa import IqaPlanScreen
+
+    monkeypatch.setenv("MARKER_TUI_EXPORTS", str(tmp_path / "exports"))
+    app = MarkerApp(built.centre, library=load_library(paths=[]), start=IqaPlanScreen(built.code, IVY), steady=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("X")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
+        assert (app.screen.code, app.screen.by, app.screen.kind) == (built.code, IVY, ExportKind.IQA_DOCX)
+        await run_export(app, pilot)  # not signed off: warned first
+        assert "not signed off yet" in text_of(app, "#export-warnings")
+        await run_export(app, pilot)
+        assert "IQA record (Word) written to" in text_of(app, "#export-done")
+    assert (tmp_path / "exports" / "EXP-1" / "EXP-1-iqa-record.docx").exists()

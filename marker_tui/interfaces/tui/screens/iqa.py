@@ -206,6 +206,7 @@ class IqaPlanScreen(_Messages, Screen):
         Binding("s", "sign_off", "Sign off"),
         Binding("b", "second_marker", "Blind 2nd marker", show=False),
         Binding("r", "refresh", "Refresh", show=False),
+        Binding("X", "export", "Export", show=False),
         Binding("escape", "back", "Back"),
         Binding("f1", "app.show_keys", "Keys"),
     ]
@@ -335,6 +336,15 @@ class IqaPlanScreen(_Messages, Screen):
 
     def action_agreement(self) -> None:
         self.app.push_screen(IqaAgreementScreen(self.scope))
+
+    def action_export(self) -> None:
+        from marker_tui.interfaces.tui.screens.export import ExportKind, ExportScreen
+
+        codes = self.service.scope(self.scope).sitting_codes  # exports are made per sitting
+        if len(codes) != 1:
+            self.say(f"Exports are made per sitting: marker-tui export iqa CODE for {', '.join(codes)}.", error=True)
+            return
+        self.app.push_screen(ExportScreen(codes[0], by=self.reviewer, kind=ExportKind.IQA_DOCX))
 
     def action_draw(self) -> None:
         redraw = self.plan is not None
