@@ -72,7 +72,7 @@ def test_export_is_a_listed_command():
 
 def test_results_xlsx_and_csv_from_the_command_line(sh, tmp_path):
     out = sh("results", sh.code, "--format", "xlsx", "-o", str(tmp_path / "r.xlsx"), "--allow-incomplete",
-             "--by", ANA)
+             "--by", IVY)
     assert f"Results and mark sheet (Excel) written to {(tmp_path / 'r.xlsx').resolve()}" in out.output
     assert "Warning: exported although not finished:" in out.output
     assert "1 script not marked: candidate 1003" in out.output
@@ -84,18 +84,18 @@ def test_results_xlsx_and_csv_from_the_command_line(sh, tmp_path):
             if q in marks:
                 assert rows[number][f"Q{q} ({maximum})"] == marks[q]
     assert rows["1003"]["Total (10)"] == "not marked"
-    sh("results", sh.code, "-o", str(tmp_path / "r.csv"), "--allow-incomplete", "--by", BEN)
+    sh("results", sh.code, "-o", str(tmp_path / "r.csv"), "--allow-incomplete", "--by", ADMIN)
     csv_rows = read_csv(tmp_path / "r.csv")
     assert len(csv_rows) == 6
     text = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
     for piece in secret_pieces():
         assert piece not in text
-    assert [r[1] for r in sh.audit("results exported")] == [ANA, BEN]
+    assert [r[1] for r in sh.audit("results exported")] == [IVY, ADMIN]
 
 
 def test_incomplete_marking_exits_1_lists_what_is_missing_and_writes_nothing(sh, tmp_path):
     before = sh.audit()
-    result = sh("results", sh.code, "-o", str(tmp_path / "out" / "r.xlsx"), "--by", ANA, ok=False)
+    result = sh("results", sh.code, "-o", str(tmp_path / "out" / "r.xlsx"), "--by", ADMIN, ok=False)
     assert result.exit_code == 1
     assert "Sitting EXP-1 is not finished, so the results would be incomplete:" in result.output
     assert "  - 1 script not marked: candidate 1003" in result.output
@@ -114,22 +114,22 @@ def test_incomplete_marking_exits_1_lists_what_is_missing_and_writes_nothing(sh,
 def test_an_unknown_sitting_is_refused_by_every_export_and_nothing_is_written(sh, tmp_path, args):
     out = tmp_path / "out"
     extra = [] if args[0] == "audit" else ["--allow-incomplete"]
-    result = sh(*(a.format(out=out) for a in args), *extra, "--by", ANA, ok=False)
+    result = sh(*(a.format(out=out) for a in args), *extra, "--by", ADMIN, ok=False)
     assert result.exit_code == 1
     assert "There is no sitting with code NOPE-1: nothing was exported or written." in result.output
     assert not out.exists()
 
 
 def test_feedback_for_one_candidate_and_for_everyone(sh, tmp_path):
-    result = sh("feedback", sh.code, "-o", str(tmp_path / "one"), "--candidate", "1001", "--by", ANA)
+    result = sh("feedback", sh.code, "-o", str(tmp_path / "one"), "--candidate", "1001", "--by", ADMIN)
     [path] = files_under(tmp_path / "one")
     assert path.name == "1001_unit-101_feedback.docx" and path.name in result.output
     text = docx_text(path)
     assert "Good 👍 مرحبا بالعالم" in text and "\x00" not in text and "\x1b" not in text
     assert CENTRE_NAME in text
-    refused = sh("feedback", sh.code, "-o", str(tmp_path / "all"), "--by", ANA, ok=False)
+    refused = sh("feedback", sh.code, "-o", str(tmp_path / "all"), "--by", ADMIN, ok=False)
     assert refused.exit_code == 1 and not (tmp_path / "all").exists()
-    result = sh("feedback", sh.code, "-o", str(tmp_path / "all"), "--by", ANA, "--allow-incomplete")
+    result = sh("feedback", sh.code, "-o", str(tmp_path / "all"), "--by", ADMIN, "--allow-incomplete")
     assert [p.name for p in files_under(tmp_path / "all")] == ["1001_unit-101_feedback.docx",
                                                               "1002_unit-101_feedback.docx"]
     assert "2 feedback document(s) written to" in result.output
@@ -172,19 +172,19 @@ def test_by_is_required_and_must_be_a_staff_member(sh, tmp_path):
     unknown = sh("audit", sh.code, "-o", str(tmp_path / "a.csv"), "--by", "Nobody", ok=False)
     assert unknown.exit_code == 1 and "There is no staff member called 'Nobody'" in unknown.output
     assert not (tmp_path / "a.csv").exists()
-    from_env = sh("audit", sh.code, "-o", str(tmp_path / "a.csv"), env={"MARKER_TUI_BY": BEN})
+    from_env = sh("audit", sh.code, "-o", str(tmp_path / "a.csv"), env={"MARKER_TUI_BY": INVIGILATOR})
     assert from_env.exit_code == 0 and (tmp_path / "a.csv").exists()
 
 
 def test_without_o_files_go_to_the_default_export_folder(sh, tmp_path):
-    result = sh("results", sh.code, "--allow-incomplete", "--by", ANA, env={"MARKER_TUI_EXPORTS": str(tmp_path / "ex")})
+    result = sh("results", sh.code, "--allow-incomplete", "--by", ADMIN, env={"MARKER_TUI_EXPORTS": str(tmp_path / "ex")})
     assert (tmp_path / "ex" / "EXP-1" / "EXP-1-results.xlsx").exists()
     assert str(tmp_path / "ex" / "EXP-1" / "EXP-1-results.xlsx") in result.output
 
 
 def test_a_format_that_disagrees_with_the_file_name_is_refused(sh, tmp_path):
     result = sh("results", sh.code, "--format", "csv", "-o", str(tmp_path / "r.xlsx"), "--allow-incomplete",
-                "--by", ANA, ok=False)
+                "--by", ADMIN, ok=False)
     assert result.exit_code == 1 and "ends .xlsx but the format asked for is csv" in result.output
     assert not (tmp_path / "r.xlsx").exists()
 
@@ -208,6 +208,6 @@ def test_the_centre_name_is_shown_and_set_from_the_command_line(sh, tmp_path):
     done = run("Glanmor College", "--by", ADMIN)
     assert done.exit_code == 0 and done.output.strip() == "Centre name set: Glanmor College"
     assert run().output.strip() == "Glanmor College"
-    sh("feedback", sh.code, "-o", str(tmp_path / "fb"), "--candidate", "1001", "--by", ANA,
+    sh("feedback", sh.code, "-o", str(tmp_path / "fb"), "--candidate", "1001", "--by", ADMIN,
        env={"MARKER_TUI_CENTRE_NAME": ""})
     assert "Glanmor College" in docx_text(tmp_path / "fb" / "1001_unit-101_feedback.docx")

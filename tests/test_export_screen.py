@@ -12,7 +12,7 @@ from marker_tui.interfaces.tui.screens.export import ExportScreen
 from marker_tui.interfaces.tui.widgets.inputs import TextInput
 from marker_tui.services.exports import ExportKind
 from marker_tui.storage.assessment_files import load_library
-from test_export_service import ANA, INVIGILATOR, IVY, build_export_room, files_under
+from test_export_service import ADMIN, INVIGILATOR, IVY, build_export_room, files_under
 
 SIZE = (100, 40)
 
@@ -57,7 +57,7 @@ async def test_incomplete_marking_warns_then_export_anyway_writes_and_reports_th
     original = ExportScreen._progress
     monkeypatch.setattr(ExportScreen, "_progress", lambda self, d, t: (seen.append((d, t)), original(self, d, t)))
     folder = tmp_path / "exports"
-    screen = ExportScreen(built.code, by=ANA, folder=folder)
+    screen = ExportScreen(built.code, by=ADMIN, folder=folder)
     app = make_app(built, screen)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -91,7 +91,7 @@ async def test_feedback_for_every_learner_runs_in_a_worker_and_lists_the_documen
     original = ExportScreen._progress
     monkeypatch.setattr(ExportScreen, "_progress", lambda self, d, t: (seen.append((d, t)), original(self, d, t)))
     folder = tmp_path / "ex"
-    app = make_app(built, ExportScreen(built.code, by=ANA, folder=folder))
+    app = make_app(built, ExportScreen(built.code, by=ADMIN, folder=folder))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         buttons = list(app.screen.query("RadioButton"))
@@ -112,7 +112,7 @@ async def test_feedback_for_every_learner_runs_in_a_worker_and_lists_the_documen
 
 
 async def test_changing_the_choice_after_a_warning_asks_again(built, tmp_path):
-    app = make_app(built, ExportScreen(built.code, by=ANA, folder=tmp_path / "ex"))
+    app = make_app(built, ExportScreen(built.code, by=ADMIN, folder=tmp_path / "ex"))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await run_export(app, pilot)
@@ -128,7 +128,7 @@ async def test_changing_the_choice_after_a_warning_asks_again(built, tmp_path):
 
 
 async def test_the_audit_trail_exports_without_warnings(built, tmp_path):
-    app = make_app(built, ExportScreen(built.code, by=ANA, folder=tmp_path / "ex", kind=ExportKind.AUDIT_CSV))
+    app = make_app(built, ExportScreen(built.code, by=ADMIN, folder=tmp_path / "ex", kind=ExportKind.AUDIT_CSV))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await run_export(app, pilot)
@@ -138,7 +138,7 @@ async def test_the_audit_trail_exports_without_warnings(built, tmp_path):
 
 
 async def test_an_unknown_sitting_shows_the_refusal_and_writes_nothing(built, tmp_path):
-    app = make_app(built, ExportScreen("nope-1", by=ANA, folder=tmp_path / "ex"))
+    app = make_app(built, ExportScreen("nope-1", by=ADMIN, folder=tmp_path / "ex"))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await run_export(app, pilot)
@@ -149,7 +149,7 @@ async def test_an_unknown_sitting_shows_the_refusal_and_writes_nothing(built, tm
 
 def test_the_default_folder_is_under_marker_tui_exports(built, monkeypatch, tmp_path):
     monkeypatch.setenv("MARKER_TUI_EXPORTS", str(tmp_path / "root"))
-    assert ExportScreen("exp-1", by=ANA).folder == tmp_path / "root" / "EXP-1"
+    assert ExportScreen("exp-1", by=ADMIN).folder == tmp_path / "root" / "EXP-1"
 
 
 async def test_the_invigilator_room_opens_the_export_dialog_with_X(built, tmp_path, monkeypatch):

@@ -265,7 +265,7 @@ def expected_row(r: ExportRoom, number: str) -> dict:
 
 def test_results_csv_has_one_row_per_candidate_with_the_database_figures(xroom, tmp_path):
     out = tmp_path / "out" / "results.csv"
-    report = xroom.exports.export_results(xroom.code, out, by=ANA, allow_incomplete=True)
+    report = xroom.exports.export_results(xroom.code, out, by=ADMIN, allow_incomplete=True)
     assert report.paths == [out.resolve()] and report.rows == 5
     rows = read_csv(out)
     assert rows[0] == ["Candidate number", "Name", "Unit", "Sitting date", "Q1 (2)", "Q2a (3)", "Q2b (5)",
@@ -308,7 +308,7 @@ def test_results_csv_has_one_row_per_candidate_with_the_database_figures(xroom, 
 
 def test_results_xlsx_is_a_real_spreadsheet_with_a_summary_from_the_marked_scripts(xroom, tmp_path):
     out = tmp_path / "results.xlsx"
-    xroom.exports.export_results(xroom.code, out, by=ANA, allow_incomplete=True)
+    xroom.exports.export_results(xroom.code, out, by=ADMIN, allow_incomplete=True)
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["Results", "Summary"]
     ws = wb["Results"]
@@ -381,7 +381,7 @@ def test_a_fully_marked_script_not_signed_off_is_shown_as_provisional(xroom, tmp
     for q, value in (("1", 1), ("2a", 2), ("2b", 3)):
         xroom.marking.save_mark(s3, q, value, by=BEN, expected_version=0)
     out = tmp_path / "r.csv"
-    xroom.exports.export_results(xroom.code, out, by=BEN, allow_incomplete=True)
+    xroom.exports.export_results(xroom.code, out, by=ADMIN, allow_incomplete=True)
     got = dict(zip(read_csv(out)[0], {r[0]: r for r in read_csv(out)[1:]}["1003"]))
     assert got["Result"] == "pass (provisional: marking not signed off)" and got["Total (10)"] == "6"
 
@@ -393,7 +393,7 @@ def test_incomplete_marking_is_refused_with_what_is_missing_and_nothing_is_writt
     out = tmp_path / "out"
     before = len(xroom.audit_rows())
     with pytest.raises(ExportIncomplete) as caught:
-        xroom.exports.export_results(xroom.code, out / "results.xlsx", by=ANA)
+        xroom.exports.export_results(xroom.code, out / "results.xlsx", by=ADMIN)
     assert caught.value.problems == [
         "1 script not marked: candidate 1003",
         "candidate 1004: partly marked (no mark for questions 2a, 2b)",
@@ -401,16 +401,16 @@ def test_incomplete_marking_is_refused_with_what_is_missing_and_nothing_is_writt
     ]
     assert "--allow-incomplete" in str(caught.value) and "Nothing was written" in str(caught.value)
     with pytest.raises(ExportIncomplete):
-        xroom.exports.export_feedback(xroom.code, out / "feedback", by=ANA)
+        xroom.exports.export_feedback(xroom.code, out / "feedback", by=ADMIN)
     assert files_under(tmp_path / "out") == [] and not out.exists()
     assert len(xroom.audit_rows()) == before
 
 
 def test_allow_incomplete_exports_and_says_what_was_not_finished(xroom, tmp_path):
-    report = xroom.exports.export_results(xroom.code, tmp_path / "r.csv", by=ANA, allow_incomplete=True)
+    report = xroom.exports.export_results(xroom.code, tmp_path / "r.csv", by=ADMIN, allow_incomplete=True)
     assert report.warnings == xroom.exports.problems(xroom.code, ExportKind.RESULTS_CSV)
     [row] = [e for e in xroom.audit_rows() if e.action == "results exported"]
-    assert row.actor == ANA and row.details["exported although not finished"] == report.warnings
+    assert row.actor == ADMIN and row.details["exported although not finished"] == report.warnings
     assert row.details["path"] == str((tmp_path / "r.csv").resolve()) and row.details["candidates"] == 5
 
 
@@ -441,10 +441,38 @@ def test_a_complete_sitting_exports_without_warnings(xroom, tmp_path):
         "the IQA sampling plan of Ivy Reviewer (plan 1) is not signed off yet"]
     sign_off(xroom)
     assert xroom.exports.problems(xroom.code, "results-xlsx") == []
-    report = xroom.exports.export_results(xroom.code, tmp_path / "r.xlsx", by=ANA)
+    report = xroom.exports.export_results(xroom.code, tmp_path / "r.xlsx", by=ADMIN)
     assert report.warnings == [] and report.rows == 5
-    feedback = xroom.exports.export_feedback(xroom.code, tmp_path / "fb", by=ANA)
+    feedback = xroom.exports.export_feedback(xroom.code, tmp_path / "fb", by=ADMIN)
     assert feedback.rows == 4 and feedback.skipped == ["candidate 1005: absent"]
+
+
+# --- blind marking ------------------------------------------------------------------------------------
+
+
+def test_a_marker_cannot_export_a_sitting_still_marked_blind(xroom, tmp_path):
+    for kind in ExportKind:
+        target = tmp_path / "out" / ("feedback" if kind is ExportKind.FEEDBACK else f"x{kind.suffix}")
+        with pytest.raises(ExportRefused, match="is being marked blind and its marking is not finished"):
+            xroom.exports.export(kind, xroom.code, target, by=ANA, allow_incomplete=True)
+    assert not (tmp_path / "out").exists()
+    # Admin, IQA and invigilator staff can; so can the marker once blind marking is off...
+    for who in (ADMIN, IVY, INVIGILATOR):
+        xroom.exports.export_audit(xroom.code, tmp_path / f"{who}.csv", by=who)
+    xroom.marking.set_blind(xroom.code, False, by=ADMIN)
+    xroom.exports.export_results(xroom.code, tmp_path / "ana.csv", by=ANA, allow_incomplete=True)
+
+
+def test_a_marker_can_export_once_marking_of_the_sitting_is_complete(xroom, tmp_path):
+    for number in ("1003", "1004"):
+        script = xroom.script(number)
+        have = xroom.db_marks().get(number, {})
+        for q, _, _ in QUESTIONS:
+            if q not in have:
+                xroom.marking.save_mark(script, q, 1, by=BEN, expected_version=0)
+        xroom.marking.complete(script, by=BEN)
+    report = xroom.exports.export_feedback(xroom.code, tmp_path / "fb", by=BEN, allow_incomplete=True)
+    assert report.rows == 4
 
 
 # --- refusals --------------------------------------------------------------------------------------
@@ -456,7 +484,7 @@ def test_an_unknown_sitting_is_refused_for_every_export_and_nothing_is_written(x
     target = out / ("feedback" if kind is ExportKind.FEEDBACK else f"x{kind.suffix}")
     before = len(entries(xroom.db))
     with pytest.raises(ExportRefused, match="There is no sitting with code NOPE-9: nothing was exported"):
-        xroom.exports.export(kind, "nope-9", target, by=ANA, allow_incomplete=True)
+        xroom.exports.export(kind, "nope-9", target, by=ADMIN, allow_incomplete=True)
     assert not out.exists()
     assert len(entries(xroom.db)) == before
 
@@ -465,20 +493,20 @@ def test_an_unknown_staff_member_or_candidate_is_refused_and_nothing_is_written(
     with pytest.raises(ExportRefused, match="There is no staff member called 'Nobody'"):
         xroom.exports.export_audit(xroom.code, tmp_path / "o" / "a.csv", by="Nobody")
     with pytest.raises(ExportRefused, match="Candidate 9999 is not enrolled in sitting EXP-1"):
-        xroom.exports.export_feedback(xroom.code, tmp_path / "o", by=ANA, candidate="9999")
+        xroom.exports.export_feedback(xroom.code, tmp_path / "o", by=ADMIN, candidate="9999")
     with pytest.raises(ExportRefused, match="ends .csv but the format asked for is xlsx"):
-        xroom.exports.export_results(xroom.code, tmp_path / "o" / "r.csv", by=ANA, format="xlsx",
+        xroom.exports.export_results(xroom.code, tmp_path / "o" / "r.csv", by=ADMIN, format="xlsx",
                                      allow_incomplete=True)
     with pytest.raises(ExportRefused, match="written as .csv or .xlsx"):
-        xroom.exports.export_results(xroom.code, tmp_path / "o" / "r.txt", by=ANA, allow_incomplete=True)
+        xroom.exports.export_results(xroom.code, tmp_path / "o" / "r.txt", by=ADMIN, allow_incomplete=True)
     assert not (tmp_path / "o").exists()
 
 
 def test_feedback_for_a_candidate_not_yet_marked_is_refused_even_when_incomplete_is_allowed(xroom, tmp_path):
     with pytest.raises(ExportIncomplete, match="1 script not marked: candidate 1003"):
-        xroom.exports.export_feedback(xroom.code, tmp_path / "fb", by=ANA, candidate="1003")
+        xroom.exports.export_feedback(xroom.code, tmp_path / "fb", by=ADMIN, candidate="1003")
     with pytest.raises(ExportRefused, match="candidate 1003: not fully marked"):
-        xroom.exports.export_feedback(xroom.code, tmp_path / "fb", by=ANA, candidate="1003", allow_incomplete=True)
+        xroom.exports.export_feedback(xroom.code, tmp_path / "fb", by=ADMIN, candidate="1003", allow_incomplete=True)
     assert not (tmp_path / "fb").exists()
 
 
@@ -488,7 +516,7 @@ def test_feedback_for_a_candidate_not_yet_marked_is_refused_even_when_incomplete
 def test_feedback_writes_one_document_per_fully_marked_learner_and_says_who_was_left_out(xroom, tmp_path):
     calls = []
     out = tmp_path / "feedback"
-    report = xroom.exports.export_feedback(xroom.code, out, by=ANA, allow_incomplete=True,
+    report = xroom.exports.export_feedback(xroom.code, out, by=ADMIN, allow_incomplete=True,
                                            progress=lambda done, total: calls.append((done, total)))
     assert [p.name for p in report.paths] == ["1001_unit-101_feedback.docx", "1002_unit-101_feedback.docx"]
     assert files_under(out) == sorted(report.paths)
@@ -503,7 +531,7 @@ def test_feedback_writes_one_document_per_fully_marked_learner_and_says_who_was_
 
 
 def test_a_learners_feedback_document_matches_the_database_and_keeps_emoji_and_rtl(xroom, tmp_path):
-    report = xroom.exports.export_feedback(xroom.code, tmp_path, by=ANA, candidate="1001")
+    report = xroom.exports.export_feedback(xroom.code, tmp_path, by=ADMIN, candidate="1001")
     [path] = report.paths
     document = docx.Document(str(path))
     text = docx_text(path)
@@ -551,7 +579,7 @@ def test_a_learners_feedback_document_matches_the_database_and_keeps_emoji_and_r
 
 
 def test_feedback_of_an_outcome_minimum_fail_says_why(xroom, tmp_path):
-    report = xroom.exports.export_feedback(xroom.code, tmp_path, by=BEN, candidate="1002")
+    report = xroom.exports.export_feedback(xroom.code, tmp_path, by=ADMIN, candidate="1002")
     text = docx_text(report.paths[0])
     assert "Fail: 6 of 10 marks (60.0%). The pass mark is 6." in text
     assert "Why: outcome 2: 1 mark is below the minimum of 3." in text
@@ -581,7 +609,7 @@ def test_feedback_file_names_are_safe_and_unique_in_a_batch(tmp_path):
         for q in ("1", "2a", "2b"):
             r.marking.save_mark(script, q, 1, by=ANA, expected_version=0)
         r.marking.complete(script, by=ANA)
-    report = r.exports.export_feedback(code, tmp_path / "fb", by=ANA, allow_incomplete=True)
+    report = r.exports.export_feedback(code, tmp_path / "fb", by=ADMIN, allow_incomplete=True)
     names = [p.name for p in report.paths]
     assert len(names) == 3 and len({n.casefold() for n in names}) == 3
     assert "12-34_unit-101_feedback.docx" in names and "CON_unit-101_feedback.docx" in names
@@ -698,7 +726,7 @@ def test_an_unreviewed_sampled_script_and_a_missing_plan_are_iqa_incomplete(tmp_
     # One learner's feedback needs their own review confirmed, not the whole sample signed off.
     assert r.exports.problems(r.code, "feedback", candidate="1001") == []
     with pytest.raises(ExportIncomplete, match=r"candidate 1002 \(in progress\)"):
-        r.exports.export_feedback(r.code, tmp_path / "fb", by=ANA, candidate="1002")
+        r.exports.export_feedback(r.code, tmp_path / "fb", by=ADMIN, candidate="1002")
     sheet = r.exports.results_sheet(r.code)
     row = next(x for x in sheet.rows if x.candidate_number == "1002")
     assert row.iqa_sampled and row.iqa_decision is None
@@ -759,7 +787,7 @@ def test_the_centre_name_is_stored_by_an_admin_audited_and_printed_on_every_expo
     [row] = [e for e in entries(xroom.db) if e.action == "centre name changed"]
     assert row.actor == ADMIN and row.details == {"old": None, "new": "Glanmor College 👍"}
     assert service.centre_name == "Glanmor College 👍"
-    report = service.export_feedback(xroom.code, tmp_path, by=ANA, candidate="1001")
+    report = service.export_feedback(xroom.code, tmp_path, by=ADMIN, candidate="1001")
     assert "Glanmor College 👍" in docx_text(report.paths[0])
     monkeypatch.setenv("MARKER_TUI_CENTRE_NAME", "From The Environment")
     assert service.centre_name == "From The Environment"

@@ -13,7 +13,8 @@ What every export does, in this order
 2. **Refuses, writing nothing** (:class:`ExportRefused`), when the sitting does
    not exist, ``by`` is not a staff member, the candidate asked for is not in
    the sitting, the output is not of the right kind, or the data cannot make a
-   consistent document.
+   consistent document; and when ``by`` is only a marker while the sitting is
+   still marked blind (exports name every candidate: see ``_check_blind``).
 3. **Checks completeness** and raises :class:`ExportIncomplete` (also writing
    nothing) listing what is missing: candidates still writing, scripts not
    marked or partly marked, scripts with every mark but not marked complete, and
@@ -44,8 +45,9 @@ results and fail reasons are computed by ``domain.marking.script_result`` from
 those marks, never stored. "Marker(s)" are the people who gave marks as markers
 (on screen or by CSV import), in the order they first marked the script; an IQA
 reviewer who adjusted a mark is not listed as a marker (their decision is in
-the IQA columns). Blind marking does not apply to exports: they are for the
-centre and name every candidate.
+the IQA columns). Blind marking does not apply to what exports show: they are
+for the centre and name every candidate. It does apply to who may export: a
+staff member who is only a marker cannot export a sitting still marked blind.
 
 IQA (``services/iqa.py``): a script is "sampled" when a current plan of the
 sitting (or a unit-wide plan) holds it; its decision is the latest review
@@ -630,6 +632,7 @@ class ExportService:
                     actor_name = resolve_actor(self.db, by).label
                 except ServiceError as error:
                     raise ExportRefused(f"{error} Nothing was written.") from None
+                self._check_blind(sitting, by)
             stored = get_paper(self.db, sitting["paper_id"])
             scheme = latest_mark_scheme(self.db, sitting["paper_id"])
             if scheme is None:
@@ -656,6 +659,38 @@ class ExportService:
             outcome_titles=titles, sitting_date=_local_date(when or self.clock.now()),
             scripts=scripts, iqa=iqa, actor_name=actor_name,
         )
+
+    def _check_blind(self, sitting: dict[str, Any], by: str) -> None:
+        """While a sitting is marked blind, a marker (with no other role) cannot export it.
+
+        Every export names the candidates (results, feedback, the IQA record, and the
+        audit trail, whose mark rows carry candidate numbers), so a marker-only user
+        exporting mid-marking would undo blind marking. Admin, IQA and invigilator
+        staff can always export; markers can once marking of the sitting is complete
+        (the sitting has ended and every submitted script is marked complete) or an
+        admin has turned blind marking off, as on the marking screens.
+        """
+        from marker_tui.services.staff import find_staff
+
+        member = find_staff(self.db, by)
+        if member is None or member.has_any("admin", "iqa", "invigilator"):
+            return
+        setting = self.db.execute("SELECT blind FROM sitting_marking_settings WHERE sitting_id = ?",
+                                  [sitting["id"]]).fetchone()
+        blind = True if setting is None else bool(setting[0])
+        if not blind:
+            return
+        open_ = self.db.execute(
+            "SELECT count(*), sum(sm.completed_at IS NULL) FROM scripts s LEFT JOIN script_marking sm"
+            " ON sm.script_id = s.id WHERE s.sitting_id = ? AND s.finish IS NOT NULL AND s.finish != 'absent'",
+            [sitting["id"]]).fetchone()
+        complete = sitting["state"] == "ended" and bool(open_[0]) and not open_[1]
+        if not complete:
+            raise ExportRefused(
+                f"Sitting {sitting['code']} is being marked blind and its marking is not finished: exports name "
+                f"every candidate, so {member.name} (a marker) cannot export it until marking is complete or an "
+                "admin turns blind marking off. Admin, IQA and invigilator staff can export it now. "
+                "Nothing was written.")
 
     def _scripts(self, sitting: dict[str, Any], paper: QuestionPaper, scheme: MarkScheme) -> list[_Script]:
         db, sid = self.db, sitting["id"]
