@@ -12,7 +12,7 @@ from marker_tui.interfaces.tui.screens.export import ExportScreen
 from marker_tui.interfaces.tui.widgets.inputs import TextInput
 from marker_tui.services.exports import ExportKind
 from marker_tui.storage.assessment_files import load_library
-from test_export_service import ADMIN, INVIGILATOR, IVY, build_export_room, files_under
+from test_export_service import ADMIN, ANA, INVIGILATOR, IVY, build_export_room, files_under
 
 SIZE = (100, 40)
 
@@ -187,3 +187,21 @@ async def test_the_iqa_plan_screen_opens_the_export_dialog_on_the_iqa_record_wit
         await run_export(app, pilot)
         assert "IQA record (Word) written to" in text_of(app, "#export-done")
     assert (tmp_path / "exports" / "EXP-1" / "EXP-1-iqa-record.docx").exists()
+
+
+async def test_the_marking_queue_opens_the_export_dialog_with_X_and_a_marker_sees_the_blind_refusal(built, tmp_path):
+    from marker_tui.interfaces.tui.screens.marking import MarkingQueueScreen
+
+    app = MarkerApp(built.centre, library=load_library(paths=[]), start=MarkingQueueScreen(built.code, ANA),
+                    steady=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("X")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
+        assert (app.screen.code, app.screen.by) == (built.code, ANA)
+        app.screen.query_one("#export-folder").value = str(tmp_path / "ex")
+        await pilot.pause()
+        await run_export(app, pilot)
+        assert "is being marked blind" in text_of(app, "#export-error")
+    assert not (tmp_path / "ex").exists()

@@ -240,6 +240,7 @@ class MarkingQueueScreen(Screen):
         Binding("m", "by_question", "Mark by question"),
         Binding("r", "refresh", "Refresh"),
         Binding("b", "toggle_blind", "Blind on/off"),
+        Binding("X", "export", "Export", show=False),
         Binding("escape", "back", "Back"),
         Binding("f1", "app.show_keys", "Keys"),
     ]
@@ -398,6 +399,11 @@ class MarkingQueueScreen(Screen):
     async def action_refresh(self) -> None:
         await self.reload()
         self.say("Refreshed.")
+
+    def action_export(self) -> None:
+        from marker_tui.interfaces.tui.screens.export import ExportScreen
+
+        self.app.push_screen(ExportScreen(self.code, by=self.marker))
 
     def action_toggle_blind(self) -> None:
         try:
