@@ -14,7 +14,6 @@ from marker_tui.interfaces.cli.main import cli
 from test_export_service import (
     ADMIN,
     ANA,
-    BEN,
     IVY,
     CENTRE_NAME,
     INVIGILATOR,

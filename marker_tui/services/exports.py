@@ -978,7 +978,8 @@ class ExportService:
         service = IqaService(self.db, self.clock)
         by_number = {s.script_number: s for s in snap.scripts}
         by_id = {s.id: s for s in snap.scripts}
-        mine = sorted((ps for ps in plan.scripts if ps.script_id in by_id), key=lambda ps: natural_key(ps.candidate_number))
+        mine = sorted((ps for ps in plan.scripts if ps.script_id in by_id),
+                      key=lambda ps: natural_key(ps.candidate_number))
         notes = list(plan.notes)
         if plan.scope.sitting_id is None:
             notes.insert(0, f"The sample was drawn across unit {plan.scope.key} ({len(plan.scope.sitting_codes)} "
