@@ -262,3 +262,14 @@ def test_candidates_commands(term):
 def test_control_characters_are_made_visible_in_terminal_output():
     assert visible("a\x1b[2Jb\x00c\td") == "a\\x1b[2Jb\\x00c\\x09d"
     assert visible("line\nbreak stays, ünïcödé and 🙂 too") == "line\nbreak stays, ünïcödé and 🙂 too"
+
+
+@pytest.mark.parametrize("args", [
+    ["candidates", "import", str(CSV / "good.csv"), "--by", "Ada"],
+    ["sitting", "create", "--qualification", "9999-01", "--unit", "101", "--by", "Ada"],
+])
+def test_only_adding_the_first_staff_member_creates_a_database(tmp_path, mini, args):
+    t = Terminal(tmp_path / "new.db", mini)
+    result = t(*args, ok=False)
+    assert result.exit_code == 1 and "staff add NAME --role admin" in result.stderr
+    assert not (tmp_path / "new.db").exists()

@@ -31,7 +31,7 @@ def import_(csv_file: Path, by: str) -> None:
     Every bad row is reported by line number and nothing is imported until the
     file is clean. Importing the same file again changes nothing.
     """
-    db = database(create=True)
+    db = database(create=False)
     with user_errors():
         report = CandidateService(db, SystemClock()).import_csv(csv_file, by=by)
     click.echo(f"Imported {csv_file}: {len(report.added)} added, {len(report.updated)} updated, "
@@ -48,7 +48,7 @@ def import_(csv_file: Path, by: str) -> None:
 @by_option()
 def add(candidate_number: str, name: str, extra_time: str, arrangements: str, by: str) -> None:
     """Add one candidate."""
-    db = database(create=True)
+    db = database(create=False)
     with user_errors():
         added = CandidateService(db, SystemClock()).add(candidate_number, name, extra_time, arrangements, by=by)
     click.echo(visible(f"Added candidate {added.candidate_number} {added.name}"

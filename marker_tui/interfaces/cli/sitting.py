@@ -51,8 +51,14 @@ def database(*, create: bool) -> Database:
     ctx = click.get_current_context()
     obj = ctx.find_object(CliContext)
     path = obj.db_path if obj is not None else database_path(None)
-    with user_errors():
-        return open_database(path, create=create)
+    try:
+        with user_errors():
+            return open_database(path, create=create)
+    except click.ClickException as error:
+        if not path.exists():
+            error.message += (" Start by adding the first staff member (an admin): "
+                              "marker-tui staff add NAME --role admin")
+        raise
 
 
 def visible(text: object) -> str:
@@ -133,7 +139,7 @@ def create(qualification: str, unit: str, code: str | None, starts_at: str | Non
     from marker_tui.services.staff import resolve_actor
 
     when = _parse_when(starts_at)
-    db = database(create=True)
+    db = database(create=False)
     with user_errors():
         with read_transaction(db):
             actor = resolve_actor(db, by, *INVIGILATORS)
