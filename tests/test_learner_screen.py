@@ -655,6 +655,8 @@ def writing_snapshot(room, *, contrast: bool = False, then=None):
         await settle(pilot)
         if contrast:
             await pilot.press("f2")
+        pilot.app.clear_notifications()
+        await pilot.pause()
         if then is not None:
             await then(pilot, screen, code)
         pilot.app.clear_notifications()  # toasts expire in real time: not part of a stable picture

@@ -451,6 +451,8 @@ class LearnerSittingScreen(Screen):
         self._closing = False
         self._typed = False
         self._loads_pending = 0
+        self._last_problem: str | None = None
+        self._shown_words: int | None = None
 
     # -- layout --------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -519,6 +521,8 @@ class LearnerSittingScreen(Screen):
 
     def on_unmount(self) -> None:
         self._closing = True
+        for timer in self._clock_timers:
+            timer.stop()
         self.close_writer()
 
     def close_writer(self, timeout: float = 10.0) -> bool:
@@ -546,14 +550,26 @@ class LearnerSittingScreen(Screen):
     # -- the clock -------------------------------------------------------------------------------------
     def tick(self) -> None:
         """Every second: ask the service for the time left (it also submits the script at zero)."""
-        if self.phase == "finished":
+        if self.phase == "finished" or self._closing:
             return
         try:
             time = self.app.centre.learners.time_left(self.script_id)
         except Exception as error:  # keep the learner's screen alive; the next tick tries again
-            self.query_one("#saved-state", Static).update(Text(f"Connection problem: {error}", style="bold"))
+            self._problem("✗ No connection", f"Cannot reach the database: {error}. Trying again every second; "
+                          "tell the invigilator if this stays.")
             return
+        if self.save_problem == "✗ No connection":
+            self.save_problem = None
+            self._update_saved_state()
         self.apply_time(time)
+
+    def _problem(self, label: str, detail: str) -> None:
+        """A short label in the top bar, and the details once as a notification."""
+        self.save_problem = label
+        if detail != self._last_problem:
+            self._last_problem = detail
+            self.notify(detail, title="Not saved", severity="error", timeout=10, markup=False)
+        self._update_saved_state()
 
     def apply_time(self, time: LearnerTime) -> None:
         if time.state in _FINISHED_STATES or time.submitted_at is not None:
@@ -696,7 +712,10 @@ class LearnerSittingScreen(Screen):
 
     def _update_word_count(self, text: str) -> None:
         n = word_count(text)
-        # Fixed width (see learner.tcss): no layout pass on every keystroke.
+        if n == self._shown_words:
+            return  # unchanged: no repaint
+        self._shown_words = n
+        # Fixed width (see learner.tcss): no layout pass.
         self.query_one("#word-count", Static).update(f"{n} word{'s' if n != 1 else ''}", layout=False)
 
     def on_text_area_changed(self, event: PlainTextArea.Changed) -> None:
@@ -718,6 +737,8 @@ class LearnerSittingScreen(Screen):
         text = self.editor.text
         old = self.answers.get(self.current, "")
         self.answers[self.current] = text
+        if self._closing:
+            return
         self._update_word_count(text)
         if bool(old.strip()) != bool(text.strip()):
             self._refresh_list_item(self.current)
@@ -738,7 +759,7 @@ class LearnerSittingScreen(Screen):
 
     def autosave_check(self) -> None:
         """Every 0.1 s: the live word count, then a save if one is due."""
-        if self.phase != "writing":
+        if self.phase != "writing" or self._closing:
             return
         self.sync_typed()
         if not self.policy.dirty:
@@ -752,7 +773,7 @@ class LearnerSittingScreen(Screen):
         if outcome.ok:
             if outcome.kind == "answer":
                 self.saved[outcome.question_id] = outcome.text
-                self.save_problem = None
+                self.save_problem, self._last_problem = None, None
                 replaced = getattr(outcome.result, "replaced_invalid_characters", 0)
                 if replaced:
                     self.notify(f"{replaced} character(s) that cannot be stored were replaced by �.",
@@ -762,14 +783,16 @@ class LearnerSittingScreen(Screen):
                 self.finish(receipt.state, receipt.submitted_at, receipt.reason)
                 return
         elif outcome.refused or not outcome.retrying:
-            self.save_problem = str(outcome.error)
             if outcome.kind == "submit":
                 self.submitting = False
                 self.query_one("#answer", PlainTextArea).read_only = self.paused
-            self.notify(str(outcome.error), title="Not saved", severity="error", timeout=10, markup=False)
+            self._problem("✗ NOT SAVED", str(outcome.error))
             self.tick()  # time up or submitted elsewhere: the finished screen takes over
+            return
         else:
-            self.save_problem = f"NOT SAVED yet ({outcome.error}); trying again"
+            self._problem("✗ NOT SAVED", f"Your answer is not saved yet ({outcome.error}). Trying again; "
+                          "keep writing.")
+            return
         self._update_saved_state()
 
     def _update_saved_state(self) -> None:
@@ -780,7 +803,7 @@ class LearnerSittingScreen(Screen):
         elif self.submitting:
             text, style = "Submitting…", "bold"
         elif self.save_problem:
-            text, style = "✗ " + self.save_problem, "bold reverse"
+            text, style = self.save_problem, "bold"
         elif self.phase != "writing":
             text, style = "", ""
         elif self.policy.dirty:
@@ -795,7 +818,7 @@ class LearnerSittingScreen(Screen):
         key = (text, style)
         if getattr(widget, "_last_state", None) != key:
             widget._last_state = key
-            widget.update(Text(text, style=style))
+            widget.update(Text(text, style=style), layout=False)  # fixed width: no layout pass
             widget.set_class(bool(self.save_problem), "-problem")
 
     # -- actions --------------------------------------------------------------------------------------

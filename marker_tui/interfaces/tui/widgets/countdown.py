@@ -62,7 +62,7 @@ class Countdown(Static):
     """``Time left 1:29:59``, or ``PAUSED 1:12:00``; styled by warning level."""
 
     DEFAULT_CSS = """
-    Countdown { width: auto; padding: 0 1; text-style: bold; }
+    Countdown { width: 23; padding: 0 1; text-style: bold; content-align: right middle; }
     """
 
     def __init__(self, content: str = "", **kwargs) -> None:
@@ -79,7 +79,7 @@ class Countdown(Static):
             text = f"PAUSED · {clock_text(left_seconds)} left"
         else:
             text = f"Time left {clock_text(left_seconds)}"
-        self.update(text)
+        self.update(text, layout=False)  # fixed width: a new second never needs a layout pass
         self.set_class(paused, "-paused")
         for minutes in WARNING_MINUTES:
             self.set_class(level == minutes and not paused, f"-warn-{minutes}")
