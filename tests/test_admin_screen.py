@@ -86,6 +86,15 @@ async def save(pilot) -> None:
     await pilot.pause()
 
 
+async def until(pilot, condition, timeout: float = 10.0) -> None:
+    """Let the app run until ``condition()`` holds (e.g. a filter applied after its short delay)."""
+    waited = 0.0
+    while not condition():
+        assert waited < timeout, "the screen did not get there"
+        await pilot.pause(0.05)
+        waited += 0.05
+
+
 async def settle(pilot) -> None:
     """Wait for the papers to be read (or reloaded) in their thread, and shown."""
     await pilot.app.workers.wait_for_complete()
@@ -107,6 +116,7 @@ async def test_every_section_is_reachable_by_key_and_offers_its_actions(centre):
     }
     all_actions = set().union(*(names for _, names in expected.values()))
     async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
         for key, (tab, names) in expected.items():
             await pilot.press(key)
             await pilot.pause()
@@ -128,7 +138,7 @@ async def test_escape_signs_out_back_to_the_screen_below(centre):
     below = Below()
     app = MarkerApp(centre, start=below, steady=True)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, AdminScreen)
         await pilot.press("escape")
         await pilot.pause()
@@ -141,6 +151,7 @@ async def test_escape_signs_out_back_to_the_screen_below(centre):
 async def test_add_candidate_writes_the_row_and_the_audit(centre):
     app = admin_app(centre)
     async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
         await pilot.press("2", "a")
         await pilot.pause()
         assert isinstance(app.screen, CandidateForm)
@@ -160,6 +171,7 @@ async def test_a_duplicate_candidate_number_is_refused_in_the_form_and_nothing_c
     app = admin_app(centre)
     before = snapshot(centre)
     async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
         await pilot.press("2", "a")
         await pilot.pause()
         await type_into(pilot, "number", "1001")
@@ -180,6 +192,7 @@ async def test_a_duplicate_candidate_number_is_refused_in_the_form_and_nothing_c
 async def test_edit_candidate_changes_the_row_and_records_old_and_new(centre):
     app = admin_app(centre)
     async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
         await pilot.press("2", "down")  # 1002 Ben Jones
         await pilot.press("enter")  # Enter on a row edits it
         await pilot.pause()
@@ -200,6 +213,7 @@ async def test_edit_candidate_changes_the_row_and_records_old_and_new(centre):
 async def test_import_csv_adds_every_candidate(centre):
     app = admin_app(centre)
     async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
         await pilot.press("2", "i")
         await pilot.pause()
         assert isinstance(app.screen, ImportCandidatesForm)
@@ -217,6 +231,7 @@ async def test_import_of_a_bad_csv_lists_every_problem_by_line_and_imports_nothi
     app = admin_app(centre)
     before = snapshot(centre)
     async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
         await pilot.press("2", "i")
         await pilot.pause()
         await type_into(pilot, "path", str(CSV / "bad.csv"))
@@ -243,6 +258,7 @@ async def test_import_of_a_bad_csv_lists_every_problem_by_line_and_imports_nothi
 async def test_add_staff_with_roles_and_a_pin_typed_twice(centre):
     app = admin_app(centre)
     async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
         await pilot.press("3", "a")
         await pilot.pause()
         assert isinstance(app.screen, AddStaffForm)
@@ -262,6 +278,7 @@ async def test_add_staff_mistakes_are_refused_in_words_and_nothing_is_added(cent
     app = admin_app(centre)
     before = snapshot(centre)
     async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
         await pilot.press("3", "a")
         await pilot.pause()
         await type_into(pilot, "name", "Mo Marker")
@@ -292,6 +309,7 @@ async def test_add_staff_mistakes_are_refused_in_words_and_nothing_is_added(cent
 async def test_change_roles_rewrites_the_roles_and_records_old_and_new(centre):
     app = admin_app(centre)
     async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
         await pilot.press("3", "down")  # Ian Invigilator (Ada Admin is first)
         await pilot.press("e")
         await pilot.pause()
@@ -309,6 +327,7 @@ async def test_an_admin_cannot_remove_their_own_admin_role_from_the_screen(centr
     app = admin_app(centre)
     before = snapshot(centre)
     async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
         await pilot.press("3", "enter")  # Enter on Ada Admin (the signed-in admin)
         await pilot.pause()
         assert isinstance(app.screen, RolesForm)
@@ -328,6 +347,7 @@ async def test_reset_pin_the_old_pin_stops_working_and_the_new_one_works(centre)
             centre.staff.verify_pin("Ian Invigilator", "0000")
     app = admin_app(centre)
     async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
         await pilot.press("3")
         await pilot.pause()
         assert "locked until" in str(app.screen.query_one("#staff-table").get_row("Ian Invigilator")[2])
@@ -351,6 +371,7 @@ async def test_reset_pin_the_old_pin_stops_working_and_the_new_one_works(centre)
 async def test_create_a_sitting_for_a_unit_then_enrol_everyone(centre):
     app = admin_app(centre)
     async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
         await pilot.press("4", "a")
         await pilot.pause()
         assert isinstance(app.screen, CreateSittingForm)
@@ -380,6 +401,7 @@ async def test_create_sitting_mistakes_are_refused_and_nothing_is_written(centre
     centre.sittings.create_sitting(centre.papers.latest("9999-01", "101").id, by=ADMIN, code="TAKEN")
     before = snapshot(centre)
     async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
         await pilot.press("4", "a")
         await pilot.pause()
         await type_into(pilot, "starts", "next tuesday")
@@ -404,6 +426,7 @@ async def test_enrol_chosen_candidates_in_an_existing_sitting(centre):
     centre.candidates.add("1003", "Chloé Dubois", by=ADMIN)
     app = admin_app(centre)
     async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
         await pilot.press("4", "enter")
         await pilot.pause()
         form = app.screen
@@ -427,6 +450,7 @@ async def test_enrolling_in_an_ended_sitting_is_refused_before_the_form(centre):
     centre.sittings.end(code, by=ADMIN, reason="cancelled")
     app = admin_app(centre)
     async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
         await pilot.press("4", "e")
         await pilot.pause()
         assert isinstance(app.screen, AdminScreen)
@@ -516,6 +540,7 @@ async def test_audit_filters_show_matching_rows_only_and_the_order_toggles(centr
     centre.sittings.enrol(code, ["1001", "1002"], by="Ian Invigilator")
     app = admin_app(centre)
     async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
         await pilot.press("5")
         await pilot.pause()
         table = app.screen.query_one("#audit-table")
@@ -529,9 +554,10 @@ async def test_audit_filters_show_matching_rows_only_and_the_order_toggles(centr
         await pilot.press("slash")
         assert app.focused.id == "filter-sitting"
         await pilot.press(*"101-a")
-        await pilot.pause()
-        assert len(shown()) == 3 and all(row[3] == "101-A" for row in shown())
+        await until(pilot, lambda: table.row_count == 3)
+        assert all(row[3] == "101-A" for row in shown())
         await type_into(pilot, "filter-action", "ENROLLED")
+        await until(pilot, lambda: table.row_count == 2)
         assert [row[4] for row in shown()] == ["1002", "1001"]
         await pilot.press("enter")  # back to the table
         assert app.focused is table
@@ -541,11 +567,12 @@ async def test_audit_filters_show_matching_rows_only_and_the_order_toggles(centr
         await pilot.press("x")
         await pilot.pause()
         assert table.row_count == total
+        mine = len([e for e in entries(centre.db) if e.actor == ADMIN])
         await type_into(pilot, "filter-actor", "ada")
-        assert shown() and all(row[1] == ADMIN for row in shown())
-        assert len(shown()) == len([e for e in entries(centre.db) if e.actor == ADMIN])
+        await until(pilot, lambda: table.row_count == mine)
+        assert all(row[1] == ADMIN for row in shown())
         await type_into(pilot, "filter-actor", "nobody at all")
-        assert table.row_count == 0
+        await until(pilot, lambda: table.row_count == 0)
         assert "0 of" in str(app.screen.query_one("#audit-status").render())
 
 

@@ -177,6 +177,13 @@ def first_run_needed(centre) -> bool:
     return needs_papers(centre) or needs_admin(centre)
 
 
+def enrolment_counts(centre) -> dict[int, int]:
+    """Candidates enrolled per sitting id, in one query (the sittings list shows every sitting)."""
+    with read_transaction(centre.db):
+        return {r[0]: r[1] for r in centre.db.execute(
+            "SELECT sitting_id, count(*) FROM scripts GROUP BY sitting_id")}
+
+
 def centre_library(centre) -> AssessmentLibrary:
     """The centre's assessment files (its papers/ and markschemes/ folders), checked."""
     return load_library(Path(centre.papers_dir), Path(centre.markschemes_dir))

@@ -25,7 +25,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane, Tabs
 
 from marker_tui.interfaces.tui.widgets.admin_forms import (
     ADMIN_CSS,
@@ -42,7 +42,7 @@ from marker_tui.interfaces.tui.widgets.inputs import TextInput
 from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.interfaces.tui.widgets.specification_browser import SpecificationBrowser
 from marker_tui.services.audit import AuditEntry, ServiceError, entries
-from marker_tui.services.setup import centre_library, paper_file_status, reload_files
+from marker_tui.services.setup import centre_library, enrolment_counts, paper_file_status, reload_files
 from marker_tui.services.staff import StaffMember
 from marker_tui.storage.database import StorageError
 
@@ -70,6 +70,8 @@ TAB_ACTIONS = {
     "clear_filters": "audit",
 }
 AUDIT_ROWS_SHOWN = 500
+FILTER_DELAY = 0.2
+"""Seconds after the last key in a filter box before the log is filtered again."""
 
 
 def local_time(instant: datetime | None, *, date: bool = True) -> str:
@@ -141,6 +143,7 @@ class AdminScreen(Screen):
         self.member = member
         self.library = None
         self._reading = False
+        self._filter_timer = None
         self._tab = "papers"
         self.newest_first = True
         self._audit: list[AuditEntry] | None = None
@@ -160,7 +163,7 @@ class AdminScreen(Screen):
     # == layout ==================================================================================
 
     def compose(self) -> ComposeResult:
-        yield Plain(f"marker-tui · Administer · signed in as {self.member.name}    (1-5: sections, Esc: sign out)",
+        yield Plain(f"marker-tui · Administer · {self.member.name} · 1-5: sections · Esc: sign out",
                     classes="admin-title")
         with TabbedContent(id="admin-tabs", initial="papers"):
             with TabPane(TAB_TITLES["papers"], id="papers"):
@@ -328,7 +331,12 @@ class AdminScreen(Screen):
     async def _show_browser(self, library) -> None:
         box = self.query_one("#papers-browser-box", Vertical)
         await box.remove_children()
-        await box.mount(SpecificationBrowser(library, show_papers=True, id="admin-browser"))
+        await box.mount(SpecificationBrowser(library, show_papers=True, focus_tree=False, id="admin-browser"))
+        # Focus the tree if the admin is looking at this section and not busy elsewhere on it.
+        focused = self.focused
+        if self._tab == "papers" and (focused is None or isinstance(focused, Tabs) or not focused.display
+                                      or "papers" in {a.id for a in focused.ancestors}):
+            self.query_one("#spec-tree").focus()
 
     def action_reload_files(self) -> None:
         self.read_files(reload=True)
@@ -473,11 +481,9 @@ class AdminScreen(Screen):
         self._sitting_codes = {s.id: s.code for s in summaries}
         table = self.query_one("#sittings-table", DataTable)
         table.clear()
+        counts = enrolment_counts(self.centre)
         for s in sorted(summaries, key=lambda s: s.id, reverse=True):
-            try:
-                enrolled = str(len(self.centre.sittings.status(s.code).candidates))
-            except (ServiceError, StorageError):
-                enrolled = "?"
+            enrolled = str(counts.get(s.id, 0))
             table.add_row(Text(s.code), Text(f"{s.qualification} {s.unit}"),
                           Text(f"v{s.paper_version} (id {s.paper_id})"), Text(str(s.state)), Text(enrolled),
                           Text(local_time(s.scheduled_start)), Text(s.created_by), key=s.code)
@@ -598,8 +604,12 @@ class AdminScreen(Screen):
 
     @on(Input.Changed, "#audit-filters Input")
     def _filter_changed(self, event: Input.Changed) -> None:
-        if self._audit is not None:
-            self.show_audit()
+        # Redrawn once typing pauses, so keys are never held up behind a redraw of a long log.
+        if self._audit is None:
+            return
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(FILTER_DELAY, self.show_audit)
 
     @on(Input.Submitted, "#audit-filters Input")
     def _filter_done(self, event: Input.Submitted) -> None:

@@ -119,6 +119,8 @@ class AdminForm(ModalScreen[Any]):
 
     def _fit(self) -> None:
         """Let the boxes scroll so the heading, the message and the keys always fit on screen."""
+        if not self.is_attached or not self.query(".admin-fields"):
+            return  # closed meanwhile
         box = self.query_one(".admin-dialog")
         fields = self.query_one(".admin-fields")
         others = sum(w.outer_size.height + w.styles.margin.top + w.styles.margin.bottom

@@ -133,10 +133,12 @@ def append_paper(text: Text, paper: QuestionPaper, scheme: MarkScheme | None) ->
 class SpecificationBrowser(Horizontal):
     """Tree of qualifications and units on the left, the chosen one's detail on the right."""
 
-    def __init__(self, library: AssessmentLibrary, *, show_papers: bool = False, **kwargs) -> None:
+    def __init__(self, library: AssessmentLibrary, *, show_papers: bool = False, focus_tree: bool = True,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         self.library = library
         self.show_papers = show_papers
+        self.focus_tree = focus_tree
 
     def findings_for(self, *models) -> list[Finding]:
         """The check findings of the files the given models were read from."""
@@ -176,7 +178,8 @@ class SpecificationBrowser(Horizontal):
         detail.show_qualification(first)
         tree = self.query_one(Tree)
         tree.move_cursor(tree.root.children[0])
-        tree.focus()
+        if self.focus_tree:
+            tree.focus()
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         if event.node.data is None:
