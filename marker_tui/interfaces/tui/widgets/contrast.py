@@ -1,7 +1,9 @@
 """A high-contrast theme a learner can switch to (an access need), and back.
 
-White on black, yellow for focus and highlights, no half-tones: every colour
-pair used on the learner's screens has a contrast ratio of at least 7:1.
+White on black (near-black panels), yellow for focus and highlights, a dark
+blue for the current question when the list is not focused, reversed text on
+the focused button: every colour pair used on the learner's screens has a
+contrast ratio of at least 7:1.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ HIGH_CONTRAST_THEME = Theme(
     success="#00ff00",
     foreground="#ffffff",
     background="#000000",
-    surface="#000000",
-    panel="#000000",
+    surface="#121212",
+    panel="#121212",
     boost="#000000",
     dark=True,
-    luminosity_spread=0.0,
+    luminosity_spread=0.15,
     text_alpha=1.0,
     variables={
         "text-muted": "#ffffff",
@@ -50,15 +52,16 @@ HIGH_CONTRAST_THEME = Theme(
         "block-cursor-background": "#ffff00",
         "block-cursor-foreground": "#000000",
         "block-cursor-text-style": "bold",
-        "block-cursor-blurred-background": "#ffffff",
-        "block-cursor-blurred-foreground": "#000000",
+        "block-cursor-blurred-background": "#1c1c8c",
+        "block-cursor-blurred-foreground": "#ffffff",
         "block-hover-background": "#333333",
         "scrollbar": "#ffffff",
         "scrollbar-hover": "#ffff00",
         "scrollbar-active": "#ffff00",
         "scrollbar-background": "#000000",
-        "button-foreground": "#000000",
+        "button-foreground": "#ffffff",
         "button-color-foreground": "#000000",
+        "button-focus-text-style": "bold reverse",
         "primary-muted": "#ffff00",
         "secondary-muted": "#00ffff",
         "accent-muted": "#ffff00",
