@@ -621,3 +621,19 @@ def test_admin_add_staff_form_snapshot(tmp_path, mini, snap_compare):
     assert snap_compare(admin_app(centre), terminal_size=(80, 24), run_before=settle,
                         press=["3", "a", *"Mo Marker", "tab", "tab", "space", "enter"])
 
+
+
+async def test_signing_out_while_the_files_are_read_is_harmless(centre):
+    from textual.screen import Screen
+
+    class Below(Screen):
+        def on_mount(self) -> None:
+            self.app.push_screen(AdminScreen(self.app.centre.staff.get(ADMIN)))
+
+    below = Below()
+    app = MarkerApp(centre, start=below, steady=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("escape")  # at once, while the papers are still being read
+        await settle(pilot)
+        assert app.screen is below

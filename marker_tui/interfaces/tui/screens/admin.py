@@ -293,12 +293,16 @@ class AdminScreen(Screen):
 
     def _files_failed(self, error: Exception) -> None:
         self._reading = False
+        if not self.is_attached:  # signed out meanwhile
+            return
         self.query_one("#papers-status", Plain).update(Text(f"The files could not be read: {error}",
                                                             style="bold red"))
         self._service_error(error)
 
     def _files_read(self, library, statuses, report) -> None:
         self._reading = False
+        if not self.is_attached:  # signed out meanwhile (a reload is still in the database and the log)
+            return
         self.show_papers(library, statuses)
         if report is not None:
             self.app.push_screen(ReportDialog("Files reloaded", reload_text(report)))
