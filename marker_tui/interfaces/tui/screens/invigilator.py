@@ -348,7 +348,7 @@ class InvigilatorRoomScreen(Screen):
         Binding("l", "log", "Log"),
         Binding("X", "export", "Export", show=False),
         Binding("f2", "toggle_contrast", "Contrast", show=False),
-        Binding("q", "app.quit", "Quit", show=False),
+        Binding("q", "app.quit", "Quit"),
     ]
 
     def __init__(self, code: str, staff_name: str) -> None:

@@ -92,6 +92,7 @@ class ConfirmNameDialog(ModalScreen[bool]):
     ALLOWED_IN_LOCKDOWN = True
     CSS_PATH = LEARNER_CSS
     BINDINGS = [
+        Binding("f2", "toggle_contrast", "Contrast", show=False),
         Binding("y", "answer(True)", "Yes, that's me"),
         Binding("n,escape", "answer(False)", "No"),
     ]
@@ -119,6 +120,9 @@ class ConfirmNameDialog(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+    def action_toggle_contrast(self) -> None:
+        toggle_high_contrast(self.app)
 
 
 class LearnerLoginScreen(Screen):
@@ -283,7 +287,10 @@ class LearnerLoginScreen(Screen):
 class InstructionsDialog(ModalScreen[None]):
     ALLOWED_IN_LOCKDOWN = True
     CSS_PATH = LEARNER_CSS
-    BINDINGS = [Binding("escape,enter,ctrl+o", "close", "Close")]
+    BINDINGS = [
+        Binding("escape,enter,ctrl+o", "close", "Close"),
+        Binding("f2", "toggle_contrast", "Contrast", show=False),
+    ]
 
     def __init__(self, text: str) -> None:
         super().__init__()
@@ -299,6 +306,9 @@ class InstructionsDialog(ModalScreen[None]):
     def action_close(self) -> None:
         self.dismiss(None)
 
+    def action_toggle_contrast(self) -> None:
+        toggle_high_contrast(self.app)
+
 
 class ReviewDialog(ModalScreen[str | None]):
     """Unanswered and flagged questions; choose one to go to it, or go on to submit."""
@@ -306,6 +316,7 @@ class ReviewDialog(ModalScreen[str | None]):
     ALLOWED_IN_LOCKDOWN = True
     CSS_PATH = LEARNER_CSS
     BINDINGS = [
+        Binding("f2", "toggle_contrast", "Contrast", show=False),
         Binding("escape", "back", "Back to answers"),
         Binding("s", "submit", "Submit…"),
     ]
@@ -362,11 +373,15 @@ class ReviewDialog(ModalScreen[str | None]):
     def action_submit(self) -> None:
         self.dismiss("submit")
 
+    def action_toggle_contrast(self) -> None:
+        toggle_high_contrast(self.app)
+
 
 class ConfirmSubmitDialog(ModalScreen[bool]):
     ALLOWED_IN_LOCKDOWN = True
     CSS_PATH = LEARNER_CSS
     BINDINGS = [
+        Binding("f2", "toggle_contrast", "Contrast", show=False),
         Binding("y", "answer(True)", "Yes, submit"),
         Binding("n,escape", "answer(False)", "No"),
     ]
@@ -394,6 +409,9 @@ class ConfirmSubmitDialog(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+    def action_toggle_contrast(self) -> None:
+        toggle_high_contrast(self.app)
 
 
 # --- the sitting ------------------------------------------------------------------------------------
@@ -597,7 +615,7 @@ class LearnerSittingScreen(Screen):
         else:
             message = f"Less than {minutes} {unit} left ({clock_text(left)})."
         self.notify(message + " Your answers are submitted automatically when time runs out.",
-                    title="Time", severity="error" if minutes == 1 else "warning", timeout=15)
+                    title="Time", severity="error" if minutes == 1 else "warning", timeout=10)
 
     def _enter_waiting(self, time: LearnerTime) -> None:
         if self.phase == "waiting":
@@ -858,6 +876,8 @@ class LearnerSittingScreen(Screen):
 
     def action_go_to(self) -> None:
         self.query_one("#question-list", OptionList).focus()
+        self.notify("Choose a question with the arrow keys and press Enter (Escape: back to your answer).",
+                    timeout=4)
 
     @on(OptionList.OptionSelected, "#question-list")
     def _picked(self, event: OptionList.OptionSelected) -> None:
