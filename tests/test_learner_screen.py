@@ -709,3 +709,34 @@ def test_snapshot_quit_asks_for_a_pin(room, snap_compare):
 
     app, run_before = writing_snapshot(room, then=quit_)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_from_another_screen_the_login_can_go_back_until_the_learner_logs_in(room):
+    """How the home screen uses it: LearnerLoginScreen() pushed, unlocked; locked from the login on."""
+    from textual.screen import Screen
+
+    code = open_sitting(room)
+    base = Screen()
+    app = MarkerApp(centre_for(room), start=base, steady=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await app.push_screen(LearnerLoginScreen(monotonic=fake_monotonic(room.clock)))
+        await pilot.pause()
+        assert not app.locked_down
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is base
+        await app.push_screen(LearnerLoginScreen(monotonic=fake_monotonic(room.clock)))
+        await pilot.pause()
+        await pilot.press(*code, "enter", *"1001", "enter")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, LearnerSittingScreen) and app.locked_down
+        await pilot.press("escape")
+        app.pop_screen()
+        await pilot.pause()
+        assert isinstance(app.screen, LearnerSittingScreen)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, StaffPinDialog)
