@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pytest
-
 from marker_tui.interfaces.tui.app import MarkerApp
 from marker_tui.interfaces.tui.screens.invigilator import (
     STALE_SAVE_SECONDS,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 
 from marker_tui.domain.clock import Clock, SystemClock
-from marker_tui.services.audit import Actor, ServiceError, record
+from marker_tui.services.audit import ServiceError, record
 from marker_tui.services.candidates import find_candidate
 from marker_tui.services.sitting import INVIGILATORS
 from marker_tui.services.staff import resolve_actor
