@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from marker_tui.domain.clock import SystemClock
-from marker_tui.interfaces.cli.sitting import database, user_errors
+from marker_tui.interfaces.cli.common import database, user_errors
 from marker_tui.services.audit import Actor, record
 from marker_tui.storage.backup import backup_database, restore_database
 from marker_tui.storage.database import open_database, run_write

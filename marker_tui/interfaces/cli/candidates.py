@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from marker_tui.domain.clock import SystemClock
-from marker_tui.interfaces.cli.sitting import by_option, database, table, user_errors, visible
+from marker_tui.interfaces.cli.common import by_option, database, table, user_errors, visible
 from marker_tui.services.candidates import COLUMNS, CandidateService
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from marker_tui.interfaces.cli.sitting import user_errors
+from marker_tui.interfaces.cli.common import user_errors
 
 
 @click.command("demo")

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import click
 
-from marker_tui.interfaces.cli.sitting import by_option, database, user_errors, visible
+from marker_tui.interfaces.cli.common import by_option, database, user_errors, visible
 from marker_tui.storage.locations import SHIPPED_PAPERS
 
 

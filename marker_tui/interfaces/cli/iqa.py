@@ -25,7 +25,7 @@ from pathlib import Path
 
 import click
 
-from marker_tui.interfaces.cli.sitting import by_option, table, user_errors, visible
+from marker_tui.interfaces.cli.common import by_option, open_centre, table, user_errors, visible
 
 STRATEGY_HELP = """\b
 Sampling strategy (every rule adds scripts; defaults in brackets):
@@ -41,15 +41,7 @@ scripts, reviewer and strategy."""
 
 
 def _centre(ctx: click.Context | None = None):
-    from marker_tui.interfaces.cli.main import CliContext
-    from marker_tui.services.centre import Centre
-    from marker_tui.storage.locations import database_path
-
-    ctx = ctx or click.get_current_context()
-    obj = ctx.find_object(CliContext)
-    path = obj.db_path if obj is not None else database_path(None)
-    with user_errors():
-        return Centre.open(path, create=False)
+    return open_centre()
 
 
 def _fmt(value: float | None, places: int = 1, suffix: str = "") -> str:

@@ -94,7 +94,7 @@ def cli(ctx: click.Context, db_option: str | None, demo_if_new: bool) -> None:
 
 
 def _build_demo(path: Path) -> str:
-    from marker_tui.interfaces.cli.sitting import user_errors
+    from marker_tui.interfaces.cli.common import user_errors
     from marker_tui.services.demo import build_demo
 
     with user_errors():

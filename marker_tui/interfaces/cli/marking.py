@@ -21,7 +21,15 @@ from pathlib import Path
 import click
 
 from marker_tui.domain.clock import SystemClock
-from marker_tui.interfaces.cli.sitting import by_option, database, local_time, table, user_errors, visible
+from marker_tui.interfaces.cli.common import (
+    by_option,
+    database,
+    local_time,
+    open_centre,
+    table,
+    user_errors,
+    visible,
+)
 
 
 def _service(db):
@@ -31,14 +39,7 @@ def _service(db):
 
 
 def _centre(ctx: click.Context):
-    from marker_tui.interfaces.cli.main import CliContext
-    from marker_tui.services.centre import Centre
-    from marker_tui.storage.locations import database_path
-
-    obj = ctx.find_object(CliContext)
-    path = obj.db_path if obj is not None else database_path(None)
-    with user_errors():
-        return Centre.open(path, create=False)
+    return open_centre()
 
 
 @click.command("mark")

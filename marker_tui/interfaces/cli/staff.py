@@ -12,7 +12,7 @@ import sys
 import click
 
 from marker_tui.domain.clock import SystemClock
-from marker_tui.interfaces.cli.sitting import by_option, database, table, user_errors, visible
+from marker_tui.interfaces.cli.common import by_option, database, table, user_errors, visible
 from marker_tui.services.staff import StaffService, check_pin_format, normalise_roles
 from marker_tui.storage.migrations import ROLES
 

@@ -281,7 +281,7 @@ class IqaPlanScreen(_Messages, Screen):
                 review += " · 2nd ✓" if s.second_marking_complete else " · 2nd …"
             table.add_row(s.script_ref, Text(", ".join(s.markers)), "-" if s.total is None else f"{s.total}",
                           review, Text("; ".join(s.reasons)), key=str(s.script_id))
-        own = [e for e in plan.excluded if e.reason.startswith(f"marked by ")
+        own = [e for e in plan.excluded if e.reason.startswith("marked by ")
                and person_key(self.reviewer) in {person_key(m) for m in e.markers}]
         parts = []
         if own:
