@@ -826,9 +826,9 @@ class LearnerSittingScreen(Screen):
             text, style = "", ""
         elif self.policy.dirty:
             text, style = "● Not saved yet", ""
-        elif not self.writer.idle:
-            text, style = "Saving…", ""
         elif all(self.answers[q] == self.saved.get(q, "") for q in self.answers):
+            # Decided by what is stored, not by the writer thread being idle: the thread
+            # reports a save just before it marks itself idle, so "idle" can lag the news.
             text, style = "✓ Saved", "bold"
         else:
             text, style = "Saving…", ""
