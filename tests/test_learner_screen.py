@@ -236,7 +236,7 @@ async def test_answers_save_after_one_idle_second_not_before(room):
         screen.autosave_check()  # the 0.1 s timer: live word count, no save yet
         await pilot.pause()
         assert text_of(screen.query_one("#word-count")) == "2 words"
-        assert "Not saved yet" in text_of(screen.query_one("#saved-state"))
+        assert "Saving…" in text_of(screen.query_one("#saved-state"))
         advance(room, 0.9)
         screen.autosave_check()
         await settle(pilot)
@@ -740,3 +740,21 @@ async def test_from_another_screen_the_login_can_go_back_until_the_learner_logs_
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert isinstance(app.screen, StaffPinDialog)
+
+
+async def test_while_typing_the_clock_moves_on_with_the_next_keystroke(room):
+    """A new second is painted in a keystroke's frame (or at most CLOCK_DEFER_SECONDS later)."""
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        clock = screen.query_one("#countdown")
+        room.clock.advance(seconds=1)  # the service's time moves on...
+        await pilot.press("a")  # ...and the learner is typing
+        screen.tick()
+        assert text_of(clock) == "Time left 1:30:00" and screen._clock_timer is not None
+        await pilot.press("b")
+        assert text_of(clock) == "Time left 1:29:59" and screen._clock_timer is None
+        room.clock.advance(seconds=5)  # not typing: painted at once
+        screen.tick()
+        assert text_of(clock) == "Time left 1:29:54"

@@ -35,9 +35,10 @@ from textual.widgets import Button, ContentSwitcher, Footer, Label, OptionList, 
 from textual.widgets.option_list import Option
 
 from marker_tui.interfaces.tui.widgets.plain import Plain
-from marker_tui.domain.autosave import CHECK_INTERVAL_SECONDS, FINAL_SECONDS, AutosavePolicy
+from marker_tui.domain.autosave import CHECK_INTERVAL_SECONDS, FINAL_SECONDS, IDLE_SECONDS, AutosavePolicy
 from marker_tui.domain.paper import Question
 from marker_tui.interfaces.tui.screens.staff_sign_in import StaffPinDialog
+from marker_tui.interfaces.tui.widgets.answer_area import AnswerArea
 from marker_tui.interfaces.tui.widgets.contrast import ensure_registered, toggle_high_contrast
 from marker_tui.interfaces.tui.widgets.countdown import Countdown, TimeWarnings, clock_text, duration_words
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
@@ -47,6 +48,8 @@ from marker_tui.services.sitting import LearnerSession, LearnerTime, ScriptState
 from marker_tui.storage.database import StorageError
 
 LEARNER_CSS = "../styles/learner.tcss"
+CLOCK_DEFER_SECONDS = 0.3
+"""While the learner types, the clock's new second is painted with their next keystroke, or after this."""
 
 _FINISHED_STATES = (ScriptState.SUBMITTED, ScriptState.TIME_UP, ScriptState.ENDED, ScriptState.ABSENT)
 
@@ -468,6 +471,9 @@ class LearnerSittingScreen(Screen):
         self._clock_timers: list = []
         self._closing = False
         self._typed = False
+        self._last_key_at = float("-inf")
+        self._clock_shown: tuple[int, bool, int | None] | None = None
+        self._clock_timer = None
         self._loads_pending = 0
         self._last_problem: str | None = None
         self._shown_words: int | None = None
@@ -498,7 +504,7 @@ class LearnerSittingScreen(Screen):
                     yield Plain("", id="question-heading")
                     with VerticalScroll(id="question-scroll"):
                         yield Plain("", id="question-text")
-                    yield PlainTextArea("", id="answer")
+                    yield AnswerArea("", id="answer", on_change=self.text_changed)
                     with Horizontal(id="answer-status"):
                         yield Plain("", id="word-count")
                         yield Plain("", id="answer-hint")
@@ -604,9 +610,32 @@ class LearnerSittingScreen(Screen):
         announce = self.warnings.check(time.left_seconds)
         if announce is not None:
             self._warn(announce, time.left_seconds)
-        countdown.show_time(time.left_seconds, paused=time.paused,
-                            level=self.warnings.level(time.left_seconds))
+        self._show_clock(time.left_seconds, paused=time.paused, level=self.warnings.level(time.left_seconds))
         self._set_paused(time.paused)
+
+    def _show_clock(self, left: int, *, paused: bool, level: int | None) -> None:
+        """Show the time left; while the learner is typing, in the next keystroke's frame.
+
+        A repaint of its own between two keystrokes would hold up the second one (frames are
+        rate-limited); the clock is then at most CLOCK_DEFER_SECONDS late, never more.
+        """
+        self._clock_shown = (left, paused, level)
+        typing = self.monotonic() - self._last_key_at < CLOCK_DEFER_SECONDS
+        if typing and not paused and level is None:
+            if self._clock_timer is None:
+                self._clock_timer = self.set_timer(CLOCK_DEFER_SECONDS, self._paint_clock)
+            return
+        self._paint_clock()
+
+    def _paint_clock(self) -> None:
+        if self._clock_timer is not None:
+            self._clock_timer.stop()
+            self._clock_timer = None
+        if self._clock_shown is None or self.phase != "writing" or self._closing:
+            return
+        left, paused, level = self._clock_shown
+        self._clock_shown = None
+        self.query_one(Countdown).show_time(left, paused=paused, level=level)
 
     def _warn(self, minutes: int, left: int) -> None:
         unit = "minute" if minutes == 1 else "minutes"
@@ -736,16 +765,21 @@ class LearnerSittingScreen(Screen):
         # Fixed width (see learner.tcss): no layout pass.
         self.query_one("#word-count", Static).update(f"{n} word{'s' if n != 1 else ''}", layout=False)
 
-    def on_text_area_changed(self, event: PlainTextArea.Changed) -> None:
-        """Every keystroke: as little as possible (the text itself is read at most every 0.1 s)."""
+    def text_changed(self) -> None:
+        """Every keystroke, called while the key is handled (see AnswerArea): what it changes on
+        screen (word count, answered mark) is painted in the keystroke's own frame."""
         if self._loads_pending:
             self._loads_pending -= 1  # a question was loaded, not typed into
             return
         if self.phase != "writing":
             return
         self._typed = True
-        self.policy.edited(self.monotonic())
+        self._last_key_at = self.monotonic()
+        self.policy.edited(self._last_key_at)
+        self.sync_typed()
         self._update_saved_state()
+        if self._clock_shown is not None:
+            self._paint_clock()  # a second went by: paint it in this keystroke's frame
 
     def sync_typed(self) -> None:
         """Bring the answer, the word count and the list's answered mark up to date with the editor."""
@@ -776,11 +810,12 @@ class LearnerSittingScreen(Screen):
         self._update_saved_state()
 
     def autosave_check(self) -> None:
-        """Every 0.1 s: the live word count, then a save if one is due."""
+        """Every 0.1 s: a save if one is due; "✓ Saved" once the learner has paused."""
         if self.phase != "writing" or self._closing:
             return
         self.sync_typed()
         if not self.policy.dirty:
+            self._update_saved_state()
             return
         final = self.left_seconds is not None and self.left_seconds <= FINAL_SECONDS
         if final or self.policy.is_due(self.monotonic()):
@@ -814,6 +849,12 @@ class LearnerSittingScreen(Screen):
         self._update_saved_state()
 
     def _update_saved_state(self) -> None:
+        """"✓ Saved" once everything typed is on disk and the learner has paused; "● Saving…" until then.
+
+        While the learner types without stopping the label stays "● Saving…" (saves still happen
+        every 1.5 s): changing it at every save would cost a repaint between two keystrokes. The
+        0.1 s check turns it to "✓ Saved" once they pause.
+        """
         if self._closing:
             return
         if self.phase == "finished":
@@ -824,14 +865,11 @@ class LearnerSittingScreen(Screen):
             text, style = self.save_problem, "bold"
         elif self.phase != "writing":
             text, style = "", ""
-        elif self.policy.dirty:
-            text, style = "● Not saved yet", ""
-        elif all(self.answers[q] == self.saved.get(q, "") for q in self.answers):
-            # Decided by what is stored, not by the writer thread being idle: the thread
-            # reports a save just before it marks itself idle, so "idle" can lag the news.
-            text, style = "✓ Saved", "bold"
+        elif (self.policy.dirty or self.monotonic() - self._last_key_at < IDLE_SECONDS
+              or not self.writer.idle or any(self.answers[q] != self.saved.get(q, "") for q in self.answers)):
+            text, style = "● Saving…", ""
         else:
-            text, style = "Saving…", ""
+            text, style = "✓ Saved", "bold"
         widget = self.query_one("#saved-state", Static)
         key = (text, style)
         if getattr(widget, "_last_state", None) != key:
