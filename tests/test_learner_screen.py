@@ -146,6 +146,10 @@ def test_warnings_come_once_each_and_only_the_latest_when_logging_in_late():
     late = TimeWarnings()
     assert late.check(180) == 5  # not 10 as well
     assert late.check(170) is None and late.check(60) == 1
+    extended = TimeWarnings()
+    assert extended.check(50) == 1
+    assert extended.check(50 + 10 * 60) is None  # ten more minutes granted
+    assert extended.check(300) == 5 and extended.check(60) == 1  # both warnings come again
 
 
 def test_clock_text_and_reflowing_hard_wrapped_paper_text():

@@ -12,6 +12,8 @@ from __future__ import annotations
 from textual.widgets import Static
 
 WARNING_MINUTES = (10, 5, 1)
+REARM_SECONDS = 60
+"""After an extension, a warning is given again if its moment is now more than this far ahead."""
 
 
 def clock_text(seconds: int) -> str:
@@ -50,7 +52,9 @@ class TimeWarnings:
         return min(within) if within else None
 
     def check(self, left_seconds: int) -> int | None:
-        """The warning to announce now (minutes), or None. Skipped ones are never given later."""
+        """The warning to announce now (minutes), or None. Skipped ones are never given later,
+        unless an extension puts a warning's moment more than a minute ahead again."""
+        self.given = {m for m in self.given if left_seconds <= m * 60 + REARM_SECONDS}
         level = self.level(left_seconds)
         if level is None or level in self.given:
             return None
