@@ -238,3 +238,17 @@ async def test_a_database_with_an_admin_opens_on_the_home_screen(mini, centre):
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
+
+
+async def test_question_mark_shows_the_keys_on_screens_without_their_own_help(mini, centre):
+    app = make_app(mini, centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("i")
+        await sign_in(pilot, INVIGILATOR, "1111")
+        assert isinstance(app.screen, SittingChooserScreen)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen.query("HelpPanel")
+        await pilot.press("f1")
+        await pilot.pause()
+        assert not app.screen.query("HelpPanel")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from textual.app import App, SystemCommand
 from textual.await_complete import AwaitComplete
+from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import Screen
 
@@ -28,6 +29,11 @@ class MarkerApp(App):
 
     TITLE = "marker-tui"
     CSS_PATH = "styles/app.tcss"
+    # Help on every screen: the keys of the current screen (typing "?" into a box still types it).
+    BINDINGS = [
+        Binding("f1", "show_keys", "Keys", show=False),
+        Binding("question_mark", "show_keys", "Keys", show=False),
+    ]
 
     def __init__(
         self,
