@@ -163,6 +163,8 @@ class MarkerApp(App):
             binding = active.binding
             if not binding.description or binding.action in seen:
                 continue
+            if self._lockdown is not None and active.node is self:
+                continue  # a locked learner's palette holds only their screen's own actions
             seen.add(binding.action)
             yield SystemCommand(
                 binding.description,
