@@ -252,3 +252,18 @@ async def test_question_mark_shows_the_keys_on_screens_without_their_own_help(mi
         await pilot.press("f1")
         await pilot.pause()
         assert not app.screen.query("HelpPanel")
+
+
+async def test_signing_out_of_administer_signs_the_admin_out_of_the_terminal(mini, centre):
+    from marker_tui.interfaces.tui.screens.admin import AdminScreen
+
+    app = make_app(mini, centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("a")
+        await sign_in(pilot, ADMIN, "4444")
+        assert isinstance(app.screen, AdminScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert app.staff_member is None
+        assert menu_titles(app)[-1] == "Administer"

@@ -250,6 +250,9 @@ class AdminScreen(Screen):
         if isinstance(self.focused, Input):  # Esc in a filter box leaves the box first
             self.query_one("#audit-table", DataTable).focus()
             return
+        # Signing out here signs the admin out of this terminal, not just out of this screen.
+        if getattr(self.app, "staff_member", None) is not None:
+            self.app.staff_member = None
         if len(self.app.screen_stack) > 2:
             self.app.pop_screen()
         else:
