@@ -157,7 +157,7 @@ async def _type_and_time(app, editor, keys: int) -> list[float]:
 async def _learner_child(mode: str, db: str) -> dict:
     # What `marker-tui sit CODE --candidate N` loads and builds (sitting_screens.sit), run headless.
     import marker_tui.interfaces.cli.main  # noqa: F401  (the CLI entry point is part of the launch)
-    from marker_tui.interfaces.cli.sitting_screens import SittingTerminalCentre as Centre
+    from marker_tui.services.centre import Centre
     from marker_tui.interfaces.tui.app import MarkerApp
     from marker_tui.interfaces.tui.screens import learner
 

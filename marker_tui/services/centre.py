@@ -16,15 +16,16 @@ from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.storage.database import Database, open_database
 from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 
-from .candidates import CandidateService
-from .iqa import IqaService
-from .marking import MarkingService
-from .papers import PaperService
-from .sitting import LearnerService, SittingService
-from .staff import StaffService
-
+# Each service is imported on first use: a learner's terminal needs three of them,
+# and loading marking, IQA and exports would cost its launch time and memory.
 if TYPE_CHECKING:
+    from .candidates import CandidateService
     from .exports import ExportService
+    from .iqa import IqaService
+    from .marking import MarkingService
+    from .papers import PaperService
+    from .sitting import LearnerService, SittingService
+    from .staff import StaffService
 
 
 @dataclass
@@ -43,36 +44,50 @@ class Centre:
         return Path(self.db.conn.execute("PRAGMA database_list").fetchone()[2])
 
     @cached_property
-    def sittings(self) -> SittingService:
+    def sittings(self) -> "SittingService":
+        from .sitting import SittingService
+
         return SittingService(self.db, self.clock)
 
     @cached_property
-    def learners(self) -> LearnerService:
+    def learners(self) -> "LearnerService":
+        from .sitting import LearnerService
+
         return LearnerService(self.db, self.clock)
 
     @cached_property
-    def staff(self) -> StaffService:
+    def staff(self) -> "StaffService":
+        from .staff import StaffService
+
         return StaffService(self.db, self.clock)
 
     @cached_property
-    def candidates(self) -> CandidateService:
+    def candidates(self) -> "CandidateService":
+        from .candidates import CandidateService
+
         return CandidateService(self.db, self.clock)
 
     @cached_property
-    def papers(self) -> PaperService:
+    def papers(self) -> "PaperService":
+        from .papers import PaperService
+
         return PaperService(self.db, self.clock)
 
     @cached_property
-    def marking(self) -> MarkingService:
+    def marking(self) -> "MarkingService":
+        from .marking import MarkingService
+
         return MarkingService(self.db, self.clock)
 
     @cached_property
-    def iqa(self) -> IqaService:
+    def iqa(self) -> "IqaService":
+        from .iqa import IqaService
+
         return IqaService(self.db, self.clock)
 
     @cached_property
     def exports(self) -> "ExportService":
-        from .exports import ExportService  # imported on first use: a learner's terminal never needs it
+        from .exports import ExportService
 
         return ExportService(self.db, self.clock, papers_dir=self.papers_dir)
 
