@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from marker_tui.interfaces.tui.widgets.specification_browser import SpecificationBrowser
+from marker_tui.interfaces.tui.widgets.tables import highlighted_key
 from marker_tui.services.staff import StaffMember
 
 STAFF_ROLES = ("invigilator", "marker", "iqa", "admin")
@@ -244,12 +245,11 @@ class SittingChooserScreen(Screen):
                 "There are no sittings yet. An admin creates one (Administer → Sittings).")
 
     def action_open(self) -> None:
-        table = self.query_one("#sittings", DataTable)
-        if table.row_count == 0:
+        code = highlighted_key(self.query_one("#sittings", DataTable))
+        if code is None:
             return
         from .invigilator import InvigilatorRoomScreen
 
-        code = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         self.app.push_screen(InvigilatorRoomScreen(code, self.member.name))
 
     @on(DataTable.RowSelected, "#sittings")

@@ -21,13 +21,22 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Label, Static
 
-from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.interfaces.tui.screens.staff_sign_in import StaffSignInScreen
-from marker_tui.interfaces.tui.widgets.contrast import ensure_registered, toggle_high_contrast
+from marker_tui.interfaces.tui.widgets.contrast import (
+    ensure_registered,
+    toggle_high_contrast,
+)
 from marker_tui.interfaces.tui.widgets.countdown import clock_text
 from marker_tui.interfaces.tui.widgets.inputs import TextInput
+from marker_tui.interfaces.tui.widgets.plain import Plain
+from marker_tui.interfaces.tui.widgets.tables import highlighted_key
 from marker_tui.services.audit import ServiceError
-from marker_tui.services.sitting import CandidateStatus, ScriptState, SittingState, SittingStatus
+from marker_tui.services.sitting import (
+    CandidateStatus,
+    ScriptState,
+    SittingState,
+    SittingStatus,
+)
 from marker_tui.storage.database import StorageError
 
 INVIGILATOR_CSS = "../styles/invigilator.tcss"
@@ -312,9 +321,9 @@ class AuditLogScreen(Screen):
         self._show(event.row_key.value)
 
     def action_details(self) -> None:
-        table = self.query_one("#log-table", DataTable)
-        if table.row_count:
-            self._show(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        key = highlighted_key(self.query_one("#log-table", DataTable))
+        if key is not None:
+            self._show(key)
 
     def _show(self, key: str | None) -> None:
         entry = next((e for e in self.entries if str(e.id) == key), None)
@@ -429,10 +438,9 @@ class InvigilatorRoomScreen(Screen):
             self._cells[key] = shown
 
     def selected(self) -> CandidateStatus | None:
-        table = self.query_one("#room-table", DataTable)
-        if self.status is None or not table.row_count:
+        key = highlighted_key(self.query_one("#room-table", DataTable))
+        if self.status is None or key is None:
             return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return next((c for c in self.status.candidates if c.candidate_number == key), None)
 
     # -- which actions apply now ----------------------------------------------------------------------

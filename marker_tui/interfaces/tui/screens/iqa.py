@@ -34,19 +34,20 @@ from textual.widgets import DataTable, Footer, Static
 
 from marker_tui.domain.reports import ScriptDecision
 from marker_tui.domain.sampling import SamplingStrategy, person_key
+from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea
 from marker_tui.interfaces.tui.widgets.iqa_dialogs import (
     ConfirmDecisionDialog,
-    YesNoDialog,
     DecisionDialog,
     DecisionInput,
     DifferentMarkDialog,
     DrawPlanDialog,
     PlanInput,
     StatementDialog,
+    YesNoDialog,
 )
-from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea
 from marker_tui.interfaces.tui.widgets.marking_points import point_prompt
 from marker_tui.interfaces.tui.widgets.plain import Plain
+from marker_tui.interfaces.tui.widgets.tables import highlighted_key
 from marker_tui.services.audit import ServiceError
 from marker_tui.services.iqa import IqaService, PlanView, ReviewView
 from marker_tui.storage.database import StorageError
@@ -177,10 +178,9 @@ class IqaHomeScreen(_Messages, Screen):
             self.say("No sitting has scripts marked complete yet: there is nothing to sample.")
 
     def action_open(self) -> None:
-        table = self.query_one("#iqa-scopes", DataTable)
-        if table.row_count == 0:
+        key = highlighted_key(self.query_one("#iqa-scopes", DataTable))
+        if key is None:
             return
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         self.app.push_screen(IqaPlanScreen(key, self.reviewer))
 
     @on(DataTable.RowSelected, "#iqa-scopes")
@@ -311,10 +311,8 @@ class IqaPlanScreen(_Messages, Screen):
         self._show_why()
 
     def _selected_id(self) -> int | None:
-        table = self.query_one("#iqa-plan-scripts", DataTable)
-        if table.row_count == 0:
-            return None
-        return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        key = highlighted_key(self.query_one("#iqa-plan-scripts", DataTable))
+        return None if key is None else int(key)
 
     def action_open(self) -> None:
         script_id = self._selected_id()
@@ -952,10 +950,10 @@ class SecondMarkingQueueScreen(_Messages, Screen):
             self.say("No script has been given to you for second marking.")
 
     def action_open(self) -> None:
-        table = self.query_one("#iqa-second-queue", DataTable)
-        if table.row_count == 0:
+        key = highlighted_key(self.query_one("#iqa-second-queue", DataTable))
+        if key is None:
             return
-        script_id = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        script_id = int(key)
         try:
             view = self.app.centre.iqa.second_marking_view(script_id, by=self.marker)
         except FAILURES as error:

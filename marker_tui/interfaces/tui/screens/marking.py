@@ -52,7 +52,6 @@ from marker_tui.domain.marking import (
     suggested_mark,
 )
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
-from marker_tui.interfaces.tui.widgets.marking_points import PointsList
 from marker_tui.interfaces.tui.widgets.marking_dialogs import (
     MARKING_CSS,
     CommentBankDialog,
@@ -60,6 +59,8 @@ from marker_tui.interfaces.tui.widgets.marking_dialogs import (
     FeedbackDialog,
     ReasonDialog,
 )
+from marker_tui.interfaces.tui.widgets.marking_points import PointsList
+from marker_tui.interfaces.tui.widgets.tables import highlighted_key
 from marker_tui.services.audit import ServiceError
 from marker_tui.services.marking import (
     ClaimRefused,
@@ -181,10 +182,9 @@ class SittingPickerScreen(Screen):
                 "No sitting has scripts to mark yet (a sitting must have started and scripts been submitted).")
 
     def action_open(self) -> None:
-        table = self.query_one("#sittings", DataTable)
-        if table.row_count == 0:
+        key = highlighted_key(self.query_one("#sittings", DataTable))
+        if key is None:
             return
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         self.app.push_screen(MarkingQueueScreen(key, self.marker))
 
     @on(DataTable.RowSelected, "#sittings")
@@ -315,9 +315,7 @@ class MarkingQueueScreen(Screen):
         table = self.query_one("#queue", DataTable)
         columns = ("Script",) + (("Candidate", "Name") if q.revealed else ()) + (
             "State", "Held by", "Marked", "Total", "Result")
-        keep = None
-        if table.row_count:
-            keep = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        keep = highlighted_key(table)
         if columns != self._columns:
             table.clear(columns=True)
             table.add_columns(*columns)
@@ -339,10 +337,8 @@ class MarkingQueueScreen(Screen):
             self.say("No submitted scripts in this sitting yet.")
 
     def _selected_script(self) -> int | None:
-        table = self.query_one("#queue", DataTable)
-        if not table.row_count:
-            return None
-        return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        key = highlighted_key(self.query_one("#queue", DataTable))
+        return None if key is None else int(key)
 
     async def open_script(self, script_id: int) -> None:
         try:
