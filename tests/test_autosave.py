@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -188,7 +187,5 @@ def test_closing_the_writer_writes_what_is_waiting_first():
     writer.save_answer("1", "a")
     writer.save_answer("2", "b")
     service.release.set()
-    start = time.monotonic()
-    assert writer.close(5)
-    assert time.monotonic() - start < 5
+    assert writer.close(5)  # True: everything waiting was written before the timeout
     assert [w[1] for w in service.writes] == ["1", "2"]
