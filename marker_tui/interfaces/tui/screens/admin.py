@@ -25,7 +25,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane, Tabs
+from textual.widgets import DataTable, Input, TabbedContent, TabPane, Tabs
 
 from marker_tui.interfaces.tui.widgets.admin_forms import (
     ADMIN_CSS,
@@ -45,6 +45,7 @@ from marker_tui.services.audit import AuditEntry, ServiceError, entries
 from marker_tui.services.setup import centre_library, enrolment_counts, paper_file_status, reload_files
 from marker_tui.services.staff import StaffMember
 from marker_tui.storage.database import StorageError
+from marker_tui.interfaces.tui.widgets.footer import Footer
 
 TABS = ("papers", "candidates", "staff", "sittings", "audit")
 TAB_TITLES = {

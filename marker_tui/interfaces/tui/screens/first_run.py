@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label
+from textual.widgets import Label
 
 from marker_tui.interfaces.tui.widgets.admin_forms import ADMIN_CSS
 from marker_tui.interfaces.tui.widgets.inputs import TextInput
@@ -30,6 +30,7 @@ from marker_tui.services.audit import ServiceError
 from marker_tui.services.setup import ReloadReport, create_first_admin, load_shipped_papers, needs_admin
 from marker_tui.services.staff import StaffMember, check_pin_format
 from marker_tui.storage.database import StorageError
+from marker_tui.interfaces.tui.widgets.footer import Footer
 
 
 def report_text(report: ReloadReport) -> Text:

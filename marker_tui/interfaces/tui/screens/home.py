@@ -16,12 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, OptionList, Static
+from textual.widgets import DataTable, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from marker_tui.interfaces.tui.widgets.specification_browser import SpecificationBrowser
 from marker_tui.interfaces.tui.widgets.tables import highlighted_key
 from marker_tui.services.staff import StaffMember
+from marker_tui.interfaces.tui.widgets.footer import Footer
 
 STAFF_ROLES = ("invigilator", "marker", "iqa", "admin")
 

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Label, Static
+from textual.widgets import Button, DataTable, Label, Static
 
 from marker_tui.interfaces.tui.screens.staff_sign_in import StaffSignInScreen
 from marker_tui.interfaces.tui.widgets.contrast import (
@@ -38,6 +38,7 @@ from marker_tui.services.sitting import (
     SittingStatus,
 )
 from marker_tui.storage.database import StorageError
+from marker_tui.interfaces.tui.widgets.footer import Footer
 
 INVIGILATOR_CSS = "../styles/invigilator.tcss"
 REFRESH_SECONDS = 1

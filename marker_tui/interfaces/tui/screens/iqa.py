@@ -30,7 +30,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from marker_tui.domain.reports import ScriptDecision
 from marker_tui.domain.sampling import SamplingStrategy, person_key
@@ -51,6 +51,7 @@ from marker_tui.interfaces.tui.widgets.tables import highlighted_key
 from marker_tui.services.audit import ServiceError
 from marker_tui.services.iqa import IqaService, PlanView, ReviewView
 from marker_tui.storage.database import StorageError
+from marker_tui.interfaces.tui.widgets.footer import Footer
 
 IQA_CSS = "../styles/iqa.tcss"
 IQA_ROLES = ("iqa",)

@@ -38,7 +38,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Label, OptionList, Static
+from textual.widgets import DataTable, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from marker_tui.domain.command_verbs import CommandVerbGlossary
@@ -73,6 +73,7 @@ from marker_tui.services.marking import (
     StaleMark,
 )
 from marker_tui.storage.database import StorageError
+from marker_tui.interfaces.tui.widgets.footer import Footer
 
 MARKER_ROLES = ("marker",)
 #: A second digit typed within this many seconds joins the first (marks of 10 or more).

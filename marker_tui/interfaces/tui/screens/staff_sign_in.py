@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.interfaces.tui.widgets.contrast import toggle_high_contrast
@@ -23,6 +23,7 @@ from marker_tui.interfaces.tui.widgets.inputs import TextInput
 from marker_tui.services.audit import ServiceError
 from marker_tui.services.staff import StaffMember
 from marker_tui.storage.database import StorageError
+from marker_tui.interfaces.tui.widgets.footer import Footer
 
 STAFF_CSS = "../styles/learner.tcss"
 INVIGILATOR_ROLES = ("invigilator", "admin")

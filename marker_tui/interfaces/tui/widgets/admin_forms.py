@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Footer, Label, OptionList, SelectionList
+from textual.widgets import Checkbox, Label, OptionList, SelectionList
 from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
 
@@ -30,6 +30,7 @@ from marker_tui.services.candidates import COLUMNS, Candidate
 from marker_tui.services.staff import StaffMember, check_pin_format
 from marker_tui.storage.database import StorageError
 from marker_tui.storage.migrations import ROLES
+from marker_tui.interfaces.tui.widgets.footer import Footer
 
 ADMIN_CSS = "../styles/admin.tcss"
 

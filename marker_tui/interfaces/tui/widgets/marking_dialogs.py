@@ -12,12 +12,13 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
 from marker_tui.services.audit import ServiceError
 from marker_tui.storage.database import StorageError
+from marker_tui.interfaces.tui.widgets.footer import Footer
 
 MARKING_CSS = "../styles/marking.tcss"
 
