@@ -295,6 +295,31 @@ async def test_moving_between_questions_saves_at_once_and_remembers_the_place(ro
         assert labels[0].startswith("1    [2] ✓") and labels[2].startswith("2b   [5] ·")
 
 
+async def test_a_long_sitting_does_not_keep_old_footer_keys_alive(room):
+    # Every change of focus rebuilds the footer; Textual 8.2.8 would keep every key it ever built
+    # (Textualize/textual#6666), so a terminal used for a whole sitting grew without bound.
+    import gc
+
+    from textual.widgets._footer import FooterKey
+
+    def footer_keys() -> int:
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if isinstance(o, FooterKey))
+
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        await writing(pilot, room, code)
+        await pilot.press("ctrl+g", "escape", "ctrl+n")
+        await settle(pilot)
+        before = footer_keys()
+        for _ in range(8):
+            await pilot.press("ctrl+g", "escape", "ctrl+n")
+            await pilot.pause()
+        await settle(pilot)
+        assert footer_keys() == before, "the footer keys removed while moving around are still in memory"
+
+
 async def test_a_new_version_is_kept_for_each_save_of_changed_text(room):
     code = open_sitting(room)
     app = learner_app(room, code, "1001")

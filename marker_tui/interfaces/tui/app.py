@@ -75,7 +75,8 @@ class MarkerApp(App):
                 from marker_tui.services.setup import first_run_needed
 
                 first_run = first_run_needed(self.centre)
-        self.push_screen(self._start)
+        start, self._start = self._start, None  # the app must not keep a screen alive after it is gone
+        self.push_screen(start)
         if welcome := self._welcome:
             self.notify(welcome, title="Welcome to marker-tui", timeout=30)
         if first_run:

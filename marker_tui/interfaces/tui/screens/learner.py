@@ -31,7 +31,7 @@ from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, ContentSwitcher, Footer, Label, OptionList, Static
+from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from marker_tui.interfaces.tui.widgets.plain import Plain
@@ -46,6 +46,7 @@ from marker_tui.interfaces.tui.widgets.script_writer import ScriptWriter, WriteO
 from marker_tui.services.audit import ServiceError
 from marker_tui.services.sitting import LearnerSession, LearnerTime, ScriptState, SittingError, SittingState
 from marker_tui.storage.database import StorageError
+from marker_tui.interfaces.tui.widgets.footer import Footer
 
 LEARNER_CSS = "../styles/learner.tcss"
 CLOCK_DEFER_SECONDS = 0.3
@@ -485,33 +486,38 @@ class LearnerSittingScreen(Screen):
             yield Plain(f"{s.candidate_name} · {s.candidate_number} · Unit {self.paper.unit}", id="learner-who")
             yield Plain("", id="saved-state")
             yield Countdown("", id="countdown")
-        with ContentSwitcher(id="learner-body", initial="waiting"):
-            with VerticalScroll(id="waiting"):
-                yield Plain(self._paper_title(), classes="waiting-title")
-                yield Plain("", id="paper-facts")
-                yield Plain("Instructions", classes="section-title")
-                yield Plain(reflow(self.paper.instructions), id="waiting-instructions")
-                yield Plain("Wait for the invigilator to start the assessment. The questions will appear "
-                             "here by themselves.", id="waiting-note")
-            with Horizontal(id="paper"):
-                with Vertical(id="question-nav"):
-                    yield OptionList(*[Option(self._question_label(q), id=q.id) for q in self.questions],
-                                     id="question-list")
-                    yield Plain("[n] marks\n✓ answered\n⚑ flagged", id="question-legend")
-                with Vertical(id="question-pane"):
-                    yield Plain("PAUSED by the invigilator: your time has stopped and you cannot type. "
-                                 "Please wait; the assessment carries on by itself.", id="pause-notice")
-                    yield Plain("", id="question-heading")
-                    with VerticalScroll(id="question-scroll"):
-                        yield Plain("", id="question-text")
-                    yield AnswerArea("", id="answer", on_change=self.text_changed)
-                    with Horizontal(id="answer-status"):
-                        yield Plain("", id="word-count")
-                        yield Plain("", id="answer-hint")
-            with VerticalScroll(id="finished"):
-                yield Plain("", id="finished-title")
-                yield Plain("", id="finished-text")
+        # The three phases are the screen's own children and only the current one is shown (_show_phase):
+        # no container around them, since Textual draws and cuts up every container's lines on each frame.
+        with VerticalScroll(id="waiting"):
+            yield Plain(self._paper_title(), classes="waiting-title")
+            yield Plain("", id="paper-facts")
+            yield Plain("Instructions", classes="section-title")
+            yield Plain(reflow(self.paper.instructions), id="waiting-instructions")
+            yield Plain("Wait for the invigilator to start the assessment. The questions will appear "
+                         "here by themselves.", id="waiting-note")
+        with Horizontal(id="paper"):
+            with Vertical(id="question-nav"):
+                yield OptionList(*[Option(self._question_label(q), id=q.id) for q in self.questions],
+                                 id="question-list")
+                yield Plain("[n] marks\n✓ answered\n⚑ flagged", id="question-legend")
+            with Vertical(id="question-pane"):
+                yield Plain("PAUSED by the invigilator: your time has stopped and you cannot type. "
+                             "Please wait; the assessment carries on by itself.", id="pause-notice")
+                yield Plain("", id="question-heading")
+                with VerticalScroll(id="question-scroll"):
+                    yield Plain("", id="question-text")
+                yield AnswerArea("", id="answer", on_change=self.text_changed)
+                with Horizontal(id="answer-status"):
+                    yield Plain("", id="word-count")
+                    yield Plain("", id="answer-hint")
+        with VerticalScroll(id="finished"):
+            yield Plain("", id="finished-title")
+            yield Plain("", id="finished-text")
         yield Footer(compact=True, show_command_palette=False)
+
+    def _show_phase(self, phase: str) -> None:
+        for name in ("waiting", "paper", "finished"):
+            self.query_one(f"#{name}").display = name == phase
 
     def _paper_title(self) -> str:
         title = self.paper.title or ""
@@ -650,7 +656,7 @@ class LearnerSittingScreen(Screen):
         if self.phase == "waiting":
             return
         self.phase = "waiting"
-        self.query_one("#learner-body", ContentSwitcher).current = "waiting"
+        self._show_phase("waiting")
         n = len(self.questions)
         allowed = time.allowed_seconds
         base = self.paper.time_allowance_minutes * 60 if self.paper.time_allowance_minutes else allowed
@@ -665,7 +671,7 @@ class LearnerSittingScreen(Screen):
 
     def _enter_writing(self) -> None:
         self.phase = "writing"
-        self.query_one("#learner-body", ContentSwitcher).current = "paper"
+        self._show_phase("paper")
         self.show_question()
         self.refresh_bindings()
 
@@ -713,7 +719,7 @@ class LearnerSittingScreen(Screen):
         self.finished_reason = title
         self.query_one("#finished-title", Static).update(title)
         self.query_one("#finished-text", Static).update(text)
-        self.query_one("#learner-body", ContentSwitcher).current = "finished"
+        self._show_phase("finished")
         self.query_one("#countdown", Countdown).show_time(0, finished=True)
         self.query_one("#pause-notice").display = False
         self.set_class(False, "-paused")
