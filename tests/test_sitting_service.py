@@ -10,7 +10,7 @@ import pytest
 
 from marker_tui.services.audit import ServiceError
 from marker_tui.services.papers import PaperService
-from marker_tui.services.sitting import SaveRefused, ScriptState, SittingError, SittingState
+from marker_tui.services.sitting import NoSuchSitting, SaveRefused, ScriptState, SittingError, SittingState
 from marker_tui.storage.database import open_database
 from sitting_fixtures import ADMIN, INVIGILATOR, START, Room, room, small_paper, small_scheme  # noqa: F401
 
@@ -215,6 +215,27 @@ def test_login_errors_are_clear(room):
     room.learners.submit(script)
     with pytest.raises(SittingError, match="submitted at"):
         room.learners.login(code, "1001")
+
+
+def test_identify_names_only_the_learner_and_refuses_as_login_does_without_writing(room):
+    code = room.new_sitting()
+    room.sittings.enrol(code, ["1001", "1002"], by=INVIGILATOR)
+    with pytest.raises(NoSuchSitting):
+        room.learners.identify("nope", "1001")
+    with pytest.raises(SittingError, match="not on the list"):
+        room.learners.identify(code, "1003")
+    with pytest.raises(SittingError, match="not open yet"):
+        room.learners.identify(code, "1001")
+    room.sittings.open(code, by=INVIGILATOR)
+    audit_rows = room.db.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    who = room.learners.identify(code.lower(), " 1001 ")
+    assert who.model_dump() == {"sitting_code": code, "candidate_number": "1001",
+                                "candidate_name": who.candidate_name}
+    assert who.candidate_name and who.candidate_name in {c.name for c in room.sittings.status(code).candidates}
+    # Asking is not logging in: nothing is written, and the script still shows "not logged in".
+    assert room.db.execute("SELECT count(*) FROM audit_log").fetchone()[0] == audit_rows
+    status = {c.candidate_number: c.state for c in room.sittings.status(code).candidates}
+    assert status["1001"] == ScriptState.NOT_LOGGED_IN
 
 
 def test_logging_back_in_resumes_exactly(room):

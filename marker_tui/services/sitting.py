@@ -199,6 +199,14 @@ class LearnerSession(BaseModel):
     resumed: bool
 
 
+class LearnerIdentity(BaseModel):
+    """Who is about to log in, for the learner's "Is this you?": their own name and nothing about anyone else."""
+
+    sitting_code: str
+    candidate_number: str
+    candidate_name: str
+
+
 class SaveReceipt(BaseModel):
     """Only ever returned after the save has been committed to disk."""
 
@@ -222,6 +230,10 @@ class SubmissionReceipt(BaseModel):
 
 class SittingError(ServiceError):
     pass
+
+
+class NoSuchSitting(SittingError):
+    """No sitting has the code given (a learner's terminal words this for learners)."""
 
 
 class SaveRefused(ServiceError):
@@ -339,7 +351,7 @@ class _Base:
         cleaned = _clean_code(code)
         row = next(db.query("SELECT * FROM sittings WHERE code = ?", [cleaned]), None)
         if row is None:
-            raise SittingError(
+            raise NoSuchSitting(
                 f"There is no sitting with code {cleaned or '(empty)'}. Check the code "
                 "(marker-tui sitting status CODE shows one)."
             )
@@ -950,14 +962,50 @@ class SittingService(_Base):
 # --- the learner's side ------------------------------------------------------------------------
 
 
+def _clean_number(candidate_number: str) -> str:
+    number = str(candidate_number or "").strip().upper()
+    if not number:
+        raise SittingError("Type your candidate number.")
+    return number
+
+
 class LearnerService(_Base):
     """What a learner's terminal calls. ``script_id`` comes from :meth:`login`."""
 
+    def identify(self, code: str, candidate_number: str) -> LearnerIdentity:
+        """Whose script this would be, before anything is written; raises SittingError as :meth:`login` would.
+
+        The learner's terminal asks this for its "Is this you?" question, so it never holds the room's list.
+        """
+        number = _clean_number(candidate_number)
+        with read_transaction(self.db):
+            room = self._room(self.db, self._sitting_row(self.db, code))
+            script = self._may_log_in(room, number)
+        return LearnerIdentity(sitting_code=room.sitting["code"], candidate_number=script.candidate_number,
+                               candidate_name=script.name)
+
+    def _may_log_in(self, room: _Room, number: str) -> _Script:
+        """The candidate's script, if they may log in; otherwise SittingError saying why not.
+
+        (Read without a sweep, a time that ran out a moment ago is not final yet: login() then says so.)
+        """
+        sitting = room.sitting
+        script = next((s for s in room.scripts if s.candidate_number.upper() == number), None)
+        if script is None:
+            raise SittingError(
+                f"Candidate number {number} is not on the list for sitting {sitting['code']}. "
+                "Check both numbers, or ask the invigilator.")
+        if script.final:
+            raise SittingError(self._finished_message(script))
+        if sitting["state"] == SittingState.SCHEDULED:
+            raise SittingError(f"Sitting {sitting['code']} is not open yet: wait for the invigilator.")
+        if sitting["state"] == SittingState.ENDED:
+            raise SittingError(f"Sitting {sitting['code']} has ended.")
+        return script
+
     def login(self, code: str, candidate_number: str) -> LearnerSession:
         """Log a learner in (or back in, after a crash) and return everything to resume exactly."""
-        number = str(candidate_number or "").strip().upper()
-        if not number:
-            raise SittingError("Type your candidate number.")
+        number = _clean_number(candidate_number)
         now = self.clock.now()
 
         def work(db: Database) -> int:
@@ -965,17 +1013,7 @@ class LearnerService(_Base):
             room = self._room(db, sitting)
             self._sweep(db, room, now)
             sitting = room.sitting
-            script = next((s for s in room.scripts if s.candidate_number.upper() == number), None)
-            if script is None:
-                raise SittingError(
-                    f"Candidate number {number} is not on the list for sitting {sitting['code']}. "
-                    "Check both numbers, or ask the invigilator.")
-            if script.final:
-                raise SittingError(self._finished_message(script))
-            if sitting["state"] == SittingState.SCHEDULED:
-                raise SittingError(f"Sitting {sitting['code']} is not open yet: wait for the invigilator.")
-            if sitting["state"] == SittingState.ENDED:
-                raise SittingError(f"Sitting {sitting['code']} has ended.")
+            script = self._may_log_in(room, number)
             actor = Actor.candidate(script.candidate_number)
             first = script.row["logged_in_at"] is None
             db.execute("UPDATE scripts SET logged_in_at = coalesce(logged_in_at, ?), last_login_at = ? WHERE id = ?",

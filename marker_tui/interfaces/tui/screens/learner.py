@@ -44,7 +44,13 @@ from marker_tui.interfaces.tui.widgets.countdown import Countdown, TimeWarnings,
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
 from marker_tui.interfaces.tui.widgets.script_writer import ScriptWriter, WriteOutcome
 from marker_tui.services.audit import ServiceError
-from marker_tui.services.sitting import LearnerSession, LearnerTime, ScriptState, SittingError, SittingState
+from marker_tui.services.sitting import (
+    LearnerSession,
+    LearnerTime,
+    NoSuchSitting,
+    ScriptState,
+    SittingError,
+)
 from marker_tui.storage.database import StorageError
 from marker_tui.interfaces.tui.widgets.footer import Footer
 
@@ -235,22 +241,17 @@ class LearnerLoginScreen(Screen):
             return
         if not self.checking:
             self.show_error("")
-        sittings = self.app.centre.sittings
         try:
-            status = sittings.status(code)
-        except SittingError:
-            self.show_error(f"There is no sitting with code {code}. Check the code, or ask the invigilator.",
-                            "code")
+            # Only this learner's own name comes back: the terminal never holds the room's list.
+            who = self.app.centre.learners.identify(code, number)
+        except NoSuchSitting:
+            self.show_error(f"There is no sitting with code {code}. Check the code, or ask the invigilator.", "code")
+            return
+        except SittingError as error:
+            self.show_error(str(error), "candidate")
             return
         except (ServiceError, StorageError) as error:
             self.show_error(str(error))
-            return
-        candidate = next((c for c in status.candidates if c.candidate_number.upper() == number), None)
-        can_log_in = (candidate is not None and not candidate.state.is_final
-                      and status.state in (SittingState.OPEN, SittingState.RUNNING))
-        if not can_log_in:
-            # The service says exactly why not (wrong number, not open yet, ended, submitted).
-            self.login(code, number)
             return
 
         def confirmed(yes: bool | None) -> None:
@@ -259,7 +260,7 @@ class LearnerLoginScreen(Screen):
             else:
                 self.show_error("Check your candidate number, or ask the invigilator.", "candidate")
 
-        self.app.push_screen(ConfirmNameDialog(candidate.name, candidate.candidate_number, status.code), confirmed)
+        self.app.push_screen(ConfirmNameDialog(who.candidate_name, who.candidate_number, who.sitting_code), confirmed)
 
     def login(self, code: str, number: str) -> None:
         try:
