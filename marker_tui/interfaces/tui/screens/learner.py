@@ -98,9 +98,23 @@ def reflow(text: str) -> str:
 # --- logging in ------------------------------------------------------------------------------------
 
 
-class ConfirmNameDialog(ModalScreen[bool]):
+class _YesNoDialog(ModalScreen[bool]):
+    """A learner's yes/no question: Y, N or Esc, or the buttons with ids ``yes`` and ``no``."""
+
     ALLOWED_IN_LOCKDOWN = True
     CSS_PATH = LEARNER_CSS
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+    def action_toggle_contrast(self) -> None:
+        toggle_high_contrast(self.app)
+
+
+class ConfirmNameDialog(_YesNoDialog):
     BINDINGS = [
         Binding("f2", "toggle_contrast", "Contrast", show=False),
         Binding("y", "answer(True)", "Yes, that's me"),
@@ -124,15 +138,6 @@ class ConfirmNameDialog(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#yes", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
-
-    def action_toggle_contrast(self) -> None:
-        toggle_high_contrast(self.app)
 
 
 class LearnerLoginScreen(Screen):
@@ -382,9 +387,7 @@ class ReviewDialog(ModalScreen[str | None]):
         toggle_high_contrast(self.app)
 
 
-class ConfirmSubmitDialog(ModalScreen[bool]):
-    ALLOWED_IN_LOCKDOWN = True
-    CSS_PATH = LEARNER_CSS
+class ConfirmSubmitDialog(_YesNoDialog):
     BINDINGS = [
         Binding("f2", "toggle_contrast", "Contrast", show=False),
         Binding("y", "answer(True)", "Yes, submit"),
@@ -409,14 +412,6 @@ class ConfirmSubmitDialog(ModalScreen[bool]):
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
-
-    def action_toggle_contrast(self) -> None:
-        toggle_high_contrast(self.app)
 
 
 # --- the sitting ------------------------------------------------------------------------------------
