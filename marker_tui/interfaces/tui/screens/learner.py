@@ -413,7 +413,6 @@ class ConfirmSubmitDialog(_YesNoDialog):
         self.query_one("#no", Button).focus()
 
 
-
 # --- the sitting ------------------------------------------------------------------------------------
 
 
