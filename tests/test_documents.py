@@ -235,6 +235,10 @@ def make_audit() -> list[AuditEntry]:
         AuditEntry(id=1, at=T0, actor="Jo Marker", action="sitting.opened", sitting_code="304-2026-03-A"),
         AuditEntry(id=2, at=T0 + timedelta(minutes=5), actor="=cmd|' /C calc'!A0", action="script.started",
                    sitting_code="304-2026-03-A", candidate_number="0002", script_ref="17", details={"n": 1}),
+        AuditEntry(id=4, at=T0 + timedelta(minutes=31), actor="Iris Invigilator", action="extra time changed",
+                   sitting_code="304-2026-03-A", candidate_number="0002", script_ref="17",
+                   details={"old_allowed_seconds": 5400, "new_allowed_seconds": 6750,
+                            "reason": "25% extra time (access arrangement)"}),
     ]  # fmt: skip
 
 
@@ -821,7 +825,7 @@ def test_iqa_csv_reads_back(tmp_path: Path):
 # --------------------------------------------------------------------------------------
 
 
-def test_audit_csv_oldest_first_with_json_details(tmp_path: Path):
+def test_audit_csv_oldest_first_readable_with_raw_json_last(tmp_path: Path):
     path = tmp_path / "audit.csv"
     entries = make_audit()
     write_audit_csv(entries, path)
@@ -829,13 +833,18 @@ def test_audit_csv_oldest_first_with_json_details(tmp_path: Path):
     with path.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == audit_writer.CSV_HEADERS
-    assert [r[0] for r in rows[1:]] == ["1", "2", "3"]
-    assert rows[1] == ["1", "2026-03-02T09:00:00.000000+00:00", "Jo Marker", "sitting.opened", "304-2026-03-A", "", "", "{}"]
+    assert rows[0][7:] == ["What changed", "From", "To", "Reason", "Details (raw JSON)"]
+    assert [r[0] for r in rows[1:]] == ["1", "2", "3", "4"]
+    assert rows[1] == ["1", "2026-03-02T09:00:00.000000+00:00", "Jo Marker", "sitting.opened", "304-2026-03-A", "", "",
+                       "", "", "", "", "{}"]
     assert rows[2][2] == "'=cmd|' /C calc'!A0"  # formula defused
     assert rows[3][1:7] == ["2026-03-02T09:30:00.000000+00:00", "candidate 0002", "answer.saved", "304-2026-03-A", "0002", "17"]
-    # The learner's answer survives exactly: JSON escapes the control characters.
-    assert json.loads(rows[3][7]) == {"question": "2a", "text": NASTY}
-    assert "👍 مرحبا" in rows[3][7] and "\x00" not in rows[3][7]
+    # The learner's answer survives exactly in the raw column: JSON escapes the control characters.
+    assert json.loads(rows[3][-1]) == {"question": "2a", "text": NASTY}
+    assert "👍 مرحبا" in rows[3][-1] and "\x00" not in rows[3][-1]
+    assert not CONTROL.search(rows[3][7]) and "question: 2a" in rows[3][7]
+    # A change reads as what, from, to and why; seconds read as hours and minutes.
+    assert rows[4][7:11] == ["allowed time", "1 h 30 m", "1 h 52 m 30 s", "25% extra time (access arrangement)"]
 
 
 def test_audit_csv_same_instant_keeps_given_order_and_converts_to_utc(tmp_path: Path):

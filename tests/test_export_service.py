@@ -752,7 +752,8 @@ def test_audit_csv_is_every_audit_row_of_the_sitting_oldest_first(xroom, tmp_pat
     out = tmp_path / "audit.csv"
     report = xroom.exports.export_audit(xroom.code, out, by=INVIGILATOR)
     rows = read_csv(out)
-    assert rows[0] == ["Sequence", "At (UTC)", "Actor", "Action", "Sitting", "Candidate number", "Script", "Details"]
+    assert rows[0] == ["Sequence", "At (UTC)", "Actor", "Action", "Sitting", "Candidate number", "Script",
+                       "What changed", "From", "To", "Reason", "Details (raw JSON)"]
     assert report.rows == len(expected) == len(rows) - 1
     assert [int(r[0]) for r in rows[1:]] == [e.id for e in expected]
     assert [r[0] for r in rows[1:]] == sorted((r[0] for r in rows[1:]), key=int)

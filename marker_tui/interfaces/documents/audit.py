@@ -4,10 +4,13 @@ One row per :class:`AuditEntry`, oldest first (a stable sort on ``at``, so
 entries at the same instant keep the order they were given in, which is the
 database's insertion order). Columns::
 
-    Sequence, At (UTC), Actor, Action, Sitting, Candidate number, Script, Details
+    Sequence, At (UTC), Actor, Action, Sitting, Candidate number, Script,
+    What changed, From, To, Reason, Details (raw JSON)
 
 ``At (UTC)`` is ISO 8601 with microseconds and offset (``2026-03-02T09:00:00.000000+00:00``),
-so text order is time order. ``Details`` is the entry's details as JSON text
+so text order is time order. "What changed", "From", "To" and "Reason" say the
+details in words (``domain.audit_summary``), so a reviewer can read the trail in
+a spreadsheet; ``Details (raw JSON)`` stays last, the complete record: it is the entry's details as JSON text
 (keys sorted, non-ASCII kept as it is so names and answers stay readable). JSON
 already writes control characters as ``\\u0000``-style escapes, so nothing in
 the details is lost to cleaning; only lone surrogates (which no UTF-8 file can
@@ -23,11 +26,15 @@ import os
 from collections.abc import Iterable
 from datetime import timezone
 
+from marker_tui.domain.audit_summary import summarise
 from marker_tui.domain.reports import AuditEntry
 
 from .text_cleaning import atomic_output, csv_text
 
-CSV_HEADERS = ["Sequence", "At (UTC)", "Actor", "Action", "Sitting", "Candidate number", "Script", "Details"]
+CSV_HEADERS = [
+    "Sequence", "At (UTC)", "Actor", "Action", "Sitting", "Candidate number", "Script",
+    "What changed", "From", "To", "Reason", "Details (raw JSON)",
+]
 
 
 def details_json(details: dict[str, object]) -> str:
@@ -42,6 +49,7 @@ def write_audit_csv(entries: Iterable[AuditEntry], path: str | os.PathLike[str])
         writer = csv.writer(text)
         writer.writerow(CSV_HEADERS)
         for e in ordered:
+            words = summarise(e.action, e.details)
             writer.writerow(
                 [
                     "" if e.id is None else e.id,
@@ -51,6 +59,10 @@ def write_audit_csv(entries: Iterable[AuditEntry], path: str | os.PathLike[str])
                     csv_text(e.sitting_code or ""),
                     csv_text(e.candidate_number or ""),
                     csv_text(e.script_ref or ""),
+                    csv_text(words.what),
+                    csv_text(words.old),
+                    csv_text(words.new),
+                    csv_text(words.reason),
                     csv_text(details_json(e.details)),
                 ]
             )
