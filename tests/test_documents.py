@@ -132,12 +132,19 @@ def make_feedback(**changes) -> LearnerFeedback:
             {
                 "id": "1",
                 "text": "Describe a test. Include what it checks\nand when it runs.\n\n- one example\n- another",
+                "criteria": ["1.1"],
                 "awarded": 3,
                 "available": 4,
                 "comment": NASTY,
             },
-            {"id": "2a", "text": "Explain why tests fail.", "awarded": 2, "available": 2, "comment": "\x00\x07\x1b"},
-            {"id": "2b", "text": "Identify four features of a good test.", "awarded": 2, "available": 4, "comment": "مرحبا، أحسنت"},
+            {"id": "2a", "text": "Explain why tests fail.", "criteria": ["1.2"], "awarded": 2, "available": 2, "comment": "\x00\x07\x1b"},
+            {"id": "2b", "text": "Identify four features of a good test.", "criteria": ["2.1"], "awarded": 2, "available": 4,
+             "comment": "مرحبا، أحسنت"},
+        ],
+        "criteria": [
+            {"number": "1.1", "outcome": 1, "text": "Describe what a test checks", "questions": ["1"], "achieved": 3, "available": 4},
+            {"number": "1.2", "outcome": 1, "questions": ["2a"], "achieved": 2, "available": 2},
+            {"number": "2.1", "outcome": 2, "text": "Identify features of good tests", "questions": ["2b"], "achieved": 2, "available": 4},
         ],
         "overall_feedback": "A sound script.\n\nWork on explaining, not listing.",
         "next_steps": None,
@@ -512,12 +519,15 @@ def test_feedback_docx_reads_back(tmp_path: Path):
         ("Title", "Assessment feedback"),
         ("Heading 1", "Your result"),
         ("Heading 1", "Marks by outcome"),
+        ("Heading 1", "Assessment criteria"),
         ("Heading 1", "Feedback on each question"),
         ("Heading 2", "Question 1"),
         ("Heading 2", "Question 2a"),
         ("Heading 2", "Question 2b"),
         ("Heading 1", "Overall feedback"),  # no "Next steps": the marker gave none
         ("Heading 1", "Sign-off"),
+        ("Heading 1", "How to query your result"),
+        ("Heading 1", "Signatures"),
     ]
     assert "Pass: 7 of 10 marks (70.0%). The pass mark is 6." in texts
     assert not any(t.startswith("Why") for t in texts)
@@ -526,15 +536,33 @@ def test_feedback_docx_reads_back(tmp_path: Path):
     assert "3 of 4 marks" in texts and "2 of 2 marks" in texts and "2 of 4 marks" in texts
     assert f"Marker's comment: {CLEANED}" in texts  # control characters gone, emoji/RTL/tab kept
     q2b = texts.index("Question 2b")
-    assert texts[q2b + 3:q2b + 5] == ["Marker's comment:", "مرحبا، أحسنت"]
+    assert texts[q2b + 4:q2b + 6] == ["Marker's comment:", "مرحبا، أحسنت"]
     # Q2a's comment was only control characters: no comment paragraph at all.
     q2a = texts.index("Question 2a")
-    assert texts[q2a + 1:q2a + 3] == ["Explain why tests fail.", "2 of 2 marks"]
-    assert texts[q2a + 3] == "Question 2b"
+    assert texts[q2a + 1:q2a + 4] == ["Explain why tests fail.", "Assessment criteria: 1.2", "2 of 2 marks"]
+    assert texts[q2a + 4] == "Question 2b"
+    # Answers are left out unless the export includes them.
+    assert not any(t.startswith("Your answer") for t in texts)
+    query = texts[texts.index("How to query your result") + 1]
+    assert "candidate number 0002" in query and "within 10 working days" in query
     assert "A sound script." in texts and "Work on explaining, not listing." in texts
     assert_no_empty_sections(document)
 
-    details, outcomes, sign_off = document.tables
+    details, outcomes, criteria, sign_off, signatures = document.tables
+    assert [[c.text for c in r.cells] for r in criteria.rows] == [
+        ["Criterion", "What it covers", "Questions", "Marks", "Met?"],
+        ["1.1", "Describe what a test checks", "1", "3 of 4", "Partly met"],
+        ["1.2", "", "2a", "2 of 2", "Met"],
+        ["2.1", "Identify features of good tests", "2b", "2 of 4", "Partly met"],
+    ]
+    assert [[c.text for c in r.cells] for r in signatures.rows] == [
+        ["", "Name", "Signature", "Date"],
+        ["Assessor", "Jo Marker", "", ""],
+        ["Learner", RTL_NAME, "", ""],
+        ["Internal quality assurer", "Sam Reviewer", "", ""],
+    ]
+    heights = [r._tr.find(f"{W}trPr/{W}trHeight") for r in signatures.rows[1:]]
+    assert all(h is not None and int(h.get(f"{W}val")) >= 600 for h in heights)  # room to sign
     assert [[c.text for c in r.cells] for r in details.rows] == [
         ["Centre", "Glanmor Training Centre"],
         ["Qualification", "3818-13 Level 3 Diploma in Operational Delivery"],
@@ -604,11 +632,12 @@ def test_feedback_without_iqa_or_comments_has_no_empty_sections(tmp_path: Path):
     assert "Next steps" in texts and "Revise outcome 2." in texts
     assert not any(t.startswith("Marker's comment") for t in texts)
     assert_no_empty_sections(document)
-    sign_off = document.tables[-1]
+    sign_off, signatures = document.tables[-2:]
     assert [[c.text for c in r.cells] for r in sign_off.rows] == [
         ["Marked by", "Jo Marker"],
         ["Date marked", "5 March 2026"],
     ]
+    assert [c.text for c in signatures.rows[3].cells] == ["Internal quality assurer", "", "", ""]  # not sampled
     assert "IQA" not in xml_parts(path)["word/document.xml"].decode("utf-8")
 
 
@@ -982,4 +1011,5 @@ def test_hostile_characters_do_not_crash_any_writer(tmp_path: Path):
     assert "bad  half  end" in texts
     with (tmp_path / "a.csv").open(encoding="utf-8-sig", newline="") as f:
         audit_row = list(csv.reader(f))[1]
-    assert json.loads(audit_row[7]) == {"text": "bad \x0b\x0c half \x1f end  👍"}
+    assert json.loads(audit_row[-1]) == {"text": "bad \x0b\x0c half \x1f end  👍"}
+    assert audit_row[7] == "text: bad half end 👍"  # in words: cleaned, spaces joined

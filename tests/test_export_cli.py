@@ -126,6 +126,9 @@ def test_feedback_for_one_candidate_and_for_everyone(sh, tmp_path):
     text = docx_text(path)
     assert "Good 👍 مرحبا بالعالم" in text and "\x00" not in text and "\x1b" not in text
     assert CENTRE_NAME in text
+    assert "Your answer: Trailing cables" in text  # the learner's own answers, by default
+    sh("feedback", sh.code, "-o", str(tmp_path / "plain"), "--candidate", "1001", "--no-answers", "--by", ADMIN)
+    assert "Trailing cables" not in docx_text(tmp_path / "plain" / path.name)
     refused = sh("feedback", sh.code, "-o", str(tmp_path / "all"), "--by", ADMIN, ok=False)
     assert refused.exit_code == 1 and not (tmp_path / "all").exists()
     result = sh("feedback", sh.code, "-o", str(tmp_path / "all"), "--by", ADMIN, "--allow-incomplete")

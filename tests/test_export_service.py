@@ -537,8 +537,14 @@ def test_a_learners_feedback_document_matches_the_database_and_keeps_emoji_and_r
     text = docx_text(path)
     assert not CONTROL.search(text.replace("\t", "").replace("\n", ""))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
-    assert headings == ["Your result", "Marks by outcome", "Feedback on each question", "Question 1",
-                        "Question 2a", "Question 2b", "Overall feedback", "Next steps", "Sign-off"]
+    assert headings == ["Your result", "Marks by outcome", "Assessment criteria", "Feedback on each question",
+                        "Question 1", "Question 2a", "Question 2b", "Overall feedback", "Next steps", "Sign-off",
+                        "How to query your result", "Signatures"]
+    # Each criterion the paper covers, from the questions' marks in the database (IQA's 3 for 2b).
+    criteria = [[c.text for c in row.cells] for row in document.tables[2].rows]
+    assert [r[0] for r in criteria] == ["Criterion", "1.1", "1.2", "2.1"]
+    assert [(r[2], r[3], r[4]) for r in criteria[1:]] == [("1", "2 of 2", "Met"), ("2a", "3 of 3", "Met"),
+                                                         ("2b", "3 of 5", "Partly met")]
     details = {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows}
     assert details["Centre"] == CENTRE_NAME
     assert details["Qualification"] == "9999-01 Level 3 Test Qualification"
@@ -566,16 +572,36 @@ def test_a_learners_feedback_document_matches_the_database_and_keeps_emoji_and_r
     # The Arabic paragraph of the overall feedback is laid out right to left.
     [arabic] = [p for p in document.paragraphs if p.text == "مرحبا بالعالم"]
     assert arabic._p.pPr is not None and arabic._p.pPr.find(f"{W}bidi") is not None
-    # No learner answer in a feedback document either.
-    for piece in secret_pieces():
+    # The learner's own answers (on by default), and nobody else's.
+    assert "Your answer: Trailing cables 👍 Good 👍 مرحبا بالعالم" in text
+    assert "Secret answer  one" in text or "Secret answer one" in text
+    for piece in secret_pieces()[3:]:
         assert piece not in text
-    signed = {row.cells[0].text: row.cells[1].text for row in document.tables[-1].rows}
+    # IQA changed question 2b: the learner is told from what, to what and why.
+    assert ("Changed on review: the marker gave 4 of 5 marks; internal quality assurance changed it to 3: "
+            "Only one reason is explained.") in text
+    assert "changed the mark for question 2b; the marks in this document are the final ones." in text
+    signatures = document.tables[-1]
+    assert [[c.text for c in row.cells] for row in signatures.rows] == [
+        ["", "Name", "Signature", "Date"], ["Assessor", ANA, "", ""], ["Learner", "Amira Khan", "", ""],
+        ["Internal quality assurer", IVY, "", ""]]
+    signed = {row.cells[0].text: row.cells[1].text for row in document.tables[-2].rows}
     assert signed == {"Marked by": ANA, "Date marked": "2 March 2026",
                       "Internal quality assurance": f"Sampled and reviewed by {IVY}",
                       "Date reviewed": "2 March 2026", "IQA decision": "Marks adjusted"}
     footer = document.sections[0].footer._element.xml
     assert "PAGE" in footer and "NUMPAGES" in footer
     assert document.tables[1].rows[0]._tr.trPr is not None  # header row repeats on every page
+
+
+def test_feedback_without_answers_leaves_every_answer_out_and_says_so_in_the_audit(xroom, tmp_path):
+    report = xroom.exports.export_feedback(xroom.code, tmp_path, by=ADMIN, candidate="1001", include_answers=False)
+    text = docx_text(report.paths[0])
+    assert "Your answer" not in text
+    for piece in secret_pieces():
+        assert piece not in text
+    [row] = [e for e in xroom.audit_rows() if e.action == "feedback exported"]
+    assert row.details["learners' answers included"] is False
 
 
 def test_feedback_of_an_outcome_minimum_fail_says_why(xroom, tmp_path):
@@ -619,7 +645,7 @@ def test_feedback_file_names_are_safe_and_unique_in_a_batch(tmp_path):
     assert files_under(tmp_path / "fb") == sorted(report.paths)
     # Each document is the right learner's.
     for path in report.paths:
-        assert docx.Document(str(path)).tables[0].rows[4].cells[1].text.endswith(")")
+        assert docx.Document(str(path)).tables[0].rows[-1].cells[1].text.endswith(")")
 
 
 def test_unique_feedback_names_disambiguate_case_and_normalisation_clashes():

@@ -26,6 +26,7 @@ Conventions:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
@@ -33,6 +34,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BeforeValidator, Field, NonNegativeInt, PositiveInt, model_validator
 
 from .base import Identifier, Model, NonEmptyText
+from .sampling import natural_key
 
 #: How far a stated percentage may be from 100 × total ÷ maximum (rounding to 1 dp).
 PERCENT_TOLERANCE = 0.05 + 1e-9
@@ -166,6 +168,7 @@ class ResultsSheet(Model):
     """The results and mark sheet of one sitting: one row per candidate."""
 
     centre_name: NonEmptyText
+    centre_number: OptionalText = None
     qualification_number: Identifier
     qualification_title: NonEmptyText
     unit_number: Identifier
@@ -265,18 +268,78 @@ class OutcomeFeedback(Model):
         return self
 
 
+class IqaMarkChange(Model):
+    """Internal quality assurance changed this question's mark: what the marker gave, and why."""
+
+    marker_mark: NonNegativeInt
+    reason: OptionalText = None
+
+
 class QuestionFeedback(Model):
     id: Identifier
     text: NonEmptyText = Field(description="The question as the paper puts it (soft-wrapped text is reflowed).")
     awarded: NonNegativeInt
     available: NonNegativeInt
     comment: OptionalText = Field(default=None, description="The marker's comment on this answer.")
+    criteria: list[Identifier] = Field(default_factory=list, description="Assessment criteria the question covers.")
+    answer: str | None = Field(default=None, description="The learner's own answer, where the centre includes it "
+                                                          "(None: left out; empty text: not answered).")
+    iqa_change: IqaMarkChange | None = Field(default=None, description="Where IQA changed the marker's mark.")
 
     @model_validator(mode="after")
     def _within(self) -> QuestionFeedback:
         if self.awarded > self.available:
             raise ValueError(f"question {self.id}: {self.awarded} awarded of {self.available} available")
         return self
+
+
+class CriterionStatus(StrEnum):
+    MET = "met"
+    PARTLY_MET = "partly met"
+    NOT_MET = "not met"
+
+
+class CriterionFeedback(Model):
+    """One assessment criterion and the marks the learner earned on the questions covering it.
+
+    A criterion is *met* when every mark on those questions was earned, *partly met*
+    when some were, *not met* when none were. The unit's result is still decided by
+    the total (and any outcome minimums); this shows where the marks came from.
+    """
+
+    number: Identifier
+    outcome: PositiveInt
+    text: OptionalText = Field(default=None, description="The criterion's words from the test specification.")
+    questions: list[Identifier] = Field(min_length=1)
+    achieved: NonNegativeInt
+    available: NonNegativeInt
+
+    @property
+    def status(self) -> CriterionStatus:
+        if self.available and self.achieved >= self.available:
+            return CriterionStatus.MET
+        return CriterionStatus.PARTLY_MET if self.achieved else CriterionStatus.NOT_MET
+
+    @model_validator(mode="after")
+    def _within(self) -> CriterionFeedback:
+        if self.achieved > self.available:
+            raise ValueError(f"criterion {self.number}: {self.achieved} achieved of {self.available} available")
+        return self
+
+
+def criteria_evidence(questions: Sequence[QuestionFeedback], outcome_of: Mapping[str, int],
+                      texts: Mapping[str, str] | None = None) -> list[CriterionFeedback]:
+    """Each criterion the questions cover, with the marks earned on them, in criterion order."""
+    found: dict[str, dict[str, Any]] = {}
+    for q in questions:
+        for number in q.criteria:
+            entry = found.setdefault(number, {"questions": [], "achieved": 0, "available": 0,
+                                              "outcome": outcome_of[q.id]})
+            entry["questions"].append(q.id)
+            entry["achieved"] += q.awarded
+            entry["available"] += q.available
+    texts = texts or {}
+    return [CriterionFeedback(number=n, text=texts.get(n), **found[n]) for n in sorted(found, key=natural_key)]
 
 
 class IqaSignOff(Model):
@@ -292,10 +355,12 @@ class LearnerFeedback(Model):
     mark here is a number; the export service skips scripts not yet marked."""
 
     centre_name: NonEmptyText
+    centre_number: OptionalText = None
     qualification_number: Identifier
     qualification_title: NonEmptyText
     unit_number: Identifier
     unit_title: NonEmptyText
+    sitting_code: OptionalText = None
     sitting_date: date
     candidate_number: Identifier
     candidate_name: NonEmptyText
@@ -312,6 +377,8 @@ class LearnerFeedback(Model):
     marker_name: NonEmptyText
     marked_date: date
     iqa: IqaSignOff | None = Field(default=None, description="Only where the script was sampled and reviewed.")
+    criteria: list[CriterionFeedback] = Field(default_factory=list)
+    answers_included: bool = Field(default=False, description="Whether the learner's own answers are shown.")
 
     @model_validator(mode="after")
     def _consistent(self) -> LearnerFeedback:
@@ -465,6 +532,7 @@ class IqaRecord(Model):
     """The IQA record of one sitting: plan, reviews, agreement, actions, sign-off."""
 
     centre_name: NonEmptyText
+    centre_number: OptionalText = None
     qualification_number: Identifier
     qualification_title: NonEmptyText
     unit_number: Identifier

@@ -109,6 +109,7 @@ from marker_tui.domain.reports import (
     AuditEntry as ReportAuditEntry,
 )
 from marker_tui.domain.reports import (
+    IqaMarkChange,
     IqaRecord,
     IqaSignOff,
     LearnerFeedback,
@@ -119,6 +120,7 @@ from marker_tui.domain.reports import (
     ResultRow,
     ResultsSheet,
     ScriptDecision,
+    criteria_evidence,
 )
 from marker_tui.domain.sampling import natural_key
 from marker_tui.domain.specification import TestSpecification
@@ -134,6 +136,7 @@ from marker_tui.storage.database import (
     read_transaction,
     run_write,
 )
+from marker_tui.storage.export_reads import answers_of, iqa_changes, stored_centre_number
 from marker_tui.storage.locations import SHIPPED_PAPERS
 
 CENTRE_NAME_ENV = "MARKER_TUI_CENTRE_NAME"
@@ -384,6 +387,12 @@ class _Snapshot:
     scripts: list[_Script]
     iqa: _Iqa
     actor_name: str
+    centre_number: str | None = None
+    iqa_changes: dict[tuple[int, str], Any] = field(default_factory=dict)
+    """(script id, question id) → ``export_reads.IqaChange`` where IQA's mark stands."""
+    answers: dict[tuple[int, str], str] | None = None
+    """The learners' answers, read only for feedback that includes them."""
+    criteria_texts: dict[str, str] = field(default_factory=dict)
 
 
 def _local_date(instant: datetime) -> date:
@@ -455,9 +464,10 @@ class ExportService:
         """The results and mark sheet of the sitting as it stands (no completeness check)."""
         return self._results(self._snapshot(code, by=None))
 
-    def learner_feedback(self, code: str, *, candidate: str | None = None) -> tuple[list[LearnerFeedback], list[str]]:
+    def learner_feedback(self, code: str, *, candidate: str | None = None,
+                         include_answers: bool = True) -> tuple[list[LearnerFeedback], list[str]]:
         """Feedback models for the fully marked scripts, and the candidates left out with why."""
-        snap = self._snapshot(code, by=None)
+        snap = self._snapshot(code, by=None, with_answers=include_answers)
         scripts = self._select(snap, candidate) if candidate else snap.scripts
         return self._feedback(snap, scripts)
 
@@ -495,8 +505,13 @@ class ExportService:
         return report
 
     def export_feedback(self, code: str, out_dir: str | os.PathLike[str], *, by: str, candidate: str | None = None,
-                        allow_incomplete: bool = False, progress: Progress | None = None) -> ExportReport:
+                        allow_incomplete: bool = False, progress: Progress | None = None,
+                        include_answers: bool = True) -> ExportReport:
         """One Word document per fully marked learner (or one learner) in ``out_dir`` (created if needed).
+
+        ``include_answers`` (the default, as feedback is for the learner) prints each
+        learner's own answer under its question; turn it off for feedback filed or
+        shared where the answers should not travel.
 
         Scripts not fully marked have no feedback: without ``allow_incomplete`` they
         stop the export (:class:`ExportIncomplete`); with it they are left out and
@@ -504,7 +519,7 @@ class ExportService:
         """
         from marker_tui.interfaces.documents.feedback import write_feedback_docx
 
-        snap = self._snapshot(code, by=by)
+        snap = self._snapshot(code, by=by, with_answers=include_answers)
         scripts = self._select(snap, candidate) if candidate else snap.scripts
         warnings = self._check(snap, ExportKind.FEEDBACK, scripts if candidate else None, allow_incomplete,
                                "feedback")
@@ -524,7 +539,8 @@ class ExportService:
             _call(progress, done, total)
         report = ExportReport(ExportKind.FEEDBACK, snap.code, paths, skipped=skipped, warnings=warnings,
                               rows=len(paths))
-        details: dict[str, Any] = {"format": "docx", "folder": str(folder), "documents": len(paths)}
+        details: dict[str, Any] = {"format": "docx", "folder": str(folder), "documents": len(paths),
+                                   "learners' answers included": include_answers}
         if candidate:
             details["candidate"] = models[0].candidate_number
         if skipped:
@@ -610,7 +626,7 @@ class ExportService:
             self._specs[qualification] = spec
         return self._specs[qualification]
 
-    def _snapshot(self, code: str, *, by: str | None) -> _Snapshot:
+    def _snapshot(self, code: str, *, by: str | None, with_answers: bool = False) -> _Snapshot:
         from marker_tui.services.sitting import SittingService
 
         cleaned = (code or "").strip().upper()
@@ -641,6 +657,9 @@ class ExportService:
                     f"{stored.version}, so sitting {sitting['code']} has no results to export. Nothing was written.")
             scripts = self._scripts(sitting, stored.paper, scheme)
             iqa = self._iqa(sitting, stored.paper, scripts)
+            changes = iqa_changes(self.db, sitting["id"])
+            answers = answers_of(self.db, (s.id for s in scripts)) if with_answers else None
+            centre_number = stored_centre_number(self.db)
         paper = stored.paper
         spec = self._spec(paper.qualification)
         unit = spec.unit(paper.unit) if spec else None
@@ -657,7 +676,9 @@ class ExportService:
             qualification_title=(spec.qualification.title if spec else None) or f"Qualification {paper.qualification}",
             unit_title=_clean_name(stored.title) or (unit.title if unit else "") or f"Unit {paper.unit}",
             outcome_titles=titles, sitting_date=_local_date(when or self.clock.now()),
-            scripts=scripts, iqa=iqa, actor_name=actor_name,
+            scripts=scripts, iqa=iqa, actor_name=actor_name, centre_number=centre_number,
+            iqa_changes=changes, answers=answers,
+            criteria_texts={c.number: c.text for o in (unit.outcomes if unit else []) for c in o.criteria},
         )
 
     def _check_blind(self, sitting: dict[str, Any], by: str) -> None:
@@ -920,16 +941,30 @@ class ExportService:
                 sign_off = IqaSignOff(reviewer=iqa.reviewer, signed_on=iqa.reviewed_on, decision=iqa.decision)
             marker = s.completed_by or ", ".join(s.markers) or ", ".join(sorted({m.by for m in s.marks.values()}))
             marked_at = s.completed_at or s.last_marked_at or max(m.at for m in s.marks.values())
+            questions = []
+            for q in paper.questions:
+                change = snap.iqa_changes.get((s.id, q.id))
+                questions.append(QuestionFeedback(
+                    id=q.id, text=q.text, awarded=s.marks[q.id].marks, available=q.marks,
+                    comment=s.marks[q.id].comment, criteria=list(q.criteria),
+                    answer=None if snap.answers is None else snap.answers.get((s.id, q.id), ""),
+                    iqa_change=None if change is None else IqaMarkChange(
+                        marker_mark=change.marker_mark,
+                        # services/iqa.py stores "IQA review: why"; the document already says it was IQA
+                        reason=re.sub(r"^\s*IQA review:\s*", "", change.reason or "") or None)))
             models.append(LearnerFeedback(
-                centre_name=snap.centre_name, qualification_number=paper.qualification,
+                centre_name=snap.centre_name, centre_number=snap.centre_number,
+                qualification_number=paper.qualification,
                 qualification_title=snap.qualification_title, unit_number=paper.unit, unit_title=snap.unit_title,
-                sitting_date=snap.sitting_date, candidate_number=s.candidate_number, candidate_name=s.name,
-                result=r.status, total=r.total, available=r.available, percentage=r.percentage,
-                pass_mark=r.pass_mark, fail_reasons=list(r.fail_reasons),
+                sitting_code=snap.code, sitting_date=snap.sitting_date, candidate_number=s.candidate_number,
+                candidate_name=s.name, result=r.status, total=r.total, available=r.available,
+                percentage=r.percentage, pass_mark=r.pass_mark, fail_reasons=list(r.fail_reasons),
                 outcomes=[OutcomeFeedback(number=o.outcome, title=snap.outcome_titles[o.outcome], achieved=o.awarded,
                                           available=o.available, minimum=o.minimum) for o in r.outcomes],
-                questions=[QuestionFeedback(id=q.id, text=q.text, awarded=s.marks[q.id].marks, available=q.marks,
-                                            comment=s.marks[q.id].comment) for q in paper.questions],
+                questions=questions,
+                criteria=criteria_evidence(questions, {q.id: q.outcome for q in paper.questions},
+                                           snap.criteria_texts),
+                answers_included=snap.answers is not None,
                 overall_feedback=s.overall_feedback, next_steps=s.next_steps,
                 marker_name=marker, marked_date=_local_date(marked_at), iqa=sign_off,
             ))

@@ -108,13 +108,17 @@ def results(code: str, format_: str | None, output: Path | None, allow_incomplet
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None, metavar="DIR",
               help="The folder for the documents, created if needed (default: ~/marker-tui-exports/CODE/feedback).")
 @click.option("--candidate", metavar="N", default=None, help="Only this candidate's feedback.")
+@click.option("--answers/--no-answers", "include_answers", default=True, show_default=True,
+              help="Print each learner's own answers under the questions (leave out for copies filed elsewhere).")
 @_allow_incomplete
 @_common
-def feedback(code: str, output: Path | None, candidate: str | None, allow_incomplete: bool, by: str,
-             centre_name: str | None, papers_dir: Path | None) -> None:
+def feedback(code: str, output: Path | None, candidate: str | None, include_answers: bool, allow_incomplete: bool,
+             by: str, centre_name: str | None, papers_dir: Path | None) -> None:
     """One Word feedback document per fully marked learner of sitting CODE.
 
-    With --allow-incomplete, scripts not fully marked are left out and listed.
+    Each has the marks by outcome and assessment criterion, the marker's comments, the
+    learner's own answers (unless --no-answers), how to query the result and signature
+    lines. With --allow-incomplete, scripts not fully marked are left out and listed.
     """
     from marker_tui.services.exports import ExportKind
 
@@ -122,6 +126,7 @@ def feedback(code: str, output: Path | None, candidate: str | None, allow_incomp
     service = _service(papers_dir, centre_name)
     _finish(service, lambda: service.export_feedback(code, output, by=by, candidate=candidate,
                                                      allow_incomplete=allow_incomplete,
+                                                     include_answers=include_answers,
                                                      progress=_Progress("Feedback documents")))
 
 

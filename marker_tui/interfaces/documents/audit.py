@@ -29,12 +29,17 @@ from datetime import timezone
 from marker_tui.domain.audit_summary import summarise
 from marker_tui.domain.reports import AuditEntry
 
-from .text_cleaning import atomic_output, csv_text
+from .text_cleaning import atomic_output, clean_text, csv_text
 
 CSV_HEADERS = [
     "Sequence", "At (UTC)", "Actor", "Action", "Sitting", "Candidate number", "Script",
     "What changed", "From", "To", "Reason", "Details (raw JSON)",
 ]
+
+
+def _words(text: str) -> str:
+    """A readable cell: cleaned for the file, then white space left by removed characters joined."""
+    return csv_text(" ".join(clean_text(text).split()))
 
 
 def details_json(details: dict[str, object]) -> str:
@@ -59,10 +64,10 @@ def write_audit_csv(entries: Iterable[AuditEntry], path: str | os.PathLike[str])
                     csv_text(e.sitting_code or ""),
                     csv_text(e.candidate_number or ""),
                     csv_text(e.script_ref or ""),
-                    csv_text(words.what),
-                    csv_text(words.old),
-                    csv_text(words.new),
-                    csv_text(words.reason),
+                    _words(words.what),
+                    _words(words.old),
+                    _words(words.new),
+                    _words(words.reason),
                     csv_text(details_json(e.details)),
                 ]
             )

@@ -3,20 +3,29 @@
 The document, top to bottom (A4, Arial 11 pt, UK English, built-in styles so a
 centre can restyle it in Word):
 
-* Title "Assessment feedback", then a details table: centre, qualification, unit,
-  sitting date, candidate.
+* Title "Assessment feedback", then a details table: centre (and its number),
+  qualification, unit, sitting and its date, candidate.
 * Heading 1 "Your result": result, total of available, percentage, the pass
-  mark, and why a fail is a fail where the total alone does not say.
+  mark, why a fail is a fail where the total alone does not say, and which
+  marks internal quality assurance changed.
 * Heading 1 "Marks by outcome": a table (header row repeated on every page,
   ``w:tblHeader``) of outcome, marks achieved, marks available (and the minimum
   to pass where the pass rule sets outcome minimums), and a total row.
+* Heading 1 "Assessment criteria": each criterion the paper covers, its words
+  from the test specification, its questions, marks and whether it was met.
 * Heading 1 "Feedback on each question": per question a Heading 2 "Question 2a",
-  the question (soft-wrapped paper text reflowed), "3 of 4 marks" and the
-  marker's comment where there is one.
+  the question (soft-wrapped paper text reflowed), its criteria, the learner's
+  own answer (where the export includes answers), "3 of 4 marks", what IQA
+  changed and why, and the marker's comment where there is one.
 * Heading 1 "Overall feedback" and "Next steps", only where the marker gave them.
 * Heading 1 "Sign-off": marker and date; the IQA reviewer, date and decision only
   where the script was sampled and reviewed.
+* Heading 1 "How to query your result", and "Signatures": name, signature and
+  date lines for assessor, learner and internal quality assurer, kept on one page.
 * Footer: candidate, unit and "Page N of M" (``PAGE``/``NUMPAGES`` fields).
+
+Every table's columns are widened where a word would not fit (:func:`fit_widths`),
+because Word breaks a word wider than its cell mid-word ("achieve d").
 
 No heading is written without content: optional text is checked *after*
 cleaning, so a comment made only of control characters leaves no empty
@@ -138,14 +147,80 @@ def _append_run(paragraph: etree._Element, text: str, *, bold: bool = False, ita
                 t.set(_XML_SPACE, "preserve")
 
 
-def _paragraph_properties(paragraph: etree._Element, style_id: str | None, rtl: bool) -> None:
-    if style_id is None and not rtl:
+def _paragraph_properties(paragraph: etree._Element, style_id: str | None, rtl: bool,
+                          keep_next: bool = False) -> None:
+    if style_id is None and not rtl and not keep_next:
         return
     ppr = etree.SubElement(paragraph, _W + "pPr")
     if style_id is not None:
         etree.SubElement(ppr, _W + "pStyle").set(_W + "val", style_id)
+    if keep_next:  # schema order: pStyle, keepNext, ..., bidi
+        etree.SubElement(ppr, _W + "keepNext")
     if rtl:
         etree.SubElement(ppr, _W + "bidi")  # after pStyle, as the schema orders them
+
+
+# Approximate Arial advance widths (fractions of an em) by character class, for sizing
+# table columns so no word in a header is broken mid-word ("achieve d"). Word breaks a
+# word that is wider than its cell; it never hyphenates. A slight overestimate is safe.
+_NARROW = frozenset("ijlI.,;:'|!()[]{}")
+_SEMI = frozenset("frt-/ ")
+_WIDE = frozenset("mwMW@%")
+_CELL_PADDING_MM = 3.8 + 1.2  # Word's default 0.19 cm either side, and a little slack
+_PT_TO_MM = 25.4 / 72
+
+
+def text_width_mm(text: str, *, bold: bool = False, size_pt: float = 11.0) -> float:
+    """How wide ``text`` prints in Arial at ``size_pt`` (an estimate on the safe side)."""
+    em = 0.0
+    for ch in text:
+        if ch in _NARROW:
+            em += 0.30
+        elif ch in _SEMI:
+            em += 0.36
+        elif ch in _WIDE:
+            em += 0.86
+        elif ch.isupper() or not ch.isascii():
+            em += 0.72
+        else:  # lower case letters and digits
+            em += 0.56
+    return em * size_pt * _PT_TO_MM * (1.08 if bold else 1.0)
+
+
+def fit_widths(widths_mm: Sequence[float], columns: Sequence[Sequence[tuple[str, bool]]],
+               *, widest_data_word_mm: float = 45.0) -> list[float]:
+    """Column widths, as close to ``widths_mm`` as possible, in which every word fits.
+
+    ``columns[i]`` holds (text, bold) of the cells of column i. A column narrower than
+    its longest word takes the shortfall from columns with room to spare (widest spare
+    first), keeping the table's total width; long data words (a URL) are not allowed
+    to claim more than ``widest_data_word_mm``, and wrap as Word wraps them.
+    """
+    need = []
+    for cells in columns:
+        longest = 0.0
+        for text, bold in cells:
+            for word in text.split():
+                width = text_width_mm(word, bold=bold) + _CELL_PADDING_MM
+                longest = max(longest, width if bold else min(width, widest_data_word_mm))
+        need.append(longest)
+    widths = list(widths_mm)
+    total = sum(widths)
+    for i, want in enumerate(need):
+        short = want - widths[i]
+        if short <= 0:
+            continue
+        donors = sorted((j for j in range(len(widths)) if j != i and widths[j] > need[j]),
+                        key=lambda j: widths[j] - need[j], reverse=True)
+        for j in donors:
+            give = min(short, widths[j] - need[j])
+            widths[j] -= give
+            widths[i] += give
+            short -= give
+            if short <= 0:
+                break
+    assert abs(sum(widths) - total) < 1e-6
+    return widths
 
 
 class WordDocument:
@@ -232,10 +307,10 @@ class WordDocument:
         fld.append(run)
         paragraph._p.append(fld)
 
-    def _new_paragraph(self, style_id: str | None = None, rtl: bool = False) -> etree._Element:
+    def _new_paragraph(self, style_id: str | None = None, rtl: bool = False, keep_next: bool = False) -> etree._Element:
         p = self.doc.element.body.makeelement(_W + "p", {})
         self._sect_pr.addprevious(p)
-        _paragraph_properties(p, style_id, rtl)
+        _paragraph_properties(p, style_id, rtl, keep_next)
         return p
 
     def title(self, text: str) -> None:
@@ -246,11 +321,13 @@ class WordDocument:
         p = self._new_paragraph(self.h1_id if level == 1 else self.h2_id, first_strong_is_rtl(text))
         _append_run(p, text)
 
-    def paragraph(self, text: str = "", *, bold_lead: str | None = None, italic: bool = False) -> None:
-        """One paragraph of cleaned text (style Normal), optionally led by a bold label."""
+    def paragraph(self, text: str = "", *, bold_lead: str | None = None, italic: bool = False,
+                  keep_with_next: bool = False) -> None:
+        """One paragraph of cleaned text (style Normal), optionally led by a bold label;
+        ``keep_with_next`` keeps it on the page of what follows (a table's lead-in)."""
         text = clean_text(text)
         lead = clean_text(bold_lead) if bold_lead else ""
-        p = self._new_paragraph(None, first_strong_is_rtl(lead + text))
+        p = self._new_paragraph(None, first_strong_is_rtl(lead + text), keep_with_next)
         if lead:
             _append_run(p, lead, bold=True)
         if text:
@@ -276,10 +353,23 @@ class WordDocument:
         widths_mm: Sequence[float],
         bold_first_column: bool = False,
         bold_last_row: bool = False,
+        row_height_mm: float | None = None,
+        keep_together: bool = False,
     ) -> None:
         """A "Table Grid" table with fixed column widths; ``header`` becomes a shaded,
-        bold row that Word repeats at the top of every page (``w:tblHeader``)."""
+        bold row that Word repeats at the top of every page (``w:tblHeader``).
+        ``row_height_mm`` sets a minimum height for the data rows (room to sign);
+        ``keep_together`` keeps the whole table on one page (a signature block)."""
         data = [[clean_text(str(v)) for v in row] for row in rows]
+        heads = [clean_text(h) for h in header] if header is not None else None
+        columns: list[list[tuple[str, bool]]] = [[] for _ in widths_mm]
+        for c in range(len(widths_mm)):
+            if heads is not None:
+                columns[c].append((heads[c], True))
+            for r, values in enumerate(data):
+                bold = (bold_first_column and c == 0) or (bold_last_row and r == len(data) - 1)
+                columns[c].append((values[c], bold))
+        widths_mm = fit_widths(widths_mm, columns)
         table = self.doc.add_table(rows=0, cols=len(widths_mm))
         table._tbl.tblStyle_val = self.table_style_id
         table.autofit = False
@@ -287,11 +377,13 @@ class WordDocument:
         for column, width in zip(table._tbl.tblGrid.gridCol_lst, twips):
             column.set(_W + "w", width)
         tbl = table._tbl
-        if header is not None:
-            self._row(tbl, [clean_text(h) for h in header], twips, header=True)
+        if heads is not None:
+            self._row(tbl, heads, twips, header=True, keep_next=keep_together and bool(data))
         for r, values in enumerate(data):
             last = bold_last_row and r == len(data) - 1
-            self._row(tbl, values, twips, bold_first_column=bold_first_column, bold_all=last)
+            self._row(tbl, values, twips, bold_first_column=bold_first_column, bold_all=last,
+                      height_twips=None if row_height_mm is None else str(Mm(row_height_mm).twips),
+                      keep_next=keep_together and r < len(data) - 1)
         self._new_paragraph()  # Word runs two adjacent tables together otherwise
 
     @staticmethod
@@ -303,10 +395,20 @@ class WordDocument:
         header: bool = False,
         bold_first_column: bool = False,
         bold_all: bool = False,
+        height_twips: str | None = None,
+        keep_next: bool = False,
     ) -> None:
         tr = etree.SubElement(tbl, _W + "tr")
-        if header:
-            etree.SubElement(etree.SubElement(tr, _W + "trPr"), _W + "tblHeader")
+        if header or height_twips or keep_next:
+            tr_pr = etree.SubElement(tr, _W + "trPr")
+            if keep_next:
+                etree.SubElement(tr_pr, _W + "cantSplit")
+            if height_twips:
+                height = etree.SubElement(tr_pr, _W + "trHeight")
+                height.set(_W + "val", height_twips)
+                height.set(_W + "hRule", "atLeast")
+            if header:
+                etree.SubElement(tr_pr, _W + "tblHeader")
         for c, (text, width) in enumerate(zip(values, twips)):
             tc = etree.SubElement(tr, _W + "tc")
             tc_pr = etree.SubElement(tc, _W + "tcPr")
@@ -320,7 +422,7 @@ class WordDocument:
                 shd.set(_W + "fill", HEADER_FILL)
             p = etree.SubElement(tc, _W + "p")
             rtl = first_strong_is_rtl(text)
-            _paragraph_properties(p, None, rtl)
+            _paragraph_properties(p, None, rtl, keep_next)
             if text:
                 _append_run(p, text, bold=header or bold_all or (bold_first_column and c == 0))
 
@@ -388,6 +490,16 @@ def _percent(value: float) -> str:
     return f"{value:.1f}%"
 
 
+QUERY_TEXT = (
+    "If you think a mark or your result is wrong, speak to your assessor or to {centre}'s exams officer "
+    "within 10 working days of receiving this feedback, quoting your candidate number {candidate} and "
+    "sitting {sitting}. Your script will be looked at again by someone who did not mark it, and you will be "
+    "told the outcome in writing. If you are still not satisfied you can use the centre's appeals procedure."
+)
+SIGNATURE_NOTE = ("By signing, the learner confirms that they have received this feedback; the assessor and the "
+                  "internal quality assurer confirm the marks and feedback above.")
+
+
 def build_feedback_document(feedback: LearnerFeedback) -> WordDocument:
     f = feedback
     doc = WordDocument(
@@ -400,8 +512,10 @@ def build_feedback_document(feedback: LearnerFeedback) -> WordDocument:
         None,
         [
             ("Centre", f.centre_name),
+            *([("Centre number", f.centre_number)] if f.centre_number else []),
             ("Qualification", f"{f.qualification_number} {f.qualification_title}"),
             ("Unit", f"{f.unit_number} {f.unit_title}"),
+            *([("Sitting", f.sitting_code)] if f.sitting_code else []),
             ("Sitting date", uk_date(f.sitting_date)),
             ("Candidate", f"{f.candidate_name} ({f.candidate_number})"),
         ],
@@ -418,6 +532,13 @@ def build_feedback_document(feedback: LearnerFeedback) -> WordDocument:
     )
     if f.fail_reasons:
         doc.paragraph("; ".join(f.fail_reasons) + ".", bold_lead="Why: ")
+    changed = [q for q in f.questions if q.iqa_change is not None]
+    if changed:
+        doc.paragraph(
+            f"Internal quality assurance reviewed your script and changed the mark for "
+            f"{_question_list([q.id for q in changed])}; the marks in this document are the final ones.",
+            bold_lead="Marks changed on review: ",
+        )
 
     doc.heading("Marks by outcome")
     if any(o.minimum is not None for o in f.outcomes):
@@ -428,7 +549,7 @@ def build_feedback_document(feedback: LearnerFeedback) -> WordDocument:
                   for o in f.outcomes),
                 ("Total", f.total, f.available, "" if f.pass_mark is None else f.pass_mark),
             ],
-            widths_mm=(100, 23, 23, 24),
+            widths_mm=(98, 24, 24, 24),
             bold_last_row=True,
         )  # fmt: skip
     else:
@@ -439,11 +560,38 @@ def build_feedback_document(feedback: LearnerFeedback) -> WordDocument:
             bold_last_row=True,
         )
 
+    if f.criteria:
+        doc.heading("Assessment criteria")
+        doc.paragraph("Each criterion this paper assessed, the questions that covered it and the marks you earned "
+                      "on them. A criterion is met when every mark on its questions was earned, partly met when "
+                      "some were. Your result is decided by your total mark.")
+        doc.table(
+            ("Criterion", "What it covers", "Questions", "Marks", "Met?"),
+            [(c.number, c.text or "", ", ".join(c.questions), f"{c.achieved} of {c.available}",
+              c.status.value.capitalize()) for c in f.criteria],
+            widths_mm=(22, 78, 24, 22, 24),
+        )
+
     doc.heading("Feedback on each question")
     for q in f.questions:
         doc.heading(f"Question {q.id}", level=2)
         doc.blocks(text_blocks(q.text, reflow=True), italic=True)
+        if q.criteria:
+            doc.paragraph(", ".join(q.criteria), bold_lead="Assessment criteria: ")
+        if q.answer is not None:
+            answer = text_blocks(q.answer)
+            if answer:
+                doc.blocks(answer, bold_lead="Your answer: ")
+            else:
+                doc.paragraph("you did not answer this question.", bold_lead="Your answer: ")
         doc.paragraph(bold_lead=marks_text(q.awarded, q.available))
+        if q.iqa_change is not None:
+            why = clean_text(q.iqa_change.reason or "").strip()
+            doc.paragraph(
+                f"the marker gave {marks_text(q.iqa_change.marker_mark, q.available)}; internal quality "
+                f"assurance changed it to {q.awarded}" + (f": {why.rstrip('.')}." if why else "."),
+                bold_lead="Changed on review: ",
+            )
         doc.blocks(text_blocks(q.comment), bold_lead="Marker's comment: ")
 
     for heading, text in (("Overall feedback", f.overall_feedback), ("Next steps", f.next_steps)):
@@ -461,7 +609,31 @@ def build_feedback_document(feedback: LearnerFeedback) -> WordDocument:
             ("IQA decision", f.iqa.decision.value.capitalize()),
         ]
     doc.table(None, sign_off, widths_mm=(55, 115), bold_first_column=True)
+
+    doc.heading("How to query your result")
+    doc.paragraph(QUERY_TEXT.format(centre=f.centre_name, candidate=f.candidate_number,
+                                    sitting=f.sitting_code or uk_date(f.sitting_date)))
+
+    doc.heading("Signatures")
+    doc.paragraph(SIGNATURE_NOTE, keep_with_next=True)
+    doc.table(
+        ("", "Name", "Signature", "Date"),
+        [
+            ("Assessor", f.marker_name, "", ""),
+            ("Learner", f.candidate_name, "", ""),
+            ("Internal quality assurer", f.iqa.reviewer if f.iqa is not None else "", "", ""),
+        ],
+        widths_mm=(42, 50, 50, 28),
+        bold_first_column=True,
+        row_height_mm=12,
+        keep_together=True,
+    )
     return doc
+
+
+def _question_list(ids: list[str]) -> str:
+    names = [f"question {i}" for i in ids]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def write_feedback_docx(feedback: LearnerFeedback, path: str | os.PathLike[str]) -> None:

@@ -1,0 +1,59 @@
+"""Reads the document exports need beyond marks: learners' answers, IQA changes, centre number.
+
+Kept here so the export service holds no SQL for them. Each function runs inside the
+caller's read transaction (``read_transaction``), so one export sees one moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from marker_tui.storage.database import Database
+
+CENTRE_NUMBER_KEY = "centre number"
+
+
+@dataclass(frozen=True, slots=True)
+class IqaChange:
+    """A question whose current mark IQA gave: what the marker had given before, and why."""
+
+    marker_mark: int
+    reason: str | None
+
+
+def answers_of(db: Database, script_ids: Iterable[int]) -> dict[tuple[int, str], str]:
+    """The learners' saved answers, keyed by (script id, question id)."""
+    ids = sorted(set(script_ids))
+    found: dict[tuple[int, str], str] = {}
+    for start in range(0, len(ids), 500):  # SQLite's parameter limit
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for script_id, question_id, text in db.execute(
+                f"SELECT script_id, question_id, text FROM answers WHERE script_id IN ({marks})", chunk):
+            found[(script_id, question_id)] = text or ""
+    return found
+
+
+def iqa_changes(db: Database, sitting_id: int) -> dict[tuple[int, str], IqaChange]:
+    """Questions of the sitting whose current mark is an IQA adjustment, with the marker's last mark."""
+    changes: dict[tuple[int, str], IqaChange] = {}
+    for script_id, question_id, reason, marker_mark in db.execute(
+        "SELECT m.script_id, m.question_id,"
+        " (SELECT v.reason FROM mark_versions v WHERE v.script_id = m.script_id AND v.question_id = m.question_id"
+        "  AND v.version = m.version),"
+        " (SELECT w.marks_awarded FROM mark_versions w WHERE w.script_id = m.script_id"
+        "  AND w.question_id = m.question_id AND w.role != 'iqa' ORDER BY w.version DESC LIMIT 1)"
+        " FROM marks m JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ? AND m.role = 'iqa'",
+        [sitting_id],
+    ):
+        if marker_mark is not None:
+            changes[(script_id, question_id)] = IqaChange(marker_mark=marker_mark, reason=reason)
+    return changes
+
+
+def stored_centre_number(db: Database) -> str | None:
+    """The centre's awarding-body number, as the admin set it (``centre_settings``), or None."""
+    row = db.execute("SELECT value FROM centre_settings WHERE key = ?", [CENTRE_NUMBER_KEY]).fetchone()
+    value = " ".join((row[0] or "").split()) if row else ""
+    return value or None
