@@ -12,7 +12,9 @@ from marker_tui.services.centre import Centre
 
 def add_admin(db_path, name="Ada Admin", pin="2468", by=None):
     args = ["--db", str(db_path), "staff", "add", name, "--role", "admin", "--pin-stdin"]
-    result = CliRunner().invoke(cli, args + (["--by", by] if by else []), input=f"{pin}\n")
+    # Adding a second admin needs the first one's PIN (2468) before the new PIN.
+    result = CliRunner().invoke(cli, args + (["--by", by] if by else []),
+                                input=(f"2468\n{pin}\n" if by else f"{pin}\n"))
     assert result.exit_code == 0, result.output
 
 

@@ -11,12 +11,15 @@ from click.testing import CliRunner
 
 from marker_tui.domain.reports import ScriptDecision
 from marker_tui.interfaces.cli import iqa as iqa_cli
+from cli_signing import signed
 from marker_tui.interfaces.cli.main import cli
+from sitting_fixtures import PIN
 from test_iqa_service import ANA, BEN, IVY, MO, SAM, IqaRoom, agree_all_but, iroom, plan_with  # noqa: F401
 
 
 def run(room: IqaRoom, *args: str):
-    return CliRunner().invoke(cli, ["--db", str(room.path), *args], catch_exceptions=False)
+    args, stdin = signed(args, None, PIN)
+    return CliRunner().invoke(cli, ["--db", str(room.path), *args], input=stdin, catch_exceptions=False)
 
 
 def plan_rows(room: IqaRoom) -> list[tuple]:
@@ -42,7 +45,7 @@ def test_the_same_seed_prints_the_same_plan_and_reproduce_confirms_it(iroom):
     assert first.exit_code == 0 and first.output == again.output and "nothing stored" in first.output
     assert plan_rows(iroom) == []
     run(iroom, "iqa", "sample", iroom.code, "--seed", "7", "--by", IVY)
-    checked = run(iroom, "iqa", "reproduce", iroom.code)
+    checked = run(iroom, "iqa", "reproduce", iroom.code, "--by", IVY)
     assert checked.exit_code == 0 and "Plan 1: drawn again with seed 7: the same" in checked.output
 
 
@@ -54,7 +57,7 @@ def test_sampling_again_needs_a_new_seed_and_keeps_the_old_plan(iroom):
     redrawn = run(iroom, "iqa", "sample", iroom.code, "--seed", "99", "--by", IVY)
     assert redrawn.exit_code == 0 and "Drawn again: plan 1 is superseded and kept" in redrawn.output
     assert [(r[0], r[3]) for r in plan_rows(iroom)] == [(1, 2), (2, None)]
-    status = run(iroom, "iqa", "status", iroom.code)
+    status = run(iroom, "iqa", "status", iroom.code, "--by", IVY)
     assert "Earlier plans (kept):" in status.output and "plan 1: Ivy Reviewer" in status.output
 
 
@@ -94,7 +97,7 @@ def test_a_unit_across_sittings(iroom):
     assert result.exit_code == 0, result.output
     assert "unit 9999-01/101 (1 sitting)" in result.output
     assert f"{iroom.code}/{iroom.number('1002')}" in result.output
-    status = run(iroom, "iqa", "status", "9999-01/101")
+    status = run(iroom, "iqa", "status", "9999-01/101", "--by", IVY)
     assert status.exit_code == 0 and "IQA · unit 9999-01/101" in status.output
 
 
@@ -114,7 +117,7 @@ def test_status_shows_progress_decisions_second_marking_adjudication_and_agreeme
     marked = run(iroom, "iqa", "second", "mark", iroom.code, number, "1=2", "2a=3", "2b=1", "--complete",
                  "--by", SAM)
     assert marked.exit_code == 0 and "3 of 3 question(s) second-marked, complete." in marked.output
-    status = run(iroom, "iqa", "status", iroom.code)
+    status = run(iroom, "iqa", "status", iroom.code, "--by", IVY)
     assert status.exit_code == 0, status.output
     out = status.output
     assert "Reviews: 1 confirmed, 0 awaiting confirmation, 0 in progress, 1 not started" in out
@@ -130,7 +133,7 @@ def test_agreement_export_to_csv(iroom, tmp_path):
     agree_all_but(iroom, "1001", {"2a": (2, "incomplete")})
     agree_all_but(iroom, "1003")
     target = tmp_path / "agreement.csv"
-    result = run(iroom, "iqa", "agreement", iroom.code, "--source", "iqa", "--csv", str(target))
+    result = run(iroom, "iqa", "agreement", iroom.code, "--source", "iqa", "--csv", str(target), "--by", IVY)
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
     overall = rows[0]
@@ -160,7 +163,7 @@ def test_sign_off_waits_for_every_review(iroom):
     assert action.exit_code == 0
     signed = run(iroom, "iqa", "sign-off", iroom.code, "--statement", "Consistent.", "--by", IVY)
     assert signed.exit_code == 0 and "signed off by Ivy Reviewer" in signed.output
-    status = run(iroom, "iqa", "status", iroom.code)
+    status = run(iroom, "iqa", "status", iroom.code, "--by", IVY)
     assert "- Standardise 2b (owner Lead) by 2026-05-01" in status.output
     assert "Signed off by Ivy Reviewer" in status.output and ": Consistent." in status.output
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from click.testing import CliRunner
 
+from cli_signing import signed
 from marker_tui.interfaces.cli.main import cli
+from sitting_fixtures import PIN
 from marking_fixtures import ADMIN, ANA, BEN, MarkingRoom, mroom  # noqa: F401
 from test_marking_service import mark_all, mark_rows, render_csv
 
 
 def run(m: MarkingRoom, *args: str):
-    return CliRunner().invoke(cli, ["--db", str(m.room.path), *args], catch_exceptions=False)
+    args, stdin = signed(args, None, PIN)
+    return CliRunner().invoke(cli, ["--db", str(m.room.path), *args], input=stdin, catch_exceptions=False)
 
 
 def test_marks_import_reports_what_it_did(mroom, tmp_path):
@@ -57,7 +60,7 @@ def test_marks_status_per_script_and_per_marker(mroom):
     mroom.marking.complete(a, by=ANA)
     # (The command runs on the real clock, so a claim made at the fake time has lapsed: give a mark.)
     mroom.marking.save_mark(mroom.script("1002"), "1", 1, by=BEN, expected_version=0)
-    result = run(mroom, "marks", "status", mroom.code)
+    result = run(mroom, "marks", "status", mroom.code, "--by", ADMIN)
     assert result.exit_code == 0, result.output
     out = result.output
     assert "3 script(s) to mark: 1 complete, 1 in progress, 1 unmarked · 1 absent · 0 still writing" in out
@@ -66,7 +69,7 @@ def test_marks_status_per_script_and_per_marker(mroom):
     assert "complete" in lines[mroom.script_number("1001")] and "9/10" in lines[mroom.script_number("1001")]
     assert BEN in lines[mroom.script_number("1002")]
     assert "Questions marked" in out and any(line.startswith(ANA) and " 3 " in line for line in out.splitlines())
-    data = json.loads(run(mroom, "marks", "status", mroom.code, "--json").output)
+    data = json.loads(run(mroom, "marks", "status", mroom.code, "--json", "--by", ADMIN).output)
     assert {r["script_number"]: r["state"] for r in data["queue"]["rows"]}[mroom.script_number("1001")] == "complete"
 
 
@@ -76,7 +79,7 @@ def test_marks_status_shows_names_once_blind_marking_is_off(mroom):
     assert "is on" in run(mroom, "marks", "blind", mroom.code).output
     changed = run(mroom, "marks", "blind", mroom.code, "--off", "--by", ADMIN)
     assert changed.exit_code == 0 and f"is off: markers see candidates' names (set by {ADMIN}" in changed.output
-    out = run(mroom, "marks", "status", mroom.code).output
+    out = run(mroom, "marks", "status", mroom.code, "--by", ADMIN).output
     assert "Amira Khan" in out and "Candidate" in out
 
 

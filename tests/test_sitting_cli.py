@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli_signing import signed
 from marker_tui.interfaces.cli.main import cli
 from marker_tui.interfaces.cli.sitting import visible
 from marker_tui.services.sitting import LearnerService, SittingStatus
@@ -24,7 +25,10 @@ class Terminal:
         self.mini = mini
         self.runner = CliRunner()
 
+    PINS = {"Ada Admin": "1234", "Ian": "5678"}
+
     def __call__(self, *args: str, input: str | None = None, ok: bool = True):
+        args, input = signed(args, input, self.PINS)
         result = self.runner.invoke(cli, ["--db", str(self.db), *args], input=input, catch_exceptions=False)
         if ok:
             assert result.exit_code == 0, result.output
@@ -39,11 +43,22 @@ class Terminal:
                       *self.papers_args(), *extra)
         return result.stdout.strip().splitlines()[-1]
 
-    def snapshot(self) -> dict[str, list[tuple]]:
-        """Every row of every table: to prove a failed command changed nothing."""
+    def audit_actions(self) -> list[str]:
         conn = sqlite3.connect(self.db)
         try:
-            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            return [r[0] for r in conn.execute("SELECT action FROM audit_log ORDER BY id")]
+        finally:
+            conn.close()
+
+    def snapshot(self) -> dict[str, list[tuple]]:
+        """Every row of every table but the audit log: to prove a failed command changed nothing.
+
+        (Signing in, and every refusal, is itself recorded in the audit log.)
+        """
+        conn = sqlite3.connect(self.db)
+        try:
+            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                      if r[0] not in ("audit_log", "sqlite_sequence")]
             return {t: sorted(map(repr, conn.execute(f'SELECT * FROM "{t}"'))) for t in tables}
         finally:
             conn.close()
@@ -53,7 +68,7 @@ class Terminal:
 def term(tmp_path: Path, mini) -> Terminal:
     t = Terminal(tmp_path / "centre.db", mini)
     t("staff", "add", "Ada Admin", "--role", "admin", "--pin-stdin", input="1234\n")
-    t("staff", "add", "Ian", "--role", "invigilator", "--pin-stdin", "--by", "Ada Admin", input="5678\n")
+    t("staff", "add", "Ian", "--role", "invigilator", "--pin-stdin", "--by", "Ada Admin", input="1234\n5678\n")
     t("candidates", "import", str(CSV / "good.csv"), "--by", "Ada Admin")
     return t
 
@@ -75,13 +90,13 @@ def test_a_whole_sitting_from_the_command_line(term):
                "--by", "Ian").stdout
     assert "1:25:00 in all" in out  # 60 min +25 % + 10 min
 
-    table = term("sitting", "status", code).stdout
+    table = term("sitting", "status", code, "--by", "Ian").stdout
     assert table.splitlines()[2].split()[:3] == ["Candidate", "Name", "State"]
     lines = {line.split()[0]: line for line in table.splitlines() if line[:4].isdigit()}
     assert "writing" in lines["2001"] and "1/3" in lines["2001"]
     assert "not logged in" in lines["2002"] and "+25% +10m" in lines["2002"]
 
-    status = SittingStatus.model_validate_json(term("sitting", "status", code, "--json").stdout)
+    status = SittingStatus.model_validate_json(term("sitting", "status", code, "--json", "--by", "Ian").stdout)
     by_number = {c.candidate_number: c for c in status.candidates}
     assert by_number["2001"].allowed_seconds == 3600 and by_number["2001"].questions_answered == 1
     assert by_number["2003"].allowed_seconds == 5400  # +50 %
@@ -89,17 +104,17 @@ def test_a_whole_sitting_from_the_command_line(term):
 
     term("sitting", "end", code, "--candidate", "2001", "--reason", "taken ill", "--by", "Ian")
     term("sitting", "end", code, "--reason", "evacuation", "--by", "Ian")
-    final = SittingStatus.model_validate_json(term("sitting", "status", code, "--json").stdout)
+    final = SittingStatus.model_validate_json(term("sitting", "status", code, "--json", "--by", "Ian").stdout)
     assert final.state == "ended"
     assert {c.candidate_number: c.state.value for c in final.candidates} == {
         "2001": "ended by invigilator", "2002": "absent", "2003": "absent"}
 
-    log = term("sitting", "log", code).stdout.splitlines()
+    log = term("sitting", "log", code, "--by", "Ian").stdout.splitlines()
     actions = [line.split("  ")[2] for line in log]
     assert actions[:4] == ["sitting created", "candidate enrolled", "candidate enrolled", "candidate enrolled"]
     assert actions[-1] == "sitting ended" and "extension granted" in actions
     assert all("Ian" in line or "candidate 2001" in line for line in log)
-    as_json = json.loads(term("sitting", "log", code, "--json").stdout)
+    as_json = json.loads(term("sitting", "log", code, "--json", "--by", "Ian").stdout)
     assert [e["id"] for e in as_json] == sorted(e["id"] for e in as_json)
 
 
@@ -108,7 +123,7 @@ def test_sitting_create_prints_only_the_code_on_stdout_and_accepts_a_code_and_st
                   "--starts-at", "2026-03-02 09:30", "--by", "Ian", *term.papers_args())
     assert result.stdout == "MON-AM\n"
     assert "Learners type this code" in result.stderr
-    status = SittingStatus.model_validate_json(term("sitting", "status", "MON-AM", "--json").stdout)
+    status = SittingStatus.model_validate_json(term("sitting", "status", "MON-AM", "--json", "--by", "Ian").stdout)
     assert status.scheduled_start is not None and status.state == "scheduled"
 
 
@@ -160,7 +175,7 @@ def _submitted_sitting(term) -> str:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["sitting", "status", "NOPE-1234"], "There is no sitting with code NOPE-1234"),
+        (["sitting", "status", "NOPE-1234", "--by", "Ian"], "There is no sitting with code NOPE-1234"),
         (["sitting", "enrol", "{code}", "9999", "--by", "Ian"], "Unknown candidate number: 9999"),
         (["sitting", "pause", "{code}", "--candidate", "2003", "--reason", "x", "--by", "Ian"],
          "Candidate 2003 is not enrolled"),
@@ -173,11 +188,11 @@ def _submitted_sitting(term) -> str:
         (["sitting", "pause", "{code}", "--by", "Ian"], "A reason is required to pause"),
         (["sitting", "end", "{code}", "--by", "Ian"], "A reason is required to end"),
         (["sitting", "start", "{code}", "--by", "Ian"], "has been running since"),
-        (["sitting", "pause", "{code}", "--reason", "x", "--by", "Nobody"], "no staff member called 'Nobody'"),
+        (["sitting", "pause", "{code}", "--reason", "x", "--by", "Nobody", "--pin-stdin"], "That name and PIN do not match"),
         (["sitting", "pause", "{code}", "--reason", "x", "--by", "Ada Admin", "--candidate", "2001"],
          "script is finished"),
         (["candidates", "import", str(CSV / "bad.csv"), "--by", "Ada Admin"], "nothing was imported"),
-        (["staff", "add", "Mo", "--role", "marker", "--pin-stdin", "--by", "Ian"], "needs the role admin"),
+        (["staff", "add", "Mo", "--role", "marker", "--by", "Ian"], "needs the role admin"),
     ],
     ids=["unknown-code", "enrol-unknown", "not-enrolled", "extend-submitted", "negative-minutes", "zero-minutes",
          "pause-no-reason", "end-early-no-reason", "start-running", "unknown-staff", "pause-submitted",
@@ -186,11 +201,14 @@ def _submitted_sitting(term) -> str:
 def test_errors_are_one_clear_message_exit_1_and_change_nothing(term, args, message):
     code = _submitted_sitting(term)
     before = term.snapshot()
+    audit_before = term.audit_actions()
     result = term(*[a.replace("{code}", code) for a in args], input="2468\n", ok=False)
     assert result.exit_code == 1, result.output
     assert message in result.stderr
     assert result.stderr.startswith("Error: ") and "Traceback" not in result.output
     assert term.snapshot() == before
+    added = term.audit_actions()[len(audit_before):]
+    assert set(added) <= {"staff signed in", "wrong PIN", "staff refused"}, added
 
 
 def test_starting_an_ended_sitting_is_refused_and_changes_nothing(term):
@@ -223,23 +241,21 @@ def test_usage_mistakes_exit_2_and_change_nothing(term, args, monkeypatch):
     assert term.snapshot() == before
 
 
-def test_a_pin_typed_at_the_prompt_is_asked_twice_and_never_shown(term):
+def test_a_new_pin_from_stdin_comes_after_the_admins_own_and_is_never_shown(term):
+    # (The hidden prompts at a real terminal are tested in test_cli_sign_in.py, in a pseudo-terminal.)
     result = term("staff", "add", "Mo Marker", "--role", "marker", "--role", "iqa", "--by", "Ada Admin",
-                  input="97531\n97531\n")
+                  input="97531\n")
     assert "97531" not in result.output and "Added Mo Marker (marker, iqa)" in result.stdout
-    mismatch = term("staff", "add", "Ned", "--role", "marker", "--by", "Ada Admin",
-                    input="11111\n22222\n11111\n11111\n")
-    assert "do not match" in mismatch.output.lower() and "Added Ned" in mismatch.stdout
-    listing = term("staff", "list").stdout
+    listing = term("staff", "list", "--by", "Mo Marker", "--pin-stdin", input="97531\n").stdout
     assert "Mo Marker" in listing and "marker, iqa" in listing
 
 
 def test_by_can_come_from_the_environment(term, monkeypatch):
     monkeypatch.setenv("MARKER_TUI_BY", "Ian")
     code = term.create()
-    term("sitting", "enrol", code, "--all")
+    term("sitting", "enrol", code, "--all", "--pin-stdin", input="5678\n")
     assert any(e["actor"] == "Ian" and e["action"] == "candidate enrolled"
-               for e in json.loads(term("sitting", "log", code, "--json").stdout))
+               for e in json.loads(term("sitting", "log", code, "--json", "--pin-stdin", input="5678\n").stdout))
 
 
 def test_reading_commands_never_create_a_database(tmp_path, mini):
@@ -250,10 +266,10 @@ def test_reading_commands_never_create_a_database(tmp_path, mini):
 
 
 def test_candidates_commands(term):
-    assert "2001" in term("candidates", "list").stdout
+    assert "2001" in term("candidates", "list", "--by", "Ian").stdout
     term("candidates", "add", "8001", "New Learner", "--extra-time", "25", "--by", "Ian")
     term("candidates", "edit", "8001", "--arrangements", "reader", "--by", "Ian")
-    listed = {c["candidate_number"]: c for c in json.loads(term("candidates", "list", "--json").stdout)}
+    listed = {c["candidate_number"]: c for c in json.loads(term("candidates", "list", "--json", "--by", "Ian").stdout)}
     assert listed["8001"]["extra_time_percent"] == 25 and listed["8001"]["access_arrangements"] == "reader"
     again = term("candidates", "import", str(CSV / "good.csv"), "--by", "Ian").stdout
     assert "0 added, 0 updated, 5 unchanged" in again

@@ -218,9 +218,18 @@ class StaffService:
 
         run_write(self.db, work)
 
-    def verify_pin(self, name: str, pin: str) -> StaffMember:
-        """Check a PIN. Raises WrongPin or LockedOut (both recorded); returns the member."""
+    def verify_pin(self, name: str, pin: str, *, terminal: str | None = None,
+                   command: str | None = None) -> StaffMember:
+        """Check a PIN. Raises WrongPin or LockedOut (both recorded); returns the member.
+
+        ``terminal`` is a short label of where the PIN was typed (e.g. ``cli
+        /dev/pts/3``) and ``command`` what it was typed for; both go into the
+        audit details of the sign-in or refusal.
+        """
         now = self.clock.now()
+        where = {"terminal": terminal} if terminal else {}
+        if command:
+            where["command"] = command
         with read_transaction(self.db):
             row = next(
                 self.db.query("SELECT * FROM staff WHERE name = ? COLLATE NOCASE", [_clean_name(name)]),
@@ -231,9 +240,17 @@ class StaffService:
         if row is None:
             # Burn the same time as a real check, so timing does not reveal names either.
             hash_pin(pin or "", b"\0" * 16)
+            if terminal:
+                # Only where a terminal is named (the CLI): the name typed is kept for the log.
+                run_write(self.db, lambda db: record(db, at=now, actor=Actor.system(), action="wrong PIN",
+                                                     details={"name typed": _clean_name(name), **where,
+                                                              "no such staff member": True}))
             raise WrongPin(wrong)
         locked_until = parse_instant(row["locked_until"])
         if locked_until is not None and now < locked_until:
+            if terminal:
+                self.refuse(row["name"], "locked out", terminal=terminal, command=command,
+                            details={"locked until": now_text(locked_until)})
             raise LockedOut(self._locked_message(row["name"], locked_until), locked_until)
         matches = hmac.compare_digest(
             hash_pin(pin or "", bytes.fromhex(row["pin_salt"])), row["pin_hash"]
@@ -249,7 +266,7 @@ class StaffService:
                 db.execute(
                     "UPDATE staff SET failed_attempts = 0, locked_until = NULL WHERE id = ?", [row["id"]]
                 )
-                record(db, at=now, actor=actor, action="staff signed in")
+                record(db, at=now, actor=actor, action="staff signed in", details=where or None)
                 return "ok", None
             failures = current["failed_attempts"] + 1
             if failures >= MAX_FAILED_PINS:
@@ -259,10 +276,10 @@ class StaffService:
                     [now_text(until), row["id"]],
                 )
                 record(db, at=now, actor=actor, action="staff locked out",
-                       details={"wrong PINs in a row": failures, "locked until": now_text(until)})
+                       details={"wrong PINs in a row": failures, "locked until": now_text(until), **where})
                 return "locked", until
             db.execute("UPDATE staff SET failed_attempts = ? WHERE id = ?", [failures, row["id"]])
-            record(db, at=now, actor=actor, action="wrong PIN", details={"wrong PINs in a row": failures})
+            record(db, at=now, actor=actor, action="wrong PIN", details={"wrong PINs in a row": failures, **where})
             return "wrong", None
 
         outcome, until = run_write(self.db, work)
@@ -271,6 +288,27 @@ class StaffService:
         if outcome == "wrong":
             raise WrongPin(wrong)
         return self.get(row["name"])
+
+    def refuse(self, name: str, reason: str, *, terminal: str | None = None, command: str | None = None,
+               needs: list[str] | None = None, details: dict | None = None) -> None:
+        """Record a refused sign-in or command (no PIN, locked out, wrong role) in the audit log.
+
+        The actor is the staff member named, when there is one (else ``system``,
+        with the name typed): the log then shows every refusal against that name.
+        """
+        now = self.clock.now()
+        data = {"reason": reason, **({"terminal": terminal} if terminal else {}),
+                **({"command": command} if command else {}), **({"needs role": needs} if needs else {}),
+                **(details or {})}
+
+        def work(db: Database) -> None:
+            member = find_staff(db, name) if (name or "").strip() else None
+            if member is None:
+                data["name typed"] = " ".join((name or "").split())[:100]
+            actor = Actor(label=member.name, staff_id=member.id) if member else Actor.system()
+            record(db, at=now, actor=actor, action="staff refused", details=data)
+
+        run_write(self.db, work)
 
     @staticmethod
     def _locked_message(name: str, until: datetime) -> str:

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from marker_tui.domain.clock import SystemClock
-from marker_tui.interfaces.cli.common import by_option, database, table, user_errors, visible
-from marker_tui.services.candidates import COLUMNS, CandidateService
+from marker_tui.interfaces.cli.common import database, signed_in, staff_options, table, user_errors, visible
+from marker_tui.services.candidates import COLUMNS, EDITORS, CandidateService
 
 
 @click.group("candidates")
@@ -18,8 +18,8 @@ def candidates() -> None:
 
 @candidates.command("import")
 @click.argument("csv_file", metavar="FILE.csv", type=click.Path(path_type=Path, dir_okay=False))
-@by_option()
-def import_(csv_file: Path, by: str) -> None:
+@staff_options
+def import_(csv_file: Path) -> None:
     """Import candidates from a CSV file; all or nothing.
 
     \b
@@ -32,6 +32,7 @@ def import_(csv_file: Path, by: str) -> None:
     file is clean. Importing the same file again changes nothing.
     """
     db = database(create=False)
+    by = signed_in(db, *EDITORS).name
     with user_errors():
         report = CandidateService(db, SystemClock()).import_csv(csv_file, by=by)
     click.echo(f"Imported {csv_file}: {len(report.added)} added, {len(report.updated)} updated, "
@@ -45,10 +46,11 @@ def import_(csv_file: Path, by: str) -> None:
 @click.argument("name")
 @click.option("--extra-time", "extra_time", default="0", metavar="PERCENT", help="Extra time %, e.g. 25.")
 @click.option("--arrangements", default="", metavar="TEXT", help="Other access arrangements.")
-@by_option()
-def add(candidate_number: str, name: str, extra_time: str, arrangements: str, by: str) -> None:
+@staff_options
+def add(candidate_number: str, name: str, extra_time: str, arrangements: str) -> None:
     """Add one candidate."""
     db = database(create=False)
+    by = signed_in(db, *EDITORS).name
     with user_errors():
         added = CandidateService(db, SystemClock()).add(candidate_number, name, extra_time, arrangements, by=by)
     click.echo(visible(f"Added candidate {added.candidate_number} {added.name}"
@@ -60,13 +62,13 @@ def add(candidate_number: str, name: str, extra_time: str, arrangements: str, by
 @click.option("--name", metavar="NAME")
 @click.option("--extra-time", "extra_time", metavar="PERCENT")
 @click.option("--arrangements", metavar="TEXT")
-@by_option()
-def edit(candidate_number: str, name: str | None, extra_time: str | None, arrangements: str | None,
-         by: str) -> None:
+@staff_options
+def edit(candidate_number: str, name: str | None, extra_time: str | None, arrangements: str | None) -> None:
     """Change a candidate's name, extra time or access arrangements."""
     if name is None and extra_time is None and arrangements is None:
         raise click.UsageError("Say what to change: --name, --extra-time or --arrangements.")
     db = database(create=False)
+    by = signed_in(db, *EDITORS).name
     with user_errors():
         changed = CandidateService(db, SystemClock()).edit(
             candidate_number, name=name, extra_time_percent=extra_time, access_arrangements=arrangements, by=by)
@@ -75,10 +77,12 @@ def edit(candidate_number: str, name: str | None, extra_time: str | None, arrang
 
 
 @candidates.command("list")
+@staff_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def list_(as_json: bool) -> None:
-    """Every candidate."""
+    """Every candidate (signed in as an admin or invigilator)."""
     db = database(create=False)
+    signed_in(db, *EDITORS)
     with user_errors():
         everyone = CandidateService(db, SystemClock()).all()
     if as_json:

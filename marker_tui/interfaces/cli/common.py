@@ -1,9 +1,12 @@
-"""What every ``marker-tui`` sub-command shares: the database, errors, tables, ``--by``."""
+"""What every ``marker-tui`` sub-command shares: the database, errors, tables, signing staff in."""
 
 from __future__ import annotations
 
 import contextlib
+import getpass
+import os
 import sqlite3
+import sys
 import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
@@ -69,11 +72,104 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def by_option(required: bool = True):
-    return click.option(
-        "--by", "by", metavar="NAME", envvar=BY_ENV, required=required,
-        help=f"The staff member doing this (recorded in the audit log; or set {BY_ENV}).",
-    )
+_SIGN_IN = "marker_tui.sign_in"
+
+
+def staff_options(function):
+    """Add ``--by NAME`` (or MARKER_TUI_BY) and ``--pin-stdin`` to a command.
+
+    The command itself then calls :func:`signed_in` to get the authenticated
+    staff member; the options are not passed to the command's function.
+    """
+    def remember(ctx: click.Context, param: click.Parameter, value):
+        ctx.meta.setdefault(_SIGN_IN, {})[param.name] = value
+        return value
+
+    function = click.option(
+        "--pin-stdin", "pin_stdin", is_flag=True, expose_value=False, callback=remember,
+        help="Read your PIN from the first line of standard input (for scripts; "
+             "otherwise it is asked for, hidden).")(function)
+    function = click.option(
+        "--by", "by", metavar="NAME", envvar=BY_ENV, expose_value=False, callback=remember,
+        help=f"Who you are: a staff member's name (or set {BY_ENV}); your PIN is asked too.")(function)
+    return function
+
+
+def terminal_label() -> str:
+    """Where a command came from, for the audit log: ``cli``, the terminal and the account."""
+    where = "no terminal"
+    for fd in (0, 1, 2):
+        try:
+            if os.isatty(fd):
+                where = os.ttyname(fd)
+                break
+        except OSError:
+            continue
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = None
+    return f"cli {where}" + (f" (user {user})" if user else "")
+
+
+def read_pin_line(what: str) -> str:
+    """The next line of standard input, for ``--pin-stdin`` (never a command-line argument)."""
+    line = sys.stdin.readline()
+    pin = line.rstrip("\r\n")
+    if not pin:
+        raise click.ClickException(f"--pin-stdin: expected {what} on the next line of standard input.")
+    return pin
+
+
+def signed_in(db: Database, *roles: str, clock=None):
+    """The staff member running this command, authenticated: name, PIN, then role.
+
+    Call it from a command decorated with :func:`staff_options`, before doing
+    anything, e.g. ``member = signed_in(db, "invigilator", "admin")``; then pass
+    ``by=member.name`` to the services. The name comes from ``--by`` or
+    MARKER_TUI_BY (asked for when missing at a terminal). The PIN is read from
+    the next line of standard input with ``--pin-stdin``, else asked for with
+    no echo when standard input is a terminal, else refused: it is never a
+    command-line argument. The PIN is checked by ``StaffService.verify_pin``,
+    so the TUI's rules hold (three wrong in a row lock the name for a minute).
+    With ``roles``, the member must hold one of them. Every refusal (no PIN,
+    wrong PIN, locked out, wrong role) is in the audit log with the command and
+    :func:`terminal_label`; a refusal ends the command with a one-line message
+    and exit status 1, having changed nothing else.
+    """
+    from marker_tui.services.staff import StaffService
+
+    ctx = click.get_current_context()
+    options = ctx.meta.get(_SIGN_IN, {})
+    name, pin_stdin = options.get("by"), bool(options.get("pin_stdin"))
+    interactive = not pin_stdin and sys.stdin.isatty()
+    if not (name or "").strip():
+        if not interactive:
+            raise click.UsageError(f"Say who you are with --by NAME (a staff member's name; or set {BY_ENV}).")
+        name = click.prompt("Your name (staff)")
+    staff = StaffService(db, clock) if clock is not None else StaffService(db)
+    where = terminal_label()
+    command = ctx.command_path
+    with user_errors():
+        if pin_stdin:
+            pin = sys.stdin.readline().rstrip("\r\n")
+        elif interactive:
+            pin = click.prompt(f"PIN for {visible(name.strip())}", hide_input=True, default="",
+                               show_default=False)
+        else:
+            pin = ""
+        if not pin:
+            staff.refuse(name, "no PIN given", terminal=where, command=command)
+            raise click.ClickException(
+                f"{command} needs your PIN: type it when asked at a terminal, or pipe it in with "
+                "--pin-stdin (never as an argument).")
+        member = staff.verify_pin(name, pin, terminal=where, command=command)
+        if roles and not member.has_any(*roles):
+            staff.refuse(member.name, "wrong role", terminal=where, command=command, needs=list(roles))
+            raise click.ClickException(
+                f"{member.name} cannot do this: it needs the role {' or '.join(roles)}, "
+                f"and {member.name} has {', '.join(member.roles)}.")
+    return member
 
 
 def chosen_database_path():

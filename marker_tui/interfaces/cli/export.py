@@ -10,9 +10,10 @@
 * ``marker-tui export centre-name ["NAME" --by ADMIN]``: show, or set, the centre's
   name printed on every document (stored in the database, audited).
 
-Every export needs ``--by NAME`` (a staff member, any role; or set
-MARKER_TUI_BY) and is recorded in the audit log under that name with where the
-files went. Without ``-o`` files go to ``~/marker-tui-exports/<CODE>/`` (or the
+Every export signs the staff member in first (``--by NAME`` or MARKER_TUI_BY,
+any role, and their PIN asked with no echo or read with ``--pin-stdin``; see
+``common.signed_in``) and is recorded in the audit log under that name with
+where the files went. Without ``-o`` files go to ``~/marker-tui-exports/<CODE>/`` (or the
 folder in MARKER_TUI_EXPORTS). An unknown sitting, staff member or candidate is
 refused and nothing is written (exit status 1). When marking or IQA is not
 finished the export is refused with the list of what is missing (exit status 1,
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import click
 
-from marker_tui.interfaces.cli.common import by_option, database, user_errors, visible
+from marker_tui.interfaces.cli.common import database, signed_in, staff_options, user_errors, visible
 from marker_tui.storage.locations import SHIPPED_PAPERS
 
 
@@ -49,7 +50,7 @@ def _common(function):
     function = click.option(
         "--centre-name", metavar="NAME", envvar="MARKER_TUI_CENTRE_NAME",
         help="The centre's name on the documents (or set MARKER_TUI_CENTRE_NAME).")(function)
-    function = by_option()(function)
+    function = staff_options(function)
     return function
 
 
@@ -90,7 +91,7 @@ def export() -> None:
               help="The file to write (default: ~/marker-tui-exports/CODE/CODE-results.xlsx).")
 @_allow_incomplete
 @_common
-def results(code: str, format_: str | None, output: Path | None, allow_incomplete: bool, by: str,
+def results(code: str, format_: str | None, output: Path | None, allow_incomplete: bool,
             centre_name: str | None, papers_dir: Path | None) -> None:
     """The results and mark sheet of sitting CODE: one row per candidate, never an answer."""
     from marker_tui.services.exports import ExportKind
@@ -99,6 +100,7 @@ def results(code: str, format_: str | None, output: Path | None, allow_incomplet
         output = _default(code, ExportKind.RESULTS_CSV if (format_ or "xlsx").lower() == "csv"
                           else ExportKind.RESULTS_XLSX)
     service = _service(papers_dir, centre_name)
+    by = _signed_in(service)
     _finish(service, lambda: service.export_results(code, output, by=by, format=format_,
                                                     allow_incomplete=allow_incomplete))
 
@@ -113,7 +115,7 @@ def results(code: str, format_: str | None, output: Path | None, allow_incomplet
 @_allow_incomplete
 @_common
 def feedback(code: str, output: Path | None, candidate: str | None, include_answers: bool, allow_incomplete: bool,
-             by: str, centre_name: str | None, papers_dir: Path | None) -> None:
+             centre_name: str | None, papers_dir: Path | None) -> None:
     """One Word feedback document per fully marked learner of sitting CODE.
 
     Each has the marks by outcome and assessment criterion, the marker's comments, the
@@ -124,6 +126,7 @@ def feedback(code: str, output: Path | None, candidate: str | None, include_answ
 
     output = output if output is not None else _default(code, ExportKind.FEEDBACK)
     service = _service(papers_dir, centre_name)
+    by = _signed_in(service)
     _finish(service, lambda: service.export_feedback(code, output, by=by, candidate=candidate,
                                                      allow_incomplete=allow_incomplete,
                                                      include_answers=include_answers,
@@ -140,7 +143,7 @@ def feedback(code: str, output: Path | None, candidate: str | None, include_answ
               help="Whose plan, when several reviewers have sampled the sitting.")
 @_allow_incomplete
 @_common
-def iqa(code: str, format_: str | None, output: Path | None, reviewer: str | None, allow_incomplete: bool, by: str,
+def iqa(code: str, format_: str | None, output: Path | None, reviewer: str | None, allow_incomplete: bool,
         centre_name: str | None, papers_dir: Path | None) -> None:
     """The IQA record of sitting CODE: sampling plan and reasons, reviews, agreement, actions, sign-off."""
     from marker_tui.services.exports import ExportKind
@@ -148,6 +151,7 @@ def iqa(code: str, format_: str | None, output: Path | None, reviewer: str | Non
     if output is None:
         output = _default(code, ExportKind.IQA_CSV if (format_ or "docx").lower() == "csv" else ExportKind.IQA_DOCX)
     service = _service(papers_dir, centre_name)
+    by = _signed_in(service)
     _finish(service, lambda: service.export_iqa(code, output, by=by, format=format_, reviewer=reviewer,
                                                 allow_incomplete=allow_incomplete))
 
@@ -157,13 +161,23 @@ def iqa(code: str, format_: str | None, output: Path | None, reviewer: str | Non
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE.csv",
               help="The file to write (default: ~/marker-tui-exports/CODE/CODE-audit.csv).")
 @_common
-def audit(code: str, output: Path | None, by: str, centre_name: str | None, papers_dir: Path | None) -> None:
+def audit(code: str, output: Path | None, centre_name: str | None, papers_dir: Path | None) -> None:
     """The complete audit trail of sitting CODE, oldest first, as CSV."""
     from marker_tui.services.exports import ExportKind
 
     output = output if output is not None else _default(code, ExportKind.AUDIT_CSV)
     service = _service(papers_dir, centre_name)
+    by = _signed_in(service)
     _finish(service, lambda: service.export_audit(code, output, by=by))
+
+
+def _signed_in(service, *roles: str) -> str:
+    """The signed-in staff member's name (the database is closed if they are refused)."""
+    try:
+        return signed_in(service.db, *roles).name
+    except BaseException:
+        service.db.close()
+        raise
 
 
 def _finish(service, export) -> None:
@@ -179,8 +193,8 @@ def _finish(service, export) -> None:
 
 @export.command("centre-name")
 @click.argument("name", required=False)
-@by_option(required=False)
-def centre_name(name: str | None, by: str | None) -> None:
+@staff_options
+def centre_name(name: str | None) -> None:
     """Show the centre's name on exported documents, or set it (NAME, with --by an admin)."""
     service = _service(None, None)
     try:
@@ -188,8 +202,7 @@ def centre_name(name: str | None, by: str | None) -> None:
             if name is None:
                 click.echo(visible(service.centre_name))
                 return
-            if not by:
-                raise click.UsageError("Say who is changing it with --by NAME (an admin).")
+            by = signed_in(service.db, "admin").name
             click.echo(f"Centre name set: {visible(service.set_centre_name(name, by=by))}")
     finally:
         service.db.close()

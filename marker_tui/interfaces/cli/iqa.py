@@ -5,11 +5,15 @@
 * ``marker-tui iqa sample SCOPE --by NAME [--seed N] [--print]``: draw (or,
   with a new seed or --redraw, draw again) the sampling plan; the old plan is
   kept in the history and the audit log.
-* ``marker-tui iqa status SCOPE``: plans, review progress, decisions, second
+* ``marker-tui iqa status SCOPE --by NAME``: plans, review progress, decisions, second
   marking, questions for adjudication and agreement figures.
 * ``reproduce``, ``add``, ``tolerance``, ``agreement`` (``--csv`` to export),
   ``action``, ``sign-off`` and ``second assign|show|mark|complete``.
 * ``marker-tui iqa second``: the second marker's blind marking screen.
+
+Every command but the screens (which sign in on screen) and showing the
+tolerances signs the staff member in first: ``--by NAME`` and their PIN (asked
+with no echo, or ``--pin-stdin``; see ``common.signed_in``).
 
 SCOPE is a sitting code (``304-K7QM``) or a unit across all its sittings as
 QUALIFICATION/UNIT (``3818-13/304``). Scripts are named by the anonymous
@@ -25,7 +29,12 @@ from pathlib import Path
 
 import click
 
-from marker_tui.interfaces.cli.common import by_option, open_centre, table, user_errors, visible
+from marker_tui.interfaces.cli.common import open_centre, signed_in, staff_options, table, user_errors, visible
+
+# Who may do what here (the IQA service checks the same roles again).
+REVIEWERS = ("iqa",)
+READERS = ("iqa", "admin")
+SECOND_MARKERS = ("marker", "iqa")
 
 STRATEGY_HELP = """\b
 Sampling strategy (every rule adds scripts; defaults in brackets):
@@ -183,10 +192,10 @@ def print_plan(plan, *, full: bool = True) -> None:
 @click.option("--redraw", is_flag=True, help="Draw again even without a new seed (the old plan is kept).")
 @click.option("--reason", metavar="TEXT", help="Why the plan is drawn again (needed once reviews have started).")
 @click.option("--dry-run", is_flag=True, help="Show the plan that would be drawn; store nothing.")
-@by_option()
+@staff_options
 def sample(scope: str | None, unit: str | None, seed_text: str | None, print_: bool, min_scripts: int,
            min_fraction: str, borderline: int, no_borderline: bool, fails: bool, new_markers: tuple[str, ...],
-           reviewer: str | None, redraw: bool, reason: str | None, dry_run: bool, by: str) -> None:
+           reviewer: str | None, redraw: bool, reason: str | None, dry_run: bool) -> None:
     """Draw the IQA sampling plan of sitting CODE (or --unit) and store it with its seed.
 
     Scripts the reviewer marked are never in their plan. A sitting that already
@@ -205,6 +214,7 @@ def sample(scope: str | None, unit: str | None, seed_text: str | None, print_: b
         raise click.UsageError(str(error)) from None
     centre = _centre()
     try:
+        by = signed_in(centre.db, *REVIEWERS).name
         with user_errors():
             if dry_run:
                 plan = centre.iqa.preview_plan(target, strategy=strategy, reviewer=reviewer or by, seed=seed)
@@ -232,10 +242,12 @@ def sample(scope: str | None, unit: str | None, seed_text: str | None, print_: b
 @iqa.command("reproduce")
 @click.argument("scope", metavar="SCOPE")
 @click.option("--plan", "plan_id", type=int, help="A plan id (default: every current plan of SCOPE).")
+@staff_options
 def reproduce(scope: str, plan_id: int | None) -> None:
     """Draw stored plans again from their stored scripts, strategy and seed, and compare."""
     centre = _centre()
     try:
+        signed_in(centre.db, *READERS)
         with user_errors():
             ids = [plan_id] if plan_id else [p.id for p in centre.iqa.current_plans(scope)]
             if not ids:
@@ -260,11 +272,12 @@ def reproduce(scope: str, plan_id: int | None) -> None:
 @click.argument("scope", metavar="SCOPE")
 @click.argument("script", metavar="SCRIPT")
 @click.option("--reason", required=True, metavar="TEXT", help="Why this script is added to the sample.")
-@by_option()
-def add(scope: str, script: str, reason: str, by: str) -> None:
+@staff_options
+def add(scope: str, script: str, reason: str) -> None:
     """Add a marked script to your plan for SCOPE, with your reason."""
     centre = _centre()
     try:
+        by = signed_in(centre.db, *REVIEWERS).name
         with user_errors():
             plan = centre.iqa.add_to_plan(scope, script, by=by, reason=reason)
         click.echo(visible(f"Added {script} to plan {plan.id}: now {len(plan.scripts)} script(s)."))
@@ -321,10 +334,12 @@ def agreement_csv(report) -> bytes:
               help="Compare the marker's marks with reviewers' judgements, blind second marks, or both.")
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.csv",
               help="Also write the figures to a CSV file.")
+@staff_options
 def agreement(scope: str, source: str, csv_path: Path | None) -> None:
     """Agreement per marker and per question: exact %, within tolerance %, differences, weighted kappa."""
     centre = _centre()
     try:
+        signed_in(centre.db, *READERS)
         with user_errors():
             report = centre.iqa.agreement(scope, source=source)
             print_agreement(report)
@@ -342,8 +357,8 @@ def agreement(scope: str, source: str, csv_path: Path | None) -> None:
 @click.argument("scope", metavar="SCOPE")
 @click.argument("question", required=False)
 @click.argument("marks", required=False, type=click.IntRange(min=0))
-@by_option(required=False)
-def tolerance(scope: str, question: str | None, marks: int | None, by: str | None) -> None:
+@staff_options
+def tolerance(scope: str, question: str | None, marks: int | None) -> None:
     """Show the tolerance per question, or set QUESTION's to MARKS (marks this close count as agreeing)."""
     centre = _centre()
     try:
@@ -353,8 +368,7 @@ def tolerance(scope: str, question: str | None, marks: int | None, by: str | Non
             else:
                 if marks is None:
                     raise click.UsageError("Give the tolerance in marks after the question, e.g. 2b 1.")
-                if not by:
-                    raise click.UsageError("Say who is setting it with --by NAME (an IQA reviewer).")
+                by = signed_in(centre.db, *REVIEWERS).name
                 values = centre.iqa.set_tolerance(scope, question, marks, by=by)
         click.echo(visible(table(["Question", "Tolerance"], [[f"Q{q}", str(t)] for q, t in values.items()])))
     finally:
@@ -366,11 +380,12 @@ def tolerance(scope: str, question: str | None, marks: int | None, by: str | Non
 @click.argument("text")
 @click.option("--owner", metavar="NAME", help="Who is to do it.")
 @click.option("--due", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD", help="By when.")
-@by_option()
-def action(scope: str, text: str, owner: str | None, due, by: str) -> None:
+@staff_options
+def action(scope: str, text: str, owner: str | None, due) -> None:
     """Add an action point for the whole sample (per-script ones are given with the decision)."""
     centre = _centre()
     try:
+        by = signed_in(centre.db, *REVIEWERS).name
         with user_errors():
             plan = centre.iqa.add_action_point(scope, text, by=by, owner=owner, due=due.date() if due else None)
         click.echo(f"Action point added to plan {plan.id} ({len(plan.action_points)} in all).")
@@ -381,11 +396,12 @@ def action(scope: str, text: str, owner: str | None, due, by: str) -> None:
 @iqa.command("sign-off")
 @click.argument("scope", metavar="SCOPE")
 @click.option("--statement", metavar="TEXT", help="e.g. 'Marking is consistent with the mark scheme.'")
-@by_option()
-def sign_off(scope: str, statement: str | None, by: str) -> None:
+@staff_options
+def sign_off(scope: str, statement: str | None) -> None:
     """Sign your plan for SCOPE off (every sampled script reviewed and confirmed)."""
     centre = _centre()
     try:
+        by = signed_in(centre.db, *REVIEWERS).name
         with user_errors():
             plan = centre.iqa.sign_off(scope, by=by, statement=statement)
         click.echo(visible(f"Plan {plan.id} signed off by {plan.sign_off.reviewer} at "
@@ -396,10 +412,12 @@ def sign_off(scope: str, statement: str | None, by: str) -> None:
 
 @iqa.command("status")
 @click.argument("scope", metavar="SCOPE")
+@staff_options
 def status(scope: str) -> None:
     """Plans, review progress and decisions, second marking, adjudication and agreement for SCOPE."""
     centre = _centre()
     try:
+        signed_in(centre.db, *READERS)
         with user_errors():
             report = centre.iqa.status(scope)
             history = centre.iqa.history(scope)
@@ -478,11 +496,12 @@ def second(ctx: click.Context) -> None:
 @click.argument("scope", metavar="SCOPE")
 @click.argument("script", metavar="SCRIPT")
 @click.option("--to", "to", required=True, metavar="NAME", help="The second marker (not one of the script's markers).")
-@by_option()
-def second_assign(scope: str, script: str, to: str, by: str) -> None:
+@staff_options
+def second_assign(scope: str, script: str, to: str) -> None:
     """Give a sampled script to a second marker."""
     centre = _centre()
     try:
+        by = signed_in(centre.db, *REVIEWERS).name
         with user_errors():
             row = centre.iqa.assign_second_marker(_script_id(centre, scope, script), second_marker=to, by=by)
         click.echo(visible(f"Script {row.script_number} given to {row.second_marker} for a blind second mark."))
@@ -493,11 +512,12 @@ def second_assign(scope: str, script: str, to: str, by: str) -> None:
 @second.command("show")
 @click.argument("scope", metavar="SCOPE")
 @click.argument("script", metavar="SCRIPT")
-@by_option()
-def second_show(scope: str, script: str, by: str) -> None:
+@staff_options
+def second_show(scope: str, script: str) -> None:
     """Print a script for blind second marking: questions, answers and mark scheme, no first marks."""
     centre = _centre()
     try:
+        by = signed_in(centre.db, *SECOND_MARKERS).name
         with user_errors():
             view = centre.iqa.second_marking_view(_script_id(centre, scope, script), by=by)
         click.echo(visible(f"Script {view.script_number} · sitting {view.sitting_code} · second marker "
@@ -520,8 +540,8 @@ def second_show(scope: str, script: str, by: str) -> None:
 @click.argument("script", metavar="SCRIPT")
 @click.argument("marks", nargs=-1, required=True, metavar="QUESTION=MARKS...")
 @click.option("--complete", is_flag=True, help="Then mark the second marking complete.")
-@by_option()
-def second_mark(scope: str, script: str, marks: tuple[str, ...], complete: bool, by: str) -> None:
+@staff_options
+def second_mark(scope: str, script: str, marks: tuple[str, ...], complete: bool) -> None:
     """Record blind second marks, e.g. 1=2 2a=1 2b=3 (all or nothing; changeable until complete)."""
     pairs = []
     for item in marks:
@@ -531,6 +551,7 @@ def second_mark(scope: str, script: str, marks: tuple[str, ...], complete: bool,
         pairs.append((question.strip(), value.strip()))
     centre = _centre()
     try:
+        by = signed_in(centre.db, *SECOND_MARKERS).name
         with user_errors():
             script_id = _script_id(centre, scope, script)
             view = centre.iqa.record_second_marks(script_id, dict(pairs), by=by)
@@ -546,11 +567,12 @@ def second_mark(scope: str, script: str, marks: tuple[str, ...], complete: bool,
 @second.command("complete")
 @click.argument("scope", metavar="SCOPE")
 @click.argument("script", metavar="SCRIPT")
-@by_option()
-def second_complete(scope: str, script: str, by: str) -> None:
+@staff_options
+def second_complete(scope: str, script: str) -> None:
     """Mark your blind second marking of a script complete (then it is compared with the first marks)."""
     centre = _centre()
     try:
+        by = signed_in(centre.db, *SECOND_MARKERS).name
         with user_errors():
             view = centre.iqa.complete_second_marking(_script_id(centre, scope, script), by=by)
         click.echo(f"Second marking of script {view.script_number} complete.")

@@ -3,12 +3,17 @@
 * ``marker-tui mark [CODE]``: sign in with a staff name and PIN (marker role),
   then the marking queue of sitting CODE (or a list of sittings to choose from).
 * ``marker-tui marks import CODE FILE.csv --by NAME``: marks given on paper,
-  all-or-nothing, every bad row reported by line.
-* ``marker-tui marks status CODE``: marked/unmarked per script and per marker.
+  all-or-nothing, every bad row reported by line; recorded as entered by the
+  signed-in importer, the CSV's ``marker`` column kept as the paper marker.
+* ``marker-tui marks status CODE --by NAME``: marked/unmarked per script and per marker.
 * ``marker-tui marks complete CODE [SCRIPT ...] --by NAME``: sign fully marked
   scripts off as complete (after an import, for instance).
 * ``marker-tui marks blind CODE --off/--on --by ADMIN``: blind marking for one
   sitting (on by default; every change is logged).
+
+Every command but ``mark`` (which signs in on screen) and showing the blind
+setting signs the staff member in first: ``--by NAME`` and their PIN (asked with
+no echo, or ``--pin-stdin``; see ``common.signed_in``).
 
 Script numbers are the anonymous ones markers see; candidate numbers and names
 appear only where the sitting is not (or no longer) blind.
@@ -22,14 +27,20 @@ import click
 
 from marker_tui.domain.clock import SystemClock
 from marker_tui.interfaces.cli.common import (
-    by_option,
     database,
     local_time,
     open_centre,
+    signed_in,
+    staff_options,
     table,
     user_errors,
     visible,
 )
+
+# Who may do what here (the marking service checks the same roles again).
+MARKERS = ("marker",)
+READERS = ("marker", "iqa", "admin")
+ADMINS = ("admin",)
 
 
 def _service(db):
@@ -70,8 +81,8 @@ def marks() -> None:
 @click.argument("csv_file", metavar="FILE.csv", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--replace", is_flag=True, help="Overwrite marks already given (old values stay in the audit log).")
 @click.option("--reason", metavar="TEXT", help="Why marks of scripts already marked complete are changed.")
-@by_option()
-def import_(code: str, csv_file: Path, replace: bool, reason: str | None, by: str) -> None:
+@staff_options
+def import_(code: str, csv_file: Path, replace: bool, reason: str | None) -> None:
     """Import marks for sitting CODE from a CSV file; all or nothing.
 
     \b
@@ -80,12 +91,14 @@ def import_(code: str, csv_file: Path, replace: bool, reason: str | None, by: st
       question  required; the question as the paper numbers it (e.g. 2a)
       marks     required; a whole number from 0 to the question's maximum
       comment   optional; comment to the learner
-      marker    optional; who marked it on paper (default: --by)
+      marker    optional; who marked it on paper (kept as data: the marks are
+                recorded as entered by you, the signed-in importer)
     Every bad row is reported by line and nothing is imported until the file is
     clean. Importing the same file again changes nothing; a row that would change
     a mark already given needs --replace.
     """
     db = database(create=False)
+    by = signed_in(db, *MARKERS).name
     with user_errors():
         report = _service(db).import_marks_csv(code, csv_file, by=by, replace=replace, reason=reason)
     click.echo(f"Imported {csv_file} into sitting {report.code}: {report.added} mark(s) added, "
@@ -97,9 +110,11 @@ def import_(code: str, csv_file: Path, replace: bool, reason: str | None, by: st
 @marks.command("status")
 @click.argument("code")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@staff_options
 def status(code: str, as_json: bool) -> None:
-    """Marking progress of sitting CODE: per script and per marker."""
+    """Marking progress of sitting CODE: per script and per marker (a marker, IQA reviewer or admin)."""
     db = database(create=False)
+    signed_in(db, *READERS)
     with user_errors():
         report = _service(db).status(code)
     if as_json:
@@ -140,12 +155,13 @@ def status(code: str, as_json: bool) -> None:
 @click.argument("code")
 @click.argument("scripts", nargs=-1, metavar="[SCRIPT ...]")
 @click.option("--all", "all_marked", is_flag=True, help="Every fully marked script not yet complete.")
-@by_option()
-def complete(code: str, scripts: tuple[str, ...], all_marked: bool, by: str) -> None:
+@staff_options
+def complete(code: str, scripts: tuple[str, ...], all_marked: bool) -> None:
     """Sign scripts of sitting CODE off as complete (each must have a mark for every question)."""
     if not scripts and not all_marked:
         raise click.UsageError("Name the script numbers to complete, or give --all.")
     db = database(create=False)
+    by = signed_in(db, *MARKERS).name
     service = _service(db)
     with user_errors():
         queue = service.queue(code)
@@ -172,8 +188,8 @@ def complete(code: str, scripts: tuple[str, ...], all_marked: bool, by: str) -> 
 @marks.command("blind")
 @click.argument("code")
 @click.option("--on/--off", "blind", default=None, help="Hide (on, the default) or show candidates' names.")
-@by_option(required=False)
-def blind(code: str, blind: bool | None, by: str | None) -> None:
+@staff_options
+def blind(code: str, blind: bool | None) -> None:
     """Show or change blind marking for sitting CODE (changing it needs an admin, and is logged)."""
     db = database(create=False)
     service = _service(db)
@@ -181,9 +197,7 @@ def blind(code: str, blind: bool | None, by: str | None) -> None:
         if blind is None:
             setting = service.blind_setting(code)
         else:
-            if not by:
-                raise click.UsageError("Say who is changing it with --by NAME (an admin).")
-            setting = service.set_blind(code, blind, by=by)
+            setting = service.set_blind(code, blind, by=signed_in(db, *ADMINS).name)
     state = "on: markers see script numbers only" if setting.blind else "off: markers see candidates' names"
     since = (f" (set by {setting.changed_by} at {local_time(setting.changed_at, with_date=True)})"
              if setting.changed_by else " (the default)")

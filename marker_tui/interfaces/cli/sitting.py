@@ -1,8 +1,9 @@
 """``marker-tui sitting ...``: run a sitting from the command line (invigilator or script).
 
-Every command that changes something needs ``--by NAME`` (a staff member; or set
-MARKER_TUI_BY once per terminal), and the change is recorded under that name in
-the audit log. Errors are one line (or a short list), exit status 1, and change
+Every command except ``list`` signs the staff member in first: ``--by NAME`` (or
+MARKER_TUI_BY once per terminal) and their PIN, asked with no echo or read with
+``--pin-stdin`` (see ``common.signed_in``); the change is recorded under that
+name in the audit log. Errors are one line (or a short list), exit status 1, and change
 nothing.
 """
 
@@ -16,7 +17,16 @@ import click
 
 from marker_tui.domain.clock import SystemClock
 from marker_tui.domain.timing import format_duration
-from marker_tui.interfaces.cli.common import by_option, database, local_time, table, user_errors, visible
+from marker_tui.interfaces.cli.common import (
+    database,
+    local_time,
+    signed_in,
+    staff_options,
+    table,
+    user_errors,
+    visible,
+)
+from marker_tui.services.sitting import INVIGILATORS
 from marker_tui.storage.database import Database, read_transaction
 from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 
@@ -56,18 +66,18 @@ def sitting() -> None:
 @click.option("--unit", required=True, metavar="UNIT", help="e.g. 304")
 @click.option("--code", metavar="CODE", help="Choose the code learners type (default: e.g. 304-K7QM).")
 @click.option("--starts-at", metavar="WHEN", help="Planned start, e.g. 2026-03-02T09:30 (local time).")
-@by_option()
+@staff_options
 @click.option("--papers-dir", type=click.Path(path_type=Path), default=SHIPPED_PAPERS, hidden=True)
 @click.option("--markschemes-dir", type=click.Path(path_type=Path), default=SHIPPED_MARKSCHEMES, hidden=True)
-def create(qualification: str, unit: str, code: str | None, starts_at: str | None, by: str,
+def create(qualification: str, unit: str, code: str | None, starts_at: str | None,
            papers_dir: Path, markschemes_dir: Path) -> None:
     """Create a sitting of a unit's paper and print the code learners will type."""
     from marker_tui.services.papers import PaperService
-    from marker_tui.services.sitting import INVIGILATORS
     from marker_tui.services.staff import resolve_actor
 
     when = _parse_when(starts_at)
     db = database(create=False)
+    by = signed_in(db, *INVIGILATORS).name
     with user_errors():
         with read_transaction(db):
             actor = resolve_actor(db, by, *INVIGILATORS)
@@ -86,10 +96,11 @@ def create(qualification: str, unit: str, code: str | None, starts_at: str | Non
 @click.argument("code")
 @click.argument("candidates", nargs=-1)
 @click.option("--all", "all_candidates", is_flag=True, help="Enrol every known candidate.")
-@by_option()
-def enrol(code: str, candidates: tuple[str, ...], all_candidates: bool, by: str) -> None:
+@staff_options
+def enrol(code: str, candidates: tuple[str, ...], all_candidates: bool) -> None:
     """Enrol candidates (by candidate number) in a sitting; all or nothing."""
     db = database(create=False)
+    by = signed_in(db, *INVIGILATORS).name
     with user_errors():
         report = _services(db).enrol(code, list(candidates), all_candidates=all_candidates, by=by)
     if report.enrolled:
@@ -106,12 +117,13 @@ def _candidate_option(help_text: str):
 @click.argument("code")
 @click.option("--reason", metavar="TEXT", help="Optional note for the log.")
 @_candidate_option("Not used: opening applies to the whole room.")
-@by_option()
-def open_(code: str, reason: str | None, candidate: str | None, by: str) -> None:
+@staff_options
+def open_(code: str, reason: str | None, candidate: str | None) -> None:
     """Let learners log in and read the instructions (the clock does not run yet)."""
     if candidate:
         raise click.UsageError("A sitting is opened for the whole room; leave out --candidate.")
     db = database(create=False)
+    by = signed_in(db, *INVIGILATORS).name
     with user_errors():
         summary = _services(db).open(code, by=by, reason=reason)
     click.echo(f"Sitting {summary.code} is open: learners can log in with the code {summary.code}.")
@@ -121,10 +133,11 @@ def open_(code: str, reason: str | None, candidate: str | None, by: str) -> None
 @click.argument("code")
 @_candidate_option("Start one logged-in candidate's clock (e.g. sitting apart).")
 @click.option("--reason", metavar="TEXT", help="Optional note for the log.")
-@by_option()
-def start(code: str, candidate: str | None, reason: str | None, by: str) -> None:
+@staff_options
+def start(code: str, candidate: str | None, reason: str | None) -> None:
     """Start the clock for everyone logged in (latecomers get their full time from their own login)."""
     db = database(create=False)
+    by = signed_in(db, *INVIGILATORS).name
     with user_errors():
         summary = _services(db).start(code, by=by, candidate_number=candidate, reason=reason)
     if candidate:
@@ -137,10 +150,11 @@ def start(code: str, candidate: str | None, reason: str | None, by: str) -> None
 @click.argument("code")
 @_candidate_option("Pause only this candidate.")
 @click.option("--reason", metavar="TEXT", help="Why (required).")
-@by_option()
-def pause(code: str, candidate: str | None, reason: str | None, by: str) -> None:
+@staff_options
+def pause(code: str, candidate: str | None, reason: str | None) -> None:
     """Stop the clock for the room or one candidate (paused time never counts)."""
     db = database(create=False)
+    by = signed_in(db, *INVIGILATORS).name
     with user_errors():
         summary = _services(db).pause(code, reason=reason or "", by=by, candidate_number=candidate)
     who = f"candidate {candidate.strip().upper()}" if candidate else "the whole room"
@@ -151,10 +165,11 @@ def pause(code: str, candidate: str | None, reason: str | None, by: str) -> None
 @click.argument("code")
 @_candidate_option("Resume only this candidate.")
 @click.option("--reason", metavar="TEXT", help="Why (required).")
-@by_option()
-def resume(code: str, candidate: str | None, reason: str | None, by: str) -> None:
+@staff_options
+def resume(code: str, candidate: str | None, reason: str | None) -> None:
     """Restart the clock after a pause."""
     db = database(create=False)
+    by = signed_in(db, *INVIGILATORS).name
     with user_errors():
         summary = _services(db).resume(code, reason=reason or "", by=by, candidate_number=candidate)
     who = f"candidate {candidate.strip().upper()}" if candidate else "the whole room"
@@ -166,10 +181,11 @@ def resume(code: str, candidate: str | None, reason: str | None, by: str) -> Non
 @click.option("--candidate", required=True, metavar="NUMBER", help="Whose time to extend.")
 @click.option("--minutes", required=True, type=int, metavar="M", help="Extra minutes (a positive whole number).")
 @click.option("--reason", metavar="TEXT", help="Why (required).")
-@by_option()
-def extend(code: str, candidate: str, minutes: int, reason: str | None, by: str) -> None:
+@staff_options
+def extend(code: str, candidate: str, minutes: int, reason: str | None) -> None:
     """Give one candidate extra minutes (recorded with reason, who and when)."""
     db = database(create=False)
+    by = signed_in(db, *INVIGILATORS).name
     with user_errors():
         status = _services(db).extend(code, candidate_number=candidate, minutes=minutes,
                                       reason=reason or "", by=by)
@@ -181,10 +197,11 @@ def extend(code: str, candidate: str, minutes: int, reason: str | None, by: str)
 @click.argument("code")
 @_candidate_option("End only this candidate's assessment.")
 @click.option("--reason", metavar="TEXT", help="Why (required while anyone still has time).")
-@by_option()
-def end(code: str, candidate: str | None, reason: str | None, by: str) -> None:
+@staff_options
+def end(code: str, candidate: str | None, reason: str | None) -> None:
     """End the sitting for everyone, or one candidate: their saved answers are submitted."""
     db = database(create=False)
+    by = signed_in(db, *INVIGILATORS).name
     with user_errors():
         summary = _services(db).end(code, by=by, reason=reason, candidate_number=candidate)
     if candidate:
@@ -196,9 +213,11 @@ def end(code: str, candidate: str | None, reason: str | None, by: str) -> None:
 @sitting.command("status")
 @click.argument("code")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@staff_options
 def status(code: str, as_json: bool) -> None:
     """Per candidate: state, time allowed, used and left, questions answered, last save."""
     db = database(create=False)
+    signed_in(db, *INVIGILATORS)
     with user_errors():
         report = _services(db).status(code)
     if as_json:
@@ -237,9 +256,11 @@ def status(code: str, as_json: bool) -> None:
 @sitting.command("log")
 @click.argument("code")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@staff_options
 def log(code: str, as_json: bool) -> None:
     """The sitting's audit trail, oldest first."""
     db = database(create=False)
+    signed_in(db, *INVIGILATORS)
     with user_errors():
         entries = _services(db).log(code)
     if as_json:
@@ -254,7 +275,7 @@ def log(code: str, as_json: bool) -> None:
 
 @sitting.command("list")
 def list_() -> None:
-    """Every sitting, newest last."""
+    """Every sitting, newest last (codes and states only: no sign-in needed)."""
     db = database(create=False)
     with user_errors():
         summaries = _services(db).sittings()
