@@ -227,3 +227,46 @@ def test_at_a_terminal_the_pins_are_asked_for_hidden_and_never_echoed(centre):
     assert status.exit_status() == 1 and "0000" not in wrong and "Traceback" not in wrong
     terminal = audit(centre, "wrong PIN")[-1][1]["terminal"]
     assert terminal.startswith("cli /dev/") and audit(centre, "wrong PIN")[-1][0] == INVIGILATOR
+
+
+# --- marks import: the importer is who marked ---------------------------------------------------
+
+
+def test_an_importer_with_the_iqa_role_cannot_then_review_or_second_mark_what_they_imported(tmp_path):
+    from marking_fixtures import ANA, BEN, IVY, build_marking_room
+
+    built = build_marking_room(tmp_path / "centre.db")
+    dual = "Dee Dual"
+    built.room.staff.add(dual, ["marker", "iqa"], PIN, by=ADMIN)
+    rows = ["script,question,marks,marker"]
+    for candidate in ("1001", "1002", "1003"):
+        number = built.script_number(candidate)
+        rows += [f"{number},1,1,{BEN}", f"{number},2a,1,{BEN}", f"{number},2b,2,{BEN}"]
+    csv_file = tmp_path / "paper.csv"
+    csv_file.write_text("\n".join(rows) + "\n")
+    code, path, number = built.code, built.room.path, built.script_number("1001")
+    built.room.db.close()
+
+    def as_(who: str, *args: str):
+        return run(path, *args, "--by", who, "--pin-stdin", input=f"{PIN}\n")
+
+    # The file says Ben marked them on paper; Dee, signed in, is who entered them.
+    assert as_(dual, "marks", "import", code, str(csv_file)).exit_code == 0
+    assert as_(dual, "marks", "complete", code, "--all").exit_code == 0
+    status = as_(ANA, "marks", "status", code)
+    assert dual in status.output
+    # Dee may not review a script she imported, by any route: her plan can hold none of them.
+    plan = as_(dual, "iqa", "sample", code, "--print")
+    assert plan.exit_code == 0 and "0 of 3 marked script(s) sampled" in plan.output, plan.output
+    refused = as_(dual, "iqa", "add", code, number, "--reason", "spot check")
+    assert refused.exit_code == 1 and "marked this script and cannot review it" in refused.output
+    assert as_(IVY, "iqa", "sample", code).exit_code == 0
+    second = as_(IVY, "iqa", "second", "assign", code, number, "--to", dual)
+    assert second.exit_code == 1 and "cannot second-mark it" in second.output
+    # Nor may the paper marker the file named.
+    assert as_(IVY, "iqa", "second", "assign", code, number, "--to", BEN).exit_code == 1
+    with sqlite3.connect(path) as conn:
+        marked_by = {r[0] for r in conn.execute(
+            "SELECT st.name FROM marks m JOIN staff st ON st.id = m.marked_by")}
+        paper = {r[0] for r in conn.execute("SELECT paper_marker FROM marks")}
+    assert marked_by == {dual} and paper == {BEN}

@@ -513,12 +513,36 @@ def test_import_refuses_scripts_held_on_screen_by_another_marker(mroom, tmp_path
 def test_import_can_say_which_marker_marked_each_paper_script(mroom, tmp_path):
     mroom.marking.import_marks_csv(mroom.code, render_csv(mroom, "paper_markers.csv", tmp_path), by=ANA)
     marks = mroom.marking.view_script(mroom.script("1003")).marks
-    assert {q: m.marked_by for q, m in marks.items()} == {"1": BEN, "2a": BEN, "2b": ANA}
-    assert {e.actor for e in mroom.audit("mark imported")} == {ANA}  # who typed them in
-    bad = tmp_path / "who.csv"
-    bad.write_text(f"script,question,marks,marker\n{mroom.script_number('1001')},1,1,{IVY}\n")
-    with pytest.raises(CsvImportError, match="line 2, marker: Ivy Reviewer cannot do this: it needs the role marker"):
+    # The marks are the importer's (who is signed in and answerable); the paper marker is kept as data.
+    assert {q: m.marked_by for q, m in marks.items()} == {"1": ANA, "2a": ANA, "2b": ANA}
+    assert {q: m.paper_marker for q, m in marks.items()} == {"1": BEN, "2a": BEN, "2b": ANA}
+    imported = mroom.audit("mark imported")
+    assert {e.actor for e in imported} == {ANA}  # who typed them in
+    assert {e.details.get("paper marker") for e in imported} == {BEN, ANA}
+    # A paper marker need not be on the staff; control characters are refused.
+    outside = tmp_path / "who.csv"
+    outside.write_text(f"script,question,marks,marker\n{mroom.script_number('1001')},1,1,Pat Freelance\n")
+    mroom.marking.import_marks_csv(mroom.code, outside, by=ANA)
+    assert mroom.marking.view_script(mroom.script("1001")).marks["1"].paper_marker == "Pat Freelance"
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"script,question,marks,marker\n{mroom.script_number('1001')},2a,1,Pat\x1b[2J\n")
+    with pytest.raises(CsvImportError, match="line 2, marker: contains control characters"):
         mroom.marking.import_marks_csv(mroom.code, bad, by=ANA)
+
+
+def test_a_database_made_before_paper_markers_is_upgraded_and_keeps_its_marks(tmp_path, monkeypatch):
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:4])
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 4)
+    old = build_marking_room(tmp_path / "old.db")
+    old.marking.save_mark(old.script("1001"), "1", 2, by=ANA, expected_version=0)
+    old.db.close()
+    monkeypatch.undo()
+    db = open_database(tmp_path / "old.db")
+    try:
+        assert db.execute("SELECT marks_awarded, paper_marker FROM marks").fetchall() == [(2, None)]
+        assert db.execute("SELECT count(*) FROM mark_versions WHERE paper_marker IS NULL").fetchone()[0] == 1
+    finally:
+        db.close()
 
 
 @pytest.mark.parametrize("name, message", [

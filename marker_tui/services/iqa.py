@@ -545,14 +545,22 @@ class IqaService:
 
     @staticmethod
     def _markers(db: Database, script_ids: Sequence[int]) -> dict[int, list[str]]:
-        """Everyone who gave any mark to each script, at any time, other than as an IQA adjustment."""
+        """Everyone who gave any mark to each script, at any time, other than as an IQA adjustment.
+
+        An imported mark counts for both the importer (who entered it, signed in)
+        and the paper marker the file named: neither may review that script.
+        """
         out: dict[int, list[str]] = defaultdict(list)
         if not script_ids:
             return out
         marks = ",".join("?" * len(script_ids))
         for sid, name in db.execute(
-            f"SELECT DISTINCT v.script_id, st.name FROM mark_versions v JOIN staff st ON st.id = v.marked_by"
-            f" WHERE v.script_id IN ({marks}) AND v.role != 'iqa' ORDER BY st.name", list(script_ids)):
+            f"SELECT DISTINCT script_id, name FROM ("
+            f" SELECT v.script_id, st.name FROM mark_versions v JOIN staff st ON st.id = v.marked_by"
+            f" WHERE v.script_id IN ({marks}) AND v.role != 'iqa'"
+            f" UNION SELECT v.script_id, v.paper_marker FROM mark_versions v"
+            f" WHERE v.script_id IN ({marks}) AND v.role = 'import' AND v.paper_marker IS NOT NULL)"
+            f" ORDER BY name", [*script_ids, *script_ids]):
             out[sid].append(name)
         return out
 

@@ -142,6 +142,8 @@ class StoredMark(BaseModel):
     marked_at: datetime
     role: str
     version: int
+    #: An imported mark: who marked it on paper, as the file named them (``marked_by`` is the importer).
+    paper_marker: str | None = None
 
     def question_mark(self) -> QuestionMark:
         """As the domain rules take it (stored values were checked when saved)."""
@@ -409,7 +411,7 @@ def _stored(row: dict[str, Any]) -> StoredMark:
         script_id=row["script_id"], question_id=row["question_id"], marks_awarded=row["marks_awarded"],
         credited_points=_points(row["credited_points"]), comment=row["comment"],
         marked_by=row["marker_name"], marked_by_id=row["marked_by"], marked_at=parse_instant(row["marked_at"]),
-        role=row["role"], version=row["version"],
+        role=row["role"], version=row["version"], paper_marker=row.get("paper_marker"),
     )
 
 
@@ -882,8 +884,11 @@ class MarkingService:
 
         Columns (header first, any order, case and spaces ignored): ``script``
         (the anonymous script number), ``question``, ``marks``, optional
-        ``comment`` and ``marker`` (who marked it on paper; default ``by``, who
-        must have the marker role). A row that would change an existing,
+        ``comment`` and ``marker`` (who marked it on paper). Every mark is
+        recorded as given by ``by``, the importer (who must have the marker
+        role): the ``marker`` column is kept as data (``paper_marker``), never
+        taken as the person acting, so the own-marking rule of IQA sees the
+        importer. A row that would change an existing,
         different mark needs ``replace``; a row changing a complete script's mark
         needs ``reason``; rows for scripts another marker holds on screen are
         refused. Rows equal to the stored mark change nothing.
@@ -909,9 +914,8 @@ class MarkingService:
                 " LEFT JOIN staff cp ON cp.id = sm.completed_by WHERE s.sitting_id = ?", [sitting["id"]])}
             current = {(r["script_id"], r["question_id"]): _stored(r) for r in db.query(
                 _MARK_SELECT + " JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ?", [sitting["id"]])}
-            markers: dict[str, Actor | str] = {}
             problems: list[RowProblem] = list(shape_problems)
-            planned: list[tuple[dict, QuestionMarkScheme, QuestionMark, StoredMark | None, Actor]] = []
+            planned: list[tuple[dict, QuestionMarkScheme, QuestionMark, StoredMark | None, str | None]] = []
             seen: dict[tuple[str, str], int] = {}
             questions = ", ".join(q.id for q in paper.questions)
             for line, values in rows:
@@ -935,15 +939,9 @@ class MarkingService:
                     problem("question", "is empty; write the question number (e.g. 2a)")
                 elif paper.question(qid) is None or entry is None:
                     problem("question", f"{qid} is not on the paper (its questions are {questions})")
-                marker_name = values.get("marker") or by
-                if marker_name not in markers:
-                    try:
-                        markers[marker_name] = resolve_actor(db, marker_name, *MARKERS)
-                    except ServiceError as error:
-                        markers[marker_name] = str(error)
-                marker = markers[marker_name]
-                if isinstance(marker, str):
-                    problem("marker", marker)
+                paper_marker, marker_problem = _paper_marker(values.get("marker"))
+                if marker_problem:
+                    problem("marker", marker_problem)
                 try:
                     comment = clean_comment(values.get("comment"))
                 except MarkingError as error:
@@ -957,7 +955,7 @@ class MarkingService:
                     else:
                         value: object = int(raw) if re.fullmatch(r"[+-]?[0-9]+", raw) else raw
                         try:
-                            mark = mark_question(entry, value, comment=comment, marked_by=marker_name,
+                            mark = mark_question(entry, value, comment=comment, marked_by=actor.label,
                                                  marked_at=now)
                         except MarkRefused as error:
                             problem("marks", str(error))
@@ -967,15 +965,15 @@ class MarkingService:
                         problem(None, f"script {number} question {qid} already appears on line {earlier}")
                     else:
                         seen[(number, qid)] = line
-                if len(problems) > bad or script is None or mark is None or isinstance(marker, str):
+                if len(problems) > bad or script is None or mark is None:
                     continue
                 old = current.get((script["id"], qid))
                 if old is not None and (old.marks_awarded, old.comment) == (mark.marks_awarded, mark.comment):
-                    planned.append((script, entry, mark, old, marker))  # unchanged
+                    planned.append((script, entry, mark, old, paper_marker))  # unchanged
                     continue
                 state = states.get(script["id"])
                 if state and state["claimed_by"] is not None and parse_instant(state["claim_expires_at"]) > now \
-                        and state["claimed_by"] not in (actor.staff_id, marker.staff_id):
+                        and state["claimed_by"] != actor.staff_id:
                     problem("script", f"script {number} is being marked on screen by {state['claimed_name']}; "
                                       "import its marks when they have finished")
                     continue
@@ -988,20 +986,20 @@ class MarkingService:
                     problem("marks", f"script {number} was marked complete by {state['completed_name']}; "
                                      "give --reason to change its marks")
                     continue
-                planned.append((script, entry, mark, old, marker))
+                planned.append((script, entry, mark, old, paper_marker))
             if problems:
                 problems.sort(key=lambda p: p.line)
                 raise CsvImportError(path, problems)
             report = MarksImportReport(file=str(path), code=sitting["code"])
             touched: set[str] = set()
-            for script, entry, mark, old, marker in planned:
+            for script, entry, mark, old, paper_marker in planned:
                 if old is not None and (old.marks_awarded, old.comment) == (mark.marks_awarded, mark.comment):
                     report.unchanged += 1
                     continue
                 ticks = old.credited_points if old is not None and old.marks_awarded == mark.marks_awarded else ()
                 self._write_mark(db, script, mark.question_id, mark.marks_awarded, ticks, mark.comment,
-                                 marker, old, role="import", reason=why, now=now, audit_actor=actor,
-                                 source=str(path))
+                                 actor, old, role="import", reason=why, now=now, source=str(path),
+                                 paper_marker=paper_marker)
                 touched.add(script["script_number"])
                 if old is None:
                     report.added += 1
@@ -1326,7 +1324,7 @@ class MarkingService:
     def _write_mark(self, db: Database, script: dict[str, Any], question_id: str, marks: int,
                     ticks: Iterable[int], comment: str | None, actor: Actor, old: StoredMark | None, *,
                     role: str, reason: str | None, now: datetime, audit_actor: Actor | None = None,
-                    source: str | None = None) -> StoredMark:
+                    source: str | None = None, paper_marker: str | None = None) -> StoredMark:
         version = (old.version if old else 0) + 1
         points = json.dumps(sorted(ticks))
         db.execute(
@@ -1337,15 +1335,23 @@ class MarkingService:
             " marked_by = excluded.marked_by, marked_at = excluded.marked_at, role = excluded.role,"
             " version = excluded.version",
             [script["id"], question_id, marks, points, comment, actor.staff_id, now_text(now), role, version])
+        # The paper marker columns (migration 5) are written only by imports and what replaces an
+        # imported mark, so marking on screen writes exactly what it did before they existed.
+        extra = ", paper_marker" if paper_marker is not None else ""
         db.execute(
             "INSERT INTO mark_versions (script_id, question_id, version, marks_awarded, credited_points, comment,"
-            " marked_by, marked_at, role, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [script["id"], question_id, version, marks, points, comment, actor.staff_id, now_text(now), role, reason])
+            f" marked_by, marked_at, role, reason{extra}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?{', ?' if extra else ''})",
+            [script["id"], question_id, version, marks, points, comment, actor.staff_id, now_text(now), role, reason,
+             *([paper_marker] if extra else [])])
+        if paper_marker is not None or (old is not None and old.paper_marker is not None):
+            db.execute("UPDATE marks SET paper_marker = ? WHERE script_id = ? AND question_id = ?",
+                       [paper_marker, script["id"], question_id])
         db.execute("DELETE FROM mark_drafts WHERE script_id = ? AND question_id = ? AND staff_id = ?",
                    [script["id"], question_id, actor.staff_id])
         new = StoredMark(script_id=script["id"], question_id=question_id, marks_awarded=marks,
                          credited_points=tuple(sorted(ticks)), comment=comment, marked_by=actor.label,
-                         marked_by_id=actor.staff_id, marked_at=now, role=role, version=version)
+                         marked_by_id=actor.staff_id, marked_at=now, role=role, version=version,
+                         paper_marker=paper_marker)
         if role == "iqa":
             action = "mark adjusted by IQA"
         elif role == "import":
@@ -1357,6 +1363,8 @@ class MarkingService:
                                    "role": role}
         if source:
             details["from file"] = source
+        if paper_marker:
+            details["paper marker"] = paper_marker
         record(db, at=now, actor=audit_actor or actor, action=action, sitting_id=script["sitting_id"],
                script_id=script["id"], candidate_number=script["candidate_number"], details=details)
         return new
@@ -1365,6 +1373,18 @@ class MarkingService:
 def suggested(entry: QuestionMarkScheme, ticks: Iterable[int]) -> int:
     """The mark the ticks suggest (the domain rule, re-exported for the screen)."""
     return suggested_mark(entry, ticks)
+
+
+def _paper_marker(raw: str | None) -> tuple[str | None, str | None]:
+    """The CSV's ``marker`` cell as kept data: (name or None, problem or None)."""
+    name = " ".join((raw or "").split())
+    if not name:
+        return None, None
+    if len(name) > 100:
+        return None, "is longer than 100 characters; shorten the name"
+    if any(unicodedata.category(ch)[0] == "C" for ch in name):
+        return None, "contains control characters; type the name as plain text"
+    return name, None
 
 
 def _header_key(name: str) -> str:

@@ -521,12 +521,24 @@ def m0004_centre_settings(db: Database) -> None:
     )
 
 
+def m0005_paper_marker(db: Database) -> None:
+    """Who marked an imported mark on paper, as the CSV named them (text, kept as data).
+
+    ``marked_by`` of an imported mark is the signed-in staff member who imported
+    it (so the own-marking rule of IQA sees them); ``paper_marker`` keeps the
+    name the file gave, which need not be a staff member at all.
+    """
+    db.execute("ALTER TABLE marks ADD COLUMN paper_marker TEXT")
+    db.execute("ALTER TABLE mark_versions ADD COLUMN paper_marker TEXT")
+
+
 #: In order. The schema version of a database is how many of these it has run.
 MIGRATIONS: list[Migration] = [
     m0001_sittings,
     m0002_marking,
     m0003_iqa,
     m0004_centre_settings,
+    m0005_paper_marker,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
