@@ -227,6 +227,12 @@ def test_at_a_terminal_the_pins_are_asked_for_hidden_and_never_echoed(centre):
     assert status.exit_status() == 1 and "0000" not in wrong and "Traceback" not in wrong
     terminal = audit(centre, "wrong PIN")[-1][1]["terminal"]
     assert terminal.startswith("cli /dev/") and audit(centre, "wrong PIN")[-1][0] == INVIGILATOR
+    # --pin-stdin typed at a terminal, with nothing piped in, still asks hidden (never echoes it).
+    piped = Pty("--db", str(centre), "sitting", "status", "AUTH-1", "--by", INVIGILATOR, "--pin-stdin")
+    piped.wait_for(f"PIN for {INVIGILATOR}:")
+    piped.type(f"{PIN}\r")
+    shown = piped.wait_for("Sitting AUTH-1")
+    assert piped.exit_status() == 0 and PIN not in shown
 
 
 # --- marks import: the importer is who marked ---------------------------------------------------

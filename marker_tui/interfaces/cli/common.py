@@ -141,8 +141,10 @@ def signed_in(db: Database, *roles: str, clock=None):
 
     ctx = click.get_current_context()
     options = ctx.meta.get(_SIGN_IN, {})
-    name, pin_stdin = options.get("by"), bool(options.get("pin_stdin"))
-    interactive = not pin_stdin and sys.stdin.isatty()
+    name = options.get("by")
+    # --pin-stdin typed at a terminal (nothing piped in) would echo the PIN: ask for it hidden instead.
+    interactive = sys.stdin.isatty()
+    pin_stdin = bool(options.get("pin_stdin")) and not interactive
     if not (name or "").strip():
         if not interactive:
             raise click.UsageError(f"Say who you are with --by NAME (a staff member's name; or set {BY_ENV}).")

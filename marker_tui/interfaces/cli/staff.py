@@ -10,6 +10,8 @@ argument, where it would sit in the shell history and the process list.
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from marker_tui.domain.clock import SystemClock
@@ -28,7 +30,8 @@ from marker_tui.storage.migrations import ROLES
 
 def _read_pin(whose: str) -> str:
     """The new PIN: the next line of standard input with --pin-stdin, else asked twice, hidden."""
-    if click.get_current_context().meta.get("marker_tui.sign_in", {}).get("pin_stdin"):
+    piped = click.get_current_context().meta.get("marker_tui.sign_in", {}).get("pin_stdin")
+    if piped and not sys.stdin.isatty():  # at a terminal, --pin-stdin would echo it: ask hidden instead
         pin = read_pin_line(f"the new PIN for {whose}")
     else:
         pin = click.prompt(f"New PIN for {visible(whose)} (4-12 digits)", hide_input=True,
