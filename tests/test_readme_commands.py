@@ -43,7 +43,8 @@ def synopses(text: str) -> list[str]:
         cell = line.split(" | ")[0] if line.startswith("| `") else None
         for piece in re.findall(r"`([^`]+)`", line):
             piece = piece.replace("\\|", "|")
-            if cell is not None and piece in cell.replace("\\|", "|") and not piece.startswith("marker-tui"):
+            if (cell is not None and piece in cell.replace("\\|", "|") and not piece.startswith("marker-tui")
+                    and re.match(r"[a-z]", piece)):
                 piece = "marker-tui " + piece
             if piece == "marker-tui" or piece.startswith("marker-tui "):
                 found.append(piece)
