@@ -726,7 +726,7 @@ def test_iqa_docx_reads_back(tmp_path: Path):
     assert headings == [
         "Sampling plan", "Minimum per marker", "Scripts not offered for sampling", "Reviews",
         "Candidate 0001 (marked by Jo Marker)", f"Candidate 0002 {RTL_NAME} (marked by Al Marker)",
-        "Marker agreement", "All markers", "By marker", "By question", "Action points", "Sign-off",
+        "Marker agreement", "All markers", "By marker", "By question", "Action points", "Sign-off", "Signatures",
     ]  # fmt: skip
     assert_no_empty_sections(document)
     assert "Random seed: 4172 (drawing the sample again with this seed gives the same scripts)." in texts
@@ -768,14 +768,25 @@ def test_iqa_docx_reads_back(tmp_path: Path):
     overall = cells_of(table_with(document, "Group"))
     assert overall == [
         ["Group", "Pairs", "Exact agreement", "Within tolerance", "Mean abs. difference", "Largest difference",
-         "Weighted kappa", "Note"],
-        ["All markers", "6", "83.3%", "100.0%", "0.17", "1", "n/a", "needs at least 10 pairs; there are 6"],
+         "Weighted kappa"],
+        ["All markers", "6", "83.3%", "100.0%", "0.17", "1", "n/a *"],
     ]  # fmt: skip
+    assert "* Weighted kappa, All markers: needs at least 10 pairs; there are 6." in texts
     by_marker = cells_of(table_with(document, "Marker", "Pairs"))
-    assert by_marker[1] == ["Al Marker", "3", "66.7%", "100.0%", "0.33", "1", "n/a", "needs at least 10 pairs; there are 3"]
-    assert by_marker[2] == ["Jo Marker", "3", "100.0%", "100.0%", "0.00", "0", "1.00", ""]
+    assert by_marker[1] == ["Al Marker", "3", "66.7%", "100.0%", "0.33", "1", "n/a *"]
+    assert "* Weighted kappa, Al Marker: needs at least 10 pairs; there are 3." in texts
+    assert by_marker[2] == ["Jo Marker", "3", "100.0%", "100.0%", "0.00", "0", "1.00"]
     by_question = cells_of(table_with(document, "Question", "Pairs"))
-    assert by_question[1:] == [["Q2a", "2", "50.0%", "100.0%", "0.50", "1", "0.42", ""]]
+    assert by_question[1:] == [["Q2a", "2", "50.0%", "100.0%", "0.50", "1", "0.42"]]
+    # Signature lines as on the recording forms: the IQA and every assessor in the sample.
+    signatures = cells_of(document.tables[-1])
+    assert signatures == [
+        ["", "Name", "Signature", "Date"],
+        ["Internal quality assurer", "Sam Reviewer", "", ""],
+        ["Assessor", "Al Marker", "", ""],
+        ["Assessor", "Jo Marker", "", ""],
+    ]
+    assert any("confirms that the sample above was reviewed" in t for t in texts)
     assert cells_of(table_with(document, "Action")) == [
         ["Action", "Owner", "Due"],
         ["Standardisation session on Q2a", "Al Marker", "1 April 2026"],

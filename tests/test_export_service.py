@@ -710,8 +710,11 @@ def test_iqa_record_docx_has_the_plan_reasons_reviews_agreement_actions_and_sign
         ["Standardisation meeting on outcome 2", ANA, "20 March 2026"],
         ["Candidate 1001: Re-read the Q2b guidance", "", ""],
     ]
-    signed = dict(table_rows(document.tables[-1]))
+    signed = dict(table_rows(document.tables[-2]))
     assert signed["Reviewer"] == IVY and signed["Role"] == "Internal quality assurer"
+    # Lines to sign: the reviewer, then each assessor whose scripts were sampled.
+    assert [r[:2] for r in table_rows(document.tables[-1])] == [
+        ["", "Name"], ["Internal quality assurer", IVY], ["Assessor", ANA], ["Assessor", BEN]]
     assert "Sample reviewed; marking consistent after one adjustment." in text
     [row] = [e for e in xroom.audit_rows() if e.action == "IQA record exported"]
     assert row.actor == IVY and row.details["sampled"] == 2 and row.details["reviews"] == 2

@@ -912,7 +912,7 @@ class ExportService:
                 iqa_decision=iqa.decision if iqa.sampled else None,
             ))
         return ResultsSheet(
-            centre_name=snap.centre_name, qualification_number=paper.qualification,
+            centre_name=snap.centre_name, centre_number=snap.centre_number, qualification_number=paper.qualification,
             qualification_title=snap.qualification_title, unit_number=paper.unit, unit_title=snap.unit_title,
             sitting_code=snap.code, sitting_date=snap.sitting_date, questions=questions, outcomes=outcomes,
             rows=rows,
@@ -1002,7 +1002,7 @@ class ExportService:
         from marker_tui.services.iqa import IqaError, IqaService
 
         identity = dict(
-            centre_name=snap.centre_name, qualification_number=snap.paper.qualification,
+            centre_name=snap.centre_name, centre_number=snap.centre_number, qualification_number=snap.paper.qualification,
             qualification_title=snap.qualification_title, unit_number=snap.paper.unit, unit_title=snap.unit_title,
             sitting_code=snap.code, sitting_date=snap.sitting_date)
         marked = sum(1 for s in snap.scripts if s.fully_marked and s.completed_at is not None)

@@ -16,10 +16,12 @@ Word layout (A4, the same styles as the feedback documents, "Page N of M" footer
    different, reason) and the feedback to the marker.
 4. "Marker agreement": what "within tolerance" means here, then for all markers,
    per marker and per question: pairs, exact agreement %, within-tolerance %,
-   mean and largest absolute difference, weighted kappa (or "n/a" with the note
-   saying why).
-5. "Action points" (action, owner, due) and 6. "Sign-off" (reviewer, role,
-   date, statement).
+   mean and largest absolute difference, weighted kappa (or "n/a *" with a note
+   under the table saying why).
+5. "Action points" (action, owner, due), 6. "Sign-off" (reviewer, role,
+   date, statement) and 7. "Signatures": name, signature and date lines for the
+   internal quality assurer and every assessor in the sample, as on the
+   awarding bodies' recording forms, kept on one page.
 
 A section with nothing in it yet says so in a sentence ("No action points were
 raised.", "Not yet signed off.") rather than being dropped: for a quality record
@@ -50,6 +52,11 @@ from marker_tui.domain.reports import AgreementFigure, IqaRecord, ScriptReview
 
 from .feedback import WordDocument, text_blocks, uk_date
 from .text_cleaning import atomic_output, csv_text
+
+SIGNATURE_STATEMENT = (
+    "The internal quality assurer confirms that the sample above was reviewed as recorded. Each assessor "
+    "confirms that they have received the feedback and action points recorded for them."
+)
 
 CSV_HEADERS = [
     "Section",
@@ -94,17 +101,11 @@ def _kappa(figure: AgreementFigure, say_weights: bool) -> str:
 
 
 def _agreement_table(doc: WordDocument, first: str, figures: list[AgreementFigure], say_weights: bool) -> None:
+    # Why a kappa is "n/a" goes under the table: as an eighth column it squeezed every
+    # heading until Word broke words ("Weighte d").
     doc.table(
-        (
-            first,
-            "Pairs",
-            "Exact agreement",
-            "Within tolerance",
-            "Mean abs. difference",
-            "Largest difference",
-            "Weighted kappa",
-            "Note",
-        ),
+        (first, "Pairs", "Exact agreement", "Within tolerance", "Mean abs. difference", "Largest difference",
+         "Weighted kappa"),
         [
             (
                 f.label,
@@ -113,13 +114,15 @@ def _agreement_table(doc: WordDocument, first: str, figures: list[AgreementFigur
                 _number(f.within_tolerance_percent, 1, "%"),
                 _number(f.mean_abs_difference, 2),
                 NOT_AVAILABLE if f.max_abs_difference is None else f.max_abs_difference,
-                _kappa(f, say_weights),
-                f.kappa_note or "",
+                _kappa(f, say_weights) + (" *" if f.kappa_note else ""),
             )
             for f in figures
         ],
-        widths_mm=(30, 14, 20, 18, 20, 18, 18, 32),
+        widths_mm=(34, 16, 24, 24, 24, 24, 24),
     )
+    for f in figures:
+        if f.kappa_note:
+            doc.paragraph(f"{f.label}: {f.kappa_note}.", bold_lead="* Weighted kappa, ")
 
 
 def _marks(n: int) -> str:
@@ -182,6 +185,7 @@ def build_iqa_document(record: IqaRecord) -> WordDocument:
         None,
         [
             ("Centre", r.centre_name),
+            *([("Centre number", r.centre_number)] if r.centre_number else []),
             ("Qualification", f"{r.qualification_number} {r.qualification_title}"),
             ("Unit", f"{r.unit_number} {r.unit_title}"),
             ("Sitting", r.sitting_code),
@@ -284,6 +288,21 @@ def build_iqa_document(record: IqaRecord) -> WordDocument:
         rows.append(("Date", uk_date(r.sign_off.signed_on)))
         doc.table(None, rows, widths_mm=(45, 125), bold_first_column=True)
         doc.blocks(text_blocks(r.sign_off.statement))
+
+    # As on the awarding bodies' recording forms: the quality assurer and each assessor
+    # sampled sign and date the record by hand.
+    doc.heading("Signatures")
+    doc.paragraph(SIGNATURE_STATEMENT, keep_with_next=True)
+    reviewer = r.sign_off.reviewer if r.sign_off else next((rv.reviewer for rv in r.reviews), "")
+    assessors = sorted({m for s in r.sampled for m in s.markers}, key=str.casefold)
+    doc.table(
+        ("", "Name", "Signature", "Date"),
+        [("Internal quality assurer", reviewer, "", ""), *(("Assessor", name, "", "") for name in assessors)],
+        widths_mm=(42, 50, 50, 28),
+        bold_first_column=True,
+        row_height_mm=12,
+        keep_together=True,
+    )
     return doc
 
 
