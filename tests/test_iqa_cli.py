@@ -63,7 +63,7 @@ def test_sampling_again_needs_a_new_seed_and_keeps_the_old_plan(iroom):
 
 def test_strategy_options_reach_the_plan(iroom):
     result = run(iroom, "iqa", "sample", iroom.code, "--min-scripts", "0", "--min-fraction", "0%", "--no-borderline",
-                 "--no-fails", "--new-marker", BEN, "--print", "--by", IVY)
+                 "--no-fails", "--no-pass-and-fail", "--new-marker", BEN, "--print", "--by", IVY)
     assert result.exit_code == 0, result.output
     assert "Strategy: Every script of a new marker (Ben Okafor)." in result.output
     assert result.output.count("new marker: all of Ben Okafor's scripts") == 4

@@ -67,7 +67,7 @@ QUESTIONS = ("1", "2a", "2b")
 
 #: Only the rules a test switches on.
 NOTHING = SamplingStrategy(min_scripts_per_marker=0, min_fraction_per_marker=0, borderline_marks=None,
-                           include_fails=False)
+                           include_fails=False, cover_decisions=False)
 
 
 def only(**rules) -> SamplingStrategy:
@@ -268,6 +268,21 @@ def test_each_rule_alone_reaches_the_database(iroom):
     for s in minimum.chosen:
         by_marker.setdefault(s.markers, []).append(s)
     assert {m: len(v) for m, v in by_marker.items()} == {(ANA,): 2, (BEN,): 2, (MO,): 2}
+
+
+def test_a_stored_plan_of_fails_holds_a_pass_of_each_marker_who_made_both(iroom):
+    # Only the fail rule: each marker with a fail and a pass gets one pass added, in words, in the database.
+    plan = iroom.iqa.create_plan(iroom.code, strategy=only(include_fails=True, cover_decisions=True), by=IVY)
+    kinds: dict[str, set[str]] = {}
+    for s in plan.scripts:
+        kinds.setdefault(s.markers[0], set()).add("fail" if "fail" in s.reasons else "pass")
+    assert all(k == {"pass", "fail"} for k in kinds.values()), kinds
+    added = [s for s in plan.scripts if "fail" not in s.reasons]
+    assert added and all(s.reasons[0].startswith("pass decision: ") for s in added)
+    stored = iroom.iqa.plan(plan.id)
+    assert [s.reasons for s in stored.scripts] == [s.reasons for s in plan.scripts]
+    # A marker with no fail among their scripts is said so in the plan's notes.
+    assert all("every marked script is a pass" in n or "every marked script is a fail" in n for n in stored.notes)
 
 
 def test_the_rules_combined_keep_every_reason(iroom):

@@ -22,7 +22,8 @@ REVIEWER = "Rita Quinn"
 
 #: Only the per-marker minimum (no fails, no borderline): rule-by-rule tests switch one on.
 NOTHING = SamplingStrategy(
-    min_scripts_per_marker=0, min_fraction_per_marker=0, borderline_marks=None, include_fails=False
+    min_scripts_per_marker=0, min_fraction_per_marker=0, borderline_marks=None, include_fails=False,
+    cover_decisions=False,  # each rule alone; rule 5 has its own tests
 )
 
 
@@ -152,10 +153,11 @@ def test_scripts_chosen_by_the_rules_count_towards_the_minimum_before_any_random
     assert len(drawn) == 1
     assert drawn[0].reasons == ("random: minimum 3 or 25% of Ana Lopes's 10 scripts",)
 
-    # With 4 fails the minimum is already met: nothing is drawn.
+    # With 4 fails the minimum is already met: no random draw, but one pass joins the fails.
     more_fails = [script(f"A{i}", "Ana Lopes", 10 + i) for i in range(1, 5)] + scripts[4:]
     plan = build_sample(more_fails, SamplingStrategy(), REVIEWER, seed=3)
-    assert plan.script_refs == ("A1", "A2", "A3", "A4")
+    assert plan.script_refs[:4] == ("A1", "A2", "A3", "A4") and len(plan.chosen) == 5
+    assert plan.chosen[4].reasons == ("pass decision: Ana Lopes's sample holds both a pass and a fail",)
 
 
 def test_a_script_marked_by_two_markers_counts_towards_both_minimums():
@@ -234,6 +236,7 @@ def test_scripts_the_reviewer_marked_are_never_offered_and_are_listed_as_exclude
     assert plan.notes == (
         "Ana Lopes: 3 of 3 scripts needed but only 0 can be offered to Ana Lopes, who marked 3 "
         "of them; another reviewer must sample 3 more",
+        "Ben Okafor: every marked script is a pass, so only pass decisions can be sampled",
     )
 
 
@@ -286,6 +289,68 @@ def test_the_strategy_can_be_written_down_in_words_for_the_iqa_record():
     assert SamplingStrategy(new_markers={"Sam Patel"}).describe() == (
         "Every script of a new marker (Sam Patel); every fail; every script within 2 of the pass mark; "
         "at least 3 or 25% of each marker's scripts, whichever is greater (the scripts above count "
-        "towards it; the rest are drawn at random). A reviewer never reviews their own marking."
+        "towards it; the rest are drawn at random); a pass and a fail of each marker who made both. "
+        "A reviewer never reviews their own marking."
     )
     assert NOTHING.describe() == "No scripts are sampled."
+
+
+# --- rule 5: pass and fail decisions -----------------------------------------------------
+
+
+FAILS_ONLY = SamplingStrategy(min_scripts_per_marker=0, min_fraction_per_marker=0, borderline_marks=None)
+
+
+def test_a_marker_with_passes_and_fails_always_has_both_in_the_sample():
+    # Only the fail rule is on: before rule 5 the sample held Ana's two fails and none of her passes.
+    scripts = [script("A1", "Ana Lopes", 5), script("A2", "Ana Lopes", 8),
+               *[script(f"A{i}", "Ana Lopes", 40) for i in range(3, 9)]]
+    for seed in range(20):  # whichever pass is drawn, one always is
+        plan = build_sample(scripts, FAILS_ONLY, REVIEWER, seed=seed)
+        kinds = {s.status for s in plan.chosen}
+        assert kinds == {"fail", "pass"}, seed
+        added = [s for s in plan.chosen if s.status == "pass"]
+        assert len(added) == 1
+        assert added[0].reasons == ("pass decision: Ana Lopes's sample holds both a pass and a fail",)
+        assert plan.notes == ()
+    # The same plan again from its seed.
+    assert build_sample(scripts, FAILS_ONLY, REVIEWER, seed=7) == build_sample(scripts[::-1], FAILS_ONLY, REVIEWER, seed=7)
+
+
+def test_a_marker_whose_random_draw_held_only_passes_gets_a_fail_added():
+    # The fail rule off; the minimum of 2 may draw two passes from Ben's eight passes and one fail.
+    scripts = [script("B1", "Ben Okafor", 5), *[script(f"B{i}", "Ben Okafor", 40) for i in range(2, 10)]]
+    strategy = SamplingStrategy(min_scripts_per_marker=2, min_fraction_per_marker=0, borderline_marks=None,
+                                include_fails=False)
+    for seed in range(20):
+        plan = build_sample(scripts, strategy, REVIEWER, seed=seed)
+        assert "B1" in plan.script_refs, seed
+        assert {s.status for s in plan.chosen} == {"pass", "fail"}
+
+
+def test_a_marker_with_only_one_kind_of_decision_is_said_so():
+    scripts = [*[script(f"A{i}", "Ana Lopes", 40) for i in range(1, 6)],
+               *[script(f"B{i}", "Ben Okafor", 3) for i in range(1, 3)]]
+    plan = build_sample(scripts, SamplingStrategy(), REVIEWER, seed=2)
+    assert plan.notes == (
+        "Ana Lopes: every marked script is a pass, so only pass decisions can be sampled",
+        "Ben Okafor: every marked script is a fail, so only fail decisions can be sampled",
+    )
+    assert all(s.reasons[0].split(":")[0] in {"random", "fail"} for s in plan.chosen)
+
+
+def test_a_kind_the_reviewer_marked_themselves_is_left_for_another_reviewer():
+    # Ana's only pass was co-marked by the reviewer: it is never offered, and the plan says so.
+    scripts = [script("A1", "Ana Lopes", 5), script("A2", "Ana Lopes", 6),
+               script("A3", ("Ana Lopes", REVIEWER), 40)]
+    plan = build_sample(scripts, FAILS_ONLY, REVIEWER, seed=1)
+    assert plan.script_refs == ("A1", "A2")
+    assert plan.notes == ("Ana Lopes: no pass decision can be offered to this reviewer (they marked those "
+                          "scripts); another reviewer must sample one",)
+
+
+def test_questions_are_listed_in_natural_order():
+    from marker_tui.domain.ordering import in_question_order, items_in_question_order
+
+    assert in_question_order(["1", "10", "11", "2", "2b", "2a"]) == ["1", "2", "2a", "2b", "10", "11"]
+    assert [q for q, _ in items_in_question_order({"10": 1, "2": 0, "1": 3})] == ["1", "2", "10"]

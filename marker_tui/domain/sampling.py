@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
@@ -33,6 +32,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from .base import Identifier, Model, NonEmptyText
 from .marking import FAIL, NOT_YET_MARKED, ScriptResult
+from .ordering import natural_key
 
 OWN_ASSESSMENT_RULE = "centre staff cannot internally verify their own assessments"
 
@@ -85,6 +85,11 @@ class SamplingStrategy(Model):
        the shortfall is drawn at random from the rest of their scripts. (A
        centre expects "at least 3 of Ana's scripts", not "3 more on top of
        Ana's fails".) A script marked by two markers counts for both.
+    5. **Pass and fail decisions**: with ``cover_decisions`` (the default),
+       each marker with any script in the sample has at least one pass and one fail wherever
+       they made both, so a sample of only fails cannot hide a marker who
+       passes work that should fail. A missing kind is drawn at random; a
+       marker who made only one kind of decision is said so in the notes.
 
     Random draws use ``random.Random(seed)``, never the global generator; the
     plan records the seed it used so it can be rebuilt. A seed passed to
@@ -98,6 +103,9 @@ class SamplingStrategy(Model):
         default=2, ge=0, description="Within ± this of the pass mark is borderline; None = off."
     )
     include_fails: bool = True
+    cover_decisions: bool = Field(
+        default=True, description="Each marker's sample holds a pass and a fail where they made both."
+    )
     new_markers: frozenset[NonEmptyText] = Field(
         default=frozenset(), description="Markers whose scripts are all sampled."
     )
@@ -122,6 +130,8 @@ class SamplingStrategy(Model):
             else:
                 rule = f"at least {_percent_text(pct)}% of each marker's scripts"
             parts.append(f"{rule} (the scripts above count towards it; the rest are drawn at random)")
+        if self.cover_decisions:
+            parts.append("a pass and a fail of each marker who made both")
         if not parts:
             return "No scripts are sampled."
         text = "; ".join(parts)
@@ -256,14 +266,6 @@ class SamplingPlan(Model):
 # --- building it ----------------------------------------------------------------------
 
 
-def natural_key(ref: str) -> tuple[tuple[tuple[str, int], ...], str]:
-    """Sort key listing refs as a person would: "S2" before "S10"; the raw text breaks ties."""
-    # re.split with a group alternates text and digits, starting with text, so
-    # the element types always line up: text as (text, 0), digits as ("", number).
-    parts = re.split(r"(\d+)", ref)
-    return tuple((p, 0) if i % 2 == 0 else ("", int(p)) for i, p in enumerate(parts)), ref
-
-
 def _possessive(name: str) -> str:
     return f"{name}'s"
 
@@ -286,6 +288,39 @@ def _random_reason(strategy: SamplingStrategy, marker: str, marked: int) -> str:
     else:
         rule = f"minimum {n} or {_percent_text(pct)}%"
     return f"random: {rule} of {_possessive(marker)} {_scripts_word(marked)}"
+
+
+def _decision(script: MarkedScript) -> str:
+    return "fail" if script.is_fail else "pass"
+
+
+def _cover_decisions(marker: str, theirs: list[MarkedScript], offerable: list[MarkedScript],
+                     reasons: dict[str, list[str]], rng: random.Random) -> list[str]:
+    """Rule 5: the sample holds at least one pass and one fail decision of ``marker`` where both exist.
+
+    A sample of only fails cannot show whether a marker passes work that should
+    fail, so a missing kind is drawn at random from the marker's offerable
+    scripts. Returns notes for the plan: a marker who made only one kind of
+    decision, or whose only scripts of a kind this reviewer cannot review.
+    """
+    if not any(s.script_ref in reasons for s in offerable):
+        return []  # nothing of theirs is sampled (the rules ask for none): nothing to balance
+    made = {_decision(s) for s in theirs}
+    if len(made) < 2:
+        only = next(iter(made))
+        return [f"{marker}: every marked script is a {only}, so only {only} decisions can be sampled"]
+    notes: list[str] = []
+    for kind in ("pass", "fail"):
+        if any(_decision(s) == kind and s.script_ref in reasons for s in offerable):
+            continue
+        pool = [s for s in offerable if _decision(s) == kind and s.script_ref not in reasons]
+        if not pool:
+            notes.append(f"{marker}: no {kind} decision can be offered to this reviewer "
+                         f"(they marked those scripts); another reviewer must sample one")
+            continue
+        picked = rng.choice(pool)
+        reasons[picked.script_ref] = [f"{kind} decision: {_possessive(marker)} sample holds both a pass and a fail"]
+    return notes
 
 
 def derive_seed(scripts: Iterable[MarkedScript], reviewer: str, strategy: SamplingStrategy) -> int:
@@ -413,6 +448,8 @@ def build_sample(
             why = _random_reason(strategy, display[key], len(theirs))
             for picked in rng.sample(pool, draw):
                 reasons[picked.script_ref] = [why]
+        if strategy.cover_decisions:
+            notes.extend(_cover_decisions(display[key], theirs, offerable, reasons, rng))
         chosen = sum(1 for s in offerable if s.script_ref in reasons)
         row = MarkerCoverage(
             marker=display[key],

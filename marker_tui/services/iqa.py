@@ -60,6 +60,7 @@ from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.marking import NOT_YET_MARKED, QuestionMark, ScriptResult, script_result
 from marker_tui.domain.markscheme import MarkScheme
 from marker_tui.domain.paper import QuestionPaper
+from marker_tui.domain.ordering import items_in_question_order
 from marker_tui.domain.reports import ScriptDecision
 from marker_tui.domain.sampling import (
     ExcludedScript,
@@ -976,7 +977,7 @@ class IqaService:
                 decision=ScriptDecision(r["decision"]) if r["decision"] else None,
                 decision_reason=r["decision_reason"], feedback_to_marker=r["feedback_to_marker"],
                 started_at=parse_instant(r["started_at"]), decided_at=parse_instant(r["decided_at"]),
-                confirmed_at=parse_instant(r["confirmed_at"]), questions=questions,
+                confirmed_at=parse_instant(r["confirmed_at"]), questions=dict(items_in_question_order(questions)),
                 action_points=tuple(self._action_points(db, "ap.review_id = ?", [r["id"]]))))
         return out
 
@@ -1512,8 +1513,8 @@ class IqaService:
         paper, scheme = self._paper_scheme(db, script["paper_id"])
         answers = {q: t for q, t in db.execute("SELECT question_id, text FROM answers WHERE script_id = ?",
                                                [script_id])}
-        mine = {q: m for q, m in db.execute("SELECT question_id, marks FROM iqa_second_marks"
-                                            " WHERE second_marking_id = ?", [row["id"]])}
+        mine = dict(items_in_question_order({q: m for q, m in db.execute(
+            "SELECT question_id, marks FROM iqa_second_marks WHERE second_marking_id = ?", [row["id"]])}))
         return BlindScript(script_id=script_id, script_number=script["script_number"], sitting_code=script["code"],
                            second_marker=actor.label, paper=paper, scheme=scheme, answers=answers, my_marks=mine,
                            completed_at=parse_instant(row["completed_at"]))

@@ -43,6 +43,8 @@ Sampling strategy (every rule adds scripts; defaults in brackets):
   --borderline N       every script within N marks of the pass mark [2]
   --no-borderline      switch the borderline rule off
   --fails/--no-fails   every fail [on]
+  --pass-and-fail/--no-pass-and-fail
+                       a pass and a fail of each marker who made both [on]
   --new-marker NAME    every script of this marker (repeat for several)
 Random draws use the seed, which is stored with the plan: --seed N to choose
 it, --seed random for a fresh one; without it a seed is derived from the
@@ -186,6 +188,8 @@ def print_plan(plan, *, full: bool = True) -> None:
               help="Every script within N marks of the pass mark.")
 @click.option("--no-borderline", is_flag=True, help="Switch the borderline rule off.")
 @click.option("--fails/--no-fails", default=True, show_default=True, help="Every fail.")
+@click.option("--pass-and-fail/--no-pass-and-fail", "pass_and_fail", default=True, show_default=True,
+              help="A pass and a fail of each marker who made both (in the sample at all).")
 @click.option("--new-marker", "new_markers", multiple=True, metavar="NAME",
               help="Every script of this marker (repeat for several).")
 @click.option("--reviewer", metavar="NAME", help="Whose plan it is (default: --by).")
@@ -194,7 +198,7 @@ def print_plan(plan, *, full: bool = True) -> None:
 @click.option("--dry-run", is_flag=True, help="Show the plan that would be drawn; store nothing.")
 @staff_options
 def sample(scope: str | None, unit: str | None, seed_text: str | None, print_: bool, min_scripts: int,
-           min_fraction: str, borderline: int, no_borderline: bool, fails: bool, new_markers: tuple[str, ...],
+           min_fraction: str, borderline: int, no_borderline: bool, fails: bool, pass_and_fail: bool, new_markers: tuple[str, ...],
            reviewer: str | None, redraw: bool, reason: str | None, dry_run: bool) -> None:
     """Draw the IQA sampling plan of sitting CODE (or --unit) and store it with its seed.
 
@@ -209,7 +213,7 @@ def sample(scope: str | None, unit: str | None, seed_text: str | None, print_: b
     try:
         strategy = SamplingStrategy(min_scripts_per_marker=min_scripts, min_fraction_per_marker=_fraction(min_fraction),
                                     borderline_marks=None if no_borderline else borderline, include_fails=fails,
-                                    new_markers=frozenset(new_markers))
+                                    cover_decisions=pass_and_fail, new_markers=frozenset(new_markers))
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     centre = _centre()

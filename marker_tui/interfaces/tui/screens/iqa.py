@@ -33,6 +33,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from marker_tui.domain.reports import ScriptDecision
+from marker_tui.domain.ordering import items_in_question_order
 from marker_tui.domain.sampling import SamplingStrategy, person_key
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea
 from marker_tui.interfaces.tui.widgets.iqa_dialogs import (
@@ -95,6 +96,8 @@ def short_strategy(strategy: SamplingStrategy) -> str:
     n, share = strategy.min_scripts_per_marker, strategy.min_fraction_per_marker
     if n or share:
         parts.append(f"at least {n} or {share * 100:g}% per marker")
+    if strategy.cover_decisions:
+        parts.append("a pass and a fail per marker")
     return " · ".join(parts) or "none"
 
 
@@ -1122,7 +1125,7 @@ class BlindMarkingScreen(_Messages, Screen):
             self._show()
             self.say("Second marking complete: it is now compared with the first marks.")
 
-        marks = ", ".join(f"Q{q} {m}" for q, m in self.view.my_marks.items())
+        marks = ", ".join(f"Q{q} {m}" for q, m in items_in_question_order(self.view.my_marks))
         self.app.push_screen(YesNoDialog(f"Mark your second marking of script {self.view.script_number} complete?",
                                          f"Your marks: {marks or 'none yet'}. After this they cannot change."),
                              answered)
