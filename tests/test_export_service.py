@@ -285,7 +285,7 @@ def test_results_csv_has_one_row_per_candidate_with_the_database_figures(xroom, 
     assert by_number["1001"]["Total (10)"] == "8" and by_number["1001"]["Q2b (5)"] == "3"
     assert by_number["1001"]["%"] == "80.0" and by_number["1001"]["Result"] == "pass"
     # The reviewer who adjusted a mark is not a marker.
-    assert by_number["1001"]["Marker(s)"] == ANA and by_number["1002"]["Marker(s)"] == BEN
+    assert by_number["1001"]["Marker(s)"] == f"{ANA}; {IVY} (IQA)" and by_number["1002"]["Marker(s)"] == BEN
     assert (by_number["1001"]["IQA sampled"], by_number["1001"]["IQA decision"]) == ("yes", "marks adjusted")
     assert (by_number["1002"]["IQA sampled"], by_number["1002"]["IQA decision"]) == ("yes", "marking upheld")
     # A fail on an outcome minimum, though the total reaches the pass mark, and why.
@@ -360,7 +360,21 @@ def test_results_use_the_marks_after_an_iqa_adjustment_and_do_not_list_the_revie
     got = dict(zip(header, {r[0]: r for r in rows}["1001"]))
     assert got["Q2b (5)"] == "2" and got["Total (10)"] == "7" and got["Result"] == "fail"
     assert got["Fail reasons"] == "outcome 2: 2 marks is below the minimum of 3"
-    assert got["Marker(s)"] == ANA
+    # The reviewer is named, as IQA, beside the marker: as `marks status` names them.
+    assert got["Marker(s)"] == f"{ANA}; {IVY} (IQA)"
+    status = {r.script_number: r.markers for r in xroom.marking.status(xroom.code).queue.rows}
+    assert status[xroom.script_number("1001")] == [ANA, f"{IVY} (IQA)"]
+
+
+def test_results_marker_column_agrees_with_marks_status_for_every_script(xroom):
+    xroom.marking.save_mark(xroom.script("1004"), "2a", 1, by=BEN, expected_version=0, hold=False)
+    status = {r.script_number: r.markers for r in xroom.marking.status(xroom.code).queue.rows}
+    sheet = xroom.exports.results_sheet(xroom.code)
+    for row in sheet.rows:
+        if row.result in ("absent", "not submitted"):
+            continue
+        assert row.markers == status[xroom.script_number(row.candidate_number)], row.candidate_number
+    assert {r.candidate_number: r.markers for r in sheet.rows}["1004"] == sorted([ANA, BEN])
 
 
 def test_every_figure_equals_what_the_marking_service_computes_for_the_script(xroom):

@@ -394,3 +394,19 @@ def grade_for_total(scheme: MarkScheme, total: int) -> str | None:
         return None
     # max() keeps the first of equal keys, so ties go to the first listed.
     return max(reached, key=lambda b: b.min_marks).name
+
+
+def mark_giver(name: str, role: str | None, paper_marker: str | None = None) -> str:
+    """Who a current mark is from, as results and ``marks status`` both name them.
+
+    A mark imported from paper is the paper marker's (the CSV's ``marker`` column,
+    where given); an IQA adjustment is the reviewer's, marked "(IQA)".
+    """
+    if role == "import" and paper_marker and paper_marker.strip():
+        return " ".join(paper_marker.split())
+    return f"{name} (IQA)" if role == "iqa" else name
+
+
+def markers_of(givers: Iterable[str]) -> list[str]:
+    """Everyone whose marks stand on a script, each once, in alphabetical order."""
+    return sorted(set(givers), key=str.casefold)

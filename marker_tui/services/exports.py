@@ -101,6 +101,8 @@ from marker_tui.domain.marking import (
     MarkRefused,
     SchemeMismatch,
     ScriptResult,
+    mark_giver,
+    markers_of,
     script_result,
 )
 from marker_tui.domain.markscheme import MarkScheme
@@ -325,6 +327,9 @@ class _Script:
     result: ScriptResult | None
     """None for a script that was never submitted (absent, or still writing)."""
     markers: list[str]
+    """Who marked it (not IQA), in the order they first marked: the feedback's "marked by"."""
+    marks_from: list[str]
+    """Whose marks stand now, as ``marks status`` names them: the results' Marker(s) column."""
     last_marked_at: datetime | None
     completed_by: str | None
     completed_at: datetime | None
@@ -717,10 +722,12 @@ class ExportService:
         db, sid = self.db, sitting["id"]
         marks: dict[int, dict[str, _Mark]] = defaultdict(dict)
         names = {staff_id: name for staff_id, name in db.execute("SELECT id, name FROM staff")}
-        for script_id, qid, value, comment, marked_at, role, staff_id in db.execute(
-            "SELECT m.script_id, m.question_id, m.marks_awarded, m.comment, m.marked_at, m.role, m.marked_by"
-            " FROM marks m JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ?", [sid]):
+        givers: dict[int, list[str]] = defaultdict(list)
+        for script_id, qid, value, comment, marked_at, role, staff_id, paper_marker in db.execute(
+            "SELECT m.script_id, m.question_id, m.marks_awarded, m.comment, m.marked_at, m.role, m.marked_by,"
+            " m.paper_marker FROM marks m JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ?", [sid]):
             marks[script_id][qid] = _Mark(qid, value, comment, names.get(staff_id, "?"), marked_at, role)
+            givers[script_id].append(mark_giver(names.get(staff_id, "?"), role, paper_marker))
         markers: dict[int, list[str]] = defaultdict(list)
         last_marked: dict[int, datetime] = {}
         for r in db.query(
@@ -750,6 +757,7 @@ class ExportService:
                 id=r["id"], script_number=r["script_number"], candidate_number=r["candidate_number"],
                 name=r["name"], finish=r["finish"], marks=given, result=result,
                 markers=markers.get(r["id"], []), last_marked_at=last_marked.get(r["id"]),
+                marks_from=markers_of(givers.get(r["id"], ())),
                 completed_by=r["completed_name"], completed_at=parse_instant(r["completed_at"]),
                 overall_feedback=r["overall_feedback"], next_steps=r["next_steps"],
             ))
@@ -908,7 +916,7 @@ class ExportService:
             rows.append(ResultRow(
                 candidate_number=s.candidate_number, name=s.name, question_marks=question_marks,
                 outcome_marks=outcome_marks, total=total, percentage=percentage, result=result,
-                fail_reasons=fail_reasons, markers=s.markers, iqa_sampled=iqa.sampled,
+                fail_reasons=fail_reasons, markers=s.marks_from, iqa_sampled=iqa.sampled,
                 iqa_decision=iqa.decision if iqa.sampled else None,
             ))
         return ResultsSheet(

@@ -60,7 +60,9 @@ from marker_tui.domain.marking import (
     QuestionMark,
     SchemeMismatch,
     ScriptResult,
+    mark_giver,
     mark_question,
+    markers_of,
     script_result,
     suggested_mark,
 )
@@ -1182,12 +1184,15 @@ class MarkingService:
         revealed = self._revealed(db, sitting)
         # Raw rows and a light mark object: 500 scripts of 18 questions in well under 100 ms.
         marks: dict[int, dict[str, _LightMark]] = defaultdict(dict)
-        for script_id, question_id, awarded, points, name in db.execute(
-            "SELECT m.script_id, m.question_id, m.marks_awarded, m.credited_points, st.name FROM marks m"
-            " JOIN staff st ON st.id = m.marked_by JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ?",
+        givers: dict[int, list[str]] = defaultdict(list)
+        for script_id, question_id, awarded, points, name, role, paper_marker in db.execute(
+            "SELECT m.script_id, m.question_id, m.marks_awarded, m.credited_points, st.name, m.role, m.paper_marker"
+            " FROM marks m JOIN staff st ON st.id = m.marked_by JOIN scripts s ON s.id = m.script_id"
+            " WHERE s.sitting_id = ?",
             [sitting["id"]],
         ):
             marks[script_id][question_id] = _LightMark(question_id, awarded, _points(points), None, name, now)
+            givers[script_id].append(mark_giver(name, role, paper_marker))
 
         def row_result(given: dict[str, _LightMark]):
             try:
@@ -1234,7 +1239,7 @@ class MarkingService:
                 held_by=claim.held_by if claim else None, claim_expires_at=claim.expires_at if claim else None,
                 questions_marked=result.questions_marked, questions_total=result.questions_total,
                 provisional_total=result.provisional_total, available=result.available,
-                result=result.status, markers=sorted({m.marked_by for m in given.values()}, key=str.lower),
+                result=result.status, markers=markers_of(givers.get(r["id"], ())),
                 completed_by=r["completed_name"], completed_at=parse_instant(r["completed_at"]),
                 finish=r["finish"],
                 candidate_number=r["candidate_number"] if revealed else None,

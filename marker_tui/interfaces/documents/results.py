@@ -18,7 +18,11 @@ right of the name column, filter buttons, column widths from the content, marks
 as numbers, the percentage as a number formatted ``0.0%``, the sitting date as a
 date, header row repeated on every printed page) and "Summary" (the sitting's
 identity, then mean mark, facility and number marked per question, per outcome
-and for the whole paper, from the marked scripts only). It is written with
+and for the whole paper, from the marked scripts only). Both print on A4, one
+page wide (Results landscape, Summary portrait), with the centre, qualification,
+unit and sitting as the page title, "Page N of M" and the used range as print area;
+text longer than its column wraps rather than being cut. "Marker(s)" is whose marks
+stand, as ``marker-tui marks status`` names them (an IQA adjustment "(IQA)"). It is written with
 openpyxl's write-only mode: it still supports frozen panes, widths and styles,
 and measured as fast as normal mode with a fraction of the memory.
 """
@@ -36,6 +40,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.worksheet import Worksheet
 
 from marker_tui.domain.reports import ItemSummary, ResultRow, ResultsSheet
 
@@ -47,6 +52,7 @@ PERCENT_FORMAT = "0.0%"
 DATE_FORMAT = "dd/mm/yyyy"
 DECIMAL_FORMAT = "0.00"
 MIN_WIDTH, MAX_WIDTH = 8, 48
+LAST_COLUMN_MAX_WIDTH = 100
 
 
 def headers(sheet: ResultsSheet) -> list[str]:
@@ -149,12 +155,15 @@ class _Cells:
         self.bold = Font(bold=True)
         self.title = Font(bold=True, size=14)
         self.top = Alignment(vertical="top")
+        self.wrap = Alignment(vertical="top", wrap_text=True)
 
-    def text(self, value: str, font: Font | None = None) -> WriteOnlyCell:
+    def text(self, value: str, font: Font | None = None, *, wrap: bool = False) -> WriteOnlyCell:
         cell = WriteOnlyCell(self.ws, value=clean_text(value) or None)
         cell.data_type = "s"  # never a formula, even for a comment that starts with "="
         if font is not None:
             cell.font = font
+        if wrap:  # long text wraps in its column instead of being cut off on screen and on paper
+            cell.alignment = self.wrap
         return cell
 
     def number(self, value: int | float | None, number_format: str | None = None) -> WriteOnlyCell:
@@ -185,6 +194,35 @@ def _display_length(value: Any) -> int:
     return len(str(value))
 
 
+def print_title(sheet: ResultsSheet) -> str:
+    """The title printed at the top of every page: centre, qualification, unit and sitting."""
+    centre = sheet.centre_name + (f" (centre {sheet.centre_number})" if sheet.centre_number else "")
+    return (f"{centre} \u2022 {sheet.qualification_number} {sheet.qualification_title} \u2022 "
+            f"Unit {sheet.unit_number} {sheet.unit_title} \u2022 Sitting {sheet.sitting_code}, "
+            f"{sheet.sitting_date.strftime('%d/%m/%Y')}")
+
+
+def _set_printing(ws: WriteOnlyWorksheet, sheet: ResultsSheet, what: str, *, landscape: bool,
+                  columns: int, rows: int) -> None:
+    """Print set-up: the used range, one page wide, a title on every page, page numbers."""
+    ws.print_area = f"A1:{get_column_letter(columns)}{max(rows, 1)}"
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.fitToHeight = 0
+    ws.page_setup.fitToWidth = 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = landscape  # the results grid reads as a table on paper
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.75  # inches: room for the title above the table
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+    # Header/footer codes: "&&" is a literal ampersand; &P and &N are page and pages.
+    title = clean_text(print_title(sheet)).replace("&", "&&")
+    ws.oddHeader.center.text = title[:250]  # Excel refuses headers over 255 characters
+    ws.oddHeader.center.size = 9
+    ws.oddFooter.left.text = what
+    ws.oddFooter.right.text = "Page &P of &N"
+
+
 def _results_sheet(wb: Workbook, sheet: ResultsSheet) -> None:
     ws = wb.create_sheet("Results")
     cells = _Cells(ws)
@@ -200,18 +238,20 @@ def _results_sheet(wb: Workbook, sheet: ResultsSheet) -> None:
             length = _display_length(value)
             if length > lengths[i]:
                 lengths[i] = length
+    # The last column (fail reasons) may be wider: nothing is to its right to overflow into,
+    # and a wrapped cell does not grow its row in every spreadsheet program.
     for i, length in enumerate(lengths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = _width(length)
+        cap = LAST_COLUMN_MAX_WIDTH if i == len(lengths) else MAX_WIDTH
+        ws.column_dimensions[get_column_letter(i)].width = float(min(cap, max(MIN_WIDTH, length + 2)))
     ws.freeze_panes = "C2"  # below the header row, right of the name column
     last = get_column_letter(len(heads))
     ws.auto_filter.ref = f"A1:{last}{len(table) + 1}"
     ws.print_title_rows = "1:1"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToHeight = 0
-    ws.page_setup.fitToWidth = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    _set_printing(ws, sheet, "Results", landscape=True, columns=len(heads), rows=len(table) + 1)
+    wrapped = {i for i, length in enumerate(lengths)
+               if length > (LAST_COLUMN_MAX_WIDTH if i == len(lengths) - 1 else MAX_WIDTH) - 2}
 
-    ws.append([cells.text(h, cells.bold) for h in heads])
+    ws.append([cells.text(h, cells.bold, wrap=True) for h in heads])
     for values in table:
         out = []
         for i, value in enumerate(values):
@@ -222,19 +262,25 @@ def _results_sheet(wb: Workbook, sheet: ResultsSheet) -> None:
             elif isinstance(value, date):
                 out.append(cells.day(value))
             else:
-                out.append(cells.text(str(value)))
+                out.append(cells.text(str(value), wrap=i in wrapped))
         ws.append(out)
 
 
-def _summary_row(cells: _Cells, item: ItemSummary, second: str) -> list[WriteOnlyCell]:
+def _summary_row(cells: _Cells, item: ItemSummary, second: str, *, wrap: bool = False) -> list[WriteOnlyCell]:
     return [
         cells.text(item.label),
-        cells.text(second),
+        cells.text(second, wrap=wrap),
         cells.number(item.max_marks),
         cells.number(item.number_marked),
         cells.number(item.mean, DECIMAL_FORMAT),
         cells.number(item.facility, DECIMAL_FORMAT),
     ]
+
+
+SUMMARY_NOTE = (
+    "Mean mark and facility (mean ÷ maximum) are from the scripts marked for each item.",
+    f'Scripts not marked are left out, not counted as 0 ("{NOT_MARKED}" where none is marked).',
+)
 
 
 def _summary_sheet(wb: Workbook, sheet: ResultsSheet) -> None:
@@ -243,40 +289,40 @@ def _summary_sheet(wb: Workbook, sheet: ResultsSheet) -> None:
     summary = sheet.summary()
     for column, width in zip("ABCDEF", (16, 44, 10, 16, 12, 10)):
         ws.column_dimensions[column].width = width
+    lines: list[list[WriteOnlyCell]] = []  # built first: the print area covers exactly these rows
     outcome_of = {q.id: q.outcome for q in sheet.questions}
     fully_marked = sum(1 for r in sheet.rows if r.total is not None)
 
-    ws.append([cells.text("Results summary", cells.title)])
+    lines.append([cells.text("Results summary", cells.title)])
     for label, value in (
         ("Centre", sheet.centre_name),
+        *([("Centre number", sheet.centre_number)] if sheet.centre_number else []),
         ("Qualification", f"{sheet.qualification_number} {sheet.qualification_title}"),
         ("Unit", f"{sheet.unit_number} {sheet.unit_title}"),
         ("Sitting", sheet.sitting_code),
     ):
-        ws.append([cells.text(label, cells.bold), cells.text(value)])
-    ws.append([cells.text("Sitting date", cells.bold), cells.day(sheet.sitting_date)])
-    ws.append([cells.text("Candidates", cells.bold), cells.number(len(sheet.rows))])
-    ws.append([cells.text("Fully marked", cells.bold), cells.number(fully_marked)])
-    ws.append([])
+        lines.append([cells.text(label, cells.bold), cells.text(value, wrap=True)])
+    lines.append([cells.text("Sitting date", cells.bold), cells.day(sheet.sitting_date)])
+    lines.append([cells.text("Candidates", cells.bold), cells.number(len(sheet.rows))])
+    lines.append([cells.text("Fully marked", cells.bold), cells.number(fully_marked)])
+    lines.append([])
 
     head = ["Maximum", "Number marked", "Mean mark", "Facility"]
-    ws.append([cells.text(h, cells.bold) for h in ["Question", "Outcome", *head]])
+    lines.append([cells.text(h, cells.bold) for h in ["Question", "Outcome", *head]])
     for q, item in zip(sheet.questions, summary.questions):
-        ws.append(_summary_row(cells, item, f"Outcome {outcome_of[q.id]}"))
-    ws.append([])
-    ws.append([cells.text(h, cells.bold) for h in ["Outcome", "Title", *head]])
+        lines.append(_summary_row(cells, item, f"Outcome {outcome_of[q.id]}"))
+    lines.append([])
+    lines.append([cells.text(h, cells.bold) for h in ["Outcome", "Title", *head]])
     for item in summary.outcomes:
-        ws.append(_summary_row(cells, item, item.title or ""))
-    ws.append(_summary_row(cells, summary.total, "Whole paper"))
-    ws.append([])
-    ws.append(
-        [
-            cells.text(
-                "Mean mark and facility (mean ÷ maximum) are from the scripts marked for each item; "
-                f'scripts not marked are left out, not counted as 0 ("{NOT_MARKED}" where none is marked).'
-            )
-        ]
-    )
+        lines.append(_summary_row(cells, item, item.title or "", wrap=True))
+    lines.append(_summary_row(cells, summary.total, "Whole paper"))
+    lines.append([])
+    # One short line per row: a long sentence in one cell ran off the printed page.
+    for note in SUMMARY_NOTE:
+        lines.append([cells.text(note)])
+    _set_printing(ws, sheet, "Summary", landscape=False, columns=6, rows=len(lines))
+    for line in lines:
+        ws.append(line)
 
 
 def write_results_xlsx(sheet: ResultsSheet, path: str | os.PathLike[str]) -> None:
