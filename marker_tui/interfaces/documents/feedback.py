@@ -567,7 +567,7 @@ def build_feedback_document(feedback: LearnerFeedback) -> WordDocument:
                       "some were. Your result is decided by your total mark.")
         doc.table(
             ("Criterion", "What it covers", "Questions", "Marks", "Met?"),
-            [(c.number, c.text or "", ", ".join(c.questions), f"{c.achieved} of {c.available}",
+            [(c.number, (c.text or "")[:1].upper() + (c.text or "")[1:], ", ".join(c.questions), f"{c.achieved} of {c.available}",
               c.status.value.capitalize()) for c in f.criteria],
             widths_mm=(22, 78, 24, 22, 24),
         )
