@@ -199,6 +199,11 @@ async def test_review_agree_change_a_mark_with_reason_decide_cancel_then_confirm
         assert "Confirmed: 1 mark(s) changed; total 6 → 7." in text(app, "#iqa-message")
         assert "Total 7/10 pass · decision: marks adjusted" in text(app, "#iqa-totals")
         assert "confirmed" in text(app, "#iqa-review-title")
+        # Back on the plan list: the total is the adjusted one, not the one sampled.
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, IqaPlanScreen)
+        assert rows(app)[0][2] == "7 (was 6)"
     script = room.script("1003")
     assert room.marking.result(script).total == 7
     [adjusted] = room.audit("mark adjusted by IQA")
@@ -410,3 +415,41 @@ def test_snapshot_review_screen_80x24(room, snap_compare):
 def test_snapshot_plan_screen_80x24(room, snap_compare):
     room.iqa.create_plan(room.code, strategy=SamplingStrategy(), by=MO, seed=3)
     assert snap_compare(plan_screen(room, MO), terminal_size=SIZE)
+
+
+async def test_signing_off_too_early_keeps_the_typed_statement(room):
+    plan_with(room, "1001")
+    app = plan_screen(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, StatementDialog)
+        await pilot.press(*"Consistent marking", "enter")
+        await pilot.pause()
+        # Refused in the dialog: the reason shown, the statement still there.
+        assert isinstance(app.screen, StatementDialog)
+        assert "cannot be signed off yet" in text(app, "#iqa-dialog-error")
+        assert app.screen.query_one("#iqa-statement").value == "Consistent marking"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "kept as a draft" in text(app, "#iqa-message")
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.screen.query_one("#iqa-statement").value == "Consistent marking"
+    assert room.iqa.current_plan(room.code, reviewer=IVY).sign_off is None
+
+
+async def test_dialog_labels_wrap_and_text_boxes_have_borders_at_80x24(room):
+    plan_with(room, "1006")
+    app = plan_screen(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("b")
+        await pilot.pause()
+        assert isinstance(app.screen, StatementDialog)
+        label = app.screen.query_one(".iqa-dialog-wrap")
+        assert "they will not see the first marks" in str(label.render())
+        assert label.size.height >= 2 and label.size.width <= 80  # wrapped onto a second line, not cut
+        box = app.screen.query_one("#iqa-statement")
+        assert box.styles.border_top[0] == "round" and box.outer_size.height == 3

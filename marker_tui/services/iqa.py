@@ -173,6 +173,9 @@ class PlanScript(_View):
     second_marking_complete: bool
     reviewer_marked: bool = False
     """The reviewer has marked part of it since it was sampled: they cannot review it (another reviewer must)."""
+    total_now: int | None = None
+    """The total from the marks as they are now (an IQA adjustment changes it; ``total`` is as sampled)."""
+    status_now: str | None = None
 
 
 class SignOff(_View):
@@ -593,6 +596,24 @@ class IqaService:
             out[sid][qid] = (value, name)
         return out
 
+    def _results_now(self, db: Database, script_ids: Sequence[int]) -> dict[int, ScriptResult]:
+        """Each script's result from its current marks (after any IQA adjustment)."""
+        if not script_ids:
+            return {}
+        current = self._current_marks(db, script_ids)
+        marks = ",".join("?" * len(script_ids))
+        out: dict[int, ScriptResult] = {}
+        for sid, paper_id in db.execute(f"SELECT s.id, si.paper_id FROM scripts s JOIN sittings si"
+                                        f" ON si.id = s.sitting_id WHERE s.id IN ({marks})", list(script_ids)):
+            paper, scheme = self._paper_scheme(db, paper_id)
+            given = {q: QuestionMark.model_construct(question_id=q, marks_awarded=m["marks_awarded"],
+                                                     credited_points=tuple(json.loads(m["credited_points"])),
+                                                     comment=m["comment"], marked_by=m["marker_name"],
+                                                     marked_at=parse_instant(m["marked_at"]))
+                     for q, m in current.get(sid, {}).items()}
+            out[sid] = script_result(paper, scheme, given)
+        return out
+
     def _scope_scripts(self, db: Database, scope: Scope) -> list[dict[str, Any]]:
         where, params = self._scope_where(scope)
         finishes = ",".join("?" * len(MARKABLE_FINISHES))
@@ -875,6 +896,7 @@ class IqaService:
         latest = self._latest_reviews(db, [r["script_id"] for r in rows], row["reviewer_id"])
         seconds = self._second_markings(db, [r["script_id"] for r in rows])
         markers_now = self._markers(db, [r["script_id"] for r in rows])
+        results_now = self._results_now(db, [r["script_id"] for r in rows])
         for r in rows:
             review = latest.get(r["script_id"])
             second = seconds.get(r["script_id"])
@@ -888,6 +910,8 @@ class IqaService:
                 decision=ScriptDecision(review["decision"]) if review and review["decision"] else None,
                 second_marker=second["name"] if second else None,
                 second_marking_complete=bool(second and second["completed_at"]),
+                total_now=results_now[r["script_id"]].total if r["script_id"] in results_now else r["total"],
+                status_now=results_now[r["script_id"]].status if r["script_id"] in results_now else r["status"],
                 reviewer_marked=person_key(row["reviewer"]) in {person_key(m) for m in markers_now.get(r["script_id"], [])}))
         sign = next(db.query("SELECT so.*, st.name FROM iqa_sign_off so JOIN staff st ON st.id = so.reviewer_id"
                              " WHERE so.plan_id = ?", [plan_id]), None)

@@ -220,6 +220,8 @@ class IqaPlanScreen(_Messages, Screen):
         self.scope = scope
         self.reviewer = reviewer
         self.plan: PlanView | None = None
+        self.sign_off_draft = ""
+        """A statement typed for a sign-off that was refused or cancelled, offered again next time."""
 
     @property
     def service(self) -> IqaService:
@@ -283,7 +285,10 @@ class IqaPlanScreen(_Messages, Screen):
                 review += f" (round {s.round})"
             if s.second_marker:
                 review += " · 2nd ✓" if s.second_marking_complete else " · 2nd …"
-            table.add_row(s.script_ref, Text(", ".join(s.markers)), "-" if s.total is None else f"{s.total}",
+            total = "-" if s.total_now is None else f"{s.total_now}"
+            if s.total_now != s.total and s.total is not None:
+                total += f" (was {s.total})"  # an IQA adjustment changed the marks since sampling
+            table.add_row(s.script_ref, Text(", ".join(s.markers)), total,
                           review, Text("; ".join(s.reasons)), key=str(s.script_id))
         own = [e for e in plan.excluded if e.reason.startswith("marked by ")
                and person_key(self.reviewer) in {person_key(m) for m in e.markers}]
@@ -409,22 +414,31 @@ class IqaPlanScreen(_Messages, Screen):
         if self.plan is None:
             self.say("There is no plan to sign off yet.", error=True)
             return
+        plan_id = self.plan.id
+
+        def attempt(statement: str) -> str | None:
+            # Refused (reviews not confirmed yet): the dialog shows why and keeps the statement.
+            try:
+                self.service.sign_off(self.scope, by=self.reviewer, statement=statement.strip() or None)
+            except FAILURES as error:
+                return f"{error} Your statement is kept: Esc keeps it as a draft for next time."
+            return None
+
+        dialog = StatementDialog(
+            f"Sign off plan {plan_id} for {self.scope}", "Statement (optional):",
+            "e.g. Marking is consistent with the mark scheme.", value=self.sign_off_draft, attempt=attempt)
 
         def signed(statement: str | None) -> None:
             if statement is None:
-                self.say("Not signed off.")
+                self.sign_off_draft = dialog.typed
+                self.say("Not signed off." + (" Your statement is kept as a draft (s to sign off)."
+                                              if self.sign_off_draft.strip() else ""))
                 return
-            try:
-                plan = self.service.sign_off(self.scope, by=self.reviewer, statement=statement or None)
-            except FAILURES as error:
-                self.say(str(error), error=True)
-                return
+            self.sign_off_draft = ""
             self.action_refresh()
-            self.say(f"Plan {plan.id} signed off.")
+            self.say(f"Plan {plan_id} signed off.")
 
-        self.app.push_screen(StatementDialog(
-            f"Sign off plan {self.plan.id} for {self.scope}", "Statement (optional):",
-            "e.g. Marking is consistent with the mark scheme."), signed)
+        self.app.push_screen(dialog, signed)
 
     def action_back(self) -> None:
         _leave(self)

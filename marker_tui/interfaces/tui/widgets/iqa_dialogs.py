@@ -7,6 +7,7 @@ shows the service's refusal, if any, without closing what the reviewer typed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -51,7 +52,7 @@ class DifferentMarkDialog(ModalScreen[tuple[int, str] | None]):
                 yield Label("Mark ", classes="iqa-dialog-label")
                 yield TextInput("" if self.mark is None else str(self.mark), id="iqa-mark", max_length=3,
                                 restrict=r"[0-9]*", placeholder=f"0-{self.max_marks}")
-            yield Label("Reason (to the marker and in the IQA record):")
+            yield Label("Reason (to the marker and in the IQA record):", classes="iqa-dialog-wrap")
             yield TextInput(self.reason, id="iqa-reason", placeholder="e.g. point 2 is made in the last paragraph")
             yield Plain("", id="iqa-dialog-error", classes="iqa-dialog-error")
             yield Static("Enter: next box, then record    Esc: cancel (nothing recorded)", classes="iqa-dialog-hint")
@@ -155,9 +156,9 @@ class DecisionDialog(ModalScreen[DecisionInput | None]):
                 for decision in DECISIONS:
                     yield RadioButton(decision.value, value=decision is self.decision)
             yield Plain(f"Chosen: {self.decision.value}", id="iqa-decision-now")
-            yield Label("Feedback to the marker")
+            yield Label("Feedback to the marker", classes="iqa-dialog-wrap")
             yield PlainTextArea(self.feedback, id="iqa-feedback")
-            yield Label("Action points, one a line: action | owner | YYYY-MM-DD")
+            yield Label("Action points, one a line: action | owner | YYYY-MM-DD", classes="iqa-dialog-wrap")
             yield PlainTextArea(self.points_text, id="iqa-action-points")
             with Horizontal(classes="iqa-dialog-row"):
                 yield Label("Why (optional) ", classes="iqa-dialog-label")
@@ -282,29 +283,48 @@ class YesNoDialog(ModalScreen[bool]):
 
 
 class StatementDialog(ModalScreen[str | None]):
-    """Sign-off statement (Enter: sign off, Esc: cancel)."""
+    """One line of text: a sign-off statement, a second marker's name (Enter: go ahead, Esc: cancel).
+
+    With ``attempt``, Enter hands the text to it first: a refusal (the message it
+    returns) is shown here and the dialog stays open with the text as typed, so a
+    reviewer who signs off too early does not lose their statement.
+    """
 
     CSS_PATH = IQA_CSS
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, heading: str, label: str, placeholder: str = "") -> None:
+    def __init__(self, heading: str, label: str, placeholder: str = "", *, value: str = "",
+                 attempt: Callable[[str], str | None] | None = None) -> None:
         super().__init__()
         self.heading = heading
         self.label = label
         self.placeholder = placeholder
+        self.value = value
+        self.attempt = attempt
+        self.typed = value
+        """What is in the box when the dialog closes (Esc included), for the screen to keep as a draft."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="iqa-dialog"):
             yield Plain(self.heading, classes="iqa-dialog-title")
-            yield Label(self.label)
-            yield TextInput(id="iqa-statement", placeholder=self.placeholder)
+            yield Label(self.label, classes="iqa-dialog-wrap")
+            yield TextInput(self.value, id="iqa-statement", placeholder=self.placeholder)
+            yield Plain("", id="iqa-dialog-error", classes="iqa-dialog-error")
             yield Static("Enter: go ahead    Esc: cancel", classes="iqa-dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#iqa-statement", TextInput).focus()
 
+    def on_input_changed(self, event: TextInput.Changed) -> None:
+        self.typed = event.value
+
     def on_input_submitted(self, event: TextInput.Submitted) -> None:
         event.stop()
+        if self.attempt is not None:
+            refused = self.attempt(event.value)
+            if refused:
+                self.query_one("#iqa-dialog-error", Plain).update(refused)
+                return
         self.dismiss(event.value)
 
     def action_cancel(self) -> None:
@@ -358,7 +378,8 @@ class DrawPlanDialog(ModalScreen[PlanInput | None]):
                                         classes="iqa-field-input" + (" wide" if key == "iqa-new-markers" else ""))
                 if self.redraw:
                     yield Label("Why draw it again (kept in the audit log)"
-                                + (": needed, reviews have started" if self.reason_required else ""))
+                                + (": needed, reviews have started" if self.reason_required else ""),
+                                classes="iqa-dialog-wrap")
                     yield TextInput(id="iqa-reason")
             yield Plain("", id="iqa-dialog-error", classes="iqa-dialog-error")
             yield Static("Tab: next box    Ctrl+S: draw the plan    Esc: cancel", classes="iqa-dialog-hint")
