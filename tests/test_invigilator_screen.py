@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from marker_tui.interfaces.tui.app import MarkerApp
 from marker_tui.interfaces.tui.screens.invigilator import (
     STALE_SAVE_SECONDS,
@@ -127,12 +129,19 @@ async def test_the_view_refreshes_itself_and_highlights_stale_saves(room):
         assert cells(screen, "1001")["answered"] == "0/3"
         room.clock.advance(seconds=STALE_SAVE_SECONDS - 10)
         room.learners.save_answer(room.script_id(code, "1001"), "1", "typing")
-        room.clock.advance(seconds=15)  # 1002 has not saved for over a minute since starting
+        room.clock.advance(seconds=15)  # 1002 has not typed at all for over a minute since starting
         screen.refresh_status()
         assert cells(screen, "1001")["answered"] == "1/3" and cells(screen, "1001")["saved"] == "15s"
         assert cells(screen, "1002")["saved"] == "none"
+        # Not typing yet is not a terminal problem: nobody is flagged.
         assert "reverse" not in cell_style(screen, "1001", "saved")
-        assert "reverse" in cell_style(screen, "1002", "saved")
+        assert "reverse" not in cell_style(screen, "1002", "saved")
+        assert "not saved for over" not in text_of(screen.query_one("#room-summary"))
+        # 1001 typed, then nothing has been saved for over a minute: that terminal is worth a look.
+        room.clock.advance(seconds=STALE_SAVE_SECONDS)
+        screen.refresh_status()
+        assert "reverse" in cell_style(screen, "1001", "saved")
+        assert "reverse" not in cell_style(screen, "1002", "saved")
         assert f"1 not saved for over {STALE_SAVE_SECONDS}s" in text_of(screen.query_one("#room-summary"))
 
 
@@ -186,6 +195,12 @@ async def test_open_and_start_with_confirmation(room):
     assert "sitting opened" in actions and "sitting started" in actions
 
 
+def footer_keys(app) -> dict[str, str]:
+    """What the footer offers: key → label of each shown, enabled binding."""
+    return {key: b.binding.description for key, b in app.screen.active_bindings.items()
+            if b.enabled and b.binding.show}
+
+
 async def test_pausing_the_room_needs_a_reason_and_resuming_lifts_it(room):
     code = room.running_sitting()
     app = room_app(room, code)
@@ -202,11 +217,16 @@ async def test_pausing_the_room_needs_a_reason_and_resuming_lifts_it(room):
         assert app.screen is screen and room.sittings.summary(code).room_paused
         assert cells(screen, "1001")["state"] == "paused"
         assert not screen.check_action("pause_room", ()) and screen.check_action("resume_room", ())
-        await pilot.press("r")
+        # The same key resumes, and the footer says so.
+        assert footer_keys(app).get("p") == "Resume room"
+        await pilot.press("p")
         await pilot.pause()
+        assert isinstance(app.screen, ActionDialog) and "Resume the room?" in text_of(
+            app.screen.query_one(".inv-dialog-title"))
         await fill_dialog(pilot, reason="all clear")
         await confirm(pilot)
         assert not room.sittings.summary(code).room_paused
+        assert footer_keys(app).get("p") == "Pause room"
     entries = {e.action: e for e in room.sittings.log(code)}
     assert entries["sitting paused"].details["reason"] == "fire alarm"
     assert entries["sitting resumed"].actor == INVIGILATOR
@@ -373,3 +393,84 @@ def test_snapshot_audit_log(room, snap_compare):
         await pilot.pause()
 
     assert snap_compare(room_app(room, code), terminal_size=SIZE, run_before=run_before)
+
+
+# --- centre-ready details (issue 15) ------------------------------------------------------------------
+
+
+async def test_q_asks_before_leaving_a_running_room_and_quits_at_once_when_it_has_ended(room):
+    code = room.running_sitting()
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        room_screen = app.screen
+        await pilot.press("q")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ActionDialog)
+        body = text_of(dialog.query_one(".inv-dialog-body"))
+        assert "3 candidate(s) keep writing" in body and f"marker-tui invigilate {code}" in body
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is room_screen and app.return_code is None  # still running the room
+        await pilot.press("q")
+        await pilot.pause()
+        await confirm(pilot)
+        assert app.return_code == 0
+    room.sittings.end(code, by=INVIGILATOR, reason="all finished")
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.return_code == 0  # nobody writing: no question
+
+
+async def test_names_get_the_room_the_screen_has(room):
+    room.candidates.add("1009", "Callum McKenzie-Fotheringham", by=ADMIN)
+    code = room.running_sitting(candidates=("1001", "1009"))
+    for size, shown in (((80, 24), "Callum McKenz"), ((120, 30), "Callum McKenzie-Fotheringham")):
+        app = room_app(room, code)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await pilot.pause()
+            table = app.screen.query_one("#room-table")
+            width = table.columns["name"].width
+            assert cells(app.screen, "1009")["name"] == "Callum McKenzie-Fotheringham"
+            assert width >= len(shown) and (size[0] > 80 or width == 13), (size, width)
+            await pilot.resize_terminal(*((120, 30) if size[0] == 80 else (80, 24)))
+            await pilot.pause()
+            await pilot.pause()
+            assert table.columns["name"].width == (28 if size[0] == 80 else 13)
+            assert table.row_count == 2
+
+
+async def test_the_incident_note_starts_with_the_highlighted_candidate(room):
+    code = room.running_sitting()
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("down")  # 1002
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen.query_one("#candidate").value == "1002"
+        await fill_dialog(pilot, reason="Asked for water")
+        await confirm(pilot)
+    [note] = [e for e in room.sittings.log(code) if e.action == "incident"]
+    assert note.candidate_number == "1002"
+
+
+async def test_the_audit_log_reads_in_words_with_times_of_day(room):
+    code = room.running_sitting()
+    room.sittings.extend(code, candidate_number="1002", minutes=15, reason="toilet break", by=INVIGILATOR)
+    app = room_app(room, code)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("l")
+        await pilot.pause()
+        table = app.screen.query_one("#log-table")
+        rows = [[getattr(c, "plain", str(c)) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        [extension] = [r for r in rows if r[2] == "extension granted"]
+        assert extension[4] == "allowed time; minutes: 15; 1 h 52 m 30 s → 2 h 7 m 30 s; reason: toilet break"
+        assert re.fullmatch(r"\d\d:\d\d:\d\d", extension[0])  # today: the time of day only
+        assert not any("_seconds" in r[4] or "T0" in r[4] for r in rows)  # no field names, no ISO times

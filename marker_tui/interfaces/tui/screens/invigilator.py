@@ -10,9 +10,8 @@ audit trail; :class:`AuditLogScreen` shows it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -21,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Label, Static
 
+from marker_tui.domain.audit_summary import summarise
 from marker_tui.interfaces.tui.screens.staff_sign_in import StaffSignInScreen
 from marker_tui.interfaces.tui.widgets.contrast import (
     ensure_registered,
@@ -94,8 +94,15 @@ def _ago(seconds: int) -> str:
 
 
 def is_stale(candidate: CandidateStatus, as_of: datetime) -> bool:
+    """Writing, has saved before, and nothing saved for over a minute: a terminal to check.
+
+    A learner who has not typed yet (reading the paper, thinking) is not counted: their
+    terminal has had nothing to save.
+    """
+    if candidate.state is not ScriptState.WRITING or candidate.last_save_at is None:
+        return False
     since = seconds_since_save(candidate, as_of)
-    return candidate.state is ScriptState.WRITING and since is not None and since > STALE_SAVE_SECONDS
+    return since is not None and since > STALE_SAVE_SECONDS
 
 
 def row_cells(candidate: CandidateStatus, as_of: datetime) -> dict[str, Text | str]:
@@ -149,8 +156,8 @@ class ActionDialog(ModalScreen[str | None]):
 
     def __init__(self, title: str, body: str, perform: Callable[[dict[str, str]], str], *,
                  reason: str | None = "Reason", reason_required: bool = True, minutes: bool = False,
-                 candidate: bool = False, candidate_hint: str = "", confirm: str = "Confirm",
-                 danger: bool = False) -> None:
+                 candidate: bool = False, candidate_hint: str = "", candidate_value: str = "",
+                 confirm: str = "Confirm", danger: bool = False) -> None:
         super().__init__()
         self.title_text = title
         self.body = body
@@ -160,6 +167,7 @@ class ActionDialog(ModalScreen[str | None]):
         self.minutes = minutes
         self.candidate = candidate
         self.candidate_hint = candidate_hint
+        self.candidate_value = candidate_value
         self.confirm = confirm
         self.danger = danger
 
@@ -172,7 +180,7 @@ class ActionDialog(ModalScreen[str | None]):
                 yield TextInput(id="minutes", restrict=r"[0-9]*", max_length=3, placeholder="e.g. 10")
             if self.candidate:
                 yield Label("Candidate number (optional: leave empty for the whole room)")
-                yield TextInput(id="candidate", placeholder=self.candidate_hint, max_length=20)
+                yield TextInput(self.candidate_value, id="candidate", placeholder=self.candidate_hint, max_length=20)
             if self.reason is not None:
                 yield Label(f"{self.reason} ({'required' if self.reason_required else 'optional'})")
                 yield TextInput(id="reason", max_length=500)
@@ -244,19 +252,22 @@ class EntryDialog(ModalScreen[None]):
 # --- the audit log ----------------------------------------------------------------------------------
 
 
-_FIRST = ("note", "reason", "minutes", "question")
-
-
-def _details(details: dict) -> str:
-    parts = []
-    ordered = sorted(details.items(), key=lambda kv: _FIRST.index(kv[0]) if kv[0] in _FIRST else len(_FIRST))
-    for key, value in ordered:
-        if value in (None, "", [], {}):
-            continue
-        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        parts.append(f"{key}: {shown}")
+def _details(action: str, details: dict) -> str:
+    """An entry's details in words: what changed, from → to, and why (domain/audit_summary.py)."""
+    words = summarise(action, details)
+    parts = [words.what] if words.what else []
+    if words.old or words.new:
+        parts.append(f"{words.old or 'none'} → {words.new or 'none'}")
+    if words.reason:
+        parts.append(f"reason: {words.reason}")
     text = "; ".join(parts)
     return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
+def _when(instant: datetime, today: date) -> str:
+    """HH:MM:SS today; "5 Dec 14:02" on another day (local time)."""
+    local = instant.astimezone()
+    return local.strftime("%H:%M:%S") if local.date() == today else f"{local.day} {local:%b %H:%M}"
 
 
 class AuditLogScreen(Screen):
@@ -284,7 +295,7 @@ class AuditLogScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one("#log-table", DataTable)
-        table.add_column("Time", key="at", width=8)
+        table.add_column("Time", key="at", width=12)
         table.add_column("Who", key="actor", width=15)
         table.add_column("What", key="action", width=22)
         table.add_column("Cand.", key="cand", width=5)
@@ -304,9 +315,10 @@ class AuditLogScreen(Screen):
         table = self.query_one("#log-table", DataTable)
         table.clear()
         shown = [e for e in reversed(self.entries) if self.show_saves or e.action != "answer saved"]
+        today = self.app.centre.clock.now().astimezone().date()
         for entry in shown:
-            table.add_row(Text(_local(entry.at)), Text(entry.actor), Text(entry.action),
-                          Text(entry.candidate_number or ""), Text(_details(entry.details)[:200]),
+            table.add_row(Text(_when(entry.at, today)), Text(entry.actor), Text(entry.action),
+                          Text(entry.candidate_number or ""), Text(_details(entry.action, entry.details)[:200]),
                           key=str(entry.id))
         hidden = len(self.entries) - len(shown)
         self.query_one("#log-summary", Static).update(
@@ -330,10 +342,17 @@ class AuditLogScreen(Screen):
         entry = next((e for e in self.entries if str(e.id) == key), None)
         if entry is None:
             return
-        lines = [f"{entry.at.astimezone():%Y-%m-%d %H:%M:%S}  {entry.actor}", entry.action]
+        words = summarise(entry.action, entry.details)
+        lines = [f"{entry.at.astimezone():%d %b %Y %H:%M:%S}  {entry.actor}", entry.action]
         if entry.candidate_number:
             lines.append(f"candidate {entry.candidate_number}")
-        lines += [f"  {k}: {v}" for k, v in entry.details.items()]
+        if words.what:
+            lines.append(f"What: {words.what}")
+        if words.old or words.new:
+            lines += [f"From: {words.old or 'none'}", f"To:   {words.new or 'none'}"]
+        if words.reason:
+            lines.append(f"Reason: {words.reason}")
+        lines = ["".join(ch if ch.isprintable() else " " for ch in line) for line in lines]
         self.app.push_screen(EntryDialog("\n".join(lines)))
 
     def action_back(self) -> None:
@@ -348,8 +367,9 @@ class InvigilatorRoomScreen(Screen):
     BINDINGS = [
         Binding("o", "open_sitting", "Open"),
         Binding("s", "start", "Start"),
+        # One key pauses and resumes the room; the footer says which it will do now.
         Binding("p", "pause_room", "Pause room"),
-        Binding("r", "resume_room", "Resume room"),
+        Binding("p", "resume_room", "Resume room"),
         Binding("c", "pause_or_resume_candidate", "Pause/resume"),
         Binding("x", "extend", "Extend"),
         Binding("e", "end_candidate", "End cand."),
@@ -358,7 +378,7 @@ class InvigilatorRoomScreen(Screen):
         Binding("l", "log", "Log"),
         Binding("X", "export", "Export", show=False),
         Binding("f2", "toggle_contrast", "Contrast", show=False),
-        Binding("q", "app.quit", "Quit"),
+        Binding("q", "quit_room", "Quit"),
     ]
 
     def __init__(self, code: str, staff_name: str) -> None:
@@ -377,15 +397,42 @@ class InvigilatorRoomScreen(Screen):
 
     def on_mount(self) -> None:
         ensure_registered(self.app)
+        self._add_columns()
         table = self.query_one("#room-table", DataTable)
-        # 63 characters of cells + 16 of padding: fits 80 columns.
-        widths = {"number": 5, "name": 13, "state": 13, "allowed": 7, "left": 7, "answered": 4, "saved": 6,
-                  "extra": 8}
-        for key, label in COLUMNS:
-            table.add_column(label, key=key, width=widths[key])
         self.refresh_status()
         self.set_interval(REFRESH_SECONDS, self.refresh_status)
         table.focus()
+
+    # 50 characters of cells besides the name + 16 of padding: the name gets the rest of the width
+    # (at least 13, as at 80 columns), up to the longest name in the room.
+    _WIDTHS = {"number": 5, "state": 13, "allowed": 7, "left": 7, "answered": 4, "saved": 6, "extra": 8}
+
+    def _name_width(self) -> int:
+        room = self.size.width - sum(self._WIDTHS.values()) - 2 * len(COLUMNS) - 2  # cell padding, scrollbar
+        longest = max((len(c.name) for c in self.status.candidates), default=0) if self.status else 0
+        return max(13, min(room, max(longest, 4)))
+
+    def _add_columns(self) -> None:
+        table = self.query_one("#room-table", DataTable)
+        self._name_columns = self._name_width()
+        for key, label in COLUMNS:
+            table.add_column(label, key=key, width=self._name_columns if key == "name" else self._WIDTHS[key])
+
+    def _fit_name_column(self) -> None:
+        """Widen (or narrow) the name column to the screen and the room's names: rebuilt, cursor kept."""
+        if self._name_width() == getattr(self, "_name_columns", None):
+            return
+        table = self.query_one("#room-table", DataTable)
+        row = table.cursor_row
+        table.clear(columns=True)
+        self._cells.clear()
+        self._add_columns()
+        if self.status is not None:
+            self._fill_table(self.status)
+            table.move_cursor(row=min(row, max(table.row_count - 1, 0)))
+
+    def on_resize(self) -> None:
+        self._fit_name_column()
 
     # -- the live view -------------------------------------------------------------------------------
     def refresh_status(self) -> None:
@@ -398,6 +445,8 @@ class InvigilatorRoomScreen(Screen):
         changed = first or status.state != self.status.state or status.room_paused != self.status.room_paused
         self.status = status
         self._show_summary(status)
+        if first:
+            self._fit_name_column()
         self._fill_table(status)
         if changed:
             self.refresh_bindings()
@@ -599,10 +648,27 @@ class InvigilatorRoomScreen(Screen):
         self._ask(ActionDialog(
             "Add an incident note", "It goes into the sitting's audit log with your name and the time.",
             note, reason="What happened", candidate=True,
-            candidate_hint=f"e.g. {c.candidate_number}" if c else "", confirm="Save note"))
+            # The highlighted candidate is filled in: most notes are about the learner in front of you.
+            candidate_value=c.candidate_number if c else "", candidate_hint="e.g. 1001", confirm="Save note"))
 
     def action_log(self) -> None:
         self.app.push_screen(AuditLogScreen(self.code))
+
+    def action_quit_room(self) -> None:
+        """Quit; while candidates can be writing, only after a confirmation (q is easy to hit)."""
+        status = self.status
+        live = status is not None and status.state in (SittingState.OPEN, SittingState.RUNNING)
+        if not live:
+            self.app.exit()
+            return
+        writing = sum(1 for c in status.candidates if not c.state.is_final)
+        dialog = ActionDialog(
+            f"Quit the room view of sitting {self.code}?",
+            f"The sitting is {status.state.value}: {writing} candidate(s) keep writing and their clocks keep "
+            "running. Nobody can pause, extend or end for them from here until the room view is open again "
+            f"(marker-tui invigilate {self.code}).",
+            lambda v: "quit", reason=None, confirm="Quit", danger=True)
+        self.app.push_screen(dialog, lambda answer: self.app.exit() if answer == "quit" else None)
 
     def action_export(self) -> None:
         from marker_tui.interfaces.tui.screens.export import ExportScreen
