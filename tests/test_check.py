@@ -230,7 +230,7 @@ def test_unknown_field(mini):
 def test_file_that_is_not_utf8(mini):
     mini.paper.write_bytes("instructions: caf\u00e9\n".encode("latin-1"))
     errors = findings(mini, "error")
-    assert f"{rel(mini.paper)}: error: not UTF-8 text (byte 0xe9 at position 17) (fix: save the file as UTF-8)" in errors
+    assert f"{rel(mini.paper)}:1: error: is not UTF-8 text: byte 0xe9 (fix: save the file as UTF-8)" in errors
 
 
 def test_duplicate_yaml_key(mini):
@@ -278,4 +278,4 @@ def test_checking_one_paper_finds_its_spec_and_mark_scheme(mini):
 def test_check_of_a_missing_path_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(cli, ["check", str(tmp_path / "nope")])
     assert result.exit_code == 1
-    assert "no such file or folder" in result.output
+    assert f"{tmp_path / 'nope'}: no such file (fix: check the path)" in result.output

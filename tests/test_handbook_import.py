@@ -551,7 +551,7 @@ def test_text_that_is_not_utf8_is_refused_with_the_line(tmp_path):
     result = run(handbook, "-o", tmp_path / "spec.yaml")
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: {handbook}: is not UTF-8 text (byte 0x92 on line 3); save or export it as UTF-8, or as .docx\n"
+        f"error: {handbook}:3: is not UTF-8 text: byte 0x92 (fix: save or export it as UTF-8, or as .docx)\n"
     )
     assert not (tmp_path / "spec.yaml").exists()
 
@@ -564,7 +564,7 @@ def test_pdf_missing_file_and_missing_output_folder_get_clear_messages(tmp_path)
     assert "a PDF cannot be read directly: export its text (Markdown or plain text) or save it as .docx" in result.stderr
     result = run(tmp_path / "nowhere.md")
     assert result.exit_code == 1
-    assert result.stderr == f"error: {tmp_path / 'nowhere.md'}: no such file\n"
+    assert result.stderr == f"error: {tmp_path / 'nowhere.md'}: no such file (fix: check the path)\n"
     result = run(VARIATIONS, "-o", tmp_path / "no-such-folder" / "spec.yaml")
     assert result.exit_code == 1
     assert f"error: cannot write {tmp_path / 'no-such-folder' / 'spec.yaml'}: folder" in result.stderr

@@ -34,4 +34,5 @@ NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_lengt
 class Model(BaseModel):
     """Base for assessment-file models: unknown fields are refused, values are frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinity are never a mark, a weighting or a time: refuse them where a number is expected.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)

@@ -34,12 +34,41 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.services.audit import ServiceError, record
 from marker_tui.services.staff import resolve_actor
+from marker_tui.storage.file_limits import (
+    CSV_MAX_BYTES,
+    CSV_MAX_ROWS,
+    FileRefused,
+    located_text,
+    read_bounded,
+    shorten,
+)
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
 
 COLUMNS = ("candidate_number", "name", "extra_time_percent", "access_arrangements")
 REQUIRED_COLUMNS = ("candidate_number", "name")
 EDITORS = ("admin", "invigilator")
 _NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9/-]{0,19}$")
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet would run ``text`` as a formula (``=cmd|' /C calc'!A0``, ``+1+1``, ``@SUM``).
+
+    Names, arrangements and comments that reach our CSV and XLSX exports are
+    refused at the door rather than defanged later: no real one starts so.
+    """
+    text = text.lstrip()
+    if not text:
+        return False
+    if text[0] in "=+@":
+        return True
+    return text[0] == "-" and len(text) > 1 and not (text[1].isalpha() or text[1].isspace())
+
+
+def refuse_formula(text: str) -> str:
+    if looks_like_formula(text):
+        raise ValueError(f"starts with {text.lstrip()[0]!r}, which a spreadsheet would run as a formula "
+                         "(remove that first character)")
+    return text
 
 
 def _no_control_characters(value: str, what: str) -> str:
@@ -78,7 +107,7 @@ class CandidateDetails(BaseModel):
             raise ValueError("is empty; write the learner's name")
         if len(text) > 100:
             raise ValueError("is longer than 100 characters")
-        return _no_control_characters(text, "the name")
+        return refuse_formula(_no_control_characters(text, "the name"))
 
     @field_validator("extra_time_percent", mode="before")
     @classmethod
@@ -109,7 +138,7 @@ class CandidateDetails(BaseModel):
         text = " ".join(str(value if value is not None else "").split())
         if len(text) > 500:
             raise ValueError("is longer than 500 characters")
-        return text
+        return refuse_formula(text)
 
 
 class Candidate(CandidateDetails):
@@ -132,11 +161,13 @@ class CsvImportError(ServiceError):
     def __init__(self, path: Path, problems: list[RowProblem]) -> None:
         self.path = path
         self.problems = problems
-        shown = "\n".join(f"  {p}" for p in problems[:50])
+        if len(problems) == 1:  # one problem: one line, file and place first
+            super().__init__(f"{path}: {shorten(problems[0])}; nothing was imported (fix it and import again)")
+            return
+        shown = "\n".join(f"  {shorten(p)}" for p in problems[:50])
         more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
-        plural = "s" if len(problems) != 1 else ""
         super().__init__(
-            f"{path}: {len(problems)} problem{plural}; nothing was imported. Fix the file and "
+            f"{path}: {len(problems)} problems; nothing was imported. Fix the file and "
             f"import it again.\n{shown}{more}"
         )
 
@@ -172,23 +203,29 @@ def _header_key(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lstrip("\ufeff").lower())
 
 
+def read_csv_text(path: Path) -> str:
+    """A CSV file's text, refused (one line: file, line, fix) if too large, binary or not UTF-8."""
+    try:
+        data = read_bounded(path, CSV_MAX_BYTES, what="CSV file")
+        text = located_text(path, data, fix_encoding="save the file as 'CSV UTF-8 (comma delimited)' "
+                            "and import it again")
+    except FileRefused as refused:
+        if refused.line is not None:  # bad bytes: reported by line, like every other row problem
+            raise CsvImportError(path, [RowProblem(line=refused.line, field=None,
+                                                   message=f"{refused.reason}; {refused.fix}")]) from None
+        if refused.reason == "no such file":
+            raise ServiceError(f"There is no file {path}.") from None
+        raise ServiceError(str(refused)) from None
+    lines = text.count("\n")
+    if lines > CSV_MAX_ROWS:
+        raise ServiceError(f"{path}: has {lines:,} lines, more than the {CSV_MAX_ROWS:,} one import may have "
+                           "(fix: split it into smaller files)")
+    return text
+
+
 def parse_candidates_csv(path: Path) -> list[tuple[int, CandidateDetails]]:
     """Read and validate the whole file; raise CsvImportError listing every bad row."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ServiceError(f"There is no file {path}.") from None
-    except OSError as error:
-        raise ServiceError(f"Cannot read {path}: {error.strerror}.") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise CsvImportError(
-            path,
-            [RowProblem(line=line, field=None, message="is not UTF-8 text; save the file as "
-                        "'CSV UTF-8 (comma delimited)' and import it again")],
-        ) from None
+    text = read_csv_text(path)
     reader = csv.reader(io.StringIO(text, newline=""))
     problems: list[RowProblem] = []
     try:

@@ -69,7 +69,7 @@ from marker_tui.domain.marking import (
 from marker_tui.domain.markscheme import MarkScheme, QuestionMarkScheme
 from marker_tui.domain.paper import Question, QuestionPaper
 from marker_tui.services.audit import Actor, ServiceError, record
-from marker_tui.services.candidates import CsvImportError, RowProblem
+from marker_tui.services.candidates import CsvImportError, RowProblem, looks_like_formula, read_csv_text
 from marker_tui.services.papers import StoredPaper, get_paper
 from marker_tui.services.staff import find_staff, resolve_actor
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
@@ -1402,18 +1402,7 @@ def _read_marks_csv(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[
 
     A file that cannot be read, or whose header is wrong, is refused at once.
     """
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise MarkingError(f"There is no file {path}.") from None
-    except OSError as error:
-        raise MarkingError(f"Cannot read {path}: {error.strerror}.") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise CsvImportError(path, [RowProblem(line=line, field=None, message="is not UTF-8 text; save the file "
-                                               "as 'CSV UTF-8 (comma delimited)' and import it again")]) from None
+    text = read_csv_text(path)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -1459,6 +1448,12 @@ def _read_marks_csv(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[
         values = {k: v.strip() for k, v in zip(keys, fields)}
         values.setdefault("comment", "")
         values.setdefault("marker", "")
+        formula = next((k for k in ("comment", "marker") if looks_like_formula(values[k])), None)
+        if formula is not None:
+            problems.append(RowProblem(line=line, field=formula, message=(
+                f"starts with {values[formula].lstrip()[0]!r}, which a spreadsheet would run as a formula "
+                "(remove that first character)")))
+            continue
         rows.append((line, values))
     if not rows and not problems:
         raise CsvImportError(path, [RowProblem(line=2, field=None, message="the file has a header but no marks")])

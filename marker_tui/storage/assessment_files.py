@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -20,7 +21,11 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer, ComposerError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.composer import MaxDepthExceededError
 
 from marker_tui.domain.command_verbs import CommandVerbGlossary
 from marker_tui.domain.markscheme import MarkScheme
@@ -34,6 +39,20 @@ from marker_tui.domain.validation import (
     check_specification,
 )
 
+from .file_limits import (
+    PAPER_MAX_QUESTIONS,
+    YAML_MAX_BYTES,
+    YAML_MAX_DEPTH,
+    YAML_MAX_ITEMS,
+    YAML_MAX_NODES,
+    YAML_MAX_NUMBER,
+    YAML_MAX_TEXT,
+    FileRefused,
+    line_at,
+    located_text,
+    read_bounded,
+    shorten,
+)
 from .locations import COMMAND_VERBS_FILE, SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 
 
@@ -57,8 +76,9 @@ class Finding(BaseModel):
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         place = f" {self.place}:" if self.place else ""
-        fix = f" (fix: {self.fix})" if self.fix else ""
-        return f"{where}: {self.severity}:{place} {self.message}{fix}"
+        fix = f" (fix: {shorten(self.fix)})" if self.fix else ""
+        # Bounded: a hostile file's values must not make a 700 KB error line.
+        return f"{shorten(where, 300)}: {self.severity}:{shorten(place, 200)} {shorten(self.message)}{fix}"
 
 
 @dataclass
@@ -93,10 +113,77 @@ def display_path(path: Path) -> str:
 # --- YAML with line numbers -----------------------------------------------------------
 
 
+class _AliasRefused(ComposerError):
+    """An alias (``*name``): refused, because aliases let a few bytes expand into gigabytes."""
+
+
+class _TooManyNodes(ComposerError):
+    """More values than any real file has: stop before the pure-Python parser spends minutes on them."""
+
+
+class _BoundedComposer(Composer):
+    nodes = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.nodes += 1
+        if self.nodes > YAML_MAX_NODES:
+            raise _TooManyNodes(None, None, f"more than {YAML_MAX_NODES:,} values in one file",
+                                self.parser.peek_event().start_mark)
+        if self.parser.check_event(AliasEvent):
+            event = self.parser.peek_event()
+            raise _AliasRefused(None, None, f"an alias (*{shorten(event.anchor, 40)}) is not allowed",
+                                event.start_mark)
+        return super().compose_node(parent, index)
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")  # round-trip loader: keeps line numbers on every node
     yaml.allow_duplicate_keys = False
+    yaml.max_depth = YAML_MAX_DEPTH  # the composer recurses: 50,000 levels would be a RecursionError
+    yaml.Composer = _BoundedComposer
     return yaml
+
+
+class _OutOfBounds(Exception):
+    def __init__(self, place: tuple, message: str, fix: str) -> None:
+        self.place, self.message, self.fix = place, message, fix
+
+
+def _check_bounds(raw: Any) -> None:
+    """Refuse, at the first offending place, a value no real file has: huge lists, texts or numbers, NaN."""
+    stack: list[tuple[tuple, Any]] = [((), raw)]
+    while stack:
+        place, node = stack.pop()
+        if isinstance(node, dict):
+            if len(node) > YAML_MAX_ITEMS:
+                raise _OutOfBounds(place, f"has {len(node):,} fields, more than {YAML_MAX_ITEMS:,}",
+                                   "check that this is the right file")
+            questions = node.get("questions") if not place else None
+            if isinstance(questions, list) and len(questions) > PAPER_MAX_QUESTIONS:
+                raise _OutOfBounds(("questions",), f"has {len(questions):,} questions, more than the "
+                                   f"{PAPER_MAX_QUESTIONS} a paper may have", "split it into papers of "
+                                   f"at most {PAPER_MAX_QUESTIONS} questions")
+            for key, value in node.items():
+                if isinstance(key, str) and len(key) > 200:
+                    raise _OutOfBounds(place, f"has a field name {len(key):,} characters long",
+                                       "check the spelling of the field names")
+                stack.append(((*place, key), value))
+        elif isinstance(node, list):
+            if len(node) > YAML_MAX_ITEMS:
+                raise _OutOfBounds(place, f"has {len(node):,} entries, more than {YAML_MAX_ITEMS:,}",
+                                   "check that this is the right file")
+            stack.extend(((*place, i), v) for i, v in enumerate(node))
+        elif isinstance(node, bool):
+            continue
+        elif isinstance(node, float) and not math.isfinite(node):
+            raise _OutOfBounds(place, f"is {'not a number' if math.isnan(node) else 'infinite'} "
+                               f"({'.nan' if math.isnan(node) else '.inf'})", "write a number such as 40")
+        elif isinstance(node, (int, float)) and abs(node) > YAML_MAX_NUMBER:
+            raise _OutOfBounds(place, f"is {shorten(node, 30)}, far larger than any real value",
+                               "write the number as the handbook gives it")
+        elif isinstance(node, str) and len(node) > YAML_MAX_TEXT:
+            raise _OutOfBounds(place, f"is {len(node):,} characters of text, more than {YAML_MAX_TEXT:,}",
+                               "shorten the text")
 
 
 def _plain(node: Any) -> Any:
@@ -206,7 +293,7 @@ def _validation_findings(loaded: LoadedFile, error: ValidationError) -> list[Fin
         if detail["type"] not in _PYDANTIC_MESSAGES:
             message = message[0].lower() + message[1:]
         if detail["type"] != "missing" and "input" in detail and not isinstance(detail["input"], (dict, list)):
-            message = f"{message} (found {detail['input']!r})"
+            message = f"{message} (found {shorten(repr(detail['input']), 80)})"
         if detail["type"] == "missing":
             fix = f"add `{loc[-1]}:`"
         findings.append(
@@ -225,32 +312,46 @@ def _validation_findings(loaded: LoadedFile, error: ValidationError) -> list[Fin
 def read_file(path: Path, expected: FileKind | None = None) -> LoadedFile:
     """Parse and validate one file on its own (no cross-file rules)."""
     loaded = LoadedFile(path=path, kind=expected)
+    shown = display_path(path)
     try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        loaded.findings.append(_error(path, "file not found", fix="check the path"))
-        return loaded
-    except UnicodeDecodeError as exc:
-        loaded.findings.append(
-            _error(path, f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start})",
-                   fix="save the file as UTF-8")
-        )
-        return loaded
-    except OSError as exc:
-        loaded.findings.append(_error(path, f"cannot be read: {exc.strerror}"))
-        return loaded
-    try:
+        data = read_bounded(path, YAML_MAX_BYTES, what="YAML file")
+        text = located_text(shown, data)
         loaded.raw = _yaml().load(text)
+        _check_bounds(loaded.raw)
+    except FileRefused as refused:
+        loaded.findings.append(_error(path, refused.reason, line=refused.line, fix=refused.fix))
+        return loaded
+    except _OutOfBounds as bound:
+        loaded.findings.append(_error(path, bound.message, line=line_of(loaded.raw, bound.place),
+                                      place=describe_place(loaded.raw, bound.place) or None, fix=bound.fix))
+        return loaded
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "malformed YAML").strip()
+        fix = "correct the YAML at that line (check indentation, colons and quotes)"
+        if isinstance(exc, MaxDepthExceededError):
+            problem = f"nested more than {YAML_MAX_DEPTH} levels deep"
+            fix = "real papers nest a few levels; check the brackets and indentation"
+        elif isinstance(exc, _TooManyNodes):
+            problem = f"has more than {YAML_MAX_NODES:,} values (stopped reading here)"
+            fix = f"a paper has at most {PAPER_MAX_QUESTIONS} questions; check that this is the right file"
+        elif isinstance(exc, _AliasRefused):
+            fix = "write the value out in full (anchors `&` and aliases `*` are not used in these files)"
         loaded.findings.append(
-            _error(path, f"YAML syntax error: {problem}", line=(mark.line + 1) if mark else None,
-                   fix="correct the YAML at that line (check indentation, colons and quotes)")
+            _error(path, f"YAML syntax error: {shorten(problem, 200)}",
+                   line=(mark.line + 1) if mark else None, fix=fix)
         )
         return loaded
-    except YAMLError as exc:
-        loaded.findings.append(_error(path, f"YAML syntax error: {exc}"))
+    except ReaderError as exc:  # a character YAML does not allow (a control character)
+        loaded.findings.append(_error(
+            path, f"contains the control character U+{exc.character:04X}" if isinstance(exc.character, int)
+            else "contains a character YAML does not allow",
+            line=line_at(text, exc.position), fix="remove it (retype the line in a text editor)"))
+        return loaded
+    except (YAMLError, RecursionError, ValueError, TypeError, OverflowError) as exc:
+        # ruamel raises a few plain errors on odd input (e.g. a date out of range); say where, not how
+        loaded.findings.append(_error(path, f"YAML syntax error: {shorten(exc, 200)}",
+                                      fix="correct the YAML (check quotes around odd values)"))
         return loaded
     if loaded.raw is None:
         loaded.findings.append(_error(path, "the file is empty", fix="add the file's fields"))

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from marker_tui.storage.assessment_files import load_library
+from marker_tui.storage.file_limits import FileRefused, check_openable
 from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 
 
@@ -16,9 +17,12 @@ from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 def check(paths: tuple[Path, ...], quiet: bool) -> None:
     """Validate papers and mark schemes against their specification."""
     targets = list(paths) or [SHIPPED_PAPERS, SHIPPED_MARKSCHEMES]
-    missing = [p for p in targets if not p.exists()]
-    if missing:
-        raise click.ClickException(f"no such file or folder: {', '.join(str(p) for p in missing)}")
+    for target in targets:
+        if not target.is_dir():
+            try:
+                check_openable(target, what="YAML file")
+            except FileRefused as refused:
+                raise click.ClickException(str(refused)) from None
     library = load_library(paths=targets)
     for finding in library.findings:
         if quiet and finding.severity != "error":
