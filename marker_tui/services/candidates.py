@@ -226,7 +226,7 @@ def read_csv_text(path: Path) -> str:
 def parse_candidates_csv(path: Path) -> list[tuple[int, CandidateDetails]]:
     """Read and validate the whole file; raise CsvImportError listing every bad row."""
     text = read_csv_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # strict: an unclosed quote is an error, not the rest of the file in one value
     problems: list[RowProblem] = []
     try:
         header = next(reader)

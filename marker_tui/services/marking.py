@@ -1403,7 +1403,7 @@ def _read_marks_csv(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[
     A file that cannot be read, or whose header is wrong, is refused at once.
     """
     text = read_csv_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # strict: an unclosed quote is an error, not the rest of the file in one value
     try:
         header = next(reader)
     except StopIteration:

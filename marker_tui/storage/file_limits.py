@@ -25,7 +25,7 @@ MB = 1024 * KB
 
 YAML_MAX_BYTES = 1 * MB
 """An assessment YAML file (specification, paper, mark scheme); the largest shipped is 35 KB."""
-YAML_MAX_NODES = 20_000
+YAML_MAX_NODES = 10_000
 """Values (scalars, lists, mappings) in one YAML file: the shipped specification has ~1,000.
 The YAML parser is pure Python (~20,000 values a second), so this bounds the time spent."""
 YAML_MAX_DEPTH = 32

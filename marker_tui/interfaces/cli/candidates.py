@@ -17,7 +17,7 @@ def candidates() -> None:
 
 
 @candidates.command("import")
-@click.argument("csv_file", metavar="FILE.csv", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("csv_file", metavar="FILE.csv", type=click.Path(path_type=Path))
 @staff_options
 def import_(csv_file: Path) -> None:
     """Import candidates from a CSV file; all or nothing.

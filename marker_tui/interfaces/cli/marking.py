@@ -78,7 +78,7 @@ def marks() -> None:
 
 @marks.command("import")
 @click.argument("code")
-@click.argument("csv_file", metavar="FILE.csv", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("csv_file", metavar="FILE.csv", type=click.Path(path_type=Path))
 @click.option("--replace", is_flag=True, help="Overwrite marks already given (old values stay in the audit log).")
 @click.option("--reason", metavar="TEXT", help="Why marks of scripts already marked complete are changed.")
 @staff_options
