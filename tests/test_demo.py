@@ -51,6 +51,11 @@ def test_the_demo_is_quick_to_build(demo):
     assert demo.build_cpu_seconds < 3.0
 
 
+def test_the_demo_centre_has_a_name_and_number_for_its_documents(demo):
+    identity = demo.settings.centre_identity()
+    assert (identity.name, identity.number) == ("Riverside Skills Centre (demo)", "123456A")
+
+
 def test_one_staff_member_per_role_with_the_documented_pins(demo):
     members = {m.name: m.roles for m in demo.staff.members()}
     assert members == {p.name: list(p.roles) for p in DEMO_STAFF}

@@ -219,6 +219,8 @@ async def test_first_run_loads_papers_creates_the_admin_and_signs_them_in(mini, 
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, FirstRunScreen)
+        app.screen.query_one("#centre-name").value = "Glanmor College"
+        app.screen.query_one("#centre-number").value = "123456"
         app.screen.query_one("#admin-name").value = "Ada Admin"
         app.screen.query_one("#admin-pin").value = "4444"
         app.screen.query_one("#admin-pin-again").value = "4444"

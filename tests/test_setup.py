@@ -180,6 +180,11 @@ def error_text(app) -> str:
     return str(app.screen.query_one("#first-run-error").render())
 
 
+async def fill_centre(pilot, name: str = "Glanmor College", number: str = "654321") -> None:
+    await fill(pilot, "centre-name", name)
+    await fill(pilot, "centre-number", number)
+
+
 async def fill(pilot, field: str, text: str) -> None:
     box = pilot.app.screen.query_one(f"#{field}", TextInput)
     box.focus()
@@ -196,7 +201,7 @@ async def test_first_run_screen_loads_the_papers_and_shows_them(centre):
         shown = str(app.screen.query_one("#papers-loaded").render())
         assert "9999-01 unit 101 (version 1): loaded" in shown
         assert count(centre, "papers") == 1
-        assert app.focused.id == "admin-name"
+        assert app.focused.id == "centre-name"
 
 
 async def test_first_run_screen_shows_file_errors(centre, mini):
@@ -213,6 +218,7 @@ async def test_first_run_empty_name_is_refused_in_words(centre):
     app, launcher = first_run_app(centre)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
+        await fill_centre(pilot)
         await fill(pilot, "admin-name", "   ")
         assert error_text(app) == "Type your name."
         assert app.focused.id == "admin-name"
@@ -223,6 +229,7 @@ async def test_first_run_mismatched_pins_are_refused_and_nothing_is_written(cent
     app, launcher = first_run_app(centre)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
+        await fill_centre(pilot)
         await fill(pilot, "admin-name", "Ada Admin")
         assert app.focused.id == "admin-pin"
         await fill(pilot, "admin-pin", "4826")
@@ -242,7 +249,8 @@ async def test_first_run_creates_the_admin_and_dismisses_with_them(centre):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         # Typed as a person would: Enter moves on to the next box until the form is complete.
-        await pilot.press(*"Ada Admin", "enter", *"4826", "enter", *"4826", "enter")
+        await pilot.press(*"Glanmor College", "enter", *"654321b", "enter",
+                          *"Ada Admin", "enter", *"4826", "enter", *"4826", "enter")
         await pilot.pause()
         assert launcher.result is not None and launcher.result != "not dismissed"
         assert launcher.result.name == "Ada Admin" and launcher.result.roles == ["admin"]
@@ -250,7 +258,10 @@ async def test_first_run_creates_the_admin_and_dismisses_with_them(centre):
     rows = list(centre.db.query("SELECT s.name, r.role FROM staff s JOIN staff_roles r ON r.staff_id = s.id"))
     assert rows == [{"name": "Ada Admin", "role": "admin"}]
     assert centre.staff.verify_pin("Ada Admin", "4826").roles == ["admin"]
-    assert [e.action for e in entries(centre.db)][-2:] == ["staff added", "staff signed in"]
+    assert [e.action for e in entries(centre.db)][-3:] == ["staff added", "centre details changed",
+                                                           "staff signed in"]
+    identity = centre.settings.centre_identity()
+    assert (identity.name, identity.number) == ("Glanmor College", "654321B")
 
 
 async def test_first_run_with_an_admin_already_only_loads_papers_and_continues(centre):
@@ -264,3 +275,53 @@ async def test_first_run_with_an_admin_already_only_loads_papers_and_continues(c
         await pilot.pause()
         assert launcher.result is None
         assert count(centre, "staff") == 1
+
+
+async def test_first_run_asks_the_centre_name_and_number_and_refuses_a_wrong_number(centre):
+    app, launcher = first_run_app(centre)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "Centre name" in " ".join(str(label.render()) for label in app.screen.query("Label"))
+        await fill(pilot, "centre-name", "Glanmor College")
+        assert app.focused.id == "centre-number" and error_text(app) == ""
+        await fill(pilot, "centre-number", "")
+        assert "Type the centre number" in error_text(app)
+        await fill(pilot, "centre-number", "12-34")
+        assert "'1234' is not a centre number" in error_text(app) and "123456A" in error_text(app)
+        assert app.focused.id == "centre-number"
+        await fill(pilot, "centre-number", "123456")
+        assert app.focused.id == "admin-name"
+        await fill(pilot, "centre-name", "  ")
+        assert "Type the centre's name" in error_text(app) and app.focused.id == "centre-name"
+        assert count(centre, "staff") == 0 and count(centre, "centre_settings") == 0
+
+
+# --- the centre's name and number ------------------------------------------------------------------
+
+
+def test_the_centre_identity_says_training_centre_until_it_is_set(centre):
+    identity = centre.settings.centre_identity()
+    assert (identity.name, identity.number, identity.named) == ("Training centre", None, False)
+
+
+def test_the_admin_sets_the_centre_name_and_number_audited_from_and_to(centre):
+    create_first_admin(centre, "Ada Admin", "4826", "4826", centre_name="Old Name", centre_number="111111")
+    centre.staff.add("Ian Invigilator", ["invigilator"], "1111", by="Ada Admin")
+    with pytest.raises(ServiceError, match="needs the role admin"):
+        centre.settings.set_centre_identity("Hack", "222222", by="Ian Invigilator")
+    with pytest.raises(ServiceError, match="not a centre number"):
+        centre.settings.set_centre_identity("Glanmor College", "12345678901", by="Ada Admin")
+    assert centre.settings.centre_identity().name == "Old Name"
+    identity = centre.settings.set_centre_identity(
+        "  Glanmor   College ", " 123 456a ", by="Ada Admin")
+    assert (identity.name, identity.number, identity.heading) == (
+        "Glanmor College", "123456A", "Glanmor College (centre 123456A)")
+    last = entries(centre.db)[-1]
+    assert last.action == "centre details changed" and last.actor == "Ada Admin"
+    assert last.details["changes"] == {"centre name": {"from": "Old Name", "to": "Glanmor College"},
+                                       "centre number": {"from": "111111", "to": "123456A"}}
+    before = len(entries(centre.db))
+    centre.settings.set_centre_identity("Glanmor College", "123456A", by="Ada Admin")
+    assert len(entries(centre.db)) == before  # nothing changed, nothing logged
+    # The document writers read the same stored values.
+    assert centre.exports.centre_name == "Glanmor College"

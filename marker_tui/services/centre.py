@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .iqa import IqaService
     from .marking import MarkingService
     from .papers import PaperService
+    from .settings import CentreSettingsService
     from .sitting import LearnerService, SittingService
     from .staff import StaffService
 
@@ -84,6 +85,13 @@ class Centre:
         from .iqa import IqaService
 
         return IqaService(self.db, self.clock)
+
+    @cached_property
+    def settings(self) -> "CentreSettingsService":
+        """The centre's name and number: ``centre.settings.centre_identity()``."""
+        from .settings import CentreSettingsService
+
+        return CentreSettingsService(self.db, self.clock)
 
     @cached_property
     def exports(self) -> "ExportService":

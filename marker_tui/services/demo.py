@@ -140,6 +140,10 @@ def _load_answers() -> dict[str, Any]:
     return YAML(typ="safe").load(ANSWERS_FILE.read_text(encoding="utf-8"))
 
 
+DEMO_CENTRE_NAME = "Riverside Skills Centre (demo)"
+DEMO_CENTRE_NUMBER = "123456A"  # the form of a City & Guilds centre number; not a real centre
+
+
 def has_centre_data(db) -> bool:
     """True if the database holds anything a centre made (staff, candidates or sittings)."""
     return any(db.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
@@ -194,6 +198,7 @@ class _Builder:
         c.papers.load_library(library, actor=Actor.system())
         admin = next(p for p in DEMO_STAFF if "admin" in p.roles)
         c.staff.add(admin.name, list(admin.roles), admin.pin, by=None)
+        c.settings.set_centre_identity(DEMO_CENTRE_NAME, DEMO_CENTRE_NUMBER, by=admin.name)
         for person in DEMO_STAFF:
             if person is not admin:
                 self.clock.advance(minutes=2)

@@ -24,7 +24,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from marker_tui.domain.centre_identity import CentreIdentityError, clean_centre_name, clean_centre_number
 from marker_tui.services.audit import Actor, ServiceError, record
+from marker_tui.services.settings import store_identity
 from marker_tui.services.papers import content_hash, resolve_allowance
 from marker_tui.services.staff import (
     StaffMember,
@@ -359,14 +361,24 @@ def paper_file_status(centre, library: AssessmentLibrary) -> list[PaperFileStatu
 # --- the first admin ----------------------------------------------------------------------------
 
 
-def create_first_admin(centre, name: str, pin: str, pin_again: str) -> StaffMember:
+def create_first_admin(centre, name: str, pin: str, pin_again: str, *,
+                       centre_name: str | None = None, centre_number: str | None = None) -> StaffMember:
     """Create the centre's first admin. Refused once any admin exists.
+
+    ``centre_name`` and ``centre_number`` (as asked at first-run set-up) are stored
+    in the same transaction, recorded as changed by the new admin; either may be
+    None to leave it for later (Administer → Centre).
 
     The PIN is typed twice and both must match; the PIN rules are the staff
     service's (4 to 12 digits). Recorded in the audit log as "staff added" by
     the new admin, marked as the first admin.
     """
     cleaned = _clean_name(name)
+    try:
+        identity_name = clean_centre_name(centre_name, required=False)
+        identity_number = clean_centre_number(centre_number, required=False)
+    except CentreIdentityError as error:
+        raise ServiceError(str(error)) from None
     check_pin_format(pin)
     if pin != pin_again:
         raise ServiceError("The two PINs are different: type the same PIN in both boxes.")
@@ -394,6 +406,9 @@ def create_first_admin(centre, name: str, pin: str, pin_again: str) -> StaffMemb
         record(db, at=now, actor=Actor(label=cleaned, staff_id=staff_id), action="staff added",
                details={"name": cleaned, "roles": [ADMIN_ROLE], "first staff member": first,
                         "first admin": True, "how": "first-run set-up"})
+        if identity_name is not None or identity_number is not None:
+            store_identity(db, name=identity_name, number=identity_number,
+                           actor=Actor(label=cleaned, staff_id=staff_id), at=now, how="first-run set-up")
         return find_staff(db, cleaned)
 
     return run_write(centre.db, work, "creating the first admin")

@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from marker_tui.storage.centre_settings import CENTRE_NUMBER_KEY, read_setting
 from marker_tui.storage.database import Database
-
-CENTRE_NUMBER_KEY = "centre number"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +53,4 @@ def iqa_changes(db: Database, sitting_id: int) -> dict[tuple[int, str], IqaChang
 
 def stored_centre_number(db: Database) -> str | None:
     """The centre's awarding-body number, as the admin set it (``centre_settings``), or None."""
-    row = db.execute("SELECT value FROM centre_settings WHERE key = ?", [CENTRE_NUMBER_KEY]).fetchone()
-    value = " ".join((row[0] or "").split()) if row else ""
-    return value or None
+    return read_setting(db, CENTRE_NUMBER_KEY)

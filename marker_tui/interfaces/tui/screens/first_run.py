@@ -9,9 +9,10 @@ What it does, in order, with everything visible on screen:
 1. loads the papers and mark schemes from the centre's ``papers/`` and
    ``markschemes/`` folders (:func:`load_shipped_papers`: loading them again
    changes nothing) and lists what was loaded, and any file errors;
-2. if nobody is an admin yet, asks for the admin's name and a PIN typed twice
-   (:func:`create_first_admin`, which refuses once an admin exists), with the
-   service's words for every mistake.
+2. if nobody is an admin yet, asks for the centre's name and awarding-body number
+   (printed on every document) and the admin's name and a PIN typed twice
+   (:func:`create_first_admin`, which refuses once an admin exists and stores the
+   centre's details in the same transaction), with the service's words for every mistake.
 """
 
 from __future__ import annotations
@@ -23,6 +24,13 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Label
 
+from marker_tui.domain.centre_identity import (
+    MAX_CENTRE_NAME,
+    NUMBER_HELP,
+    CentreIdentityError,
+    clean_centre_name,
+    clean_centre_number,
+)
 from marker_tui.interfaces.tui.widgets.admin_forms import ADMIN_CSS
 from marker_tui.interfaces.tui.widgets.inputs import TextInput
 from marker_tui.interfaces.tui.widgets.plain import Plain
@@ -87,6 +95,11 @@ class FirstRunScreen(Screen[StaffMember | None]):
             yield Plain("Loading the papers and mark schemes…", id="papers-loaded")
             if self.admin_needed:
                 with Vertical(classes="first-run-box", id="admin-form"):
+                    yield Plain("Your centre (printed on every document)", classes="admin-dialog-title")
+                    yield Label("Centre name")
+                    yield TextInput(id="centre-name", placeholder="e.g. Glanmor College", max_length=MAX_CENTRE_NAME)
+                    yield Label("Centre number (from your awarding body, e.g. 123456 or 123456A)")
+                    yield TextInput(id="centre-number", placeholder="e.g. 123456", max_length=20)
                     yield Plain("Create the first admin", classes="admin-dialog-title")
                     yield Label("Your name (what you will type to sign in)")
                     yield TextInput(id="admin-name", placeholder="e.g. Ada Admin", max_length=100)
@@ -104,7 +117,7 @@ class FirstRunScreen(Screen[StaffMember | None]):
 
     def on_mount(self) -> None:
         if self.admin_needed:
-            self.query_one("#admin-name", TextInput).focus()
+            self.query_one("#centre-name", TextInput).focus()
         # Paint the screen first, then load (a second or so on a slow disk).
         self.call_after_refresh(self.load_papers)
 
@@ -141,11 +154,28 @@ class FirstRunScreen(Screen[StaffMember | None]):
 
     def on_input_submitted(self, event: TextInput.Submitted) -> None:
         event.stop()
+        centre_name = self.query_one("#centre-name", TextInput)
+        centre_number = self.query_one("#centre-number", TextInput)
+        try:
+            clean_centre_name(centre_name.value)
+        except CentreIdentityError as error:
+            self.show_error(str(error), "centre-name")
+            return
+        if not centre_number.value.strip():
+            # Enter in the centre name box just moves on, as in the boxes below.
+            self.show_error("" if event.input is centre_name else f"Type the centre number. {NUMBER_HELP}",
+                            "centre-number")
+            return
+        try:
+            clean_centre_number(centre_number.value)
+        except CentreIdentityError as error:
+            self.show_error(str(error), "centre-number")
+            return
         name = self.query_one("#admin-name", TextInput)
         pin = self.query_one("#admin-pin", TextInput)
         again = self.query_one("#admin-pin-again", TextInput)
         if not name.value.strip():
-            self.show_error("Type your name.", "admin-name")
+            self.show_error("" if event.input in (centre_name, centre_number) else "Type your name.", "admin-name")
             return
         if not pin.value:
             # Enter in the name box just moves on; Enter further down says what is missing.
@@ -161,7 +191,8 @@ class FirstRunScreen(Screen[StaffMember | None]):
                             "admin-pin-again")
             return
         try:
-            member = create_first_admin(self.app.centre, name.value, pin.value, again.value)
+            member = create_first_admin(self.app.centre, name.value, pin.value, again.value,
+                                        centre_name=centre_name.value, centre_number=centre_number.value)
         except (ServiceError, StorageError) as error:
             if pin.value != again.value:
                 again.value = ""
