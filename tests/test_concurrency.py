@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from marker_tui.services.audit import verify_log
 from marker_tui.services.sitting import ScriptState, SittingService
 from marker_tui.storage.database import open_database
 from sitting_fixtures import ADMIN, START, build_room
@@ -87,5 +88,9 @@ def test_many_learner_processes_saving_at_once_lose_nothing(tmp_path: Path):
         assert states == {ScriptState.WRITING}
         audit = db.execute("SELECT count(*) FROM audit_log WHERE action = 'answer saved'").fetchone()[0]
         assert audit == PROCESSES * SAVES_EACH
+        # Every process chained its audit rows to the one before, under the write lock: one straight chain.
+        chain = verify_log(db)
+        assert chain.ok, chain.problem
+        assert chain.entries == db.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     finally:
         db.close()

@@ -907,15 +907,16 @@ def test_audit_csv_oldest_first_readable_with_raw_json_last(tmp_path: Path):
     with path.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == audit_writer.CSV_HEADERS
-    assert rows[0][7:] == ["What changed", "From", "To", "Reason", "Details (raw JSON)"]
+    assert rows[0][7:12] == ["What changed", "From", "To", "Reason", "Details (raw JSON)"]
+    assert rows[0][12:] == ["Hashed content", "Content digest (SHA-256)", "Previous link", "Link (SHA-256)"]
     assert [r[0] for r in rows[1:]] == ["1", "2", "3", "4"]
     assert rows[1] == ["1", "2026-03-02T09:00:00.000000+00:00", "Jo Marker", "sitting.opened", "304-2026-03-A", "", "",
-                       "", "", "", "", "{}"]
+                       "", "", "", "", "{}", "", "", "", ""]
     assert rows[2][2] == "'=cmd|' /C calc'!A0"  # formula defused
     assert rows[3][1:7] == ["2026-03-02T09:30:00.000000+00:00", "candidate 0002", "answer.saved", "304-2026-03-A", "0002", "17"]
     # The learner's answer survives exactly in the raw column: JSON escapes the control characters.
-    assert json.loads(rows[3][-1]) == {"question": "2a", "text": NASTY}
-    assert "👍 مرحبا" in rows[3][-1] and "\x00" not in rows[3][-1]
+    assert json.loads(rows[3][11]) == {"question": "2a", "text": NASTY}
+    assert "👍 مرحبا" in rows[3][11] and "\x00" not in rows[3][11]
     assert not CONTROL.search(rows[3][7]) and "question: 2a" in rows[3][7]
     # A change reads as what, from, to and why; seconds read as hours and minutes.
     assert rows[4][7:11] == ["allowed time", "1 h 30 m", "1 h 52 m 30 s", "25% extra time (access arrangement)"]
@@ -1056,5 +1057,5 @@ def test_hostile_characters_do_not_crash_any_writer(tmp_path: Path):
     assert "bad  half  end" in texts
     with (tmp_path / "a.csv").open(encoding="utf-8-sig", newline="") as f:
         audit_row = list(csv.reader(f))[1]
-    assert json.loads(audit_row[-1]) == {"text": "bad \x0b\x0c half \x1f end  👍"}
+    assert json.loads(audit_row[11]) == {"text": "bad \x0b\x0c half \x1f end  👍"}
     assert audit_row[7] == "text: bad half end 👍"  # in words: cleaned, spaces joined

@@ -20,6 +20,8 @@ service's plan), not against the export service's own models.
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import re
 import zipfile
 from dataclasses import dataclass
@@ -796,8 +798,14 @@ def test_audit_csv_is_every_audit_row_of_the_sitting_oldest_first(xroom, tmp_pat
     report = xroom.exports.export_audit(xroom.code, out, by=INVIGILATOR)
     rows = read_csv(out)
     assert rows[0] == ["Sequence", "At (UTC)", "Actor", "Action", "Sitting", "Candidate number", "Script",
-                       "What changed", "From", "To", "Reason", "Details (raw JSON)"]
+                       "What changed", "From", "To", "Reason", "Details (raw JSON)",
+                       "Hashed content", "Content digest (SHA-256)", "Previous link", "Link (SHA-256)"]
     assert report.rows == len(expected) == len(rows) - 1
+    # An outside reviewer can check every row with plain SHA-256, and the last link is in the whole log.
+    for r in rows[1:]:
+        assert hashlib.sha256(r[12].encode()).hexdigest() == r[13]
+        assert hashlib.sha256(f"{r[14]}:{r[0]}:{r[13]}".encode()).hexdigest() == r[15]
+        assert json.loads(r[12])[2] == r[3] and json.loads(json.loads(r[12])[6]) == json.loads(r[11])
     assert [int(r[0]) for r in rows[1:]] == [e.id for e in expected]
     assert [r[0] for r in rows[1:]] == sorted((r[0] for r in rows[1:]), key=int)
     assert [(r[2], r[3], r[5]) for r in rows[1:]] == [(e.actor, e.action, e.candidate_number or "") for e in expected]

@@ -594,3 +594,7 @@ class AuditEntry(Model):
     candidate_number: str | None = None
     script_ref: str | None = Field(default=None, description="The script's id or reference, as text.")
     details: dict[str, Any] = Field(default_factory=dict)
+    content_digest: str | None = Field(default=None, description="SHA-256 of hashed_content (the audit chain).")
+    chain_hash: str | None = Field(default=None, description="SHA-256 of 'previous_hash:id:content_digest'.")
+    previous_hash: str | None = Field(default=None, description="The chain hash of the entry before, in the whole log.")
+    hashed_content: str | None = Field(default=None, description="The exact text whose SHA-256 is content_digest.")

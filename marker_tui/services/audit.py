@@ -17,6 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from marker_tui.domain.audit_chain import ChainReport, verify
+from marker_tui.storage import audit_log
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction
 
 SYSTEM = "system"
@@ -56,6 +58,77 @@ class AuditEntry(BaseModel):
     script_id: int | None = None
     candidate_number: str | None = None
     details: dict[str, Any]
+    content_digest: str | None = None
+    chain_hash: str | None = None
+    #: The chain hash of the entry before this one in the whole log (for checking a part of it).
+    previous_hash: str | None = None
+    #: The exact text the content digest is the SHA-256 of.
+    hashed_content: str | None = None
+
+
+class LogVerification(BaseModel):
+    """The result of checking the whole audit chain (``marker-tui audit verify``)."""
+
+    entries: int
+    head_id: int | None
+    head_hash: str
+    broken_at: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify_log(db: Database) -> LogVerification:
+    """Check every entry's digest and link, that no id after the last was given out, and the triggers."""
+    with read_transaction(db):
+        if not audit_log.is_chained(db):
+            count = db.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+            return LogVerification(entries=count, head_id=None, head_hash="", problem=(
+                "this database's audit log predates the hash chain; open it with this marker-tui to upgrade it"))
+        report: ChainReport = verify(audit_log.chain_rows(db))
+        issued = audit_log.issued_up_to(db)
+        triggers = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    result = LogVerification(entries=report.entries, head_id=report.head_id, head_hash=report.head_hash)
+    if report.broken is not None:
+        return result.model_copy(update={"broken_at": report.broken.entry_id, "problem": report.broken.reason})
+    if report.head_id is not None and issued > report.head_id:
+        return result.model_copy(update={"broken_at": report.head_id + 1, "problem": (
+            f"entries after #{report.head_id} were removed (ids up to #{issued} were given out)")})
+    missing = sorted({"audit_log_no_update", "audit_log_no_delete", "audit_log_chained"} - triggers)
+    if missing:
+        return result.model_copy(update={"problem": (
+            f"the audit log's append-only protection is missing (trigger {', '.join(missing)})")})
+    return result
+
+
+def check_anchor(db: Database, anchor_id: int, anchor_hash: str) -> str | None:
+    """Whether the log still holds a head seen earlier (an anchor kept outside the database).
+
+    Returns None when entry ``anchor_id`` is still there with ``anchor_hash``, or
+    when a restore entry says it set that head aside (the old entries are then in
+    its safety copy); otherwise what is wrong, in words.
+    """
+    from marker_tui.domain.audit_chain import RESTORED
+
+    with read_transaction(db):
+        row = db.conn.execute("SELECT chain_hash FROM audit_log WHERE id = ?", [anchor_id]).fetchone()
+        if row is not None and row[0] == anchor_hash:
+            return None
+        restores = db.conn.execute(
+            "SELECT id, details FROM audit_log WHERE action = ? ORDER BY id", [RESTORED]).fetchall()
+    for restore_id, details in restores:
+        d = json.loads(details)
+        if d.get("replaced_head_id") == anchor_id and d.get("replaced_head_hash") == anchor_hash:
+            return None if row is None else (
+                f"entry #{anchor_id} was set aside by the restore at #{restore_id}, but an entry #{anchor_id} "
+                "is back in the log: ids were reused")
+    if row is None:
+        return (f"the log no longer has entry #{anchor_id} (the anchor's head): entries were removed "
+                "or an older copy of the database was put in its place")
+    return (f"entry #{anchor_id} is not the one the anchor saw (its chain hash differs): "
+            "the log was rewritten up to there")
 
 
 def record(
@@ -69,24 +142,32 @@ def record(
     candidate_number: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Append one audit row (call it inside the transaction that makes the change)."""
-    db.execute(
-        "INSERT INTO audit_log (at, actor, action, sitting_id, script_id, candidate_number, details)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            now_text(at),
-            actor.label if isinstance(actor, Actor) else actor,
-            action,
-            sitting_id,
-            script_id,
-            candidate_number,
-            json.dumps(details or {}, ensure_ascii=False, default=str, sort_keys=True),
-        ],
+    """Append one audit row (call it inside the transaction that makes the change).
+
+    The row is chained to the one before it (``domain/audit_chain.py``), read
+    under the same write lock as the insert.
+    """
+    audit_log.append(
+        db,
+        now_text(at),
+        actor.label if isinstance(actor, Actor) else actor,
+        action,
+        sitting_id,
+        script_id,
+        candidate_number,
+        json.dumps(details or {}, ensure_ascii=False, default=str, sort_keys=True),
     )
 
 
 def _entry(row: dict[str, Any]) -> AuditEntry:
+    from marker_tui.domain.audit_chain import GENESIS, canonical_content
+
     return AuditEntry(
+        content_digest=row.get("content_digest"),
+        chain_hash=row.get("chain_hash"),
+        previous_hash=row.get("previous_hash") or (GENESIS if row.get("chain_hash") else None),
+        hashed_content=canonical_content(row["at"], row["actor"], row["action"], row["sitting_id"],
+                                         row["script_id"], row["candidate_number"], row["details"]),
         id=row["id"],
         at=parse_instant(row["at"]),
         actor=row["actor"],
@@ -102,7 +183,23 @@ def entries(db: Database, *, sitting_id: int | None = None) -> list[AuditEntry]:
     """The audit trail, oldest first (everything, or one sitting's)."""
     with read_transaction(db):
         if sitting_id is None:
-            rows = db.query("SELECT * FROM audit_log ORDER BY id")
+            rows = db.query(f"SELECT *{_previous(db)} FROM audit_log a ORDER BY id")
         else:
-            rows = db.query("SELECT * FROM audit_log WHERE sitting_id = ? ORDER BY id", [sitting_id])
+            rows = db.query(f"SELECT *{_previous(db)} FROM audit_log a WHERE sitting_id = ? ORDER BY id",
+                            [sitting_id])
         return [_entry(r) for r in rows]
+
+
+def entries_where(db: Database, where: str, params: list[Any]) -> list[AuditEntry]:
+    """Audit entries matching a condition on ``audit_log a``, oldest first (with their chain)."""
+    with read_transaction(db):
+        return [_entry(r) for r in db.query(f"SELECT *{_previous(db)} FROM audit_log a WHERE {where} ORDER BY id",
+                                            params)]
+
+
+# The previous entry's chain hash, so a part of the log (one sitting's) can still be checked link by link.
+def _previous(db: Database) -> str:
+    if not audit_log.is_chained(db):
+        return ""
+    return (", (SELECT chain_hash FROM audit_log p WHERE p.id < a.id ORDER BY p.id DESC LIMIT 1)"
+            " AS previous_hash")

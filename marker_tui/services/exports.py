@@ -1112,16 +1112,16 @@ class ExportService:
         with read_transaction(self.db):
             found = audit_service.entries(self.db, sitting_id=sid)
             # Rows about one of this sitting's scripts written without the sitting id.
-            extra = [audit_service._entry(r) for r in self.db.query(
-                "SELECT * FROM audit_log WHERE sitting_id IS NULL AND script_id IN"
-                " (SELECT id FROM scripts WHERE sitting_id = ?) ORDER BY id", [sid])]
+            extra = audit_service.entries_where(
+                self.db, "sitting_id IS NULL AND script_id IN (SELECT id FROM scripts WHERE sitting_id = ?)", [sid])
         rows = sorted([*found, *extra], key=lambda e: e.id)
         return [
             ReportAuditEntry(
                 id=e.id, at=e.at, actor=e.actor or "?", action=e.action or "?", sitting_code=snap.code,
                 candidate_number=e.candidate_number,
                 script_ref=numbers.get(e.script_id, str(e.script_id)) if e.script_id is not None else None,
-                details=e.details,
+                details=e.details, content_digest=e.content_digest, chain_hash=e.chain_hash,
+                previous_hash=e.previous_hash, hashed_content=e.hashed_content,
             )
             for e in rows
         ]

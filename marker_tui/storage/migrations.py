@@ -532,6 +532,40 @@ def m0005_paper_marker(db: Database) -> None:
     db.execute("ALTER TABLE mark_versions ADD COLUMN paper_marker TEXT")
 
 
+AUDIT_NO_UPDATE_TRIGGER = """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be changed or deleted'); END"""
+
+
+def m0006_audit_chain(db: Database) -> None:
+    """Tamper-evident audit log: every row's content digest and chain hash (``domain/audit_chain.py``).
+
+    Rows written before this migration are chained now (the append-only trigger is
+    lifted for that one UPDATE, inside this transaction); an "audit log chained"
+    entry then says from which id on the chain was made as rows were written. A
+    new trigger refuses any row appended without its hashes or with an id that is
+    not above every id before it (``storage/audit_log.append`` writes them).
+    """
+    from marker_tui.storage import audit_log
+
+    db.execute("ALTER TABLE audit_log ADD COLUMN content_digest TEXT")
+    db.execute("ALTER TABLE audit_log ADD COLUMN chain_hash TEXT")
+    db.execute("DROP TRIGGER audit_log_no_update")
+    sealed = audit_log.seal_existing_rows(db)
+    db.execute(AUDIT_NO_UPDATE_TRIGGER)
+    db.execute(
+        """CREATE TRIGGER audit_log_chained BEFORE INSERT ON audit_log
+        WHEN NEW.content_digest IS NULL OR length(NEW.content_digest) != 64
+          OR NEW.chain_hash IS NULL OR length(NEW.chain_hash) != 64
+          OR NEW.id <= coalesce((SELECT max(id) FROM audit_log), 0)
+        BEGIN SELECT RAISE(ABORT, 'audit_log rows are appended with their chain hash, after every earlier row'); END"""
+    )
+    if sealed:
+        db.execute("PRAGMA user_version = %d" % (MIGRATIONS.index(m0006_audit_chain) + 1))
+        audit_log.append(db, datetime.now(timezone.utc).isoformat(timespec="microseconds"), "system",
+                         "audit log chained", None, None, None,
+                         '{"entries chained at upgrade": %d}' % sealed)
+
+
 #: In order. The schema version of a database is how many of these it has run.
 MIGRATIONS: list[Migration] = [
     m0001_sittings,
@@ -539,9 +573,12 @@ MIGRATIONS: list[Migration] = [
     m0003_iqa,
     m0004_centre_settings,
     m0005_paper_marker,
+    m0006_audit_chain,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
+#: The first schema version whose audit log is chained.
+AUDIT_CHAIN_VERSION = MIGRATIONS.index(m0006_audit_chain) + 1
 
 
 def schema_version(db: Database) -> int:

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "export": "marker_tui.interfaces.cli.export:export",
     "backup": "marker_tui.interfaces.cli.backup:backup",
     "restore": "marker_tui.interfaces.cli.backup:restore",
+    "audit": "marker_tui.interfaces.cli.audit:audit",
     "demo": "marker_tui.interfaces.cli.demo:demo",
 }
 

@@ -5,7 +5,8 @@ entries at the same instant keep the order they were given in, which is the
 database's insertion order). Columns::
 
     Sequence, At (UTC), Actor, Action, Sitting, Candidate number, Script,
-    What changed, From, To, Reason, Details (raw JSON)
+    What changed, From, To, Reason, Details (raw JSON),
+    Hashed content, Content digest (SHA-256), Previous link, Link (SHA-256)
 
 ``At (UTC)`` is ISO 8601 with microseconds and offset (``2026-03-02T09:00:00.000000+00:00``),
 so text order is time order. "What changed", "From", "To" and "Reason" say the
@@ -15,6 +16,14 @@ a spreadsheet; ``Details (raw JSON)`` stays last, the complete record: it is the
 already writes control characters as ``\\u0000``-style escapes, so nothing in
 the details is lost to cleaning; only lone surrogates (which no UTF-8 file can
 hold) and U+FFFE/U+FFFF are dropped. UTF-8 with a byte-order mark, for Excel.
+
+The last four columns are the audit log's hash chain (``domain/audit_chain.py``),
+so a reviewer outside the centre can check the trail with any SHA-256 tool:
+``sha256(Hashed content) == Content digest`` (the cell is ASCII JSON of the
+stored fields, exactly as hashed) and ``sha256("<Previous link>:<Sequence>:<Content
+digest>") == Link``. A sitting's trail is part of the whole log, so "Previous
+link" is the link of the entry just before in the whole log; the whole log's
+last link is what ``marker-tui audit verify`` prints as the head.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from .text_cleaning import atomic_output, clean_text, csv_text
 CSV_HEADERS = [
     "Sequence", "At (UTC)", "Actor", "Action", "Sitting", "Candidate number", "Script",
     "What changed", "From", "To", "Reason", "Details (raw JSON)",
+    "Hashed content", "Content digest (SHA-256)", "Previous link", "Link (SHA-256)",
 ]
 
 
@@ -69,6 +79,7 @@ def write_audit_csv(entries: Iterable[AuditEntry], path: str | os.PathLike[str])
                     _words(words.new),
                     _words(words.reason),
                     csv_text(details_json(e.details)),
+                    e.hashed_content or "", e.content_digest or "", e.previous_hash or "", e.chain_hash or "",
                 ]
             )
         text.flush()

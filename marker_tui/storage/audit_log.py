@@ -1,0 +1,80 @@
+"""The audit_log table: appending chained rows, reading them back for verification.
+
+The chain itself (what is hashed, how links are made) is ``domain/audit_chain.py``.
+:func:`append` must run inside the caller's write transaction (``BEGIN
+IMMEDIATE``): the previous row's hash is read under the same write lock as the
+insert, so many learner processes saving at once still make one straight chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from marker_tui.domain.audit_chain import GENESIS, ChainRow, content_digest, link
+
+from .database import Database, write_transaction
+
+_COLUMNS = "id, at, actor, action, sitting_id, script_id, candidate_number, details, content_digest, chain_hash"
+
+
+def is_chained(db: Database) -> bool:
+    """Whether this database's audit log has the chain columns (schema with the chain migration)."""
+    from .migrations import AUDIT_CHAIN_VERSION
+
+    return int(db.conn.execute("PRAGMA user_version").fetchone()[0]) >= AUDIT_CHAIN_VERSION
+
+
+def head(db: Database, schema: str = "main") -> tuple[int | None, str]:
+    """The last entry's id and chain hash (None and GENESIS for an empty log)."""
+    row = db.conn.execute(f"SELECT id, chain_hash FROM {schema}.audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    return (None, GENESIS) if row is None else (row[0], row[1] or GENESIS)
+
+
+def issued_up_to(db: Database, schema: str = "main") -> int:
+    """The highest id ever given out (SQLite's AUTOINCREMENT counter, or the last row's id)."""
+    row = db.conn.execute(f"SELECT seq FROM {schema}.sqlite_sequence WHERE name = 'audit_log'").fetchone()
+    last = db.conn.execute(f"SELECT max(id) FROM {schema}.audit_log").fetchone()[0] or 0
+    return max(int(row[0]) if row else 0, last)
+
+
+def append(db: Database, at: str, actor: str, action: str, sitting_id: int | None, script_id: int | None,
+           candidate_number: str | None, details: str, *, entry_id: int | None = None) -> int:
+    """Append one chained row; returns its id. ``entry_id`` skips ids (used by restore only)."""
+    if not db.conn.in_transaction:
+        with write_transaction(db, "writing the audit log"):
+            return append(db, at, actor, action, sitting_id, script_id, candidate_number, details,
+                          entry_id=entry_id)
+    if not is_chained(db):  # an old schema being upgraded: no chain columns yet
+        cursor = db.conn.execute(
+            "INSERT INTO audit_log (at, actor, action, sitting_id, script_id, candidate_number, details)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)", [at, actor, action, sitting_id, script_id, candidate_number, details])
+        return int(cursor.lastrowid)
+    _last_id, previous = head(db)
+    new_id = max(issued_up_to(db) + 1, entry_id or 0)
+    content = content_digest(at, actor, action, sitting_id, script_id, candidate_number, details)
+    db.conn.execute(
+        f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [new_id, at, actor, action, sitting_id, script_id, candidate_number, details, content,
+         link(previous, new_id, content)])
+    return new_id
+
+
+def chain_rows(db: Database, schema: str = "main") -> Iterator[ChainRow]:
+    """Every row, oldest first, as the chain sees it (read inside a read transaction)."""
+    for r in db.conn.execute(f"SELECT {_COLUMNS} FROM {schema}.audit_log ORDER BY id"):
+        yield ChainRow(*r)
+
+
+def seal_existing_rows(db: Database) -> int:
+    """Chain every row of a log written before the chain existed (the migration's work)."""
+    previous, count = GENESIS, 0
+    rows = db.conn.execute(
+        "SELECT id, at, actor, action, sitting_id, script_id, candidate_number, details FROM audit_log ORDER BY id"
+    ).fetchall()
+    for r in rows:
+        content = content_digest(*r[1:])
+        previous = link(previous, r[0], content)
+        db.conn.execute("UPDATE audit_log SET content_digest = ?, chain_hash = ? WHERE id = ?",
+                        [content, previous, r[0]])
+        count += 1
+    return count
