@@ -27,14 +27,14 @@ PIN = "4826"
 
 
 def small_paper(minutes: int | None = 90, version: str = "1", qualification: str = "9999-01",
-                unit: str = "101") -> QuestionPaper:
+                unit: str = "101", instructions: str = "Answer all questions.") -> QuestionPaper:
     return QuestionPaper.model_validate({
         "qualification": qualification,
         "unit": unit,
         "version": version,
         "title": "Test unit",
         "time_allowance_minutes": minutes,
-        "instructions": "Answer all questions.",
+        "instructions": instructions,
         "questions": [
             {"id": "1", "outcome": 1, "criteria": ["1.1"], "command_verb": "list", "marks": 2,
              "text": "List two hazards."},
@@ -111,7 +111,7 @@ class Room:
         return next(c for c in self.sittings.status(code).candidates if c.candidate_number == number)
 
 
-def build_room(path: Path, *, minutes: int = 90) -> Room:
+def build_room(path: Path, *, minutes: int = 90, instructions: str = "Answer all questions.") -> Room:
     clock = FakeClock(START)
     db = open_database(path)
     staff = StaffService(db, clock)
@@ -123,7 +123,7 @@ def build_room(path: Path, *, minutes: int = 90) -> Room:
     candidates.add("1003", "Chloé Dubois", 50, by=ADMIN)
     candidates.add("1004", "Dan Late", by=ADMIN)
     candidates.add("1005", "Eve Absent", by=ADMIN)
-    paper = PaperService(db, clock).store(small_paper(minutes), small_scheme())
+    paper = PaperService(db, clock).store(small_paper(minutes, instructions=instructions), small_scheme())
     return Room(path, db, clock, paper)
 
 

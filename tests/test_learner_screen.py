@@ -15,6 +15,7 @@ from marker_tui.interfaces.tui.app import MarkerApp
 from marker_tui.interfaces.tui.screens.learner import (
     ConfirmNameDialog,
     ConfirmSubmitDialog,
+    InstructionsDialog,
     LearnerLoginScreen,
     LearnerSittingScreen,
     ReviewDialog,
@@ -78,11 +79,18 @@ async def settle(pilot, seconds: float = 5.0) -> None:
     raise AssertionError("the learner's writer did not finish in time")
 
 
-async def logged_in(pilot) -> LearnerSittingScreen:
-    """From the login screen (code and number given): confirm the name, land on the sitting screen."""
+async def logged_in(pilot, *, late: bool = False) -> LearnerSittingScreen:
+    """From the login screen (code and number given): confirm the name, land on the sitting screen.
+
+    ``late``: the sitting had started, so the instructions come up first; they are read and closed.
+    """
     await pilot.pause()
     await pilot.press("y")
     await pilot.pause()
+    if late:
+        assert isinstance(pilot.app.screen, InstructionsDialog), f"expected the instructions, got {pilot.app.screen!r}"
+        await pilot.press("enter")
+        await pilot.pause()
     screen = pilot.app.screen
     assert isinstance(screen, LearnerSittingScreen), f"expected the sitting screen, got {screen!r}"
     return screen
@@ -449,7 +457,7 @@ async def test_logging_in_with_three_minutes_left_gives_only_the_five_minute_war
     room.clock.advance(minutes=87)
     app = learner_app(room, code, "1001")
     async with app.run_test(size=SIZE) as pilot:
-        await logged_in(pilot)
+        await logged_in(pilot, late=True)
         messages = [n.message for n in app._notifications]
         assert [m for m in messages if "left" in m] == [
             "Less than 5 minutes left (0:03:00). Your answers are submitted automatically when time runs out."]
@@ -787,3 +795,53 @@ async def test_while_typing_the_clock_moves_on_with_the_next_keystroke(room):
         room.clock.advance(seconds=5)  # not typing: painted at once
         screen.tick()
         assert text_of(clock) == "Time left 1:29:54"
+
+
+# --- centre-ready details (issue 15) ------------------------------------------------------------------
+
+
+async def test_the_instructions_give_the_learner_their_own_time_and_a_late_arrival_reads_them_first(tmp_path):
+    room = build_room(tmp_path / "centre.db", instructions="You have 1 hour 30 minutes for this paper.\n"
+                                                          "Spend about 10 minutes reading first.")
+    try:
+        code = open_sitting(room)
+        # 1002 has 25% extra time: 1 h 52 m 30 s, and the instructions say so.
+        app = learner_app(room, code, "1002")
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await logged_in(pilot)
+            shown = text_of(screen.query_one("#waiting-instructions"))
+            assert "You have 1 hour 52 minutes 30 seconds for this paper." in shown
+            assert "about 10 minutes reading" in shown  # other times are left alone
+        # 1001 arrives after the start: the instructions come up first, with the time left.
+        start(room, code)
+        room.clock.advance(minutes=20)
+        app = learner_app(room, code, "1001")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("y")
+            await pilot.pause()
+            dialog = app.screen
+            assert isinstance(dialog, InstructionsDialog)
+            text = text_of(dialog.query_one("#instructions-text"))
+            assert "You have 1 hour 30 minutes for this paper." in text  # no extra time: as printed
+            # The late-start rule gives the full allowance from their own start.
+            assert "The assessment has started: you have 1 hour 30 minutes left." in text
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, LearnerSittingScreen) and app.screen.phase == "writing"
+    finally:
+        room.db.close()
+
+
+async def test_shift_s_submits_from_the_review_as_the_button_says(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        await writing(pilot, room, code)
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewDialog)
+        assert "Submit… (S)" in str(app.screen.query_one("#submit").label)
+        await pilot.press("S")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmSubmitDialog)

@@ -290,3 +290,17 @@ def test_two_engines_on_the_same_file_agree(room):
         assert SittingService(second, room.clock).status(code).candidates == room.sittings.status(code).candidates
     finally:
         second.close()
+
+
+def test_instructions_for_a_learner_state_their_own_time():
+    from marker_tui.domain.timing import instructions_for
+
+    def words(seconds: int) -> str:
+        return f"<{seconds}>"
+
+    text = "You have 1 hour 30 minutes. Read for 10 minutes. Or: 90 minutes; 1½ hours; 1 hour and 30 mins."
+    assert instructions_for(text, 5400, 6750, words) == (
+        "You have <6750>. Read for 10 minutes. Or: <6750>; <6750>; <6750>.")
+    assert instructions_for(text, 5400, 5400, words) == text  # the standard time: as printed
+    assert instructions_for(text, None, 6750, words) == text  # no stated allowance to compare
+    assert instructions_for("2.5 hours, 2 hours", 9000, 9900, words) == "<9900>, 2 hours"

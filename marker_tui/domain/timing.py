@@ -26,7 +26,8 @@ The rules
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -173,3 +174,37 @@ def format_duration(delta: timedelta) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+# A time as papers write it: "1 hour 30 minutes", "1 hour and 30 minutes", "90 minutes", "2 hours",
+# "1½ hours", "1.5 hours".
+_STATED_TIME = re.compile(
+    r"\b(?:(?P<h>\d+(?:\.\d+)?|\d*½)\s*hours?(?:\s*(?:and\s*)?(?P<hm>\d+)\s*min(?:ute)?s?)?"
+    r"|(?P<m>\d+)\s*min(?:ute)?s?)\b",
+    re.IGNORECASE,
+)
+
+
+def _stated_seconds(match: re.Match[str]) -> float:
+    if match.group("m"):
+        return int(match.group("m")) * 60
+    value = float(match.group("h").replace("½", ".5"))  # "1½" → 1.5, "½" → 0.5
+    return value * 3600 + int(match.group("hm") or 0) * 60
+
+
+def instructions_for(instructions: str, base_seconds: int | None, allowed_seconds: int,
+                     words: Callable[[int], str]) -> str:
+    """The paper's instructions as this learner should read them: their own time, not the paper's.
+
+    Where the instructions state the paper's standard time ("You have 1 hour 30 minutes")
+    and the learner's allowance differs (extra time, an extension), that phrase becomes the
+    learner's own allowance in ``words`` ("1 hour 52 minutes 30 seconds"), so the
+    instructions never contradict the clock. Other times in the text are left alone.
+    """
+    if not base_seconds or allowed_seconds == base_seconds:
+        return instructions
+
+    def own(match: re.Match[str]) -> str:
+        return words(allowed_seconds) if abs(_stated_seconds(match) - base_seconds) < 1 else match.group(0)
+
+    return _STATED_TIME.sub(own, instructions)

@@ -40,6 +40,7 @@ from marker_tui.domain.paper import Question
 from marker_tui.interfaces.tui.screens.staff_sign_in import StaffPinDialog
 from marker_tui.interfaces.tui.widgets.answer_area import AnswerArea
 from marker_tui.interfaces.tui.widgets.contrast import ensure_registered, toggle_high_contrast
+from marker_tui.domain.timing import instructions_for
 from marker_tui.interfaces.tui.widgets.countdown import Countdown, TimeWarnings, clock_text, duration_words
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
 from marker_tui.interfaces.tui.widgets.script_writer import ScriptWriter, WriteOutcome
@@ -328,7 +329,7 @@ class ReviewDialog(ModalScreen[str | None]):
     BINDINGS = [
         Binding("f2", "toggle_contrast", "Contrast", show=False),
         Binding("escape", "back", "Back to answers"),
-        Binding("s", "submit", "Submit…"),
+        Binding("s,S", "submit", "Submit…"),  # the button says (S): shift+S works too
     ]
 
     def __init__(self, questions: list[Question], answered: set[str], flagged: set[str]) -> None:
@@ -473,6 +474,7 @@ class LearnerSittingScreen(Screen):
         self._loads_pending = 0
         self._last_problem: str | None = None
         self._shown_words: int | None = None
+        self.allowed_seconds: int = session.time.allowed_seconds
 
     # -- layout --------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -487,7 +489,7 @@ class LearnerSittingScreen(Screen):
             yield Plain(self._paper_title(), classes="waiting-title")
             yield Plain("", id="paper-facts")
             yield Plain("Instructions", classes="section-title")
-            yield Plain(reflow(self.paper.instructions), id="waiting-instructions")
+            yield Plain(self._instructions(), id="waiting-instructions")
             yield Plain("Wait for the invigilator to start the assessment. The questions will appear "
                          "here by themselves.", id="waiting-note")
         with Horizontal(id="paper"):
@@ -514,6 +516,11 @@ class LearnerSittingScreen(Screen):
         for name in ("waiting", "paper", "finished"):
             self.query_one(f"#{name}").display = name == phase
 
+    def _instructions(self) -> str:
+        """The instructions with this learner's own time where the paper states its standard time."""
+        base = self.paper.time_allowance_minutes * 60 if self.paper.time_allowance_minutes else None
+        return instructions_for(reflow(self.paper.instructions), base, self.allowed_seconds, duration_words)
+
     def _paper_title(self) -> str:
         title = self.paper.title or ""
         return f"Unit {self.paper.unit}{': ' + title if title else ''} (qualification {self.paper.qualification})"
@@ -539,6 +546,12 @@ class LearnerSittingScreen(Screen):
         self.apply_time(self.session.time)
         if self.session.resumed and self.phase == "writing":
             self.notify("Welcome back: your saved answers are here.", timeout=6)
+        elif self.phase == "writing":
+            # Logged in after the start (a late arrival): the instructions were never on this screen,
+            # so they are shown once, with the learner's own time, before the first question.
+            self.app.push_screen(InstructionsDialog(
+                self._instructions() + f"\n\nThe assessment has started: you have "
+                f"{duration_words(self.session.time.left_seconds)} left."))
         self._clock_timers = [
             self.set_interval(1, self.tick),
             self.set_interval(CHECK_INTERVAL_SECONDS, self.autosave_check),
@@ -597,6 +610,9 @@ class LearnerSittingScreen(Screen):
         self._update_saved_state()
 
     def apply_time(self, time: LearnerTime) -> None:
+        if time.allowed_seconds != self.allowed_seconds:  # extra time given: the instructions follow
+            self.allowed_seconds = time.allowed_seconds
+            self.query_one("#waiting-instructions", Static).update(self._instructions())
         if time.state in _FINISHED_STATES or time.submitted_at is not None:
             self.finish(time.state, time.submitted_at, time.submitted_reason)
             return
@@ -948,7 +964,7 @@ class LearnerSittingScreen(Screen):
         self.query_one("#question-heading", Static).update(heading)
 
     def action_instructions(self) -> None:
-        self.app.push_screen(InstructionsDialog(reflow(self.paper.instructions)))
+        self.app.push_screen(InstructionsDialog(self._instructions()))
 
     def action_toggle_contrast(self) -> None:
         toggle_high_contrast(self.app)
