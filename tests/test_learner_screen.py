@@ -15,7 +15,6 @@ from marker_tui.interfaces.tui.app import MarkerApp
 from marker_tui.interfaces.tui.screens.learner import (
     ConfirmNameDialog,
     ConfirmSubmitDialog,
-    InstructionsDialog,
     LearnerLoginScreen,
     LearnerSittingScreen,
     ReviewDialog,
@@ -79,18 +78,11 @@ async def settle(pilot, seconds: float = 5.0) -> None:
     raise AssertionError("the learner's writer did not finish in time")
 
 
-async def logged_in(pilot, *, late: bool = False) -> LearnerSittingScreen:
-    """From the login screen (code and number given): confirm the name, land on the sitting screen.
-
-    ``late``: the sitting had started, so the instructions come up first; they are read and closed.
-    """
+async def logged_in(pilot) -> LearnerSittingScreen:
+    """From the login screen (code and number given): confirm the name, land on the sitting screen."""
     await pilot.pause()
     await pilot.press("y")
     await pilot.pause()
-    if late:
-        assert isinstance(pilot.app.screen, InstructionsDialog), f"expected the instructions, got {pilot.app.screen!r}"
-        await pilot.press("enter")
-        await pilot.pause()
     screen = pilot.app.screen
     assert isinstance(screen, LearnerSittingScreen), f"expected the sitting screen, got {screen!r}"
     return screen
@@ -457,7 +449,7 @@ async def test_logging_in_with_three_minutes_left_gives_only_the_five_minute_war
     room.clock.advance(minutes=87)
     app = learner_app(room, code, "1001")
     async with app.run_test(size=SIZE) as pilot:
-        await logged_in(pilot, late=True)
+        await logged_in(pilot)
         messages = [n.message for n in app._notifications]
         assert [m for m in messages if "left" in m] == [
             "Less than 5 minutes left (0:03:00). Your answers are submitted automatically when time runs out."]
@@ -812,23 +804,26 @@ async def test_the_instructions_give_the_learner_their_own_time_and_a_late_arriv
             shown = text_of(screen.query_one("#waiting-instructions"))
             assert "You have 1 hour 52 minutes 30 seconds for this paper." in shown
             assert "about 10 minutes reading" in shown  # other times are left alone
-        # 1001 arrives after the start: the instructions come up first, with the time left.
+        # 1001 arrives after the start: the instructions are above the first question, with the time
+        # left, and the answer box has the keyboard at once.
         start(room, code)
         room.clock.advance(minutes=20)
         app = learner_app(room, code, "1001")
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-            await pilot.press("y")
-            await pilot.pause()
-            dialog = app.screen
-            assert isinstance(dialog, InstructionsDialog)
-            text = text_of(dialog.query_one("#instructions-text"))
+            screen = await logged_in(pilot)
+            assert screen.phase == "writing"
+            text = text_of(screen.query_one("#question-text"))
+            assert text.startswith("Instructions (ctrl+o shows them again)")
             assert "You have 1 hour 30 minutes for this paper." in text  # no extra time: as printed
             # The late-start rule gives the full allowance from their own start.
             assert "The assessment has started: you have 1 hour 30 minutes left." in text
-            await pilot.press("enter")
+            assert text.endswith("List two hazards.")
+            await pilot.press(*"late words")
             await pilot.pause()
-            assert isinstance(app.screen, LearnerSittingScreen) and app.screen.phase == "writing"
+            assert screen.query_one("#answer").text == "late words"
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            assert not text_of(screen.query_one("#question-text")).startswith("Instructions")
     finally:
         room.db.close()
 
@@ -845,3 +840,5 @@ async def test_shift_s_submits_from_the_review_as_the_button_says(room):
         await pilot.press("S")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmSubmitDialog)
+
+

@@ -475,6 +475,7 @@ class LearnerSittingScreen(Screen):
         self._last_problem: str | None = None
         self._shown_words: int | None = None
         self.allowed_seconds: int = session.time.allowed_seconds
+        self._late_instructions: str | None = None
 
     # -- layout --------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -547,11 +548,13 @@ class LearnerSittingScreen(Screen):
         if self.session.resumed and self.phase == "writing":
             self.notify("Welcome back: your saved answers are here.", timeout=6)
         elif self.phase == "writing":
-            # Logged in after the start (a late arrival): the instructions were never on this screen,
-            # so they are shown once, with the learner's own time, before the first question.
-            self.app.push_screen(InstructionsDialog(
-                self._instructions() + f"\n\nThe assessment has started: you have "
-                f"{duration_words(self.session.time.left_seconds)} left."))
+            # Logged in after the start (a late arrival): the instructions were never on this screen.
+            # They are shown above the first question rather than in a dialog, so the answer box keeps
+            # the keyboard: a dialog closing while the learner starts typing would swallow keys.
+            self._late_instructions = (
+                f"The assessment has started: you have {duration_words(self.session.time.left_seconds)} left.\n\n"
+                + self._instructions())
+            self.show_question()
         self._clock_timers = [
             self.set_interval(1, self.tick),
             self.set_interval(CHECK_INTERVAL_SECONDS, self.autosave_check),
@@ -752,6 +755,10 @@ class LearnerSittingScreen(Screen):
         heading.append("  ⚑ flagged" if q.id in self.flags else "")
         self.query_one("#question-heading", Static).update(heading)
         body = Text()
+        if self._late_instructions is not None:
+            body.append("Instructions (ctrl+o shows them again)\n", style="bold")
+            body.append(self._late_instructions + "\n\n")
+            body.append("─" * 20 + "\n\n")
         if q.context:
             body.append(reflow(q.context) + "\n\n", style="italic")
         body.append(reflow(q.text))
@@ -912,6 +919,7 @@ class LearnerSittingScreen(Screen):
         self.cursors[self.current] = editor.cursor_location
         self.stash_answer()
         self.current = qid
+        self._late_instructions = None  # read once, above the first question; ctrl+o has them
         self.show_question()
         self.writer.set_current(qid)
 
