@@ -396,6 +396,48 @@ async def test_create_a_sitting_for_a_unit_then_enrol_everyone(centre):
     assert actions == [(ADMIN, "sitting created"), (ADMIN, "candidate enrolled"), (ADMIN, "candidate enrolled")]
 
 
+async def test_the_admin_chooses_the_unit_of_a_new_sitting_after_signing_in_from_the_menu(tmp_path):
+    """As a centre meets it: the demo centre, the home menu, a staff sign-in, then Sittings → a.
+
+    Signing in loads the staff sign-in's stylesheet for the whole app; a bare ``#paper`` rule
+    in it once hid this form's unit list, so Enter could only ever create a 304 sitting.
+    """
+    from textual.widgets import OptionList
+
+    from marker_tui.services.demo import build_demo
+
+    path = tmp_path / "demo.db"
+    build_demo(path, FakeClock(NOW))
+    demo = Centre.open(path, clock=FakeClock(NOW), create=False)
+    app = MarkerApp(demo, steady=True)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.press("down", "down", "down", "down", "enter")  # Administer
+            await pilot.pause()
+            await pilot.press(*"Ada Admin", "enter", *"4444", "enter")
+            await settle(pilot)
+            await pilot.press("4", "a")
+            await pilot.pause()
+            await pilot.pause()
+            form = app.screen
+            assert isinstance(form, CreateSittingForm)
+            units = form.query_one("#unit", OptionList)
+            assert units.display and units.region.height >= units.option_count == 4  # every unit in view
+            await pilot.press("down", "down")  # the third unit: 306
+            await type_into(pilot, "code", "306-june")
+            await save(pilot)
+            assert isinstance(app.screen, EnrolForm) and app.screen.code == "306-JUNE"
+    finally:
+        demo.close()
+    check = Centre.open(path, create=False)
+    try:
+        summary = check.sittings.summary("306-JUNE")
+        assert (summary.qualification, summary.unit) == ("3818-13", "306")
+    finally:
+        check.close()
+
+
 async def test_create_sitting_mistakes_are_refused_and_nothing_is_written(centre):
     app = admin_app(centre)
     centre.sittings.create_sitting(centre.papers.latest("9999-01", "101").id, by=ADMIN, code="TAKEN")

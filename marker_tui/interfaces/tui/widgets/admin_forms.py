@@ -377,25 +377,25 @@ class CreateSittingForm(AdminForm):
     def fields(self) -> ComposeResult:
         yield Label("Unit (the newest loaded version of its paper is used)")
         options = [Option(Text(label), disabled=paper is None) for label, paper in self.papers]
-        yield FormOptionList(*options, id="paper", classes="admin-choices")
+        yield FormOptionList(*options, id="unit", classes="admin-choices")
         yield Label("Sitting code (optional: one is made up if empty)")
         yield TextInput(id="code", placeholder="e.g. 304-MARCH", max_length=20)
         yield Label("Start time (optional, local time)")
         yield TextInput(id="starts", placeholder="e.g. 2026-03-02 09:30, or 09:30 for today", max_length=16)
 
     def on_mount(self) -> None:
-        choices = self.query_one("#paper", OptionList)
+        choices = self.query_one("#unit", OptionList)
         first = next((i for i, (_, paper) in enumerate(self.papers) if paper is not None), None)
         if first is not None:
             choices.highlighted = first
         choices.focus()
 
     def perform(self):
-        choices = self.query_one("#paper", OptionList)
+        choices = self.query_one("#unit", OptionList)
         index = choices.highlighted
         if index is None or not (0 <= index < len(self.papers)) or self.papers[index][1] is None:
             raise FormProblem("Choose a unit whose paper is loaded (↑/↓). If none is, reload the files on "
-                              "the Papers tab first.", "paper")
+                              "the Papers tab first.", "unit")
         paper = self.papers[index][1]
         starts = parse_start(self.value("starts"), self.app.centre.clock.now())
         code = self.value("code").strip() or None
