@@ -323,6 +323,39 @@ async def test_change_roles_rewrites_the_roles_and_records_old_and_new(centre):
     assert audit.details == {"name": "Ian Invigilator", "old": ["invigilator"], "new": ["invigilator", "marker"]}
 
 
+def screen_lines(app) -> list[str]:
+    """The text of every line on the terminal, as the admin reads it (no colour)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+@pytest.mark.parametrize("contrast", [False, True], ids=["default theme", "high contrast"])
+async def test_ticked_and_unticked_boxes_differ_by_their_mark_not_only_colour(centre, contrast):
+    from marker_tui.interfaces.tui.widgets.contrast import toggle_high_contrast
+
+    code = centre.sittings.create_sitting(centre.papers.latest("9999-01", "101").id, by=ADMIN, code="101-A").code
+    centre.sittings.enrol(code, ["1001"], by=ADMIN)
+    app = admin_app(centre)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        if contrast:
+            toggle_high_contrast(app)
+        await pilot.press("3", "down", "e")  # Ian Invigilator's roles
+        await pilot.pause()
+        shown = "\n".join(screen_lines(app))
+        assert "[x] Invigilator: runs sittings" in shown and "[ ] Marker: marks scripts" in shown
+        await pilot.press("tab", "space")  # tick marker
+        await pilot.pause()
+        assert "[x] Marker: marks scripts" in "\n".join(screen_lines(app))
+        await pilot.press("escape", "4", "enter")  # enrol in 101-A: 1001 is in, 1002 is not yet
+        await pilot.pause()
+        assert isinstance(app.screen, EnrolForm)
+        shown = "\n".join(screen_lines(app))
+        assert "[x] 1001" in shown and "[ ] 1002" in shown
+        await pilot.press("space")  # the highlighted one: 1002
+        await pilot.pause()
+        assert "[x] 1002" in "\n".join(screen_lines(app))
+
+
 async def test_an_admin_cannot_remove_their_own_admin_role_from_the_screen(centre):
     app = admin_app(centre)
     before = snapshot(centre)

@@ -14,13 +14,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from rich.segment import Segment
+from rich.style import Style as RichStyle
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
+from textual.strip import Strip
 from textual.widgets import Checkbox, Label, OptionList, SelectionList
-from textual.widgets.option_list import Option
+from textual.widgets.option_list import Option, OptionDoesNotExist
 from textual.widgets.selection_list import Selection
 
 from marker_tui.interfaces.tui.widgets.inputs import TextInput
@@ -47,10 +51,25 @@ ROLE_LABELS = {
 # them and save what was there before), so each kind of box passes Enter on in its own turn.
 
 
+# Ticked and unticked are told apart by the mark, not only by colour (colour-blind staff,
+# monochrome terminals, the high-contrast theme): "[x]" and "[ ]", plain ASCII every terminal
+# and font has. Textual draws the same "X" for both and changes only its colour.
+TICKED = "[x]"
+UNTICKED = "[ ]"
+
+
+def tick_mark(ticked: bool) -> str:
+    return TICKED if ticked else UNTICKED
+
+
 class FormCheckbox(Checkbox):
-    """A tick box where Space ticks and Enter saves the form."""
+    """A tick box where Space ticks and Enter saves the form; shows [x] or [ ]."""
 
     BINDINGS = [Binding("enter", "screen.submit", "Save", show=False)]
+
+    @property
+    def _button(self) -> Content:
+        return Content.styled(tick_mark(self.value), self.get_visual_style("toggle--button"))
 
 
 class FormOptionList(OptionList):
@@ -60,9 +79,26 @@ class FormOptionList(OptionList):
 
 
 class FormSelectionList(SelectionList):
-    """A list of tick boxes: Space ticks, Enter saves the form."""
+    """A list of tick boxes: Space ticks, Enter saves the form; each line starts [x] or [ ]."""
 
     BINDINGS = [Binding("enter", "screen.submit", "Save", show=False)]
+
+    def render_line(self, y: int) -> Strip:
+        # SelectionList.render_line with the mark in place of its one-glyph button; the gutter
+        # it leaves (_left_gutter_width) is 4 cells, as "[x] " is.
+        line = OptionList.render_line(self, y)
+        index = self.scroll_offset.y + y
+        try:
+            selection = self.get_option_at_index(index)
+        except OptionDoesNotExist:
+            return line
+        ticked = selection.value in self._selected
+        component = "selection-list--button" + ("-selected" if ticked else "") + (
+            "-highlighted" if self.highlighted == index else "")
+        underlying = next(iter(line)).style or self.rich_style
+        meta = RichStyle(meta={"option": index})  # a click on the mark ticks this line
+        button = self.get_component_rich_style(component) + meta
+        return Strip([Segment(tick_mark(ticked), style=button), Segment(" ", style=underlying + meta), *line])
 
 
 class FormMessage(Plain):
