@@ -69,7 +69,7 @@ def term(tmp_path: Path, mini) -> Terminal:
     t = Terminal(tmp_path / "centre.db", mini)
     t("staff", "add", "Ada Admin", "--role", "admin", "--pin-stdin", input="1234\n")
     t("staff", "add", "Ian", "--role", "invigilator", "--pin-stdin", "--by", "Ada Admin", input="1234\n5678\n")
-    t("candidates", "import", str(CSV / "good.csv"), "--by", "Ada Admin")
+    t("candidates", "import", str(CSV / "good.csv"), "--yes", "--by", "Ada Admin")
     return t
 
 
@@ -272,7 +272,29 @@ def test_candidates_commands(term):
     listed = {c["candidate_number"]: c for c in json.loads(term("candidates", "list", "--json", "--by", "Ian").stdout)}
     assert listed["8001"]["extra_time_percent"] == 25 and listed["8001"]["access_arrangements"] == "reader"
     again = term("candidates", "import", str(CSV / "good.csv"), "--by", "Ian").stdout
-    assert "0 added, 0 updated, 5 unchanged" in again
+    assert "0 new, 0 changed, 5 unchanged" in again and "Nothing to change; nothing was written." in again
+
+
+def test_candidates_import_previews_then_asks_and_dry_run_writes_nothing(term, tmp_path):
+    """Re-importing numbers and names only keeps extra time and arrangements; nothing written unasked."""
+    names = tmp_path / "names.csv"
+    names.write_text("candidate_number,name,access_arrangements\n2002,Ben Jones,none\n2003,Chloé Dubois,\n"
+                     "2010,Nia Newcomer,\n", encoding="utf-8")
+    before = term.snapshot()
+    dry = term("candidates", "import", str(names), "--dry-run", "--by", "Ian").stdout
+    assert "1 new, 1 changed, 1 unchanged." in dry
+    assert "changed  2002 Ben Jones: access arrangements 'reader' -> (none)" in dry
+    assert "new      2010 Nia Newcomer" in dry and "Dry run: nothing was written." in dry
+    declined = term("candidates", "import", str(names), "--by", "Ian", input="n\n").stdout
+    assert "Import these changes? [y/N]" in declined and "Not imported; nothing was written." in declined
+    assert term.snapshot() == before
+    done = term("candidates", "import", str(names), "--by", "Ian", input="y\n").stdout
+    assert "Imported" in done and "1 added, 1 updated, 1 unchanged." in done
+    listed = {c["candidate_number"]: c for c in json.loads(term("candidates", "list", "--json", "--by", "Ian").stdout)}
+    assert (listed["2002"]["extra_time_percent"], listed["2002"]["access_arrangements"]) == (25, "")
+    assert (listed["2003"]["extra_time_percent"], listed["2003"]["access_arrangements"]) == (
+        50, "separate room, rest breaks")
+    assert listed["2010"]["extra_time_percent"] == 0
 
 
 def test_control_characters_are_made_visible_in_terminal_output():

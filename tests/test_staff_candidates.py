@@ -213,3 +213,62 @@ def test_services_default_to_the_system_clock(empty):
     # The CLI builds services without a clock; reading must work the same.
     assert CandidateService(empty).all() == []
     assert StaffService(empty).members() == []
+
+
+# --- re-importing a class list: absent columns keep what is stored; a preview first ----------------
+
+
+def _snapshot_candidates(db) -> list[tuple]:
+    return db.execute("SELECT candidate_number, name, extra_time_percent, access_arrangements"
+                      " FROM candidates ORDER BY 1").fetchall()
+
+
+def test_a_list_of_numbers_and_names_keeps_extra_time_and_arrangements(room, tmp_path):
+    room.candidates.import_csv(CSV / "good.csv", by=ADMIN)
+    names_only = tmp_path / "names.csv"
+    names_only.write_text("candidate_number,name\n2002,Ben Jones\n2003,Chloé Dubois-Martin\n", encoding="utf-8")
+    preview = room.candidates.preview_import(names_only, by=ADMIN)
+    assert [c.describe() for c in preview.changed] == ["2003 Chloé Dubois: name 'Chloé Dubois' -> 'Chloé Dubois-Martin'"]
+    assert preview.unchanged == ["2002"] and preview.added == []
+    report = room.candidates.import_csv(names_only, by=ADMIN, expect=preview)
+    assert (report.updated, report.unchanged) == (["2003"], ["2002"])
+    ben, chloe = room.candidates.get("2002"), room.candidates.get("2003")
+    assert (ben.extra_time_percent, ben.access_arrangements) == (25, "reader")
+    assert (chloe.name, chloe.extra_time_percent, chloe.access_arrangements) == (
+        "Chloé Dubois-Martin", 50, "separate room, rest breaks")
+
+
+def test_an_empty_cell_keeps_the_value_and_none_clears_it_with_the_change_in_the_log(room, tmp_path):
+    room.candidates.import_csv(CSV / "good.csv", by=ADMIN)
+    edited = tmp_path / "edited.csv"
+    edited.write_text("candidate_number,name,extra_time_percent,access_arrangements\n"
+                      "2002,Ben Jones,,None\n2003,Chloé Dubois,none,\n2009,Zoe New,10,\n", encoding="utf-8")
+    preview = room.candidates.preview_import(edited, by=ADMIN)
+    assert preview.lines() == [
+        f"{edited}: 1 new, 2 changed, 0 unchanged.",
+        "  new      2009 Zoe New (+10% time)",
+        "  changed  2002 Ben Jones: access arrangements 'reader' -> (none)",
+        "  changed  2003 Chloé Dubois: extra time 50% -> 0%",
+    ]
+    room.candidates.import_csv(edited, by=ADMIN, expect=preview)
+    assert [(c.extra_time_percent, c.access_arrangements) for c in
+            map(room.candidates.get, ["2002", "2003", "2009"])] == [
+        (25, ""), (0, "separate room, rest breaks"), (10, "")]
+    changes = {e.candidate_number: e.details["changes"] for e in entries(room.db) if e.action == "candidate changed"}
+    assert changes == {"2002": {"access_arrangements": {"old": "reader", "new": ""}},
+                       "2003": {"extra_time_percent": {"old": 50, "new": 0}}}
+
+
+def test_the_preview_writes_nothing_and_a_stale_preview_imports_nothing(room, tmp_path):
+    room.candidates.import_csv(CSV / "good.csv", by=ADMIN)
+    edited = tmp_path / "edited.csv"
+    edited.write_text("candidate_number,name,extra_time_percent\n2002,Ben Jones,none\n", encoding="utf-8")
+    before = _snapshot_candidates(room.db)
+    audit_rows = len(entries(room.db))
+    preview = room.candidates.preview_import(edited, by=ADMIN)
+    assert _snapshot_candidates(room.db) == before and len(entries(room.db)) == audit_rows
+    room.candidates.edit("2002", extra_time_percent=50, by=ADMIN)  # someone else, meanwhile
+    changed_meanwhile = _snapshot_candidates(room.db)
+    with pytest.raises(ServiceError, match="changed since the preview was shown; nothing was imported"):
+        room.candidates.import_csv(edited, by=ADMIN, expect=preview)
+    assert _snapshot_candidates(room.db) == changed_meanwhile

@@ -5,13 +5,22 @@ not matter, ``Candidate Number`` = ``candidate_number``)::
 
     candidate_number    required; letters, digits, "-" or "/", up to 20 (stored in capitals)
     name                required; the learner's name as it should appear on results
-    extra_time_percent  optional; a whole number 0-400 (a "%" is allowed), empty = 0
+    extra_time_percent  optional; a whole number 0-400 (a "%" is allowed)
     access_arrangements optional; free text, e.g. "reader; separate room"
 
 The file is UTF-8 (Excel's "CSV UTF-8" is fine). An import is all-or-nothing:
 every bad row is reported with its line number and nothing is imported until
 the file is clean. Re-importing the same file changes nothing; a changed row
 updates that candidate (old and new values go to the audit log).
+
+A re-import never clears what it does not mention: a column absent from the
+file, or an empty cell, leaves an existing candidate's stored value alone (a
+class list of just numbers and names keeps everyone's extra time and access
+arrangements). To clear a value, write ``none`` in the cell (extra time 0, no
+arrangements). For a new candidate an absent or empty value means none.
+``preview_import`` says what an import would do, per candidate (from -> to),
+before anything is written; ``import_csv(..., expect=preview)`` then writes
+exactly that, or refuses if the candidates changed meanwhile.
 
 Extra time is copied onto each enrolment when the candidate is enrolled, so a
 script's allowance never changes under a learner's feet; editing a candidate
@@ -172,6 +181,60 @@ class CsvImportError(ServiceError):
         )
 
 
+CLEAR = "none"
+"""The cell value that clears an optional column on re-import (an empty cell keeps what is stored)."""
+OPTIONAL_COLUMNS = ("extra_time_percent", "access_arrangements")
+
+
+class FieldChange(BaseModel):
+    column: str
+    old: str | int
+    new: str | int
+
+    def describe(self) -> str:
+        def shown(value: str | int) -> str:
+            if self.column == "extra_time_percent":
+                return f"{value}%"
+            return repr(value) if value else "(none)"
+        label = {"name": "name", "extra_time_percent": "extra time",
+                 "access_arrangements": "access arrangements"}.get(self.column, self.column)
+        return f"{label} {shown(self.old)} -> {shown(self.new)}"
+
+
+class CandidateChange(BaseModel):
+    candidate_number: str
+    name: str
+    changes: list[FieldChange]
+
+    def describe(self) -> str:
+        return f"{self.candidate_number} {self.name}: " + "; ".join(c.describe() for c in self.changes)
+
+
+class ImportPreview(BaseModel):
+    """What importing a file would do, before anything is written."""
+
+    file: str
+    added: list[CandidateDetails] = []
+    changed: list[CandidateChange] = []
+    unchanged: list[str] = []
+
+    @property
+    def writes_nothing(self) -> bool:
+        return not self.added and not self.changed
+
+    def lines(self) -> list[str]:
+        out = [f"{self.file}: {len(self.added)} new, {len(self.changed)} changed, "
+               f"{len(self.unchanged)} unchanged."]
+        for details in self.added:
+            extra = [f"+{details.extra_time_percent}% time"] if details.extra_time_percent else []
+            extra += [details.access_arrangements] if details.access_arrangements else []
+            out.append(f"  new      {details.candidate_number} {details.name}"
+                       + (f" ({'; '.join(extra)})" if extra else ""))
+        for change in self.changed:
+            out.append(f"  changed  {change.describe()}")
+        return out
+
+
 class ImportReport(BaseModel):
     file: str
     added: list[str] = []
@@ -199,6 +262,31 @@ def find_candidate(db: Database, candidate_number: str) -> Candidate | None:
     return _candidate(row) if row else None
 
 
+def _plan(db: Database, path: Path, rows: list[CsvRow]
+          ) -> tuple[ImportPreview, dict[str, tuple[Candidate, CandidateDetails]]]:
+    """The preview, and for each changed candidate (stored, new values): absent, empty = keep."""
+    preview = ImportPreview(file=str(path))
+    merged: dict[str, tuple[Candidate, CandidateDetails]] = {}
+    for row in rows:
+        details = row.details
+        current = find_candidate(db, details.candidate_number)
+        if current is None:
+            preview.added.append(details)
+            continue
+        keep = {column: getattr(current, column) for column in OPTIONAL_COLUMNS
+                if column not in row.given and column not in row.cleared}
+        new = details.model_copy(update=keep)
+        changes = [FieldChange(column=column, old=getattr(current, column), new=getattr(new, column))
+                   for column in COLUMNS if getattr(current, column) != getattr(new, column)]
+        if changes:
+            preview.changed.append(CandidateChange(candidate_number=current.candidate_number,
+                                                   name=current.name, changes=changes))
+            merged[current.candidate_number] = (current, new)
+        else:
+            preview.unchanged.append(current.candidate_number)
+    return preview, merged
+
+
 def _header_key(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lstrip("\ufeff").lower())
 
@@ -223,7 +311,17 @@ def read_csv_text(path: Path) -> str:
     return text
 
 
-def parse_candidates_csv(path: Path) -> list[tuple[int, CandidateDetails]]:
+class CsvRow(BaseModel):
+    """One valid row: its line, the values, and which optional values the row gives (not absent,
+    not empty) or clears (``none``)."""
+
+    line: int
+    details: CandidateDetails
+    given: frozenset[str]
+    cleared: frozenset[str]
+
+
+def parse_candidates_csv(path: Path) -> list[CsvRow]:
     """Read and validate the whole file; raise CsvImportError listing every bad row."""
     text = read_csv_text(path)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # strict: an unclosed quote is an error, not the rest of the file in one value
@@ -250,7 +348,7 @@ def parse_candidates_csv(path: Path) -> list[tuple[int, CandidateDetails]]:
             hints.append(f"column(s) given twice: {', '.join(duplicated)}")
         raise CsvImportError(path, [RowProblem(line=1, field=None, message="header has "
                              + "; ".join(hints) + f". Expected columns: {','.join(COLUMNS)}")])
-    rows: list[tuple[int, CandidateDetails]] = []
+    rows: list[CsvRow] = []
     first_line_of: dict[str, int] = {}
     while True:
         line = reader.line_num + 1  # a quoted field may span lines: report where the row starts
@@ -270,6 +368,10 @@ def parse_candidates_csv(path: Path) -> list[tuple[int, CandidateDetails]]:
                 "(a comma inside a value needs the value in double quotes)"))
             continue
         values = dict(zip(keys, fields))
+        cleared = frozenset(k for k in OPTIONAL_COLUMNS if values.get(k, "").strip().lower() == CLEAR)
+        given = frozenset(k for k in OPTIONAL_COLUMNS if values.get(k, "").strip() and k not in cleared)
+        for column in cleared:
+            values[column] = ""
         try:
             details = CandidateDetails(**values)
         except ValidationError as error:
@@ -285,7 +387,7 @@ def parse_candidates_csv(path: Path) -> list[tuple[int, CandidateDetails]]:
                 message=f"{details.candidate_number} already appears on line {earlier}"))
             continue
         first_line_of[details.candidate_number] = line
-        rows.append((line, details))
+        rows.append(CsvRow(line=line, details=details, given=given, cleared=cleared))
     if problems:
         raise CsvImportError(path, problems)
     return rows
@@ -357,8 +459,21 @@ class CandidateService:
 
         return run_write(self.db, work)
 
-    def import_csv(self, path: str | Path, *, by: str) -> ImportReport:
-        """Import a class list; all-or-nothing (see the module docstring for the columns)."""
+    def preview_import(self, path: str | Path, *, by: str) -> ImportPreview:
+        """What importing the file would change, per candidate; writes nothing."""
+        path = Path(path)
+        with read_transaction(self.db):
+            resolve_actor(self.db, by, *EDITORS)  # fail fast, before reading a big file
+        rows = parse_candidates_csv(path)
+        with read_transaction(self.db):
+            return _plan(self.db, path, rows)[0]
+
+    def import_csv(self, path: str | Path, *, by: str, expect: ImportPreview | None = None) -> ImportReport:
+        """Import a class list; all-or-nothing (see the module docstring for the columns).
+
+        With ``expect`` (the preview the person confirmed) nothing is written unless the
+        import would do exactly that: someone may have edited a candidate in between.
+        """
         path = Path(path)
         with read_transaction(self.db):
             resolve_actor(self.db, by, *EDITORS)  # fail fast, before reading a big file
@@ -366,17 +481,18 @@ class CandidateService:
 
         def work(db: Database) -> ImportReport:
             actor = resolve_actor(db, by, *EDITORS)
-            report = ImportReport(file=str(path))
-            for _line, details in rows:
-                current = find_candidate(db, details.candidate_number)
-                if current is None:
-                    self._insert(db, details, actor, source=str(path))
-                    report.added.append(details.candidate_number)
-                elif CandidateDetails(**current.model_dump(include=set(COLUMNS))) == details:
-                    report.unchanged.append(details.candidate_number)
-                else:
-                    self._update(db, current, details, actor, source=str(path))
-                    report.updated.append(details.candidate_number)
+            preview, merged = _plan(db, path, rows)
+            if expect is not None and preview != expect:
+                raise ServiceError(f"{path}: the candidates changed since the preview was shown; nothing was "
+                                   "imported. Import again to see the new preview.")
+            report = ImportReport(file=str(path), unchanged=list(preview.unchanged))
+            for details in preview.added:
+                self._insert(db, details, actor, source=str(path))
+                report.added.append(details.candidate_number)
+            for change in preview.changed:
+                current, new = merged[change.candidate_number]
+                self._update(db, current, new, actor, source=str(path))
+                report.updated.append(change.candidate_number)
             return report
 
         return run_write(self.db, work, "importing candidates")

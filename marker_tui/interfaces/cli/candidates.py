@@ -18,27 +18,45 @@ def candidates() -> None:
 
 @candidates.command("import")
 @click.argument("csv_file", metavar="FILE.csv", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would change, and write nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Import without asking (for scripts); the preview is still shown.")
 @staff_options
-def import_(csv_file: Path) -> None:
-    """Import candidates from a CSV file; all or nothing.
+def import_(csv_file: Path, dry_run: bool, yes: bool) -> None:
+    """Import candidates from a CSV file; all or nothing, after a preview.
 
     \b
     Columns (header on the first line, any order):
       candidate_number     required; letters, digits, - or /, up to 20
       name                 required
-      extra_time_percent   optional whole number 0-400 (empty = none)
+      extra_time_percent   optional whole number 0-400
       access_arrangements  optional text
+    For a candidate already stored, a column the file leaves out, or an empty
+    cell, keeps the stored value; write none in a cell to clear it.
+    What would change (per candidate, from -> to) is shown first, then you are
+    asked to confirm; --yes imports without asking, --dry-run only shows.
     Every bad row is reported by line number and nothing is imported until the
     file is clean. Importing the same file again changes nothing.
     """
     db = database(create=False)
     by = signed_in(db, *EDITORS).name
+    service = CandidateService(db, SystemClock())
     with user_errors():
-        report = CandidateService(db, SystemClock()).import_csv(csv_file, by=by)
+        preview = service.preview_import(csv_file, by=by)
+    for line in preview.lines():
+        click.echo(visible(line))
+    if preview.writes_nothing:
+        click.echo("Nothing to change; nothing was written.")
+        return
+    if dry_run:
+        click.echo("Dry run: nothing was written.")
+        return
+    if not yes and not click.confirm("Import these changes?", default=False):
+        click.echo("Not imported; nothing was written.")
+        return
+    with user_errors():
+        report = service.import_csv(csv_file, by=by, expect=preview)
     click.echo(f"Imported {csv_file}: {len(report.added)} added, {len(report.updated)} updated, "
                f"{len(report.unchanged)} unchanged.")
-    if report.updated:
-        click.echo(f"Updated: {', '.join(report.updated)}")
 
 
 @candidates.command("add")
