@@ -219,12 +219,44 @@ async def test_import_csv_adds_every_candidate(centre):
         assert isinstance(app.screen, ImportCandidatesForm)
         await type_into(pilot, "path", str(CSV / "good.csv"))
         await save(pilot)
+        assert "0 changed" in str(app.screen.query_one("#report-body").render())  # the preview first
+        await save(pilot)
         assert isinstance(app.screen, AdminScreen)
         assert app.screen.query_one("#candidates-table").row_count == 2 + 5
     numbers = [r["candidate_number"] for r in rows(centre, "SELECT candidate_number FROM candidates")]
     assert {"2001", "2002", "2003", "2004", "2005"} <= set(numbers)
     imported = [e for e in entries(centre.db) if e.action == "candidate added" and "from file" in e.details]
     assert len(imported) == 5 and {e.actor for e in imported} == {ADMIN}
+
+
+async def test_reimport_shows_a_preview_esc_writes_nothing_enter_keeps_unmentioned_values(centre, tmp_path):
+    """1002 has 25% extra time and a reader; a list of numbers and names must not wipe them."""
+    names = tmp_path / "names.csv"
+    names.write_text("candidate_number,name\n1001,Amira Khan-Ali\n1002,Ben Jones\n1003,Cara New\n", encoding="utf-8")
+    before = snapshot(centre)
+    app = admin_app(centre)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "i")
+        await pilot.pause()
+        await type_into(pilot, "path", str(names))
+        await save(pilot)
+        shown = "\n".join(screen_lines(app))
+        assert "1 new, 1 changed, 1 unchanged." in shown
+        assert "changed  1001 Amira Khan: name 'Amira Khan' -> 'Amira Khan-Ali'" in shown
+        assert "new      1003 Cara New" in shown and "Esc: cancel (nothing is written)" in shown
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ImportCandidatesForm)
+        assert form_error(app) == "Not imported; nothing was written."
+        assert snapshot(centre) == before
+        await save(pilot)  # preview again, then import
+        await save(pilot)
+        assert isinstance(app.screen, AdminScreen)
+    ben = centre.candidates.get("1002")
+    assert (ben.extra_time_percent, ben.access_arrangements) == (25, "reader")
+    assert centre.candidates.get("1001").name == "Amira Khan-Ali" and centre.candidates.get("1003").name == "Cara New"
+    assert [e.action for e in entries(centre.db)[-2:]] == ["candidate added", "candidate changed"]
 
 
 async def test_import_of_a_bad_csv_lists_every_problem_by_line_and_imports_nothing(centre):

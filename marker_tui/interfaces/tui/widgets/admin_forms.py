@@ -110,6 +110,10 @@ class FormMessage(Plain):
             self.call_after_refresh(fit)
 
 
+_STAY = object()
+"""What ``perform`` returns when it has opened a confirmation and the form stays open meanwhile."""
+
+
 class FormProblem(ServiceError):
     """A mistake found by the form itself; ``field`` is the id of the box to fix."""
 
@@ -205,6 +209,8 @@ class AdminForm(ModalScreen[Any]):
         except (ServiceError, StorageError) as error:
             self.show_error(str(error))
             return
+        if result is _STAY:  # it asked a question first (a preview); its answer closes the form
+            return
         self.dismiss(result)
 
     def action_cancel(self) -> None:
@@ -297,28 +303,76 @@ class CandidateForm(AdminForm):
 
 
 class ImportCandidatesForm(AdminForm):
-    """Import a class list from a CSV file (all or nothing). Returns the ImportReport."""
+    """Import a class list from a CSV file (all or nothing), after a preview. Returns the ImportReport."""
 
     heading = "Import candidates from a CSV file"
-    hint = "Enter: import    Esc: cancel"
+    hint = "Enter: preview the import    Esc: cancel"
 
     def fields(self) -> ComposeResult:
         yield Plain(
             "The first line names the columns: " + ", ".join(COLUMNS) + ". candidate_number and name are "
-            "needed; extra_time_percent (e.g. 25) and access_arrangements may be empty. Save from Excel as "
-            "'CSV UTF-8'. If any line is wrong, every problem is listed and nothing is imported. A candidate "
-            "already known is updated from the file.", classes="admin-dialog-body")
+            "needed; extra_time_percent (e.g. 25) and access_arrangements are optional. Save from Excel as "
+            "'CSV UTF-8'. If any line is wrong, every problem is listed and nothing is imported. For a "
+            "candidate already known, a column left out or an empty cell keeps what is stored; write none "
+            "to clear it. You see what would change before anything is written.", classes="admin-dialog-body")
         yield Label("CSV file (path on this computer)")
         yield TextInput(id="path", placeholder="e.g. ~/Documents/class-list.csv")
 
-    def perform(self):
+    def _path(self) -> Path:
         text = self.value("path").strip().strip('"').strip("'")
         if not text:
             raise FormProblem("Type the path of the CSV file.", "path")
         path = Path(text).expanduser()
         if path.is_dir():
             raise FormProblem(f"{path} is a folder; type the path of the .csv file inside it.", "path")
-        return self.app.centre.candidates.import_csv(path, by=self.by)
+        return path
+
+    def perform(self):
+        path = self._path()
+        preview = self.app.centre.candidates.preview_import(path, by=self.by)
+
+        def confirmed(go: bool | None) -> None:
+            if not go:
+                self.show_error("Not imported; nothing was written.")
+                return
+            try:
+                report = self.app.centre.candidates.import_csv(path, by=self.by, expect=preview)
+            except (ServiceError, StorageError) as error:
+                self.show_error(str(error))
+                return
+            self.dismiss(report)
+
+        self.app.push_screen(ImportPreviewDialog(preview), confirmed)
+        return _STAY
+
+
+class ImportPreviewDialog(ModalScreen[bool]):
+    """What an import would do, per candidate: Enter imports, Escape cancels (nothing written)."""
+
+    CSS_PATH = ADMIN_CSS
+    BINDINGS = [
+        Binding("enter", "answer(True)", "Import", priority=True),
+        Binding("escape", "answer(False)", "Cancel", priority=True),
+    ]
+
+    def __init__(self, preview) -> None:
+        super().__init__()
+        self.preview = preview
+
+    def compose(self) -> ComposeResult:
+        nothing = self.preview.writes_nothing
+        with VerticalScroll(classes="admin-dialog admin-report"):
+            yield Plain("Import candidates: what would change", classes="admin-dialog-title")
+            yield Plain(Text("\n".join(self.preview.lines())), id="report-body", classes="admin-dialog-body")
+            yield Plain("Nothing to change: Enter closes, Esc goes back." if nothing else
+                        "Enter: import these changes    Esc: cancel (nothing is written)", classes="admin-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+
+    def action_answer(self, go: bool) -> None:
+        self.dismiss(go)
 
 
 # --- staff ------------------------------------------------------------------------------------------
