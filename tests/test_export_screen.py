@@ -137,6 +137,21 @@ async def test_the_audit_trail_exports_without_warnings(built, tmp_path):
             app, "#export-done")
 
 
+async def test_the_highlight_starts_on_the_chosen_export(built, tmp_path):
+    app = make_app(built, ExportScreen(built.code, by=ADMIN, folder=tmp_path / "ex", kind=ExportKind.IQA_DOCX))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        highlighted = [b.label.plain for b in app.screen.query("#export-kinds RadioButton") if b.has_class("-selected")]
+        assert highlighted == ["IQA record (Word)"]
+        await pilot.press("enter")  # Enter on the highlight keeps the choice
+        await pilot.pause()
+        assert app.screen.kind is ExportKind.IQA_DOCX
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.screen.kind is ExportKind.IQA_CSV
+        assert "EXP-1-iqa" in text_of(app, "#export-target") and text_of(app, "#export-target").endswith(".csv")
+
+
 async def test_an_unknown_sitting_shows_the_refusal_and_writes_nothing(built, tmp_path):
     app = make_app(built, ExportScreen("nope-1", by=ADMIN, folder=tmp_path / "ex"))
     async with app.run_test(size=SIZE) as pilot:

@@ -107,7 +107,11 @@ class ExportScreen(ModalScreen[ExportReport | None]):
     def on_mount(self) -> None:
         self.query_one("#export-progress", ProgressBar).display = False
         self._show_target()
-        self.query_one("#export-kinds", RadioSet).focus()
+        kinds = self.query_one("#export-kinds", RadioSet)
+        # RadioSet highlights its first button on mount; start on the chosen one, so Enter or
+        # Space there keeps the choice instead of switching to the first export.
+        kinds._selected = KINDS.index(self.kind)
+        kinds.focus()
 
     # -- what to export, and where -------------------------------------------------------------------
 
