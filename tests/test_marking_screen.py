@@ -310,6 +310,31 @@ async def test_marking_by_question_goes_across_scripts_and_saves_without_claimin
         assert screen.script.script_number == "4101"
 
 
+async def test_marking_by_question_skips_completed_scripts_and_never_asks_for_a_reason(mroom):
+    done = mroom.script("1002")
+    for q, v in (("1", 2), ("2a", 3), ("2b", 4)):
+        mroom.marking.save_mark(done, q, v, by=ANA, expected_version=0)
+    mroom.marking.complete(done, by=ANA)
+    app = app_for(mroom, MarkingScreen(mroom.code, ANA, mode="question", script=None, question_id="1"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: marking(app).script is not None)
+        screen = marking(app)
+        assert screen.script.script_number == "4101"
+        await pilot.press("n")  # 4102 is complete: straight on to 4103
+        await until(pilot, lambda: screen.script.script_number == "4103")
+        await pilot.press("p")
+        await until(pilot, lambda: screen.script.script_number == "4101")
+        # Reached another way (switching mode on it), a completed script is read-only by question.
+        await screen._load(done, claim=False, question_id="1")
+        await pilot.pause()
+        assert "complete (Ana Lopes): read-only when marking by question" in text_of(app, "#message")
+        await pilot.press("1")
+        await pilot.pause()
+        assert not isinstance(app.screen, ReasonDialog)
+        assert screen.edit.mark_text == "2"
+    assert mark_row(mroom, "1002", "1")[0] == 2
+
+
 async def test_switching_modes_keeps_the_place_and_claims_only_by_script(mroom):
     app = app_for(mroom)
     async with app.run_test(size=(100, 30)) as pilot:

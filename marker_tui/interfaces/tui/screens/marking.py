@@ -566,8 +566,10 @@ class MarkingScreen(Screen):
         except FAILURES as error:
             self.say(str(error), error=True)
             return None
-        unmarked = next((r for r in rows if r.mark is None and not self._held_by_other(r.held_by)), None)
-        return (unmarked or rows[0]).script_id if rows else None
+        open_rows = [r for r in rows if r.state != MarkState.COMPLETE]
+        unmarked = next((r for r in open_rows if r.mark is None and not self._held_by_other(r.held_by)), None)
+        first = unmarked or (open_rows or rows or [None])[0]
+        return first.script_id if first else None
 
     def _held_by_other(self, holder: str | None) -> bool:
         return bool(holder) and holder.lower() != self.marker.lower()
@@ -617,6 +619,11 @@ class MarkingScreen(Screen):
         holder = script.claim.held_by if script.claim else None
         self.read_only = (f"Script {script.script_number} is being marked by {holder}: you can read it but not "
                           "change it.") if self._held_by_other(holder) else None
+        if self.read_only is None and self.mode == "question" and script.is_complete:
+            # Marking by question is for unmarked work: a digit here must not start a change of a
+            # completed script (that needs a reason, by script).
+            self.read_only = (f"Script {script.script_number} is complete ({script.completed_by}): read-only when "
+                              "marking by question. m: mark by script to change a mark, with a reason.")
         question = script.question(question_id)
         entry = script.entry(question_id)
         self.query_one("#question-text", Static).update(self._question_text(question))
@@ -1135,16 +1142,18 @@ class MarkingScreen(Screen):
         self._show(question_id)
 
     async def _go_script_step(self, step: int) -> None:
+        await self._load_order()  # fresh states: a script completed meanwhile is skipped too
         ids = [sid for sid, _ in self.order]
-        if self.script.script_id not in ids:
-            await self._load_order()
-            ids = [sid for sid, _ in self.order]
+        done = {r.script_id for r in self._refs if r.state == MarkState.COMPLETE}
         index = ids.index(self.script.script_id) if self.script.script_id in ids else 0
         target = index + step
+        while 0 <= target < len(ids) and ids[target] in done:
+            target += step  # completed scripts are not marked by question
         if not 0 <= target < len(ids):
             self._refresh_status()
-            self.say("That was the last script for this question. ] next question."
-                     if step > 0 else "This is the first script. [ previous question.")
+            self.say("That was the last script to mark for this question (complete scripts are skipped). "
+                     "] next question." if step > 0 else
+                     "No earlier script to mark for this question (complete scripts are skipped). [ previous question.")
             return
         await self._load(ids[target], claim=False, question_id=self.question_id)
 
