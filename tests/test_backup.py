@@ -18,6 +18,9 @@ def add_admin(db_path, name="Ada Admin", pin="2468", by=None):
     assert result.exit_code == 0, result.output
 
 
+ADA = ["--by", "Ada Admin", "--pin-stdin"]
+
+
 def staff_names(db_path):
     conn = sqlite3.connect(db_path)
     try:
@@ -29,7 +32,7 @@ def staff_names(db_path):
 def test_backup_writes_a_self_contained_copy(tmp_path):
     db, copy = tmp_path / "centre.db", tmp_path / "backups" / "monday.db"
     add_admin(db)
-    result = CliRunner().invoke(cli, ["--db", str(db), "backup", str(copy)])
+    result = CliRunner().invoke(cli, ["--db", str(db), "backup", str(copy), *ADA], input="2468\n")
     assert result.exit_code == 0, result.output
     assert f"Backed up {db} to {copy}" in result.output
     assert not (tmp_path / "backups" / "monday.db-wal").exists()
@@ -40,12 +43,13 @@ def test_backup_refuses_to_overwrite_and_needs_an_existing_database(tmp_path):
     db, copy = tmp_path / "centre.db", tmp_path / "copy.db"
     add_admin(db)
     copy.write_text("precious")
-    result = CliRunner().invoke(cli, ["--db", str(db), "backup", str(copy)])
+    result = CliRunner().invoke(cli, ["--db", str(db), "backup", str(copy), *ADA], input="2468\n")
     assert result.exit_code == 1
     assert "already exists" in result.output
     assert copy.read_text() == "precious"
 
-    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "none.db"), "backup", str(tmp_path / "x.db")])
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "none.db"), "backup", str(tmp_path / "x.db"), *ADA],
+                                input="2468\n")
     assert result.exit_code == 1
     assert "There is no marker-tui database" in result.output
 
@@ -53,11 +57,11 @@ def test_backup_refuses_to_overwrite_and_needs_an_existing_database(tmp_path):
 def test_restore_brings_back_the_backup_and_keeps_a_safety_copy(tmp_path):
     db, copy = tmp_path / "centre.db", tmp_path / "monday.db"
     add_admin(db)
-    CliRunner().invoke(cli, ["--db", str(db), "backup", str(copy)])
+    CliRunner().invoke(cli, ["--db", str(db), "backup", str(copy), *ADA], input="2468\n")
     add_admin(db, "Late Larry", by="Ada Admin")
     assert staff_names(db) == ["Ada Admin", "Late Larry"]
 
-    result = CliRunner().invoke(cli, ["--db", str(db), "restore", str(copy), "--yes"])
+    result = CliRunner().invoke(cli, ["--db", str(db), "restore", str(copy), "--yes", *ADA], input="2468\n")
     assert result.exit_code == 0, result.output
     assert staff_names(db) == ["Ada Admin"]
     safety = [p for p in tmp_path.iterdir() if ".before-restore-" in p.name and p.suffix == ".db"]
@@ -72,7 +76,7 @@ def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path):
     db, junk = tmp_path / "centre.db", tmp_path / "junk.db"
     add_admin(db)
     junk.write_text("not a database at all, just text" * 10)
-    result = CliRunner().invoke(cli, ["--db", str(db), "restore", str(junk), "--yes"])
+    result = CliRunner().invoke(cli, ["--db", str(db), "restore", str(junk), "--yes", *ADA], input="2468\n")
     assert result.exit_code == 1
     assert "is not a marker-tui backup" in result.output
     assert staff_names(db) == ["Ada Admin"]

@@ -107,10 +107,11 @@ def check_anchor(db: Database, anchor_id: int, anchor_hash: str) -> str | None:
     """Whether the log still holds a head seen earlier (an anchor kept outside the database).
 
     Returns None when entry ``anchor_id`` is still there with ``anchor_hash``, or
-    when a restore entry says it set that head aside (the old entries are then in
-    its safety copy); otherwise what is wrong, in words.
+    when a restore entry says it set that entry aside (the head it replaced, or an
+    id in its set-aside range found with that hash in its safety copy); otherwise
+    what is wrong, in words.
     """
-    from marker_tui.domain.audit_chain import RESTORED
+    from marker_tui.domain.audit_chain import RESTORED, SET_ASIDE
 
     with read_transaction(db):
         row = db.conn.execute("SELECT chain_hash FROM audit_log WHERE id = ?", [anchor_id]).fetchone()
@@ -120,7 +121,9 @@ def check_anchor(db: Database, anchor_id: int, anchor_hash: str) -> str | None:
             "SELECT id, details FROM audit_log WHERE action = ? ORDER BY id", [RESTORED]).fetchall()
     for restore_id, details in restores:
         d = json.loads(details)
-        if d.get("replaced_head_id") == anchor_id and d.get("replaced_head_hash") == anchor_hash:
+        first, last = d.get(SET_ASIDE) or (0, -1)
+        if d.get("replaced_head_id") == anchor_id and d.get("replaced_head_hash") == anchor_hash or (
+                row is None and first <= anchor_id <= last and _in_safety_copy(d, anchor_id, anchor_hash)):
             return None if row is None else (
                 f"entry #{anchor_id} was set aside by the restore at #{restore_id}, but an entry #{anchor_id} "
                 "is back in the log: ids were reused")
@@ -129,6 +132,25 @@ def check_anchor(db: Database, anchor_id: int, anchor_hash: str) -> str | None:
                 "or an older copy of the database was put in its place")
     return (f"entry #{anchor_id} is not the one the anchor saw (its chain hash differs): "
             "the log was rewritten up to there")
+
+
+def _in_safety_copy(details: dict[str, Any], anchor_id: int, anchor_hash: str) -> bool:
+    """Whether a restore's safety copy (which holds the entries it set aside) has the anchor's entry."""
+    import sqlite3
+    from pathlib import Path
+
+    path = Path(details.get("safety_copy") or "")
+    if not details.get("safety_copy") or not path.is_file():
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            found = conn.execute("SELECT chain_hash FROM audit_log WHERE id = ?", [anchor_id]).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return found is not None and found[0] == anchor_hash
 
 
 def record(
