@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -219,3 +220,32 @@ def test_the_centre_name_is_shown_and_set_from_the_command_line(sh, tmp_path):
     sh("feedback", sh.code, "-o", str(tmp_path / "fb"), "--candidate", "1001", "--by", ADMIN,
        env={"MARKER_TUI_CENTRE_NAME": ""})
     assert "Glanmor College" in docx_text(tmp_path / "fb" / "1001_unit-101_feedback.docx")
+
+
+def test_the_centre_number_is_shown_set_and_printed_on_feedback(sh, tmp_path):
+    runner = CliRunner()
+
+    def run(*args):
+        args, stdin = signed(args, None, PIN)
+        return runner.invoke(cli, ["--db", str(sh.db), "export", "centre-number", *args], input=stdin,
+                             catch_exceptions=False)
+
+    assert "not set" in run().output
+    refused = run("123456A", "--by", ANA)
+    assert refused.exit_code == 1 and "needs the role admin" in refused.output
+    for bad, message in [("12", "is not a centre number"), ("1234 56", "is not a centre number"),
+                         ("12\x1b[2J34", "control characters"), (" ", "Give the centre's number")]:
+        result = run(bad, "--by", ADMIN)
+        assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+    assert "not set" in run().output  # nothing was stored by the refusals
+    done = run("123456a", "--by", ADMIN)
+    assert done.exit_code == 0 and done.output.strip() == "Centre number set: 123456A"
+    assert run().output.strip() == "123456A"
+    sh("feedback", sh.code, "-o", str(tmp_path / "fb"), "--candidate", "1001", "--by", ADMIN)
+    assert "123456A" in docx_text(tmp_path / "fb" / "1001_unit-101_feedback.docx")
+    conn = sqlite3.connect(sh.db)
+    try:
+        (details,) = conn.execute("SELECT details FROM audit_log WHERE action = 'centre number changed'").fetchone()
+    finally:
+        conn.close()
+    assert json.loads(details) == {"old": None, "new": "123456A"}

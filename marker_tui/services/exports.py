@@ -138,7 +138,7 @@ from marker_tui.storage.database import (
     read_transaction,
     run_write,
 )
-from marker_tui.storage.export_reads import answers_of, iqa_changes, stored_centre_number
+from marker_tui.storage.export_reads import CENTRE_NUMBER_KEY, answers_of, iqa_changes, stored_centre_number
 from marker_tui.storage.locations import SHIPPED_PAPERS
 
 CENTRE_NAME_ENV = "MARKER_TUI_CENTRE_NAME"
@@ -458,6 +458,41 @@ class ExportService:
             return cleaned
 
         return run_write(self.db, work, "saving the centre name")
+
+    @property
+    def centre_number(self) -> str | None:
+        """The centre's awarding-body number on the documents, or None until an admin sets it."""
+        with read_transaction(self.db):
+            return stored_centre_number(self.db)
+
+    def set_centre_number(self, number: str, *, by: str) -> str:
+        """Store the centre's number for every export (admin; audited, old and new).
+
+        Lenient on purpose: City & Guilds numbers are 6 digits, sometimes with a letter suffix
+        (123456A), other bodies differ; letters, digits and '-' only, 3 to 12 of them.
+        """
+        cleaned = (number or "").strip().upper()
+        if not cleaned:
+            raise ServiceError("Give the centre's number, e.g. marker-tui export centre-number 123456A.")
+        if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in cleaned):
+            raise ServiceError("A centre number cannot contain control characters; type plain text.")
+        if not re.fullmatch(r"[A-Z0-9-]{3,12}", cleaned):
+            raise ServiceError(f"{cleaned!r} is not a centre number: use 3 to 12 letters, digits or '-', "
+                               "as the awarding body gave it (e.g. 123456A).")
+        now = self.clock.now()
+
+        def work(db: Database) -> str:
+            actor = resolve_actor(db, by, "admin")
+            old = stored_centre_number(db)
+            if old != cleaned:
+                db.execute("INSERT INTO centre_settings (key, value, changed_by, changed_at) VALUES (?, ?, ?, ?)"
+                           " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+                           " changed_by = excluded.changed_by, changed_at = excluded.changed_at",
+                           [CENTRE_NUMBER_KEY, cleaned, actor.staff_id, now_text(now)])
+                record(db, at=now, actor=actor, action="centre number changed", details={"old": old, "new": cleaned})
+            return cleaned
+
+        return run_write(self.db, work, "saving the centre number")
 
     def problems(self, code: str, kind: ExportKind | str, *, candidate: str | None = None) -> list[str]:
         """What is not finished for this export (empty: complete). Refuses an unknown sitting."""

@@ -7,6 +7,8 @@
 * ``marker-tui export iqa CODE [--format docx|csv] [-o FILE] [--reviewer NAME]``: the
   IQA record (sampling plan and reasons, reviews, agreement, action points, sign-off).
 * ``marker-tui export audit CODE [-o FILE.csv]``: the sitting's complete audit trail.
+* ``marker-tui export centre-number [NUMBER --by ADMIN]``: show, or set, the centre's
+  awarding-body number printed on feedback, the IQA record and results.
 * ``marker-tui export centre-name ["NAME" --by ADMIN]``: show, or set, the centre's
   name printed on every document (stored in the database, audited).
 
@@ -204,5 +206,22 @@ def centre_name(name: str | None) -> None:
                 return
             by = signed_in(service.db, "admin").name
             click.echo(f"Centre name set: {visible(service.set_centre_name(name, by=by))}")
+    finally:
+        service.db.close()
+
+
+@export.command("centre-number")
+@click.argument("number", required=False)
+@staff_options
+def centre_number(number: str | None) -> None:
+    """Show the centre's number on exported documents, or set it (NUMBER, with --by an admin)."""
+    service = _service(None, None)
+    try:
+        with user_errors():
+            if number is None:
+                click.echo(visible(service.centre_number or "(not set: marker-tui export centre-number NUMBER)"))
+                return
+            by = signed_in(service.db, "admin").name
+            click.echo(f"Centre number set: {visible(service.set_centre_number(number, by=by))}")
     finally:
         service.db.close()
