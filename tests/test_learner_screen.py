@@ -842,3 +842,16 @@ async def test_shift_s_submits_from_the_review_as_the_button_says(room):
         assert isinstance(app.screen, ConfirmSubmitDialog)
 
 
+
+
+async def test_the_command_palette_lists_each_command_once_with_its_key(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        await writing(pilot, room, code)
+        commands = list(app.get_system_commands(app.screen))
+        titles = [c.title for c in commands]
+        assert len(titles) == len(set(titles))
+        assert {"Next", "Prev", "Flag", "Submit…", "Instructions", "Contrast"} <= set(titles)
+        assert not {"Scroll Up", "Focus Next", "Page Down"} & set(titles)  # not commands a learner gives
+        assert all(c.help.startswith("key: ") and c.title not in c.help for c in commands)

@@ -18,6 +18,10 @@ if TYPE_CHECKING:  # imported when used: `marker-tui sit` should not pay for the
     from marker_tui.storage.assessment_files import AssessmentLibrary
 
 
+#: Textual's own hidden screen bindings: moving the focus is a key, not a command.
+_MOVES = frozenset({"focus_next", "focus_previous", "app.focus_next", "app.focus_previous"})
+
+
 class MarkerApp(App):
     """One app for the whole centre.
 
@@ -159,18 +163,27 @@ class MarkerApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # Every action bound on the current screen is also in the command palette
         # (and, while locked down, nothing else).
+        # Each command once: its name, and as help only the key (the name again read as a second
+        # entry). Widgets' hidden bindings (scrolling, focus moves) are not commands; a screen's
+        # hidden ones are (commands kept off a crowded footer, such as the room's Export).
         seen: set[str] = set()
+        titles: set[str] = set()
         for key, active in screen.active_bindings.items():
             binding = active.binding
             if not binding.description or binding.action in seen:
                 continue
+            if not binding.show and (active.node is not screen or binding.action in _MOVES):
+                continue
             if self._lockdown is not None and active.node is self:
                 continue  # a locked learner's palette holds only their screen's own actions
             seen.add(binding.action)
+            titles.add(binding.description.casefold())
             yield SystemCommand(
                 binding.description,
-                binding.tooltip or f"{binding.description} (key: {binding.key_display or key})",
+                binding.tooltip or f"key: {binding.key_display or self.get_key_display(binding)}",
                 lambda action=binding.action, node=active.node: self.run_action(action, node),
             )
         if self._lockdown is None:
-            yield from super().get_system_commands(screen)
+            for command in super().get_system_commands(screen):
+                if command.title.casefold() not in titles:
+                    yield command
