@@ -27,7 +27,8 @@ PIN = "4826"
 
 
 def small_paper(minutes: int | None = 90, version: str = "1", qualification: str = "9999-01",
-                unit: str = "101", instructions: str = "Answer all questions.") -> QuestionPaper:
+                unit: str = "101", instructions: str = "Answer all questions.",
+                first_question: str = "List two hazards.") -> QuestionPaper:
     return QuestionPaper.model_validate({
         "qualification": qualification,
         "unit": unit,
@@ -37,7 +38,7 @@ def small_paper(minutes: int | None = 90, version: str = "1", qualification: str
         "instructions": instructions,
         "questions": [
             {"id": "1", "outcome": 1, "criteria": ["1.1"], "command_verb": "list", "marks": 2,
-             "text": "List two hazards."},
+             "text": first_question},
             {"id": "2a", "outcome": 1, "criteria": ["1.2"], "command_verb": "describe", "marks": 3,
              "text": "Describe a safe isolation."},
             {"id": "2b", "outcome": 2, "criteria": ["2.1"], "command_verb": "explain", "marks": 5,
@@ -111,7 +112,8 @@ class Room:
         return next(c for c in self.sittings.status(code).candidates if c.candidate_number == number)
 
 
-def build_room(path: Path, *, minutes: int = 90, instructions: str = "Answer all questions.") -> Room:
+def build_room(path: Path, *, minutes: int = 90, instructions: str = "Answer all questions.",
+               first_question: str = "List two hazards.") -> Room:
     clock = FakeClock(START)
     db = open_database(path)
     staff = StaffService(db, clock)
@@ -123,7 +125,7 @@ def build_room(path: Path, *, minutes: int = 90, instructions: str = "Answer all
     candidates.add("1003", "Chloé Dubois", 50, by=ADMIN)
     candidates.add("1004", "Dan Late", by=ADMIN)
     candidates.add("1005", "Eve Absent", by=ADMIN)
-    paper = PaperService(db, clock).store(small_paper(minutes, instructions=instructions), small_scheme())
+    paper = PaperService(db, clock).store(small_paper(minutes, instructions=instructions, first_question=first_question), small_scheme())
     return Room(path, db, clock, paper)
 
 

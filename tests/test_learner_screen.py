@@ -855,3 +855,32 @@ async def test_the_command_palette_lists_each_command_once_with_its_key(room):
         assert {"Next", "Prev", "Flag", "Submit…", "Instructions", "Contrast"} <= set(titles)
         assert not {"Scroll Up", "Focus Next", "Page Down"} & set(titles)  # not commands a learner gives
         assert all(c.help.startswith("key: ") and c.title not in c.help for c in commands)
+
+
+async def test_a_long_question_on_a_small_terminal_scrolls_from_the_answer_box(tmp_path):
+    long_question = " ".join(f"Sentence {i} of a long scenario about the benefit centre." for i in range(1, 30))
+    room = build_room(tmp_path / "centre.db", first_question=long_question + " List two hazards.")
+    try:
+        code = open_sitting(room)
+        app = learner_app(room, code, "1001")
+        async with app.run_test(size=(60, 20)) as pilot:
+            screen = await writing(pilot, room, code)
+            await pilot.pause()
+            hint = text_of(screen.query_one("#answer-hint"))
+            assert hint == "More of the question below: ctrl+↓ / ctrl+↑ scroll it"
+            box = screen.query_one("#question-scroll")
+            await pilot.press(*"my answer")
+            while box.scroll_y < box.max_scroll_y:
+                before = box.scroll_y
+                await pilot.press("ctrl+down")
+                await pilot.pause()
+                assert box.scroll_y > before
+            assert text_of(screen.query_one("#answer-hint")) == "More of the question above: ctrl+↓ / ctrl+↑ scroll it"
+            await pilot.press(*" still typing")
+            assert screen.query_one("#answer").has_focus  # the answer kept the keyboard throughout
+            assert screen.query_one("#answer").text == "my answer still typing"
+            await pilot.press("ctrl+up")
+            await pilot.pause()
+            assert box.scroll_y < box.max_scroll_y
+    finally:
+        room.db.close()

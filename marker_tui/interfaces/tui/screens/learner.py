@@ -436,6 +436,9 @@ class LearnerSittingScreen(Screen):
         Binding("ctrl+f", "flag", "Flag", priority=True),
         Binding("ctrl+r", "review", "Submit…", priority=True),
         Binding("ctrl+o", "instructions", "Instructions", priority=True),
+        # The question scrolls from the answer box (a small terminal shows only part of it).
+        Binding("ctrl+up", "scroll_question(-1)", "Question up", show=False, priority=True),
+        Binding("ctrl+down", "scroll_question(1)", "Question down", show=False, priority=True),
         Binding("f2", "toggle_contrast", "Contrast", priority=True),
         Binding("ctrl+q", "app.quit", "Quit", show=False, priority=True),
     ]
@@ -777,6 +780,7 @@ class LearnerSittingScreen(Screen):
         nav.highlighted = self.questions.index(q)
         self._update_word_count(self.answers.get(q.id, ""))
         editor.focus()
+        self.call_after_refresh(self._question_hint)
 
     def _refresh_list_item(self, qid: str) -> None:
         self.query_one("#question-list", OptionList).replace_option_prompt(qid, self._question_label(self._question(qid)))
@@ -970,6 +974,27 @@ class LearnerSittingScreen(Screen):
         heading.append(q.command_verb.capitalize(), style="bold underline")
         heading.append("  ⚑ flagged" if q.id in self.flags else "")
         self.query_one("#question-heading", Static).update(heading)
+
+    def action_scroll_question(self, direction: int) -> None:
+        box = self.query_one("#question-scroll", VerticalScroll)
+        box.scroll_relative(y=direction * max(box.size.height - 1, 1), animate=False)
+        self.call_after_refresh(self._question_hint)
+
+    def _question_hint(self) -> None:
+        """Say so when the question does not fit its pane, and which keys show the rest."""
+        if not self.is_attached or self.phase != "writing":
+            return
+        box = self.query_one("#question-scroll", VerticalScroll)
+        hidden_below = box.max_scroll_y > 0 and box.scroll_y < box.max_scroll_y
+        hidden_above = box.scroll_y > 0
+        text = ""
+        if hidden_below or hidden_above:
+            text = ("More of the question " + ("below" if hidden_below else "above")
+                    + ": ctrl+↓ / ctrl+↑ scroll it")
+        self.query_one("#answer-hint", Static).update(text)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._question_hint)
 
     def action_instructions(self) -> None:
         self.app.push_screen(InstructionsDialog(self._instructions()))
