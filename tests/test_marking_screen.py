@@ -335,6 +335,33 @@ async def test_marking_by_question_skips_completed_scripts_and_never_asks_for_a_
     assert mark_row(mroom, "1002", "1")[0] == 2
 
 
+async def test_a_long_answer_scrolls_from_the_marking_keys_whatever_has_focus(tmp_path, monkeypatch):
+    import marking_fixtures
+
+    long_answer = "\n".join(f"line {n} of a long answer" for n in range(1, 61))
+    for answers in marking_fixtures.ANSWERS.values():  # whichever script opens first
+        monkeypatch.setitem(answers, "1", long_answer)
+    room = build_marking_room(tmp_path / "long.db")
+    app = app_for(room)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_first_script(pilot)
+        area = screen.query_one("#answer")
+        assert screen.question_id == "1" and area.scroll_y == 0 and not area.has_focus
+        assert "line 1 of a long answer" in area.text
+        assert "PgUp/PgDn scroll" in text_of(app, "#answer-label")
+        await pilot.press("pagedown")  # focus on the points list
+        await pilot.pause()
+        first = area.scroll_y
+        assert first > 0
+        await pilot.press("c", *"ok", "ctrl+down")  # typing a comment: still scrolls the answer
+        await pilot.pause()
+        assert area.scroll_y > first and screen.query_one("#comment").value == "ok"
+        await pilot.press("pageup", "pageup", "pageup", "pageup")
+        await pilot.pause()
+        assert area.scroll_y == 0
+    room.room.db.close()
+
+
 async def test_switching_modes_keeps_the_place_and_claims_only_by_script(mroom):
     app = app_for(mroom)
     async with app.run_test(size=(100, 30)) as pilot:

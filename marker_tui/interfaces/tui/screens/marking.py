@@ -460,6 +460,11 @@ class MarkingScreen(Screen):
         Binding("0", "digit(0)", "Mark", key_display="0-9"),
         *[Binding(str(n), f"digit({n})", f"Mark {n}", show=False) for n in range(1, 10)],
         Binding("t", "tick", "Tick point", show=False),
+        # The answer scrolls from here whatever has focus (the points list, the mark or the comment),
+        # so a long answer is read without tabbing to it first.
+        Binding("pageup", "scroll_answer(-1)", "Scroll answer up", show=False, priority=True),
+        Binding("ctrl+down", "scroll_answer(1)", "Scroll answer down", show=False, priority=True),
+        Binding("ctrl+up", "scroll_answer(-1)", "Scroll answer up", show=False, priority=True),
         # n/p move within the mode, ]/[ across it: by script, n is the next question and ] the
         # next script; by question, n is the next script and ] the next question.
         Binding("n", "inner(1, 'script')", "Next question"),
@@ -480,6 +485,9 @@ class MarkingScreen(Screen):
         Binding("ctrl+s", "save", "Save", show=False),
         Binding("escape", "back", "Back"),
         Binding("escape", "done_typing", "Done typing"),
+        # Named in the answer pane's label: the footer has no room left at 80 columns.
+        Binding("pagedown", "scroll_answer(1)", "Scroll answer", key_display="PgUp/PgDn", show=False,
+                priority=True),
         Binding("f1", "app.show_keys", "Keys", show=False),
     ]
 
@@ -516,7 +524,8 @@ class MarkingScreen(Screen):
                 with VerticalScroll(id="question-pane", classes="pane"):
                     yield Static("", id="question-text")
                 with Vertical(id="answer-pane", classes="pane"):
-                    yield Static("Answer, exactly as typed", id="answer-label", classes="pane-label")
+                    yield Static("Answer as typed · PgUp/PgDn scroll", id="answer-label",
+                                 classes="pane-label")
                     yield PlainTextArea("", id="answer", read_only=True)
             with Vertical(id="scheme-col", classes="pane"):
                 yield Static("Mark scheme · space: tick a point", classes="pane-label")
@@ -632,7 +641,8 @@ class MarkingScreen(Screen):
         area.load_text(answer)
         area.scroll_home(animate=False)
         self.query_one("#answer-label", Static).update(
-            "Answer, exactly as typed" if answer.strip() else "Answer: the learner wrote nothing for this question")
+            "Answer as typed · PgUp/PgDn scroll" if answer.strip()
+            else "Answer: the learner wrote nothing for this question")
         self.query_one("#points", PointsList).show_points(entry.points, self.edit.ticks)
         self.query_one("#scheme-text", Static).update(self._scheme_notes(entry))
         self.query_one("#question-pane", VerticalScroll).scroll_home(animate=False)
@@ -1089,6 +1099,11 @@ class MarkingScreen(Screen):
             # Esc in the mark or comment box ends typing; elsewhere it goes back to the queue.
             return (action == "done_typing") == isinstance(self.focused, TextInput)
         return True
+
+    def action_scroll_answer(self, step: int) -> None:
+        area = self.query_one("#answer", PlainTextArea)
+        page = max(1, area.scrollable_content_region.height - 1)
+        area.scroll_to(y=max(0, area.scroll_y + step * page), animate=False)
 
     def action_done_typing(self) -> None:
         self.query_one("#points", PointsList).focus()
