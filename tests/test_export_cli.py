@@ -249,3 +249,23 @@ def test_the_centre_number_is_shown_set_and_printed_on_feedback(sh, tmp_path):
     finally:
         conn.close()
     assert json.loads(details) == {"old": None, "new": "123456A"}
+
+
+def test_everything_for_a_sitting_in_one_folder_or_nothing(sh, tmp_path):
+    out = tmp_path / "all"
+    refused = sh("all", sh.code, "-o", str(out), "--by", IVY, ok=False)
+    assert refused.exit_code == 1 and "is not finished" in refused.output and not out.exists()
+    result = sh("all", sh.code, "-o", str(out), "--allow-incomplete", "--by", IVY)
+    names = sorted(str(p.relative_to(out)) for p in files_under(out))
+    stem = sh.code
+    assert names == sorted([f"{stem}-audit.csv", f"{stem}-iqa-record.csv", f"{stem}-iqa-record.docx",
+                            f"{stem}-results.csv", f"{stem}-results.xlsx",
+                            "feedback/1001_unit-101_feedback.docx", "feedback/1002_unit-101_feedback.docx"])
+    assert "2 feedback document(s) written" in result.output and "Audit trail (CSV) written to" in result.output
+    assert openpyxl.load_workbook(out / f"{stem}-results.xlsx").sheetnames == ["Results", "Summary"]
+    assert "Your answer" in docx_text(out / "feedback" / "1001_unit-101_feedback.docx")
+    db = sqlite3.connect(sh.db)
+    actions = [r[0] for r in db.execute("SELECT action FROM audit_log WHERE action LIKE '%exported' ORDER BY id")]
+    db.close()
+    assert actions == ["results exported", "results exported", "feedback exported", "IQA record exported",
+                       "IQA record exported", "audit trail exported"]

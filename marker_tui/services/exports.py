@@ -650,6 +650,37 @@ class ExportService:
                                    allow_incomplete=allow_incomplete, progress=progress)
         return self.export_audit(code, target, by=by, progress=progress)
 
+    def export_everything(self, code: str, folder: str | os.PathLike[str], *, by: str,
+                          allow_incomplete: bool = False, include_answers: bool = True,
+                          progress: Progress | None = None) -> list[ExportReport]:
+        """Every export of the sitting into one folder: results (CSV and XLSX), feedback per learner,
+        the IQA record (Word and CSV) and the audit trail.
+
+        What is unfinished is checked for every kind first: without ``allow_incomplete`` nothing
+        is written at all when any is incomplete (one :class:`ExportIncomplete` listing it all),
+        so a folder never holds half a set. Each file is audited as its own export.
+        """
+        kinds = [ExportKind.RESULTS_CSV, ExportKind.RESULTS_XLSX, ExportKind.FEEDBACK, ExportKind.IQA_DOCX,
+                 ExportKind.IQA_CSV, ExportKind.AUDIT_CSV]
+        if not allow_incomplete:
+            missing: list[str] = []
+            for kind in kinds:
+                missing += [p for p in self.problems(code, kind) if p not in missing]
+            if missing:
+                raise ExportIncomplete(code.strip().upper(), "exports", missing)
+        base = _prepare_folder(folder)
+        reports = []
+        for done, kind in enumerate(kinds):
+            _call(progress, done, len(kinds))
+            target = base / default_file_name(kind, code)
+            if kind is ExportKind.FEEDBACK:
+                reports.append(self.export_feedback(code, target, by=by, allow_incomplete=allow_incomplete,
+                                                    include_answers=include_answers))
+            else:
+                reports.append(self.export(kind, code, target, by=by, allow_incomplete=allow_incomplete))
+        _call(progress, len(kinds), len(kinds))
+        return reports
+
     # == internals: reading ==========================================================================
 
     def _spec(self, qualification: str) -> TestSpecification | None:

@@ -193,6 +193,36 @@ def _finish(service, export) -> None:
         click.echo(visible(line))
 
 
+@export.command("all")
+@click.argument("code")
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), default=None, metavar="DIR",
+              help="The folder for every file, created if needed (default: ~/marker-tui-exports/CODE).")
+@click.option("--answers/--no-answers", "include_answers", default=True, show_default=True,
+              help="Learners' own answers in their feedback documents.")
+@_allow_incomplete
+@_common
+def everything(code: str, output: Path | None, include_answers: bool, allow_incomplete: bool,
+               centre_name: str | None, papers_dir: Path | None) -> None:
+    """Everything for sitting CODE in one folder: results (CSV and XLSX), feedback per learner,
+    IQA record (Word and CSV) and audit trail. Nothing is written if any is unfinished,
+    unless --allow-incomplete."""
+    from marker_tui.services.exports import default_export_folder
+
+    folder = output if output is not None else default_export_folder(code)
+    service = _service(papers_dir, centre_name)
+    by = _signed_in(service)
+    try:
+        with user_errors():
+            reports = service.export_everything(code, folder, by=by, allow_incomplete=allow_incomplete,
+                                                include_answers=include_answers,
+                                                progress=_Progress("Exports"))
+    finally:
+        service.db.close()
+    for report in reports:
+        for line in report.lines():
+            click.echo(visible(line))
+
+
 @export.command("centre-name")
 @click.argument("name", required=False)
 @staff_options
