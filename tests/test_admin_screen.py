@@ -744,3 +744,44 @@ async def test_signing_out_while_the_files_are_read_is_harmless(centre):
         await pilot.press("escape")  # at once, while the papers are still being read
         await settle(pilot)
         assert app.screen is below
+
+
+async def test_the_admin_sets_the_centre_name_and_number_and_feedback_prints_them(tmp_path):
+    import docx
+
+    from marker_tui.services.demo import build_demo
+
+    path = tmp_path / "demo.db"
+    build_demo(path, FakeClock(NOW))
+    demo = Centre.open(path, clock=FakeClock(NOW), create=False)
+    app = MarkerApp(demo, start=AdminScreen(demo.staff.get("Ada Admin")), steady=True)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("1", "c")
+            await pilot.pause()
+            await type_into(pilot, "centre-name", "Glanmor College")
+            await type_into(pilot, "centre-number", "12 34")
+            await save(pilot)
+            assert "is not a centre number" in form_error(app)
+            assert demo.exports.stored_centre_name != "Glanmor College"  # nothing written on a refusal
+            await type_into(pilot, "centre-number", "654321b")
+            await save(pilot)
+            assert isinstance(app.screen, AdminScreen)
+            await pilot.press("c")  # opens again with what is stored
+            await pilot.pause()
+            assert (app.screen.value("centre-name"), app.screen.value("centre-number")) == (
+                "Glanmor College", "654321B")
+            await pilot.press("escape")
+        changes = [(e.actor, e.action, e.details["new"]) for e in entries(demo.db)
+                   if e.action in ("centre name changed", "centre number changed")]
+        assert changes[-2:] == [("Ada Admin", "centre name changed", "Glanmor College"),
+                                ("Ada Admin", "centre number changed", "654321B")]
+        demo.exports.export_feedback("305-DEMO", tmp_path / "fb", by="Ada Admin", allow_incomplete=True)
+        (first, *_) = sorted((tmp_path / "fb").glob("*.docx"))
+        document = docx.Document(first)
+        text = "\n".join([p.text for p in document.paragraphs]
+                         + [c.text for t in document.tables for r in t.rows for c in r.cells])
+        assert "Glanmor College" in text and "654321B" in text
+    finally:
+        demo.close()

@@ -285,6 +285,31 @@ def stored_centre_name(db: Database) -> str | None:
     return _clean_name(row[0]) or None if row else None
 
 
+def _checked_centre_name(name: str) -> str:
+    cleaned = _clean_name(name)
+    if not cleaned:
+        raise ServiceError("Give the centre's name, e.g. marker-tui export centre-name \"Glanmor College\".")
+    if len(cleaned) > MAX_CENTRE_NAME:
+        raise ServiceError(f"A centre name can be at most {MAX_CENTRE_NAME} characters.")
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in cleaned):
+        raise ServiceError("A centre name cannot contain control characters; type plain text.")
+    return cleaned
+
+
+def _checked_centre_number(number: str) -> str:
+    """Lenient on purpose: City & Guilds numbers are 6 digits, sometimes with a letter suffix
+    (123456A), other bodies differ; letters, digits and '-' only, 3 to 12 of them."""
+    cleaned = (number or "").strip().upper()
+    if not cleaned:
+        raise ServiceError("Give the centre's number, e.g. marker-tui export centre-number 123456A.")
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in cleaned):
+        raise ServiceError("A centre number cannot contain control characters; type plain text.")
+    if not re.fullmatch(r"[A-Z0-9-]{3,12}", cleaned):
+        raise ServiceError(f"{cleaned!r} is not a centre number: use 3 to 12 letters, digits or '-', "
+                           "as the awarding body gave it (e.g. 123456A).")
+    return cleaned
+
+
 # --- the snapshot -------------------------------------------------------------------------------
 
 
@@ -437,27 +462,39 @@ class ExportService:
 
     def set_centre_name(self, name: str, *, by: str) -> str:
         """Store the centre's name for every export from this database (admin; audited, old and new)."""
-        cleaned = _clean_name(name)
-        if not cleaned:
-            raise ServiceError("Give the centre's name, e.g. marker-tui export centre-name \"Glanmor College\".")
-        if len(cleaned) > MAX_CENTRE_NAME:
-            raise ServiceError(f"A centre name can be at most {MAX_CENTRE_NAME} characters.")
-        if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in cleaned):
-            raise ServiceError("A centre name cannot contain control characters; type plain text.")
+        return self.set_centre_details(name=name, by=by)[0]
+
+    def set_centre_details(self, *, name: str | None = None, number: str | None = None,
+                           by: str) -> tuple[str | None, str | None]:
+        """Store the centre's name and/or number in one transaction (admin; each change audited).
+
+        Both are checked before anything is written, so a bad number never leaves a new name behind.
+        """
+        cleaned_name = _checked_centre_name(name) if name is not None else None
+        cleaned_number = _checked_centre_number(number) if number is not None else None
         now = self.clock.now()
 
-        def work(db: Database) -> str:
+        def work(db: Database) -> tuple[str | None, str | None]:
             actor = resolve_actor(db, by, "admin")
-            old = stored_centre_name(db)
-            if old != cleaned:
+            for key, value, old, action in (
+                    (CENTRE_NAME_KEY, cleaned_name, stored_centre_name(db), "centre name changed"),
+                    (CENTRE_NUMBER_KEY, cleaned_number, stored_centre_number(db), "centre number changed")):
+                if value is None or value == old:
+                    continue
                 db.execute("INSERT INTO centre_settings (key, value, changed_by, changed_at) VALUES (?, ?, ?, ?)"
                            " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
                            " changed_by = excluded.changed_by, changed_at = excluded.changed_at",
-                           [CENTRE_NAME_KEY, cleaned, actor.staff_id, now_text(now)])
-                record(db, at=now, actor=actor, action="centre name changed", details={"old": old, "new": cleaned})
-            return cleaned
+                           [key, value, actor.staff_id, now_text(now)])
+                record(db, at=now, actor=actor, action=action, details={"old": old, "new": value})
+            return cleaned_name, cleaned_number
 
-        return run_write(self.db, work, "saving the centre name")
+        return run_write(self.db, work, "saving the centre's details")
+
+    @property
+    def stored_centre_name(self) -> str | None:
+        """The name an admin set (None until then), without the environment or the default."""
+        with read_transaction(self.db):
+            return stored_centre_name(self.db)
 
     @property
     def centre_number(self) -> str | None:
@@ -466,33 +503,8 @@ class ExportService:
             return stored_centre_number(self.db)
 
     def set_centre_number(self, number: str, *, by: str) -> str:
-        """Store the centre's number for every export (admin; audited, old and new).
-
-        Lenient on purpose: City & Guilds numbers are 6 digits, sometimes with a letter suffix
-        (123456A), other bodies differ; letters, digits and '-' only, 3 to 12 of them.
-        """
-        cleaned = (number or "").strip().upper()
-        if not cleaned:
-            raise ServiceError("Give the centre's number, e.g. marker-tui export centre-number 123456A.")
-        if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in cleaned):
-            raise ServiceError("A centre number cannot contain control characters; type plain text.")
-        if not re.fullmatch(r"[A-Z0-9-]{3,12}", cleaned):
-            raise ServiceError(f"{cleaned!r} is not a centre number: use 3 to 12 letters, digits or '-', "
-                               "as the awarding body gave it (e.g. 123456A).")
-        now = self.clock.now()
-
-        def work(db: Database) -> str:
-            actor = resolve_actor(db, by, "admin")
-            old = stored_centre_number(db)
-            if old != cleaned:
-                db.execute("INSERT INTO centre_settings (key, value, changed_by, changed_at) VALUES (?, ?, ?, ?)"
-                           " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
-                           " changed_by = excluded.changed_by, changed_at = excluded.changed_at",
-                           [CENTRE_NUMBER_KEY, cleaned, actor.staff_id, now_text(now)])
-                record(db, at=now, actor=actor, action="centre number changed", details={"old": old, "new": cleaned})
-            return cleaned
-
-        return run_write(self.db, work, "saving the centre number")
+        """Store the centre's number for every export (admin; audited, old and new)."""
+        return self.set_centre_details(number=number, by=by)[1]
 
     def problems(self, code: str, kind: ExportKind | str, *, candidate: str | None = None) -> list[str]:
         """What is not finished for this export (empty: complete). Refuses an unknown sitting."""

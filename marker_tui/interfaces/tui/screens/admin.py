@@ -31,6 +31,7 @@ from marker_tui.interfaces.tui.widgets.admin_forms import (
     ADMIN_CSS,
     AddStaffForm,
     CandidateForm,
+    CentreDetailsForm,
     CreateSittingForm,
     EnrolForm,
     ImportCandidatesForm,
@@ -58,6 +59,7 @@ TAB_TITLES = {
 #: action -> the tab it belongs to (shown in the footer and palette only there).
 TAB_ACTIONS = {
     "reload_files": "papers",
+    "centre_details": "papers",
     "add_candidate": "candidates",
     "edit_candidate": "candidates",
     "import_candidates": "candidates",
@@ -126,6 +128,7 @@ class AdminScreen(Screen):
         Binding("f1", "app.show_keys", "Keys"),
         Binding("question_mark", "app.show_keys", "Keys", show=False),
         Binding("r", "reload_files", "Reload files"),
+        Binding("c", "centre_details", "Centre name/number"),
         Binding("a", "add_candidate", "Add candidate"),
         Binding("e", "edit_candidate", "Edit"),
         Binding("i", "import_candidates", "Import CSV"),
@@ -514,6 +517,21 @@ class AdminScreen(Screen):
                 label = f"{qualification} {unit}  {title} · v{stored.version}, {stored.time_allowance_minutes} min"
             choices.append((label, stored))
         return choices
+
+    def action_centre_details(self) -> None:
+        exports = self.centre.exports
+        try:
+            name, number = exports.stored_centre_name, exports.centre_number
+        except (ServiceError, StorageError) as error:
+            self._service_error(error)
+            return
+        self.app.push_screen(CentreDetailsForm(self.by, name, number), self._centre_saved)
+
+    def _centre_saved(self, saved) -> None:
+        if saved is None:
+            return
+        name, number = saved
+        self.notify(f"Documents now show {name}, centre number {number}.")
 
     def action_create_sitting(self) -> None:
         choices = self._paper_choices()

@@ -432,6 +432,35 @@ class ResetPinForm(AdminForm):
         return self.member.name
 
 
+# --- the centre ---------------------------------------------------------------------------------------
+
+
+class CentreDetailsForm(AdminForm):
+    """The centre's name and number printed on every document. Returns (name, number)."""
+
+    heading = "Centre name and number"
+
+    def __init__(self, by: str, name: str | None, number: str | None) -> None:
+        super().__init__(by)
+        self.stored_name, self.stored_number = name, number
+
+    def fields(self) -> ComposeResult:
+        yield Plain("Printed on learners' feedback, the IQA record and the results workbook.",
+                    classes="admin-dialog-body")
+        yield Label("Centre name")
+        yield TextInput(self.stored_name or "", id="centre-name", placeholder="e.g. Glanmor College", max_length=120)
+        yield Label("Centre number (from the awarding body, e.g. 123456A)")
+        yield TextInput(self.stored_number or "", id="centre-number", placeholder="e.g. 123456A", max_length=12)
+
+    def perform(self) -> tuple[str | None, str | None]:
+        name, number = self.value("centre-name").strip(), self.value("centre-number").strip()
+        if not name:
+            raise FormProblem("Type the centre's name.", "centre-name")
+        if not number:
+            raise FormProblem("Type the centre's number (e.g. 123456A).", "centre-number")
+        return self.app.centre.exports.set_centre_details(name=name, number=number, by=self.by)
+
+
 # --- sittings ---------------------------------------------------------------------------------------
 
 
