@@ -220,3 +220,20 @@ async def test_the_marking_queue_opens_the_export_dialog_with_X_and_a_marker_see
         await run_export(app, pilot)
         assert "is being marked blind" in text_of(app, "#export-error")
     assert not (tmp_path / "ex").exists()
+
+
+async def test_everything_for_the_sitting_in_one_go_from_the_dialog(built, tmp_path):
+    folder = tmp_path / "out"
+    app = make_app(built, ExportScreen(built.code, by=ADMIN, folder=folder, kind=ExportKind.EVERYTHING))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert f"Every file into {folder}" in text_of(app, "#export-target")
+        await run_export(app, pilot)
+        assert not folder.exists()  # not finished: nothing written, "Export anyway" offered
+        assert "Not finished yet" in text_of(app, "#export-warnings")
+        await run_export(app, pilot)
+        done = text_of(app, "#export-done")
+        assert "file(s) written to" in done and "feedback/1001_unit-101_feedback.docx" in done
+    written = sorted(p.name for p in folder.rglob("*") if p.is_file())
+    assert f"{built.code}-results.xlsx" in written and f"{built.code}-audit.csv" in written
+    assert f"{built.code}-iqa-record.docx" in written and "1002_unit-101_feedback.docx" in written

@@ -184,6 +184,7 @@ class ExportKind(StrEnum):
     IQA_DOCX = "iqa-docx"
     IQA_CSV = "iqa-csv"
     AUDIT_CSV = "audit-csv"
+    EVERYTHING = "everything"
 
     @property
     def label(self) -> str:
@@ -192,7 +193,7 @@ class ExportKind(StrEnum):
     @property
     def suffix(self) -> str:
         return {"results-csv": ".csv", "results-xlsx": ".xlsx", "feedback": "", "iqa-docx": ".docx",
-                "iqa-csv": ".csv", "audit-csv": ".csv"}[self.value]
+                "iqa-csv": ".csv", "audit-csv": ".csv", "everything": ""}[self.value]
 
 
 _KIND_LABELS = {
@@ -202,6 +203,7 @@ _KIND_LABELS = {
     ExportKind.IQA_DOCX: "IQA record (Word)",
     ExportKind.IQA_CSV: "IQA record (CSV)",
     ExportKind.AUDIT_CSV: "Audit trail (CSV)",
+    ExportKind.EVERYTHING: "Everything for this sitting, in one folder",
 }
 
 
@@ -218,11 +220,16 @@ class ExportReport:
     """The incompleteness exported past with ``allow_incomplete``, and any audit-log failure."""
     rows: int = 0
     """Candidates in the results, documents written, reviews in the IQA record or audit rows."""
+    folder: Path | None = None
+    """Where "everything" was written."""
 
     def lines(self) -> list[str]:
         """The report in words, for the CLI and the export dialog."""
         out = []
-        if self.kind is ExportKind.FEEDBACK:
+        if self.kind is ExportKind.EVERYTHING:
+            out.append(f"{len(self.paths)} file(s) written to {self.folder}:")
+            out += [f"  {p.relative_to(self.folder) if self.folder else p}" for p in self.paths]
+        elif self.kind is ExportKind.FEEDBACK:
             folder = self.paths[0].parent if self.paths else None
             out.append(f"{self.rows} feedback document(s) written" + (f" to {folder}" if folder else "") + ":")
             out += [f"  {p.name}" for p in self.paths]
@@ -268,6 +275,7 @@ def default_file_name(kind: ExportKind, code: str) -> str:
         ExportKind.IQA_DOCX: f"{stem}-iqa-record.docx",
         ExportKind.IQA_CSV: f"{stem}-iqa-record.csv",
         ExportKind.AUDIT_CSV: f"{stem}-audit.csv",
+        ExportKind.EVERYTHING: "",  # the folder itself
     }[kind]
 
 
@@ -660,6 +668,14 @@ class ExportService:
         if kind in (ExportKind.IQA_DOCX, ExportKind.IQA_CSV):
             return self.export_iqa(code, target, by=by, format=kind.suffix.lstrip("."),
                                    allow_incomplete=allow_incomplete, progress=progress)
+        if kind is ExportKind.EVERYTHING:
+            reports = self.export_everything(code, target, by=by, allow_incomplete=allow_incomplete,
+                                             progress=progress)
+            warnings = list(dict.fromkeys(w for r in reports for w in r.warnings))
+            paths = [p for r in reports for p in r.paths]
+            return ExportReport(kind, reports[0].code, paths,
+                                skipped=[s for r in reports for s in r.skipped], warnings=warnings,
+                                rows=len(paths), folder=Path(target).expanduser().resolve())
         return self.export_audit(code, target, by=by, progress=progress)
 
     def export_everything(self, code: str, folder: str | os.PathLike[str], *, by: str,
@@ -672,8 +688,8 @@ class ExportService:
         is written at all when any is incomplete (one :class:`ExportIncomplete` listing it all),
         so a folder never holds half a set. Each file is audited as its own export.
         """
-        kinds = [ExportKind.RESULTS_CSV, ExportKind.RESULTS_XLSX, ExportKind.FEEDBACK, ExportKind.IQA_DOCX,
-                 ExportKind.IQA_CSV, ExportKind.AUDIT_CSV]
+        kinds = [k for k in ExportKind if k is not ExportKind.EVERYTHING]
+        self._snapshot(code, by=by)  # an unknown sitting, or a marker while marking is blind: refused here
         if not allow_incomplete:
             missing: list[str] = []
             for kind in kinds:

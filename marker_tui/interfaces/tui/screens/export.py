@@ -53,6 +53,7 @@ KINDS = (
     ExportKind.IQA_DOCX,
     ExportKind.IQA_CSV,
     ExportKind.AUDIT_CSV,
+    ExportKind.EVERYTHING,
 )
 
 
@@ -122,7 +123,8 @@ class ExportScreen(ModalScreen[ExportReport | None]):
 
     def _show_target(self) -> None:
         where = self.target()
-        text = f"One document per learner in {where}" if self.kind is ExportKind.FEEDBACK else f"Writes {where}"
+        text = (f"One document per learner in {where}" if self.kind is ExportKind.FEEDBACK
+                else f"Every file into {where}" if self.kind is ExportKind.EVERYTHING else f"Writes {where}")
         self.query_one("#export-target", Static).update(text)
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
@@ -222,8 +224,9 @@ class ExportScreen(ModalScreen[ExportReport | None]):
         self.query_one("#export-warnings", Static).update("")
         self.query_one("#export-run", Button).label = "Export"
         self.query_one("#export-done", Static).update("\n".join(report.lines()))
-        written = report.paths[0].parent if report.kind is ExportKind.FEEDBACK and report.paths else (
-            report.paths[0] if report.paths else None)
+        written = report.folder if report.kind is ExportKind.EVERYTHING else (
+            report.paths[0].parent if report.kind is ExportKind.FEEDBACK and report.paths else (
+                report.paths[0] if report.paths else None))
         self.notify(f"{report.kind.label}: written to {written}", title="Export done", markup=False)
         self.query_one("#export-close", Button).focus()
         self.query_one("#export-messages").scroll_visible()
