@@ -80,7 +80,7 @@ def build_marking_room(path: Path, *, absent: bool = True, writing: tuple[str, .
     room.sittings.enrol(code, list(candidates), by=INVIGILATOR)
     room.sittings.open(code, by=INVIGILATOR)
     for number in (*ANSWERS, *writing):
-        room.learners.login(code, number)
+        room.log_in(code, number)
     room.sittings.start(code, by=INVIGILATOR)
     room.clock.advance(minutes=5)
     for number, answers in ANSWERS.items():

@@ -91,6 +91,21 @@ class Room:
         self.db.close()
         return Room(self.path, open_database(self.path), self.clock, self.paper)
 
+    def keycode(self, code: str, number: str) -> str:
+        """The candidate's keycode (issued once per sitting with a fixed seed, so tests can re-type it)."""
+        from marker_tui.domain.admission import derived_keycode
+
+        key = (code.strip().upper(), number.strip().upper())
+        issued = self.__dict__.setdefault("_issued", set())
+        if key not in issued:
+            self.sittings.issue_keycodes(code, by=INVIGILATOR, candidate_numbers=[number], seed="tests")
+            issued.add(key)
+        return derived_keycode("tests", *key)
+
+    def log_in(self, code: str, number: str, learners: LearnerService | None = None):
+        """A learner logs in with their keycode (as the slip gives it)."""
+        return (learners or self.learners).login(code, number, self.keycode(code, number))
+
     def new_sitting(self, **kwargs) -> str:
         return self.sittings.create_sitting(self.paper.id, by=INVIGILATOR, **kwargs).code
 
@@ -100,7 +115,7 @@ class Room:
         self.sittings.enrol(code, list(candidates), by=INVIGILATOR)
         self.sittings.open(code, by=INVIGILATOR)
         for number in candidates:
-            self.learners.login(code, number)
+            self.log_in(code, number)
         self.sittings.start(code, by=INVIGILATOR)
         return code
 
@@ -134,3 +149,29 @@ def room(tmp_path: Path) -> Room:
     built = build_room(tmp_path / "marker.db")
     yield built
     built.db.close()
+
+
+def old_schema(monkeypatch, version: int) -> None:
+    """Make new databases stop at schema ``version``, plus the admission tables (m0007) that today's
+    learner logins need; :func:`strip_admission` then removes those again, leaving a file as a
+    centre's marker-tui of that version wrote it (apart from what m0005 added)."""
+    from marker_tui.storage import migrations
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:version] + [migrations.m0007_admission])
+    # Slips print the centre's name (m0004): give an older file the table, dropped again below.
+    if version < 4:
+        monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS + [migrations.m0004_centre_settings])
+        monkeypatch.setattr(migrations, "SCHEMA_VERSION", version + 2)
+        return
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", version + 1)
+
+
+def strip_admission(db: Database, version: int) -> None:
+    for table in ("admission_keycodes", "script_leases", "takeover_requests", "terminal_tries"):
+        db.conn.execute(f"DROP TABLE {table}")
+    db.conn.execute("ALTER TABLE sittings DROP COLUMN exit_code")
+    if version < 4:
+        db.conn.execute("DROP TABLE centre_settings")
+    db.conn.execute("DELETE FROM schema_migrations WHERE version > ?", [version])
+    db.conn.execute(f"PRAGMA user_version = {version}")
+    db.conn.commit()

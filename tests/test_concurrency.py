@@ -8,6 +8,7 @@ be in the database, nothing else may be, and no process may see an error.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -18,7 +19,13 @@ import pytest
 from marker_tui.services.audit import verify_log
 from marker_tui.services.sitting import ScriptState, SittingService
 from marker_tui.storage.database import open_database
+from marker_tui.services.terminal import this_terminal
 from sitting_fixtures import ADMIN, START, build_room
+
+def _terminal_env() -> dict[str, str]:
+    me = this_terminal()
+    return {**os.environ, "TEST_TERMINAL": f"{me.place}|{me.process}|{me.tty or ''}"}
+
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +41,9 @@ from marker_tui.services.sitting import LearnerService
 from marker_tui.storage.database import open_database
 
 path, script, start, go, saves = sys.argv[1], int(sys.argv[2]), datetime.fromisoformat(sys.argv[3]), Path(sys.argv[4]), int(sys.argv[5])
-learner = LearnerService(open_database(path), FakeClock(start))
+# The terminal that logged in (the test's own process): only it may write to the script.
+from marker_tui.services.terminal import Terminal
+learner = LearnerService(open_database(path), FakeClock(start), Terminal(*os.environ["TEST_TERMINAL"].split("|")))
 print("ready", flush=True)
 while not go.exists():
     time.sleep(0.005)
@@ -58,7 +67,7 @@ def test_many_learner_processes_saving_at_once_lose_nothing(tmp_path: Path):
         subprocess.Popen(
             [sys.executable, "-c", LEARNER, str(room.path), str(script), START.isoformat(), str(go),
              str(SAVES_EACH)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_terminal_env(),
         )
         for script in scripts.values()
     ]

@@ -19,19 +19,27 @@ import pytest
 
 from marker_tui.services.sitting import LearnerService
 from marker_tui.storage.database import open_database
+from marker_tui.services.terminal import this_terminal
 from sitting_fixtures import START, build_room
+
+def _terminal_env() -> dict[str, str]:
+    me = this_terminal()
+    return {**os.environ, "TEST_TERMINAL": f"{me.place}|{me.process}|{me.tty or ''}"}
+
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")]
 
 SAVER = r"""
-import sys
+import os, sys
 from datetime import datetime
 from marker_tui.domain.clock import FakeClock
 from marker_tui.services.sitting import LearnerService
 from marker_tui.storage.database import open_database
 
 path, script, start, first = sys.argv[1], int(sys.argv[2]), datetime.fromisoformat(sys.argv[3]), int(sys.argv[4])
-learner = LearnerService(open_database(path), FakeClock(start))
+# The terminal that logged in (the test's own process): only it may write to the script.
+from marker_tui.services.terminal import Terminal
+learner = LearnerService(open_database(path), FakeClock(start), Terminal(*os.environ["TEST_TERMINAL"].split("|")))
 questions = ["1", "2a", "2b"]
 i = first
 while True:
@@ -58,7 +66,7 @@ def test_every_save_that_returned_survives_sigkill(tmp_path: Path):
     for _round in range(3):
         child = subprocess.Popen(
             [sys.executable, "-c", SAVER, str(room.path), str(script), START.isoformat(), str(next_i)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", env=_terminal_env(),
         )
         kill_after = rng.randint(15, 60)
         seen = 0

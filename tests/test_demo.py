@@ -22,9 +22,10 @@ from marker_tui.services.demo import (
     DemoRefused,
     _load_answers,
     build_demo,
+    demo_keycode,
 )
 from marker_tui.services.marking import MarkState
-from marker_tui.services.sitting import ScriptState, SittingState
+from marker_tui.services.sitting import ScriptState, SittingError, SittingState
 from marker_tui.storage.assessment_files import load_library
 from marker_tui.storage.database import open_database
 from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
@@ -95,7 +96,9 @@ def test_a_learner_can_log_in_to_304_now_and_iris_can_start_it(demo, tmp_path):
     demo.db.conn.backup(target)
     target.close()
     centre = Centre.open(copy, clock=FakeClock(NOW), create=False)
-    session = centre.learners.login(OPEN_CODE, "1001")
+    with pytest.raises(SittingError, match="do not match"):
+        centre.learners.login(OPEN_CODE, "1001", "")  # the number alone is not enough
+    session = centre.learners.login(OPEN_CODE, "1001", demo_keycode(OPEN_CODE, "1001"))
     assert session.time.state is ScriptState.READING and session.paper.unit == "304"
     centre.sittings.start(OPEN_CODE, by="Iris Invigilator")
     assert centre.sittings.summary(OPEN_CODE).state is SittingState.RUNNING

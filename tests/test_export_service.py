@@ -150,7 +150,7 @@ def build_export_room(path: Path, papers_dir: Path, *, mark: bool = True, iqa: b
     room.sittings.enrol(code, ["1001", "1002", "1003", "1004", "1005"], by=INVIGILATOR)
     room.sittings.open(code, by=INVIGILATOR)
     for number in ANSWERS:
-        room.learners.login(code, number)
+        room.log_in(code, number)
     room.sittings.start(code, by=INVIGILATOR)
     room.clock.advance(minutes=5)
     for number, answers in ANSWERS.items():
@@ -435,7 +435,7 @@ def test_a_sitting_still_running_warns_about_candidates_still_writing(tmp_path):
     code = r.room.sittings.create_sitting(r.room.paper.id, by=INVIGILATOR, code="RUN-1").code
     r.room.sittings.enrol(code, ["1001", "1002"], by=INVIGILATOR)
     r.room.sittings.open(code, by=INVIGILATOR)
-    r.room.learners.login(code, "1001")
+    r.room.log_in(code, "1001")
     r.room.sittings.start(code, by=INVIGILATOR)
     problems = r.exports.problems(code, "results-csv")
     assert problems[0] == "2 candidates not submitted yet (still writing or not started): 1001, 1002"
@@ -642,7 +642,7 @@ def test_feedback_file_names_are_safe_and_unique_in_a_batch(tmp_path):
     r.room.sittings.enrol(code, numbers, by=INVIGILATOR)
     r.room.sittings.open(code, by=INVIGILATOR)
     for n in numbers:
-        r.room.learners.login(code, n)
+        r.room.log_in(code, n)
     r.room.sittings.start(code, by=INVIGILATOR)
     for n in numbers:
         script = r.room.script_id(code, n)
@@ -850,10 +850,12 @@ def test_a_database_made_before_centre_settings_is_upgraded_and_keeps_its_sittin
     from marker_tui.storage import migrations
     from marker_tui.storage.database import open_database
 
+    from sitting_fixtures import old_schema, strip_admission
+
     before = migrations.MIGRATIONS.index(migrations.m0004_centre_settings)
-    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:before])
-    monkeypatch.setattr(migrations, "SCHEMA_VERSION", before)
+    old_schema(monkeypatch, before)
     old = build_export_room(tmp_path / "old.db", tmp_path / "papers", iqa=False)
+    strip_admission(old.db, before)
     assert "centre_settings" not in old.db.table_names()
     old.db.close()
     monkeypatch.undo()

@@ -95,10 +95,10 @@ async def test_three_wrong_pins_lock_the_name_out(room):
 
 async def test_the_room_shows_each_candidates_state_time_answers_and_extra_time(room):
     code = open_sitting(room, candidates=("1001", "1002", "1003", "1004"))
-    room.learners.login(code, "1001")
-    room.learners.login(code, "1002")
+    room.log_in(code, "1001")
+    room.log_in(code, "1002")
     room.sittings.start(code, by=INVIGILATOR)
-    room.learners.login(code, "1003")  # late starter: full time from now
+    room.log_in(code, "1003")  # late starter: full time from now
     script = room.script_id(code, "1001")
     room.learners.save_answer(script, "1", "an answer")
     room.clock.advance(minutes=10)
@@ -120,7 +120,7 @@ async def test_the_room_shows_each_candidates_state_time_answers_and_extra_time(
 async def test_the_view_refreshes_itself_and_highlights_stale_saves(room):
     code = open_sitting(room)
     for number in ("1001", "1002"):
-        room.learners.login(code, number)
+        room.log_in(code, number)
     room.sittings.start(code, by=INVIGILATOR)
     app = room_app(room, code)
     async with app.run_test(size=SIZE) as pilot:
@@ -147,7 +147,7 @@ async def test_the_view_refreshes_itself_and_highlights_stale_saves(room):
 
 async def test_two_invigilator_terminals_see_the_same_room(room):
     code = open_sitting(room)
-    room.learners.login(code, "1001")
+    room.log_in(code, "1001")
     first, second = room_app(room, code), room_app(room, code)
     async with first.run_test(size=SIZE) as one, second.run_test(size=SIZE) as two:
         await one.pause()
@@ -182,7 +182,7 @@ async def test_open_and_start_with_confirmation(room):
         await pilot.pause()
         await confirm(pilot)
         assert room.sittings.summary(code).state.value == "open"
-        room.learners.login(code, "1001")
+        room.log_in(code, "1001")
         screen.refresh_status()
         await pilot.press("s")
         await pilot.pause()
@@ -351,13 +351,13 @@ async def test_a_note_about_someone_not_enrolled_is_refused(room):
 def busy_room(room) -> str:
     code = open_sitting(room, candidates=("1001", "1002", "1003", "1004", "1005"))
     for number in ("1001", "1002", "1003"):
-        room.learners.login(code, number)
+        room.log_in(code, number)
     room.sittings.start(code, by=INVIGILATOR)
     room.learners.save_answer(room.script_id(code, "1001"), "1", "hazards")
     room.clock.advance(minutes=2)
     room.learners.save_answer(room.script_id(code, "1002"), "1", "a cable")
     room.sittings.extend(code, candidate_number="1002", minutes=10, reason="reader late", by=INVIGILATOR)
-    room.learners.login(code, "1004")
+    room.log_in(code, "1004")
     room.sittings.pause(code, reason="unwell", by=INVIGILATOR, candidate_number="1003")
     room.clock.advance(seconds=30)
     return code

@@ -15,15 +15,16 @@ from marker_tui.interfaces.tui.app import MarkerApp
 from marker_tui.interfaces.tui.screens.learner import (
     ConfirmNameDialog,
     ConfirmSubmitDialog,
+    ExitCodeDialog,
     LearnerLoginScreen,
     LearnerSittingScreen,
     ReviewDialog,
     reflow,
 )
-from marker_tui.interfaces.tui.screens.staff_sign_in import StaffPinDialog
 from marker_tui.interfaces.tui.widgets.contrast import HIGH_CONTRAST
 from marker_tui.interfaces.tui.widgets.countdown import TimeWarnings, clock_text
 from marker_tui.services.centre import Centre
+from marker_tui.services.sitting import SittingError
 from marker_tui.storage.database import open_database
 from sitting_fixtures import ADMIN, INVIGILATOR, PIN, build_room
 
@@ -57,10 +58,21 @@ def centre_for(room) -> Centre:
     return Centre(db=open_database(room.path), clock=room.clock)
 
 
+def keycode_for(room, code: str | None, number: str | None) -> str | None:
+    """The learner's keycode, as their admission slip shows it (a wrong one if they have none)."""
+    if not code or not number:
+        return None
+    try:
+        return room.keycode(code, number)
+    except SittingError:  # no such sitting, or not enrolled: whatever they type is wrong
+        return "WRONG-CODE"
+
+
 def learner_app(room, code: str | None = None, number: str | None = None, *, centre: Centre | None = None,
-                locked: bool = True) -> MarkerApp:
+                locked: bool = True, keycode: str | None = "") -> MarkerApp:
     centre = centre or centre_for(room)
-    screen = LearnerLoginScreen(code, number, locked=locked, monotonic=fake_monotonic(room.clock))
+    keycode = keycode_for(room, code, number) if keycode == "" else keycode
+    screen = LearnerLoginScreen(code, number, keycode, locked=locked, monotonic=fake_monotonic(room.clock))
     return MarkerApp(centre, start=screen, steady=True)
 
 
@@ -174,12 +186,33 @@ async def test_a_wrong_code_says_so_and_stays_on_the_login_screen(room):
     assert message == "There is no sitting with code NOPE-1. Check the code, or ask the invigilator."
 
 
-async def test_a_candidate_not_on_the_list_is_told_to_check_and_nothing_is_recorded(room):
+async def test_a_number_not_on_the_list_or_a_wrong_keycode_get_one_answer_revealing_nobody(room):
     code = open_sitting(room)
+    nobody = "That candidate number and keycode do not match this sitting."
     message = await login_error(learner_app(room, code, "1004"), code, "1004")
-    assert message.startswith("Candidate number 1004 is not on the list for sitting")
-    message = await login_error(learner_app(room, code, "9999"), code, "9999")
-    assert "9999 is not on the list" in message
+    assert message.startswith(nobody) and "1004" not in message
+    message = await login_error(learner_app(room, code, "1001", keycode="AAAA-AAAA"), code, "1001")
+    assert message.startswith(nobody) and "Amira" not in message
+    assert room.candidate(code, "1001").logged_in_at is None
+
+
+async def test_the_right_number_without_the_keycode_is_not_let_in(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001", keycode=None)  # marker-tui sit CODE --candidate 1001
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.focused is app.screen.query_one("#keycode")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert text_of(app.screen.query_one("#login-error")) == "Type the keycode from your admission slip."
+        await pilot.press(*"WRONG123", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LearnerLoginScreen)
+        assert "do not match" in text_of(app.screen.query_one("#login-error"))
+        assert app.screen.query_one("#keycode").value == ""
+    refusal = [e for e in room.sittings.log(code) if e.action == "admission refused"]
+    assert [(e.candidate_number, e.details["reason"]) for e in refusal] == [("1001", "wrong keycode")]
+    assert refusal[0].details["terminal"] and room.candidate(code, "1001").logged_in_at is None
 
 
 async def test_a_sitting_not_open_yet_asks_the_learner_to_wait(room):
@@ -195,6 +228,9 @@ async def test_typing_the_code_and_number_by_hand_and_saying_no_to_the_name_logs
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press(*code.lower(), "enter", "1", "0", "0", "1", "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmNameDialog)  # no name before the keycode
+        await pilot.press(*room.keycode(code, "1001").lower(), "enter")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmNameDialog)
         assert text_of(app.screen.query_one("#confirm-name-text")) == "Amira Khan"
@@ -444,7 +480,7 @@ async def test_warnings_at_ten_five_and_one_minute_change_the_clock(room):
 
 async def test_logging_in_with_three_minutes_left_gives_only_the_five_minute_warning(room):
     code = open_sitting(room)
-    room.learners.login(code, "1001")
+    room.log_in(code, "1001")
     start(room, code)
     room.clock.advance(minutes=87)
     app = learner_app(room, code, "1001")
@@ -548,54 +584,59 @@ async def test_review_lists_unanswered_and_flagged_and_submit_needs_confirmation
 
 
 @pytest.mark.parametrize("key", ["ctrl+q", "ctrl+c"])
-async def test_quitting_asks_for_an_invigilator_pin(room, key):
+async def test_quitting_asks_for_the_sittings_exit_code(room, key):
     code = open_sitting(room)
     app = learner_app(room, code, "1001")
     async with app.run_test(size=SIZE) as pilot:
         screen = await writing(pilot, room, code)
         await pilot.press(key)
         await pilot.pause()
-        assert isinstance(app.screen, StaffPinDialog)
+        assert isinstance(app.screen, ExitCodeDialog)
+        assert not app.screen.query("#staff-name")  # no staff name or PIN is ever typed on a learner's terminal
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen and app.is_running
 
 
-async def test_a_wrong_pin_or_a_learner_guessing_does_not_open_the_terminal(room):
+async def test_wrong_exit_codes_lock_only_this_terminals_dialog_and_never_a_staff_member(room):
     code = open_sitting(room)
-    room.staff.add("Mo Marker", ["marker"], "5555", by=ADMIN)
     app = learner_app(room, code, "1001")
     async with app.run_test(size=SIZE) as pilot:
         await writing(pilot, room, code)
         await pilot.press("ctrl+q")
         await pilot.pause()
         dialog = app.screen
-        await pilot.press(*INVIGILATOR, "enter", "1", "1", "1", "1", "enter")
+        for _ in range(2):
+            await pilot.press(*"000000", "enter")
+            await pilot.pause()
+            assert text_of(dialog.query_one("#exit-error")) == "That is not this sitting's exit code."
+        await pilot.press(*"000000", "enter")
         await pilot.pause()
-        assert text_of(dialog.query_one("#pin-error")) == "That name and PIN do not match."
-        dialog.query_one("#staff-name").value = "Mo Marker"
-        await pilot.press("5", "5", "5", "5", "enter")
-        await pilot.pause()
-        assert "cannot do this" in text_of(dialog.query_one("#pin-error"))
+        assert "this terminal's exit is locked until" in text_of(dialog.query_one("#exit-error"))
+        assert dialog.query_one("#exit-code").disabled
         assert app.is_running and app.screen is dialog
+    # The invigilator's room view shows the locked terminal; every staff member can still sign in anywhere.
+    alerts = room.sittings.status(code).terminal_alerts
+    assert [(a.kind, a.locked_until is not None) for a in alerts] == [("exit code", True)]
+    assert room.staff.verify_pin(INVIGILATOR, PIN).name == INVIGILATOR
+    refused = [e for e in room.sittings.log(code) if e.action == "exit code refused"]
+    assert len(refused) == 3 and all(e.details["terminal"] for e in refused)
 
 
-async def test_the_right_pin_saves_and_closes_the_terminal(room):
+async def test_the_right_exit_code_saves_and_closes_the_terminal(room):
     code = open_sitting(room)
     app = learner_app(room, code, "1001")
     async with app.run_test(size=SIZE) as pilot:
         await writing(pilot, room, code)
         await pilot.press(*"unsaved words", "ctrl+q")
         await pilot.pause()
-        dialog = app.screen
-        dialog.query_one("#staff-name").value = INVIGILATOR
-        dialog.query_one("#staff-pin").focus()
-        await pilot.press(*PIN, "enter")
+        await pilot.press(*room.sittings.status(code).exit_code, "enter")
         await pilot.pause()
     assert not app.is_running
     assert answer_rows(room, code, "1001") == {"1": "unsaved words"}
     log = room.sittings.log(code)
-    assert log[-1].action == "learner terminal closed" and log[-1].actor == INVIGILATOR
+    assert log[-1].action == "learner terminal closed" and log[-1].candidate_number == "1001"
+    assert log[-1].details["with"] == "the sitting's exit code" and log[-1].details["terminal"]
 
 
 async def test_no_other_screen_and_only_the_learners_own_actions_in_the_palette(room):
@@ -626,7 +667,11 @@ async def test_login_screen_is_locked_too_when_launched_by_marker_tui_sit(room):
         assert app.locked_down
         await pilot.press("ctrl+q")
         await pilot.pause()
-        assert isinstance(app.screen, StaffPinDialog)
+        assert app.locked_down and app.is_running  # no sitting typed yet: nothing to take an exit code for
+        assert "type the sitting code first" in text_of(app.screen.query_one("#login-error"))
+        await pilot.press(*"MON-AM", "ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ExitCodeDialog)
 
 
 async def test_high_contrast_switches_on_and_off(room):
@@ -732,7 +777,7 @@ def test_snapshot_time_up(room, snap_compare):
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_snapshot_quit_asks_for_a_pin(room, snap_compare):
+def test_snapshot_quit_asks_for_the_exit_code(room, snap_compare):
     async def quit_(pilot, screen, code):
         await pilot.press("ctrl+q")
 
@@ -757,7 +802,7 @@ async def test_from_another_screen_the_login_can_go_back_until_the_learner_logs_
         assert app.screen is base
         await app.push_screen(LearnerLoginScreen(monotonic=fake_monotonic(room.clock)))
         await pilot.pause()
-        await pilot.press(*code, "enter", *"1001", "enter")
+        await pilot.press(*code, "enter", *"1001", "enter", *room.keycode(code, "1001"), "enter")
         await pilot.pause()
         await pilot.press("y")
         await pilot.pause()
@@ -768,7 +813,7 @@ async def test_from_another_screen_the_login_can_go_back_until_the_learner_logs_
         assert isinstance(app.screen, LearnerSittingScreen)
         await pilot.press("ctrl+q")
         await pilot.pause()
-        assert isinstance(app.screen, StaffPinDialog)
+        assert isinstance(app.screen, ExitCodeDialog)
 
 
 async def test_while_typing_the_clock_moves_on_with_the_next_keystroke(room):

@@ -479,7 +479,7 @@ async def test_two_digits_typed_together_make_a_mark_of_ten_or_more(tmp_path):
     code = room.sittings.create_sitting(stored.id, by=INVIGILATOR, code="LONG-1").code
     room.sittings.enrol(code, ["1001"], by=INVIGILATOR)
     room.sittings.open(code, by=INVIGILATOR)
-    room.learners.login(code, "1001")
+    room.log_in(code, "1001")
     room.sittings.start(code, by=INVIGILATOR)
     script = room.script_id(code, "1001")
     room.learners.save_answer(script, "1", "A long answer.")

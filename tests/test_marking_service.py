@@ -27,7 +27,7 @@ from marker_tui.services.marking import (
 from marker_tui.storage import migrations
 from marker_tui.storage.database import open_database
 from marking_fixtures import ADMIN, ANA, BEN, IVY, MarkingRoom, build_marking_room, mroom  # noqa: F401
-from sitting_fixtures import build_room
+from sitting_fixtures import build_room, old_schema, strip_admission
 
 MARKS_FIXTURES = Path(__file__).parent / "fixtures" / "marks"
 
@@ -56,10 +56,10 @@ def mark_all(m: MarkingRoom, script: int, values=(2, 3, 4), by: str = ANA) -> No
 
 def test_a_database_made_before_marking_is_upgraded_and_keeps_its_sittings(tmp_path, monkeypatch):
     path = tmp_path / "old.db"
-    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
-    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 1)
+    old_schema(monkeypatch, 1)
     room = build_room(path)
     code = room.running_sitting(candidates=("1001",))
+    strip_admission(room.db, 1)
     room.db.close()
     monkeypatch.undo()
     db = open_database(path)
@@ -531,10 +531,10 @@ def test_import_can_say_which_marker_marked_each_paper_script(mroom, tmp_path):
 
 
 def test_a_database_made_before_paper_markers_is_upgraded_and_keeps_its_marks(tmp_path, monkeypatch):
-    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:4])
-    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 4)
+    old_schema(monkeypatch, 4)
     old = build_marking_room(tmp_path / "old.db")
     old.marking.save_mark(old.script("1001"), "1", 2, by=ANA, expected_version=0)
+    strip_admission(old.db, 4)
     old.db.close()
     monkeypatch.undo()
     db = open_database(tmp_path / "old.db")

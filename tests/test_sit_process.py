@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from marker_tui.domain.admission import derived_keycode
 from marker_tui.domain.clock import SystemClock
 from marker_tui.services.sitting import LearnerService, SittingService
 from marker_tui.storage.database import open_database
@@ -91,6 +92,7 @@ def sitting_db(tmp_path):
     sittings = SittingService(db, SystemClock())  # the real clock from here on: the process uses it
     sittings.create_sitting(room.paper.id, by=INVIGILATOR, code=CODE)
     sittings.enrol(CODE, ["1001"], by=INVIGILATOR)
+    sittings.issue_keycodes(CODE, by=INVIGILATOR, seed="pty")
     sittings.open(CODE, by=INVIGILATOR)
     sittings.start(CODE, by=INVIGILATOR)
     yield tmp_path / "centre.db", db
@@ -104,11 +106,22 @@ def tmux_server():
     subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
 
 
+KEYCODE = derived_keycode("pty", CODE, "1001")
+
+
+def admitted(terminal: Terminal) -> None:
+    """The learner types the keycode from their slip (the form opens on it) and confirms their name."""
+    terminal.wait_for("Keycode (on your admission slip)")
+    terminal.type(KEYCODE)
+    terminal.keys("Enter")
+    terminal.wait_for("Is this you?")
+
+
 def test_an_answer_survives_sigkill_and_the_time_left_is_right_after_relaunch(sitting_db, tmux_server):
     path, db = sitting_db
     command = [str(MARKER_TUI), "--db", str(path), "sit", CODE, "--candidate", "1001"]
     first = Terminal(tmux_server, "first", command)
-    first.wait_for("Is this you?")
+    admitted(first)
     first.keys("y")
     first.wait_for("Question 1")
     first.type("a trailing cable")
@@ -127,8 +140,11 @@ def test_an_answer_survives_sigkill_and_the_time_left_is_right_after_relaunch(si
         time.sleep(0.02)
 
     again = Terminal(tmux_server, "again", command)
-    again.wait_for("Is this you?")
+    admitted(again)
     again.keys("y")
+    # The killed terminal's lease has not lapsed yet (LEASE_SECONDS): the invigilator approves the move.
+    again.wait_for("open on another terminal")
+    SittingService(db, SystemClock()).approve_takeover(CODE, "1001", by=INVIGILATOR)
     shown = again.wait_for("a trailing cable")
     assert "Question 1" in shown and "3 words" in shown
     script_id = next(c.script_id for c in SittingService(db, SystemClock()).status(CODE).candidates)
@@ -136,3 +152,37 @@ def test_an_answer_survives_sigkill_and_the_time_left_is_right_after_relaunch(si
     on_screen = _seconds(re.search(r"Time left (\d+:\d\d:\d\d)", shown).group(1))
     assert 90 * 60 - 60 < on_screen < 90 * 60  # less than a minute has gone by in this test
     assert abs(on_screen - expected) <= 3  # the service's answer, give or take the seconds in between
+
+
+def test_a_second_terminal_is_refused_until_the_invigilator_moves_the_script_and_then_the_first_stops(
+        sitting_db, tmux_server):
+    path, db = sitting_db
+    command = [str(MARKER_TUI), "--db", str(path), "sit", CODE, "--candidate", "1001"]
+    first = Terminal(tmux_server, "desk-1", command)
+    admitted(first)
+    first.keys("y")
+    first.wait_for("Question 1")
+    first.type("typed at desk one")
+    end = time.monotonic() + 10
+    while _answer(path) != "typed at desk one":
+        assert time.monotonic() < end, f"the answer never reached the database: {_answer(path)!r}"
+        time.sleep(0.05)
+
+    second = Terminal(tmux_server, "desk-2", command)
+    admitted(second)
+    second.keys("y")
+    second.wait_for("open on another terminal")
+    sittings = SittingService(db, SystemClock())
+    row = next(c for c in sittings.status(CODE).candidates if c.candidate_number == "1001")
+    assert row.takeover_terminal and row.terminal_live and row.takeover_terminal != row.terminal
+    refused = [e for e in sittings.log(CODE) if e.action == "second login refused"]
+    assert len(refused) == 1 and refused[0].details["live terminal"] == row.terminal
+
+    sittings.approve_takeover(CODE, "1001", by=INVIGILATOR)
+    second.wait_for("typed at desk one")  # the saved answer opens on the new desk
+    first.type(" and more")  # the old desk's next save is refused, and its screen says why
+    first.wait_for("now open on another terminal")
+    assert _answer(path) == "typed at desk one"
+    moved = [e for e in sittings.log(CODE) if e.action == "terminal takeover approved"]
+    assert moved[0].details["from terminal"] == row.terminal
+    assert moved[0].details["to terminal"] == row.takeover_terminal

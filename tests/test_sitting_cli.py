@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import re
+
 import json
 import sqlite3
 from pathlib import Path
@@ -78,8 +81,15 @@ def test_a_whole_sitting_from_the_command_line(term):
     assert code.startswith("101-") and len(code) == 8
     assert "Enrolled in" in term("sitting", "enrol", code, "2001", "2002", "2003", "--by", "Ian").stdout
     term("sitting", "open", code, "--by", "Ian")
+    slips = term.db.with_name("slips.csv")
+    out = term("sitting", "slips", code, "-o", str(slips), "--by", "Ian").stdout
+    assert f"3 admission slip(s) for sitting {code} written to {slips}" in out
+    rows = list(csv.DictReader(slips.open(encoding="utf-8")))
+    assert [(r["candidate_number"], r["sitting_code"]) for r in rows] == [(n, code) for n in ("2001", "2002", "2003")]
+    keycode = rows[0]["keycode"]
+    assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", keycode) and len({r["keycode"] for r in rows}) == 3
     learner = LearnerService(_open(term.db))
-    script = learner.login(code, "2001").script_id
+    script = learner.login(code, "2001", keycode).script_id
     term("sitting", "start", code, "--by", "Ian")
     learner.save_answer(script, "1", "an answer")
     term("sitting", "pause", code, "--reason", "fire alarm", "--by", "Ian")
@@ -165,8 +175,10 @@ def _submitted_sitting(term) -> str:
     code = term.create()
     term("sitting", "enrol", code, "2001", "2002", "--by", "Ian")
     term("sitting", "open", code, "--by", "Ian")
+    out = term("sitting", "slips", code, "-o", "-", "--candidate", "2001", "--by", "Ian").stdout
+    keycode = re.search(r"Keycode:\s+(\S+)", out).group(1)
     learner = LearnerService(_open(term.db))
-    script = learner.login(code, "2001").script_id
+    script = learner.login(code, "2001", keycode).script_id
     term("sitting", "start", code, "--by", "Ian")
     learner.submit(script)
     return code

@@ -70,7 +70,7 @@ def test_extra_time_is_copied_at_enrolment_and_follows_edits_only_until_the_cloc
     code = room.new_sitting()
     room.sittings.enrol(code, ["1001", "1002"], by=INVIGILATOR)
     room.sittings.open(code, by=INVIGILATOR)
-    room.learners.login(code, "1002")
+    room.log_in(code, "1002")
     room.sittings.start(code, by=INVIGILATOR)
     room.candidates.edit("1001", extra_time_percent=25, by=ADMIN)  # not logged in yet: follows
     room.candidates.edit("1002", extra_time_percent=100, by=ADMIN)  # writing: keeps 25 %
@@ -104,7 +104,7 @@ def test_reading_the_instructions_does_not_use_time(room):
     code = room.new_sitting()
     room.sittings.enrol(code, ["1001"], by=INVIGILATOR)
     room.sittings.open(code, by=INVIGILATOR)
-    session = room.learners.login(code, "1001")
+    session = room.log_in(code, "1001")
     assert session.time.state is ScriptState.READING
     room.clock.advance(minutes=15)
     assert room.learners.time_left(session.script_id).left_seconds == 90 * 60
@@ -160,7 +160,7 @@ def test_ending_the_room_submits_writers_and_marks_no_shows_absent(room):
     code = room.new_sitting()
     room.sittings.enrol(code, ["1001", "1005"], by=INVIGILATOR)
     room.sittings.open(code, by=INVIGILATOR)
-    room.learners.login(code, "1001")
+    room.log_in(code, "1001")
     room.sittings.start(code, by=INVIGILATOR)
     room.clock.advance(minutes=45)
     room.sittings.end(code, by=INVIGILATOR, reason="power cut")
@@ -168,7 +168,7 @@ def test_ending_the_room_submits_writers_and_marks_no_shows_absent(room):
     assert states["1001"] == (ScriptState.ENDED, "ended by invigilator: power cut")
     assert states["1005"][0] is ScriptState.ABSENT
     with pytest.raises(SittingError, match="has ended|already finished|closed"):
-        room.learners.login(code, "1005")
+        room.log_in(code, "1005")
 
 
 def test_the_sitting_ends_by_itself_once_every_script_is_finished(room):
@@ -188,7 +188,7 @@ def test_starting_one_candidate_separately(room):
     code = room.new_sitting()
     room.sittings.enrol(code, ["1001", "1002"], by=INVIGILATOR)
     room.sittings.open(code, by=INVIGILATOR)
-    room.learners.login(code, "1001")
+    room.log_in(code, "1001")
     with pytest.raises(SittingError, match="has not logged in"):
         room.sittings.start(code, candidate_number="1002", by=INVIGILATOR)
     room.sittings.start(code, candidate_number="1001", reason="separate room", by=INVIGILATOR)
@@ -203,32 +203,35 @@ def test_starting_one_candidate_separately(room):
 def test_login_errors_are_clear(room):
     code = room.new_sitting()
     room.sittings.enrol(code, ["1001"], by=INVIGILATOR)
+    keycode = room.keycode(code, "1001")
     with pytest.raises(SittingError, match="no sitting with code NOPE"):
-        room.learners.login("nope", "1001")
-    with pytest.raises(SittingError, match="not on the list"):
-        room.learners.login(code, "1002")
+        room.learners.login("nope", "1001", keycode)
     with pytest.raises(SittingError, match="not open yet"):
-        room.learners.login(code, "1001")
+        room.learners.login(code, "1001", keycode)
     room.sittings.open(code, by=INVIGILATOR)
+    # An unknown number is refused exactly as a wrong keycode is: nothing tells a stranger who exists.
+    with pytest.raises(SittingError, match="candidate number and keycode do not match"):
+        room.learners.login(code, "1002", keycode)
     room.sittings.start(code, by=INVIGILATOR)
-    script = room.learners.login(code.lower(), " 1001 ").script_id
+    script = room.learners.login(code.lower(), " 1001 ", keycode.lower().replace("-", " ")).script_id
     room.learners.submit(script)
     with pytest.raises(SittingError, match="submitted at"):
-        room.learners.login(code, "1001")
+        room.log_in(code, "1001")
 
 
 def test_identify_names_only_the_learner_and_refuses_as_login_does_without_writing(room):
     code = room.new_sitting()
     room.sittings.enrol(code, ["1001", "1002"], by=INVIGILATOR)
+    keycode = room.keycode(code, "1001")
     with pytest.raises(NoSuchSitting):
-        room.learners.identify("nope", "1001")
-    with pytest.raises(SittingError, match="not on the list"):
-        room.learners.identify(code, "1003")
+        room.learners.identify("nope", "1001", keycode)
     with pytest.raises(SittingError, match="not open yet"):
-        room.learners.identify(code, "1001")
+        room.learners.identify(code, "1001", keycode)
     room.sittings.open(code, by=INVIGILATOR)
+    with pytest.raises(SittingError, match="do not match"):
+        room.learners.identify(code, "1003", keycode)
     audit_rows = room.db.execute("SELECT count(*) FROM audit_log").fetchone()[0]
-    who = room.learners.identify(code.lower(), " 1001 ")
+    who = room.learners.identify(code.lower(), " 1001 ", keycode)
     assert who.model_dump() == {"sitting_code": code, "candidate_number": "1001",
                                 "candidate_name": who.candidate_name}
     assert who.candidate_name and who.candidate_name in {c.name for c in room.sittings.status(code).candidates}
@@ -240,7 +243,7 @@ def test_identify_names_only_the_learner_and_refuses_as_login_does_without_writi
 
 def test_logging_back_in_resumes_exactly(room):
     code = room.running_sitting()
-    first = room.learners.login(code, "1001")
+    first = room.log_in(code, "1001")
     assert not first.resumed and first.paper.questions[0].id == "1"
     room.learners.save_answer(first.script_id, "1", "hazard one\nhazard two")
     room.learners.save_answer(first.script_id, "2b", "because")
@@ -249,7 +252,8 @@ def test_logging_back_in_resumes_exactly(room):
     room.learners.set_flag(first.script_id, "1", False)
     room.learners.set_current_question(first.script_id, "2a")
     room.clock.advance(minutes=12)
-    again = room.reopen().learners.login(code, "1001")  # the terminal crashed and restarted
+    restarted = room.reopen()
+    again = restarted.log_in(code, "1001")  # the terminal crashed and restarted
     assert again.script_id == first.script_id and again.resumed
     assert again.answers == {"1": "hazard one\nhazard two", "2b": "because"}
     assert again.flags == ["2b"] and again.current_question == "2a"
@@ -310,7 +314,7 @@ def test_saves_before_the_clock_starts_are_refused(room):
     code = room.new_sitting()
     room.sittings.enrol(code, ["1001"], by=INVIGILATOR)
     room.sittings.open(code, by=INVIGILATOR)
-    script = room.learners.login(code, "1001").script_id
+    script = room.log_in(code, "1001").script_id
     with pytest.raises(SaveRefused, match="not started yet") as refused:
         room.learners.save_answer(script, "1", "too early")
     assert refused.value.reason == "not started"
@@ -382,6 +386,7 @@ def test_the_log_tells_the_story_oldest_first_with_who_did_what(room):
         (INVIGILATOR, "sitting created"),
         (INVIGILATOR, "candidate enrolled"),
         (INVIGILATOR, "sitting opened"),
+        (INVIGILATOR, "admission keycodes issued"),
         ("candidate 1001", "candidate logged in"),
         (INVIGILATOR, "sitting started"),
         ("candidate 1001", "answer saved"),

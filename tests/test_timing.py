@@ -207,14 +207,14 @@ def test_a_late_starter_gets_their_full_allowance_from_their_own_start_and_it_is
     code = room.new_sitting()
     room.sittings.enrol(code, ["1001", "1004"], by=INVIGILATOR)
     room.sittings.open(code, by=INVIGILATOR)
-    room.learners.login(code, "1001")
+    room.log_in(code, "1001")
     room.sittings.start(code, by=INVIGILATOR)
     room.clock.advance(minutes=10)
     room.sittings.pause(code, reason="noise", by=INVIGILATOR)
     room.clock.advance(minutes=5)
     room.sittings.resume(code, reason="quiet", by=INVIGILATOR)
     room.clock.advance(minutes=5)  # 20 minutes after the start
-    session = room.learners.login(code, "1004")
+    session = room.log_in(code, "1004")
     assert session.time.left_seconds == 90 * 60
     room.clock.advance(minutes=30)
     assert left(room, code, "1004") == timedelta(minutes=60)

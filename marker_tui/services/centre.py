@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from marker_tui.domain.clock import Clock, SystemClock
+from marker_tui.services.terminal import Terminal, this_terminal
 from marker_tui.storage.database import Database, open_database
 from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 
@@ -35,6 +36,8 @@ class Centre:
     clock: Clock = field(default_factory=SystemClock)
     papers_dir: Path = SHIPPED_PAPERS
     markschemes_dir: Path = SHIPPED_MARKSCHEMES
+    terminal: Terminal = field(default_factory=this_terminal)
+    """The terminal this process runs in (learners' leases and per-terminal limits)."""
 
     @classmethod
     def open(cls, path: str | Path, *, clock: Clock | None = None, create: bool = True, **kwargs) -> "Centre":
@@ -54,7 +57,7 @@ class Centre:
     def learners(self) -> "LearnerService":
         from .sitting import LearnerService
 
-        return LearnerService(self.db, self.clock)
+        return LearnerService(self.db, self.clock, self.terminal)
 
     @cached_property
     def staff(self) -> "StaffService":

@@ -45,6 +45,16 @@ QUALIFICATION = "3818-13"
 OPEN_CODE = "304-DEMO"
 SAT_CODE = "305-DEMO"
 ANSWERS_FILE = PACKAGE_DATA / "demo_answers.yaml"
+DEMO_KEYCODE_SEED = "marker-tui demo centre"
+"""Fixes the demo's keycodes, so README can print them (a real room's are random)."""
+DEMO_EXIT_CODE = "246810"
+"""304-DEMO's exit code (closes a learner's terminal), printed by marker-tui demo and in README."""
+
+
+def demo_keycode(code: str, candidate_number: str) -> str:
+    from marker_tui.domain.admission import derived_keycode, format_keycode
+
+    return format_keycode(derived_keycode(DEMO_KEYCODE_SEED, code, candidate_number))
 
 
 @dataclass(frozen=True)
@@ -111,6 +121,9 @@ class DemoReport(BaseModel):
     unmarked: int
     safety_copy: str | None = None
     seconds: float = 0.0
+    keycodes: dict[str, str] = {}
+    """304-DEMO's admission keycodes, by candidate number."""
+    exit_code: str = DEMO_EXIT_CODE
 
     def lines(self) -> list[str]:
         out = [f"Demo centre built{' in ' + self.path if self.path else ''} ({self.seconds:.1f} s)."]
@@ -123,8 +136,10 @@ class DemoReport(BaseModel):
             "",
             f"Candidates: {self.candidates} ({self.with_arrangements} with access arrangements), numbers 1001-1012.",
             f"Sitting {self.open_code} (unit 304): open, {self.open_enrolled} candidates enrolled, ready to start.",
-            f"  A learner: marker-tui sit {self.open_code} --candidate 1001   (Iris starts it: "
-            f"marker-tui invigilate {self.open_code})",
+            f"  A learner: marker-tui sit {self.open_code} --candidate 1001, then the keycode below   "
+            f"(Iris starts it: marker-tui invigilate {self.open_code})",
+            "  Keycodes (admission slips): " + ", ".join(f"{n} {k}" for n, k in self.keycodes.items()),
+            f"  Exit code (closes a learner's terminal; invigilators only): {self.exit_code}",
             f"Sitting {self.sat_code} (unit 305): sat yesterday, {self.sat_scripts} scripts, {self.absent} absent; "
             f"{self.complete} marked complete, {self.in_progress} in progress, {self.unmarked} unmarked.",
             "",
@@ -218,12 +233,13 @@ class _Builder:
         enrolled = [n for n, *_rest, early in DEMO_CANDIDATES if early]
         self.clock.advance(minutes=1)
         c.sittings.enrol(SAT_CODE, enrolled, by=INVIGILATOR)
+        c.sittings.issue_keycodes(SAT_CODE, by=INVIGILATOR, seed=DEMO_KEYCODE_SEED)
         self.at(start - timedelta(minutes=8))
         c.sittings.open(SAT_CODE, by=INVIGILATOR)
         on_time = [n for n in enrolled if n != ABSENT and not self.data.get(n, {}).get("late_minutes")]
         for i, number in enumerate(on_time):
             self.at(start - timedelta(minutes=6) + timedelta(seconds=25 * i))
-            c.learners.login(SAT_CODE, number)
+            c.learners.login(SAT_CODE, number, demo_keycode(SAT_CODE, number))
         self.at(start)
         c.sittings.start(SAT_CODE, by=INVIGILATOR)
         scripts = {s.candidate_number: s.script_id for s in c.sittings.status(SAT_CODE).candidates}
@@ -245,7 +261,7 @@ class _Builder:
             allowed = allowance * (100 + extra) / 100
             used = entry.get("minutes_used") or allowed - 1.5
             if late:
-                event(own_start, lambda n=number: c.learners.login(SAT_CODE, n))
+                event(own_start, lambda n=number: c.learners.login(SAT_CODE, n, demo_keycode(SAT_CODE, n)))
             answers = list(entry["answers"].items())
             span = used - 2
             for i, (question, text) in enumerate(answers):
@@ -321,6 +337,11 @@ class _Builder:
         c.sittings.create_sitting(paper.id, by=INVIGILATOR, code=OPEN_CODE, starts_at=starts)
         self.clock.advance(minutes=1)
         c.sittings.enrol(OPEN_CODE, all_candidates=True, by=INVIGILATOR)
+        self.clock.advance(seconds=30)
+        c.sittings.issue_keycodes(OPEN_CODE, by=INVIGILATOR, seed=DEMO_KEYCODE_SEED)
+        sitting_id = c.sittings.summary(OPEN_CODE).id
+        run_write(c.db, lambda db: db.execute("UPDATE sittings SET exit_code = ? WHERE id = ?",
+                                              [DEMO_EXIT_CODE, sitting_id]))
         self.at(self.now - timedelta(minutes=3))
         c.sittings.open(OPEN_CODE, by=INVIGILATOR)
         self.at(self.now - timedelta(minutes=2))
@@ -345,6 +366,8 @@ def _report(centre, path: str | None, seconds: float) -> DemoReport:
         with_arrangements=sum(1 for x in everyone if x.extra_time_percent or x.access_arrangements),
         open_code=OPEN_CODE,
         open_enrolled=len(centre.sittings.status(OPEN_CODE).candidates),
+        keycodes={number: demo_keycode(OPEN_CODE, number) for number, *_ in DEMO_CANDIDATES},
+        exit_code=DEMO_EXIT_CODE,
         sat_code=SAT_CODE,
         sat_scripts=len(queue.rows),
         absent=queue.absent,
@@ -456,4 +479,4 @@ def _safety_copy(path: Path) -> Path:
 
 
 __all__ = ["ABSENT", "ADMIN", "DEMO_CANDIDATES", "DEMO_STAFF", "DemoRefused", "DemoReport", "INVIGILATOR",
-           "OPEN_CODE", "SAT_CODE", "build_demo", "has_centre_data"]
+           "DEMO_EXIT_CODE", "OPEN_CODE", "SAT_CODE", "build_demo", "demo_keycode", "has_centre_data"]

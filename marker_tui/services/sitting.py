@@ -32,6 +32,7 @@ Rules worth knowing (each is tested):
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 import unicodedata
@@ -43,6 +44,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from marker_tui.domain import admission as rules
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.paper import QuestionPaper
 from marker_tui.domain.timing import Interval, TimeState, time_state
@@ -50,6 +52,8 @@ from marker_tui.services.audit import Actor, AuditEntry, ServiceError, entries, 
 from marker_tui.services.candidates import find_candidate
 from marker_tui.services.papers import StoredPaper, get_paper
 from marker_tui.services.staff import resolve_actor
+from marker_tui.services.terminal import Terminal, this_terminal
+from marker_tui.storage import admission as store
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
 
 INVIGILATORS = ("invigilator", "admin")
@@ -126,6 +130,12 @@ class CandidateStatus(BaseModel):
     """When their time runs out if nothing is paused (None when paused, not started or finished)."""
     submitted_at: datetime | None
     submitted_reason: str | None
+    terminal: str | None = None
+    """The terminal holding this script (its lease), live or lapsed."""
+    terminal_live: bool = False
+    takeover_terminal: str | None = None
+    """A second terminal asking for this script (the invigilator may approve the move)."""
+    takeover_requested_at: datetime | None = None
 
     @property
     def time_allowed(self) -> timedelta:
@@ -159,9 +169,44 @@ class SittingSummary(BaseModel):
     room_paused: bool = False
 
 
+class TerminalAlert(BaseModel):
+    """A terminal with wrong keycodes or exit codes, for the room view."""
+
+    terminal: str
+    place: str
+    kind: str
+    failures: int
+    last_failure_at: datetime | None
+    locked_until: datetime | None
+
+
 class SittingStatus(SittingSummary):
     as_of: datetime
     candidates: list[CandidateStatus]
+    exit_code: str | None = None
+    """For the invigilator's eyes only: closes a learner's terminal in this sitting."""
+    terminal_alerts: list[TerminalAlert] = []
+
+
+class AdmissionSlip(BaseModel):
+    candidate_number: str
+    name: str
+    keycode: str
+    """As printed: KQ7M-T3XA."""
+
+
+class AdmissionSlips(BaseModel):
+    """Keycodes as issued: shown once, never stored readable."""
+
+    centre: str | None
+    sitting_code: str
+    qualification: str
+    unit: str
+    paper_title: str | None
+    issued_at: datetime
+    issued_by: str
+    exit_code: str | None
+    slips: list[AdmissionSlip]
 
 
 class EnrolmentReport(BaseModel):
@@ -179,6 +224,8 @@ class LearnerTime(BaseModel):
     expires_at: datetime | None
     submitted_at: datetime | None = None
     submitted_reason: str | None = None
+    moved_to: str | None = None
+    """Another terminal holds this script now (a takeover the invigilator approved)."""
 
 
 class LearnerSession(BaseModel):
@@ -197,6 +244,7 @@ class LearnerSession(BaseModel):
     current_question: str | None
     time: LearnerTime
     resumed: bool
+    terminal: str = ""
 
 
 class LearnerIdentity(BaseModel):
@@ -234,6 +282,26 @@ class SittingError(ServiceError):
 
 class NoSuchSitting(SittingError):
     """No sitting has the code given (a learner's terminal words this for learners)."""
+
+
+class AdmissionRefused(SittingError):
+    """Wrong candidate number or keycode, or this terminal is locked for a while (recorded)."""
+
+
+class ScriptInUse(SittingError):
+    """The script is live on another terminal; a takeover request was left for the invigilator."""
+
+    def __init__(self, message: str, holder: str) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
+class ExitRefused(ServiceError):
+    """The exit code was wrong, or this terminal's exit dialog is locked for a while (recorded)."""
+
+    def __init__(self, message: str, locked_until: datetime | None = None) -> None:
+        super().__init__(message)
+        self.locked_until = locked_until
 
 
 class SaveRefused(ServiceError):
@@ -522,6 +590,13 @@ class SittingService(_Base):
                 )
             }
             summary = self._summary(self.db, room.sitting)
+            leases = store.leases_in_sitting(self.db, room.sitting["id"])
+            requests = store.requests_in_sitting(self.db, room.sitting["id"])
+            alerts = [TerminalAlert(terminal=t.terminal, place=t.place, kind=t.kind, failures=t.failures,
+                                    last_failure_at=t.last_failure_at, locked_until=t.locked_until)
+                      for t in store.tries_in_sitting(self.db, room.sitting["id"])
+                      if t.locked(now) or t.failures]
+            exit_code = store.exit_code_of(self.db, room.sitting["id"])
         room_start = parse_instant(room.sitting["started_at"])
         candidates = []
         for script in room.scripts:
@@ -556,8 +631,13 @@ class SittingService(_Base):
                 expires_at=time.expires_at,
                 submitted_at=parse_instant(script.row["submitted_at"]),
                 submitted_reason=script.row["submitted_reason"],
+                terminal=leases[script.id].terminal if script.id in leases else None,
+                terminal_live=script.id in leases and leases[script.id].live(now) and not script.final,
+                takeover_terminal=requests[script.id].terminal if script.id in requests else None,
+                takeover_requested_at=requests[script.id].requested_at if script.id in requests else None,
             ))
-        return SittingStatus(**summary.model_dump(), as_of=now, candidates=candidates)
+        return SittingStatus(**summary.model_dump(), as_of=now, candidates=candidates, exit_code=exit_code,
+                             terminal_alerts=alerts)
 
     def log(self, code: str) -> list[AuditEntry]:
         """The sitting's audit trail, oldest first."""
@@ -602,6 +682,7 @@ class SittingService(_Base):
                     new_code = f"{prefix}-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(4))
                     if not db.execute("SELECT 1 FROM sittings WHERE code = ?", [new_code]).fetchone():
                         break
+            # No exit code yet: the first admission slips make it (issue_keycodes), with the keycodes.
             sitting_id = db.execute(
                 "INSERT INTO sittings (code, paper_id, state, scheduled_start, created_by, created_at)"
                 " VALUES (?, ?, 'scheduled', ?, ?, ?)",
@@ -676,6 +757,93 @@ class SittingService(_Base):
             return report
 
         return run_write(self.db, work)
+
+    # -- admission (issue 13) -----------------------------------------------------------------
+    def issue_keycodes(self, code: str, *, by: str, candidate_numbers: list[str] | None = None,
+                       seed: str | None = None) -> AdmissionSlips:
+        """New keycodes for every candidate still to sit (or the ones named): the slips to hand out.
+
+        Keycodes are stored only hashed, so they can never be shown again: issuing again makes
+        new ones and the old ones stop working (a learner already logged in keeps working; only a
+        new login needs the new code). ``seed`` fixes the codes (the demo centre only).
+        """
+        now = self.clock.now()
+        wanted = None if not candidate_numbers else {n.strip().upper() for n in candidate_numbers}
+
+        def work(db: Database) -> AdmissionSlips:
+            actor = resolve_actor(db, by, *INVIGILATORS)
+            sitting = self._sitting_row(db, code)
+            if sitting["state"] == SittingState.ENDED:
+                raise SittingError(f"Sitting {sitting['code']} has ended; there is nobody left to admit.")
+            room = self._room(db, sitting)
+            if wanted is not None:
+                known = {s.candidate_number.upper() for s in room.scripts}
+                missing = sorted(wanted - known)
+                if missing:
+                    raise SittingError(f"Not enrolled in sitting {sitting['code']}: {', '.join(missing)}. "
+                                       "No keycodes were issued.")
+            chosen = [s for s in room.scripts if not s.final
+                      and (wanted is None or s.candidate_number.upper() in wanted)]
+            if not chosen:
+                raise SittingError(f"Nobody in sitting {sitting['code']} is still to sit: no keycodes were issued.")
+            rng = secrets.SystemRandom()
+            slips = []
+            for script in chosen:
+                keycode = (rules.derived_keycode(seed, sitting["code"], script.candidate_number) if seed
+                           else rules.new_keycode(rng))
+                salt = secrets.token_bytes(16)
+                store.put_keycode(db, script.id, rules.hash_keycode(keycode, salt), salt.hex(), now,
+                                  actor.staff_id)
+                slips.append(AdmissionSlip(candidate_number=script.candidate_number, name=script.name,
+                                           keycode=rules.format_keycode(keycode)))
+            exit_code = store.exit_code_of(db, sitting["id"])
+            if not exit_code:
+                exit_code = rules.new_exit_code(rng)
+                store.set_exit_code(db, sitting["id"], exit_code)
+            record(db, at=now, actor=actor, action="admission keycodes issued", sitting_id=sitting["id"],
+                   details={"candidates": [s.candidate_number for s in slips], "count": len(slips),
+                            "earlier keycodes": "no longer work"})
+            summary = self._summary(db, sitting)
+            return AdmissionSlips(centre=store.centre_name(db), sitting_code=sitting["code"],
+                                  qualification=summary.qualification, unit=summary.unit,
+                                  paper_title=summary.paper_title, issued_at=now, issued_by=actor.label,
+                                  exit_code=exit_code, slips=slips)
+
+        return run_write(self.db, work, "issuing keycodes")
+
+    def approve_takeover(self, code: str, candidate_number: str, *, by: str) -> CandidateStatus:
+        """Move a script to the terminal asking for it (desk move, crashed terminal).
+
+        The lease passes to the new terminal at once, so the old one's next save is refused
+        and its screen says where the script went. Audited with both terminals named.
+        """
+        now = self.clock.now()
+
+        def work(db: Database) -> None:
+            actor = resolve_actor(db, by, *INVIGILATORS)
+            room = self._room(db, self._sitting_row(db, code))
+            self._sweep(db, room, now)
+            script = self._enrolled(db, room, candidate_number)
+            request = store.request_of(db, script.id)
+            if request is None:
+                raise SittingError(f"No other terminal is asking for candidate {script.candidate_number}'s "
+                                   "script, so there is nothing to approve.")
+            if script.final:
+                store.drop_request(db, script.id)
+                raise SittingError(f"Candidate {script.candidate_number}'s script is finished "
+                                   f"({script.row['submitted_reason']}); it cannot move terminal.")
+            lease = store.lease_of(db, script.id)
+            store.put_lease(db, script.id, request.terminal, now, now + rules.lease_expiry_seconds())
+            store.drop_request(db, script.id)
+            record(db, at=now, actor=actor, action="terminal takeover approved", sitting_id=room.sitting["id"],
+                   script_id=script.id, candidate_number=script.candidate_number,
+                   details={"from terminal": lease.terminal if lease else None,
+                            "from terminal was": ("live" if lease and lease.live(now) else "lapsed"),
+                            "to terminal": request.terminal, "requested at": now_text(request.requested_at)})
+
+        run_write(self.db, work, "moving the script")
+        number = candidate_number.strip().upper()
+        return next(c for c in self.status(code).candidates if c.candidate_number.upper() == number)
 
     # -- the sitting's life ------------------------------------------------------------------------
     def open(self, code: str, *, by: str, reason: str | None = None) -> SittingSummary:
@@ -970,19 +1138,96 @@ def _clean_number(candidate_number: str) -> str:
 
 
 class LearnerService(_Base):
-    """What a learner's terminal calls. ``script_id`` comes from :meth:`login`."""
+    """What a learner's terminal calls. ``script_id`` comes from :meth:`login`.
 
-    def identify(self, code: str, candidate_number: str) -> LearnerIdentity:
-        """Whose script this would be, before anything is written; raises SittingError as :meth:`login` would.
+    Admission (issue 13): the sitting code, the candidate number *and* the keycode
+    on the learner's admission slip. Nothing about a candidate (name, script
+    number, arrangements, whether the number exists) is returned before the
+    keycode matches; wrong tries are counted per terminal. A script is held by one
+    terminal at a time (a lease the terminal renews); every learner change is
+    refused from a terminal that no longer holds it.
+    """
 
-        The learner's terminal asks this for its "Is this you?" question, so it never holds the room's list.
+    def __init__(self, db: Database, clock: Clock | None = None, terminal: Terminal | None = None) -> None:
+        super().__init__(db, clock)
+        self.terminal = terminal or this_terminal()
+
+    # -- admission -------------------------------------------------------------------------------
+    def _admit(self, db: Database, code: str, number: str, keycode: str | None,
+               now: datetime) -> tuple[dict[str, Any], int] | AdmissionRefused:
+        """The script the keycode admits to, or the refusal (recorded). Call inside a write."""
+        sitting = self._sitting_row(db, code)
+        if sitting["state"] == SittingState.SCHEDULED:
+            return AdmissionRefused(f"Sitting {sitting['code']} is not open yet: wait for the invigilator.")
+        me = self.terminal
+        base = {"terminal": me.label, "candidate number typed": number}
+        tries = store.tries_of(db, me.place, "keycode")
+        if tries is not None and tries.locked(now):
+            record(db, at=now, actor=self._terminal_actor(), action="admission refused", sitting_id=sitting["id"],
+                   details={**base, "reason": "terminal locked after wrong keycodes",
+                            "locked until": now_text(tries.locked_until)})
+            return AdmissionRefused(
+                f"Too many wrong keycodes on this terminal: it is locked until "
+                f"{_clock_text(tries.locked_until)}. Ask the invigilator to check your admission slip.")
+        row = db.execute("SELECT s.id FROM scripts s JOIN candidates c ON c.id = s.candidate_id"
+                         " WHERE s.sitting_id = ? AND upper(c.candidate_number) = ?",
+                         [sitting["id"], number]).fetchone()
+        stored = store.keycode_of(db, row[0]) if row else None
+        typed = rules.normalise_keycode(keycode)
+        if stored is None:
+            rules.hash_keycode(typed, b"\0" * 16)  # the same time as a real check: timing reveals nobody
+            matches = False
+        else:
+            matches = bool(typed) and rules.keycode_matches(typed, stored.keycode_hash, stored.keycode_salt)
+        if matches:
+            if tries is not None:
+                store.clear_tries(db, me.place, "keycode")
+            return sitting, row[0]
+        failures = (tries.failures if tries is not None else 0) + 1
+        locked_until = now + rules.KEYCODE_LOCK if failures >= rules.KEYCODE_TRIES else None
+        store.put_tries(db, me.place, "keycode", sitting_id=sitting["id"], terminal=me.label,
+                        failures=0 if locked_until else failures, at=now, locked_until=locked_until)
+        why = ("no keycode typed" if not typed else "wrong keycode") if row else "candidate number not enrolled"
+        record(db, at=now, actor=self._terminal_actor(), action="admission refused", sitting_id=sitting["id"],
+               script_id=row[0] if row else None, candidate_number=number if row else None,
+               details={**base, "reason": why, "wrong tries on this terminal": failures,
+                        **({"terminal locked until": now_text(locked_until)} if locked_until else {})})
+        # One message whatever was wrong: it must not tell a stranger which numbers exist.
+        message = ("That candidate number and keycode do not match this sitting. Check both on your "
+                   "admission slip, or ask the invigilator.")
+        if locked_until:
+            message += f" This terminal is now locked until {_clock_text(locked_until)}."
+        return AdmissionRefused(message)
+
+    def _terminal_actor(self) -> Actor:
+        return Actor(label=f"terminal {self.terminal.label}")
+
+    def identify(self, code: str, candidate_number: str, keycode: str | None = None) -> LearnerIdentity:
+        """Whose script the keycode admits to, for the learner's "Is this you?"; nothing is logged in yet.
+
+        Raises AdmissionRefused (wrong number or keycode: counted for this terminal, and recorded)
+        or SittingError as :meth:`login` would. Only this learner's own name comes back.
         """
         number = _clean_number(candidate_number)
-        with read_transaction(self.db):
-            room = self._room(self.db, self._sitting_row(self.db, code))
-            script = self._may_log_in(room, number)
-        return LearnerIdentity(sitting_code=room.sitting["code"], candidate_number=script.candidate_number,
-                               candidate_name=script.name)
+        now = self.clock.now()
+
+        def work(db: Database) -> LearnerIdentity | SittingError:
+            admitted = self._admit(db, code, number, keycode, now)
+            if isinstance(admitted, SittingError):
+                return admitted
+            sitting, script_id = admitted
+            room = self._room(db, sitting, script_id)
+            try:
+                script = self._may_log_in(room, number)
+            except SittingError as error:
+                return error
+            return LearnerIdentity(sitting_code=sitting["code"], candidate_number=script.candidate_number,
+                                   candidate_name=script.name)
+
+        outcome = run_write(self.db, work, "checking your admission")
+        if isinstance(outcome, SittingError):
+            raise outcome
+        return outcome
 
     def _may_log_in(self, room: _Room, number: str) -> _Script:
         """The candidate's script, if they may log in; otherwise SittingError saying why not.
@@ -1003,24 +1248,58 @@ class LearnerService(_Base):
             raise SittingError(f"Sitting {sitting['code']} has ended.")
         return script
 
-    def login(self, code: str, candidate_number: str) -> LearnerSession:
-        """Log a learner in (or back in, after a crash) and return everything to resume exactly."""
+    def login(self, code: str, candidate_number: str, keycode: str | None = None) -> LearnerSession:
+        """Log a learner in (or back in, after a crash) and return everything to resume exactly.
+
+        Needs the keycode. Takes the script's lease for this terminal; if another terminal's lease
+        is live, raises ScriptInUse and leaves a takeover request for the invigilator (calling again
+        after they approve logs in). Only this script's rows are read: nobody else's pass through here.
+        """
         number = _clean_number(candidate_number)
         now = self.clock.now()
+        me = self.terminal.label
 
-        def work(db: Database) -> int:
-            sitting = self._sitting_row(db, code)
-            room = self._room(db, sitting)
+        def work(db: Database) -> int | SittingError:
+            admitted = self._admit(db, code, number, keycode, now)
+            if isinstance(admitted, SittingError):
+                return admitted
+            sitting, script_id = admitted
+            room = self._room(db, sitting, script_id)
             self._sweep(db, room, now)
             sitting = room.sitting
-            script = self._may_log_in(room, number)
+            try:
+                script = self._may_log_in(room, number)
+            except SittingError as error:
+                return error
             actor = Actor.candidate(script.candidate_number)
+            lease = store.lease_of(db, script.id)
+            if lease is not None and lease.terminal != me and lease.live(now):
+                pending = store.request_of(db, script.id)
+                if pending is None or pending.terminal != me:
+                    store.put_request(db, script.id, me, now)
+                    record(db, at=now, actor=actor, action="second login refused", sitting_id=sitting["id"],
+                           script_id=script.id, candidate_number=script.candidate_number,
+                           details={"terminal": me, "live terminal": lease.terminal,
+                                    "takeover": "waiting for the invigilator's approval"})
+                return ScriptInUse(
+                    "Your script is open on another terminal. If you have moved desk or your terminal "
+                    "stopped working, tell the invigilator: once they approve the move on their screen, "
+                    "your paper opens here by itself with your saved answers.", lease.terminal)
+            store.put_lease(db, script.id, me, now, now + rules.lease_expiry_seconds())
+            pending = store.request_of(db, script.id)
+            if pending is not None and pending.terminal == me:
+                store.drop_request(db, script.id)
             first = script.row["logged_in_at"] is None
             db.execute("UPDATE scripts SET logged_in_at = coalesce(logged_in_at, ?), last_login_at = ? WHERE id = ?",
                        [now_text(now), now_text(now), script.id])
+            details: dict[str, Any] = {"sitting state": sitting["state"], "terminal": me}
+            if lease is not None and lease.terminal != me:
+                details["previous terminal"] = lease.terminal
+                details["previous lease"] = ("moved here by the invigilator" if pending is None
+                                             else f"lapsed at {now_text(lease.expires_at)}")
             record(db, at=now, actor=actor, action="candidate logged in" if first else "candidate logged in again",
                    sitting_id=sitting["id"], script_id=script.id, candidate_number=script.candidate_number,
-                   details={"sitting state": sitting["state"]})
+                   details=details)
             if sitting["state"] == SittingState.RUNNING and script.started_at is None:
                 room_start = parse_instant(sitting["started_at"])
                 db.execute("UPDATE scripts SET started_at = ? WHERE id = ?", [now_text(now), script.id])
@@ -1033,8 +1312,90 @@ class LearnerService(_Base):
                                 "rule": "full allowance from the candidate's own start"})
             return script.id
 
-        script_id = run_write(self.db, work, "logging in")
-        return self.session(script_id, resumed=None)
+        outcome = run_write(self.db, work, "logging in")
+        if isinstance(outcome, SittingError):
+            raise outcome
+        return self.session(outcome, resumed=None)
+
+    def heartbeat(self, script_id: int) -> None:
+        """Renew this terminal's lease; SaveRefused("moved") once another terminal holds the script."""
+        now = self.clock.now()
+        me = self.terminal.label
+
+        def work(db: Database) -> SaveRefused | None:
+            if store.renew_lease(db, script_id, me, now, now + rules.lease_expiry_seconds()):
+                return None
+            holder = store.lease_terminal(db, script_id)
+            if holder is None:  # nobody holds it (e.g. made before leases): this terminal takes it
+                store.put_lease(db, script_id, me, now, now + rules.lease_expiry_seconds())
+                return None
+            return SaveRefused(self._moved_message(holder), "moved")
+
+        outcome = run_write(self.db, work, "keeping your terminal connected")
+        if outcome is not None:
+            raise outcome
+
+    @staticmethod
+    def _moved_message(holder: str) -> str:
+        return (f"Your script is now open on another terminal ({holder}): the invigilator moved it there. "
+                "Everything saved before the move is kept there. Nothing typed here since can be saved: "
+                "tell the invigilator now.")
+
+    def release_terminal(self, code: str, exit_code: str, *, candidate_number: str | None = None,
+                         state: str = "") -> None:
+        """The invigilator typed the sitting's exit code on this learner's terminal; raises ExitRefused.
+
+        Wrong codes count for this terminal only (EXIT_TRIES, then its exit dialog is locked for
+        EXIT_LOCK): no staff member's PIN is ever typed on a learner's terminal, so none can be
+        guessed or locked out from one.
+        """
+        now = self.clock.now()
+        me = self.terminal
+        typed = "".join(ch for ch in (exit_code or "") if not ch.isspace())
+
+        def work(db: Database) -> ExitRefused | None:
+            sitting = self._sitting_row(db, code)
+            script_id = None
+            if candidate_number:
+                row = db.execute("SELECT s.id FROM scripts s JOIN candidates c ON c.id = s.candidate_id"
+                                 " WHERE s.sitting_id = ? AND upper(c.candidate_number) = ?",
+                                 [sitting["id"], candidate_number.strip().upper()]).fetchone()
+                script_id = row[0] if row else None
+            where = {"sitting_id": sitting["id"], "script_id": script_id,
+                     "candidate_number": candidate_number if script_id else None}
+            tries = store.tries_of(db, me.place, "exit code")
+            if tries is not None and tries.locked(now):
+                record(db, at=now, actor=self._terminal_actor(), action="exit code refused", **where,
+                       details={"terminal": me.label, "reason": "exit dialog locked",
+                                "locked until": now_text(tries.locked_until)})
+                return ExitRefused(self._exit_locked_message(tries.locked_until), tries.locked_until)
+            expected = store.exit_code_of(db, sitting["id"]) or ""
+            if expected and hmac.compare_digest(typed.encode(), expected.encode()):
+                if tries is not None:
+                    store.clear_tries(db, me.place, "exit code")
+                record(db, at=now, actor=self._terminal_actor(), action="learner terminal closed", **where,
+                       details={"terminal": me.label, "with": "the sitting's exit code",
+                                "learner's screen": state})
+                return None
+            failures = (tries.failures if tries is not None else 0) + 1
+            locked_until = now + rules.EXIT_LOCK if failures >= rules.EXIT_TRIES else None
+            store.put_tries(db, me.place, "exit code", sitting_id=sitting["id"], terminal=me.label,
+                            failures=0 if locked_until else failures, at=now, locked_until=locked_until)
+            record(db, at=now, actor=self._terminal_actor(), action="exit code refused", **where,
+                   details={"terminal": me.label, "reason": "wrong exit code", "wrong tries on this terminal": failures,
+                            **({"exit dialog locked until": now_text(locked_until)} if locked_until else {})})
+            if locked_until:
+                return ExitRefused(self._exit_locked_message(locked_until), locked_until)
+            return ExitRefused("That is not this sitting's exit code.")
+
+        outcome = run_write(self.db, work, "checking the exit code")
+        if outcome is not None:
+            raise outcome
+
+    @staticmethod
+    def _exit_locked_message(until: datetime | None) -> str:
+        return (f"Too many wrong exit codes: this terminal's exit is locked until {_clock_text(until)}. "
+                "The invigilator's room view shows it.")
 
     def session(self, script_id: int, *, resumed: bool | None = None) -> LearnerSession:
         """The script as it stands: answers, flags, current question, time."""
@@ -1056,12 +1417,18 @@ class LearnerService(_Base):
             flags=flags, current_question=script_row["current_question"],
             time=self._learner_time(room, script, now),
             resumed=bool(answers or script_row["current_question"]) if resumed is None else resumed,
+            terminal=self.terminal.label,
         )
 
     def time_left(self, script_id: int) -> LearnerTime:
         """For the clock on the learner's screen; also submits the script once time is up."""
         room, now = self._fresh_room(script_id=script_id)
-        return self._learner_time(room, room.scripts[0], now)
+        time = self._learner_time(room, room.scripts[0], now)
+        with read_transaction(self.db):
+            holder = store.lease_terminal(self.db, script_id)
+        if holder is not None and holder != self.terminal.label:
+            time.moved_to = holder
+        return time
 
     def save_answer(self, script_id: int, question_id: str, text: str) -> SaveReceipt:
         """Save one answer. Returns only once it is committed (durable); raises SaveRefused otherwise.
@@ -1108,8 +1475,10 @@ class LearnerService(_Base):
             current = self.db.conn.execute(
                 "SELECT text, version FROM answers WHERE script_id = ? AND question_id = ?",
                 [script_id, question_id]).fetchone()
+        me = self.terminal.label
         plain = (
-            room.paper.paper.question(question_id) is not None
+            seen is not None and seen[-1] in (None, me)  # this terminal (still) holds the script
+            and room.paper.paper.question(question_id) is not None
             and not script.final
             and script.started_at is not None
             and not room.time(script, now).is_time_up
@@ -1159,7 +1528,8 @@ class LearnerService(_Base):
             " (SELECT count(*) || '/' || coalesce(max(p.id), 0) || '/' || count(p.ended_at) FROM pauses p"
             "   WHERE p.sitting_id = s.sitting_id AND (p.script_id IS NULL OR p.script_id = s.id)),"
             " (SELECT count(*) || '/' || coalesce(sum(e.minutes), 0) FROM extensions e WHERE e.script_id = s.id),"
-            " (SELECT a.version FROM answers a WHERE a.script_id = s.id AND a.question_id = ?)"
+            " (SELECT a.version FROM answers a WHERE a.script_id = s.id AND a.question_id = ?),"
+            " (SELECT l.terminal FROM script_leases l WHERE l.script_id = s.id)"
             " FROM scripts s JOIN sittings st ON st.id = s.sitting_id WHERE s.id = ?",
             [question_id, script_id],
         ).fetchone()
@@ -1206,6 +1576,9 @@ class LearnerService(_Base):
             self._sweep(db, room, now)
             if script.final:
                 return SaveRefused(self._finished_message(script), _FINISH_STATE[script.row["finish"]].value)
+            holder = store.lease_terminal(db, script_id)
+            if holder is not None and holder != self.terminal.label:
+                return SaveRefused(self._moved_message(holder), "moved to another terminal")
             db.execute("UPDATE scripts SET current_question = ? WHERE id = ?", [question_id, script_id])
             return None
 
@@ -1222,6 +1595,9 @@ class LearnerService(_Base):
             self._sweep(db, room, now)
             already = script.final
             if not already:
+                moved = self._moved_refusal(db, room, script, now, None, None)
+                if moved is not None:
+                    return moved
                 if script.started_at is None:
                     return SaveRefused("The assessment has not started yet, so there is nothing to submit.",
                                        "not started")
@@ -1255,13 +1631,25 @@ class LearnerService(_Base):
             return self._refuse(db, room, script, now, "not started", question_id, text,
                                 "The assessment has not started yet: wait for the invigilator. "
                                 f"This change was not {doing}.")
-        return None
+        return self._moved_refusal(db, room, script, now, question_id, text)
 
-    @staticmethod
-    def _refuse(db: Database, room: _Room, script: _Script, now: datetime, reason: str, question_id: str,
-                text: str | None, message: str) -> SaveRefused:
+    def _moved_refusal(self, db: Database, room: _Room, script: _Script, now: datetime, question_id: str | None,
+                       text: str | None) -> SaveRefused | None:
+        """Refused (and recorded, naming both terminals) when another terminal holds the script."""
+        holder = store.lease_terminal(db, script.id)
+        if holder is None or holder == self.terminal.label:
+            return None
+        return self._refuse(db, room, script, now, "moved to another terminal", question_id or "-", text,
+                            self._moved_message(holder), terminal=self.terminal.label, holder=holder)
+
+    def _refuse(self, db: Database, room: _Room, script: _Script, now: datetime, reason: str, question_id: str,
+                text: str | None, message: str, *, terminal: str | None = None,
+                holder: str | None = None) -> SaveRefused:
         # Recorded for appeals: what was attempted, and why it was refused (not the text itself).
-        details: dict[str, Any] = {"question": question_id, "reason": reason}
+        details: dict[str, Any] = {"question": question_id, "reason": reason,
+                                   "terminal": terminal or self.terminal.label}
+        if holder is not None:
+            details["terminal holding the script"] = holder
         if text is not None:
             details.update(characters=len(text), sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
         record(db, at=now, actor=Actor.candidate(script.candidate_number), action="change refused",

@@ -566,6 +566,62 @@ def m0006_audit_chain(db: Database) -> None:
                          '{"entries chained at upgrade": %d}' % sealed)
 
 
+def m0007_admission(db: Database) -> None:
+    """Learner admission and exam integrity (issue 13).
+
+    * ``admission_keycodes``: one keycode per script, stored only as a salted scrypt hash;
+      issuing slips again replaces it (the old code stops working).
+    * ``script_leases``: which terminal holds a script, renewed while it is alive, lapsing
+      after a short period (a heartbeat, not a PID: works across processes and hosts).
+    * ``takeover_requests``: a second terminal asking for a script whose lease is live; the
+      invigilator approves it from the room view or the CLI.
+    * ``terminal_tries``: wrong keycodes / exit codes counted per terminal (its place: the SSH
+      client or the tty), so a hostile terminal locks only itself.
+    * ``sittings.exit_code``: the per-sitting code an invigilator types to close a learner's
+      terminal, instead of their personal PIN. Kept readable on purpose: the invigilator's room
+      view and the slips show it again (the database is readable by staff only).
+    """
+    import secrets
+
+    statements = [
+        """CREATE TABLE admission_keycodes (
+            script_id INTEGER PRIMARY KEY REFERENCES scripts(id),
+            keycode_hash TEXT NOT NULL,
+            keycode_salt TEXT NOT NULL,
+            issued_at TEXT NOT NULL,
+            issued_by INTEGER REFERENCES staff(id)
+        )""",
+        """CREATE TABLE script_leases (
+            script_id INTEGER PRIMARY KEY REFERENCES scripts(id),
+            terminal TEXT NOT NULL,
+            acquired_at TEXT NOT NULL,
+            renewed_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE takeover_requests (
+            script_id INTEGER PRIMARY KEY REFERENCES scripts(id),
+            terminal TEXT NOT NULL,
+            requested_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE terminal_tries (
+            place TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('keycode', 'exit code')),
+            sitting_id INTEGER REFERENCES sittings(id),
+            terminal TEXT NOT NULL,
+            failures INTEGER NOT NULL DEFAULT 0,
+            last_failure_at TEXT,
+            locked_until TEXT,
+            PRIMARY KEY (place, kind)
+        ) WITHOUT ROWID""",
+        "ALTER TABLE sittings ADD COLUMN exit_code TEXT",
+    ]
+    for statement in statements:
+        db.execute(statement)
+    for (sitting_id,) in db.execute("SELECT id FROM sittings").fetchall():
+        db.execute("UPDATE sittings SET exit_code = ? WHERE id = ?",
+                   ["".join(secrets.choice("0123456789") for _ in range(6)), sitting_id])
+
+
 #: In order. The schema version of a database is how many of these it has run.
 MIGRATIONS: list[Migration] = [
     m0001_sittings,
@@ -574,6 +630,7 @@ MIGRATIONS: list[Migration] = [
     m0004_centre_settings,
     m0005_paper_marker,
     m0006_audit_chain,
+    m0007_admission,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

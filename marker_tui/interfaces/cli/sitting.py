@@ -287,3 +287,55 @@ def list_() -> None:
         [[s.code, s.qualification, s.unit, s.state.value, local_time(s.scheduled_start, True),
           local_time(s.started_at, True), local_time(s.ended_at, True)] for s in summaries]))
 
+
+
+@sitting.command("slips")
+@click.argument("code")
+@click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              metavar="FILE", help="FILE.csv (one row per candidate) or FILE.txt (printable slips); '-' prints them.")
+@click.option("--candidate", "candidates", multiple=True, metavar="NUMBER",
+              help="Only this candidate (a lost slip); repeat for more. Default: everyone still to sit.")
+@by_option()
+def slips(code: str, output: Path, candidates: tuple[str, ...], by: str) -> None:
+    """Issue admission slips: a new keycode per candidate (earlier keycodes stop working)."""
+    from marker_tui.interfaces.documents.admission_slips import slips_text, write_slips
+
+    db = database(create=False)
+    if str(output) != "-":
+        try:  # before issuing: codes issued into a file that cannot be written would be lost
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.with_name(output.name + ".partial").touch()
+        except OSError as error:
+            raise click.ClickException(f"Cannot write {output}: {error.strerror or error}. "
+                                       "No keycodes were issued.") from None
+    with user_errors():
+        try:
+            issued = _services(db).issue_keycodes(code, by=by, candidate_numbers=list(candidates) or None)
+        except BaseException:
+            if str(output) != "-":
+                output.with_name(output.name + ".partial").unlink(missing_ok=True)
+            raise
+    if str(output) == "-":
+        click.echo(slips_text(issued), nl=False)
+        return
+    try:
+        write_slips(issued, output)
+    except OSError as error:
+        raise click.ClickException(
+            f"Cannot write {output}: {error.strerror or error}. The keycodes were issued but not saved: "
+            "run the command again with another file (that issues new keycodes).") from None
+    click.echo(f"{len(issued.slips)} admission slip(s) for sitting {issued.sitting_code} written to {output}. "
+               "Earlier keycodes for them no longer work.")
+
+
+@sitting.command("approve-move")
+@click.argument("code")
+@click.option("--candidate", required=True, metavar="NUMBER", help="Whose script moves terminal.")
+@by_option()
+def approve_move(code: str, candidate: str, by: str) -> None:
+    """Let the terminal asking for a candidate's script take it over (desk move, crashed terminal)."""
+    db = database(create=False)
+    with user_errors():
+        status = _services(db).approve_takeover(code, candidate, by=by)
+    click.echo(visible(f"Candidate {status.candidate_number}'s script moved to terminal {status.terminal}; "
+                       "the old terminal can no longer save."))

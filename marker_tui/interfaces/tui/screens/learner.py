@@ -8,14 +8,17 @@ screen, no quitting without an invigilator's PIN.
 
 Screens:
 
-* :class:`LearnerLoginScreen` — sitting code and candidate number, then
-  :class:`ConfirmNameDialog` ("Is this you?") before anything is written.
+* :class:`LearnerLoginScreen` — sitting code, candidate number and the keycode
+  from the admission slip, then :class:`ConfirmNameDialog` ("Is this you?",
+  only once the keycode matched) before anything is written. A script live on
+  another terminal waits here for the invigilator to approve the move.
 * :class:`LearnerSittingScreen` — one screen for the whole sitting, in three
   phases: *waiting* (instructions, number of questions, marks, time allowed),
   *writing* (question list, question, answer editor, countdown), *finished*
   (time up / submitted / ended by the invigilator).
 * Dialogs: :class:`ReviewDialog`, :class:`ConfirmSubmitDialog`,
-  :class:`InstructionsDialog`, and the invigilator's :class:`StaffPinDialog`.
+  :class:`InstructionsDialog`, and the invigilator's :class:`ExitCodeDialog`
+  (the sitting's exit code, never a staff PIN: see services/sitting.py).
 """
 
 from __future__ import annotations
@@ -37,7 +40,6 @@ from textual.widgets.option_list import Option
 from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.domain.autosave import CHECK_INTERVAL_SECONDS, FINAL_SECONDS, IDLE_SECONDS, AutosavePolicy
 from marker_tui.domain.paper import Question
-from marker_tui.interfaces.tui.screens.staff_sign_in import StaffPinDialog
 from marker_tui.interfaces.tui.widgets.answer_area import AnswerArea
 from marker_tui.interfaces.tui.widgets.contrast import ensure_registered, toggle_high_contrast
 from marker_tui.domain.timing import instructions_for
@@ -45,10 +47,14 @@ from marker_tui.interfaces.tui.widgets.countdown import Countdown, TimeWarnings,
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
 from marker_tui.interfaces.tui.widgets.script_writer import ScriptWriter, WriteOutcome
 from marker_tui.services.audit import ServiceError
+from marker_tui.domain.admission import LEASE_RENEW_SECONDS
 from marker_tui.services.sitting import (
+    AdmissionRefused,
+    ExitRefused,
     LearnerSession,
     LearnerTime,
     NoSuchSitting,
+    ScriptInUse,
     ScriptState,
     SittingError,
 )
@@ -141,12 +147,63 @@ class ConfirmNameDialog(_YesNoDialog):
         self.query_one("#yes", Button).focus()
 
 
-class LearnerLoginScreen(Screen):
-    """Sitting code and candidate number. ``locked``: the terminal is a learner's from the start.
+class ExitCodeDialog(ModalScreen[bool]):
+    """The invigilator types the sitting's exit code to close a learner's terminal (Escape cancels).
 
-    Given both (``marker-tui sit CODE --candidate N``), it checks them straight
-    away and shows only "Checking…" until the name is confirmed; the form
-    appears, filled in, only if something needs correcting.
+    A code for the sitting, not a staff PIN: nothing typed here can find out which staff exist or
+    whose PIN is right, nor lock a staff member out. Wrong codes lock this terminal's dialog for a
+    while (the room view shows it); the service counts and records them.
+    """
+
+    ALLOWED_IN_LOCKDOWN = True
+    CSS_PATH = LEARNER_CSS
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, purpose: str, code: str, *, candidate_number: str | None = None, state: str = "") -> None:
+        super().__init__()
+        self.purpose = purpose
+        self.code = code
+        self.candidate_number = candidate_number
+        self.state = state
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog form-box", id="exit-dialog"):
+            yield Plain(self.purpose + " (Escape: cancel)", classes="form-purpose")
+            yield Label("Exit code (the invigilator has it)")
+            yield TextInput(id="exit-code", password=True, restrict=r"[0-9]*", max_length=12)
+            yield Plain("", id="exit-error", classes="form-error")
+            yield Plain("Enter: close this terminal", classes="form-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#exit-code", TextInput).focus()
+
+    def on_input_submitted(self, event: TextInput.Submitted) -> None:
+        event.stop()
+        box = self.query_one("#exit-code", TextInput)
+        if not box.value:
+            self.query_one("#exit-error", Static).update("Type the exit code.")
+            return
+        try:
+            self.app.centre.learners.release_terminal(self.code, box.value, candidate_number=self.candidate_number,
+                                                      state=self.state)
+        except (ServiceError, StorageError) as error:
+            box.value = ""
+            self.query_one("#exit-error", Static).update(str(error))
+            if isinstance(error, ExitRefused) and error.locked_until is not None:
+                box.disabled = True  # locked for a while: typing would only be refused again
+            return
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class LearnerLoginScreen(Screen):
+    """Sitting code, candidate number and keycode. ``locked``: the terminal is a learner's from the start.
+
+    Given all three it checks them straight away and shows only "Checking…" until the name is
+    confirmed; given the code and number (``marker-tui sit CODE --candidate N``) the form opens
+    on the keycode. The form shows again, filled in, if something needs correcting.
     """
 
     ALLOWED_IN_LOCKDOWN = True
@@ -156,16 +213,20 @@ class LearnerLoginScreen(Screen):
         Binding("escape", "back", "Back"),
         Binding("ctrl+q", "app.quit", "Quit", show=False),
     ]
+    TAKEOVER_POLL_SECONDS = 2.0
 
-    def __init__(self, code: str | None = None, candidate_number: str | None = None, *, locked: bool = False,
-                 monotonic: Callable[[], float] | None = None) -> None:
+    def __init__(self, code: str | None = None, candidate_number: str | None = None, keycode: str | None = None,
+                 *, locked: bool = False, monotonic: Callable[[], float] | None = None) -> None:
         super().__init__()
         self.initial_code = (code or "").strip()
         self.initial_candidate = (candidate_number or "").strip()
+        self.initial_keycode = (keycode or "").strip()
         self.locked = locked
         self.monotonic = monotonic
-        self.checking = bool(self.initial_code and self.initial_candidate)
+        self.checking = bool(self.initial_code and self.initial_candidate and self.initial_keycode)
         self._problem: tuple[str, str | None] = ("", None)
+        self.waiting_for_move: tuple[str, str, str] | None = None
+        self._move_timer = None
 
     def compose(self) -> ComposeResult:
         yield Plain("marker-tui · Sit an assessment", classes="title-bar")
@@ -181,6 +242,9 @@ class LearnerLoginScreen(Screen):
                     yield Label("Your candidate number")
                     yield TextInput(self.initial_candidate, id="candidate", placeholder="e.g. 1001",
                                     max_length=20)
+                    yield Label("Keycode (on your admission slip)")
+                    yield TextInput(self.initial_keycode, id="keycode", placeholder="e.g. KQ7M-T3XA",
+                                    max_length=12)
                     yield Plain(self._problem[0], id="login-error", classes="form-error")
                     yield Plain("Enter: continue", classes="form-hint")
         yield Footer()
@@ -195,10 +259,9 @@ class LearnerLoginScreen(Screen):
             self._focus_form()
 
     def _focus_form(self) -> None:
-        code_box = self.query_one("#code", TextInput)
-        candidate_box = self.query_one("#candidate", TextInput)
-        wanted = self._problem[1] or ("candidate" if code_box.value else "code")
-        (code_box if wanted == "code" else candidate_box).focus()
+        boxes = {name: self.query_one(f"#{name}", TextInput) for name in ("code", "candidate", "keycode")}
+        wanted = self._problem[1] or next((n for n, box in boxes.items() if not box.value), "keycode")
+        boxes[wanted].focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
@@ -215,6 +278,7 @@ class LearnerLoginScreen(Screen):
         """Show a problem under the form (bringing the form up if only "Checking…" was shown)."""
         self._problem = (message, focus)
         if self.checking:
+            self.initial_code, self.initial_candidate, self.initial_keycode = self._entered()
             self.checking = False
             self.call_later(self._show_form)
             return
@@ -224,34 +288,45 @@ class LearnerLoginScreen(Screen):
 
     async def _show_form(self) -> None:
         await self.recompose()
+        if self._problem[1] == "keycode":
+            self.query_one("#keycode", TextInput).value = ""
         self._focus_form()
 
-    def _entered(self) -> tuple[str, str]:
+    def _entered(self) -> tuple[str, str, str]:
         if self.checking:
-            return self.initial_code.upper(), self.initial_candidate.upper()
+            return self.initial_code.upper(), self.initial_candidate.upper(), self.initial_keycode
         return (self.query_one("#code", TextInput).value.strip().upper(),
-                self.query_one("#candidate", TextInput).value.strip().upper())
+                self.query_one("#candidate", TextInput).value.strip().upper(),
+                self.query_one("#keycode", TextInput).value.strip())
 
     def on_input_submitted(self, event: TextInput.Submitted) -> None:
-        code, number = self._entered()
+        code, number, keycode = self._entered()
         if not code:
             self.show_error("Type the sitting code.", "code")
         elif not number:
             self.show_error("" if event.input.id == "code" else "Type your candidate number.", "candidate")
+        elif not keycode:
+            self.show_error("" if event.input.id != "keycode" else "Type the keycode from your admission slip.",
+                            "keycode")
         else:
             self.attempt()
 
     def attempt(self) -> None:
-        code, number = self._entered()
-        if not code or not number:
+        code, number, keycode = self._entered()
+        if not code or not number or not keycode:
             return
         if not self.checking:
             self.show_error("")
         try:
-            # Only this learner's own name comes back: the terminal never holds the room's list.
-            who = self.app.centre.learners.identify(code, number)
+            # Only after the keycode matched does a name come back, and only this learner's own.
+            who = self.app.centre.learners.identify(code, number, keycode)
         except NoSuchSitting:
             self.show_error(f"There is no sitting with code {code}. Check the code, or ask the invigilator.", "code")
+            return
+        except AdmissionRefused as error:
+            if not self.checking:
+                self.query_one("#keycode", TextInput).value = ""
+            self.show_error(str(error), "keycode")
             return
         except SittingError as error:
             self.show_error(str(error), "candidate")
@@ -262,33 +337,61 @@ class LearnerLoginScreen(Screen):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.login(code, number)
+                self.login(code, number, keycode)
             else:
                 self.show_error("Check your candidate number, or ask the invigilator.", "candidate")
 
         self.app.push_screen(ConfirmNameDialog(who.candidate_name, who.candidate_number, who.sitting_code), confirmed)
 
-    def login(self, code: str, number: str) -> None:
+    def login(self, code: str, number: str, keycode: str) -> None:
         try:
-            session = self.app.centre.learners.login(code, number)
+            session = self.app.centre.learners.login(code, number, keycode)
+        except ScriptInUse as error:
+            self._wait_for_move(code, number, keycode, str(error))
+            return
         except (ServiceError, StorageError) as error:
+            self._stop_waiting()
             self.show_error(str(error), "candidate")
             return
+        self._stop_waiting()
         screen = LearnerSittingScreen(session, monotonic=self.monotonic)
         # Locked down before the switch: the sitting screen replaces this one in place.
         self.app.lock_down(self, screen.request_release)
         self.app.switch_screen(screen)
 
-    def request_release(self) -> None:
-        if isinstance(self.app.screen, StaffPinDialog):
-            return
+    def _wait_for_move(self, code: str, number: str, keycode: str, message: str) -> None:
+        """Another terminal holds the script: say so, and try again until the invigilator moves it here."""
+        first = self.waiting_for_move is None
+        self.waiting_for_move = (code, number, keycode)
+        if first:
+            self.show_error(message)
+            self._move_timer = self.set_interval(self.TAKEOVER_POLL_SECONDS, self.retry_login)
 
-        def released(member) -> None:
-            if member is not None:
+    def retry_login(self) -> None:
+        if self.waiting_for_move is not None:
+            self.login(*self.waiting_for_move)
+
+    def _stop_waiting(self) -> None:
+        self.waiting_for_move = None
+        if self._move_timer is not None:
+            self._move_timer.stop()
+            self._move_timer = None
+
+    def request_release(self) -> None:
+        if isinstance(self.app.screen, ExitCodeDialog):
+            return
+        code = self._entered()[0] if not self.checking else self.initial_code.upper()
+
+        def released(done: bool | None) -> None:
+            if done:
                 self.app.lift_lockdown()
                 self.app.exit()
 
-        self.app.push_screen(StaffPinDialog("An invigilator's name and PIN are needed to close this terminal"),
+        if not code:
+            self.show_error("To close this terminal the invigilator types the sitting's exit code: "
+                            "type the sitting code first.", "code")
+            return
+        self.app.push_screen(ExitCodeDialog("The sitting's exit code is needed to close this terminal", code),
                              released)
 
 
@@ -561,6 +664,8 @@ class LearnerSittingScreen(Screen):
         self._clock_timers = [
             self.set_interval(1, self.tick),
             self.set_interval(CHECK_INTERVAL_SECONDS, self.autosave_check),
+            # The lease says this terminal is alive; it lapses if the terminal dies (see domain/admission.py).
+            self.set_interval(LEASE_RENEW_SECONDS, self.writer.heartbeat),
         ]
 
     def on_unmount(self) -> None:
@@ -585,7 +690,7 @@ class LearnerSittingScreen(Screen):
         """The writer thread's own connection, so a save waiting for the database never holds up the screen."""
         centre = self.app.centre
         try:
-            own = type(centre).open(centre.path, clock=centre.clock, create=False)
+            own = type(centre).open(centre.path, clock=centre.clock, create=False, terminal=centre.terminal)
         except Exception:
             return centre.learners
         self._writer_centre = own
@@ -616,6 +721,9 @@ class LearnerSittingScreen(Screen):
         self._update_saved_state()
 
     def apply_time(self, time: LearnerTime) -> None:
+        if time.moved_to is not None:
+            self.moved(time.moved_to)
+            return
         if time.allowed_seconds != self.allowed_seconds:  # extra time given: the instructions follow
             self.allowed_seconds = time.allowed_seconds
             self.query_one("#waiting-instructions", Static).update(self._instructions())
@@ -707,6 +815,37 @@ class LearnerSittingScreen(Screen):
         else:
             self.notify("The assessment has resumed. Your time is running again.", title="Resumed", timeout=6)
         self.refresh_bindings()
+
+    def moved(self, holder: str | None, message: str | None = None) -> None:
+        """The invigilator moved this script to another terminal: this one stops, and says what was not saved."""
+        if self.phase == "finished":
+            return
+        self.sync_typed()
+        unsaved = [q.id for q in self.questions if self.answers.get(q.id, "") != self.saved.get(q.id, "")]
+        self.phase = "finished"
+        for timer in self._clock_timers:
+            timer.stop()
+        self.query_one("#answer", PlainTextArea).read_only = True
+        title = "Your script is now open on another terminal."
+        text = message or (f"The invigilator moved it to terminal {holder}. Everything saved before the move "
+                           "is kept there: carry on from that terminal.")
+        if unsaved:
+            text += ("\n\nTyped here but NOT saved: question " + ", ".join(unsaved) +
+                     ". Tell the invigilator now, before leaving this desk.")
+        else:
+            text += "\n\nEverything typed on this terminal was saved."
+        self.finished_reason = title
+        self.query_one("#finished-title", Static).update(title)
+        self.query_one("#finished-text", Static).update(Text(text))
+        self._show_phase("finished")
+        self.query_one("#countdown", Countdown).show_time(0, finished=True)
+        self.query_one("#pause-notice").display = False
+        self.query_one("#finished").focus()
+        while self.app.screen is not self and isinstance(self.app.screen, (ReviewDialog, ConfirmSubmitDialog,
+                                                                           InstructionsDialog)):
+            self.app.pop_screen()
+        self.refresh_bindings()
+        self._update_saved_state()
 
     def finish(self, state: ScriptState, submitted_at, reason: str | None) -> None:
         if self.phase == "finished":
@@ -863,6 +1002,11 @@ class LearnerSittingScreen(Screen):
                 receipt = outcome.result
                 self.finish(receipt.state, receipt.submitted_at, receipt.reason)
                 return
+        elif outcome.refused and getattr(outcome.error, "reason", "").startswith("moved"):
+            self.moved(None, str(outcome.error))
+            return
+        elif outcome.kind == "heartbeat":
+            return  # a lease not renewed this time: the next heartbeat tries again
         elif outcome.refused or not outcome.retrying:
             if outcome.kind == "submit":
                 self.submitting = False
@@ -1031,26 +1175,21 @@ class LearnerSittingScreen(Screen):
         self.refresh_bindings()
         self._update_saved_state()
 
-    # -- leaving (invigilator's PIN) ----------------------------------------------------------------------
+    # -- leaving (the sitting's exit code) ----------------------------------------------------------------
     def request_release(self) -> None:
-        if isinstance(self.app.screen, StaffPinDialog):
+        if isinstance(self.app.screen, ExitCodeDialog):
             return
         self.stash_answer()
         self.app.push_screen(
-            StaffPinDialog("Closing this terminal needs an invigilator's name and PIN. Your answers are saved"),
+            ExitCodeDialog("Closing this terminal needs the sitting's exit code. Your answers are saved",
+                           self.session.sitting_code, candidate_number=self.session.candidate_number,
+                           state=self.phase),
             self._released,
         )
 
-    def _released(self, member) -> None:
-        if member is None:
+    def _released(self, done: bool | None) -> None:
+        if not done:
             return
         self.close_writer()
-        try:
-            from marker_tui.services.incidents import IncidentService
-
-            IncidentService(self.app.centre.db, self.app.centre.clock).terminal_released(
-                self.session.sitting_code, self.session.candidate_number, by=member.name, state=self.phase)
-        except (ServiceError, StorageError):
-            pass
         self.app.lift_lockdown()
         self.app.exit()

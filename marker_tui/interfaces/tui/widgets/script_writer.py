@@ -35,13 +35,14 @@ class LearnerWrites(Protocol):
     def set_flag(self, script_id: int, question_id: str, flagged: bool = True) -> None: ...
     def set_current_question(self, script_id: int, question_id: str) -> None: ...
     def submit(self, script_id: int) -> Any: ...
+    def heartbeat(self, script_id: int) -> None: ...
 
 
 @dataclass(frozen=True)
 class WriteOutcome:
     """What happened to one write. ``error`` is None when it committed."""
 
-    kind: str  # "answer", "flag", "current", "submit"
+    kind: str  # "answer", "flag", "current", "submit", "heartbeat"
     question_id: str | None
     text: str | None = None
     flagged: bool | None = None
@@ -82,6 +83,7 @@ class ScriptWriter:
         self._flags: dict[str, bool] = {}
         self._current: str | None = None
         self._submit = False
+        self._beat = False
         self._busy = False
         self._closed = False
         self._thread: threading.Thread | None = None
@@ -106,6 +108,12 @@ class ScriptWriter:
     def submit(self) -> None:
         with self._cond:
             self._submit = True
+            self._wake()
+
+    def heartbeat(self) -> None:
+        """Renew the terminal's lease on the script (after any waiting writes)."""
+        with self._cond:
+            self._beat = True
             self._wake()
 
     def waiting_text(self, question_id: str) -> str | None:
@@ -136,7 +144,7 @@ class ScriptWriter:
 
     # -- the thread -----------------------------------------------------------------------------
     def _has_work(self) -> bool:
-        return bool(self._answers or self._flags or self._current is not None or self._submit)
+        return bool(self._answers or self._flags or self._current is not None or self._submit or self._beat)
 
     def _wake(self) -> None:
         if self._closed:
@@ -157,8 +165,11 @@ class ScriptWriter:
         if self._current is not None:
             question_id, self._current = self._current, None
             return "current", question_id, None
-        self._submit = False
-        return "submit", None, None
+        if self._submit:
+            self._submit = False
+            return "submit", None, None
+        self._beat = False
+        return "heartbeat", None, None
 
     def _run(self) -> None:
         try:
@@ -199,6 +210,8 @@ class ScriptWriter:
             self._current = question_id
         elif kind == "submit":
             self._submit = True
+        elif kind == "heartbeat":
+            self._beat = True
 
     def _perform(self, kind: str, question_id: str | None, value: Any) -> WriteOutcome:
         try:
@@ -214,6 +227,9 @@ class ScriptWriter:
             if kind == "current":
                 service.set_current_question(self.script_id, question_id)
                 return WriteOutcome(kind, question_id)
+            if kind == "heartbeat":
+                service.heartbeat(self.script_id)
+                return WriteOutcome(kind, None)
             return WriteOutcome(kind, None, result=service.submit(self.script_id))
         except _TRANSIENT as error:
             return WriteOutcome(kind, question_id, text=value if kind == "answer" else None,

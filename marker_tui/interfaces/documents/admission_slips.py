@@ -1,0 +1,61 @@
+"""Admission slips: one per candidate, printed and handed out (or read out) by the invigilator.
+
+``.csv`` (one row per candidate, for a mail merge) or anything else as plain
+printable text, one slip per block between cut lines. The sitting's exit code is
+not on the learners' slips: it goes on a separate invigilator's slip at the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from marker_tui.interfaces.documents.text_cleaning import clean_text
+from marker_tui.services.sitting import AdmissionSlips
+
+_CUT = "- " * 36 + "✂"
+
+
+def slips_text(slips: AdmissionSlips) -> str:
+    issued = slips.issued_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    paper = f"{slips.qualification} unit {slips.unit}" + (f": {slips.paper_title}" if slips.paper_title else "")
+    blocks = []
+    for slip in slips.slips:
+        blocks.append("\n".join([
+            f"ADMISSION SLIP · {clean_text(slips.centre or 'marker-tui')}",
+            f"Assessment:        {clean_text(paper)}",
+            f"Sitting code:      {slips.sitting_code}",
+            f"Candidate number:  {slip.candidate_number}",
+            f"Name:              {clean_text(slip.name)}",
+            f"Keycode:           {slip.keycode}",
+            "",
+            "Type the sitting code, your candidate number and this keycode to log in.",
+            "Keep this slip to yourself: the keycode lets you (and only you) into your paper.",
+            f"Issued {issued} by {clean_text(slips.issued_by)}; earlier slips no longer work.",
+        ]))
+    blocks.append("\n".join([
+        f"INVIGILATOR'S SLIP · {slips.sitting_code} · not for learners",
+        f"Exit code (closes a learner's terminal in this sitting): {slips.exit_code or '-'}",
+        f"{len(slips.slips)} admission slip(s) issued {issued} by {clean_text(slips.issued_by)}.",
+    ]))
+    return ("\n" + _CUT + "\n\n").join(block + "\n" for block in blocks)
+
+
+def slips_csv(slips: AdmissionSlips) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["centre", "sitting_code", "qualification", "unit", "candidate_number", "name", "keycode"])
+    for slip in slips.slips:
+        writer.writerow([slips.centre or "", slips.sitting_code, slips.qualification, slips.unit,
+                         slip.candidate_number, slip.name, slip.keycode])
+    return out.getvalue()
+
+
+def write_slips(slips: AdmissionSlips, path: Path) -> None:
+    text = slips_csv(slips) if path.suffix.lower() == ".csv" else slips_text(slips)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written whole or not at all: a half-written slips file would hand out the wrong codes.
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8", newline="")
+    partial.replace(path)
