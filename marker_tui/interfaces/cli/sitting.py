@@ -295,12 +295,13 @@ def list_() -> None:
               metavar="FILE", help="FILE.csv (one row per candidate) or FILE.txt (printable slips); '-' prints them.")
 @click.option("--candidate", "candidates", multiple=True, metavar="NUMBER",
               help="Only this candidate (a lost slip); repeat for more. Default: everyone still to sit.")
-@by_option()
-def slips(code: str, output: Path, candidates: tuple[str, ...], by: str) -> None:
+@staff_options
+def slips(code: str, output: Path, candidates: tuple[str, ...]) -> None:
     """Issue admission slips: a new keycode per candidate (earlier keycodes stop working)."""
     from marker_tui.interfaces.documents.admission_slips import slips_text, write_slips
 
     db = database(create=False)
+    by = signed_in(db, *INVIGILATORS).name
     if str(output) != "-":
         try:  # before issuing: codes issued into a file that cannot be written would be lost
             output.parent.mkdir(parents=True, exist_ok=True)
@@ -331,10 +332,11 @@ def slips(code: str, output: Path, candidates: tuple[str, ...], by: str) -> None
 @sitting.command("approve-move")
 @click.argument("code")
 @click.option("--candidate", required=True, metavar="NUMBER", help="Whose script moves terminal.")
-@by_option()
-def approve_move(code: str, candidate: str, by: str) -> None:
+@staff_options
+def approve_move(code: str, candidate: str) -> None:
     """Let the terminal asking for a candidate's script take it over (desk move, crashed terminal)."""
     db = database(create=False)
+    by = signed_in(db, *INVIGILATORS).name
     with user_errors():
         status = _services(db).approve_takeover(code, candidate, by=by)
     click.echo(visible(f"Candidate {status.candidate_number}'s script moved to terminal {status.terminal}; "
