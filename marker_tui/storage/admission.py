@@ -183,5 +183,6 @@ def set_exit_code(db: Database, sitting_id: int, code: str) -> None:
 
 def centre_name(db: Database) -> str | None:
     """The centre's stored name, for the slips (None if none is set)."""
-    row = db.conn.execute("SELECT value FROM centre_settings WHERE key = 'centre_name'").fetchone()
-    return row[0] if row else None
+    from marker_tui.storage.centre_settings import CENTRE_NAME_KEY, read_setting
+
+    return read_setting(db, CENTRE_NAME_KEY)
