@@ -105,6 +105,7 @@ from marker_tui.domain.marking import (
     markers_of,
     script_result,
 )
+from marker_tui.domain.centre_identity import CentreIdentityError, clean_centre_name, clean_centre_number
 from marker_tui.domain.markscheme import MarkScheme
 from marker_tui.domain.paper import QuestionPaper
 from marker_tui.domain.reports import (
@@ -294,28 +295,19 @@ def stored_centre_name(db: Database) -> str | None:
 
 
 def _checked_centre_name(name: str) -> str:
-    cleaned = _clean_name(name)
-    if not cleaned:
-        raise ServiceError("Give the centre's name, e.g. marker-tui export centre-name \"Glanmor College\".")
-    if len(cleaned) > MAX_CENTRE_NAME:
-        raise ServiceError(f"A centre name can be at most {MAX_CENTRE_NAME} characters.")
-    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in cleaned):
-        raise ServiceError("A centre name cannot contain control characters; type plain text.")
-    return cleaned
+    """The one rule for centre names (domain/centre_identity.py), in the service's error type."""
+    try:
+        return clean_centre_name(name)  # type: ignore[return-value]  # required: never None
+    except CentreIdentityError as error:
+        raise ServiceError(str(error)) from None
 
 
 def _checked_centre_number(number: str) -> str:
-    """Lenient on purpose: City & Guilds numbers are 6 digits, sometimes with a letter suffix
-    (123456A), other bodies differ; letters, digits and '-' only, 3 to 12 of them."""
-    cleaned = (number or "").strip().upper()
-    if not cleaned:
-        raise ServiceError("Give the centre's number, e.g. marker-tui export centre-number 123456A.")
-    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in cleaned):
-        raise ServiceError("A centre number cannot contain control characters; type plain text.")
-    if not re.fullmatch(r"[A-Z0-9-]{3,12}", cleaned):
-        raise ServiceError(f"{cleaned!r} is not a centre number: use 3 to 12 letters, digits or '-', "
-                           "as the awarding body gave it (e.g. 123456A).")
-    return cleaned
+    """The one rule for centre numbers (domain/centre_identity.py): first-run set-up uses it too."""
+    try:
+        return clean_centre_number(number)  # type: ignore[return-value]
+    except CentreIdentityError as error:
+        raise ServiceError(str(error)) from None
 
 
 # --- the snapshot -------------------------------------------------------------------------------
