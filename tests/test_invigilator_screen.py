@@ -474,3 +474,37 @@ async def test_the_audit_log_reads_in_words_with_times_of_day(room):
         assert extension[4] == "allowed time; minutes: 15; 1 h 52 m 30 s → 2 h 7 m 30 s; reason: toilet break"
         assert re.fullmatch(r"\d\d:\d\d:\d\d", extension[0])  # today: the time of day only
         assert not any("_seconds" in r[4] or "T0" in r[4] for r in rows)  # no field names, no ISO times
+
+
+async def test_a_second_login_shows_in_the_room_and_m_approves_the_move(room):
+    from marker_tui.services.sitting import LearnerService, ScriptInUse
+    from marker_tui.services.terminal import Terminal
+
+    code = room.running_sitting()  # 1002 logged in on the room's own terminal: its lease is live
+    desk1 = room.sittings.status(code)
+    desk1 = next(c.terminal for c in desk1.candidates if c.candidate_number == "1002")
+    desk2 = LearnerService(room.db, room.clock, Terminal.named("desk-2", "bbbb"))
+    try:
+        room.log_in(code, "1002", desk2)
+    except ScriptInUse:
+        pass
+    else:
+        raise AssertionError("a second live terminal was let in")
+    app = room_app(room, code)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        summary = text_of(screen.query_one("#room-summary"))
+        assert f"1002: second login from desk-2 #bbbb (script on {desk1}) · m: approve the move" in summary
+        assert "exit code" not in summary  # on the invigilator's slip, not on a screen others pass
+        await pilot.press("m")
+        await pilot.pause()
+        assert isinstance(app.screen, ActionDialog)
+        assert "Move candidate 1002 (Ben Jones) to desk-2 #bbbb?" in text_of(app.screen.query_one(".inv-dialog-title"))
+        await confirm(pilot)
+        assert app.screen is screen
+        assert "second login" not in text_of(screen.query_one("#room-summary"))
+    assert room.log_in(code, "1002", desk2).script_id == room.script_id(code, "1002")  # now desk 2's
+    [moved] = [e for e in room.sittings.log(code) if desk1 in str(e.details) and "desk-2" in str(e.details)
+               and e.actor == INVIGILATOR]
+    assert moved.candidate_number == "1002"

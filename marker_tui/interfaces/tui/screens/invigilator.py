@@ -375,6 +375,7 @@ class InvigilatorRoomScreen(Screen):
         Binding("e", "end_candidate", "End cand."),
         Binding("E", "end_all", "End all"),
         Binding("n", "note", "Note"),
+        Binding("m", "approve_move", "Approve move"),
         Binding("l", "log", "Log"),
         Binding("X", "export", "Export", show=False),
         Binding("f2", "toggle_contrast", "Contrast", show=False),
@@ -470,6 +471,17 @@ class InvigilatorRoomScreen(Screen):
         stale = sum(1 for c in status.candidates if is_stale(c, status.as_of))
         if stale:
             line.append(f" · {stale} not saved for over {STALE_SAVE_SECONDS}s", style="bold reverse")
+        # The exit code is not shown here: a room screen is read by people walking past (it is on
+        # the invigilator's slip).
+        # Terminals asking for a script another terminal holds, and terminals locked for wrong codes:
+        # the invigilator sees them at once (m approves the highlighted candidate's move).
+        for c in status.candidates:
+            if c.takeover_terminal:
+                line.append(f"\n{c.candidate_number}: second login from {c.takeover_terminal} "
+                            f"(script on {c.terminal or '?'}) · m: approve the move", style="bold reverse")
+        for alert in status.terminal_alerts:
+            locked = f", locked until {_local(alert.locked_until)}" if alert.locked_until else ""
+            line.append(f"\n{alert.terminal}: {alert.failures} wrong {alert.kind}{locked}", style="bold")
         self.query_one("#room-summary", Static).update(line)
 
     def _fill_table(self, status: SittingStatus) -> None:
@@ -507,6 +519,8 @@ class InvigilatorRoomScreen(Screen):
             return running and not status.room_paused
         if action == "resume_room":
             return running and status.room_paused
+        if action == "approve_move":
+            return any(c.takeover_terminal for c in status.candidates)
         if action in ("pause_or_resume_candidate", "extend", "end_candidate"):
             return status.state is not SittingState.ENDED and bool(status.candidates)
         if action == "end_all":
@@ -650,6 +664,22 @@ class InvigilatorRoomScreen(Screen):
             note, reason="What happened", candidate=True,
             # The highlighted candidate is filled in: most notes are about the learner in front of you.
             candidate_value=c.candidate_number if c else "", candidate_hint="e.g. 1001", confirm="Save note"))
+
+    def action_approve_move(self) -> None:
+        """Move the highlighted candidate's script to the terminal asking for it (else the first asking)."""
+        asking = [c for c in self.status.candidates if c.takeover_terminal] if self.status else []
+        chosen = self.selected()
+        c = chosen if chosen is not None and chosen.takeover_terminal else (asking[0] if asking else None)
+        if c is None:
+            self.notify("No terminal is asking for a script.", severity="warning")
+            return
+        self._ask(ActionDialog(
+            f"Move candidate {c.candidate_number} ({c.name}) to {c.takeover_terminal}?",
+            f"Their script is on {c.terminal or 'another terminal'}. That terminal stops saving at once and says "
+            "why; check it is the same learner before you approve.",
+            lambda v: (self._service.approve_takeover(self.code, c.candidate_number, by=self.staff_name),
+                       f"Candidate {c.candidate_number} moved to {c.takeover_terminal}.")[1],
+            reason=None, confirm="Approve move"))
 
     def action_log(self) -> None:
         self.app.push_screen(AuditLogScreen(self.code))
