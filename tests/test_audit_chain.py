@@ -19,7 +19,7 @@ from marker_tui.interfaces.cli.main import cli
 from marker_tui.services.audit import entries, record, verify_log
 from marker_tui.storage import migrations
 from marker_tui.storage.database import open_database, run_write
-from sitting_fixtures import build_room
+from sitting_fixtures import INVIGILATOR, build_room
 
 
 @pytest.fixture
@@ -161,7 +161,11 @@ def test_a_database_from_before_the_chain_is_chained_on_upgrade(tmp_path, monkey
     monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:chain_at - 1])
     monkeypatch.setattr(migrations, "SCHEMA_VERSION", chain_at - 1)
     room = build_room(tmp_path / "old.db")
-    room.running_sitting()
+    # A sitting opened and started (no learner logs in: admission keycodes came later, migration 7).
+    code = room.new_sitting()
+    room.sittings.enrol(code, ["1001", "1002"], by=INVIGILATOR)
+    room.sittings.open(code, by=INVIGILATOR)
+    room.sittings.start(code, by=INVIGILATOR)
     room.db.close()
     before = count(room.path)
     monkeypatch.undo()
