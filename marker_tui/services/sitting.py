@@ -57,7 +57,6 @@ from marker_tui.storage import admission as store
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
 
 INVIGILATORS = ("invigilator", "admin")
-MAX_ANSWER_CHARS = 5_000_000
 MAX_EXTENSION_MINUTES = 600
 _CODE_ALPHABET = "ACDEFGHJKMNPQRTVWXY34679"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B, U
 _CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,19}$")
@@ -1482,7 +1481,7 @@ class LearnerService(_Base):
             and not script.final
             and script.started_at is not None
             and not room.time(script, now).is_time_up
-            and len(text) <= MAX_ANSWER_CHARS
+            and len(text) <= room.paper.paper.answer_limit(question_id)
         )
         if plain and current is not None and current[0] == text:
             return SaveReceipt(script_id=script_id, question_id=question_id, version=current[1], saved_at=now,
@@ -1503,10 +1502,11 @@ class LearnerService(_Base):
             refusal = self._refusal(db, room, script, now, "saved", question_id, text)
             if refusal is not None:
                 return refusal
-            if len(text) > MAX_ANSWER_CHARS:
+            limit = room.paper.paper.answer_limit(question_id)
+            if len(text) > limit:
                 return self._refuse(db, room, script, now, "too long", question_id, text,
                                     f"This answer is too long to save ({len(text):,} characters; the limit is "
-                                    f"{MAX_ANSWER_CHARS:,}). Your last saved answer is kept.")
+                                    f"{limit:,}). Your last saved answer is kept.")
             current = db.execute("SELECT text, version FROM answers WHERE script_id = ? AND question_id = ?",
                                  [script_id, question_id]).fetchone()
             if current is not None and current[0] == text:

@@ -372,9 +372,20 @@ def read_file(path: Path, expected: FileKind | None = None) -> LoadedFile:
     return loaded
 
 
+def _without_unset_limits(value: Any) -> Any:
+    # Optional fields added later (answer limits) leave old files' hashes as they were when unset.
+    if isinstance(value, dict):
+        return {k: _without_unset_limits(v) for k, v in value.items()
+                if not (k == "max_answer_characters" and v is None)}
+    if isinstance(value, list):
+        return [_without_unset_limits(v) for v in value]
+    return value
+
+
 def content_hash(model: BaseModel) -> str:
     """A stable hash of a file's meaning (not its comments or layout)."""
-    canonical = json.dumps(model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    canonical = json.dumps(_without_unset_limits(model.model_dump(mode="json")), sort_keys=True,
+                           ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

@@ -610,7 +610,7 @@ class LearnerSittingScreen(Screen):
                 yield Plain("", id="question-heading")
                 with VerticalScroll(id="question-scroll"):
                     yield Plain("", id="question-text")
-                yield AnswerArea("", id="answer", on_change=self.text_changed)
+                yield AnswerArea("", id="answer", on_change=self.text_changed, on_limit=self.answer_limit_reached)
                 with Horizontal(id="answer-status"):
                     yield Plain("", id="word-count")
                     yield Plain("", id="answer-hint")
@@ -907,6 +907,9 @@ class LearnerSittingScreen(Screen):
         self.query_one("#question-text", Static).update(body)
         self.query_one("#question-scroll", VerticalScroll).scroll_home(animate=False)
         editor = self.query_one("#answer", PlainTextArea)
+        if isinstance(editor, AnswerArea):
+            editor.max_length = self.paper.answer_limit(q.id)
+        self._limit_note = None
         self._loads_pending += 1
         editor.load_text(self.answers.get(q.id, ""))
         location = self.cursors.get(q.id)
@@ -918,6 +921,7 @@ class LearnerSittingScreen(Screen):
         nav = self.query_one("#question-list", OptionList)
         nav.highlighted = self.questions.index(q)
         self._update_word_count(self.answers.get(q.id, ""))
+        self._update_limit(self.answers.get(q.id, ""))
         editor.focus()
         self.call_after_refresh(self._question_hint)
 
@@ -931,6 +935,27 @@ class LearnerSittingScreen(Screen):
         self._shown_words = n
         # Fixed width (see learner.tcss): no layout pass.
         self.query_one("#word-count", Static).update(f"{n} word{'s' if n != 1 else ''}", layout=False)
+
+    _limit_note: str | None = None
+    _limit_shown: str | None = None
+
+    def answer_limit_reached(self, note: str) -> None:
+        """AnswerArea refused typing or cut a paste at the question's limit: say so beside the counter."""
+        self._limit_note = note
+        self._update_limit(self.editor.text if self.editor is not None else "")
+
+    def _update_limit(self, text: str) -> None:
+        """Near the limit (the last 10%), how many characters are left; with the note, if any."""
+        limit = self.paper.answer_limit(self.current)
+        left = limit - len(text)
+        shown = ""
+        if left <= limit // 10:
+            shown = f"{left:,} of {limit:,} characters left"
+            if self._limit_note:
+                shown += f" · {self._limit_note}"
+        if shown != self._limit_shown:
+            self._limit_shown = shown
+            self.query_one("#answer-hint", Static).update(shown, layout=False)
 
     def text_changed(self) -> None:
         """Every keystroke, called while the key is handled (see AnswerArea): what it changes on
@@ -959,6 +984,9 @@ class LearnerSittingScreen(Screen):
         if self._closing:
             return
         self._update_word_count(text)
+        if self._limit_note and len(text) < self.paper.answer_limit(self.current):
+            self._limit_note = None  # room again: the note has done its work
+        self._update_limit(text)
         if bool(old.strip()) != bool(text.strip()):
             self._refresh_list_item(self.current)
 

@@ -18,9 +18,33 @@ from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea
 
 
 class AnswerArea(PlainTextArea):
-    def __init__(self, text: str = "", *, on_change: Callable[[], None] | None = None, **kwargs) -> None:
+    """``max_length``: typing past it is refused and a paste is cut to fit; ``on_limit`` is told which.
+
+    Nothing already typed is ever lost: only what would go past the limit is not added.
+    """
+
+    def __init__(self, text: str = "", *, on_change: Callable[[], None] | None = None,
+                 on_limit: Callable[[str], None] | None = None, **kwargs) -> None:
         super().__init__(text, **kwargs)
         self.on_change = on_change
+        self.on_limit = on_limit
+        self.max_length: int | None = None
+
+    def _replace_via_keyboard(self, insert: str, start, end):  # noqa: ANN001 - Textual's Location
+        if self.max_length is not None and insert:
+            replaced = len(self.document.get_text_range(start, end)) if start != end else 0
+            room = self.max_length - (len(self.text) - replaced)
+            if len(insert) > room:
+                kept = insert[: max(room, 0)]
+                if self.on_limit is not None:
+                    self.on_limit(
+                        f"The answer limit is {self.max_length:,} characters: the rest of that paste was not added."
+                        if kept else f"The answer limit of {self.max_length:,} characters is reached: "
+                        "delete something to type more.")
+                if not kept:
+                    return None
+                insert = kept
+        return super()._replace_via_keyboard(insert, start, end)
 
     def post_message(self, message: Message) -> bool:
         if isinstance(message, TextArea.Changed) and self.on_change is not None:
