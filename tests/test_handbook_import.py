@@ -9,6 +9,7 @@ used when ../shared/reference/ is present.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,18 @@ VARIATIONS = FIXTURES / "variations.md"
 PLAIN = FIXTURES / "variations.txt"
 GAPS = FIXTURES / "gaps.md"
 SHIPPED_SPEC = REPO / "papers" / "3818-13" / "spec.yaml"
-REFERENCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+def _reference_dir() -> Path:
+    """``../shared/reference`` beside the repository (or beside the main checkout, for a
+    git worktree under ``../wt/``); MARKER_TUI_REFERENCE_DIR overrides it."""
+    if os.environ.get("MARKER_TUI_REFERENCE_DIR"):
+        return Path(os.environ["MARKER_TUI_REFERENCE_DIR"])
+    for base in (REPO.parent, REPO.parent.parent):
+        if (base / "shared" / "reference").is_dir():
+            return base / "shared" / "reference"
+    return REPO.parent / "shared" / "reference"
+
+
+REFERENCE_DIR = _reference_dir()
 REFERENCE = REFERENCE_DIR / "cg-3818-13-operational-delivery-handbook.md"
 
 needs_reference = pytest.mark.skipif(
@@ -374,7 +386,7 @@ def test_unreadable_values_are_named_and_nothing_is_written(tmp_path):
     assert result.stdout == ""
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert errors == [
-        f"error: unit 101 (line {line_of(GAPS, '**Unit 101:**')}): no recommended time allowance found in "
+        f"error: unit 101 (line {line_of(GAPS, '**Unit 101:**')}): no duration or time allowance found in "
         "its test specification",
         f"error: unit 101 outcome 1 (line {line_of(GAPS, '101⇥1 Know how to sort')}): marks \"ten\" are "
         "not a whole number",
@@ -402,7 +414,7 @@ def test_partial_writes_the_gaps_marked_for_a_person_to_fill(tmp_path):
     text = out.read_text(encoding="utf-8")
     assert "# INCOMPLETE: 3 things could not be read" in text
     assert (
-        "    time_allowance_minutes: null  # FILL IN: no recommended time allowance found in its test "
+        "    time_allowance_minutes: null  # FILL IN: no duration or time allowance found in its test "
         f"specification (line {line_of(GAPS, '**Unit 101:**')})\n"
     ) in text
     assert (
@@ -410,7 +422,7 @@ def test_partial_writes_the_gaps_marked_for_a_person_to_fill(tmp_path):
     ) in text
     assert "time_allowance_minutes: null  # FILL IN: time allowance \"a fortnight\"" in text
     assert "    time_allowance_minutes: 60\n" in text  # what could be read is there
-    assert f"gap: unit 101 (line {line_of(GAPS, '**Unit 101:**')}): no recommended time allowance" in result.stderr
+    assert f"gap: unit 101 (line {line_of(GAPS, '**Unit 101:**')}): no duration or time allowance" in result.stderr
     assert "written INCOMPLETE (3 marked FILL IN)" in result.stderr
     # `marker-tui check` refuses the file until a person fills the gaps in.
     checked = CliRunner().invoke(check, [str(out)])
@@ -441,7 +453,7 @@ def test_a_test_specification_without_marks_table_is_a_gap(tmp_path):
     assert result.exit_code == 1
     assert (
         f"error: unit 203 (line {line_of(handbook, '**Unit 203:**')}): no outcome table "
-        "(Outcome | No. of marks | %) found in its test specification"
+        "(Outcome | No. of marks or questions | %) found in its test specification"
     ) in result.stderr.splitlines()
 
 

@@ -25,11 +25,12 @@ from __future__ import annotations
 import bisect
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 from pydantic import ValidationError
 
+from .handbook_pages import PagedText
 from .specification import TestSpecification
 from .validation import WEIGHTING_TOLERANCE_POINTS
 
@@ -51,6 +52,7 @@ class Finding:
     outcome: int | None = None
     section: str | None = None
     field: str | None = None
+    page: int | None = None  # set for a paged handbook (PDF): where a person looks
 
     @property
     def where(self) -> str:
@@ -60,6 +62,8 @@ class Finding:
                 place += f" outcome {self.outcome}"
         else:
             place = self.section or "handbook"
+        if self.page is not None:
+            return f"{place} (page {self.page})"
         return place if self.line is None else f"{place} (line {self.line})"
 
     def __str__(self) -> str:
@@ -182,10 +186,12 @@ _UNIT_FIELD = re.compile(
 )
 _UNIT_FIELD_KEYS = {"level": "level", "glh": "glh", "guided learning hours": "glh",
                     "credit": "credits", "credits": "credits", "credit value": "credits"}
-_TIME_ALLOWANCE = re.compile(r"(?:recommended\s+)?time\s+allowance\s*:?\s*|\bduration\s*:\s*", re.I)
-_CRITERION_NUMBER = re.compile(r"(?<!\S)(\d+)\.(\d+)(?=\s|$)")
+_TIME_ALLOWANCE = re.compile(r"(?:recommended\s+)?time\s+allow(?:ance|ed)\s*:?\s*|\bduration\s*:\s*", re.I)
+_CRITERION_NUMBER = re.compile(r"(?<!\S)(?:AC\s?)?(\d+)\.(\d+)(?=\s|$)")
+#: Criteria numbered "1.", "2." within each outcome (no outcome number in them).
+_CRITERION_ALONE = re.compile(r"(?<!\S)(\d{1,2})\.(?=\s)")
 _OUTCOME_NUMBER = re.compile(r"^(\d+)\s*[.)]?\s+(.*)$")
-_CRITERIA_LINE = re.compile(r"^(?:the learner can\b|\d+\.\d+\s)", re.I)
+_CRITERIA_LINE = re.compile(r"^(?:the learner can\b|(?:AC\s?)?\d+\.(?:\d+)?\s)", re.I)
 
 
 def _is_boundary(line: Line) -> bool:
@@ -204,8 +210,15 @@ def _is_boundary(line: Line) -> bool:
 
 def _unit_label(line: Line) -> re.Match[str] | None:
     """``Unit 304`` / ``Unit 304: Title`` as a heading (not a contents row, not prose)."""
-    if line.is_row or line.blank:
+    if line.blank:
         return None
+    if line.is_row:
+        # "Unit 201      Health and safety in ..." in PDF text: the heading and its title
+        # printed as two columns. Table rows ("201 | Title | 3") do not start with "Unit".
+        if len(line.cells) != 2 or not re.fullmatch(r"unit\s+[A-Z]?\d{2,4}[A-Z]?", line.cells[0], re.I) \
+                or line.cells[1].endswith(".") or re.search(r"\d$", line.cells[1]):
+            return None
+        return _UNIT_LABEL.match(" ".join(line.cells))
     match = _UNIT_LABEL.match(line.text)
     if not match:
         return None
@@ -347,6 +360,8 @@ class _TestSpec:
     total_marks: int | None = None
     total_percent: int | float | None = None
     total_line: int | None = None
+    test_number: str | None = None  # the test's own number where it differs from the unit's
+    figures: str = "marks"  # or "questions": what the table counts
 
 
 @dataclass
@@ -654,6 +669,27 @@ class _Block:
     rest: str
     start: int  # index of the "Unit N" line (or of the first line, for a headingless block)
     end: int  # index one past the last line
+    test: str | None = None  # "Test: Unit 601 ...": the test's own number
+
+
+#: Test headings that are not "Unit N": "Test: Unit 601 Title", "Test : Unit 309",
+#: "Unit: NETK3-01: Title", "5357-001: Title".
+_TEST_HEADING = re.compile(
+    r"^(?:test\s*:\s*unit\s*:?\s*(?P<test>[A-Z]{0,6}\d{1,4}[A-Z]?(?:-\d{1,3})?)\b\s*[:.\u2013\u2014-]?"
+    r"|unit\s*:\s*(?P<code>[A-Z]{0,6}\d{1,4}[A-Z]?(?:-\d{1,3})?)\s*[:.\u2013\u2014-]"
+    r"|(?P<numbered>\d{3,4}-\d{2,3})\s*:)\s*(?P<rest>.*)$", re.I)
+
+
+def _test_heading(line: Line) -> tuple[str, str | None, str] | None:
+    """(number, test number, rest) of a test heading in one of the forms above."""
+    if line.is_row and not line.text.lower().startswith(("test", "unit")) or line.blank:
+        return None
+    match = _TEST_HEADING.match(line.text)
+    if not match:
+        return None
+    if match["test"]:
+        return match["test"], match["test"], match["rest"].strip()
+    return (match["code"] or match["numbered"]), None, match["rest"].strip()
 
 
 def _unit_blocks(lines: list[Line]) -> list[_Block]:
@@ -661,23 +697,42 @@ def _unit_blocks(lines: list[Line]) -> list[_Block]:
     blocks: list[_Block] = []
     current: _Block | None = None
     for index, line in enumerate(lines):
-        match = _unit_label(line)
-        if match or _is_boundary(line):
+        test = _test_heading(line)
+        match = None if test else _unit_label(line)
+        if test or match or _is_boundary(line):
             if current:
                 current.end = index
                 blocks.append(current)
                 current = None
-            if match:
+            if test:
+                current = _Block(test[0], test[2], index, len(lines), test=test[1])
+            elif match:
                 current = _Block(match["number"], match["rest"].strip(), index, len(lines))
     if current:
         blocks.append(current)
     return blocks
 
 
+_FIGURE_WORD = re.compile(r"\b(?:marks?|questions?)\b", re.I)
+_TABLE_HEAD = re.compile(r"^(?:unit(?:\s+number)?\s+)?(?:learning\s+)?outcomes?\b", re.I)
+
+
 def _has_marks_table(lines: list[Line], block: _Block) -> int | None:
+    """The header line of the outcome table: "Outcome" (after an optional "Unit"
+    column) with "marks" or "questions" on it or on one of the next two lines, as
+    headers split over lines ("No. of" / "questions") print."""
     for i in range(block.start, block.end):
-        cells = [c.lower() for c in lines[i].cells]
-        if lines[i].is_row and any("outcome" in c for c in cells) and any("mark" in c for c in cells):
+        line = lines[i]
+        if line.blank or not _TABLE_HEAD.match(_row_text(line)):
+            continue
+        if line.label and _LEARNING_OUTCOME.match(line.text) and not line.is_row:
+            continue  # a unit section's "Learning outcome" heading
+        head = line.text
+        for below in lines[i + 1:min(i + 3, block.end)]:
+            if below.blank or len(below.text) > 25:
+                break
+            head += " " + below.text  # "No. of" / "questions": a header cell wrapped
+        if _FIGURE_WORD.search(head):
             return i
     return None
 
@@ -687,94 +742,233 @@ def _unit_field(line: Line) -> tuple[str, str] | None:
     if line.is_row:
         key = line.cells[0].rstrip(":").strip().lower()
         if key in _UNIT_FIELD_KEYS and len(line.cells) >= 2:
-            return _UNIT_FIELD_KEYS[key], line.cells[1]
+            return _UNIT_FIELD_KEYS[key], re.sub(r"^level\s+(?=\d+$)", "", line.cells[1], flags=re.I)
         return None
     match = _UNIT_FIELD.match(line.text)
-    if match and ":" in line.text and re.fullmatch(r"\d+", match["value"].strip()):
-        return _UNIT_FIELD_KEYS[match["key"].lower()], match["value"].strip()
+    if match and ":" in line.text:
+        value = re.sub(r"^level\s+", "", match["value"].strip(), flags=re.I)  # "Level: Level 2"
+        if re.fullmatch(r"\d+", value):
+            return _UNIT_FIELD_KEYS[match["key"].lower()], value
     return None
 
 
 # --- test specifications ---------------------------------------------------------------
 
 
+_DURATION_LABEL = re.compile(
+    r"^(?:(?:recommended\s+)?time\s+allowance|time\s+allowed|duration|test\s+duration)\s*:?\s*", re.I)
+#: "Grade boundaries: ...", "Conditions: ...": the key-value lines of a test that end its title.
+_KEY_LINE = re.compile(r"^[A-Z][A-Za-z ]{2,30}:\s")
+
+
 def _read_test_spec(lines: list[Line], block: _Block, table_at: int | None, report: _Report) -> _TestSpec:
-    """"Unit 304: Title / Recommended time allowance: ... / Outcome | No. of marks | %"."""
-    head = _Joined()
-    for line in lines[block.start:(table_at if table_at is not None else block.end)]:
-        if not line.blank and not line.is_row:
-            head.add(line.text, line.no)
-    text = _UNIT_LABEL.match(head.text)["rest"] if _UNIT_LABEL.match(head.text) else head.text
-    offset = len(head.text) - len(text)
-    allowance = _TIME_ALLOWANCE.search(text)
-    title = (text[:allowance.start()] if allowance else text).strip()
-    spec = _TestSpec(block.number or "?", title, lines[block.start].no)
+    """The heading ("Unit 304: Title", "Test: Unit 601 Title"), the duration before or
+    after the table, and the outcome table. Nothing is read past the block, so a
+    duration can never come from the next test."""
+    end = table_at if table_at is not None else block.end
+    title = _Joined()
+    title.add(block.rest, lines[block.start].no)
+    duration: tuple[str, int] | None = None
+    in_title = True
+    for line in lines[block.start + 1:end]:
+        if line.blank or line.is_row and not _DURATION_LABEL.match(line.text):
+            in_title = in_title and not title.text  # a blank line ends a title already begun
+            continue
+        label = _DURATION_LABEL.match(line.text)
+        if label:
+            in_title = False
+            if duration is None:
+                duration = (line.text[label.end():].strip(), line.no)
+            continue
+        if _KEY_LINE.match(line.text):
+            in_title = False
+        if in_title:
+            title.add(line.text, line.no)
+    spec = _TestSpec(block.number or "?", title.text.strip(), lines[block.start].no, test_number=block.test)
     where = {"unit": spec.number}
-    if allowance is None:
-        report.gap("no recommended time allowance found in its test specification",
+    if table_at is None:
+        report.gap("no outcome table (Outcome | No. of marks or questions | %) found in its test specification",
+                   line=spec.line, field="outcomes", **where)
+    else:
+        after = _read_marks_table(lines, table_at, block.end, spec, report)
+        if duration is None:
+            for line in lines[after:block.end]:
+                label = _DURATION_LABEL.match(line.text)
+                if label:
+                    duration = (line.text[label.end():].strip(), line.no)
+                    break
+    if duration is None:
+        report.gap("no duration or time allowance found in its test specification",
                    line=spec.line, field="time_allowance_minutes", **where)
     else:
-        value = text[allowance.end():].strip()
-        value_line = head.line_at(offset + allowance.end())
+        value, value_line = duration
+        value = re.split(r"\s{2,}|\t|\s[-–(]\s?", value)[0].strip() if value else value
         spec.minutes = parse_duration(value)
         if spec.minutes is None:
             report.gap(f"time allowance {_q(value)} is not a duration I can read "
                        '(e.g. "1 hour 30 minutes", "45 minutes", "1½ hours", "90 mins", "2.5 hours")',
                        line=value_line, field="time_allowance_minutes", **where)
-    if table_at is None:
-        report.gap("no outcome table (Outcome | No. of marks | %) found in its test specification",
-                   line=spec.line, field="outcomes", **where)
-        return spec
-    _read_marks_table(lines, table_at, block.end, spec, report)
     return spec
 
 
-def _read_marks_table(lines: list[Line], header_at: int, end: int, spec: _TestSpec, report: _Report) -> None:
-    header = [c.lower() for c in lines[header_at].cells]
-    outcome_col = next(i for i, c in enumerate(header) if "outcome" in c)
-    marks_col = next(i for i, c in enumerate(header) if "mark" in c)
-    percent_col = next((i for i, c in enumerate(header) if c in ("%", "% weighting") or "weight" in c
-                        or c.endswith("%")), None)
-    unit_col = next((i for i, c in enumerate(header) if "unit" in c), None)
+def _row_text(line: Line) -> str:
+    """A row's text with its cells two spaces apart, whatever the source's separators."""
+    return "  ".join(c for c in line.cells if c) if line.is_row else line.text
+
+
+_UNIT_CODE = re.compile(r"[A-Z]{0,6}\d{2,4}[A-Z]?(?:-\d{1,3})?")
+_FIGURE = re.compile(r"^(?:\d+(?:\.\d+)?\s*%?|n/?a|-|–)$", re.I)
+_ROW_NUMBER = re.compile(r"^(?:LO\s*|outcome\s+)?(\d{1,2}(?:\.\d{1,2}){0,2})\s*[.):]?(?:\s+|$)(.*)$", re.I)
+_NOT_TESTED = re.compile(r"\b(?:assessed by|assignment|n/a|not (?:tested|assessed))\b", re.I)
+
+
+def _split_figures(text: str, wanted: int) -> tuple[str, list[str]]:
+    """A row's words and its figures: up to ``wanted`` figure cells at its right end,
+    each a cell of its own (two spaces, a tab or a pipe away from the words)."""
+    cells = [c for c in re.split(r"\s{2,}", text.strip()) if c]
+    figures: list[str] = []
+    while cells and len(figures) < wanted and _FIGURE.match(cells[-1]):
+        figures.insert(0, cells.pop())
+    if len(figures) < wanted and cells:
+        # Two figures a single space apart ("7 17.5") in a narrow column.
+        last = cells[-1].split(" ")
+        while len(last) > 1 and len(figures) < wanted and _FIGURE.match(last[-1]) and \
+                len(last) - 1 >= 1 and not _FIGURE.match(" ".join(last[:-1])) and figures:
+            figures.insert(0, last.pop())
+        cells[-1] = " ".join(last)
+    return "  ".join(cells), figures
+
+
+def _read_marks_table(lines: list[Line], header_at: int, end: int, spec: _TestSpec, report: _Report) -> int:
+    """Read the outcome rows up to the Total row; returns the index after the table.
+
+    A row is the outcome's number (after an optional unit column), its title and its
+    figures at the right; a line with no number and no figures continues the title
+    above it (titles wrap, most of all in PDF text). Rows that do not reach a Total
+    row, or figures that do not add up to it, are gaps: nothing may be lost quietly.
+    """
     where = {"unit": spec.number}
-    for line in lines[header_at + 1:end]:
+    index = header_at
+    header: list[str] = []
+    while index < end and not lines[index].blank and (index == header_at or not _data_row(lines[index])):
+        header.append(_row_text(lines[index]).lower())
+        index += 1
+        if len(header) == 3:
+            break
+    head = " ".join(header)
+    spec.figures = "questions" if re.search(r"\bquestions?\b", head) else "marks"
+    has_percent = bool(re.search(r"%|percent|weight", head))
+    wanted = 2 if has_percent else 1
+    codes = {spec.number, spec.test_number} - {None}
+    current: _Outcome | None = None
+    after_blank = False
+    for index in range(index, end):
+        line = lines[index]
         if line.blank:
-            if spec.outcomes:
-                break
+            after_blank = True
             continue
-        if not line.is_row:
-            break
-        cells = list(line.cells)
-        if len(cells) != len(header):
-            # A row with a missing or extra cell: the figures are the last columns.
-            cells = [""] * (len(header) - len(cells)) + cells if len(cells) < len(header) else cells[-len(header):]
-        outcome_text = cells[outcome_col]
-        if outcome_text.lower().startswith("total"):
-            spec.total_marks = _number(cells[marks_col]) if isinstance(_number(cells[marks_col]), int) else None
-            spec.total_percent = _number(cells[percent_col]) if percent_col is not None else None
+        text = _row_text(line)
+        first = text.split("  ", 1)
+        if len(first) == 2 and (first[0] in codes or _UNIT_CODE.fullmatch(first[0])) and \
+                _ROW_NUMBER.match(first[1].strip()):
+            text = first[1].strip()  # the unit number column of the first row
+        if "\t" in line.raw or line.raw.lstrip().startswith("|"):
+            # Cells the source marks itself (tabs, pipes): the figures are the last
+            # columns, read or not ("ten" is a figure that is not a number).
+            cells = [c for c in line.cells]
+            while cells and not cells[0]:
+                cells.pop(0)
+            if cells and (cells[0] in codes or _UNIT_CODE.fullmatch(cells[0])) and len(cells) > wanted + 1:
+                cells.pop(0)
+            figures = [c for c in cells[-wanted:] if c] if len(cells) > wanted else []
+            words = "  ".join(cells[:-wanted] if len(cells) > wanted else cells)
+        else:
+            words, figures = _split_figures(text, wanted)
+        if re.match(r"^total\b", words, re.I):
+            if figures:
+                spec.total_marks = _number(figures[0]) if isinstance(_number(figures[0]), int) else None
+                spec.total_percent = _number(figures[1]) if len(figures) > 1 else None
             spec.total_line = line.no
+            _reconcile(spec, report)
+            return index + 1
+        match = _ROW_NUMBER.match(words)
+        if match and (figures or _NOT_TESTED.search(match[2]) or not current):
+            number_text, title = match[1], match[2].strip()
+            if "." in number_text.strip("."):
+                if current is not None and int(number_text.split(".")[0]) == current.number:
+                    current = None  # a sub-row (07.01.01) breaking down the outcome above: not an outcome
+                    after_blank = False
+                    continue
+            number = int(number_text.split(".")[0])
+            if not figures and _NOT_TESTED.search(title):
+                report.warn(f"outcome {number} is not in the test ({_q(title[:60])}); left out",
+                            line=line.no, outcome=number, **where)
+                current = None
+                after_blank = False
+                continue
+            current = _Outcome(number, title, None, None, line.no)
+            _set_figures(current, figures, has_percent, spec, report, line)
+            spec.outcomes.append(current)
+        elif not figures and current is not None and not after_blank and not _DURATION_LABEL.match(words):
+            current.title = f"{current.title} {words}".strip()  # a wrapped title
+        elif figures and current is not None and not words and current.marks is None:
+            _set_figures(current, figures, has_percent, spec, report, line)  # figures under a wrapped title
+        else:
             break
-        if unit_col is not None and cells[unit_col] and cells[unit_col] != spec.number:
-            report.warn(f"the outcome table names unit {cells[unit_col]} under the heading of unit {spec.number}",
-                        line=line.no, **where)
-        match = _OUTCOME_NUMBER.match(outcome_text)
-        if not match:
-            report.gap(f"outcome row {_q(outcome_text)} does not start with an outcome number",
-                       line=line.no, field="outcomes", **where)
-            continue
-        number = int(match[1])
-        marks = _number(cells[marks_col])
-        if not isinstance(marks, int):
-            report.gap(f"marks {_q(cells[marks_col])} are not a whole number", line=line.no,
-                       outcome=number, field="marks", **where)
-            marks = None
-        percent = _number(cells[percent_col]) if percent_col is not None else None
-        if percent is None:
-            report.gap(f"% weighting {_q(cells[percent_col] if percent_col is not None else '')} is not a number",
-                       line=line.no, outcome=number, field="weighting_percent", **where)
-        spec.outcomes.append(_Outcome(number, match[2].strip(), marks, percent, line.no))
+        after_blank = False
+    last = spec.outcomes[-1].line if spec.outcomes else lines[header_at].no
     if not spec.outcomes:
         report.gap("the outcome table has no outcome rows", line=lines[header_at].no, field="outcomes", **where)
+    else:
+        report.gap(f"the outcome table stops at line {last} without reaching a Total row, so rows may be "
+                   "missing; check the table in the handbook (each outcome row needs its figures, and the "
+                   "table must end with its Total row)", line=last, field="outcomes", **where)
+    return index
+
+
+def _data_row(line: Line) -> bool:
+    text = _row_text(line)
+    words, figures = _split_figures(text, 2)
+    return bool(figures) or bool(re.match(r"^(?:\S+\s{2,})?\d{1,2}[.)]?\s+\S", text))
+
+
+def _set_figures(outcome: _Outcome, figures: list[str], has_percent: bool, spec: _TestSpec,
+                 report: _Report, line: Line) -> None:
+    where = {"unit": spec.number, "outcome": outcome.number}
+    if not figures:
+        return
+    marks = _number(figures[0])
+    if not isinstance(marks, int):
+        report.gap(f"{spec.figures} {_q(figures[0])} are not a whole number", line=line.no, field="marks",
+                   **where)
+    else:
+        outcome.marks = marks
+    if has_percent:
+        percent = _number(figures[1]) if len(figures) > 1 else None
+        if percent is None:
+            report.gap(f"% weighting {_q(figures[1] if len(figures) > 1 else '')} is not a number",
+                       line=line.no, field="weighting_percent", **where)
+        outcome.percent = percent
+
+
+def _reconcile(spec: _TestSpec, report: _Report) -> None:
+    """Every row has its figure, and the figures add up to the Total row's."""
+    where = {"unit": spec.number}
+    missing = [o for o in spec.outcomes if o.marks is None]
+    for o in missing:
+        if not any(g.unit == spec.number and g.outcome == o.number for g in report.gaps):
+            report.gap(f"outcome {o.number} has no {spec.figures} figure in the table", line=o.line,
+                       outcome=o.number, field="marks", **where)
+    if missing or spec.total_marks is None:
+        if spec.total_marks is None:
+            report.gap("the Total row gives no total to check the rows against", line=spec.total_line,
+                       field="outcomes", **where)
+        return
+    found = sum(o.marks for o in spec.outcomes if o.marks is not None)
+    if found != spec.total_marks:
+        report.gap(f"the outcome rows add up to {found} {spec.figures} but the Total row states "
+                   f"{spec.total_marks}: a row was not read whole or is missing; check the table "
+                   "(a title or figure split over lines)", line=spec.total_line, field="outcomes", **where)
 
 
 # --- unit sections ---------------------------------------------------------------------
@@ -894,6 +1088,13 @@ def _split_criteria(outcome: _SectionOutcome, collected: _Joined, unit: str | No
                 report.warn(f"criteria jump from {major}.{starts[-1][1]} to {major}.{minor}",
                             unit=unit, outcome=outcome.number, line=collected.line_at(offset + match.start()))
             starts.append((major, minor, match))
+    if not starts and outcome.number is not None:
+        # "1.", "2." within the outcome: numbered here as outcome.n (1.1, 1.2), in sequence only.
+        for match in _CRITERION_ALONE.finditer(body):
+            minor = int(match[1])
+            if (not starts and minor == 1 and not body[:match.start()].strip()) or \
+                    (starts and minor == starts[-1][1] + 1):
+                starts.append((outcome.number, minor, match))
     if not starts and body.strip():
         report.warn(f"assessment criteria without numbers are left out: {_q(body.strip()[:60])}",
                     unit=unit, outcome=outcome.number, line=collected.line_at(offset))
@@ -907,8 +1108,18 @@ def _split_criteria(outcome: _SectionOutcome, collected: _Joined, unit: str | No
 # --- putting it together ---------------------------------------------------------------
 
 
-def parse_handbook(text: str) -> HandbookImport:
-    """Read the handbook's text; see the module docstring for what is read and reported."""
+def parse_handbook(text: str, pages: PagedText | None = None) -> HandbookImport:
+    """Read the handbook's text; see the module docstring for what is read and reported.
+
+    ``pages``: the text's pages (``handbook_pages``), so findings name the page."""
+    result = _parse(text)
+    if pages is not None:
+        result.warnings = [replace(f, page=pages.page(f.line)) for f in result.warnings]
+        result.gaps = [replace(f, page=pages.page(f.line)) for f in result.gaps]
+    return result
+
+
+def _parse(text: str) -> HandbookImport:
     lines = split_lines(text)
     report = _Report()
     qualification = _read_qualification(lines, report)
@@ -923,6 +1134,7 @@ def parse_handbook(text: str) -> HandbookImport:
             test_specs.append(_read_test_spec(lines, block, table_at, report))
         if is_section:
             sections.extend(_read_unit_sections(lines, block, report))
+    _tests_to_units(lines, test_specs, sections, report)
     _number_headingless_sections(sections, [t.number for t in test_specs], report)
     units = _assemble_units(test_specs, sections, structure["groups"], report)
     data = {
@@ -963,6 +1175,33 @@ def _validation_gap(data: dict[str, Any], detail: Any) -> Finding:
     section = None if unit else str(loc[0]).replace("_", " ")
     return Finding(f"{'.'.join(str(p) for p in loc[-1:])}: {detail['msg']} (read {_q(detail.get('input'))})",
                    unit=unit, outcome=outcome, section=section, field=str(loc[-1]))
+
+
+def _tests_to_units(lines: list[Line], test_specs: list[_TestSpec], sections: list[_UnitSection],
+                    report: _Report) -> None:
+    """A test with its own number ("Test: Unit 601") assesses the unit whose section
+    names it ("assessed by ... (601) online test"): the spec becomes that unit's, the
+    test number kept beside it. With no such unit, or more than one, it stays as read."""
+    numbered = [s for s in sections if s.number]
+    for spec in test_specs:
+        if spec.test_number is None or any(s.number == spec.number for s in numbered):
+            continue
+        cited = re.compile(rf"\(\s*{re.escape(spec.test_number)}\s*\)|\btest\s+{re.escape(spec.test_number)}\b", re.I)
+        owners: dict[str, int] = {}
+        for index, section in enumerate(numbered):
+            end = numbered[index + 1].line if index + 1 < len(numbered) else None
+            for line in lines[section.line - 1:(end - 1) if end else None]:
+                if cited.search(line.text) and re.search(r"\btest\b", line.text, re.I):
+                    owners.setdefault(section.number, line.no)
+                    break
+        taken = {t.number for t in test_specs}
+        if len(owners) == 1:
+            unit, line_no = next(iter(owners.items()))
+            if unit in taken:
+                continue
+            spec.number = unit
+            report.warn(f"test {spec.test_number} is taken as the test of unit {unit}: unit {unit}'s section "
+                        f"names test {spec.test_number} (line {line_no})", unit=unit, line=spec.line)
 
 
 def _number_headingless_sections(sections: list[_UnitSection], order: list[str], report: _Report) -> None:
@@ -1031,8 +1270,9 @@ def _assemble_unit(number: str, spec: _TestSpec | None, section: _UnitSection | 
                    line=spec.line if spec else None, field="glh", **where)
     title = spec.title if spec else (section.title if section and section.title else listed.title if listed else None)
     unit: dict[str, Any] = {"number": number, "title": title or None, "title_in_unit_section": None}
-    if spec and not spec.title:
-        report.gap("the test specification gives no unit title", line=spec.line, field="title", **where)
+    if not title:
+        report.gap("no unit title: neither the test specification nor a unit section or structure table "
+                   "gives one", line=spec.line if spec else None, field="title", **where)
     if spec and section and section.title and not _same_words(section.title, spec.title):
         unit["title_in_unit_section"] = section.title
         report.warn(f"title differs between test specification and unit section: test specification "
@@ -1044,6 +1284,8 @@ def _assemble_unit(number: str, spec: _TestSpec | None, section: _UnitSection | 
     for key in ("level", "credits", "glh"):
         unit[key] = _unit_figure(key, section, listed, report, where)
     unit["time_allowance_minutes"] = spec.minutes if spec else None
+    unit["figures"] = spec.figures if spec else "marks"
+    unit["test_number"] = spec.test_number if spec and spec.test_number != number else None
     unit["outcomes"] = _assemble_outcomes(spec, section, report, where) if spec else []
     return unit
 
@@ -1134,11 +1376,11 @@ def _check_marks(spec: _TestSpec, report: _Report, where: dict[str, Any]) -> Non
             continue
         actual = 100.0 * o.marks / total  # type: ignore[operator]
         if abs(actual - o.percent) > WEIGHTING_TOLERANCE_POINTS:
-            report.warn(f"{o.marks} of {total} marks is {actual:.0f}%, the handbook states {_fmt(o.percent)}%",
+            report.warn(f"{o.marks} of {total} {spec.figures} is {actual:.0f}%, the handbook states {_fmt(o.percent)}%",
                         outcome=o.number, line=o.line, **where)
     line = spec.total_line or (spec.outcomes[-1].line if spec.outcomes else spec.line)
     if spec.total_marks is not None and spec.total_marks != total:
-        report.warn(f"outcome marks sum to {total}, the Total row states {spec.total_marks}", line=line, **where)
+        report.warn(f"outcome {spec.figures} sum to {total}, the Total row states {spec.total_marks}", line=line, **where)
     percents = [o.percent for o in spec.outcomes]
     if all(p is not None for p in percents):
         stated = sum(percents)  # type: ignore[arg-type]

@@ -7,6 +7,8 @@ learner has. Everything here is read-only data; no I/O.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, PositiveInt
 
 from .base import Identifier, Model, NonEmptyText
@@ -22,10 +24,12 @@ class AssessmentCriterion(Model):
 class LearningOutcome(Model):
     number: PositiveInt
     title: NonEmptyText
-    marks: int = Field(description="Marks the test specification gives this outcome.")
-    weighting_percent: float = Field(
+    marks: int = Field(description="The test specification's figure for this outcome: its marks, or its "
+                       "number of questions where the unit's ``figures`` are questions.")
+    weighting_percent: float | None = Field(
+        default=None,
         description="The % weighting as the handbook states it (kept even where it disagrees "
-        "with marks ÷ total; validation warns instead of correcting)."
+        "with marks ÷ total; validation warns instead of correcting). None: the handbook prints no %.",
     )
     criteria: list[AssessmentCriterion] = Field(default_factory=list)
 
@@ -45,6 +49,15 @@ class Unit(Model):
     credits: PositiveInt
     glh: PositiveInt
     time_allowance_minutes: PositiveInt
+    figures: Literal["marks", "questions"] = Field(
+        default="marks",
+        description="What the outcomes' figures count: marks (short-answer papers) or questions "
+        "(tests whose specification gives a number of questions per outcome).",
+    )
+    test_number: str | None = Field(
+        default=None,
+        description='Set only where the test has its own number, e.g. test 601 assesses unit 201.',
+    )
     outcomes: list[LearningOutcome]
 
     @property

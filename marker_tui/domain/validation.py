@@ -103,10 +103,11 @@ def _check_unit(unit: Unit, at: Path) -> list[Problem]:
             )
             continue
         actual = _percent(outcome.marks, total)
-        if abs(actual - outcome.weighting_percent) > WEIGHTING_TOLERANCE_POINTS:
+        if outcome.weighting_percent is not None and \
+                abs(actual - outcome.weighting_percent) > WEIGHTING_TOLERANCE_POINTS:
             problems.append(
                 _warning(here + ("weighting_percent",),
-                         f"unit {unit.number} outcome {outcome.number}: {outcome.marks} of {total} marks is "
+                         f"unit {unit.number} outcome {outcome.number}: {outcome.marks} of {total} {unit.figures} is "
                          f"{actual:.0f}%, the specification states {_fmt(outcome.weighting_percent)}%",
                          "keep it if the handbook says so; otherwise correct the marks or the %")
             )
@@ -117,8 +118,8 @@ def _check_unit(unit: Unit, at: Path) -> list[Problem]:
                        f"criterion {number} appears more than once in outcome {outcome.number}",
                        "number each assessment criterion once")
             )
-    stated = sum(o.weighting_percent for o in unit.outcomes)
-    if abs(stated - 100) > 1e-9:
+    stated = sum(o.weighting_percent or 0 for o in unit.outcomes)
+    if any(o.weighting_percent is not None for o in unit.outcomes) and abs(stated - 100) > 1e-9:
         problems.append(
             _warning(at + ("outcomes",),
                      f"unit {unit.number}: % weightings sum to {_fmt(stated)}",
@@ -202,6 +203,25 @@ def check_paper(
                 fix = f"use one of {', '.join(c.number for c in outcome.criteria) or 'the outcome criteria'}"
             problems.append(_error(("questions", q, "criteria", c), message, fix))
 
+    if unit.figures == "questions":
+        problems.extend(_check_question_counts(paper, unit))
+    else:
+        problems.extend(_check_marks_per_outcome(paper, unit))
+
+    covered = {ref for q in paper.questions for ref in q.criteria}
+    for outcome in unit.outcomes:
+        for criterion in outcome.criteria:
+            if criterion.number not in covered:
+                problems.append(
+                    _warning(("questions",),
+                             f"criterion {criterion.number} ({criterion.text}) is not covered by any question",
+                             f"add it to the `criteria` of a question on outcome {outcome.number}")
+                )
+    return problems
+
+
+def _check_marks_per_outcome(paper: QuestionPaper, unit: Unit) -> list[Problem]:
+    problems: list[Problem] = []
     if paper.total_marks != unit.total_marks:
         problems.append(
             _error(("questions",),
@@ -220,15 +240,30 @@ def check_paper(
                        f"adjust the marks of the questions on outcome {outcome.number} ({where})")
             )
 
-    covered = {ref for q in paper.questions for ref in q.criteria}
+    return problems
+
+
+def _check_question_counts(paper: QuestionPaper, unit: Unit) -> list[Problem]:
+    """A specification that counts questions: the paper needs that many questions per
+    outcome (and in all); their marks are the paper's own business."""
+    problems: list[Problem] = []
+    total = sum(o.marks for o in unit.outcomes)
+    if len(paper.questions) != total:
+        problems.append(
+            _error(("questions",),
+                   f"the paper has {len(paper.questions)} questions; unit {unit.number}'s specification asks for {total}",
+                   "add or remove questions so the count matches the specification")
+        )
     for outcome in unit.outcomes:
-        for criterion in outcome.criteria:
-            if criterion.number not in covered:
-                problems.append(
-                    _warning(("questions",),
-                             f"criterion {criterion.number} ({criterion.text}) is not covered by any question",
-                             f"add it to the `criteria` of a question on outcome {outcome.number}")
-                )
+        ids = [q.id for q in paper.questions if q.outcome == outcome.number]
+        if len(ids) != outcome.marks:
+            where = f"questions {', '.join(ids)}" if ids else "no question yet"
+            problems.append(
+                _error(("questions",),
+                       f"outcome {outcome.number} has {len(ids)} questions in the paper; the specification "
+                       f"asks for {outcome.marks}",
+                       f"add or remove questions on outcome {outcome.number} ({where})")
+            )
     return problems
 
 

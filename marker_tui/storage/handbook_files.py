@@ -6,7 +6,8 @@
   export uses, so one parser reads both: headings become ``#`` lines, bold runs
   ``**bold**``, list paragraphs ``- item``, table rows one line with a tab between
   cells, and a blank line between paragraphs.
-* ``.pdf`` / ``.doc`` are refused with what to do instead.
+* ``.pdf`` is read by ``storage.handbook_pdf`` (``read_handbook`` there reads any of
+  these); ``.doc`` is refused with what to do instead.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class HandbookReadError(Exception):
 
 
 _REFUSED = {
-    ".pdf": "a PDF cannot be read directly: export its text (Markdown or plain text) or save it as .docx",
+    ".pdf": "a PDF is read by storage.handbook_pdf.read_handbook, not as text",
     ".doc": "old Word .doc files cannot be read: save it as .docx (Word: File > Save As)",
 }
 

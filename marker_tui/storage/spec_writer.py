@@ -74,7 +74,7 @@ class _Marks:
                 entity = "qualification"
             else:
                 entity = "rules_of_combination"
-            where = f" (line {gap.line})" if gap.line else ""
+            where = f" (page {gap.page})" if gap.page else f" (line {gap.line})" if gap.line else ""
             self.by_place.setdefault((entity, gap.field), []).append(f"{gap.message}{where}")
 
     def apply(self, mapping: CommentedMap, entity: Any) -> None:
@@ -144,7 +144,7 @@ def _unit(u: Mapping[str, Any], marks: _Marks) -> CommentedMap:
             ("marks", o.get("marks")),
             ("weighting_percent", _figure(o.get("weighting_percent"))),
             ("criteria", criteria),
-        ], keep=("number", "title", "marks", "weighting_percent"))
+        ], keep=("number", "title", "marks"))
         marks.apply(outcome, ("outcome", u.get("number"), o.get("number")))
         outcomes.append(outcome)
     unit = _mapping([
@@ -155,6 +155,9 @@ def _unit(u: Mapping[str, Any], marks: _Marks) -> CommentedMap:
         ("credits", u.get("credits")),
         ("glh", u.get("glh")),
         ("time_allowance_minutes", u.get("time_allowance_minutes")),
+        # "marks" is the default: written only for a specification that counts questions.
+        ("figures", u.get("figures") if u.get("figures") not in (None, "marks") else None),
+        ("test_number", _quoted(u.get("test_number")) if u.get("test_number") else None),
         ("outcomes", outcomes),
     ], keep=("number", "title", "level", "credits", "glh", "time_allowance_minutes"))
     marks.apply(unit, ("unit", u.get("number")))

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from marker_tui.domain.handbook import HandbookImport, parse_handbook, summary
-from marker_tui.storage.handbook_files import HandbookReadError, read_handbook_text
+from marker_tui.storage.handbook_files import HandbookReadError
+from marker_tui.storage.handbook_pdf import read_handbook
 from marker_tui.storage.spec_writer import (
     GAP_MARKER,
     import_header,
@@ -31,14 +32,14 @@ def _say(kind: str, where: str, message: str) -> None:
     help=f"Write what could be read even if some values could not; each gap is marked {GAP_MARKER}.",
 )
 def import_handbook(handbook: Path, output: Path | None, partial: bool) -> None:
-    """Read a qualification HANDBOOK (.md, .txt or .docx) and write its test specification.
+    """Read a qualification HANDBOOK (.pdf, .md, .txt or .docx) and write its test specification.
 
     Every inconsistency in the handbook is kept as stated and reported as a warning.
     If anything cannot be read, nothing is written (unless --partial is given).
     """
     try:
-        text = read_handbook_text(handbook)
-        result = parse_handbook(text)
+        text, pages = read_handbook(handbook)
+        result = parse_handbook(text, pages)
         _report(result, partial)
         if result.gaps and not partial:
             count = len(result.gaps)
