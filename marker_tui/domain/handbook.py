@@ -215,10 +215,11 @@ def _unit_label(line: Line) -> re.Match[str] | None:
     if line.is_row:
         # "Unit 201      Health and safety in ..." in PDF text: the heading and its title
         # printed as two columns. Table rows ("201 | Title | 3") do not start with "Unit".
-        if len(line.cells) != 2 or not re.fullmatch(r"unit\s+[A-Z]?\d{2,4}[A-Z]?", line.cells[0], re.I) \
-                or line.cells[1].endswith(".") or re.search(r"\d$", line.cells[1]):
+        cells = [c for c in line.cells if c]
+        if len(cells) != 2 or not re.fullmatch(r"unit\s+[A-Z]?\d{2,4}[A-Z]?", cells[0], re.I) \
+                or cells[1].endswith(".") or re.search(r"\d$", cells[1]):
             return None
-        return _UNIT_LABEL.match(" ".join(line.cells))
+        return _UNIT_LABEL.match(" ".join(cells))
     match = _UNIT_LABEL.match(line.text)
     if not match:
         return None
@@ -892,13 +893,18 @@ def _read_marks_table(lines: list[Line], header_at: int, end: int, spec: _TestSp
             _reconcile(spec, report)
             return index + 1
         match = _ROW_NUMBER.match(words)
-        if match and (figures or _NOT_TESTED.search(match[2]) or not current):
+        # A numbered line starts an outcome if it has figures, or if the outcome above is
+        # complete and this number comes after it (figures printed lower down the row).
+        starts = match is not None and (
+            figures or _NOT_TESTED.search(match[2]) or current is None
+            or (current.marks is not None and int(match[1].split(".")[0]) > current.number))
+        if starts:
             number_text, title = match[1], match[2].strip()
-            if "." in number_text.strip("."):
-                if current is not None and int(number_text.split(".")[0]) == current.number:
-                    current = None  # a sub-row (07.01.01) breaking down the outcome above: not an outcome
-                    after_blank = False
-                    continue
+            if "." in number_text.strip(".") and spec.outcomes and \
+                    int(number_text.split(".")[0]) == spec.outcomes[-1].number:
+                current = None  # a sub-row (07.01.01) breaking down the outcome above: not an outcome
+                after_blank = False
+                continue
             number = int(number_text.split(".")[0])
             if not figures and _NOT_TESTED.search(title):
                 report.warn(f"outcome {number} is not in the test ({_q(title[:60])}); left out",
@@ -909,10 +915,11 @@ def _read_marks_table(lines: list[Line], header_at: int, end: int, spec: _TestSp
             current = _Outcome(number, title, None, None, line.no)
             _set_figures(current, figures, has_percent, spec, report, line)
             spec.outcomes.append(current)
-        elif not figures and current is not None and not after_blank and not _DURATION_LABEL.match(words):
+        elif current is not None and not after_blank and (not figures or current.marks is None) \
+                and not _DURATION_LABEL.match(words):
             current.title = f"{current.title} {words}".strip()  # a wrapped title
-        elif figures and current is not None and not words and current.marks is None:
-            _set_figures(current, figures, has_percent, spec, report, line)  # figures under a wrapped title
+            if figures:  # the row's figures printed beside a later line of its title
+                _set_figures(current, figures, has_percent, spec, report, line)
         else:
             break
         after_blank = False
@@ -1182,18 +1189,25 @@ def _tests_to_units(lines: list[Line], test_specs: list[_TestSpec], sections: li
     """A test with its own number ("Test: Unit 601") assesses the unit whose section
     names it ("assessed by ... (601) online test"): the spec becomes that unit's, the
     test number kept beside it. With no such unit, or more than one, it stays as read."""
-    numbered = [s for s in sections if s.number]
+    have = {s.number for s in sections if s.number}
+    starts: dict[str, int] = {}
+    for section in sections:
+        if section.number:
+            starts.setdefault(section.number, section.line)
     for spec in test_specs:
-        if spec.test_number is None or any(s.number == spec.number for s in numbered):
+        if spec.test_number is None or spec.number in have:
             continue
         cited = re.compile(rf"\(\s*{re.escape(spec.test_number)}\s*\)|\btest\s+{re.escape(spec.test_number)}\b", re.I)
         owners: dict[str, int] = {}
-        for index, section in enumerate(numbered):
-            end = numbered[index + 1].line if index + 1 < len(numbered) else None
-            for line in lines[section.line - 1:(end - 1) if end else None]:
-                if cited.search(line.text) and re.search(r"\btest\b", line.text, re.I):
-                    owners.setdefault(section.number, line.no)
-                    break
+        for index, line in enumerate(lines):
+            if not (cited.search(line.text) and re.search(r"\btest\b", line.text, re.I)):
+                continue
+            # The unit is the one whose heading comes last before the sentence.
+            heading = next((l for l in reversed(lines[:index]) if _unit_label(l)), None)
+            number = _unit_label(heading)["number"] if heading is not None else None
+            # A unit's own pages (from its section on), not a contents or assessment table row.
+            if number in starts and starts[number] <= heading.no:
+                owners.setdefault(number, line.no)
         taken = {t.number for t in test_specs}
         if len(owners) == 1:
             unit, line_no = next(iter(owners.items()))
@@ -1379,8 +1393,7 @@ def _check_marks(spec: _TestSpec, report: _Report, where: dict[str, Any]) -> Non
             report.warn(f"{o.marks} of {total} {spec.figures} is {actual:.0f}%, the handbook states {_fmt(o.percent)}%",
                         outcome=o.number, line=o.line, **where)
     line = spec.total_line or (spec.outcomes[-1].line if spec.outcomes else spec.line)
-    if spec.total_marks is not None and spec.total_marks != total:
-        report.warn(f"outcome {spec.figures} sum to {total}, the Total row states {spec.total_marks}", line=line, **where)
+    # Figures that do not add up to the Total row are a gap (see _reconcile), not a warning.
     percents = [o.percent for o in spec.outcomes]
     if all(p is not None for p in percents):
         stated = sum(percents)  # type: ignore[arg-type]
