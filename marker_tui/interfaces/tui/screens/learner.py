@@ -955,7 +955,14 @@ class LearnerSittingScreen(Screen):
                 shown += f" · {self._limit_note}"
         if shown != self._limit_shown:
             self._limit_shown = shown
-            self.query_one("#answer-hint", Static).update(shown, layout=False)
+            self._paint_hint()
+
+    _question_note: str = ""
+
+    def _paint_hint(self) -> None:
+        """The hint line holds both notes: characters left near the limit, and more question to see."""
+        parts = [p for p in (self._limit_shown, self._question_note) if p]
+        self.query_one("#answer-hint", Static).update(" · ".join(parts), layout=False)
 
     def text_changed(self) -> None:
         """Every keystroke, called while the key is handled (see AnswerArea): what it changes on
@@ -1163,7 +1170,9 @@ class LearnerSittingScreen(Screen):
         if hidden_below or hidden_above:
             text = ("More of the question " + ("below" if hidden_below else "above")
                     + ": ctrl+↓ / ctrl+↑ scroll it")
-        self.query_one("#answer-hint", Static).update(text)
+        if text != self._question_note:
+            self._question_note = text
+            self._paint_hint()
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._question_hint)
