@@ -96,6 +96,7 @@ def iqa(ctx: click.Context) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from marker_tui.interfaces.tui.app import MarkerApp
+    from marker_tui.interfaces.tui.launch import run_app
     from marker_tui.interfaces.tui.screens.iqa import iqa_sign_in
 
     scope = ctx.meta.get("iqa_scope")
@@ -104,7 +105,7 @@ def iqa(ctx: click.Context) -> None:
         if scope:
             with user_errors():
                 scope = centre.iqa.scope(scope).key
-        MarkerApp(centre, start=iqa_sign_in(scope)).run()
+        run_app(MarkerApp(centre, start=iqa_sign_in(scope)))
     finally:
         centre.close()
 
@@ -487,11 +488,12 @@ def second(ctx: click.Context) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from marker_tui.interfaces.tui.app import MarkerApp
+    from marker_tui.interfaces.tui.launch import run_app
     from marker_tui.interfaces.tui.screens.iqa import second_marking_sign_in
 
     centre = _centre(ctx)
     try:
-        MarkerApp(centre, start=second_marking_sign_in()).run()
+        run_app(MarkerApp(centre, start=second_marking_sign_in()))
     finally:
         centre.close()
 

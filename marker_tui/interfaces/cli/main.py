@@ -7,6 +7,7 @@ terminal) does not pay for loading the exporters or the marking screens.
 from __future__ import annotations
 
 import importlib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,7 +85,9 @@ def _help_text() -> str:
 @click.version_option(__version__, prog_name="marker-tui")
 @click.pass_context
 def cli(ctx: click.Context, db_option: str | None, demo_if_new: bool) -> None:
+    global _chosen_db
     ctx.obj = CliContext(db_option=db_option)
+    _chosen_db = ctx.obj.db_path
     if ctx.invoked_subcommand is None:
         from marker_tui.interfaces.tui.launch import open_app
 
@@ -106,5 +109,20 @@ def _build_demo(path: Path) -> str:
             f"Staff PINs: {pins}. Learners: sitting {report.open_code}, candidates 1001-1012.")
 
 
+_chosen_db: Path | None = None  # for the error log of an error no command expected
+
+
 def main() -> None:
-    cli(prog_name="marker-tui")
+    try:
+        cli(prog_name="marker-tui")
+    except Exception as error:
+        # Expected failures are one-line ClickExceptions already (common.user_errors); anything
+        # else is a bug or a fault nobody foresaw: one line here, the details in the staff log.
+        from marker_tui.storage.fault_log import record_fault
+
+        logged = record_fault(error, where="command " + " ".join(sys.argv[1:3]), db_path=_chosen_db)
+        where = (f"the details are in the staff error log: {logged}" if logged is not None
+                 else "the details could not be written to the error log (is the disk full?)")
+        click.echo(f"Error: marker-tui stopped after an unexpected error ({type(error).__name__}); "
+                   f"a change being made was either saved whole or not at all; {where}", err=True)
+        sys.exit(1)

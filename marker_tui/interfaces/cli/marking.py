@@ -59,6 +59,7 @@ def _centre(ctx: click.Context):
 def mark(ctx: click.Context, code: str | None) -> None:
     """Mark scripts of sitting CODE on screen (staff name and PIN with the marker role asked on screen)."""
     from marker_tui.interfaces.tui.app import MarkerApp
+    from marker_tui.interfaces.tui.launch import run_app
     from marker_tui.interfaces.tui.screens.marking import marker_sign_in
 
     centre = _centre(ctx)
@@ -66,7 +67,7 @@ def mark(ctx: click.Context, code: str | None) -> None:
         if code:
             with user_errors():
                 code = centre.sittings.summary(code).code
-        MarkerApp(centre, start=marker_sign_in(code)).run()
+        run_app(MarkerApp(centre, start=marker_sign_in(code)))
     finally:
         centre.close()
 

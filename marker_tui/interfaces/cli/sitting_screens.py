@@ -25,12 +25,11 @@ def _centre(ctx: click.Context):
 @click.pass_context
 def sit(ctx: click.Context, code: str | None, candidate: str | None) -> None:
     """Sit a paper: a learner's terminal for sitting CODE (locked until an invigilator's PIN)."""
-    from marker_tui.interfaces.tui.app import MarkerApp
-    from marker_tui.interfaces.tui.screens.learner import LearnerLoginScreen
+    from marker_tui.interfaces.tui.launch import run_learner_terminal
 
     centre = _centre(ctx)
     try:
-        MarkerApp(centre, start=LearnerLoginScreen(code, candidate, locked=True)).run()
+        run_learner_terminal(centre, code, candidate)
     finally:
         centre.close()
 
@@ -41,12 +40,13 @@ def sit(ctx: click.Context, code: str | None, candidate: str | None) -> None:
 def invigilate(ctx: click.Context, code: str) -> None:
     """Run the room for sitting CODE: live status and actions (staff name and PIN asked on screen)."""
     from marker_tui.interfaces.tui.app import MarkerApp
+    from marker_tui.interfaces.tui.launch import run_app
     from marker_tui.interfaces.tui.screens.invigilator import invigilator_sign_in
 
     centre = _centre(ctx)
     try:
         with user_errors():
             summary = centre.sittings.summary(code)
-        MarkerApp(centre, start=invigilator_sign_in(summary.code)).run()
+        run_app(MarkerApp(centre, start=invigilator_sign_in(summary.code)))
     finally:
         centre.close()

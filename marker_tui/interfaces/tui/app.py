@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Callable, Iterable
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from textual.app import App, SystemCommand
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.command import CommandPalette
+from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.worker import WorkerFailed
 
 from marker_tui.services.staff import StaffMember
 
@@ -59,6 +63,13 @@ class MarkerApp(App):
         if steady:
             self.animation_level = "none"
         self._lockdown: tuple[Screen, Callable[[], object]] | None = None
+        # The error boundary (see _handle_exception): set once an unexpected error was caught.
+        self.faulted = False
+        self.fault_log: Path | None = None
+        self.learner_terminal = False
+        self.learner_login: tuple[str, str] | None = None  # set by the learner's screens: errors show the learner's message
+        self._fault_shown = False
+        self._previous_excepthook = None
 
     @property
     def library(self) -> AssessmentLibrary:
@@ -70,6 +81,9 @@ class MarkerApp(App):
         return self._library
 
     def on_mount(self) -> None:
+        # A thread of ours that dies of an error goes to the same boundary, not to stderr (the terminal).
+        self._previous_excepthook = threading.excepthook
+        threading.excepthook = self._thread_failed
         first_run = False
         if self._start is None:
             from .screens.home import HomeScreen
@@ -87,6 +101,95 @@ class MarkerApp(App):
             from .screens.first_run import FirstRunScreen
 
             self.push_screen(FirstRunScreen(), self._first_run_done)
+
+    def on_unmount(self) -> None:
+        if self._previous_excepthook is not None and threading.excepthook == self._thread_failed:
+            threading.excepthook = self._previous_excepthook
+
+    # -- the error boundary ---------------------------------------------------------------------
+    # Textual's answer to an unexpected error is a crash report that prints every local
+    # variable of every frame (an invigilator's pin_hash and pin_salt, the room's names),
+    # and the app exits (a learner's terminal would fall back to whatever started it).
+    # Here instead: the details go to the staff-only error log (storage/fault_log.py,
+    # never variables), and the screen says something calm. A learner's terminal stays
+    # up and locked (LearnerFaultScreen); a staff screen says where the log is and
+    # closes on Enter. ``_exception`` is still set as Textual does, so a test's
+    # ``run_test`` re-raises it: a bug never passes a test silently.
+
+    @property
+    def is_learner_terminal(self) -> bool:
+        return self.learner_terminal or self.locked_down
+
+    def _handle_exception(self, error: Exception) -> None:
+        self._return_code = 1
+        if self._exception is None:
+            self._exception = error
+            self._exception_event.set()
+        self.contain_fault(error.error if isinstance(error, WorkerFailed) else error)
+
+    def contain_fault(self, error: BaseException) -> None:
+        """Log ``error`` for staff and show the fault screen (once); never raises, never exits by itself."""
+        try:
+            self.faulted = True
+            from marker_tui.storage.fault_log import record_fault
+
+            where = f"{'learner terminal' if self.is_learner_terminal else 'staff screen'} " \
+                    f"({type(self._current_screen_or_none()).__name__})"
+            logged = record_fault(error, where=where, db_path=self._database_file())
+            if logged is not None:
+                self.fault_log = logged
+            if self._fault_shown:
+                return
+            self._fault_shown = True
+            from .screens.fault import LearnerFaultScreen, StaffFaultScreen
+
+            screen = LearnerFaultScreen() if self.is_learner_terminal else StaffFaultScreen(self.fault_log)
+            self.push_screen(screen)
+        except Exception:  # the boundary itself must never become the crash
+            if not self.is_learner_terminal:
+                self.exit(return_code=1)
+
+    def note_fault(self, error: BaseException, where: str) -> None:
+        """Log an error a screen handled itself (a save that will be retried): the screen says less."""
+        from marker_tui.storage.fault_log import record_fault
+
+        logged = record_fault(error, where=where, db_path=self._database_file())
+        if logged is not None:
+            self.fault_log = logged
+
+    def _current_screen_or_none(self) -> Screen | None:
+        try:
+            return self.screen
+        except Exception:
+            return None
+
+    def _database_file(self) -> Path | None:
+        db = getattr(self.centre, "db", None)
+        return getattr(db, "path", None)
+
+    async def _dispatch_action(self, namespace: DOMNode, action_name: str, params: Any) -> bool:
+        # Key bindings run in the app's own message loop; an error there would end the loop
+        # (and the app). Contained here, the app carries on under the fault screen.
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except Exception as error:
+            self._return_code = 1
+            if self._exception is None:
+                self._exception = error
+                self._exception_event.set()
+            self.contain_fault(error)
+            return True
+
+    def _thread_failed(self, args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit or args.exc_value is None:
+            return
+        error = args.exc_value
+        try:
+            self.call_from_thread(self._handle_exception, error)
+        except Exception:  # the app has stopped: log only
+            from marker_tui.storage.fault_log import record_fault
+
+            record_fault(error, where="thread after the app stopped", db_path=self._database_file())
 
     def _first_run_done(self, member: StaffMember | None) -> None:
         # The admin just created is signed in: the next step is usually Administer.
@@ -115,6 +218,9 @@ class MarkerApp(App):
 
     def lock_down(self, root: Screen, release: Callable[[], object]) -> None:
         self._lockdown = (root, release)
+        session = getattr(root, "session", None)
+        if session is not None:  # who is sitting here: a terminal started again logs them in again
+            self.learner_login = (session.sitting_code, session.candidate_number)
 
     def lift_lockdown(self) -> None:
         self._lockdown = None

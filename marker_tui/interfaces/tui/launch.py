@@ -1,13 +1,64 @@
-"""Start the application (kept apart so the CLI imports Textual only when needed)."""
+"""Start the application (kept apart so the CLI imports Textual only when needed).
+
+Every command that opens a screen goes through :func:`run_app` (staff) or
+:func:`run_learner_terminal` (``marker-tui sit``), so an unexpected error always
+ends the same way: never a traceback; staff get one line saying where the error
+log is; a learner's terminal never falls back to whatever started it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import click
+
+
+_MAX_RESTARTS = 20  # an error at every start (a dead terminal) must not loop for ever
+
+
+def fault_line(app) -> str:
+    where = (f"the details are in the staff error log: {app.fault_log}" if app.fault_log is not None
+             else "the details could not be written to the error log (is the disk full?)")
+    return f"marker-tui stopped after an unexpected error; {where}"
+
+
+def run_app(app) -> None:
+    """Run a staff app; after an unexpected error, one line and exit status 1."""
+    app.run()
+    if app.faulted:
+        raise click.ClickException(fault_line(app))
+
+
+def run_learner_terminal(centre, code: str | None, candidate: str | None) -> None:
+    """A learner's terminal, locked until an invigilator's PIN, even through an unexpected error.
+
+    The error boundary keeps the app up under its calm fault screen; if the app
+    stopped anyway (an error in its own machinery), or the invigilator pressed
+    ctrl+t there, a new app starts, on the fault screen or the login for the same
+    learner. Only the invigilator's release ends this loop.
+    """
+    from .app import MarkerApp
+    from .screens.fault import RESTART, LearnerFaultScreen
+    from .screens.learner import LearnerLoginScreen
+
+    start = LearnerLoginScreen(code, candidate, locked=True)
+    faults = 0
+    while True:
+        app = MarkerApp(centre, start=start)
+        app.learner_terminal = True
+        result = app.run()
+        if result == RESTART:
+            login = app.learner_login or (code, candidate)
+            start = LearnerLoginScreen(*login, locked=True)
+        elif app.faulted and app.locked_down and faults < _MAX_RESTARTS:
+            # Stopped by an error, not by the invigilator's release: still the learner's terminal.
+            faults += 1
+            start = LearnerFaultScreen()
+        else:
+            return
+
 
 def open_app(db_path: Path, *, welcome: str | None = None) -> None:
-    import click
-
     from marker_tui.services.centre import Centre
     from marker_tui.storage.database import StorageError
 
@@ -19,6 +70,6 @@ def open_app(db_path: Path, *, welcome: str | None = None) -> None:
         # A database from a newer version, not a database, locked...: one clear line, no traceback.
         raise click.ClickException(str(error)) from None
     try:
-        MarkerApp(centre, welcome=welcome).run()
+        run_app(MarkerApp(centre, welcome=welcome))
     finally:
         centre.close()

@@ -704,8 +704,11 @@ class LearnerSittingScreen(Screen):
         try:
             time = self.app.centre.learners.time_left(self.script_id)
         except Exception as error:  # keep the learner's screen alive; the next tick tries again
-            self._problem("✗ No connection", f"Cannot reach the database: {error}. Trying again every second; "
-                          "tell the invigilator if this stays.")
+            if self.save_problem != "✗ No connection":
+                self.app.note_fault(error, "learner terminal: asking the time left (retried every second)")
+            # The error itself is for staff (the error log): it can name files and internals.
+            self._problem("✗ No connection", "This terminal cannot reach the assessment just now. Trying "
+                          "again every second; your saved answers are safe. Tell the invigilator if this stays.")
             return
         if self.save_problem == "✗ No connection":
             self.save_problem = None
@@ -1050,8 +1053,10 @@ class LearnerSittingScreen(Screen):
             self.tick()  # time up or submitted elsewhere: the finished screen takes over
             return
         else:
-            self._problem("✗ NOT SAVED", f"Your answer is not saved yet ({outcome.error}). Trying again; "
-                          "keep writing.")
+            if self.save_problem != "✗ NOT SAVED":
+                self.app.note_fault(outcome.error, "learner terminal: saving an answer (retried)")
+            self._problem("✗ NOT SAVED", "Your answer is not saved yet. Trying again; keep writing, and tell "
+                          "the invigilator if this stays.")
             return
         self._update_saved_state()
 
