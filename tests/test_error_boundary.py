@@ -33,7 +33,7 @@ import pytest
 from marker_tui.interfaces.tui.screens.fault import LEARNER_MESSAGE, LearnerFaultScreen, StaffFaultScreen
 from marker_tui.interfaces.tui.screens.staff_sign_in import StaffPinDialog
 from marker_tui.storage.fault_log import fault_log_path, format_fault, safe_message
-from sitting_fixtures import INVIGILATOR, PIN
+from sitting_fixtures import ADMIN, INVIGILATOR, PIN
 from test_sit_process import CODE, MARKER_TUI, Terminal, _answer, sitting_db, tmux_server  # noqa: F401
 from test_learner_screen import (  # noqa: F401 (fixtures)
     SIZE,
@@ -268,8 +268,8 @@ def test_a_command_hit_by_an_unexpected_error_prints_one_line_and_no_traceback(r
     """A stored paper damaged outside marker-tui: no command expects it, so the boundary in main() answers."""
     code = open_sitting(room)
     room.db.execute("UPDATE papers SET paper_json = '{\"questions\": \"not a list\"}'")
-    done = subprocess.run([str(MARKER_TUI), "--db", str(room.path), "sitting", "status", code],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run([str(MARKER_TUI), "--db", str(room.path), "sitting", "status", code, "--by", ADMIN,
+                           "--pin-stdin"], input=PIN + "\n", capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert done.stdout == "" and "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
