@@ -31,10 +31,13 @@ import time
 import pytest
 
 from marker_tui.interfaces.tui.screens.fault import LEARNER_MESSAGE, LearnerFaultScreen, StaffFaultScreen
-from marker_tui.interfaces.tui.screens.staff_sign_in import StaffPinDialog
+from marker_tui.interfaces.tui.screens.learner import ExitCodeDialog
+from marker_tui.interfaces.tui.screens.staff_sign_in import StaffPinDialog  # noqa: F401
+from marker_tui.domain.clock import SystemClock
+from marker_tui.services.sitting import SittingService
 from marker_tui.storage.fault_log import fault_log_path, format_fault, safe_message
 from sitting_fixtures import ADMIN, INVIGILATOR, PIN
-from test_sit_process import CODE, MARKER_TUI, Terminal, _answer, sitting_db, tmux_server  # noqa: F401
+from test_sit_process import CODE, MARKER_TUI, Terminal, _answer, admitted, sitting_db, tmux_server  # noqa: F401
 from test_learner_screen import (  # noqa: F401 (fixtures)
     SIZE,
     advance,
@@ -171,13 +174,14 @@ async def test_a_storage_fault_in_the_exit_dialog_shows_no_pin_hash_and_stays_lo
             await settle(pilot)
             break_writes(centre)
             await pilot.press("ctrl+q")
-            await until(pilot, lambda: isinstance(app.screen, StaffPinDialog))
-            await pilot.press(*INVIGILATOR, "enter", *PIN, "enter")  # the PIN check writes the sign-in
+            await until(pilot, lambda: isinstance(app.screen, ExitCodeDialog))
+            exit_code = room.sittings.status(code).exit_code
+            await pilot.press(*exit_code, "enter")  # checking the exit code records the close: a write
             await until(pilot, lambda: isinstance(app.screen, LearnerFaultScreen))
             assert_nothing_leaks(app, room)
             assert app.locked_down and app.is_running
     assert answer_rows(room, code, "1001") == {"1": "isolate first"}
-    assert "in verify_pin" in assert_logged_for_staff(room)
+    assert_logged_for_staff(room)
 
 
 async def test_a_fault_on_a_staff_screen_says_where_the_log_is_and_closes_with_status_1(room, tmp_path):
@@ -227,7 +231,7 @@ def test_a_learner_process_whose_disk_fills_shows_the_calm_message_and_keeps_the
     path, db = sitting_db
     command = [str(MARKER_TUI), "--db", str(path), "sit", CODE, "--candidate", "1001"]
     learner = Terminal(tmux_server, "full", command)
-    learner.wait_for("Is this you?")
+    admitted(learner)
     learner.keys("y")
     learner.wait_for("Question 1")
     learner.type("before the fault")
@@ -240,16 +244,10 @@ def test_a_learner_process_whose_disk_fills_shows_the_calm_message_and_keeps_the
         learner.type(" and after")
         learner.wait_for("NOT SAVED")
         learner.keys("C-q")
-        learner.wait_for("Staff name")
-        learner.type(INVIGILATOR)
-        learner.wait_for(INVIGILATOR)
-        name_row = _cursor_row(learner)
-        learner.keys("Enter")
-        # Focus moves to the PIN box a moment after Enter: keys sent before that would land in the name box.
-        _wait(lambda: _cursor_row(learner) != name_row, "the PIN box never took the focus")
-        learner.type(PIN)
-        learner.wait_for("•" * len(PIN))
-        learner.keys("Enter")  # checking the PIN records the sign-in: that write fails too
+        learner.wait_for("Exit code (the invigilator has it)")
+        exit_code = SittingService(db, SystemClock()).status(CODE).exit_code
+        learner.type(exit_code)
+        learner.keys("Enter")  # closing the terminal is recorded: that write fails too
         shown = " ".join(re.sub("[│╭╮╰╯─]", " ", learner.wait_for("Something went wrong")).split())
         assert "your saved answers are safe" in shown and "call the invigilator" in shown
         assert "Traceback" not in shown and "Error" not in shown and "pin_" not in shown
@@ -257,7 +255,7 @@ def test_a_learner_process_whose_disk_fills_shows_the_calm_message_and_keeps_the
         resource.prlimit(learner.pid, resource.RLIMIT_FSIZE, (hard, hard))
     assert _answer(path) == "before the fault"
     learner.keys("C-t")  # the invigilator starts the terminal again: the learner carries on
-    learner.wait_for("Is this you?")
+    admitted(learner)
     learner.keys("y")
     learner.wait_for("before the fault and after")
     log = fault_log_path(path).read_text(encoding="utf-8")

@@ -172,6 +172,9 @@ def test_iqa_with_a_scope_opens_the_screen_and_commands_are_not_mistaken_for_one
     opened = []
 
     class FakeApp:
+        faulted = False  # what launch() asks of a real app after it ran
+        locked_down = False
+
         def __init__(self, centre, *, start):
             opened.append(start)
 
