@@ -43,7 +43,7 @@ learner = LearnerService(open_database(path), FakeClock(start), Terminal(*os.env
 questions = ["1", "2a", "2b"]
 i = first
 while True:
-    text = f"save {i} 🙂\t" + "x" * ((i % 5) * 50_000)   # small and large saves
+    text = f"save {i} 🙂\t" + "x" * ((i % 5) * 7_000)   # small and large saves (up to the 30,000 limit)
     receipt = learner.save_answer(script, questions[i % 3], text)
     sys.stdout.write(f"{questions[i % 3]}\t{receipt.version}\t{i}\n")
     sys.stdout.flush()
@@ -52,7 +52,7 @@ while True:
 
 
 def text_of(i: int) -> str:
-    return f"save {i} 🙂\t" + "x" * ((i % 5) * 50_000)
+    return f"save {i} 🙂\t" + "x" * ((i % 5) * 7_000)
 
 
 def test_every_save_that_returned_survives_sigkill(tmp_path: Path):
