@@ -508,3 +508,24 @@ async def test_a_second_login_shows_in_the_room_and_m_approves_the_move(room):
     [moved] = [e for e in room.sittings.log(code) if desk1 in str(e.details) and "desk-2" in str(e.details)
                and e.actor == INVIGILATOR]
     assert moved.candidate_number == "1002"
+
+
+async def test_a_terminal_locked_for_wrong_exit_codes_shows_in_the_room(room):
+    from marker_tui.domain.admission import EXIT_TRIES
+    from marker_tui.services.sitting import ExitRefused, LearnerService
+    from marker_tui.services.terminal import Terminal
+
+    code = room.running_sitting(candidates=("1001",))
+    room.sittings.enrol(code, ["1002"], by=INVIGILATOR)
+    learner = LearnerService(room.db, room.clock, Terminal.named("desk-7", "cccc"))
+    learner.login(code, "1002", room.keycode(code, "1002"))
+    for _ in range(EXIT_TRIES):
+        try:
+            learner.release_terminal(code, "000000", candidate_number="1002")
+        except ExitRefused:
+            pass
+    app = room_app(room, code)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        summary = text_of(app.screen.query_one("#room-summary"))
+        assert re.search(r"desk-7 #cccc: locked until \d\d:\d\d:\d\d after wrong exit codes", summary)

@@ -480,8 +480,10 @@ class InvigilatorRoomScreen(Screen):
                 line.append(f"\n{c.candidate_number}: second login from {c.takeover_terminal} "
                             f"(script on {c.terminal or '?'}) · m: approve the move", style="bold reverse")
         for alert in status.terminal_alerts:
-            locked = f", locked until {_local(alert.locked_until)}" if alert.locked_until else ""
-            line.append(f"\n{alert.terminal}: {alert.failures} wrong {alert.kind}{locked}", style="bold")
+            # A lock resets the count, so a locked terminal says so rather than "0 wrong".
+            said = (f"locked until {_local(alert.locked_until)} after wrong {alert.kind}s" if alert.locked_until
+                    else f"{alert.failures} wrong {alert.kind}{'s' if alert.failures != 1 else ''}")
+            line.append(f"\n{alert.terminal}: {said}", style="bold")
         self.query_one("#room-summary", Static).update(line)
 
     def _fill_table(self, status: SittingStatus) -> None:
