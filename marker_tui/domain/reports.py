@@ -34,7 +34,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BeforeValidator, Field, NonNegativeInt, PositiveInt, model_validator
 
 from .base import Identifier, Model, NonEmptyText
-from .sampling import natural_key
+from .ordering import natural_key
 
 #: How far a stated percentage may be from 100 × total ÷ maximum (rounding to 1 dp).
 PERCENT_TOLERANCE = 0.05 + 1e-9

@@ -134,11 +134,11 @@ from marker_tui.services.staff import resolve_actor
 from marker_tui.storage.database import (
     Database,
     StorageError,
-    now_text,
     parse_instant,
     read_transaction,
     run_write,
 )
+from marker_tui.storage.centre_settings import CENTRE_NAME_KEY, read_setting, write_setting
 from marker_tui.storage.export_reads import CENTRE_NUMBER_KEY, answers_of, iqa_changes, stored_centre_number
 from marker_tui.storage.locations import SHIPPED_PAPERS
 
@@ -284,14 +284,12 @@ def centre_name_from_environment() -> str | None:
     return _clean_name(os.environ.get(CENTRE_NAME_ENV)) or None
 
 
-CENTRE_NAME_KEY = "centre name"
 MAX_CENTRE_NAME = 120
 
 
 def stored_centre_name(db: Database) -> str | None:
     """The centre's name as set with ``marker-tui export centre-name`` (table ``centre_settings``)."""
-    row = db.execute("SELECT value FROM centre_settings WHERE key = ?", [CENTRE_NAME_KEY]).fetchone()
-    return _clean_name(row[0]) or None if row else None
+    return _clean_name(read_setting(db, CENTRE_NAME_KEY)) or None
 
 
 def _checked_centre_name(name: str) -> str:
@@ -481,10 +479,7 @@ class ExportService:
                     (CENTRE_NUMBER_KEY, cleaned_number, stored_centre_number(db), "centre number changed")):
                 if value is None or value == old:
                     continue
-                db.execute("INSERT INTO centre_settings (key, value, changed_by, changed_at) VALUES (?, ?, ?, ?)"
-                           " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
-                           " changed_by = excluded.changed_by, changed_at = excluded.changed_at",
-                           [key, value, actor.staff_id, now_text(now)])
+                write_setting(db, key, value, staff_id=actor.staff_id, at=now)
                 record(db, at=now, actor=actor, action=action, details={"old": old, "new": value})
             return cleaned_name, cleaned_number
 
@@ -681,11 +676,11 @@ class ExportService:
         so a folder never holds half a set. Each file is audited as its own export.
         """
         kinds = [k for k in ExportKind if k is not ExportKind.EVERYTHING]
-        self._snapshot(code, by=by)  # an unknown sitting, or a marker while marking is blind: refused here
+        snap = self._snapshot(code, by=by)  # an unknown sitting, or a marker while marking is blind: refused here
         if not allow_incomplete:
             missing: list[str] = []
-            for kind in kinds:
-                missing += [p for p in self.problems(code, kind) if p not in missing]
+            for kind in kinds:  # one reading of the sitting for every kind's check
+                missing += [p for p in self._problems(snap, kind, None) if p not in missing]
             if missing:
                 raise ExportIncomplete(code.strip().upper(), "exports", missing)
         base = _prepare_folder(folder)
