@@ -35,6 +35,8 @@ chain stays verifiable end to end) and both content and links of all others.
 
 from __future__ import annotations
 
+from marker_tui.domain.audit_actions import Action
+
 import hashlib
 import json
 from collections.abc import Collection, Iterable
@@ -106,7 +108,7 @@ class ChainReport:
 
 
 #: The action of the entry a restore writes; its details name the ids it set aside.
-RESTORED = "database restored"
+RESTORED = Action.DATABASE_RESTORED.value
 SET_ASIDE = "set_aside_ids"
 
 

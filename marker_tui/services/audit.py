@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from marker_tui.domain.audit_actions import is_listed
 from marker_tui.domain.audit_chain import ChainReport, verify
 from marker_tui.storage import audit_log
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction
@@ -169,6 +170,8 @@ def record(
     The row is chained to the one before it (``domain/audit_chain.py``), read
     under the same write lock as the insert.
     """
+    if not is_listed(action):  # a programming slip, caught by the tests before it ships
+        raise ValueError(f"{action!r} is not an audit action: add it to marker_tui/domain/audit_actions.py")
     audit_log.append(
         db,
         now_text(at),

@@ -52,10 +52,11 @@ from marker_tui.storage.file_limits import (
     shorten,
 )
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
+from marker_tui.domain.roles import Permission, roles_for
 
 COLUMNS = ("candidate_number", "name", "extra_time_percent", "access_arrangements")
 REQUIRED_COLUMNS = ("candidate_number", "name")
-EDITORS = ("admin", "invigilator")
+EDITORS = roles_for(Permission.EDIT_CANDIDATES)
 _NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9/-]{0,19}$")
 
 

@@ -128,6 +128,7 @@ from marker_tui.domain.reports import (
 from marker_tui.domain.sampling import natural_key
 from marker_tui.domain.specification import TestSpecification
 from marker_tui.services import audit as audit_service
+from marker_tui.domain.roles import Permission, roles_for
 from marker_tui.services.audit import ServiceError, record
 from marker_tui.services.papers import get_paper, latest_mark_scheme
 from marker_tui.services.staff import resolve_actor
@@ -473,7 +474,7 @@ class ExportService:
         now = self.clock.now()
 
         def work(db: Database) -> tuple[str | None, str | None]:
-            actor = resolve_actor(db, by, "admin")
+            actor = resolve_actor(db, by, *roles_for(Permission.ADMINISTER))
             for key, value, old, action in (
                     (CENTRE_NAME_KEY, cleaned_name, stored_centre_name(db), "centre name changed"),
                     (CENTRE_NUMBER_KEY, cleaned_number, stored_centre_number(db), "centre number changed")):
@@ -780,7 +781,7 @@ class ExportService:
         from marker_tui.services.staff import find_staff
 
         member = find_staff(self.db, by)
-        if member is None or member.has_any("admin", "iqa", "invigilator"):
+        if member is None or member.has_any(*roles_for(Permission.EXPORT_WHILE_BLIND)):
             return
         setting = self.db.execute("SELECT blind FROM sitting_marking_settings WHERE sitting_id = ?",
                                   [sitting["id"]]).fetchone()

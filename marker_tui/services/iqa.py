@@ -85,9 +85,10 @@ from marker_tui.services.marking import (
 from marker_tui.services.papers import get_paper
 from marker_tui.services.staff import resolve_actor
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
+from marker_tui.domain.roles import Permission, roles_for
 
-REVIEWERS = ("iqa",)
-SECOND_MARKERS = ("marker", "iqa")
+REVIEWERS = roles_for(Permission.REVIEW_MARKING)
+SECOND_MARKERS = roles_for(Permission.SECOND_MARK)
 MAX_ACTION_CHARS = 500
 
 ReviewState = Literal["not started", "in progress", "awaiting confirmation", "confirmed"]

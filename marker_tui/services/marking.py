@@ -73,13 +73,14 @@ from marker_tui.services.candidates import CsvImportError, RowProblem, looks_lik
 from marker_tui.services.papers import StoredPaper, get_paper
 from marker_tui.services.staff import find_staff, resolve_actor
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
+from marker_tui.domain.roles import Permission, roles_for
 
 #: A claim lapses after this many minutes without a save or other activity.
 CLAIM_MINUTES = 15
 CLAIM_TIMEOUT = timedelta(minutes=CLAIM_MINUTES)
-MARKERS = ("marker",)
-REVIEWERS = ("iqa",)
-SETTINGS_ROLES = ("admin",)
+MARKERS = roles_for(Permission.MARK)
+REVIEWERS = roles_for(Permission.REVIEW_MARKING)
+SETTINGS_ROLES = roles_for(Permission.ADMINISTER)
 MAX_COMMENT_CHARS = 2000
 MAX_REASON_CHARS = 500
 #: Finishes whose scripts are marked; "absent" scripts have nothing to mark.

@@ -16,6 +16,7 @@ from marker_tui.domain.centre_identity import (
     clean_centre_number,
 )
 from marker_tui.domain.clock import Clock, SystemClock
+from marker_tui.domain.roles import Permission, roles_for
 from marker_tui.services.audit import Actor, ServiceError, record
 from marker_tui.services.staff import resolve_actor
 from marker_tui.storage.centre_settings import CENTRE_NAME_KEY, CENTRE_NUMBER_KEY, read_setting, write_setting
@@ -81,7 +82,7 @@ class CentreSettingsService:
         now = self.clock.now()
 
         def work(db: Database) -> CentreIdentity:
-            actor = resolve_actor(db, by, "admin")
+            actor = resolve_actor(db, by, *roles_for(Permission.ADMINISTER))
             return store_identity(db, name=cleaned_name, number=cleaned_number, actor=actor, at=now)
 
         return run_write(self.db, work, "saving the centre's name and number")

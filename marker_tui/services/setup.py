@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from marker_tui.domain.roles import Role
 from marker_tui.domain.centre_identity import CentreIdentityError, clean_centre_name, clean_centre_number
 from marker_tui.services.audit import Actor, ServiceError, record
 from marker_tui.services.settings import store_identity
@@ -40,7 +41,7 @@ from marker_tui.services.staff import (
 from marker_tui.storage.assessment_files import AssessmentLibrary, display_path, load_library
 from marker_tui.storage.database import Database, now_text, read_transaction, run_write
 
-ADMIN_ROLE = "admin"
+ADMIN_ROLE = Role.ADMIN.value
 
 
 class PaperLoad(BaseModel):

@@ -55,8 +55,9 @@ from marker_tui.services.staff import resolve_actor
 from marker_tui.services.terminal import Terminal, this_terminal
 from marker_tui.storage import admission as store
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
+from marker_tui.domain.roles import Permission, roles_for
 
-INVIGILATORS = ("invigilator", "admin")
+INVIGILATORS = roles_for(Permission.RUN_ROOM)
 MAX_EXTENSION_MINUTES = 600
 _CODE_ALPHABET = "ACDEFGHJKMNPQRTVWXY34679"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B, U
 _CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,19}$")

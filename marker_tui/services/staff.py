@@ -19,7 +19,8 @@ from pydantic import BaseModel
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.services.audit import Actor, ServiceError, record
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
-from marker_tui.storage.migrations import ROLES
+from marker_tui.domain.roles import ROLE_NAMES as ROLES
+from marker_tui.domain.roles import Permission, Role, roles_for
 
 MAX_FAILED_PINS = 3
 LOCKOUT = timedelta(minutes=1)
@@ -151,14 +152,14 @@ class StaffService:
         def work(db: Database) -> StaffMember:
             first = db.execute("SELECT count(*) FROM staff").fetchone()[0] == 0
             if first and by is None:
-                if "admin" not in roles:
+                if Role.ADMIN.value not in roles:
                     raise ServiceError(
                         "The first staff member must be an admin (add --role admin), "
                         "so that someone can add the others."
                     )
                 actor = None
             else:
-                actor = resolve_actor(db, by, "admin")
+                actor = resolve_actor(db, by, *roles_for(Permission.ADMINISTER))
             if find_staff(db, name) is not None:
                 raise ServiceError(f"There is already a staff member called {name!r}.")
             staff_id = db.execute(
@@ -183,11 +184,11 @@ class StaffService:
         now = self.clock.now()
 
         def work(db: Database) -> StaffMember:
-            actor = resolve_actor(db, by, "admin")
+            actor = resolve_actor(db, by, *roles_for(Permission.ADMINISTER))
             member = find_staff(db, name)
             if member is None:
                 raise ServiceError(f"There is no staff member called {name.strip()!r}.")
-            if member.id == actor.staff_id and "admin" not in roles:
+            if member.id == actor.staff_id and Role.ADMIN.value not in roles:
                 raise ServiceError("You cannot remove your own admin role; ask another admin.")
             db.execute("DELETE FROM staff_roles WHERE staff_id = ?", [member.id])
             for role in roles:
@@ -205,7 +206,7 @@ class StaffService:
         now = self.clock.now()
 
         def work(db: Database) -> None:
-            actor = resolve_actor(db, by, "admin")
+            actor = resolve_actor(db, by, *roles_for(Permission.ADMINISTER))
             member = find_staff(db, name)
             if member is None:
                 raise ServiceError(f"There is no staff member called {name.strip()!r}.")

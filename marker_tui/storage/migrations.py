@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 Migration = Callable[["Database"], None]
 
+# Frozen copy for the first migration's CHECK constraint: a migration must not change when
+# domain/roles.py does (a new role needs its own migration).
 ROLES = ("invigilator", "marker", "iqa", "admin")
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from marker_tui.domain.roles import Permission, roles_for
 from marker_tui.interfaces.cli.common import (
     chosen_database_path, database, signed_in, staff_options, user_errors, visible,
 )
@@ -25,7 +26,7 @@ from marker_tui.storage.database import open_database
 def backup(file: Path, overwrite: bool) -> None:
     """Copy the database safely, even while a sitting is running (admin; recorded in the audit log)."""
     db = database(create=False)
-    member = signed_in(db, "admin")
+    member = signed_in(db, *roles_for(Permission.ADMINISTER))
     with user_errors():
         report = take_backup(db, file, by=Actor(label=member.name, staff_id=member.id), overwrite=overwrite)
     click.echo(f"Backed up {report.source} to {report.target} ({report.bytes:,} bytes, sha256 {report.sha256}).")
@@ -55,7 +56,7 @@ def restore(file: Path, yes: bool, force: bool, reason: str | None) -> None:
         if target.exists():
             db = database(create=False)
             try:
-                member = signed_in(db, "admin")
+                member = signed_in(db, *roles_for(Permission.ADMINISTER))
             finally:
                 db.close()
             source = file
@@ -68,7 +69,7 @@ def restore(file: Path, yes: bool, force: bool, reason: str | None) -> None:
             with user_errors():
                 copy = open_database(source)
             try:
-                member = signed_in(copy, "admin")
+                member = signed_in(copy, *roles_for(Permission.ADMINISTER))
             finally:
                 copy.close()
         if not yes:

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import click
 
+from marker_tui.domain.roles import Permission, roles_for
 from marker_tui.interfaces.cli.common import database, signed_in, staff_options, user_errors, visible
 from marker_tui.storage.locations import SHIPPED_PAPERS
 
@@ -234,7 +235,7 @@ def centre_name(name: str | None) -> None:
             if name is None:
                 click.echo(visible(service.centre_name))
                 return
-            by = signed_in(service.db, "admin").name
+            by = signed_in(service.db, *roles_for(Permission.ADMINISTER)).name
             click.echo(f"Centre name set: {visible(service.set_centre_name(name, by=by))}")
     finally:
         service.db.close()
@@ -251,7 +252,7 @@ def centre_number(number: str | None) -> None:
             if number is None:
                 click.echo(visible(service.centre_number or "(not set: marker-tui export centre-number NUMBER)"))
                 return
-            by = signed_in(service.db, "admin").name
+            by = signed_in(service.db, *roles_for(Permission.ADMINISTER)).name
             click.echo(f"Centre number set: {visible(service.set_centre_number(number, by=by))}")
     finally:
         service.db.close()

@@ -30,11 +30,12 @@ from pathlib import Path
 import click
 
 from marker_tui.interfaces.cli.common import open_centre, signed_in, staff_options, table, user_errors, visible
+from marker_tui.domain.roles import Permission, roles_for
 
 # Who may do what here (the IQA service checks the same roles again).
-REVIEWERS = ("iqa",)
-READERS = ("iqa", "admin")
-SECOND_MARKERS = ("marker", "iqa")
+REVIEWERS = roles_for(Permission.REVIEW_MARKING)
+READERS = roles_for(Permission.READ_IQA)
+SECOND_MARKERS = roles_for(Permission.SECOND_MARK)
 
 STRATEGY_HELP = """\b
 Sampling strategy (every rule adds scripts; defaults in brackets):

@@ -36,11 +36,12 @@ from marker_tui.interfaces.cli.common import (
     user_errors,
     visible,
 )
+from marker_tui.domain.roles import Permission, roles_for
 
 # Who may do what here (the marking service checks the same roles again).
-MARKERS = ("marker",)
-READERS = ("marker", "iqa", "admin")
-ADMINS = ("admin",)
+MARKERS = roles_for(Permission.MARK)
+READERS = roles_for(Permission.READ_MARKS)
+ADMINS = roles_for(Permission.ADMINISTER)
 
 
 def _service(db):

@@ -14,6 +14,7 @@ import sys
 
 import click
 
+from marker_tui.domain.roles import Permission, roles_for
 from marker_tui.domain.clock import SystemClock
 from marker_tui.interfaces.cli.common import (
     database,
@@ -62,7 +63,7 @@ def add(name: str, roles: tuple[str, ...]) -> None:
     db = database(create=True)
     with user_errors():
         service = StaffService(db, SystemClock())
-        by = None if not service.members() else signed_in(db, "admin").name
+        by = None if not service.members() else signed_in(db, *roles_for(Permission.ADMINISTER)).name
     pin = _read_pin(name.strip())
     with user_errors():
         member = service.add(name, list(roles), pin, by=by)
@@ -78,7 +79,7 @@ def reset_pin(name: str) -> None:
     With --pin-stdin: your PIN on the first line, the new PIN on the next.
     """
     db = database(create=False)
-    by = signed_in(db, "admin").name
+    by = signed_in(db, *roles_for(Permission.ADMINISTER)).name
     pin = _read_pin(name.strip())
     with user_errors():
         StaffService(db, SystemClock()).reset_pin(name, pin, by=by)

@@ -23,8 +23,9 @@ from marker_tui.interfaces.tui.widgets.specification_browser import Specificatio
 from marker_tui.interfaces.tui.widgets.tables import highlighted_key
 from marker_tui.services.staff import StaffMember
 from marker_tui.interfaces.tui.widgets.footer import Footer
+from marker_tui.domain.roles import Permission, roles_for
 
-STAFF_ROLES = ("invigilator", "marker", "iqa", "admin")
+STAFF_ROLES = roles_for(Permission.SIGN_IN)
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,11 @@ class Activity:
 
 ACTIVITIES = (
     Activity("sit", "Sit a paper", (), "Learners: sitting code and candidate number."),
-    Activity("invigilate", "Invigilate", ("invigilator", "admin"),
+    Activity("invigilate", "Invigilate", roles_for(Permission.RUN_ROOM),
              "Run a sitting: start, pause, extra time."),
-    Activity("mark", "Mark", ("marker",), "Mark scripts against the mark scheme."),
-    Activity("iqa", "Quality assurance", ("iqa",), "Sample, review, agreement figures."),
-    Activity("admin", "Administer", ("admin",), "Papers, candidates, staff, sittings, audit."),
+    Activity("mark", "Mark", roles_for(Permission.MARK), "Mark scripts against the mark scheme."),
+    Activity("iqa", "Quality assurance", roles_for(Permission.REVIEW_MARKING), "Sample, review, agreement figures."),
+    Activity("admin", "Administer", roles_for(Permission.ADMINISTER), "Papers, candidates, staff, sittings, audit."),
 )
 
 

@@ -74,8 +74,9 @@ from marker_tui.services.marking import (
 )
 from marker_tui.storage.database import StorageError
 from marker_tui.interfaces.tui.widgets.footer import Footer
+from marker_tui.domain.roles import Permission, roles_for
 
-MARKER_ROLES = ("marker",)
+MARKER_ROLES = roles_for(Permission.MARK)
 #: A second digit typed within this many seconds joins the first (marks of 10 or more).
 DIGIT_WINDOW = 1.0
 #: Unsaved input is written as a draft this long after the last change.
@@ -408,7 +409,7 @@ class MarkingQueueScreen(Screen):
         except FAILURES as error:
             self.say(str(error), error=True)
             return
-        if not member.has_any("admin"):
+        if not member.has_any(*roles_for(Permission.ADMINISTER)):
             self.say("Only an admin can turn blind marking on or off (marker-tui marks blind CODE --off "
                      "--by ADMIN); the change is logged.", error=True)
             return

@@ -24,9 +24,10 @@ from marker_tui.services.audit import ServiceError
 from marker_tui.services.staff import StaffMember
 from marker_tui.storage.database import StorageError
 from marker_tui.interfaces.tui.widgets.footer import Footer
+from marker_tui.domain.roles import Permission, roles_for
 
 STAFF_CSS = "../styles/learner.tcss"
-INVIGILATOR_ROLES = ("invigilator", "admin")
+INVIGILATOR_ROLES = roles_for(Permission.RUN_ROOM)
 
 
 class StaffPinForm(Vertical):

@@ -1,0 +1,39 @@
+"""One permission table decides who may do what: services, CLI, menus and sign-in agree."""
+
+from __future__ import annotations
+
+from marker_tui.domain.roles import ROLE_NAMES, Permission, Role, may, roles_for
+from marker_tui.interfaces.tui.screens.home import ACTIVITIES
+from marker_tui.storage.migrations import ROLES as ROLES_IN_FIRST_MIGRATION
+
+
+def test_the_roles_are_those_the_database_allows():
+    # The first migration's CHECK constraint is frozen; a new role needs a new migration.
+    assert set(ROLE_NAMES) == set(ROLES_IN_FIRST_MIGRATION)
+
+
+def test_every_permission_is_held_by_someone_and_sign_in_by_everyone():
+    for permission in Permission:
+        assert roles_for(permission), permission
+    assert set(roles_for(Permission.SIGN_IN)) == set(ROLE_NAMES)
+
+
+def test_the_centre_s_rules():
+    assert may(["invigilator"], Permission.RUN_ROOM) and may(["admin"], Permission.RUN_ROOM)
+    assert not may(["marker"], Permission.RUN_ROOM)
+    assert may(["marker"], Permission.MARK) and not may(["iqa"], Permission.MARK)
+    assert may(["iqa"], Permission.REVIEW_MARKING) and not may(["marker", "invigilator"], Permission.REVIEW_MARKING)
+    assert may(["marker"], Permission.SECOND_MARK) and may(["iqa"], Permission.SECOND_MARK)
+    assert not may(["marker"], Permission.EXPORT_WHILE_BLIND)
+    assert may([Role.ADMIN], Permission.ADMINISTER) and not may(["iqa"], Permission.ADMINISTER)
+    assert not may(["caretaker"], Permission.SIGN_IN)
+
+
+def test_the_home_menu_offers_each_activity_to_the_roles_the_services_accept():
+    from marker_tui.services import candidates, iqa, marking, sitting
+
+    by_key = {a.key: set(a.roles) for a in ACTIVITIES}
+    assert by_key["invigilate"] == set(sitting.INVIGILATORS)
+    assert by_key["mark"] == set(marking.MARKERS)
+    assert by_key["iqa"] == set(iqa.REVIEWERS)
+    assert set(candidates.EDITORS) == set(roles_for(Permission.EDIT_CANDIDATES))
