@@ -37,3 +37,13 @@ def test_the_home_menu_offers_each_activity_to_the_roles_the_services_accept():
     assert by_key["mark"] == set(marking.MARKERS)
     assert by_key["iqa"] == set(iqa.REVIEWERS)
     assert set(candidates.EDITORS) == set(roles_for(Permission.EDIT_CANDIDATES))
+
+
+def test_a_sitting_is_looked_up_by_its_code_in_one_place():
+    """One sitting_by_code (storage/sittings.py): services no longer each write their own query."""
+    from pathlib import Path
+
+    services = Path(__file__).resolve().parents[1] / "marker_tui" / "services"
+    copies = [p.name for p in services.glob("*.py") if "FROM sittings WHERE code" in p.read_text(encoding="utf-8")
+              or "FROM mark_schemes WHERE paper_id = ? ORDER BY id DESC" in p.read_text(encoding="utf-8")]
+    assert copies == []

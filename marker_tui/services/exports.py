@@ -132,6 +132,7 @@ from marker_tui.domain.roles import Permission, roles_for
 from marker_tui.services.audit import ServiceError, record
 from marker_tui.services.papers import get_paper, latest_mark_scheme
 from marker_tui.services.staff import resolve_actor
+from marker_tui.storage.sittings import sitting_by_code
 from marker_tui.storage.database import (
     Database,
     StorageError,
@@ -724,7 +725,7 @@ class ExportService:
         except ServiceError:
             pass  # an unknown code is refused below, in export words
         with read_transaction(self.db):
-            sitting = next(self.db.query("SELECT * FROM sittings WHERE code = ?", [cleaned]), None)
+            sitting = sitting_by_code(self.db, cleaned)
             if sitting is None:
                 raise ExportRefused(
                     f"There is no sitting with code {cleaned}: nothing was exported or written. "

@@ -16,6 +16,7 @@ from marker_tui.services.audit import ServiceError, record
 from marker_tui.services.candidates import find_candidate
 from marker_tui.services.sitting import INVIGILATORS
 from marker_tui.services.staff import resolve_actor
+from marker_tui.storage.sittings import no_such_sitting, sitting_by_code
 from marker_tui.storage.database import Database, run_write
 
 MAX_NOTE_CHARS = 2000
@@ -42,20 +43,20 @@ class IncidentService:
         self.clock = clock or SystemClock()
 
     def _target(self, db: Database, code: str, candidate_number: str | None):
-        sitting = db.execute("SELECT id, code FROM sittings WHERE code = ?", [(code or "").strip().upper()]).fetchone()
+        sitting = sitting_by_code(db, code)
         if sitting is None:
-            raise IncidentError(f"There is no sitting with code {(code or '').strip().upper() or '(empty)'}.")
+            raise IncidentError(no_such_sitting(code))
         script_id, number = None, None
         if candidate_number and candidate_number.strip():
             number = candidate_number.strip().upper()
             candidate = find_candidate(db, number)
             row = None if candidate is None else db.execute(
-                "SELECT id FROM scripts WHERE sitting_id = ? AND candidate_id = ?", [sitting[0], candidate.id]
+                "SELECT id FROM scripts WHERE sitting_id = ? AND candidate_id = ?", [sitting["id"], candidate.id]
             ).fetchone()
             if row is None:
-                raise IncidentError(f"Candidate {number} is not enrolled in sitting {sitting[1]}.")
+                raise IncidentError(f"Candidate {number} is not enrolled in sitting {sitting['code']}.")
             script_id, number = row[0], candidate.candidate_number
-        return sitting[0], script_id, number
+        return sitting["id"], script_id, number
 
     def note(self, code: str, text: str, *, by: str, candidate_number: str | None = None) -> None:
         """Record an incident for the room, or about one candidate."""

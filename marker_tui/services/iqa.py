@@ -84,6 +84,8 @@ from marker_tui.services.marking import (
 )
 from marker_tui.services.papers import get_paper
 from marker_tui.services.staff import resolve_actor
+from marker_tui.storage.papers import latest_scheme, latest_scheme_id, paper_unit
+from marker_tui.storage.sittings import no_such_sitting, sitting_by_code
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
 from marker_tui.domain.roles import Permission, roles_for
 
@@ -502,13 +504,12 @@ class IqaService:
                 " AND unit = ? COLLATE NOCASE LIMIT 1", [qualification, unit]).fetchone()
             return Scope(sitting_id=None, code=None, qualification=paper[0], unit=paper[1],
                          sitting_codes=tuple(r[0] for r in rows))
-        row = db.execute(
-            "SELECT si.id, si.code, p.qualification, p.unit FROM sittings si JOIN papers p ON p.id = si.paper_id"
-            " WHERE si.code = ?", [cleaned.upper()]).fetchone()
+        row = sitting_by_code(db, cleaned)
         if row is None:
-            raise IqaError(f"There is no sitting with code {cleaned.upper()}. Check the code "
-                           "(marker-tui sitting status CODE shows one), or name a unit as QUALIFICATION/UNIT.")
-        return Scope(sitting_id=row[0], code=row[1], qualification=row[2], unit=row[3], sitting_codes=(row[1],))
+            raise IqaError(no_such_sitting(cleaned)[:-1] + ", or name a unit as QUALIFICATION/UNIT.")
+        qualification, unit = paper_unit(db, row["paper_id"])
+        return Scope(sitting_id=row["id"], code=row["code"], qualification=qualification, unit=unit,
+                     sitting_codes=(row["code"],))
 
     @staticmethod
     def _scope_where(scope: Scope, alias: str = "si") -> tuple[str, list[Any]]:
@@ -528,15 +529,14 @@ class IqaService:
     def _paper_scheme(self, db: Database, paper_id: int) -> tuple[QuestionPaper, MarkScheme]:
         if paper_id not in self._papers:
             self._papers[paper_id] = get_paper(db, paper_id).paper
-        row = db.execute("SELECT id, mark_scheme_json FROM mark_schemes WHERE paper_id = ? ORDER BY id DESC LIMIT 1",
-                         [paper_id]).fetchone()
-        if row is None:
+        in_force = latest_scheme_id(db, paper_id)
+        if in_force is None:
             paper = self._papers[paper_id]
             raise IqaError(f"No mark scheme is loaded for {paper.qualification} unit {paper.unit} version "
                            f"{paper.version}: scripts of it cannot be reviewed.")
-        if row[0] not in self._schemes:
-            self._schemes[row[0]] = MarkScheme.model_validate_json(row[1])
-        return self._papers[paper_id], self._schemes[row[0]]
+        if in_force not in self._schemes:  # a corrected scheme is a new row: cached by row id
+            self._schemes[in_force] = latest_scheme(db, paper_id).scheme
+        return self._papers[paper_id], self._schemes[in_force]
 
     @staticmethod
     def _script(db: Database, script_id: int) -> dict[str, Any]:

@@ -72,6 +72,8 @@ from marker_tui.services.audit import Actor, ServiceError, record
 from marker_tui.services.candidates import CsvImportError, RowProblem, looks_like_formula, read_csv_text
 from marker_tui.services.papers import StoredPaper, get_paper
 from marker_tui.services.staff import find_staff, resolve_actor
+from marker_tui.storage.sittings import no_such_sitting, sitting_by_code, sitting_by_id
+from marker_tui.storage.papers import latest_scheme, latest_scheme_id
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
 from marker_tui.domain.roles import Permission, roles_for
 
@@ -1020,8 +1022,8 @@ class MarkingService:
         from marker_tui.services.sitting import SittingService
 
         with read_transaction(self.db):
-            row = self.db.execute("SELECT state FROM sittings WHERE code = ?", [_clean_code(code)]).fetchone()
-        if row is None or row[0] in ("ended", "scheduled"):
+            row = sitting_by_code(self.db, code)
+        if row is None or row["state"] in ("ended", "scheduled"):
             return  # unknown (the caller says so, in marking words) or nothing can have run out
         try:
             SittingService(self.db, self.clock).sweep(code)
@@ -1038,28 +1040,25 @@ class MarkingService:
     def _paper_scheme(self, db: Database, paper_id: int) -> tuple[QuestionPaper, MarkScheme]:
         if paper_id not in self._papers:
             self._papers[paper_id] = get_paper(db, paper_id)
-        row = db.execute("SELECT id, mark_scheme_json FROM mark_schemes WHERE paper_id = ? ORDER BY id DESC LIMIT 1",
-                         [paper_id]).fetchone()
-        if row is None:
+        in_force = latest_scheme_id(db, paper_id)
+        if in_force is None:
             paper = self._papers[paper_id]
             raise MarkingError(f"No mark scheme is loaded for {paper.qualification} unit {paper.unit} version "
                                f"{paper.version}: load it before marking (marker-tui check shows what is missing).")
-        if row[0] not in self._schemes:  # a corrected scheme is a new row: cached by row id
-            self._schemes[row[0]] = MarkScheme.model_validate_json(row[1])
-        return self._papers[paper_id].paper, self._schemes[row[0]]
+        if in_force not in self._schemes:  # a corrected scheme is a new row: cached by row id
+            self._schemes[in_force] = latest_scheme(db, paper_id).scheme
+        return self._papers[paper_id].paper, self._schemes[in_force]
 
     @staticmethod
     def _sitting(db: Database, code: str) -> dict[str, Any]:
-        cleaned = _clean_code(code)
-        row = next(db.query("SELECT * FROM sittings WHERE code = ?", [cleaned]), None)
+        row = sitting_by_code(db, code)
         if row is None:
-            raise MarkingError(f"There is no sitting with code {cleaned or '(empty)'}. Check the code "
-                               "(marker-tui sitting status CODE shows one).")
+            raise MarkingError(no_such_sitting(code))
         return row
 
     @staticmethod
     def _sitting_by_id(db: Database, sitting_id: int) -> dict[str, Any]:
-        return next(db.query("SELECT * FROM sittings WHERE id = ?", [sitting_id]))
+        return sitting_by_id(db, sitting_id)
 
     @staticmethod
     def _script(db: Database, script_id: int) -> dict[str, Any]:

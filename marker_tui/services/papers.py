@@ -10,7 +10,6 @@ scheme never rewrites the paper a learner sat.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 
@@ -21,43 +20,15 @@ from marker_tui.domain.markscheme import MarkScheme
 from marker_tui.domain.paper import QuestionPaper
 from marker_tui.domain.specification import TestSpecification
 from marker_tui.services.audit import Actor, ServiceError, record
-from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
-
-
-class StoredPaper(BaseModel):
-    id: int
-    qualification: str
-    unit: str
-    version: str
-    title: str | None
-    time_allowance_minutes: int
-    content_hash: str
-    loaded_at: datetime
-    paper: QuestionPaper
-
-
-def _canonical(model: BaseModel) -> str:
-    return json.dumps(model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+from marker_tui.storage import papers as store
+from marker_tui.storage.database import Database, read_transaction, run_write
+from marker_tui.storage.papers import StoredPaper
 
 
 def content_hash(model: BaseModel) -> str:
     from marker_tui.storage.assessment_files import content_hash as file_hash
 
     return file_hash(model)
-
-
-def _stored(row: dict) -> StoredPaper:
-    return StoredPaper(
-        id=row["id"],
-        qualification=row["qualification"],
-        unit=row["unit"],
-        version=row["version"],
-        title=row["title"],
-        time_allowance_minutes=row["time_allowance_minutes"],
-        content_hash=row["content_hash"],
-        loaded_at=parse_instant(row["loaded_at"]),
-        paper=QuestionPaper.model_validate_json(row["paper_json"]),
-    )
 
 
 def resolve_allowance(paper: QuestionPaper, specification: TestSpecification | None) -> int:
@@ -89,58 +60,36 @@ def store_paper(
     minutes = resolve_allowance(paper, specification)
     resolved = paper.model_copy(update={"time_allowance_minutes": minutes})
     digest = content_hash(resolved)
-    row = next(db.query("SELECT * FROM papers WHERE content_hash = ?", [digest]), None)
-    if row is None:
-        paper_id = db.execute(
-            "INSERT INTO papers (qualification, unit, version, title, time_allowance_minutes,"
-            " content_hash, paper_json, source, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [resolved.qualification, resolved.unit, resolved.version, resolved.title, minutes,
-             digest, _canonical(resolved), source, now_text(at)],
-        ).lastrowid
+    stored = store.paper_by_hash(db, digest)
+    if stored is None:
+        paper_id = store.insert_paper(db, resolved, digest=digest, source=source, at=at)
         record(db, at=at, actor=actor, action="paper loaded",
                details={"paper_id": paper_id, "qualification": resolved.qualification,
                         "unit": resolved.unit, "version": resolved.version,
                         "content_hash": digest, "source": source})
-        row = next(db.query("SELECT * FROM papers WHERE id = ?", [paper_id]))
+        stored = store.paper_by_id(db, paper_id)
     if mark_scheme is not None:
         scheme_hash = content_hash(mark_scheme)
-        exists = db.execute(
-            "SELECT 1 FROM mark_schemes WHERE paper_id = ? AND content_hash = ?", [row["id"], scheme_hash]
-        ).fetchone()
-        if not exists:
-            db.execute(
-                "INSERT INTO mark_schemes (paper_id, content_hash, mark_scheme_json, source, loaded_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [row["id"], scheme_hash, _canonical(mark_scheme), None, now_text(at)],
-            )
+        if not store.scheme_exists(db, stored.id, scheme_hash):
+            store.insert_scheme(db, stored.id, mark_scheme, digest=scheme_hash, at=at)
             record(db, at=at, actor=actor, action="mark scheme loaded",
-                   details={"paper_id": row["id"], "content_hash": scheme_hash})
-    return _stored(row)
+                   details={"paper_id": stored.id, "content_hash": scheme_hash})
+    return stored
 
 
-def latest_paper(db: Database, qualification: str, unit: str) -> StoredPaper | None:
-    row = next(
-        db.query(
-            "SELECT * FROM papers WHERE qualification = ? AND unit = ? ORDER BY id DESC LIMIT 1",
-            [str(qualification).strip(), str(unit).strip()],
-        ),
-        None,
-    )
-    return _stored(row) if row else None
+latest_paper = store.latest_paper
 
 
 def get_paper(db: Database, paper_id: int) -> StoredPaper:
-    row = next(db.query("SELECT * FROM papers WHERE id = ?", [paper_id]), None)
-    if row is None:
-        raise ServiceError(f"There is no paper with id {paper_id}.")
-    return _stored(row)
+    try:
+        return store.paper_by_id(db, paper_id)
+    except store.NoSuchPaper as error:
+        raise ServiceError(str(error)) from None
 
 
 def latest_mark_scheme(db: Database, paper_id: int) -> MarkScheme | None:
-    row = next(db.query(
-        "SELECT mark_scheme_json FROM mark_schemes WHERE paper_id = ? ORDER BY id DESC LIMIT 1", [paper_id]
-    ), None)
-    return MarkScheme.model_validate_json(row["mark_scheme_json"]) if row else None
+    found = store.latest_scheme(db, paper_id)
+    return found.scheme if found else None
 
 
 class PaperService:

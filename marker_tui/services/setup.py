@@ -38,6 +38,7 @@ from marker_tui.services.staff import (
     hash_pin,
     resolve_actor,
 )
+from marker_tui.storage.papers import scheme_counts
 from marker_tui.storage.assessment_files import AssessmentLibrary, display_path, load_library
 from marker_tui.storage.database import Database, now_text, read_transaction, run_write
 
@@ -254,8 +255,7 @@ def reload_files(centre, *, by: str | None = None, library: AssessmentLibrary | 
                 " WHERE q.qualification = p.qualification AND q.unit = p.unit)")
         }
         known_ids = {r[0] for r in db.execute("SELECT id FROM papers")}
-        schemes_before = {r[0]: r[1] for r in db.execute(
-            "SELECT paper_id, count(*) FROM mark_schemes GROUP BY paper_id")}
+        schemes_before = scheme_counts(db)
     stored = centre.papers.load_library(library, actor=actor)
     report = ReloadReport(
         skipped=_skipped(library),
@@ -264,8 +264,7 @@ def reload_files(centre, *, by: str | None = None, library: AssessmentLibrary | 
         specifications=len(library.specifications),
     )
     with read_transaction(db):
-        schemes_after = {r[0]: r[1] for r in db.execute(
-            "SELECT paper_id, count(*) FROM mark_schemes GROUP BY paper_id")}
+        schemes_after = scheme_counts(db)
         for paper in stored:
             before = latest_before.get((paper.qualification, paper.unit))
             if paper.id in known_ids:

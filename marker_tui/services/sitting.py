@@ -53,6 +53,7 @@ from marker_tui.services.candidates import find_candidate
 from marker_tui.services.papers import StoredPaper, get_paper
 from marker_tui.services.staff import resolve_actor
 from marker_tui.services.terminal import Terminal, this_terminal
+from marker_tui.storage.sittings import clean_code, code_taken, no_such_sitting, sitting_by_code
 from marker_tui.storage import admission as store
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
 from marker_tui.domain.roles import Permission, roles_for
@@ -379,8 +380,7 @@ def _intervals(rows: list[dict[str, Any]]) -> list[Interval]:
     return [Interval(parse_instant(r["started_at"]), parse_instant(r["ended_at"])) for r in rows]
 
 
-def _clean_code(code: str) -> str:
-    return (code or "").strip().upper()
+_clean_code = clean_code
 
 
 def _reason(text: str | None, doing: str, *, required: bool = True) -> str | None:
@@ -416,13 +416,9 @@ class _Base:
         return self._papers[paper_id]
 
     def _sitting_row(self, db: Database, code: str) -> dict[str, Any]:
-        cleaned = _clean_code(code)
-        row = next(db.query("SELECT * FROM sittings WHERE code = ?", [cleaned]), None)
+        row = sitting_by_code(db, code)
         if row is None:
-            raise NoSuchSitting(
-                f"There is no sitting with code {cleaned or '(empty)'}. Check the code "
-                "(marker-tui sitting status CODE shows one)."
-            )
+            raise NoSuchSitting(no_such_sitting(code))
         return row
 
     def _room(self, db: Database, sitting: dict[str, Any], script_id: int | None = None) -> _Room:
@@ -673,14 +669,14 @@ class SittingService(_Base):
             actor = resolve_actor(db, by, *INVIGILATORS)
             paper = self._paper(db, paper_id)
             if wanted is not None:
-                if db.execute("SELECT 1 FROM sittings WHERE code = ?", [wanted]).fetchone():
+                if code_taken(db, wanted):
                     raise SittingError(f"There is already a sitting with code {wanted}; choose another.")
                 new_code = wanted
             else:
                 prefix = re.sub(r"[^A-Z0-9]", "", paper.unit.upper())[:8] or "S"
                 while True:
                     new_code = f"{prefix}-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(4))
-                    if not db.execute("SELECT 1 FROM sittings WHERE code = ?", [new_code]).fetchone():
+                    if not code_taken(db, new_code):
                         break
             # No exit code yet: the first admission slips make it (issue_keycodes), with the keycodes.
             sitting_id = db.execute(

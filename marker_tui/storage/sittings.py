@@ -1,0 +1,35 @@
+"""Sittings as stored: the one place a sitting is looked up by its code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marker_tui.storage.database import Database
+
+
+def clean_code(code: str | None) -> str:
+    """Sitting codes are typed by people: case and surrounding spaces do not matter."""
+    return (code or "").strip().upper()
+
+
+def no_such_sitting(code: str | None) -> str:
+    """What every route says when a code matches no sitting."""
+    cleaned = clean_code(code)
+    return (f"There is no sitting with code {cleaned or '(empty)'}. Check the code "
+            "(marker-tui sitting status CODE shows one).")
+
+
+def sitting_by_code(db: Database, code: str | None) -> dict[str, Any] | None:
+    """The sitting's row, or None. Callers raise their own error with :func:`no_such_sitting`."""
+    cleaned = clean_code(code)
+    if not cleaned:
+        return None
+    return next(db.query("SELECT * FROM sittings WHERE code = ?", [cleaned]), None)
+
+
+def sitting_by_id(db: Database, sitting_id: int) -> dict[str, Any] | None:
+    return next(db.query("SELECT * FROM sittings WHERE id = ?", [sitting_id]), None)
+
+
+def code_taken(db: Database, code: str) -> bool:
+    return db.execute("SELECT 1 FROM sittings WHERE code = ?", [clean_code(code)]).fetchone() is not None
