@@ -114,7 +114,7 @@ def test_an_anchor_outside_the_database_catches_a_whole_rewrite_and_a_rewind(log
     assert anchor.read_text().startswith(f"marker-tui audit head #{count(logged)} ")
     # More entries: the anchor moves on with the log.
     db = open_database(logged)
-    run_write(db, lambda d: record(d, at=datetime.now(timezone.utc), actor="system", action="note"))
+    run_write(db, lambda d: record(d, at=datetime.now(timezone.utc), actor="system", action="incident"))
     db.close()
     assert verify(logged, "--anchor", str(anchor)).exit_code == 0
     head = anchor.read_text()

@@ -22,6 +22,7 @@ from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 if TYPE_CHECKING:
     from .candidates import CandidateService
     from .exports import ExportService
+    from .incidents import IncidentService
     from .iqa import IqaService
     from .marking import MarkingService
     from .papers import PaperService
@@ -95,6 +96,12 @@ class Centre:
         from .settings import CentreSettingsService
 
         return CentreSettingsService(self.db, self.clock)
+
+    @cached_property
+    def incidents(self) -> "IncidentService":
+        from .incidents import IncidentService
+
+        return IncidentService(self.db, self.clock)
 
     @cached_property
     def exports(self) -> "ExportService":
