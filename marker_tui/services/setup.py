@@ -38,6 +38,7 @@ from marker_tui.services.staff import (
     hash_pin,
     resolve_actor,
 )
+from marker_tui.storage import staff as staff_store
 from marker_tui.storage.papers import scheme_counts
 from marker_tui.storage.assessment_files import AssessmentLibrary, display_path, load_library
 from marker_tui.storage.database import Database, now_text, read_transaction, run_write
@@ -387,9 +388,7 @@ def create_first_admin(centre, name: str, pin: str, pin_again: str, *,
     now = centre.clock.now()
 
     def work(db: Database) -> StaffMember:
-        admins = [r[0] for r in db.execute(
-            "SELECT s.name FROM staff s JOIN staff_roles r ON r.staff_id = s.id WHERE r.role = ? ORDER BY s.id",
-            [ADMIN_ROLE])]
+        admins = staff_store.admin_names(db)
         if admins:
             raise ServiceError(
                 f"This centre already has an admin ({admins[0]}); sign in as them to add staff.")
@@ -397,12 +396,10 @@ def create_first_admin(centre, name: str, pin: str, pin_again: str, *,
         if existing is not None:
             raise ServiceError(
                 f"There is already a staff member called {existing.name!r}; choose another name for the admin.")
-        first = _count(db, "SELECT count(*) FROM staff") == 0
-        staff_id = db.execute(
-            "INSERT INTO staff (name, pin_hash, pin_salt, pin_params, created_at) VALUES (?, ?, ?, ?, ?)",
-            [cleaned, pin_hash, salt.hex(), _SCRYPT_LABEL, now_text(now)],
-        ).lastrowid
-        db.execute("INSERT INTO staff_roles (staff_id, role) VALUES (?, ?)", [staff_id, ADMIN_ROLE])
+        first = staff_store.staff_count(db) == 0
+        staff_id = staff_store.insert_staff(db, cleaned, pin_hash=pin_hash, pin_salt=salt.hex(),
+                                            pin_params=_SCRYPT_LABEL, at=now)
+        staff_store.replace_roles(db, staff_id, [ADMIN_ROLE])
         record(db, at=now, actor=Actor(label=cleaned, staff_id=staff_id), action="staff added",
                details={"name": cleaned, "roles": [ADMIN_ROLE], "first staff member": first,
                         "first admin": True, "how": "first-run set-up"})

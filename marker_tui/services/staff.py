@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.services.audit import Actor, ServiceError, record
+from marker_tui.storage import staff as store
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
 from marker_tui.domain.roles import ROLE_NAMES as ROLES
 from marker_tui.domain.roles import Permission, Role, roles_for
@@ -88,19 +89,13 @@ def _clean_name(name: str) -> str:
     return cleaned
 
 
-def _member(db: Database, row: dict) -> StaffMember:
-    roles = [r["role"] for r in db.query("SELECT role FROM staff_roles WHERE staff_id = ?", [row["id"]])]
-    return StaffMember(
-        id=row["id"],
-        name=row["name"],
-        roles=sorted(roles, key=ROLES.index),
-        created_at=parse_instant(row["created_at"]),
-        locked_until=parse_instant(row["locked_until"]),
-    )
+def _member(db: Database, row: store.StaffRow) -> StaffMember:
+    return StaffMember(id=row.id, name=row.name, roles=sorted(store.roles_of(db, row.id), key=ROLES.index),
+                       created_at=row.created_at, locked_until=row.locked_until)
 
 
 def find_staff(db: Database, name: str) -> StaffMember | None:
-    row = next(db.query("SELECT * FROM staff WHERE name = ? COLLATE NOCASE", [_clean_name(name)]), None)
+    row = store.staff_by_name(db, _clean_name(name))
     return _member(db, row) if row else None
 
 
@@ -137,7 +132,7 @@ class StaffService:
 
     def members(self) -> list[StaffMember]:
         with read_transaction(self.db):
-            return [_member(self.db, r) for r in self.db.query("SELECT * FROM staff ORDER BY name")]
+            return [_member(self.db, r) for r in store.all_staff(self.db)]
 
     # -- changing -----------------------------------------------------------------
     def add(self, name: str, roles: list[str], pin: str, *, by: str | None) -> StaffMember:
@@ -150,7 +145,7 @@ class StaffService:
         now = self.clock.now()
 
         def work(db: Database) -> StaffMember:
-            first = db.execute("SELECT count(*) FROM staff").fetchone()[0] == 0
+            first = store.staff_count(db) == 0
             if first and by is None:
                 if Role.ADMIN.value not in roles:
                     raise ServiceError(
@@ -162,12 +157,9 @@ class StaffService:
                 actor = resolve_actor(db, by, *roles_for(Permission.ADMINISTER))
             if find_staff(db, name) is not None:
                 raise ServiceError(f"There is already a staff member called {name!r}.")
-            staff_id = db.execute(
-                "INSERT INTO staff (name, pin_hash, pin_salt, pin_params, created_at) VALUES (?, ?, ?, ?, ?)",
-                [name, pin_hash, salt.hex(), _SCRYPT_LABEL, now_text(now)],
-            ).lastrowid
-            for role in roles:
-                db.execute("INSERT INTO staff_roles (staff_id, role) VALUES (?, ?)", [staff_id, role])
+            staff_id = store.insert_staff(db, name, pin_hash=pin_hash, pin_salt=salt.hex(),
+                                          pin_params=_SCRYPT_LABEL, at=now)
+            store.replace_roles(db, staff_id, roles)
             record(
                 db,
                 at=now,
@@ -190,9 +182,7 @@ class StaffService:
                 raise ServiceError(f"There is no staff member called {name.strip()!r}.")
             if member.id == actor.staff_id and Role.ADMIN.value not in roles:
                 raise ServiceError("You cannot remove your own admin role; ask another admin.")
-            db.execute("DELETE FROM staff_roles WHERE staff_id = ?", [member.id])
-            for role in roles:
-                db.execute("INSERT INTO staff_roles (staff_id, role) VALUES (?, ?)", [member.id, role])
+            store.replace_roles(db, member.id, roles)
             record(db, at=now, actor=actor, action="staff roles changed",
                    details={"name": member.name, "old": member.roles, "new": roles})
             return find_staff(db, member.name)
@@ -210,11 +200,7 @@ class StaffService:
             member = find_staff(db, name)
             if member is None:
                 raise ServiceError(f"There is no staff member called {name.strip()!r}.")
-            db.execute(
-                "UPDATE staff SET pin_hash = ?, pin_salt = ?, pin_params = ?, failed_attempts = 0,"
-                " locked_until = NULL WHERE id = ?",
-                [pin_hash, salt.hex(), _SCRYPT_LABEL, member.id],
-            )
+            store.set_pin(db, member.id, pin_hash=pin_hash, pin_salt=salt.hex(), pin_params=_SCRYPT_LABEL)
             record(db, at=now, actor=actor, action="staff PIN reset", details={"name": member.name})
 
         run_write(self.db, work)
@@ -232,10 +218,7 @@ class StaffService:
         if command:
             where["command"] = command
         with read_transaction(self.db):
-            row = next(
-                self.db.query("SELECT * FROM staff WHERE name = ? COLLATE NOCASE", [_clean_name(name)]),
-                None,
-            )
+            row = store.staff_by_name(self.db, _clean_name(name))
         # Same message for unknown names and wrong PINs: do not reveal who exists.
         wrong = "That name and PIN do not match."
         if row is None:
@@ -247,48 +230,41 @@ class StaffService:
                                                      details={"name typed": _clean_name(name), **where,
                                                               "no such staff member": True}))
             raise WrongPin(wrong)
-        locked_until = parse_instant(row["locked_until"])
+        locked_until = row.locked_until
         if locked_until is not None and now < locked_until:
             if terminal:
-                self.refuse(row["name"], "locked out", terminal=terminal, command=command,
+                self.refuse(row.name, "locked out", terminal=terminal, command=command,
                             details={"locked until": now_text(locked_until)})
-            raise LockedOut(self._locked_message(row["name"], locked_until), locked_until)
-        matches = hmac.compare_digest(
-            hash_pin(pin or "", bytes.fromhex(row["pin_salt"])), row["pin_hash"]
-        )
+            raise LockedOut(self._locked_message(row.name, locked_until), locked_until)
+        matches = hmac.compare_digest(hash_pin(pin or "", bytes.fromhex(row.pin_salt)), row.pin_hash)
 
         def work(db: Database) -> tuple[str, datetime | None]:
-            current = next(db.query("SELECT * FROM staff WHERE id = ?", [row["id"]]))
-            until = parse_instant(current["locked_until"])
+            current = store.staff_by_id(db, row.id)
+            until = current.locked_until
             if until is not None and now < until:
                 return "locked", until
-            actor = Actor(label=current["name"], staff_id=current["id"])
+            actor = Actor(label=current.name, staff_id=current.id)
             if matches:
-                db.execute(
-                    "UPDATE staff SET failed_attempts = 0, locked_until = NULL WHERE id = ?", [row["id"]]
-                )
+                store.set_failures(db, row.id, 0)
                 record(db, at=now, actor=actor, action="staff signed in", details=where or None)
                 return "ok", None
-            failures = current["failed_attempts"] + 1
+            failures = current.failed_attempts + 1
             if failures >= MAX_FAILED_PINS:
                 until = now + LOCKOUT
-                db.execute(
-                    "UPDATE staff SET failed_attempts = 0, locked_until = ? WHERE id = ?",
-                    [now_text(until), row["id"]],
-                )
+                store.set_failures(db, row.id, 0, locked_until=until)
                 record(db, at=now, actor=actor, action="staff locked out",
                        details={"wrong PINs in a row": failures, "locked until": now_text(until), **where})
                 return "locked", until
-            db.execute("UPDATE staff SET failed_attempts = ? WHERE id = ?", [failures, row["id"]])
+            store.set_failures(db, row.id, failures)
             record(db, at=now, actor=actor, action="wrong PIN", details={"wrong PINs in a row": failures, **where})
             return "wrong", None
 
         outcome, until = run_write(self.db, work)
         if outcome == "locked":
-            raise LockedOut(self._locked_message(row["name"], until), until)
+            raise LockedOut(self._locked_message(row.name, until), until)
         if outcome == "wrong":
             raise WrongPin(wrong)
-        return self.get(row["name"])
+        return self.get(row.name)
 
     def refuse(self, name: str, reason: str, *, terminal: str | None = None, command: str | None = None,
                needs: list[str] | None = None, details: dict | None = None) -> None:
