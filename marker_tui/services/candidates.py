@@ -51,6 +51,7 @@ from marker_tui.storage.file_limits import (
     read_bounded,
     shorten,
 )
+from marker_tui.storage import candidates as store
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
 from marker_tui.domain.roles import Permission, roles_for
 
@@ -243,23 +244,13 @@ class ImportReport(BaseModel):
     unchanged: list[str] = []
 
 
-def _candidate(row: dict) -> Candidate:
-    return Candidate(
-        id=row["id"],
-        candidate_number=row["candidate_number"],
-        name=row["name"],
-        extra_time_percent=row["extra_time_percent"],
-        access_arrangements=row["access_arrangements"],
-        created_at=parse_instant(row["created_at"]),
-        updated_at=parse_instant(row["updated_at"]),
-    )
+def _candidate(row: store.CandidateRow) -> Candidate:
+    return Candidate.model_construct(**row.__dict__)  # stored rows were validated when written
 
 
 def find_candidate(db: Database, candidate_number: str) -> Candidate | None:
     number = str(candidate_number).strip().upper()
-    row = next(
-        db.query("SELECT * FROM candidates WHERE candidate_number = ? COLLATE NOCASE", [number]), None
-    )
+    row = store.candidate_by_number(db, number)
     return _candidate(row) if row else None
 
 
@@ -408,7 +399,7 @@ class CandidateService:
 
     def all(self) -> list[Candidate]:
         with read_transaction(self.db):
-            return [_candidate(r) for r in self.db.query("SELECT * FROM candidates ORDER BY candidate_number")]
+            return [_candidate(r) for r in store.all_candidates(self.db)]
 
     def add(
         self,
@@ -509,13 +500,8 @@ class CandidateService:
             raise ServiceError(f"{field} {first['msg'].removeprefix('Value error, ')}.") from None
 
     def _insert(self, db: Database, details: CandidateDetails, actor, source: str | None = None) -> None:
-        now = now_text(self.clock.now())
-        db.execute(
-            "INSERT INTO candidates (candidate_number, name, extra_time_percent, access_arrangements,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [details.candidate_number, details.name, details.extra_time_percent,
-             details.access_arrangements, now, now],
-        )
+        store.insert_candidate(db, details.candidate_number, details.name, details.extra_time_percent,
+                               details.access_arrangements, at=self.clock.now())
         record(db, at=self.clock.now(), actor=actor, action="candidate added",
                candidate_number=details.candidate_number,
                details={**details.model_dump(), **({"from file": source} if source else {})})
@@ -527,23 +513,15 @@ class CandidateService:
         if not changed:
             return
         now = self.clock.now()
-        db.execute(
-            "UPDATE candidates SET name = ?, extra_time_percent = ?, access_arrangements = ?,"
-            " updated_at = ? WHERE id = ?",
-            [new.name, new.extra_time_percent, new.access_arrangements, now_text(now), current.id],
-        )
+        store.update_candidate(db, current.id, new.name, new.extra_time_percent, new.access_arrangements, at=now)
         record(db, at=now, actor=actor, action="candidate changed",
                candidate_number=current.candidate_number,
                details={"changes": changed, **({"from file": source} if source else {})})
         if "extra_time_percent" in changed:
             # Only scripts whose clock has not started follow the change.
-            for script in list(db.query(
-                "SELECT id, sitting_id, extra_time_percent FROM scripts WHERE candidate_id = ?"
-                " AND started_at IS NULL AND submitted_at IS NULL", [current.id]
-            )):
-                db.execute("UPDATE scripts SET extra_time_percent = ? WHERE id = ?",
-                           [new.extra_time_percent, script["id"]])
+            for script in store.unstarted_scripts(db, current.id):
+                store.set_script_extra_time(db, script.id, new.extra_time_percent)
                 record(db, at=now, actor=actor, action="enrolment extra time changed",
-                       sitting_id=script["sitting_id"], script_id=script["id"],
+                       sitting_id=script.sitting_id, script_id=script.id,
                        candidate_number=current.candidate_number,
-                       details={"old": script["extra_time_percent"], "new": new.extra_time_percent})
+                       details={"old": script.extra_time_percent, "new": new.extra_time_percent})
