@@ -97,10 +97,15 @@ def typed_after(saves: int) -> str:
 def test_an_hour_of_autosave_keeps_a_bounded_history_and_exactly_the_typed_text(room):
     code = room.running_sitting(candidates=("1001",))
     script = room.script_id(code, "1001")
+    saves = []
     for k in range(1, 1801):
         room.clock.advance(CADENCE)
         receipt = room.learners.save_answer(script, "1", typed_after(k))
         assert receipt.version == k and not receipt.unchanged
+        saves.append((k, room.clock.now()))
+        if k % 97 == 0:  # at odd moments: the file holds exactly what the rule keeps of every save so far
+            held = {v.version for v in answer_history.versions(room.db, script, "1")}
+            assert held == versions_to_keep(saves, room.clock.now())
     now = room.clock.now()
     held = answer_history.versions(room.db, script, "1")
     assert len(held) <= 5 * 30 + 60 + 2
@@ -144,6 +149,24 @@ def test_a_submitted_scripts_history_is_never_thinned_and_the_database_refuses_o
     assert len(answer_history.versions(room.db, other, "1")) == 4  # first, 09:00's last, 09:01's last, current
 
 
+def test_a_deletion_the_database_refuses_never_costs_the_save(room):
+    code = room.running_sitting(candidates=("1001",))
+    script = room.script_id(code, "1001")
+    for k in range(1, 61):
+        room.clock.advance(CADENCE)
+        room.learners.save_answer(script, "1", typed_after(k))
+    # A stricter database (here: a trigger on this connection) refuses every deletion.
+    room.db.execute("""CREATE TEMP TRIGGER refuse_all BEFORE DELETE ON main.answer_versions
+                    BEGIN SELECT RAISE(ABORT, 'no deletions here'); END""")
+    room.clock.advance(timedelta(minutes=10))
+    receipt = room.learners.save_answer(script, "1", typed_after(61))
+    assert receipt.version == 61
+    assert room.learners.session(script).answers["1"] == typed_after(61)
+    assert len(answer_history.versions(room.db, script, "1")) == 61  # kept whole this time
+    saved = [e for e in room.sittings.log(code) if e.action == "answer saved"][-1]
+    assert "older versions thinned" not in saved.details
+
+
 def test_a_database_from_before_the_rule_upgrades_and_thins_lazily_at_the_next_save(room, request):
     code = room.running_sitting(candidates=("1001",))
     script = room.script_id(code, "1001")
@@ -153,6 +176,7 @@ def test_a_database_from_before_the_rule_upgrades_and_thins_lazily_at_the_next_s
     # Make the file as schema 7 left it: every version kept (600 saves 2 s apart), deletion refused.
     raw = sqlite3.connect(room.path, isolation_level=None)
     raw.execute("DROP TRIGGER answer_versions_thinned_by_rule_only")
+    raw.execute("DROP INDEX answer_versions_saved")
     raw.execute("""CREATE TRIGGER answer_versions_no_delete BEFORE DELETE ON answer_versions
                 BEGIN SELECT RAISE(ABORT, 'answer_versions is append-only: rows cannot be changed or deleted'); END""")
     for k in range(2, 601):
@@ -230,6 +254,10 @@ def test_a_terminal_killed_right_after_a_save_still_has_that_save_while_history_
             if at >= last_at - RECENT or version == last_version:
                 assert version in held, f"save {i} returned (version {version}) but is missing"
                 assert held[version].text == f"save {i} " + "typing " * i
-        assert len(held) <= most_kept(timedelta(minutes=14), CADENCE)
+        # The saver ran on past the 400th line before the kill: what it committed last is the answer.
+        newest = max(held)
+        assert current.versions["1"] == newest
+        assert current.answers["1"] == held[newest].text == f"save {newest} " + "typing " * newest
+        assert len(held) <= most_kept(held[newest].saved_at - START, CADENCE)
     finally:
         db.close()

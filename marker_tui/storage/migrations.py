@@ -633,7 +633,12 @@ def m0008_answer_history(db: Database) -> None:
     always holds). UPDATE stays refused. The audit log is untouched: it keeps an
     entry with the SHA-256 of every save. Existing history thins lazily, at the
     answer's next save (``storage/answer_history.thin``).
+
+    The index covers what every save reads to apply the rule (version and
+    instant of each version held): without it SQLite walks each version's text
+    (saved_at is stored after it) on every save.
     """
+    db.execute("CREATE INDEX answer_versions_saved ON answer_versions (script_id, question_id, version, saved_at)")
     db.execute("DROP TRIGGER answer_versions_no_delete")
     db.execute(
         """CREATE TRIGGER answer_versions_thinned_by_rule_only BEFORE DELETE ON answer_versions
