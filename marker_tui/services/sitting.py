@@ -1439,7 +1439,7 @@ class LearnerService(_Base):
         Optimistic: everything is read and decided *before* taking the write lock,
         and under the lock one query checks that nothing the decision rested on
         has changed (script state, pauses, extensions, the answer's version).
-        The lock is then held only for the three INSERTs and the commit, so 100
+        The lock is then held only for the writes (and the history's thinning) and the commit, so 100
         learners saving at once do not queue behind each other's Python work.
         If anything changed, or the save must be refused or the script swept,
         the careful path below does it all under the lock.
