@@ -38,7 +38,9 @@ from marker_tui.services.sitting import SittingService
 from marker_tui.storage.fault_log import fault_log_path, format_fault, safe_message
 from sitting_fixtures import ADMIN, INVIGILATOR, PIN
 from test_sit_process import CODE, MARKER_TUI, Terminal, _answer, admitted, sitting_db, tmux_server  # noqa: F401
+from marker_tui.interfaces.tui.screens.learner import LearnerLoginScreen
 from test_learner_screen import (  # noqa: F401 (fixtures)
+    text_of,
     SIZE,
     advance,
     answer_rows,
@@ -137,6 +139,27 @@ async def test_a_storage_fault_at_login_shows_the_calm_message_and_never_the_roo
     assert app.return_value is None  # never left by itself
     log = assert_logged_for_staff(room)
     assert "learner terminal" in log and "in login" in log
+
+
+async def test_a_database_locked_at_login_shows_the_calm_message_and_not_the_database_path(room, monkeypatch):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")  # the keycode slip is issued before the lock is taken
+    monkeypatch.setattr("marker_tui.storage.database.LOCK_GIVE_UP_SECONDS", 0.2)  # give up soon, not after 60 s
+    holder = sqlite3.connect(room.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another program holds the write lock: checking the keycode cannot write
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: text_of(app.screen.query_one("#login-error")) != "")
+            assert isinstance(app.screen, LearnerLoginScreen)
+            assert text_of(app.screen.query_one("#login-error")) == LEARNER_MESSAGE
+            shown = " ".join(assert_nothing_leaks(app, room).split())
+            assert room.path.name not in shown and str(room.path.parent) not in shown
+            assert "locked" not in shown.lower()
+    finally:
+        holder.rollback()
+        holder.close()
+    log = fault_log_path(room.path).read_text(encoding="utf-8")
+    assert "DatabaseBusy" in log and "learner login" in log  # the details are for staff
 
 
 async def test_a_storage_fault_while_typing_keeps_the_text_and_saves_it_once_mended(room):

@@ -24,6 +24,9 @@ Rules worth knowing (each is tested):
   saves before the candidate's clock has started, after submission, or after
   time is up are refused with a reason and change nothing.
 * Saving the same text again is not a new version (autosave is cheap).
+* Each save thins the answer's older versions by the retention rule of
+  ``domain/answer_history.py``, in the same transaction; the current text is
+  never among them.
 * Text is stored exactly, with one exception that Unicode itself forces: lone
   surrogate code points (not valid text, cannot be UTF-8) become U+FFFD, and
   the receipt says how many.
@@ -55,6 +58,7 @@ from marker_tui.services.staff import resolve_actor
 from marker_tui.services.terminal import Terminal, this_terminal
 from marker_tui.storage.sittings import clean_code, code_taken, no_such_sitting, sitting_by_code
 from marker_tui.storage import admission as store
+from marker_tui.storage import answer_history
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
 from marker_tui.domain.roles import Permission, roles_for
 
@@ -1432,7 +1436,7 @@ class LearnerService(_Base):
         Optimistic: everything is read and decided *before* taking the write lock,
         and under the lock one query checks that nothing the decision rested on
         has changed (script state, pauses, extensions, the answer's version).
-        The lock is then held only for the three INSERTs and the commit, so 100
+        The lock is then held only for the writes (and the history's thinning) and the commit, so 100
         learners saving at once do not queue behind each other's Python work.
         If anything changed, or the save must be refused or the script swept,
         the careful path below does it all under the lock.
@@ -1452,15 +1456,16 @@ class LearnerService(_Base):
                 " ON CONFLICT (script_id, question_id) DO UPDATE SET text = excluded.text,"
                 " version = excluded.version, updated_at = excluded.updated_at",
                 [script_id, question_id, text, version, stamp])
-            db.conn.execute("INSERT INTO answer_versions (script_id, question_id, version, text, saved_at)"
-                            " VALUES (?, ?, ?, ?, ?)", [script_id, question_id, version, text, stamp])
+            answer_history.append(db, script_id, question_id, version, text, now)
+            thinned = answer_history.thin(db, script_id, question_id, now)  # same transaction as the save
             paused = room.time(script, now).is_paused
             record(db, at=now, actor=Actor.candidate(script.candidate_number), action="answer saved",
                    sitting_id=room.sitting["id"], script_id=script_id, candidate_number=script.candidate_number,
                    details={"question": question_id, "version": version, "characters": len(text),
                             "sha256": digest,
                             **({"while paused": True} if paused else {}),
-                            **({"invalid characters replaced": replaced} if replaced else {})})
+                            **({"invalid characters replaced": replaced} if replaced else {}),
+                            **({"older versions thinned": thinned} if thinned else {})})
             return SaveReceipt(script_id=script_id, question_id=question_id, version=version, saved_at=now,
                                characters=len(text), replaced_invalid_characters=replaced)
 

@@ -624,6 +624,38 @@ def m0007_admission(db: Database) -> None:
                    ["".join(secrets.choice("0123456789") for _ in range(6)), sitting_id])
 
 
+def m0008_answer_history(db: Database) -> None:
+    """Answer history is thinned by its retention rule (``domain/answer_history.py``), nothing else.
+
+    Until now ``answer_versions`` refused every DELETE, so each autosave kept the
+    whole answer again for ever. The blanket trigger is replaced by one that lets
+    through only what the retention rule may drop and refuses, whatever code runs:
+    the first version, the current one (``answers.version``), any version of a
+    submitted script, and the last version of its UTC minute (so "one per minute"
+    always holds). UPDATE stays refused. The audit log is untouched: it keeps an
+    entry with the SHA-256 of every save. Existing history thins lazily, at the
+    answer's next save (``storage/answer_history.thin``).
+
+    The index covers what every save reads to apply the rule (version and
+    instant of each version held): without it SQLite walks each version's text
+    (saved_at is stored after it) on every save.
+    """
+    db.execute("CREATE INDEX answer_versions_saved ON answer_versions (script_id, question_id, version, saved_at)")
+    db.execute("DROP TRIGGER answer_versions_no_delete")
+    db.execute(
+        """CREATE TRIGGER answer_versions_thinned_by_rule_only BEFORE DELETE ON answer_versions
+        WHEN (SELECT submitted_at FROM scripts WHERE id = OLD.script_id) IS NOT NULL
+          OR OLD.version >= coalesce((SELECT version FROM answers
+                                      WHERE script_id = OLD.script_id AND question_id = OLD.question_id), 0)
+          OR OLD.version <= (SELECT min(version) FROM answer_versions
+                             WHERE script_id = OLD.script_id AND question_id = OLD.question_id)
+          OR NOT EXISTS (SELECT 1 FROM answer_versions n
+                         WHERE n.script_id = OLD.script_id AND n.question_id = OLD.question_id
+                           AND n.version > OLD.version AND substr(n.saved_at, 1, 16) = substr(OLD.saved_at, 1, 16))
+        BEGIN SELECT RAISE(ABORT, 'answer_versions is append-only: only the retention rule may thin it (never the first, the current, a submitted script''s or the last of its minute)'); END"""
+    )
+
+
 #: In order. The schema version of a database is how many of these it has run.
 MIGRATIONS: list[Migration] = [
     m0001_sittings,
@@ -633,6 +665,7 @@ MIGRATIONS: list[Migration] = [
     m0005_paper_marker,
     m0006_audit_chain,
     m0007_admission,
+    m0008_answer_history,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -59,6 +59,7 @@ from marker_tui.services.sitting import (
     SittingError,
 )
 from marker_tui.storage.database import StorageError
+from marker_tui.interfaces.tui.screens.fault import LEARNER_MESSAGE
 from marker_tui.interfaces.tui.widgets.footer import Footer
 
 LEARNER_CSS = "../styles/learner.tcss"
@@ -103,6 +104,19 @@ def reflow(text: str) -> str:
 
 
 # --- logging in ------------------------------------------------------------------------------------
+
+
+def learner_words(app, error: Exception, where: str) -> str:
+    """What a learner may read about an error.
+
+    A refusal (ServiceError) is written for them. A storage fault is not: its text names the
+    database file and what went wrong there, which is for staff; the learner sees only the calm
+    message and the details go to the staff-only error log.
+    """
+    if isinstance(error, StorageError) and not isinstance(error, ServiceError):
+        app.note_fault(error, where)
+        return LEARNER_MESSAGE
+    return str(error)
 
 
 class _YesNoDialog(ModalScreen[bool]):
@@ -188,7 +202,8 @@ class ExitCodeDialog(ModalScreen[bool]):
                                                       state=self.state)
         except (ServiceError, StorageError) as error:
             box.value = ""
-            self.query_one("#exit-error", Static).update(str(error))
+            self.query_one("#exit-error", Static).update(
+                learner_words(self.app, error, "learner terminal: checking the exit code"))
             if isinstance(error, ExitRefused) and error.locked_until is not None:
                 box.disabled = True  # locked for a while: typing would only be refused again
             return
@@ -332,7 +347,7 @@ class LearnerLoginScreen(Screen):
             self.show_error(str(error), "candidate")
             return
         except (ServiceError, StorageError) as error:
-            self.show_error(str(error))
+            self.show_error(learner_words(self.app, error, "learner login: checking the keycode"))
             return
 
         def confirmed(yes: bool | None) -> None:
@@ -351,7 +366,7 @@ class LearnerLoginScreen(Screen):
             return
         except (ServiceError, StorageError) as error:
             self._stop_waiting()
-            self.show_error(str(error), "candidate")
+            self.show_error(learner_words(self.app, error, "learner login: logging in"), "candidate")
             return
         self._stop_waiting()
         screen = LearnerSittingScreen(session, monotonic=self.monotonic)
@@ -1049,7 +1064,7 @@ class LearnerSittingScreen(Screen):
             if outcome.kind == "submit":
                 self.submitting = False
                 self.query_one("#answer", PlainTextArea).read_only = self.paused
-            self._problem("✗ NOT SAVED", str(outcome.error))
+            self._problem("✗ NOT SAVED", learner_words(self.app, outcome.error, "learner terminal: saving"))
             self.tick()  # time up or submitted elsewhere: the finished screen takes over
             return
         else:
