@@ -85,19 +85,18 @@ def verify_log(db: Database) -> LogVerification:
     """Check every entry's digest and link, that no id after the last was given out, and the triggers."""
     with read_transaction(db):
         if not audit_log.is_chained(db):
-            count = db.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+            count = audit_log.entry_count(db)
             return LogVerification(entries=count, head_id=None, head_hash="", problem=(
                 "this database's audit log predates the hash chain; open it with this marker-tui to upgrade it"))
         report: ChainReport = verify(audit_log.chain_rows(db))
         issued = audit_log.issued_up_to(db)
-        triggers = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        missing = audit_log.missing_triggers(db)
     result = LogVerification(entries=report.entries, head_id=report.head_id, head_hash=report.head_hash)
     if report.broken is not None:
         return result.model_copy(update={"broken_at": report.broken.entry_id, "problem": report.broken.reason})
     if report.head_id is not None and issued > report.head_id:
         return result.model_copy(update={"broken_at": report.head_id + 1, "problem": (
             f"entries after #{report.head_id} were removed (ids up to #{issued} were given out)")})
-    missing = sorted({"audit_log_no_update", "audit_log_no_delete", "audit_log_chained"} - triggers)
     if missing:
         return result.model_copy(update={"problem": (
             f"the audit log's append-only protection is missing (trigger {', '.join(missing)})")})
@@ -115,11 +114,10 @@ def check_anchor(db: Database, anchor_id: int, anchor_hash: str) -> str | None:
     from marker_tui.domain.audit_chain import RESTORED, SET_ASIDE
 
     with read_transaction(db):
-        row = db.conn.execute("SELECT chain_hash FROM audit_log WHERE id = ?", [anchor_id]).fetchone()
-        if row is not None and row[0] == anchor_hash:
+        row = audit_log.chain_hash_of(db, anchor_id)
+        if row is not None and row == anchor_hash:
             return None
-        restores = db.conn.execute(
-            "SELECT id, details FROM audit_log WHERE action = ? ORDER BY id", [RESTORED]).fetchall()
+        restores = audit_log.details_of_action(db, RESTORED)
     for restore_id, details in restores:
         d = json.loads(details)
         first, last = d.get(SET_ASIDE) or (0, -1)
@@ -137,21 +135,12 @@ def check_anchor(db: Database, anchor_id: int, anchor_hash: str) -> str | None:
 
 def _in_safety_copy(details: dict[str, Any], anchor_id: int, anchor_hash: str) -> bool:
     """Whether a restore's safety copy (which holds the entries it set aside) has the anchor's entry."""
-    import sqlite3
     from pathlib import Path
 
     path = Path(details.get("safety_copy") or "")
     if not details.get("safety_copy") or not path.is_file():
         return False
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            found = conn.execute("SELECT chain_hash FROM audit_log WHERE id = ?", [anchor_id]).fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return False
-    return found is not None and found[0] == anchor_hash
+    return audit_log.chain_hash_in_copy(str(path), anchor_id) == anchor_hash
 
 
 def record(
@@ -205,26 +194,7 @@ def _entry(row: dict[str, Any]) -> AuditEntry:
 
 
 def entries(db: Database, *, sitting_id: int | None = None) -> list[AuditEntry]:
-    """The audit trail, oldest first (everything, or one sitting's)."""
+    """The audit trail, oldest first: everything, or one sitting's (with entries about its scripts)."""
     with read_transaction(db):
-        if sitting_id is None:
-            rows = db.query(f"SELECT *{_previous(db)} FROM audit_log a ORDER BY id")
-        else:
-            rows = db.query(f"SELECT *{_previous(db)} FROM audit_log a WHERE sitting_id = ? ORDER BY id",
-                            [sitting_id])
+        rows = audit_log.all_rows(db) if sitting_id is None else audit_log.sitting_rows(db, sitting_id)
         return [_entry(r) for r in rows]
-
-
-def entries_where(db: Database, where: str, params: list[Any]) -> list[AuditEntry]:
-    """Audit entries matching a condition on ``audit_log a``, oldest first (with their chain)."""
-    with read_transaction(db):
-        return [_entry(r) for r in db.query(f"SELECT *{_previous(db)} FROM audit_log a WHERE {where} ORDER BY id",
-                                            params)]
-
-
-# The previous entry's chain hash, so a part of the log (one sitting's) can still be checked link by link.
-def _previous(db: Database) -> str:
-    if not audit_log.is_chained(db):
-        return ""
-    return (", (SELECT chain_hash FROM audit_log p WHERE p.id < a.id ORDER BY p.id DESC LIMIT 1)"
-            " AS previous_hash")

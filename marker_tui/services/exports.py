@@ -1193,11 +1193,7 @@ class ExportService:
         sid = snap.sitting["id"]
         numbers = {s.id: s.script_number for s in snap.scripts}
         with read_transaction(self.db):
-            found = audit_service.entries(self.db, sitting_id=sid)
-            # Rows about one of this sitting's scripts written without the sitting id.
-            extra = audit_service.entries_where(
-                self.db, "sitting_id IS NULL AND script_id IN (SELECT id FROM scripts WHERE sitting_id = ?)", [sid])
-        rows = sorted([*found, *extra], key=lambda e: e.id)
+            rows = audit_service.entries(self.db, sitting_id=sid)
         return [
             ReportAuditEntry(
                 id=e.id, at=e.at, actor=e.actor or "?", action=e.action or "?", sitting_code=snap.code,

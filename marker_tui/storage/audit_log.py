@@ -78,3 +78,64 @@ def seal_existing_rows(db: Database) -> int:
                         [content, previous, r[0]])
         count += 1
     return count
+
+
+# -- reading for people and checks ----------------------------------------------------------
+
+PROTECTING_TRIGGERS = frozenset({"audit_log_no_update", "audit_log_no_delete", "audit_log_chained"})
+
+
+def entry_count(db: Database) -> int:
+    return db.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+
+
+def missing_triggers(db: Database) -> list[str]:
+    """The append-only triggers this database lacks (none, when it is protected)."""
+    present = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    return sorted(PROTECTING_TRIGGERS - present)
+
+
+def chain_hash_of(db: Database, entry_id: int) -> str | None:
+    """Entry ``entry_id``'s chain hash, or None when there is no such entry."""
+    row = db.conn.execute("SELECT chain_hash FROM audit_log WHERE id = ?", [entry_id]).fetchone()
+    return None if row is None else row[0]
+
+
+def chain_hash_in_copy(path: str, entry_id: int) -> str | None:
+    """The same, read from another database file (a restore's safety copy), opened read-only."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            found = conn.execute("SELECT chain_hash FROM audit_log WHERE id = ?", [entry_id]).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return None if found is None else found[0]
+
+
+def details_of_action(db: Database, action: str) -> list[tuple[int, str]]:
+    """(id, details JSON) of every entry of one kind, oldest first."""
+    return db.conn.execute("SELECT id, details FROM audit_log WHERE action = ? ORDER BY id", [action]).fetchall()
+
+
+def _previous(db: Database) -> str:
+    # The previous entry's chain hash, so a part of the log (one sitting's) can still be checked link by link.
+    if not is_chained(db):
+        return ""
+    return (", (SELECT chain_hash FROM audit_log p WHERE p.id < a.id ORDER BY p.id DESC LIMIT 1)"
+            " AS previous_hash")
+
+
+def all_rows(db: Database) -> list[dict]:
+    return list(db.query(f"SELECT *{_previous(db)} FROM audit_log a ORDER BY id"))
+
+
+def sitting_rows(db: Database, sitting_id: int) -> list[dict]:
+    """A sitting's entries, with those about one of its scripts written without the sitting id."""
+    return list(db.query(
+        f"SELECT *{_previous(db)} FROM audit_log a WHERE sitting_id = ?"
+        " OR (sitting_id IS NULL AND script_id IN (SELECT id FROM scripts WHERE sitting_id = ?)) ORDER BY id",
+        [sitting_id, sitting_id]))
