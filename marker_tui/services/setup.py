@@ -39,6 +39,8 @@ from marker_tui.services.staff import (
     resolve_actor,
 )
 from marker_tui.storage import staff as staff_store
+from marker_tui.storage import papers as paper_store
+from marker_tui.storage import sittings as sitting_store
 from marker_tui.storage.papers import scheme_counts
 from marker_tui.storage.assessment_files import AssessmentLibrary, display_path, load_library
 from marker_tui.storage.database import Database, now_text, read_transaction, run_write
@@ -157,14 +159,10 @@ class PaperFileStatus(BaseModel):
 # --- reading ------------------------------------------------------------------------------------
 
 
-def _count(db: Database, sql: str, params: list | None = None) -> int:
-    return db.execute(sql, params or []).fetchone()[0]
-
-
 def needs_papers(centre) -> bool:
     """No question paper is stored yet."""
     with read_transaction(centre.db):
-        return _count(centre.db, "SELECT count(*) FROM papers") == 0
+        return paper_store.paper_count(centre.db) == 0
 
 
 def needs_admin(centre) -> bool:
@@ -174,7 +172,7 @@ def needs_admin(centre) -> bool:
 
 
 def _admin_count(db: Database) -> int:
-    return _count(db, "SELECT count(*) FROM staff_roles WHERE role = ?", [ADMIN_ROLE])
+    return staff_store.role_holder_count(db, ADMIN_ROLE)
 
 
 def first_run_needed(centre) -> bool:
@@ -185,8 +183,7 @@ def first_run_needed(centre) -> bool:
 def enrolment_counts(centre) -> dict[int, int]:
     """Candidates enrolled per sitting id, in one query (the sittings list shows every sitting)."""
     with read_transaction(centre.db):
-        return {r[0]: r[1] for r in centre.db.execute(
-            "SELECT sitting_id, count(*) FROM scripts GROUP BY sitting_id")}
+        return sitting_store.enrolment_counts(centre.db)
 
 
 def centre_library(centre) -> AssessmentLibrary:
@@ -249,13 +246,8 @@ def reload_files(centre, *, by: str | None = None, library: AssessmentLibrary | 
     if library is None:
         library = centre_library(centre)
     with read_transaction(db):
-        latest_before = {
-            (r["qualification"], r["unit"]): r
-            for r in db.query(
-                "SELECT p.* FROM papers p WHERE p.id = (SELECT max(id) FROM papers q"
-                " WHERE q.qualification = p.qualification AND q.unit = p.unit)")
-        }
-        known_ids = {r[0] for r in db.execute("SELECT id FROM papers")}
+        latest_before = paper_store.newest_versions(db)
+        known_ids = paper_store.paper_ids(db)
         schemes_before = scheme_counts(db)
     stored = centre.papers.load_library(library, actor=actor)
     report = ReloadReport(
@@ -269,24 +261,22 @@ def reload_files(centre, *, by: str | None = None, library: AssessmentLibrary | 
         for paper in stored:
             before = latest_before.get((paper.qualification, paper.unit))
             if paper.id in known_ids:
-                status = "unchanged" if before is None or before["id"] == paper.id else "older version"
+                status = "unchanged" if before is None or before.id == paper.id else "older version"
             elif before is None:
                 status = "new"
             else:
                 status = "new version"
             sittings = 0
             if status == "new version":
-                sittings = _count(db, "SELECT count(*) FROM sittings WHERE paper_id IN "
-                                  "(SELECT id FROM papers WHERE qualification = ? AND unit = ? AND id != ?)",
-                                  [paper.qualification, paper.unit, paper.id])
+                sittings = paper_store.sittings_on_other_versions(db, paper.qualification, paper.unit, paper.id)
             scheme = "new" if schemes_after.get(paper.id, 0) > schemes_before.get(paper.id, 0) else "unchanged"
             if status == "new":
                 scheme = "new"
             report.loaded.append(PaperLoad(
                 qualification=paper.qualification, unit=paper.unit, version=paper.version, title=paper.title,
                 paper_id=paper.id, status=status,
-                previous_paper_id=before["id"] if before is not None and status != "unchanged" else None,
-                previous_version=before["version"] if before is not None and status != "unchanged" else None,
+                previous_paper_id=before.id if before is not None and status != "unchanged" else None,
+                previous_version=before.version if before is not None and status != "unchanged" else None,
                 mark_scheme=scheme, sittings_on_previous=sittings,
             ))
     return report
@@ -306,23 +296,19 @@ def paper_file_status(centre, library: AssessmentLibrary) -> list[PaperFileStatu
         for (qualification, unit), file in sorted(_unreadable(library, "papers").items()):
             if (qualification, unit) in library.papers:
                 continue
-            stored = list(centre.db.query(
-                "SELECT id, version FROM papers WHERE qualification = ? AND unit = ? ORDER BY id",
-                [qualification, unit]))
+            stored = paper_store.versions_of(centre.db, qualification, unit)
             out.append(PaperFileStatus(
-                qualification=qualification, unit=unit, version=stored[-1]["version"] if stored else "?",
+                qualification=qualification, unit=unit, version=stored[-1].version if stored else "?",
                 title=None, file=file, state="errors", note="file errors: fix them (see below), then reload",
-                paper_id=stored[-1]["id"] if stored else None, versions_stored=len(stored)))
+                paper_id=stored[-1].id if stored else None, versions_stored=len(stored)))
         for key, paper in sorted(library.papers.items()):
             loaded = library.file_of(paper)
             file = display_path(loaded.path) if loaded else None
-            rows = list(centre.db.query(
-                "SELECT id, version, content_hash FROM papers WHERE qualification = ? AND unit = ? ORDER BY id",
-                [paper.qualification, paper.unit]))
+            rows = paper_store.versions_of(centre.db, paper.qualification, paper.unit)
             latest = rows[-1] if rows else None
             base = dict(qualification=paper.qualification, unit=paper.unit, version=paper.version,
                         title=paper.title, file=file, versions_stored=len(rows),
-                        paper_id=latest["id"] if latest else None)
+                        paper_id=latest.id if latest else None)
             if key not in valid:
                 scheme = library.mark_schemes.get(key)
                 scheme_file = library.file_of(scheme) if scheme is not None else None
@@ -344,17 +330,17 @@ def paper_file_status(centre, library: AssessmentLibrary) -> list[PaperFileStatu
             digest = content_hash(paper.model_copy(update={"time_allowance_minutes": minutes}))
             if latest is None:
                 out.append(PaperFileStatus(**base, state="not loaded", note="not loaded yet: reload files"))
-            elif any(r["content_hash"] == digest for r in rows):
-                same = next(r for r in rows if r["content_hash"] == digest)
-                if same["id"] == latest["id"]:
-                    note = f"loaded (paper id {same['id']})"
+            elif any(r.content_hash == digest for r in rows):
+                same = next(r for r in rows if r.content_hash == digest)
+                if same.id == latest.id:
+                    note = f"loaded (paper id {same.id})"
                 else:
-                    note = f"matches older paper id {same['id']}; newest stored is id {latest['id']}"
-                out.append(PaperFileStatus(**{**base, "paper_id": same["id"]}, state="loaded", note=note))
+                    note = f"matches older paper id {same.id}; newest stored is id {latest.id}"
+                out.append(PaperFileStatus(**{**base, "paper_id": same.id}, state="loaded", note=note))
             else:
                 out.append(PaperFileStatus(
                     **base, state="changed",
-                    note=f"file changed since paper id {latest['id']} (version {latest['version']}): "
+                    note=f"file changed since paper id {latest.id} (version {latest.version}): "
                          "reload to store it as a new version"))
     return sorted(out, key=lambda s: (s.qualification, s.unit))
 

@@ -118,3 +118,50 @@ def paper_unit(db: Database, paper_id: int) -> tuple[str, str]:
     if row is None:
         raise NoSuchPaper(f"There is no paper with id {paper_id}.")
     return row[0], row[1]
+
+
+class PaperVersion(BaseModel):
+    """One stored version of a paper, without its questions (lists and comparisons need no more)."""
+
+    id: int
+    qualification: str
+    unit: str
+    version: str
+    content_hash: str
+
+
+def _version(row) -> PaperVersion:
+    return PaperVersion(id=row[0], qualification=row[1], unit=row[2], version=row[3], content_hash=row[4])
+
+
+_VERSION_COLUMNS = "id, qualification, unit, version, content_hash"
+
+
+def paper_count(db: Database) -> int:
+    return db.execute("SELECT count(*) FROM papers").fetchone()[0]
+
+
+def paper_ids(db: Database) -> set[int]:
+    return {r[0] for r in db.execute("SELECT id FROM papers")}
+
+
+def newest_versions(db: Database) -> dict[tuple[str, str], PaperVersion]:
+    """The newest stored version of every (qualification, unit)."""
+    rows = db.execute(
+        f"SELECT {_VERSION_COLUMNS} FROM papers p WHERE p.id = (SELECT max(id) FROM papers q"
+        " WHERE q.qualification = p.qualification AND q.unit = p.unit)")
+    return {(v.qualification, v.unit): v for v in map(_version, rows)}
+
+
+def versions_of(db: Database, qualification: str, unit: str) -> list[PaperVersion]:
+    """Every stored version of a unit's paper, oldest first."""
+    rows = db.execute(f"SELECT {_VERSION_COLUMNS} FROM papers WHERE qualification = ? AND unit = ? ORDER BY id",
+                      [qualification, unit])
+    return [_version(r) for r in rows]
+
+
+def sittings_on_other_versions(db: Database, qualification: str, unit: str, paper_id: int) -> int:
+    """Sittings that use a version of this unit's paper other than ``paper_id``."""
+    return db.execute("SELECT count(*) FROM sittings WHERE paper_id IN "
+                      "(SELECT id FROM papers WHERE qualification = ? AND unit = ? AND id != ?)",
+                      [qualification, unit, paper_id]).fetchone()[0]

@@ -33,3 +33,8 @@ def sitting_by_id(db: Database, sitting_id: int) -> dict[str, Any] | None:
 
 def code_taken(db: Database, code: str) -> bool:
     return db.execute("SELECT 1 FROM sittings WHERE code = ?", [clean_code(code)]).fetchone() is not None
+
+
+def enrolment_counts(db: Database) -> dict[int, int]:
+    """Candidates enrolled per sitting id, in one query (the sittings list shows every sitting)."""
+    return {r[0]: r[1] for r in db.execute("SELECT sitting_id, count(*) FROM scripts GROUP BY sitting_id")}

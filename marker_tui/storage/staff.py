@@ -81,3 +81,8 @@ def admin_names(db: Database) -> list[str]:
     """Admins' names, the first added first."""
     return [r[0] for r in db.execute("SELECT s.name FROM staff s JOIN staff_roles r ON r.staff_id = s.id"
                                      " WHERE r.role = 'admin' ORDER BY s.id")]
+
+
+def role_holder_count(db: Database, role: str) -> int:
+    """How many people hold ``role``."""
+    return db.execute("SELECT count(*) FROM staff_roles WHERE role = ?", [role]).fetchone()[0]
