@@ -132,6 +132,8 @@ from marker_tui.domain.roles import Permission, roles_for
 from marker_tui.services.audit import ServiceError, record
 from marker_tui.services.papers import get_paper, latest_mark_scheme
 from marker_tui.services.staff import resolve_actor
+from marker_tui.storage import iqa as iqa_store
+from marker_tui.storage import marks as mark_store
 from marker_tui.storage.sittings import sitting_by_code
 from marker_tui.storage.database import (
     Database,
@@ -784,16 +786,10 @@ class ExportService:
         member = find_staff(self.db, by)
         if member is None or member.has_any(*roles_for(Permission.EXPORT_WHILE_BLIND)):
             return
-        setting = self.db.execute("SELECT blind FROM sitting_marking_settings WHERE sitting_id = ?",
-                                  [sitting["id"]]).fetchone()
-        blind = True if setting is None else bool(setting[0])
-        if not blind:
+        if not mark_store.blind_marking(self.db, sitting["id"]):
             return
-        open_ = self.db.execute(
-            "SELECT count(*), sum(sm.completed_at IS NULL) FROM scripts s LEFT JOIN script_marking sm"
-            " ON sm.script_id = s.id WHERE s.sitting_id = ? AND s.finish IS NOT NULL AND s.finish != 'absent'",
-            [sitting["id"]]).fetchone()
-        complete = sitting["state"] == "ended" and bool(open_[0]) and not open_[1]
+        submitted, unfinished = mark_store.submitted_and_unfinished(self.db, sitting["id"])
+        complete = sitting["state"] == "ended" and bool(submitted) and not unfinished
         if not complete:
             raise ExportRefused(
                 f"Sitting {sitting['code']} is being marked blind and its marking is not finished: exports name "
@@ -804,29 +800,18 @@ class ExportService:
     def _scripts(self, sitting: dict[str, Any], paper: QuestionPaper, scheme: MarkScheme) -> list[_Script]:
         db, sid = self.db, sitting["id"]
         marks: dict[int, dict[str, _Mark]] = defaultdict(dict)
-        names = {staff_id: name for staff_id, name in db.execute("SELECT id, name FROM staff")}
         givers: dict[int, list[str]] = defaultdict(list)
-        for script_id, qid, value, comment, marked_at, role, staff_id, paper_marker in db.execute(
-            "SELECT m.script_id, m.question_id, m.marks_awarded, m.comment, m.marked_at, m.role, m.marked_by,"
-            " m.paper_marker FROM marks m JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ?", [sid]):
-            marks[script_id][qid] = _Mark(qid, value, comment, names.get(staff_id, "?"), marked_at, role)
-            givers[script_id].append(mark_giver(names.get(staff_id, "?"), role, paper_marker))
+        for m in mark_store.sitting_marks(db, sid):
+            marks[m.script_id][m.question_id] = _Mark(m.question_id, m.marks_awarded, m.comment, m.marker_name,
+                                                      m.marked_at, m.role)
+            givers[m.script_id].append(mark_giver(m.marker_name, m.role, m.paper_marker))
         markers: dict[int, list[str]] = defaultdict(list)
         last_marked: dict[int, datetime] = {}
-        for r in db.query(
-            "SELECT v.script_id, st.name, min(v.id) AS first, max(v.marked_at) AS last FROM mark_versions v"
-            " JOIN staff st ON st.id = v.marked_by JOIN scripts s ON s.id = v.script_id"
-            " WHERE s.sitting_id = ? AND v.role != 'iqa' GROUP BY v.script_id, v.marked_by ORDER BY first", [sid]):
-            markers[r["script_id"]].append(r["name"])
-            at = parse_instant(r["last"])
-            if r["script_id"] not in last_marked or at > last_marked[r["script_id"]]:
-                last_marked[r["script_id"]] = at
+        for script_id, who in mark_store.script_markers(db, sitting_id=sid).items():
+            markers[script_id] = [m.name for m in who]
+            last_marked[script_id] = max(m.last_marked_at for m in who)
         scripts = []
-        for r in db.query(
-            "SELECT s.id, s.script_number, s.finish, c.candidate_number, c.name, sm.completed_at,"
-            " cp.name AS completed_name, sm.overall_feedback, sm.next_steps FROM scripts s"
-            " JOIN candidates c ON c.id = s.candidate_id LEFT JOIN script_marking sm ON sm.script_id = s.id"
-            " LEFT JOIN staff cp ON cp.id = sm.completed_by WHERE s.sitting_id = ?", [sid]):
+        for r in mark_store.sitting_scripts_for_results(db, sid):
             given = marks.get(r["id"], {})
             result = None
             if r["finish"] is not None and r["finish"] != ABSENT:
@@ -864,11 +849,8 @@ class ExportService:
         state = _Iqa(plans=plans)
         confirmed: dict[tuple[int, str], date] = {}
         if ids:
-            marks = ",".join("?" * len(ids))
-            for r in self.db.query(
-                "SELECT r.script_id, st.name, r.confirmed_at FROM iqa_reviews r JOIN staff st ON st.id = r.reviewer_id"
-                f" WHERE r.state = 'confirmed' AND r.script_id IN ({marks}) ORDER BY r.round", sorted(ids)):
-                confirmed[(r["script_id"], r["name"])] = _local_date(parse_instant(r["confirmed_at"]))
+            for key, at in iqa_store.confirmed_reviews(self.db, sorted(ids)).items():
+                confirmed[key] = _local_date(at)
         for plan in plans:
             for ps in plan.scripts:
                 if ps.script_id not in ids:

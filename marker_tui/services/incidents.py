@@ -16,6 +16,7 @@ from marker_tui.services.audit import ServiceError, record
 from marker_tui.services.candidates import find_candidate
 from marker_tui.services.sitting import INVIGILATORS
 from marker_tui.services.staff import resolve_actor
+from marker_tui.storage import sittings as sitting_store
 from marker_tui.storage.sittings import no_such_sitting, sitting_by_code
 from marker_tui.storage.database import Database, run_write
 
@@ -50,12 +51,10 @@ class IncidentService:
         if candidate_number and candidate_number.strip():
             number = candidate_number.strip().upper()
             candidate = find_candidate(db, number)
-            row = None if candidate is None else db.execute(
-                "SELECT id FROM scripts WHERE sitting_id = ? AND candidate_id = ?", [sitting["id"], candidate.id]
-            ).fetchone()
-            if row is None:
+            script_id = None if candidate is None else sitting_store.enrolled_script_id(db, sitting["id"], candidate.id)
+            if script_id is None:
                 raise IncidentError(f"Candidate {number} is not enrolled in sitting {sitting['code']}.")
-            script_id, number = row[0], candidate.candidate_number
+            number = candidate.candidate_number
         return sitting["id"], script_id, number
 
     def note(self, code: str, text: str, *, by: str, candidate_number: str | None = None) -> None:

@@ -38,3 +38,18 @@ def code_taken(db: Database, code: str) -> bool:
 def enrolment_counts(db: Database) -> dict[int, int]:
     """Candidates enrolled per sitting id, in one query (the sittings list shows every sitting)."""
     return {r[0]: r[1] for r in db.execute("SELECT sitting_id, count(*) FROM scripts GROUP BY sitting_id")}
+
+
+def enrolled_script_id(db: Database, sitting_id: int, candidate_id: int) -> int | None:
+    """The candidate's script in the sitting, or None when they are not enrolled in it."""
+    row = db.execute("SELECT id FROM scripts WHERE sitting_id = ? AND candidate_id = ?",
+                     [sitting_id, candidate_id]).fetchone()
+    return None if row is None else row[0]
+
+
+def script_id_by_candidate_number(db: Database, sitting_id: int, candidate_number: str) -> int | None:
+    """The script of the candidate with this number (any case) in the sitting, or None."""
+    row = db.execute("SELECT s.id FROM scripts s JOIN candidates c ON c.id = s.candidate_id"
+                     " WHERE s.sitting_id = ? AND upper(c.candidate_number) = ?",
+                     [sitting_id, candidate_number.strip().upper()]).fetchone()
+    return None if row is None else row[0]
