@@ -43,7 +43,7 @@ from marker_tui.storage import papers as paper_store
 from marker_tui.storage import sittings as sitting_store
 from marker_tui.storage.papers import scheme_counts
 from marker_tui.storage.assessment_files import AssessmentLibrary, display_path, load_library
-from marker_tui.storage.database import Database, now_text, read_transaction, run_write
+from marker_tui.storage.database import Database, read_transaction, run_write
 
 ADMIN_ROLE = Role.ADMIN.value
 

@@ -56,7 +56,11 @@ from marker_tui.services.candidates import find_candidate
 from marker_tui.services.papers import StoredPaper, get_paper
 from marker_tui.services.staff import resolve_actor
 from marker_tui.services.terminal import Terminal, this_terminal
-from marker_tui.storage.sittings import clean_code, code_taken, no_such_sitting, sitting_by_code
+from marker_tui.storage.sittings import clean_code, code_taken, no_such_sitting, sitting_by_code, sitting_by_id
+from marker_tui.storage import candidates as candidate_store
+from marker_tui.storage import scripts as script_store
+from marker_tui.storage import sittings as sitting_store
+from marker_tui.storage.staff import staff_by_id
 from marker_tui.storage import admission as store
 from marker_tui.storage import answer_history
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
@@ -427,33 +431,17 @@ class _Base:
 
     def _room(self, db: Database, sitting: dict[str, Any], script_id: int | None = None) -> _Room:
         """Everything timing needs for the whole room, or for one script of it."""
-        only = "AND s.id = ?" if script_id is not None else ""
-        params = [sitting["id"]] + ([script_id] if script_id is not None else [])
         scripts = [
             _Script(row=row, candidate_number=row.pop("c_number"), name=row.pop("c_name"))
-            for row in db.query(
-                "SELECT s.*, c.candidate_number AS c_number, c.name AS c_name FROM scripts s"
-                f" JOIN candidates c ON c.id = s.candidate_id WHERE s.sitting_id = ? {only}"
-                " ORDER BY c.candidate_number",
-                params,
-            )
+            for row in script_store.scripts_of(db, sitting["id"], script_id)
         ]
-        pauses = list(db.query(
-            "SELECT * FROM pauses WHERE sitting_id = ?"
-            + (" AND (script_id IS NULL OR script_id = ?)" if script_id is not None else "")
-            + " ORDER BY started_at, id",
-            params,
-        ))
+        pauses = sitting_store.pauses_of(db, sitting["id"], script_id)
         script_pauses: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for p in pauses:
             if p["script_id"] is not None:
                 script_pauses[p["script_id"]].append(p)
         extensions: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for e in db.query(
-            "SELECT e.*, st.name AS granted_by_name FROM extensions e JOIN scripts s ON s.id = e.script_id"
-            f" JOIN staff st ON st.id = e.granted_by WHERE s.sitting_id = ? {only} ORDER BY e.id",
-            params,
-        ):
+        for e in sitting_store.extensions_of(db, sitting["id"], script_id):
             extensions[e["script_id"]].append(e)
         return _Room(
             sitting=sitting,
@@ -465,10 +453,10 @@ class _Base:
         )
 
     def _script_room(self, db: Database, script_id: int) -> tuple[_Room, _Script]:
-        row = next(db.query("SELECT sitting_id FROM scripts WHERE id = ?", [script_id]), None)
-        if row is None:
+        sitting_id = script_store.sitting_of_script(db, script_id)
+        if sitting_id is None:
             raise SittingError(f"There is no script {script_id}; log in again.")
-        sitting = next(db.query("SELECT * FROM sittings WHERE id = ?", [row["sitting_id"]]))
+        sitting = sitting_by_id(db, sitting_id)
         room = self._room(db, sitting, script_id)
         return room, room.scripts[0]
 
@@ -495,19 +483,10 @@ class _Base:
 
     def _finish(self, db: Database, room: _Room, script: _Script, *, finish: str, reason: str,
                 at: datetime, actor: Actor, now: datetime, details: dict[str, Any] | None = None) -> None:
-        db.execute(
-            "UPDATE scripts SET submitted_at = ?, finish = ?, submitted_reason = ? WHERE id = ?",
-            [now_text(at), finish, reason, script.id],
-        )
+        script_store.set_finished(db, script.id, at=now_text(at), finish=finish, reason=reason)
         # A pause left open on a finished script would be noise in every report.
-        db.execute(
-            "UPDATE pauses SET ended_at = max(started_at, ?), resume_reason = ? "
-            "WHERE script_id = ? AND ended_at IS NULL",
-            [now_text(at), f"script {finish}", script.id],
-        )
-        answered = db.execute(
-            "SELECT count(*) FROM answers WHERE script_id = ? AND trim(text) != ''", [script.id]
-        ).fetchone()[0]
+        sitting_store.end_open_pauses(db, at=now_text(at), reason=f"script {finish}", script_id=script.id)
+        answered = script_store.answered_count(db, script.id)
         record(db, at=now, actor=actor, action="script absent" if finish == "absent" else "script submitted",
                sitting_id=room.sitting["id"], script_id=script.id, candidate_number=script.candidate_number,
                details={"finish": finish, "reason": reason, "submitted_at": now_text(at),
@@ -518,20 +497,10 @@ class _Base:
         """Once every script of a running sitting is finished, the sitting has ended."""
         if room.sitting["state"] != SittingState.RUNNING:
             return
-        rows = db.execute(
-            "SELECT count(*), sum(submitted_at IS NULL), max(submitted_at) FROM scripts WHERE sitting_id = ?",
-            [room.sitting["id"]],
-        ).fetchone()
-        total, active, last = rows
+        total, active, last = script_store.finish_counts(db, room.sitting["id"])
         if total and not active:
-            db.execute(
-                "UPDATE sittings SET state = 'ended', ended_at = ?, end_reason = ? WHERE id = ?",
-                [last, "every script finished", room.sitting["id"]],
-            )
-            db.execute(
-                "UPDATE pauses SET ended_at = max(started_at, ?), resume_reason = 'sitting ended' "
-                "WHERE sitting_id = ? AND ended_at IS NULL", [last, room.sitting["id"]],
-            )
+            sitting_store.mark_ended(db, room.sitting["id"], last, "every script finished")
+            sitting_store.end_open_pauses(db, at=last, reason="sitting ended", sitting_id=room.sitting["id"])
             record(db, at=now, actor=Actor.system(), action="sitting ended", sitting_id=room.sitting["id"],
                    details={"reason": "every script finished", "ended_at": last})
             room.sitting = {**room.sitting, "state": "ended", "ended_at": last}
@@ -574,21 +543,13 @@ class SittingService(_Base):
 
     def sittings(self) -> list[SittingSummary]:
         with read_transaction(self.db):
-            return [self._summary(self.db, r) for r in self.db.query("SELECT * FROM sittings ORDER BY id")]
+            return [self._summary(self.db, r) for r in sitting_store.all_sittings(self.db)]
 
     def status(self, code: str) -> SittingStatus:
         """The room view: per candidate state, time allowed/used/left, answers, last save."""
         room, now = self._fresh_room(code=code)
         with read_transaction(self.db):
-            counts = {
-                r["script_id"]: r
-                for r in self.db.query(
-                    "SELECT a.script_id, sum(trim(a.text) != '') AS answered, max(a.updated_at) AS last_save"
-                    " FROM answers a JOIN scripts s ON s.id = a.script_id WHERE s.sitting_id = ?"
-                    " GROUP BY a.script_id",
-                    [room.sitting["id"]],
-                )
-            }
+            counts = script_store.answer_progress(self.db, room.sitting["id"])
             summary = self._summary(self.db, room.sitting)
             leases = store.leases_in_sitting(self.db, room.sitting["id"])
             requests = store.requests_in_sitting(self.db, room.sitting["id"])
@@ -652,7 +613,7 @@ class SittingService(_Base):
     def sweep_all(self) -> None:
         """Sweep every sitting that is not over yet (for readers that span sittings, e.g. exports)."""
         with read_transaction(self.db):
-            codes = [r["code"] for r in self.db.query("SELECT code FROM sittings WHERE state = 'running'")]
+            codes = sitting_store.running_codes(self.db)
         for code in codes:
             self._fresh_room(code=code)
 
@@ -683,11 +644,9 @@ class SittingService(_Base):
                     if not code_taken(db, new_code):
                         break
             # No exit code yet: the first admission slips make it (issue_keycodes), with the keycodes.
-            sitting_id = db.execute(
-                "INSERT INTO sittings (code, paper_id, state, scheduled_start, created_by, created_at)"
-                " VALUES (?, ?, 'scheduled', ?, ?, ?)",
-                [new_code, paper.id, now_text(starts_at) if starts_at else None, actor.staff_id, now_text(now)],
-            ).lastrowid
+            sitting_id = sitting_store.insert_sitting(
+                db, new_code, paper.id, scheduled_start=now_text(starts_at) if starts_at else None,
+                created_by=actor.staff_id, created_at=now_text(now))
             record(db, at=now, actor=actor, action="sitting created", sitting_id=sitting_id,
                    details={"code": new_code, "paper_id": paper.id, "qualification": paper.qualification,
                             "unit": paper.unit, "paper_version": paper.version,
@@ -713,8 +672,7 @@ class SittingService(_Base):
             if sitting["state"] == SittingState.ENDED:
                 raise SittingError(f"Sitting {sitting['code']} has ended; nobody can be enrolled in it.")
             if all_candidates:
-                candidates = [find_candidate(db, r["candidate_number"])
-                              for r in db.query("SELECT candidate_number FROM candidates ORDER BY candidate_number")]
+                candidates = candidate_store.all_candidates(db)
                 if not candidates:
                     raise SittingError("There are no candidates yet: import them with "
                                        "marker-tui candidates import FILE.csv")
@@ -729,12 +687,10 @@ class SittingService(_Base):
                         "Nobody was enrolled; add them first (marker-tui candidates import FILE.csv)."
                     )
             report = EnrolmentReport(code=sitting["code"])
-            used = {r[0] for r in db.execute("SELECT script_number FROM scripts WHERE sitting_id = ?",
-                                             [sitting["id"]])}
+            used = script_store.script_numbers(db, sitting["id"])
             rng = secrets.SystemRandom()
             for candidate in candidates:
-                if db.execute("SELECT 1 FROM scripts WHERE sitting_id = ? AND candidate_id = ?",
-                              [sitting["id"], candidate.id]).fetchone():
+                if sitting_store.enrolled_script_id(db, sitting["id"], candidate.id) is not None:
                     report.already_enrolled.append(candidate.candidate_number)
                     continue
                 free = [n for n in range(1000, 10000) if str(n) not in used] if len(used) > 4000 else None
@@ -743,12 +699,9 @@ class SittingService(_Base):
                     if number not in used:
                         break
                 used.add(number)
-                script_id = db.execute(
-                    "INSERT INTO scripts (sitting_id, candidate_id, script_number, extra_time_percent,"
-                    " enrolled_at, enrolled_by) VALUES (?, ?, ?, ?, ?, ?)",
-                    [sitting["id"], candidate.id, number, candidate.extra_time_percent, now_text(now),
-                     actor.staff_id],
-                ).lastrowid
+                script_id = script_store.insert_script(db, sitting["id"], candidate.id, number,
+                                                       candidate.extra_time_percent, at=now_text(now),
+                                                       by=actor.staff_id)
                 record(db, at=now, actor=actor, action="candidate enrolled", sitting_id=sitting["id"],
                        script_id=script_id, candidate_number=candidate.candidate_number,
                        details={"script_number": number, "extra_time_percent": candidate.extra_time_percent,
@@ -856,8 +809,7 @@ class SittingService(_Base):
             if sitting["state"] != SittingState.SCHEDULED:
                 raise SittingError(f"Sitting {sitting['code']} is already {sitting['state']}; "
                                    "only a scheduled sitting can be opened.")
-            db.execute("UPDATE sittings SET state = 'open', opened_at = ? WHERE id = ?",
-                       [now_text(now), sitting["id"]])
+            sitting_store.mark_opened(db, sitting["id"], now_text(now))
             record(db, at=now, actor=actor, action="sitting opened", sitting_id=sitting["id"],
                    details={"reason": _reason(reason, "open", required=False)})
             return self._summary(db, self._sitting_row(db, code))
@@ -895,7 +847,7 @@ class SittingService(_Base):
                 if script.row["logged_in_at"] is None:
                     raise SittingError(f"Candidate {script.candidate_number} has not logged in yet; "
                                        "their clock starts when they log in.")
-                db.execute("UPDATE scripts SET started_at = ? WHERE id = ?", [now_text(now), script.id])
+                script_store.set_started(db, script.id, now_text(now))
                 record(db, at=now, actor=actor, action="candidate started", sitting_id=sitting["id"],
                        script_id=script.id, candidate_number=script.candidate_number,
                        details={"started_at": now_text(now), "reason": _reason(reason, "start", required=False),
@@ -908,12 +860,11 @@ class SittingService(_Base):
                 raise SittingError(f"Open sitting {sitting['code']} first (marker-tui sitting open "
                                    f"{sitting['code']} --by NAME) so candidates can log in and read the "
                                    "instructions; then start it.")
-            db.execute("UPDATE sittings SET state = 'running', started_at = ? WHERE id = ?",
-                       [now_text(now), sitting["id"]])
+            sitting_store.mark_running(db, sitting["id"], now_text(now))
             started = []
             for script in room.scripts:
                 if not script.final and script.row["logged_in_at"] is not None and script.started_at is None:
-                    db.execute("UPDATE scripts SET started_at = ? WHERE id = ?", [now_text(now), script.id])
+                    script_store.set_started(db, script.id, now_text(now))
                     started.append(script.candidate_number)
             record(db, at=now, actor=actor, action="sitting started", sitting_id=sitting["id"],
                    details={"started_at": now_text(now), "candidates started": started,
@@ -941,8 +892,8 @@ class SittingService(_Base):
                 if room.open_room_pause():
                     raise SittingError(f"Sitting {sitting['code']} is already paused (since "
                                        f"{_clock_text(parse_instant(room.open_room_pause()['started_at']))}).")
-                db.execute("INSERT INTO pauses (sitting_id, started_at, reason, started_by) VALUES (?, ?, ?, ?)",
-                           [sitting["id"], now_text(now), why, actor.staff_id])
+                sitting_store.insert_pause(db, sitting["id"], script_id=None, at=now_text(now), reason=why,
+                                           by=actor.staff_id)
                 record(db, at=now, actor=actor, action="sitting paused", sitting_id=sitting["id"],
                        details={"reason": why, "paused_at": now_text(now)})
             else:
@@ -950,8 +901,8 @@ class SittingService(_Base):
                 self._require_writing(script, "paused")
                 if room.open_script_pause(script.id):
                     raise SittingError(f"Candidate {script.candidate_number} is already paused.")
-                db.execute("INSERT INTO pauses (sitting_id, script_id, started_at, reason, started_by)"
-                           " VALUES (?, ?, ?, ?, ?)", [sitting["id"], script.id, now_text(now), why, actor.staff_id])
+                sitting_store.insert_pause(db, sitting["id"], script_id=script.id, at=now_text(now), reason=why,
+                                           by=actor.staff_id)
                 record(db, at=now, actor=actor, action="candidate paused", sitting_id=sitting["id"],
                        script_id=script.id, candidate_number=script.candidate_number,
                        details={"reason": why, "paused_at": now_text(now),
@@ -986,8 +937,7 @@ class SittingService(_Base):
                     hint = " (the whole room is paused: resume the room)" if room.open_room_pause() else ""
                     raise SittingError(f"Candidate {script.candidate_number} is not paused{hint}.")
                 script_id, who = script.id, script.candidate_number
-            db.execute("UPDATE pauses SET ended_at = ?, resume_reason = ?, ended_by = ? WHERE id = ?",
-                       [now_text(now), why, actor.staff_id, pause["id"]])
+            sitting_store.end_pause(db, pause["id"], at=now_text(now), reason=why, by=actor.staff_id)
             paused_for = now - parse_instant(pause["started_at"])
             record(db, at=now, actor=actor, action="candidate resumed" if who else "sitting resumed",
                    sitting_id=sitting["id"], script_id=script_id, candidate_number=who,
@@ -1021,8 +971,7 @@ class SittingService(_Base):
                     f"{_clock_text(parse_instant(script.row['submitted_at']))} ({script.row['submitted_reason']}); "
                     "a submitted script cannot be extended. Nothing was changed.")
             before = room.time(script, now)
-            db.execute("INSERT INTO extensions (script_id, minutes, reason, granted_by, granted_at)"
-                       " VALUES (?, ?, ?, ?, ?)", [script.id, minutes, why, actor.staff_id, now_text(now)])
+            sitting_store.insert_extension(db, script.id, minutes, why, actor.staff_id, now_text(now))
             record(db, at=now, actor=actor, action="extension granted", sitting_id=room.sitting["id"],
                    script_id=script.id, candidate_number=script.candidate_number,
                    details={"minutes": minutes, "reason": why,
@@ -1065,11 +1014,9 @@ class SittingService(_Base):
             why = _reason(reason, "end the sitting while candidates still have time", required=bool(active))
             for script in active:
                 self._end_script(db, room, script, why, actor, now)
-            db.execute("UPDATE pauses SET ended_at = max(started_at, ?), resume_reason = 'sitting ended',"
-                       " ended_by = ? WHERE sitting_id = ? AND ended_at IS NULL",
-                       [now_text(now), actor.staff_id, sitting["id"]])
-            db.execute("UPDATE sittings SET state = 'ended', ended_at = ?, end_reason = ? WHERE id = ?",
-                       [now_text(now), why, sitting["id"]])
+            sitting_store.end_open_pauses(db, at=now_text(now), reason="sitting ended", sitting_id=sitting["id"],
+                                          by=actor.staff_id)
+            sitting_store.mark_ended(db, sitting["id"], now_text(now), why)
             record(db, at=now, actor=actor, action="sitting ended", sitting_id=sitting["id"],
                    details={"reason": why, "ended_at": now_text(now), "state before": sitting["state"],
                             "scripts ended early": [s.candidate_number for s in active]})
@@ -1112,9 +1059,8 @@ class SittingService(_Base):
 
     def _summary(self, db: Database, sitting: dict[str, Any]) -> SittingSummary:
         paper = self._paper(db, sitting["paper_id"])
-        creator = db.execute("SELECT name FROM staff WHERE id = ?", [sitting["created_by"]]).fetchone()
-        paused = db.execute("SELECT 1 FROM pauses WHERE sitting_id = ? AND script_id IS NULL AND ended_at IS NULL",
-                            [sitting["id"]]).fetchone()
+        creator = staff_by_id(db, sitting["created_by"]) if sitting["created_by"] is not None else None
+        paused = sitting_store.room_paused(db, sitting["id"])
         return SittingSummary(
             id=sitting["id"], code=sitting["code"], state=SittingState(sitting["state"]),
             qualification=paper.qualification, unit=paper.unit, paper_id=paper.id,
@@ -1123,7 +1069,7 @@ class SittingService(_Base):
             scheduled_start=parse_instant(sitting["scheduled_start"]),
             opened_at=parse_instant(sitting["opened_at"]), started_at=parse_instant(sitting["started_at"]),
             ended_at=parse_instant(sitting["ended_at"]), end_reason=sitting["end_reason"],
-            created_by=creator[0] if creator else "?", room_paused=bool(paused),
+            created_by=creator.name if creator else "?", room_paused=bool(paused),
         )
 
 
@@ -1169,10 +1115,8 @@ class LearnerService(_Base):
             return AdmissionRefused(
                 f"Too many wrong keycodes on this terminal: it is locked until "
                 f"{_clock_text(tries.locked_until)}. Ask the invigilator to check your admission slip.")
-        row = db.execute("SELECT s.id FROM scripts s JOIN candidates c ON c.id = s.candidate_id"
-                         " WHERE s.sitting_id = ? AND upper(c.candidate_number) = ?",
-                         [sitting["id"], number]).fetchone()
-        stored = store.keycode_of(db, row[0]) if row else None
+        found = sitting_store.script_id_by_candidate_number(db, sitting["id"], number)
+        stored = store.keycode_of(db, found) if found is not None else None
         typed = rules.normalise_keycode(keycode)
         if stored is None:
             rules.hash_keycode(typed, b"\0" * 16)  # the same time as a real check: timing reveals nobody
@@ -1182,14 +1126,14 @@ class LearnerService(_Base):
         if matches:
             if tries is not None:
                 store.clear_tries(db, me.place, "keycode")
-            return sitting, row[0]
+            return sitting, found
         failures = (tries.failures if tries is not None else 0) + 1
         locked_until = now + rules.KEYCODE_LOCK if failures >= rules.KEYCODE_TRIES else None
         store.put_tries(db, me.place, "keycode", sitting_id=sitting["id"], terminal=me.label,
                         failures=0 if locked_until else failures, at=now, locked_until=locked_until)
-        why = ("no keycode typed" if not typed else "wrong keycode") if row else "candidate number not enrolled"
+        why = ("no keycode typed" if not typed else "wrong keycode") if found is not None else "candidate number not enrolled"
         record(db, at=now, actor=self._terminal_actor(), action="admission refused", sitting_id=sitting["id"],
-               script_id=row[0] if row else None, candidate_number=number if row else None,
+               script_id=found, candidate_number=number if found is not None else None,
                details={**base, "reason": why, "wrong tries on this terminal": failures,
                         **({"terminal locked until": now_text(locked_until)} if locked_until else {})})
         # One message whatever was wrong: it must not tell a stranger which numbers exist.
@@ -1290,8 +1234,7 @@ class LearnerService(_Base):
             if pending is not None and pending.terminal == me:
                 store.drop_request(db, script.id)
             first = script.row["logged_in_at"] is None
-            db.execute("UPDATE scripts SET logged_in_at = coalesce(logged_in_at, ?), last_login_at = ? WHERE id = ?",
-                       [now_text(now), now_text(now), script.id])
+            script_store.set_logged_in(db, script.id, now_text(now))
             details: dict[str, Any] = {"sitting state": sitting["state"], "terminal": me}
             if lease is not None and lease.terminal != me:
                 details["previous terminal"] = lease.terminal
@@ -1302,7 +1245,7 @@ class LearnerService(_Base):
                    details=details)
             if sitting["state"] == SittingState.RUNNING and script.started_at is None:
                 room_start = parse_instant(sitting["started_at"])
-                db.execute("UPDATE scripts SET started_at = ? WHERE id = ?", [now_text(now), script.id])
+                script_store.set_started(db, script.id, now_text(now))
                 allowed = room.time(script, now).allowed
                 record(db, at=now, actor=actor, action="late start", sitting_id=sitting["id"],
                        script_id=script.id, candidate_number=script.candidate_number,
@@ -1357,10 +1300,7 @@ class LearnerService(_Base):
             sitting = self._sitting_row(db, code)
             script_id = None
             if candidate_number:
-                row = db.execute("SELECT s.id FROM scripts s JOIN candidates c ON c.id = s.candidate_id"
-                                 " WHERE s.sitting_id = ? AND upper(c.candidate_number) = ?",
-                                 [sitting["id"], candidate_number.strip().upper()]).fetchone()
-                script_id = row[0] if row else None
+                script_id = sitting_store.script_id_by_candidate_number(db, sitting["id"], candidate_number)
             where = {"sitting_id": sitting["id"], "script_id": script_id,
                      "candidate_number": candidate_number if script_id else None}
             tries = store.tries_of(db, me.place, "exit code")
@@ -1402,18 +1342,16 @@ class LearnerService(_Base):
         room, now = self._fresh_room(script_id=script_id)
         with read_transaction(self.db):
             script_row, script = room.scripts[0].row, room.scripts[0]
-            answers = {r["question_id"]: r for r in self.db.query(
-                "SELECT question_id, text, version FROM answers WHERE script_id = ?", [script_id])}
-            flags = [r["question_id"] for r in self.db.query(
-                "SELECT question_id FROM flags WHERE script_id = ?", [script_id])]
+            answers = script_store.answers_of_script(self.db, script_id)
+            flags = script_store.flags_of(self.db, script_id)
         order = {q.id: i for i, q in enumerate(room.paper.paper.questions)}
         flags.sort(key=lambda q: order.get(q, len(order)))
         return LearnerSession(
             script_id=script_id, sitting_code=room.sitting["code"], sitting_state=SittingState(room.sitting["state"]),
             candidate_number=script.candidate_number, candidate_name=script.name,
             script_number=script_row["script_number"], paper=room.paper.paper,
-            answers={q: r["text"] for q, r in answers.items()},
-            versions={q: r["version"] for q, r in answers.items()},
+            answers={q: text for q, (text, _) in answers.items()},
+            versions={q: version for q, (_, version) in answers.items()},
             flags=flags, current_question=script_row["current_question"],
             time=self._learner_time(room, script, now),
             resumed=bool(answers or script_row["current_question"]) if resumed is None else resumed,
@@ -1451,11 +1389,7 @@ class LearnerService(_Base):
         def write(db: Database, room: _Room, script: _Script, current_version: int) -> SaveReceipt:
             version = current_version + 1
             stamp = now_text(now)
-            db.conn.execute(
-                "INSERT INTO answers (script_id, question_id, text, version, updated_at) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (script_id, question_id) DO UPDATE SET text = excluded.text,"
-                " version = excluded.version, updated_at = excluded.updated_at",
-                [script_id, question_id, text, version, stamp])
+            script_store.put_answer(db, script_id, question_id, text, version, stamp)
             answer_history.append(db, script_id, question_id, version, text, now)
             thinned = answer_history.thin(db, script_id, question_id, now)  # same transaction as the save
             paused = room.time(script, now).is_paused
@@ -1473,9 +1407,7 @@ class LearnerService(_Base):
         with read_transaction(self.db):
             room, script = self._script_room(self.db, script_id)
             seen = self._fingerprint(self.db, script_id, question_id)
-            current = self.db.conn.execute(
-                "SELECT text, version FROM answers WHERE script_id = ? AND question_id = ?",
-                [script_id, question_id]).fetchone()
+            current = script_store.answer_of(self.db, script_id, question_id)
         me = self.terminal.label
         plain = (
             seen is not None and seen[-1] in (None, me)  # this terminal (still) holds the script
@@ -1509,8 +1441,7 @@ class LearnerService(_Base):
                 return self._refuse(db, room, script, now, "too long", question_id, text,
                                     f"This answer is too long to save ({len(text):,} characters; the limit is "
                                     f"{limit:,}). Your last saved answer is kept.")
-            current = db.execute("SELECT text, version FROM answers WHERE script_id = ? AND question_id = ?",
-                                 [script_id, question_id]).fetchone()
+            current = script_store.answer_of(db, script_id, question_id)
             if current is not None and current[0] == text:
                 return SaveReceipt(script_id=script_id, question_id=question_id, version=current[1],
                                    saved_at=now, characters=len(text), unchanged=True,
@@ -1525,16 +1456,7 @@ class LearnerService(_Base):
     @staticmethod
     def _fingerprint(db: Database, script_id: int, question_id: str) -> tuple | None:
         """Everything a save decision rests on, in one query (cheap enough to run under the lock)."""
-        return db.conn.execute(
-            "SELECT s.submitted_at, s.started_at, s.extra_time_percent, st.state,"
-            " (SELECT count(*) || '/' || coalesce(max(p.id), 0) || '/' || count(p.ended_at) FROM pauses p"
-            "   WHERE p.sitting_id = s.sitting_id AND (p.script_id IS NULL OR p.script_id = s.id)),"
-            " (SELECT count(*) || '/' || coalesce(sum(e.minutes), 0) FROM extensions e WHERE e.script_id = s.id),"
-            " (SELECT a.version FROM answers a WHERE a.script_id = s.id AND a.question_id = ?),"
-            " (SELECT l.terminal FROM script_leases l WHERE l.script_id = s.id)"
-            " FROM scripts s JOIN sittings st ON st.id = s.sitting_id WHERE s.id = ?",
-            [question_id, script_id],
-        ).fetchone()
+        return script_store.save_fingerprint(db, script_id, question_id)
 
     def set_flag(self, script_id: int, question_id: str, flagged: bool = True) -> None:
         """Flag a question to come back to (or clear the flag)."""
@@ -1546,12 +1468,7 @@ class LearnerService(_Base):
             refusal = self._refusal(db, room, script, now, "flagged", question_id, None)
             if refusal is not None:
                 return refusal
-            if flagged:
-                changed = db.execute("INSERT OR IGNORE INTO flags (script_id, question_id, flagged_at)"
-                                     " VALUES (?, ?, ?)", [script_id, question_id, now_text(now)]).rowcount
-            else:
-                changed = db.execute("DELETE FROM flags WHERE script_id = ? AND question_id = ?",
-                                     [script_id, question_id]).rowcount
+            changed = script_store.set_flag(db, script_id, question_id, flagged, now_text(now))
             if changed:
                 record(db, at=now, actor=Actor.candidate(script.candidate_number),
                        action="question flagged" if flagged else "flag cleared", sitting_id=room.sitting["id"],
@@ -1581,7 +1498,7 @@ class LearnerService(_Base):
             holder = store.lease_terminal(db, script_id)
             if holder is not None and holder != self.terminal.label:
                 return SaveRefused(self._moved_message(holder), "moved to another terminal")
-            db.execute("UPDATE scripts SET current_question = ? WHERE id = ?", [question_id, script_id])
+            script_store.set_current_question(db, script_id, question_id)
             return None
 
         outcome = run_write(self.db, work)
@@ -1606,8 +1523,7 @@ class LearnerService(_Base):
                 self._finish(db, room, script, finish="submitted", reason="submitted by learner", at=now,
                              actor=Actor.candidate(script.candidate_number), now=now)
                 self._maybe_auto_end(db, room, now)
-            answered = db.execute("SELECT count(*) FROM answers WHERE script_id = ? AND trim(text) != ''",
-                                  [script_id]).fetchone()[0]
+            answered = script_store.answered_count(db, script_id)
             return SubmissionReceipt(
                 script_id=script_id, state=_FINISH_STATE[script.row["finish"]],
                 submitted_at=parse_instant(script.row["submitted_at"]), reason=script.row["submitted_reason"],

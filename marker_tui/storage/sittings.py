@@ -53,3 +53,79 @@ def script_id_by_candidate_number(db: Database, sitting_id: int, candidate_numbe
                      " WHERE s.sitting_id = ? AND upper(c.candidate_number) = ?",
                      [sitting_id, candidate_number.strip().upper()]).fetchone()
     return None if row is None else row[0]
+
+
+# -- the sitting's life: its row, pauses and extensions ------------------------------------------
+def all_sittings(db: Database) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM sittings ORDER BY id"))
+
+
+def running_codes(db: Database) -> list[str]:
+    return [r[0] for r in db.execute("SELECT code FROM sittings WHERE state = 'running'")]
+
+
+def insert_sitting(db: Database, code: str, paper_id: int, *, scheduled_start: str | None, created_by: int | None,
+                   created_at: str) -> int:
+    return db.execute(
+        "INSERT INTO sittings (code, paper_id, state, scheduled_start, created_by, created_at)"
+        " VALUES (?, ?, 'scheduled', ?, ?, ?)", [code, paper_id, scheduled_start, created_by, created_at]).lastrowid
+
+
+def mark_opened(db: Database, sitting_id: int, at: str) -> None:
+    db.execute("UPDATE sittings SET state = 'open', opened_at = ? WHERE id = ?", [at, sitting_id])
+
+
+def mark_running(db: Database, sitting_id: int, at: str) -> None:
+    db.execute("UPDATE sittings SET state = 'running', started_at = ? WHERE id = ?", [at, sitting_id])
+
+
+def mark_ended(db: Database, sitting_id: int, at: str, reason: str) -> None:
+    db.execute("UPDATE sittings SET state = 'ended', ended_at = ?, end_reason = ? WHERE id = ?",
+               [at, reason, sitting_id])
+
+
+def pauses_of(db: Database, sitting_id: int, script_id: int | None = None) -> list[dict[str, Any]]:
+    """The sitting's pauses (room-wide and per script), oldest first; with ``script_id``, only
+    the room's and that script's."""
+    if script_id is None:
+        return list(db.query("SELECT * FROM pauses WHERE sitting_id = ? ORDER BY started_at, id", [sitting_id]))
+    return list(db.query("SELECT * FROM pauses WHERE sitting_id = ? AND (script_id IS NULL OR script_id = ?)"
+                         " ORDER BY started_at, id", [sitting_id, script_id]))
+
+
+def room_paused(db: Database, sitting_id: int) -> bool:
+    return db.execute("SELECT 1 FROM pauses WHERE sitting_id = ? AND script_id IS NULL AND ended_at IS NULL",
+                      [sitting_id]).fetchone() is not None
+
+
+def insert_pause(db: Database, sitting_id: int, *, script_id: int | None, at: str, reason: str,
+                 by: int | None) -> None:
+    db.execute("INSERT INTO pauses (sitting_id, script_id, started_at, reason, started_by) VALUES (?, ?, ?, ?, ?)",
+               [sitting_id, script_id, at, reason, by])
+
+
+def end_pause(db: Database, pause_id: int, *, at: str, reason: str, by: int | None) -> None:
+    db.execute("UPDATE pauses SET ended_at = ?, resume_reason = ?, ended_by = ? WHERE id = ?",
+               [at, reason, by, pause_id])
+
+
+def end_open_pauses(db: Database, *, at: str, reason: str, sitting_id: int | None = None,
+                    script_id: int | None = None, by: int | None = None) -> None:
+    """Close every pause still open on the sitting (or on one script), never before it began."""
+    where, key = ("script_id = ?", script_id) if script_id is not None else ("sitting_id = ?", sitting_id)
+    db.execute(f"UPDATE pauses SET ended_at = max(started_at, ?), resume_reason = ?, ended_by = coalesce(?, ended_by)"
+               f" WHERE {where} AND ended_at IS NULL", [at, reason, by, key])
+
+
+def extensions_of(db: Database, sitting_id: int, script_id: int | None = None) -> list[dict[str, Any]]:
+    """Extra time granted in the sitting (or to one script), with who granted it, oldest first."""
+    only = " AND s.id = ?" if script_id is not None else ""
+    params = [sitting_id] + ([script_id] if script_id is not None else [])
+    return list(db.query(
+        "SELECT e.*, st.name AS granted_by_name FROM extensions e JOIN scripts s ON s.id = e.script_id"
+        f" JOIN staff st ON st.id = e.granted_by WHERE s.sitting_id = ?{only} ORDER BY e.id", params))
+
+
+def insert_extension(db: Database, script_id: int, minutes: int, reason: str, by: int | None, at: str) -> None:
+    db.execute("INSERT INTO extensions (script_id, minutes, reason, granted_by, granted_at) VALUES (?, ?, ?, ?, ?)",
+               [script_id, minutes, reason, by, at])

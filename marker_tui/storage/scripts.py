@@ -1,0 +1,125 @@
+"""Scripts as stored: a candidate's script in a sitting, its answers and flags.
+
+The learner's save path (answer_of, put_answer, save_fingerprint) uses the raw connection:
+it runs on every keystroke pause of every learner, and sqlite-utils' wrapper adds nothing there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marker_tui.storage.database import Database
+
+
+def scripts_of(db: Database, sitting_id: int, script_id: int | None = None) -> list[dict[str, Any]]:
+    """The sitting's scripts (or one) with the candidate's number and name, by candidate number."""
+    only = " AND s.id = ?" if script_id is not None else ""
+    params = [sitting_id] + ([script_id] if script_id is not None else [])
+    return list(db.query(
+        "SELECT s.*, c.candidate_number AS c_number, c.name AS c_name FROM scripts s"
+        f" JOIN candidates c ON c.id = s.candidate_id WHERE s.sitting_id = ?{only} ORDER BY c.candidate_number",
+        params))
+
+
+def sitting_of_script(db: Database, script_id: int) -> int | None:
+    row = db.execute("SELECT sitting_id FROM scripts WHERE id = ?", [script_id]).fetchone()
+    return None if row is None else row[0]
+
+
+def script_numbers(db: Database, sitting_id: int) -> set[str]:
+    return {r[0] for r in db.execute("SELECT script_number FROM scripts WHERE sitting_id = ?", [sitting_id])}
+
+
+def insert_script(db: Database, sitting_id: int, candidate_id: int, script_number: str, extra_time_percent: int,
+                  *, at: str, by: int | None) -> int:
+    return db.execute(
+        "INSERT INTO scripts (sitting_id, candidate_id, script_number, extra_time_percent, enrolled_at, enrolled_by)"
+        " VALUES (?, ?, ?, ?, ?, ?)", [sitting_id, candidate_id, script_number, extra_time_percent, at, by]).lastrowid
+
+
+def set_finished(db: Database, script_id: int, *, at: str, finish: str, reason: str) -> None:
+    db.execute("UPDATE scripts SET submitted_at = ?, finish = ?, submitted_reason = ? WHERE id = ?",
+               [at, finish, reason, script_id])
+
+
+def set_started(db: Database, script_id: int, at: str) -> None:
+    db.execute("UPDATE scripts SET started_at = ? WHERE id = ?", [at, script_id])
+
+
+def set_logged_in(db: Database, script_id: int, at: str) -> None:
+    db.execute("UPDATE scripts SET logged_in_at = coalesce(logged_in_at, ?), last_login_at = ? WHERE id = ?",
+               [at, at, script_id])
+
+
+def set_current_question(db: Database, script_id: int, question_id: str) -> None:
+    db.execute("UPDATE scripts SET current_question = ? WHERE id = ?", [question_id, script_id])
+
+
+def finish_counts(db: Database, sitting_id: int) -> tuple[int, int, str | None]:
+    """(scripts, still unfinished, last finished at) in a sitting."""
+    total, active, last = db.execute(
+        "SELECT count(*), coalesce(sum(submitted_at IS NULL), 0), max(submitted_at) FROM scripts"
+        " WHERE sitting_id = ?", [sitting_id]).fetchone()
+    return total, active, last
+
+
+# -- answers and flags -------------------------------------------------------------------------------
+def answered_count(db: Database, script_id: int) -> int:
+    """Questions with a non-blank saved answer."""
+    return db.execute("SELECT count(*) FROM answers WHERE script_id = ? AND trim(text) != ''",
+                      [script_id]).fetchone()[0]
+
+
+def answer_progress(db: Database, sitting_id: int) -> dict[int, dict[str, Any]]:
+    """Per script of the sitting: questions answered and the last save time (the room view)."""
+    return {r["script_id"]: r for r in db.query(
+        "SELECT a.script_id, sum(trim(a.text) != '') AS answered, max(a.updated_at) AS last_save"
+        " FROM answers a JOIN scripts s ON s.id = a.script_id WHERE s.sitting_id = ? GROUP BY a.script_id",
+        [sitting_id])}
+
+
+def answers_of_script(db: Database, script_id: int) -> dict[str, tuple[str, int]]:
+    """{question id: (text, version)} of a script's saved answers."""
+    return {q: (text, version) for q, text, version in db.execute(
+        "SELECT question_id, text, version FROM answers WHERE script_id = ?", [script_id])}
+
+
+def answer_of(db: Database, script_id: int, question_id: str) -> tuple[str, int] | None:
+    """(text, version) of one saved answer, or None."""
+    row = db.conn.execute("SELECT text, version FROM answers WHERE script_id = ? AND question_id = ?",
+                     [script_id, question_id]).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def put_answer(db: Database, script_id: int, question_id: str, text: str, version: int, at: str) -> None:
+    db.conn.execute("INSERT INTO answers (script_id, question_id, text, version, updated_at) VALUES (?, ?, ?, ?, ?)"
+               " ON CONFLICT (script_id, question_id) DO UPDATE SET text = excluded.text,"
+               " version = excluded.version, updated_at = excluded.updated_at",
+               [script_id, question_id, text, version, at])
+
+
+def save_fingerprint(db: Database, script_id: int, question_id: str) -> tuple | None:
+    """Everything a save decision rests on, in one query (cheap enough to run under the write lock):
+    script state, sitting state, pauses, extensions, the answer's version and the terminal holding it."""
+    return db.conn.execute(
+        "SELECT s.submitted_at, s.started_at, s.extra_time_percent, st.state,"
+        " (SELECT count(*) || '/' || coalesce(max(p.id), 0) || '/' || count(p.ended_at) FROM pauses p"
+        "   WHERE p.sitting_id = s.sitting_id AND (p.script_id IS NULL OR p.script_id = s.id)),"
+        " (SELECT count(*) || '/' || coalesce(sum(e.minutes), 0) FROM extensions e WHERE e.script_id = s.id),"
+        " (SELECT a.version FROM answers a WHERE a.script_id = s.id AND a.question_id = ?),"
+        " (SELECT l.terminal FROM script_leases l WHERE l.script_id = s.id)"
+        " FROM scripts s JOIN sittings st ON st.id = s.sitting_id WHERE s.id = ?",
+        [question_id, script_id]).fetchone()
+
+
+def flags_of(db: Database, script_id: int) -> list[str]:
+    return [r[0] for r in db.execute("SELECT question_id FROM flags WHERE script_id = ?", [script_id])]
+
+
+def set_flag(db: Database, script_id: int, question_id: str, flagged: bool, at: str) -> bool:
+    """Flag (or clear) a question; True if that changed anything."""
+    if flagged:
+        return db.execute("INSERT OR IGNORE INTO flags (script_id, question_id, flagged_at) VALUES (?, ?, ?)",
+                          [script_id, question_id, at]).rowcount > 0
+    return db.execute("DELETE FROM flags WHERE script_id = ? AND question_id = ?",
+                      [script_id, question_id]).rowcount > 0
