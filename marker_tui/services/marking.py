@@ -72,6 +72,7 @@ from marker_tui.services.audit import Actor, ServiceError, record
 from marker_tui.services.candidates import CsvImportError, RowProblem, looks_like_formula, read_csv_text
 from marker_tui.services.papers import StoredPaper, get_paper
 from marker_tui.services.staff import find_staff, resolve_actor
+from marker_tui.storage import marks as mark_store
 from marker_tui.storage.sittings import no_such_sitting, sitting_by_code, sitting_by_id
 from marker_tui.storage.papers import latest_scheme, latest_scheme_id
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
@@ -433,15 +434,6 @@ class _LightMark(NamedTuple):
     marked_at: datetime
 
 
-_MARK_SELECT = ("SELECT m.*, st.name AS marker_name FROM marks m JOIN staff st ON st.id = m.marked_by")
-
-_SCRIPT_SELECT = (
-    "SELECT s.id, s.sitting_id, s.script_number, s.finish, s.submitted_at, c.candidate_number, c.name,"
-    " si.code, si.paper_id, si.state AS sitting_state FROM scripts s"
-    " JOIN candidates c ON c.id = s.candidate_id JOIN sittings si ON si.id = s.sitting_id"
-)
-
-
 class MarkingService:
     """Marks, claims, completion, blind display, comment bank and CSV import over one database."""
 
@@ -472,13 +464,10 @@ class MarkingService:
             def entry(name: str) -> dict[str, Any]:
                 return progress.setdefault(name, {"questions": 0, "scripts": set(), "completed": 0, "holding": []})
 
-            for r in self.db.query(
-                "SELECT st.name, m.script_id FROM marks m JOIN staff st ON st.id = m.marked_by"
-                " JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ?", [sitting["id"]]
-            ):
-                e = entry(r["name"])
+            for name, script_id in mark_store.marker_question_counts(self.db, sitting["id"]):
+                e = entry(name)
                 e["questions"] += 1
-                e["scripts"].add(r["script_id"])
+                e["scripts"].add(script_id)
             for row in queue.rows:
                 if row.completed_by:
                     entry(row.completed_by)["completed"] += 1
@@ -509,13 +498,10 @@ class MarkingService:
         """The script of sitting ``code`` with anonymous number ``script_number``."""
         with read_transaction(self.db):
             sitting = self._sitting(self.db, code)
-            row = self.db.execute(
-                "SELECT id FROM scripts WHERE sitting_id = ? AND script_number = ?",
-                [sitting["id"], str(script_number).strip()],
-            ).fetchone()
-        if row is None:
+            found = mark_store.script_id_by_number(self.db, sitting["id"], str(script_number).strip())
+        if found is None:
             raise MarkingError(f"Sitting {sitting['code']} has no script {str(script_number).strip()}.")
-        return row[0]
+        return found
 
     def next_script(self, code: str, *, by: str, after: str | None = None) -> int | None:
         """The next script to mark after script number ``after`` (wrapping round), or None.
@@ -530,17 +516,7 @@ class MarkingService:
             member = find_staff(self.db, by)
             if member is None:
                 raise MarkingError(f"There is no staff member called {by!r}.")
-            # One query (this runs on every "next script"): not complete; free, lapsed or mine;
-            # mine first, then the first after `after`, else wrap round to the first.
-            row = self.db.execute(
-                "SELECT s.id FROM scripts s LEFT JOIN script_marking sm ON sm.script_id = s.id"
-                " WHERE s.sitting_id = :sitting AND s.finish IS NOT NULL AND s.finish != 'absent'"
-                " AND sm.completed_at IS NULL AND s.script_number != coalesce(:after, '')"
-                " AND (sm.claimed_by IS NULL OR sm.claim_expires_at <= :now OR sm.claimed_by = :me)"
-                " ORDER BY (sm.claimed_by = :me AND sm.claim_expires_at > :now) DESC,"
-                " (s.script_number > coalesce(:after, '')) DESC, s.script_number LIMIT 1",
-                {"sitting": sitting["id"], "now": now, "me": member.id, "after": after}).fetchone()
-        return row[0] if row else None
+            return mark_store.next_markable(self.db, sitting["id"], staff_id=member.id, now=now, after=after)
 
     def script_refs(self, code: str) -> list[ScriptRef]:
         """The markable scripts in number order with state and holder only: the queue without
@@ -550,16 +526,7 @@ class MarkingService:
         with read_transaction(self.db):
             sitting = self._sitting(self.db, code)
             refs = []
-            for r in self.db.query(
-                "SELECT s.id, s.script_number, sm.claimed_by, sm.claimed_at, sm.claim_expires_at,"
-                " cl.name AS claimed_name, sm.completed_at,"
-                " EXISTS (SELECT 1 FROM marks m WHERE m.script_id = s.id) AS marked,"
-                " EXISTS (SELECT 1 FROM mark_drafts d WHERE d.script_id = s.id) AS drafted"
-                " FROM scripts s LEFT JOIN script_marking sm ON sm.script_id = s.id"
-                " LEFT JOIN staff cl ON cl.id = sm.claimed_by"
-                " WHERE s.sitting_id = ? AND s.finish IS NOT NULL AND s.finish != 'absent'"
-                " ORDER BY s.script_number", [sitting["id"]],
-            ):
+            for r in mark_store.markable_refs(self.db, sitting["id"]):
                 claim = self._active_claim(r, now)
                 if r["completed_at"]:
                     state = MarkState.COMPLETE
@@ -582,12 +549,9 @@ class MarkingService:
                 raise MarkingError(f"Question {question_id} is not on this paper "
                                    f"(questions: {', '.join(q.id for q in paper.questions)}).")
             queue = self._queue(self.db, sitting, now)
-            answers = {r[0]: r[1] for r in self.db.execute(
-                "SELECT a.script_id, a.text FROM answers a JOIN scripts s ON s.id = a.script_id"
-                " WHERE s.sitting_id = ? AND a.question_id = ?", [sitting["id"], str(question_id)])}
-            marks = {r["script_id"]: _stored(r) for r in self.db.query(
-                _MARK_SELECT + " JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ? AND m.question_id = ?",
-                [sitting["id"], str(question_id)])}
+            answers = mark_store.answers_to_question(self.db, sitting["id"], str(question_id))
+            marks = {sid: _stored(r) for sid, r in
+                     mark_store.marks_on_question(self.db, sitting["id"], str(question_id)).items()}
         return [
             QuestionScript(script_id=r.script_id, script_number=r.script_number,
                            answer=answers.get(r.script_id, ""), mark=marks.get(r.script_id),
@@ -600,29 +564,19 @@ class MarkingService:
         with read_transaction(self.db):
             sitting = self._sitting(self.db, code)
             paper, _ = self._paper_scheme(self.db, sitting["paper_id"])
-            counts = dict(self.db.execute(
-                "SELECT m.question_id, count(*) FROM marks m JOIN scripts s ON s.id = m.script_id"
-                " WHERE s.sitting_id = ? GROUP BY m.question_id", [sitting["id"]]).fetchall())
+            counts = mark_store.marked_per_question(self.db, sitting["id"])
         return {q.id: counts.get(q.id, 0) for q in paper.questions}
 
     def history(self, script_id: int, question_id: str | None = None) -> list[MarkVersion]:
         """Every saved value of the script's marks (one question, or all), oldest first."""
         with read_transaction(self.db):
-            where, params = "v.script_id = ?", [script_id]
-            if question_id is not None:
-                where += " AND v.question_id = ?"
-                params.append(str(question_id))
-            rows = self.db.query(
-                "SELECT v.*, st.name AS marker_name FROM mark_versions v JOIN staff st ON st.id = v.marked_by"
-                f" WHERE {where} ORDER BY v.id", params)
+            rows = mark_store.mark_versions(self.db, script_id, None if question_id is None else str(question_id))
             return [MarkVersion(**_stored(r).model_dump(), reason=r["reason"]) for r in rows]
 
     def blind_setting(self, code: str) -> BlindSetting:
         with read_transaction(self.db):
             sitting = self._sitting(self.db, code)
-            row = next(self.db.query(
-                "SELECT m.*, st.name FROM sitting_marking_settings m JOIN staff st ON st.id = m.changed_by"
-                " WHERE m.sitting_id = ?", [sitting["id"]]), None)
+            row = mark_store.blind_setting_row(self.db, sitting["id"])
         if row is None:
             return BlindSetting(code=sitting["code"], blind=True, changed_by=None, changed_at=None)
         return BlindSetting(code=sitting["code"], blind=bool(row["blind"]), changed_by=row["name"],
@@ -667,9 +621,7 @@ class MarkingService:
             member = find_staff(db, by)
             if member is None:
                 return
-            db.execute(
-                "UPDATE script_marking SET claimed_by = NULL, claimed_at = NULL, claim_expires_at = NULL"
-                " WHERE script_id = ? AND claimed_by = ?", [script_id, member.id])
+            mark_store.release_claim(db, script_id, member.id)
 
         run_write(self.db, work, "releasing a script")
 
@@ -752,10 +704,7 @@ class MarkingService:
                 raise MarkingError(f"Script {script['script_number']} cannot be complete yet: question{plural} "
                                    f"{missing} {'have' if plural else 'has'} no mark.")
             self._ensure_marking_row(db, script_id)
-            db.execute(
-                "UPDATE script_marking SET completed_by = ?, completed_at = ?, claimed_by = NULL,"
-                " claimed_at = NULL, claim_expires_at = NULL WHERE script_id = ?",
-                [actor.staff_id, now_text(now), script_id])
+            mark_store.set_complete(db, script_id, actor.staff_id, now_text(now))
             record(db, at=now, actor=actor, action="script marking complete", sitting_id=script["sitting_id"],
                    script_id=script_id, candidate_number=script["candidate_number"],
                    details={"script_number": script["script_number"], "total": result.total,
@@ -788,8 +737,7 @@ class MarkingService:
             new = {"overall_feedback": overall, "next_steps": steps}
             if old != new:
                 self._ensure_marking_row(db, script_id)
-                db.execute("UPDATE script_marking SET overall_feedback = ?, next_steps = ? WHERE script_id = ?",
-                           [overall, steps, script_id])
+                mark_store.set_overall_feedback(db, script_id, overall, steps)
                 record(db, at=now, actor=actor, action="script feedback changed", sitting_id=script["sitting_id"],
                        script_id=script_id, candidate_number=script["candidate_number"],
                        details={"script_number": script["script_number"], "old": old, "new": new})
@@ -811,14 +759,9 @@ class MarkingService:
             member = find_staff(db, by)
             if member is None:
                 raise MarkingError(f"There is no staff member called {by!r}.")
-            db.execute(
-                "INSERT INTO mark_drafts (script_id, question_id, staff_id, marks_text, credited_points, comment,"
-                " base_version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (script_id, question_id, staff_id) DO UPDATE SET marks_text = excluded.marks_text,"
-                " credited_points = excluded.credited_points, comment = excluded.comment,"
-                " base_version = excluded.base_version, updated_at = excluded.updated_at",
-                [script_id, str(question_id), member.id, marks_text, json.dumps(points), comment,
-                 int(base_version), now_text(now)])
+            mark_store.put_draft(db, script_id, str(question_id), member.id, marks_text=marks_text,
+                                 points_json=json.dumps(points), comment=comment, base_version=int(base_version),
+                                 at=now_text(now))
 
         run_write(self.db, work, "keeping a draft")
 
@@ -826,8 +769,7 @@ class MarkingService:
         def work(db: Database) -> None:
             member = find_staff(db, by)
             if member is not None:
-                db.execute("DELETE FROM mark_drafts WHERE script_id = ? AND question_id = ? AND staff_id = ?",
-                           [script_id, str(question_id), member.id])
+                mark_store.drop_draft(db, script_id, str(question_id), member.id)
 
         run_write(self.db, work, "discarding a draft")
 
@@ -848,12 +790,9 @@ class MarkingService:
             paper, _ = self._paper_scheme(db, sitting["paper_id"])
             if paper.question(question_id) is None:
                 raise MarkingError(f"Question {question_id} is not on this paper.")
-            exists = db.execute("SELECT id FROM comment_bank WHERE paper_id = ? AND question_id = ? AND text = ?",
-                                [sitting["paper_id"], str(question_id), cleaned]).fetchone()
-            if exists is None:
-                db.execute("INSERT INTO comment_bank (paper_id, question_id, text, added_by, added_at)"
-                           " VALUES (?, ?, ?, ?, ?)",
-                           [sitting["paper_id"], str(question_id), cleaned, actor.staff_id, now_text(now)])
+            if not mark_store.bank_has(db, sitting["paper_id"], str(question_id), cleaned):
+                mark_store.add_to_bank(db, sitting["paper_id"], str(question_id), cleaned, actor.staff_id,
+                                       now_text(now))
                 record(db, at=now, actor=actor, action="comment bank entry added", sitting_id=sitting["id"],
                        details={"paper_id": sitting["paper_id"], "question": str(question_id), "text": cleaned})
             return next(c for c in self._bank(db, sitting["paper_id"], str(question_id)) if c.text == cleaned)
@@ -870,11 +809,7 @@ class MarkingService:
             current = self._blind(db, sitting["id"])
             if current == bool(blind):
                 return
-            db.execute(
-                "INSERT INTO sitting_marking_settings (sitting_id, blind, changed_by, changed_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (sitting_id) DO UPDATE SET blind = excluded.blind, changed_by = excluded.changed_by,"
-                " changed_at = excluded.changed_at",
-                [sitting["id"], int(bool(blind)), actor.staff_id, now_text(now)])
+            mark_store.set_blind_marking(db, sitting["id"], bool(blind), actor.staff_id, now_text(now))
             record(db, at=now, actor=actor, action="blind marking turned on" if blind else "blind marking turned off",
                    sitting_id=sitting["id"], details={"code": sitting["code"], "old": current, "new": bool(blind)})
 
@@ -911,14 +846,9 @@ class MarkingService:
             actor = resolve_actor(db, by, *MARKERS)
             sitting = self._sitting(db, code)
             paper, scheme = self._paper_scheme(db, sitting["paper_id"])
-            scripts = {r["script_number"]: r for r in db.query(_SCRIPT_SELECT + " WHERE s.sitting_id = ?",
-                                                                 [sitting["id"]])}
-            states = {r["script_id"]: r for r in db.query(
-                "SELECT sm.*, st.name AS claimed_name, cp.name AS completed_name FROM script_marking sm"
-                " JOIN scripts s ON s.id = sm.script_id LEFT JOIN staff st ON st.id = sm.claimed_by"
-                " LEFT JOIN staff cp ON cp.id = sm.completed_by WHERE s.sitting_id = ?", [sitting["id"]])}
-            current = {(r["script_id"], r["question_id"]): _stored(r) for r in db.query(
-                _MARK_SELECT + " JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ?", [sitting["id"]])}
+            scripts = mark_store.scripts_for_marking(db, sitting["id"])
+            states = mark_store.marking_states(db, sitting["id"])
+            current = {key: _stored(r) for key, r in mark_store.marks_in_sitting(db, sitting["id"]).items()}
             problems: list[RowProblem] = list(shape_problems)
             planned: list[tuple[dict, QuestionMarkScheme, QuestionMark, StoredMark | None, str | None]] = []
             seen: dict[tuple[str, str], int] = {}
@@ -1062,7 +992,7 @@ class MarkingService:
 
     @staticmethod
     def _script(db: Database, script_id: int) -> dict[str, Any]:
-        row = next(db.query(_SCRIPT_SELECT + " WHERE s.id = ?", [script_id]), None)
+        row = mark_store.script_for_marking(db, script_id)
         if row is None:
             raise MarkingError(f"There is no script with id {script_id}.")
         return row
@@ -1077,33 +1007,26 @@ class MarkingService:
 
     @staticmethod
     def _blind(db: Database, sitting_id: int) -> bool:
-        row = db.execute("SELECT blind FROM sitting_marking_settings WHERE sitting_id = ?", [sitting_id]).fetchone()
-        return True if row is None else bool(row[0])
+        return mark_store.blind_marking(db, sitting_id)
 
     @staticmethod
     def _marking_complete(db: Database, sitting: dict[str, Any]) -> bool:
         """The sitting has ended and every submitted script is complete."""
         if sitting["state"] != "ended":
             return False
-        total, open_ = db.execute(
-            "SELECT count(*), sum(sm.completed_at IS NULL) FROM scripts s"
-            " LEFT JOIN script_marking sm ON sm.script_id = s.id"
-            " WHERE s.sitting_id = ? AND s.finish IS NOT NULL AND s.finish != 'absent'", [sitting["id"]]).fetchone()
-        return bool(total) and not open_
+        total, unfinished = mark_store.submitted_and_unfinished(db, sitting["id"])
+        return bool(total) and not unfinished
 
     def _revealed(self, db: Database, sitting: dict[str, Any]) -> bool:
         return not self._blind(db, sitting["id"]) or self._marking_complete(db, sitting)
 
     @staticmethod
     def _marking_row(db: Database, script_id: int) -> dict[str, Any] | None:
-        return next(db.query(
-            "SELECT sm.*, st.name AS claimed_name, cp.name AS completed_name FROM script_marking sm"
-            " LEFT JOIN staff st ON st.id = sm.claimed_by LEFT JOIN staff cp ON cp.id = sm.completed_by"
-            " WHERE sm.script_id = ?", [script_id]), None)
+        return mark_store.marking_state(db, script_id)
 
     @staticmethod
     def _ensure_marking_row(db: Database, script_id: int) -> None:
-        db.execute("INSERT OR IGNORE INTO script_marking (script_id) VALUES (?)", [script_id])
+        mark_store.ensure_marking_state(db, script_id)
 
     @staticmethod
     def _active_claim(state: dict[str, Any] | None, now: datetime) -> Claim | None:
@@ -1131,8 +1054,8 @@ class MarkingService:
         lapsed_holder = state["claimed_name"] if state and state["claimed_by"] not in (None, actor.staff_id) else None
         claimed_at = previous.claimed_at if previous is not None else now
         self._ensure_marking_row(db, script["id"])
-        db.execute("UPDATE script_marking SET claimed_by = ?, claimed_at = ?, claim_expires_at = ? WHERE script_id = ?",
-                   [actor.staff_id, now_text(claimed_at), now_text(now + CLAIM_TIMEOUT), script["id"]])
+        mark_store.set_claim(db, script["id"], actor.staff_id, claimed_at=now_text(claimed_at),
+                             expires_at=now_text(now + CLAIM_TIMEOUT))
         if lapsed_holder:
             # Someone else's lapsed claim taken over: worth a line in the trail.
             record(db, at=now, actor=actor, action="lapsed marking claim taken over", sitting_id=script["sitting_id"],
@@ -1143,21 +1066,19 @@ class MarkingService:
                      expires_at=now + CLAIM_TIMEOUT)
 
     def _marks(self, db: Database, script_id: int) -> dict[str, StoredMark]:
-        return {r["question_id"]: _stored(r) for r in db.query(_MARK_SELECT + " WHERE m.script_id = ?", [script_id])}
+        return {q: _stored(r) for q, r in mark_store.marks_of_script(db, script_id).items()}
 
     def _bank(self, db: Database, paper_id: int, question_id: str) -> list[BankComment]:
         return [BankComment(id=r["id"], question_id=r["question_id"], text=r["text"], added_by=r["name"],
                             added_at=parse_instant(r["added_at"]))
-                for r in db.query("SELECT b.*, st.name FROM comment_bank b JOIN staff st ON st.id = b.added_by"
-                                  " WHERE b.paper_id = ? AND b.question_id = ? ORDER BY b.id", [paper_id, question_id])]
+                for r in mark_store.bank_comments(db, paper_id, question_id)]
 
     def _load(self, db: Database, script: dict[str, Any], staff_id: int | None, now: datetime) -> ScriptForMarking:
         paper, scheme = self._paper_scheme(db, script["paper_id"])
-        answers = {r[0]: r[1] for r in db.execute("SELECT question_id, text FROM answers WHERE script_id = ?",
-                                                  [script["id"]])}
+        answers = mark_store.script_answers(db, script["id"])
         drafts: dict[str, MarkDraft] = {}
         if staff_id is not None:
-            for r in db.query("SELECT * FROM mark_drafts WHERE script_id = ? AND staff_id = ?", [script["id"], staff_id]):
+            for r in mark_store.drafts_of(db, script["id"], staff_id):
                 drafts[r["question_id"]] = MarkDraft(
                     question_id=r["question_id"], marks_text=r["marks_text"],
                     credited_points=_points(r["credited_points"]), comment=r["comment"],
@@ -1185,12 +1106,8 @@ class MarkingService:
         # Raw rows and a light mark object: 500 scripts of 18 questions in well under 100 ms.
         marks: dict[int, dict[str, _LightMark]] = defaultdict(dict)
         givers: dict[int, list[str]] = defaultdict(list)
-        for script_id, question_id, awarded, points, name, role, paper_marker in db.execute(
-            "SELECT m.script_id, m.question_id, m.marks_awarded, m.credited_points, st.name, m.role, m.paper_marker"
-            " FROM marks m JOIN staff st ON st.id = m.marked_by JOIN scripts s ON s.id = m.script_id"
-            " WHERE s.sitting_id = ?",
-            [sitting["id"]],
-        ):
+        for script_id, question_id, awarded, points, name, role, paper_marker in mark_store.light_marks(
+                db, sitting["id"]):
             marks[script_id][question_id] = _LightMark(question_id, awarded, _points(points), None, name, now)
             givers[script_id].append(mark_giver(name, role, paper_marker))
 
@@ -1206,19 +1123,10 @@ class MarkingService:
                     available=paper.total_marks, status=f"check marks: {error}")
 
         nothing = row_result({})
-        drafts = {r[0] for r in db.execute(
-            "SELECT DISTINCT d.script_id FROM mark_drafts d JOIN scripts s ON s.id = d.script_id"
-            " WHERE s.sitting_id = ?", [sitting["id"]])}
+        drafts = mark_store.scripts_with_drafts(db, sitting["id"])
         rows: list[QueueRow] = []
         absent = writing = 0
-        for r in db.query(
-            "SELECT s.id, s.script_number, s.finish, c.candidate_number, c.name, sm.claimed_by, sm.claimed_at,"
-            " sm.claim_expires_at, cl.name AS claimed_name, cp.name AS completed_name, sm.completed_at"
-            " FROM scripts s JOIN candidates c ON c.id = s.candidate_id"
-            " LEFT JOIN script_marking sm ON sm.script_id = s.id LEFT JOIN staff cl ON cl.id = sm.claimed_by"
-            " LEFT JOIN staff cp ON cp.id = sm.completed_by WHERE s.sitting_id = ? ORDER BY s.script_number",
-            [sitting["id"]],
-        ):
+        for r in mark_store.queue_rows(db, sitting["id"]):
             if r["finish"] is None:
                 writing += 1
                 continue
@@ -1288,8 +1196,7 @@ class MarkingService:
             if same:
                 if hold:
                     self._take_claim(db, script, actor, now)
-                db.execute("DELETE FROM mark_drafts WHERE script_id = ? AND question_id = ? AND staff_id = ?",
-                           [script_id, question_id, actor.staff_id])
+                mark_store.drop_draft(db, script_id, question_id, actor.staff_id)
                 return MarkSaved(old, False, self._result(paper, scheme, marks_now, script))
             current_version = old.version if old else 0
             if current_version != expected_version:
@@ -1309,8 +1216,7 @@ class MarkingService:
                 self._take_claim(db, script, actor, now)
             elif state and self._active_claim(state, now) is not None:
                 # Holding it already (e.g. from marking by script): activity refreshes the claim.
-                db.execute("UPDATE script_marking SET claim_expires_at = ? WHERE script_id = ?",
-                           [now_text(now + CLAIM_TIMEOUT), script_id])
+                mark_store.extend_claim(db, script_id, now_text(now + CLAIM_TIMEOUT))
             new = self._write_mark(db, script, question_id, mark.marks_awarded, mark.credited_points, mark.comment,
                                    actor, old, role=role, reason=why, now=now)
             marks_now[question_id] = new
@@ -1332,27 +1238,11 @@ class MarkingService:
                     source: str | None = None, paper_marker: str | None = None) -> StoredMark:
         version = (old.version if old else 0) + 1
         points = json.dumps(sorted(ticks))
-        db.execute(
-            "INSERT INTO marks (script_id, question_id, marks_awarded, credited_points, comment, marked_by,"
-            " marked_at, role, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (script_id, question_id) DO UPDATE SET marks_awarded = excluded.marks_awarded,"
-            " credited_points = excluded.credited_points, comment = excluded.comment,"
-            " marked_by = excluded.marked_by, marked_at = excluded.marked_at, role = excluded.role,"
-            " version = excluded.version",
-            [script["id"], question_id, marks, points, comment, actor.staff_id, now_text(now), role, version])
-        # The paper marker columns (migration 5) are written only by imports and what replaces an
-        # imported mark, so marking on screen writes exactly what it did before they existed.
-        extra = ", paper_marker" if paper_marker is not None else ""
-        db.execute(
-            "INSERT INTO mark_versions (script_id, question_id, version, marks_awarded, credited_points, comment,"
-            f" marked_by, marked_at, role, reason{extra}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?{', ?' if extra else ''})",
-            [script["id"], question_id, version, marks, points, comment, actor.staff_id, now_text(now), role, reason,
-             *([paper_marker] if extra else [])])
-        if paper_marker is not None or (old is not None and old.paper_marker is not None):
-            db.execute("UPDATE marks SET paper_marker = ? WHERE script_id = ? AND question_id = ?",
-                       [paper_marker, script["id"], question_id])
-        db.execute("DELETE FROM mark_drafts WHERE script_id = ? AND question_id = ? AND staff_id = ?",
-                   [script["id"], question_id, actor.staff_id])
+        mark_store.put_mark(db, script["id"], question_id, marks=marks, points_json=points, comment=comment,
+                            staff_id=actor.staff_id, at=now_text(now), role=role, version=version, reason=reason,
+                            paper_marker=paper_marker,
+                            had_paper_marker=old is not None and old.paper_marker is not None)
+        mark_store.drop_draft(db, script["id"], question_id, actor.staff_id)
         new = StoredMark(script_id=script["id"], question_id=question_id, marks_awarded=marks,
                          credited_points=tuple(sorted(ticks)), comment=comment, marked_by=actor.label,
                          marked_by_id=actor.staff_id, marked_at=now, role=role, version=version,

@@ -107,3 +107,249 @@ def sitting_scripts_for_results(db: Database, sitting_id: int) -> list[dict[str,
         " cp.name AS completed_name, sm.overall_feedback, sm.next_steps FROM scripts s"
         " JOIN candidates c ON c.id = s.candidate_id LEFT JOIN script_marking sm ON sm.script_id = s.id"
         " LEFT JOIN staff cp ON cp.id = sm.completed_by WHERE s.sitting_id = ?", [sitting_id]))
+
+
+# -- marking: scripts as markers see them ------------------------------------------------------------
+# A current mark with the marker's name (the service turns it into StoredMark).
+_MARK_SELECT = "SELECT m.*, st.name AS marker_name FROM marks m JOIN staff st ON st.id = m.marked_by"
+
+_SCRIPT_SELECT = (
+    "SELECT s.id, s.sitting_id, s.script_number, s.finish, s.submitted_at, c.candidate_number, c.name,"
+    " si.code, si.paper_id, si.state AS sitting_state FROM scripts s"
+    " JOIN candidates c ON c.id = s.candidate_id JOIN sittings si ON si.id = s.sitting_id"
+)
+
+_MARKING_STATE = ("SELECT sm.*, st.name AS claimed_name, cp.name AS completed_name FROM script_marking sm"
+                  " LEFT JOIN staff st ON st.id = sm.claimed_by LEFT JOIN staff cp ON cp.id = sm.completed_by")
+
+
+def script_for_marking(db: Database, script_id: int) -> dict[str, Any] | None:
+    """A script with its candidate and sitting, as the marking service needs it."""
+    return next(db.query(_SCRIPT_SELECT + " WHERE s.id = ?", [script_id]), None)
+
+
+def scripts_for_marking(db: Database, sitting_id: int) -> dict[str, dict[str, Any]]:
+    """The sitting's scripts as :func:`script_for_marking` gives them, by script number."""
+    return {r["script_number"]: r for r in db.query(_SCRIPT_SELECT + " WHERE s.sitting_id = ?", [sitting_id])}
+
+
+def script_id_by_number(db: Database, sitting_id: int, script_number: str) -> int | None:
+    row = db.execute("SELECT id FROM scripts WHERE sitting_id = ? AND script_number = ?",
+                     [sitting_id, script_number]).fetchone()
+    return None if row is None else row[0]
+
+
+def next_markable(db: Database, sitting_id: int, *, staff_id: int, now: str, after: str | None) -> int | None:
+    """One query (it runs on every "next script"): not complete; free, lapsed or this marker's;
+    theirs first, then the first after ``after``, else wrap round to the first."""
+    row = db.execute(
+        "SELECT s.id FROM scripts s LEFT JOIN script_marking sm ON sm.script_id = s.id"
+        " WHERE s.sitting_id = :sitting AND s.finish IS NOT NULL AND s.finish != 'absent'"
+        " AND sm.completed_at IS NULL AND s.script_number != coalesce(:after, '')"
+        " AND (sm.claimed_by IS NULL OR sm.claim_expires_at <= :now OR sm.claimed_by = :me)"
+        " ORDER BY (sm.claimed_by = :me AND sm.claim_expires_at > :now) DESC,"
+        " (s.script_number > coalesce(:after, '')) DESC, s.script_number LIMIT 1",
+        {"sitting": sitting_id, "now": now, "me": staff_id, "after": after}).fetchone()
+    return None if row is None else row[0]
+
+
+def markable_refs(db: Database, sitting_id: int) -> list[dict[str, Any]]:
+    """Submitted scripts in number order with claim, completion and whether anything is marked or drafted."""
+    return list(db.query(
+        "SELECT s.id, s.script_number, sm.claimed_by, sm.claimed_at, sm.claim_expires_at,"
+        " cl.name AS claimed_name, sm.completed_at,"
+        " EXISTS (SELECT 1 FROM marks m WHERE m.script_id = s.id) AS marked,"
+        " EXISTS (SELECT 1 FROM mark_drafts d WHERE d.script_id = s.id) AS drafted"
+        " FROM scripts s LEFT JOIN script_marking sm ON sm.script_id = s.id"
+        " LEFT JOIN staff cl ON cl.id = sm.claimed_by"
+        " WHERE s.sitting_id = ? AND s.finish IS NOT NULL AND s.finish != 'absent'"
+        " ORDER BY s.script_number", [sitting_id]))
+
+
+def queue_rows(db: Database, sitting_id: int) -> list[dict[str, Any]]:
+    """Every script of the sitting with candidate, claim and completion, by script number."""
+    return list(db.query(
+        "SELECT s.id, s.script_number, s.finish, c.candidate_number, c.name, sm.claimed_by, sm.claimed_at,"
+        " sm.claim_expires_at, cl.name AS claimed_name, cp.name AS completed_name, sm.completed_at"
+        " FROM scripts s JOIN candidates c ON c.id = s.candidate_id"
+        " LEFT JOIN script_marking sm ON sm.script_id = s.id LEFT JOIN staff cl ON cl.id = sm.claimed_by"
+        " LEFT JOIN staff cp ON cp.id = sm.completed_by WHERE s.sitting_id = ? ORDER BY s.script_number",
+        [sitting_id]))
+
+
+def answers_to_question(db: Database, sitting_id: int, question_id: str) -> dict[int, str]:
+    """Every script's saved answer to one question."""
+    return {r[0]: r[1] for r in db.execute(
+        "SELECT a.script_id, a.text FROM answers a JOIN scripts s ON s.id = a.script_id"
+        " WHERE s.sitting_id = ? AND a.question_id = ?", [sitting_id, question_id])}
+
+
+def script_answers(db: Database, script_id: int) -> dict[str, str]:
+    return {r[0]: r[1] for r in db.execute("SELECT question_id, text FROM answers WHERE script_id = ?", [script_id])}
+
+
+# -- current marks and their history --------------------------------------------------------------
+def marks_on_question(db: Database, sitting_id: int, question_id: str) -> dict[int, dict[str, Any]]:
+    return {r["script_id"]: r for r in db.query(
+        _MARK_SELECT + " JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ? AND m.question_id = ?",
+        [sitting_id, question_id])}
+
+
+def marks_in_sitting(db: Database, sitting_id: int) -> dict[tuple[int, str], dict[str, Any]]:
+    return {(r["script_id"], r["question_id"]): r for r in db.query(
+        _MARK_SELECT + " JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ?", [sitting_id])}
+
+
+def marks_of_script(db: Database, script_id: int) -> dict[str, dict[str, Any]]:
+    return {r["question_id"]: r for r in db.query(_MARK_SELECT + " WHERE m.script_id = ?", [script_id])}
+
+
+def light_marks(db: Database, sitting_id: int) -> list[tuple]:
+    """(script, question, marks, credited points JSON, marker, role, paper marker) of every current mark:
+    raw tuples, as the queue of 500 scripts needs them fast."""
+    return db.execute(
+        "SELECT m.script_id, m.question_id, m.marks_awarded, m.credited_points, st.name, m.role, m.paper_marker"
+        " FROM marks m JOIN staff st ON st.id = m.marked_by JOIN scripts s ON s.id = m.script_id"
+        " WHERE s.sitting_id = ?", [sitting_id]).fetchall()
+
+
+def marker_question_counts(db: Database, sitting_id: int) -> list[tuple[str, int]]:
+    """(marker name, script id) of every current mark in the sitting."""
+    return db.execute("SELECT st.name, m.script_id FROM marks m JOIN staff st ON st.id = m.marked_by"
+                      " JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ?", [sitting_id]).fetchall()
+
+
+def marked_per_question(db: Database, sitting_id: int) -> dict[str, int]:
+    return dict(db.execute("SELECT m.question_id, count(*) FROM marks m JOIN scripts s ON s.id = m.script_id"
+                           " WHERE s.sitting_id = ? GROUP BY m.question_id", [sitting_id]).fetchall())
+
+
+def mark_versions(db: Database, script_id: int, question_id: str | None = None) -> list[dict[str, Any]]:
+    """Every saved value of a script's marks (one question, or all), oldest first."""
+    where, params = "v.script_id = ?", [script_id]
+    if question_id is not None:
+        where += " AND v.question_id = ?"
+        params.append(question_id)
+    return list(db.query("SELECT v.*, st.name AS marker_name FROM mark_versions v JOIN staff st"
+                         f" ON st.id = v.marked_by WHERE {where} ORDER BY v.id", params))
+
+
+def put_mark(db: Database, script_id: int, question_id: str, *, marks: int, points_json: str, comment: str | None,
+             staff_id: int | None, at: str, role: str, version: int, reason: str | None,
+             paper_marker: str | None, had_paper_marker: bool) -> None:
+    """Write a question's current mark and append the version to its history, in the caller's transaction."""
+    db.execute(
+        "INSERT INTO marks (script_id, question_id, marks_awarded, credited_points, comment, marked_by,"
+        " marked_at, role, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (script_id, question_id) DO UPDATE SET marks_awarded = excluded.marks_awarded,"
+        " credited_points = excluded.credited_points, comment = excluded.comment,"
+        " marked_by = excluded.marked_by, marked_at = excluded.marked_at, role = excluded.role,"
+        " version = excluded.version",
+        [script_id, question_id, marks, points_json, comment, staff_id, at, role, version])
+    # The paper marker columns (migration 5) are written only by imports and what replaces an
+    # imported mark, so marking on screen writes exactly what it did before they existed.
+    extra = ", paper_marker" if paper_marker is not None else ""
+    db.execute(
+        "INSERT INTO mark_versions (script_id, question_id, version, marks_awarded, credited_points, comment,"
+        f" marked_by, marked_at, role, reason{extra}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?{', ?' if extra else ''})",
+        [script_id, question_id, version, marks, points_json, comment, staff_id, at, role, reason,
+         *([paper_marker] if extra else [])])
+    if paper_marker is not None or had_paper_marker:
+        db.execute("UPDATE marks SET paper_marker = ? WHERE script_id = ? AND question_id = ?",
+                   [paper_marker, script_id, question_id])
+
+
+# -- drafts --------------------------------------------------------------------------------------------
+def put_draft(db: Database, script_id: int, question_id: str, staff_id: int, *, marks_text: str, points_json: str,
+              comment: str, base_version: int, at: str) -> None:
+    db.execute(
+        "INSERT INTO mark_drafts (script_id, question_id, staff_id, marks_text, credited_points, comment,"
+        " base_version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (script_id, question_id, staff_id) DO UPDATE SET marks_text = excluded.marks_text,"
+        " credited_points = excluded.credited_points, comment = excluded.comment,"
+        " base_version = excluded.base_version, updated_at = excluded.updated_at",
+        [script_id, question_id, staff_id, marks_text, points_json, comment, base_version, at])
+
+
+def drop_draft(db: Database, script_id: int, question_id: str, staff_id: int | None) -> None:
+    db.execute("DELETE FROM mark_drafts WHERE script_id = ? AND question_id = ? AND staff_id = ?",
+               [script_id, question_id, staff_id])
+
+
+def drafts_of(db: Database, script_id: int, staff_id: int) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM mark_drafts WHERE script_id = ? AND staff_id = ?", [script_id, staff_id]))
+
+
+def scripts_with_drafts(db: Database, sitting_id: int) -> set[int]:
+    return {r[0] for r in db.execute("SELECT DISTINCT d.script_id FROM mark_drafts d JOIN scripts s"
+                                     " ON s.id = d.script_id WHERE s.sitting_id = ?", [sitting_id])}
+
+
+# -- per-script marking state: claims, completion, overall feedback -----------------------------------
+def marking_state(db: Database, script_id: int) -> dict[str, Any] | None:
+    return next(db.query(_MARKING_STATE + " WHERE sm.script_id = ?", [script_id]), None)
+
+
+def marking_states(db: Database, sitting_id: int) -> dict[int, dict[str, Any]]:
+    return {r["script_id"]: r for r in db.query(
+        "SELECT sm.*, st.name AS claimed_name, cp.name AS completed_name FROM script_marking sm"
+        " JOIN scripts s ON s.id = sm.script_id LEFT JOIN staff st ON st.id = sm.claimed_by"
+        " LEFT JOIN staff cp ON cp.id = sm.completed_by WHERE s.sitting_id = ?", [sitting_id])}
+
+
+def ensure_marking_state(db: Database, script_id: int) -> None:
+    db.execute("INSERT OR IGNORE INTO script_marking (script_id) VALUES (?)", [script_id])
+
+
+def set_claim(db: Database, script_id: int, staff_id: int | None, *, claimed_at: str, expires_at: str) -> None:
+    db.execute("UPDATE script_marking SET claimed_by = ?, claimed_at = ?, claim_expires_at = ? WHERE script_id = ?",
+               [staff_id, claimed_at, expires_at, script_id])
+
+
+def extend_claim(db: Database, script_id: int, expires_at: str) -> None:
+    db.execute("UPDATE script_marking SET claim_expires_at = ? WHERE script_id = ?", [expires_at, script_id])
+
+
+def release_claim(db: Database, script_id: int, staff_id: int) -> None:
+    db.execute("UPDATE script_marking SET claimed_by = NULL, claimed_at = NULL, claim_expires_at = NULL"
+               " WHERE script_id = ? AND claimed_by = ?", [script_id, staff_id])
+
+
+def set_complete(db: Database, script_id: int, staff_id: int | None, at: str) -> None:
+    """Marked complete: the claim ends with it."""
+    db.execute("UPDATE script_marking SET completed_by = ?, completed_at = ?, claimed_by = NULL,"
+               " claimed_at = NULL, claim_expires_at = NULL WHERE script_id = ?", [staff_id, at, script_id])
+
+
+def set_overall_feedback(db: Database, script_id: int, overall: str | None, next_steps: str | None) -> None:
+    db.execute("UPDATE script_marking SET overall_feedback = ?, next_steps = ? WHERE script_id = ?",
+               [overall, next_steps, script_id])
+
+
+# -- comment bank and blind marking ------------------------------------------------------------------
+def bank_comments(db: Database, paper_id: int, question_id: str) -> list[dict[str, Any]]:
+    return list(db.query("SELECT b.*, st.name FROM comment_bank b JOIN staff st ON st.id = b.added_by"
+                         " WHERE b.paper_id = ? AND b.question_id = ? ORDER BY b.id", [paper_id, question_id]))
+
+
+def bank_has(db: Database, paper_id: int, question_id: str, text: str) -> bool:
+    return db.execute("SELECT 1 FROM comment_bank WHERE paper_id = ? AND question_id = ? AND text = ?",
+                      [paper_id, question_id, text]).fetchone() is not None
+
+
+def add_to_bank(db: Database, paper_id: int, question_id: str, text: str, staff_id: int | None, at: str) -> None:
+    db.execute("INSERT INTO comment_bank (paper_id, question_id, text, added_by, added_at) VALUES (?, ?, ?, ?, ?)",
+               [paper_id, question_id, text, staff_id, at])
+
+
+def blind_setting_row(db: Database, sitting_id: int) -> dict[str, Any] | None:
+    """The sitting's blind-marking setting with who last changed it, or None (never changed: blind)."""
+    return next(db.query("SELECT m.*, st.name FROM sitting_marking_settings m JOIN staff st ON st.id = m.changed_by"
+                         " WHERE m.sitting_id = ?", [sitting_id]), None)
+
+
+def set_blind_marking(db: Database, sitting_id: int, blind: bool, staff_id: int | None, at: str) -> None:
+    db.execute(
+        "INSERT INTO sitting_marking_settings (sitting_id, blind, changed_by, changed_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (sitting_id) DO UPDATE SET blind = excluded.blind, changed_by = excluded.changed_by,"
+        " changed_at = excluded.changed_at", [sitting_id, int(bool(blind)), staff_id, at])
