@@ -52,7 +52,7 @@ from marker_tui.storage.file_limits import (
     shorten,
 )
 from marker_tui.storage import candidates as store
-from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
+from marker_tui.storage.database import Database, read_transaction, run_write
 from marker_tui.domain.roles import Permission, roles_for
 
 COLUMNS = ("candidate_number", "name", "extra_time_percent", "access_arrangements")

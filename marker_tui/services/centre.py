@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.services.terminal import Terminal, this_terminal
-from marker_tui.storage.database import Database, open_database
+from marker_tui.storage.database import Database, database_path, open_database
 from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 
 # Each service is imported on first use: a learner's terminal needs three of them,
@@ -46,7 +46,7 @@ class Centre:
 
     @property
     def path(self) -> Path:
-        return Path(self.db.conn.execute("PRAGMA database_list").fetchone()[2])
+        return database_path(self.db)
 
     @cached_property
     def sittings(self) -> "SittingService":

@@ -24,7 +24,6 @@ nothing.
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 import time
 from dataclasses import dataclass
@@ -38,7 +37,8 @@ from ruamel.yaml import YAML
 from marker_tui.domain.clock import Clock, FakeClock, SystemClock
 from marker_tui.services.audit import Actor, ServiceError, record
 from marker_tui.storage.assessment_files import load_library
-from marker_tui.storage.database import open_database, run_write
+from marker_tui.storage.admission import set_exit_code
+from marker_tui.storage.database import copy_file, copy_into, holds_centre_data, open_database, run_write, without_waiting_for_disk
 from marker_tui.storage.locations import PACKAGE_DATA, SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 
 QUALIFICATION = "3818-13"
@@ -161,8 +161,7 @@ DEMO_CENTRE_NUMBER = "123456A"  # the form of a City & Guilds centre number; not
 
 def has_centre_data(db) -> bool:
     """True if the database holds anything a centre made (staff, candidates or sittings)."""
-    return any(db.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
-               for table in ("staff", "candidates", "sittings"))
+    return holds_centre_data(db)
 
 
 def _local(day: datetime, hour: int, minute: int) -> datetime:
@@ -340,8 +339,7 @@ class _Builder:
         self.clock.advance(seconds=30)
         c.sittings.issue_keycodes(OPEN_CODE, by=INVIGILATOR, seed=DEMO_KEYCODE_SEED)
         sitting_id = c.sittings.summary(OPEN_CODE).id
-        run_write(c.db, lambda db: db.execute("UPDATE sittings SET exit_code = ? WHERE id = ?",
-                                              [DEMO_EXIT_CODE, sitting_id]))
+        run_write(c.db, lambda db: set_exit_code(db, sitting_id, DEMO_EXIT_CODE))
         self.at(self.now - timedelta(minutes=3))
         c.sittings.open(OPEN_CODE, by=INVIGILATOR)
         self.at(self.now - timedelta(minutes=2))
@@ -442,17 +440,13 @@ def build_demo(target, clock: Clock | None = None, *, force: bool = False,
         scratch = Path(folder) / "demo.db"
         db = open_database(scratch)
         # A scratch file copied into place at the end: no need to wait for the disk on every commit.
-        db.conn.execute("PRAGMA synchronous = OFF")
+        without_waiting_for_disk(db)
         centre = Centre(db=db, papers_dir=Path(papers_dir), markschemes_dir=Path(markschemes_dir))
         began = time.monotonic()
         try:
             _build_into(centre, clock)
             path.parent.mkdir(parents=True, exist_ok=True)
-            target_conn = sqlite3.connect(str(path))
-            try:
-                db.conn.backup(target_conn)
-            finally:
-                target_conn.close()
+            copy_into(db, path)
         finally:
             db.close()
         seconds = time.monotonic() - began
@@ -468,13 +462,7 @@ def build_demo(target, clock: Clock | None = None, *, force: bool = False,
 def _safety_copy(path: Path) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     safety = path.with_name(f"{path.stem}.before-demo-{stamp}{path.suffix or '.db'}")
-    source = sqlite3.connect(str(path))
-    target = sqlite3.connect(str(safety))
-    try:
-        source.backup(target)
-    finally:
-        source.close()
-        target.close()
+    copy_file(path, safety)
     return safety
 
 

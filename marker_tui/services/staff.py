@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.services.audit import Actor, ServiceError, record
 from marker_tui.storage import staff as store
-from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
+from marker_tui.storage.database import Database, now_text, read_transaction, run_write
 from marker_tui.domain.roles import ROLE_NAMES as ROLES
 from marker_tui.domain.roles import Permission, Role, roles_for
 

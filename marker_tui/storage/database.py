@@ -51,6 +51,11 @@ _BACKOFF_PATIENT_MAX = 0.05
 T = TypeVar("T")
 
 
+EngineError = sqlite3.Error
+"""Any fault the SQLite engine itself raises (disk full, read-only file, corruption): screens and the
+CLI catch it by this name, so nothing outside storage/ imports sqlite3."""
+
+
 class StorageError(Exception):
     """A storage problem with a message fit to show a user as it is."""
 
@@ -266,3 +271,41 @@ def open_database(path: str | Path, *, create: bool = True) -> Database:
         conn.close()
         raise
     return db
+
+
+def database_path(db: Database) -> Path:
+    """The file the connection has open."""
+    return Path(db.conn.execute("PRAGMA database_list").fetchone()[2])
+
+
+def without_waiting_for_disk(db: Database) -> None:
+    """For a scratch file that is copied into place when complete: commits need not reach the disk."""
+    db.conn.execute("PRAGMA synchronous = OFF")
+
+
+def holds_centre_data(db: Database) -> bool:
+    """True if the database holds anything a centre made (staff, candidates or sittings)."""
+    return any(db.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
+               for table in ("staff", "candidates", "sittings"))
+
+
+def copy_into(db: Database, target: Path) -> None:
+    """Write a consistent copy of the open database to ``target`` (SQLite's online backup)."""
+    out = sqlite3.connect(str(target))
+    try:
+        db.conn.backup(out)
+    finally:
+        out.close()
+
+
+def copy_file(source: Path, target: Path) -> None:
+    """A consistent copy of one database file to another (safe while others write to it)."""
+    src = sqlite3.connect(str(source))
+    try:
+        out = sqlite3.connect(str(target))
+        try:
+            src.backup(out)
+        finally:
+            out.close()
+    finally:
+        src.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import getpass
 import os
-import sqlite3
 import sys
 import unicodedata
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from datetime import datetime
 import click
 
 from marker_tui.services.audit import ServiceError
-from marker_tui.storage.database import Database, StorageError, open_database
+from marker_tui.storage.database import Database, EngineError, StorageError, open_database
 from marker_tui.storage.locations import database_path
 
 BY_ENV = "MARKER_TUI_BY"
@@ -27,7 +26,7 @@ def user_errors() -> Iterator[None]:
         yield
     except (ServiceError, StorageError) as error:
         raise click.ClickException(str(error)) from None
-    except sqlite3.Error as error:
+    except EngineError as error:
         raise click.ClickException(f"database problem: {error}; nothing was changed.") from None
     except OSError as error:
         where = f" ({error.filename})" if error.filename else ""

@@ -25,7 +25,6 @@ and saved marks are in the database too, so starting again resumes.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -72,7 +71,7 @@ from marker_tui.services.marking import (
     ScriptRef,
     StaleMark,
 )
-from marker_tui.storage.database import StorageError
+from marker_tui.storage.database import EngineError, StorageError
 from marker_tui.interfaces.tui.widgets.footer import Footer
 from marker_tui.domain.roles import Permission, roles_for
 
@@ -87,7 +86,7 @@ TOUCH_EVERY = 60.0
 QUEUE_REFRESH = 15.0
 
 #: What a screen reports in its message line instead of crashing (nothing was changed).
-FAILURES = (ServiceError, StorageError, sqlite3.Error)
+FAILURES = (ServiceError, StorageError, EngineError)
 
 
 def marker_sign_in(code: str | None = None) -> Screen:

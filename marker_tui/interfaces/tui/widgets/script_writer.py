@@ -20,14 +20,13 @@ widget is touched from the thread).
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from marker_tui.services.sitting import SaveRefused
-from marker_tui.storage.database import StorageError
+from marker_tui.storage.database import EngineError, StorageError
 
 
 class LearnerWrites(Protocol):
@@ -59,7 +58,7 @@ class WriteOutcome:
         return isinstance(self.error, SaveRefused)
 
 
-_TRANSIENT = (StorageError, sqlite3.Error, OSError)
+_TRANSIENT = (StorageError, EngineError, OSError)
 
 
 class ScriptWriter:
