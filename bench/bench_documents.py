@@ -43,8 +43,8 @@ import docx  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 
 from marker_tui.domain.reports import LearnerFeedback, ResultsSheet  # noqa: E402
-from marker_tui.interfaces.documents import results as results_writer  # noqa: E402
-from marker_tui.interfaces.documents.feedback import (  # noqa: E402
+from marker_tui.documents import results as results_writer  # noqa: E402
+from marker_tui.documents.feedback import (  # noqa: E402
     build_feedback_document,
     feedback_filename,
     write_feedback_docx,

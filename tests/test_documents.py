@@ -33,20 +33,20 @@ from marker_tui.domain.reports import (
     ScriptDecision,
     ScriptReview,
 )
-from marker_tui.interfaces.documents import audit as audit_writer
-from marker_tui.interfaces.documents import feedback as feedback_writer
-from marker_tui.interfaces.documents import iqa_record as iqa_writer
-from marker_tui.interfaces.documents import results as results_writer
-from marker_tui.interfaces.documents.audit import write_audit_csv
-from marker_tui.interfaces.documents.feedback import (
+from marker_tui.documents import audit as audit_writer
+from marker_tui.documents import feedback as feedback_writer
+from marker_tui.documents import iqa_record as iqa_writer
+from marker_tui.documents import results as results_writer
+from marker_tui.documents.audit import write_audit_csv
+from marker_tui.documents.feedback import (
     WINDOWS_RESERVED,
     feedback_filename,
     text_blocks,
     write_feedback_docx,
 )
-from marker_tui.interfaces.documents.iqa_record import write_iqa_csv, write_iqa_docx
-from marker_tui.interfaces.documents.results import write_results_csv, write_results_xlsx
-from marker_tui.interfaces.documents.text_cleaning import atomic_output, clean_text, csv_text
+from marker_tui.documents.iqa_record import write_iqa_csv, write_iqa_docx
+from marker_tui.documents.results import write_results_csv, write_results_xlsx
+from marker_tui.documents.text_cleaning import atomic_output, clean_text, csv_text
 
 NASTY = "Good 👍 مرحبا\tend\x00\x07\x1b"
 CLEANED = "Good 👍 مرحبا\tend"

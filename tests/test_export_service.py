@@ -34,7 +34,7 @@ import pytest
 
 from marker_tui.domain.markscheme import MarkScheme
 from marker_tui.domain.sampling import SamplingStrategy
-from marker_tui.interfaces.documents.feedback import WINDOWS_RESERVED
+from marker_tui.documents.feedback import WINDOWS_RESERVED
 from marker_tui.services.audit import ServiceError, entries
 from marker_tui.services.centre import Centre
 from marker_tui.services.iqa import IqaService

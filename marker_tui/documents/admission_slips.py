@@ -11,8 +11,8 @@ import csv
 import io
 from pathlib import Path
 
-from marker_tui.interfaces.documents.text_cleaning import clean_text
-from marker_tui.services.sitting import AdmissionSlips
+from marker_tui.documents.text_cleaning import clean_text
+from marker_tui.domain.reports import AdmissionSlips
 
 _CUT = "- " * 36 + "✂"
 

@@ -1,7 +1,7 @@
 """What each exported document contains: the report models the document writers render.
 
 Pure data (pydantic v2, no I/O). The export service fills these from the
-database; the writers in ``interfaces/documents`` turn them into CSV, XLSX and
+database; the writers in ``documents`` turn them into CSV, XLSX and
 Word files and never read the database themselves. Everything a document shows
 is here, so a test can build a model by hand, write it and read the figures back.
 
@@ -27,7 +27,7 @@ Conventions:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -598,3 +598,24 @@ class AuditEntry(Model):
     chain_hash: str | None = Field(default=None, description="SHA-256 of 'previous_hash:id:content_digest'.")
     previous_hash: str | None = Field(default=None, description="The chain hash of the entry before, in the whole log.")
     hashed_content: str | None = Field(default=None, description="The exact text whose SHA-256 is content_digest.")
+
+
+class AdmissionSlip(Model):
+    candidate_number: str
+    name: str
+    keycode: str
+    """As printed: KQ7M-T3XA."""
+
+
+class AdmissionSlips(Model):
+    """Keycodes as issued: shown once, never stored readable."""
+
+    centre: str | None
+    sitting_code: str
+    qualification: str
+    unit: str
+    paper_title: str | None
+    issued_at: datetime
+    issued_by: str
+    exit_code: str | None
+    slips: list[AdmissionSlip]

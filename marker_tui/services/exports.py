@@ -1,7 +1,7 @@
 """Exports: what leaves marker-tui for the centre, the learners and the external quality assurer.
 
 This service reads one sitting from the database, fills the report models of
-``domain/reports.py`` and hands them to the writers in ``interfaces/documents``
+``domain/reports.py`` and hands them to the writers in ``documents``
 (which never read the database). The CLI (``marker-tui export ...``) and the
 export dialog of the marker, IQA and invigilator screens both call it.
 
@@ -537,7 +537,7 @@ class ExportService:
     def export_results(self, code: str, path: str | os.PathLike[str], *, by: str, format: str | None = None,
                        allow_incomplete: bool = False, progress: Progress | None = None) -> ExportReport:
         """The results and mark sheet as CSV or XLSX (``format``, else from the file name)."""
-        from marker_tui.interfaces.documents.results import write_results_csv, write_results_xlsx
+        from marker_tui.documents.results import write_results_csv, write_results_xlsx
 
         kind = _file_kind(path, format, {"csv": ExportKind.RESULTS_CSV, "xlsx": ExportKind.RESULTS_XLSX},
                           "results")
@@ -568,7 +568,7 @@ class ExportService:
         stop the export (:class:`ExportIncomplete`); with it they are left out and
         listed in ``report.skipped``. Absent candidates are always left out (listed).
         """
-        from marker_tui.interfaces.documents.feedback import write_feedback_docx
+        from marker_tui.documents.feedback import write_feedback_docx
 
         snap = self._snapshot(code, by=by, with_answers=include_answers)
         scripts = self._select(snap, candidate) if candidate else snap.scripts
@@ -609,7 +609,7 @@ class ExportService:
         and per-question judgements, marker agreement, action points and sign-off.
         If several reviewers have plans for the sitting, ``reviewer`` chooses one.
         """
-        from marker_tui.interfaces.documents.iqa_record import write_iqa_csv, write_iqa_docx
+        from marker_tui.documents.iqa_record import write_iqa_csv, write_iqa_docx
 
         kind = _file_kind(path, format, {"docx": ExportKind.IQA_DOCX, "csv": ExportKind.IQA_CSV}, "IQA record")
         step = _stepper(progress, 3)
@@ -630,7 +630,7 @@ class ExportService:
     def export_audit(self, code: str, path: str | os.PathLike[str], *, by: str,
                      progress: Progress | None = None) -> ExportReport:
         """The sitting's complete audit trail as CSV, oldest first (never refused as incomplete)."""
-        from marker_tui.interfaces.documents.audit import write_audit_csv
+        from marker_tui.documents.audit import write_audit_csv
 
         _file_kind(path, "csv", {"csv": ExportKind.AUDIT_CSV}, "audit trail")
         step = _stepper(progress, 3)
@@ -1273,7 +1273,7 @@ def unique_feedback_names(pairs: list[tuple[str, str]]) -> list[str]:
     and a later name that clashes with an earlier one gets ``-2``, ``-3``... before
     ``.docx``. Deterministic for the same list in the same order.
     """
-    from marker_tui.interfaces.documents.feedback import feedback_filename
+    from marker_tui.documents.feedback import feedback_filename
 
     seen: set[str] = set()
     names = []

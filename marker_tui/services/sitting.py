@@ -51,6 +51,7 @@ from marker_tui.domain import admission as rules
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.paper import QuestionPaper
 from marker_tui.domain.timing import Interval, TimeState, time_state
+from marker_tui.domain.reports import AdmissionSlip, AdmissionSlips
 from marker_tui.services.audit import Actor, AuditEntry, ServiceError, entries, record
 from marker_tui.services.candidates import find_candidate
 from marker_tui.services.papers import StoredPaper, get_paper
@@ -195,27 +196,6 @@ class SittingStatus(SittingSummary):
     exit_code: str | None = None
     """For the invigilator's eyes only: closes a learner's terminal in this sitting."""
     terminal_alerts: list[TerminalAlert] = []
-
-
-class AdmissionSlip(BaseModel):
-    candidate_number: str
-    name: str
-    keycode: str
-    """As printed: KQ7M-T3XA."""
-
-
-class AdmissionSlips(BaseModel):
-    """Keycodes as issued: shown once, never stored readable."""
-
-    centre: str | None
-    sitting_code: str
-    qualification: str
-    unit: str
-    paper_title: str | None
-    issued_at: datetime
-    issued_by: str
-    exit_code: str | None
-    slips: list[AdmissionSlip]
 
 
 class EnrolmentReport(BaseModel):

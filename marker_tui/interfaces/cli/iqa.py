@@ -315,7 +315,7 @@ def print_agreement(report) -> None:
 
 
 def agreement_csv(report) -> bytes:
-    from marker_tui.interfaces.documents.text_cleaning import csv_text
+    from marker_tui.documents.text_cleaning import csv_text
 
     out = io.StringIO(newline="")
     writer = csv.writer(out)
@@ -350,7 +350,7 @@ def agreement(scope: str, source: str, csv_path: Path | None) -> None:
             report = centre.iqa.agreement(scope, source=source)
             print_agreement(report)
             if csv_path is not None:
-                from marker_tui.interfaces.documents.text_cleaning import atomic_output
+                from marker_tui.documents.text_cleaning import atomic_output
 
                 with atomic_output(csv_path) as stream:
                     stream.write(agreement_csv(report))

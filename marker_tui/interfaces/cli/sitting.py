@@ -298,7 +298,7 @@ def list_() -> None:
 @staff_options
 def slips(code: str, output: Path, candidates: tuple[str, ...]) -> None:
     """Issue admission slips: a new keycode per candidate (earlier keycodes stop working)."""
-    from marker_tui.interfaces.documents.admission_slips import slips_text, write_slips
+    from marker_tui.documents.admission_slips import slips_text, write_slips
 
     db = database(create=False)
     by = signed_in(db, *INVIGILATORS).name
