@@ -65,3 +65,8 @@ def visible_line(text: object) -> str:
 def has_hidden(text: str, *, allow: str = "\n\t") -> bool:
     """True when ``text`` holds a character ``visible`` would replace (other than those in ``allow``)."""
     return any(ch not in allow and placeholder(ch) != ch for ch in text) if _SUSPECT.search(text) else False
+
+
+def has_controls(text: str, *, allow: str = "") -> bool:
+    """True when ``text`` holds a control character (C0, DEL or C1) not in ``allow``: what typed text refuses."""
+    return any(unicodedata.category(ch) == "Cc" and ch not in allow for ch in text)
