@@ -211,3 +211,15 @@ def test_the_cli_never_echoes_escape_or_c1_from_the_database(hostile):
     out = done.stdout
     assert "Amy A␛[2JB".encode() in out
     assert b"\x1b" not in out and "\x9b".encode() not in out and b"\x7f" not in out and b"\x07" not in out
+
+
+async def test_a_notification_quoting_stored_text_shows_placeholders(hostile):
+    from marker_tui.interfaces.tui.screens.home import HomeScreen
+
+    app = MarkerApp(hostile, start=HomeScreen(), steady=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.notify(f"Saved candidate 1001 Amy {NASTY}.", title=f"Done {NASTY}", markup=False)
+        await pilot.pause()
+        (toast,) = list(app._notifications)  # what the toast will draw
+        assert (toast.message, toast.title) == (f"Saved candidate 1001 Amy {SHOWN}.", f"Done {SHOWN}")
