@@ -39,8 +39,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from marker_tui.domain.visible_text import has_controls
 from marker_tui.domain.clock import Clock, SystemClock
+from marker_tui.domain.visible_text import has_controls
 from marker_tui.services.audit import ServiceError, record
 from marker_tui.services.staff import resolve_actor
 from marker_tui.storage.file_limits import (

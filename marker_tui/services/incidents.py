@@ -10,8 +10,8 @@ invigilator's PIN is recorded the same way (action ``learner terminal closed``).
 from __future__ import annotations
 
 
-from marker_tui.domain.visible_text import has_controls
 from marker_tui.domain.clock import Clock, SystemClock
+from marker_tui.domain.visible_text import has_controls
 from marker_tui.services.audit import ServiceError, record
 from marker_tui.services.candidates import find_candidate
 from marker_tui.services.sitting import INVIGILATORS

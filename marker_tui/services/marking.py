@@ -53,7 +53,6 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
-from marker_tui.domain.visible_text import has_controls, has_hidden
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.marking import (
     MarkRefused,
@@ -68,6 +67,7 @@ from marker_tui.domain.marking import (
 )
 from marker_tui.domain.markscheme import MarkScheme, QuestionMarkScheme
 from marker_tui.domain.paper import Question, QuestionPaper
+from marker_tui.domain.visible_text import has_controls, has_hidden
 from marker_tui.services.audit import Actor, ServiceError, record
 from marker_tui.services.candidates import CsvImportError, RowProblem, looks_like_formula, read_csv_text
 from marker_tui.services.papers import StoredPaper, get_paper

@@ -46,11 +46,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from marker_tui.domain.visible_text import has_controls
 from marker_tui.domain import admission as rules
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.paper import QuestionPaper
 from marker_tui.domain.timing import Interval, TimeState, time_state
+from marker_tui.domain.visible_text import has_controls
 from marker_tui.services.audit import Actor, AuditEntry, ServiceError, entries, record
 from marker_tui.services.candidates import find_candidate
 from marker_tui.services.papers import StoredPaper, get_paper

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from marker_tui.domain.visible_text import has_controls
 from marker_tui.domain.clock import Clock, SystemClock
+from marker_tui.domain.visible_text import has_controls
 from marker_tui.services.audit import Actor, ServiceError, record
 from marker_tui.storage import staff as store
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write

@@ -32,10 +32,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from marker_tui.domain.visible_text import visible, visible_line
 from marker_tui.domain.reports import ScriptDecision
 from marker_tui.domain.ordering import items_in_question_order
 from marker_tui.domain.sampling import SamplingStrategy, person_key
+from marker_tui.domain.visible_text import visible, visible_line
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea
 from marker_tui.interfaces.tui.widgets.iqa_dialogs import (
     ConfirmDecisionDialog,

@@ -41,7 +41,6 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from marker_tui.domain.visible_text import visible, visible_line
 from marker_tui.domain.command_verbs import CommandVerbGlossary
 from marker_tui.domain.marking import (
     NOT_YET_MARKED,
@@ -52,6 +51,7 @@ from marker_tui.domain.marking import (
     script_result,
     suggested_mark,
 )
+from marker_tui.domain.visible_text import visible, visible_line
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
 from marker_tui.interfaces.tui.widgets.marking_dialogs import (
     MARKING_CSS,

@@ -16,8 +16,8 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from marker_tui.domain.visible_text import visible_line
 from marker_tui.domain.markscheme import CreditablePoint
+from marker_tui.domain.visible_text import visible_line
 
 TICKED = "[x] "
 UNTICKED = "[ ] "
