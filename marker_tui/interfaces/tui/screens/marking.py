@@ -721,7 +721,8 @@ class MarkingScreen(Screen):
         saved = self.script.marks.get(self.question_id) if self.script else None
         if saved is None:
             return "", set(), ""
-        return str(saved.marks_awarded), set(saved.credited_points), saved.comment or ""
+        # Compared with what the box shows: a stored comment's hidden characters alone are not a change.
+        return str(saved.marks_awarded), set(saved.credited_points), visible(saved.comment or "")
 
     def _dirty(self) -> bool:
         if self.script is None or self.question_id is None:
