@@ -6,8 +6,9 @@ Pure rules (no I/O): how a typed name and centre number are cleaned and checked.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from marker_tui.domain.visible_text import has_hidden
 
 DEFAULT_CENTRE_NAME = "Training centre"
 """What documents say while the centre has not given its name."""
@@ -53,7 +54,7 @@ def clean_centre_name(text: str | None, *, required: bool = True) -> str | None:
         return None
     if len(cleaned) > MAX_CENTRE_NAME:
         raise CentreIdentityError(f"A centre name can be at most {MAX_CENTRE_NAME} characters.")
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in cleaned):
+    if has_hidden(cleaned):
         raise CentreIdentityError("A centre name cannot contain control characters; type plain text.")
     return cleaned
 

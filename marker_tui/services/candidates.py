@@ -33,7 +33,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from marker_tui.domain.clock import Clock, SystemClock
+from marker_tui.domain.visible_text import has_controls
 from marker_tui.services.audit import ServiceError, record
 from marker_tui.services.staff import resolve_actor
 from marker_tui.storage.file_limits import (
@@ -83,7 +83,7 @@ def refuse_formula(text: str) -> str:
 
 
 def _no_control_characters(value: str, what: str) -> str:
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
+    if has_controls(value):
         raise ValueError(f"{what} contains a control character (a tab or line break?); remove it")
     return value
 

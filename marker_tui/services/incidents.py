@@ -9,9 +9,9 @@ invigilator's PIN is recorded the same way (action ``learner terminal closed``).
 
 from __future__ import annotations
 
-import unicodedata
 
 from marker_tui.domain.clock import Clock, SystemClock
+from marker_tui.domain.visible_text import has_controls
 from marker_tui.services.audit import ServiceError, record
 from marker_tui.services.candidates import find_candidate
 from marker_tui.services.sitting import INVIGILATORS
@@ -33,7 +33,7 @@ def _clean_note(text: str | None) -> str:
         raise IncidentError("Write what happened: an incident note cannot be empty.")
     if len(cleaned) > MAX_NOTE_CHARS:
         raise IncidentError(f"An incident note can be at most {MAX_NOTE_CHARS} characters.")
-    if any(unicodedata.category(ch) == "Cc" for ch in cleaned):
+    if has_controls(cleaned):
         raise IncidentError("An incident note cannot contain control characters; type plain text.")
     return cleaned
 

@@ -42,7 +42,6 @@ import csv
 import io
 import json
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -68,6 +67,7 @@ from marker_tui.domain.marking import (
 )
 from marker_tui.domain.markscheme import MarkScheme, QuestionMarkScheme
 from marker_tui.domain.paper import Question, QuestionPaper
+from marker_tui.domain.visible_text import has_controls, has_hidden
 from marker_tui.services.audit import Actor, ServiceError, record
 from marker_tui.services.candidates import CsvImportError, RowProblem, looks_like_formula, read_csv_text
 from marker_tui.services.papers import StoredPaper, get_paper
@@ -377,7 +377,7 @@ def _clean_code(code: str) -> str:
 
 def _no_controls(text: str, what: str, *, newlines: bool = True) -> str:
     allowed = "\n\t" if newlines else ""
-    if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text):
+    if has_controls(text, allow=allowed):
         raise MarkingError(f"{what} cannot contain control characters; type plain text.")
     return text
 
@@ -1277,7 +1277,7 @@ def _paper_marker(raw: str | None) -> tuple[str | None, str | None]:
         return None, None
     if len(name) > 100:
         return None, "is longer than 100 characters; shorten the name"
-    if any(unicodedata.category(ch)[0] == "C" for ch in name):
+    if has_hidden(name, allow=""):
         return None, "contains control characters; type the name as plain text"
     return name, None
 

@@ -38,7 +38,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,6 +51,7 @@ from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.paper import QuestionPaper
 from marker_tui.domain.timing import Interval, TimeState, time_state
 from marker_tui.domain.reports import AdmissionSlip, AdmissionSlips
+from marker_tui.domain.visible_text import has_controls
 from marker_tui.services.audit import Actor, AuditEntry, ServiceError, entries, record
 from marker_tui.services.candidates import find_candidate
 from marker_tui.services.papers import StoredPaper, get_paper
@@ -377,7 +377,7 @@ def _reason(text: str | None, doing: str, *, required: bool = True) -> str | Non
         raise SittingError(f"A reason is required to {doing}: add --reason \"...\". Nothing was changed.")
     if len(cleaned) > 500:
         raise SittingError("A reason can be at most 500 characters.")
-    if any(unicodedata.category(ch) == "Cc" for ch in cleaned):
+    if has_controls(cleaned):
         raise SittingError("A reason cannot contain control characters; type plain text.")
     return cleaned or None
 

@@ -11,12 +11,12 @@ import hashlib
 import hmac
 import re
 import secrets
-import unicodedata
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
 from marker_tui.domain.clock import Clock, SystemClock
+from marker_tui.domain.visible_text import has_controls
 from marker_tui.services.audit import Actor, ServiceError, record
 from marker_tui.storage import staff as store
 from marker_tui.storage.database import Database, now_text, read_transaction, run_write
@@ -84,7 +84,7 @@ def _clean_name(name: str) -> str:
         raise ServiceError("A staff member needs a name.")
     if len(cleaned) > 100:
         raise ServiceError("A staff name can be at most 100 characters.")
-    if any(unicodedata.category(ch) == "Cc" for ch in cleaned):
+    if has_controls(cleaned):
         raise ServiceError("A staff name cannot contain control characters.")
     return cleaned
 

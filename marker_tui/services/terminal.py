@@ -23,6 +23,8 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
+from marker_tui.domain.visible_text import visible_line
+
 _ID_ALPHABET = "acdefghjkmnpqrtvwxy34679"
 
 
@@ -61,7 +63,8 @@ def _tty_name() -> str | None:
 
 def _clean(text: str) -> str:
     # Environment text reaches the room view and the audit log: printable, short.
-    return "".join(ch for ch in text if ch.isprintable() and not ch.isspace())[:60]
+    # Hidden characters are shown (domain/visible_text.py), not dropped: what was odd stays visible.
+    return "".join(visible_line(text).split())[:60]
 
 
 @lru_cache(maxsize=1)

@@ -31,6 +31,7 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
+from marker_tui.domain.visible_text import visible_line
 from marker_tui.storage.locations import database_path
 
 LOG_ENV = "MARKER_TUI_ERROR_LOG"
@@ -64,7 +65,7 @@ def safe_message(error: BaseException) -> str:
         except Exception:
             text = ""
     text = _HEX_RUN.sub("[hex removed]", text)
-    text = "".join(ch if ch.isprintable() or ch == " " else "?" for ch in text)
+    text = visible_line(text)  # one line per message; a control character is shown, never obeyed
     if len(text) > MESSAGE_LIMIT:
         text = text[: MESSAGE_LIMIT - 1] + "…"
     return text

@@ -6,12 +6,12 @@ import contextlib
 import getpass
 import os
 import sys
-import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
 
 import click
 
+from marker_tui.domain.visible_text import visible  # noqa: F401  (re-exported for every command)
 from marker_tui.services.audit import ServiceError
 from marker_tui.storage.database import Database, EngineError, StorageError, open_database
 from marker_tui.storage.locations import database_path
@@ -25,12 +25,12 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except (ServiceError, StorageError) as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(visible(str(error))) from None
     except EngineError as error:
-        raise click.ClickException(f"database problem: {error}; nothing was changed.") from None
+        raise click.ClickException(visible(f"database problem: {error}; nothing was changed.")) from None
     except OSError as error:
         where = f" ({error.filename})" if error.filename else ""
-        raise click.ClickException(f"{error.strerror or error}{where}") from None
+        raise click.ClickException(visible(f"{error.strerror or error}{where}")) from None
 
 
 def database(*, create: bool) -> Database:
@@ -44,17 +44,6 @@ def database(*, create: bool) -> Database:
             error.message += (" Start by adding the first staff member (an admin): "
                               "marker-tui staff add NAME --role admin")
         raise
-
-
-def visible(text: object) -> str:
-    """Make control characters visible, so stored text can never drive the terminal."""
-    out = []
-    for ch in str(text):
-        if unicodedata.category(ch) == "Cc" and ch not in "\n":
-            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def local_time(instant: datetime | None, with_date: bool = False) -> str:

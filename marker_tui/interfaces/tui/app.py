@@ -15,6 +15,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import WorkerFailed
 
+from marker_tui.domain.visible_text import visible, visible_line
 from marker_tui.services.staff import StaffMember
 
 if TYPE_CHECKING:  # imported when used: `marker-tui sit` should not pay for the home screen's files
@@ -224,6 +225,10 @@ class MarkerApp(App):
 
     def lift_lockdown(self) -> None:
         self._lockdown = None
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout=None, markup: bool = True) -> None:
+        # Messages often quote stored names and reasons: no control character reaches the terminal.
+        super().notify(visible(message), title=visible_line(title), severity=severity, timeout=timeout, markup=markup)
 
     def _allowed_now(self, screen: Screen | str) -> bool:
         if self._lockdown is None:

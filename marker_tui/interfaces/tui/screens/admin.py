@@ -27,6 +27,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, TabbedContent, TabPane, Tabs
 
+from marker_tui.domain.visible_text import visible_line
 from marker_tui.interfaces.tui.widgets.admin_forms import (
     ADMIN_CSS,
     AddStaffForm,
@@ -93,7 +94,7 @@ def details_text(details: dict[str, Any], limit: int = 160) -> str:
         if key in ("sha256", "content_hash") and isinstance(value, str):
             shown = value[:12] + "…"
         parts.append(f"{key}: {shown}")
-    text = "; ".join(parts)
+    text = visible_line("; ".join(parts))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -103,17 +104,17 @@ def reload_text(report) -> Text:
     body.append(report.summary() + "\n\n", style="bold")
     for loaded in report.loaded:
         style = "bold green" if loaded.status in ("new", "new version") or loaded.mark_scheme == "new" else ""
-        body.append("• " + loaded.describe() + "\n", style=style)
+        body.append("• " + visible_line(loaded.describe()) + "\n", style=style)
     for skipped in report.skipped:
-        body.append("• " + skipped.describe() + "\n", style="bold red")
+        body.append("• " + visible_line(skipped.describe()) + "\n", style="bold red")
     if report.errors:
         body.append("\nFile errors (fix them, then reload):\n", style="bold red")
         for line in report.errors:
-            body.append(f"  {line}\n", style="red")
+            body.append(f"  {visible_line(line)}\n", style="red")
     if report.warnings:
         body.append("\nWarnings:\n", style="bold yellow")
         for line in report.warnings:
-            body.append(f"  {line}\n", style="yellow")
+            body.append(f"  {visible_line(line)}\n", style="yellow")
     return body
 
 
@@ -267,7 +268,7 @@ class AdminScreen(Screen):
         self.notify(message, severity="warning")
 
     def _service_error(self, error: Exception) -> None:
-        self.notify(str(error), title="Not done", severity="error", timeout=10)
+        self.notify(str(error), title="Not done", severity="error", timeout=10, markup=False)
 
     # == papers ==================================================================================
 
@@ -323,13 +324,13 @@ class AdminScreen(Screen):
         for status in statuses:
             note = status.note + (f" · {status.versions_stored} versions stored" if status.versions_stored > 1 else "")
             table.add_row(Text(f"{status.qualification} {status.unit}"), Text(status.version),
-                          Text(note, style=style.get(status.state, "")))
+                          Text(visible_line(note), style=style.get(status.state, "")))
         errors, warnings = self.library.errors, self.library.warnings
         findings = Text()
         if not errors and not warnings:
             findings.append("marker-tui check: no problems found.", style="green")
         for finding in errors + warnings:
-            findings.append(f"{finding}\n", style="red" if finding in errors else "yellow")
+            findings.append(f"{visible_line(finding)}\n", style="red" if finding in errors else "yellow")
         self.query_one("#paper-findings", Plain).update(findings)
         changed = sum(1 for s in statuses if s.state in ("changed", "not loaded"))
         status = (f"{len(self.library.specifications)} qualification(s) · {len(self.library.papers)} paper file(s) · "
@@ -361,9 +362,9 @@ class AdminScreen(Screen):
         table = self.query_one("#candidates-table", DataTable)
         table.clear()
         for c in everyone:
-            table.add_row(Text(c.candidate_number), Text(c.name),
+            table.add_row(Text(visible_line(c.candidate_number)), Text(visible_line(c.name)),
                           Text(f"{c.extra_time_percent}%" if c.extra_time_percent else "-"),
-                          Text(c.access_arrangements or "-"), key=c.candidate_number)
+                          Text(visible_line(c.access_arrangements or "-")), key=c.candidate_number)
         arranged = sum(1 for c in everyone if c.extra_time_percent or c.access_arrangements)
         self.query_one("#candidates-status", Plain).update(
             f"{len(everyone)} candidate(s), {arranged} with access arrangements · a: add · e or Enter: edit · "
@@ -434,7 +435,7 @@ class AdminScreen(Screen):
         table.clear()
         for m in members:
             locked = m.locked_until is not None and m.locked_until > now
-            table.add_row(Text(m.name + (" (you)" if m.id == self.member.id else "")), Text(", ".join(m.roles)),
+            table.add_row(Text(visible_line(m.name) + (" (you)" if m.id == self.member.id else "")), Text(", ".join(m.roles)),
                           Text(f"locked until {local_time(m.locked_until, date=False)}", style="bold red")
                           if locked else Text("ok"),
                           Text(local_time(m.created_at).split(" ")[0]), key=m.name)
@@ -497,7 +498,7 @@ class AdminScreen(Screen):
             enrolled = str(counts.get(s.id, 0))
             table.add_row(Text(s.code), Text(f"{s.qualification} {s.unit}"),
                           Text(f"v{s.paper_version} (id {s.paper_id})"), Text(str(s.state)), Text(enrolled),
-                          Text(local_time(s.scheduled_start)), Text(s.created_by), key=s.code)
+                          Text(local_time(s.scheduled_start)), Text(visible_line(s.created_by)), key=s.code)
         self.query_one("#sittings-status", Plain).update(
             f"{len(summaries)} sitting(s), newest first · a: create a sitting for a unit · e or Enter: enrol "
             "candidates" if summaries else "No sittings yet: press a to create one for a unit.")
@@ -618,8 +619,9 @@ class AdminScreen(Screen):
         table.clear()
         for entry in found[:AUDIT_ROWS_SHOWN]:
             code = self._sitting_codes.get(entry.sitting_id, str(entry.sitting_id)) if entry.sitting_id else "-"
-            table.add_row(Text(entry.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")), Text(entry.actor),
-                          Text(entry.action), Text(code), Text(entry.candidate_number or "-"),
+            table.add_row(Text(entry.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")), Text(visible_line(entry.actor)),
+                          Text(visible_line(entry.action)), Text(visible_line(code)),
+                          Text(visible_line(entry.candidate_number or "-")),
                           Text(details_text(entry.details)), key=str(entry.id))
         total = len(self._audit or [])
         order = "newest first" if self.newest_first else "oldest first"

@@ -33,6 +33,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, ProgressBar, RadioButton, RadioSet, Static
 
 from marker_tui.interfaces.tui.widgets.inputs import TextInput
+from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.services.audit import ServiceError
 from marker_tui.services.exports import (
     ExportIncomplete,
@@ -58,8 +59,8 @@ KINDS = (
 
 
 def _plain(text: str = "", **kwargs) -> Static:
-    """Text shown exactly as given (names and paths are never markup)."""
-    return Static(text, markup=False, **kwargs)
+    """Text shown exactly as given (names and paths are never markup; hidden characters are shown)."""
+    return Plain(text, **kwargs)
 
 
 class ExportScreen(ModalScreen[ExportReport | None]):

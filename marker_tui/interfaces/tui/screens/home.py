@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from marker_tui.domain.visible_text import visible_line
 from marker_tui.interfaces.tui.widgets.specification_browser import SpecificationBrowser
 from marker_tui.interfaces.tui.widgets.tables import highlighted_key
 from marker_tui.services.staff import StaffMember
@@ -116,7 +117,7 @@ class HomeScreen(Screen):
         if member is None:
             signed_in.update("Staff: choose an activity to sign in.")
         else:
-            signed_in.update(Text.assemble("Signed in: ", (member.name, "bold"), f" ({', '.join(member.roles)})"))
+            signed_in.update(Text.assemble("Signed in: ", (visible_line(member.name), "bold"), f" ({', '.join(member.roles)})"))
         self.query_one("#home-hint", Static).update("Enter: open · o: sign out" if member else "Enter: open")
         self.refresh_bindings()
 
@@ -240,7 +241,7 @@ class SittingChooserScreen(Screen):
         table.clear()
         sittings = sorted(self.app.centre.sittings.sittings(), key=lambda s: (s.state == "ended", s.code))
         for s in sittings:
-            table.add_row(s.code, f"{s.qualification}/{s.unit}", Text(s.paper_title or "-"), str(s.state),
+            table.add_row(s.code, f"{s.qualification}/{s.unit}", Text(visible_line(s.paper_title or "-")), str(s.state),
                           f"{s.time_allowance_minutes} min", key=s.code)
         if not sittings:
             self.query_one("#chooser-help", Static).update(

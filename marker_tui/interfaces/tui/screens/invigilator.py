@@ -21,6 +21,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Label, Static
 
 from marker_tui.domain.audit_summary import summarise
+from marker_tui.domain.visible_text import visible, visible_line
 from marker_tui.interfaces.tui.screens.staff_sign_in import StaffSignInScreen
 from marker_tui.interfaces.tui.widgets.contrast import (
     ensure_registered,
@@ -126,7 +127,7 @@ def row_cells(candidate: CandidateStatus, as_of: datetime) -> dict[str, Text | s
         extra_parts.append(f"+{extended}m")
     return {
         "number": Text(candidate.candidate_number),
-        "name": Text(candidate.name),
+        "name": Text(visible_line(candidate.name)),
         "state": Text(state, style=state_style),
         "allowed": Text(clock_text(candidate.allowed_seconds)),
         "left": Text("-" if candidate.state.is_final else clock_text(candidate.left_seconds)),
@@ -260,8 +261,7 @@ def _details(action: str, details: dict) -> str:
         parts.append(f"{words.old or 'none'} → {words.new or 'none'}")
     if words.reason:
         parts.append(f"reason: {words.reason}")
-    text = "; ".join(parts)
-    return "".join(ch if ch.isprintable() else " " for ch in text)
+    return visible_line("; ".join(parts))
 
 
 def _when(instant: datetime, today: date) -> str:
@@ -317,8 +317,8 @@ class AuditLogScreen(Screen):
         shown = [e for e in reversed(self.entries) if self.show_saves or e.action != "answer saved"]
         today = self.app.centre.clock.now().astimezone().date()
         for entry in shown:
-            table.add_row(Text(_when(entry.at, today)), Text(entry.actor), Text(entry.action),
-                          Text(entry.candidate_number or ""), Text(_details(entry.action, entry.details)[:200]),
+            table.add_row(Text(_when(entry.at, today)), Text(visible_line(entry.actor)), Text(visible_line(entry.action)),
+                          Text(visible_line(entry.candidate_number or "")), Text(_details(entry.action, entry.details)[:200]),
                           key=str(entry.id))
         hidden = len(self.entries) - len(shown)
         self.query_one("#log-summary", Static).update(
@@ -352,7 +352,7 @@ class AuditLogScreen(Screen):
             lines += [f"From: {words.old or 'none'}", f"To:   {words.new or 'none'}"]
         if words.reason:
             lines.append(f"Reason: {words.reason}")
-        lines = ["".join(ch if ch.isprintable() else " " for ch in line) for line in lines]
+        lines = [visible_line(line) for line in lines]
         self.app.push_screen(EntryDialog("\n".join(lines)))
 
     def action_back(self) -> None:
@@ -440,7 +440,7 @@ class InvigilatorRoomScreen(Screen):
         try:
             status = self.app.centre.sittings.status(self.code)
         except Exception as error:  # keep the room view up; show why and try again next second
-            self.query_one("#room-message", Static).update(Text(f"Cannot read the sitting: {error}", style="bold"))
+            self.query_one("#room-message", Static).update(Text(visible_line(f"Cannot read the sitting: {error}"), style="bold"))
             return
         first = self.status is None
         changed = first or status.state != self.status.state or status.room_paused != self.status.room_paused
@@ -456,7 +456,7 @@ class InvigilatorRoomScreen(Screen):
         title = Text(f"Sitting {status.code}", style="bold")
         title.append(f" · Unit {status.unit} v{status.paper_version}")
         if status.paper_title:
-            title.append(f" {status.paper_title}")
+            title.append(f" {visible_line(status.paper_title)}")
         title.append(f" · {status.time_allowance_minutes} min")
         self.query_one("#room-title", Static).update(title)
         counts: dict[str, int] = {}
@@ -477,13 +477,13 @@ class InvigilatorRoomScreen(Screen):
         # the invigilator sees them at once (m approves the highlighted candidate's move).
         for c in status.candidates:
             if c.takeover_terminal:
-                line.append(f"\n{c.candidate_number}: second login from {c.takeover_terminal} "
-                            f"(script on {c.terminal or '?'}) · m: approve the move", style="bold reverse")
+                line.append(visible(f"\n{c.candidate_number}: second login from {c.takeover_terminal} "
+                                    f"(script on {c.terminal or '?'}) · m: approve the move"), style="bold reverse")
         for alert in status.terminal_alerts:
             # A lock resets the count, so a locked terminal says so rather than "0 wrong".
             said = (f"locked until {_local(alert.locked_until)} after wrong {alert.kind}s" if alert.locked_until
                     else f"{alert.failures} wrong {alert.kind}{'s' if alert.failures != 1 else ''}")
-            line.append(f"\n{alert.terminal}: {said}", style="bold")
+            line.append(f"\n{visible_line(alert.terminal)}: {said}", style="bold")
         self.query_one("#room-summary", Static).update(line)
 
     def _fill_table(self, status: SittingStatus) -> None:
@@ -533,7 +533,7 @@ class InvigilatorRoomScreen(Screen):
     def _ask(self, dialog: ActionDialog) -> None:
         def done(message: str | None) -> None:
             if message:
-                self.query_one("#room-message", Static).update(Text(message, style="bold"))
+                self.query_one("#room-message", Static).update(Text(visible(message), style="bold"))
                 self.notify(message, timeout=5, markup=False)
             self.refresh_status()
 

@@ -35,6 +35,7 @@ from textual.widgets import DataTable, Static
 from marker_tui.domain.reports import ScriptDecision
 from marker_tui.domain.ordering import items_in_question_order
 from marker_tui.domain.sampling import SamplingStrategy, person_key
+from marker_tui.domain.visible_text import visible, visible_line
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea
 from marker_tui.interfaces.tui.widgets.iqa_dialogs import (
     ConfirmDecisionDialog,
@@ -288,8 +289,8 @@ class IqaPlanScreen(_Messages, Screen):
             total = "-" if s.total_now is None else f"{s.total_now}"
             if s.total_now != s.total and s.total is not None:
                 total += f" (was {s.total})"  # an IQA adjustment changed the marks since sampling
-            table.add_row(s.script_ref, Text(", ".join(s.markers)), total,
-                          review, Text("; ".join(s.reasons)), key=str(s.script_id))
+            table.add_row(s.script_ref, Text(visible_line(", ".join(s.markers))), total,
+                          review, Text(visible_line("; ".join(s.reasons))), key=str(s.script_id))
         own = [e for e in plan.excluded if e.reason.startswith("marked by ")
                and person_key(self.reviewer) in {person_key(m) for m in e.markers}]
         parts = []
@@ -519,11 +520,11 @@ class IqaReviewScreen(_Messages, Screen):
         heading = Text()
         heading.append(f"Q{question.id}", style="bold")
         heading.append(f" · {question.marks} mark{'s' if question.marks != 1 else ''} · outcome {question.outcome}\n")
-        heading.append(_paragraphs(question.text))
+        heading.append(visible(_paragraphs(question.text)))
         self.query_one("#iqa-question-text", Static).update(heading)
         answer = view.answers.get(question.id, "")
         area = self.query_one("#iqa-answer", PlainTextArea)
-        area.load_text(answer)
+        area.load_text(visible(answer))
         area.scroll_home(animate=False)
         self.query_one("#iqa-answer-label", Plain).update(
             "Answer, exactly as typed" if answer.strip() else "Answer: the learner wrote nothing for this question")
@@ -544,14 +545,14 @@ class IqaReviewScreen(_Messages, Screen):
         else:
             if mark.role == "iqa":
                 text.append(f"Mark now: {mark.marks_awarded} of {entry.max_marks}", style="bold")
-                text.append(f"  (IQA adjustment by {mark.marked_by})\n")
+                text.append(f"  (IQA adjustment by {visible_line(mark.marked_by)})\n")
                 if judgement is not None:
-                    text.append(f"Marker's mark was {judgement.marker_mark} ({judgement.marker})\n")
+                    text.append(f"Marker's mark was {judgement.marker_mark} ({visible_line(judgement.marker)})\n")
             else:
                 text.append(f"Marker's mark: {mark.marks_awarded} of {entry.max_marks}", style="bold")
-                text.append(f"  ({mark.marked_by})\n")
+                text.append(f"  ({visible_line(mark.marked_by)})\n")
             text.append("Comment: ", style="bold")
-            text.append(f"{mark.comment}\n" if mark.comment else "(none)\n", style="" if mark.comment else "dim")
+            text.append(f"{visible(mark.comment)}\n" if mark.comment else "(none)\n", style="" if mark.comment else "dim")
         text.append("\nMark scheme", style="bold underline")
         text.append("  [x] = ticked by the marker\n")
         ticked = set(mark.credited_points) if mark else set()
@@ -560,14 +561,14 @@ class IqaReviewScreen(_Messages, Screen):
             text.append("\n")
         if entry.guidance:
             text.append("Guidance: ", style="bold")
-            text.append(" ".join(entry.guidance.split()) + "\n")
+            text.append(visible_line(" ".join(entry.guidance.split())) + "\n")
         if entry.do_not_credit:
             text.append("Do not credit: ", style="bold")
-            text.append("; ".join(entry.do_not_credit) + "\n")
+            text.append(visible_line("; ".join(entry.do_not_credit)) + "\n")
         if view.second_marks:
             second = view.second_marks.get(qid)
             tolerance = view.tolerances.get(qid, 0)
-            text.append(f"\nBlind second mark ({view.second_marker}): ", style="bold")
+            text.append(f"\nBlind second mark ({visible_line(view.second_marker)}): ", style="bold")
             text.append(f"{second}" if second is not None else "-")
             if second is not None and mark is not None and abs(second - mark.marks_awarded) > tolerance:
                 text.append(f"  out of tolerance ({tolerance}): adjudicate", style="bold red")
@@ -579,7 +580,7 @@ class IqaReviewScreen(_Messages, Screen):
             text.append("agree", style="bold green")
         else:
             text.append(f"{judgement.marker_mark} → {judgement.reviewer_mark}", style="bold yellow")
-            text.append(f"  {judgement.reason}")
+            text.append(f"  {visible(judgement.reason)}")
         if judgement is not None and judgement.stale:
             text.append("\nThe marker changed this mark after you judged it: judge it again.", style="bold red")
         return text
@@ -885,7 +886,7 @@ class IqaAgreementScreen(_Messages, Screen):
         rows += list(report.by_marker.items())
         rows += [(f"Q{q}", f) for q, f in report.by_question.items()]
         for label, f in rows:
-            table.add_row(Text(label), str(f.n_pairs), _number(f.exact_agreement_percent, 1, "%"),
+            table.add_row(Text(visible_line(label)), str(f.n_pairs), _number(f.exact_agreement_percent, 1, "%"),
                           _number(f.within_tolerance_percent, 1, "%"), _number(f.mean_abs_difference, 2),
                           "n/a" if f.max_abs_difference is None else str(f.max_abs_difference),
                           _number(f.weighted_kappa, 2))
@@ -963,7 +964,7 @@ class SecondMarkingQueueScreen(_Messages, Screen):
             return
         for r in rows:
             table.add_row(r.script_number, r.sitting_code, f"{r.questions_marked}/{r.questions_total}",
-                          "yes" if r.completed_at else "no", Text(r.assigned_by), key=str(r.script_id))
+                          "yes" if r.completed_at else "no", Text(visible_line(r.assigned_by)), key=str(r.script_id))
         if not rows:
             self.say("No script has been given to you for second marking.")
 
@@ -1035,11 +1036,11 @@ class BlindMarkingScreen(_Messages, Screen):
         heading = Text()
         heading.append(f"Q{question.id}", style="bold")
         heading.append(f" · {question.marks} mark{'s' if question.marks != 1 else ''}\n")
-        heading.append(_paragraphs(question.text))
+        heading.append(visible(_paragraphs(question.text)))
         self.query_one("#iqa-question-text", Static).update(heading)
         answer = view.answers.get(question.id, "")
         area = self.query_one("#iqa-answer", PlainTextArea)
-        area.load_text(answer)
+        area.load_text(visible(answer))
         area.scroll_home(animate=False)
         self.query_one("#iqa-answer-label", Plain).update(
             "Answer, exactly as typed" if answer.strip() else "Answer: the learner wrote nothing for this question")
@@ -1049,13 +1050,13 @@ class BlindMarkingScreen(_Messages, Screen):
         for n, point in enumerate(entry.points, start=1):
             text.append(f"{n}. ")
             text.append(f"({point.marks}) ", style="bold")
-            text.append(" ".join(point.text.split()) + "\n")
+            text.append(visible_line(" ".join(point.text.split())) + "\n")
         if entry.guidance:
             text.append("Guidance: ", style="bold")
-            text.append(" ".join(entry.guidance.split()) + "\n")
+            text.append(visible_line(" ".join(entry.guidance.split())) + "\n")
         if entry.do_not_credit:
             text.append("Do not credit: ", style="bold")
-            text.append("; ".join(entry.do_not_credit) + "\n")
+            text.append(visible_line("; ".join(entry.do_not_credit)) + "\n")
         self.query_one("#iqa-marking-text", Static).update(text)
         strip = Text()
         for q in view.paper.questions:

@@ -37,6 +37,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from marker_tui.domain.visible_text import visible, visible_line
 from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.domain.autosave import CHECK_INTERVAL_SECONDS, FINAL_SECONDS, IDLE_SECONDS, AutosavePolicy
 from marker_tui.domain.paper import Question
@@ -641,11 +642,12 @@ class LearnerSittingScreen(Screen):
     def _instructions(self) -> str:
         """The instructions with this learner's own time where the paper states its standard time."""
         base = self.paper.time_allowance_minutes * 60 if self.paper.time_allowance_minutes else None
-        return instructions_for(reflow(self.paper.instructions), base, self.allowed_seconds, duration_words)
+        return visible(instructions_for(reflow(self.paper.instructions), base, self.allowed_seconds, duration_words))
 
     def _paper_title(self) -> str:
         title = self.paper.title or ""
-        return f"Unit {self.paper.unit}{': ' + title if title else ''} (qualification {self.paper.qualification})"
+        return visible_line(f"Unit {self.paper.unit}{': ' + title if title else ''} "
+                            f"(qualification {self.paper.qualification})")
 
     def _question(self, qid: str) -> Question:
         return next(q for q in self.questions if q.id == qid)
@@ -920,8 +922,8 @@ class LearnerSittingScreen(Screen):
             body.append(self._late_instructions + "\n\n")
             body.append("─" * 20 + "\n\n")
         if q.context:
-            body.append(reflow(q.context) + "\n\n", style="italic")
-        body.append(reflow(q.text))
+            body.append(visible(reflow(q.context)) + "\n\n", style="italic")
+        body.append(visible(reflow(q.text)))
         self.query_one("#question-text", Static).update(body)
         self.query_one("#question-scroll", VerticalScroll).scroll_home(animate=False)
         editor = self.query_one("#answer", PlainTextArea)

@@ -50,6 +50,7 @@ from marker_tui.domain.marking import (
     script_result,
     suggested_mark,
 )
+from marker_tui.domain.visible_text import visible, visible_line
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
 from marker_tui.interfaces.tui.widgets.marking_dialogs import (
     MARKING_CSS,
@@ -175,7 +176,7 @@ class SittingPickerScreen(Screen):
                 continue
             counts = queue.counts()
             table.add_row(summary.code, f"{summary.qualification}/{summary.unit}",
-                          Text(summary.paper_title or "-"), str(summary.state), str(len(queue.rows)),
+                          Text(visible_line(summary.paper_title or "-")), str(summary.state), str(len(queue.rows)),
                           str(counts[MarkState.COMPLETE]), str(counts[MarkState.IN_PROGRESS]),
                           str(counts[MarkState.UNMARKED]), key=summary.code)
         if table.row_count == 0:
@@ -286,7 +287,7 @@ class MarkingQueueScreen(Screen):
 
     def say(self, message: str, error: bool = False) -> None:
         line = self.query_one("#queue-message", Static)
-        line.update(Content(message))
+        line.update(Content(visible(message)))
         line.set_class(error, "error")
 
     async def reload(self) -> None:
@@ -298,7 +299,7 @@ class MarkingQueueScreen(Screen):
         q = self.queue
         self.query_one("#queue-title", Static).update(Content(
             f"Marking {q.code} · {self.marker} · {q.qualification}/{q.unit} v{q.paper_version}"
-            + (f" {q.paper_title}" if q.paper_title else "")))
+            + (f" {visible_line(q.paper_title)}" if q.paper_title else "")))
         counts = q.counts()
         if q.revealed:
             blind = "names shown" + (" (blind marking off)" if not q.blind else " (marking complete)")
@@ -324,10 +325,10 @@ class MarkingQueueScreen(Screen):
         else:
             table.clear()
         for r in q.rows:
-            held = r.held_by or ""
+            held = visible_line(r.held_by or "")
             if held and held.lower() == self.marker.lower():
                 held = "you"
-            cells = [r.script_number] + ([r.candidate_number or "", Text(r.candidate_name or "")]
+            cells = [r.script_number] + ([r.candidate_number or "", Text(visible_line(r.candidate_name or ""))]
                                          if q.revealed else [])
             cells += [str(r.state), Text(held), f"{r.questions_marked}/{r.questions_total}",
                       f"{r.provisional_total}/{r.available}", "-" if r.result == NOT_YET_MARKED else r.result]
@@ -618,10 +619,11 @@ class MarkingScreen(Screen):
         saved = script.marks.get(question_id)
         draft = script.drafts.get(question_id)
         if draft is not None:
-            self.edit = Edit(draft.marks_text, set(draft.credited_points), draft.comment, draft.base_version,
+            # A stored comment is shown (and saved again) with its hidden characters made visible.
+            self.edit = Edit(draft.marks_text, set(draft.credited_points), visible(draft.comment), draft.base_version,
                              restored=True)
         elif saved is not None:
-            self.edit = Edit(str(saved.marks_awarded), set(saved.credited_points), saved.comment or "",
+            self.edit = Edit(str(saved.marks_awarded), set(saved.credited_points), visible(saved.comment or ""),
                              saved.version)
         else:
             self.edit = Edit("")
@@ -638,7 +640,7 @@ class MarkingScreen(Screen):
         self.query_one("#question-text", Static).update(self._question_text(question))
         answer = script.answers.get(question_id, "")
         area = self.query_one("#answer", PlainTextArea)
-        area.load_text(answer)
+        area.load_text(visible(answer))
         area.scroll_home(animate=False)
         self.query_one("#answer-label", Static).update(
             "Answer as typed · PgUp/PgDn scroll" if answer.strip()
@@ -673,8 +675,8 @@ class MarkingScreen(Screen):
         text.append(question.command_verb.upper(), style="bold")
         text.append("\n")
         if question.context:
-            text.append(reflow(question.context) + "\n\n", style="italic")
-        text.append(reflow(question.text) + "\n")
+            text.append(visible(reflow(question.context)) + "\n\n", style="italic")
+        text.append(visible(reflow(question.text)) + "\n")
         glossary = _verbs()
         found = glossary.lookup(question.command_verb) if glossary else None
         if found is not None:
@@ -692,16 +694,16 @@ class MarkingScreen(Screen):
         text.append(f" · points add up to {entry.creditable_total}\n")
         if entry.guidance:
             text.append("Guidance: ", style="bold")
-            text.append(" ".join(entry.guidance.split()) + "\n")
+            text.append(visible_line(" ".join(entry.guidance.split())) + "\n")
         if entry.do_not_credit:
             text.append("Do not credit:\n", style="bold")
             for item in entry.do_not_credit:
-                text.append(f"  ✗ {' '.join(item.split())}\n")
+                text.append(f"  ✗ {visible_line(' '.join(item.split()))}\n")
         return text
 
     def say(self, message: str, error: bool = False) -> None:
         line = self.query_one("#message", Static)
-        line.update(Content(message))
+        line.update(Content(visible(message)))
         line.set_class(error, "error")
         if error:
             self._last_error = message
@@ -718,7 +720,8 @@ class MarkingScreen(Screen):
         saved = self.script.marks.get(self.question_id) if self.script else None
         if saved is None:
             return "", set(), ""
-        return str(saved.marks_awarded), set(saved.credited_points), saved.comment or ""
+        # Compared with what the box shows: a stored comment's hidden characters alone are not a change.
+        return str(saved.marks_awarded), set(saved.credited_points), visible(saved.comment or "")
 
     def _dirty(self) -> bool:
         if self.script is None or self.question_id is None:
@@ -809,13 +812,13 @@ class MarkingScreen(Screen):
             strip.append(f"Question {self.question_id}: script {position} of {len(self.order)}")
             strip.append(f" · this script {result.questions_marked}/{result.questions_total} questions marked")
         if script.is_complete:
-            strip.append(f" · complete ({script.completed_by}): changes need a reason", style="yellow")
+            strip.append(f" · complete ({visible_line(script.completed_by)}): changes need a reason", style="yellow")
         return strip
 
     def _title(self) -> Text:
         script = self.script
         ids = [q.id for q in script.paper.questions]
-        who = f" ({script.candidate_number} {script.candidate_name})" if script.candidate_number else ""
+        who = f" ({script.candidate_number} {visible_line(script.candidate_name)})" if script.candidate_number else ""
         position = next((i for i, (sid, _) in enumerate(self.order) if sid == script.script_id), None)
         of = f" {position + 1}/{len(self.order)}" if position is not None else ""
         mode = "By script" if self.mode == "script" else "By question"

@@ -27,6 +27,7 @@ from textual.widgets import Checkbox, Label, OptionList, SelectionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 from textual.widgets.selection_list import Selection
 
+from marker_tui.domain.visible_text import visible_line
 from marker_tui.interfaces.tui.widgets.inputs import TextInput
 from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.services.audit import ServiceError
@@ -273,12 +274,12 @@ class CandidateForm(AdminForm):
         yield TextInput(c.candidate_number if c else "", id="number", disabled=c is not None,
                         placeholder="e.g. 1001 or ABC/1234", max_length=20)
         yield Label("Name (as it should appear on results)")
-        yield TextInput(c.name if c else "", id="name", placeholder="e.g. Aisha Rahman", max_length=100)
+        yield TextInput(visible_line(c.name) if c else "", id="name", placeholder="e.g. Aisha Rahman", max_length=100)
         yield Label("Extra time % (0 for none; e.g. 25)")
         yield TextInput(str(c.extra_time_percent) if c else "0", id="extra", restrict=r"[0-9%]*",
                         max_length=4)
         yield Label("Access arrangements (optional)")
-        yield TextInput(c.access_arrangements if c else "", id="arrangements",
+        yield TextInput(visible_line(c.access_arrangements) if c else "", id="arrangements",
                         placeholder="e.g. reader; separate room; rest breaks", max_length=500)
 
     def perform(self) -> Candidate:
@@ -543,7 +544,7 @@ class EnrolForm(AdminForm):
                         classes="admin-dialog-body")
         selections = []
         for c in self.candidates:
-            label = Text(f"{c.candidate_number}  {c.name}")
+            label = Text(visible_line(f"{c.candidate_number}  {c.name}"))
             if c.extra_time_percent:
                 label.append(f"  +{c.extra_time_percent}% time", style="dim")
             if c.candidate_number in self.enrolled:

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from marker_tui.domain.visible_text import visible, visible_line
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
 from marker_tui.services.audit import ServiceError
 from marker_tui.storage.database import StorageError
@@ -40,9 +41,9 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="mk-dialog"):
-            yield Static(Content(self.question), classes="mk-dialog-title")
+            yield Static(Content(visible(self.question)), classes="mk-dialog-title")
             if self.detail:
-                yield Static(Content(self.detail), classes="mk-dialog-detail")
+                yield Static(Content(visible(self.detail)), classes="mk-dialog-detail")
             yield Static("y: yes    n / Esc: no", classes="mk-dialog-hint")
 
     def action_answer(self, yes: bool) -> None:
@@ -62,7 +63,7 @@ class ReasonDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="mk-dialog"):
-            yield Static(Content(self.why_needed), classes="mk-dialog-title")
+            yield Static(Content(visible(self.why_needed)), classes="mk-dialog-title")
             yield Label("Reason for the change (kept in the audit log):")
             yield TextInput(self.suggestion, id="reason",
                             placeholder="e.g. second reading: point 3 was made in the last line")
@@ -122,7 +123,7 @@ class CommentBankDialog(ModalScreen[str | None]):
         options.clear_options()
         for n, comment in enumerate(comments, start=1):
             label = f"{n}. " if n <= 9 else "   "
-            options.add_option(Option(Content(f"{label}{comment.text}  ({comment.added_by})")))
+            options.add_option(Option(Content(visible_line(f"{label}{comment.text}  ({comment.added_by})"))))
         message = self.query_one("#bank-message", Static)
         if not comments:
             message.update("No comments for this question yet. Type a comment on the marking screen, "
@@ -151,7 +152,7 @@ class CommentBankDialog(ModalScreen[str | None]):
             added = self.app.centre.marking.add_comment(self.code, self.question_id, self.current_comment,
                                                         by=self.marker)
         except (ServiceError, StorageError) as error:
-            message.update(Content(str(error)))
+            message.update(Content(visible(str(error))))
             return
         self._reload(highlight=added.text)
         message.update("Added to the bank for this question: Enter uses it now.")
@@ -172,8 +173,9 @@ class FeedbackDialog(ModalScreen[tuple[str, str] | None]):
     def __init__(self, script_number: str, overall: str | None, next_steps: str | None) -> None:
         super().__init__()
         self.script_number = script_number
-        self.overall = overall or ""
-        self.next_steps = next_steps or ""
+        # Stored feedback, hidden characters made visible (what is saved back is what the marker saw).
+        self.overall = visible(overall or "")
+        self.next_steps = visible(next_steps or "")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="mk-dialog feedback-dialog"):

@@ -17,6 +17,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from marker_tui.domain.markscheme import CreditablePoint
+from marker_tui.domain.visible_text import visible_line
 
 TICKED = "[x] "
 UNTICKED = "[ ] "
@@ -26,9 +27,10 @@ def point_prompt(number: int, point: CreditablePoint, ticked: bool) -> Text:
     label = Text(TICKED if ticked else UNTICKED, style="bold green" if ticked else "dim")
     label.append(f"{number}. ")
     label.append(f"({point.marks}) ", style="bold")
-    label.append(" ".join(point.text.split()))
+    label.append(visible_line(" ".join(point.text.split())))
     if point.alternatives:
-        label.append("  Also: " + "; ".join(" ".join(a.split()) for a in point.alternatives), style="italic")
+        label.append("  Also: " + "; ".join(visible_line(" ".join(a.split())) for a in point.alternatives),
+                     style="italic")
     return label
 
 
