@@ -202,6 +202,23 @@ def test_pdf_running_heads_need_several_pages_and_a_total_row_is_never_one():
     assert join_pages([["Only two pages", "a"], ["Only two pages", "b"]]).text.count("Only two pages") == 2
 
 
+def test_a_heading_that_often_opens_a_page_is_kept_because_it_is_also_printed_mid_page():
+    # As in a real handbook: "Learning outcome" / "The learner will:" open five of six
+    # pages (right under the running head) and are printed mid-page too.
+    pages = []
+    for number in range(1, 7):
+        page = [f"Invented Handbook for Post Room Staff   {number}"]
+        if number != 6:
+            page += ["Learning outcome", "The learner will:", f"{number}. Know sorting rule {number}"]
+        page += ["Assessment criteria", "The learner can:", "1.  state the rule", "Range", "Sacks, trays"]
+        if number in (2, 4):
+            page += ["Learning outcome", "The learner will:", f"{number + 10}. Know franking rule {number}"]
+        pages.append(page + ["Notes for guidance", "Sorting is taught in the post room.", "See the centre guide."])
+    text = join_pages(pages).text
+    assert "Invented Handbook" not in text
+    assert text.count("Learning outcome") == 7 and text.count("The learner will:") == 7
+
+
 @pytest.mark.parametrize("kind, message", [
     ("encrypted", "the PDF is password-protected; open it with its password and save or print an unprotected "
                   "copy, then import that"),
@@ -312,6 +329,13 @@ def test_every_test_specification_of_the_real_handbooks_is_exact(path, truth):
         assert [o["title"] for o in titles["201"]["outcomes"]][1] == (
             "Understand the procedures for dealing with Environmental and Health and Safety situations in "
             "the work environment")
+        # Unit sections: "Level: Level 2", "1." criteria numbers within each outcome, and
+        # "Learning outcome" headings that open a page (not running heads) all read.
+        for number, fields, criteria in (("201", (2, 3, 26), [2, 7, 9, 8]), ("202", (2, 10, 89), [1, 3, 4, 8, 5, 2])):
+            unit = titles[number]
+            assert (unit["level"], unit["credits"], unit["glh"]) == fields
+            assert [len(o["criteria"]) for o in unit["outcomes"]] == criteria
+            assert [c["number"] for c in unit["outcomes"][0]["criteria"]] == [f"1.{n}" for n in range(1, criteria[0] + 1)]
     else:
         unit = next(u for u in result.data["units"] if u["number"] == "301")
         assert unit["outcomes"][3]["title"] == (
