@@ -350,3 +350,24 @@ def test_pdftotext_layout_output_gives_the_same_test_specifications(tmp_path, pa
     subprocess.run(["pdftotext", "-layout", str(path), str(text_file)], check=True)
     from_text = specs_of(parse_handbook(*read_handbook(text_file)))
     assert from_text == specs_of(_real(path))
+
+
+@needs_handbooks
+def test_partial_import_of_the_real_handbook_lists_what_it_read_unit_by_unit(tmp_path):
+    out = tmp_path / "spec.yaml"
+    result = run(C2365, "--partial", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("read: ")] == [
+        "read: unit 201 (test 601): 4 outcomes (1, 2, 3, 4), 40 minutes; questions 4 + 6 + 7 + 8 = 25; "
+        "% 16 + 24 + 28 + 32 = 100",
+        "read: unit 202 (test 602): 6 outcomes (1, 2, 3, 4, 5, 6), 90 minutes; questions 2 + 5 + 7 + 15 + 7 + 4 = 40; "
+        "% 5 + 13 + 18 + 37 + 17 + 10 = 100",
+        "read: unit 203: 6 outcomes (1, 2, 3, 4, 5, 6), 75 minutes; questions 3 + 5 + 15 + 9 + 5 + 3 = 40; "
+        "% 8 + 12 + 38 + 22 + 12 + 8 = 100",
+        "read: unit 210: 3 outcomes (1, 2, 3), 40 minutes; questions 5 + 9 + 6 = 20; % 25 + 45 + 30 = 100",
+        "read: unit 204: no outcome table read",
+    ]
+    # Unit 204 is assessed by assignment only: a gap a person fills, never a silent omission.
+    assert "gap: unit 204 (page 37): has no test specification (title, time allowance, outcome marks)" in \
+        result.stderr.splitlines()
+    assert "written INCOMPLETE" in result.stderr and out.exists()

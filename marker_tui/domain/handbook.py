@@ -1425,6 +1425,35 @@ def summary(result: HandbookImport) -> str:
             f"{'a' if len(criteria) != 1 else 'on'}")
 
 
+def unit_summaries(result: HandbookImport) -> list[str]:
+    """One line per unit to check against the handbook at a glance: "unit 201 (test 601):
+    4 outcomes (1, 2, 3, 4), 40 minutes; questions 4 + 6 + 7 + 8 = 25; % 16 + 24 + 28 + 32 = 100".
+    A value that could not be read shows as "?"."""
+    def shown(value: object) -> str:
+        return "?" if value is None else _fmt(value) if isinstance(value, (int, float)) else str(value)
+
+    lines = []
+    for unit in result.data.get("units", []):
+        name = f"unit {unit['number']}" + (f" (test {unit['test_number']})" if unit.get("test_number") else "")
+        outcomes = unit.get("outcomes") or []
+        if not outcomes:
+            minutes = unit.get("time_allowance_minutes")
+            lines.append(f"{name}: no outcome table read" + (f", {minutes} minutes" if minutes else ""))
+            continue
+        marks = [o.get("marks") for o in outcomes]
+        percents = [o.get("weighting_percent") for o in outcomes]
+        total = shown(sum(marks)) if None not in marks else "?"
+        line = (f"{name}: {len(outcomes)} outcome{'s' if len(outcomes) != 1 else ''} "
+                f"({', '.join(str(o['number']) for o in outcomes)}), "
+                f"{shown(unit.get('time_allowance_minutes'))} minutes; {unit.get('figures', 'marks')} "
+                f"{' + '.join(shown(m) for m in marks)} = {total}")
+        if any(p is not None for p in percents):
+            whole = shown(round(sum(percents), 6)) if None not in percents else "?"
+            line += f"; % {' + '.join(shown(p) for p in percents)} = {whole}"
+        lines.append(line)
+    return lines
+
+
 def iter_findings(result: HandbookImport) -> Iterable[tuple[str, Finding]]:
     for finding in result.warnings:
         yield "warning", finding
