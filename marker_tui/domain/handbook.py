@@ -129,7 +129,8 @@ def _split_cells(raw: str) -> tuple[str, ...]:
             return ()
         parts = body.strip().strip("|").split("|")
     elif re.search(r"\S {2,}\S", body):
-        parts = re.split(r" {2,}", body)
+        # An indented row's indent is layout, not an empty first cell (pdftotext -layout).
+        parts = re.split(r" {2,}", body.strip())
     else:
         return ()
     return tuple(clean(p) for p in parts)
@@ -441,15 +442,17 @@ def _read_qualification(lines: list[Line], report: _Report) -> dict[str, Any]:
     lines_of: dict[str, int] = {}
     for index, line in enumerate(lines):
         header = line.cells
-        if not (line.is_row and _column(header, "title") is not None
+        # "Title and level", not a units table's "Unit title".
+        if not (line.is_row and _column(header, "title", avoid="unit") is not None
                 and _column(header, "glh", "guided learning") is not None):
             continue
-        row = next((l for l in lines[index + 1:] if not l.blank), None)
-        if row is None or not row.is_row:
+        row, after = _qualification_row(lines, index + 1)
+        if row is None:
             continue
         columns = {
-            "title": _column(header, "title"),
-            "number": _column(header, "number", avoid="accreditation"),
+            "title": _column(header, "title", avoid="unit"),
+            # "City & / Guilds / number": a header cell wrapped over lines keeps only its first words here.
+            "number": _column(header, "number", "city", "c&g", avoid="accreditation"),
             "glh": _column(header, "glh", "guided learning"),
             "tqt": _column(header, "tqt", "total qualification"),
             "accreditation_number": _column(header, "accreditation"),
@@ -458,6 +461,11 @@ def _read_qualification(lines: list[Line], report: _Report) -> dict[str, Any]:
             if col is None or col >= len(row.cells) or not row.cells[col]:
                 continue
             value = row.cells[col]
+            if key == "title":
+                # "Level 2 Diploma in" / "Electrical Installation" / "(Buildings and" / "Structures)"
+                value = " ".join([value, *after]).strip(" ,;")
+            elif key == "number":
+                value = re.sub(r"\s*-\s*", "-", value)  # "2365 - 02" as PDF text spaces it
             if key not in found:
                 found[key], lines_of[key] = value, row.no
             elif value != found[key]:
@@ -488,6 +496,23 @@ def _read_qualification(lines: list[Line], report: _Report) -> dict[str, Any]:
             report.gap(f"no {what} found (looked for a \"Title and level | ... | GLH | TQT\" table)",
                        section="qualification", field=key)
     return data
+
+
+def _qualification_row(lines: list[Line], start: int) -> tuple[Line | None, list[str]]:
+    """The row of figures under a "Title and level" header, and the lines its title wraps
+    onto. Lines without a digit right under the header are its cells wrapped ("Guilds",
+    "number"); text lines under the row continue the title."""
+    index = start
+    while index < len(lines) and index < start + 4 and (lines[index].blank or not re.search(r"\d", lines[index].text)):
+        index += 1
+    if index >= len(lines) or index >= start + 4 or not lines[index].is_row:
+        return None, []
+    after = []
+    for line in lines[index + 1:index + 6]:
+        if line.blank or line.is_row:
+            break
+        after.append(line.text)
+    return lines[index], after
 
 
 # --- structure (rules of combination) --------------------------------------------------
