@@ -336,6 +336,13 @@ def test_every_test_specification_of_the_real_handbooks_is_exact(path, truth):
             assert (unit["level"], unit["credits"], unit["glh"]) == fields
             assert [len(o["criteria"]) for o in unit["outcomes"]] == criteria
             assert [c["number"] for c in unit["outcomes"][0]["criteria"]] == [f"1.{n}" for n in range(1, criteria[0] + 1)]
+        # The qualification table's header and title wrap over lines; "2365 - 02" as PDF text spaces it.
+        qualification = result.data["qualification"]
+        assert (qualification["number"], qualification["level"], qualification["glh"], qualification["tqt"]) == (
+            "2365-02", 2, 454, 490)
+        # A hyphen's sliver of a box no longer splits a word ("current - carrying").
+        words = " ".join(c["text"] for o in titles["202"]["outcomes"] for c in o["criteria"])
+        assert "current-carrying conductor" in words and "single-loop generator" in words
     else:
         unit = next(u for u in result.data["units"] if u["number"] == "301")
         assert unit["outcomes"][3]["title"] == (
@@ -371,3 +378,18 @@ def test_partial_import_of_the_real_handbook_lists_what_it_read_unit_by_unit(tmp
     assert "gap: unit 204 (page 37): has no test specification (title, time allowance, outcome marks)" in \
         result.stderr.splitlines()
     assert "written INCOMPLETE" in result.stderr and out.exists()
+
+
+def test_pdftotext_layout_with_wrapped_qualification_table_and_indented_unit_section_imports_complete():
+    result = parse_handbook((FIXTURES / "wrapped-layout.txt").read_text(encoding="utf-8"))
+    assert result.gaps == []
+    spec = result.specification
+    qualification = spec.qualification
+    # Header cells over three lines, the title over four, "9999 - 02" spaced as PDF text spaces it.
+    assert (qualification.number, qualification.title, qualification.level, qualification.glh, qualification.tqt) == (
+        "9999-02", "Level 2 Diploma in Post Room (Sorting and Franking)", 2, 30, 40)
+    unit = spec.unit("201")
+    # Indented "Level:  Level 2" rows are the unit's fields, not rows with an empty first cell.
+    assert (unit.level, unit.credits, unit.glh, unit.test_number) == (2, 3, 30, "601")
+    assert [(o.number, o.marks, [c.number for c in o.criteria]) for o in unit.outcomes] == [
+        (1, 4, ["1.1", "1.2"]), (2, 6, ["2.1"])]
