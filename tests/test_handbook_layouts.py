@@ -295,17 +295,17 @@ TRUE_2365 = {
     "210": (None, 40, "questions", [(1, 5, 25), (2, 9, 45), (3, 6, 30)], 20),
 }
 TRUE_2357 = {
-    "301": (None, 40, "questions", [(1, 2, 10), (2, 7, 35), (3, 5, 25), (4, 6, 30)], 20),
-    "102": (None, 70, "questions", [(1, 9, 29), (2, 3, 10), (3, 19, 61)], 31),
-    "305": (None, 45, "questions", [(7, 15, 100)], 15),
+    "601": ("301", 40, "questions", [(1, 2, 10), (2, 7, 35), (3, 5, 25), (4, 6, 30)], 20),
+    "602": ("102", 70, "questions", [(1, 9, 29), (2, 3, 10), (3, 19, 61)], 31),
+    "605": ("305", 45, "questions", [(7, 15, 100)], 15),
     "006": (None, 120, "questions", [(1, 4, 6), (2, 2, 4), (3, 6, 10), (4, 15, 25), (5, 14, 24), (6, 4, 6),
                                      (7, 10, 16), (8, 5, 9)], 60),
     "018": (None, 120, "questions", [(1, 4, 7), (2, 2, 3), (3, 6, 10), (4, 15, 25), (5, 14, 23), (6, 4, 7),
                                      (7, 10, 17), (8, 5, 8)], 60),
     "022": (None, 120, "questions", [(1, 4, 7), (2, 2, 3), (3, 6, 10), (4, 15, 25), (5, 14, 23), (6, 4, 7),
                                      (7, 7, 12), (8, 8, 13)], 60),
-    "107": (None, 80, "questions", [(1, 7, 17.5), (2, 2, 5), (3, 31, 77.5)], 40),
-    "309": (None, 60, "questions", [(1, 2, 7), (2, 6, 20), (3, 7, 23), (4, 15, 50)], 30),
+    "607": ("107", 80, "questions", [(1, 7, 17.5), (2, 2, 5), (3, 31, 77.5)], 40),
+    "609": ("309", 60, "questions", [(1, 2, 7), (2, 6, 20), (3, 7, 23), (4, 15, 50)], 30),
 }
 
 
@@ -344,7 +344,8 @@ def test_every_test_specification_of_the_real_handbooks_is_exact(path, truth):
         words = " ".join(c["text"] for o in titles["202"]["outcomes"] for c in o["criteria"])
         assert "current-carrying conductor" in words and "single-loop generator" in words
     else:
-        unit = next(u for u in result.data["units"] if u["number"] == "301")
+        # "Test: Unit 301" is unit 601's test: its section says "online multiple-choice test (2357-301)".
+        unit = next(u for u in result.data["units"] if u["number"] == "601")
         assert unit["outcomes"][3]["title"] == (
             "understand the requirements for identifying and dealing with hazards in the work environment.")
 
@@ -393,3 +394,15 @@ def test_pdftotext_layout_with_wrapped_qualification_table_and_indented_unit_sec
     assert (unit.level, unit.credits, unit.glh, unit.test_number) == (2, 3, 30, "601")
     assert [(o.number, o.marks, [c.number for c in o.criteria]) for o in unit.outcomes] == [
         (1, 4, ["1.1", "1.2"]), (2, 6, ["2.1"])]
+
+
+def test_a_test_named_with_the_qualification_number_in_a_unit_section_is_that_units_test():
+    result = parse_handbook((FIXTURES / "cited-tests.txt").read_text(encoding="utf-8"))
+    assert specs_of(result) == {
+        "601": ("301", 40, "questions", [(1, 4, 40), (2, 6, 60)], 10),
+        "605": ("305", 45, "questions", [(7, 15, 100)], 15),
+    }
+    assert [str(w) for w in result.warnings if "is taken as the test of" in w.message] == [
+        "unit 601 (line 4): test 301 is taken as the test of unit 601: unit 601's section names test 301 (line 24)",
+        "unit 605 (line 12): test 305 is taken as the test of unit 605: unit 605's section names test 305 (line 29)",
+    ]

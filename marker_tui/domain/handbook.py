@@ -1222,7 +1222,11 @@ def _tests_to_units(lines: list[Line], test_specs: list[_TestSpec], sections: li
     for spec in test_specs:
         if spec.test_number is None or spec.number in have:
             continue
-        cited = re.compile(rf"\(\s*{re.escape(spec.test_number)}\s*\)|\btest\s+{re.escape(spec.test_number)}\b", re.I)
+        # "(601) online test", "test 601", and with the qualification's number before it:
+        # "test (2357-301)", "2357-305 (online multiple-choice test)".
+        number = rf"(?:\d{{4}}\s*-\s*)?{re.escape(spec.test_number)}"
+        cited = re.compile(rf"\(\s*{number}\s*\)|\btest\s+{number}\b|\b\d{{4}}\s*-\s*{re.escape(spec.test_number)}"
+                           rf"\s*\([^)]*\btest\b", re.I)
         owners: dict[str, int] = {}
         for index, line in enumerate(lines):
             if not (cited.search(line.text) and re.search(r"\btest\b", line.text, re.I)):
