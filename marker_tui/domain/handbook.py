@@ -191,6 +191,7 @@ _TIME_ALLOWANCE = re.compile(r"(?:recommended\s+)?time\s+allow(?:ance|ed)\s*:?\s
 _CRITERION_NUMBER = re.compile(r"(?<!\S)(?:AC\s?)?(\d+)\.(\d+)(?=\s|$)")
 #: Criteria numbered "1.", "2." within each outcome (no outcome number in them).
 _CRITERION_ALONE = re.compile(r"(?<!\S)(\d{1,2})\.(?=\s)")
+_OUTCOME_HEADING = re.compile(r"^outcome\s+(\d{1,2})\b\s*[:.\u2013-]?\s+(\S.*)$", re.I)
 _OUTCOME_NUMBER = re.compile(r"^(\d+)\s*[.)]?\s+(.*)$")
 _CRITERIA_LINE = re.compile(r"^(?:the learner can\b|(?:AC\s?)?\d+\.(?:\d+)?\s)", re.I)
 
@@ -725,6 +726,9 @@ def _unit_blocks(lines: list[Line]) -> list[_Block]:
     for index, line in enumerate(lines):
         test = _test_heading(line)
         match = None if test else _unit_label(line)
+        if match and current and current.test is None and current.number == match["number"] \
+                and _unit_section_goes_on(lines, current, index):
+            continue  # the unit's running head on each of its pages: its section goes on
         if test or match or _is_boundary(line):
             if current:
                 current.end = index
@@ -737,6 +741,12 @@ def _unit_blocks(lines: list[Line]) -> list[_Block]:
     if current:
         blocks.append(current)
     return blocks
+
+
+def _unit_section_goes_on(lines: list[Line], block: _Block, index: int) -> bool:
+    """A second "Unit 601 ..." heading inside unit 601's section, its pages' running head,
+    when the section so far has its fields (Level:, Credit value:)."""
+    return any(_unit_field(l) for l in lines[block.start:index])
 
 
 _FIGURE_WORD = re.compile(r"\b(?:marks?|questions?)\b", re.I)
@@ -1032,6 +1042,39 @@ def _read_unit_sections(lines: list[Line], block: _Block, report: _Report) -> li
     for line in lines[block.start + 1:block.end]:
         if line.blank:
             continue
+        again = _unit_label(line)
+        if again and again["number"] == block.number:
+            finish()  # the unit's heading again (running head, "Supporting information")
+            mode = "heading"
+            continue
+        if mode in ("fields", "heading") and not section.fields and not section.outcomes and section.title \
+                and not line.is_row and re.match(r"^[a-z(]", line.text) and len(line.text) <= 80:
+            # The heading's title wrapped: "Unit 601   Understanding ... legislation," /
+            # "practices and procedures (installing and" / "equipment) (ELTK 01)".
+            section.title = f"{section.title} {line.text}"
+            continue
+        if mode == "heading" and not line.is_row and re.match(r"^[a-z(]", line.text):
+            continue  # the wrapped title of a running head
+        outcome_heading = _OUTCOME_HEADING.match(line.text)
+        if outcome_heading and (line.label or line.is_row or mode in ("heading", "other")):
+            # "Outcome 1      Understand how relevant ..." heading a page of criteria.
+            finish()
+            outcome = _SectionOutcome(None, "", line.no)
+            section.outcomes.append(outcome)
+            mode = "outcome"
+            collected.add(f"{outcome_heading[1]} {outcome_heading[2]}", line.no)
+            continue
+        if re.fullmatch(r"guided learning hours", line.text, re.I):
+            finish()
+            mode = "glh"
+            continue
+        if mode == "glh":
+            # "It is recommended that 54 hours should be allocated for this unit ..."
+            hours = re.search(r"\b(\d+)\s+hours\b", line.text, re.I)
+            if hours and "glh" not in section.fields:
+                section.fields["glh"] = (hours[1], line.no)
+            mode = "other"
+            continue
         unit_field = _unit_field(line)
         if unit_field:
             finish()
@@ -1311,12 +1354,14 @@ def _assemble_unit(number: str, spec: _TestSpec | None, section: _UnitSection | 
     if section is None:
         report.gap("has no unit section (level, GLH, credits, assessment criteria)",
                    line=spec.line if spec else None, field="glh", **where)
-    title = spec.title if spec else (section.title if section and section.title else listed.title if listed else None)
+    # "Test: Unit 301" may print no title: the unit section's (or the structure table's) is the unit's.
+    title = (spec.title if spec else None) or (section.title if section and section.title else None) \
+        or (listed.title if listed else None)
     unit: dict[str, Any] = {"number": number, "title": title or None, "title_in_unit_section": None}
     if not title:
         report.gap("no unit title: neither the test specification nor a unit section or structure table "
                    "gives one", line=spec.line if spec else None, field="title", **where)
-    if spec and section and section.title and not _same_words(section.title, spec.title):
+    if spec and spec.title and section and section.title and not _same_words(section.title, spec.title):
         unit["title_in_unit_section"] = section.title
         report.warn(f"title differs between test specification and unit section: test specification "
                     f"(line {spec.line}) {_q(spec.title)}, unit section {_q(section.title)}",
