@@ -406,3 +406,16 @@ def test_a_test_named_with_the_qualification_number_in_a_unit_section_is_that_un
         "unit 601 (line 4): test 301 is taken as the test of unit 601: unit 601's section names test 301 (line 24)",
         "unit 605 (line 12): test 305 is taken as the test of unit 605: unit 605's section names test 305 (line 29)",
     ]
+
+
+def test_a_unit_section_laid_out_page_by_page_is_read_whole():
+    result = parse_handbook((FIXTURES / "outcome-pages.txt").read_text(encoding="utf-8"))
+    unit = next(u for u in result.data["units"] if u["number"] == "601")
+    # The title comes from the section (the test heading has none), its wrapped line joined.
+    assert unit["title"] == "Sorting and franking post in a busy sorting office (POST 01)"
+    assert (unit["test_number"], unit["level"], unit["credits"], unit["glh"]) == ("301", 3, 6, 54)
+    assert [[(c["number"], c["text"]) for c in o["criteria"]] for o in unit["outcomes"]] == [
+        [("1.1", "state the rules for first class post"), ("1.2", "state the rules for second class post")],
+        [("2.1", "describe how to frank a letter")],
+    ]
+    assert [g.message for g in result.gaps if g.unit == "601"] == []
