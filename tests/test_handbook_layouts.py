@@ -403,6 +403,11 @@ def test_pdftotext_layout_with_wrapped_qualification_table_and_indented_unit_sec
     assert (unit.level, unit.credits, unit.glh, unit.test_number) == (2, 3, 30, "601")
     assert [(o.number, o.marks, [c.number for c in o.criteria]) for o in unit.outcomes] == [
         (1, 4, ["1.1", "1.2"]), (2, 6, ["2.1"])]
+    # The units table read by its header: credit 3, level 2 agree with the unit section
+    # (no warning), the title's second line joined.
+    assert [str(w) for w in result.warnings if w.unit == "201" and "taken as the test" not in w.message] == [
+        'unit 201 (line 24): title differs between test specification and structure table: structure table '
+        '"Sorting post in the sorting office"']
 
 
 def test_a_test_named_with_the_qualification_number_in_a_unit_section_is_that_units_test():

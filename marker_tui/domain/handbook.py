@@ -565,8 +565,18 @@ def _read_structure(lines: list[Line], report: _Report) -> dict[str, Any]:
 _GROUP_HEADING = re.compile(r"^(?:mandatory|optional|group)\b", re.I)
 
 
+#: A unit's accreditation number (UAN) printed in a column before its number.
+_UAN_CELL = re.compile(r"^[A-Z]/\d{3}/\d{4}$")
+
+
+def _unit_row_cells(line: Line) -> tuple[str, ...]:
+    cells = tuple(c for c in line.cells if c) if line.is_row else ()
+    return cells[1:] if len(cells) > 2 and _UAN_CELL.match(cells[0]) else cells
+
+
 def _is_unit_row(line: Line) -> bool:
-    return line.is_row and bool(_UNIT_NUMBER_CELL.match(line.cells[0]))
+    cells = _unit_row_cells(line)
+    return len(cells) >= 2 and bool(_UNIT_NUMBER_CELL.match(cells[0]))
 
 
 def _read_groups(lines: list[Line], start: int, report: _Report) -> tuple[list[_Group], int | None]:
@@ -579,20 +589,31 @@ def _read_groups(lines: list[Line], start: int, report: _Report) -> tuple[list[_
     """
     groups: list[_Group] = []
     first: int | None = None
+    header: tuple[str, ...] = ()
+    wraps = False  # the line above was a unit row or its wrapped title
     for index in range(start + 1, len(lines)):
         line = lines[index]
         if line.blank:
             continue
         if line.is_row:
             if not _is_unit_row(line):
+                if _column(line.cells, "title") is not None:
+                    header = tuple(c for c in line.cells if c)
+                wraps = False
                 continue  # "Unit number | Unit title | Level | Credit"
             if not groups:
                 report.warn('unit rows with no group heading before them are taken as one group "Units"',
                             section="rules of combination", line=line.no)
                 groups.append(_Group("Units", line.no))
                 first = index
-            groups[-1].units.append(_structure_unit(line))
+            groups[-1].units.append(_structure_unit(line, header))
+            wraps = True
             continue
+        if wraps and groups and groups[-1].units and re.match(r"^[a-z(]", line.text):
+            unit = groups[-1].units[-1]  # "Health and safety in building" / "services engineering"
+            groups[-1].units[-1] = replace(unit, title=f"{unit.title} {line.text}")
+            continue
+        wraps = False
         heading = line.label or (_GROUP_HEADING.match(line.text) and len(line.text) <= 60
                                  and not line.text.endswith("."))
         if heading and _rows_follow(lines, index + 1):
@@ -618,8 +639,22 @@ def _rows_follow(lines: list[Line], index: int) -> bool:
     return False
 
 
-def _structure_unit(row: Line) -> _StructureUnit:
-    cells = row.cells
+def _structure_unit(row: Line, header: tuple[str, ...] = ()) -> _StructureUnit:
+    cells = _unit_row_cells(row)
+    filled = tuple(c for c in row.cells if c)
+    credit, level = _column(header, "credit"), _column(header, "level")
+    if header and len(filled) == len(header) - 1:
+        # A title printed one space from its credit figure ("Principles of electrical science 10").
+        for i, cell in enumerate(filled[1:-1], start=1):
+            split = re.fullmatch(r"(.*\D)\s(\d{1,3})", cell)
+            if split:
+                filled = (*filled[:i], split[1], split[2], *filled[i + 1:])
+                cells = _split_title(cells, cell, split)
+                break
+    if header and len(header) == len(filled) and credit is not None and level is not None:
+        # The header names the columns ("Unit accreditation number | ... | Credit value | Level | GLH").
+        return _StructureUnit(number=cells[0], title=cells[1] if len(cells) > 1 else "",
+                              level=filled[level], credits=filled[credit], line=row.no)
     return _StructureUnit(
         number=cells[0],
         title=cells[1] if len(cells) > 1 else "",
@@ -627,6 +662,11 @@ def _structure_unit(row: Line) -> _StructureUnit:
         credits=cells[-1] if len(cells) > 2 else None,
         line=row.no,
     )
+
+
+def _split_title(cells: tuple[str, ...], cell: str, split: re.Match[str]) -> tuple[str, ...]:
+    i = cells.index(cell)
+    return (*cells[:i], split[1], split[2], *cells[i + 1:])
 
 
 def _rules_sentence(lines: list[Line], start: int, end: int) -> tuple[str, int] | None:
