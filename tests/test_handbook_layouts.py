@@ -433,4 +433,6 @@ def test_a_unit_section_laid_out_page_by_page_is_read_whole():
         [("1.1", "state the rules for first class post"), ("1.2", "state the rules for second class post")],
         [("2.1", "describe how to frank a letter")],
     ]
+    # "Outcome 2 ... mark out ..." heads a page of criteria: never taken for a marks table.
     assert [g.message for g in result.gaps if g.unit == "601"] == []
+    assert [u["number"] for u in result.data["units"]] == ["601"]

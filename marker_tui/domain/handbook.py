@@ -803,6 +803,8 @@ def _has_marks_table(lines: list[Line], block: _Block) -> int | None:
             continue
         if line.label and _LEARNING_OUTCOME.match(line.text) and not line.is_row:
             continue  # a unit section's "Learning outcome" heading
+        if _OUTCOME_HEADING.match(line.text):
+            continue  # "Outcome 5   Measure and mark out ...": a unit section's outcome, not a header
         head = line.text
         for below in lines[i + 1:min(i + 3, block.end)]:
             if below.blank or len(below.text) > 25:
