@@ -346,6 +346,10 @@ def test_every_test_specification_of_the_real_handbooks_is_exact(path, truth):
     else:
         # "Test: Unit 301" is unit 601's test: its section says "online multiple-choice test (2357-301)".
         unit = next(u for u in result.data["units"] if u["number"] == "601")
+        # Its section, laid out page by page (read by eye from pages 46-50).
+        assert unit["title"].startswith("Understanding Health and Safety legislation, practices and procedures")
+        assert (unit["level"], unit["credits"], unit["glh"]) == (3, 6, 54)
+        assert [len(o["criteria"]) for o in unit["outcomes"]] == [2, 6, 8, 8]
         assert unit["outcomes"][3]["title"] == (
             "understand the requirements for identifying and dealing with hazards in the work environment.")
 
