@@ -314,8 +314,15 @@ def test_all_warnings_of_the_variations_handbook_and_nothing_else():
     result = run(VARIATIONS)
     assert result.exit_code == 0
     assert len(warnings_of(result)) == 7
+    # Unit by unit, what was read, to check against the handbook's tables at a glance.
     assert [line for line in result.stderr.splitlines() if not line.startswith("warning: ")] == [
-        "standard output: written: 6 units, 12 outcomes, 24 assessment criteria, 7 warnings"
+        "read: unit 201: 2 outcomes (1, 2), 90 minutes; marks 12 + 8 = 20; % 60 + 40 = 100",
+        "read: unit 202: 2 outcomes (1, 2), 45 minutes; marks 10 + 10 = 20; % 50 + 50 = 100",
+        "read: unit 203: 1 outcome (1), 90 minutes; marks 15 = 15; % 100 = 100",
+        "read: unit 204: 2 outcomes (1, 2), 90 minutes; marks 9 + 8 = 17; % 64 + 36 = 100",
+        "read: unit 205: 3 outcomes (1, 2, 3), 150 minutes; marks 10 + 20 + 10 = 40; % 25 + 50 + 24 = 99",
+        "read: unit 206: 2 outcomes (1, 2), 105 minutes; marks 6 + 14 = 20; % 30 + 70 = 100",
+        "standard output: written: 6 units, 12 outcomes, 24 assessment criteria, 7 warnings",
     ]
 
 

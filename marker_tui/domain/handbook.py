@@ -129,7 +129,8 @@ def _split_cells(raw: str) -> tuple[str, ...]:
             return ()
         parts = body.strip().strip("|").split("|")
     elif re.search(r"\S {2,}\S", body):
-        parts = re.split(r" {2,}", body)
+        # An indented row's indent is layout, not an empty first cell (pdftotext -layout).
+        parts = re.split(r" {2,}", body.strip())
     else:
         return ()
     return tuple(clean(p) for p in parts)
@@ -190,6 +191,7 @@ _TIME_ALLOWANCE = re.compile(r"(?:recommended\s+)?time\s+allow(?:ance|ed)\s*:?\s
 _CRITERION_NUMBER = re.compile(r"(?<!\S)(?:AC\s?)?(\d+)\.(\d+)(?=\s|$)")
 #: Criteria numbered "1.", "2." within each outcome (no outcome number in them).
 _CRITERION_ALONE = re.compile(r"(?<!\S)(\d{1,2})\.(?=\s)")
+_OUTCOME_HEADING = re.compile(r"^outcome\s+(\d{1,2})\b\s*[:.\u2013-]?\s+(\S.*)$", re.I)
 _OUTCOME_NUMBER = re.compile(r"^(\d+)\s*[.)]?\s+(.*)$")
 _CRITERIA_LINE = re.compile(r"^(?:the learner can\b|(?:AC\s?)?\d+\.(?:\d+)?\s)", re.I)
 
@@ -441,15 +443,17 @@ def _read_qualification(lines: list[Line], report: _Report) -> dict[str, Any]:
     lines_of: dict[str, int] = {}
     for index, line in enumerate(lines):
         header = line.cells
-        if not (line.is_row and _column(header, "title") is not None
+        # "Title and level", not a units table's "Unit title".
+        if not (line.is_row and _column(header, "title", avoid="unit") is not None
                 and _column(header, "glh", "guided learning") is not None):
             continue
-        row = next((l for l in lines[index + 1:] if not l.blank), None)
-        if row is None or not row.is_row:
+        row, after = _qualification_row(lines, index + 1)
+        if row is None:
             continue
         columns = {
-            "title": _column(header, "title"),
-            "number": _column(header, "number", avoid="accreditation"),
+            "title": _column(header, "title", avoid="unit"),
+            # "City & / Guilds / number": a header cell wrapped over lines keeps only its first words here.
+            "number": _column(header, "number", "city", "c&g", avoid="accreditation"),
             "glh": _column(header, "glh", "guided learning"),
             "tqt": _column(header, "tqt", "total qualification"),
             "accreditation_number": _column(header, "accreditation"),
@@ -458,6 +462,11 @@ def _read_qualification(lines: list[Line], report: _Report) -> dict[str, Any]:
             if col is None or col >= len(row.cells) or not row.cells[col]:
                 continue
             value = row.cells[col]
+            if key == "title":
+                # "Level 2 Diploma in" / "Electrical Installation" / "(Buildings and" / "Structures)"
+                value = " ".join([value, *after]).strip(" ,;")
+            elif key == "number":
+                value = re.sub(r"\s*-\s*", "-", value)  # "2365 - 02" as PDF text spaces it
             if key not in found:
                 found[key], lines_of[key] = value, row.no
             elif value != found[key]:
@@ -488,6 +497,23 @@ def _read_qualification(lines: list[Line], report: _Report) -> dict[str, Any]:
             report.gap(f"no {what} found (looked for a \"Title and level | ... | GLH | TQT\" table)",
                        section="qualification", field=key)
     return data
+
+
+def _qualification_row(lines: list[Line], start: int) -> tuple[Line | None, list[str]]:
+    """The row of figures under a "Title and level" header, and the lines its title wraps
+    onto. Lines without a digit right under the header are its cells wrapped ("Guilds",
+    "number"); text lines under the row continue the title."""
+    index = start
+    while index < len(lines) and index < start + 4 and (lines[index].blank or not re.search(r"\d", lines[index].text)):
+        index += 1
+    if index >= len(lines) or index >= start + 4 or not lines[index].is_row:
+        return None, []
+    after = []
+    for line in lines[index + 1:index + 6]:
+        if line.blank or line.is_row:
+            break
+        after.append(line.text)
+    return lines[index], after
 
 
 # --- structure (rules of combination) --------------------------------------------------
@@ -539,8 +565,18 @@ def _read_structure(lines: list[Line], report: _Report) -> dict[str, Any]:
 _GROUP_HEADING = re.compile(r"^(?:mandatory|optional|group)\b", re.I)
 
 
+#: A unit's accreditation number (UAN) printed in a column before its number.
+_UAN_CELL = re.compile(r"^[A-Z]/\d{3}/\d{4}$")
+
+
+def _unit_row_cells(line: Line) -> tuple[str, ...]:
+    cells = tuple(c for c in line.cells if c) if line.is_row else ()
+    return cells[1:] if len(cells) > 2 and _UAN_CELL.match(cells[0]) else cells
+
+
 def _is_unit_row(line: Line) -> bool:
-    return line.is_row and bool(_UNIT_NUMBER_CELL.match(line.cells[0]))
+    cells = _unit_row_cells(line)
+    return len(cells) >= 2 and bool(_UNIT_NUMBER_CELL.match(cells[0]))
 
 
 def _read_groups(lines: list[Line], start: int, report: _Report) -> tuple[list[_Group], int | None]:
@@ -553,20 +589,31 @@ def _read_groups(lines: list[Line], start: int, report: _Report) -> tuple[list[_
     """
     groups: list[_Group] = []
     first: int | None = None
+    header: tuple[str, ...] = ()
+    wraps = False  # the line above was a unit row or its wrapped title
     for index in range(start + 1, len(lines)):
         line = lines[index]
         if line.blank:
             continue
         if line.is_row:
             if not _is_unit_row(line):
+                if _column(line.cells, "title") is not None:
+                    header = tuple(c for c in line.cells if c)
+                wraps = False
                 continue  # "Unit number | Unit title | Level | Credit"
             if not groups:
                 report.warn('unit rows with no group heading before them are taken as one group "Units"',
                             section="rules of combination", line=line.no)
                 groups.append(_Group("Units", line.no))
                 first = index
-            groups[-1].units.append(_structure_unit(line))
+            groups[-1].units.append(_structure_unit(line, header))
+            wraps = True
             continue
+        if wraps and groups and groups[-1].units and re.match(r"^[a-z(]", line.text):
+            unit = groups[-1].units[-1]  # "Health and safety in building" / "services engineering"
+            groups[-1].units[-1] = replace(unit, title=f"{unit.title} {line.text}")
+            continue
+        wraps = False
         heading = line.label or (_GROUP_HEADING.match(line.text) and len(line.text) <= 60
                                  and not line.text.endswith("."))
         if heading and _rows_follow(lines, index + 1):
@@ -592,8 +639,22 @@ def _rows_follow(lines: list[Line], index: int) -> bool:
     return False
 
 
-def _structure_unit(row: Line) -> _StructureUnit:
-    cells = row.cells
+def _structure_unit(row: Line, header: tuple[str, ...] = ()) -> _StructureUnit:
+    cells = _unit_row_cells(row)
+    filled = tuple(c for c in row.cells if c)
+    credit, level = _column(header, "credit"), _column(header, "level")
+    if header and len(filled) == len(header) - 1:
+        # A title printed one space from its credit figure ("Principles of electrical science 10").
+        for i, cell in enumerate(filled[1:-1], start=1):
+            split = re.fullmatch(r"(.*\D)\s(\d{1,3})", cell)
+            if split:
+                filled = (*filled[:i], split[1], split[2], *filled[i + 1:])
+                cells = _split_title(cells, cell, split)
+                break
+    if header and len(header) == len(filled) and credit is not None and level is not None:
+        # The header names the columns ("Unit accreditation number | ... | Credit value | Level | GLH").
+        return _StructureUnit(number=cells[0], title=cells[1] if len(cells) > 1 else "",
+                              level=filled[level], credits=filled[credit], line=row.no)
     return _StructureUnit(
         number=cells[0],
         title=cells[1] if len(cells) > 1 else "",
@@ -601,6 +662,11 @@ def _structure_unit(row: Line) -> _StructureUnit:
         credits=cells[-1] if len(cells) > 2 else None,
         line=row.no,
     )
+
+
+def _split_title(cells: tuple[str, ...], cell: str, split: re.Match[str]) -> tuple[str, ...]:
+    i = cells.index(cell)
+    return (*cells[:i], split[1], split[2], *cells[i + 1:])
 
 
 def _rules_sentence(lines: list[Line], start: int, end: int) -> tuple[str, int] | None:
@@ -700,6 +766,9 @@ def _unit_blocks(lines: list[Line]) -> list[_Block]:
     for index, line in enumerate(lines):
         test = _test_heading(line)
         match = None if test else _unit_label(line)
+        if match and current and current.test is None and current.number == match["number"] \
+                and _unit_section_goes_on(lines, current, index):
+            continue  # the unit's running head on each of its pages: its section goes on
         if test or match or _is_boundary(line):
             if current:
                 current.end = index
@@ -712,6 +781,12 @@ def _unit_blocks(lines: list[Line]) -> list[_Block]:
     if current:
         blocks.append(current)
     return blocks
+
+
+def _unit_section_goes_on(lines: list[Line], block: _Block, index: int) -> bool:
+    """A second "Unit 601 ..." heading inside unit 601's section, its pages' running head,
+    when the section so far has its fields (Level:, Credit value:)."""
+    return any(_unit_field(l) for l in lines[block.start:index])
 
 
 _FIGURE_WORD = re.compile(r"\b(?:marks?|questions?)\b", re.I)
@@ -728,6 +803,8 @@ def _has_marks_table(lines: list[Line], block: _Block) -> int | None:
             continue
         if line.label and _LEARNING_OUTCOME.match(line.text) and not line.is_row:
             continue  # a unit section's "Learning outcome" heading
+        if _OUTCOME_HEADING.match(line.text):
+            continue  # "Outcome 5   Measure and mark out ...": a unit section's outcome, not a header
         head = line.text
         for below in lines[i + 1:min(i + 3, block.end)]:
             if below.blank or len(below.text) > 25:
@@ -1007,6 +1084,39 @@ def _read_unit_sections(lines: list[Line], block: _Block, report: _Report) -> li
     for line in lines[block.start + 1:block.end]:
         if line.blank:
             continue
+        again = _unit_label(line)
+        if again and again["number"] == block.number:
+            finish()  # the unit's heading again (running head, "Supporting information")
+            mode = "heading"
+            continue
+        if mode in ("fields", "heading") and not section.fields and not section.outcomes and section.title \
+                and not line.is_row and re.match(r"^[a-z(]", line.text) and len(line.text) <= 80:
+            # The heading's title wrapped: "Unit 601   Understanding ... legislation," /
+            # "practices and procedures (installing and" / "equipment) (ELTK 01)".
+            section.title = f"{section.title} {line.text}"
+            continue
+        if mode == "heading" and not line.is_row and re.match(r"^[a-z(]", line.text):
+            continue  # the wrapped title of a running head
+        outcome_heading = _OUTCOME_HEADING.match(line.text)
+        if outcome_heading and (line.label or line.is_row or mode in ("heading", "other")):
+            # "Outcome 1      Understand how relevant ..." heading a page of criteria.
+            finish()
+            outcome = _SectionOutcome(None, "", line.no)
+            section.outcomes.append(outcome)
+            mode = "outcome"
+            collected.add(f"{outcome_heading[1]} {outcome_heading[2]}", line.no)
+            continue
+        if re.fullmatch(r"guided learning hours", line.text, re.I):
+            finish()
+            mode = "glh"
+            continue
+        if mode == "glh":
+            # "It is recommended that 54 hours should be allocated for this unit ..."
+            hours = re.search(r"\b(\d+)\s+hours\b", line.text, re.I)
+            if hours and "glh" not in section.fields:
+                section.fields["glh"] = (hours[1], line.no)
+            mode = "other"
+            continue
         unit_field = _unit_field(line)
         if unit_field:
             finish()
@@ -1197,7 +1307,11 @@ def _tests_to_units(lines: list[Line], test_specs: list[_TestSpec], sections: li
     for spec in test_specs:
         if spec.test_number is None or spec.number in have:
             continue
-        cited = re.compile(rf"\(\s*{re.escape(spec.test_number)}\s*\)|\btest\s+{re.escape(spec.test_number)}\b", re.I)
+        # "(601) online test", "test 601", and with the qualification's number before it:
+        # "test (2357-301)", "2357-305 (online multiple-choice test)".
+        number = rf"(?:\d{{4}}\s*-\s*)?{re.escape(spec.test_number)}"
+        cited = re.compile(rf"\(\s*{number}\s*\)|\btest\s+{number}\b|\b\d{{4}}\s*-\s*{re.escape(spec.test_number)}"
+                           rf"\s*\([^)]*\btest\b", re.I)
         owners: dict[str, int] = {}
         for index, line in enumerate(lines):
             if not (cited.search(line.text) and re.search(r"\btest\b", line.text, re.I)):
@@ -1282,12 +1396,14 @@ def _assemble_unit(number: str, spec: _TestSpec | None, section: _UnitSection | 
     if section is None:
         report.gap("has no unit section (level, GLH, credits, assessment criteria)",
                    line=spec.line if spec else None, field="glh", **where)
-    title = spec.title if spec else (section.title if section and section.title else listed.title if listed else None)
+    # "Test: Unit 301" may print no title: the unit section's (or the structure table's) is the unit's.
+    title = (spec.title if spec else None) or (section.title if section and section.title else None) \
+        or (listed.title if listed else None)
     unit: dict[str, Any] = {"number": number, "title": title or None, "title_in_unit_section": None}
     if not title:
         report.gap("no unit title: neither the test specification nor a unit section or structure table "
                    "gives one", line=spec.line if spec else None, field="title", **where)
-    if spec and section and section.title and not _same_words(section.title, spec.title):
+    if spec and spec.title and section and section.title and not _same_words(section.title, spec.title):
         unit["title_in_unit_section"] = section.title
         report.warn(f"title differs between test specification and unit section: test specification "
                     f"(line {spec.line}) {_q(spec.title)}, unit section {_q(section.title)}",
@@ -1423,6 +1539,35 @@ def summary(result: HandbookImport) -> str:
     return (f"{len(units)} unit{'s' if len(units) != 1 else ''}, {len(outcomes)} outcome"
             f"{'s' if len(outcomes) != 1 else ''}, {len(criteria)} assessment criteri"
             f"{'a' if len(criteria) != 1 else 'on'}")
+
+
+def unit_summaries(result: HandbookImport) -> list[str]:
+    """One line per unit to check against the handbook at a glance: "unit 201 (test 601):
+    4 outcomes (1, 2, 3, 4), 40 minutes; questions 4 + 6 + 7 + 8 = 25; % 16 + 24 + 28 + 32 = 100".
+    A value that could not be read shows as "?"."""
+    def shown(value: object) -> str:
+        return "?" if value is None else _fmt(value) if isinstance(value, (int, float)) else str(value)
+
+    lines = []
+    for unit in result.data.get("units", []):
+        name = f"unit {unit['number']}" + (f" (test {unit['test_number']})" if unit.get("test_number") else "")
+        outcomes = unit.get("outcomes") or []
+        if not outcomes:
+            minutes = unit.get("time_allowance_minutes")
+            lines.append(f"{name}: no outcome table read" + (f", {minutes} minutes" if minutes else ""))
+            continue
+        marks = [o.get("marks") for o in outcomes]
+        percents = [o.get("weighting_percent") for o in outcomes]
+        total = shown(sum(marks)) if None not in marks else "?"
+        line = (f"{name}: {len(outcomes)} outcome{'s' if len(outcomes) != 1 else ''} "
+                f"({', '.join(str(o['number']) for o in outcomes)}), "
+                f"{shown(unit.get('time_allowance_minutes'))} minutes; {unit.get('figures', 'marks')} "
+                f"{' + '.join(shown(m) for m in marks)} = {total}")
+        if any(p is not None for p in percents):
+            whole = shown(round(sum(percents), 6)) if None not in percents else "?"
+            line += f"; % {' + '.join(shown(p) for p in percents)} = {whole}"
+        lines.append(line)
+    return lines
 
 
 def iter_findings(result: HandbookImport) -> Iterable[tuple[str, Finding]]:

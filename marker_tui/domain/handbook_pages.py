@@ -45,18 +45,25 @@ def join_pages(pages: list[list[str]]) -> PagedText:
         filled = [i for i, line in enumerate(page) if line.strip()]
         edges.append(set(filled[:_EDGE] + filled[-_EDGE:]))
     counts: Counter[str] = Counter()
+    inside: Counter[str] = Counter()  # the same shapes away from the edges: body text
     for page, edge in zip(pages, edges):
         counts.update({_shape(page[i]) for i in edge})
+        inside.update({_shape(line) for i, line in enumerate(page) if i not in edge and line.strip()})
     # A running head is on many pages; with fewer than three pages nothing can tell.
     repeated = max(3, len(pages) // 5)
+
+    def running_head(shape: str) -> bool:
+        # A heading such as "Learning outcome" often opens a page too, but it is also
+        # printed mid-page; a running head never is.
+        return bool(shape) and counts[shape] >= repeated and inside[shape] * 10 <= counts[shape]
+
     lines: list[str] = []
     page_of: list[int] = []
     for number, (page, edge) in enumerate(zip(pages, edges), start=1):
         for i, line in enumerate(page):
             if i in edge:
                 shape = _shape(line)
-                if _PAGE_NUMBER.match(line.strip()) or (shape and counts[shape] >= repeated
-                                                         and not _TABLE_ROW.search(line)):
+                if _PAGE_NUMBER.match(line.strip()) or (running_head(shape) and not _TABLE_ROW.search(line)):
                     continue
             lines.append(line.rstrip())
             page_of.append(number)

@@ -116,7 +116,8 @@ def _page_lines(document, index: int) -> list[str]:
         for number in range(textpage.count_rects()):
             left, bottom, right, top = textpage.get_rect(number)
             text = textpage.get_text_bounded(left, bottom, right, top)
-            words = " ".join(text.replace("\r", " ").replace("\n", " ").split())
+            # PDFium writes a hyphen that ends a line as \x02.
+            words = " ".join(text.replace("\x02", "-").replace("\r", " ").replace("\n", " ").split())
             if not words:
                 continue
             spaced = text[-1:].isspace()
@@ -150,11 +151,17 @@ def _join(row: list[_Run]) -> str:
     """One line's text. PDFium splits runs inside words ("min" + "utes"), so a small
     gap with no space at the run's end joins; a wider one is a word gap (one space);
     one wider than about a letter is a column gap (two or more spaces)."""
+    # The line's letter height, not a run's: a hyphen's or a comma's box is a sliver, and
+    # measured by it "current-carrying" came apart as "current - carrying".
+    height = sorted(r.height for r in row)[len(row) // 2]
     text = row[0].text
     for previous, run in zip(row, row[1:]):
         gap = run.left - previous.right
-        height = min(previous.height, run.height)
-        if gap < 0.35 * height and not previous.spaced:
+        # Kerning splits a word as far apart as some PDFs set words with no space
+        # character ("min utes" at 0.2 of the letter height, "whom Health" at 0.3), so only
+        # PDFium's spaces split below 0.35. A comma or a closing bracket printed just
+        # after a word belongs to it.
+        if gap < 0.35 * height and (not previous.spaced or run.text[:1] in ",.;:)"):
             text += run.text
         elif gap < 1.1 * height:
             text += " " + run.text

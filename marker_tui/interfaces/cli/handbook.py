@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from marker_tui.domain.handbook import HandbookImport, parse_handbook, summary
+from marker_tui.domain.handbook import HandbookImport, parse_handbook, summary, unit_summaries
 from marker_tui.storage.handbook_files import HandbookReadError
 from marker_tui.storage.handbook_pdf import read_handbook
 from marker_tui.storage.spec_writer import (
@@ -87,6 +87,10 @@ def import_handbook(handbook: Path, output: Path | None, partial: bool) -> None:
 
 
 def _report(result: HandbookImport, partial: bool) -> None:
+    # What was read, unit by unit, before what is wrong with it: a person checks these
+    # figures against the handbook's tables.
+    for line in unit_summaries(result):
+        click.echo(f"read: {line}", err=True)
     for finding in result.warnings:
         _say("warning", finding.where, finding.message)
     for finding in result.gaps:
