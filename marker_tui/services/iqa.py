@@ -47,7 +47,6 @@ Roles: plans, reviews, tolerances, second-marker assignments and sign-off need
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, Literal
@@ -85,8 +84,10 @@ from marker_tui.services.marking import (
 from marker_tui.services.papers import get_paper
 from marker_tui.services.staff import resolve_actor
 from marker_tui.storage.papers import latest_scheme, latest_scheme_id, paper_unit
-from marker_tui.storage.sittings import no_such_sitting, sitting_by_code
-from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
+from marker_tui.storage.sittings import no_such_sitting, sitting_by_code, sitting_by_id
+from marker_tui.storage import iqa as iqa_store
+from marker_tui.storage import marks as mark_store
+from marker_tui.storage.database import Database, read_transaction, run_write
 from marker_tui.domain.roles import Permission, roles_for
 
 REVIEWERS = roles_for(Permission.REVIEW_MARKING)
@@ -492,37 +493,20 @@ class IqaService:
             raise IqaError("Name a sitting code (e.g. 304-K7QM) or a unit as QUALIFICATION/UNIT (e.g. 3818-13/304).")
         if "/" in cleaned:
             qualification, _, unit = (p.strip() for p in cleaned.partition("/"))
-            rows = db.execute(
-                "SELECT si.code FROM sittings si JOIN papers p ON p.id = si.paper_id"
-                " WHERE p.qualification = ? COLLATE NOCASE AND p.unit = ? COLLATE NOCASE ORDER BY si.id",
-                [qualification, unit]).fetchall()
-            if not rows:
+            codes = iqa_store.unit_sitting_codes(db, qualification, unit)
+            if not codes:
                 raise IqaError(f"There is no sitting of unit {unit} of qualification {qualification}. "
                                "Write the unit as QUALIFICATION/UNIT, e.g. 3818-13/304.")
-            paper = db.execute(
-                "SELECT qualification, unit FROM papers WHERE qualification = ? COLLATE NOCASE"
-                " AND unit = ? COLLATE NOCASE LIMIT 1", [qualification, unit]).fetchone()
-            return Scope(sitting_id=None, code=None, qualification=paper[0], unit=paper[1],
-                         sitting_codes=tuple(r[0] for r in rows))
+            stored = iqa_store.unit_as_stored(db, qualification, unit)
+            assert stored is not None  # a unit with sittings has papers
+            return Scope(sitting_id=None, code=None, qualification=stored[0], unit=stored[1],
+                         sitting_codes=tuple(codes))
         row = sitting_by_code(db, cleaned)
         if row is None:
             raise IqaError(no_such_sitting(cleaned)[:-1] + ", or name a unit as QUALIFICATION/UNIT.")
         qualification, unit = paper_unit(db, row["paper_id"])
         return Scope(sitting_id=row["id"], code=row["code"], qualification=qualification, unit=unit,
                      sitting_codes=(row["code"],))
-
-    @staticmethod
-    def _scope_where(scope: Scope, alias: str = "si") -> tuple[str, list[Any]]:
-        if scope.sitting_id is not None:
-            return f"{alias}.id = ?", [scope.sitting_id]
-        return (f"{alias}.paper_id IN (SELECT id FROM papers WHERE qualification = ? AND unit = ?)",
-                [scope.qualification, scope.unit])
-
-    @staticmethod
-    def _plan_where(scope: Scope) -> tuple[str, list[Any]]:
-        if scope.sitting_id is not None:
-            return "p.sitting_id = ?", [scope.sitting_id]
-        return "p.sitting_id IS NULL AND p.qualification = ? AND p.unit = ?", [scope.qualification, scope.unit]
 
     # == reading helpers ==============================================================================
 
@@ -539,11 +523,8 @@ class IqaService:
         return self._papers[paper_id], self._schemes[in_force]
 
     @staticmethod
-    def _script(db: Database, script_id: int) -> dict[str, Any]:
-        row = next(db.query(
-            "SELECT s.id, s.sitting_id, s.script_number, s.finish, c.candidate_number, si.code, si.paper_id"
-            " FROM scripts s JOIN candidates c ON c.id = s.candidate_id JOIN sittings si ON si.id = s.sitting_id"
-            " WHERE s.id = ?", [script_id]), None)
+    def _script(db: Database, script_id: int) -> iqa_store.IqaScript:
+        row = iqa_store.script(db, script_id)
         if row is None:
             raise IqaError(f"There is no script with id {script_id}.")
         return row
@@ -555,106 +536,51 @@ class IqaService:
         An imported mark counts for both the importer (who entered it, signed in)
         and the paper marker the file named: neither may review that script.
         """
-        out: dict[int, list[str]] = defaultdict(list)
-        if not script_ids:
-            return out
-        marks = ",".join("?" * len(script_ids))
-        for sid, name in db.execute(
-            f"SELECT DISTINCT script_id, name FROM ("
-            f" SELECT v.script_id, st.name FROM mark_versions v JOIN staff st ON st.id = v.marked_by"
-            f" WHERE v.script_id IN ({marks}) AND v.role != 'iqa'"
-            f" UNION SELECT v.script_id, v.paper_marker FROM mark_versions v"
-            f" WHERE v.script_id IN ({marks}) AND v.role = 'import' AND v.paper_marker IS NOT NULL)"
-            f" ORDER BY name", [*script_ids, *script_ids]):
-            out[sid].append(name)
-        return out
+        return mark_store.everyone_who_marked(db, script_ids)
 
     @staticmethod
-    def _current_marks(db: Database, script_ids: Sequence[int]) -> dict[int, dict[str, dict[str, Any]]]:
-        out: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
-        if not script_ids:
-            return out
-        marks = ",".join("?" * len(script_ids))
-        for r in db.query(
-            f"SELECT m.script_id, m.question_id, m.marks_awarded, m.version, m.credited_points, m.comment,"
-            f" m.marked_by, m.marked_at, m.role, st.name AS marker_name FROM marks m"
-            f" JOIN staff st ON st.id = m.marked_by WHERE m.script_id IN ({marks})", list(script_ids)):
-            out[r["script_id"]][r["question_id"]] = r
-        return out
-
-    @staticmethod
-    def _marker_marks(db: Database, script_ids: Sequence[int]) -> dict[int, dict[str, tuple[int, str]]]:
-        """Each question's latest mark given as marking (not as an IQA adjustment): (marks, who)."""
-        out: dict[int, dict[str, tuple[int, str]]] = defaultdict(dict)
-        if not script_ids:
-            return out
-        marks = ",".join("?" * len(script_ids))
-        for sid, qid, value, name in db.execute(
-            f"SELECT v.script_id, v.question_id, v.marks_awarded, st.name FROM mark_versions v"
-            f" JOIN staff st ON st.id = v.marked_by WHERE v.script_id IN ({marks}) AND v.role != 'iqa'"
-            f" AND v.version = (SELECT max(w.version) FROM mark_versions w WHERE w.script_id = v.script_id"
-            f" AND w.question_id = v.question_id AND w.role != 'iqa')", list(script_ids)):
-            out[sid][qid] = (value, name)
-        return out
+    def _given(marks: dict[str, mark_store.ScriptMark]) -> dict[str, QuestionMark]:
+        return {q: QuestionMark.model_construct(question_id=q, marks_awarded=m.marks_awarded,
+                                                credited_points=m.credited_points, comment=m.comment,
+                                                marked_by=m.marker_name, marked_at=m.marked_at)
+                for q, m in marks.items()}
 
     def _results_now(self, db: Database, script_ids: Sequence[int]) -> dict[int, ScriptResult]:
         """Each script's result from its current marks (after any IQA adjustment)."""
         if not script_ids:
             return {}
-        current = self._current_marks(db, script_ids)
-        marks = ",".join("?" * len(script_ids))
+        current = mark_store.current_marks(db, script_ids)
         out: dict[int, ScriptResult] = {}
-        for sid, paper_id in db.execute(f"SELECT s.id, si.paper_id FROM scripts s JOIN sittings si"
-                                        f" ON si.id = s.sitting_id WHERE s.id IN ({marks})", list(script_ids)):
+        for sid, paper_id in iqa_store.script_paper_ids(db, script_ids).items():
             paper, scheme = self._paper_scheme(db, paper_id)
-            given = {q: QuestionMark.model_construct(question_id=q, marks_awarded=m["marks_awarded"],
-                                                     credited_points=tuple(json.loads(m["credited_points"])),
-                                                     comment=m["comment"], marked_by=m["marker_name"],
-                                                     marked_at=parse_instant(m["marked_at"]))
-                     for q, m in current.get(sid, {}).items()}
-            out[sid] = script_result(paper, scheme, given)
+            out[sid] = script_result(paper, scheme, self._given(current.get(sid, {})))
         return out
 
-    def _scope_scripts(self, db: Database, scope: Scope) -> list[dict[str, Any]]:
-        where, params = self._scope_where(scope)
-        finishes = ",".join("?" * len(MARKABLE_FINISHES))
-        return list(db.query(
-            "SELECT s.id, s.script_number, s.sitting_id, si.code, si.paper_id, c.candidate_number,"
-            " sm.completed_at FROM scripts s JOIN sittings si ON si.id = s.sitting_id"
-            " JOIN candidates c ON c.id = s.candidate_id LEFT JOIN script_marking sm ON sm.script_id = s.id"
-            f" WHERE {where} AND s.finish IN ({finishes}) ORDER BY si.id, s.script_number",
-            [*params, *MARKABLE_FINISHES]))
+    def _ref(self, scope: Scope, row: iqa_store.ScopeScript) -> str:
+        return row.script_number if scope.sitting_id is not None else f"{row.code}/{row.script_number}"
 
-    def _ref(self, scope: Scope, row: dict[str, Any]) -> str:
-        return row["script_number"] if scope.sitting_id is not None else f"{row['code']}/{row['script_number']}"
-
-    def _marked_scripts(self, db: Database, scope: Scope) -> tuple[list[MarkedScript], dict[str, dict[str, Any]]]:
+    def _marked_scripts(self, db: Database, scope: Scope) -> tuple[list[MarkedScript], dict[str, iqa_store.ScopeScript]]:
         """The sampling rules' view of the scope: every script with at least one mark.
 
         A script counts as marked once its marker has marked it complete; until
         then it is passed as "not yet marked" (the rules list it as excluded).
         Scripts with no mark at all have no marker and are left out.
         """
-        rows = self._scope_scripts(db, scope)
-        ids = [r["id"] for r in rows]
+        rows = iqa_store.scope_scripts(db, scope, MARKABLE_FINISHES)
+        ids = [r.id for r in rows]
         markers = self._markers(db, ids)
-        current = self._current_marks(db, ids)
+        current = mark_store.current_marks(db, ids)
         out: list[MarkedScript] = []
-        by_ref: dict[str, dict[str, Any]] = {}
+        by_ref: dict[str, iqa_store.ScopeScript] = {}
         for r in rows:
-            if not markers.get(r["id"]):
+            if not markers.get(r.id):
                 continue
-            paper, scheme = self._paper_scheme(db, r["paper_id"])
-            given = {q: QuestionMark.model_construct(question_id=q, marks_awarded=m["marks_awarded"],
-                                                     credited_points=tuple(json.loads(m["credited_points"])),
-                                                     comment=m["comment"], marked_by=m["marker_name"],
-                                                     marked_at=parse_instant(m["marked_at"]))
-                     for q, m in current.get(r["id"], {}).items()}
-            result = script_result(paper, scheme, given)
-            complete = r["completed_at"] is not None and result.is_complete
+            paper, scheme = self._paper_scheme(db, r.paper_id)
+            result = script_result(paper, scheme, self._given(current.get(r.id, {})))
+            complete = r.completed_at is not None and result.is_complete
             ref = self._ref(scope, r)
             out.append(MarkedScript(
-                script_ref=ref, markers=tuple(markers[r["id"]]),
+                script_ref=ref, markers=tuple(markers[r.id]),
                 total=result.total if complete else None, pass_mark=result.pass_mark,
                 status=result.status if complete else NOT_YET_MARKED))
             by_ref[ref] = r
@@ -691,53 +617,45 @@ class IqaService:
             found = self._scope(db, scope)
             inputs, by_ref = self._marked_scripts(db, found)
             plan = build_sample(inputs, strategy, who.label, seed)
-            where, params = self._plan_where(found)
-            old = next(db.query(f"SELECT p.* FROM iqa_plans p WHERE {where} AND p.reviewer_id = ?"
-                                " AND p.superseded_at IS NULL", [*params, who.staff_id]), None)
+            old = iqa_store.current_plan(db, found, who.staff_id)
             carried: list[tuple[int, str]] = []
             if old is not None:
                 if not redraw:
                     raise IqaError(
-                        f"{_first_up(found.label)} already has a sampling plan for {who.label} (plan {old['id']}, "
-                        f"seed {old['seed']}, drawn {parse_instant(old['created_at']).astimezone():%Y-%m-%d %H:%M}). "
+                        f"{_first_up(found.label)} already has a sampling plan for {who.label} (plan {old.id}, "
+                        f"seed {old.seed}, drawn {old.created_at.astimezone():%Y-%m-%d %H:%M}). "
                         "To draw it again, give a new seed (marker-tui iqa sample ... --seed N).")
-                started = db.execute(
-                    "SELECT DISTINCT r.script_id, ps.script_ref FROM iqa_reviews r JOIN iqa_plan_scripts ps"
-                    " ON ps.plan_id = ? AND ps.script_id = r.script_id WHERE r.reviewer_id = ?",
-                    [old["id"], who.staff_id]).fetchall()
+                started = iqa_store.scripts_reviewed_under(db, old.id, who.staff_id)
                 if started and not why:
-                    raise IqaError(f"Reviews have started under plan {old['id']} ({len(started)} script(s)): "
+                    raise IqaError(f"Reviews have started under plan {old.id} ({len(started)} script(s)): "
                                    "give a reason for drawing the plan again (it is kept in the audit log).")
                 carried = [(sid, ref) for sid, ref in started]
-            new_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM iqa_plans").fetchone()[0]
+            new_id = iqa_store.next_plan_id(db)
             if old is not None:
                 # The new row is inserted below, in this same transaction.
-                db.execute("PRAGMA defer_foreign_keys = ON")
-                db.execute("UPDATE iqa_plans SET superseded_at = ?, superseded_by = ? WHERE id = ?",
-                           [now_text(now), new_id, old["id"]])
+                iqa_store.supersede_plan(db, old.id, by_plan=new_id, at=now)
             strategy_json = strategy.model_dump(mode="json")
             strategy_json["new_markers"] = sorted(strategy.new_markers, key=person_key)
-            db.execute(
-                "INSERT INTO iqa_plans (id, sitting_id, qualification, unit, reviewer_id, strategy_json,"
-                " strategy_text, seed, seed_source, inputs_json, plan_json, scripts_marked, created_at, created_by,"
-                " reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [new_id, found.sitting_id, None if found.sitting_id else found.qualification,
-                 None if found.sitting_id else found.unit, who.staff_id, _json(strategy_json),
-                 strategy.describe(), plan.seed, plan.seed_source,
-                 _json([s.model_dump(mode="json") for s in inputs]), plan.model_dump_json(),
-                 sum(1 for s in inputs if s.is_marked), now_text(now), actor.staff_id, why])
+            iqa_store.insert_plan(
+                db, plan_id=new_id, sitting_id=found.sitting_id,
+                qualification=None if found.sitting_id else found.qualification,
+                unit=None if found.sitting_id else found.unit, reviewer_id=who.staff_id,
+                strategy_json=_json(strategy_json), strategy_text=strategy.describe(), seed=plan.seed,
+                seed_source=plan.seed_source, inputs_json=_json([s.model_dump(mode="json") for s in inputs]),
+                plan_json=plan.model_dump_json(), scripts_marked=sum(1 for s in inputs if s.is_marked), at=now,
+                by=actor.staff_id, reason=why)
             chosen_ids = set()
             for sampled in plan.chosen:
                 row = by_ref[sampled.script_ref]
-                chosen_ids.add(row["id"])
-                self._add_plan_script(db, new_id, row["id"], sampled.script_ref, list(sampled.reasons),
+                chosen_ids.add(row.id)
+                self._add_plan_script(db, new_id, row.id, sampled.script_ref, list(sampled.reasons),
                                       sampled.markers, sampled.total, sampled.pass_mark, sampled.status, actor, now)
             for sid, ref in carried:
                 if sid in chosen_ids:
                     continue
                 entry = next((s for s in inputs if s.script_ref == ref), None)
                 self._add_plan_script(
-                    db, new_id, sid, ref, [f"reviewed under plan {old['id']}: carried into this plan"],
+                    db, new_id, sid, ref, [f"reviewed under plan {old.id}: carried into this plan"],
                     entry.markers if entry else (), entry.total if entry else None,
                     entry.pass_mark if entry else 0, entry.status if entry else NOT_YET_MARKED, actor, now)
             record(db, at=now, actor=actor, action="IQA sampling plan drawn", sitting_id=found.sitting_id,
@@ -746,7 +664,7 @@ class IqaService:
                             "scripts": list(plan.script_refs),
                             "carried from the old plan": [ref for sid, ref in carried if sid not in chosen_ids],
                             "excluded": {e.script_ref: e.reason for e in plan.excluded},
-                            "notes": list(plan.notes), "supersedes": old["id"] if old else None, "reason": why})
+                            "notes": list(plan.notes), "supersedes": old.id if old else None, "reason": why})
             return new_id
 
         plan_id = run_write(self.db, work, "drawing a sampling plan")
@@ -756,11 +674,9 @@ class IqaService:
     def _add_plan_script(db: Database, plan_id: int, script_id: int, ref: str, reasons: list[str],
                          markers: Iterable[str], total: int | None, pass_mark: int, status: str, actor: Actor,
                          now: datetime) -> None:
-        db.execute(
-            "INSERT INTO iqa_plan_scripts (plan_id, script_id, script_ref, reasons, markers, total, pass_mark,"
-            " status, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [plan_id, script_id, ref, _json(reasons), _json(list(markers)), total, pass_mark, status,
-             now_text(now), actor.staff_id])
+        iqa_store.insert_plan_script(db, plan_id=plan_id, script_id=script_id, ref=ref, reasons=reasons,
+                                     markers=markers, total=total, pass_mark=pass_mark, status=status,
+                                     by=actor.staff_id, at=now)
 
     def add_to_plan(self, scope: str, script_number: str, *, by: str, reason: str) -> PlanView:
         """Add one more script to the reviewer's current plan, with the reviewer's reason."""
@@ -777,7 +693,7 @@ class IqaService:
                 raise IqaError(f"{actor.label} has no sampling plan for {found.label} yet: draw one first.")
             inputs, by_ref = self._marked_scripts(db, found)
             wanted = script_number.strip()
-            entry = next((s for s in inputs if s.script_ref == wanted or by_ref[s.script_ref]["script_number"] == wanted),
+            entry = next((s for s in inputs if s.script_ref == wanted or by_ref[s.script_ref].script_number == wanted),
                          None)
             if entry is None:
                 raise IqaError(f"{_first_up(found.label)} has no marked script {wanted}.")
@@ -785,23 +701,20 @@ class IqaService:
             if not entry.is_marked:
                 raise IqaError(f"Script {wanted} is not marked complete yet: only marked scripts are sampled.")
             row = by_ref[entry.script_ref]
-            if db.execute("SELECT 1 FROM iqa_plan_scripts WHERE plan_id = ? AND script_id = ?",
-                          [plan["id"], row["id"]]).fetchone():
-                raise IqaError(f"Script {entry.script_ref} is already in plan {plan['id']}.")
-            self._add_plan_script(db, plan["id"], row["id"], entry.script_ref, [f"added by {actor.label}: {why}"],
+            if iqa_store.plan_has_script(db, plan.id, row.id):
+                raise IqaError(f"Script {entry.script_ref} is already in plan {plan.id}.")
+            self._add_plan_script(db, plan.id, row.id, entry.script_ref, [f"added by {actor.label}: {why}"],
                                   entry.markers, entry.total, entry.pass_mark, entry.status, actor, now)
-            record(db, at=now, actor=actor, action="IQA script added to plan", sitting_id=row["sitting_id"],
-                   script_id=row["id"], candidate_number=row["candidate_number"],
-                   details={"plan": plan["id"], "script": entry.script_ref, "reason": why})
-            return plan["id"]
+            record(db, at=now, actor=actor, action="IQA script added to plan", sitting_id=row.sitting_id,
+                   script_id=row.id, candidate_number=row.candidate_number,
+                   details={"plan": plan.id, "script": entry.script_ref, "reason": why})
+            return plan.id
 
         return self.plan(run_write(self.db, work, "adding a script to the plan"))
 
     @staticmethod
-    def _current_plan_row(db: Database, scope: Scope, reviewer_id: int) -> dict[str, Any] | None:
-        where, params = IqaService._plan_where(scope)
-        return next(db.query(f"SELECT p.* FROM iqa_plans p WHERE {where} AND p.reviewer_id = ?"
-                             " AND p.superseded_at IS NULL", [*params, reviewer_id]), None)
+    def _current_plan_row(db: Database, scope: Scope, reviewer_id: int) -> iqa_store.StoredPlan | None:
+        return iqa_store.current_plan(db, scope, reviewer_id)
 
     def current_plan(self, scope: str, *, reviewer: str) -> PlanView | None:
         """The reviewer's current plan for ``scope``, or None."""
@@ -809,25 +722,20 @@ class IqaService:
             found = self._scope(self.db, scope)
             who = resolve_actor(self.db, reviewer)
             row = self._current_plan_row(self.db, found, who.staff_id)
-            return self._plan_view(self.db, row["id"]) if row else None
+            return self._plan_view(self.db, row.id) if row else None
 
     def current_plans(self, scope: str) -> list[PlanView]:
         """Every reviewer's current plan for ``scope`` (reviewer name order)."""
         with read_transaction(self.db):
             found = self._scope(self.db, scope)
-            where, params = self._plan_where(found)
-            ids = [r[0] for r in self.db.execute(
-                f"SELECT p.id FROM iqa_plans p JOIN staff st ON st.id = p.reviewer_id WHERE {where}"
-                " AND p.superseded_at IS NULL ORDER BY st.name", params)]
+            ids = iqa_store.current_plan_ids(self.db, found)
             return [self._plan_view(self.db, i) for i in ids]
 
     def plans_for(self, reviewer: str) -> list[PlanView]:
         """A reviewer's current plans, newest first (the screen's list when no scope is given)."""
         with read_transaction(self.db):
             who = resolve_actor(self.db, reviewer)
-            ids = [r[0] for r in self.db.execute(
-                "SELECT id FROM iqa_plans WHERE reviewer_id = ? AND superseded_at IS NULL ORDER BY id DESC",
-                [who.staff_id])]
+            ids = iqa_store.reviewer_plan_ids(self.db, who.staff_id)
             return [self._plan_view(self.db, i) for i in ids]
 
     def plan(self, plan_id: int) -> PlanView:
@@ -838,31 +746,23 @@ class IqaService:
         """Every plan ever drawn for ``scope`` (current and superseded), oldest first."""
         with read_transaction(self.db):
             found = self._scope(self.db, scope)
-            where, params = self._plan_where(found)
             return [
-                PlanSummary(id=r["id"], scope_key=found.key, reviewer=r["reviewer"], seed=r["seed"],
-                            created_at=parse_instant(r["created_at"]), created_by=r["creator"], reason=r["reason"],
-                            superseded_at=parse_instant(r["superseded_at"]), superseded_by=r["superseded_by"],
-                            scripts=r["n"])
-                for r in self.db.query(
-                    "SELECT p.*, rv.name AS reviewer, cr.name AS creator,"
-                    " (SELECT count(*) FROM iqa_plan_scripts ps WHERE ps.plan_id = p.id) AS n"
-                    f" FROM iqa_plans p JOIN staff rv ON rv.id = p.reviewer_id JOIN staff cr ON cr.id = p.created_by"
-                    f" WHERE {where} ORDER BY p.id", params)
+                PlanSummary(id=r.id, scope_key=found.key, reviewer=r.reviewer, seed=r.seed,
+                            created_at=r.created_at, created_by=r.creator, reason=r.reason,
+                            superseded_at=r.superseded_at, superseded_by=r.superseded_by, scripts=n)
+                for r, n in iqa_store.plan_history(self.db, found)
             ]
 
     def reproduce(self, plan_id: int) -> Reproduction:
         """Draw a stored plan again from its stored inputs, strategy and seed; say whether it matches."""
         with read_transaction(self.db):
-            row = next(self.db.query(
-                "SELECT p.*, st.name AS reviewer FROM iqa_plans p JOIN staff st ON st.id = p.reviewer_id"
-                " WHERE p.id = ?", [plan_id]), None)
+            row = iqa_store.plan(self.db, plan_id)
         if row is None:
             raise IqaError(f"There is no IQA plan {plan_id}.")
-        inputs = [MarkedScript.model_validate(s) for s in json.loads(row["inputs_json"])]
-        strategy = SamplingStrategy.model_validate(json.loads(row["strategy_json"]))
-        stored = SamplingPlan.model_validate_json(row["plan_json"])
-        again = build_sample(inputs, strategy, row["reviewer"], seed=row["seed"])
+        inputs = [MarkedScript.model_validate(s) for s in json.loads(row.inputs_json)]
+        strategy = SamplingStrategy.model_validate(json.loads(row.strategy_json))
+        stored = SamplingPlan.model_validate_json(row.plan_json)
+        again = build_sample(inputs, strategy, row.reviewer, seed=row.seed)
         differences = []
         if again.chosen != stored.chosen:
             lost = sorted(set(stored.script_refs) - set(again.script_refs), key=natural_key)
@@ -873,137 +773,100 @@ class IqaService:
             differences.append("excluded scripts differ")
         if again.markers != stored.markers:
             differences.append("marker coverage differs")
-        return Reproduction(plan_id=plan_id, seed=row["seed"], same=not differences,
+        return Reproduction(plan_id=plan_id, seed=row.seed, same=not differences,
                             stored=stored.script_refs, redrawn=again.script_refs, differences=tuple(differences))
 
     def _plan_view(self, db: Database, plan_id: int) -> PlanView:
-        row = next(db.query(
-            "SELECT p.*, rv.name AS reviewer, cr.name AS creator FROM iqa_plans p JOIN staff rv ON rv.id = p.reviewer_id"
-            " JOIN staff cr ON cr.id = p.created_by WHERE p.id = ?", [plan_id]), None)
+        row = iqa_store.plan(db, plan_id)
         if row is None:
             raise IqaError(f"There is no IQA plan {plan_id}.")
-        if row["sitting_id"] is not None:
-            code = db.execute("SELECT code FROM sittings WHERE id = ?", [row["sitting_id"]]).fetchone()[0]
-            found = self._scope(db, code)
+        if row.sitting_id is not None:
+            found = self._scope(db, sitting_by_id(db, row.sitting_id)["code"])
         else:
-            found = self._scope(db, f"{row['qualification']}/{row['unit']}")
-        stored = SamplingPlan.model_validate_json(row["plan_json"])
+            found = self._scope(db, f"{row.qualification}/{row.unit}")
+        stored = SamplingPlan.model_validate_json(row.plan_json)
         scripts = []
-        rows = list(db.query(
-            "SELECT ps.*, s.script_number, si.code, c.candidate_number FROM iqa_plan_scripts ps"
-            " JOIN scripts s ON s.id = ps.script_id JOIN sittings si ON si.id = s.sitting_id"
-            " JOIN candidates c ON c.id = s.candidate_id WHERE ps.plan_id = ?", [plan_id]))
-        rows.sort(key=lambda r: natural_key(r["script_ref"]))
-        latest = self._latest_reviews(db, [r["script_id"] for r in rows], row["reviewer_id"])
-        seconds = self._second_markings(db, [r["script_id"] for r in rows])
-        markers_now = self._markers(db, [r["script_id"] for r in rows])
-        results_now = self._results_now(db, [r["script_id"] for r in rows])
+        rows = iqa_store.plan_scripts(db, plan_id)
+        rows.sort(key=lambda r: natural_key(r.script_ref))
+        ids = [r.script_id for r in rows]
+        latest = iqa_store.latest_reviews(db, ids, row.reviewer_id)
+        seconds = iqa_store.second_markings_of(db, ids)
+        markers_now = self._markers(db, ids)
+        results_now = self._results_now(db, ids)
         for r in rows:
-            review = latest.get(r["script_id"])
-            second = seconds.get(r["script_id"])
+            review = latest.get(r.script_id)
+            second = seconds.get(r.script_id)
             scripts.append(PlanScript(
-                script_id=r["script_id"], script_ref=r["script_ref"], script_number=r["script_number"],
-                sitting_code=r["code"], candidate_number=r["candidate_number"],
-                markers=tuple(json.loads(r["markers"])), total=r["total"], pass_mark=r["pass_mark"],
-                status=r["status"], reasons=tuple(json.loads(r["reasons"])),
-                review_state=review["state"] if review else "not started",
-                round=review["round"] if review else None,
-                decision=ScriptDecision(review["decision"]) if review and review["decision"] else None,
-                second_marker=second["name"] if second else None,
-                second_marking_complete=bool(second and second["completed_at"]),
-                total_now=results_now[r["script_id"]].total if r["script_id"] in results_now else r["total"],
-                status_now=results_now[r["script_id"]].status if r["script_id"] in results_now else r["status"],
-                reviewer_marked=person_key(row["reviewer"]) in {person_key(m) for m in markers_now.get(r["script_id"], [])}))
-        sign = next(db.query("SELECT so.*, st.name FROM iqa_sign_off so JOIN staff st ON st.id = so.reviewer_id"
-                             " WHERE so.plan_id = ?", [plan_id]), None)
+                script_id=r.script_id, script_ref=r.script_ref, script_number=r.script_number,
+                sitting_code=r.code, candidate_number=r.candidate_number,
+                markers=r.markers, total=r.total, pass_mark=r.pass_mark,
+                status=r.status, reasons=r.reasons,
+                review_state=review.state if review else "not started",
+                round=review.round if review else None,
+                decision=ScriptDecision(review.decision) if review and review.decision else None,
+                second_marker=second.second_marker if second else None,
+                second_marking_complete=bool(second and second.completed_at),
+                total_now=results_now[r.script_id].total if r.script_id in results_now else r.total,
+                status_now=results_now[r.script_id].status if r.script_id in results_now else r.status,
+                reviewer_marked=person_key(row.reviewer) in {person_key(m) for m in markers_now.get(r.script_id, [])}))
+        sign = iqa_store.sign_off(db, plan_id)
         return PlanView(
-            id=row["id"], scope=found, reviewer=row["reviewer"],
-            strategy=SamplingStrategy.model_validate(json.loads(row["strategy_json"])),
-            strategy_text=row["strategy_text"], seed=row["seed"], seed_source=row["seed_source"],
-            scripts_marked=row["scripts_marked"], created_at=parse_instant(row["created_at"]),
-            created_by=row["creator"], reason=row["reason"], superseded_at=parse_instant(row["superseded_at"]),
-            superseded_by=row["superseded_by"], scripts=tuple(scripts), excluded=stored.excluded,
+            id=row.id, scope=found, reviewer=row.reviewer,
+            strategy=SamplingStrategy.model_validate(json.loads(row.strategy_json)),
+            strategy_text=row.strategy_text, seed=row.seed, seed_source=row.seed_source,
+            scripts_marked=row.scripts_marked, created_at=row.created_at,
+            created_by=row.creator, reason=row.reason, superseded_at=row.superseded_at,
+            superseded_by=row.superseded_by, scripts=tuple(scripts), excluded=stored.excluded,
             coverage=stored.markers, notes=stored.notes,
-            action_points=tuple(self._action_points(db, "ap.plan_id = ? AND ap.review_id IS NULL", [plan_id])),
-            sign_off=SignOff(reviewer=sign["name"], signed_at=parse_instant(sign["signed_at"]),
-                             statement=sign["statement"]) if sign else None)
+            action_points=tuple(self._action_points(iqa_store.action_points(db, plan_id=plan_id))),
+            sign_off=SignOff(reviewer=sign.reviewer, signed_at=sign.signed_at,
+                             statement=sign.statement) if sign else None)
 
     @staticmethod
-    def _latest_reviews(db: Database, script_ids: Sequence[int], reviewer_id: int) -> dict[int, dict[str, Any]]:
-        if not script_ids:
-            return {}
-        marks = ",".join("?" * len(script_ids))
-        out: dict[int, dict[str, Any]] = {}
-        for r in db.query(f"SELECT * FROM iqa_reviews WHERE reviewer_id = ? AND script_id IN ({marks})"
-                          " ORDER BY round", [reviewer_id, *script_ids]):
-            out[r["script_id"]] = r
-        return out
-
-    @staticmethod
-    def _second_markings(db: Database, script_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-        if not script_ids:
-            return {}
-        marks = ",".join("?" * len(script_ids))
-        return {r["script_id"]: r for r in db.query(
-            "SELECT sm.*, st.name FROM iqa_second_markings sm JOIN staff st ON st.id = sm.second_marker_id"
-            f" WHERE sm.script_id IN ({marks}) ORDER BY sm.id", list(script_ids))}
-
-    @staticmethod
-    def _action_points(db: Database, where: str, params: list[Any]) -> list[ActionPointView]:
-        return [ActionPointView(id=r["id"], text=r["text"], owner=r["owner"],
-                                due=date.fromisoformat(r["due"]) if r["due"] else None,
-                                script_number=r["script_number"], added_by=r["name"],
-                                added_at=parse_instant(r["added_at"]))
-                for r in db.query(
-                    "SELECT ap.*, st.name, s.script_number FROM iqa_action_points ap JOIN staff st"
-                    " ON st.id = ap.added_by LEFT JOIN iqa_reviews r ON r.id = ap.review_id"
-                    f" LEFT JOIN scripts s ON s.id = r.script_id WHERE {where} ORDER BY ap.id", params)]
+    def _action_points(points: list[iqa_store.StoredActionPoint]) -> list[ActionPointView]:
+        return [ActionPointView(id=p.id, text=p.text, owner=p.owner, due=p.due, script_number=p.script_number,
+                                added_by=p.added_by, added_at=p.added_at) for p in points]
 
     # == reviewing ===================================================================================
 
-    def _review_context(self, db: Database, script_id: int, actor: Actor) -> tuple[dict[str, Any], list[str], dict]:
+    def _review_context(self, db: Database, script_id: int,
+                        actor: Actor) -> tuple[iqa_store.IqaScript, list[str], tuple[int, tuple[str, ...]]]:
         """The script, its markers and the reviewer's plan row holding it; refuses what may not be reviewed."""
         script = self._script(db, script_id)
         markers = self._markers(db, [script_id]).get(script_id, [])
         # First: whatever else is true, a reviewer never reviews their own marking.
         _refuse_own(markers, actor.label)
-        if script["finish"] not in MARKABLE_FINISHES:
-            raise IqaError(f"Script {script['script_number']} has nothing to review (it was not submitted).")
-        plan = next(db.query(
-            "SELECT p.id, ps.reasons FROM iqa_plans p JOIN iqa_plan_scripts ps ON ps.plan_id = p.id"
-            " WHERE p.reviewer_id = ? AND p.superseded_at IS NULL AND ps.script_id = ? ORDER BY p.id DESC",
-            [actor.staff_id, script_id]), None)
+        if script.finish not in MARKABLE_FINISHES:
+            raise IqaError(f"Script {script.script_number} has nothing to review (it was not submitted).")
+        plan = iqa_store.reviewer_plan_holding(db, actor.staff_id, script_id)
         if plan is None:
-            raise IqaError(f"Script {script['script_number']} of sitting {script['code']} is not in a sampling "
+            raise IqaError(f"Script {script.script_number} of sitting {script.code} is not in a sampling "
                            f"plan of {actor.label}: only sampled scripts are reviewed "
                            "(add it with marker-tui iqa add CODE SCRIPT --reason ...).")
-        blind = db.execute("SELECT completed_at FROM iqa_second_markings WHERE script_id = ? AND second_marker_id = ?",
-                           [script_id, actor.staff_id]).fetchone()
-        if blind is not None and blind[0] is None:
-            raise IqaError(f"You are second-marking script {script['script_number']} blind: complete your second "
+        blind = iqa_store.second_marking(db, script_id, actor.staff_id)
+        if blind is not None and blind.completed_at is None:
+            raise IqaError(f"You are second-marking script {script.script_number} blind: complete your second "
                            "marking before you open its review (the review shows the first marks).")
         return script, markers, plan
 
     def _reviews(self, db: Database, script_id: int, reviewer_id: int, marks: dict[str, StoredMark]) -> list[ReviewRecord]:
         out = []
-        for r in db.query("SELECT * FROM iqa_reviews WHERE script_id = ? AND reviewer_id = ? ORDER BY round",
-                          [script_id, reviewer_id]):
+        for r in iqa_store.reviews_of(db, script_id, reviewer_id):
             questions = {}
-            for q in db.query("SELECT qr.*, st.name FROM iqa_question_reviews qr JOIN staff st"
-                              " ON st.id = qr.marker_id WHERE qr.review_id = ?", [r["id"]]):
-                current = marks.get(q["question_id"])
-                stale = r["state"] != "confirmed" and (current is None or current.version != q["mark_version"])
-                questions[q["question_id"]] = QuestionJudgement(
-                    question_id=q["question_id"], marker_mark=q["marker_mark"], marker=q["name"],
-                    mark_version=q["mark_version"], agree=bool(q["agree"]), reviewer_mark=q["reviewer_mark"],
-                    reason=q["reason"], recorded_at=parse_instant(q["recorded_at"]), stale=stale)
+            for q in iqa_store.judgements(db, r.id):
+                current = marks.get(q.question_id)
+                stale = r.state != "confirmed" and (current is None or current.version != q.mark_version)
+                questions[q.question_id] = QuestionJudgement(
+                    question_id=q.question_id, marker_mark=q.marker_mark, marker=q.marker,
+                    mark_version=q.mark_version, agree=q.agree, reviewer_mark=q.reviewer_mark,
+                    reason=q.reason, recorded_at=q.recorded_at, stale=stale)
             out.append(ReviewRecord(
-                id=r["id"], plan_id=r["plan_id"], round=r["round"], state=r["state"],
-                decision=ScriptDecision(r["decision"]) if r["decision"] else None,
-                decision_reason=r["decision_reason"], feedback_to_marker=r["feedback_to_marker"],
-                started_at=parse_instant(r["started_at"]), decided_at=parse_instant(r["decided_at"]),
-                confirmed_at=parse_instant(r["confirmed_at"]), questions=dict(items_in_question_order(questions)),
-                action_points=tuple(self._action_points(db, "ap.review_id = ?", [r["id"]]))))
+                id=r.id, plan_id=r.plan_id, round=r.round, state=r.state,
+                decision=ScriptDecision(r.decision) if r.decision else None,
+                decision_reason=r.decision_reason, feedback_to_marker=r.feedback_to_marker,
+                started_at=r.started_at, decided_at=r.decided_at,
+                confirmed_at=r.confirmed_at, questions=dict(items_in_question_order(questions)),
+                action_points=tuple(self._action_points(iqa_store.action_points(db, review_id=r.id)))))
         return out
 
     def _view(self, db: Database, script_id: int, actor: Actor) -> ReviewView:
@@ -1011,14 +874,8 @@ class IqaService:
         loaded = MarkingService(db, self.clock).view_script(script_id)
         reviews = self._reviews(db, script_id, actor.staff_id, loaded.marks)
         latest = reviews[-1] if reviews else None
-        second = db.execute(
-            "SELECT sm.id, st.name FROM iqa_second_markings sm JOIN staff st ON st.id = sm.second_marker_id"
-            " WHERE sm.script_id = ? AND sm.completed_at IS NOT NULL ORDER BY sm.id DESC LIMIT 1",
-            [script_id]).fetchone()
-        second_marks = {}
-        if second is not None:
-            second_marks = {q: m for q, m in db.execute(
-                "SELECT question_id, marks FROM iqa_second_marks WHERE second_marking_id = ?", [second[0]])}
+        second = iqa_store.completed_second_marking(db, script_id)
+        second_marks = iqa_store.second_marks(db, second.id) if second is not None else {}
         current = {q: m.question_mark() for q, m in loaded.marks.items()}
         after = dict(current)
         if latest is not None and latest.state != "confirmed":
@@ -1026,12 +883,12 @@ class IqaService:
                 if j.question_id in after and j.reviewer_mark is not None:
                     after[j.question_id] = after[j.question_id].model_copy(update={"marks_awarded": j.reviewer_mark})
         return ReviewView(
-            script_id=script_id, script_number=script["script_number"], sitting_code=script["code"],
-            candidate_number=script["candidate_number"], reviewer=actor.label, plan_id=plan["id"],
-            reasons=tuple(json.loads(plan["reasons"])), paper=loaded.paper, scheme=loaded.scheme,
+            script_id=script_id, script_number=script.script_number, sitting_code=script.code,
+            candidate_number=script.candidate_number, reviewer=actor.label, plan_id=plan[0],
+            reasons=plan[1], paper=loaded.paper, scheme=loaded.scheme,
             answers=loaded.answers, marks=loaded.marks, markers=tuple(markers), review=latest,
-            earlier_rounds=tuple(reviews[:-1]), second_marker=second[1] if second else None,
-            second_marks=second_marks, tolerances=self._tolerances(db, loaded.paper_id),
+            earlier_rounds=tuple(reviews[:-1]), second_marker=second.second_marker if second else None,
+            second_marks=second_marks, tolerances=iqa_store.tolerances(db, loaded.paper_id),
             result_now=script_result(loaded.paper, loaded.scheme, current),
             result_after=script_result(loaded.paper, loaded.scheme, after))
 
@@ -1044,25 +901,22 @@ class IqaService:
             actor = resolve_actor(self.db, reviewer, *REVIEWERS)
             return self._view(self.db, script_id, actor)
 
-    def _open_review(self, db: Database, script: dict[str, Any], plan_id: int, actor: Actor,
-                     now: datetime) -> dict[str, Any]:
+    def _open_review(self, db: Database, script: iqa_store.IqaScript, plan_id: int, actor: Actor,
+                     now: datetime) -> iqa_store.StoredReview:
         """The latest round, started if there is none; refused once confirmed."""
-        row = next(db.query("SELECT * FROM iqa_reviews WHERE script_id = ? AND reviewer_id = ? ORDER BY round DESC"
-                            " LIMIT 1", [script["id"], actor.staff_id]), None)
+        row = iqa_store.latest_review(db, script.id, actor.staff_id)
         if row is None:
-            review_id = db.execute(
-                "INSERT INTO iqa_reviews (plan_id, script_id, reviewer_id, round, state, started_at)"
-                " VALUES (?, ?, ?, 1, 'in progress', ?)", [plan_id, script["id"], actor.staff_id, now_text(now)]
-            ).lastrowid
-            record(db, at=now, actor=actor, action="IQA review started", sitting_id=script["sitting_id"],
-                   script_id=script["id"], candidate_number=script["candidate_number"],
-                   details={"script_number": script["script_number"], "plan": plan_id, "round": 1})
-            return next(db.query("SELECT * FROM iqa_reviews WHERE id = ?", [review_id]))
-        if row["state"] == "confirmed":
+            review_id = iqa_store.start_review(db, plan_id=plan_id, script_id=script.id, reviewer_id=actor.staff_id,
+                                               round=1, at=now)
+            record(db, at=now, actor=actor, action="IQA review started", sitting_id=script.sitting_id,
+                   script_id=script.id, candidate_number=script.candidate_number,
+                   details={"script_number": script.script_number, "plan": plan_id, "round": 1})
+            return iqa_store.review(db, review_id)
+        if row.state == "confirmed":
             extra = (" It was referred back to the marker: start a new round (R on the review screen) "
-                     "once they have re-marked it." if row["decision"] == ScriptDecision.REFER_BACK else "")
-            raise IqaError(f"Your review of script {script['script_number']} was confirmed "
-                           f"({row['decision']}) and cannot change.{extra}")
+                     "once they have re-marked it." if row.decision == ScriptDecision.REFER_BACK else "")
+            raise IqaError(f"Your review of script {script.script_number} was confirmed "
+                           f"({row.decision}) and cannot change.{extra}")
         return row
 
     def record_question(self, script_id: int, question_id: str, *, reviewer: str, agree: bool = True,
@@ -1081,46 +935,41 @@ class IqaService:
         def work(db: Database) -> ReviewView:
             actor = resolve_actor(db, reviewer, *REVIEWERS)
             script, _, plan = self._review_context(db, script_id, actor)
-            paper, _ = self._paper_scheme(db, script["paper_id"])
+            paper, _ = self._paper_scheme(db, script.paper_id)
             question = paper.question(question_id)
             if question is None:
                 raise IqaError(f"Question {question_id} is not on this paper "
                                f"(questions: {', '.join(q.id for q in paper.questions)}).")
-            current = self._current_marks(db, [script_id]).get(script_id, {}).get(question_id)
+            current = mark_store.current_marks(db, [script_id]).get(script_id, {}).get(question_id)
             if current is None:
-                raise IqaError(f"Question {question_id} of script {script['script_number']} has no mark to review.")
+                raise IqaError(f"Question {question_id} of script {script.script_number} has no mark to review.")
             agreed = agree
             value: int | None = None
             if not agree:
                 value = _as_mark(mark, question_id, question.marks)
-                if value == current["marks_awarded"]:
+                if value == current.marks_awarded:
                     agreed, value = True, None
                 elif not why:
                     raise IqaError(f"Question {question_id}: give a reason for the different mark "
-                                   f"({current['marks_awarded']} → {value}); it goes to the marker and the IQA "
+                                   f"({current.marks_awarded} → {value}); it goes to the marker and the IQA "
                                    "record. Nothing was saved.")
-            review = self._open_review(db, script, plan["id"], actor, now)
-            if review["state"] == "awaiting confirmation":
-                db.execute("UPDATE iqa_reviews SET state = 'in progress', decision = NULL, decided_at = NULL"
-                           " WHERE id = ?", [review["id"]])
-                record(db, at=now, actor=actor, action="IQA decision withdrawn", sitting_id=script["sitting_id"],
-                       script_id=script_id, candidate_number=script["candidate_number"],
-                       details={"script_number": script["script_number"], "decision": review["decision"],
+            review = self._open_review(db, script, plan[0], actor, now)
+            if review.state == "awaiting confirmation":
+                iqa_store.withdraw_decision(db, review.id)
+                record(db, at=now, actor=actor, action="IQA decision withdrawn", sitting_id=script.sitting_id,
+                       script_id=script_id, candidate_number=script.candidate_number,
+                       details={"script_number": script.script_number, "decision": review.decision,
                                 "because": f"question {question_id} was judged again"})
-            db.execute(
-                "INSERT INTO iqa_question_reviews (review_id, question_id, marker_mark, marker_id, mark_version,"
-                " agree, reviewer_mark, reason, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (review_id, question_id) DO UPDATE SET marker_mark = excluded.marker_mark,"
-                " marker_id = excluded.marker_id, mark_version = excluded.mark_version, agree = excluded.agree,"
-                " reviewer_mark = excluded.reviewer_mark, reason = excluded.reason, recorded_at = excluded.recorded_at",
-                [review["id"], question_id, current["marks_awarded"], current["marked_by"], current["version"],
-                 int(agreed), value, None if agreed else why, now_text(now)])
-            record(db, at=now, actor=actor, action="IQA question reviewed", sitting_id=script["sitting_id"],
-                   script_id=script_id, candidate_number=script["candidate_number"],
-                   details={"script_number": script["script_number"], "question": question_id,
-                            "marker's mark": current["marks_awarded"], "marked by": current["marker_name"],
+            iqa_store.save_judgement(
+                db, review.id, question_id, marker_mark=current.marks_awarded, marker_id=current.marked_by,
+                mark_version=current.version, agree=agreed, reviewer_mark=value, reason=None if agreed else why,
+                at=now)
+            record(db, at=now, actor=actor, action="IQA question reviewed", sitting_id=script.sitting_id,
+                   script_id=script_id, candidate_number=script.candidate_number,
+                   details={"script_number": script.script_number, "question": question_id,
+                            "marker's mark": current.marks_awarded, "marked by": current.marker_name,
                             "agree": agreed, "reviewer's mark": value, "reason": None if agreed else why,
-                            "round": review["round"]})
+                            "round": review.round})
             return self._view(db, script_id, actor)
 
         return run_write(self.db, work, "recording a review")
@@ -1166,9 +1015,9 @@ class IqaService:
             if view.review is None or view.unjudged:
                 missing = ", ".join(view.unjudged)
                 raise IqaError(f"Judge every question before deciding: question(s) {missing} of script "
-                               f"{script['script_number']} have no agree or different mark yet.")
+                               f"{script.script_number} have no agree or different mark yet.")
             if view.review.state == "confirmed":
-                self._open_review(db, script, plan["id"], actor, now)  # raises with the right words
+                self._open_review(db, script, plan[0], actor, now)  # raises with the right words
             if view.stale:
                 raise IqaError(self._stale_message(view))
             differs = view.review.differences
@@ -1177,19 +1026,15 @@ class IqaService:
                                "Choose 'marking upheld', or give a different mark with a reason first.")
             if chosen is ScriptDecision.REFER_BACK and not note:
                 raise IqaError("'Refer back to marker' needs feedback to the marker saying what to look at again.")
-            db.execute("UPDATE iqa_reviews SET state = 'awaiting confirmation', decision = ?, decision_reason = ?,"
-                       " feedback_to_marker = ?, decided_at = ? WHERE id = ?",
-                       [chosen.value, why, note, now_text(now), view.review.id])
-            db.execute("DELETE FROM iqa_action_points WHERE review_id = ?", [view.review.id])
+            iqa_store.record_decision(db, view.review.id, decision=chosen.value, reason=why, feedback=note, at=now)
+            iqa_store.delete_review_action_points(db, view.review.id)
             for item in points:
-                db.execute("INSERT INTO iqa_action_points (plan_id, review_id, text, owner, due, added_by, added_at)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           [plan["id"], view.review.id, item.text, item.owner,
-                            item.due.isoformat() if item.due else None, actor.staff_id, now_text(now)])
+                iqa_store.insert_action_point(db, plan_id=plan[0], review_id=view.review.id, text=item.text,
+                                              owner=item.owner, due=item.due, by=actor.staff_id, at=now)
             changes = view.pending_changes() if chosen is ScriptDecision.ADJUSTED else []
-            record(db, at=now, actor=actor, action="IQA decision recorded", sitting_id=script["sitting_id"],
-                   script_id=script_id, candidate_number=script["candidate_number"],
-                   details={"script_number": script["script_number"], "decision": chosen.value,
+            record(db, at=now, actor=actor, action="IQA decision recorded", sitting_id=script.sitting_id,
+                   script_id=script_id, candidate_number=script.candidate_number,
+                   details={"script_number": script.script_number, "decision": chosen.value,
                             "reason": why, "feedback to marker": note,
                             "action points": [p.text for p in points],
                             "changes on confirmation": [c.model_dump() for c in changes],
@@ -1235,10 +1080,10 @@ class IqaService:
         view = self._view(db, script_id, actor)
         review = view.review
         if review is None or review.state == "in progress":
-            raise IqaError(f"There is no decision on script {script['script_number']} to confirm yet: "
+            raise IqaError(f"There is no decision on script {script.script_number} to confirm yet: "
                            "record one first (d on the review screen).")
         if review.state == "confirmed":
-            self._open_review(db, script, plan["id"], actor, now)  # raises
+            self._open_review(db, script, plan[0], actor, now)  # raises
         if view.stale:
             raise IqaError(self._stale_message(view))
         decision = review.decision
@@ -1253,12 +1098,11 @@ class IqaService:
                 marking.adjust_mark(script_id, change.question_id, change.new, by=actor.label,
                                     reason=f"IQA review: {change.reason}", expected_version=j.mark_version)
                 applied.append(change)
-        db.execute("UPDATE iqa_reviews SET state = 'confirmed', confirmed_at = ? WHERE id = ?",
-                   [now_text(now), review.id])
+        iqa_store.confirm_review(db, review.id, at=now)
         after_view = self._view(db, script_id, actor)
-        record(db, at=now, actor=actor, action="IQA decision confirmed", sitting_id=script["sitting_id"],
-               script_id=script_id, candidate_number=script["candidate_number"],
-               details={"script_number": script["script_number"], "decision": decision.value,
+        record(db, at=now, actor=actor, action="IQA decision confirmed", sitting_id=script.sitting_id,
+               script_id=script_id, candidate_number=script.candidate_number,
+               details={"script_number": script.script_number, "decision": decision.value,
                         "changes": [c.model_dump() for c in applied], "total before": before,
                         "total after": after_view.result_now.total, "result after": after_view.result_now.status,
                         "feedback to marker": review.feedback_to_marker, "round": review.round,
@@ -1274,18 +1118,16 @@ class IqaService:
         def work(db: Database) -> ReviewView:
             actor = resolve_actor(db, reviewer, *REVIEWERS)
             script, _, plan = self._review_context(db, script_id, actor)
-            last = next(db.query("SELECT * FROM iqa_reviews WHERE script_id = ? AND reviewer_id = ?"
-                                 " ORDER BY round DESC LIMIT 1", [script_id, actor.staff_id]), None)
-            if last is None or last["state"] != "confirmed" or last["decision"] != ScriptDecision.REFER_BACK:
-                raise IqaError(f"Script {script['script_number']} was not referred back to its marker: "
+            last = iqa_store.latest_review(db, script_id, actor.staff_id)
+            if last is None or last.state != "confirmed" or last.decision != ScriptDecision.REFER_BACK:
+                raise IqaError(f"Script {script.script_number} was not referred back to its marker: "
                                "there is no new round to start.")
-            db.execute("INSERT INTO iqa_reviews (plan_id, script_id, reviewer_id, round, state, started_at)"
-                       " VALUES (?, ?, ?, ?, 'in progress', ?)",
-                       [plan["id"], script_id, actor.staff_id, last["round"] + 1, now_text(now)])
-            record(db, at=now, actor=actor, action="IQA review started", sitting_id=script["sitting_id"],
-                   script_id=script_id, candidate_number=script["candidate_number"],
-                   details={"script_number": script["script_number"], "plan": plan["id"],
-                            "round": last["round"] + 1, "after": "referred back to the marker"})
+            iqa_store.start_review(db, plan_id=plan[0], script_id=script_id, reviewer_id=actor.staff_id,
+                                   round=last.round + 1, at=now)
+            record(db, at=now, actor=actor, action="IQA review started", sitting_id=script.sitting_id,
+                   script_id=script_id, candidate_number=script.candidate_number,
+                   details={"script_number": script.script_number, "plan": plan[0],
+                            "round": last.round + 1, "after": "referred back to the marker"})
             return self._view(db, script_id, actor)
 
         return run_write(self.db, work, "starting a new review round")
@@ -1298,29 +1140,26 @@ class IqaService:
         """
         with read_transaction(self.db):
             found = self._scope(self.db, scope)
-            where, params = self._scope_where(found)
-            rows = list(self.db.query(
-                "SELECT DISTINCT rv.script_id, rv.reviewer_id, st.name AS reviewer, s.script_number, si.code,"
-                " si.paper_id, c.candidate_number, c.name FROM iqa_reviews rv JOIN scripts s ON s.id = rv.script_id"
-                " JOIN sittings si ON si.id = s.sitting_id JOIN candidates c ON c.id = s.candidate_id"
-                f" JOIN staff st ON st.id = rv.reviewer_id WHERE {where}", params))
-            markers = self._markers(self.db, sorted({r["script_id"] for r in rows}))
+            rows = iqa_store.reviewed_scripts(self.db, found)
+            ids = sorted({r.script_id for r in rows})
+            markers = self._markers(self.db, ids)
+            current = mark_store.current_marks(self.db, ids)
             out = []
             for r in rows:
-                paper, _ = self._paper_scheme(self.db, r["paper_id"])
-                marks = {q: StoredMark(script_id=r["script_id"], question_id=q, marks_awarded=m["marks_awarded"],
-                                       credited_points=tuple(json.loads(m["credited_points"])), comment=m["comment"],
-                                       marked_by=m["marker_name"], marked_by_id=m["marked_by"],
-                                       marked_at=parse_instant(m["marked_at"]), role=m["role"], version=m["version"])
-                         for q, m in self._current_marks(self.db, [r["script_id"]]).get(r["script_id"], {}).items()}
-                ref = r["script_number"] if found.sitting_id else f"{r['code']}/{r['script_number']}"
-                for review in self._reviews(self.db, r["script_id"], r["reviewer_id"], marks):
+                paper, _ = self._paper_scheme(self.db, r.paper_id)
+                marks = {q: StoredMark(script_id=r.script_id, question_id=q, marks_awarded=m.marks_awarded,
+                                       credited_points=m.credited_points, comment=m.comment,
+                                       marked_by=m.marker_name, marked_by_id=m.marked_by,
+                                       marked_at=m.marked_at, role=m.role, version=m.version)
+                         for q, m in current.get(r.script_id, {}).items()}
+                ref = r.script_number if found.sitting_id else f"{r.code}/{r.script_number}"
+                for review in self._reviews(self.db, r.script_id, r.reviewer_id, marks):
                     if confirmed_only and review.state != "confirmed":
                         continue
                     out.append(ReviewSummary(
-                        script_id=r["script_id"], script_ref=ref, sitting_code=r["code"],
-                        candidate_number=r["candidate_number"], candidate_name=r["name"], reviewer=r["reviewer"],
-                        markers=tuple(markers.get(r["script_id"], [])),
+                        script_id=r.script_id, script_ref=ref, sitting_code=r.code,
+                        candidate_number=r.candidate_number, candidate_name=r.candidate_name, reviewer=r.reviewer,
+                        markers=tuple(markers.get(r.script_id, [])),
                         max_marks={q.id: q.marks for q in paper.questions}, review=review))
         out.sort(key=lambda x: (natural_key(x.script_ref), person_key(x.reviewer), x.review.round))
         return out
@@ -1342,13 +1181,12 @@ class IqaService:
             plan = self._current_plan_row(db, found, actor.staff_id)
             if plan is None:
                 raise IqaError(f"{actor.label} has no sampling plan for {found.label}: draw one first.")
-            db.execute("INSERT INTO iqa_action_points (plan_id, review_id, text, owner, due, added_by, added_at)"
-                       " VALUES (?, NULL, ?, ?, ?, ?, ?)",
-                       [plan["id"], cleaned, who, due.isoformat() if due else None, actor.staff_id, now_text(now)])
+            iqa_store.insert_action_point(db, plan_id=plan.id, review_id=None, text=cleaned, owner=who, due=due,
+                                          by=actor.staff_id, at=now)
             record(db, at=now, actor=actor, action="IQA action point added", sitting_id=found.sitting_id,
-                   details={"plan": plan["id"], "text": cleaned, "owner": who,
+                   details={"plan": plan.id, "text": cleaned, "owner": who,
                             "due": due.isoformat() if due else None})
-            return plan["id"]
+            return plan.id
 
         return self.plan(run_write(self.db, work, "adding an action point"))
 
@@ -1363,7 +1201,7 @@ class IqaService:
             row = self._current_plan_row(db, found, actor.staff_id)
             if row is None:
                 raise IqaError(f"{actor.label} has no sampling plan for {found.label} to sign off.")
-            plan = self._plan_view(db, row["id"])
+            plan = self._plan_view(db, row.id)
             if plan.sign_off is not None:
                 raise IqaError(f"Plan {plan.id} was signed off by {plan.sign_off.reviewer} on "
                                f"{plan.sign_off.signed_at.astimezone():%Y-%m-%d}.")
@@ -1379,8 +1217,7 @@ class IqaService:
                 problems.append(f"blind second marking not complete: {', '.join(seconds)}")
             if problems:
                 raise IqaError("The plan cannot be signed off yet: " + "; ".join(problems) + ".")
-            db.execute("INSERT INTO iqa_sign_off (plan_id, reviewer_id, signed_at, statement) VALUES (?, ?, ?, ?)",
-                       [plan.id, actor.staff_id, now_text(now), text])
+            iqa_store.insert_sign_off(db, plan.id, actor.staff_id, at=now, statement=text)
             record(db, at=now, actor=actor, action="IQA plan signed off", sitting_id=found.sitting_id,
                    details={"plan": plan.id, "scope": found.key, "statement": text,
                             "decisions": {s.script_ref: s.decision.value if s.decision else None
@@ -1391,29 +1228,18 @@ class IqaService:
 
     # == tolerances ==================================================================================
 
-    @staticmethod
-    def _tolerances(db: Database, paper_id: int) -> dict[str, int]:
-        return {q: t for q, t in db.execute("SELECT question_id, tolerance FROM iqa_tolerances WHERE paper_id = ?",
-                                            [paper_id])}
-
     def tolerances(self, scope: str) -> dict[str, int]:
         """Tolerance per question label of the scope (questions not listed: 0)."""
         with read_transaction(self.db):
             found = self._scope(self.db, scope)
-            papers = self._scope_papers(self.db, found)
+            papers = iqa_store.scope_papers(self.db, found)
             out: dict[str, int] = {}
             for paper_id, version in papers:
                 paper, _ = self._paper_scheme(self.db, paper_id)
-                stored = self._tolerances(self.db, paper_id)
+                stored = iqa_store.tolerances(self.db, paper_id)
                 for q in paper.questions:
                     out[self._qlabel(q.id, version, len(papers))] = stored.get(q.id, 0)
             return out
-
-    def _scope_papers(self, db: Database, scope: Scope) -> list[tuple[int, str]]:
-        where, params = self._scope_where(scope)
-        return [(r[0], r[1]) for r in db.execute(
-            f"SELECT DISTINCT p.id, p.version FROM sittings si JOIN papers p ON p.id = si.paper_id WHERE {where}"
-            " ORDER BY p.id", params)]
 
     @staticmethod
     def _qlabel(question_id: str, version: str, papers: int) -> str:
@@ -1430,7 +1256,7 @@ class IqaService:
             actor = resolve_actor(db, by, *REVIEWERS)
             found = self._scope(db, scope)
             touched = 0
-            for paper_id, version in self._scope_papers(db, found):
+            for paper_id, version in iqa_store.scope_papers(db, found):
                 paper, _ = self._paper_scheme(db, paper_id)
                 question = paper.question(qid)
                 if question is None:
@@ -1438,11 +1264,8 @@ class IqaService:
                 if tolerance > question.marks:
                     raise IqaError(f"Question {qid} is worth {question.marks} marks: a tolerance of {tolerance} "
                                    "would count every pair of marks as agreeing.")
-                old = self._tolerances(db, paper_id).get(qid, 0)
-                db.execute("INSERT INTO iqa_tolerances (paper_id, question_id, tolerance, set_by, set_at)"
-                           " VALUES (?, ?, ?, ?, ?) ON CONFLICT (paper_id, question_id) DO UPDATE SET"
-                           " tolerance = excluded.tolerance, set_by = excluded.set_by, set_at = excluded.set_at",
-                           [paper_id, qid, tolerance, actor.staff_id, now_text(now)])
+                old = iqa_store.tolerances(db, paper_id).get(qid, 0)
+                iqa_store.set_tolerance(db, paper_id, qid, tolerance, by=actor.staff_id, at=now)
                 record(db, at=now, actor=actor, action="IQA tolerance set", sitting_id=found.sitting_id,
                        details={"paper version": version, "question": qid, "old": old, "new": tolerance})
                 touched += 1
@@ -1463,68 +1286,57 @@ class IqaService:
             marker = resolve_actor(db, second_marker, *SECOND_MARKERS)
             script = self._script(db, script_id)
             _refuse_own(self._markers(db, [script_id]).get(script_id, []), marker.label, "second-mark")
-            plan = db.execute("SELECT ps.plan_id FROM iqa_plan_scripts ps JOIN iqa_plans p ON p.id = ps.plan_id"
-                              " WHERE ps.script_id = ? AND p.superseded_at IS NULL ORDER BY p.id DESC LIMIT 1",
-                              [script_id]).fetchone()
-            if plan is None:
-                raise IqaError(f"Script {script['script_number']} is not in a current sampling plan: only sampled "
+            plan_id = iqa_store.current_plan_holding(db, script_id)
+            if plan_id is None:
+                raise IqaError(f"Script {script.script_number} is not in a current sampling plan: only sampled "
                                "scripts are second-marked.")
-            if db.execute("SELECT 1 FROM iqa_reviews WHERE script_id = ? AND reviewer_id = ?",
-                          [script_id, marker.staff_id]).fetchone():
-                raise IqaError(f"{marker.label} has already opened the review of script {script['script_number']} "
+            if iqa_store.has_review(db, script_id, marker.staff_id):
+                raise IqaError(f"{marker.label} has already opened the review of script {script.script_number} "
                                "and has seen its marks: a blind second mark must come from someone who has not.")
-            if db.execute("SELECT 1 FROM iqa_second_markings WHERE script_id = ?", [script_id]).fetchone():
-                holder = db.execute("SELECT st.name FROM iqa_second_markings sm JOIN staff st ON"
-                                    " st.id = sm.second_marker_id WHERE sm.script_id = ?", [script_id]).fetchone()[0]
-                raise IqaError(f"Script {script['script_number']} is already given to {holder} for second marking.")
-            new = db.execute("INSERT INTO iqa_second_markings (plan_id, script_id, second_marker_id, assigned_by,"
-                             " assigned_at) VALUES (?, ?, ?, ?, ?)",
-                             [plan[0], script_id, marker.staff_id, actor.staff_id, now_text(now)]).lastrowid
-            record(db, at=now, actor=actor, action="IQA second marker assigned", sitting_id=script["sitting_id"],
-                   script_id=script_id, candidate_number=script["candidate_number"],
-                   details={"script_number": script["script_number"], "second marker": marker.label, "blind": True})
+            holder = iqa_store.second_marker_holding(db, script_id)
+            if holder is not None:
+                raise IqaError(f"Script {script.script_number} is already given to {holder} for second marking.")
+            new = iqa_store.assign_second_marker(db, plan_id=plan_id, script_id=script_id,
+                                                 second_marker_id=marker.staff_id, by=actor.staff_id, at=now)
+            record(db, at=now, actor=actor, action="IQA second marker assigned", sitting_id=script.sitting_id,
+                   script_id=script_id, candidate_number=script.candidate_number,
+                   details={"script_number": script.script_number, "second marker": marker.label, "blind": True})
             return new
 
         new_id = run_write(self.db, work, "assigning a second marker")
         with read_transaction(self.db):
-            return self._second_rows(self.db, "sm.id = ?", [new_id])[0]
+            return self._second_rows(self.db, iqa_store.listed_second_marking(self.db, new_id))[0]
 
-    def _second_rows(self, db: Database, where: str, params: list[Any]) -> list[SecondMarkingRow]:
+    def _second_rows(self, db: Database, rows: list[iqa_store.SecondMarkingListed]) -> list[SecondMarkingRow]:
         out = []
-        for r in db.query(
-            "SELECT sm.*, s.script_number, si.code, si.paper_id, st.name AS marker, ab.name AS assigner,"
-            " (SELECT count(*) FROM iqa_second_marks m WHERE m.second_marking_id = sm.id) AS n"
-            " FROM iqa_second_markings sm JOIN scripts s ON s.id = sm.script_id JOIN sittings si"
-            " ON si.id = s.sitting_id JOIN staff st ON st.id = sm.second_marker_id JOIN staff ab"
-            f" ON ab.id = sm.assigned_by WHERE {where} ORDER BY si.id, s.script_number", params):
-            paper, _ = self._paper_scheme(db, r["paper_id"])
+        for r in rows:
+            paper, _ = self._paper_scheme(db, r.paper_id)
             out.append(SecondMarkingRow(
-                script_id=r["script_id"], script_number=r["script_number"], sitting_code=r["code"],
-                second_marker=r["marker"], assigned_by=r["assigner"], assigned_at=parse_instant(r["assigned_at"]),
-                questions_marked=r["n"], questions_total=len(paper.questions),
-                completed_at=parse_instant(r["completed_at"])))
+                script_id=r.script_id, script_number=r.script_number, sitting_code=r.code,
+                second_marker=r.second_marker, assigned_by=r.assigned_by, assigned_at=r.assigned_at,
+                questions_marked=r.questions_marked, questions_total=len(paper.questions),
+                completed_at=r.completed_at))
         return out
 
     def second_marking_queue(self, *, by: str) -> list[SecondMarkingRow]:
         """The scripts given to ``by`` for blind second marking."""
         with read_transaction(self.db):
             actor = resolve_actor(self.db, by, *SECOND_MARKERS)
-            return self._second_rows(self.db, "sm.second_marker_id = ?", [actor.staff_id])
+            return self._second_rows(self.db, iqa_store.second_markings_given_to(self.db, actor.staff_id))
 
     def second_markings(self, scope: str) -> list[SecondMarkingRow]:
         with read_transaction(self.db):
             found = self._scope(self.db, scope)
-            where, params = self._scope_where(found)
-            return self._second_rows(self.db, where, params)
+            return self._second_rows(self.db, iqa_store.second_markings_in(self.db, found))
 
-    def _assignment(self, db: Database, script_id: int, actor: Actor) -> dict[str, Any]:
+    def _assignment(self, db: Database, script_id: int,
+                    actor: Actor) -> tuple[iqa_store.StoredSecondMarking, iqa_store.IqaScript]:
         script = self._script(db, script_id)
         _refuse_own(self._markers(db, [script_id]).get(script_id, []), actor.label, "second-mark")
-        row = next(db.query("SELECT * FROM iqa_second_markings WHERE script_id = ? AND second_marker_id = ?",
-                            [script_id, actor.staff_id]), None)
+        row = iqa_store.second_marking(db, script_id, actor.staff_id)
         if row is None:
-            raise IqaError(f"Script {script['script_number']} is not given to {actor.label} for second marking.")
-        return {**row, "script": script}
+            raise IqaError(f"Script {script.script_number} is not given to {actor.label} for second marking.")
+        return row, script
 
     def second_marking_view(self, script_id: int, *, by: str) -> BlindScript:
         """The second marker's blind view: no first marks, ticks, comments, totals or markers' names."""
@@ -1533,16 +1345,13 @@ class IqaService:
             return self._blind(self.db, script_id, actor)
 
     def _blind(self, db: Database, script_id: int, actor: Actor) -> BlindScript:
-        row = self._assignment(db, script_id, actor)
-        script = row["script"]
-        paper, scheme = self._paper_scheme(db, script["paper_id"])
-        answers = {q: t for q, t in db.execute("SELECT question_id, text FROM answers WHERE script_id = ?",
-                                               [script_id])}
-        mine = dict(items_in_question_order({q: m for q, m in db.execute(
-            "SELECT question_id, marks FROM iqa_second_marks WHERE second_marking_id = ?", [row["id"]])}))
-        return BlindScript(script_id=script_id, script_number=script["script_number"], sitting_code=script["code"],
+        row, script = self._assignment(db, script_id, actor)
+        paper, scheme = self._paper_scheme(db, script.paper_id)
+        answers = iqa_store.script_answers(db, script_id)
+        mine = dict(items_in_question_order(iqa_store.second_marks(db, row.id)))
+        return BlindScript(script_id=script_id, script_number=script.script_number, sitting_code=script.code,
                            second_marker=actor.label, paper=paper, scheme=scheme, answers=answers, my_marks=mine,
-                           completed_at=parse_instant(row["completed_at"]))
+                           completed_at=row.completed_at)
 
     def record_second_mark(self, script_id: int, question_id: str, marks: object, *, by: str) -> BlindScript:
         """One blind second mark (changeable until the second marking is complete)."""
@@ -1554,11 +1363,11 @@ class IqaService:
 
         def work(db: Database) -> BlindScript:
             actor = resolve_actor(db, by, *SECOND_MARKERS)
-            row = self._assignment(db, script_id, actor)
-            if row["completed_at"]:
-                raise IqaError(f"Your second marking of script {row['script']['script_number']} is complete and "
+            row, script = self._assignment(db, script_id, actor)
+            if row.completed_at:
+                raise IqaError(f"Your second marking of script {script.script_number} is complete and "
                                "cannot change.")
-            paper, _ = self._paper_scheme(db, row["script"]["paper_id"])
+            paper, _ = self._paper_scheme(db, script.paper_id)
             for question_id, value in marks.items():
                 qid = str(question_id).strip()
                 question = paper.question(qid)
@@ -1566,10 +1375,7 @@ class IqaService:
                     raise IqaError(f"Question {qid} is not on this paper "
                                    f"(questions: {', '.join(q.id for q in paper.questions)}); nothing was saved.")
                 checked = _as_mark(value, qid, question.marks)
-                db.execute("INSERT INTO iqa_second_marks (second_marking_id, question_id, marks, recorded_at)"
-                           " VALUES (?, ?, ?, ?) ON CONFLICT (second_marking_id, question_id) DO UPDATE SET"
-                           " marks = excluded.marks, recorded_at = excluded.recorded_at",
-                           [row["id"], qid, checked, now_text(now)])
+                iqa_store.save_second_mark(db, row.id, qid, checked, at=now)
             return self._blind(db, script_id, actor)
 
         return run_write(self.db, work, "saving second marks")
@@ -1586,12 +1392,11 @@ class IqaService:
             if missing:
                 raise IqaError(f"Give a second mark for every question first: {', '.join(missing)} "
                                f"{'has' if len(missing) == 1 else 'have'} none.")
-            db.execute("UPDATE iqa_second_markings SET completed_at = ? WHERE script_id = ? AND second_marker_id = ?",
-                       [now_text(now), script_id, actor.staff_id])
+            iqa_store.complete_second_marking(db, script_id, actor.staff_id, at=now)
             script = self._script(db, script_id)
             record(db, at=now, actor=actor, action="IQA blind second marking complete",
-                   sitting_id=script["sitting_id"], script_id=script_id, candidate_number=script["candidate_number"],
-                   details={"script_number": script["script_number"], "marks": view.my_marks})
+                   sitting_id=script.sitting_id, script_id=script_id, candidate_number=script.candidate_number,
+                   details={"script_number": script.script_number, "marks": view.my_marks})
             return self._blind(db, script_id, actor)
 
         return run_write(self.db, work, "completing a second marking")
@@ -1600,13 +1405,12 @@ class IqaService:
 
     def _pairs(self, db: Database, scope: Scope, source: Source) -> tuple[list[MarkPair], dict[str, int], dict]:
         """(pairs, tolerance by question label, pair index -> (script_id, second marker)) for the scope."""
-        where, params = self._scope_where(scope)
-        papers = self._scope_papers(db, scope)
+        papers = iqa_store.scope_papers(db, scope)
         versions = dict(papers)
         tolerance: dict[str, int] = {}
         for paper_id, version in papers:
             paper, _ = self._paper_scheme(db, paper_id)
-            stored = self._tolerances(db, paper_id)
+            stored = iqa_store.tolerances(db, paper_id)
             for q in paper.questions:
                 tolerance[self._qlabel(q.id, version, len(papers))] = stored.get(q.id, 0)
         pairs: list[MarkPair] = []
@@ -1619,37 +1423,29 @@ class IqaService:
 
         if source in ("all", "iqa"):
             # The first round of each reviewer's review: the marking as it was signed off.
-            for r in db.query(
-                "SELECT qr.*, st.name AS marker, s.script_number, si.code, si.paper_id FROM iqa_question_reviews qr"
-                " JOIN iqa_reviews rv ON rv.id = qr.review_id JOIN scripts s ON s.id = rv.script_id"
-                " JOIN sittings si ON si.id = s.sitting_id JOIN staff st ON st.id = qr.marker_id"
-                f" WHERE rv.round = 1 AND {where}", params):
-                maximum = max_marks(r["paper_id"], r["question_id"])
+            for j in iqa_store.first_round_judgements(db, scope):
+                maximum = max_marks(j.paper_id, j.question_id)
                 if maximum < 1:
                     continue
-                second = r["marker_mark"] if r["agree"] else r["reviewer_mark"]
+                second = j.marker_mark if j.agree else j.reviewer_mark
                 pairs.append(MarkPair(
-                    question_id=self._qlabel(r["question_id"], versions[r["paper_id"]], len(papers)),
-                    max_marks=maximum, first_mark=r["marker_mark"], second_mark=second, marker=r["marker"],
-                    script_ref=r["script_number"] if scope.sitting_id else f"{r['code']}/{r['script_number']}"))
+                    question_id=self._qlabel(j.question_id, versions[j.paper_id], len(papers)),
+                    max_marks=maximum, first_mark=j.marker_mark, second_mark=second, marker=j.marker,
+                    script_ref=j.script_number if scope.sitting_id else f"{j.code}/{j.script_number}"))
         if source in ("all", "second"):
-            rows = list(db.query(
-                "SELECT m.question_id, m.marks, sm.script_id, st.name AS second_marker, s.script_number, si.code,"
-                " si.paper_id FROM iqa_second_marks m JOIN iqa_second_markings sm ON sm.id = m.second_marking_id"
-                " JOIN scripts s ON s.id = sm.script_id JOIN sittings si ON si.id = s.sitting_id"
-                f" JOIN staff st ON st.id = sm.second_marker_id WHERE sm.completed_at IS NOT NULL AND {where}",
-                params))
-            firsts = self._marker_marks(db, sorted({r["script_id"] for r in rows}))
+            rows = iqa_store.completed_second_marks(db, scope)
+            firsts = mark_store.marker_marks(db, sorted({r.script_id for r in rows}))
             for r in rows:
-                first = firsts.get(r["script_id"], {}).get(r["question_id"])
-                maximum = max_marks(r["paper_id"], r["question_id"])
+                first = firsts.get(r.script_id, {}).get(r.question_id)
+                maximum = max_marks(r.paper_id, r.question_id)
                 if first is None or maximum < 1:
                     continue
-                origin[len(pairs)] = (r["script_id"], r["second_marker"])
+                origin[len(pairs)] = (r.script_id, r.second_marker)
                 pairs.append(MarkPair(
-                    question_id=self._qlabel(r["question_id"], versions[r["paper_id"]], len(papers)),
-                    max_marks=maximum, first_mark=first[0], second_mark=r["marks"], marker=first[1],
-                    script_ref=r["script_number"] if scope.sitting_id else f"{r['code']}/{r['script_number']}"))
+                    question_id=self._qlabel(r.question_id, versions[r.paper_id], len(papers)),
+                    max_marks=maximum, first_mark=first.marks_awarded, second_mark=r.marks,
+                    marker=first.marker_name,
+                    script_ref=r.script_number if scope.sitting_id else f"{r.code}/{r.script_number}"))
         return pairs, tolerance, origin
 
     def agreement(self, scope: str, *, source: Source = "all") -> AgreementReport:
@@ -1675,9 +1471,7 @@ class IqaService:
             found = self._scope(self.db, scope)
             pairs, tolerance, origin = self._pairs(self.db, found, "second")
             index = {(p.script_ref, p.question_id): origin[i] for i, p in enumerate(pairs)}
-            judged = {(r[0], r[1]) for r in self.db.execute(
-                "SELECT rv.script_id, qr.question_id FROM iqa_question_reviews qr JOIN iqa_reviews rv"
-                " ON rv.id = qr.review_id")}
+            judged = iqa_store.judged_questions(self.db)
             out = []
             for d in agreement_rules.out_of_tolerance(pairs, tolerance):
                 script_id, second = index[(d.script_ref, d.question_id)]
@@ -1705,9 +1499,4 @@ class IqaService:
     def sampleable_scopes(self) -> list[tuple[str, int, int]]:
         """Sittings with scripts marked complete: (code, marked complete, submitted), newest first."""
         with read_transaction(self.db):
-            finishes = ",".join("?" * len(MARKABLE_FINISHES))
-            return [(r[0], r[1], r[2]) for r in self.db.execute(
-                "SELECT si.code, sum(sm.completed_at IS NOT NULL), count(s.id) FROM sittings si"
-                " JOIN scripts s ON s.sitting_id = si.id LEFT JOIN script_marking sm ON sm.script_id = s.id"
-                f" WHERE s.finish IN ({finishes}) GROUP BY si.id ORDER BY si.id DESC", list(MARKABLE_FINISHES))
-                if r[1]]
+            return iqa_store.sampleable_sittings(self.db, MARKABLE_FINISHES)

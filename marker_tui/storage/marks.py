@@ -6,6 +6,7 @@ saved mark version other than an IQA adjustment, in the order they first marked 
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -353,3 +354,66 @@ def set_blind_marking(db: Database, sitting_id: int, blind: bool, staff_id: int 
         "INSERT INTO sitting_marking_settings (sitting_id, blind, changed_by, changed_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (sitting_id) DO UPDATE SET blind = excluded.blind, changed_by = excluded.changed_by,"
         " changed_at = excluded.changed_at", [sitting_id, int(bool(blind)), staff_id, at])
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptMark:
+    """A question's current mark on a script, with the marker's id and name (for review and results)."""
+
+    script_id: int
+    question_id: str
+    marks_awarded: int
+    version: int
+    credited_points: tuple[int, ...]
+    comment: str | None
+    marked_by: int
+    marked_at: datetime
+    role: str
+    marker_name: str
+
+
+def current_marks(db: Database, script_ids: Sequence[int]) -> dict[int, dict[str, ScriptMark]]:
+    """Each script's current marks by question id."""
+    out: dict[int, dict[str, ScriptMark]] = defaultdict(dict)
+    for chunk in _chunks(script_ids):
+        for (script_id, question_id, awarded, version, points, comment, by, at, role, name) in db.execute(
+                "SELECT m.script_id, m.question_id, m.marks_awarded, m.version, m.credited_points, m.comment,"
+                " m.marked_by, m.marked_at, m.role, st.name FROM marks m JOIN staff st ON st.id = m.marked_by"
+                f" WHERE m.script_id IN ({','.join('?' * len(chunk))})", chunk):
+            out[script_id][question_id] = ScriptMark(
+                script_id=script_id, question_id=question_id, marks_awarded=awarded, version=version,
+                credited_points=tuple(json.loads(points)), comment=comment, marked_by=by,
+                marked_at=parse_instant(at), role=role, marker_name=name)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class MarkerMark:
+    """A question's latest mark given as marking (never an IQA adjustment), and who gave it."""
+
+    marks_awarded: int
+    marker_name: str
+
+
+def marker_marks(db: Database, script_ids: Sequence[int]) -> dict[int, dict[str, MarkerMark]]:
+    """Each script's latest marker's mark per question (what a blind second mark is compared with)."""
+    out: dict[int, dict[str, MarkerMark]] = defaultdict(dict)
+    for chunk in _chunks(script_ids):
+        for script_id, question_id, value, name in db.execute(
+                "SELECT v.script_id, v.question_id, v.marks_awarded, st.name FROM mark_versions v"
+                f" JOIN staff st ON st.id = v.marked_by WHERE v.script_id IN ({','.join('?' * len(chunk))})"
+                " AND v.role != 'iqa' AND v.version = (SELECT max(w.version) FROM mark_versions w"
+                " WHERE w.script_id = v.script_id AND w.question_id = v.question_id AND w.role != 'iqa')", chunk):
+            out[script_id][question_id] = MarkerMark(marks_awarded=value, marker_name=name)
+    return out
+
+
+def everyone_who_marked(db: Database, script_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Signed-in markers and named paper markers of each script, in name order (who may not review it)."""
+    signed_in = script_markers(db, script_ids=script_ids)
+    on_paper = paper_markers(db, script_ids)
+    out: dict[int, list[str]] = {}
+    for script_id in set(signed_in) | set(on_paper):
+        # sorted() on str is SQLite's BINARY order: the order plans have always stored.
+        out[script_id] = sorted({m.name for m in signed_in.get(script_id, ())} | on_paper.get(script_id, set()))
+    return out
