@@ -1347,7 +1347,7 @@ class IqaService:
     def _blind(self, db: Database, script_id: int, actor: Actor) -> BlindScript:
         row, script = self._assignment(db, script_id, actor)
         paper, scheme = self._paper_scheme(db, script.paper_id)
-        answers = iqa_store.script_answers(db, script_id)
+        answers = mark_store.script_answers(db, script_id)
         mine = dict(items_in_question_order(iqa_store.second_marks(db, row.id)))
         return BlindScript(script_id=script_id, script_number=script.script_number, sitting_code=script.code,
                            second_marker=actor.label, paper=paper, scheme=scheme, answers=answers, my_marks=mine,

@@ -646,11 +646,6 @@ def second_markings_in(db: Database, scope: ScopeKey) -> list[SecondMarkingListe
     return _second_list(db, *_scope_where(scope))
 
 
-def script_answers(db: Database, script_id: int) -> dict[str, str]:
-    """The script's answers by question id (what a blind second marker reads)."""
-    return {q: t for q, t in db.execute("SELECT question_id, text FROM answers WHERE script_id = ?", [script_id])}
-
-
 # --- tolerances and agreement --------------------------------------------------------------------
 
 
