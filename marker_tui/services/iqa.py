@@ -830,7 +830,7 @@ class IqaService:
     # == reviewing ===================================================================================
 
     def _review_context(self, db: Database, script_id: int,
-                        actor: Actor) -> tuple[iqa_store.IqaScript, list[str], tuple[int, tuple[str, ...]]]:
+                        actor: Actor) -> tuple[iqa_store.IqaScript, list[str], iqa_store.PlanHolding]:
         """The script, its markers and the reviewer's plan row holding it; refuses what may not be reviewed."""
         script = self._script(db, script_id)
         markers = self._markers(db, [script_id]).get(script_id, [])
@@ -884,8 +884,8 @@ class IqaService:
                     after[j.question_id] = after[j.question_id].model_copy(update={"marks_awarded": j.reviewer_mark})
         return ReviewView(
             script_id=script_id, script_number=script.script_number, sitting_code=script.code,
-            candidate_number=script.candidate_number, reviewer=actor.label, plan_id=plan[0],
-            reasons=plan[1], paper=loaded.paper, scheme=loaded.scheme,
+            candidate_number=script.candidate_number, reviewer=actor.label, plan_id=plan.plan_id,
+            reasons=plan.reasons, paper=loaded.paper, scheme=loaded.scheme,
             answers=loaded.answers, marks=loaded.marks, markers=tuple(markers), review=latest,
             earlier_rounds=tuple(reviews[:-1]), second_marker=second.second_marker if second else None,
             second_marks=second_marks, tolerances=iqa_store.tolerances(db, loaded.paper_id),
@@ -953,7 +953,7 @@ class IqaService:
                     raise IqaError(f"Question {question_id}: give a reason for the different mark "
                                    f"({current.marks_awarded} → {value}); it goes to the marker and the IQA "
                                    "record. Nothing was saved.")
-            review = self._open_review(db, script, plan[0], actor, now)
+            review = self._open_review(db, script, plan.plan_id, actor, now)
             if review.state == "awaiting confirmation":
                 iqa_store.withdraw_decision(db, review.id)
                 record(db, at=now, actor=actor, action="IQA decision withdrawn", sitting_id=script.sitting_id,
@@ -1017,7 +1017,7 @@ class IqaService:
                 raise IqaError(f"Judge every question before deciding: question(s) {missing} of script "
                                f"{script.script_number} have no agree or different mark yet.")
             if view.review.state == "confirmed":
-                self._open_review(db, script, plan[0], actor, now)  # raises with the right words
+                self._open_review(db, script, plan.plan_id, actor, now)  # raises with the right words
             if view.stale:
                 raise IqaError(self._stale_message(view))
             differs = view.review.differences
@@ -1029,7 +1029,7 @@ class IqaService:
             iqa_store.record_decision(db, view.review.id, decision=chosen.value, reason=why, feedback=note, at=now)
             iqa_store.delete_review_action_points(db, view.review.id)
             for item in points:
-                iqa_store.insert_action_point(db, plan_id=plan[0], review_id=view.review.id, text=item.text,
+                iqa_store.insert_action_point(db, plan_id=plan.plan_id, review_id=view.review.id, text=item.text,
                                               owner=item.owner, due=item.due, by=actor.staff_id, at=now)
             changes = view.pending_changes() if chosen is ScriptDecision.ADJUSTED else []
             record(db, at=now, actor=actor, action="IQA decision recorded", sitting_id=script.sitting_id,
@@ -1083,7 +1083,7 @@ class IqaService:
             raise IqaError(f"There is no decision on script {script.script_number} to confirm yet: "
                            "record one first (d on the review screen).")
         if review.state == "confirmed":
-            self._open_review(db, script, plan[0], actor, now)  # raises
+            self._open_review(db, script, plan.plan_id, actor, now)  # raises
         if view.stale:
             raise IqaError(self._stale_message(view))
         decision = review.decision
@@ -1122,11 +1122,11 @@ class IqaService:
             if last is None or last.state != "confirmed" or last.decision != ScriptDecision.REFER_BACK:
                 raise IqaError(f"Script {script.script_number} was not referred back to its marker: "
                                "there is no new round to start.")
-            iqa_store.start_review(db, plan_id=plan[0], script_id=script_id, reviewer_id=actor.staff_id,
+            iqa_store.start_review(db, plan_id=plan.plan_id, script_id=script_id, reviewer_id=actor.staff_id,
                                    round=last.round + 1, at=now)
             record(db, at=now, actor=actor, action="IQA review started", sitting_id=script.sitting_id,
                    script_id=script_id, candidate_number=script.candidate_number,
-                   details={"script_number": script.script_number, "plan": plan[0],
+                   details={"script_number": script.script_number, "plan": plan.plan_id,
                             "round": last.round + 1, "after": "referred back to the marker"})
             return self._view(db, script_id, actor)
 

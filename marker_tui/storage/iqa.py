@@ -294,13 +294,21 @@ def plan_scripts(db: Database, plan_id: int) -> list[StoredPlanScript]:
                 " JOIN candidates c ON c.id = s.candidate_id WHERE ps.plan_id = ?", [plan_id])]
 
 
-def reviewer_plan_holding(db: Database, reviewer_id: int, script_id: int) -> tuple[int, tuple[str, ...]] | None:
-    """(plan id, why the script was sampled) of the reviewer's newest current plan holding the script."""
+@dataclass(frozen=True, slots=True)
+class PlanHolding:
+    """The plan a script is sampled in, and why it was sampled."""
+
+    plan_id: int
+    reasons: tuple[str, ...]
+
+
+def reviewer_plan_holding(db: Database, reviewer_id: int, script_id: int) -> PlanHolding | None:
+    """The reviewer's newest current plan holding the script, if any."""
     row = db.execute(
         "SELECT p.id, ps.reasons FROM iqa_plans p JOIN iqa_plan_scripts ps ON ps.plan_id = p.id"
         " WHERE p.reviewer_id = ? AND p.superseded_at IS NULL AND ps.script_id = ? ORDER BY p.id DESC",
         [reviewer_id, script_id]).fetchone()
-    return (row[0], tuple(json.loads(row[1]))) if row else None
+    return PlanHolding(row[0], tuple(json.loads(row[1]))) if row else None
 
 
 def current_plan_holding(db: Database, script_id: int) -> int | None:
