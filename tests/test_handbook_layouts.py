@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from ruamel.yaml import YAML
 
 from marker_tui.domain.handbook import parse_handbook
 from marker_tui.domain.handbook_pages import join_pages
@@ -374,9 +375,9 @@ def test_pdftotext_layout_output_gives_the_same_test_specifications(tmp_path, pa
 
 
 @needs_handbooks
-def test_partial_import_of_the_real_handbook_lists_what_it_read_unit_by_unit(tmp_path):
+def test_the_real_handbook_imports_complete_and_lists_what_it_read_unit_by_unit(tmp_path):
     out = tmp_path / "spec.yaml"
-    result = run(C2365, "--partial", "-o", out)
+    result = run(C2365, "-o", out)
     assert result.exit_code == 0, result.stderr
     assert [line for line in result.stderr.splitlines() if line.startswith("read: ")] == [
         "read: unit 201 (test 601): 4 outcomes (1, 2, 3, 4), 40 minutes; questions 4 + 6 + 7 + 8 = 25; "
@@ -386,13 +387,15 @@ def test_partial_import_of_the_real_handbook_lists_what_it_read_unit_by_unit(tmp
         "read: unit 203: 6 outcomes (1, 2, 3, 4, 5, 6), 75 minutes; questions 3 + 5 + 15 + 9 + 5 + 3 = 40; "
         "% 8 + 12 + 38 + 22 + 12 + 8 = 100",
         "read: unit 210: 3 outcomes (1, 2, 3), 40 minutes; questions 5 + 9 + 6 = 20; % 25 + 45 + 30 = 100",
-        "read: unit 204: no outcome table read",
     ]
-    # Unit 204 is assessed by assignment only: a gap a person fills, never a silent omission.
-    # Everything else (qualification table, units table, every unit section) was read.
-    assert [line for line in result.stderr.splitlines() if line.startswith("gap: ")] == [
-        "gap: unit 204 (page 37): has no test specification (title, time allowance, outcome marks)"]
-    assert "written INCOMPLETE" in result.stderr and out.exists()
+    # Unit 204 is assessed by assignment only (its row of the assessment table says so): left out,
+    # and said, so the spec is complete. Everything else was read.
+    assert [line for line in result.stderr.splitlines() if "left out" in line] == [
+        "warning: unit 204 (page 12): no test specification: the handbook assesses this unit by assignment "
+        "(line 352), so it is left out of the specification"]
+    assert not [line for line in result.stderr.splitlines() if line.startswith(("gap: ", "error: "))]
+    assert "written: 4 units" in result.stderr and out.exists()
+    TestSpecification.model_validate(YAML(typ="safe").load(out.read_text(encoding="utf-8")))
 
 
 def test_pdftotext_layout_with_wrapped_qualification_table_and_indented_unit_section_imports_complete():
@@ -440,3 +443,21 @@ def test_a_unit_section_laid_out_page_by_page_is_read_whole():
     # "Outcome 2 ... mark out ..." heads a page of criteria: never taken for a marks table.
     assert [g.message for g in result.gaps if g.unit == "601"] == []
     assert [u["number"] for u in result.data["units"]] == ["601"]
+
+
+def test_a_unit_the_handbook_assesses_by_assignment_or_portfolio_is_left_out_and_said_so():
+    result = parse_handbook((FIXTURES / "assessed-otherwise.txt").read_text(encoding="utf-8"))
+    numbers = [u["number"] for u in result.data["units"]]
+    # 104 (assignment, its row wrapped) and 105 (observation and portfolio) have no test to write.
+    assert "104" not in numbers and "105" not in numbers
+    assert [str(w) for w in result.warnings if "left out" in w.message] == [
+        "unit 104 (line 10): no test specification: the handbook assesses this unit by assignment (line 10), "
+        "so it is left out of the specification",
+        "unit 105 (line 15): no test specification: the handbook assesses this unit by observation (line 15), "
+        "so it is left out of the specification",
+    ]
+    # A unit the handbook gives no assessment method for is still a gap: never silently dropped.
+    assert [g.message for g in result.gaps if g.unit == "106"] == [
+        "has no test specification (title, time allowance, outcome marks)"]
+    # The unit assessed by a test is read as before.
+    assert specs_of(result)["101"] == (None, 40, "questions", [(1, 4, 40), (2, 6, 60)], 10)

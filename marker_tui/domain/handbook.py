@@ -1253,7 +1253,7 @@ def _parse(text: str) -> HandbookImport:
             sections.extend(_read_unit_sections(lines, block, report))
     _tests_to_units(lines, test_specs, sections, report)
     _number_headingless_sections(sections, [t.number for t in test_specs], report)
-    units = _assemble_units(test_specs, sections, structure["groups"], report)
+    units = _assemble_units(test_specs, sections, structure["groups"], report, lines)
     data = {
         "qualification": qualification,
         "rules_of_combination": {
@@ -1362,8 +1362,35 @@ def _number_headingless_sections(sections: list[_UnitSection], order: list[str],
                        section="unit sections")
 
 
+_NOT_A_TEST = re.compile(r"\b(assignments?|portfolio|observation|practical activit(?:y|ies)|professional discussion)\b",
+                         re.I)
+
+
+def _assessed_otherwise(lines: list[Line], number: str) -> tuple[str, int] | None:
+    """Where the handbook says a unit is assessed by something other than a test: a row of its
+    assessment table that starts with the unit's number and names an assignment (or portfolio,
+    observation...) and no test, e.g. "204  Installation of wiring  Practical Assignment".
+    Returns (what, line number), or None."""
+    starts = re.compile(rf"^\s*(?:unit\s+)?{re.escape(number)}\b", re.I)
+    next_row = re.compile(r"^\s*(?:unit\s+)?[A-Z]?\d{3}\b", re.I)
+    for index, line in enumerate(lines):
+        if not starts.match(line.raw):
+            continue
+        # The row goes on over the lines below it (a wrapped cell) until the next unit's row.
+        row = [line]
+        for more in lines[index + 1:index + 16]:
+            if next_row.match(more.raw) or not more.raw.strip():
+                break
+            row.append(more)
+        text = " ".join(l.text for l in row)
+        found = _NOT_A_TEST.search(text)
+        if found and not re.search(r"\b(test|exam|examination)\b", text, re.I):
+            return found.group(0).lower(), line.no
+    return None
+
+
 def _assemble_units(test_specs: list[_TestSpec], sections: list[_UnitSection], groups: list[_Group],
-                    report: _Report) -> list[dict[str, Any]]:
+                    report: _Report, lines: list[Line] | None = None) -> list[dict[str, Any]]:
     structure_units = {u.number: u for g in groups for u in g.units}
     section_of: dict[str, _UnitSection] = {}
     for section in sections:
@@ -1382,8 +1409,18 @@ def _assemble_units(test_specs: list[_TestSpec], sections: list[_UnitSection], g
             spec_of[spec.number] = spec
     numbers = list(spec_of) + [n for n in structure_units if n not in spec_of] + \
         [n for n in section_of if n not in spec_of and n not in structure_units]
-    return [_assemble_unit(n, spec_of.get(n), section_of.get(n), structure_units.get(n), report)
-            for n in numbers]
+    units = []
+    for n in numbers:
+        otherwise = _assessed_otherwise(lines or [], n) if n not in spec_of else None
+        if otherwise is not None:
+            # A unit assessed by assignment has no test to write: leaving it out is not a gap,
+            # but it is said, so a reader checking against the handbook sees why it is missing.
+            report.warn(f"no test specification: the handbook assesses this unit by {otherwise[0]} "
+                        f"(line {otherwise[1]}), so it is left out of the specification", unit=n,
+                        line=otherwise[1])
+            continue
+        units.append(_assemble_unit(n, spec_of.get(n), section_of.get(n), structure_units.get(n), report))
+    return units
 
 
 def _assemble_unit(number: str, spec: _TestSpec | None, section: _UnitSection | None,
