@@ -17,6 +17,12 @@ from test_export_service import ADMIN, ANA, INVIGILATOR, IVY, build_export_room,
 SIZE = (100, 40)
 
 
+async def settle(pilot) -> None:
+    """Let the screen's readers (thread workers) finish and their results reach the screen."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 @pytest.fixture
 def built(tmp_path: Path):
     room = build_export_room(tmp_path / "centre.db", tmp_path / "papers")
@@ -38,7 +44,7 @@ async def run_export(app: MarkerApp, pilot) -> None:
     before = screen.runs_finished
     button = screen.query_one("#export-run")
     button.focus()
-    await pilot.pause()  # focus is applied on the next message loop turn
+    await settle(pilot)  # focus is applied on the next message loop turn
     assert app.focused is button
     while button.has_class("-active"):  # a button ignores presses during its 0.2 s "pressed" effect
         await pilot.pause(0.05)
@@ -49,7 +55,7 @@ async def run_export(app: MarkerApp, pilot) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause(0.01)
     assert screen.runs_finished == before + 1, "the export did not finish"
-    await pilot.pause()
+    await settle(pilot)
 
 
 async def test_incomplete_marking_warns_then_export_anyway_writes_and_reports_the_path(built, tmp_path, monkeypatch):
@@ -60,7 +66,7 @@ async def test_incomplete_marking_warns_then_export_anyway_writes_and_reports_th
     screen = ExportScreen(built.code, by=ADMIN, folder=folder)
     app = make_app(built, screen)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert text_of(app, "#export-title") == "Export sitting EXP-1"
         assert text_of(app, "#export-target") == f"Writes {folder / 'EXP-1-results.xlsx'}"
         await run_export(app, pilot)
@@ -81,7 +87,7 @@ async def test_incomplete_marking_warns_then_export_anyway_writes_and_reports_th
         assert bar.progress == bar.total == 3
         assert str(app.screen.query_one("#export-run").label) == "Export"
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
     assert screen.report is not None and screen.report.paths == [target]
     assert [e.details["path"] for e in built.audit_rows() if e.action == "results exported"] == [str(target)]
 
@@ -93,10 +99,10 @@ async def test_feedback_for_every_learner_runs_in_a_worker_and_lists_the_documen
     folder = tmp_path / "ex"
     app = make_app(built, ExportScreen(built.code, by=ADMIN, folder=folder))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         buttons = list(app.screen.query("RadioButton"))
         await pilot.click(buttons[2])  # Word feedback for every learner
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen.kind is ExportKind.FEEDBACK
         assert text_of(app, "#export-target") == f"One document per learner in {folder / 'feedback'}"
         await run_export(app, pilot)
@@ -114,12 +120,12 @@ async def test_feedback_for_every_learner_runs_in_a_worker_and_lists_the_documen
 async def test_changing_the_choice_after_a_warning_asks_again(built, tmp_path):
     app = make_app(built, ExportScreen(built.code, by=ADMIN, folder=tmp_path / "ex"))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await run_export(app, pilot)
         assert str(app.screen.query_one("#export-run").label) == "Export anyway"
         folder_box = app.screen.query_one("#export-folder", TextInput)
         folder_box.value = str(tmp_path / "elsewhere")
-        await pilot.pause()
+        await settle(pilot)
         assert str(app.screen.query_one("#export-run").label) == "Export"
         assert text_of(app, "#export-warnings") == ""
         await run_export(app, pilot)  # warned again, still nothing written
@@ -130,7 +136,7 @@ async def test_changing_the_choice_after_a_warning_asks_again(built, tmp_path):
 async def test_the_audit_trail_exports_without_warnings(built, tmp_path):
     app = make_app(built, ExportScreen(built.code, by=ADMIN, folder=tmp_path / "ex", kind=ExportKind.AUDIT_CSV))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await run_export(app, pilot)
         assert text_of(app, "#export-warnings") == ""
         assert f"Audit trail (CSV) written to {(tmp_path / 'ex' / 'EXP-1-audit.csv').resolve()}" in text_of(
@@ -140,14 +146,14 @@ async def test_the_audit_trail_exports_without_warnings(built, tmp_path):
 async def test_the_highlight_starts_on_the_chosen_export(built, tmp_path):
     app = make_app(built, ExportScreen(built.code, by=ADMIN, folder=tmp_path / "ex", kind=ExportKind.IQA_DOCX))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         highlighted = [b.label.plain for b in app.screen.query("#export-kinds RadioButton") if b.has_class("-selected")]
         assert highlighted == ["IQA record (Word)"]
         await pilot.press("enter")  # Enter on the highlight keeps the choice
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen.kind is ExportKind.IQA_DOCX
         await pilot.press("down", "enter")
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen.kind is ExportKind.IQA_CSV
         assert "EXP-1-iqa" in text_of(app, "#export-target") and text_of(app, "#export-target").endswith(".csv")
 
@@ -155,7 +161,7 @@ async def test_the_highlight_starts_on_the_chosen_export(built, tmp_path):
 async def test_an_unknown_sitting_shows_the_refusal_and_writes_nothing(built, tmp_path):
     app = make_app(built, ExportScreen("nope-1", by=ADMIN, folder=tmp_path / "ex"))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await run_export(app, pilot)
         assert "There is no sitting with code NOPE-1" in text_of(app, "#export-error")
         assert text_of(app, "#export-done") == ""
@@ -174,15 +180,15 @@ async def test_the_invigilator_room_opens_the_export_dialog_with_X(built, tmp_pa
     app = MarkerApp(built.centre, library=load_library(paths=[]), start=InvigilatorRoomScreen(built.code, INVIGILATOR),
                     steady=True)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("X")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ExportScreen)
         assert app.screen.code == built.code and app.screen.by == INVIGILATOR
         assert app.screen.folder == tmp_path / "exports" / "EXP-1"
         assert "Export" in [c.title for c in app.get_system_commands(app.screen.app.screen_stack[-2])]
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, InvigilatorRoomScreen)
 
 
@@ -192,9 +198,9 @@ async def test_the_iqa_plan_screen_opens_the_export_dialog_on_the_iqa_record_wit
     monkeypatch.setenv("MARKER_TUI_EXPORTS", str(tmp_path / "exports"))
     app = MarkerApp(built.centre, library=load_library(paths=[]), start=IqaPlanScreen(built.code, IVY), steady=True)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("X")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ExportScreen)
         assert (app.screen.code, app.screen.by, app.screen.kind) == (built.code, IVY, ExportKind.IQA_DOCX)
         await run_export(app, pilot)  # not signed off: warned first
@@ -210,13 +216,13 @@ async def test_the_marking_queue_opens_the_export_dialog_with_X_and_a_marker_see
     app = MarkerApp(built.centre, library=load_library(paths=[]), start=MarkingQueueScreen(built.code, ANA),
                     steady=True)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("X")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ExportScreen)
         assert (app.screen.code, app.screen.by) == (built.code, ANA)
         app.screen.query_one("#export-folder").value = str(tmp_path / "ex")
-        await pilot.pause()
+        await settle(pilot)
         await run_export(app, pilot)
         assert "is being marked blind" in text_of(app, "#export-error")
     assert not (tmp_path / "ex").exists()
@@ -226,7 +232,7 @@ async def test_everything_for_the_sitting_in_one_go_from_the_dialog(built, tmp_p
     folder = tmp_path / "out"
     app = make_app(built, ExportScreen(built.code, by=ADMIN, folder=folder, kind=ExportKind.EVERYTHING))
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert f"Every file into {folder}" in text_of(app, "#export-target")
         await run_export(app, pilot)
         assert not folder.exists()  # not finished: nothing written, "Export anyway" offered

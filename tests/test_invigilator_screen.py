@@ -17,6 +17,12 @@ from test_learner_screen import SIZE, centre_for, open_sitting, room, text_of, u
 from sitting_fixtures import ADMIN, INVIGILATOR, PIN
 
 
+async def settle(pilot) -> None:
+    """Let the screen's readers (thread workers) finish and their results reach the screen."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def room_app(room, code: str, *, signed_in: bool = True, centre=None) -> MarkerApp:
     start = InvigilatorRoomScreen(code, INVIGILATOR) if signed_in else invigilator_sign_in(code)
     return MarkerApp(centre or centre_for(room), start=start, steady=True)
@@ -44,7 +50,7 @@ async def fill_dialog(pilot, **values: str) -> ActionDialog:
 async def confirm(pilot) -> None:
     """Press the dialog's confirm button (Button.press: a second click or Enter within 0.2 s is ignored)."""
     pilot.app.screen.query_one("#confirm").press()
-    await pilot.pause()
+    await settle(pilot)
 
 
 # --- signing in -------------------------------------------------------------------------------------
@@ -55,19 +61,19 @@ async def test_sign_in_needs_the_right_pin_and_an_invigilator_role(room):
     room.staff.add("Mo Marker", ["marker"], "5555", by=ADMIN)
     app = room_app(room, code, signed_in=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, StaffSignInScreen)
         await pilot.press(*"Ian Invigilator", "enter", "9", "9", "9", "9", "enter")
-        await pilot.pause()
+        await settle(pilot)
         assert text_of(screen.query_one("#pin-error")) == "That name and PIN do not match."
         screen.query_one("#staff-name").value = "Mo Marker"
         await pilot.press("5", "5", "5", "5", "enter")
-        await pilot.pause()
+        await settle(pilot)
         assert text_of(screen.query_one("#pin-error")) == "Mo Marker cannot do this: it needs the role invigilator or admin."
         screen.query_one("#staff-name").value = INVIGILATOR
         await pilot.press(*PIN, "enter")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, InvigilatorRoomScreen) and app.screen.staff_name == INVIGILATOR
 
 
@@ -75,18 +81,18 @@ async def test_three_wrong_pins_lock_the_name_out(room):
     code = open_sitting(room)
     app = room_app(room, code, signed_in=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         screen.query_one("#staff-name").value = INVIGILATOR
         for _ in range(3):
             screen.query_one("#staff-pin").value = "0000"
             screen.query_one("#staff-pin").focus()
             await pilot.press("enter")
-            await pilot.pause()
+            await settle(pilot)
         assert "Too many wrong PINs" in text_of(screen.query_one("#pin-error"))
         screen.query_one("#staff-pin").value = PIN
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, StaffSignInScreen)  # still locked out, even with the right PIN
 
 
@@ -105,7 +111,7 @@ async def test_the_room_shows_each_candidates_state_time_answers_and_extra_time(
     room.learners.submit(room.script_id(code, "1003"))
     app = room_app(room, code)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         assert cells(screen, "1001") == {"number": "1001", "name": "Amira Khan", "state": "writing",
                                          "allowed": "1:30:00", "left": "1:20:00", "answered": "1/3",
@@ -124,13 +130,14 @@ async def test_the_view_refreshes_itself_and_highlights_stale_saves(room):
     room.sittings.start(code, by=INVIGILATOR)
     app = room_app(room, code)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         assert cells(screen, "1001")["answered"] == "0/3"
         room.clock.advance(seconds=STALE_SAVE_SECONDS - 10)
         room.learners.save_answer(room.script_id(code, "1001"), "1", "typing")
         room.clock.advance(seconds=15)  # 1002 has not typed at all for over a minute since starting
         screen.refresh_status()
+        await settle(pilot)
         assert cells(screen, "1001")["answered"] == "1/3" and cells(screen, "1001")["saved"] == "15s"
         assert cells(screen, "1002")["saved"] == "none"
         # Not typing yet is not a terminal problem: nobody is flagged.
@@ -140,6 +147,7 @@ async def test_the_view_refreshes_itself_and_highlights_stale_saves(room):
         # 1001 typed, then nothing has been saved for over a minute: that terminal is worth a look.
         room.clock.advance(seconds=STALE_SAVE_SECONDS)
         screen.refresh_status()
+        await settle(pilot)
         assert "reverse" in cell_style(screen, "1001", "saved")
         assert "reverse" not in cell_style(screen, "1002", "saved")
         assert f"1 not saved for over {STALE_SAVE_SECONDS}s" in text_of(screen.query_one("#room-summary"))
@@ -170,22 +178,23 @@ async def test_open_and_start_with_confirmation(room):
     room.sittings.enrol(code, ["1001", "1002"], by=INVIGILATOR)
     app = room_app(room, code)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         assert screen.check_action("open_sitting", ()) and not screen.check_action("start", ())
         await pilot.press("o")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("escape")  # cancelled: nothing happens
-        await pilot.pause()
+        await settle(pilot)
         assert room.sittings.summary(code).state.value == "scheduled"
         await pilot.press("o")
-        await pilot.pause()
+        await settle(pilot)
         await confirm(pilot)
         assert room.sittings.summary(code).state.value == "open"
         room.log_in(code, "1001")
         screen.refresh_status()
+        await settle(pilot)
         await pilot.press("s")
-        await pilot.pause()
+        await settle(pilot)
         assert "1 logged-in candidate" in text_of(app.screen.query_one(".inv-dialog-body"))
         assert "1002" in text_of(app.screen.query_one(".inv-dialog-body"))
         await confirm(pilot)
@@ -205,10 +214,10 @@ async def test_pausing_the_room_needs_a_reason_and_resuming_lifts_it(room):
     code = room.running_sitting()
     app = room_app(room, code)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         await pilot.press("p")
-        await pilot.pause()
+        await settle(pilot)
         dialog = app.screen
         await confirm(pilot)
         assert app.screen is dialog and text_of(dialog.query_one("#dialog-error")) == "Reason is required."
@@ -220,7 +229,7 @@ async def test_pausing_the_room_needs_a_reason_and_resuming_lifts_it(room):
         # The same key resumes, and the footer says so.
         assert footer_keys(app).get("p") == "Resume room"
         await pilot.press("p")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ActionDialog) and "Resume the room?" in text_of(
             app.screen.query_one(".inv-dialog-title"))
         await fill_dialog(pilot, reason="all clear")
@@ -236,23 +245,23 @@ async def test_pause_resume_extend_and_end_one_candidate(room):
     code = room.running_sitting()
     app = room_app(room, code)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         await pilot.press("down")  # 1002
         await pilot.press("c")
-        await pilot.pause()
+        await settle(pilot)
         assert "1002" in text_of(app.screen.query_one(".inv-dialog-title"))
         await fill_dialog(pilot, reason="unwell")
         await confirm(pilot)
         assert cells(screen, "1002")["state"] == "paused" and cells(screen, "1001")["state"] == "writing"
         await pilot.press("c")
-        await pilot.pause()
+        await settle(pilot)
         assert text_of(app.screen.query_one(".inv-dialog-title")).startswith("Resume candidate 1002")
         await fill_dialog(pilot, reason="better")
         await confirm(pilot)
         assert cells(screen, "1002")["state"] == "writing"
         await pilot.press("x")
-        await pilot.pause()
+        await settle(pilot)
         await fill_dialog(pilot, minutes="10", reason="")
         await confirm(pilot)
         assert text_of(app.screen.query_one("#dialog-error")) == "Reason is required."
@@ -260,7 +269,7 @@ async def test_pause_resume_extend_and_end_one_candidate(room):
         await confirm(pilot)
         assert cells(screen, "1002")["allowed"] == "2:02:30" and cells(screen, "1002")["extra"] == "25% +10m"
         await pilot.press("e")
-        await pilot.pause()
+        await settle(pilot)
         await fill_dialog(pilot, reason="left the room unwell")
         await confirm(pilot)
         assert cells(screen, "1002")["state"] == "ended"
@@ -273,9 +282,9 @@ async def test_an_engine_refusal_is_shown_in_the_dialog(room):
     room.learners.submit(room.script_id(code, "1001"))
     app = room_app(room, code)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("x")  # 1001 has submitted: cannot be extended
-        await pilot.pause()
+        await settle(pilot)
         dialog = await fill_dialog(pilot, minutes="5", reason="late reader")
         await confirm(pilot)
         assert "a submitted script cannot be extended" in text_of(dialog.query_one("#dialog-error"))
@@ -285,10 +294,10 @@ async def test_ending_for_everyone_needs_a_reason_while_candidates_have_time(roo
     code = room.running_sitting()
     app = room_app(room, code)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         await pilot.press("E")
-        await pilot.pause()
+        await settle(pilot)
         assert "3 candidate(s) still have time" in text_of(app.screen.query_one(".inv-dialog-body"))
         await fill_dialog(pilot, reason="building evacuated")
         await confirm(pilot)
@@ -302,20 +311,20 @@ async def test_incident_notes_land_in_the_audit_log_and_the_log_screen_shows_the
     room.learners.save_answer(room.script_id(code, "1001"), "1", "x")
     app = room_app(room, code)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("n")
-        await pilot.pause()
+        await settle(pilot)
         await fill_dialog(pilot, candidate="1002", reason="")
         await confirm(pilot)
         assert text_of(app.screen.query_one("#dialog-error")) == "What happened is required."
         await fill_dialog(pilot, candidate="1002", reason="Phone rang in bag; switched off")
         await confirm(pilot)
         await pilot.press("n")
-        await pilot.pause()
+        await settle(pilot)
         await fill_dialog(pilot, candidate="", reason="Fire alarm test at 09:40")
         await confirm(pilot)
         await pilot.press("l")
-        await pilot.pause()
+        await settle(pilot)
         log = app.screen
         assert isinstance(log, AuditLogScreen)
         table = log.query_one("#log-table")
@@ -327,7 +336,7 @@ async def test_incident_notes_land_in_the_audit_log_and_the_log_screen_shows_the
         rows = [table.get_row_at(i)[2].plain for i in range(table.row_count)]
         assert "answer saved" in rows
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, InvigilatorRoomScreen)
     incidents = [e for e in room.sittings.log(code) if e.action == "incident"]
     assert [(e.actor, e.candidate_number) for e in incidents] == [(INVIGILATOR, "1002"), (INVIGILATOR, None)]
@@ -337,9 +346,9 @@ async def test_a_note_about_someone_not_enrolled_is_refused(room):
     code = room.running_sitting()
     app = room_app(room, code)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("n")
-        await pilot.pause()
+        await settle(pilot)
         dialog = await fill_dialog(pilot, candidate="1005", reason="Arrived")
         await confirm(pilot)
         assert text_of(dialog.query_one("#dialog-error")) == f"Candidate 1005 is not enrolled in sitting {code}."
@@ -378,9 +387,9 @@ def test_snapshot_pause_dialog_with_missing_reason(room, snap_compare):
 
     async def run_before(pilot):
         await pilot.press("p")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("enter")  # Enter in the empty reason box
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(room_app(room, code), terminal_size=SIZE, run_before=run_before)
 
@@ -390,7 +399,7 @@ def test_snapshot_audit_log(room, snap_compare):
 
     async def run_before(pilot):
         await pilot.press("l")
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(room_app(room, code), terminal_size=SIZE, run_before=run_before)
 
@@ -402,27 +411,27 @@ async def test_q_asks_before_leaving_a_running_room_and_quits_at_once_when_it_ha
     code = room.running_sitting()
     app = room_app(room, code)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         room_screen = app.screen
         await pilot.press("q")
-        await pilot.pause()
+        await settle(pilot)
         dialog = app.screen
         assert isinstance(dialog, ActionDialog)
         body = text_of(dialog.query_one(".inv-dialog-body"))
         assert "3 candidate(s) keep writing" in body and f"marker-tui invigilate {code}" in body
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen is room_screen and app.return_code is None  # still running the room
         await pilot.press("q")
-        await pilot.pause()
+        await settle(pilot)
         await confirm(pilot)
         assert app.return_code == 0
     room.sittings.end(code, by=INVIGILATOR, reason="all finished")
     app = room_app(room, code)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("q")
-        await pilot.pause()
+        await settle(pilot)
         assert app.return_code == 0  # nobody writing: no question
 
 
@@ -432,15 +441,15 @@ async def test_names_get_the_room_the_screen_has(room):
     for size, shown in (((80, 24), "Callum McKenz"), ((120, 30), "Callum McKenzie-Fotheringham")):
         app = room_app(room, code)
         async with app.run_test(size=size) as pilot:
-            await pilot.pause()
-            await pilot.pause()
+            await settle(pilot)
+            await settle(pilot)
             table = app.screen.query_one("#room-table")
             width = table.columns["name"].width
             assert cells(app.screen, "1009")["name"] == "Callum McKenzie-Fotheringham"
             assert width >= len(shown) and (size[0] > 80 or width == 13), (size, width)
             await pilot.resize_terminal(*((120, 30) if size[0] == 80 else (80, 24)))
-            await pilot.pause()
-            await pilot.pause()
+            await settle(pilot)
+            await settle(pilot)
             assert table.columns["name"].width == (28 if size[0] == 80 else 13)
             assert table.row_count == 2
 
@@ -449,10 +458,10 @@ async def test_the_incident_note_starts_with_the_highlighted_candidate(room):
     code = room.running_sitting()
     app = room_app(room, code)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("down")  # 1002
         await pilot.press("n")
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen.query_one("#candidate").value == "1002"
         await fill_dialog(pilot, reason="Asked for water")
         await confirm(pilot)
@@ -465,9 +474,9 @@ async def test_the_audit_log_reads_in_words_with_times_of_day(room):
     room.sittings.extend(code, candidate_number="1002", minutes=15, reason="toilet break", by=INVIGILATOR)
     app = room_app(room, code)
     async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("l")
-        await pilot.pause()
+        await settle(pilot)
         table = app.screen.query_one("#log-table")
         rows = [[getattr(c, "plain", str(c)) for c in table.get_row_at(i)] for i in range(table.row_count)]
         [extension] = [r for r in rows if r[2] == "extension granted"]
@@ -492,13 +501,13 @@ async def test_a_second_login_shows_in_the_room_and_m_approves_the_move(room):
         raise AssertionError("a second live terminal was let in")
     app = room_app(room, code)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         summary = text_of(screen.query_one("#room-summary"))
         assert f"1002: second login from desk-2 #bbbb (script on {desk1}) · m: approve the move" in summary
         assert "exit code" not in summary  # on the invigilator's slip, not on a screen others pass
         await pilot.press("m")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ActionDialog)
         assert "Move candidate 1002 (Ben Jones) to desk-2 #bbbb?" in text_of(app.screen.query_one(".inv-dialog-title"))
         await confirm(pilot)
@@ -526,6 +535,38 @@ async def test_a_terminal_locked_for_wrong_exit_codes_shows_in_the_room(room):
             pass
     app = room_app(room, code)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         summary = text_of(app.screen.query_one("#room-summary"))
         assert re.search(r"desk-7 #cccc: locked until \d\d:\d\d:\d\d after wrong exit codes", summary)
+
+
+async def test_the_room_view_answers_keys_while_another_process_holds_the_database(room):
+    """The 1-second read runs in a thread: a read that must wait for the write lock (its expiry
+    sweep is a write) never freezes the room view."""
+    import sqlite3
+
+    code = open_sitting(room)
+    for number in ("1001", "1002"):
+        room.log_in(code, number)
+    room.sittings.start(code, by=INVIGILATOR)
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#room-table")
+        assert table.cursor_row == 0 and cells(screen, "1001")["state"] == "writing"
+        blocker = sqlite3.connect(room.path)
+        blocker.execute("BEGIN IMMEDIATE")  # another process writing, e.g. a busy room's saves
+        try:
+            room.clock.advance(hours=3)  # time is up: the next read must sweep, so must wait for the lock
+            screen.refresh_status()
+            await pilot.pause()
+            await pilot.press("down")
+            await pilot.pause()
+            assert table.cursor_row == 1  # the key was handled while the read waits
+            assert cells(screen, "1001")["state"] == "writing"  # the last reading stays up meanwhile
+        finally:
+            blocker.rollback()
+            blocker.close()
+        await settle(pilot)
+        assert cells(screen, "1001")["state"] == "time up" and cells(screen, "1002")["state"] == "time up"

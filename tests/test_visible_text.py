@@ -37,6 +37,12 @@ SIZE = (120, 40)
 # --- the rule --------------------------------------------------------------------------------------
 
 
+async def settle(pilot) -> None:
+    """Let the screen's readers (thread workers) finish and their results reach the screen."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def test_controls_become_pictures_and_invisible_characters_their_code_point():
     assert visible(NASTY) == SHOWN
     assert visible("\x00\x1f") == "␀␟"
@@ -79,7 +85,7 @@ async def test_plain_text_shows_markup_literally_and_controls_as_pictures():
 
     app = One()
     async with app.run_test(size=(80, 5)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         shown = "\n".join(lines(app))
         assert f"[bold]{SHOWN}[/bold]" in shown and not any(ch in shown for ch in RAW)
 
@@ -150,8 +156,8 @@ async def test_the_marker_sees_the_answer_and_comment_with_placeholders(hostile)
     app = MarkerApp(hostile, start=MarkingScreen("305-DEMO", "Mo Marker", mode="script", script=script,
                                                   question_id="1"), steady=True)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await pilot.pause()
+        await settle(pilot)
+        await settle(pilot)
         shown = assert_safe(app, SHOWN_START, "Comment " + SHOWN)
         assert "unsaved" not in shown  # only looking at an odd comment is not a change to save
 
@@ -164,13 +170,13 @@ async def test_the_iqa_reviewer_sees_the_answer_and_comment_with_placeholders(ho
     hostile.iqa.add_to_plan("305-DEMO", number, by="Quinn Quality", reason="chosen " + "\u202e")
     app = MarkerApp(hostile, start=IqaPlanScreen("305-DEMO", "Quinn Quality"), steady=True)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert_safe(app, "chosen ⟨U+202E⟩")
         table = app.screen.query_one("#iqa-plan-scripts", DataTable)
         keys = [r.value for r in table.rows]
         table.move_cursor(row=keys.index(str(hostile.script_1001)))
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, IqaReviewScreen)
         assert_safe(app, "Answer " + SHOWN, "Comment: Comment " + SHOWN)
 
@@ -180,10 +186,10 @@ async def test_the_invigilator_sees_names_and_incidents_with_placeholders(hostil
 
     app = MarkerApp(hostile, start=InvigilatorRoomScreen("304-DEMO", "Iris Invigilator"), steady=True)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert_safe(app, "Amy A␛[2JB␛]0;t")  # the name column is cut to fit
         await pilot.press("l")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, AuditLogScreen)
         assert_safe(app, "Incident " + SHOWN)
 
@@ -194,13 +200,13 @@ async def test_the_admin_sees_candidates_with_placeholders(hostile):
     admin = next(m for m in hostile.staff.members() if m.name == "Ada Admin")
     app = MarkerApp(hostile, start=AdminScreen(admin), steady=True)
     async with app.run_test(size=(160, 40)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("2")  # Candidates
-        await pilot.pause()
+        await settle(pilot)
         assert_safe(app, "Amy " + SHOWN, "reader " + SHOWN)
         await pilot.press("5")  # Audit log
-        await pilot.pause()
-        await pilot.pause()
+        await settle(pilot)
+        await settle(pilot)
         assert_safe(app, "Incident " + SHOWN[:20])
 
 
@@ -219,8 +225,8 @@ async def test_a_notification_quoting_stored_text_shows_placeholders(hostile):
 
     app = MarkerApp(hostile, start=HomeScreen(), steady=True)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         app.notify(f"Saved candidate 1001 Amy {NASTY}.", title=f"Done {NASTY}", markup=False)
-        await pilot.pause()
+        await settle(pilot)
         (toast,) = list(app._notifications)  # what the toast will draw
         assert (toast.message, toast.title) == (f"Saved candidate 1001 Amy {SHOWN}.", f"Done {SHOWN}")

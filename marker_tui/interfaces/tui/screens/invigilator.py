@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
+from textual import work
 from textual.widgets import Button, DataTable, Label, Static
 
 from marker_tui.domain.audit_summary import summarise
@@ -388,6 +389,8 @@ class InvigilatorRoomScreen(Screen):
         self.staff_name = staff_name
         self.status: SittingStatus | None = None
         self._cells: dict[str, dict[str, object]] = {}
+        self._reading = False  # a read of the room is under way (in a thread)
+        self._read_again = False  # something changed while it was: read once more when it ends
 
     def compose(self) -> ComposeResult:
         yield Plain("", id="room-title", classes="inv-title")
@@ -437,10 +440,41 @@ class InvigilatorRoomScreen(Screen):
 
     # -- the live view -------------------------------------------------------------------------------
     def refresh_status(self) -> None:
+        """Read the room again, off the UI thread: ``status()`` may sweep expired scripts (a write)
+        and wait for the write lock in a busy room, and the room view must keep answering keys.
+        One read at a time: a tick that finds one under way asks for one more when it ends."""
+        if self._reading:
+            self._read_again = True
+            return
+        self._reading = True
+        self._read_status()
+
+    @work(thread=True, group="room-status", exit_on_error=False)
+    def _read_status(self) -> None:
         try:
             status = self.app.centre.sittings.status(self.code)
         except Exception as error:  # keep the room view up; show why and try again next second
-            self.query_one("#room-message", Static).update(Text(visible_line(f"Cannot read the sitting: {error}"), style="bold"))
+            self.app.call_from_thread(self._status_failed, error)
+        else:
+            self.app.call_from_thread(self._show_status, status)
+
+    def _read_done(self) -> bool:
+        """The read has ended; False if this screen has gone meanwhile (nothing to draw)."""
+        self._reading = False
+        if not self.is_attached:
+            return False
+        if self._read_again:
+            self._read_again = False
+            self.call_later(self.refresh_status)
+        return True
+
+    def _status_failed(self, error: Exception) -> None:
+        if self._read_done():
+            self.query_one("#room-message", Static).update(
+                Text(visible_line(f"Cannot read the sitting: {error}"), style="bold"))
+
+    def _show_status(self, status: SittingStatus) -> None:
+        if not self._read_done():
             return
         first = self.status is None
         changed = first or status.state != self.status.state or status.room_paused != self.status.room_paused
