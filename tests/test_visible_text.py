@@ -15,7 +15,6 @@ import unicodedata
 from datetime import datetime, timezone
 
 import pytest
-from rich.text import Text
 from textual.widgets import DataTable
 
 from marker_tui.domain.clock import FakeClock
