@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 from marker_tui.domain.visible_text import visible_line
 from marker_tui.interfaces.tui.widgets.specification_browser import SpecificationBrowser
 from marker_tui.interfaces.tui.widgets.tables import highlighted_key
+from marker_tui.interfaces.tui.service_calls import ServiceCalls
 from marker_tui.services.staff import StaffMember
 from marker_tui.interfaces.tui.widgets.footer import Footer
 from marker_tui.domain.roles import Permission, roles_for
@@ -210,7 +211,7 @@ class _AfterSignIn(Screen):
                             f"{' or '.join(self.activity.roles)}.", severity="warning")
 
 
-class SittingChooserScreen(Screen):
+class SittingChooserScreen(ServiceCalls, Screen):
     """The sittings an invigilator can run; Enter opens the room."""
 
     BINDINGS = [
@@ -237,9 +238,12 @@ class SittingChooserScreen(Screen):
         table.focus()
 
     def action_refresh(self) -> None:
+        self.run_service(self.app.centre.sittings.sittings, done=self._show_sittings, group="sittings")
+
+    def _show_sittings(self, found) -> None:
         table = self.query_one("#sittings", DataTable)
         table.clear()
-        sittings = sorted(self.app.centre.sittings.sittings(), key=lambda s: (s.state == "ended", s.code))
+        sittings = sorted(found, key=lambda s: (s.state == "ended", s.code))
         for s in sittings:
             table.add_row(s.code, f"{s.qualification}/{s.unit}", Text(visible_line(s.paper_title or "-")), str(s.state),
                           f"{s.time_allowance_minutes} min", key=s.code)

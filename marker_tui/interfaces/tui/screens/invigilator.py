@@ -18,11 +18,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual import work
 from textual.widgets import Button, DataTable, Label, Static
 
 from marker_tui.domain.audit_summary import summarise
 from marker_tui.domain.visible_text import visible, visible_line
+from marker_tui.interfaces.tui.service_calls import ServiceCalls
 from marker_tui.interfaces.tui.screens.staff_sign_in import StaffSignInScreen
 from marker_tui.interfaces.tui.widgets.contrast import (
     ensure_registered,
@@ -363,7 +363,7 @@ class AuditLogScreen(Screen):
 # --- the room ---------------------------------------------------------------------------------------
 
 
-class InvigilatorRoomScreen(Screen):
+class InvigilatorRoomScreen(ServiceCalls, Screen):
     CSS_PATH = INVIGILATOR_CSS
     BINDINGS = [
         Binding("o", "open_sitting", "Open"),
@@ -447,35 +447,23 @@ class InvigilatorRoomScreen(Screen):
             self._read_again = True
             return
         self._reading = True
-        self._read_status()
+        # A failure keeps the room view up: it says why, and the next second tries again.
+        self.run_service(self.app.centre.sittings.status, self.code, done=self._show_status,
+                         failed=self._status_failed, group="room-status")
 
-    @work(thread=True, group="room-status", exit_on_error=False)
-    def _read_status(self) -> None:
-        try:
-            status = self.app.centre.sittings.status(self.code)
-        except Exception as error:  # keep the room view up; show why and try again next second
-            self.app.call_from_thread(self._status_failed, error)
-        else:
-            self.app.call_from_thread(self._show_status, status)
-
-    def _read_done(self) -> bool:
-        """The read has ended; False if this screen has gone meanwhile (nothing to draw)."""
+    def _read_done(self) -> None:
         self._reading = False
-        if not self.is_attached:
-            return False
         if self._read_again:
             self._read_again = False
             self.call_later(self.refresh_status)
-        return True
 
     def _status_failed(self, error: Exception) -> None:
-        if self._read_done():
-            self.query_one("#room-message", Static).update(
-                Text(visible_line(f"Cannot read the sitting: {error}"), style="bold"))
+        self._read_done()
+        self.query_one("#room-message", Static).update(
+            Text(visible_line(f"Cannot read the sitting: {error}"), style="bold"))
 
     def _show_status(self, status: SittingStatus) -> None:
-        if not self._read_done():
-            return
+        self._read_done()
         first = self.status is None
         changed = first or status.state != self.status.state or status.room_paused != self.status.room_paused
         self.status = status
