@@ -135,6 +135,8 @@ class IqaHomeScreen(_Messages, Screen):
     CSS_PATH = IQA_CSS
     BINDINGS = [
         Binding("enter", "open", "Open", priority=True),
+        Binding("g", "agreement", "Agreement"),
+        Binding("2", "second_marking", "2nd marking"),
         Binding("r", "refresh", "Refresh"),
         Binding("escape", "back", "Back"),
         Binding("f1", "app.show_keys", "Keys"),
@@ -146,8 +148,8 @@ class IqaHomeScreen(_Messages, Screen):
 
     def compose(self) -> ComposeResult:
         yield Plain(f"marker-tui · Quality assurance · {self.reviewer}", classes="iqa-title-bar")
-        yield Plain("Your sampling plans, and sittings with marked scripts (Enter opens one).",
-                    classes="iqa-info-line")
+        yield Plain("Your sampling plans, and sittings with marked scripts (Enter opens one; g: agreement; "
+                    "2: scripts given to you for a blind second mark).", classes="iqa-info-line")
         yield DataTable(id="iqa-scopes", cursor_type="row", zebra_stripes=True)
         yield Plain("", id="iqa-message", classes="iqa-message-line")
         yield Footer(compact=True)
@@ -187,6 +189,16 @@ class IqaHomeScreen(_Messages, Screen):
         if key is None:
             return
         self.app.push_screen(IqaPlanScreen(key, self.reviewer))
+
+    def action_agreement(self) -> None:
+        key = highlighted_key(self.query_one("#iqa-scopes", DataTable))
+        if key is None:
+            self.say("Choose a sitting first.", error=True)
+            return
+        self.app.push_screen(IqaAgreementScreen(key))
+
+    def action_second_marking(self) -> None:
+        self.app.push_screen(SecondMarkingQueueScreen(self.reviewer))
 
     @on(DataTable.RowSelected, "#iqa-scopes")
     def _selected(self, event: DataTable.RowSelected) -> None:
@@ -404,7 +416,7 @@ class IqaPlanScreen(_Messages, Screen):
                 return
             self.action_refresh()
             self.say(f"Script {found.script_ref} given to {row.second_marker} for a blind second mark "
-                     "(they use: marker-tui iqa second).")
+                     "(they press 2 on their Mark or Quality assurance screen).")
 
         self.app.push_screen(StatementDialog(
             f"Blind second mark of script {found.script_ref}",
