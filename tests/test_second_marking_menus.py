@@ -115,3 +115,19 @@ async def test_the_quality_assurance_home_reaches_second_marking_and_agreement(c
         await pilot.pause()
         assert isinstance(app.screen, IqaAgreementScreen)
         assert app.screen.scope == "305-DEMO"
+
+
+async def test_the_question_strip_wraps_at_80_columns_between_questions_never_inside_one(centre):
+    give_maya_a_script_mo_marked(centre)
+    app = app_for(centre, SecondMarkingQueueScreen(MAYA))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        strip = app.screen.query_one("#iqa-question-strip")
+        lines = [strip.render_line(y).text for y in range(strip.size.height)]
+        assert len(lines) == 2 and all(len(line) <= 80 for line in lines)
+        shown = " ".join(lines).replace("\u00a0", " ").split()
+        labels = [shown[i] for i in range(0, len(shown), 2)]
+        assert labels == [f"Q{n}" for n in range(1, 13)]  # all twelve, in order, none cut off
+        assert all(line.replace("\u00a0", " ").rstrip().endswith(("1", "·")) for line in lines)

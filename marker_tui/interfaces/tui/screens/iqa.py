@@ -219,7 +219,7 @@ class IqaPlanScreen(_Messages, Screen):
     BINDINGS = [
         Binding("enter", "open", "Review", priority=True),
         Binding("g", "agreement", "Agreement"),
-        Binding("n", "draw", "Draw plan"),
+        Binding("n", "draw", "Draw"),
         Binding("s", "sign_off", "Sign off"),
         Binding("b", "second_marker", "Blind 2nd marker", show=False),
         Binding("r", "refresh", "Refresh", show=False),
@@ -613,7 +613,8 @@ class IqaReviewScreen(_Messages, Screen):
                 label, style = f"Q{q.id} {judgement.marker_mark}→{judgement.reviewer_mark}", "yellow"
             if q.id == self.question_id:
                 style = f"{style} reverse bold"
-            text.append(f" {label} ", style=style)
+            # No-break spaces inside a label: the strip wraps between questions, never inside one.
+            text.append(f" {label} ".replace(" ", "\u00a0"), style=style)
             text.append(" ")
         return text
 
@@ -1077,7 +1078,7 @@ class BlindMarkingScreen(_Messages, Screen):
             style = "green" if mine is not None else "dim"
             if q.id == self.question_id:
                 style += " reverse bold"
-            strip.append(f" {label} ", style=style)
+            strip.append(f" {label} ".replace(" ", "\u00a0"), style=style)
             strip.append(" ")
         self.query_one("#iqa-question-strip", Static).update(strip)
         self._show_entry()
