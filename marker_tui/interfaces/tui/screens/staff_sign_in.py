@@ -46,7 +46,7 @@ class StaffPinForm(Vertical):
     def compose(self) -> ComposeResult:
         yield Plain(self.purpose, classes="form-purpose")
         yield Label("Staff name")
-        yield TextInput(id="staff-name", placeholder="e.g. Ian Invigilator")
+        yield TextInput(id="staff-name", placeholder="e.g. Ian Invigilator", enter_moves_to="#staff-pin")
         yield Label("PIN")
         yield TextInput(id="staff-pin", password=True, restrict=r"[0-9]*", max_length=12,
                         placeholder="4 to 12 digits")
@@ -66,6 +66,9 @@ class StaffPinForm(Vertical):
         if not name_box.value.strip():
             self.show_error("Type your name.")
             name_box.focus()
+            return
+        if event.input is name_box and name_box.handed_to is pin_box:
+            self.show_error("")  # Enter in the name box has already moved on to the PIN
             return
         if not pin_box.value:
             if event.input is name_box:
