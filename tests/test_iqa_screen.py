@@ -453,3 +453,28 @@ async def test_dialog_labels_wrap_and_text_boxes_have_borders_at_80x24(room):
         assert label.size.height >= 2 and label.size.width <= 80  # wrapped onto a second line, not cut
         box = app.screen.query_one("#iqa-statement")
         assert box.styles.border_top[0] == "round" and box.outer_size.height == 3
+
+
+async def test_a_different_mark_and_reason_typed_fast_are_both_recorded(room):
+    """Mark, Enter, reason, Enter typed back to back: the reason must not fall into the mark box."""
+    from textual import events
+
+    plan_with(room, "1003")
+    app = plan_screen(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = await open_script(pilot, room, "1003")
+        await pilot.press("a")  # Q1 agreed; on to Q2a (Ana gave 2)
+        await pilot.pause()
+        await pilot.press("m")
+        await pilot.pause()
+        assert isinstance(app.screen, DifferentMarkDialog)
+        for key, char in [("3", "3"), ("enter", "\r"), *((c if c != " " else "space", c) for c in "full isolation"),
+                          ("enter", "\r")]:
+            app.post_message(events.Key(key, char))
+        for _ in range(4):
+            await pilot.pause()
+        assert isinstance(app.screen, IqaReviewScreen)
+        judgement = screen.view.review.questions["2a"]
+        assert (judgement.agree, judgement.reviewer_mark, judgement.reason) == (False, 3, "full isolation")
+        assert "Q2a 2→3" in text(app, "#iqa-question-strip")

@@ -256,10 +256,11 @@ class LearnerLoginScreen(Screen):
                 with Vertical(classes="form-box", id="login-form"):
                     yield Plain("Log in to your assessment", classes="form-purpose")
                     yield Label("Sitting code (the invigilator gives it to you)")
-                    yield TextInput(self.initial_code, id="code", placeholder="e.g. 304-K7QM", max_length=20)
+                    yield TextInput(self.initial_code, id="code", placeholder="e.g. 304-K7QM", max_length=20,
+                                    enter_moves_to="#candidate")
                     yield Label("Your candidate number")
                     yield TextInput(self.initial_candidate, id="candidate", placeholder="e.g. 1001",
-                                    max_length=20)
+                                    max_length=20, enter_moves_to="#keycode")
                     yield Label("Keycode (on your admission slip)")
                     yield TextInput(self.initial_keycode, id="keycode", placeholder="e.g. KQ7M-T3XA",
                                     max_length=12)

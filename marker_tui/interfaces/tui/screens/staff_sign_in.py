@@ -67,9 +67,6 @@ class StaffPinForm(Vertical):
             self.show_error("Type your name.")
             name_box.focus()
             return
-        if event.input is name_box and name_box.handed_to is pin_box:
-            self.show_error("")  # Enter in the name box has already moved on to the PIN
-            return
         if not pin_box.value:
             if event.input is name_box:
                 self.show_error("")

@@ -55,8 +55,9 @@ class TextInput(Input):
                 event.stop()
                 event.prevent_default()
                 self.handed_to = box
+                # What the form would do on Enter here; it checks everything on the last box's Enter.
+                # (No Submitted from this box: with the next box's Enter already typed, both would act.)
                 box.focus()
-                await self.action_submit()  # the form still hears Enter (it checks, and may say why)
                 return
         await super()._on_key(event)
 

@@ -51,7 +51,7 @@ class DifferentMarkDialog(ModalScreen[tuple[int, str] | None]):
             with Horizontal(classes="iqa-dialog-row"):
                 yield Label("Mark ", classes="iqa-dialog-label")
                 yield TextInput("" if self.mark is None else str(self.mark), id="iqa-mark", max_length=3,
-                                restrict=r"[0-9]*", placeholder=f"0-{self.max_marks}")
+                                restrict=r"[0-9]*", placeholder=f"0-{self.max_marks}", enter_moves_to="#iqa-reason")
             yield Label("Reason (to the marker and in the IQA record):", classes="iqa-dialog-wrap")
             yield TextInput(self.reason, id="iqa-reason", placeholder="e.g. point 2 is made in the last paragraph")
             yield Plain("", id="iqa-dialog-error", classes="iqa-dialog-error")
