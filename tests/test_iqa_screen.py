@@ -343,7 +343,7 @@ async def test_every_footer_key_is_in_the_command_palette(room):
         assert {"Review", "Agreement", "Draw", "Sign off"} <= set(titles)
         await open_script(pilot, room, "1001")
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        assert {"Agree", "Different mark", "Decide", "Confirm", "Next script", "New round"} <= set(titles)
+        assert {"Agree", "Your mark", "Decide", "Confirm", "Next script", "New round"} <= set(titles)
 
 
 async def test_a_reviewer_gives_a_script_to_a_blind_second_marker_from_the_plan(room):

@@ -467,7 +467,7 @@ class IqaReviewScreen(_Messages, Screen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = [
         Binding("a", "agree", "Agree"),
-        Binding("m", "differ", "Different mark"),
+        Binding("m", "differ", "Your mark"),
         Binding("n", "question(1)", "Next Q"),
         Binding("p", "question(-1)", "Prev Q", show=False),
         Binding("right", "question(1)", "Next Q", show=False),
