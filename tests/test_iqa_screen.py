@@ -478,3 +478,26 @@ async def test_a_different_mark_and_reason_typed_fast_are_both_recorded(room):
         judgement = screen.view.review.questions["2a"]
         assert (judgement.agree, judgement.reviewer_mark, judgement.reason) == (False, 3, "full isolation")
         assert "Q2a 2→3" in text(app, "#iqa-question-strip")
+
+
+async def test_the_decision_dialog_shows_which_one_choice_is_chosen_not_only_by_colour(room):
+    from marker_tui.interfaces.tui.widgets.iqa_dialogs import ChoiceButton
+
+    plan_with(room, "1006")
+    room.iqa.agree_all(room.script("1006"), reviewer=IVY)
+    app = plan_screen(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await open_script(pilot, room, "1006")
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, DecisionDialog)
+        shown = [str(b.render()) for b in app.screen.query(ChoiceButton)]
+        assert len(shown) == 3 and [s.startswith("(•)") for s in shown].count(True) == 1
+        assert sum(s.startswith("( )") for s in shown) == 2
+        chosen = next(s for s in shown if s.startswith("(•)"))
+        assert chosen.removeprefix("(•)").strip() in text(app, "#iqa-decision-now")
+        await pilot.press("right", "space")  # another choice: the marks move with it
+        await pilot.pause()
+        again = [str(b.render()) for b in app.screen.query(ChoiceButton)]
+        assert [s.startswith("(•)") for s in again].count(True) == 1 and again != shown
