@@ -56,7 +56,7 @@ def plan_screen(room: IqaRoom, reviewer: str = IVY) -> MarkerApp:
 
 
 def text(app: MarkerApp, selector: str) -> str:
-    return str(app.screen.query_one(selector).render()).replace("\u00a0", " ")  # no-break spaces read as spaces
+    return str(app.screen.query_one(selector).render())
 
 
 def rows(app: MarkerApp) -> list[list[str]]:

@@ -110,6 +110,22 @@ def _leave(screen: Screen) -> None:
         screen.app.exit()
 
 
+def strip_lines(items: list[tuple[str, str]], width: int) -> Text:
+    """The question strip, broken into lines between questions (never inside one) to fit ``width``."""
+    text = Text()
+    used = 0
+    for label, style in items:
+        if used and used + len(label) > width:
+            text.append("\n")
+            used = 0
+        text.append(label, style=style)
+        used += len(label)
+        if used + 1 <= width:
+            text.append(" ")
+            used += 1
+    return text
+
+
 def _paragraphs(text: str) -> str:
     """Paper text as written in YAML: hard-wrapped lines joined, paragraphs kept."""
     return "\n\n".join(" ".join(block.split()) for block in text.strip().split("\n\n"))
@@ -598,7 +614,7 @@ class IqaReviewScreen(_Messages, Screen):
         return text
 
     def _strip(self) -> Text:
-        text = Text()
+        items: list[tuple[str, str]] = []
         review = self.view.review
         for q in self.view.paper.questions:
             judgement = review.questions.get(q.id) if review else None
@@ -613,10 +629,8 @@ class IqaReviewScreen(_Messages, Screen):
                 label, style = f"Q{q.id} {judgement.marker_mark}→{judgement.reviewer_mark}", "yellow"
             if q.id == self.question_id:
                 style = f"{style} reverse bold"
-            # No-break spaces inside a label: the strip wraps between questions, never inside one.
-            text.append(f" {label} ".replace(" ", "\u00a0"), style=style)
-            text.append(" ")
-        return text
+            items.append((f" {label} ", style))
+        return strip_lines(items, self.app.size.width - 2)
 
     def _totals(self) -> Text:
         view = self.view
@@ -1071,16 +1085,15 @@ class BlindMarkingScreen(_Messages, Screen):
             text.append("Do not credit: ", style="bold")
             text.append(visible_line("; ".join(entry.do_not_credit)) + "\n")
         self.query_one("#iqa-marking-text", Static).update(text)
-        strip = Text()
+        items: list[tuple[str, str]] = []
         for q in view.paper.questions:
             mine = view.my_marks.get(q.id)
             label = f"Q{q.id} {'·' if mine is None else mine}"
             style = "green" if mine is not None else "dim"
             if q.id == self.question_id:
                 style += " reverse bold"
-            strip.append(f" {label} ".replace(" ", "\u00a0"), style=style)
-            strip.append(" ")
-        self.query_one("#iqa-question-strip", Static).update(strip)
+            items.append((f" {label} ", style))
+        self.query_one("#iqa-question-strip", Static).update(strip_lines(items, self.app.size.width - 2))
         self._show_entry()
 
     def _show_entry(self) -> None:
