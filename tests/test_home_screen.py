@@ -269,3 +269,23 @@ async def test_signing_out_of_administer_signs_the_admin_out_of_the_terminal(min
         assert isinstance(app.screen, HomeScreen)
         assert app.staff_member is None
         assert menu_titles(app)[-1] == "Administer"
+
+
+async def test_a_pin_typed_straight_after_enter_lands_in_the_pin_box_not_the_name_box(centre):
+    """A fast typist: every key reaches the app before the screen has handled Enter."""
+    from textual import events
+
+    from marker_tui.interfaces.tui.screens.marking import SittingPickerScreen
+
+    app = MarkerApp(centre, start=StaffSignInScreen("Marking", then=lambda m: SittingPickerScreen(m.name),
+                                                    roles=("marker",)), steady=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for key, char in [*((c if c != " " else "space", c) for c in MARKER), ("enter", "\r"),
+                          *((c, c) for c in "2222"), ("enter", "\r")]:
+            app.post_message(events.Key(key, char))  # back to back, no pause between keys
+        await pilot.pause()
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, SittingPickerScreen), app.screen.query_one("#staff-name").value
+        assert app.screen.marker == MARKER

@@ -126,6 +126,10 @@ def test_status_shows_progress_decisions_second_marking_adjudication_and_agreeme
     assert f"script {number}, question 2b: Ben Okafor gave 5, the second marker 1 (out of 5)" in out
     assert "Agreement (reviewers' judgements and blind second marks)" in out
     assert "All markers  6" in out
+    # The printed plan shows the adjusted total, and the one sampled, as the plan screen does.
+    now = iroom.marking.result(script).total
+    line = next(l for l in out.splitlines() if l.startswith(iroom.number("1001")))
+    assert f" {now} (was {now + 2}) " in line, line  # 2b given 2 marks fewer
 
 
 def test_agreement_export_to_csv(iroom, tmp_path):

@@ -340,10 +340,10 @@ async def test_every_footer_key_is_in_the_command_palette(room):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        assert {"Review", "Agreement", "Draw plan", "Sign off"} <= set(titles)
+        assert {"Review", "Agreement", "Draw", "Sign off"} <= set(titles)
         await open_script(pilot, room, "1001")
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        assert {"Agree", "Different mark", "Decide", "Confirm", "Next script", "New round"} <= set(titles)
+        assert {"Agree", "Your mark", "Decide", "Confirm", "Next script", "New round"} <= set(titles)
 
 
 async def test_a_reviewer_gives_a_script_to_a_blind_second_marker_from_the_plan(room):
@@ -453,3 +453,51 @@ async def test_dialog_labels_wrap_and_text_boxes_have_borders_at_80x24(room):
         assert label.size.height >= 2 and label.size.width <= 80  # wrapped onto a second line, not cut
         box = app.screen.query_one("#iqa-statement")
         assert box.styles.border_top[0] == "round" and box.outer_size.height == 3
+
+
+async def test_a_different_mark_and_reason_typed_fast_are_both_recorded(room):
+    """Mark, Enter, reason, Enter typed back to back: the reason must not fall into the mark box."""
+    from textual import events
+
+    plan_with(room, "1003")
+    app = plan_screen(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = await open_script(pilot, room, "1003")
+        await pilot.press("a")  # Q1 agreed; on to Q2a (Ana gave 2)
+        await pilot.pause()
+        await pilot.press("m")
+        await pilot.pause()
+        assert isinstance(app.screen, DifferentMarkDialog)
+        for key, char in [("3", "3"), ("enter", "\r"), *((c if c != " " else "space", c) for c in "full isolation"),
+                          ("enter", "\r")]:
+            app.post_message(events.Key(key, char))
+        for _ in range(4):
+            await pilot.pause()
+        assert isinstance(app.screen, IqaReviewScreen)
+        judgement = screen.view.review.questions["2a"]
+        assert (judgement.agree, judgement.reviewer_mark, judgement.reason) == (False, 3, "full isolation")
+        assert "Q2a 2→3" in text(app, "#iqa-question-strip")
+
+
+async def test_the_decision_dialog_shows_which_one_choice_is_chosen_not_only_by_colour(room):
+    from marker_tui.interfaces.tui.widgets.iqa_dialogs import ChoiceButton
+
+    plan_with(room, "1006")
+    room.iqa.agree_all(room.script("1006"), reviewer=IVY)
+    app = plan_screen(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await open_script(pilot, room, "1006")
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, DecisionDialog)
+        shown = [str(b.render()) for b in app.screen.query(ChoiceButton)]
+        assert len(shown) == 3 and [s.startswith("(•)") for s in shown].count(True) == 1
+        assert sum(s.startswith("( )") for s in shown) == 2
+        chosen = next(s for s in shown if s.startswith("(•)"))
+        assert chosen.removeprefix("(•)").strip() in text(app, "#iqa-decision-now")
+        await pilot.press("right", "space")  # another choice: the marks move with it
+        await pilot.pause()
+        again = [str(b.render()) for b in app.screen.query(ChoiceButton)]
+        assert [s.startswith("(•)") for s in again].count(True) == 1 and again != shown

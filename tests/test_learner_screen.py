@@ -19,6 +19,7 @@ from marker_tui.interfaces.tui.screens.learner import (
     LearnerLoginScreen,
     LearnerSittingScreen,
     ReviewDialog,
+    WaitingToOpenScreen,
     reflow,
 )
 from marker_tui.interfaces.tui.widgets.contrast import HIGH_CONTRAST
@@ -215,11 +216,52 @@ async def test_the_right_number_without_the_keycode_is_not_let_in(room):
     assert refusal[0].details["terminal"] and room.candidate(code, "1001").logged_in_at is None
 
 
-async def test_a_sitting_not_open_yet_asks_the_learner_to_wait(room):
-    code = room.new_sitting()
+async def poll_for_opening(pilot) -> None:
+    """What the waiting screen's timer does every few seconds: ask, in its worker, whether the sitting opened."""
+    pilot.app.screen.check_now()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def test_a_sitting_not_open_yet_waits_and_joins_by_itself_when_the_invigilator_opens_it(room):
+    code = room.new_sitting(code="MON-AM")
     room.sittings.enrol(code, ["1001"], by=INVIGILATOR)
-    message = await login_error(learner_app(room, code, "1001"), code, "1001")
-    assert message == f"Sitting {code} is not open yet: wait for the invigilator."
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, WaitingToOpenScreen)
+        assert text_of(app.screen.query_one(".form-purpose")) == "Sitting MON-AM is not open yet"
+        assert "moves on by itself" in text_of(app.screen.query_one("#waiting-text"))
+        await poll_for_opening(pilot)  # still scheduled: nothing changes, nothing to press
+        assert isinstance(app.screen, WaitingToOpenScreen)
+        room.sittings.open(code, by=INVIGILATOR)
+        await poll_for_opening(pilot)
+        assert isinstance(app.screen, ConfirmNameDialog)  # the keycode is checked now, then "Is this you?"
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, LearnerSittingScreen) and app.screen.phase == "waiting"
+    assert room.candidate(code, "1001").logged_in_at is not None
+
+
+async def test_waiting_for_the_opening_escape_goes_back_to_the_form_to_check_the_code(room):
+    code = room.new_sitting(code="MON-AM")
+    room.sittings.enrol(code, ["1001"], by=INVIGILATOR)
+    app = learner_app(room, code, "1001", keycode=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press(*room.keycode(code, "1001"), "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, WaitingToOpenScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LearnerLoginScreen)
+        assert "not open yet" in text_of(app.screen.query_one("#login-error"))
+        assert app.focused is app.screen.query_one("#code")
+        room.sittings.open(code, by=INVIGILATOR)
+        await pilot.press("enter")  # the same code again: it is open now
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmNameDialog)
 
 
 async def test_typing_the_code_and_number_by_hand_and_saying_no_to_the_name_logs_nobody_in(room):
@@ -701,6 +743,12 @@ async def test_the_layout_grows_with_a_bigger_terminal(room):
 def test_snapshot_login_error(room, snap_compare):
     open_sitting(room)
     assert snap_compare(learner_app(room, "WRONG-1", "1001"), terminal_size=SIZE)
+
+
+def test_snapshot_waiting_for_the_sitting_to_open(room, snap_compare):
+    code = room.new_sitting(code="MON-AM")
+    room.sittings.enrol(code, ["1001"], by=INVIGILATOR)
+    assert snap_compare(learner_app(room, code, "1001"), terminal_size=SIZE)
 
 
 def test_snapshot_confirm_name(room, snap_compare):

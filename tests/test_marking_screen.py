@@ -335,6 +335,22 @@ async def test_marking_by_question_skips_completed_scripts_and_never_asks_for_a_
     assert mark_row(mroom, "1002", "1")[0] == 2
 
 
+async def test_marking_by_question_starts_on_the_first_unfinished_script_not_a_completed_first_one(mroom):
+    done = mroom.script("1001")
+    for q, v in (("1", 2), ("2a", 3), ("2b", 4)):
+        mroom.marking.save_mark(done, q, v, by=ANA, expected_version=0)
+    mroom.marking.complete(done, by=ANA)
+    app = app_for(mroom, MarkingScreen(mroom.code, ANA, mode="question", script=None, question_id="1"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: marking(app).script is not None)
+        screen = marking(app)
+        assert screen.script.script_number == "4102" and screen.read_only is None
+        await pilot.press("p")  # 4101 is complete: there is nothing before 4102 to mark
+        await pilot.pause()
+        assert screen.script.script_number == "4102"
+        assert "No earlier script to mark for this question" in text_of(app, "#message")
+
+
 async def test_a_long_answer_scrolls_from_the_marking_keys_whatever_has_focus(tmp_path, monkeypatch):
     import marking_fixtures
 

@@ -10,7 +10,14 @@ import pytest
 
 from marker_tui.services.audit import ServiceError
 from marker_tui.services.papers import PaperService
-from marker_tui.services.sitting import NoSuchSitting, SaveRefused, ScriptState, SittingError, SittingState
+from marker_tui.services.sitting import (
+    NoSuchSitting,
+    SaveRefused,
+    ScriptState,
+    SittingError,
+    SittingNotOpen,
+    SittingState,
+)
 from marker_tui.storage.database import open_database
 from sitting_fixtures import ADMIN, INVIGILATOR, START, Room, room, small_paper, small_scheme  # noqa: F401
 
@@ -217,6 +224,19 @@ def test_login_errors_are_clear(room):
     room.learners.submit(script)
     with pytest.raises(SittingError, match="submitted at"):
         room.log_in(code, "1001")
+
+
+def test_a_learner_waiting_for_the_opening_is_told_so_by_a_typed_error_and_can_ask_the_state(room):
+    code = room.new_sitting()
+    room.sittings.enrol(code, ["1001"], by=INVIGILATOR)
+    with pytest.raises(SittingNotOpen) as raised:
+        room.learners.login(code, "1001", room.keycode(code, "1001"))
+    assert raised.value.code == code
+    assert room.learners.sitting_state(code.lower()) == SittingState.SCHEDULED
+    room.sittings.open(code, by=INVIGILATOR)
+    assert room.learners.sitting_state(code) == SittingState.OPEN
+    with pytest.raises(NoSuchSitting):
+        room.learners.sitting_state("NOPE")
 
 
 def test_identify_names_only_the_learner_and_refuses_as_login_does_without_writing(room):

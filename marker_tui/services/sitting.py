@@ -277,6 +277,14 @@ class AdmissionRefused(SittingError):
     """Wrong candidate number or keycode, or this terminal is locked for a while (recorded)."""
 
 
+class SittingNotOpen(SittingError):
+    """The sitting exists but the invigilator has not opened it yet: the learner waits, nothing is wrong."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"Sitting {code} is not open yet: wait for the invigilator.")
+        self.code = code
+
+
 class ScriptInUse(SittingError):
     """The script is live on another terminal; a takeover request was left for the invigilator."""
 
@@ -1084,7 +1092,7 @@ class LearnerService(_Base):
         """The script the keycode admits to, or the refusal (recorded). Call inside a write."""
         sitting = self._sitting_row(db, code)
         if sitting["state"] == SittingState.SCHEDULED:
-            return AdmissionRefused(f"Sitting {sitting['code']} is not open yet: wait for the invigilator.")
+            return SittingNotOpen(sitting["code"])
         me = self.terminal
         base = {"terminal": me.label, "candidate number typed": number}
         tries = store.tries_of(db, me.place, "keycode")
@@ -1122,6 +1130,14 @@ class LearnerService(_Base):
         if locked_until:
             message += f" This terminal is now locked until {_clock_text(locked_until)}."
         return AdmissionRefused(message)
+
+    def sitting_state(self, code: str) -> SittingState:
+        """Only the sitting's state (scheduled, open, running, ended), for a learner waiting to log in.
+
+        Says nothing about any candidate, so it needs no keycode; raises NoSuchSitting for an unknown code.
+        """
+        with read_transaction(self.db):
+            return SittingState(self._sitting_row(self.db, code)["state"])
 
     def _terminal_actor(self) -> Actor:
         return Actor(label=f"terminal {self.terminal.label}")
@@ -1167,7 +1183,7 @@ class LearnerService(_Base):
         if script.final:
             raise SittingError(self._finished_message(script))
         if sitting["state"] == SittingState.SCHEDULED:
-            raise SittingError(f"Sitting {sitting['code']} is not open yet: wait for the invigilator.")
+            raise SittingNotOpen(sitting["code"])
         if sitting["state"] == SittingState.ENDED:
             raise SittingError(f"Sitting {sitting['code']} has ended.")
         return script

@@ -147,6 +147,21 @@ def _scope_arg(scope: str | None, unit: str | None) -> str:
     return (scope or unit).strip()
 
 
+def _total_text(s) -> str:
+    """The total as it is now, and as sampled when an IQA adjustment has changed it since: "7 (was 9)"."""
+    if s.total_now is None:
+        return "-" if s.total is None else str(s.total)
+    if s.total is not None and s.total_now != s.total:
+        return f"{s.total_now} (was {s.total})"
+    return str(s.total_now)
+
+
+def _result_text(s) -> str:
+    if s.status_now and s.status_now != s.status:
+        return f"{s.status_now} (was {s.status})"
+    return s.status
+
+
 def print_plan(plan, *, full: bool = True) -> None:
     click.echo(visible(f"Plan {plan.id} · {plan.scope.label} · reviewer {plan.reviewer} · drawn by "
                        f"{plan.created_by} at {plan.created_at.astimezone():%Y-%m-%d %H:%M}"))
@@ -159,7 +174,7 @@ def print_plan(plan, *, full: bool = True) -> None:
         return
     if plan.scripts:
         click.echo("")
-        rows = [[s.script_ref, ", ".join(s.markers), "-" if s.total is None else str(s.total), s.status,
+        rows = [[s.script_ref, ", ".join(s.markers), _total_text(s), _result_text(s),
                  "; ".join(s.reasons), s.review_state if not s.decision else f"{s.review_state}: {s.decision}"]
                 for s in plan.scripts]
         click.echo(visible(table(["Script", "Marker(s)", "Total", "Result", "Why sampled", "Review"], rows)))

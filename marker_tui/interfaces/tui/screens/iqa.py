@@ -110,6 +110,22 @@ def _leave(screen: Screen) -> None:
         screen.app.exit()
 
 
+def strip_lines(items: list[tuple[str, str]], width: int) -> Text:
+    """The question strip, broken into lines between questions (never inside one) to fit ``width``."""
+    text = Text()
+    used = 0
+    for label, style in items:
+        if used and used + len(label) > width:
+            text.append("\n")
+            used = 0
+        text.append(label, style=style)
+        used += len(label)
+        if used + 1 <= width:
+            text.append(" ")
+            used += 1
+    return text
+
+
 def _paragraphs(text: str) -> str:
     """Paper text as written in YAML: hard-wrapped lines joined, paragraphs kept."""
     return "\n\n".join(" ".join(block.split()) for block in text.strip().split("\n\n"))
@@ -135,6 +151,8 @@ class IqaHomeScreen(_Messages, Screen):
     CSS_PATH = IQA_CSS
     BINDINGS = [
         Binding("enter", "open", "Open", priority=True),
+        Binding("g", "agreement", "Agreement"),
+        Binding("2", "second_marking", "2nd marking"),
         Binding("r", "refresh", "Refresh"),
         Binding("escape", "back", "Back"),
         Binding("f1", "app.show_keys", "Keys"),
@@ -146,8 +164,8 @@ class IqaHomeScreen(_Messages, Screen):
 
     def compose(self) -> ComposeResult:
         yield Plain(f"marker-tui · Quality assurance · {self.reviewer}", classes="iqa-title-bar")
-        yield Plain("Your sampling plans, and sittings with marked scripts (Enter opens one).",
-                    classes="iqa-info-line")
+        yield Plain("Your sampling plans, and sittings with marked scripts (Enter opens one; g: agreement; "
+                    "2: scripts given to you for a blind second mark).", classes="iqa-info-line")
         yield DataTable(id="iqa-scopes", cursor_type="row", zebra_stripes=True)
         yield Plain("", id="iqa-message", classes="iqa-message-line")
         yield Footer(compact=True)
@@ -188,6 +206,16 @@ class IqaHomeScreen(_Messages, Screen):
             return
         self.app.push_screen(IqaPlanScreen(key, self.reviewer))
 
+    def action_agreement(self) -> None:
+        key = highlighted_key(self.query_one("#iqa-scopes", DataTable))
+        if key is None:
+            self.say("Choose a sitting first.", error=True)
+            return
+        self.app.push_screen(IqaAgreementScreen(key))
+
+    def action_second_marking(self) -> None:
+        self.app.push_screen(SecondMarkingQueueScreen(self.reviewer))
+
     @on(DataTable.RowSelected, "#iqa-scopes")
     def _selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -207,7 +235,7 @@ class IqaPlanScreen(_Messages, Screen):
     BINDINGS = [
         Binding("enter", "open", "Review", priority=True),
         Binding("g", "agreement", "Agreement"),
-        Binding("n", "draw", "Draw plan"),
+        Binding("n", "draw", "Draw"),
         Binding("s", "sign_off", "Sign off"),
         Binding("b", "second_marker", "Blind 2nd marker", show=False),
         Binding("r", "refresh", "Refresh", show=False),
@@ -404,7 +432,7 @@ class IqaPlanScreen(_Messages, Screen):
                 return
             self.action_refresh()
             self.say(f"Script {found.script_ref} given to {row.second_marker} for a blind second mark "
-                     "(they use: marker-tui iqa second).")
+                     "(they press 2 on their Mark or Quality assurance screen).")
 
         self.app.push_screen(StatementDialog(
             f"Blind second mark of script {found.script_ref}",
@@ -455,7 +483,7 @@ class IqaReviewScreen(_Messages, Screen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = [
         Binding("a", "agree", "Agree"),
-        Binding("m", "differ", "Different mark"),
+        Binding("m", "differ", "Your mark"),
         Binding("n", "question(1)", "Next Q"),
         Binding("p", "question(-1)", "Prev Q", show=False),
         Binding("right", "question(1)", "Next Q", show=False),
@@ -586,7 +614,7 @@ class IqaReviewScreen(_Messages, Screen):
         return text
 
     def _strip(self) -> Text:
-        text = Text()
+        items: list[tuple[str, str]] = []
         review = self.view.review
         for q in self.view.paper.questions:
             judgement = review.questions.get(q.id) if review else None
@@ -601,9 +629,8 @@ class IqaReviewScreen(_Messages, Screen):
                 label, style = f"Q{q.id} {judgement.marker_mark}→{judgement.reviewer_mark}", "yellow"
             if q.id == self.question_id:
                 style = f"{style} reverse bold"
-            text.append(f" {label} ", style=style)
-            text.append(" ")
-        return text
+            items.append((f" {label} ", style))
+        return strip_lines(items, self.app.size.width - 2)
 
     def _totals(self) -> Text:
         view = self.view
@@ -1058,16 +1085,15 @@ class BlindMarkingScreen(_Messages, Screen):
             text.append("Do not credit: ", style="bold")
             text.append(visible_line("; ".join(entry.do_not_credit)) + "\n")
         self.query_one("#iqa-marking-text", Static).update(text)
-        strip = Text()
+        items: list[tuple[str, str]] = []
         for q in view.paper.questions:
             mine = view.my_marks.get(q.id)
             label = f"Q{q.id} {'·' if mine is None else mine}"
             style = "green" if mine is not None else "dim"
             if q.id == self.question_id:
                 style += " reverse bold"
-            strip.append(f" {label} ", style=style)
-            strip.append(" ")
-        self.query_one("#iqa-question-strip", Static).update(strip)
+            items.append((f" {label} ", style))
+        self.query_one("#iqa-question-strip", Static).update(strip_lines(items, self.app.size.width - 2))
         self._show_entry()
 
     def _show_entry(self) -> None:

@@ -58,6 +58,8 @@ from marker_tui.services.sitting import (
     ScriptInUse,
     ScriptState,
     SittingError,
+    SittingNotOpen,
+    SittingState,
 )
 from marker_tui.storage.database import StorageError
 from marker_tui.interfaces.tui.screens.fault import LEARNER_MESSAGE
@@ -254,10 +256,11 @@ class LearnerLoginScreen(Screen):
                 with Vertical(classes="form-box", id="login-form"):
                     yield Plain("Log in to your assessment", classes="form-purpose")
                     yield Label("Sitting code (the invigilator gives it to you)")
-                    yield TextInput(self.initial_code, id="code", placeholder="e.g. 304-K7QM", max_length=20)
+                    yield TextInput(self.initial_code, id="code", placeholder="e.g. 304-K7QM", max_length=20,
+                                    enter_moves_to="#candidate")
                     yield Label("Your candidate number")
                     yield TextInput(self.initial_candidate, id="candidate", placeholder="e.g. 1001",
-                                    max_length=20)
+                                    max_length=20, enter_moves_to="#keycode")
                     yield Label("Keycode (on your admission slip)")
                     yield TextInput(self.initial_keycode, id="keycode", placeholder="e.g. KQ7M-T3XA",
                                     max_length=12)
@@ -339,6 +342,9 @@ class LearnerLoginScreen(Screen):
         except NoSuchSitting:
             self.show_error(f"There is no sitting with code {code}. Check the code, or ask the invigilator.", "code")
             return
+        except SittingNotOpen as error:
+            self._wait_for_opening(error.code)
+            return
         except AdmissionRefused as error:
             if not self.checking:
                 self.query_one("#keycode", TextInput).value = ""
@@ -375,6 +381,20 @@ class LearnerLoginScreen(Screen):
         self.app.lock_down(self, screen.request_release)
         self.app.switch_screen(screen)
 
+    def _wait_for_opening(self, code: str) -> None:
+        """Not open yet: a waiting screen that comes back here, to log in, once the invigilator opens it."""
+        if isinstance(self.app.screen, WaitingToOpenScreen):
+            return
+
+        def done(opened: bool | None) -> None:
+            if opened:
+                self.attempt()  # the keycode is checked now, then "Is this you?", as for an open sitting
+            else:
+                self.show_error(f"Sitting {code} is not open yet. Check the sitting code, or press Enter "
+                                "to wait for the invigilator.", "code")
+
+        self.app.push_screen(WaitingToOpenScreen(code), done)
+
     def _wait_for_move(self, code: str, number: str, keycode: str, message: str) -> None:
         """Another terminal holds the script: say so, and try again until the invigilator moves it here."""
         first = self.waiting_for_move is None
@@ -409,6 +429,83 @@ class LearnerLoginScreen(Screen):
             return
         self.app.push_screen(ExitCodeDialog("The sitting's exit code is needed to close this terminal", code),
                              released)
+
+
+class WaitingToOpenScreen(Screen[bool]):
+    """The sitting is not open yet: say so calmly, and move on by itself once the invigilator opens it.
+
+    Every POLL_SECONDS a thread worker asks only the sitting's state, so a busy database never
+    freezes this screen; it dismisses with True once the sitting is no longer scheduled. Escape
+    goes back to the login form (a mistyped sitting code is the other reason to be here).
+    """
+
+    ALLOWED_IN_LOCKDOWN = True
+    CSS_PATH = LEARNER_CSS
+    BINDINGS = [
+        Binding("f2", "toggle_contrast", "High contrast"),
+        Binding("escape", "back", "Back"),
+    ]
+    POLL_SECONDS = 2.0
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.code = code
+        self._timer = None
+        self._answered = False
+
+    def compose(self) -> ComposeResult:
+        yield Plain("marker-tui · Sit an assessment", classes="title-bar")
+        with Center(classes="form-centre"):
+            with Vertical(classes="form-box", id="waiting-to-open"):
+                yield Plain(f"Sitting {self.code} is not open yet", classes="form-purpose")
+                yield Plain("Please wait: the invigilator opens the sitting when the room is ready. "
+                            "This screen moves on by itself; you do not need to press anything.",
+                            id="waiting-text")
+                yield Plain("", id="waiting-problem", classes="form-error")
+                yield Plain("Escape: back, to check the sitting code", classes="form-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._timer = self.set_interval(self.POLL_SECONDS, self.check_now)
+
+    def on_unmount(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+
+    def check_now(self) -> None:
+        """Ask (in a thread) whether the sitting is open yet; the timer calls this."""
+        if not self._answered:
+            self.run_worker(self._ask, thread=True, exclusive=True, group="sitting-opened", exit_on_error=False)
+
+    def _ask(self) -> None:
+        try:
+            state = self.app.centre.learners.sitting_state(self.code)
+        except (ServiceError, StorageError) as error:
+            # Removed, or the database is out of reach for a moment: the login says what is wrong.
+            self.app.call_from_thread(self._problem, error)
+            return
+        if state != SittingState.SCHEDULED:
+            self.app.call_from_thread(self._opened)
+
+    def _problem(self, error: Exception) -> None:
+        if isinstance(error, SittingError):
+            self._opened()  # no such sitting any more: back to the form, which says so
+            return
+        self.query_one("#waiting-problem", Static).update(
+            learner_words(self.app, error, "learner waiting for the sitting to open"))
+
+    def _opened(self) -> None:
+        if not self._answered and self.is_attached:
+            self._answered = True
+            self.dismiss(True)
+
+    def action_back(self) -> None:
+        if not self._answered:
+            self._answered = True
+            self.dismiss(False)
+
+    def action_toggle_contrast(self) -> None:
+        toggle_high_contrast(self.app)
 
 
 # --- dialogs during the sitting -------------------------------------------------------------------

@@ -142,6 +142,7 @@ class SittingPickerScreen(Screen):
     CSS_PATH = MARKING_CSS
     BINDINGS = [
         Binding("enter", "open", "Open sitting"),
+        Binding("2", "second_marking", "2nd marking"),
         Binding("r", "refresh", "Refresh"),
         Binding("escape", "back", "Back"),
         Binding("f1", "app.show_keys", "Keys"),
@@ -153,7 +154,8 @@ class SittingPickerScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(f"marker-tui · Marking · {self.marker}", classes="title-bar")
-        yield Static("Choose a sitting to mark (Enter).", id="picker-help", classes="info-line")
+        yield Static("Choose a sitting to mark (Enter); 2: scripts given to you for a blind second mark.",
+                     id="picker-help", classes="info-line")
         yield DataTable(id="sittings", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True)
 
@@ -188,6 +190,12 @@ class SittingPickerScreen(Screen):
         if key is None:
             return
         self.app.push_screen(MarkingQueueScreen(key, self.marker))
+
+    def action_second_marking(self) -> None:
+        # Already signed in as a marker, who may second-mark: straight to their queue.
+        from marker_tui.interfaces.tui.screens.iqa import SecondMarkingQueueScreen
+
+        self.app.push_screen(SecondMarkingQueueScreen(self.marker))
 
     @on(DataTable.RowSelected, "#sittings")
     def _selected(self, event: DataTable.RowSelected) -> None:

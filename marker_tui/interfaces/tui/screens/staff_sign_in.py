@@ -46,7 +46,7 @@ class StaffPinForm(Vertical):
     def compose(self) -> ComposeResult:
         yield Plain(self.purpose, classes="form-purpose")
         yield Label("Staff name")
-        yield TextInput(id="staff-name", placeholder="e.g. Ian Invigilator")
+        yield TextInput(id="staff-name", placeholder="e.g. Ian Invigilator", enter_moves_to="#staff-pin")
         yield Label("PIN")
         yield TextInput(id="staff-pin", password=True, restrict=r"[0-9]*", max_length=12,
                         placeholder="4 to 12 digits")

@@ -6,6 +6,7 @@ time; screens should use these rather than the bare Textual widgets.
 
 from __future__ import annotations
 
+from textual import events
 from textual.widgets import Input, TextArea
 
 
@@ -14,8 +15,55 @@ def _blink_allowed(widget) -> bool:
 
 
 class TextInput(Input):
+    """An Input that, given ``enter_moves_to`` (a selector), hands the keyboard to that box on Enter.
+
+    A fast typist's keys after Enter are already queued for this box before any focus change can
+    happen (name, Enter, PIN landed in the name box): so Enter hands over here, in the key's own
+    turn, and keys that still reach this box go on to the box it handed to, in the order typed.
+    """
+
+    def __init__(self, *args, enter_moves_to: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.enter_moves_to = enter_moves_to
+        self.handed_to: Input | None = None
+
     def on_mount(self) -> None:
         self.cursor_blink = _blink_allowed(self)
+
+    async def _on_key(self, event: events.Key) -> None:
+        target = self.handed_to
+        if target is not None and target.is_attached:
+            if event.key == "enter":
+                event.stop()
+                event.prevent_default()
+                await target.action_submit()
+                return
+            if event.key == "backspace":
+                event.stop()
+                event.prevent_default()
+                target.action_delete_left()
+                return
+            if event.is_printable:
+                event.stop()
+                event.prevent_default()
+                target.insert_text_at_cursor(event.character or "")
+                return
+        if event.key == "enter" and self.enter_moves_to and self.value.strip():
+            found = self.screen.query(self.enter_moves_to)
+            box = found.first(Input) if found else None
+            if box is not None and not box.value:
+                event.stop()
+                event.prevent_default()
+                self.handed_to = box
+                # What the form would do on Enter here; it checks everything on the last box's Enter.
+                # (No Submitted from this box: with the next box's Enter already typed, both would act.)
+                box.focus()
+                return
+        await super()._on_key(event)
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self.handed_to = None  # back in this box: its keys are its own again
+        super()._on_focus(event)
 
 
 class PlainTextArea(TextArea):

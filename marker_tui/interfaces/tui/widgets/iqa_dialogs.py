@@ -15,16 +15,31 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, RadioButton, RadioSet, Static
+from textual.content import Content
+from textual.widgets import Label, RadioButton, RadioSet, Static
 
 from marker_tui.domain.reports import ScriptDecision
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
+from marker_tui.interfaces.tui.widgets.footer import Footer
 from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.services.iqa import ActionPointIn, MarkChange
 
 IQA_CSS = "../styles/iqa.tcss"
 
 DECISIONS = (ScriptDecision.UPHELD, ScriptDecision.ADJUSTED, ScriptDecision.REFER_BACK)
+
+
+CHOSEN = "(•)"
+NOT_CHOSEN = "( )"
+
+
+class ChoiceButton(RadioButton):
+    """One of the decisions: "(•)" when chosen, "( )" when not. Textual draws the same dot for both,
+    changing only its colour, so every choice looked chosen (and on a monochrome terminal, they were)."""
+
+    @property
+    def _button(self) -> Content:
+        return Content.styled(CHOSEN if self.value else NOT_CHOSEN, self.get_visual_style("toggle--button"))
 
 
 class DifferentMarkDialog(ModalScreen[tuple[int, str] | None]):
@@ -51,7 +66,7 @@ class DifferentMarkDialog(ModalScreen[tuple[int, str] | None]):
             with Horizontal(classes="iqa-dialog-row"):
                 yield Label("Mark ", classes="iqa-dialog-label")
                 yield TextInput("" if self.mark is None else str(self.mark), id="iqa-mark", max_length=3,
-                                restrict=r"[0-9]*", placeholder=f"0-{self.max_marks}")
+                                restrict=r"[0-9]*", placeholder=f"0-{self.max_marks}", enter_moves_to="#iqa-reason")
             yield Label("Reason (to the marker and in the IQA record):", classes="iqa-dialog-wrap")
             yield TextInput(self.reason, id="iqa-reason", placeholder="e.g. point 2 is made in the last paragraph")
             yield Plain("", id="iqa-dialog-error", classes="iqa-dialog-error")
@@ -154,7 +169,7 @@ class DecisionDialog(ModalScreen[DecisionInput | None]):
                         classes="iqa-dialog-title")
             with RadioSet(id="iqa-decision-choice"):
                 for decision in DECISIONS:
-                    yield RadioButton(decision.value, value=decision is self.decision)
+                    yield ChoiceButton(decision.value, value=decision is self.decision)
             yield Plain(f"Chosen: {self.decision.value}", id="iqa-decision-now")
             yield Label("Feedback to the marker", classes="iqa-dialog-wrap")
             yield PlainTextArea(self.feedback, id="iqa-feedback")
