@@ -24,10 +24,10 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlite_utils
 
@@ -309,3 +309,18 @@ def copy_file(source: Path, target: Path) -> None:
             out.close()
     finally:
         src.close()
+
+
+IN_LIST_SIZE = 500  # SQLite's parameter limit (999 on old builds), with room to spare
+
+
+def id_chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    """Distinct ids, sorted, in lists short enough for one ``IN (...)``."""
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), IN_LIST_SIZE):
+        yield ordered[start:start + IN_LIST_SIZE]
+
+
+def placeholders(values: Sequence[Any]) -> str:
+    """``?,?,?`` for an ``IN (...)`` of these values."""
+    return ",".join("?" * len(values))

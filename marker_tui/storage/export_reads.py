@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from marker_tui.storage.centre_settings import CENTRE_NUMBER_KEY, read_setting
-from marker_tui.storage.database import Database
+from marker_tui.storage.database import Database, id_chunks, placeholders
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,13 +23,10 @@ class IqaChange:
 
 def answers_of(db: Database, script_ids: Iterable[int]) -> dict[tuple[int, str], str]:
     """The learners' saved answers, keyed by (script id, question id)."""
-    ids = sorted(set(script_ids))
     found: dict[tuple[int, str], str] = {}
-    for start in range(0, len(ids), 500):  # SQLite's parameter limit
-        chunk = ids[start:start + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk in id_chunks(script_ids):
         for script_id, question_id, text in db.execute(
-                f"SELECT script_id, question_id, text FROM answers WHERE script_id IN ({marks})", chunk):
+                f"SELECT script_id, question_id, text FROM answers WHERE script_id IN ({placeholders(chunk)})", chunk):
             found[(script_id, question_id)] = text or ""
     return found
 

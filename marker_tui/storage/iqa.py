@@ -13,19 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from marker_tui.storage.database import Database, now_text, parse_instant
+from marker_tui.storage.database import Database, id_chunks, now_text, parse_instant, placeholders
 
-_CHUNK = 500  # SQLite's parameter limit, with room to spare
-
-
-def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
-    ordered = sorted(set(ids))
-    for start in range(0, len(ordered), _CHUNK):
-        yield ordered[start:start + _CHUNK]
-
-
-def _marks(chunk: Sequence[Any]) -> str:
-    return ",".join("?" * len(chunk))
 
 
 def _json(value: Any) -> str:
@@ -106,10 +95,10 @@ def script(db: Database, script_id: int) -> IqaScript | None:
 def script_paper_ids(db: Database, script_ids: Sequence[int]) -> dict[int, int]:
     """The paper each script was sat on."""
     out: dict[int, int] = {}
-    for chunk in _chunks(script_ids):
+    for chunk in id_chunks(script_ids):
         for script_id, paper_id in db.execute(
                 "SELECT s.id, si.paper_id FROM scripts s JOIN sittings si ON si.id = s.sitting_id"
-                f" WHERE s.id IN ({_marks(chunk)})", chunk):
+                f" WHERE s.id IN ({placeholders(chunk)})", chunk):
             out[script_id] = paper_id
     return out
 
@@ -134,7 +123,7 @@ def scope_scripts(db: Database, scope: ScopeKey, finishes: Sequence[str]) -> lis
         "SELECT s.id, s.script_number, s.sitting_id, si.code, si.paper_id, c.candidate_number,"
         " sm.completed_at FROM scripts s JOIN sittings si ON si.id = s.sitting_id"
         " JOIN candidates c ON c.id = s.candidate_id LEFT JOIN script_marking sm ON sm.script_id = s.id"
-        f" WHERE {where} AND s.finish IN ({_marks(finishes)}) ORDER BY si.id, s.script_number",
+        f" WHERE {where} AND s.finish IN ({placeholders(finishes)}) ORDER BY si.id, s.script_number",
         [*params, *finishes])]
 
 
@@ -143,7 +132,7 @@ def sampleable_sittings(db: Database, finishes: Sequence[str]) -> list[tuple[str
     return [(r[0], r[1], r[2]) for r in db.execute(
         "SELECT si.code, sum(sm.completed_at IS NOT NULL), count(s.id) FROM sittings si"
         " JOIN scripts s ON s.sitting_id = si.id LEFT JOIN script_marking sm ON sm.script_id = s.id"
-        f" WHERE s.finish IN ({_marks(finishes)}) GROUP BY si.id ORDER BY si.id DESC", list(finishes))
+        f" WHERE s.finish IN ({placeholders(finishes)}) GROUP BY si.id ORDER BY si.id DESC", list(finishes))
         if r[1]]
 
 
@@ -426,8 +415,8 @@ def latest_review(db: Database, script_id: int, reviewer_id: int) -> StoredRevie
 def latest_reviews(db: Database, script_ids: Sequence[int], reviewer_id: int) -> dict[int, StoredReview]:
     """The reviewer's latest round for each script that has one."""
     out: dict[int, StoredReview] = {}
-    for chunk in _chunks(script_ids):
-        for r in db.execute(_REVIEW + f" WHERE reviewer_id = ? AND script_id IN ({_marks(chunk)}) ORDER BY round",
+    for chunk in id_chunks(script_ids):
+        for r in db.execute(_REVIEW + f" WHERE reviewer_id = ? AND script_id IN ({placeholders(chunk)}) ORDER BY round",
                             [reviewer_id, *chunk]):
             out[r[2]] = _review(r)
     return out
@@ -531,10 +520,10 @@ def reviewed_scripts(db: Database, scope: ScopeKey) -> list[ReviewedScript]:
 def confirmed_reviews(db: Database, script_ids: Sequence[int]) -> dict[tuple[int, str], datetime]:
     """When each reviewer confirmed their review of each script: {(script id, reviewer): at}."""
     out: dict[tuple[int, str], datetime] = {}
-    for chunk in _chunks(script_ids):
+    for chunk in id_chunks(script_ids):
         for script_id, name, at in db.execute(
                 "SELECT r.script_id, st.name, r.confirmed_at FROM iqa_reviews r JOIN staff st ON st.id = r.reviewer_id"
-                f" WHERE r.state = 'confirmed' AND r.script_id IN ({_marks(chunk)}) ORDER BY r.round",
+                f" WHERE r.state = 'confirmed' AND r.script_id IN ({placeholders(chunk)}) ORDER BY r.round",
                 chunk):
             out[(script_id, name)] = parse_instant(at)
     return out
@@ -567,8 +556,8 @@ def _second(row: Sequence[Any]) -> StoredSecondMarking:
 def second_markings_of(db: Database, script_ids: Sequence[int]) -> dict[int, StoredSecondMarking]:
     """Each script's (newest) second marking, if it has one."""
     out: dict[int, StoredSecondMarking] = {}
-    for chunk in _chunks(script_ids):
-        rows = [_second(r) for r in db.execute(_SECOND + f" WHERE sm.script_id IN ({_marks(chunk)})", chunk)]
+    for chunk in id_chunks(script_ids):
+        rows = [_second(r) for r in db.execute(_SECOND + f" WHERE sm.script_id IN ({placeholders(chunk)})", chunk)]
         for r in sorted(rows, key=lambda m: m.id):
             out[r.script_id] = r
     return out

@@ -13,15 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from marker_tui.storage.database import Database, parse_instant
+from marker_tui.storage.database import Database, id_chunks, parse_instant, placeholders
 
-_CHUNK = 500  # SQLite's parameter limit, with room to spare
-
-
-def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
-    ordered = sorted(set(ids))
-    for start in range(0, len(ordered), _CHUNK):
-        yield ordered[start:start + _CHUNK]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +39,7 @@ def script_markers(db: Database, *, sitting_id: int | None = None,
         batches: Iterable[tuple[str, list]] = [(
             " JOIN scripts s ON s.id = v.script_id WHERE s.sitting_id = ?", [sitting_id])]
     else:
-        batches = ((f" WHERE v.script_id IN ({','.join('?' * len(c))})", c) for c in _chunks(script_ids or ()))
+        batches = ((f" WHERE v.script_id IN ({placeholders(c)})", c) for c in id_chunks(script_ids or ()))
     for where, params in batches:
         for script_id, name, _first, last in db.execute(select + where + tail, params):
             out[script_id].append(ScriptMarker(name=name, last_marked_at=parse_instant(last)))
@@ -56,10 +49,10 @@ def script_markers(db: Database, *, sitting_id: int | None = None,
 def paper_markers(db: Database, script_ids: Sequence[int]) -> dict[int, set[str]]:
     """The paper markers named in imported mark files, per script (they marked it too, on paper)."""
     out: dict[int, set[str]] = defaultdict(set)
-    for chunk in _chunks(script_ids):
+    for chunk in id_chunks(script_ids):
         for script_id, name in db.execute(
                 f"SELECT DISTINCT script_id, paper_marker FROM mark_versions WHERE script_id IN"
-                f" ({','.join('?' * len(chunk))}) AND role = 'import' AND paper_marker IS NOT NULL", chunk):
+                f" ({placeholders(chunk)}) AND role = 'import' AND paper_marker IS NOT NULL", chunk):
             out[script_id].add(name)
     return out
 
@@ -375,11 +368,11 @@ class ScriptMark:
 def current_marks(db: Database, script_ids: Sequence[int]) -> dict[int, dict[str, ScriptMark]]:
     """Each script's current marks by question id."""
     out: dict[int, dict[str, ScriptMark]] = defaultdict(dict)
-    for chunk in _chunks(script_ids):
+    for chunk in id_chunks(script_ids):
         for (script_id, question_id, awarded, version, points, comment, by, at, role, name) in db.execute(
                 "SELECT m.script_id, m.question_id, m.marks_awarded, m.version, m.credited_points, m.comment,"
                 " m.marked_by, m.marked_at, m.role, st.name FROM marks m JOIN staff st ON st.id = m.marked_by"
-                f" WHERE m.script_id IN ({','.join('?' * len(chunk))})", chunk):
+                f" WHERE m.script_id IN ({placeholders(chunk)})", chunk):
             out[script_id][question_id] = ScriptMark(
                 script_id=script_id, question_id=question_id, marks_awarded=awarded, version=version,
                 credited_points=tuple(json.loads(points)), comment=comment, marked_by=by,
@@ -398,10 +391,10 @@ class MarkerMark:
 def marker_marks(db: Database, script_ids: Sequence[int]) -> dict[int, dict[str, MarkerMark]]:
     """Each script's latest marker's mark per question (what a blind second mark is compared with)."""
     out: dict[int, dict[str, MarkerMark]] = defaultdict(dict)
-    for chunk in _chunks(script_ids):
+    for chunk in id_chunks(script_ids):
         for script_id, question_id, value, name in db.execute(
                 "SELECT v.script_id, v.question_id, v.marks_awarded, st.name FROM mark_versions v"
-                f" JOIN staff st ON st.id = v.marked_by WHERE v.script_id IN ({','.join('?' * len(chunk))})"
+                f" JOIN staff st ON st.id = v.marked_by WHERE v.script_id IN ({placeholders(chunk)})"
                 " AND v.role != 'iqa' AND v.version = (SELECT max(w.version) FROM mark_versions w"
                 " WHERE w.script_id = v.script_id AND w.question_id = v.question_id AND w.role != 'iqa')", chunk):
             out[script_id][question_id] = MarkerMark(marks_awarded=value, marker_name=name)
