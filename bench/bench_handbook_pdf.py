@@ -13,9 +13,7 @@ Run alone with ``python bench/bench_handbook_pdf.py``; ``bench/run.py`` calls ``
 from __future__ import annotations
 
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,6 +23,8 @@ if str(REPO) not in sys.path:
 from marker_tui.domain.handbook import parse_handbook  # noqa: E402
 from marker_tui.storage.handbook_pdf import read_handbook  # noqa: E402
 from marker_tui.storage.spec_writer import import_header, specification_yaml  # noqa: E402
+
+from bench.bench_handbook import _median_seconds  # noqa: E402  (the same timing as the text import)
 
 
 
@@ -41,15 +41,6 @@ def _reference_dir() -> Path:
 
 HANDBOOK = _reference_dir() / "handbooks" / "cg-2357-handbook-v6-1.pdf"
 TARGET_SECONDS = 10.0
-
-
-def _median_seconds(work, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _import(path: Path) -> str:
