@@ -9,6 +9,7 @@ import pytest
 
 from marker_tui.domain.audit_actions import Action, is_listed
 from marker_tui.domain.audit_chain import RESTORED
+from marker_tui.domain.events import event_classes
 from marker_tui.services.audit import record
 
 PACKAGE = Path(__file__).resolve().parents[1] / "marker_tui"
@@ -47,7 +48,8 @@ def _written_actions() -> tuple[dict[str, str], list[str]]:
                     found = _literals(expr)
                     if found is not None:
                         names.update({n: where for n in found})
-                    elif not (isinstance(expr, ast.Name) and expr.id in {"action", "RESTORED"}):
+                    elif not (isinstance(expr, ast.Name) and expr.id in {"action", "RESTORED"}) \
+                            and ast.unparse(expr) != "event.action.value":  # the unit of work's typed events
                         untraceable.append(f"{where}: {ast.unparse(expr)}")
             elif isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "action" for t in node.targets):
                 found = _literals(node.value)
@@ -62,7 +64,21 @@ def _written_actions() -> tuple[dict[str, str], list[str]]:
                         untraceable.append(f"{where}: {ast.unparse(row)}")
                     else:
                         names.update({n: where for n in found})
+    names.update(_typed_events_constructed())
     return names, untraceable
+
+
+def _typed_events_constructed() -> dict[str, str]:
+    """Actions written through a typed event (``tx.record(IncidentNoted(...))``): name → where."""
+    classes = {cls.__name__: action.value for action, cls in event_classes().items()}
+    found: dict[str, str] = {}
+    for path in PACKAGE.rglob("*.py"):
+        if path.parent.name == "events":
+            continue  # the classes' own definitions are not uses
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in classes:
+                found[classes[node.func.id]] = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+    return found
 
 
 def test_every_action_the_code_writes_is_listed():

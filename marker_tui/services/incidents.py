@@ -1,8 +1,8 @@
 """Incident notes and terminal releases: what an invigilator writes down during a sitting.
 
 The sitting engine keeps no incident table, so an incident is an audit entry
-(action ``incident``) written in its own transaction through the audit trail's
-``record``: append-only, timestamped, attributed, and shown with everything
+(action ``incident``) written in its own transaction through the unit of work
+(``services/unit_of_work.py``): append-only, timestamped, attributed, and shown with everything
 else in ``SittingService.log``. A learner's locked terminal released with an
 invigilator's PIN is recorded the same way (action ``learner terminal closed``).
 """
@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.visible_text import has_controls
-from marker_tui.services.audit import ServiceError, record
+from marker_tui.domain.events.incidents import IncidentNoted, LearnerTerminalClosed
+from marker_tui.domain.roles import Permission
+from marker_tui.services.audit import ServiceError
 from marker_tui.services.candidates import find_candidate
-from marker_tui.services.sitting import INVIGILATORS
-from marker_tui.services.staff import resolve_actor
+from marker_tui.services.unit_of_work import UnitOfWork
 from marker_tui.storage import sittings as sitting_store
 from marker_tui.storage.sittings import no_such_sitting, sitting_by_code
-from marker_tui.storage.database import Database, run_write
+from marker_tui.storage.database import Database
 
 MAX_NOTE_CHARS = 2000
 
@@ -42,6 +43,7 @@ class IncidentService:
     def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self.db = db
         self.clock = clock or SystemClock()
+        self.uow = UnitOfWork(db, self.clock)
 
     def _target(self, db: Database, code: str, candidate_number: str | None):
         sitting = sitting_by_code(db, code)
@@ -60,24 +62,13 @@ class IncidentService:
     def note(self, code: str, text: str, *, by: str, candidate_number: str | None = None) -> None:
         """Record an incident for the room, or about one candidate."""
         note = _clean_note(text)
-        now = self.clock.now()
-
-        def work(db: Database) -> None:
-            actor = resolve_actor(db, by, *INVIGILATORS)
-            sitting_id, script_id, number = self._target(db, code, candidate_number)
-            record(db, at=now, actor=actor, action="incident", sitting_id=sitting_id, script_id=script_id,
-                   candidate_number=number, details={"note": note})
-
-        run_write(self.db, work, "recording the incident")
+        with self.uow.write(by=by, needs=Permission.RUN_ROOM, what="recording the incident") as tx:
+            sitting_id, script_id, number = self._target(tx.db, code, candidate_number)
+            tx.record(IncidentNoted(sitting_id=sitting_id, script_id=script_id, candidate_number=number, note=note))
 
     def terminal_released(self, code: str, candidate_number: str, *, by: str, state: str) -> None:
         """An invigilator's PIN closed a learner's locked terminal."""
-        now = self.clock.now()
-
-        def work(db: Database) -> None:
-            actor = resolve_actor(db, by, *INVIGILATORS)
-            sitting_id, script_id, number = self._target(db, code, candidate_number)
-            record(db, at=now, actor=actor, action="learner terminal closed", sitting_id=sitting_id,
-                   script_id=script_id, candidate_number=number, details={"learner's screen": state})
-
-        run_write(self.db, work, "recording the terminal release")
+        with self.uow.write(by=by, needs=Permission.RUN_ROOM, what="recording the terminal release") as tx:
+            sitting_id, script_id, number = self._target(tx.db, code, candidate_number)
+            tx.record(LearnerTerminalClosed(sitting_id=sitting_id, script_id=script_id,
+                                            candidate_number=number, screen=state))
