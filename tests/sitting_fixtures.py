@@ -16,7 +16,8 @@ from marker_tui.domain.markscheme import MarkScheme
 from marker_tui.domain.paper import QuestionPaper
 from marker_tui.services.candidates import CandidateService
 from marker_tui.services.papers import PaperService, StoredPaper
-from marker_tui.services.sitting import LearnerService, SittingService
+from marker_tui.services.learner import LearnerService
+from marker_tui.services.invigilation import SittingService
 from marker_tui.services.staff import StaffService
 from marker_tui.storage.database import Database, open_database
 

@@ -20,7 +20,7 @@ import pytest
 from marker_tui.domain.answer_history import RECENT, most_kept, versions_to_drop, versions_to_keep
 from marker_tui.domain.clock import FakeClock
 from marker_tui.services.audit import verify_log
-from marker_tui.services.sitting import LearnerService
+from marker_tui.services.learner import LearnerService
 from marker_tui.services.terminal import this_terminal
 from marker_tui.storage import answer_history, migrations
 from marker_tui.storage.database import now_text, open_database
@@ -206,7 +206,7 @@ SAVER = r"""
 import os, sys
 from datetime import datetime, timedelta
 from marker_tui.domain.clock import FakeClock
-from marker_tui.services.sitting import LearnerService
+from marker_tui.services.learner import LearnerService
 from marker_tui.services.terminal import Terminal
 from marker_tui.storage.database import now_text, open_database
 

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from .marking import MarkingService
     from .papers import PaperService
     from .settings import CentreSettingsService
-    from .sitting import LearnerService, SittingService
+    from .invigilation import InvigilationService
+    from .learner import LearnerService
     from .staff import StaffService
 
 
@@ -49,14 +50,16 @@ class Centre:
         return database_path(self.db)
 
     @cached_property
-    def sittings(self) -> "SittingService":
-        from .sitting import SittingService
+    def sittings(self) -> "InvigilationService":
+        """The invigilator's side of every sitting (the room)."""
+        from .invigilation import InvigilationService
 
-        return SittingService(self.db, self.clock)
+        return InvigilationService(self.db, self.clock)
 
     @cached_property
     def learners(self) -> "LearnerService":
-        from .sitting import LearnerService
+        """This terminal's learner (a learner's process loads only this of the sitting code)."""
+        from .learner import LearnerService
 
         return LearnerService(self.db, self.clock, self.terminal)
 

@@ -26,7 +26,7 @@ from marker_tui.interfaces.cli.common import (
     user_errors,
     visible,
 )
-from marker_tui.services.sitting import INVIGILATORS
+from marker_tui.services.invigilation import INVIGILATORS
 from marker_tui.storage.database import Database, read_transaction
 from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 
@@ -39,7 +39,7 @@ def _json(data: object) -> None:
 
 
 def _services(db: Database):
-    from marker_tui.services.sitting import SittingService
+    from marker_tui.services.invigilation import SittingService
 
     return SittingService(db, SystemClock())
 

@@ -33,12 +33,8 @@ from marker_tui.interfaces.tui.widgets.inputs import TextInput
 from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.interfaces.tui.widgets.tables import highlighted_key
 from marker_tui.services.audit import ServiceError
-from marker_tui.services.sitting import (
-    CandidateStatus,
-    ScriptState,
-    SittingState,
-    SittingStatus,
-)
+from marker_tui.domain.sitting_states import ScriptState, SittingState
+from marker_tui.services.invigilation import CandidateStatus, SittingStatus
 from marker_tui.storage.database import StorageError
 from marker_tui.interfaces.tui.widgets.footer import Footer
 

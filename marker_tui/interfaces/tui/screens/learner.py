@@ -18,7 +18,7 @@ Screens:
   (time up / submitted / ended by the invigilator).
 * Dialogs: :class:`ReviewDialog`, :class:`ConfirmSubmitDialog`,
   :class:`InstructionsDialog`, and the invigilator's :class:`ExitCodeDialog`
-  (the sitting's exit code, never a staff PIN: see services/sitting.py).
+  (the sitting's exit code, never a staff PIN: see services/learner.py).
 """
 
 from __future__ import annotations
@@ -49,17 +49,16 @@ from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
 from marker_tui.interfaces.tui.widgets.script_writer import ScriptWriter, WriteOutcome
 from marker_tui.services.audit import ServiceError
 from marker_tui.domain.admission import LEASE_RENEW_SECONDS
-from marker_tui.services.sitting import (
+from marker_tui.domain.sitting_states import ScriptState, SittingState
+from marker_tui.services.learner import (
     AdmissionRefused,
     ExitRefused,
     LearnerSession,
     LearnerTime,
     NoSuchSitting,
     ScriptInUse,
-    ScriptState,
     SittingError,
     SittingNotOpen,
-    SittingState,
 )
 from marker_tui.storage.database import StorageError
 from marker_tui.interfaces.tui.screens.fault import LEARNER_MESSAGE
