@@ -85,6 +85,7 @@ class Action(StrEnum):
     STAFF_REFUSED = "staff refused"
     STAFF_ROLES_CHANGED = "staff roles changed"
     STAFF_SIGNED_IN = "staff signed in"
+    SUBJECT_ACCESS_EXPORTED = "subject access export written"
     TERMINAL_TAKEOVER_APPROVED = "terminal takeover approved"
     WRONG_PIN = "wrong PIN"
 

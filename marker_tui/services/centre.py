@@ -21,6 +21,7 @@ from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 # and loading marking, IQA and exports would cost its launch time and memory.
 if TYPE_CHECKING:
     from .candidates import CandidateService
+    from .data_protection import DataProtectionService
     from .exports import ExportService
     from .incidents import IncidentService
     from .iqa import IqaService
@@ -102,6 +103,13 @@ class Centre:
         from .incidents import IncidentService
 
         return IncidentService(self.db, self.clock)
+
+    @cached_property
+    def data_protection(self) -> "DataProtectionService":
+        """Subject access exports (and, later, retention and erasure)."""
+        from .data_protection import DataProtectionService
+
+        return DataProtectionService(self.db, self.clock)
 
     @cached_property
     def exports(self) -> "ExportService":

@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "sitting": "marker_tui.interfaces.cli.sitting:sitting",
     "candidates": "marker_tui.interfaces.cli.candidates:candidates",
     "staff": "marker_tui.interfaces.cli.staff:staff",
+    "learner": "marker_tui.interfaces.cli.learner:learner",
     "mark": "marker_tui.interfaces.cli.marking:mark",
     "marks": "marker_tui.interfaces.cli.marking:marks",
     "iqa": "marker_tui.interfaces.cli.iqa:iqa",

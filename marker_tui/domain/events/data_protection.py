@@ -1,0 +1,17 @@
+"""What the centre does with a learner's personal data as UK GDPR asks (subject access, erasure)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from marker_tui.domain.audit_actions import Action
+from marker_tui.domain.events import AuditEvent
+
+
+class SubjectAccessExported(AuditEvent):
+    """Everything held about one learner was written out for them (a subject access request)."""
+
+    action: ClassVar[Action] = Action.SUBJECT_ACCESS_EXPORTED
+    files: list[str]
+    #: How many rows of each table went into the export (what was disclosed, not the data itself).
+    rows: dict[str, int]
