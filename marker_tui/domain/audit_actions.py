@@ -38,6 +38,7 @@ class Action(StrEnum):
     DATABASE_RESTORED = "database restored"
     DEMO_CENTRE_BUILT = "demo centre built"
     ENROLMENT_EXTRA_TIME_CHANGED = "enrolment extra time changed"
+    EQA_SAMPLE_PACK_EXPORTED = "EQA sample pack exported"
     EXIT_CODE_REFUSED = "exit code refused"
     EXTENSION_GRANTED = "extension granted"
     FEEDBACK_EXPORTED = "feedback exported"

@@ -22,6 +22,7 @@ from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 if TYPE_CHECKING:
     from .candidates import CandidateService
     from .data_protection import DataProtectionService
+    from .eqa import EqaPackService
     from .exports import ExportService
     from .incidents import IncidentService
     from .iqa import IqaService
@@ -110,6 +111,13 @@ class Centre:
         from .data_protection import DataProtectionService
 
         return DataProtectionService(self.db, self.clock)
+
+    @cached_property
+    def eqa(self) -> "EqaPackService":
+        """The external quality assurer's sample pack."""
+        from .eqa import EqaPackService
+
+        return EqaPackService(self.db, self.clock, exports=self.exports)
 
     @cached_property
     def exports(self) -> "ExportService":

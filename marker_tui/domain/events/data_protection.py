@@ -15,3 +15,14 @@ class SubjectAccessExported(AuditEvent):
     files: list[str]
     #: How many rows of each table went into the export (what was disclosed, not the data itself).
     rows: dict[str, int]
+
+
+class EqaSamplePackExported(AuditEvent):
+    """The scripts an external quality assurer will sample, with everything they need, went out."""
+
+    action: ClassVar[Action] = Action.EQA_SAMPLE_PACK_EXPORTED
+    folder: str
+    scripts: list[str]
+    names_included: bool
+    files: int
+    proposed: bool

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "mark": "marker_tui.interfaces.cli.marking:mark",
     "marks": "marker_tui.interfaces.cli.marking:marks",
     "iqa": "marker_tui.interfaces.cli.iqa:iqa",
+    "eqa": "marker_tui.interfaces.cli.eqa:eqa",
     "sit": "marker_tui.interfaces.cli.sitting_screens:sit",
     "invigilate": "marker_tui.interfaces.cli.sitting_screens:invigilate",
     "export": "marker_tui.interfaces.cli.export:export",
