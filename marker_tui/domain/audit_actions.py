@@ -17,6 +17,7 @@ class Action(StrEnum):
     ADMISSION_KEYCODES_ISSUED = "admission keycodes issued"
     ADMISSION_REFUSED = "admission refused"
     ANSWER_SAVED = "answer saved"
+    ATTENDANCE_REGISTER_EXPORTED = "attendance register exported"
     AUDIT_LOG_CHAINED = "audit log chained"
     AUDIT_TRAIL_EXPORTED = "audit trail exported"
     BLIND_MARKING_TURNED_OFF = "blind marking turned off"

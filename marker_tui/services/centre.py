@@ -21,6 +21,7 @@ from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 # and loading marking, IQA and exports would cost its launch time and memory.
 if TYPE_CHECKING:
     from .candidates import CandidateService
+    from .attendance import AttendanceService
     from .data_protection import DataProtectionService
     from .eqa import EqaPackService
     from .exports import ExportService
@@ -118,6 +119,13 @@ class Centre:
         from .eqa import EqaPackService
 
         return EqaPackService(self.db, self.clock, exports=self.exports)
+
+    @cached_property
+    def attendance(self) -> "AttendanceService":
+        """The attendance register and seating plan of a sitting."""
+        from .attendance import AttendanceService
+
+        return AttendanceService(self.db, self.clock)
 
     @cached_property
     def exports(self) -> "ExportService":

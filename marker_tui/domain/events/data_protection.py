@@ -26,3 +26,13 @@ class EqaSamplePackExported(AuditEvent):
     names_included: bool
     files: int
     proposed: bool
+
+
+class AttendanceRegisterExported(AuditEvent):
+    """The sitting's attendance register and seating plan went out (Word and CSV)."""
+
+    action: ClassVar[Action] = Action.ATTENDANCE_REGISTER_EXPORTED
+    files: list[str]
+    present: int
+    late: int
+    absent: int

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "eqa": "marker_tui.interfaces.cli.eqa:eqa",
     "sit": "marker_tui.interfaces.cli.sitting_screens:sit",
     "invigilate": "marker_tui.interfaces.cli.sitting_screens:invigilate",
+    "register": "marker_tui.interfaces.cli.register:register",
     "export": "marker_tui.interfaces.cli.export:export",
     "backup": "marker_tui.interfaces.cli.backup:backup",
     "restore": "marker_tui.interfaces.cli.backup:restore",
