@@ -22,7 +22,7 @@ from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 if TYPE_CHECKING:
     from .candidates import CandidateService
     from .attendance import AttendanceService
-    from .data_protection import DataProtectionService
+    from .data_protection import DataProtectionService, RetentionService
     from .eqa import EqaPackService
     from .exports import ExportService
     from .incidents import IncidentService
@@ -112,6 +112,13 @@ class Centre:
         from .data_protection import DataProtectionService
 
         return DataProtectionService(self.db, self.clock)
+
+    @cached_property
+    def retention(self) -> "RetentionService":
+        """Retention periods, who is due, and erasure of a learner's personal data."""
+        from .data_protection import RetentionService
+
+        return RetentionService(self.db, self.clock)
 
     @cached_property
     def eqa(self) -> "EqaPackService":

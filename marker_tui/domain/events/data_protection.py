@@ -36,3 +36,26 @@ class AttendanceRegisterExported(AuditEvent):
     present: int
     late: int
     absent: int
+
+
+class RetentionPeriodSet(AuditEvent):
+    """How many years after certification a qualification's records are kept."""
+
+    action: ClassVar[Action] = Action.RETENTION_PERIOD_SET
+    qualification: str
+    years: int
+    was: int
+
+
+class LearnerDataErased(AuditEvent):
+    """A learner's personal data was erased; results stay as statistics under a pseudonym.
+
+    Holds nothing that was erased: the pseudonym, why, which audit entries were
+    overwritten (so the chain can still be checked), and how many rows changed.
+    """
+
+    action: ClassVar[Action] = Action.LEARNER_DATA_ERASED
+    reason: str
+    erased_entries: list[int]
+    rows: dict[str, int]
+    early: bool

@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "candidates": "marker_tui.interfaces.cli.candidates:candidates",
     "staff": "marker_tui.interfaces.cli.staff:staff",
     "learner": "marker_tui.interfaces.cli.learner:learner",
+    "retention": "marker_tui.interfaces.cli.retention:retention",
     "mark": "marker_tui.interfaces.cli.marking:mark",
     "marks": "marker_tui.interfaces.cli.marking:marks",
     "iqa": "marker_tui.interfaces.cli.iqa:iqa",
