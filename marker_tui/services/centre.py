@@ -20,6 +20,7 @@ from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 # Each service is imported on first use: a learner's terminal needs three of them,
 # and loading marking, IQA and exports would cost its launch time and memory.
 if TYPE_CHECKING:
+    from .rest_breaks import RestBreakService
     from .candidates import CandidateService
     from .attendance import AttendanceService
     from .data_protection import DataProtectionService, RetentionService
@@ -58,6 +59,14 @@ class Centre:
         from .invigilation import InvigilationService
 
         return InvigilationService(self.db, self.clock)
+
+    @cached_property
+    def rest_breaks(self) -> "RestBreakService":
+        """Supervised rest breaks: asked for by a learner, begun and ended by the invigilator."""
+        from .rest_breaks import RestBreakService
+
+        # The room's service is built only when a break starts or ends: a learner asking loads none of it.
+        return RestBreakService(self.db, self.clock, invigilation=lambda: self.sittings)
 
     @cached_property
     def learners(self) -> "LearnerService":

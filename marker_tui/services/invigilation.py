@@ -48,6 +48,7 @@ from marker_tui.services.room import (
     require_sitting,
 )
 from marker_tui.services.unit_of_work import Writing
+from marker_tui.storage import rest_breaks as rest_break_store
 from marker_tui.storage import admission as store
 from marker_tui.storage import candidates as candidate_store
 from marker_tui.storage import scripts as script_store
@@ -105,6 +106,10 @@ class CandidateStatus(BaseModel):
     takeover_terminal: str | None = None
     """A second terminal asking for this script (the invigilator may approve the move)."""
     takeover_requested_at: datetime | None = None
+    rest_break_since: datetime | None = None
+    """On a supervised rest break since then (their clock is paused)."""
+    rest_break_asked_at: datetime | None = None
+    """Asked for a rest break at their terminal, not yet answered."""
 
     @property
     def time_allowed(self) -> timedelta:
@@ -192,6 +197,8 @@ class InvigilationService(RoomService):
                       for t in store.tries_in_sitting(self.db, room.sitting.id)
                       if t.locked(now) or t.failures]
             exit_code = store.exit_code_of(self.db, room.sitting.id)
+            breaks = {b.script_id: b for b in rest_break_store.breaks_in_sitting(self.db, room.sitting.id)
+                      if b.asked or b.on_break}
         room_start = room.sitting.started_at
         candidates = []
         for script in room.scripts:
@@ -227,6 +234,10 @@ class InvigilationService(RoomService):
                 terminal_live=script.id in leases and leases[script.id].live(now) and not script.final,
                 takeover_terminal=requests[script.id].terminal if script.id in requests else None,
                 takeover_requested_at=requests[script.id].requested_at if script.id in requests else None,
+                rest_break_since=breaks[script.id].started_at if script.id in breaks and breaks[script.id].on_break
+                else None,
+                rest_break_asked_at=breaks[script.id].asked_at if script.id in breaks and breaks[script.id].asked
+                else None,
             ))
         return SittingStatus(**summary.model_dump(), as_of=now, candidates=candidates, exit_code=exit_code,
                              terminal_alerts=alerts)

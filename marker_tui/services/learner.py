@@ -47,6 +47,7 @@ from marker_tui.domain.events.sitting import (
     SecondLoginRefused,
 )
 from marker_tui.domain.paper import QuestionPaper
+from marker_tui.domain.rest_breaks import has_rest_break_arrangement
 from marker_tui.domain.sitting_states import (
     FINISH_STATE,
     ScriptChange,
@@ -64,6 +65,8 @@ from marker_tui.services.terminal import Terminal, this_terminal
 from marker_tui.services.unit_of_work import Writing
 from marker_tui.storage import admission as store
 from marker_tui.storage import answer_history
+from marker_tui.storage import candidates as candidate_store
+from marker_tui.storage import rest_breaks as rest_break_store
 from marker_tui.storage import scripts as script_store
 from marker_tui.storage import sittings as sitting_store
 from marker_tui.storage.database import Database, now_text, read_transaction, run_write
@@ -89,6 +92,10 @@ class LearnerTime(BaseModel):
     submitted_reason: str | None = None
     moved_to: str | None = None
     """Another terminal holds this script now (a takeover the invigilator approved)."""
+    rest_break_asked: bool = False
+    """The learner asked for a rest break and the invigilator has not answered yet."""
+    rest_break_since: datetime | None = None
+    """On a supervised rest break since then: the paper is hidden and the clock stopped."""
 
 
 class LearnerSession(BaseModel):
@@ -108,6 +115,8 @@ class LearnerSession(BaseModel):
     time: LearnerTime
     resumed: bool
     terminal: str = ""
+    rest_breaks: bool = False
+    """The learner has the rest-break arrangement: their terminal offers to ask for one."""
 
 
 class LearnerIdentity(BaseModel):
@@ -450,6 +459,9 @@ class LearnerService(RoomService):
             script = room.scripts[0]
             answers = script_store.answers_of_script(self.db, script_id)
             flags = script_store.flags_of(self.db, script_id)
+            time = self._with_break(self._learner_time(room, script, now), script_id)
+            candidate = candidate_store.candidate_by_number(self.db, script.candidate_number)
+            arrangements = candidate.access_arrangements if candidate else None
         order = {q.id: i for i, q in enumerate(room.paper.paper.questions)}
         flags.sort(key=lambda q: order.get(q, len(order)))
         current = script.record.current_question
@@ -460,9 +472,10 @@ class LearnerService(RoomService):
             answers={q: text for q, (text, _) in answers.items()},
             versions={q: version for q, (_, version) in answers.items()},
             flags=flags, current_question=current,
-            time=self._learner_time(room, script, now),
+            time=time,
             resumed=bool(answers or current) if resumed is None else resumed,
             terminal=self.terminal.label,
+            rest_breaks=has_rest_break_arrangement(arrangements),
         )
 
     def time_left(self, script_id: int) -> LearnerTime:
@@ -471,6 +484,7 @@ class LearnerService(RoomService):
         time = self._learner_time(room, room.scripts[0], now)
         with read_transaction(self.db):
             holder = store.lease_terminal(self.db, script_id)
+            self._with_break(time, script_id)
         if holder is not None and holder != self.terminal.label:
             time.moved_to = holder
         return time
@@ -688,6 +702,14 @@ class LearnerService(RoomService):
         if finish == "absent":
             return "The invigilator has closed this assessment for you."
         return f"The invigilator ended your assessment at {at}; your answers were submitted."
+
+    def _with_break(self, time: LearnerTime, script_id: int) -> LearnerTime:
+        """Add the learner's rest break asked for or under way (inside a read transaction)."""
+        held = rest_break_store.open_break(self.db, script_id)
+        if held is not None:
+            time.rest_break_asked = held.asked
+            time.rest_break_since = held.started_at if held.on_break else None
+        return time
 
     def _learner_time(self, room: Room, script: RoomScript, now: datetime) -> LearnerTime:
         time = room.time(script, now)

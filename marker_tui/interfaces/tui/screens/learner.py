@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import time as _time
 from collections.abc import Callable
+from datetime import datetime
 
 from rich.text import Text
 from textual import on
@@ -655,6 +656,8 @@ class LearnerSittingScreen(Screen):
         Binding("ctrl+up", "scroll_question(-1)", "Question up", show=False, priority=True),
         Binding("ctrl+down", "scroll_question(1)", "Question down", show=False, priority=True),
         Binding("f2", "toggle_contrast", "Contrast", priority=True),
+        # Only for a learner with the rest-break arrangement (check_action); the invigilator confirms.
+        Binding("f6", "rest_break", "Rest break", priority=True),
         Binding("ctrl+q", "app.quit", "Quit", show=False, priority=True),
     ]
 
@@ -694,6 +697,8 @@ class LearnerSittingScreen(Screen):
         self._shown_words: int | None = None
         self.allowed_seconds: int = session.time.allowed_seconds
         self._late_instructions: str | None = None
+        self.on_break = False
+        self.break_asked = False
 
     # -- layout --------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -726,6 +731,9 @@ class LearnerSittingScreen(Screen):
                 with Horizontal(id="answer-status"):
                     yield Plain("", id="word-count")
                     yield Plain("", id="answer-hint")
+        with VerticalScroll(id="rest-break"):
+            yield Plain("REST BREAK", id="rest-break-title")
+            yield Plain("", id="rest-break-text")
         with VerticalScroll(id="finished"):
             yield Plain("", id="finished-title")
             yield Plain("", id="finished-text")
@@ -763,6 +771,7 @@ class LearnerSittingScreen(Screen):
         self.editor = self.query_one("#answer", PlainTextArea)
         self.editor.border_title = "Your answer"
         self.query_one("#pause-notice").display = False
+        self.query_one("#rest-break").display = False
         self.apply_time(self.session.time)
         if self.session.resumed and self.phase == "writing":
             self.notify("Welcome back: your saved answers are here.", timeout=6)
@@ -859,6 +868,64 @@ class LearnerSittingScreen(Screen):
             self._warn(announce, time.left_seconds)
         self._show_clock(time.left_seconds, paused=time.paused, level=self.warnings.level(time.left_seconds))
         self._set_paused(time.paused)
+        self._show_rest_break(time)
+
+    # -- rest breaks ------------------------------------------------------------------------------------
+    def _show_rest_break(self, time: LearnerTime) -> None:
+        """On a break the paper and the answers are hidden (and the editor locked by the pause)."""
+        since = time.rest_break_since
+        on_break = since is not None and self.phase == "writing"
+        asked_now = time.rest_break_asked and not self.break_asked
+        self.break_asked = time.rest_break_asked
+        if asked_now:
+            self.notify("You asked for a rest break: the invigilator will come to you.", title="Rest break",
+                        timeout=8)
+        if on_break == self.on_break:
+            if on_break:
+                self._rest_break_text(since)
+            return
+        self.on_break = on_break
+        self.query_one("#paper").display = not on_break
+        self.query_one("#rest-break").display = on_break
+        if on_break:
+            self._rest_break_text(since)
+            self.query_one("#rest-break").focus()
+        else:
+            self.notify("Your rest break is over: your time is running again.", title="Rest break", timeout=6)
+            self.query_one("#answer", PlainTextArea).focus()
+        self.refresh_bindings()
+
+    def _rest_break_text(self, since: datetime) -> None:
+        minutes = max(0, int((self.app.centre.clock.now() - since).total_seconds() // 60))
+        self.query_one("#rest-break-text", Static).update(
+            f"On a supervised rest break since {since.astimezone():%H:%M} ({minutes} min).\n\n"
+            "Your time has stopped: every minute of the break is given back. Your answers are saved and "
+            "hidden until the break ends. The invigilator ends the break; the paper then comes back here.")
+
+    def action_rest_break(self) -> None:
+        """Ask for a rest break (the invigilator confirms it in the room view)."""
+        self.run_worker(self._ask_rest_break, thread=True, exclusive=True, group="rest-break", exit_on_error=False)
+
+    def _ask_rest_break(self) -> None:
+        try:
+            self.app.centre.rest_breaks.ask(self.script_id)
+        except ServiceError as error:
+            self.app.call_from_thread(self.notify, str(error), title="Rest break", severity="warning",
+                                      timeout=8, markup=False)
+            return
+        except Exception as error:  # the learner sees why in words; staff get the details
+            self.app.call_from_thread(self.app.note_fault, error, "learner terminal: asking for a rest break")
+            self.app.call_from_thread(self.notify, "Your request did not reach the invigilator: raise your hand.",
+                                      title="Rest break", severity="error", timeout=8)
+            return
+        self.app.call_from_thread(self._asked_rest_break)
+
+    def _asked_rest_break(self) -> None:
+        if not self.break_asked:
+            self.break_asked = True
+            self.notify("You asked for a rest break: the invigilator will come to you.", title="Rest break",
+                        timeout=8)
+        self.refresh_bindings()
 
     def _show_clock(self, left: int, *, paused: bool, level: int | None) -> None:
         """Show the time left; while the learner is typing, in the next keystroke's frame.
@@ -1204,8 +1271,12 @@ class LearnerSittingScreen(Screen):
 
     # -- actions --------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "rest_break":
+            if not self.session.rest_breaks:
+                return False  # not offered at all: the learner asks the invigilator in person
+            return self.phase == "writing" and not self.submitting and not (self.on_break or self.break_asked)
         if action in ("previous", "next", "go_to", "flag", "review"):
-            return self.phase == "writing" and not self.submitting
+            return self.phase == "writing" and not self.submitting and not self.on_break
         if action == "instructions":
             return self.phase == "writing"
         return True
