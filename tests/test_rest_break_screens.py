@@ -71,6 +71,11 @@ async def test_the_room_view_shows_the_request_and_starts_and_ends_the_break(roo
         screen = app.screen
         assert cells(screen, "1003")["state"] == "asks break"
         assert "1003: asks for a rest break" in text_of(screen.query_one("#room-summary"))
+        await pilot.press("b")  # the highlighted candidate (1001) is not the one asking: the dialog names 1001
+        await settle(pilot)
+        assert "candidate 1001" in text_of(app.screen.query_one(".inv-dialog-title"))
+        await pilot.press("escape")
+        await settle(pilot)
         await pilot.press("down", "down")  # 1003
         await pilot.press("b")
         await settle(pilot)
@@ -90,3 +95,28 @@ async def test_the_room_view_shows_the_request_and_starts_and_ends_the_break(roo
         assert room.candidate(code, "1003").left_seconds == left  # the six minutes were given back
     paused = [e for e in room.sittings.log(code) if e.action == "candidate paused"]
     assert paused[-1].details["reason"] == REST_BREAK_REASON
+
+
+async def test_at_80_columns_the_learner_s_footer_still_shows_the_break_key_and_every_other(room):
+    _with_arrangement(room)
+    code = open_sitting(room)
+    app = learner_app(room, code, "1003")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await writing(pilot, room, code)
+        shown = app.export_screenshot().replace("&#160;", " ")
+        for label in ("f6", "Break", "Submit", "Instructions", "Contrast"):
+            assert label in shown, label
+
+
+async def test_the_room_summary_says_who_is_on_a_break_and_how_to_end_it(room):
+    _with_arrangement(room)
+    code = room.running_sitting()
+    from marker_tui.services.rest_breaks import RestBreakService
+
+    RestBreakService(room.db, room.clock, invigilation=room.sittings).start(code, "1002", by=INVIGILATOR)
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        summary = text_of(app.screen.query_one("#room-summary"))
+        assert "1002: on a rest break since" in summary and "b: end it" in summary
+        assert cells(app.screen, "1002")["state"] == "break 0m"

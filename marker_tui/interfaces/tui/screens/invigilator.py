@@ -378,7 +378,9 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
         Binding("E", "end_all", "End all"),
         Binding("n", "note", "Note"),
         Binding("m", "approve_move", "Approve move"),
-        Binding("b", "rest_break", "Rest break"),
+        # Not in the footer (it must fit 80 columns): the room summary offers it when a learner asks
+        # or is on a break, and the README says it works for any candidate.
+        Binding("b", "rest_break", "Rest break", show=False),
         Binding("B", "decline_rest_break", "Decline break", show=False),
         Binding("l", "log", "Log"),
         Binding("X", "export", "Export", show=False),
@@ -507,8 +509,12 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
         for c in status.candidates:
             if c.rest_break_asked_at is not None:
                 line.append(visible(f"\n{c.candidate_number}: asks for a rest break (since "
-                                    f"{_local(c.rest_break_asked_at)}) · b: start it · B: decline"),
+                                    f"{_local(c.rest_break_asked_at)}) · highlight them, b: start it · B: decline"),
                             style="bold reverse")
+        for c in status.candidates:
+            if c.rest_break_since is not None:
+                line.append(visible(f"\n{c.candidate_number}: on a rest break since {_local(c.rest_break_since)} "
+                                    "· highlight them, b: end it"), style="bold")
         for alert in status.terminal_alerts:
             # A lock resets the count, so a locked terminal says so rather than "0 wrong".
             said = (f"locked until {_local(alert.locked_until)} after wrong {alert.kind}s" if alert.locked_until
@@ -718,12 +724,10 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
             reason=None, confirm="Approve move"))
 
     def action_rest_break(self) -> None:
-        """The highlighted candidate (else the first asking): start their rest break, or end it."""
-        asking = [c for c in self.status.candidates if c.rest_break_asked_at] if self.status else []
-        chosen = self.selected()
-        c = chosen if chosen is not None else (asking[0] if asking else None)
+        """Start or end the highlighted candidate's rest break (always the highlighted one, so several
+        breaks at once stay unambiguous; the dialog names who, to confirm)."""
+        c = self._need_candidate()
         if c is None:
-            self.notify("Choose a candidate first (arrow keys).", severity="warning")
             return
         breaks = self.app.centre.rest_breaks
         if c.rest_break_since is not None:
@@ -731,8 +735,8 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
                 f"End candidate {c.candidate_number}'s rest break ({c.name})?",
                 f"On a break since {_local(c.rest_break_since)}. Their paper comes back and their clock "
                 "runs again; the break's time is given back in full.",
-                lambda v: f"Rest break ended: {breaks.end(self.code, c.candidate_number, by=self.staff_name) // 60} "
-                          f"min given back to candidate {c.candidate_number}.",
+                lambda v: f"Rest break ended: {clock_text(breaks.end(self.code, c.candidate_number, by=self.staff_name))} "
+                          f"given back to candidate {c.candidate_number}.",
                 reason=None, confirm="End break"))
             return
         asked = f"They asked at {_local(c.rest_break_asked_at)}. " if c.rest_break_asked_at else ""

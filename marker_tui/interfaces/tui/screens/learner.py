@@ -657,7 +657,7 @@ class LearnerSittingScreen(Screen):
         Binding("ctrl+down", "scroll_question(1)", "Question down", show=False, priority=True),
         Binding("f2", "toggle_contrast", "Contrast", priority=True),
         # Only for a learner with the rest-break arrangement (check_action); the invigilator confirms.
-        Binding("f6", "rest_break", "Rest break", priority=True),
+        Binding("f6", "rest_break", "Break", priority=True),
         Binding("ctrl+q", "app.quit", "Quit", show=False, priority=True),
     ]
 
