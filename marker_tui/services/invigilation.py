@@ -41,12 +41,12 @@ from marker_tui.services.room import (
     RoomScript,
     RoomService,
     SittingError,
-    _Unchanged,
     clean_reason,
     clock_text,
     require_script,
     require_sitting,
 )
+from marker_tui.services.unchanged import Unchanged
 from marker_tui.services.unit_of_work import Writing
 from marker_tui.storage import admission as store
 from marker_tui.storage import candidates as candidate_store
@@ -332,7 +332,7 @@ class InvigilationService(RoomService):
                                             sitting_state=sitting.state.value))
                 report.enrolled.append(candidate.candidate_number)
             if not report.enrolled:
-                raise _Unchanged(report)  # everyone named was enrolled already
+                raise Unchanged(report)  # everyone named was enrolled already
             return report
 
         return self._write(work, by=by, needs=RUN_ROOM, what="enrolling")

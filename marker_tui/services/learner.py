@@ -27,7 +27,7 @@ import hashlib
 import hmac
 import re
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -59,8 +59,9 @@ from marker_tui.domain.sitting_states import (
 )
 from marker_tui.services.admission import try_code
 from marker_tui.services.audit import Actor, ServiceError
-from marker_tui.services.room import NoSuchSitting, Room, RoomScript, RoomService, SittingError, _Unchanged, clock_text
+from marker_tui.services.room import NoSuchSitting, Room, RoomScript, RoomService, SittingError, clock_text
 from marker_tui.services.terminal import Terminal, this_terminal
+from marker_tui.services.unchanged import Unchanged, kept
 from marker_tui.services.unit_of_work import Writing
 from marker_tui.storage import admission as store
 from marker_tui.storage import answer_history
@@ -71,7 +72,6 @@ from marker_tui.storage.sittings import Sitting
 
 __all__ = ["LearnerService", "NoSuchSitting", "SittingError"]
 
-T = TypeVar("T")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -187,13 +187,6 @@ def _clean_number(candidate_number: str) -> str:
     return number
 
 
-def _kept(tx: Writing, result: T) -> T:
-    """``result``, committing what the block recorded; with nothing recorded, nothing is written."""
-    if not tx.recorded:
-        raise _Unchanged(result)
-    return result
-
-
 class LearnerService(RoomService):
     """What a learner's terminal calls. ``script_id`` comes from :meth:`login`."""
 
@@ -265,15 +258,15 @@ class LearnerService(RoomService):
         def work(tx: Writing) -> LearnerIdentity | SittingError:
             admitted = self._admit(tx, code, number, keycode)
             if isinstance(admitted, SittingError):
-                return _kept(tx, admitted)
+                return kept(tx, admitted)
             sitting, script_id = admitted
             room = self._room(tx.db, sitting, script_id)
             try:
                 script = self._may_log_in(room, number)
             except SittingError as error:
-                return _kept(tx, error)
+                return kept(tx, error)
             # Only an answer: a right keycode's cleared count is written when they log in.
-            raise _Unchanged(LearnerIdentity(sitting_code=sitting.code, candidate_number=script.candidate_number,
+            raise Unchanged(LearnerIdentity(sitting_code=sitting.code, candidate_number=script.candidate_number,
                                              candidate_name=script.name))
 
         outcome = self._write(work, by=self._terminal_actor(), needs=None, what="checking your admission")
@@ -316,7 +309,7 @@ class LearnerService(RoomService):
             db, now = tx.db, tx.now
             admitted = self._admit(tx, code, number, keycode)
             if isinstance(admitted, SittingError):
-                return _kept(tx, admitted)
+                return kept(tx, admitted)
             sitting, script_id = admitted
             room = self._room(db, sitting, script_id)
             self._sweep(tx, room)
@@ -324,7 +317,7 @@ class LearnerService(RoomService):
             try:
                 script = self._may_log_in(room, number)
             except SittingError as error:
-                return _kept(tx, error)
+                return kept(tx, error)
             actor = Actor.candidate(script.candidate_number)
             where = {"sitting_id": sitting.id, "script_id": script.id, "candidate_number": script.candidate_number}
             lease = store.lease_of(db, script.id)
@@ -333,7 +326,7 @@ class LearnerService(RoomService):
                 if pending is None or pending.terminal != me:
                     store.put_request(db, script.id, me, now)
                     tx.record(SecondLoginRefused(**where, terminal=me, live_terminal=lease.terminal), by=actor)
-                return _kept(tx, ScriptInUse(
+                return kept(tx, ScriptInUse(
                     "Your script is open on another terminal. If you have moved desk or your terminal "
                     "stopped working, tell the invigilator: once they approve the move on their screen, "
                     "your paper opens here by itself with your saved answers.", lease.terminal))
@@ -529,7 +522,7 @@ class LearnerService(RoomService):
         if plain:
             def fast(tx: Writing) -> SaveReceipt | None:
                 if self._fingerprint(tx.db, script_id, question_id) != seen:
-                    raise _Unchanged(None)  # something changed meanwhile: take the careful path
+                    raise Unchanged(None)  # something changed meanwhile: take the careful path
                 return write(tx, room, script, current[1] if current else 0)
 
             receipt = self._write(fast, by=candidate, needs=None, what="saving your answer", at=now)
@@ -541,7 +534,7 @@ class LearnerService(RoomService):
             room, script = self._script_room(tx.db, script_id)
             refusal = self._refusal(tx, room, script, "saved", question_id, text)
             if refusal is not None:
-                return _kept(tx, refusal)
+                return kept(tx, refusal)
             limit = room.paper.paper.answer_limit(question_id)
             if len(text) > limit:
                 return self._refuse(tx, room, script, "too long", question_id, text,
@@ -549,7 +542,7 @@ class LearnerService(RoomService):
                                     f"{limit:,}). Your last saved answer is kept.")
             current = script_store.answer_of(tx.db, script_id, question_id)
             if current is not None and current[0] == text:
-                return _kept(tx, SaveReceipt(script_id=script_id, question_id=question_id, version=current[1],
+                return kept(tx, SaveReceipt(script_id=script_id, question_id=question_id, version=current[1],
                                              saved_at=now, characters=len(text), unchanged=True,
                                              replaced_invalid_characters=replaced))
             return write(tx, room, script, current[1] if current else 0)
@@ -572,13 +565,13 @@ class LearnerService(RoomService):
             room, script = self._script_room(tx.db, script_id)
             refusal = self._refusal(tx, room, script, "flagged", question_id, None)
             if refusal is not None:
-                return _kept(tx, refusal)
+                return kept(tx, refusal)
             if script_store.set_flag(tx.db, script_id, question_id, flagged, now_text(tx.now)):
                 fields = dict(sitting_id=room.sitting.id, script_id=script_id,
                               candidate_number=script.candidate_number, question=question_id)
                 tx.record(QuestionFlagged(**fields) if flagged else FlagCleared(**fields),
                           by=Actor.candidate(script.candidate_number))
-            return _kept(tx, None)
+            return kept(tx, None)
 
         outcome = self._write(work, by=self._terminal_actor(), needs=None, what="saving your flag")
         if isinstance(outcome, SaveRefused):
@@ -621,14 +614,14 @@ class LearnerService(RoomService):
                 if moved is not None:
                     return moved
                 if room.own_state(script) not in (ScriptState.WRITING, ScriptState.PAUSED):
-                    return _kept(tx, SaveRefused("The assessment has not started yet, so there is nothing to "
+                    return kept(tx, SaveRefused("The assessment has not started yet, so there is nothing to "
                                                  "submit.", "not started"))
                 script_after(ScriptChange.SUBMIT, room.own_state(script), number=script.candidate_number)
                 self._finish(tx, room, script, finish="submitted", reason="submitted by learner", at=tx.now,
                              actor=Actor.candidate(script.candidate_number))
                 self._maybe_auto_end(tx, room)
             answered = script_store.answered_count(tx.db, script_id)
-            return _kept(tx, SubmissionReceipt(
+            return kept(tx, SubmissionReceipt(
                 script_id=script_id, state=FINISH_STATE[script.record.finish],
                 submitted_at=script.record.submitted_at, reason=script.record.submitted_reason,
                 questions_answered=answered, already_submitted=already))

@@ -73,14 +73,15 @@ def create(qualification: str, unit: str, code: str | None, starts_at: str | Non
            papers_dir: Path, markschemes_dir: Path) -> None:
     """Create a sitting of a unit's paper and print the code learners will type."""
     from marker_tui.services.papers import PaperService
-    from marker_tui.services.staff import resolve_actor
+    from marker_tui.domain.roles import Permission
+    from marker_tui.services.unit_of_work import authorise
 
     when = _parse_when(starts_at)
     db = database(create=False)
     by = signed_in(db, *INVIGILATORS).name
     with user_errors():
         with read_transaction(db):
-            actor = resolve_actor(db, by, *INVIGILATORS)
+            actor = authorise(db, by, Permission.RUN_ROOM)
         paper = PaperService(db, SystemClock()).ensure_paper(
             qualification, unit, papers_dir=papers_dir, markschemes_dir=markschemes_dir, actor=actor)
         created = _services(db).create_sitting(paper.id, by=by, code=code, starts_at=when)
