@@ -458,9 +458,19 @@ class LearnerService(RoomService):
             terminal=self.terminal.label,
         )
 
-    def time_left(self, script_id: int) -> LearnerTime:
-        """For the clock on the learner's screen; also submits the script once time is up."""
-        room, now = self._fresh_room(script_id=script_id)
+    def time_left(self, script_id: int, *, sweep: bool = True) -> LearnerTime:
+        """For the clock on the learner's screen; also submits the script once time is up.
+
+        With ``sweep=False`` it only reads (a snapshot never waits for writers, so the screen's
+        clock can ask on the UI thread): a time that has run out is shown as the submission the
+        sweep will record, at the instant it ran out; the caller has the sweep done off the UI thread.
+        """
+        if sweep:
+            room, now = self._fresh_room(script_id=script_id)
+        else:
+            now = self.clock.now()
+            with read_transaction(self.db):
+                room, _ = self._script_room(self.db, script_id)
         time = self._learner_time(room, room.scripts[0], now)
         with read_transaction(self.db):
             holder = store.lease_terminal(self.db, script_id)
@@ -684,6 +694,10 @@ class LearnerService(RoomService):
 
     def _learner_time(self, room: Room, script: RoomScript, now: datetime) -> LearnerTime:
         time = room.time(script, now)
+        submitted_at, reason = script.record.submitted_at, script.record.submitted_reason
+        if not script.final and time.is_time_up:  # not swept yet: what the sweep will store
+            submitted_at = time.expires_at if time.expires_at is not None and time.expires_at <= now else now
+            reason = "time up"
         return LearnerTime(
             state=room.state_of(script, time),
             allowed_seconds=int(time.allowed.total_seconds()),
@@ -691,6 +705,6 @@ class LearnerService(RoomService):
             left_seconds=int(time.remaining.total_seconds()),
             paused=time.is_paused,
             expires_at=time.expires_at,
-            submitted_at=script.record.submitted_at,
-            submitted_reason=script.record.submitted_reason,
+            submitted_at=submitted_at,
+            submitted_reason=reason,
         )
