@@ -31,7 +31,7 @@ from marker_tui.domain.events.sitting import (
     TerminalTakeoverApproved,
 )
 from marker_tui.domain.reports import AdmissionSlip, AdmissionSlips
-from marker_tui.domain.roles import Permission, roles_for
+from marker_tui.domain.roles import Permission
 from marker_tui.domain.sitting_states import ScriptChange, ScriptState, SittingChange, SittingState
 from marker_tui.services.audit import Actor, AuditEntry, entries
 from marker_tui.services.candidates import find_candidate
@@ -56,9 +56,8 @@ from marker_tui.storage.database import Database, now_text, read_transaction
 from marker_tui.storage.sittings import Sitting, clean_code, code_taken
 from marker_tui.storage.staff import staff_by_id
 
-__all__ = ["InvigilationService", "SittingService", "SittingError", "NoSuchSitting", "INVIGILATORS"]
+__all__ = ["InvigilationService", "SittingService", "SittingError", "NoSuchSitting"]
 
-INVIGILATORS = roles_for(Permission.RUN_ROOM)
 RUN_ROOM = Permission.RUN_ROOM
 MAX_EXTENSION_MINUTES = 600
 _CODE_ALPHABET = "ACDEFGHJKMNPQRTVWXY34679"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B, U
