@@ -33,7 +33,7 @@ from marker_tui.domain.events.sitting import (
 from marker_tui.domain.reports import AdmissionSlip, AdmissionSlips
 from marker_tui.domain.roles import Permission
 from marker_tui.domain.sitting_states import ScriptChange, ScriptState, SittingChange, SittingState
-from marker_tui.services.audit import Actor, AuditEntry, entries
+from marker_tui.services.audit import AuditEntry, entries
 from marker_tui.services.candidates import find_candidate
 from marker_tui.services.room import (
     NoSuchSitting,

@@ -53,13 +53,19 @@ from marker_tui.domain.sitting_states import (
     ScriptState,
     SittingChange,
     SittingState,
-    TransitionRefused,
-    script_after,
-    sitting_after,
 )
 from marker_tui.services.admission import try_code
 from marker_tui.services.audit import Actor, ServiceError
-from marker_tui.services.room import NoSuchSitting, Room, RoomScript, RoomService, SittingError, clock_text
+from marker_tui.services.room import (
+    NoSuchSitting,
+    Room,
+    RoomScript,
+    RoomService,
+    SittingError,
+    clock_text,
+    require_script,
+    require_sitting,
+)
 from marker_tui.services.terminal import Terminal, this_terminal
 from marker_tui.services.unchanged import Unchanged, kept
 from marker_tui.services.unit_of_work import Writing
@@ -289,10 +295,7 @@ class LearnerService(RoomService):
             raise SittingError(self._finished_message(script))
         if sitting.state == SittingState.SCHEDULED:
             raise SittingNotOpen(sitting.code)
-        try:
-            sitting_after(SittingChange.LOG_IN, sitting.state, code=sitting.code)
-        except TransitionRefused as refused:
-            raise SittingError(str(refused)) from None
+        require_sitting(SittingChange.LOG_IN, sitting)
         return script
 
     def login(self, code: str, candidate_number: str, keycode: str | None = None) -> LearnerSession:
@@ -330,7 +333,7 @@ class LearnerService(RoomService):
                     "Your script is open on another terminal. If you have moved desk or your terminal "
                     "stopped working, tell the invigilator: once they approve the move on their screen, "
                     "your paper opens here by itself with your saved answers.", lease.terminal))
-            script_after(ScriptChange.LOG_IN, room.own_state(script), number=script.candidate_number)
+            require_script(ScriptChange.LOG_IN, room.own_state(script), script)
             store.put_lease(db, script.id, me, now, now + rules.lease_expiry_seconds())
             pending = store.request_of(db, script.id)
             if pending is not None and pending.terminal == me:
@@ -626,7 +629,7 @@ class LearnerService(RoomService):
                 if room.own_state(script) not in (ScriptState.WRITING, ScriptState.PAUSED):
                     return kept(tx, SaveRefused("The assessment has not started yet, so there is nothing to "
                                                  "submit.", "not started"))
-                script_after(ScriptChange.SUBMIT, room.own_state(script), number=script.candidate_number)
+                require_script(ScriptChange.SUBMIT, room.own_state(script), script)
                 self._finish(tx, room, script, finish="submitted", reason="submitted by learner", at=tx.now,
                              actor=Actor.candidate(script.candidate_number))
                 self._maybe_auto_end(tx, room)

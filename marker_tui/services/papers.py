@@ -10,7 +10,6 @@ scheme never rewrites the paper a learner sat.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Callable, TypeVar
+from typing import Callable, TypeVar
 
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.events.sitting import ScriptAbsent, ScriptSubmitted, SittingEnded
