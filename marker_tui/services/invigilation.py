@@ -31,9 +31,9 @@ from marker_tui.domain.events.sitting import (
     TerminalTakeoverApproved,
 )
 from marker_tui.domain.reports import AdmissionSlip, AdmissionSlips
-from marker_tui.domain.roles import Permission, roles_for
+from marker_tui.domain.roles import Permission
 from marker_tui.domain.sitting_states import ScriptChange, ScriptState, SittingChange, SittingState
-from marker_tui.services.audit import Actor, AuditEntry, entries
+from marker_tui.services.audit import AuditEntry, entries
 from marker_tui.services.candidates import find_candidate
 from marker_tui.services.room import (
     NoSuchSitting,
@@ -41,12 +41,12 @@ from marker_tui.services.room import (
     RoomScript,
     RoomService,
     SittingError,
-    _Unchanged,
     clean_reason,
     clock_text,
     require_script,
     require_sitting,
 )
+from marker_tui.services.unchanged import Unchanged
 from marker_tui.services.unit_of_work import Writing
 from marker_tui.storage import rest_breaks as rest_break_store
 from marker_tui.storage import admission as store
@@ -57,9 +57,8 @@ from marker_tui.storage.database import Database, now_text, read_transaction
 from marker_tui.storage.sittings import Sitting, clean_code, code_taken
 from marker_tui.storage.staff import staff_by_id
 
-__all__ = ["InvigilationService", "SittingService", "SittingError", "NoSuchSitting", "INVIGILATORS"]
+__all__ = ["InvigilationService", "SittingService", "SittingError", "NoSuchSitting"]
 
-INVIGILATORS = roles_for(Permission.RUN_ROOM)
 RUN_ROOM = Permission.RUN_ROOM
 MAX_EXTENSION_MINUTES = 600
 _CODE_ALPHABET = "ACDEFGHJKMNPQRTVWXY34679"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B, U
@@ -343,7 +342,7 @@ class InvigilationService(RoomService):
                                             sitting_state=sitting.state.value))
                 report.enrolled.append(candidate.candidate_number)
             if not report.enrolled:
-                raise _Unchanged(report)  # everyone named was enrolled already
+                raise Unchanged(report)  # everyone named was enrolled already
             return report
 
         return self._write(work, by=by, needs=RUN_ROOM, what="enrolling")

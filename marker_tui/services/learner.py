@@ -27,7 +27,7 @@ import hashlib
 import hmac
 import re
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -54,14 +54,21 @@ from marker_tui.domain.sitting_states import (
     ScriptState,
     SittingChange,
     SittingState,
-    TransitionRefused,
-    script_after,
-    sitting_after,
 )
 from marker_tui.services.admission import try_code
 from marker_tui.services.audit import Actor, ServiceError
-from marker_tui.services.room import NoSuchSitting, Room, RoomScript, RoomService, SittingError, _Unchanged, clock_text
+from marker_tui.services.room import (
+    NoSuchSitting,
+    Room,
+    RoomScript,
+    RoomService,
+    SittingError,
+    clock_text,
+    require_script,
+    require_sitting,
+)
 from marker_tui.services.terminal import Terminal, this_terminal
+from marker_tui.services.unchanged import Unchanged, kept
 from marker_tui.services.unit_of_work import Writing
 from marker_tui.storage import admission as store
 from marker_tui.storage import answer_history
@@ -74,7 +81,6 @@ from marker_tui.storage.sittings import Sitting
 
 __all__ = ["LearnerService", "NoSuchSitting", "SittingError"]
 
-T = TypeVar("T")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -196,13 +202,6 @@ def _clean_number(candidate_number: str) -> str:
     return number
 
 
-def _kept(tx: Writing, result: T) -> T:
-    """``result``, committing what the block recorded; with nothing recorded, nothing is written."""
-    if not tx.recorded:
-        raise _Unchanged(result)
-    return result
-
-
 class LearnerService(RoomService):
     """What a learner's terminal calls. ``script_id`` comes from :meth:`login`."""
 
@@ -274,15 +273,15 @@ class LearnerService(RoomService):
         def work(tx: Writing) -> LearnerIdentity | SittingError:
             admitted = self._admit(tx, code, number, keycode)
             if isinstance(admitted, SittingError):
-                return _kept(tx, admitted)
+                return kept(tx, admitted)
             sitting, script_id = admitted
             room = self._room(tx.db, sitting, script_id)
             try:
                 script = self._may_log_in(room, number)
             except SittingError as error:
-                return _kept(tx, error)
+                return kept(tx, error)
             # Only an answer: a right keycode's cleared count is written when they log in.
-            raise _Unchanged(LearnerIdentity(sitting_code=sitting.code, candidate_number=script.candidate_number,
+            raise Unchanged(LearnerIdentity(sitting_code=sitting.code, candidate_number=script.candidate_number,
                                              candidate_name=script.name))
 
         outcome = self._write(work, by=self._terminal_actor(), needs=None, what="checking your admission")
@@ -305,10 +304,7 @@ class LearnerService(RoomService):
             raise SittingError(self._finished_message(script))
         if sitting.state == SittingState.SCHEDULED:
             raise SittingNotOpen(sitting.code)
-        try:
-            sitting_after(SittingChange.LOG_IN, sitting.state, code=sitting.code)
-        except TransitionRefused as refused:
-            raise SittingError(str(refused)) from None
+        require_sitting(SittingChange.LOG_IN, sitting)
         return script
 
     def login(self, code: str, candidate_number: str, keycode: str | None = None) -> LearnerSession:
@@ -325,7 +321,7 @@ class LearnerService(RoomService):
             db, now = tx.db, tx.now
             admitted = self._admit(tx, code, number, keycode)
             if isinstance(admitted, SittingError):
-                return _kept(tx, admitted)
+                return kept(tx, admitted)
             sitting, script_id = admitted
             room = self._room(db, sitting, script_id)
             self._sweep(tx, room)
@@ -333,7 +329,7 @@ class LearnerService(RoomService):
             try:
                 script = self._may_log_in(room, number)
             except SittingError as error:
-                return _kept(tx, error)
+                return kept(tx, error)
             actor = Actor.candidate(script.candidate_number)
             where = {"sitting_id": sitting.id, "script_id": script.id, "candidate_number": script.candidate_number}
             lease = store.lease_of(db, script.id)
@@ -342,11 +338,11 @@ class LearnerService(RoomService):
                 if pending is None or pending.terminal != me:
                     store.put_request(db, script.id, me, now)
                     tx.record(SecondLoginRefused(**where, terminal=me, live_terminal=lease.terminal), by=actor)
-                return _kept(tx, ScriptInUse(
+                return kept(tx, ScriptInUse(
                     "Your script is open on another terminal. If you have moved desk or your terminal "
                     "stopped working, tell the invigilator: once they approve the move on their screen, "
                     "your paper opens here by itself with your saved answers.", lease.terminal))
-            script_after(ScriptChange.LOG_IN, room.own_state(script), number=script.candidate_number)
+            require_script(ScriptChange.LOG_IN, room.own_state(script), script)
             store.put_lease(db, script.id, me, now, now + rules.lease_expiry_seconds())
             pending = store.request_of(db, script.id)
             if pending is not None and pending.terminal == me:
@@ -478,9 +474,19 @@ class LearnerService(RoomService):
             rest_breaks=has_rest_break_arrangement(arrangements),
         )
 
-    def time_left(self, script_id: int) -> LearnerTime:
-        """For the clock on the learner's screen; also submits the script once time is up."""
-        room, now = self._fresh_room(script_id=script_id)
+    def time_left(self, script_id: int, *, sweep: bool = True) -> LearnerTime:
+        """For the clock on the learner's screen; also submits the script once time is up.
+
+        With ``sweep=False`` it only reads (a snapshot never waits for writers, so the screen's
+        clock can ask on the UI thread): a time that has run out is shown as the submission the
+        sweep will record, at the instant it ran out; the caller has the sweep done off the UI thread.
+        """
+        if sweep:
+            room, now = self._fresh_room(script_id=script_id)
+        else:
+            now = self.clock.now()
+            with read_transaction(self.db):
+                room, _ = self._script_room(self.db, script_id)
         time = self._learner_time(room, room.scripts[0], now)
         with read_transaction(self.db):
             holder = store.lease_terminal(self.db, script_id)
@@ -543,7 +549,7 @@ class LearnerService(RoomService):
         if plain:
             def fast(tx: Writing) -> SaveReceipt | None:
                 if self._fingerprint(tx.db, script_id, question_id) != seen:
-                    raise _Unchanged(None)  # something changed meanwhile: take the careful path
+                    raise Unchanged(None)  # something changed meanwhile: take the careful path
                 return write(tx, room, script, current[1] if current else 0)
 
             receipt = self._write(fast, by=candidate, needs=None, what="saving your answer", at=now)
@@ -555,7 +561,7 @@ class LearnerService(RoomService):
             room, script = self._script_room(tx.db, script_id)
             refusal = self._refusal(tx, room, script, "saved", question_id, text)
             if refusal is not None:
-                return _kept(tx, refusal)
+                return kept(tx, refusal)
             limit = room.paper.paper.answer_limit(question_id)
             if len(text) > limit:
                 return self._refuse(tx, room, script, "too long", question_id, text,
@@ -563,7 +569,7 @@ class LearnerService(RoomService):
                                     f"{limit:,}). Your last saved answer is kept.")
             current = script_store.answer_of(tx.db, script_id, question_id)
             if current is not None and current[0] == text:
-                return _kept(tx, SaveReceipt(script_id=script_id, question_id=question_id, version=current[1],
+                return kept(tx, SaveReceipt(script_id=script_id, question_id=question_id, version=current[1],
                                              saved_at=now, characters=len(text), unchanged=True,
                                              replaced_invalid_characters=replaced))
             return write(tx, room, script, current[1] if current else 0)
@@ -586,13 +592,13 @@ class LearnerService(RoomService):
             room, script = self._script_room(tx.db, script_id)
             refusal = self._refusal(tx, room, script, "flagged", question_id, None)
             if refusal is not None:
-                return _kept(tx, refusal)
+                return kept(tx, refusal)
             if script_store.set_flag(tx.db, script_id, question_id, flagged, now_text(tx.now)):
                 fields = dict(sitting_id=room.sitting.id, script_id=script_id,
                               candidate_number=script.candidate_number, question=question_id)
                 tx.record(QuestionFlagged(**fields) if flagged else FlagCleared(**fields),
                           by=Actor.candidate(script.candidate_number))
-            return _kept(tx, None)
+            return kept(tx, None)
 
         outcome = self._write(work, by=self._terminal_actor(), needs=None, what="saving your flag")
         if isinstance(outcome, SaveRefused):
@@ -635,14 +641,14 @@ class LearnerService(RoomService):
                 if moved is not None:
                     return moved
                 if room.own_state(script) not in (ScriptState.WRITING, ScriptState.PAUSED):
-                    return _kept(tx, SaveRefused("The assessment has not started yet, so there is nothing to "
+                    return kept(tx, SaveRefused("The assessment has not started yet, so there is nothing to "
                                                  "submit.", "not started"))
-                script_after(ScriptChange.SUBMIT, room.own_state(script), number=script.candidate_number)
+                require_script(ScriptChange.SUBMIT, room.own_state(script), script)
                 self._finish(tx, room, script, finish="submitted", reason="submitted by learner", at=tx.now,
                              actor=Actor.candidate(script.candidate_number))
                 self._maybe_auto_end(tx, room)
             answered = script_store.answered_count(tx.db, script_id)
-            return _kept(tx, SubmissionReceipt(
+            return kept(tx, SubmissionReceipt(
                 script_id=script_id, state=FINISH_STATE[script.record.finish],
                 submitted_at=script.record.submitted_at, reason=script.record.submitted_reason,
                 questions_answered=answered, already_submitted=already))
@@ -713,6 +719,10 @@ class LearnerService(RoomService):
 
     def _learner_time(self, room: Room, script: RoomScript, now: datetime) -> LearnerTime:
         time = room.time(script, now)
+        submitted_at, reason = script.record.submitted_at, script.record.submitted_reason
+        if not script.final and time.is_time_up:  # not swept yet: what the sweep will store
+            submitted_at = time.expires_at if time.expires_at is not None and time.expires_at <= now else now
+            reason = "time up"
         return LearnerTime(
             state=room.state_of(script, time),
             allowed_seconds=int(time.allowed.total_seconds()),
@@ -720,6 +730,6 @@ class LearnerService(RoomService):
             left_seconds=int(time.remaining.total_seconds()),
             paused=time.is_paused,
             expires_at=time.expires_at,
-            submitted_at=script.record.submitted_at,
-            submitted_reason=script.record.submitted_reason,
+            submitted_at=submitted_at,
+            submitted_reason=reason,
         )

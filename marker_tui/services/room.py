@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Callable, TypeVar
+from typing import Callable, TypeVar
 
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.events.sitting import ScriptAbsent, ScriptSubmitted, SittingEnded
@@ -35,6 +35,7 @@ from marker_tui.domain.timing import Interval, TimeState, time_state
 from marker_tui.domain.visible_text import has_controls
 from marker_tui.services.audit import Actor, ServiceError
 from marker_tui.services.papers import StoredPaper, get_paper
+from marker_tui.services.unchanged import Unchanged, write_or_unchanged
 from marker_tui.services.unit_of_work import Needs, UnitOfWork, Writing
 from marker_tui.storage import scripts as script_store
 from marker_tui.storage import sittings as sitting_store
@@ -172,13 +173,6 @@ def clock_text(instant: datetime | None) -> str:
     return instant.astimezone().strftime("%H:%M:%S") if instant else "-"
 
 
-class _Unchanged(Exception):
-    """Leaves a write block that found nothing to change (rolled back: nothing was written)."""
-
-    def __init__(self, result: Any = None) -> None:
-        self.result = result
-
-
 class RoomService:
     """What both sides of a sitting share: loading a room, its time, the sweep, finishing a script."""
 
@@ -191,13 +185,9 @@ class RoomService:
     # -- writing --------------------------------------------------------------------------------
     def _write(self, work: Callable[[Writing], T], *, by: str | Actor, needs: Needs, what: str = "saving",
                at: datetime | None = None) -> T:
-        """``work(tx)`` in one write block; ``raise _Unchanged(result)`` inside it when there was nothing to
+        """``work(tx)`` in one write block; ``raise Unchanged(result)`` inside it when there was nothing to
         write (so nothing to audit): the block rolls back and ``result`` is returned."""
-        try:
-            with self.uow.write(by=by, needs=needs, what=what, at=at) as tx:
-                return work(tx)
-        except _Unchanged as nothing:
-            return nothing.result
+        return write_or_unchanged(self.uow, work, by=by, needs=needs, what=what, at=at)
 
     # -- loading --------------------------------------------------------------------------
     def _paper(self, db: Database, paper_id: int) -> StoredPaper:
@@ -303,7 +293,7 @@ class RoomService:
                 else:
                     fresh = self._room(tx.db, self._sitting_row(tx.db, code))
                 if not self._sweep(tx, fresh):
-                    raise _Unchanged(fresh)  # another process swept it a moment ago
+                    raise Unchanged(fresh)  # another process swept it a moment ago
                 return fresh
 
             room = self._write(work, by=Actor.system(), needs=None, what="submitting scripts whose time is up",

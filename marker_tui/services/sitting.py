@@ -8,9 +8,9 @@ sweep both sides share), ``invigilation.py`` (the invigilator's side) and ``lear
 
 from __future__ import annotations
 
+from marker_tui.domain.roles import Permission, roles_for
 from marker_tui.domain.sitting_states import ScriptState, SittingState
 from marker_tui.services.invigilation import (
-    INVIGILATORS,
     MAX_EXTENSION_MINUTES,
     CandidateStatus,
     EnrolmentReport,
@@ -36,8 +36,11 @@ from marker_tui.services.learner import (
 )
 from marker_tui.services.room import NoSuchSitting, SittingError
 
+INVIGILATORS = roles_for(Permission.RUN_ROOM)  # the old role tuple; services ask for Permission.RUN_ROOM
+
 __all__ = [
-    "INVIGILATORS", "MAX_EXTENSION_MINUTES", "AdmissionRefused", "CandidateStatus", "EnrolmentReport", "ExitRefused",
+    "INVIGILATORS",
+    "MAX_EXTENSION_MINUTES", "AdmissionRefused", "CandidateStatus", "EnrolmentReport", "ExitRefused",
     "Extension", "InvigilationService", "LearnerIdentity", "LearnerService", "LearnerSession", "LearnerTime",
     "NoSuchSitting", "SaveReceipt", "SaveRefused", "ScriptInUse", "ScriptState", "SittingError", "SittingNotOpen",
     "SittingService", "SittingState", "SittingStatus", "SittingSummary", "SubmissionReceipt", "TerminalAlert",

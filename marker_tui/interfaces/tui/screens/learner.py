@@ -688,6 +688,7 @@ class LearnerSittingScreen(Screen):
                                    lambda outcome: self.post_message(WriteDone(outcome)))
         self._clock_timers: list = []
         self._closing = False
+        self._time_up_recorded = False
         self._typed = False
         self._last_key_at = float("-inf")
         self._clock_shown: tuple[int, bool, int | None] | None = None
@@ -824,7 +825,9 @@ class LearnerSittingScreen(Screen):
         if self.phase == "finished" or self._closing:
             return
         try:
-            time = self.app.centre.learners.time_left(self.script_id)
+            # Only a read (a snapshot never waits for writers): the sweep that records a time up is a
+            # write, which may wait for the lock, so it runs off the UI thread (submit_when_time_is_up).
+            time = self.app.centre.learners.time_left(self.script_id, sweep=False)
         except Exception as error:  # keep the learner's screen alive; the next tick tries again
             if self.save_problem != "✗ No connection":
                 self.app.note_fault(error, "learner terminal: asking the time left (retried every second)")
@@ -835,7 +838,37 @@ class LearnerSittingScreen(Screen):
         if self.save_problem == "✗ No connection":
             self.save_problem = None
             self._update_saved_state()
+        if time.state is ScriptState.TIME_UP and time.submitted_reason == "time up":
+            self.submit_when_time_is_up()
         self.apply_time(time)
+
+    def submit_when_time_is_up(self) -> None:
+        """Have the time-up submission recorded now, on a thread with its own connection (once)."""
+        if self._time_up_recorded:
+            return
+        self._time_up_recorded = True
+        centre, script_id = self.app.centre, self.script_id
+
+        def record() -> None:
+            own = type(centre).open(centre.path, clock=centre.clock, create=False, terminal=centre.terminal)
+            try:
+                own.learners.time_left(script_id)  # sweeps: the script is submitted at the instant time ran out
+            finally:
+                own.close()
+
+        def failed() -> None:  # the writer's next change, or any reader, sweeps it instead
+            self._time_up_recorded = False
+
+        def work() -> None:
+            try:
+                record()
+            except Exception:
+                try:
+                    self.app.call_from_thread(failed)
+                except Exception:  # the screen or app is gone: nothing to tell
+                    pass
+
+        self.run_worker(work, thread=True, group="time-up", exit_on_error=False)
 
     def _problem(self, label: str, detail: str) -> None:
         """A short label in the top bar, and the details once as a notification."""
