@@ -91,7 +91,7 @@ async def test_signing_in_needs_the_iqa_role_then_shows_the_plan(room):
 
 
 async def test_the_plan_lists_scripts_with_reasons_and_never_the_reviewers_own(room):
-    room.iqa.create_plan(room.code, strategy=SamplingStrategy(), by=MO)
+    room.iqa.plans.create_plan(room.code, strategy=SamplingStrategy(), by=MO)
     app = plan_screen(room, MO)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -135,7 +135,7 @@ async def test_no_plan_yet_then_drawing_one_on_screen(room):
         await pilot.pause()
         assert isinstance(app.screen, IqaPlanScreen)
         assert "drawn: 9 script(s), seed 11." in text(app, "#iqa-message")
-        assert room.iqa.current_plan(room.code, reviewer=IVY).seed == 11
+        assert room.iqa.plans.current_plan(room.code, reviewer=IVY).seed == 11
 
 
 async def test_review_agree_change_a_mark_with_reason_decide_cancel_then_confirm(room):
@@ -208,14 +208,14 @@ async def test_review_agree_change_a_mark_with_reason_decide_cancel_then_confirm
     assert room.marking.result(script).total == 7
     [adjusted] = room.audit("mark adjusted by IQA")
     assert adjusted.actor == IVY and adjusted.details["reason"] == "IQA review: full isolation described"
-    review = room.iqa.review_view(script, reviewer=IVY).review
+    review = room.iqa.reviews.review_view(script, reviewer=IVY).review
     assert review.feedback_to_marker == "Credit the full isolation."
     assert [(a.text, a.owner, str(a.due)) for a in review.action_points] == [("Re-read 2a", ANA, "2026-04-30")]
 
 
 async def test_a_refused_decision_reopens_the_dialog_with_what_was_typed(room):
     plan_with(room, "1001")
-    room.iqa.agree_all(room.script("1001"), reviewer=IVY)
+    room.iqa.reviews.agree_all(room.script("1001"), reviewer=IVY)
     app = plan_screen(room)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -235,7 +235,7 @@ async def test_a_refused_decision_reopens_the_dialog_with_what_was_typed(room):
 
 async def test_drawing_again_after_reviews_started_asks_for_a_reason_in_the_dialog(room):
     plan_with(room, "1001")
-    room.iqa.record_question(room.script("1001"), "1", reviewer=IVY)
+    room.iqa.reviews.record_question(room.script("1001"), "1", reviewer=IVY)
     app = plan_screen(room)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -255,8 +255,8 @@ async def test_drawing_again_after_reviews_started_asks_for_a_reason_in_the_dial
 async def test_a_confirmed_review_cannot_be_changed_on_screen(room):
     plan_with(room, "1001")
     script = room.script("1001")
-    room.iqa.agree_all(script, reviewer=IVY)
-    room.iqa.decide(script, reviewer=IVY, decision="marking upheld", confirm=True)
+    room.iqa.reviews.agree_all(script, reviewer=IVY)
+    room.iqa.reviews.decide(script, reviewer=IVY, decision="marking upheld", confirm=True)
     app = plan_screen(room)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -271,9 +271,9 @@ async def test_a_confirmed_review_cannot_be_changed_on_screen(room):
 async def test_a_mark_changed_by_the_marker_since_the_decision_is_caught_before_the_confirmation(room):
     plan_with(room, "1001")
     script = room.script("1001")
-    room.iqa.agree_all(script, reviewer=IVY)
-    room.iqa.record_question(script, "1", reviewer=IVY, agree=False, mark=1, reason="one hazard")
-    room.iqa.decide(script, reviewer=IVY, decision="marks adjusted")
+    room.iqa.reviews.agree_all(script, reviewer=IVY)
+    room.iqa.reviews.record_question(script, "1", reviewer=IVY, agree=False, mark=1, reason="one hazard")
+    room.iqa.reviews.decide(script, reviewer=IVY, decision="marks adjusted")
     app = plan_screen(room)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -304,8 +304,8 @@ async def test_deciding_before_every_question_is_judged_points_at_the_first_one_
 
 async def test_the_agreement_screen_shows_figures_per_marker_and_question(room):
     plan_with(room, "1001", "1006")
-    room.iqa.agree_all(room.script("1006"), reviewer=IVY)
-    room.iqa.record_question(room.script("1001"), "2b", reviewer=IVY, agree=False, mark=2, reason="one point")
+    room.iqa.reviews.agree_all(room.script("1006"), reviewer=IVY)
+    room.iqa.reviews.record_question(room.script("1001"), "2b", reviewer=IVY, agree=False, mark=2, reason="one point")
     app = plan_screen(room)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -368,7 +368,7 @@ async def test_a_reviewer_gives_a_script_to_a_blind_second_marker_from_the_plan(
 async def test_the_second_marker_marks_blind_and_completes(room):
     plan_with(room, "1006")
     script = room.script("1006")
-    room.iqa.assign_second_marker(script, second_marker=SAM, by=IVY)
+    room.iqa.second_marking.assign_second_marker(script, second_marker=SAM, by=IVY)
     app = app_for(room, second_marking_sign_in())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -393,14 +393,14 @@ async def test_the_second_marker_marks_blind_and_completes(room):
         await pilot.press("y")
         await pilot.pause()
         assert "Second marking complete" in text(app, "#iqa-message")
-    [item] = room.iqa.adjudication(room.code)
+    [item] = room.iqa.agreement.adjudication(room.code)
     assert (item.discrepancy.question_id, item.discrepancy.first_mark, item.discrepancy.second_mark) == ("2b", 5, 1)
 
 
 def test_snapshot_review_screen_80x24(room, snap_compare):
     plan_with(room, "1003")
-    room.iqa.record_question(room.script("1003"), "1", reviewer=IVY)
-    room.iqa.record_question(room.script("1003"), "2a", reviewer=IVY, agree=False, mark=3,
+    room.iqa.reviews.record_question(room.script("1003"), "1", reviewer=IVY)
+    room.iqa.reviews.record_question(room.script("1003"), "2a", reviewer=IVY, agree=False, mark=3,
                              reason="full isolation described")
 
     async def run_before(pilot):
@@ -413,7 +413,7 @@ def test_snapshot_review_screen_80x24(room, snap_compare):
 
 
 def test_snapshot_plan_screen_80x24(room, snap_compare):
-    room.iqa.create_plan(room.code, strategy=SamplingStrategy(), by=MO, seed=3)
+    room.iqa.plans.create_plan(room.code, strategy=SamplingStrategy(), by=MO, seed=3)
     assert snap_compare(plan_screen(room, MO), terminal_size=SIZE)
 
 
@@ -437,7 +437,7 @@ async def test_signing_off_too_early_keeps_the_typed_statement(room):
         await pilot.press("s")
         await pilot.pause()
         assert app.screen.query_one("#iqa-statement").value == "Consistent marking"
-    assert room.iqa.current_plan(room.code, reviewer=IVY).sign_off is None
+    assert room.iqa.plans.current_plan(room.code, reviewer=IVY).sign_off is None
 
 
 async def test_dialog_labels_wrap_and_text_boxes_have_borders_at_80x24(room):
@@ -484,7 +484,7 @@ async def test_the_decision_dialog_shows_which_one_choice_is_chosen_not_only_by_
     from marker_tui.interfaces.tui.widgets.iqa_dialogs import ChoiceButton
 
     plan_with(room, "1006")
-    room.iqa.agree_all(room.script("1006"), reviewer=IVY)
+    room.iqa.reviews.agree_all(room.script("1006"), reviewer=IVY)
     app = plan_screen(room)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

@@ -56,11 +56,11 @@ def text(app: MarkerApp, selector: str) -> str:
 
 def give_maya_a_script_mo_marked(centre: Centre) -> str:
     """Quinn samples 305-DEMO and gives one of Mo's scripts to Maya; Maya marks every question but Q12."""
-    plan = centre.iqa.create_plan("305-DEMO", strategy=SamplingStrategy(), by=QUINN)
+    plan = centre.iqa.plans.create_plan("305-DEMO", strategy=SamplingStrategy(), by=QUINN)
     script = next(s for s in plan.scripts if s.markers == (MO,))
-    centre.iqa.assign_second_marker(script.script_id, second_marker=MAYA, by=QUINN)
+    centre.iqa.second_marking.assign_second_marker(script.script_id, second_marker=MAYA, by=QUINN)
     questions = [str(n) for n in range(1, 12)]
-    centre.iqa.record_second_marks(script.script_id, {q: 1 for q in questions}, by=MAYA)
+    centre.iqa.second_marking.record_second_marks(script.script_id, {q: 1 for q in questions}, by=MAYA)
     return script.script_number
 
 

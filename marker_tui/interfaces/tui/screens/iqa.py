@@ -18,7 +18,7 @@
 * :class:`IqaAgreementScreen`: agreement per marker and per question, and the
   questions out of tolerance for adjudication.
 
-Every change goes through :class:`~marker_tui.services.iqa.IqaService`, which
+Every change goes through the IQA services (``centre.iqa``), which
 refuses a script the reviewer marked even if a screen were to ask.
 """
 
@@ -51,7 +51,8 @@ from marker_tui.interfaces.tui.widgets.marking_points import point_prompt
 from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.interfaces.tui.widgets.tables import highlighted_key
 from marker_tui.services.audit import ServiceError
-from marker_tui.services.iqa import IqaService, PlanView, ReviewView
+from marker_tui.services.iqa import Iqa
+from marker_tui.services.iqa.views import PlanView, ReviewView
 from marker_tui.storage.database import StorageError
 from marker_tui.interfaces.tui.widgets.footer import Footer
 
@@ -177,15 +178,15 @@ class IqaHomeScreen(_Messages, Screen):
         table.focus()
 
     @property
-    def service(self) -> IqaService:
+    def service(self) -> Iqa:
         return self.app.centre.iqa
 
     def action_refresh(self) -> None:
         table = self.query_one("#iqa-scopes", DataTable)
         table.clear()
         try:
-            plans = self.service.plans_for(self.reviewer)
-            scopes = self.service.sampleable_scopes()
+            plans = self.service.plans.plans_for(self.reviewer)
+            scopes = self.service.plans.sampleable_scopes()
         except FAILURES as error:
             self.say(str(error), error=True)
             return
@@ -194,9 +195,10 @@ class IqaHomeScreen(_Messages, Screen):
             seen.add(plan.scope.key)
             table.add_row(Text(plan.scope.key), f"plan {plan.id}", str(len(plan.scripts)),
                           str(plan.counts()["confirmed"]), "yes" if plan.sign_off else "-", key=plan.scope.key)
-        for code, marked, submitted in scopes:
-            if code not in seen:
-                table.add_row(Text(code), "none yet", f"{marked} of {submitted} marked", "-", "-", key=code)
+        for s in scopes:
+            if s.code not in seen:
+                table.add_row(Text(s.code), "none yet", f"{s.marked_complete} of {s.handed_in} marked", "-", "-",
+                              key=s.code)
         if table.row_count == 0:
             self.say("No sitting has scripts marked complete yet: there is nothing to sample.")
 
@@ -253,7 +255,7 @@ class IqaPlanScreen(_Messages, Screen):
         """A statement typed for a sign-off that was refused or cancelled, offered again next time."""
 
     @property
-    def service(self) -> IqaService:
+    def service(self) -> Iqa:
         return self.app.centre.iqa
 
     def compose(self) -> ComposeResult:
@@ -280,9 +282,9 @@ class IqaPlanScreen(_Messages, Screen):
 
     def action_refresh(self) -> None:
         try:
-            scope = self.service.scope(self.scope)
+            scope = self.service.plans.scope(self.scope)
             self.scope = scope.key
-            self.plan = self.service.current_plan(self.scope, reviewer=self.reviewer)
+            self.plan = self.service.plans.current_plan(self.scope, reviewer=self.reviewer)
         except FAILURES as error:
             self.say(str(error), error=True)
             return
@@ -359,7 +361,7 @@ class IqaPlanScreen(_Messages, Screen):
             return
         order = [s.script_id for s in self.plan.scripts if not s.reviewer_marked]
         try:
-            view = self.service.review_view(script_id, reviewer=self.reviewer)
+            view = self.service.reviews.review_view(script_id, reviewer=self.reviewer)
         except FAILURES as error:
             self.say(str(error), error=True)
             return
@@ -376,7 +378,7 @@ class IqaPlanScreen(_Messages, Screen):
     def action_export(self) -> None:
         from marker_tui.interfaces.tui.screens.export import ExportKind, ExportScreen
 
-        codes = self.service.scope(self.scope).sitting_codes  # exports are made per sitting
+        codes = self.service.plans.scope(self.scope).sitting_codes  # exports are made per sitting
         if len(codes) != 1:
             self.say(f"Exports are made per sitting: marker-tui export iqa CODE for {', '.join(codes)}.", error=True)
             return
@@ -396,7 +398,7 @@ class IqaPlanScreen(_Messages, Screen):
                     min_scripts_per_marker=answer.min_scripts, min_fraction_per_marker=answer.min_fraction,
                     borderline_marks=answer.borderline, include_fails=answer.include_fails,
                     new_markers=frozenset(answer.new_markers))
-                plan = self.service.create_plan(self.scope, strategy=strategy, by=self.reviewer, seed=answer.seed,
+                plan = self.service.plans.create_plan(self.scope, strategy=strategy, by=self.reviewer, seed=answer.seed,
                                                 redraw=redraw, reason=answer.reason or None)
             except FAILURES as error:
                 self.say(str(error), error=True)
@@ -426,7 +428,7 @@ class IqaPlanScreen(_Messages, Screen):
                 self.say("No second marker given.")
                 return
             try:
-                row = self.service.assign_second_marker(found.script_id, second_marker=name, by=self.reviewer)
+                row = self.service.second_marking.assign_second_marker(found.script_id, second_marker=name, by=self.reviewer)
             except FAILURES as error:
                 self.say(str(error), error=True)
                 return
@@ -448,7 +450,7 @@ class IqaPlanScreen(_Messages, Screen):
         def attempt(statement: str) -> str | None:
             # Refused (reviews not confirmed yet): the dialog shows why and keeps the statement.
             try:
-                self.service.sign_off(self.scope, by=self.reviewer, statement=statement.strip() or None)
+                self.service.plans.sign_off(self.scope, by=self.reviewer, statement=statement.strip() or None)
             except FAILURES as error:
                 return f"{error} Your statement is kept: Esc keeps it as a draft for next time."
             return None
@@ -506,7 +508,7 @@ class IqaReviewScreen(_Messages, Screen):
         self.question_id = self._first_question(view)
 
     @property
-    def service(self) -> IqaService:
+    def service(self) -> Iqa:
         return self.app.centre.iqa
 
     @staticmethod
@@ -650,7 +652,7 @@ class IqaReviewScreen(_Messages, Screen):
 
     def _reload(self) -> bool:
         try:
-            self.view = self.service.review_view(self.view.script_id, reviewer=self.reviewer)
+            self.view = self.service.reviews.review_view(self.view.script_id, reviewer=self.reviewer)
         except FAILURES as error:
             self.say(str(error), error=True)
             return False
@@ -694,7 +696,7 @@ class IqaReviewScreen(_Messages, Screen):
             return
         before = self.view.state
         try:
-            view = self.service.record_question(self.view.script_id, self.question_id, reviewer=self.reviewer,
+            view = self.service.reviews.record_question(self.view.script_id, self.question_id, reviewer=self.reviewer,
                                                 agree=True)
         except FAILURES as error:
             self.say(str(error), error=True)
@@ -719,7 +721,7 @@ class IqaReviewScreen(_Messages, Screen):
             value, reason = answer
             before = self.view.state
             try:
-                view = self.service.record_question(self.view.script_id, qid, reviewer=self.reviewer, agree=False,
+                view = self.service.reviews.record_question(self.view.script_id, qid, reviewer=self.reviewer, agree=False,
                                                     mark=value, reason=reason)
             except FAILURES as error:
                 self.say(str(error), error=True)
@@ -765,7 +767,7 @@ class IqaReviewScreen(_Messages, Screen):
             self.say("No decision recorded.")
             return
         try:
-            self.view = self.service.decide(self.view.script_id, reviewer=self.reviewer, decision=answer.decision,
+            self.view = self.service.reviews.decide(self.view.script_id, reviewer=self.reviewer, decision=answer.decision,
                                             feedback=answer.feedback, decision_reason=answer.reason,
                                             action_points=answer.action_points)
         except FAILURES as error:
@@ -807,7 +809,7 @@ class IqaReviewScreen(_Messages, Screen):
                          "a judgement.")
                 return
             try:
-                done = self.service.confirm(self.view.script_id, reviewer=self.reviewer)
+                done = self.service.reviews.confirm(self.view.script_id, reviewer=self.reviewer)
             except FAILURES as error:
                 self.say(str(error), error=True)
                 self._reload()
@@ -827,7 +829,7 @@ class IqaReviewScreen(_Messages, Screen):
             self.say("A new round is only for a script referred back to its marker.", error=True)
             return
         try:
-            self.view = self.service.rereview(self.view.script_id, reviewer=self.reviewer)
+            self.view = self.service.reviews.rereview(self.view.script_id, reviewer=self.reviewer)
         except FAILURES as error:
             self.say(str(error), error=True)
             return
@@ -840,7 +842,7 @@ class IqaReviewScreen(_Messages, Screen):
             return
         index = (self.order.index(self.view.script_id) + step) % len(self.order)
         try:
-            view = self.service.review_view(self.order[index], reviewer=self.reviewer)
+            view = self.service.reviews.review_view(self.order[index], reviewer=self.reviewer)
         except FAILURES as error:
             self.say(str(error), error=True)
             return
@@ -896,10 +898,10 @@ class IqaAgreementScreen(_Messages, Screen):
         table.focus()
 
     def action_refresh(self) -> None:
-        service: IqaService = self.app.centre.iqa
+        service: Iqa = self.app.centre.iqa
         try:
-            report = service.agreement(self.scope, source=self.source)
-            items = service.adjudication(self.scope)
+            report = service.agreement.agreement(self.scope, source=self.source)
+            items = service.agreement.adjudication(self.scope)
         except FAILURES as error:
             self.say(str(error), error=True)
             return
@@ -985,7 +987,7 @@ class SecondMarkingQueueScreen(_Messages, Screen):
         table = self.query_one("#iqa-second-queue", DataTable)
         table.clear()
         try:
-            rows = self.app.centre.iqa.second_marking_queue(by=self.marker)
+            rows = self.app.centre.iqa.second_marking.second_marking_queue(by=self.marker)
         except FAILURES as error:
             self.say(str(error), error=True)
             return
@@ -1001,7 +1003,7 @@ class SecondMarkingQueueScreen(_Messages, Screen):
             return
         script_id = int(key)
         try:
-            view = self.app.centre.iqa.second_marking_view(script_id, by=self.marker)
+            view = self.app.centre.iqa.second_marking.second_marking_view(script_id, by=self.marker)
         except FAILURES as error:
             self.say(str(error), error=True)
             return
@@ -1125,7 +1127,7 @@ class BlindMarkingScreen(_Messages, Screen):
             self.action_question(1)
             return
         try:
-            self.view = self.app.centre.iqa.record_second_mark(self.view.script_id, self.question_id, int(self.typed),
+            self.view = self.app.centre.iqa.second_marking.record_second_mark(self.view.script_id, self.question_id, int(self.typed),
                                                                by=self.marker)
         except FAILURES as error:
             self.typed = ""
@@ -1159,7 +1161,7 @@ class BlindMarkingScreen(_Messages, Screen):
                 self.say("Not complete: you can still change your marks.")
                 return
             try:
-                self.view = self.app.centre.iqa.complete_second_marking(self.view.script_id, by=self.marker)
+                self.view = self.app.centre.iqa.second_marking.complete_second_marking(self.view.script_id, by=self.marker)
             except FAILURES as error:
                 self.say(str(error), error=True)
                 return

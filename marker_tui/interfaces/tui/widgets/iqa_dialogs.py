@@ -1,7 +1,7 @@
 """The IQA screens' dialogs: a different mark with its reason, the decision, the confirmation, sign-off, plan.
 
 Each returns its answer with ``dismiss`` and writes nothing itself: the
-screen passes the answer to :class:`~marker_tui.services.iqa.IqaService`, and
+screen passes the answer to the IQA services (``centre.iqa``), and
 shows the service's refusal, if any, without closing what the reviewer typed.
 """
 
@@ -22,7 +22,7 @@ from marker_tui.domain.reports import ScriptDecision
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
 from marker_tui.interfaces.tui.widgets.footer import Footer
 from marker_tui.interfaces.tui.widgets.plain import Plain
-from marker_tui.services.iqa import ActionPointIn, MarkChange
+from marker_tui.services.iqa.views import ActionPointIn, MarkChange
 
 IQA_CSS = "../styles/iqa.tcss"
 
