@@ -223,6 +223,35 @@ async def test_review_agree_change_a_mark_with_reason_decide_cancel_then_confirm
     assert [(a.text, a.owner, str(a.due)) for a in review.action_points] == [("Re-read 2a", ANA, "2026-04-30")]
 
 
+async def test_the_review_screen_answers_keys_while_another_program_holds_the_database(room):
+    """Every IQA call runs on a thread worker: a judgement that must wait for the write lock never
+    freezes the review screen, and it is saved once the other program lets go."""
+    import sqlite3
+
+    plan_with(room, "1003")
+    app = plan_screen(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_script(pilot, room, "1003")
+        assert screen.question_id == "1"
+        blocker = sqlite3.connect(room.path)
+        blocker.execute("BEGIN IMMEDIATE")  # another terminal writing, e.g. a marker saving
+        try:
+            await pilot.press("a")  # agree with Q1: the save waits for the lock
+            await pilot.pause()
+            await pilot.press("n")  # the screen still moves between questions meanwhile
+            await pilot.pause()
+            assert screen.question_id == "2a"
+            assert "2a" in text(app, "#iqa-question-text").split("·")[0]
+            assert screen.view.review is None  # nothing shown as saved while it waits
+        finally:
+            blocker.rollback()
+            blocker.close()
+        await settle(pilot)
+        assert screen.view.review.questions["1"].agree
+        assert "Recorded." in text(app, "#iqa-message")
+
+
 async def test_a_refused_decision_reopens_the_dialog_with_what_was_typed(room):
     plan_with(room, "1001")
     room.iqa.reviews.agree_all(room.script("1001"), reviewer=IVY)
