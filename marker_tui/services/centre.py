@@ -21,6 +21,9 @@ from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 # and loading marking, IQA and exports would cost its launch time and memory.
 if TYPE_CHECKING:
     from .candidates import CandidateService
+    from .attendance import AttendanceService
+    from .data_protection import DataProtectionService, RetentionService
+    from .eqa import EqaPackService
     from .exports import ExportService
     from .incidents import IncidentService
     from .iqa import Iqa
@@ -114,6 +117,34 @@ class Centre:
         from .incidents import IncidentService
 
         return IncidentService(self.db, self.clock)
+
+    @cached_property
+    def data_protection(self) -> "DataProtectionService":
+        """Subject access exports (and, later, retention and erasure)."""
+        from .data_protection import DataProtectionService
+
+        return DataProtectionService(self.db, self.clock)
+
+    @cached_property
+    def retention(self) -> "RetentionService":
+        """Retention periods, who is due, and erasure of a learner's personal data."""
+        from .data_protection import RetentionService
+
+        return RetentionService(self.db, self.clock)
+
+    @cached_property
+    def eqa(self) -> "EqaPackService":
+        """The external quality assurer's sample pack."""
+        from .eqa import EqaPackService
+
+        return EqaPackService(self.db, self.clock, exports=self.exports)
+
+    @cached_property
+    def attendance(self) -> "AttendanceService":
+        """The attendance register and seating plan of a sitting."""
+        from .attendance import AttendanceService
+
+        return AttendanceService(self.db, self.clock)
 
     @cached_property
     def exports(self) -> "ExportService":
