@@ -55,7 +55,7 @@ round's, once confirmed (a decision awaiting confirmation is not yet a
 decision). The learner's feedback carries the reviewer, date and decision of a
 confirmed review. The IQA record shows the sitting's plan (with several
 reviewers' plans, ``reviewer`` chooses), confirmed reviews only, the agreement
-figures of ``IqaService.agreement`` and the plan's and reviews' action points.
+figures of ``AgreementService.agreement`` and the plan's and reviews' action points.
 
 Rows are one per enrolled candidate, in candidate-number order (natural order:
 "C2" before "C10"). A script not yet marked shows ``not marked`` marks and the
