@@ -57,6 +57,7 @@ class Action(StrEnum):
     IQA_SAMPLING_PLAN_DRAWN = "IQA sampling plan drawn"
     IQA_SCRIPT_ADDED_TO_PLAN = "IQA script added to plan"
     IQA_SECOND_MARKER_ASSIGNED = "IQA second marker assigned"
+    IQA_SECOND_MARKS_SAVED = "IQA second marks saved"
     IQA_TOLERANCE_SET = "IQA tolerance set"
     LAPSED_MARKING_CLAIM_TAKEN_OVER = "lapsed marking claim taken over"
     LATE_START = "late start"

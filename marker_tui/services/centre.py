@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .eqa import EqaPackService
     from .exports import ExportService
     from .incidents import IncidentService
-    from .iqa import IqaService
+    from .iqa import Iqa
     from .marking import MarkingService
     from .papers import PaperService
     from .settings import CentreSettingsService
@@ -100,10 +100,22 @@ class Centre:
         return MarkingService(self.db, self.clock)
 
     @cached_property
-    def iqa(self) -> "IqaService":
-        from .iqa import IqaService
+    def iqa(self) -> "Iqa":
+        """IQA by what the reviewer is doing: ``centre.iqa.plans``, ``.reviews``, ``.second_marking``,
+        ``.agreement`` (and ``.views``, the read models they share)."""
+        from .iqa import Iqa
+        from .iqa.agreement import AgreementService
+        from .iqa.plans import PlanService
+        from .iqa.reviews import ReviewService
+        from .iqa.second_marking import SecondMarkingService
+        from .iqa.views import IqaViews
+        from .unit_of_work import UnitOfWork
 
-        return IqaService(self.db, self.clock)
+        uow = UnitOfWork(self.db, self.clock)
+        views = IqaViews(self.marking)
+        return Iqa(plans=PlanService(uow, views), reviews=ReviewService(uow, views, self.marking),
+                   second_marking=SecondMarkingService(uow, views), agreement=AgreementService(uow, views),
+                   views=views)
 
     @cached_property
     def settings(self) -> "CentreSettingsService":
@@ -150,7 +162,7 @@ class Centre:
     def exports(self) -> "ExportService":
         from .exports import ExportService
 
-        return ExportService(self.db, self.clock, papers_dir=self.papers_dir)
+        return ExportService(self.db, self.clock, papers_dir=self.papers_dir, iqa=self.iqa)
 
     def close(self) -> None:
         self.db.close()

@@ -55,7 +55,7 @@ round's, once confirmed (a decision awaiting confirmation is not yet a
 decision). The learner's feedback carries the reviewer, date and decision of a
 confirmed review. The IQA record shows the sitting's plan (with several
 reviewers' plans, ``reviewer`` chooses), confirmed reviews only, the agreement
-figures of ``IqaService.agreement`` and the plan's and reviews' action points.
+figures of ``AgreementService.agreement`` and the plan's and reviews' action points.
 
 Rows are one per enrolled candidate, in candidate-number order (natural order:
 "C2" before "C10"). A script not yet marked shows ``not marked`` marks and the
@@ -91,7 +91,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -156,6 +156,9 @@ NOT_SUBMITTED = "not submitted"
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: called as an export goes (0 of total first, total of total last)."""
 
+
+if TYPE_CHECKING:
+    from marker_tui.services.iqa import Iqa
 
 # --- errors and reports -------------------------------------------------------------------------
 
@@ -442,12 +445,21 @@ class ExportService:
     """Results, feedback, IQA record and audit exports of one sitting (see the module docstring)."""
 
     def __init__(self, db: Database, clock: Clock | None = None, *, papers_dir: Path = SHIPPED_PAPERS,
-                 centre_name: str | None = None) -> None:
+                 centre_name: str | None = None, iqa: "Iqa | None" = None) -> None:
         self.db = db
+        self._iqa_services = iqa
         self.clock = clock or SystemClock()
         self.papers_dir = Path(papers_dir)
         self._centre_name = centre_name
         self._specs: dict[str, TestSpecification | None] = {}
+
+    def _iqa_wired(self) -> "Iqa":
+        """The IQA services Centre handed in (built through Centre when this was made on its own)."""
+        if self._iqa_services is None:
+            from marker_tui.services.centre import Centre
+
+            self._iqa_services = Centre(db=self.db, clock=self.clock, papers_dir=self.papers_dir).iqa
+        return self._iqa_services
 
     # == reading ====================================================================================
 
@@ -834,14 +846,14 @@ class ExportService:
 
     def _iqa(self, sitting: dict[str, Any], paper: QuestionPaper, scripts: list[_Script]) -> _Iqa:
         """IQA state of the sitting: current plans sampling it, each sampled script's review and decision."""
-        from marker_tui.services.iqa import IqaError, IqaService
+        from marker_tui.services.iqa import IqaError
 
-        service = IqaService(self.db, self.clock)
+        service = self._iqa_wired()
         ids = {s.id for s in scripts}
         plans = []
         for scope in (sitting.code, f"{paper.qualification}/{paper.unit}"):
             try:
-                found = service.current_plans(scope)
+                found = service.plans.current_plans(scope)
             except IqaError:
                 continue
             plans += [p for p in found if p.scope.sitting_id == sitting.id
@@ -1072,7 +1084,7 @@ class ExportService:
             SampledScript,
             ScriptReview,
         )
-        from marker_tui.services.iqa import IqaError, IqaService
+        from marker_tui.services.iqa import IqaError
 
         identity = dict(
             centre_name=snap.centre_name, centre_number=snap.centre_number, qualification_number=snap.paper.qualification,
@@ -1083,7 +1095,7 @@ class ExportService:
         if plan is None:
             return IqaRecord(**identity, scripts_marked=marked,
                              strategy="No IQA sampling plan has been drawn for this sitting yet.")
-        service = IqaService(self.db, self.clock)
+        service = self._iqa_wired()
         by_number = {s.script_number: s for s in snap.scripts}
         by_id = {s.id: s for s in snap.scripts}
         mine = sorted((ps for ps in plan.scripts if ps.script_id in by_id),
@@ -1114,7 +1126,7 @@ class ExportService:
             if ps.review_state != "confirmed":
                 continue
             try:
-                view = service.review_view(ps.script_id, reviewer=plan.reviewer)
+                view = service.reviews.review_view(ps.script_id, reviewer=plan.reviewer)
             except IqaError as error:
                 notes.append(f"The review of candidate {ps.candidate_number} could not be read: {error}")
                 continue
@@ -1140,7 +1152,7 @@ class ExportService:
             points += [ActionPoint(text=f"Candidate {ps.candidate_number}: {a.text}", owner=a.owner, due=a.due)
                        for a in review.action_points]
         points = [ActionPoint(text=a.text, owner=a.owner, due=a.due) for a in plan.action_points] + points
-        report = service.agreement(plan.scope.key)
+        report = service.agreement.agreement(plan.scope.key)
 
         def figure(label: str, f: Any) -> AgreementFigure:
             return AgreementFigure(
@@ -1149,7 +1161,7 @@ class ExportService:
                 max_abs_difference=f.max_abs_difference, weighted_kappa=f.weighted_kappa,
                 kappa_weights=f.kappa_weights, kappa_note=f.kappa_note)
 
-        tolerances = service.tolerances(plan.scope.key)
+        tolerances = service.second_marking.tolerances(plan.scope.key)
         values = set(tolerances.values())
         tolerance: int | dict[str, int] = values.pop() if len(values) == 1 else (
             {q: t for q, t in tolerances.items() if t} if values else 0)

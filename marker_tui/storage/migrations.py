@@ -326,7 +326,7 @@ def m0003_iqa(db: Database) -> None:
         # A plan samples one sitting (sitting_id) or a unit across its sittings
         # (qualification + unit). Re-drawing it supersedes the old row, which is
         # kept: inputs_json is what it was drawn from, so with the seed it can be
-        # drawn again and compared (IqaService.reproduce).
+        # drawn again and compared (PlanService.reproduce).
         """CREATE TABLE iqa_plans (
             id INTEGER PRIMARY KEY,
             sitting_id INTEGER REFERENCES sittings(id),
