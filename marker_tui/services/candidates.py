@@ -30,9 +30,9 @@ changes during a sitting are made with an extension, which is logged).
 
 from __future__ import annotations
 
-import csv
-import io
+import contextlib
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,14 +43,9 @@ from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.visible_text import has_controls
 from marker_tui.services.audit import ServiceError, record
 from marker_tui.services.staff import resolve_actor
-from marker_tui.storage.file_limits import (
-    CSV_MAX_BYTES,
-    CSV_MAX_ROWS,
-    FileRefused,
-    located_text,
-    read_bounded,
-    shorten,
-)
+from marker_tui.storage import csv_files
+from marker_tui.storage.csv_files import RowProblem
+from marker_tui.storage.file_limits import shorten
 from marker_tui.storage import candidates as store
 from marker_tui.storage.database import Database, read_transaction, run_write
 from marker_tui.domain.roles import Permission, roles_for
@@ -156,16 +151,6 @@ class Candidate(CandidateDetails):
     id: int
     created_at: datetime
     updated_at: datetime
-
-
-class RowProblem(BaseModel):
-    line: int
-    field: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"line {self.line}" + (f", {self.field}" if self.field else "")
-        return f"{where}: {self.message}"
 
 
 class CsvImportError(ServiceError):
@@ -279,28 +264,24 @@ def _plan(db: Database, path: Path, rows: list[CsvRow]
     return preview, merged
 
 
-def _header_key(name: str) -> str:
-    return re.sub(r"[\s\-]+", "_", name.strip().lstrip("\ufeff").lower())
-
-
 def read_csv_text(path: Path) -> str:
-    """A CSV file's text, refused (one line: file, line, fix) if too large, binary or not UTF-8."""
+    """A CSV file's text through the one reader (storage/csv_files), refused in service words."""
+    with _refusals(path):
+        return csv_files.read_csv_text(path)
+
+
+@contextlib.contextmanager
+def _refusals(path: Path) -> Iterator[None]:
+    """The CSV reader's refusals as this layer's errors (same messages)."""
     try:
-        data = read_bounded(path, CSV_MAX_BYTES, what="CSV file")
-        text = located_text(path, data, fix_encoding="save the file as 'CSV UTF-8 (comma delimited)' "
-                            "and import it again")
-    except FileRefused as refused:
-        if refused.line is not None:  # bad bytes: reported by line, like every other row problem
-            raise CsvImportError(path, [RowProblem(line=refused.line, field=None,
-                                                   message=f"{refused.reason}; {refused.fix}")]) from None
-        if refused.reason == "no such file":
-            raise ServiceError(f"There is no file {path}.") from None
-        raise ServiceError(str(refused)) from None
-    lines = text.count("\n")
-    if lines > CSV_MAX_ROWS:
-        raise ServiceError(f"{path}: has {lines:,} lines, more than the {CSV_MAX_ROWS:,} one import may have "
-                           "(fix: split it into smaller files)")
-    return text
+        yield
+    except csv_files.CsvRefused as refused:
+        raise CsvImportError(path, refused.problems) from None
+    except csv_files.CsvUnreadable as unreadable:
+        raise ServiceError(str(unreadable)) from None
+
+
+CANDIDATES_CSV = csv_files.CsvLayout(columns=COLUMNS, required=REQUIRED_COLUMNS)
 
 
 class CsvRow(BaseModel):
@@ -315,51 +296,12 @@ class CsvRow(BaseModel):
 
 def parse_candidates_csv(path: Path) -> list[CsvRow]:
     """Read and validate the whole file; raise CsvImportError listing every bad row."""
-    text = read_csv_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # strict: an unclosed quote is an error, not the rest of the file in one value
-    problems: list[RowProblem] = []
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise CsvImportError(path, [RowProblem(line=1, field=None, message="the file is empty; "
-                             f"the first line must be the header: {','.join(COLUMNS)}")]) from None
-    keys = [_header_key(h) for h in header]
-    unknown = [h for h, k in zip(header, keys) if k not in COLUMNS]
-    missing = [c for c in REQUIRED_COLUMNS if c not in keys]
-    duplicated = sorted({k for k in keys if keys.count(k) > 1 and k in COLUMNS})
-    if unknown or missing or duplicated:
-        hints = []
-        if len(header) == 1 and ";" in header[0]:
-            raise CsvImportError(path, [RowProblem(line=1, field=None, message="the file uses ';' between "
-                                 "columns: save it as 'CSV UTF-8 (comma delimited)' and import it again")])
-        if missing:
-            hints.append(f"missing column(s) {', '.join(missing)}")
-        if unknown:
-            hints.append(f"unknown column(s) {', '.join(repr(u) for u in unknown)}")
-        if duplicated:
-            hints.append(f"column(s) given twice: {', '.join(duplicated)}")
-        raise CsvImportError(path, [RowProblem(line=1, field=None, message="header has "
-                             + "; ".join(hints) + f". Expected columns: {','.join(COLUMNS)}")])
+    with _refusals(path):
+        read = csv_files.read_csv_rows(path, CANDIDATES_CSV)
+    problems: list[RowProblem] = list(read.problems)
     rows: list[CsvRow] = []
     first_line_of: dict[str, int] = {}
-    while True:
-        line = reader.line_num + 1  # a quoted field may span lines: report where the row starts
-        try:
-            fields = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            problems.append(RowProblem(line=line, field=None, message=f"is not valid CSV ({error})"))
-            break
-        if not any(f.strip() for f in fields):
-            continue  # blank lines are harmless
-        if len(fields) != len(keys):
-            problems.append(RowProblem(
-                line=line, field=None,
-                message=f"has {len(fields)} values but the header has {len(keys)} columns "
-                "(a comma inside a value needs the value in double quotes)"))
-            continue
-        values = dict(zip(keys, fields))
+    for line, values in read.rows:
         cleared = frozenset(k for k in OPTIONAL_COLUMNS if values.get(k, "").strip().lower() == CLEAR)
         given = frozenset(k for k in OPTIONAL_COLUMNS if values.get(k, "").strip() and k not in cleared)
         for column in cleared:
@@ -381,6 +323,7 @@ def parse_candidates_csv(path: Path) -> list[CsvRow]:
         first_line_of[details.candidate_number] = line
         rows.append(CsvRow(line=line, details=details, given=given, cleared=cleared))
     if problems:
+        problems.sort(key=lambda p: p.line)  # shape and value problems in file order
         raise CsvImportError(path, problems)
     return rows
 
