@@ -24,6 +24,7 @@ from marker_tui.storage.sittings import no_such_sitting, sitting_by_code, sittin
 from marker_tui.storage.papers import latest_scheme, latest_scheme_id
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction
 from marker_tui.domain.roles import Permission, roles_for
+from marker_tui.services.unit_of_work import UnitOfWork
 
 CLAIM_MINUTES = 15
 CLAIM_TIMEOUT = timedelta(minutes=CLAIM_MINUTES)
@@ -375,6 +376,15 @@ class _LightMark(NamedTuple):
 
 
 
+class NothingWritten(Exception):
+    """Leaves a write block that found nothing to change (rolled back, nothing audited);
+    ``result`` is what the call returns then."""
+
+    def __init__(self, result: Any = None) -> None:
+        super().__init__("nothing to write")
+        self.result = result
+
+
 class MarkingBase:
     """What every part of marking shares: the database, the clock, papers and schemes read once,
     and the small reads and checks each part makes."""
@@ -386,8 +396,18 @@ class MarkingBase:
         self._papers: dict[int, StoredPaper] = {}
         self._schemes: dict[int, MarkScheme] = {}
         self._sweeper = sweep
+        self.uow = UnitOfWork(db, self.clock)
 
     # == internals ===================================================================================
+
+    def _write(self, work: Callable[[Any], Any], *, by: str, needs: Permission, what: str) -> Any:
+        """``work(tx)`` in one audited write block; a block that found nothing to change leaves with
+        :class:`NothingWritten`, is rolled back and audits nothing."""
+        try:
+            with self.uow.write(by=by, needs=needs, what=what) as tx:
+                return work(tx)
+        except NothingWritten as nothing:
+            return nothing.result
 
     def _sweep(self, code: str) -> None:
         # A script whose time ran out counts as submitted even if nobody has looked since.

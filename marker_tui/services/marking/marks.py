@@ -16,7 +16,16 @@ from marker_tui.services.audit import Actor, record
 from marker_tui.services.staff import resolve_actor
 from marker_tui.storage import marks as mark_store
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
+from marker_tui.domain.events.marking import (
+    CommentBankEntryAdded,
+    ScriptFeedbackChanged,
+    ScriptMarkingCompleted,
+    SittingMarkingCompleted,
+)
+from marker_tui.domain.roles import Permission
+from marker_tui.services.unit_of_work import Writing
 from marker_tui.services.marking.common import (
+    NothingWritten,
     BankComment,
     CLAIM_TIMEOUT,
     ClaimRefused,
@@ -102,10 +111,8 @@ class Marks(Claims):
 
     def complete(self, script_id: int, *, by: str) -> Completion:
         """A marker signs a fully marked script off as complete (then changes need a reason)."""
-        now = self.clock.now()
-
-        def work(db: Database) -> Completion:
-            actor = resolve_actor(db, by, *MARKERS)
+        def work(tx: Writing) -> Completion:
+            db, actor, now = tx.db, tx.actor, tx.now
             script = self._script(db, script_id)
             self._check_markable(script)
             state = self._marking_row(db, script_id)
@@ -113,8 +120,8 @@ class Marks(Claims):
             loaded = self._load(db, script, actor.staff_id, now)
             result = loaded.result
             if loaded.is_complete:
-                return Completion(script_id, script["script_number"], result, True,
-                                  self._marking_complete(db, self._sitting_by_id(db, script["sitting_id"])))
+                raise NothingWritten(Completion(script_id, script["script_number"], result, True,
+                                     self._marking_complete(db, self._sitting_by_id(db, script["sitting_id"]))))
             if not result.is_complete:
                 missing = ", ".join(result.unmarked_questions)
                 plural = "s" if len(result.unmarked_questions) != 1 else ""
@@ -122,29 +129,25 @@ class Marks(Claims):
                                    f"{missing} {'have' if plural else 'has'} no mark.")
             self._ensure_marking_row(db, script_id)
             mark_store.set_complete(db, script_id, actor.staff_id, now_text(now))
-            record(db, at=now, actor=actor, action="script marking complete", sitting_id=script["sitting_id"],
-                   script_id=script_id, candidate_number=script["candidate_number"],
-                   details={"script_number": script["script_number"], "total": result.total,
-                            "available": result.available, "result": result.status,
-                            "fail_reasons": list(result.fail_reasons)})
+            tx.record(ScriptMarkingCompleted(
+                sitting_id=script["sitting_id"], script_id=script_id, candidate_number=script["candidate_number"],
+                script_number=script["script_number"], total=result.total, available=result.available,
+                result=result.status, fail_reasons=list(result.fail_reasons)))
             sitting = self._sitting_by_id(db, script["sitting_id"])
             finished = self._marking_complete(db, sitting)
             if finished:
-                record(db, at=now, actor=actor, action="sitting marking complete", sitting_id=sitting["id"],
-                       details={"code": sitting["code"], "identities now shown to markers": True})
+                tx.record(SittingMarkingCompleted(sitting_id=sitting["id"], code=sitting["code"]))
             return Completion(script_id, script["script_number"], result, False, finished)
 
-        return run_write(self.db, work, "completing a script")
+        return self._write(work, by=by, needs=Permission.MARK, what="completing a script")
 
     def set_feedback(self, script_id: int, *, overall_feedback: str | None, next_steps: str | None,
                      by: str) -> ScriptForMarking:
         """The marker's overall feedback and next steps for the learner (audited, old and new)."""
         overall = clean_comment(overall_feedback)
         steps = clean_comment(next_steps)
-        now = self.clock.now()
-
-        def work(db: Database) -> ScriptForMarking:
-            actor = resolve_actor(db, by, *MARKERS)
+        def work(tx: Writing) -> ScriptForMarking:
+            db, actor, now = tx.db, tx.actor, tx.now
             script = self._script(db, script_id)
             self._check_markable(script)
             state = self._marking_row(db, script_id)
@@ -152,15 +155,16 @@ class Marks(Claims):
             old = {"overall_feedback": state["overall_feedback"] if state else None,
                    "next_steps": state["next_steps"] if state else None}
             new = {"overall_feedback": overall, "next_steps": steps}
-            if old != new:
-                self._ensure_marking_row(db, script_id)
-                mark_store.set_overall_feedback(db, script_id, overall, steps)
-                record(db, at=now, actor=actor, action="script feedback changed", sitting_id=script["sitting_id"],
-                       script_id=script_id, candidate_number=script["candidate_number"],
-                       details={"script_number": script["script_number"], "old": old, "new": new})
+            if old == new:
+                raise NothingWritten(self._load(db, script, actor.staff_id, now))
+            self._ensure_marking_row(db, script_id)
+            mark_store.set_overall_feedback(db, script_id, overall, steps)
+            tx.record(ScriptFeedbackChanged(sitting_id=script["sitting_id"], script_id=script_id,
+                                            candidate_number=script["candidate_number"],
+                                            script_number=script["script_number"], old=old, new=new))
             return self._load(db, script, actor.staff_id, now)
 
-        return run_write(self.db, work)
+        return self._write(work, by=by, needs=Permission.MARK, what="saving feedback")
 
     def history(self, script_id: int, question_id: str | None = None) -> list[MarkVersion]:
         """Every saved value of the script's marks (one question, or all), oldest first."""
@@ -178,22 +182,24 @@ class Marks(Claims):
             raise MarkingError("Type the comment first: an empty comment cannot go in the bank.")
         if len(cleaned) > 500:
             raise MarkingError("A comment-bank entry can be at most 500 characters.")
-        now = self.clock.now()
-
-        def work(db: Database) -> BankComment:
-            actor = resolve_actor(db, by, *MARKERS)
+        def work(tx: Writing) -> BankComment:
+            db, actor, now = tx.db, tx.actor, tx.now
             sitting = self._sitting(db, code)
             paper, _ = self._paper_scheme(db, sitting["paper_id"])
             if paper.question(question_id) is None:
                 raise MarkingError(f"Question {question_id} is not on this paper.")
-            if not mark_store.bank_has(db, sitting["paper_id"], str(question_id), cleaned):
-                mark_store.add_to_bank(db, sitting["paper_id"], str(question_id), cleaned, actor.staff_id,
-                                       now_text(now))
-                record(db, at=now, actor=actor, action="comment bank entry added", sitting_id=sitting["id"],
-                       details={"paper_id": sitting["paper_id"], "question": str(question_id), "text": cleaned})
-            return next(c for c in self._bank(db, sitting["paper_id"], str(question_id)) if c.text == cleaned)
+            def entry() -> BankComment:
+                return next(c for c in self._bank(db, sitting["paper_id"], str(question_id)) if c.text == cleaned)
 
-        return run_write(self.db, work)
+            if mark_store.bank_has(db, sitting["paper_id"], str(question_id), cleaned):
+                raise NothingWritten(entry())  # the same text twice is kept once
+            mark_store.add_to_bank(db, sitting["paper_id"], str(question_id), cleaned, actor.staff_id,
+                                   now_text(now))
+            tx.record(CommentBankEntryAdded(sitting_id=sitting["id"], paper_id=sitting["paper_id"],
+                                            question=str(question_id), text=cleaned))
+            return entry()
+
+        return self._write(work, by=by, needs=Permission.MARK, what="adding to the comment bank")
 
 
     def _save(self, script_id: int, question_id: str, marks: object, *, ticks: Iterable[int] | None,

@@ -22,7 +22,10 @@ from marker_tui.services.papers import get_paper
 from marker_tui.services.staff import find_staff, resolve_actor
 from marker_tui.storage import marks as mark_store
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
+from marker_tui.domain.events.marking import BlindMarkingTurnedOff, BlindMarkingTurnedOn
+from marker_tui.domain.roles import Permission
 from marker_tui.services.marking.common import (
+    NothingWritten,
     BankComment,
     BlindSetting,
     MarkState,
@@ -187,19 +190,17 @@ class QueueReads(MarkingBase):
 
     def set_blind(self, code: str, blind: bool, *, by: str) -> BlindSetting:
         """Turn blind marking on or off for one sitting (admin; the change is logged)."""
-        now = self.clock.now()
-
-        def work(db: Database) -> None:
-            actor = resolve_actor(db, by, *SETTINGS_ROLES)
-            sitting = self._sitting(db, code)
-            current = self._blind(db, sitting["id"])
-            if current == bool(blind):
-                return
-            mark_store.set_blind_marking(db, sitting["id"], bool(blind), actor.staff_id, now_text(now))
-            record(db, at=now, actor=actor, action="blind marking turned on" if blind else "blind marking turned off",
-                   sitting_id=sitting["id"], details={"code": sitting["code"], "old": current, "new": bool(blind)})
-
-        run_write(self.db, work)
+        try:
+            with self.uow.write(by=by, needs=Permission.ADMINISTER, what="changing blind marking") as tx:
+                sitting = self._sitting(tx.db, code)
+                current = self._blind(tx.db, sitting["id"])
+                if current == bool(blind):
+                    raise NothingWritten()
+                mark_store.set_blind_marking(tx.db, sitting["id"], bool(blind), tx.actor.staff_id, now_text(tx.now))
+                where = {"sitting_id": sitting["id"], "code": sitting["code"], "old": current, "new": bool(blind)}
+                tx.record(BlindMarkingTurnedOn(**where) if blind else BlindMarkingTurnedOff(**where))
+        except NothingWritten:
+            pass
         return self.blind_setting(code)
 
 
