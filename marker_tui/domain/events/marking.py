@@ -62,3 +62,49 @@ class BlindMarkingTurnedOff(AuditEvent):
     code: str
     old: bool
     new: bool
+
+
+class _MarkRecorded(AuditEvent):
+    """A mark saved: the old and new value (None for no mark yet), why, and how it was recorded."""
+
+    script_number: str
+    question: str
+    old: dict[str, Any] | None
+    new: dict[str, Any] | None
+    reason: str | None
+    role: str
+    from_file: str | None = Field(default=None, serialization_alias="from file")
+    paper_marker: str | None = Field(default=None, serialization_alias="paper marker")
+
+    def details(self) -> dict[str, Any]:
+        # "old" and "reason" are kept even when None; the file and paper marker only when given.
+        out = super().details()
+        for key in ("from file", "paper marker"):
+            if not out.get(key):
+                out.pop(key, None)
+        return out
+
+
+class MarkGiven(_MarkRecorded):
+    action: ClassVar[Action] = Action.MARK_GIVEN
+
+
+class MarkChanged(_MarkRecorded):
+    action: ClassVar[Action] = Action.MARK_CHANGED
+
+
+class MarkAdjustedByIqa(_MarkRecorded):
+    action: ClassVar[Action] = Action.MARK_ADJUSTED_BY_IQA
+
+
+class MarkImported(_MarkRecorded):
+    action: ClassVar[Action] = Action.MARK_IMPORTED
+
+
+class LapsedMarkingClaimTakenOver(AuditEvent):
+    """A marker opened a script whose claim by someone else had lapsed."""
+
+    action: ClassVar[Action] = Action.LAPSED_MARKING_CLAIM_TAKEN_OVER
+    script_number: str
+    previous_holder: str = Field(serialization_alias="previous holder")
+    lapsed_at: str = Field(serialization_alias="lapsed at")

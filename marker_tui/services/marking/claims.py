@@ -10,6 +10,7 @@ from marker_tui.services.audit import Actor, record
 from marker_tui.services.staff import find_staff, resolve_actor
 from marker_tui.storage import marks as mark_store
 from marker_tui.storage.database import Database, now_text, run_write
+from marker_tui.domain.events.marking import LapsedMarkingClaimTakenOver
 from marker_tui.services.marking.common import (
     CLAIM_TIMEOUT,
     Claim,
@@ -71,10 +72,13 @@ class Claims(MarkingBase):
                              expires_at=now_text(now + CLAIM_TIMEOUT))
         if lapsed_holder:
             # Someone else's lapsed claim taken over: worth a line in the trail.
-            record(db, at=now, actor=actor, action="lapsed marking claim taken over", sitting_id=script["sitting_id"],
-                   script_id=script["id"], candidate_number=script["candidate_number"],
-                   details={"script_number": script["script_number"], "previous holder": lapsed_holder,
-                            "lapsed at": state["claim_expires_at"]})
+            event = LapsedMarkingClaimTakenOver(
+                sitting_id=script["sitting_id"], script_id=script["id"], candidate_number=script["candidate_number"],
+                script_number=script["script_number"], previous_holder=lapsed_holder,
+                lapsed_at=state["claim_expires_at"])
+            # Claims are written through the older door (taking one is not audited; a takeover is).
+            record(db, at=now, actor=actor, action=event.action.value, sitting_id=event.sitting_id,
+                   script_id=event.script_id, candidate_number=event.candidate_number, details=event.details())
         return Claim(held_by=actor.label, staff_id=actor.staff_id, claimed_at=claimed_at,
                      expires_at=now + CLAIM_TIMEOUT)
 

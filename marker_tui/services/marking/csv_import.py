@@ -9,11 +9,12 @@ from pathlib import Path
 from marker_tui.domain.marking import MarkRefused, QuestionMark, mark_question
 from marker_tui.domain.markscheme import QuestionMarkScheme
 from marker_tui.domain.visible_text import has_hidden
-from marker_tui.services.staff import resolve_actor
 from marker_tui.storage import marks as mark_store
-from marker_tui.storage.database import Database, parse_instant, read_transaction, run_write
+from marker_tui.storage.database import parse_instant
+from marker_tui.domain.roles import Permission
+from marker_tui.services.unit_of_work import Writing
 from marker_tui.services.marking.common import (
-    MARKERS,
+    NothingWritten,
     MarkingError,
     MarksImportReport,
     StoredMark,
@@ -58,15 +59,13 @@ class MarksImport(Marks):
         """
         path = Path(path)
         why = clean_reason(reason)
-        with read_transaction(self.db):
-            resolve_actor(self.db, by, *MARKERS)
-            self._sitting(self.db, code)
+        with self.uow.read(by=by, needs=Permission.MARK) as rx:  # fail fast, before reading a big file
+            self._sitting(rx.db, code)
         rows, shape_problems = _read_marks_csv(path)
         self._sweep(code)
-        now = self.clock.now()
 
-        def work(db: Database) -> MarksImportReport:
-            actor = resolve_actor(db, by, *MARKERS)
+        def work(tx: Writing) -> MarksImportReport:
+            db, actor, now = tx.db, tx.actor, tx.now
             sitting = self._sitting(db, code)
             paper, scheme = self._paper_scheme(db, sitting["paper_id"])
             scripts = mark_store.scripts_for_marking(db, sitting["id"])
@@ -157,16 +156,18 @@ class MarksImport(Marks):
                 ticks = old.credited_points if old is not None and old.marks_awarded == mark.marks_awarded else ()
                 self._write_mark(db, script, mark.question_id, mark.marks_awarded, ticks, mark.comment,
                                  actor, old, role="import", reason=why, now=now, source=str(path),
-                                 paper_marker=paper_marker)
+                                 paper_marker=paper_marker, tx=tx)
                 touched.add(script["script_number"])
                 if old is None:
                     report.added += 1
                 else:
                     report.changed += 1
             report.scripts = sorted(touched)
+            if not touched:
+                raise NothingWritten(report)  # every row as stored already: nothing to write or audit
             return report
 
-        return run_write(self.db, work, "importing marks")
+        return self._write(work, by=by, needs=Permission.MARK, what="importing marks")
 
 
 def _paper_marker(raw: str | None) -> tuple[str | None, str | None]:

@@ -18,10 +18,15 @@ from marker_tui.storage import marks as mark_store
 from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
 from marker_tui.domain.events.marking import (
     CommentBankEntryAdded,
+    MarkAdjustedByIqa,
+    MarkChanged,
+    MarkGiven,
+    MarkImported,
     ScriptFeedbackChanged,
     ScriptMarkingCompleted,
     SittingMarkingCompleted,
 )
+from marker_tui.domain.events import AuditEvent
 from marker_tui.domain.roles import Permission
 from marker_tui.services.unit_of_work import Writing
 from marker_tui.services.marking.common import (
@@ -268,7 +273,8 @@ class Marks(Claims):
     def _write_mark(self, db: Database, script: dict[str, Any], question_id: str, marks: int,
                     ticks: Iterable[int], comment: str | None, actor: Actor, old: StoredMark | None, *,
                     role: str, reason: str | None, now: datetime, audit_actor: Actor | None = None,
-                    source: str | None = None, paper_marker: str | None = None) -> StoredMark:
+                    source: str | None = None, paper_marker: str | None = None,
+                    tx: Writing | None = None) -> StoredMark:
         version = (old.version if old else 0) + 1
         points = json.dumps(sorted(ticks))
         mark_store.put_mark(db, script["id"], question_id, marks=marks, points_json=points, comment=comment,
@@ -280,21 +286,21 @@ class Marks(Claims):
                          credited_points=tuple(sorted(ticks)), comment=comment, marked_by=actor.label,
                          marked_by_id=actor.staff_id, marked_at=now, role=role, version=version,
                          paper_marker=paper_marker)
+        fields = dict(sitting_id=script["sitting_id"], script_id=script["id"],
+                      candidate_number=script["candidate_number"], script_number=script["script_number"],
+                      question=question_id, old=_mark_value(old), new=_mark_value(new), reason=reason, role=role,
+                      from_file=source or None, paper_marker=paper_marker or None)
         if role == "iqa":
-            action = "mark adjusted by IQA"
+            event: AuditEvent = MarkAdjustedByIqa(**fields)
         elif role == "import":
-            action = "mark imported"
+            event = MarkImported(**fields)
         else:
-            action = "mark given" if old is None else "mark changed"
-        details: dict[str, Any] = {"script_number": script["script_number"], "question": question_id,
-                                   "old": _mark_value(old), "new": _mark_value(new), "reason": reason,
-                                   "role": role}
-        if source:
-            details["from file"] = source
-        if paper_marker:
-            details["paper marker"] = paper_marker
-        record(db, at=now, actor=audit_actor or actor, action=action, sitting_id=script["sitting_id"],
-               script_id=script["id"], candidate_number=script["candidate_number"], details=details)
+            event = MarkGiven(**fields) if old is None else MarkChanged(**fields)
+        if tx is not None:
+            tx.record(event, by=audit_actor)
+        else:  # the claims and marks path still on the older door (saving may only take a claim)
+            record(db, at=now, actor=audit_actor or actor, action=event.action.value, sitting_id=event.sitting_id,
+                   script_id=event.script_id, candidate_number=event.candidate_number, details=event.details())
         return new
 
 

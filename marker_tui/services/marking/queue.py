@@ -17,11 +17,10 @@ from marker_tui.domain.marking import (
     script_result,
 )
 from marker_tui.domain.paper import Question
-from marker_tui.services.audit import record
 from marker_tui.services.papers import get_paper
-from marker_tui.services.staff import find_staff, resolve_actor
+from marker_tui.services.staff import find_staff
 from marker_tui.storage import marks as mark_store
-from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
+from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction
 from marker_tui.domain.events.marking import BlindMarkingTurnedOff, BlindMarkingTurnedOn
 from marker_tui.domain.roles import Permission
 from marker_tui.services.marking.common import (
@@ -36,7 +35,6 @@ from marker_tui.services.marking.common import (
     MarkingStatus,
     QuestionScript,
     QueueRow,
-    SETTINGS_ROLES,
     ScriptForMarking,
     ScriptRef,
     _LightMark,
