@@ -520,20 +520,19 @@ class MarkingBase:
         return {q: _stored(r) for q, r in mark_store.marks_of_script(db, script_id).items()}
 
     def _bank(self, db: Database, paper_id: int, question_id: str) -> list[BankComment]:
-        return [BankComment(id=r["id"], question_id=r["question_id"], text=r["text"], added_by=r["name"],
-                            added_at=parse_instant(r["added_at"]))
-                for r in mark_store.bank_comments(db, paper_id, question_id)]
+        return [BankComment(id=b.id, question_id=b.question_id, text=b.text, added_by=b.added_by,
+                            added_at=b.added_at)
+                for b in mark_store.bank_comments(db, paper_id, question_id)]
 
     def _load(self, db: Database, script: dict[str, Any], staff_id: int | None, now: datetime) -> ScriptForMarking:
         paper, scheme = self._paper_scheme(db, script["paper_id"])
         answers = mark_store.script_answers(db, script["id"])
         drafts: dict[str, MarkDraft] = {}
         if staff_id is not None:
-            for r in mark_store.drafts_of(db, script["id"], staff_id):
-                drafts[r["question_id"]] = MarkDraft(
-                    question_id=r["question_id"], marks_text=r["marks_text"],
-                    credited_points=_points(r["credited_points"]), comment=r["comment"],
-                    base_version=r["base_version"], updated_at=parse_instant(r["updated_at"]))
+            for d in mark_store.drafts_of(db, script["id"], staff_id):
+                drafts[d.question_id] = MarkDraft(
+                    question_id=d.question_id, marks_text=d.marks_text, credited_points=d.credited_points,
+                    comment=d.comment, base_version=d.base_version, updated_at=d.updated_at)
         state = self._marking_row(db, script["id"])
         revealed = self._revealed(db, self._sitting_by_id(db, script["sitting_id"]))
         return ScriptForMarking(

@@ -176,8 +176,8 @@ class QueueReads(MarkingBase):
             row = mark_store.blind_setting_row(self.db, sitting["id"])
         if row is None:
             return BlindSetting(code=sitting["code"], blind=True, changed_by=None, changed_at=None)
-        return BlindSetting(code=sitting["code"], blind=bool(row["blind"]), changed_by=row["name"],
-                            changed_at=parse_instant(row["changed_at"]))
+        return BlindSetting(code=sitting["code"], blind=row.blind, changed_by=row.changed_by,
+                            changed_at=row.changed_at)
 
     def comments(self, code: str, question_id: str) -> list[BankComment]:
         """The comment bank for one question of the sitting's paper, oldest first."""
