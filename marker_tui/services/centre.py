@@ -97,7 +97,7 @@ class Centre:
     def marking(self) -> "MarkingService":
         from .marking import MarkingService
 
-        return MarkingService(self.db, self.clock)
+        return MarkingService(self.db, self.clock, sweep=self.sittings.sweep)
 
     @cached_property
     def iqa(self) -> "Iqa":
