@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -11,7 +10,6 @@ from typing import Any
 
 from marker_tui.domain.marking import MarkRefused, mark_question, suggested_mark
 from marker_tui.domain.markscheme import QuestionMarkScheme
-from marker_tui.domain.paper import Question
 from marker_tui.services.audit import Actor, record
 from marker_tui.services.staff import resolve_actor
 from marker_tui.storage import marks as mark_store
@@ -33,7 +31,6 @@ from marker_tui.services.marking.common import (
     NothingWritten,
     BankComment,
     CLAIM_TIMEOUT,
-    ClaimRefused,
     Completion,
     MARKERS,
     MarkSaved,

@@ -16,7 +16,6 @@ from marker_tui.domain.marking import (
     markers_of,
     script_result,
 )
-from marker_tui.domain.paper import Question
 from marker_tui.services.papers import get_paper
 from marker_tui.services.staff import find_staff
 from marker_tui.storage import marks as mark_store
