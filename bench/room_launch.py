@@ -1,10 +1,12 @@
 """``marker-tui`` exactly as its console script runs it, plus a timer around one call (room benchmark).
 
-    python bench/room_launch.py TIMINGS_FILE learner|invigilator -- [marker-tui arguments...]
+    python bench/room_launch.py TIMINGS_FILE learner|learner-server|invigilator -- [marker-tui arguments...]
 
 * ``learner``: every ``LearnerService.save_answer`` (the autosave writer thread's save,
   returning once committed) appends a line to TIMINGS_FILE: when it
   ended (epoch seconds) and how long it took (seconds).
+* ``learner-server``: the same, in ``marker-tui learner-server`` before it loads anything, so
+  every learner it forks times its saves into the one file (appends of one short line each).
 * ``invigilator``: every room-view refresh (from the one-second tick asking for the room,
   through the read off the UI thread, to the table filled) appends the same.
 
@@ -67,9 +69,9 @@ def main() -> None:
     timings, kind, separator, *arguments = sys.argv[1:]
     assert separator == "--", "usage: room_launch.py TIMINGS learner|invigilator -- ARGS..."
     append = _appender(timings)
-    {"learner": _time_saves, "invigilator": _time_room_refresh}[kind](append)
+    {"learner": _time_saves, "learner-server": _time_saves, "invigilator": _time_room_refresh}[kind](append)
     sys.argv = ["marker-tui", *arguments]
-    from marker_tui.interfaces.cli.main import main as marker_tui
+    from marker_tui.interfaces.cli.entry import main as marker_tui  # the console script's own entry
 
     marker_tui()
 

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "iqa": "marker_tui.interfaces.cli.iqa:iqa",
     "sit": "marker_tui.interfaces.cli.sitting_screens:sit",
     "invigilate": "marker_tui.interfaces.cli.sitting_screens:invigilate",
+    "learner-server": "marker_tui.interfaces.cli.learner_server:learner_server",
     "export": "marker_tui.interfaces.cli.export:export",
     "backup": "marker_tui.interfaces.cli.backup:backup",
     "restore": "marker_tui.interfaces.cli.backup:restore",
