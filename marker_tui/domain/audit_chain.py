@@ -25,12 +25,14 @@ file and checks it next time; every backup records in the live log the head
 and checksum of the copy; a restore refuses a backup whose entries are not the
 live log's own history, and records the head it replaced.
 
-Erasure (issue 19, later): a personal-data erasure may overwrite an entry's
-``actor``/``candidate_number``/``details`` while keeping its stored
-``content_digest`` and ``chain_hash``; the erasure is itself an audit entry that
-lists the ids it erased. :func:`verify` is given those ids (``erased``) and then
-checks only the links of those entries (which use the stored digest, so the
-chain stays verifiable end to end) and both content and links of all others.
+Erasure (UK GDPR, ``services/data_protection.py``): erasing a learner overwrites
+the ``actor``/``candidate_number``/``details`` of the entries that name them while
+keeping each one's stored ``content_digest`` and ``chain_hash``; the erasure is
+itself an audit entry, written after them, that lists the ids it erased
+(``erased_entries``). :func:`erased_ids` collects those ids (only ids *before* the
+erasure entry that names them count) and :func:`verify` then checks only the links
+of those entries (which use the stored digest, so the chain stays verifiable end
+to end) and both content and links of all others.
 """
 
 from __future__ import annotations
@@ -121,6 +123,23 @@ def _gap_explained(row: ChainRow) -> tuple[int, int] | None:
         return int(first), int(last)
     except (ValueError, KeyError, TypeError):
         return None
+
+
+#: The action of an erasure entry, and the key of its details that lists the entries it erased.
+ERASED = Action.LEARNER_DATA_ERASED.value
+ERASED_ENTRIES = "erased_entries"
+
+
+def erased_ids(erasures: Iterable[tuple[int, str]]) -> frozenset[int]:
+    """The entry ids erasure entries (id, details JSON) say they erased, each earlier than its erasure."""
+    found: set[int] = set()
+    for erasure_id, details in erasures:
+        try:
+            ids = json.loads(details).get(ERASED_ENTRIES) or []
+        except (ValueError, AttributeError):
+            continue
+        found.update(int(i) for i in ids if isinstance(i, int) and 0 < i < erasure_id)
+    return frozenset(found)
 
 
 def verify(rows: Iterable[ChainRow], *, erased: Collection[int] = ()) -> ChainReport:

@@ -88,7 +88,7 @@ def verify_log(db: Database) -> LogVerification:
             count = audit_log.entry_count(db)
             return LogVerification(entries=count, head_id=None, head_hash="", problem=(
                 "this database's audit log predates the hash chain; open it with this marker-tui to upgrade it"))
-        report: ChainReport = verify(audit_log.chain_rows(db))
+        report: ChainReport = verify(audit_log.chain_rows(db), erased=audit_log.erased_entry_ids(db))
         issued = audit_log.issued_up_to(db)
         missing = audit_log.missing_triggers(db)
     result = LogVerification(entries=report.entries, head_id=report.head_id, head_hash=report.head_hash)

@@ -20,14 +20,19 @@ from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 # Each service is imported on first use: a learner's terminal needs three of them,
 # and loading marking, IQA and exports would cost its launch time and memory.
 if TYPE_CHECKING:
+    from .rest_breaks import RestBreakService
     from .candidates import CandidateService
+    from .attendance import AttendanceService
+    from .data_protection import DataProtectionService, RetentionService
+    from .eqa import EqaPackService
     from .exports import ExportService
     from .incidents import IncidentService
     from .iqa import IqaService
     from .marking import MarkingService
     from .papers import PaperService
     from .settings import CentreSettingsService
-    from .sitting import LearnerService, SittingService
+    from .invigilation import InvigilationService
+    from .learner import LearnerService
     from .staff import StaffService
 
 
@@ -49,14 +54,24 @@ class Centre:
         return database_path(self.db)
 
     @cached_property
-    def sittings(self) -> "SittingService":
-        from .sitting import SittingService
+    def sittings(self) -> "InvigilationService":
+        """The invigilator's side of every sitting (the room)."""
+        from .invigilation import InvigilationService
 
-        return SittingService(self.db, self.clock)
+        return InvigilationService(self.db, self.clock)
+
+    @cached_property
+    def rest_breaks(self) -> "RestBreakService":
+        """Supervised rest breaks: asked for by a learner, begun and ended by the invigilator."""
+        from .rest_breaks import RestBreakService
+
+        # The room's service is built only when a break starts or ends: a learner asking loads none of it.
+        return RestBreakService(self.db, self.clock, invigilation=lambda: self.sittings)
 
     @cached_property
     def learners(self) -> "LearnerService":
-        from .sitting import LearnerService
+        """This terminal's learner (a learner's process loads only this of the sitting code)."""
+        from .learner import LearnerService
 
         return LearnerService(self.db, self.clock, self.terminal)
 
@@ -102,6 +117,34 @@ class Centre:
         from .incidents import IncidentService
 
         return IncidentService(self.db, self.clock)
+
+    @cached_property
+    def data_protection(self) -> "DataProtectionService":
+        """Subject access exports (and, later, retention and erasure)."""
+        from .data_protection import DataProtectionService
+
+        return DataProtectionService(self.db, self.clock)
+
+    @cached_property
+    def retention(self) -> "RetentionService":
+        """Retention periods, who is due, and erasure of a learner's personal data."""
+        from .data_protection import RetentionService
+
+        return RetentionService(self.db, self.clock)
+
+    @cached_property
+    def eqa(self) -> "EqaPackService":
+        """The external quality assurer's sample pack."""
+        from .eqa import EqaPackService
+
+        return EqaPackService(self.db, self.clock, exports=self.exports)
+
+    @cached_property
+    def attendance(self) -> "AttendanceService":
+        """The attendance register and seating plan of a sitting."""
+        from .attendance import AttendanceService
+
+        return AttendanceService(self.db, self.clock)
 
     @cached_property
     def exports(self) -> "ExportService":

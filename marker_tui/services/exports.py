@@ -739,15 +739,15 @@ class ExportService:
                 except ServiceError as error:
                     raise ExportRefused(f"{error} Nothing was written.") from None
                 self._check_blind(sitting, by)
-            stored = get_paper(self.db, sitting["paper_id"])
-            scheme = latest_mark_scheme(self.db, sitting["paper_id"])
+            stored = get_paper(self.db, sitting.paper_id)
+            scheme = latest_mark_scheme(self.db, sitting.paper_id)
             if scheme is None:
                 raise ExportRefused(
                     f"No mark scheme is loaded for {stored.qualification} unit {stored.unit} version "
-                    f"{stored.version}, so sitting {sitting['code']} has no results to export. Nothing was written.")
+                    f"{stored.version}, so sitting {sitting.code} has no results to export. Nothing was written.")
             scripts = self._scripts(sitting, stored.paper, scheme)
             iqa = self._iqa(sitting, stored.paper, scripts)
-            changes = iqa_changes(self.db, sitting["id"])
+            changes = iqa_changes(self.db, sitting.id)
             answers = answers_of(self.db, (s.id for s in scripts)) if with_answers else None
             centre_number = stored_centre_number(self.db)
         paper = stored.paper
@@ -758,10 +758,10 @@ class ExportService:
         for number in outcomes:
             found = unit.outcome(number) if unit else None
             titles[number] = found.title if found else f"Outcome {number}"
-        when = next((parse_instant(sitting[k]) for k in ("started_at", "scheduled_start", "opened_at", "created_at")
-                     if sitting[k]), None)
+        when = next((getattr(sitting, k) for k in ("started_at", "scheduled_start", "opened_at", "created_at")
+                     if getattr(sitting, k)), None)
         return _Snapshot(
-            sitting=sitting, code=sitting["code"], paper=paper, paper_id=stored.id, scheme=scheme,
+            sitting=sitting, code=sitting.code, paper=paper, paper_id=stored.id, scheme=scheme,
             centre_name=self._centre_name_now(),
             qualification_title=(spec.qualification.title if spec else None) or f"Qualification {paper.qualification}",
             unit_title=_clean_name(stored.title) or (unit.title if unit else "") or f"Unit {paper.unit}",
@@ -786,19 +786,19 @@ class ExportService:
         member = find_staff(self.db, by)
         if member is None or member.has_any(*roles_for(Permission.EXPORT_WHILE_BLIND)):
             return
-        if not mark_store.blind_marking(self.db, sitting["id"]):
+        if not mark_store.blind_marking(self.db, sitting.id):
             return
-        submitted, unfinished = mark_store.submitted_and_unfinished(self.db, sitting["id"])
-        complete = sitting["state"] == "ended" and bool(submitted) and not unfinished
+        submitted, unfinished = mark_store.submitted_and_unfinished(self.db, sitting.id)
+        complete = sitting.state == "ended" and bool(submitted) and not unfinished
         if not complete:
             raise ExportRefused(
-                f"Sitting {sitting['code']} is being marked blind and its marking is not finished: exports name "
+                f"Sitting {sitting.code} is being marked blind and its marking is not finished: exports name "
                 f"every candidate, so {member.name} (a marker) cannot export it until marking is complete or an "
                 "admin turns blind marking off. Admin, IQA and invigilator staff can export it now. "
                 "Nothing was written.")
 
     def _scripts(self, sitting: dict[str, Any], paper: QuestionPaper, scheme: MarkScheme) -> list[_Script]:
-        db, sid = self.db, sitting["id"]
+        db, sid = self.db, sitting.id
         marks: dict[int, dict[str, _Mark]] = defaultdict(dict)
         givers: dict[int, list[str]] = defaultdict(list)
         for m in mark_store.sitting_marks(db, sid):
@@ -839,12 +839,12 @@ class ExportService:
         service = IqaService(self.db, self.clock)
         ids = {s.id for s in scripts}
         plans = []
-        for scope in (sitting["code"], f"{paper.qualification}/{paper.unit}"):
+        for scope in (sitting.code, f"{paper.qualification}/{paper.unit}"):
             try:
                 found = service.current_plans(scope)
             except IqaError:
                 continue
-            plans += [p for p in found if p.scope.sitting_id == sitting["id"]
+            plans += [p for p in found if p.scope.sitting_id == sitting.id
                       or any(ps.script_id in ids for ps in p.scripts)]
         state = _Iqa(plans=plans)
         confirmed: dict[tuple[int, str], date] = {}
@@ -1053,7 +1053,7 @@ class ExportService:
             if not plans:
                 raise ExportRefused(f"{_clean_name(reviewer)} has no current IQA sampling plan covering sitting "
                                     f"{snap.code}. Nothing was written.")
-        own = [p for p in plans if p.scope.sitting_id == snap.sitting["id"]]
+        own = [p for p in plans if p.scope.sitting_id == snap.sitting.id]
         chosen = own or plans
         if len(chosen) > 1:
             names = ", ".join(sorted(p.reviewer for p in chosen))
@@ -1172,7 +1172,7 @@ class ExportService:
         )
 
     def _audit(self, snap: _Snapshot) -> list[ReportAuditEntry]:
-        sid = snap.sitting["id"]
+        sid = snap.sitting.id
         numbers = {s.id: s.script_number for s in snap.scripts}
         with read_transaction(self.db):
             rows = audit_service.entries(self.db, sitting_id=sid)
@@ -1196,7 +1196,7 @@ class ExportService:
 
         def work(db: Database) -> None:
             actor = resolve_actor(db, snap.actor_name)
-            record(db, at=now, actor=actor, action=action, sitting_id=snap.sitting["id"],
+            record(db, at=now, actor=actor, action=action, sitting_id=snap.sitting.id,
                    details=json.loads(json.dumps(details, default=str)))
 
         try:

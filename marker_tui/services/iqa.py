@@ -504,9 +504,9 @@ class IqaService:
         row = sitting_by_code(db, cleaned)
         if row is None:
             raise IqaError(no_such_sitting(cleaned)[:-1] + ", or name a unit as QUALIFICATION/UNIT.")
-        qualification, unit = paper_unit(db, row["paper_id"])
-        return Scope(sitting_id=row["id"], code=row["code"], qualification=qualification, unit=unit,
-                     sitting_codes=(row["code"],))
+        qualification, unit = paper_unit(db, row.paper_id)
+        return Scope(sitting_id=row.id, code=row.code, qualification=qualification, unit=unit,
+                     sitting_codes=(row.code,))
 
     # == reading helpers ==============================================================================
 
@@ -781,7 +781,7 @@ class IqaService:
         if row is None:
             raise IqaError(f"There is no IQA plan {plan_id}.")
         if row.sitting_id is not None:
-            found = self._scope(db, sitting_by_id(db, row.sitting_id)["code"])
+            found = self._scope(db, sitting_by_id(db, row.sitting_id).code)
         else:
             found = self._scope(db, f"{row.qualification}/{row.unit}")
         stored = SamplingPlan.model_validate_json(row.plan_json)

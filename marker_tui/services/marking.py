@@ -464,7 +464,7 @@ class MarkingService:
             def entry(name: str) -> dict[str, Any]:
                 return progress.setdefault(name, {"questions": 0, "scripts": set(), "completed": 0, "holding": []})
 
-            for name, script_id in mark_store.marker_question_counts(self.db, sitting["id"]):
+            for name, script_id in mark_store.marker_question_counts(self.db, sitting.id):
                 e = entry(name)
                 e["questions"] += 1
                 e["scripts"].add(script_id)
@@ -498,9 +498,9 @@ class MarkingService:
         """The script of sitting ``code`` with anonymous number ``script_number``."""
         with read_transaction(self.db):
             sitting = self._sitting(self.db, code)
-            found = mark_store.script_id_by_number(self.db, sitting["id"], str(script_number).strip())
+            found = mark_store.script_id_by_number(self.db, sitting.id, str(script_number).strip())
         if found is None:
-            raise MarkingError(f"Sitting {sitting['code']} has no script {str(script_number).strip()}.")
+            raise MarkingError(f"Sitting {sitting.code} has no script {str(script_number).strip()}.")
         return found
 
     def next_script(self, code: str, *, by: str, after: str | None = None) -> int | None:
@@ -516,7 +516,7 @@ class MarkingService:
             member = find_staff(self.db, by)
             if member is None:
                 raise MarkingError(f"There is no staff member called {by!r}.")
-            return mark_store.next_markable(self.db, sitting["id"], staff_id=member.id, now=now, after=after)
+            return mark_store.next_markable(self.db, sitting.id, staff_id=member.id, now=now, after=after)
 
     def script_refs(self, code: str) -> list[ScriptRef]:
         """The markable scripts in number order with state and holder only: the queue without
@@ -526,7 +526,7 @@ class MarkingService:
         with read_transaction(self.db):
             sitting = self._sitting(self.db, code)
             refs = []
-            for r in mark_store.markable_refs(self.db, sitting["id"]):
+            for r in mark_store.markable_refs(self.db, sitting.id):
                 claim = self._active_claim(r, now)
                 if r["completed_at"]:
                     state = MarkState.COMPLETE
@@ -544,14 +544,14 @@ class MarkingService:
         self._sweep(code)
         with read_transaction(self.db):
             sitting = self._sitting(self.db, code)
-            paper, _ = self._paper_scheme(self.db, sitting["paper_id"])
+            paper, _ = self._paper_scheme(self.db, sitting.paper_id)
             if paper.question(question_id) is None:
                 raise MarkingError(f"Question {question_id} is not on this paper "
                                    f"(questions: {', '.join(q.id for q in paper.questions)}).")
             queue = self._queue(self.db, sitting, now)
-            answers = mark_store.answers_to_question(self.db, sitting["id"], str(question_id))
+            answers = mark_store.answers_to_question(self.db, sitting.id, str(question_id))
             marks = {sid: _stored(r) for sid, r in
-                     mark_store.marks_on_question(self.db, sitting["id"], str(question_id)).items()}
+                     mark_store.marks_on_question(self.db, sitting.id, str(question_id)).items()}
         return [
             QuestionScript(script_id=r.script_id, script_number=r.script_number,
                            answer=answers.get(r.script_id, ""), mark=marks.get(r.script_id),
@@ -563,8 +563,8 @@ class MarkingService:
         """How many markable scripts have a mark for each question of the paper (paper order)."""
         with read_transaction(self.db):
             sitting = self._sitting(self.db, code)
-            paper, _ = self._paper_scheme(self.db, sitting["paper_id"])
-            counts = mark_store.marked_per_question(self.db, sitting["id"])
+            paper, _ = self._paper_scheme(self.db, sitting.paper_id)
+            counts = mark_store.marked_per_question(self.db, sitting.id)
         return {q.id: counts.get(q.id, 0) for q in paper.questions}
 
     def history(self, script_id: int, question_id: str | None = None) -> list[MarkVersion]:
@@ -576,17 +576,17 @@ class MarkingService:
     def blind_setting(self, code: str) -> BlindSetting:
         with read_transaction(self.db):
             sitting = self._sitting(self.db, code)
-            row = mark_store.blind_setting_row(self.db, sitting["id"])
+            row = mark_store.blind_setting_row(self.db, sitting.id)
         if row is None:
-            return BlindSetting(code=sitting["code"], blind=True, changed_by=None, changed_at=None)
-        return BlindSetting(code=sitting["code"], blind=bool(row["blind"]), changed_by=row["name"],
+            return BlindSetting(code=sitting.code, blind=True, changed_by=None, changed_at=None)
+        return BlindSetting(code=sitting.code, blind=bool(row["blind"]), changed_by=row["name"],
                             changed_at=parse_instant(row["changed_at"]))
 
     def comments(self, code: str, question_id: str) -> list[BankComment]:
         """The comment bank for one question of the sitting's paper, oldest first."""
         with read_transaction(self.db):
             sitting = self._sitting(self.db, code)
-            return self._bank(self.db, sitting["paper_id"], str(question_id))
+            return self._bank(self.db, sitting.paper_id, str(question_id))
 
     # == claims ===================================================================================
 
@@ -713,8 +713,8 @@ class MarkingService:
             sitting = self._sitting_by_id(db, script["sitting_id"])
             finished = self._marking_complete(db, sitting)
             if finished:
-                record(db, at=now, actor=actor, action="sitting marking complete", sitting_id=sitting["id"],
-                       details={"code": sitting["code"], "identities now shown to markers": True})
+                record(db, at=now, actor=actor, action="sitting marking complete", sitting_id=sitting.id,
+                       details={"code": sitting.code, "identities now shown to markers": True})
             return Completion(script_id, script["script_number"], result, False, finished)
 
         return run_write(self.db, work, "completing a script")
@@ -787,15 +787,15 @@ class MarkingService:
         def work(db: Database) -> BankComment:
             actor = resolve_actor(db, by, *MARKERS)
             sitting = self._sitting(db, code)
-            paper, _ = self._paper_scheme(db, sitting["paper_id"])
+            paper, _ = self._paper_scheme(db, sitting.paper_id)
             if paper.question(question_id) is None:
                 raise MarkingError(f"Question {question_id} is not on this paper.")
-            if not mark_store.bank_has(db, sitting["paper_id"], str(question_id), cleaned):
-                mark_store.add_to_bank(db, sitting["paper_id"], str(question_id), cleaned, actor.staff_id,
+            if not mark_store.bank_has(db, sitting.paper_id, str(question_id), cleaned):
+                mark_store.add_to_bank(db, sitting.paper_id, str(question_id), cleaned, actor.staff_id,
                                        now_text(now))
-                record(db, at=now, actor=actor, action="comment bank entry added", sitting_id=sitting["id"],
-                       details={"paper_id": sitting["paper_id"], "question": str(question_id), "text": cleaned})
-            return next(c for c in self._bank(db, sitting["paper_id"], str(question_id)) if c.text == cleaned)
+                record(db, at=now, actor=actor, action="comment bank entry added", sitting_id=sitting.id,
+                       details={"paper_id": sitting.paper_id, "question": str(question_id), "text": cleaned})
+            return next(c for c in self._bank(db, sitting.paper_id, str(question_id)) if c.text == cleaned)
 
         return run_write(self.db, work)
 
@@ -806,12 +806,12 @@ class MarkingService:
         def work(db: Database) -> None:
             actor = resolve_actor(db, by, *SETTINGS_ROLES)
             sitting = self._sitting(db, code)
-            current = self._blind(db, sitting["id"])
+            current = self._blind(db, sitting.id)
             if current == bool(blind):
                 return
-            mark_store.set_blind_marking(db, sitting["id"], bool(blind), actor.staff_id, now_text(now))
+            mark_store.set_blind_marking(db, sitting.id, bool(blind), actor.staff_id, now_text(now))
             record(db, at=now, actor=actor, action="blind marking turned on" if blind else "blind marking turned off",
-                   sitting_id=sitting["id"], details={"code": sitting["code"], "old": current, "new": bool(blind)})
+                   sitting_id=sitting.id, details={"code": sitting.code, "old": current, "new": bool(blind)})
 
         run_write(self.db, work)
         return self.blind_setting(code)
@@ -845,10 +845,10 @@ class MarkingService:
         def work(db: Database) -> MarksImportReport:
             actor = resolve_actor(db, by, *MARKERS)
             sitting = self._sitting(db, code)
-            paper, scheme = self._paper_scheme(db, sitting["paper_id"])
-            scripts = mark_store.scripts_for_marking(db, sitting["id"])
-            states = mark_store.marking_states(db, sitting["id"])
-            current = {key: _stored(r) for key, r in mark_store.marks_in_sitting(db, sitting["id"]).items()}
+            paper, scheme = self._paper_scheme(db, sitting.paper_id)
+            scripts = mark_store.scripts_for_marking(db, sitting.id)
+            states = mark_store.marking_states(db, sitting.id)
+            current = {key: _stored(r) for key, r in mark_store.marks_in_sitting(db, sitting.id).items()}
             problems: list[RowProblem] = list(shape_problems)
             planned: list[tuple[dict, QuestionMarkScheme, QuestionMark, StoredMark | None, str | None]] = []
             seen: dict[tuple[str, str], int] = {}
@@ -864,7 +864,7 @@ class MarkingService:
                 if not number:
                     problem("script", "is empty; write the script number (e.g. 4821)")
                 elif script is None:
-                    problem("script", f"{number} is not a script of sitting {sitting['code']}")
+                    problem("script", f"{number} is not a script of sitting {sitting.code}")
                 elif script["finish"] is None:
                     problem("script", f"script {number} has not been submitted yet; it cannot be marked")
                 elif script["finish"] == "absent":
@@ -925,7 +925,7 @@ class MarkingService:
             if problems:
                 problems.sort(key=lambda p: p.line)
                 raise CsvImportError(path, problems)
-            report = MarksImportReport(file=str(path), code=sitting["code"])
+            report = MarksImportReport(file=str(path), code=sitting.code)
             touched: set[str] = set()
             for script, entry, mark, old, paper_marker in planned:
                 if old is not None and (old.marks_awarded, old.comment) == (mark.marks_awarded, mark.comment):
@@ -953,7 +953,7 @@ class MarkingService:
 
         with read_transaction(self.db):
             row = sitting_by_code(self.db, code)
-        if row is None or row["state"] in ("ended", "scheduled"):
+        if row is None or row.state in ("ended", "scheduled"):
             return  # unknown (the caller says so, in marking words) or nothing can have run out
         try:
             SittingService(self.db, self.clock).sweep(code)
@@ -1012,13 +1012,13 @@ class MarkingService:
     @staticmethod
     def _marking_complete(db: Database, sitting: dict[str, Any]) -> bool:
         """The sitting has ended and every submitted script is complete."""
-        if sitting["state"] != "ended":
+        if sitting.state != "ended":
             return False
-        total, unfinished = mark_store.submitted_and_unfinished(db, sitting["id"])
+        total, unfinished = mark_store.submitted_and_unfinished(db, sitting.id)
         return bool(total) and not unfinished
 
     def _revealed(self, db: Database, sitting: dict[str, Any]) -> bool:
-        return not self._blind(db, sitting["id"]) or self._marking_complete(db, sitting)
+        return not self._blind(db, sitting.id) or self._marking_complete(db, sitting)
 
     @staticmethod
     def _marking_row(db: Database, script_id: int) -> dict[str, Any] | None:
@@ -1100,14 +1100,14 @@ class MarkingService:
         )
 
     def _queue(self, db: Database, sitting: dict[str, Any], now: datetime) -> MarkingQueue:
-        stored = self._papers.get(sitting["paper_id"]) or get_paper(db, sitting["paper_id"])
-        paper, scheme = self._paper_scheme(db, sitting["paper_id"])
+        stored = self._papers.get(sitting.paper_id) or get_paper(db, sitting.paper_id)
+        paper, scheme = self._paper_scheme(db, sitting.paper_id)
         revealed = self._revealed(db, sitting)
         # Raw rows and a light mark object: 500 scripts of 18 questions in well under 100 ms.
         marks: dict[int, dict[str, _LightMark]] = defaultdict(dict)
         givers: dict[int, list[str]] = defaultdict(list)
         for script_id, question_id, awarded, points, name, role, paper_marker in mark_store.light_marks(
-                db, sitting["id"]):
+                db, sitting.id):
             marks[script_id][question_id] = _LightMark(question_id, awarded, _points(points), None, name, now)
             givers[script_id].append(mark_giver(name, role, paper_marker))
 
@@ -1123,10 +1123,10 @@ class MarkingService:
                     available=paper.total_marks, status=f"check marks: {error}")
 
         nothing = row_result({})
-        drafts = mark_store.scripts_with_drafts(db, sitting["id"])
+        drafts = mark_store.scripts_with_drafts(db, sitting.id)
         rows: list[QueueRow] = []
         absent = writing = 0
-        for r in mark_store.queue_rows(db, sitting["id"]):
+        for r in mark_store.queue_rows(db, sitting.id):
             if r["finish"] is None:
                 writing += 1
                 continue
@@ -1154,9 +1154,9 @@ class MarkingService:
                 candidate_name=r["name"] if revealed else None,
             ))
         return MarkingQueue(
-            code=sitting["code"], sitting_id=sitting["id"], sitting_state=sitting["state"],
-            paper_id=sitting["paper_id"], qualification=stored.qualification, unit=stored.unit,
-            paper_version=stored.version, paper_title=stored.title, blind=self._blind(db, sitting["id"]),
+            code=sitting.code, sitting_id=sitting.id, sitting_state=sitting.state,
+            paper_id=sitting.paper_id, qualification=stored.qualification, unit=stored.unit,
+            paper_version=stored.version, paper_title=stored.title, blind=self._blind(db, sitting.id),
             revealed=revealed, marking_complete=self._marking_complete(db, sitting), rows=rows,
             absent=absent, still_writing=writing,
         )

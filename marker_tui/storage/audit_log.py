@@ -65,6 +65,14 @@ def chain_rows(db: Database, schema: str = "main") -> Iterator[ChainRow]:
         yield ChainRow(*r)
 
 
+def erased_entry_ids(db: Database, schema: str = "main") -> frozenset[int]:
+    """The ids of entries an erasure overwrote (their content no longer matches their digest)."""
+    from marker_tui.domain.audit_chain import ERASED, erased_ids
+
+    return erased_ids(db.conn.execute(f"SELECT id, details FROM {schema}.audit_log WHERE action = ? ORDER BY id",
+                                      [ERASED]).fetchall())
+
+
 def seal_existing_rows(db: Database) -> int:
     """Chain every row of a log written before the chain existed (the migration's work)."""
     previous, count = GENESIS, 0

@@ -217,7 +217,7 @@ def inspect_backup(path: str | Path) -> BackupCheck:
         chained = version >= AUDIT_CHAIN_VERSION
         head_id, head_hash = None, None
         if chained:
-            report = verify(audit_log.chain_rows(copy))
+            report = verify(audit_log.chain_rows(copy), erased=audit_log.erased_entry_ids(copy))
             if report.broken is not None:
                 raise StorageError(refuse + f"its audit log is broken at entry #{report.broken.entry_id}: "
                                    f"{report.broken.reason}. Use another backup.")

@@ -30,3 +30,13 @@ def write_setting(db: Database, key: str, value: str | None, *, staff_id: int, a
                " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
                " changed_by = excluded.changed_by, changed_at = excluded.changed_at",
                [key, value, staff_id, now_text(at)])
+
+
+RETENTION_KEY_PREFIX = "retention years: "
+
+
+def settings_starting(db: Database, prefix: str) -> dict[str, str]:
+    """Every setting whose key starts with ``prefix``: the rest of the key → value."""
+    rows = db.execute("SELECT key, value FROM centre_settings WHERE substr(key, 1, ?) = ?",
+                      [len(prefix), prefix]).fetchall()
+    return {key[len(prefix):]: value for key, value in rows}

@@ -1,0 +1,90 @@
+"""The attendance register and seating plan of a sitting (issue 19.3): read, and exported for the records."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from marker_tui.domain.attendance import (
+    Attendance,
+    AttendanceRegister,
+    RegisterLine,
+    arrangements_text,
+    attendance_of,
+)
+from marker_tui.domain.clock import Clock, SystemClock
+from marker_tui.domain.events.data_protection import AttendanceRegisterExported
+from marker_tui.domain.roles import Permission
+from marker_tui.services.audit import ServiceError
+from marker_tui.services.settings import identity_in
+from marker_tui.services.unit_of_work import UnitOfWork
+from marker_tui.storage.database import Database, parse_instant
+
+#: Who keeps the register: the room's staff and the centre's admin.
+KEEPERS = (Permission.RUN_ROOM,)
+
+
+def _instant(value):  # noqa: ANN001, ANN202 - stored text (older rows) or already a datetime
+    return parse_instant(value) if isinstance(value, str) or value is None else value
+
+
+def _get(row, name: str):  # noqa: ANN001 - a sitting row (a dict today, a typed record soon)
+    return row[name] if isinstance(row, dict) else getattr(row, name)
+
+
+class AttendanceService:
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+        self.db = db
+        self.clock = clock or SystemClock()
+        self.uow = UnitOfWork(db, self.clock)
+
+    def register(self, code: str, *, by: str) -> AttendanceRegister:
+        from marker_tui.services.papers import get_paper
+
+        with self.uow.read(by=by, needs=KEEPERS) as rx:
+            sitting = rx.sittings.sitting_by_code(code)
+            if sitting is None:
+                raise ServiceError(rx.sittings.no_such_sitting(code))
+            rows = rx.attendance.register_rows(_get(sitting, "id"))
+            breaks = [b for b in rx.rest_breaks.breaks_in_sitting(_get(sitting, "id")) if b.started_at is not None]
+            paper = get_paper(rx.db, _get(sitting, "paper_id"))
+            centre = identity_in(rx.db)
+        started = _instant(_get(sitting, "started_at"))
+        now = self.clock.now()
+        taken: dict[int, list[int]] = {}
+        for b in breaks:
+            taken.setdefault(b.script_id, []).append(int(((b.finished_at or now) - b.started_at).total_seconds()))
+        lines = []
+        for row in rows:
+            arrived = parse_instant(row["logged_in_at"])
+            attendance, late = attendance_of(arrived, started)
+            lines.append(RegisterLine(
+                candidate_number=row["candidate_number"], name=row["name"], attendance=attendance,
+                minutes_late=late, arrived_at=arrived, started_at=parse_instant(row["started_at"]),
+                finished_at=parse_instant(row["submitted_at"]) if arrived else None, terminal=row["terminal"],
+                arrangements=arrangements_text(row["extra_time_percent"], row["access_arrangements"]),
+                rest_breaks=len(taken.get(row["script_id"], [])),
+                rest_break_minutes=sum(taken.get(row["script_id"], [])) // 60))
+        return AttendanceRegister(
+            centre=centre.name, sitting_code=_get(sitting, "code"),
+            paper=f"{paper.qualification} unit {paper.unit}: {paper.title or paper.paper.title or ''}".rstrip(": "),
+            room_started_at=started, room_ended_at=_instant(_get(sitting, "ended_at")), lines=lines)
+
+    def export_register(self, code: str, folder: str | os.PathLike[str], *, by: str) -> list[Path]:
+        """Write ``attendance-CODE.docx`` and ``.csv`` into ``folder``; audited."""
+        from marker_tui.documents.attendance import write_register_csv, write_register_docx
+
+        register = self.register(code, by=by)
+        folder = Path(folder).expanduser()
+        folder.mkdir(parents=True, exist_ok=True)
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in register.sitting_code)
+        docx, table = folder / f"attendance-{safe}.docx", folder / f"attendance-{safe}.csv"
+        write_register_docx(register, docx)
+        write_register_csv(register, table)
+        with self.uow.write(by=by, needs=KEEPERS, what="recording the register export") as tx:
+            sitting = tx.sittings.sitting_by_code(code)
+            tx.record(AttendanceRegisterExported(
+                sitting_id=_get(sitting, "id"), files=[str(docx), str(table)],
+                present=register.count(Attendance.PRESENT), late=register.count(Attendance.LATE),
+                absent=register.count(Attendance.ABSENT)))
+        return [docx, table]
