@@ -561,7 +561,8 @@ def run(quick: bool | None = None, sizes: tuple[int, ...] | None = None, seconds
         for n in sizes:
             spent = time.perf_counter() - began
             if measured:
-                last_n, last_took = measured[-1][0]["n"], measured[-1][0]["took"]
+                timed = [pair[0] for pair in measured if "took" in pair[0]]  # the rooms with a learner server
+                last_n, last_took = timed[-1]["n"], timed[-1]["took"]
                 needed = last_took * (1 + 0.6 * (n - last_n) / last_n)
                 if spent + needed > BUDGET_SECONDS:
                     print(f"room N={n} skipped: about {needed:.0f} s more would pass the 10-minute limit "
