@@ -18,6 +18,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import sys
 import time
 
@@ -49,8 +50,34 @@ def _sit_arguments(argv: list[str]) -> tuple[str | None, list[str]] | None:
     return None
 
 
+def _trusted_socket(path: str) -> bool:
+    """Whether the socket is a learner server's we may hand a learner's terminal (and keycode) to.
+
+    Anyone who can write in the database's folder could leave a socket there to read what
+    learners type: only a socket owned by this account or by the database's owner, and not
+    writable by everyone, is used; otherwise the terminal runs in this process as before.
+    """
+    try:
+        found = os.lstat(path)
+        owner = os.stat(os.path.dirname(path) or ".").st_uid
+    except OSError:
+        return False
+    database_owner = owner
+    db = path[: -len("-learners.sock")]
+    for candidate in (db + ".db", db):
+        try:
+            database_owner = os.stat(candidate).st_uid
+            break
+        except OSError:
+            continue
+    return (stat.S_ISSOCK(found.st_mode) and found.st_uid in (os.getuid(), database_owner)
+            and not found.st_mode & 0o002)
+
+
 def _through_server(path: str, arguments: list[str]) -> int | None:
     """Run the learner's terminal in a process forked by the server; its exit status, or None if there is no server."""
+    if not _trusted_socket(path):
+        return None
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         connection.connect(path)
