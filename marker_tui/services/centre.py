@@ -42,6 +42,8 @@ class Centre:
     markschemes_dir: Path = SHIPPED_MARKSCHEMES
     terminal: Terminal = field(default_factory=this_terminal)
     """The terminal this process runs in (learners' leases and per-terminal limits)."""
+    centre_name: str | None = None
+    """The name on exported documents, when the interface was given one (else the stored name)."""
 
     @classmethod
     def open(cls, path: str | Path, *, clock: Clock | None = None, create: bool = True, **kwargs) -> "Centre":
@@ -138,7 +140,7 @@ class Centre:
     def exports(self) -> "ExportService":
         from .exports import ExportService
 
-        return ExportService(self.db, self.clock, papers_dir=self.papers_dir)
+        return ExportService(self.db, self.clock, papers_dir=self.papers_dir, centre_name=self.centre_name)
 
     def close(self) -> None:
         self.db.close()
