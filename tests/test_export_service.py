@@ -44,7 +44,7 @@ from marker_tui.services.exports import (
     ExportKind,
     ExportRefused,
     ExportService,
-    default_export_folder,
+    export_folder,
     unique_feedback_names,
 )
 from marker_tui.services.marking import MarkingService
@@ -818,12 +818,13 @@ def test_audit_csv_is_every_audit_row_of_the_sitting_oldest_first(xroom, tmp_pat
 # --- odds and ends -------------------------------------------------------------------------------------
 
 
-def test_the_centre_hands_out_the_export_service_and_the_centre_name_falls_back(xroom, monkeypatch):
-    monkeypatch.delenv("MARKER_TUI_CENTRE_NAME", raising=False)
+def test_the_centre_hands_out_the_export_service_and_the_centre_name_falls_back(xroom):
+    import dataclasses
+
     service = xroom.centre.exports
     assert isinstance(service, ExportService) and service.centre_name == DEFAULT_CENTRE_NAME
-    monkeypatch.setenv("MARKER_TUI_CENTRE_NAME", "  Glanmor   College ")
-    assert xroom.centre.exports.centre_name == "Glanmor College"
+    named = dataclasses.replace(xroom.centre, centre_name="  Glanmor   College ")  # as the TUI launcher does
+    assert named.exports.centre_name == "Glanmor College"
     assert service.results_sheet(xroom.code).qualification_title == "Level 3 Test Qualification"
 
 
@@ -841,8 +842,6 @@ def test_the_centre_name_is_stored_by_an_admin_audited_and_printed_on_every_expo
     assert service.centre_name == "Glanmor College 👍"
     report = service.export_feedback(xroom.code, tmp_path, by=ADMIN, candidate="1001")
     assert "Glanmor College 👍" in docx_text(report.paths[0])
-    monkeypatch.setenv("MARKER_TUI_CENTRE_NAME", "From The Environment")
-    assert service.centre_name == "From The Environment"
     assert ExportService(xroom.db, xroom.clock, centre_name="Given").centre_name == "Given"
 
 
@@ -876,7 +875,21 @@ def test_without_a_specification_titles_fall_back_to_the_paper(xroom, tmp_path):
     assert [o.title for o in sheet.outcomes] == ["Outcome 1", "Outcome 2"]
 
 
-def test_default_export_folder(monkeypatch, tmp_path):
+def test_a_sittings_folder_is_under_the_root_it_is_given(tmp_path):
+    assert export_folder(tmp_path, "exp-1") == tmp_path / "EXP-1"
+    assert export_folder(tmp_path, "a/b:c") == tmp_path / "A-B-C"
+
+
+def test_the_default_folder_comes_from_the_interface_not_the_service(monkeypatch, tmp_path):
+    from marker_tui.interfaces.export_location import default_export_folder
+
     monkeypatch.setenv("MARKER_TUI_EXPORTS", str(tmp_path))
     assert default_export_folder("exp-1") == tmp_path / "EXP-1"
-    assert default_export_folder("a/b:c") == tmp_path / "A-B-C"
+    source = (Path(__file__).parents[1] / "marker_tui" / "services" / "exports.py").read_text()
+    assert "os.environ" not in source and "Path.home" not in source
+
+
+def test_the_service_ignores_the_centre_name_environment_variable(xroom, monkeypatch):
+    monkeypatch.setenv("MARKER_TUI_CENTRE_NAME", "From the environment")
+    assert ExportService(xroom.db, xroom.clock).centre_name == DEFAULT_CENTRE_NAME
+    assert ExportService(xroom.db, xroom.clock, centre_name="Given").centre_name == "Given"

@@ -44,6 +44,8 @@ class Centre:
     markschemes_dir: Path = SHIPPED_MARKSCHEMES
     terminal: Terminal = field(default_factory=this_terminal)
     """The terminal this process runs in (learners' leases and per-terminal limits)."""
+    centre_name: str | None = None
+    """The name on exported documents, when the interface was given one (else the stored name)."""
 
     @classmethod
     def open(cls, path: str | Path, *, clock: Clock | None = None, create: bool = True, **kwargs) -> "Centre":
@@ -162,7 +164,8 @@ class Centre:
     def exports(self) -> "ExportService":
         from .exports import ExportService
 
-        return ExportService(self.db, self.clock, papers_dir=self.papers_dir, iqa=self.iqa)
+        return ExportService(self.db, self.clock, papers_dir=self.papers_dir, iqa=self.iqa,
+                             centre_name=self.centre_name)
 
     def close(self) -> None:
         self.db.close()

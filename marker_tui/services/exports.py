@@ -65,8 +65,8 @@ shows its result with "(provisional: marking not signed off)".
 
 Names and places
 ----------------
-* The centre's name: ``centre_name`` given to the service (``--centre-name``),
-  else ``MARKER_TUI_CENTRE_NAME``, else the name stored in the database
+* The centre's name: ``centre_name`` given to the service (``--centre-name``, or
+  ``MARKER_TUI_CENTRE_NAME`` read by the interface), else the name stored in the database
   (``marker-tui export centre-name "..." --by ADMIN``; table ``centre_settings``,
   migration m0004), else "Training centre".
 * Qualification, unit and outcome titles come from the qualification's
@@ -74,9 +74,10 @@ Names and places
   "Outcome N" are used.
 * The sitting date is the local date the sitting started (else its scheduled
   start, else the day it was opened, else created).
-* The export dialog's default folder is ``~/marker-tui-exports/<CODE>/``
-  (``MARKER_TUI_EXPORTS`` replaces ``~/marker-tui-exports``); see
-  :func:`default_export_folder`.
+* Where files go is the interface's choice (CLI option, TUI dialog; their default
+  root comes from marker_tui/interfaces/export_location.py): this service never
+  reads environment variables or the home folder. :func:`export_folder` gives the
+  ``<root>/<CODE>/`` folder under a root it is handed.
 """
 
 from __future__ import annotations
@@ -146,9 +147,7 @@ from marker_tui.storage.centre_settings import CENTRE_NAME_KEY, read_setting, wr
 from marker_tui.storage.export_reads import CENTRE_NUMBER_KEY, answers_of, iqa_changes, stored_centre_number
 from marker_tui.storage.locations import SHIPPED_PAPERS
 
-CENTRE_NAME_ENV = "MARKER_TUI_CENTRE_NAME"
 DEFAULT_CENTRE_NAME = "Training centre"
-EXPORTS_ENV = "MARKER_TUI_EXPORTS"
 PROVISIONAL = " (provisional: marking not signed off)"
 ABSENT = "absent"
 NOT_SUBMITTED = "not submitted"
@@ -264,13 +263,9 @@ def safe_folder_name(text: str) -> str:
     return cleaned[:60] or "sitting"
 
 
-def exports_root() -> Path:
-    return Path(os.environ.get(EXPORTS_ENV) or Path.home() / "marker-tui-exports").expanduser()
-
-
-def default_export_folder(code: str) -> Path:
-    """``~/marker-tui-exports/<CODE>/`` (or under ``MARKER_TUI_EXPORTS``): the export dialog's default."""
-    return exports_root() / safe_folder_name(code.strip().upper())
+def export_folder(root: str | os.PathLike[str], code: str) -> Path:
+    """``<root>/<CODE>/``: one sitting's folder under the root the interface chose."""
+    return Path(root) / safe_folder_name(code.strip().upper())
 
 
 def default_file_name(kind: ExportKind, code: str) -> str:
@@ -285,10 +280,6 @@ def default_file_name(kind: ExportKind, code: str) -> str:
         ExportKind.AUDIT_CSV: f"{stem}-audit.csv",
         ExportKind.EVERYTHING: "",  # the folder itself
     }[kind]
-
-
-def centre_name_from_environment() -> str | None:
-    return _clean_name(os.environ.get(CENTRE_NAME_ENV)) or None
 
 
 MAX_CENTRE_NAME = 120
@@ -465,14 +456,13 @@ class ExportService:
 
     @property
     def centre_name(self) -> str:
-        """The name on every document: given to the service (``--centre-name``), else
-        ``MARKER_TUI_CENTRE_NAME``, else the name stored in the database, else "Training centre"."""
+        """The name on every document: given to the service (``--centre-name`` or the interface's
+        ``MARKER_TUI_CENTRE_NAME``), else the name stored in the database, else "Training centre"."""
         with read_transaction(self.db):
             return self._centre_name_now()
 
     def _centre_name_now(self) -> str:
-        return (_clean_name(self._centre_name) or centre_name_from_environment() or stored_centre_name(self.db)
-                or DEFAULT_CENTRE_NAME)
+        return _clean_name(self._centre_name) or stored_centre_name(self.db) or DEFAULT_CENTRE_NAME
 
     def set_centre_name(self, name: str, *, by: str) -> str:
         """Store the centre's name for every export from this database (admin; audited, old and new)."""

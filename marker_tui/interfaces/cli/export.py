@@ -42,7 +42,7 @@ def _service(papers_dir: Path | None, centre_name: str | None):
     from marker_tui.services.exports import ExportService
 
     return ExportService(database(create=False), SystemClock(), papers_dir=papers_dir or SHIPPED_PAPERS,
-                         centre_name=centre_name)
+                         centre_name=centre_name)  # click reads MARKER_TUI_CENTRE_NAME
 
 
 def _common(function):
@@ -76,7 +76,8 @@ class _Progress:
 
 
 def _default(code: str, kind) -> Path:
-    from marker_tui.services.exports import default_export_folder, default_file_name
+    from marker_tui.interfaces.export_location import default_export_folder
+    from marker_tui.services.exports import default_file_name
 
     return default_export_folder(code) / default_file_name(kind, code)
 
@@ -207,7 +208,7 @@ def everything(code: str, output: Path | None, include_answers: bool, allow_inco
     """Everything for sitting CODE in one folder: results (CSV and XLSX), feedback per learner,
     IQA record (Word and CSV) and audit trail. Nothing is written if any is unfinished,
     unless --allow-incomplete."""
-    from marker_tui.services.exports import default_export_folder
+    from marker_tui.interfaces.export_location import default_export_folder
 
     folder = output if output is not None else default_export_folder(code)
     service = _service(papers_dir, centre_name)

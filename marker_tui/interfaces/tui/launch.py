@@ -59,13 +59,14 @@ def run_learner_terminal(centre, code: str | None, candidate: str | None) -> Non
 
 
 def open_app(db_path: Path, *, welcome: str | None = None) -> None:
+    from marker_tui.interfaces.export_location import centre_name_from_environment
     from marker_tui.services.centre import Centre
     from marker_tui.storage.database import StorageError
 
     from .app import MarkerApp
 
     try:
-        centre = Centre.open(db_path)
+        centre = Centre.open(db_path, centre_name=centre_name_from_environment())
     except StorageError as error:
         # A database from a newer version, not a database, locked...: one clear line, no traceback.
         raise click.ClickException(str(error)) from None

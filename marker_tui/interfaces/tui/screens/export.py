@@ -33,13 +33,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, ProgressBar, RadioButton, RadioSet, Static
 
 from marker_tui.interfaces.tui.widgets.inputs import TextInput
+from marker_tui.interfaces.export_location import default_export_folder
 from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.services.audit import ServiceError
 from marker_tui.services.exports import (
     ExportIncomplete,
     ExportKind,
     ExportReport,
-    default_export_folder,
     default_file_name,
 )
 from marker_tui.storage.database import StorageError
