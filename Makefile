@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test bench check clean bytecode
+.PHONY: run demo test bench bench-room check clean bytecode
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ check: $(STAMP)
 ## Speed and memory figures against same-run baselines.
 bench: bytecode
 	$(BIN)/python bench/run.py
+
+## A whole room (bench_room.py: N=10,30,60 learners, log-in at once, long answers): ~10 min on its own.
+## QUICK=1 for a short try on a busy machine.
+bench-room: bytecode
+	$(BIN)/python bench/run.py --only room $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -273,7 +273,7 @@ def build_database(folder: Path):
     from marker_tui.domain.clock import FakeClock
     from marker_tui.services.exports import ExportService
     from marker_tui.services.papers import PaperService
-    from marker_tui.services.sitting import SittingService
+    from marker_tui.services.invigilation import SittingService
     from marker_tui.services.staff import StaffService
     from marker_tui.storage.database import now_text, open_database, run_write
     from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS

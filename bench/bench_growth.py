@@ -53,7 +53,8 @@ def _room(path: Path):
     from marker_tui.domain.paper import QuestionPaper
     from marker_tui.services.candidates import CandidateService
     from marker_tui.services.papers import PaperService
-    from marker_tui.services.sitting import LearnerService, SittingService
+    from marker_tui.services.learner import LearnerService
+    from marker_tui.services.invigilation import SittingService
     from marker_tui.services.staff import StaffService
     from marker_tui.storage.database import open_database
 

@@ -87,7 +87,8 @@ def build_database(path: Path) -> None:
     from marker_tui.domain.clock import SystemClock
     from marker_tui.services.candidates import CandidateService
     from marker_tui.services.papers import PaperService
-    from marker_tui.services.sitting import LearnerService, SittingService
+    from marker_tui.services.learner import LearnerService
+    from marker_tui.services.invigilation import SittingService
     from marker_tui.services.staff import StaffService
     from marker_tui.storage.database import open_database
 
@@ -109,7 +110,8 @@ def build_database(path: Path) -> None:
 def reset_answer(path: Path) -> None:
     """Put the 3,000-word answer back as it was (each learner run types into it and saves)."""
     from marker_tui.domain.clock import SystemClock
-    from marker_tui.services.sitting import LearnerService, SittingService
+    from marker_tui.services.learner import LearnerService
+    from marker_tui.services.invigilation import SittingService
     from marker_tui.storage.database import open_database
 
     db = open_database(path)

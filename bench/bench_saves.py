@@ -66,7 +66,7 @@ def _percentile(values: list[float], p: float) -> float:
 def _writer_main(args: argparse.Namespace) -> None:
     """One learner's terminal: saves through the engine, reports latencies as JSON."""
     from marker_tui.domain.clock import SystemClock
-    from marker_tui.services.sitting import LearnerService, SaveRefused
+    from marker_tui.services.learner import LearnerService, SaveRefused
     from marker_tui.storage.database import DatabaseBusy, is_lock_error, open_database
 
     db = open_database(args.db)
@@ -157,7 +157,8 @@ def _engine_database(folder: Path, writers: int) -> tuple[Path, list[int]]:
     from marker_tui.domain.paper import QuestionPaper
     from marker_tui.services.candidates import CandidateService
     from marker_tui.services.papers import PaperService
-    from marker_tui.services.sitting import LearnerService, SittingService
+    from marker_tui.services.learner import LearnerService
+    from marker_tui.services.invigilation import SittingService
     from marker_tui.services.staff import StaffService
     from marker_tui.storage.database import open_database
 

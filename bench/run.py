@@ -14,7 +14,7 @@ one figure::
 
 Usage::
 
-    make bench                                  # everything
+    make bench                                  # everything but the room (make bench-room)
     .venv/bin/python bench/run.py --only saves  # bench_saves.py only (repeatable)
     .venv/bin/python bench/run.py --json        # machine-readable
 
@@ -44,10 +44,14 @@ if str(ROOT) not in sys.path:
 COLUMNS = ["name", "value", "unit", "baseline", "baseline value", "ratio", "target", "ok"]
 
 
+OWN_TARGET = {"room"}
+"""Benchmarks with their own make target (``make bench-room``): run only when named with --only."""
+
+
 def discover(only: list[str]) -> list[Path]:
     files = sorted(BENCH.glob("bench_*.py"))
     if not only:
-        return files
+        return [f for f in files if f.stem.removeprefix("bench_") not in OWN_TARGET]
     wanted = {o.removeprefix("bench_").removesuffix(".py") for o in only}
     chosen = [f for f in files if f.stem.removeprefix("bench_") in wanted]
     missing = wanted - {f.stem.removeprefix("bench_") for f in chosen}
@@ -119,7 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help="Run only bench_NAME.py (repeatable), e.g. --only saves")
     parser.add_argument("--json", action="store_true", help="Print the figures as JSON.")
+    parser.add_argument("--quick", action="store_true",
+                        help="Small sizes and short runs where a bench offers them (BENCH_QUICK=1), e.g. the room")
     args = parser.parse_args(argv)
+    if args.quick:
+        os.environ["BENCH_QUICK"] = "1"
 
     rows: list[dict] = []
     failures: list[str] = []

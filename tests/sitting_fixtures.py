@@ -16,7 +16,8 @@ from marker_tui.domain.markscheme import MarkScheme
 from marker_tui.domain.paper import QuestionPaper
 from marker_tui.services.candidates import CandidateService
 from marker_tui.services.papers import PaperService, StoredPaper
-from marker_tui.services.sitting import LearnerService, SittingService
+from marker_tui.services.learner import LearnerService
+from marker_tui.services.invigilation import SittingService
 from marker_tui.services.staff import StaffService
 from marker_tui.storage.database import Database, open_database
 
@@ -153,11 +154,15 @@ def room(tmp_path: Path) -> Room:
 
 def old_schema(monkeypatch, version: int) -> None:
     """Make new databases stop at schema ``version``, plus the admission tables (m0007) that today's
-    learner logins need; :func:`strip_admission` then removes those again, leaving a file as a
+    learner logins need and the rest-break table (m0009) today's room view reads; :func:`strip_admission` then removes those again, leaving a file as a
     centre's marker-tui of that version wrote it (apart from what m0005 added)."""
     from marker_tui.storage import migrations
 
-    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:version] + [migrations.m0007_admission])
+    def today_s_room_tables(db: Database) -> None:  # one slot, so the schema number stays the old one + 1
+        migrations.m0007_admission(db)
+        migrations.m0009_rest_breaks(db)
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:version] + [today_s_room_tables])
     # Slips print the centre's name (m0004): give an older file the table, dropped again below.
     if version < 4:
         monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS + [migrations.m0004_centre_settings])
@@ -167,7 +172,7 @@ def old_schema(monkeypatch, version: int) -> None:
 
 
 def strip_admission(db: Database, version: int) -> None:
-    for table in ("admission_keycodes", "script_leases", "takeover_requests", "terminal_tries"):
+    for table in ("admission_keycodes", "script_leases", "takeover_requests", "terminal_tries", "rest_breaks"):
         db.conn.execute(f"DROP TABLE {table}")
     db.conn.execute("ALTER TABLE sittings DROP COLUMN exit_code")
     if version < 4:

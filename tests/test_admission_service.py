@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from marker_tui.domain.admission import EXIT_TRIES, KEYCODE_TRIES, LEASE_SECONDS
-from marker_tui.services.sitting import AdmissionRefused, ExitRefused, LearnerService, ScriptInUse
+from marker_tui.services.learner import AdmissionRefused, ExitRefused, LearnerService, ScriptInUse
 from marker_tui.services.terminal import Terminal
 from sitting_fixtures import build_room
 from test_learner_screen import open_sitting

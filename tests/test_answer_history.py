@@ -20,7 +20,7 @@ import pytest
 from marker_tui.domain.answer_history import RECENT, most_kept, versions_to_drop, versions_to_keep
 from marker_tui.domain.clock import FakeClock
 from marker_tui.services.audit import verify_log
-from marker_tui.services.sitting import LearnerService
+from marker_tui.services.learner import LearnerService
 from marker_tui.services.terminal import this_terminal
 from marker_tui.storage import answer_history, migrations
 from marker_tui.storage.database import now_text, open_database
@@ -185,7 +185,8 @@ def test_a_database_from_before_the_rule_upgrades_and_thins_lazily_at_the_next_s
                     " VALUES (?, '1', ?, ?, ?)", [script, k, typed_after(k), now_text(room.clock.now())])
     raw.execute("UPDATE answers SET text = ?, version = 600 WHERE script_id = ? AND question_id = '1'",
                 [typed_after(600), script])
-    raw.execute("DELETE FROM schema_migrations WHERE version = 8")
+    raw.execute("DROP TABLE rest_breaks")  # schema 9, after this file's time
+    raw.execute("DELETE FROM schema_migrations WHERE version >= 8")
     raw.execute("PRAGMA user_version = 7")
     raw.close()
     old = 600
@@ -206,7 +207,7 @@ SAVER = r"""
 import os, sys
 from datetime import datetime, timedelta
 from marker_tui.domain.clock import FakeClock
-from marker_tui.services.sitting import LearnerService
+from marker_tui.services.learner import LearnerService
 from marker_tui.services.terminal import Terminal
 from marker_tui.storage.database import now_text, open_database
 

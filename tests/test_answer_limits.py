@@ -6,7 +6,7 @@ import pytest
 
 from marker_tui.domain.paper import DEFAULT_MAX_ANSWER_CHARACTERS, QuestionPaper
 from marker_tui.services.papers import PaperService
-from marker_tui.services.sitting import SaveRefused
+from marker_tui.services.learner import SaveRefused
 from sitting_fixtures import Room, build_room, small_paper, small_scheme
 from test_learner_screen import SIZE, answer_rows, learner_app, open_sitting, settle, writing
 

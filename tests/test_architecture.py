@@ -101,11 +101,12 @@ def test_a_learners_terminal_does_not_load_marking_iqa_or_document_code():
              "from marker_tui.interfaces.tui.app import MarkerApp\n"
              "from marker_tui.interfaces.tui.screens.learner import LearnerLoginScreen\n"
              "from marker_tui.interfaces.tui.screens.fault import LearnerFaultScreen\n"
-             "import marker_tui.services.sitting\n"
+             "import marker_tui.services.learner\n"
              "print('\\n'.join(sorted(sys.modules)))\n")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     loaded = set(result.stdout.split())
     unwanted = {"docx", "openpyxl", "pypdfium2", "marker_tui.services.marking", "marker_tui.services.iqa",
-                "marker_tui.services.exports", "marker_tui.documents.feedback", "marker_tui.documents.results"}
+                "marker_tui.services.exports", "marker_tui.services.invigilation", "marker_tui.services.sitting",
+                "marker_tui.documents.feedback", "marker_tui.documents.results"}
     assert not (loaded & unwanted), sorted(loaded & unwanted)

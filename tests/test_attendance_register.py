@@ -48,6 +48,9 @@ def test_the_demo_sitting_s_register_says_who_was_late_and_who_was_absent(demo):
     assert all(line.terminal for line in lines.values() if line.attendance is not Attendance.ABSENT)
     assert any("extra time" in line.arrangements for line in lines.values())
     assert [line.candidate_number for line in register.lines] == sorted(lines)
+    # The demo's candidate with the rest-break arrangement took one supervised break of six minutes.
+    assert lines["1005"].rest_breaks_text == "1 rest break (6 min)"
+    assert [n for n, line in lines.items() if line.rest_breaks] == ["1005"]
 
 
 def test_the_open_sitting_has_nobody_absent_before_it_starts(demo):

@@ -14,7 +14,7 @@ from marker_tui.domain.autosave import (
     AutosavePolicy,
 )
 from marker_tui.interfaces.tui.widgets.script_writer import ScriptWriter
-from marker_tui.services.sitting import SaveRefused
+from marker_tui.services.learner import SaveRefused
 from marker_tui.storage.database import DatabaseBusy
 from sitting_fixtures import room  # noqa: F401
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from marker_tui.services.audit import verify_log
-from marker_tui.services.sitting import ScriptState, SittingService
+from marker_tui.domain.sitting_states import ScriptState
+from marker_tui.services.invigilation import SittingService
 from marker_tui.storage.database import open_database
 from marker_tui.services.terminal import this_terminal
 from sitting_fixtures import ADMIN, START, build_room
@@ -37,7 +38,7 @@ import os, random, sys, time
 from datetime import datetime
 from pathlib import Path
 from marker_tui.domain.clock import FakeClock
-from marker_tui.services.sitting import LearnerService
+from marker_tui.services.learner import LearnerService
 from marker_tui.storage.database import open_database
 
 path, script, start, go, saves = sys.argv[1], int(sys.argv[2]), datetime.fromisoformat(sys.argv[3]), Path(sys.argv[4]), int(sys.argv[5])

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from marker_tui.services.sitting import LearnerService
+from marker_tui.services.learner import LearnerService
 from marker_tui.storage.database import open_database
 from marker_tui.services.terminal import this_terminal
 from sitting_fixtures import START, build_room
@@ -33,7 +33,7 @@ SAVER = r"""
 import os, sys
 from datetime import datetime
 from marker_tui.domain.clock import FakeClock
-from marker_tui.services.sitting import LearnerService
+from marker_tui.services.learner import LearnerService
 from marker_tui.storage.database import open_database
 
 path, script, start, first = sys.argv[1], int(sys.argv[2]), datetime.fromisoformat(sys.argv[3]), int(sys.argv[4])

@@ -25,7 +25,8 @@ from marker_tui.services.demo import (
     demo_keycode,
 )
 from marker_tui.services.marking import MarkState
-from marker_tui.services.sitting import ScriptState, SittingError, SittingState
+from marker_tui.domain.sitting_states import ScriptState, SittingState
+from marker_tui.services.room import SittingError
 from marker_tui.storage.assessment_files import load_library
 from marker_tui.storage.database import open_database
 from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS

@@ -34,7 +34,7 @@ from marker_tui.interfaces.tui.screens.fault import LEARNER_MESSAGE, LearnerFaul
 from marker_tui.interfaces.tui.screens.learner import ExitCodeDialog
 from marker_tui.interfaces.tui.screens.staff_sign_in import StaffPinDialog  # noqa: F401
 from marker_tui.domain.clock import SystemClock
-from marker_tui.services.sitting import SittingService
+from marker_tui.services.invigilation import SittingService
 from marker_tui.storage.fault_log import fault_log_path, format_fault, safe_message
 from sitting_fixtures import ADMIN, INVIGILATOR, PIN
 from test_sit_process import CODE, MARKER_TUI, Terminal, _answer, admitted, sitting_db, tmux_server  # noqa: F401

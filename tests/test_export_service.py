@@ -37,7 +37,7 @@ from marker_tui.domain.sampling import SamplingStrategy
 from marker_tui.documents.feedback import WINDOWS_RESERVED
 from marker_tui.services.audit import ServiceError, entries
 from marker_tui.services.centre import Centre
-from marker_tui.services.iqa import IqaService
+from marker_tui.services.iqa import Iqa
 from marker_tui.services.exports import (
     DEFAULT_CENTRE_NAME,
     ExportIncomplete,
@@ -111,8 +111,8 @@ class ExportRoom:
         return MarkingService(self.room.db, self.room.clock)
 
     @property
-    def iqa(self) -> IqaService:
-        return IqaService(self.room.db, self.room.clock)
+    def iqa(self) -> Iqa:
+        return Centre(db=self.room.db, clock=self.room.clock).iqa
 
     def script_number(self, number: str) -> str:
         return self.room.candidate(self.code, number).script_number
@@ -194,24 +194,24 @@ def mark_the_sitting(r: ExportRoom) -> None:
 def iqa_the_sitting(r: ExportRoom) -> None:
     """A plan sampling the fail (1002) and, by hand, 1001; both reviewed and confirmed; not signed off."""
     iqa = r.iqa
-    iqa.create_plan(r.code, strategy=FAILS_ONLY, by=IVY, seed=7)
-    iqa.add_to_plan(r.code, r.script_number("1001"), by=IVY, reason="a Merit: check the top of the range")
+    iqa.plans.create_plan(r.code, strategy=FAILS_ONLY, by=IVY, seed=7)
+    iqa.plans.add_to_plan(r.code, r.script_number("1001"), by=IVY, reason="a Merit: check the top of the range")
     s1, s2 = r.script("1001"), r.script("1002")
-    iqa.record_question(s1, "1", reviewer=IVY, agree=True)
-    iqa.record_question(s1, "2a", reviewer=IVY, agree=True)
-    iqa.record_question(s1, "2b", reviewer=IVY, agree=False, mark=IQA_ADJUSTED["1001"]["2b"],
+    iqa.reviews.record_question(s1, "1", reviewer=IVY, agree=True)
+    iqa.reviews.record_question(s1, "2a", reviewer=IVY, agree=True)
+    iqa.reviews.record_question(s1, "2b", reviewer=IVY, agree=False, mark=IQA_ADJUSTED["1001"]["2b"],
                         reason="Only one reason is explained")
-    iqa.decide(s1, reviewer=IVY, decision="marks adjusted", feedback="Credit explained reasons only",
+    iqa.reviews.decide(s1, reviewer=IVY, decision="marks adjusted", feedback="Credit explained reasons only",
                decision_reason="Q2b over-credited", action_points=["Re-read the Q2b guidance"], confirm=True)
     for q in ("1", "2a", "2b"):
-        iqa.record_question(s2, q, reviewer=IVY, agree=True)
-    iqa.decide(s2, reviewer=IVY, decision="marking upheld", feedback="Fair marking", confirm=True)
-    iqa.add_action_point(r.code, "Standardisation meeting on outcome 2", by=IVY, owner=ANA, due=date(2026, 3, 20))
+        iqa.reviews.record_question(s2, q, reviewer=IVY, agree=True)
+    iqa.reviews.decide(s2, reviewer=IVY, decision="marking upheld", feedback="Fair marking", confirm=True)
+    iqa.reviews.add_action_point(r.code, "Standardisation meeting on outcome 2", by=IVY, owner=ANA, due=date(2026, 3, 20))
     r.clock.advance(minutes=1)
 
 
 def sign_off(r: ExportRoom) -> None:
-    r.iqa.sign_off(r.code, by=IVY, statement="Sample reviewed; marking consistent after one adjustment.")
+    r.iqa.plans.sign_off(r.code, by=IVY, statement="Sample reviewed; marking consistent after one adjustment.")
 
 
 @pytest.fixture
@@ -241,7 +241,7 @@ def docx_text(path: Path) -> str:
 
 def sampled_numbers(r: ExportRoom) -> set[str]:
     """Candidates in the IQA plan, as the IQA service stores it."""
-    [plan] = r.iqa.current_plans(r.code)
+    [plan] = r.iqa.plans.current_plans(r.code)
     return {s.candidate_number for s in plan.scripts}
 
 
@@ -679,8 +679,8 @@ def table_rows(table) -> list[list[str]]:
 
 
 def test_iqa_record_docx_has_the_plan_reasons_reviews_agreement_actions_and_sign_off(xroom, tmp_path):
-    [plan] = xroom.iqa.current_plans(xroom.code)
-    agreement = xroom.iqa.agreement(xroom.code)
+    [plan] = xroom.iqa.plans.current_plans(xroom.code)
+    agreement = xroom.iqa.agreement.agreement(xroom.code)
     with pytest.raises(ExportIncomplete, match="not signed off yet"):
         xroom.exports.export_iqa(xroom.code, tmp_path / "iqa.docx", by=IVY)
     assert not (tmp_path / "iqa.docx").exists()
@@ -762,8 +762,8 @@ def test_an_unreviewed_sampled_script_and_a_missing_plan_are_iqa_incomplete(tmp_
     report = r.exports.export_iqa(r.code, tmp_path / "none.docx", by=IVY, allow_incomplete=True)
     assert "No IQA sampling plan has been drawn for this sitting yet." in docx_text(tmp_path / "none.docx")
     assert report.warnings and report.rows == 0
-    r.iqa.create_plan(r.code, strategy=FAILS_ONLY, by=IVY, seed=1)
-    r.iqa.record_question(r.script("1002"), "1", reviewer=IVY, agree=True)
+    r.iqa.plans.create_plan(r.code, strategy=FAILS_ONLY, by=IVY, seed=1)
+    r.iqa.reviews.record_question(r.script("1002"), "1", reviewer=IVY, agree=True)
     assert r.exports.problems(r.code, "iqa-csv") == [
         "sampled for IQA, review not yet confirmed: candidate 1002 (in progress)",
         "the IQA sampling plan of Ivy Reviewer (plan 1) is not signed off yet",
@@ -780,7 +780,7 @@ def test_an_unreviewed_sampled_script_and_a_missing_plan_are_iqa_incomplete(tmp_
 
 def test_two_reviewers_plans_need_a_choice_of_reviewer(xroom, tmp_path):
     xroom.room.staff.add("Rae Reviewer", ["iqa"], PIN, by=ADMIN)
-    xroom.iqa.create_plan(xroom.code, strategy=FAILS_ONLY, by="Rae Reviewer", seed=3)
+    xroom.iqa.plans.create_plan(xroom.code, strategy=FAILS_ONLY, by="Rae Reviewer", seed=3)
     with pytest.raises(ExportRefused, match=r"more than one current IQA sampling plan \(Ivy Reviewer, Rae Reviewer\)"):
         xroom.exports.export_iqa(xroom.code, tmp_path / "i.docx", by=IVY, allow_incomplete=True)
     xroom.exports.export_iqa(xroom.code, tmp_path / "i.docx", by=IVY, reviewer="ivy  reviewer",

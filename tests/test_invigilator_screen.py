@@ -486,7 +486,7 @@ async def test_the_audit_log_reads_in_words_with_times_of_day(room):
 
 
 async def test_a_second_login_shows_in_the_room_and_m_approves_the_move(room):
-    from marker_tui.services.sitting import LearnerService, ScriptInUse
+    from marker_tui.services.learner import LearnerService, ScriptInUse
     from marker_tui.services.terminal import Terminal
 
     code = room.running_sitting()  # 1002 logged in on the room's own terminal: its lease is live
@@ -521,7 +521,7 @@ async def test_a_second_login_shows_in_the_room_and_m_approves_the_move(room):
 
 async def test_a_terminal_locked_for_wrong_exit_codes_shows_in_the_room(room):
     from marker_tui.domain.admission import EXIT_TRIES
-    from marker_tui.services.sitting import ExitRefused, LearnerService
+    from marker_tui.services.learner import ExitRefused, LearnerService
     from marker_tui.services.terminal import Terminal
 
     code = room.running_sitting(candidates=("1001",))

@@ -104,7 +104,7 @@ def test_a_unit_across_sittings(iroom):
 def test_status_shows_progress_decisions_second_marking_adjudication_and_agreement(iroom):
     plan_with(iroom, "1001", "1006")
     script = agree_all_but(iroom, "1001", {"2b": (2, "only one point")})
-    iroom.iqa.decide(script, reviewer=IVY, decision=ScriptDecision.ADJUSTED, feedback="See 2b", confirm=True)
+    iroom.iqa.reviews.decide(script, reviewer=IVY, decision=ScriptDecision.ADJUSTED, feedback="See 2b", confirm=True)
     number = iroom.number("1006")
     assigned = run(iroom, "iqa", "second", "assign", iroom.code, number, "--to", SAM, "--by", IVY)
     assert assigned.exit_code == 0 and f"Script {number} given to Sam Second" in assigned.output
@@ -161,7 +161,7 @@ def test_sign_off_waits_for_every_review(iroom):
     refused = run(iroom, "iqa", "sign-off", iroom.code, "--by", IVY)
     assert refused.exit_code == 1 and "cannot be signed off yet" in refused.output
     script = agree_all_but(iroom, "1001")
-    iroom.iqa.decide(script, reviewer=IVY, decision=ScriptDecision.UPHELD, confirm=True)
+    iroom.iqa.reviews.decide(script, reviewer=IVY, decision=ScriptDecision.UPHELD, confirm=True)
     action = run(iroom, "iqa", "action", iroom.code, "Standardise 2b", "--owner", "Lead", "--due", "2026-05-01",
                  "--by", IVY)
     assert action.exit_code == 0

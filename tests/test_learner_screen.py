@@ -25,7 +25,7 @@ from marker_tui.interfaces.tui.screens.learner import (
 from marker_tui.interfaces.tui.widgets.contrast import HIGH_CONTRAST
 from marker_tui.interfaces.tui.widgets.countdown import TimeWarnings, clock_text
 from marker_tui.services.centre import Centre
-from marker_tui.services.sitting import SittingError
+from marker_tui.services.room import SittingError
 from marker_tui.storage.database import open_database
 from sitting_fixtures import ADMIN, INVIGILATOR, PIN, build_room
 
@@ -977,3 +977,32 @@ async def test_a_long_question_on_a_small_terminal_scrolls_from_the_answer_box(t
             assert box.scroll_y < box.max_scroll_y
     finally:
         room.db.close()
+
+
+async def test_the_clock_never_waits_for_the_database_when_time_runs_out(room):
+    """The learner's 1-second clock only reads (a snapshot never waits for writers): when time runs
+    out while another process holds the write lock, the screen says so at once, and the submission
+    is recorded off the screen's thread as soon as the lock is free."""
+    import sqlite3
+
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        blocker = sqlite3.connect(room.path)
+        blocker.execute("BEGIN IMMEDIATE")  # another process writing, e.g. a busy room's saves
+        try:
+            room.clock.advance(minutes=90)
+            screen.tick()
+            await pilot.pause()
+            assert screen.phase == "finished"
+            assert text_of(screen.query_one("#finished-title")) == "Time is up. Your answers were submitted."
+            assert "submitted automatically at 10:30:00" in text_of(screen.query_one("#finished-text"))
+        finally:
+            blocker.rollback()
+            blocker.close()
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+    rows = room.db.execute("SELECT finish, submitted_reason FROM scripts WHERE id = ?",
+                           [room.script_id(code, "1001")]).fetchall()
+    assert rows == [("time up", "time up")]

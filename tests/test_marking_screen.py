@@ -544,3 +544,35 @@ async def test_overall_feedback_and_next_steps_from_the_marking_screen(mroom):
         await until(pilot, lambda: "Feedback saved." in text_of(app, "#message"))
         loaded = mroom.marking.view_script(mroom.script("1001"))
         assert (loaded.overall_feedback, loaded.next_steps) == ("Clear and safe.", "Cite the regulations.")
+
+
+async def settle(pilot) -> None:
+    """Let the screen's service calls (thread workers) finish and their results reach the screen."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_the_marking_list_answers_keys_while_another_process_holds_the_database(mroom):
+    """Opening a script is a write; while another program holds the write lock it waits on a
+    worker thread, and the marking list keeps answering keys meanwhile."""
+    import sqlite3
+
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#queue")
+        assert table.row_count == 3 and table.cursor_row == 0
+        blocker = sqlite3.connect(mroom.room.path)
+        blocker.execute("BEGIN IMMEDIATE")  # another terminal saving
+        try:
+            await pilot.press("enter")  # claims script 4101: must wait for the lock
+            await pilot.pause()
+            await pilot.press("down")
+            await pilot.pause()
+            assert table.cursor_row == 1  # the key was handled while the claim waits
+            assert isinstance(app.screen, MarkingQueueScreen)
+        finally:
+            blocker.rollback()
+            blocker.close()
+        await settle(pilot)
+        assert isinstance(app.screen, MarkingScreen) and app.screen.script.script_number == "4101"

@@ -22,6 +22,8 @@ from marker_tui.services.marking import (
     MarkState,
     ReasonRequired,
     StaleMark,
+)
+from marker_tui.services.marking.common import (
     _clock,
 )
 from marker_tui.storage import migrations

@@ -24,6 +24,7 @@ from marker_tui.interfaces.tui.screens.marking import SittingPickerScreen
 from marker_tui.interfaces.tui.widgets.iqa_dialogs import YesNoDialog
 from marker_tui.services.centre import Centre
 from marker_tui.services.demo import build_demo
+from test_iqa_screen import settle
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 SIZE = (80, 24)
@@ -56,11 +57,11 @@ def text(app: MarkerApp, selector: str) -> str:
 
 def give_maya_a_script_mo_marked(centre: Centre) -> str:
     """Quinn samples 305-DEMO and gives one of Mo's scripts to Maya; Maya marks every question but Q12."""
-    plan = centre.iqa.create_plan("305-DEMO", strategy=SamplingStrategy(), by=QUINN)
+    plan = centre.iqa.plans.create_plan("305-DEMO", strategy=SamplingStrategy(), by=QUINN)
     script = next(s for s in plan.scripts if s.markers == (MO,))
-    centre.iqa.assign_second_marker(script.script_id, second_marker=MAYA, by=QUINN)
+    centre.iqa.second_marking.assign_second_marker(script.script_id, second_marker=MAYA, by=QUINN)
     questions = [str(n) for n in range(1, 12)]
-    centre.iqa.record_second_marks(script.script_id, {q: 1 for q in questions}, by=MAYA)
+    centre.iqa.second_marking.record_second_marks(script.script_id, {q: 1 for q in questions}, by=MAYA)
     return script.script_number
 
 
@@ -68,34 +69,34 @@ async def test_a_marker_presses_2_on_the_mark_screen_and_second_marks_with_quest
     number = give_maya_a_script_mo_marked(centre)
     app = app_for(centre, SittingPickerScreen(MAYA))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert "2: scripts given to you for a blind second mark" in text(app, "#picker-help")
         await pilot.press("2")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, SecondMarkingQueueScreen)
         table = app.screen.query_one("#iqa-second-queue", DataTable)
         assert [str(c) for c in table.get_row_at(0)][:3] == [number, "305-DEMO", "11/12"]
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, BlindMarkingScreen)
         while app.screen.question_id != "12":
             await pilot.press("n")
         await pilot.press("0", "enter")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("c")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, YesNoDialog)
         marks = ", ".join(f"Q{n} 1" for n in range(1, 12)) + ", Q12 0"
         assert app.screen.detail == f"Your marks: {marks}. After this they cannot change."
         await pilot.press("y")
-        await pilot.pause()
+        await settle(pilot)
         assert "Second marking complete" in text(app, "#iqa-message")
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, SecondMarkingQueueScreen)
         assert str(app.screen.query_one("#iqa-second-queue", DataTable).get_row_at(0)[3]) == "yes"
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, SittingPickerScreen)
 
 
@@ -103,16 +104,16 @@ async def test_the_quality_assurance_home_reaches_second_marking_and_agreement(c
     give_maya_a_script_mo_marked(centre)
     app = app_for(centre, IqaHomeScreen(QUINN))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("2")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, SecondMarkingQueueScreen)
         assert "No script has been given to you for second marking." in text(app, "#iqa-message")
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, IqaHomeScreen)
         await pilot.press("g")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, IqaAgreementScreen)
         assert app.screen.scope == "305-DEMO"
 
@@ -121,9 +122,9 @@ async def test_the_question_strip_wraps_at_80_columns_between_questions_never_in
     give_maya_a_script_mo_marked(centre)
     app = app_for(centre, SecondMarkingQueueScreen(MAYA))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         strip = app.screen.query_one("#iqa-question-strip")
         lines = [strip.render_line(y).text for y in range(strip.size.height)]
         assert len(lines) == 2 and all(len(line) <= 80 for line in lines)

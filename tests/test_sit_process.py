@@ -21,7 +21,8 @@ import pytest
 
 from marker_tui.domain.admission import derived_keycode
 from marker_tui.domain.clock import SystemClock
-from marker_tui.services.sitting import LearnerService, SittingService
+from marker_tui.services.learner import LearnerService
+from marker_tui.services.invigilation import SittingService
 from marker_tui.storage.database import open_database
 from sitting_fixtures import INVIGILATOR, build_room
 

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from cli_signing import signed
 from marker_tui.interfaces.cli.main import cli
 from marker_tui.interfaces.cli.sitting import visible
-from marker_tui.services.sitting import LearnerService, SittingStatus
+from marker_tui.services.learner import LearnerService
+from marker_tui.services.invigilation import SittingStatus
 
 CSV = Path(__file__).parent / "fixtures" / "candidates"
 

@@ -10,14 +10,9 @@ import pytest
 
 from marker_tui.services.audit import ServiceError
 from marker_tui.services.papers import PaperService
-from marker_tui.services.sitting import (
-    NoSuchSitting,
-    SaveRefused,
-    ScriptState,
-    SittingError,
-    SittingNotOpen,
-    SittingState,
-)
+from marker_tui.services.room import NoSuchSitting, SittingError
+from marker_tui.services.learner import SaveRefused, SittingNotOpen
+from marker_tui.domain.sitting_states import ScriptState, SittingState
 from marker_tui.storage.database import open_database
 from sitting_fixtures import ADMIN, INVIGILATOR, START, Room, room, small_paper, small_scheme  # noqa: F401
 
@@ -443,7 +438,7 @@ def test_sweep_all_submits_time_up_scripts_in_every_running_sitting(room):
 
 def _act_between_read_and_write(monkeypatch, room, action):
     """Run ``action`` (on another connection) just after save_answer has read its snapshot."""
-    from marker_tui.services.sitting import LearnerService
+    from marker_tui.services.learner import LearnerService
 
     original = LearnerService._fingerprint
     calls = []

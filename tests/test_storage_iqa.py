@@ -22,7 +22,7 @@ def _adjust(room, candidate: str) -> int:
     """Ivy reviews the candidate's script, gives 2b one mark less, and confirms (an IQA adjustment)."""
     plan_with(room, candidate)
     script = agree_all_but(room, candidate, {"2b": (3, "one point not made")})
-    room.iqa.decide(script, reviewer=IVY, decision=ScriptDecision.ADJUSTED, confirm=True)
+    room.iqa.reviews.decide(script, reviewer=IVY, decision=ScriptDecision.ADJUSTED, confirm=True)
     return script
 
 
@@ -55,43 +55,43 @@ def test_scripts_with_many_ids_come_back_whole(iroom):
 def test_the_latest_review_round_and_second_marking_are_the_ones_read(iroom):
     plan_with(iroom, "1001", "1002")
     script = agree_all_but(iroom, "1001")
-    iroom.iqa.decide(script, reviewer=IVY, decision=ScriptDecision.REFER_BACK, feedback="look at 2b again",
+    iroom.iqa.reviews.decide(script, reviewer=IVY, decision=ScriptDecision.REFER_BACK, feedback="look at 2b again",
                      confirm=True)
-    iroom.iqa.rereview(script, reviewer=IVY)
-    [plan_id] = iqa_store.current_plan_ids(iroom.db, iroom.iqa.scope(iroom.code))
+    iroom.iqa.reviews.rereview(script, reviewer=IVY)
+    [plan_id] = iqa_store.current_plan_ids(iroom.db, iroom.iqa.plans.scope(iroom.code))
     reviewer_id = iqa_store.plan(iroom.db, plan_id).reviewer_id
     latest = iqa_store.latest_reviews(iroom.db, [*MANY, script], reviewer_id)
     assert list(latest) == [script] and latest[script].round == 2 and latest[script].state == "in progress"
     assert [r.round for r in iqa_store.reviews_of(iroom.db, script, reviewer_id)] == [1, 2]
     other = iroom.script("1002")
-    iroom.iqa.assign_second_marker(other, second_marker=SAM, by=IVY)
+    iroom.iqa.second_marking.assign_second_marker(other, second_marker=SAM, by=IVY)
     seconds = iqa_store.second_markings_of(iroom.db, [*MANY, other, script])
     assert list(seconds) == [other] and seconds[other].second_marker == SAM and seconds[other].completed_at is None
 
 
 def test_plan_history_keeps_superseded_plans_with_their_script_counts(iroom):
-    scope = iroom.iqa.scope(iroom.code)
-    first = iroom.iqa.create_plan(iroom.code, strategy=NOTHING.model_copy(update={"include_fails": True}), by=IVY)
-    second = iroom.iqa.create_plan(iroom.code, strategy=NOTHING, by=IVY, redraw=True, seed=7)
+    scope = iroom.iqa.plans.scope(iroom.code)
+    first = iroom.iqa.plans.create_plan(iroom.code, strategy=NOTHING.model_copy(update={"include_fails": True}), by=IVY)
+    second = iroom.iqa.plans.create_plan(iroom.code, strategy=NOTHING, by=IVY, redraw=True, seed=7)
     history = iqa_store.plan_history(iroom.db, scope)
-    assert [(p.id, n) for p, n in history] == [(first.id, 3), (second.id, 0)]
-    assert history[0][0].superseded_by == second.id and history[0][0].reviewer == IVY
-    assert history[1][0].superseded_at is None
-    assert iqa_store.current_plan(iroom.db, scope, history[0][0].reviewer_id).id == second.id
+    assert [(h.plan.id, h.scripts) for h in history] == [(first.id, 3), (second.id, 0)]
+    assert history[0].plan.superseded_by == second.id and history[0].plan.reviewer == IVY
+    assert history[1].plan.superseded_at is None
+    assert iqa_store.current_plan(iroom.db, scope, history[0].plan.reviewer_id).id == second.id
 
 
 def test_agreement_reads_first_round_judgements_and_completed_second_marks_only(iroom):
     plan_with(iroom, "1001", "1006")
     agree_all_but(iroom, "1001", {"2b": (3, "one point not made")})
     other = iroom.script("1006")
-    iroom.iqa.assign_second_marker(other, second_marker=SAM, by=IVY)
-    iroom.iqa.record_second_marks(other, {"1": 2, "2a": 2, "2b": 5}, by=SAM)
-    scope = iroom.iqa.scope(iroom.code)
+    iroom.iqa.second_marking.assign_second_marker(other, second_marker=SAM, by=IVY)
+    iroom.iqa.second_marking.record_second_marks(other, {"1": 2, "2a": 2, "2b": 5}, by=SAM)
+    scope = iroom.iqa.plans.scope(iroom.code)
     judged = iqa_store.first_round_judgements(iroom.db, scope)
     assert sorted((j.question_id, j.marker_mark, j.agree, j.reviewer_mark, j.marker) for j in judged) == [
         ("1", 2, True, None, ANA), ("2a", 3, True, None, ANA), ("2b", 4, False, 3, ANA)]
     assert iqa_store.completed_second_marks(iroom.db, scope) == []  # not complete yet
-    iroom.iqa.complete_second_marking(other, by=SAM)
+    iroom.iqa.second_marking.complete_second_marking(other, by=SAM)
     seconds = iqa_store.completed_second_marks(iroom.db, scope)
     assert sorted((s.question_id, s.marks, s.second_marker) for s in seconds) == [
         ("1", 2, SAM), ("2a", 2, SAM), ("2b", 5, SAM)]
@@ -99,5 +99,5 @@ def test_agreement_reads_first_round_judgements_and_completed_second_marks_only(
 
 
 def test_sampleable_sittings_count_scripts_marked_complete(iroom):
-    assert iqa_store.sampleable_sittings(iroom.db, ("submitted", "time up", "ended")) == [(iroom.code, 12, 12)]
+    assert iqa_store.sampleable_sittings(iroom.db, ("submitted", "time up", "ended")) == [iqa_store.SampleableSitting(iroom.code, 12, 12)]
 

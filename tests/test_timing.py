@@ -12,7 +12,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from marker_tui.domain.timing import Interval, allowance, format_duration, time_state
-from marker_tui.services.sitting import SaveRefused, ScriptState, SittingError
+from marker_tui.services.learner import SaveRefused
+from marker_tui.domain.sitting_states import ScriptState
+from marker_tui.services.room import SittingError
 from sitting_fixtures import INVIGILATOR, START, room  # noqa: F401  (fixture)
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -282,7 +284,7 @@ def test_a_restarted_engine_computes_the_same_time_left(room):
 def test_two_engines_on_the_same_file_agree(room):
     code = room.running_sitting()
     room.clock.advance(minutes=33)
-    from marker_tui.services.sitting import SittingService
+    from marker_tui.services.invigilation import SittingService
     from marker_tui.storage.database import open_database
 
     second = open_database(room.path)

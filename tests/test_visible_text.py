@@ -165,8 +165,8 @@ async def test_the_iqa_reviewer_sees_the_answer_and_comment_with_placeholders(ho
     from marker_tui.interfaces.tui.screens.iqa import IqaPlanScreen, IqaReviewScreen
 
     number = hostile.db.execute("SELECT script_number FROM scripts WHERE id = ?", [hostile.script_1001]).fetchone()[0]
-    hostile.iqa.create_plan("305-DEMO", strategy=NOTHING, by="Quinn Quality")
-    hostile.iqa.add_to_plan("305-DEMO", number, by="Quinn Quality", reason="chosen " + "\u202e")
+    hostile.iqa.plans.create_plan("305-DEMO", strategy=NOTHING, by="Quinn Quality")
+    hostile.iqa.plans.add_to_plan("305-DEMO", number, by="Quinn Quality", reason="chosen " + "\u202e")
     app = MarkerApp(hostile, start=IqaPlanScreen("305-DEMO", "Quinn Quality"), steady=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -12,7 +12,7 @@ from marker_tui.documents.feedback import WordDocument
 from marker_tui.documents.text_cleaning import atomic_output, csv_text
 
 CSV_HEADERS = ["Candidate number", "Name", "Attendance", "Minutes late", "Arrived", "Started", "Finished",
-               "Terminal", "Access arrangements"]
+               "Terminal", "Access arrangements", "Rest breaks"]
 
 
 def _time(instant: datetime | None) -> str:
@@ -22,7 +22,8 @@ def _time(instant: datetime | None) -> str:
 def _cells(register: AttendanceRegister) -> list[list[str]]:
     return [[line.candidate_number, line.name, line.attendance.value,
              "" if line.minutes_late is None else str(line.minutes_late), _time(line.arrived_at),
-             _time(line.started_at), _time(line.finished_at), line.terminal or "", line.arrangements]
+             _time(line.started_at), _time(line.finished_at), line.terminal or "", line.arrangements,
+             line.rest_breaks_text]
             for line in register.lines]
 
 
@@ -49,7 +50,8 @@ def write_register_docx(register: AttendanceRegister, path: str | os.PathLike[st
                   f"{register.count(Attendance.ABSENT)} absent"
                   + (f", {register.count(Attendance.NOT_YET)} not yet arrived" if register.count(Attendance.NOT_YET)
                      else "") + f" of {len(register.lines)} entered.", bold_lead="Attendance: ")
-    rows = [[c[0], c[1], c[2] + (f" ({c[3]} min)" if c[3] else ""), c[4], c[6], c[7], c[8]] for c in _cells(register)]
+    rows = [[c[0], c[1], c[2] + (f" ({c[3]} min)" if c[3] else ""), c[4], c[6], c[7],
+             "; ".join(p for p in (c[8], c[9]) if p)] for c in _cells(register)]
     doc.table(["Candidate", "Name", "Attendance", "Arrived", "Finished", "Terminal (seat)", "Arrangements"], rows,
               widths_mm=[18, 32, 24, 15, 17, 28, 36])
     doc.heading("Seating plan", 2)

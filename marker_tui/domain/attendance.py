@@ -35,6 +35,15 @@ class RegisterLine(BaseModel):
     finished_at: datetime | None = None
     terminal: str | None = None
     arrangements: str = ""
+    #: Supervised rest breaks taken, and their minutes in all (given back to the candidate).
+    rest_breaks: int = 0
+    rest_break_minutes: int = 0
+
+    @property
+    def rest_breaks_text(self) -> str:
+        if not self.rest_breaks:
+            return ""
+        return f"{self.rest_breaks} rest break{'s' if self.rest_breaks != 1 else ''} ({self.rest_break_minutes} min)"
 
 
 class AttendanceRegister(BaseModel):

@@ -24,6 +24,10 @@ from marker_tui.storage.database import Database, parse_instant
 KEEPERS = (Permission.RUN_ROOM,)
 
 
+def _instant(value):  # noqa: ANN001, ANN202 - stored text (older rows) or already a datetime
+    return parse_instant(value) if isinstance(value, str) or value is None else value
+
+
 def _get(row, name: str):  # noqa: ANN001 - a sitting row (a dict today, a typed record soon)
     return row[name] if isinstance(row, dict) else getattr(row, name)
 
@@ -42,9 +46,14 @@ class AttendanceService:
             if sitting is None:
                 raise ServiceError(rx.sittings.no_such_sitting(code))
             rows = rx.attendance.register_rows(_get(sitting, "id"))
+            breaks = [b for b in rx.rest_breaks.breaks_in_sitting(_get(sitting, "id")) if b.started_at is not None]
             paper = get_paper(rx.db, _get(sitting, "paper_id"))
             centre = identity_in(rx.db)
-        started = parse_instant(_get(sitting, "started_at"))
+        started = _instant(_get(sitting, "started_at"))
+        now = self.clock.now()
+        taken: dict[int, list[int]] = {}
+        for b in breaks:
+            taken.setdefault(b.script_id, []).append(int(((b.finished_at or now) - b.started_at).total_seconds()))
         lines = []
         for row in rows:
             arrived = parse_instant(row["logged_in_at"])
@@ -53,11 +62,13 @@ class AttendanceService:
                 candidate_number=row["candidate_number"], name=row["name"], attendance=attendance,
                 minutes_late=late, arrived_at=arrived, started_at=parse_instant(row["started_at"]),
                 finished_at=parse_instant(row["submitted_at"]) if arrived else None, terminal=row["terminal"],
-                arrangements=arrangements_text(row["extra_time_percent"], row["access_arrangements"])))
+                arrangements=arrangements_text(row["extra_time_percent"], row["access_arrangements"]),
+                rest_breaks=len(taken.get(row["script_id"], [])),
+                rest_break_minutes=sum(taken.get(row["script_id"], [])) // 60))
         return AttendanceRegister(
             centre=centre.name, sitting_code=_get(sitting, "code"),
             paper=f"{paper.qualification} unit {paper.unit}: {paper.title or paper.paper.title or ''}".rstrip(": "),
-            room_started_at=started, room_ended_at=parse_instant(_get(sitting, "ended_at")), lines=lines)
+            room_started_at=started, room_ended_at=_instant(_get(sitting, "ended_at")), lines=lines)
 
     def export_register(self, code: str, folder: str | os.PathLike[str], *, by: str) -> list[Path]:
         """Write ``attendance-CODE.docx`` and ``.csv`` into ``folder``; audited."""

@@ -30,9 +30,9 @@ changes during a sitting are made with an extension, which is logged).
 
 from __future__ import annotations
 
-import csv
-import io
+import contextlib
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -41,23 +41,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.visible_text import has_controls
-from marker_tui.services.audit import ServiceError, record
-from marker_tui.services.staff import resolve_actor
-from marker_tui.storage.file_limits import (
-    CSV_MAX_BYTES,
-    CSV_MAX_ROWS,
-    FileRefused,
-    located_text,
-    read_bounded,
-    shorten,
-)
+from marker_tui.domain.events.candidates import CandidateAdded, CandidateChanged, EnrolmentExtraTimeChanged
+from marker_tui.services.audit import ServiceError
+from marker_tui.services.unit_of_work import UnitOfWork, Writing
+from marker_tui.storage import csv_files
+from marker_tui.storage.csv_files import RowProblem
+from marker_tui.storage.file_limits import shorten
 from marker_tui.storage import candidates as store
-from marker_tui.storage.database import Database, read_transaction, run_write
+from marker_tui.storage.database import Database, read_transaction
 from marker_tui.domain.roles import Permission, roles_for
 
 COLUMNS = ("candidate_number", "name", "extra_time_percent", "access_arrangements")
 REQUIRED_COLUMNS = ("candidate_number", "name")
-EDITORS = roles_for(Permission.EDIT_CANDIDATES)
+EDITORS = roles_for(Permission.EDIT_CANDIDATES)  # for menus and the CLI; writes check Permission
 _NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9/-]{0,19}$")
 
 
@@ -156,16 +152,6 @@ class Candidate(CandidateDetails):
     id: int
     created_at: datetime
     updated_at: datetime
-
-
-class RowProblem(BaseModel):
-    line: int
-    field: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"line {self.line}" + (f", {self.field}" if self.field else "")
-        return f"{where}: {self.message}"
 
 
 class CsvImportError(ServiceError):
@@ -279,28 +265,24 @@ def _plan(db: Database, path: Path, rows: list[CsvRow]
     return preview, merged
 
 
-def _header_key(name: str) -> str:
-    return re.sub(r"[\s\-]+", "_", name.strip().lstrip("\ufeff").lower())
-
-
 def read_csv_text(path: Path) -> str:
-    """A CSV file's text, refused (one line: file, line, fix) if too large, binary or not UTF-8."""
+    """A CSV file's text through the one reader (storage/csv_files), refused in service words."""
+    with _refusals(path):
+        return csv_files.read_csv_text(path)
+
+
+@contextlib.contextmanager
+def _refusals(path: Path) -> Iterator[None]:
+    """The CSV reader's refusals as this layer's errors (same messages)."""
     try:
-        data = read_bounded(path, CSV_MAX_BYTES, what="CSV file")
-        text = located_text(path, data, fix_encoding="save the file as 'CSV UTF-8 (comma delimited)' "
-                            "and import it again")
-    except FileRefused as refused:
-        if refused.line is not None:  # bad bytes: reported by line, like every other row problem
-            raise CsvImportError(path, [RowProblem(line=refused.line, field=None,
-                                                   message=f"{refused.reason}; {refused.fix}")]) from None
-        if refused.reason == "no such file":
-            raise ServiceError(f"There is no file {path}.") from None
-        raise ServiceError(str(refused)) from None
-    lines = text.count("\n")
-    if lines > CSV_MAX_ROWS:
-        raise ServiceError(f"{path}: has {lines:,} lines, more than the {CSV_MAX_ROWS:,} one import may have "
-                           "(fix: split it into smaller files)")
-    return text
+        yield
+    except csv_files.CsvRefused as refused:
+        raise CsvImportError(path, refused.problems) from None
+    except csv_files.CsvUnreadable as unreadable:
+        raise ServiceError(str(unreadable)) from None
+
+
+CANDIDATES_CSV = csv_files.CsvLayout(columns=COLUMNS, required=REQUIRED_COLUMNS)
 
 
 class CsvRow(BaseModel):
@@ -315,51 +297,12 @@ class CsvRow(BaseModel):
 
 def parse_candidates_csv(path: Path) -> list[CsvRow]:
     """Read and validate the whole file; raise CsvImportError listing every bad row."""
-    text = read_csv_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # strict: an unclosed quote is an error, not the rest of the file in one value
-    problems: list[RowProblem] = []
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise CsvImportError(path, [RowProblem(line=1, field=None, message="the file is empty; "
-                             f"the first line must be the header: {','.join(COLUMNS)}")]) from None
-    keys = [_header_key(h) for h in header]
-    unknown = [h for h, k in zip(header, keys) if k not in COLUMNS]
-    missing = [c for c in REQUIRED_COLUMNS if c not in keys]
-    duplicated = sorted({k for k in keys if keys.count(k) > 1 and k in COLUMNS})
-    if unknown or missing or duplicated:
-        hints = []
-        if len(header) == 1 and ";" in header[0]:
-            raise CsvImportError(path, [RowProblem(line=1, field=None, message="the file uses ';' between "
-                                 "columns: save it as 'CSV UTF-8 (comma delimited)' and import it again")])
-        if missing:
-            hints.append(f"missing column(s) {', '.join(missing)}")
-        if unknown:
-            hints.append(f"unknown column(s) {', '.join(repr(u) for u in unknown)}")
-        if duplicated:
-            hints.append(f"column(s) given twice: {', '.join(duplicated)}")
-        raise CsvImportError(path, [RowProblem(line=1, field=None, message="header has "
-                             + "; ".join(hints) + f". Expected columns: {','.join(COLUMNS)}")])
+    with _refusals(path):
+        read = csv_files.read_csv_rows(path, CANDIDATES_CSV)
+    problems: list[RowProblem] = list(read.problems)
     rows: list[CsvRow] = []
     first_line_of: dict[str, int] = {}
-    while True:
-        line = reader.line_num + 1  # a quoted field may span lines: report where the row starts
-        try:
-            fields = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            problems.append(RowProblem(line=line, field=None, message=f"is not valid CSV ({error})"))
-            break
-        if not any(f.strip() for f in fields):
-            continue  # blank lines are harmless
-        if len(fields) != len(keys):
-            problems.append(RowProblem(
-                line=line, field=None,
-                message=f"has {len(fields)} values but the header has {len(keys)} columns "
-                "(a comma inside a value needs the value in double quotes)"))
-            continue
-        values = dict(zip(keys, fields))
+    for line, values in read.rows:
         cleared = frozenset(k for k in OPTIONAL_COLUMNS if values.get(k, "").strip().lower() == CLEAR)
         given = frozenset(k for k in OPTIONAL_COLUMNS if values.get(k, "").strip() and k not in cleared)
         for column in cleared:
@@ -381,14 +324,24 @@ def parse_candidates_csv(path: Path) -> list[CsvRow]:
         first_line_of[details.candidate_number] = line
         rows.append(CsvRow(line=line, details=details, given=given, cleared=cleared))
     if problems:
+        problems.sort(key=lambda p: p.line)  # shape and value problems in file order
         raise CsvImportError(path, problems)
     return rows
+
+
+class _NothingWritten(Exception):
+    """Leaves a write block that found nothing to change (rolled back, nothing audited)."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__("nothing to write")
+        self.result = result
 
 
 class CandidateService:
     def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self.db = db
         self.clock = clock or SystemClock()
+        self.uow = UnitOfWork(db, self.clock)
 
     def get(self, candidate_number: str) -> Candidate:
         with read_transaction(self.db):
@@ -415,16 +368,13 @@ class CandidateService:
             extra_time_percent=extra_time_percent, access_arrangements=access_arrangements,
         )
 
-        def work(db: Database) -> Candidate:
-            actor = resolve_actor(db, by, *EDITORS)
-            if find_candidate(db, details.candidate_number) is not None:
+        with self.uow.write(by=by, needs=Permission.EDIT_CANDIDATES, what="adding a candidate") as tx:
+            if find_candidate(tx.db, details.candidate_number) is not None:
                 raise ServiceError(
                     f"Candidate {details.candidate_number} already exists; use edit to change them."
                 )
-            self._insert(db, details, actor)
-            return find_candidate(db, details.candidate_number)
-
-        return run_write(self.db, work)
+            self._insert(tx, details)
+            return find_candidate(tx.db, details.candidate_number)
 
     def edit(
         self,
@@ -435,9 +385,16 @@ class CandidateService:
         access_arrangements: str | None = None,
         by: str,
     ) -> Candidate:
-        def work(db: Database) -> Candidate:
-            actor = resolve_actor(db, by, *EDITORS)
-            current = find_candidate(db, candidate_number)
+        try:
+            return self._edit(candidate_number, name=name, extra_time_percent=extra_time_percent,
+                              access_arrangements=access_arrangements, by=by)
+        except _NothingWritten as unchanged:  # the same values again: nothing to write or audit
+            return unchanged.result
+
+    def _edit(self, candidate_number: str, *, name: str | None, extra_time_percent: int | str | None,
+              access_arrangements: str | None, by: str) -> Candidate:
+        with self.uow.write(by=by, needs=Permission.EDIT_CANDIDATES, what="changing a candidate") as tx:
+            current = find_candidate(tx.db, candidate_number)
             if current is None:
                 raise ServiceError(f"There is no candidate with number {str(candidate_number).strip()}.")
             new = self._validated(
@@ -446,19 +403,18 @@ class CandidateService:
                 extra_time_percent=current.extra_time_percent if extra_time_percent is None else extra_time_percent,
                 access_arrangements=current.access_arrangements if access_arrangements is None else access_arrangements,
             )
-            self._update(db, current, new, actor)
-            return find_candidate(db, current.candidate_number)
-
-        return run_write(self.db, work)
+            if not self._update(tx, current, new):
+                raise _NothingWritten(current)
+            return find_candidate(tx.db, current.candidate_number)
 
     def preview_import(self, path: str | Path, *, by: str) -> ImportPreview:
         """What importing the file would change, per candidate; writes nothing."""
         path = Path(path)
-        with read_transaction(self.db):
-            resolve_actor(self.db, by, *EDITORS)  # fail fast, before reading a big file
+        with self.uow.read(by=by, needs=Permission.EDIT_CANDIDATES):  # fail fast, before reading a big file
+            pass
         rows = parse_candidates_csv(path)
-        with read_transaction(self.db):
-            return _plan(self.db, path, rows)[0]
+        with self.uow.read() as rx:
+            return _plan(rx.db, path, rows)[0]
 
     def import_csv(self, path: str | Path, *, by: str, expect: ImportPreview | None = None) -> ImportReport:
         """Import a class list; all-or-nothing (see the module docstring for the columns).
@@ -467,27 +423,31 @@ class CandidateService:
         import would do exactly that: someone may have edited a candidate in between.
         """
         path = Path(path)
-        with read_transaction(self.db):
-            resolve_actor(self.db, by, *EDITORS)  # fail fast, before reading a big file
+        with self.uow.read(by=by, needs=Permission.EDIT_CANDIDATES):  # fail fast, before reading a big file
+            pass
         rows = parse_candidates_csv(path)
+        try:
+            return self._import(path, rows, by=by, expect=expect)
+        except _NothingWritten as unchanged:  # every row as stored already: nothing to write or audit
+            return unchanged.result
 
-        def work(db: Database) -> ImportReport:
-            actor = resolve_actor(db, by, *EDITORS)
-            preview, merged = _plan(db, path, rows)
+    def _import(self, path: Path, rows: list[CsvRow], *, by: str, expect: ImportPreview | None) -> ImportReport:
+        with self.uow.write(by=by, needs=Permission.EDIT_CANDIDATES, what="importing candidates") as tx:
+            preview, merged = _plan(tx.db, path, rows)
             if expect is not None and preview != expect:
                 raise ServiceError(f"{path}: the candidates changed since the preview was shown; nothing was "
                                    "imported. Import again to see the new preview.")
             report = ImportReport(file=str(path), unchanged=list(preview.unchanged))
             for details in preview.added:
-                self._insert(db, details, actor, source=str(path))
+                self._insert(tx, details, source=str(path))
                 report.added.append(details.candidate_number)
             for change in preview.changed:
                 current, new = merged[change.candidate_number]
-                self._update(db, current, new, actor, source=str(path))
+                self._update(tx, current, new, source=str(path))
                 report.updated.append(change.candidate_number)
+            if preview.writes_nothing:
+                raise _NothingWritten(report)
             return report
-
-        return run_write(self.db, work, "importing candidates")
 
     # -- helpers --------------------------------------------------------------------
     @staticmethod
@@ -499,29 +459,30 @@ class CandidateService:
             field = first["loc"][0] if first["loc"] else "value"
             raise ServiceError(f"{field} {first['msg'].removeprefix('Value error, ')}.") from None
 
-    def _insert(self, db: Database, details: CandidateDetails, actor, source: str | None = None) -> None:
-        store.insert_candidate(db, details.candidate_number, details.name, details.extra_time_percent,
-                               details.access_arrangements, at=self.clock.now())
-        record(db, at=self.clock.now(), actor=actor, action="candidate added",
-               candidate_number=details.candidate_number,
-               details={**details.model_dump(), **({"from file": source} if source else {})})
+    @staticmethod
+    def _insert(tx: Writing, details: CandidateDetails, source: str | None = None) -> None:
+        store.insert_candidate(tx.db, details.candidate_number, details.name, details.extra_time_percent,
+                               details.access_arrangements, at=tx.now)
+        tx.record(CandidateAdded(candidate_number=details.candidate_number, number=details.candidate_number,
+                                 name=details.name, extra_time_percent=details.extra_time_percent,
+                                 access_arrangements=details.access_arrangements, from_file=source))
 
-    def _update(self, db: Database, current: Candidate, new: CandidateDetails, actor, source: str | None = None) -> None:
+    @staticmethod
+    def _update(tx: Writing, current: Candidate, new: CandidateDetails, source: str | None = None) -> bool:
+        """Write the changed values (and the unstarted scripts' extra time); False if nothing differed."""
         old_values = current.model_dump(include=set(COLUMNS))
         new_values = new.model_dump()
         changed = {k: {"old": old_values[k], "new": new_values[k]} for k in COLUMNS if old_values[k] != new_values[k]}
         if not changed:
-            return
-        now = self.clock.now()
-        store.update_candidate(db, current.id, new.name, new.extra_time_percent, new.access_arrangements, at=now)
-        record(db, at=now, actor=actor, action="candidate changed",
-               candidate_number=current.candidate_number,
-               details={"changes": changed, **({"from file": source} if source else {})})
+            return False
+        store.update_candidate(tx.db, current.id, new.name, new.extra_time_percent, new.access_arrangements,
+                               at=tx.now)
+        tx.record(CandidateChanged(candidate_number=current.candidate_number, changes=changed, from_file=source))
         if "extra_time_percent" in changed:
             # Only scripts whose clock has not started follow the change.
-            for script in store.unstarted_scripts(db, current.id):
-                store.set_script_extra_time(db, script.id, new.extra_time_percent)
-                record(db, at=now, actor=actor, action="enrolment extra time changed",
-                       sitting_id=script.sitting_id, script_id=script.id,
-                       candidate_number=current.candidate_number,
-                       details={"old": script.extra_time_percent, "new": new.extra_time_percent})
+            for script in store.unstarted_scripts(tx.db, current.id):
+                store.set_script_extra_time(tx.db, script.id, new.extra_time_percent)
+                tx.record(EnrolmentExtraTimeChanged(sitting_id=script.sitting_id, script_id=script.id,
+                                                    candidate_number=current.candidate_number,
+                                                    old=script.extra_time_percent, new=new.extra_time_percent))
+        return True

@@ -20,17 +20,19 @@ from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 # Each service is imported on first use: a learner's terminal needs three of them,
 # and loading marking, IQA and exports would cost its launch time and memory.
 if TYPE_CHECKING:
+    from .rest_breaks import RestBreakService
     from .candidates import CandidateService
     from .attendance import AttendanceService
     from .data_protection import DataProtectionService, RetentionService
     from .eqa import EqaPackService
     from .exports import ExportService
     from .incidents import IncidentService
-    from .iqa import IqaService
+    from .iqa import Iqa
     from .marking import MarkingService
     from .papers import PaperService
     from .settings import CentreSettingsService
-    from .sitting import LearnerService, SittingService
+    from .invigilation import InvigilationService
+    from .learner import LearnerService
     from .staff import StaffService
 
 
@@ -54,14 +56,24 @@ class Centre:
         return database_path(self.db)
 
     @cached_property
-    def sittings(self) -> "SittingService":
-        from .sitting import SittingService
+    def sittings(self) -> "InvigilationService":
+        """The invigilator's side of every sitting (the room)."""
+        from .invigilation import InvigilationService
 
-        return SittingService(self.db, self.clock)
+        return InvigilationService(self.db, self.clock)
+
+    @cached_property
+    def rest_breaks(self) -> "RestBreakService":
+        """Supervised rest breaks: asked for by a learner, begun and ended by the invigilator."""
+        from .rest_breaks import RestBreakService
+
+        # The room's service is built only when a break starts or ends: a learner asking loads none of it.
+        return RestBreakService(self.db, self.clock, invigilation=lambda: self.sittings)
 
     @cached_property
     def learners(self) -> "LearnerService":
-        from .sitting import LearnerService
+        """This terminal's learner (a learner's process loads only this of the sitting code)."""
+        from .learner import LearnerService
 
         return LearnerService(self.db, self.clock, self.terminal)
 
@@ -87,13 +99,25 @@ class Centre:
     def marking(self) -> "MarkingService":
         from .marking import MarkingService
 
-        return MarkingService(self.db, self.clock)
+        return MarkingService(self.db, self.clock, sweep=self.sittings.sweep)
 
     @cached_property
-    def iqa(self) -> "IqaService":
-        from .iqa import IqaService
+    def iqa(self) -> "Iqa":
+        """IQA by what the reviewer is doing: ``centre.iqa.plans``, ``.reviews``, ``.second_marking``,
+        ``.agreement`` (and ``.views``, the read models they share)."""
+        from .iqa import Iqa
+        from .iqa.agreement import AgreementService
+        from .iqa.plans import PlanService
+        from .iqa.reviews import ReviewService
+        from .iqa.second_marking import SecondMarkingService
+        from .iqa.views import IqaViews
+        from .unit_of_work import UnitOfWork
 
-        return IqaService(self.db, self.clock)
+        uow = UnitOfWork(self.db, self.clock)
+        views = IqaViews(self.marking)
+        return Iqa(plans=PlanService(uow, views), reviews=ReviewService(uow, views, self.marking),
+                   second_marking=SecondMarkingService(uow, views), agreement=AgreementService(uow, views),
+                   views=views)
 
     @cached_property
     def settings(self) -> "CentreSettingsService":
@@ -140,7 +164,8 @@ class Centre:
     def exports(self) -> "ExportService":
         from .exports import ExportService
 
-        return ExportService(self.db, self.clock, papers_dir=self.papers_dir, centre_name=self.centre_name)
+        return ExportService(self.db, self.clock, papers_dir=self.papers_dir, iqa=self.iqa,
+                             centre_name=self.centre_name)
 
     def close(self) -> None:
         self.db.close()

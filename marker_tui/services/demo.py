@@ -276,11 +276,11 @@ class _Builder:
             if not entry.get("time_up"):
                 event(own_start + timedelta(minutes=used),
                       lambda n=number: c.learners.submit(scripts[n]))
-        # A rest break for the candidate in a separate room (an access arrangement).
-        event(start + timedelta(minutes=25), lambda: c.sittings.pause(
-            SAT_CODE, reason="rest break (access arrangement)", by=INVIGILATOR, candidate_number="1005"))
-        event(start + timedelta(minutes=30), lambda: c.sittings.resume(
-            SAT_CODE, reason="rest break over", by=INVIGILATOR, candidate_number="1005"))
+        # A supervised rest break for the candidate in a separate room (an access arrangement):
+        # asked for at the terminal, started and ended by the invigilator.
+        event(start + timedelta(minutes=24), lambda: c.rest_breaks.ask(scripts["1005"]))
+        event(start + timedelta(minutes=25), lambda: c.rest_breaks.start(SAT_CODE, "1005", by=INVIGILATOR))
+        event(start + timedelta(minutes=31), lambda: c.rest_breaks.end(SAT_CODE, "1005", by=INVIGILATOR))
         for when, _, action in sorted(events, key=lambda e: (e[0], e[1])):
             self.at(when)
             action()

@@ -55,7 +55,7 @@ round's, once confirmed (a decision awaiting confirmation is not yet a
 decision). The learner's feedback carries the reviewer, date and decision of a
 confirmed review. The IQA record shows the sitting's plan (with several
 reviewers' plans, ``reviewer`` chooses), confirmed reviews only, the agreement
-figures of ``IqaService.agreement`` and the plan's and reviews' action points.
+figures of ``AgreementService.agreement`` and the plan's and reviews' action points.
 
 Rows are one per enrolled candidate, in candidate-number order (natural order:
 "C2" before "C10"). A script not yet marked shows ``not marked`` marks and the
@@ -92,7 +92,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -155,6 +155,9 @@ NOT_SUBMITTED = "not submitted"
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: called as an export goes (0 of total first, total of total last)."""
 
+
+if TYPE_CHECKING:
+    from marker_tui.services.iqa import Iqa
 
 # --- errors and reports -------------------------------------------------------------------------
 
@@ -433,12 +436,21 @@ class ExportService:
     """Results, feedback, IQA record and audit exports of one sitting (see the module docstring)."""
 
     def __init__(self, db: Database, clock: Clock | None = None, *, papers_dir: Path = SHIPPED_PAPERS,
-                 centre_name: str | None = None) -> None:
+                 centre_name: str | None = None, iqa: "Iqa | None" = None) -> None:
         self.db = db
+        self._iqa_services = iqa
         self.clock = clock or SystemClock()
         self.papers_dir = Path(papers_dir)
         self._centre_name = centre_name
         self._specs: dict[str, TestSpecification | None] = {}
+
+    def _iqa_wired(self) -> "Iqa":
+        """The IQA services Centre handed in (built through Centre when this was made on its own)."""
+        if self._iqa_services is None:
+            from marker_tui.services.centre import Centre
+
+            self._iqa_services = Centre(db=self.db, clock=self.clock, papers_dir=self.papers_dir).iqa
+        return self._iqa_services
 
     # == reading ====================================================================================
 
@@ -729,15 +741,15 @@ class ExportService:
                 except ServiceError as error:
                     raise ExportRefused(f"{error} Nothing was written.") from None
                 self._check_blind(sitting, by)
-            stored = get_paper(self.db, sitting["paper_id"])
-            scheme = latest_mark_scheme(self.db, sitting["paper_id"])
+            stored = get_paper(self.db, sitting.paper_id)
+            scheme = latest_mark_scheme(self.db, sitting.paper_id)
             if scheme is None:
                 raise ExportRefused(
                     f"No mark scheme is loaded for {stored.qualification} unit {stored.unit} version "
-                    f"{stored.version}, so sitting {sitting['code']} has no results to export. Nothing was written.")
+                    f"{stored.version}, so sitting {sitting.code} has no results to export. Nothing was written.")
             scripts = self._scripts(sitting, stored.paper, scheme)
             iqa = self._iqa(sitting, stored.paper, scripts)
-            changes = iqa_changes(self.db, sitting["id"])
+            changes = iqa_changes(self.db, sitting.id)
             answers = answers_of(self.db, (s.id for s in scripts)) if with_answers else None
             centre_number = stored_centre_number(self.db)
         paper = stored.paper
@@ -748,10 +760,10 @@ class ExportService:
         for number in outcomes:
             found = unit.outcome(number) if unit else None
             titles[number] = found.title if found else f"Outcome {number}"
-        when = next((parse_instant(sitting[k]) for k in ("started_at", "scheduled_start", "opened_at", "created_at")
-                     if sitting[k]), None)
+        when = next((getattr(sitting, k) for k in ("started_at", "scheduled_start", "opened_at", "created_at")
+                     if getattr(sitting, k)), None)
         return _Snapshot(
-            sitting=sitting, code=sitting["code"], paper=paper, paper_id=stored.id, scheme=scheme,
+            sitting=sitting, code=sitting.code, paper=paper, paper_id=stored.id, scheme=scheme,
             centre_name=self._centre_name_now(),
             qualification_title=(spec.qualification.title if spec else None) or f"Qualification {paper.qualification}",
             unit_title=_clean_name(stored.title) or (unit.title if unit else "") or f"Unit {paper.unit}",
@@ -776,19 +788,19 @@ class ExportService:
         member = find_staff(self.db, by)
         if member is None or member.has_any(*roles_for(Permission.EXPORT_WHILE_BLIND)):
             return
-        if not mark_store.blind_marking(self.db, sitting["id"]):
+        if not mark_store.blind_marking(self.db, sitting.id):
             return
-        submitted, unfinished = mark_store.submitted_and_unfinished(self.db, sitting["id"])
-        complete = sitting["state"] == "ended" and bool(submitted) and not unfinished
+        submitted, unfinished = mark_store.submitted_and_unfinished(self.db, sitting.id)
+        complete = sitting.state == "ended" and bool(submitted) and not unfinished
         if not complete:
             raise ExportRefused(
-                f"Sitting {sitting['code']} is being marked blind and its marking is not finished: exports name "
+                f"Sitting {sitting.code} is being marked blind and its marking is not finished: exports name "
                 f"every candidate, so {member.name} (a marker) cannot export it until marking is complete or an "
                 "admin turns blind marking off. Admin, IQA and invigilator staff can export it now. "
                 "Nothing was written.")
 
     def _scripts(self, sitting: dict[str, Any], paper: QuestionPaper, scheme: MarkScheme) -> list[_Script]:
-        db, sid = self.db, sitting["id"]
+        db, sid = self.db, sitting.id
         marks: dict[int, dict[str, _Mark]] = defaultdict(dict)
         givers: dict[int, list[str]] = defaultdict(list)
         for m in mark_store.sitting_marks(db, sid):
@@ -824,17 +836,17 @@ class ExportService:
 
     def _iqa(self, sitting: dict[str, Any], paper: QuestionPaper, scripts: list[_Script]) -> _Iqa:
         """IQA state of the sitting: current plans sampling it, each sampled script's review and decision."""
-        from marker_tui.services.iqa import IqaError, IqaService
+        from marker_tui.services.iqa import IqaError
 
-        service = IqaService(self.db, self.clock)
+        service = self._iqa_wired()
         ids = {s.id for s in scripts}
         plans = []
-        for scope in (sitting["code"], f"{paper.qualification}/{paper.unit}"):
+        for scope in (sitting.code, f"{paper.qualification}/{paper.unit}"):
             try:
-                found = service.current_plans(scope)
+                found = service.plans.current_plans(scope)
             except IqaError:
                 continue
-            plans += [p for p in found if p.scope.sitting_id == sitting["id"]
+            plans += [p for p in found if p.scope.sitting_id == sitting.id
                       or any(ps.script_id in ids for ps in p.scripts)]
         state = _Iqa(plans=plans)
         confirmed: dict[tuple[int, str], date] = {}
@@ -1043,7 +1055,7 @@ class ExportService:
             if not plans:
                 raise ExportRefused(f"{_clean_name(reviewer)} has no current IQA sampling plan covering sitting "
                                     f"{snap.code}. Nothing was written.")
-        own = [p for p in plans if p.scope.sitting_id == snap.sitting["id"]]
+        own = [p for p in plans if p.scope.sitting_id == snap.sitting.id]
         chosen = own or plans
         if len(chosen) > 1:
             names = ", ".join(sorted(p.reviewer for p in chosen))
@@ -1062,7 +1074,7 @@ class ExportService:
             SampledScript,
             ScriptReview,
         )
-        from marker_tui.services.iqa import IqaError, IqaService
+        from marker_tui.services.iqa import IqaError
 
         identity = dict(
             centre_name=snap.centre_name, centre_number=snap.centre_number, qualification_number=snap.paper.qualification,
@@ -1073,7 +1085,7 @@ class ExportService:
         if plan is None:
             return IqaRecord(**identity, scripts_marked=marked,
                              strategy="No IQA sampling plan has been drawn for this sitting yet.")
-        service = IqaService(self.db, self.clock)
+        service = self._iqa_wired()
         by_number = {s.script_number: s for s in snap.scripts}
         by_id = {s.id: s for s in snap.scripts}
         mine = sorted((ps for ps in plan.scripts if ps.script_id in by_id),
@@ -1104,7 +1116,7 @@ class ExportService:
             if ps.review_state != "confirmed":
                 continue
             try:
-                view = service.review_view(ps.script_id, reviewer=plan.reviewer)
+                view = service.reviews.review_view(ps.script_id, reviewer=plan.reviewer)
             except IqaError as error:
                 notes.append(f"The review of candidate {ps.candidate_number} could not be read: {error}")
                 continue
@@ -1130,7 +1142,7 @@ class ExportService:
             points += [ActionPoint(text=f"Candidate {ps.candidate_number}: {a.text}", owner=a.owner, due=a.due)
                        for a in review.action_points]
         points = [ActionPoint(text=a.text, owner=a.owner, due=a.due) for a in plan.action_points] + points
-        report = service.agreement(plan.scope.key)
+        report = service.agreement.agreement(plan.scope.key)
 
         def figure(label: str, f: Any) -> AgreementFigure:
             return AgreementFigure(
@@ -1139,7 +1151,7 @@ class ExportService:
                 max_abs_difference=f.max_abs_difference, weighted_kappa=f.weighted_kappa,
                 kappa_weights=f.kappa_weights, kappa_note=f.kappa_note)
 
-        tolerances = service.tolerances(plan.scope.key)
+        tolerances = service.second_marking.tolerances(plan.scope.key)
         values = set(tolerances.values())
         tolerance: int | dict[str, int] = values.pop() if len(values) == 1 else (
             {q: t for q, t in tolerances.items() if t} if values else 0)
@@ -1162,7 +1174,7 @@ class ExportService:
         )
 
     def _audit(self, snap: _Snapshot) -> list[ReportAuditEntry]:
-        sid = snap.sitting["id"]
+        sid = snap.sitting.id
         numbers = {s.id: s.script_number for s in snap.scripts}
         with read_transaction(self.db):
             rows = audit_service.entries(self.db, sitting_id=sid)
@@ -1186,7 +1198,7 @@ class ExportService:
 
         def work(db: Database) -> None:
             actor = resolve_actor(db, snap.actor_name)
-            record(db, at=now, actor=actor, action=action, sitting_id=snap.sitting["id"],
+            record(db, at=now, actor=actor, action=action, sitting_id=snap.sitting.id,
                    details=json.loads(json.dumps(details, default=str)))
 
         try:

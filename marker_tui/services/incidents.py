@@ -53,11 +53,11 @@ class IncidentService:
         if candidate_number and candidate_number.strip():
             number = candidate_number.strip().upper()
             candidate = find_candidate(db, number)
-            script_id = None if candidate is None else sitting_store.enrolled_script_id(db, sitting["id"], candidate.id)
+            script_id = None if candidate is None else sitting_store.enrolled_script_id(db, sitting.id, candidate.id)
             if script_id is None:
-                raise IncidentError(f"Candidate {number} is not enrolled in sitting {sitting['code']}.")
+                raise IncidentError(f"Candidate {number} is not enrolled in sitting {sitting.code}.")
             number = candidate.candidate_number
-        return sitting["id"], script_id, number
+        return sitting.id, script_id, number
 
     def note(self, code: str, text: str, *, by: str, candidate_number: str | None = None) -> None:
         """Record an incident for the room, or about one candidate."""

@@ -10,7 +10,6 @@ scheme never rewrites the paper a learner sat.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -19,9 +18,12 @@ from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.markscheme import MarkScheme
 from marker_tui.domain.paper import QuestionPaper
 from marker_tui.domain.specification import TestSpecification
-from marker_tui.services.audit import Actor, ServiceError, record
+from marker_tui.domain.events.centre import MarkSchemeLoaded, PaperLoaded
+from marker_tui.services.audit import Actor, ServiceError
+from marker_tui.services.unchanged import kept, write_or_unchanged
+from marker_tui.services.unit_of_work import UnitOfWork, Writing
 from marker_tui.storage import papers as store
-from marker_tui.storage.database import Database, read_transaction, run_write
+from marker_tui.storage.database import Database, read_transaction
 from marker_tui.storage.papers import StoredPaper
 
 
@@ -44,36 +46,32 @@ def resolve_allowance(paper: QuestionPaper, specification: TestSpecification | N
 
 
 def store_paper(
-    db: Database,
+    tx: Writing,
     paper: QuestionPaper,
     mark_scheme: MarkScheme | None = None,
     *,
-    at: datetime,
-    actor: Actor,
     specification: TestSpecification | None = None,
     source: str | None = None,
 ) -> StoredPaper:
     """Store a paper (and its mark scheme) unless that exact content is already there.
 
-    Call inside a write transaction (``run_write``).
+    Call inside a unit-of-work write block; what is new is recorded as the block's actor.
     """
+    db = tx.db
     minutes = resolve_allowance(paper, specification)
     resolved = paper.model_copy(update={"time_allowance_minutes": minutes})
     digest = content_hash(resolved)
     stored = store.paper_by_hash(db, digest)
     if stored is None:
-        paper_id = store.insert_paper(db, resolved, digest=digest, source=source, at=at)
-        record(db, at=at, actor=actor, action="paper loaded",
-               details={"paper_id": paper_id, "qualification": resolved.qualification,
-                        "unit": resolved.unit, "version": resolved.version,
-                        "content_hash": digest, "source": source})
+        paper_id = store.insert_paper(db, resolved, digest=digest, source=source, at=tx.now)
+        tx.record(PaperLoaded(paper_id=paper_id, qualification=resolved.qualification, unit=resolved.unit,
+                              version=resolved.version, content_hash=digest, source=source))
         stored = store.paper_by_id(db, paper_id)
     if mark_scheme is not None:
         scheme_hash = content_hash(mark_scheme)
         if not store.scheme_exists(db, stored.id, scheme_hash):
-            store.insert_scheme(db, stored.id, mark_scheme, digest=scheme_hash, at=at)
-            record(db, at=at, actor=actor, action="mark scheme loaded",
-                   details={"paper_id": stored.id, "content_hash": scheme_hash})
+            store.insert_scheme(db, stored.id, mark_scheme, digest=scheme_hash, at=tx.now)
+            tx.record(MarkSchemeLoaded(paper_id=stored.id, content_hash=scheme_hash))
     return stored
 
 
@@ -96,29 +94,31 @@ class PaperService:
     def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self.db = db
         self.clock = clock or SystemClock()
+        self.uow = UnitOfWork(db, self.clock)
 
     def store(self, paper: QuestionPaper, mark_scheme: MarkScheme | None = None, *,
               specification: TestSpecification | None = None, source: str | None = None,
               actor: Actor | None = None) -> StoredPaper:
-        return run_write(self.db, lambda db: store_paper(
-            db, paper, mark_scheme, at=self.clock.now(), actor=actor or Actor.system(),
-            specification=specification, source=source))
+        # ``actor`` was checked by the caller (an admin reloading, or a sitting's creator): recorded as is.
+        return write_or_unchanged(
+            self.uow, lambda tx: kept(tx, store_paper(tx, paper, mark_scheme, specification=specification,
+                                                      source=source)),
+            by=actor or Actor.system(), needs=None, what="storing the paper")
 
     def load_library(self, library, *, actor: Actor | None = None) -> list[StoredPaper]:
         """Store every valid paper + mark scheme pair of an ``AssessmentLibrary`` (idempotent)."""
         pairs = library.valid_papers()
 
-        def work(db: Database) -> list[StoredPaper]:
+        def work(tx: Writing) -> list[StoredPaper]:
             stored = []
             for paper, scheme in pairs:
                 loaded = library.file_of(paper)
                 stored.append(store_paper(
-                    db, paper, scheme, at=self.clock.now(), actor=actor or Actor.system(),
-                    specification=library.specifications.get(paper.qualification),
+                    tx, paper, scheme, specification=library.specifications.get(paper.qualification),
                     source=str(loaded.path) if loaded else None))
-            return stored
+            return kept(tx, stored)  # all already stored: nothing new to record
 
-        return run_write(self.db, work, "loading papers")
+        return write_or_unchanged(self.uow, work, by=actor or Actor.system(), needs=None, what="loading papers")
 
     def latest(self, qualification: str, unit: str) -> StoredPaper | None:
         with read_transaction(self.db):

@@ -16,11 +16,13 @@ from marker_tui.domain.centre_identity import (
     clean_centre_number,
 )
 from marker_tui.domain.clock import Clock, SystemClock
-from marker_tui.domain.roles import Permission, roles_for
-from marker_tui.services.audit import Actor, ServiceError, record
-from marker_tui.services.staff import resolve_actor
+from marker_tui.domain.events.centre import CentreDetailsChanged
+from marker_tui.domain.roles import Permission
+from marker_tui.services.audit import Actor, ServiceError
+from marker_tui.services.unchanged import kept, write_or_unchanged
+from marker_tui.services.unit_of_work import UnitOfWork, Writing
 from marker_tui.storage.centre_settings import CENTRE_NAME_KEY, CENTRE_NUMBER_KEY, read_setting, write_setting
-from marker_tui.storage.database import Database, read_transaction, run_write
+from marker_tui.storage.database import Database, read_transaction
 
 __all__ = ["CentreIdentity", "CentreSettingsService", "identity_in", "store_identity"]
 
@@ -32,12 +34,15 @@ def identity_in(db: Database) -> CentreIdentity:
                           named=name is not None)
 
 
-def store_identity(db: Database, *, name: str | None, number: str | None, actor: Actor, at,
+def store_identity(tx: Writing, *, name: str | None, number: str | None, actor: Actor | None = None,
                    how: str | None = None) -> CentreIdentity:
-    """Write the (already cleaned) name and number inside the caller's transaction; audit what changed.
+    """Write the (already cleaned) name and number in the caller's write block; audit what changed.
 
-    None for ``name`` leaves the stored name alone; None for ``number`` removes it.
+    None for ``name`` leaves the stored name alone; None for ``number`` removes it. ``actor``
+    (the block's own when None) is who changes them.
     """
+    db, at = tx.db, tx.now
+    actor = actor or tx.actor
     if actor.staff_id is None:
         raise ServiceError("Only a staff member can change the centre's details.")
     before = identity_in(db)
@@ -50,10 +55,7 @@ def store_identity(db: Database, *, name: str | None, number: str | None, actor:
         write_setting(db, CENTRE_NUMBER_KEY, number, staff_id=actor.staff_id, at=at)
         changes["centre number"] = {"from": before.number, "to": number}
     if changes:
-        details: dict = {"changes": changes}
-        if how:
-            details["how"] = how
-        record(db, at=at, actor=actor, action="centre details changed", details=details)
+        tx.record(CentreDetailsChanged(changes=changes, how=how or None), by=actor)
     return identity_in(db)
 
 
@@ -61,6 +63,7 @@ class CentreSettingsService:
     def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self.db = db
         self.clock = clock or SystemClock()
+        self.uow = UnitOfWork(db, self.clock)
 
     def centre_identity(self) -> CentreIdentity:
         """The centre's name and number, as every document prints them."""
@@ -79,10 +82,6 @@ class CentreSettingsService:
             cleaned_number = clean_centre_number(number, required=number_required)
         except CentreIdentityError as error:
             raise ServiceError(str(error)) from None
-        now = self.clock.now()
-
-        def work(db: Database) -> CentreIdentity:
-            actor = resolve_actor(db, by, *roles_for(Permission.ADMINISTER))
-            return store_identity(db, name=cleaned_name, number=cleaned_number, actor=actor, at=now)
-
-        return run_write(self.db, work, "saving the centre's name and number")
+        return write_or_unchanged(
+            self.uow, lambda tx: kept(tx, store_identity(tx, name=cleaned_name, number=cleaned_number)),
+            by=by, needs=Permission.ADMINISTER, what="saving the centre's name and number")

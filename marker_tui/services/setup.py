@@ -24,9 +24,10 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from marker_tui.domain.roles import Role
+from marker_tui.domain.events.centre import StaffAdded
+from marker_tui.domain.roles import Permission, Role
 from marker_tui.domain.centre_identity import CentreIdentityError, clean_centre_name, clean_centre_number
-from marker_tui.services.audit import Actor, ServiceError, record
+from marker_tui.services.audit import Actor, ServiceError
 from marker_tui.services.settings import store_identity
 from marker_tui.services.papers import content_hash, resolve_allowance
 from marker_tui.services.staff import (
@@ -36,14 +37,14 @@ from marker_tui.services.staff import (
     check_pin_format,
     find_staff,
     hash_pin,
-    resolve_actor,
 )
+from marker_tui.services.unit_of_work import UnitOfWork, authorise
 from marker_tui.storage import staff as staff_store
 from marker_tui.storage import papers as paper_store
 from marker_tui.storage import sittings as sitting_store
 from marker_tui.storage.papers import scheme_counts
 from marker_tui.storage.assessment_files import AssessmentLibrary, display_path, load_library
-from marker_tui.storage.database import Database, read_transaction, run_write
+from marker_tui.storage.database import Database, read_transaction
 
 ADMIN_ROLE = Role.ADMIN.value
 
@@ -242,7 +243,7 @@ def reload_files(centre, *, by: str | None = None, library: AssessmentLibrary | 
     actor = Actor.system()
     if by is not None:
         with read_transaction(db):
-            actor = resolve_actor(db, by, ADMIN_ROLE)
+            actor = authorise(db, by, Permission.ADMINISTER)
     if library is None:
         library = centre_library(centre)
     with read_transaction(db):
@@ -371,9 +372,10 @@ def create_first_admin(centre, name: str, pin: str, pin_again: str, *,
         raise ServiceError("The two PINs are different: type the same PIN in both boxes.")
     salt = secrets.token_bytes(16)
     pin_hash = hash_pin(pin, salt)  # slow on purpose: outside the write lock
-    now = centre.clock.now()
-
-    def work(db: Database) -> StaffMember:
+    # Nobody is signed in yet: the block opens as the engine, the entries name the new admin.
+    with UnitOfWork(centre.db, centre.clock).write(by=Actor.system(), needs=None,
+                                                     what="creating the first admin") as tx:
+        db, now = tx.db, tx.now
         admins = staff_store.admin_names(db)
         if admins:
             raise ServiceError(
@@ -386,12 +388,9 @@ def create_first_admin(centre, name: str, pin: str, pin_again: str, *,
         staff_id = staff_store.insert_staff(db, cleaned, pin_hash=pin_hash, pin_salt=salt.hex(),
                                             pin_params=_SCRYPT_LABEL, at=now)
         staff_store.replace_roles(db, staff_id, [ADMIN_ROLE])
-        record(db, at=now, actor=Actor(label=cleaned, staff_id=staff_id), action="staff added",
-               details={"name": cleaned, "roles": [ADMIN_ROLE], "first staff member": first,
-                        "first admin": True, "how": "first-run set-up"})
+        admin = Actor(label=cleaned, staff_id=staff_id)
+        tx.record(StaffAdded(name=cleaned, roles=[ADMIN_ROLE], first_staff_member=first, first_admin=True,
+                             how="first-run set-up"), by=admin)
         if identity_name is not None or identity_number is not None:
-            store_identity(db, name=identity_name, number=identity_number,
-                           actor=Actor(label=cleaned, staff_id=staff_id), at=now, how="first-run set-up")
+            store_identity(tx, name=identity_name, number=identity_number, actor=admin, how="first-run set-up")
         return find_staff(db, cleaned)
-
-    return run_write(centre.db, work, "creating the first admin")

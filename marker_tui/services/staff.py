@@ -17,11 +17,22 @@ from pydantic import BaseModel
 
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.visible_text import has_controls
-from marker_tui.services.audit import Actor, ServiceError, record
-from marker_tui.storage import staff as store
-from marker_tui.storage.database import Database, now_text, read_transaction, run_write
+from marker_tui.domain.events.centre import (
+    StaffAdded,
+    StaffLockedOut,
+    StaffPinReset,
+    StaffRefused,
+    StaffRolesChanged,
+    StaffSignedIn,
+    WrongPinTyped,
+)
 from marker_tui.domain.roles import ROLE_NAMES as ROLES
-from marker_tui.domain.roles import Permission, Role, roles_for
+from marker_tui.domain.roles import Permission, Role
+from marker_tui.services.audit import Actor, ServiceError
+from marker_tui.services.unchanged import Unchanged, write_or_unchanged
+from marker_tui.services.unit_of_work import UnitOfWork, Writing
+from marker_tui.storage import staff as store
+from marker_tui.storage.database import Database, now_text, read_transaction
 
 MAX_FAILED_PINS = 3
 LOCKOUT = timedelta(minutes=1)
@@ -121,6 +132,7 @@ class StaffService:
     def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self.db = db
         self.clock = clock or SystemClock()
+        self.uow = UnitOfWork(db, self.clock)
 
     # -- reading ----------------------------------------------------------------
     def get(self, name: str) -> StaffMember:
@@ -142,68 +154,53 @@ class StaffService:
         check_pin_format(pin)
         salt = secrets.token_bytes(16)
         pin_hash = hash_pin(pin, salt)  # slow on purpose: outside the write lock
-        now = self.clock.now()
 
-        def work(db: Database) -> StaffMember:
-            first = store.staff_count(db) == 0
-            if first and by is None:
+        def insert(tx: Writing, first: bool, actor: Actor | None) -> StaffMember:
+            if find_staff(tx.db, name) is not None:
+                raise ServiceError(f"There is already a staff member called {name!r}.")
+            staff_id = store.insert_staff(tx.db, name, pin_hash=pin_hash, pin_salt=salt.hex(),
+                                          pin_params=_SCRYPT_LABEL, at=tx.now)
+            store.replace_roles(tx.db, staff_id, roles)
+            tx.record(StaffAdded(name=name, roles=roles, first_staff_member=first),
+                      by=actor or Actor(label=name, staff_id=staff_id))
+            return find_staff(tx.db, name)
+
+        if by is None:
+            # The very first staff member adds themself; anyone later needs an admin's name.
+            with self.uow.write(by=Actor.system(), needs=None, what="adding the first staff member") as tx:
+                if store.staff_count(tx.db) != 0:
+                    raise ServiceError("Say who is doing this with --by NAME (a staff member's name).")
                 if Role.ADMIN.value not in roles:
                     raise ServiceError(
                         "The first staff member must be an admin (add --role admin), "
                         "so that someone can add the others."
                     )
-                actor = None
-            else:
-                actor = resolve_actor(db, by, *roles_for(Permission.ADMINISTER))
-            if find_staff(db, name) is not None:
-                raise ServiceError(f"There is already a staff member called {name!r}.")
-            staff_id = store.insert_staff(db, name, pin_hash=pin_hash, pin_salt=salt.hex(),
-                                          pin_params=_SCRYPT_LABEL, at=now)
-            store.replace_roles(db, staff_id, roles)
-            record(
-                db,
-                at=now,
-                actor=actor or Actor(label=name, staff_id=staff_id),
-                action="staff added",
-                details={"name": name, "roles": roles, "first staff member": first},
-            )
-            return find_staff(db, name)
-
-        return run_write(self.db, work)
+                return insert(tx, True, None)
+        with self.uow.write(by=by, needs=Permission.ADMINISTER, what="adding the staff member") as tx:
+            return insert(tx, store.staff_count(tx.db) == 0, tx.actor)
 
     def set_roles(self, name: str, roles: list[str], *, by: str) -> StaffMember:
         roles = normalise_roles(roles)
-        now = self.clock.now()
-
-        def work(db: Database) -> StaffMember:
-            actor = resolve_actor(db, by, *roles_for(Permission.ADMINISTER))
-            member = find_staff(db, name)
+        with self.uow.write(by=by, needs=Permission.ADMINISTER, what="changing the roles") as tx:
+            member = find_staff(tx.db, name)
             if member is None:
                 raise ServiceError(f"There is no staff member called {name.strip()!r}.")
-            if member.id == actor.staff_id and Role.ADMIN.value not in roles:
+            if member.id == tx.actor.staff_id and Role.ADMIN.value not in roles:
                 raise ServiceError("You cannot remove your own admin role; ask another admin.")
-            store.replace_roles(db, member.id, roles)
-            record(db, at=now, actor=actor, action="staff roles changed",
-                   details={"name": member.name, "old": member.roles, "new": roles})
-            return find_staff(db, member.name)
-
-        return run_write(self.db, work)
+            store.replace_roles(tx.db, member.id, roles)
+            tx.record(StaffRolesChanged(name=member.name, old=member.roles, new=roles))
+            return find_staff(tx.db, member.name)
 
     def reset_pin(self, name: str, new_pin: str, *, by: str) -> None:
         check_pin_format(new_pin)
         salt = secrets.token_bytes(16)
         pin_hash = hash_pin(new_pin, salt)
-        now = self.clock.now()
-
-        def work(db: Database) -> None:
-            actor = resolve_actor(db, by, *roles_for(Permission.ADMINISTER))
-            member = find_staff(db, name)
+        with self.uow.write(by=by, needs=Permission.ADMINISTER, what="resetting the PIN") as tx:
+            member = find_staff(tx.db, name)
             if member is None:
                 raise ServiceError(f"There is no staff member called {name.strip()!r}.")
-            store.set_pin(db, member.id, pin_hash=pin_hash, pin_salt=salt.hex(), pin_params=_SCRYPT_LABEL)
-            record(db, at=now, actor=actor, action="staff PIN reset", details={"name": member.name})
-
-        run_write(self.db, work)
+            store.set_pin(tx.db, member.id, pin_hash=pin_hash, pin_salt=salt.hex(), pin_params=_SCRYPT_LABEL)
+            tx.record(StaffPinReset(name=member.name))
 
     def verify_pin(self, name: str, pin: str, *, terminal: str | None = None,
                    command: str | None = None) -> StaffMember:
@@ -214,9 +211,7 @@ class StaffService:
         audit details of the sign-in or refusal.
         """
         now = self.clock.now()
-        where = {"terminal": terminal} if terminal else {}
-        if command:
-            where["command"] = command
+        where = {"terminal": terminal or None, "command": command or None}
         with read_transaction(self.db):
             row = store.staff_by_name(self.db, _clean_name(name))
         # Same message for unknown names and wrong PINs: do not reveal who exists.
@@ -226,40 +221,40 @@ class StaffService:
             hash_pin(pin or "", b"\0" * 16)
             if terminal:
                 # Only where a terminal is named (the CLI): the name typed is kept for the log.
-                run_write(self.db, lambda db: record(db, at=now, actor=Actor.system(), action="wrong PIN",
-                                                     details={"name typed": _clean_name(name), **where,
-                                                              "no such staff member": True}))
+                self.uow.record_refusal(WrongPinTyped(name_typed=_clean_name(name), **where, no_such_staff_member=True),
+                                        by=Actor.system(), what="recording the wrong PIN")
             raise WrongPin(wrong)
         locked_until = row.locked_until
         if locked_until is not None and now < locked_until:
             if terminal:
-                self.refuse(row.name, "locked out", terminal=terminal, command=command,
-                            details={"locked until": now_text(locked_until)})
+                self.refuse(row.name, "locked out", terminal=terminal, command=command, locked_until=locked_until)
             raise LockedOut(self._locked_message(row.name, locked_until), locked_until)
         matches = hmac.compare_digest(hash_pin(pin or "", bytes.fromhex(row.pin_salt)), row.pin_hash)
 
-        def work(db: Database) -> tuple[str, datetime | None]:
+        def work(tx: Writing) -> tuple[str, datetime | None]:
+            db = tx.db
             current = store.staff_by_id(db, row.id)
             until = current.locked_until
             if until is not None and now < until:
-                return "locked", until
+                raise Unchanged(("locked", until))  # locked meanwhile (another terminal): nothing to record
             actor = Actor(label=current.name, staff_id=current.id)
             if matches:
                 store.set_failures(db, row.id, 0)
-                record(db, at=now, actor=actor, action="staff signed in", details=where or None)
+                tx.record(StaffSignedIn(**where), by=actor)
                 return "ok", None
             failures = current.failed_attempts + 1
             if failures >= MAX_FAILED_PINS:
                 until = now + LOCKOUT
                 store.set_failures(db, row.id, 0, locked_until=until)
-                record(db, at=now, actor=actor, action="staff locked out",
-                       details={"wrong PINs in a row": failures, "locked until": now_text(until), **where})
+                tx.record(StaffLockedOut(wrong_pins=failures, locked_until=now_text(until), **where), by=actor)
                 return "locked", until
             store.set_failures(db, row.id, failures)
-            record(db, at=now, actor=actor, action="wrong PIN", details={"wrong PINs in a row": failures, **where})
+            tx.record(WrongPinTyped(wrong_pins=failures, **where), by=actor)
             return "wrong", None
 
-        outcome, until = run_write(self.db, work)
+        # Not yet known who is signing in: the block opens as the engine, each entry names the member.
+        outcome, until = write_or_unchanged(self.uow, work, by=Actor.system(), needs=None,
+                                            what="checking the PIN", at=now)
         if outcome == "locked":
             raise LockedOut(self._locked_message(row.name, until), until)
         if outcome == "wrong":
@@ -267,25 +262,19 @@ class StaffService:
         return self.get(row.name)
 
     def refuse(self, name: str, reason: str, *, terminal: str | None = None, command: str | None = None,
-               needs: list[str] | None = None, details: dict | None = None) -> None:
+               needs: list[str] | None = None, locked_until: datetime | None = None) -> None:
         """Record a refused sign-in or command (no PIN, locked out, wrong role) in the audit log.
 
         The actor is the staff member named, when there is one (else ``system``,
         with the name typed): the log then shows every refusal against that name.
         """
-        now = self.clock.now()
-        data = {"reason": reason, **({"terminal": terminal} if terminal else {}),
-                **({"command": command} if command else {}), **({"needs role": needs} if needs else {}),
-                **(details or {})}
-
-        def work(db: Database) -> None:
-            member = find_staff(db, name) if (name or "").strip() else None
-            if member is None:
-                data["name typed"] = " ".join((name or "").split())[:100]
-            actor = Actor(label=member.name, staff_id=member.id) if member else Actor.system()
-            record(db, at=now, actor=actor, action="staff refused", details=data)
-
-        run_write(self.db, work)
+        with self.uow.write(by=Actor.system(), needs=None, what="recording the refusal") as tx:
+            member = find_staff(tx.db, name) if (name or "").strip() else None
+            tx.record(StaffRefused(
+                reason=reason, terminal=terminal or None, command=command or None, needs_role=needs or None,
+                locked_until=now_text(locked_until) if locked_until else None,
+                name_typed=None if member else " ".join((name or "").split())[:100]),
+                by=Actor(label=member.name, staff_id=member.id) if member else Actor.system())
 
     @staticmethod
     def _locked_message(name: str, until: datetime) -> str:

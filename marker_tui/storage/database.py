@@ -90,9 +90,9 @@ def now_text(instant: datetime) -> str:
     return instant.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
-def parse_instant(text: str | None) -> datetime | None:
-    if text is None:
-        return None
+def parse_instant(text: str | datetime | None) -> datetime | None:
+    if text is None or isinstance(text, datetime):  # typed records already hold datetimes
+        return text
     return datetime.fromisoformat(text)
 
 

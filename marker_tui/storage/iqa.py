@@ -56,17 +56,33 @@ def unit_sitting_codes(db: Database, qualification: str, unit: str) -> list[str]
         [qualification, unit])]
 
 
-def unit_as_stored(db: Database, qualification: str, unit: str) -> tuple[str, str] | None:
-    """(qualification, unit) spelled as the papers store them, or None."""
+@dataclass(frozen=True, slots=True)
+class StoredUnit:
+    """A unit of a qualification, spelled as the papers store it."""
+
+    qualification: str
+    unit: str
+
+
+def unit_as_stored(db: Database, qualification: str, unit: str) -> StoredUnit | None:
+    """The unit spelled as the papers store it (any case typed), or None."""
     row = db.execute("SELECT qualification, unit FROM papers WHERE qualification = ? COLLATE NOCASE"
                      " AND unit = ? COLLATE NOCASE LIMIT 1", [qualification, unit]).fetchone()
-    return (row[0], row[1]) if row else None
+    return StoredUnit(row[0], row[1]) if row else None
 
 
-def scope_papers(db: Database, scope: ScopeKey) -> list[tuple[int, str]]:
-    """(paper id, version) of every paper version sat in the scope, oldest first."""
+@dataclass(frozen=True, slots=True)
+class PaperSat:
+    """One paper version sat in a scope."""
+
+    paper_id: int
+    version: str
+
+
+def scope_papers(db: Database, scope: ScopeKey) -> list[PaperSat]:
+    """Every paper version sat in the scope, oldest first."""
     where, params = _scope_where(scope)
-    return [(r[0], r[1]) for r in db.execute(
+    return [PaperSat(r[0], r[1]) for r in db.execute(
         f"SELECT DISTINCT p.id, p.version FROM sittings si JOIN papers p ON p.id = si.paper_id WHERE {where}"
         " ORDER BY p.id", params)]
 
@@ -127,9 +143,18 @@ def scope_scripts(db: Database, scope: ScopeKey, finishes: Sequence[str]) -> lis
         [*params, *finishes])]
 
 
-def sampleable_sittings(db: Database, finishes: Sequence[str]) -> list[tuple[str, int, int]]:
-    """(code, scripts marked complete, scripts handed in) of every sitting with some, newest first."""
-    return [(r[0], r[1], r[2]) for r in db.execute(
+@dataclass(frozen=True, slots=True)
+class SampleableSitting:
+    """A sitting with scripts marked complete, so there is something to sample."""
+
+    code: str
+    marked_complete: int
+    handed_in: int
+
+
+def sampleable_sittings(db: Database, finishes: Sequence[str]) -> list[SampleableSitting]:
+    """Every sitting with scripts marked complete, newest first."""
+    return [SampleableSitting(r[0], r[1], r[2]) for r in db.execute(
         "SELECT si.code, sum(sm.completed_at IS NOT NULL), count(s.id) FROM sittings si"
         " JOIN scripts s ON s.sitting_id = si.id LEFT JOIN script_marking sm ON sm.script_id = s.id"
         f" WHERE s.finish IN ({placeholders(finishes)}) GROUP BY si.id ORDER BY si.id DESC", list(finishes))
@@ -204,17 +229,33 @@ def reviewer_plan_ids(db: Database, reviewer_id: int) -> list[int]:
         "SELECT id FROM iqa_plans WHERE reviewer_id = ? AND superseded_at IS NULL ORDER BY id DESC", [reviewer_id])]
 
 
-def plan_history(db: Database, scope: ScopeKey) -> list[tuple[StoredPlan, int]]:
+@dataclass(frozen=True, slots=True)
+class PlanInHistory:
+    """A plan ever drawn for a scope (current or superseded) and how many scripts it sampled."""
+
+    plan: StoredPlan
+    scripts: int
+
+
+def plan_history(db: Database, scope: ScopeKey) -> list[PlanInHistory]:
     """Every plan ever drawn for the scope with its number of scripts, oldest first."""
     where, params = _plan_where(scope)
-    return [(_plan(r), r[19]) for r in db.execute(
+    return [PlanInHistory(_plan(r), r[19]) for r in db.execute(
         _PLAN + ", (SELECT count(*) FROM iqa_plan_scripts ps WHERE ps.plan_id = p.id)" + _PLAN_FROM
         + f" WHERE {where} ORDER BY p.id", params)]
 
 
-def scripts_reviewed_under(db: Database, plan_id: int, reviewer_id: int) -> list[tuple[int, str]]:
-    """(script id, script ref) of the plan's scripts whose review the reviewer has started."""
-    return [(r[0], r[1]) for r in db.execute(
+@dataclass(frozen=True, slots=True)
+class ReviewedUnderPlan:
+    """A script of a plan whose review the reviewer has started (it is carried into a redrawn plan)."""
+
+    script_id: int
+    script_ref: str
+
+
+def scripts_reviewed_under(db: Database, plan_id: int, reviewer_id: int) -> list[ReviewedUnderPlan]:
+    """The plan's scripts whose review the reviewer has started."""
+    return [ReviewedUnderPlan(r[0], r[1]) for r in db.execute(
         "SELECT DISTINCT r.script_id, ps.script_ref FROM iqa_reviews r JOIN iqa_plan_scripts ps"
         " ON ps.plan_id = ? AND ps.script_id = r.script_id WHERE r.reviewer_id = ?", [plan_id, reviewer_id])]
 

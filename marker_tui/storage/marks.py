@@ -270,8 +270,22 @@ def drop_draft(db: Database, script_id: int, question_id: str, staff_id: int | N
                [script_id, question_id, staff_id])
 
 
-def drafts_of(db: Database, script_id: int, staff_id: int) -> list[dict[str, Any]]:
-    return list(db.query("SELECT * FROM mark_drafts WHERE script_id = ? AND staff_id = ?", [script_id, staff_id]))
+@dataclass(frozen=True, slots=True)
+class DraftRecord:
+    """What one marker typed for a question but has not saved."""
+
+    question_id: str
+    marks_text: str
+    credited_points: tuple[int, ...]
+    comment: str
+    base_version: int
+    updated_at: datetime
+
+
+def drafts_of(db: Database, script_id: int, staff_id: int) -> list[DraftRecord]:
+    return [DraftRecord(r["question_id"], r["marks_text"], tuple(json.loads(r["credited_points"] or "[]")),
+                        r["comment"], r["base_version"], parse_instant(r["updated_at"]))
+            for r in db.query("SELECT * FROM mark_drafts WHERE script_id = ? AND staff_id = ?", [script_id, staff_id])]
 
 
 def scripts_with_drafts(db: Database, sitting_id: int) -> set[int]:
@@ -321,9 +335,21 @@ def set_overall_feedback(db: Database, script_id: int, overall: str | None, next
 
 
 # -- comment bank and blind marking ------------------------------------------------------------------
-def bank_comments(db: Database, paper_id: int, question_id: str) -> list[dict[str, Any]]:
-    return list(db.query("SELECT b.*, st.name FROM comment_bank b JOIN staff st ON st.id = b.added_by"
-                         " WHERE b.paper_id = ? AND b.question_id = ? ORDER BY b.id", [paper_id, question_id]))
+@dataclass(frozen=True, slots=True)
+class BankEntry:
+    """One reusable comment of a question's bank, with who added it and when."""
+
+    id: int
+    question_id: str
+    text: str
+    added_by: str
+    added_at: datetime
+
+
+def bank_comments(db: Database, paper_id: int, question_id: str) -> list[BankEntry]:
+    return [BankEntry(r["id"], r["question_id"], r["text"], r["name"], parse_instant(r["added_at"]))
+            for r in db.query("SELECT b.*, st.name FROM comment_bank b JOIN staff st ON st.id = b.added_by"
+                              " WHERE b.paper_id = ? AND b.question_id = ? ORDER BY b.id", [paper_id, question_id])]
 
 
 def bank_has(db: Database, paper_id: int, question_id: str, text: str) -> bool:
@@ -336,10 +362,18 @@ def add_to_bank(db: Database, paper_id: int, question_id: str, text: str, staff_
                [paper_id, question_id, text, staff_id, at])
 
 
-def blind_setting_row(db: Database, sitting_id: int) -> dict[str, Any] | None:
+@dataclass(frozen=True, slots=True)
+class BlindSettingRecord:
+    blind: bool
+    changed_by: str
+    changed_at: datetime
+
+
+def blind_setting_row(db: Database, sitting_id: int) -> BlindSettingRecord | None:
     """The sitting's blind-marking setting with who last changed it, or None (never changed: blind)."""
-    return next(db.query("SELECT m.*, st.name FROM sitting_marking_settings m JOIN staff st ON st.id = m.changed_by"
-                         " WHERE m.sitting_id = ?", [sitting_id]), None)
+    row = next(db.query("SELECT m.*, st.name FROM sitting_marking_settings m JOIN staff st ON st.id = m.changed_by"
+                        " WHERE m.sitting_id = ?", [sitting_id]), None)
+    return None if row is None else BlindSettingRecord(bool(row["blind"]), row["name"], parse_instant(row["changed_at"]))
 
 
 def set_blind_marking(db: Database, sitting_id: int, blind: bool, staff_id: int | None, at: str) -> None:

@@ -326,7 +326,7 @@ def m0003_iqa(db: Database) -> None:
         # A plan samples one sitting (sitting_id) or a unit across its sittings
         # (qualification + unit). Re-drawing it supersedes the old row, which is
         # kept: inputs_json is what it was drawn from, so with the seed it can be
-        # drawn again and compared (IqaService.reproduce).
+        # drawn again and compared (PlanService.reproduce).
         """CREATE TABLE iqa_plans (
             id INTEGER PRIMARY KEY,
             sitting_id INTEGER REFERENCES sittings(id),
@@ -657,6 +657,35 @@ def m0008_answer_history(db: Database) -> None:
 
 
 #: In order. The schema version of a database is how many of these it has run.
+def m0009_rest_breaks(db: Database) -> None:
+    """Supervised rest breaks (access arrangement): asked for by the learner or begun by the invigilator.
+
+    A break *is* a pause of that candidate's clock (``pauses``), so the time used never counts
+    it; this table says which pauses were rest breaks, who asked and who allowed them.
+    """
+    for statement in (
+        """CREATE TABLE rest_breaks (
+            id INTEGER PRIMARY KEY,
+            sitting_id INTEGER NOT NULL REFERENCES sittings(id),
+            script_id INTEGER NOT NULL REFERENCES scripts(id),
+            asked_at TEXT,
+            started_at TEXT,
+            allowed_by INTEGER REFERENCES staff(id),
+            pause_id INTEGER REFERENCES pauses(id),
+            ended_at TEXT,
+            ended_by INTEGER REFERENCES staff(id),
+            declined_at TEXT,
+            declined_by INTEGER REFERENCES staff(id),
+            CHECK (asked_at IS NOT NULL OR started_at IS NOT NULL)
+        )""",
+        # One break asked for or under way per script at a time.
+        "CREATE UNIQUE INDEX rest_breaks_one_open ON rest_breaks (script_id) "
+        "WHERE ended_at IS NULL AND declined_at IS NULL",
+        "CREATE INDEX rest_breaks_by_sitting ON rest_breaks (sitting_id)",
+    ):
+        db.execute(statement)
+
+
 MIGRATIONS: list[Migration] = [
     m0001_sittings,
     m0002_marking,
@@ -666,6 +695,7 @@ MIGRATIONS: list[Migration] = [
     m0006_audit_chain,
     m0007_admission,
     m0008_answer_history,
+    m0009_rest_breaks,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

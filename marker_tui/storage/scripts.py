@@ -6,19 +6,52 @@ it runs on every keystroke pause of every learner, and sqlite-utils' wrapper add
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import datetime
+from marker_tui.storage.database import Database, parse_instant
+from marker_tui.storage.sittings import _Record
 
-from marker_tui.storage.database import Database
+
+@dataclass(frozen=True)
+class Script(_Record):
+    """A candidate's script in a sitting, with the candidate's number and name."""
+
+    id: int
+    sitting_id: int
+    candidate_id: int
+    candidate_number: str
+    candidate_name: str
+    script_number: str
+    extra_time_percent: int
+    enrolled_at: datetime | None
+    logged_in_at: datetime | None
+    last_login_at: datetime | None
+    started_at: datetime | None
+    submitted_at: datetime | None
+    finish: str | None
+    """'submitted', 'time up', 'ended' or 'absent' once final (``domain/sitting_states.FINISH_STATE``)."""
+    submitted_reason: str | None
+    current_question: str | None
+
+    @property
+    def final(self) -> bool:
+        return self.submitted_at is not None
+
+    def finished(self, *, at: datetime, finish: str, reason: str) -> "Script":
+        return replace(self, submitted_at=at, finish=finish, submitted_reason=reason)
 
 
-def scripts_of(db: Database, sitting_id: int, script_id: int | None = None) -> list[dict[str, Any]]:
+_SCRIPT_INSTANTS = ("enrolled_at", "logged_in_at", "last_login_at", "started_at", "submitted_at")
+
+
+def scripts_of(db: Database, sitting_id: int, script_id: int | None = None) -> list[Script]:
     """The sitting's scripts (or one) with the candidate's number and name, by candidate number."""
     only = " AND s.id = ?" if script_id is not None else ""
     params = [sitting_id] + ([script_id] if script_id is not None else [])
-    return list(db.query(
-        "SELECT s.*, c.candidate_number AS c_number, c.name AS c_name FROM scripts s"
+    return [Script._from_row(r, _SCRIPT_INSTANTS) for r in db.query(
+        "SELECT s.*, c.candidate_number AS candidate_number, c.name AS candidate_name FROM scripts s"
         f" JOIN candidates c ON c.id = s.candidate_id WHERE s.sitting_id = ?{only} ORDER BY c.candidate_number",
-        params))
+        params)]
 
 
 def sitting_of_script(db: Database, script_id: int) -> int | None:
@@ -70,10 +103,16 @@ def answered_count(db: Database, script_id: int) -> int:
                       [script_id]).fetchone()[0]
 
 
-def answer_progress(db: Database, sitting_id: int) -> dict[int, dict[str, Any]]:
+@dataclass(frozen=True)
+class Progress:
+    answered: int
+    last_save: datetime | None
+
+
+def answer_progress(db: Database, sitting_id: int) -> dict[int, Progress]:
     """Per script of the sitting: questions answered and the last save time (the room view)."""
-    return {r["script_id"]: r for r in db.query(
-        "SELECT a.script_id, sum(trim(a.text) != '') AS answered, max(a.updated_at) AS last_save"
+    return {script_id: Progress(answered or 0, parse_instant(last)) for script_id, answered, last in db.execute(
+        "SELECT a.script_id, sum(trim(a.text) != ''), max(a.updated_at)"
         " FROM answers a JOIN scripts s ON s.id = a.script_id WHERE s.sitting_id = ? GROUP BY a.script_id",
         [sitting_id])}
 

@@ -1,10 +1,81 @@
-"""Sittings as stored: the one place a sitting is looked up by its code."""
+"""Sittings as stored: the one place a sitting is looked up by its code.
+
+Reads return typed records (:class:`Sitting`, :class:`Pause`, :class:`Extension`) with
+instants as datetimes, so services never index rows by column name.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 
-from marker_tui.storage.database import Database
+from marker_tui.domain.sitting_states import SittingState
+from marker_tui.storage.database import Database, parse_instant
+
+
+class _Record:
+    """Frozen record helpers; ``record["id"]`` still works for callers not yet moved to ``record.id``."""
+
+    def __getitem__(self, name: str) -> Any:  # transitional: remove once no caller indexes records
+        return getattr(self, name)
+
+    @classmethod
+    def _from_row(cls, row: dict[str, Any], instants: tuple[str, ...]):
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        values = {k: (parse_instant(v) if k in instants else v) for k, v in row.items() if k in names}
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Sitting(_Record):
+    id: int
+    code: str
+    paper_id: int
+    state: SittingState
+    scheduled_start: datetime | None
+    opened_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    end_reason: str | None
+    created_by: int | None
+    created_at: datetime | None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", SittingState(self.state))
+
+
+@dataclass(frozen=True)
+class Pause(_Record):
+    """A pause of the whole room (``script_id`` None) or of one candidate; open while ``ended_at`` is None."""
+
+    id: int
+    sitting_id: int
+    script_id: int | None
+    started_at: datetime
+    ended_at: datetime | None
+    reason: str
+    resume_reason: str | None
+    started_by: int | None
+    ended_by: int | None
+
+
+@dataclass(frozen=True)
+class Extension(_Record):
+    id: int
+    script_id: int
+    minutes: int
+    reason: str
+    granted_by: int
+    granted_by_name: str
+    granted_at: datetime
+
+
+_SITTING_INSTANTS = ("scheduled_start", "opened_at", "started_at", "ended_at", "created_at")
+
+
+def _sitting(row: dict[str, Any] | None) -> Sitting | None:
+    return None if row is None else Sitting._from_row(row, _SITTING_INSTANTS)
 
 
 def clean_code(code: str | None) -> str:
@@ -19,16 +90,16 @@ def no_such_sitting(code: str | None) -> str:
             "(marker-tui sitting status CODE shows one).")
 
 
-def sitting_by_code(db: Database, code: str | None) -> dict[str, Any] | None:
-    """The sitting's row, or None. Callers raise their own error with :func:`no_such_sitting`."""
+def sitting_by_code(db: Database, code: str | None) -> Sitting | None:
+    """The sitting, or None. Callers raise their own error with :func:`no_such_sitting`."""
     cleaned = clean_code(code)
     if not cleaned:
         return None
-    return next(db.query("SELECT * FROM sittings WHERE code = ?", [cleaned]), None)
+    return _sitting(next(db.query("SELECT * FROM sittings WHERE code = ?", [cleaned]), None))
 
 
-def sitting_by_id(db: Database, sitting_id: int) -> dict[str, Any] | None:
-    return next(db.query("SELECT * FROM sittings WHERE id = ?", [sitting_id]), None)
+def sitting_by_id(db: Database, sitting_id: int) -> Sitting | None:
+    return _sitting(next(db.query("SELECT * FROM sittings WHERE id = ?", [sitting_id]), None))
 
 
 def code_taken(db: Database, code: str) -> bool:
@@ -56,8 +127,8 @@ def script_id_by_candidate_number(db: Database, sitting_id: int, candidate_numbe
 
 
 # -- the sitting's life: its row, pauses and extensions ------------------------------------------
-def all_sittings(db: Database) -> list[dict[str, Any]]:
-    return list(db.query("SELECT * FROM sittings ORDER BY id"))
+def all_sittings(db: Database) -> list[Sitting]:
+    return [_sitting(r) for r in db.query("SELECT * FROM sittings ORDER BY id")]
 
 
 def running_codes(db: Database) -> list[str]:
@@ -84,13 +155,15 @@ def mark_ended(db: Database, sitting_id: int, at: str, reason: str) -> None:
                [at, reason, sitting_id])
 
 
-def pauses_of(db: Database, sitting_id: int, script_id: int | None = None) -> list[dict[str, Any]]:
+def pauses_of(db: Database, sitting_id: int, script_id: int | None = None) -> list[Pause]:
     """The sitting's pauses (room-wide and per script), oldest first; with ``script_id``, only
     the room's and that script's."""
     if script_id is None:
-        return list(db.query("SELECT * FROM pauses WHERE sitting_id = ? ORDER BY started_at, id", [sitting_id]))
-    return list(db.query("SELECT * FROM pauses WHERE sitting_id = ? AND (script_id IS NULL OR script_id = ?)"
-                         " ORDER BY started_at, id", [sitting_id, script_id]))
+        rows = db.query("SELECT * FROM pauses WHERE sitting_id = ? ORDER BY started_at, id", [sitting_id])
+    else:
+        rows = db.query("SELECT * FROM pauses WHERE sitting_id = ? AND (script_id IS NULL OR script_id = ?)"
+                        " ORDER BY started_at, id", [sitting_id, script_id])
+    return [Pause._from_row(r, ("started_at", "ended_at")) for r in rows]
 
 
 def room_paused(db: Database, sitting_id: int) -> bool:
@@ -117,13 +190,13 @@ def end_open_pauses(db: Database, *, at: str, reason: str, sitting_id: int | Non
                f" WHERE {where} AND ended_at IS NULL", [at, reason, by, key])
 
 
-def extensions_of(db: Database, sitting_id: int, script_id: int | None = None) -> list[dict[str, Any]]:
+def extensions_of(db: Database, sitting_id: int, script_id: int | None = None) -> list[Extension]:
     """Extra time granted in the sitting (or to one script), with who granted it, oldest first."""
     only = " AND s.id = ?" if script_id is not None else ""
     params = [sitting_id] + ([script_id] if script_id is not None else [])
-    return list(db.query(
+    return [Extension._from_row(r, ("granted_at",)) for r in db.query(
         "SELECT e.*, st.name AS granted_by_name FROM extensions e JOIN scripts s ON s.id = e.script_id"
-        f" JOIN staff st ON st.id = e.granted_by WHERE s.sitting_id = ?{only} ORDER BY e.id", params))
+        f" JOIN staff st ON st.id = e.granted_by WHERE s.sitting_id = ?{only} ORDER BY e.id", params)]
 
 
 def insert_extension(db: Database, script_id: int, minutes: int, reason: str, by: int | None, at: str) -> None:

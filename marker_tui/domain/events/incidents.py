@@ -18,8 +18,12 @@ class IncidentNoted(AuditEvent):
 
 
 class LearnerTerminalClosed(AuditEvent):
-    """An invigilator's PIN closed a learner's locked terminal."""
+    """A learner's locked terminal was closed: on the invigilator's word (incidents), or with the
+    sitting's exit code typed on it (then also which terminal, and with what)."""
 
     action: ClassVar[Action] = Action.LEARNER_TERMINAL_CLOSED
+    omit_empty: ClassVar[bool] = True
+    terminal: str | None = None
+    with_: str | None = Field(None, serialization_alias="with")
     # The details key has always been this phrase; the chain hashes it, so it stays.
     screen: str = Field(serialization_alias="learner's screen")

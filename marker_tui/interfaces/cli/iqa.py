@@ -105,7 +105,7 @@ def iqa(ctx: click.Context) -> None:
     try:
         if scope:
             with user_errors():
-                scope = centre.iqa.scope(scope).key
+                scope = centre.iqa.plans.scope(scope).key
         run_app(MarkerApp(centre, start=iqa_sign_in(scope)))
     finally:
         centre.close()
@@ -238,7 +238,7 @@ def sample(scope: str | None, unit: str | None, seed_text: str | None, print_: b
         by = signed_in(centre.db, *REVIEWERS).name
         with user_errors():
             if dry_run:
-                plan = centre.iqa.preview_plan(target, strategy=strategy, reviewer=reviewer or by, seed=seed)
+                plan = centre.iqa.plans.preview_plan(target, strategy=strategy, reviewer=reviewer or by, seed=seed)
                 click.echo(visible(f"Dry run (nothing stored): {len(plan.chosen)} script(s), seed {plan.seed} "
                                    f"({plan.seed_source})"))
                 for s in plan.chosen:
@@ -246,9 +246,9 @@ def sample(scope: str | None, unit: str | None, seed_text: str | None, print_: b
                 for note in plan.notes:
                     click.echo(visible(f"Note: {note}"))
                 return
-            stored = centre.iqa.create_plan(target, strategy=strategy, by=by, reviewer=reviewer, seed=seed,
+            stored = centre.iqa.plans.create_plan(target, strategy=strategy, by=by, reviewer=reviewer, seed=seed,
                                             redraw=redraw or seed is not None, reason=reason)
-        replaced = [h for h in centre.iqa.history(target) if h.superseded_by == stored.id]
+        replaced = [h for h in centre.iqa.plans.history(target) if h.superseded_by == stored.id]
         if replaced:
             click.echo(f"Drawn again: plan {replaced[0].id} is superseded and kept "
                        f"(marker-tui iqa status {stored.scope.key}).")
@@ -270,12 +270,12 @@ def reproduce(scope: str, plan_id: int | None) -> None:
     try:
         signed_in(centre.db, *READERS)
         with user_errors():
-            ids = [plan_id] if plan_id else [p.id for p in centre.iqa.current_plans(scope)]
+            ids = [plan_id] if plan_id else [p.id for p in centre.iqa.plans.current_plans(scope)]
             if not ids:
                 raise click.ClickException(f"There is no sampling plan for {scope} yet.")
             failed = False
             for i in ids:
-                result = centre.iqa.reproduce(i)
+                result = centre.iqa.plans.reproduce(i)
                 if result.same:
                     click.echo(f"Plan {i}: drawn again with seed {result.seed}: the same "
                                f"{len(result.stored)} script(s).")
@@ -300,7 +300,7 @@ def add(scope: str, script: str, reason: str) -> None:
     try:
         by = signed_in(centre.db, *REVIEWERS).name
         with user_errors():
-            plan = centre.iqa.add_to_plan(scope, script, by=by, reason=reason)
+            plan = centre.iqa.plans.add_to_plan(scope, script, by=by, reason=reason)
         click.echo(visible(f"Added {script} to plan {plan.id}: now {len(plan.scripts)} script(s)."))
     finally:
         centre.close()
@@ -362,7 +362,7 @@ def agreement(scope: str, source: str, csv_path: Path | None) -> None:
     try:
         signed_in(centre.db, *READERS)
         with user_errors():
-            report = centre.iqa.agreement(scope, source=source)
+            report = centre.iqa.agreement.agreement(scope, source=source)
             print_agreement(report)
             if csv_path is not None:
                 from marker_tui.documents.text_cleaning import atomic_output
@@ -385,12 +385,12 @@ def tolerance(scope: str, question: str | None, marks: int | None) -> None:
     try:
         with user_errors():
             if question is None:
-                values = centre.iqa.tolerances(scope)
+                values = centre.iqa.second_marking.tolerances(scope)
             else:
                 if marks is None:
                     raise click.UsageError("Give the tolerance in marks after the question, e.g. 2b 1.")
                 by = signed_in(centre.db, *REVIEWERS).name
-                values = centre.iqa.set_tolerance(scope, question, marks, by=by)
+                values = centre.iqa.second_marking.set_tolerance(scope, question, marks, by=by)
         click.echo(visible(table(["Question", "Tolerance"], [[f"Q{q}", str(t)] for q, t in values.items()])))
     finally:
         centre.close()
@@ -408,7 +408,7 @@ def action(scope: str, text: str, owner: str | None, due) -> None:
     try:
         by = signed_in(centre.db, *REVIEWERS).name
         with user_errors():
-            plan = centre.iqa.add_action_point(scope, text, by=by, owner=owner, due=due.date() if due else None)
+            plan = centre.iqa.reviews.add_action_point(scope, text, by=by, owner=owner, due=due.date() if due else None)
         click.echo(f"Action point added to plan {plan.id} ({len(plan.action_points)} in all).")
     finally:
         centre.close()
@@ -424,7 +424,7 @@ def sign_off(scope: str, statement: str | None) -> None:
     try:
         by = signed_in(centre.db, *REVIEWERS).name
         with user_errors():
-            plan = centre.iqa.sign_off(scope, by=by, statement=statement)
+            plan = centre.iqa.plans.sign_off(scope, by=by, statement=statement)
         click.echo(visible(f"Plan {plan.id} signed off by {plan.sign_off.reviewer} at "
                            f"{plan.sign_off.signed_at.astimezone():%Y-%m-%d %H:%M}."))
     finally:
@@ -440,8 +440,8 @@ def status(scope: str) -> None:
     try:
         signed_in(centre.db, *READERS)
         with user_errors():
-            report = centre.iqa.status(scope)
-            history = centre.iqa.history(scope)
+            report = centre.iqa.agreement.status(scope)
+            history = centre.iqa.plans.history(scope)
         click.echo(visible(f"IQA · {report.scope.label}"))
         if not report.plans:
             click.echo(f"No sampling plan yet: marker-tui iqa sample {report.scope.key} --by NAME")
@@ -525,7 +525,7 @@ def second_assign(scope: str, script: str, to: str) -> None:
     try:
         by = signed_in(centre.db, *REVIEWERS).name
         with user_errors():
-            row = centre.iqa.assign_second_marker(_script_id(centre, scope, script), second_marker=to, by=by)
+            row = centre.iqa.second_marking.assign_second_marker(_script_id(centre, scope, script), second_marker=to, by=by)
         click.echo(visible(f"Script {row.script_number} given to {row.second_marker} for a blind second mark."))
     finally:
         centre.close()
@@ -541,7 +541,7 @@ def second_show(scope: str, script: str) -> None:
     try:
         by = signed_in(centre.db, *SECOND_MARKERS).name
         with user_errors():
-            view = centre.iqa.second_marking_view(_script_id(centre, scope, script), by=by)
+            view = centre.iqa.second_marking.second_marking_view(_script_id(centre, scope, script), by=by)
         click.echo(visible(f"Script {view.script_number} · sitting {view.sitting_code} · second marker "
                            f"{view.second_marker}" + (" · complete" if view.completed_at else "")))
         for q in view.paper.questions:
@@ -576,9 +576,9 @@ def second_mark(scope: str, script: str, marks: tuple[str, ...], complete: bool)
         by = signed_in(centre.db, *SECOND_MARKERS).name
         with user_errors():
             script_id = _script_id(centre, scope, script)
-            view = centre.iqa.record_second_marks(script_id, dict(pairs), by=by)
+            view = centre.iqa.second_marking.record_second_marks(script_id, dict(pairs), by=by)
             if complete:
-                view = centre.iqa.complete_second_marking(script_id, by=by)
+                view = centre.iqa.second_marking.complete_second_marking(script_id, by=by)
         done = len(view.my_marks)
         click.echo(f"Script {view.script_number}: {done} of {len(view.paper.questions)} question(s) second-marked"
                    + (", complete." if view.completed_at else "."))
@@ -596,7 +596,7 @@ def second_complete(scope: str, script: str) -> None:
     try:
         by = signed_in(centre.db, *SECOND_MARKERS).name
         with user_errors():
-            view = centre.iqa.complete_second_marking(_script_id(centre, scope, script), by=by)
+            view = centre.iqa.second_marking.complete_second_marking(_script_id(centre, scope, script), by=by)
         click.echo(f"Second marking of script {view.script_number} complete.")
     finally:
         centre.close()

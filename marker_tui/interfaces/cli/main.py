@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "eqa": "marker_tui.interfaces.cli.eqa:eqa",
     "sit": "marker_tui.interfaces.cli.sitting_screens:sit",
     "invigilate": "marker_tui.interfaces.cli.sitting_screens:invigilate",
+    "learner-server": "marker_tui.interfaces.cli.learner_server:learner_server",
     "register": "marker_tui.interfaces.cli.register:register",
     "export": "marker_tui.interfaces.cli.export:export",
     "backup": "marker_tui.interfaces.cli.backup:backup",

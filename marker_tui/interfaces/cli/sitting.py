@@ -26,9 +26,12 @@ from marker_tui.interfaces.cli.common import (
     user_errors,
     visible,
 )
-from marker_tui.services.sitting import INVIGILATORS
+from marker_tui.domain.roles import Permission, roles_for
 from marker_tui.storage.database import Database, read_transaction
 from marker_tui.storage.locations import SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
+
+# Who may run the room, as the sign-in check wants it (the permission table decides).
+INVIGILATORS = roles_for(Permission.RUN_ROOM)
 
 
 def _json(data: object) -> None:
@@ -39,7 +42,7 @@ def _json(data: object) -> None:
 
 
 def _services(db: Database):
-    from marker_tui.services.sitting import SittingService
+    from marker_tui.services.invigilation import SittingService
 
     return SittingService(db, SystemClock())
 
@@ -73,14 +76,14 @@ def create(qualification: str, unit: str, code: str | None, starts_at: str | Non
            papers_dir: Path, markschemes_dir: Path) -> None:
     """Create a sitting of a unit's paper and print the code learners will type."""
     from marker_tui.services.papers import PaperService
-    from marker_tui.services.staff import resolve_actor
+    from marker_tui.services.unit_of_work import authorise
 
     when = _parse_when(starts_at)
     db = database(create=False)
     by = signed_in(db, *INVIGILATORS).name
     with user_errors():
         with read_transaction(db):
-            actor = resolve_actor(db, by, *INVIGILATORS)
+            actor = authorise(db, by, Permission.RUN_ROOM)
         paper = PaperService(db, SystemClock()).ensure_paper(
             qualification, unit, papers_dir=papers_dir, markschemes_dir=markschemes_dir, actor=actor)
         created = _services(db).create_sitting(paper.id, by=by, code=code, starts_at=when)

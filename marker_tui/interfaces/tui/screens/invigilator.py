@@ -33,12 +33,8 @@ from marker_tui.interfaces.tui.widgets.inputs import TextInput
 from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.interfaces.tui.widgets.tables import highlighted_key
 from marker_tui.services.audit import ServiceError
-from marker_tui.services.sitting import (
-    CandidateStatus,
-    ScriptState,
-    SittingState,
-    SittingStatus,
-)
+from marker_tui.domain.sitting_states import ScriptState, SittingState
+from marker_tui.services.invigilation import CandidateStatus, SittingStatus
 from marker_tui.storage.database import StorageError
 from marker_tui.interfaces.tui.widgets.footer import Footer
 
@@ -114,6 +110,11 @@ def row_cells(candidate: CandidateStatus, as_of: datetime) -> dict[str, Text | s
         ScriptState.PAUSED: "bold reverse",
         ScriptState.TIME_UP: "italic",
     }.get(candidate.state, "")
+    if candidate.rest_break_since is not None:
+        minutes = max(0, int((as_of - candidate.rest_break_since).total_seconds() // 60))
+        state, state_style = f"break {minutes}m", "bold reverse"
+    elif candidate.rest_break_asked_at is not None:
+        state, state_style = "asks break", "bold reverse"
     since = seconds_since_save(candidate, as_of)
     if candidate.state.is_final or since is None:
         saved = Text("-")
@@ -377,6 +378,10 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
         Binding("E", "end_all", "End all"),
         Binding("n", "note", "Note"),
         Binding("m", "approve_move", "Approve move"),
+        # Not in the footer (it must fit 80 columns): the room summary offers it when a learner asks
+        # or is on a break, and the README says it works for any candidate.
+        Binding("b", "rest_break", "Rest break", show=False),
+        Binding("B", "decline_rest_break", "Decline break", show=False),
         Binding("l", "log", "Log"),
         Binding("X", "export", "Export", show=False),
         Binding("f2", "toggle_contrast", "Contrast", show=False),
@@ -501,6 +506,15 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
             if c.takeover_terminal:
                 line.append(visible(f"\n{c.candidate_number}: second login from {c.takeover_terminal} "
                                     f"(script on {c.terminal or '?'}) · m: approve the move"), style="bold reverse")
+        for c in status.candidates:
+            if c.rest_break_asked_at is not None:
+                line.append(visible(f"\n{c.candidate_number}: asks for a rest break (since "
+                                    f"{_local(c.rest_break_asked_at)}) · highlight them, b: start it · B: decline"),
+                            style="bold reverse")
+        for c in status.candidates:
+            if c.rest_break_since is not None:
+                line.append(visible(f"\n{c.candidate_number}: on a rest break since {_local(c.rest_break_since)} "
+                                    "· highlight them, b: end it"), style="bold")
         for alert in status.terminal_alerts:
             # A lock resets the count, so a locked terminal says so rather than "0 wrong".
             said = (f"locked until {_local(alert.locked_until)} after wrong {alert.kind}s" if alert.locked_until
@@ -545,6 +559,10 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
             return running and status.room_paused
         if action == "approve_move":
             return any(c.takeover_terminal for c in status.candidates)
+        if action == "rest_break":
+            return running and bool(status.candidates)
+        if action == "decline_rest_break":
+            return any(c.rest_break_asked_at for c in status.candidates)
         if action in ("pause_or_resume_candidate", "extend", "end_candidate"):
             return status.state is not SittingState.ENDED and bool(status.candidates)
         if action == "end_all":
@@ -704,6 +722,45 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
             lambda v: (self._service.approve_takeover(self.code, c.candidate_number, by=self.staff_name),
                        f"Candidate {c.candidate_number} moved to {c.takeover_terminal}.")[1],
             reason=None, confirm="Approve move"))
+
+    def action_rest_break(self) -> None:
+        """Start or end the highlighted candidate's rest break (always the highlighted one, so several
+        breaks at once stay unambiguous; the dialog names who, to confirm)."""
+        c = self._need_candidate()
+        if c is None:
+            return
+        breaks = self.app.centre.rest_breaks
+        if c.rest_break_since is not None:
+            self._ask(ActionDialog(
+                f"End candidate {c.candidate_number}'s rest break ({c.name})?",
+                f"On a break since {_local(c.rest_break_since)}. Their paper comes back and their clock "
+                "runs again; the break's time is given back in full.",
+                lambda v: f"Rest break ended: {clock_text(breaks.end(self.code, c.candidate_number, by=self.staff_name))} "
+                          f"given back to candidate {c.candidate_number}.",
+                reason=None, confirm="End break"))
+            return
+        asked = f"They asked at {_local(c.rest_break_asked_at)}. " if c.rest_break_asked_at else ""
+        self._ask(ActionDialog(
+            f"Start a supervised rest break for candidate {c.candidate_number} ({c.name})?",
+            asked + "Their paper is hidden and locked and their clock stops until you end the break (b again).",
+            lambda v: (breaks.start(self.code, c.candidate_number, by=self.staff_name),
+                       f"Candidate {c.candidate_number} is on a rest break.")[1],
+            reason=None, confirm="Start break"))
+
+    def action_decline_rest_break(self) -> None:
+        asking = [c for c in self.status.candidates if c.rest_break_asked_at] if self.status else []
+        chosen = self.selected()
+        c = chosen if chosen is not None and chosen.rest_break_asked_at else (asking[0] if asking else None)
+        if c is None:
+            self.notify("Nobody is asking for a rest break.", severity="warning")
+            return
+        self._ask(ActionDialog(
+            f"Decline candidate {c.candidate_number}'s rest break ({c.name})?",
+            "Tell them why; the reason is kept in the sitting's log.",
+            lambda v: (self.app.centre.rest_breaks.decline(self.code, c.candidate_number, reason=v["reason"],
+                                                           by=self.staff_name),
+                       f"Rest break declined for candidate {c.candidate_number}.")[1],
+            confirm="Decline", danger=True))
 
     def action_log(self) -> None:
         self.app.push_screen(AuditLogScreen(self.code))

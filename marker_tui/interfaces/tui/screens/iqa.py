@@ -18,11 +18,13 @@
 * :class:`IqaAgreementScreen`: agreement per marker and per question, and the
   questions out of tolerance for adjudication.
 
-Every change goes through :class:`~marker_tui.services.iqa.IqaService`, which
+Every change goes through the IQA services (``centre.iqa``), which
 refuses a script the reviewer marked even if a screen were to ask.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from rich.text import Text
 from textual import on
@@ -50,8 +52,10 @@ from marker_tui.interfaces.tui.widgets.iqa_dialogs import (
 from marker_tui.interfaces.tui.widgets.marking_points import point_prompt
 from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.interfaces.tui.widgets.tables import highlighted_key
+from marker_tui.interfaces.tui.service_calls import ServiceCalls
 from marker_tui.services.audit import ServiceError
-from marker_tui.services.iqa import IqaService, PlanView, ReviewView
+from marker_tui.services.iqa import Iqa
+from marker_tui.services.iqa.views import PlanView, ReviewView
 from marker_tui.storage.database import StorageError
 from marker_tui.interfaces.tui.widgets.footer import Footer
 
@@ -131,8 +135,17 @@ def _paragraphs(text: str) -> str:
     return "\n\n".join(" ".join(block.split()) for block in text.strip().split("\n\n"))
 
 
-class _Messages:
-    """A one-line message under the screen: green for done, red and bold for refused."""
+class _Messages(ServiceCalls):
+    """A one-line message under the screen: green for done, red and bold for refused.
+
+    Every service call of these screens goes through ``run_service`` (a thread worker: the
+    database may be busy for a while, and the screen keeps answering keys meanwhile); a
+    refusal or failure comes back to :meth:`service_failed`, the one error path, which puts
+    it on this line.
+    """
+
+    def service_failed(self, error: Exception) -> None:
+        self.say(visible_line(str(error)) or "That did not work; try again.", error=True)
 
     def say(self, message: str, *, error: bool = False) -> None:
         line = self.query_one("#iqa-message", Plain)  # type: ignore[attr-defined]
@@ -177,26 +190,27 @@ class IqaHomeScreen(_Messages, Screen):
         table.focus()
 
     @property
-    def service(self) -> IqaService:
+    def service(self) -> Iqa:
         return self.app.centre.iqa
 
     def action_refresh(self) -> None:
+        iqa, reviewer = self.service, self.reviewer
+        self.run_service(lambda: (iqa.plans.plans_for(reviewer), iqa.plans.sampleable_scopes()),
+                         done=self._show_scopes)
+
+    def _show_scopes(self, found) -> None:
+        plans, scopes = found
         table = self.query_one("#iqa-scopes", DataTable)
         table.clear()
-        try:
-            plans = self.service.plans_for(self.reviewer)
-            scopes = self.service.sampleable_scopes()
-        except FAILURES as error:
-            self.say(str(error), error=True)
-            return
         seen = set()
         for plan in plans:
             seen.add(plan.scope.key)
             table.add_row(Text(plan.scope.key), f"plan {plan.id}", str(len(plan.scripts)),
                           str(plan.counts()["confirmed"]), "yes" if plan.sign_off else "-", key=plan.scope.key)
-        for code, marked, submitted in scopes:
-            if code not in seen:
-                table.add_row(Text(code), "none yet", f"{marked} of {submitted} marked", "-", "-", key=code)
+        for s in scopes:
+            if s.code not in seen:
+                table.add_row(Text(s.code), "none yet", f"{s.marked_complete} of {s.handed_in} marked", "-", "-",
+                              key=s.code)
         if table.row_count == 0:
             self.say("No sitting has scripts marked complete yet: there is nothing to sample.")
 
@@ -253,7 +267,7 @@ class IqaPlanScreen(_Messages, Screen):
         """A statement typed for a sign-off that was refused or cancelled, offered again next time."""
 
     @property
-    def service(self) -> IqaService:
+    def service(self) -> Iqa:
         return self.app.centre.iqa
 
     def compose(self) -> ComposeResult:
@@ -279,13 +293,17 @@ class IqaPlanScreen(_Messages, Screen):
         self.action_refresh()
 
     def action_refresh(self) -> None:
-        try:
-            scope = self.service.scope(self.scope)
-            self.scope = scope.key
-            self.plan = self.service.current_plan(self.scope, reviewer=self.reviewer)
-        except FAILURES as error:
-            self.say(str(error), error=True)
-            return
+        iqa, typed, reviewer = self.service, self.scope, self.reviewer
+
+        def read():
+            scope = iqa.plans.scope(typed)
+            return scope, iqa.plans.current_plan(scope.key, reviewer=reviewer)
+
+        self.run_service(read, done=self._show_plan)
+
+    def _show_plan(self, found) -> None:
+        scope, self.plan = found
+        self.scope = scope.key
         self.query_one("#iqa-plan-title", Plain).update(f"marker-tui · IQA · {scope.label} · {self.reviewer}")
         table = self.query_one("#iqa-plan-scripts", DataTable)
         cursor = table.cursor_row
@@ -358,12 +376,9 @@ class IqaPlanScreen(_Messages, Screen):
             self.say("Nothing to review yet: draw a plan first (n).", error=self.plan is None)
             return
         order = [s.script_id for s in self.plan.scripts if not s.reviewer_marked]
-        try:
-            view = self.service.review_view(script_id, reviewer=self.reviewer)
-        except FAILURES as error:
-            self.say(str(error), error=True)
-            return
-        self.app.push_screen(IqaReviewScreen(self.scope, self.reviewer, view, order))
+        self.run_service(self.service.reviews.review_view, script_id, reviewer=self.reviewer,
+                         done=lambda view: self.app.push_screen(IqaReviewScreen(self.scope, self.reviewer, view,
+                                                                                order)))
 
     @on(DataTable.RowSelected, "#iqa-plan-scripts")
     def _row(self, event: DataTable.RowSelected) -> None:
@@ -376,11 +391,15 @@ class IqaPlanScreen(_Messages, Screen):
     def action_export(self) -> None:
         from marker_tui.interfaces.tui.screens.export import ExportKind, ExportScreen
 
-        codes = self.service.scope(self.scope).sitting_codes  # exports are made per sitting
-        if len(codes) != 1:
-            self.say(f"Exports are made per sitting: marker-tui export iqa CODE for {', '.join(codes)}.", error=True)
-            return
-        self.app.push_screen(ExportScreen(codes[0], by=self.reviewer, kind=ExportKind.IQA_DOCX))
+        def chosen(scope) -> None:
+            codes = scope.sitting_codes  # exports are made per sitting
+            if len(codes) != 1:
+                self.say(f"Exports are made per sitting: marker-tui export iqa CODE for {', '.join(codes)}.",
+                         error=True)
+                return
+            self.app.push_screen(ExportScreen(codes[0], by=self.reviewer, kind=ExportKind.IQA_DOCX))
+
+        self.run_service(self.service.plans.scope, self.scope, done=chosen)
 
     def action_draw(self) -> None:
         redraw = self.plan is not None
@@ -396,16 +415,16 @@ class IqaPlanScreen(_Messages, Screen):
                     min_scripts_per_marker=answer.min_scripts, min_fraction_per_marker=answer.min_fraction,
                     borderline_marks=answer.borderline, include_fails=answer.include_fails,
                     new_markers=frozenset(answer.new_markers))
-                plan = self.service.create_plan(self.scope, strategy=strategy, by=self.reviewer, seed=answer.seed,
-                                                redraw=redraw, reason=answer.reason or None)
-            except FAILURES as error:
-                self.say(str(error), error=True)
-                return
             except ValueError as error:
                 self.say(f"That strategy is not valid: {error}", error=True)
                 return
-            self.action_refresh()
-            self.say(f"Plan {plan.id} drawn: {len(plan.scripts)} script(s), seed {plan.seed}.")
+
+            def stored(plan: PlanView) -> None:
+                self.action_refresh()
+                self.say(f"Plan {plan.id} drawn: {len(plan.scripts)} script(s), seed {plan.seed}.")
+
+            self.run_service(self.service.plans.create_plan, self.scope, strategy=strategy, by=self.reviewer,
+                             seed=answer.seed, redraw=redraw, reason=answer.reason or None, done=stored)
 
         started = bool(self.plan) and any(s.review_state != "not started" for s in self.plan.scripts)
         self.app.push_screen(DrawPlanDialog(heading, redraw=redraw, reason_required=started), drawn)
@@ -425,14 +444,13 @@ class IqaPlanScreen(_Messages, Screen):
             if not name or not name.strip():
                 self.say("No second marker given.")
                 return
-            try:
-                row = self.service.assign_second_marker(found.script_id, second_marker=name, by=self.reviewer)
-            except FAILURES as error:
-                self.say(str(error), error=True)
-                return
-            self.action_refresh()
-            self.say(f"Script {found.script_ref} given to {row.second_marker} for a blind second mark "
-                     "(they press 2 on their Mark or Quality assurance screen).")
+            def given(row) -> None:
+                self.action_refresh()
+                self.say(f"Script {found.script_ref} given to {row.second_marker} for a blind second mark "
+                         "(they press 2 on their Mark or Quality assurance screen).")
+
+            self.run_service(self.service.second_marking.assign_second_marker, found.script_id,
+                             second_marker=name, by=self.reviewer, done=given)
 
         self.app.push_screen(StatementDialog(
             f"Blind second mark of script {found.script_ref}",
@@ -445,10 +463,13 @@ class IqaPlanScreen(_Messages, Screen):
             return
         plan_id = self.plan.id
 
+        iqa, scope, reviewer = self.service, self.scope, self.reviewer
+
         def attempt(statement: str) -> str | None:
-            # Refused (reviews not confirmed yet): the dialog shows why and keeps the statement.
+            # Runs on the dialog's thread worker. Refused (reviews not confirmed yet): the dialog
+            # shows why and keeps the statement.
             try:
-                self.service.sign_off(self.scope, by=self.reviewer, statement=statement.strip() or None)
+                iqa.plans.sign_off(scope, by=reviewer, statement=statement.strip() or None)
             except FAILURES as error:
                 return f"{error} Your statement is kept: Esc keeps it as a draft for next time."
             return None
@@ -506,7 +527,7 @@ class IqaReviewScreen(_Messages, Screen):
         self.question_id = self._first_question(view)
 
     @property
-    def service(self) -> IqaService:
+    def service(self) -> Iqa:
         return self.app.centre.iqa
 
     @staticmethod
@@ -648,14 +669,17 @@ class IqaReviewScreen(_Messages, Screen):
             text.append(f" · decision: {view.review.decision.value}{waiting}", style="bold")
         return text
 
-    def _reload(self) -> bool:
-        try:
-            self.view = self.service.review_view(self.view.script_id, reviewer=self.reviewer)
-        except FAILURES as error:
-            self.say(str(error), error=True)
-            return False
-        self._show()
-        return True
+    def _reload(self, then: Callable[[], None] | None = None) -> None:
+        """Read the review again (off the UI thread), show it, then ``then()`` if the read worked."""
+
+        def loaded(view: ReviewView) -> None:
+            self.view = view
+            self._show()
+            if then is not None:
+                then()
+
+        self.run_service(self.service.reviews.review_view, self.view.script_id, reviewer=self.reviewer,
+                         done=loaded)
 
     # -- actions ----------------------------------------------------------------------------------
 
@@ -693,13 +717,9 @@ class IqaReviewScreen(_Messages, Screen):
         if self._locked():
             return
         before = self.view.state
-        try:
-            view = self.service.record_question(self.view.script_id, self.question_id, reviewer=self.reviewer,
-                                                agree=True)
-        except FAILURES as error:
-            self.say(str(error), error=True)
-            return
-        self._after_judgement(view, before == "awaiting confirmation")
+        self.run_service(self.service.reviews.record_question, self.view.script_id, self.question_id,
+                         reviewer=self.reviewer, agree=True,
+                         done=lambda view: self._after_judgement(view, before == "awaiting confirmation"))
 
     def action_differ(self) -> None:
         if self._locked():
@@ -718,20 +738,26 @@ class IqaReviewScreen(_Messages, Screen):
                 return
             value, reason = answer
             before = self.view.state
-            try:
-                view = self.service.record_question(self.view.script_id, qid, reviewer=self.reviewer, agree=False,
-                                                    mark=value, reason=reason)
-            except FAILURES as error:
-                self.say(str(error), error=True)
-                if self._reload() and self.view.state != "confirmed":
-                    # Keep what was typed: the reviewer fixes it in the dialog.
-                    self.app.push_screen(DifferentMarkDialog(qid, entry.max_marks, mark.marks_awarded,
-                                                             mark.marked_by, mark=value, reason=reason,
-                                                             error=str(error)), given)
-                return
-            if value == mark.marks_awarded:
-                self.say(f"{value} is the marker's mark: recorded as agree.")
-            self._after_judgement(view, before == "awaiting confirmation")
+
+            def recorded(view: ReviewView) -> None:
+                if value == mark.marks_awarded:
+                    self.say(f"{value} is the marker's mark: recorded as agree.")
+                self._after_judgement(view, before == "awaiting confirmation")
+
+            def refused(error: Exception) -> None:
+                self.service_failed(error)
+
+                def again() -> None:
+                    if self.view.state != "confirmed":
+                        # Keep what was typed: the reviewer fixes it in the dialog.
+                        self.app.push_screen(DifferentMarkDialog(qid, entry.max_marks, mark.marks_awarded,
+                                                                 mark.marked_by, mark=value, reason=reason,
+                                                                 error=str(error)), given)
+
+                self._reload(again)
+
+            self.run_service(self.service.reviews.record_question, self.view.script_id, qid, reviewer=self.reviewer,
+                             agree=False, mark=value, reason=reason, done=recorded, failed=refused)
 
         self.app.push_screen(DifferentMarkDialog(
             qid, entry.max_marks, mark.marks_awarded, mark.marked_by,
@@ -764,27 +790,35 @@ class IqaReviewScreen(_Messages, Screen):
         if answer is None:
             self.say("No decision recorded.")
             return
-        try:
-            self.view = self.service.decide(self.view.script_id, reviewer=self.reviewer, decision=answer.decision,
-                                            feedback=answer.feedback, decision_reason=answer.reason,
-                                            action_points=answer.action_points)
-        except FAILURES as error:
-            self.say(str(error), error=True)
-            if self._reload() and self.view.state != "confirmed" and not self.view.stale:
-                # Refused for a reason the reviewer can fix there: keep what they typed.
-                points = "\n".join(" | ".join(p for p in (a.text, a.owner or "", a.due.isoformat() if a.due else "")
-                                               if p) for a in answer.action_points)
-                self.app.push_screen(DecisionDialog(
-                    self.view.script_number, self.view.pending_changes(), decision=answer.decision,
-                    feedback=answer.feedback, reason=answer.reason, action_points=points, error=str(error)),
-                    self._decided)
-            return
-        self._show()
-        self.action_confirm()
+        def decided(view: ReviewView) -> None:
+            self.view = view
+            self._show()
+            self.action_confirm()
+
+        def refused(error: Exception) -> None:
+            self.service_failed(error)
+
+            def again() -> None:
+                if self.view.state != "confirmed" and not self.view.stale:
+                    # Refused for a reason the reviewer can fix there: keep what they typed.
+                    points = "\n".join(" | ".join(p for p in (a.text, a.owner or "",
+                                                               a.due.isoformat() if a.due else "") if p)
+                                       for a in answer.action_points)
+                    self.app.push_screen(DecisionDialog(
+                        self.view.script_number, self.view.pending_changes(), decision=answer.decision,
+                        feedback=answer.feedback, reason=answer.reason, action_points=points, error=str(error)),
+                        self._decided)
+
+            self._reload(again)
+
+        self.run_service(self.service.reviews.decide, self.view.script_id, reviewer=self.reviewer,
+                         decision=answer.decision, feedback=answer.feedback, decision_reason=answer.reason,
+                         action_points=answer.action_points, done=decided, failed=refused)
 
     def action_confirm(self) -> None:
-        if not self._reload():  # what is confirmed is what is stored now, not what was loaded earlier
-            return
+        self._reload(self._ask_to_confirm)  # what is confirmed is what is stored now, not what was loaded earlier
+
+    def _ask_to_confirm(self) -> None:
         view = self.view
         if view.stale:
             self.say(f"The marker changed {', '.join('Q' + q for q in view.stale)} after you judged it: judge it "
@@ -806,19 +840,21 @@ class IqaReviewScreen(_Messages, Screen):
                 self.say("Not confirmed: nothing has changed. Your decision waits; c confirms it, a or m changes "
                          "a judgement.")
                 return
-            try:
-                done = self.service.confirm(self.view.script_id, reviewer=self.reviewer)
-            except FAILURES as error:
-                self.say(str(error), error=True)
+            def confirmed(done) -> None:
+                self.view = done.review
+                self._show()
+                if done.applied:
+                    self.say(f"Confirmed: {len(done.applied)} mark(s) changed; total {done.total_before} → "
+                             f"{done.total_after}.")
+                else:
+                    self.say(f"Confirmed: {done.decision.value}. No marks changed.")
+
+            def refused(error: Exception) -> None:
+                self.service_failed(error)
                 self._reload()
-                return
-            self.view = done.review
-            self._show()
-            if done.applied:
-                self.say(f"Confirmed: {len(done.applied)} mark(s) changed; total {done.total_before} → "
-                         f"{done.total_after}.")
-            else:
-                self.say(f"Confirmed: {done.decision.value}. No marks changed.")
+
+            self.run_service(self.service.reviews.confirm, self.view.script_id, reviewer=self.reviewer,
+                             done=confirmed, failed=refused)
 
         self.app.push_screen(ConfirmDecisionDialog(view.script_number, decision, changes, before, after), answered)
 
@@ -826,28 +862,25 @@ class IqaReviewScreen(_Messages, Screen):
         if not self.view.can_rereview:
             self.say("A new round is only for a script referred back to its marker.", error=True)
             return
-        try:
-            self.view = self.service.rereview(self.view.script_id, reviewer=self.reviewer)
-        except FAILURES as error:
-            self.say(str(error), error=True)
-            return
-        self.question_id = self._first_question(self.view)
-        self._show()
-        self.say(f"Round {self.view.review.round} started: judge each question again.")
+        def started(view: ReviewView) -> None:
+            self.view = view
+            self.question_id = self._first_question(view)
+            self._show()
+            self.say(f"Round {view.review.round} started: judge each question again.")
+
+        self.run_service(self.service.reviews.rereview, self.view.script_id, reviewer=self.reviewer, done=started)
 
     def action_script(self, step: int) -> None:
         if self.view.script_id not in self.order or len(self.order) < 2:
             return
         index = (self.order.index(self.view.script_id) + step) % len(self.order)
-        try:
-            view = self.service.review_view(self.order[index], reviewer=self.reviewer)
-        except FAILURES as error:
-            self.say(str(error), error=True)
-            return
-        self.view = view
-        self.question_id = self._first_question(view)
-        self._show()
-        self.say("")
+        def opened(view: ReviewView) -> None:
+            self.view = view
+            self.question_id = self._first_question(view)
+            self._show()
+            self.say("")
+
+        self.run_service(self.service.reviews.review_view, self.order[index], reviewer=self.reviewer, done=opened)
 
     def action_back(self) -> None:
         _leave(self)
@@ -896,16 +929,16 @@ class IqaAgreementScreen(_Messages, Screen):
         table.focus()
 
     def action_refresh(self) -> None:
-        service: IqaService = self.app.centre.iqa
-        try:
-            report = service.agreement(self.scope, source=self.source)
-            items = service.adjudication(self.scope)
-        except FAILURES as error:
-            self.say(str(error), error=True)
-            return
+        iqa: Iqa = self.app.centre.iqa
+        scope, source = self.scope, self.source
+        self.run_service(lambda: (iqa.agreement.agreement(scope, source=source), iqa.agreement.adjudication(scope)),
+                         done=self._show_agreement)
+
+    def _show_agreement(self, found) -> None:
+        report, items = found
         tolerances = ", ".join(f"Q{q} ±{t}" for q, t in report.tolerance.items() if t) or "0 for every question"
         self.query_one("#iqa-agreement-info", Plain).update(
-            f"Pairs: {SOURCE_TEXT[self.source]} (s to change) · tolerance {tolerances} · kappa needs 10+ pairs · "
+            f"Pairs: {SOURCE_TEXT[report.source]} (s to change) · tolerance {tolerances} · kappa needs 10+ pairs · "
             f"export: marker-tui iqa agreement {self.scope} --csv FILE")
         table = self.query_one("#iqa-agreement", DataTable)
         table.clear()
@@ -982,13 +1015,12 @@ class SecondMarkingQueueScreen(_Messages, Screen):
         self.action_refresh()
 
     def action_refresh(self) -> None:
+        self.run_service(self.app.centre.iqa.second_marking.second_marking_queue, by=self.marker,
+                         done=self._show_queue)
+
+    def _show_queue(self, rows) -> None:
         table = self.query_one("#iqa-second-queue", DataTable)
         table.clear()
-        try:
-            rows = self.app.centre.iqa.second_marking_queue(by=self.marker)
-        except FAILURES as error:
-            self.say(str(error), error=True)
-            return
         for r in rows:
             table.add_row(r.script_number, r.sitting_code, f"{r.questions_marked}/{r.questions_total}",
                           "yes" if r.completed_at else "no", Text(visible_line(r.assigned_by)), key=str(r.script_id))
@@ -999,13 +1031,8 @@ class SecondMarkingQueueScreen(_Messages, Screen):
         key = highlighted_key(self.query_one("#iqa-second-queue", DataTable))
         if key is None:
             return
-        script_id = int(key)
-        try:
-            view = self.app.centre.iqa.second_marking_view(script_id, by=self.marker)
-        except FAILURES as error:
-            self.say(str(error), error=True)
-            return
-        self.app.push_screen(BlindMarkingScreen(self.marker, view))
+        self.run_service(self.app.centre.iqa.second_marking.second_marking_view, int(key), by=self.marker,
+                         done=lambda view: self.app.push_screen(BlindMarkingScreen(self.marker, view)))
 
     def action_back(self) -> None:
         _leave(self)
@@ -1124,14 +1151,16 @@ class BlindMarkingScreen(_Messages, Screen):
         if not self.typed:
             self.action_question(1)
             return
-        try:
-            self.view = self.app.centre.iqa.record_second_mark(self.view.script_id, self.question_id, int(self.typed),
-                                                               by=self.marker)
-        except FAILURES as error:
+        def refused(error: Exception) -> None:
             self.typed = ""
             self._show_entry()
-            self.say(str(error), error=True)
-            return
+            self.service_failed(error)
+
+        self.run_service(self.app.centre.iqa.second_marking.record_second_mark, self.view.script_id,
+                         self.question_id, int(self.typed), by=self.marker, done=self._saved, failed=refused)
+
+    def _saved(self, view) -> None:
+        self.view = view
         self.typed = ""
         missing = [q.id for q in self.view.paper.questions if q.id not in self.view.my_marks]
         if missing:
@@ -1158,13 +1187,13 @@ class BlindMarkingScreen(_Messages, Screen):
             if not yes:
                 self.say("Not complete: you can still change your marks.")
                 return
-            try:
-                self.view = self.app.centre.iqa.complete_second_marking(self.view.script_id, by=self.marker)
-            except FAILURES as error:
-                self.say(str(error), error=True)
-                return
-            self._show()
-            self.say("Second marking complete: it is now compared with the first marks.")
+            def completed(view) -> None:
+                self.view = view
+                self._show()
+                self.say("Second marking complete: it is now compared with the first marks.")
+
+            self.run_service(self.app.centre.iqa.second_marking.complete_second_marking, self.view.script_id,
+                             by=self.marker, done=completed)
 
         marks = ", ".join(f"Q{q} {m}" for q, m in items_in_question_order(self.view.my_marks))
         self.app.push_screen(YesNoDialog(f"Mark your second marking of script {self.view.script_number} complete?",

@@ -18,7 +18,7 @@ Screens:
   (time up / submitted / ended by the invigilator).
 * Dialogs: :class:`ReviewDialog`, :class:`ConfirmSubmitDialog`,
   :class:`InstructionsDialog`, and the invigilator's :class:`ExitCodeDialog`
-  (the sitting's exit code, never a staff PIN: see services/sitting.py).
+  (the sitting's exit code, never a staff PIN: see services/learner.py).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import time as _time
 from collections.abc import Callable
+from datetime import datetime
 
 from rich.text import Text
 from textual import on
@@ -49,17 +50,16 @@ from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
 from marker_tui.interfaces.tui.widgets.script_writer import ScriptWriter, WriteOutcome
 from marker_tui.services.audit import ServiceError
 from marker_tui.domain.admission import LEASE_RENEW_SECONDS
-from marker_tui.services.sitting import (
+from marker_tui.domain.sitting_states import ScriptState, SittingState
+from marker_tui.services.learner import (
     AdmissionRefused,
     ExitRefused,
     LearnerSession,
     LearnerTime,
     NoSuchSitting,
     ScriptInUse,
-    ScriptState,
     SittingError,
     SittingNotOpen,
-    SittingState,
 )
 from marker_tui.storage.database import StorageError
 from marker_tui.interfaces.tui.screens.fault import LEARNER_MESSAGE
@@ -656,6 +656,8 @@ class LearnerSittingScreen(Screen):
         Binding("ctrl+up", "scroll_question(-1)", "Question up", show=False, priority=True),
         Binding("ctrl+down", "scroll_question(1)", "Question down", show=False, priority=True),
         Binding("f2", "toggle_contrast", "Contrast", priority=True),
+        # Only for a learner with the rest-break arrangement (check_action); the invigilator confirms.
+        Binding("f6", "rest_break", "Break", priority=True),
         Binding("ctrl+q", "app.quit", "Quit", show=False, priority=True),
     ]
 
@@ -686,6 +688,7 @@ class LearnerSittingScreen(Screen):
                                    lambda outcome: self.post_message(WriteDone(outcome)))
         self._clock_timers: list = []
         self._closing = False
+        self._time_up_recorded = False
         self._typed = False
         self._last_key_at = float("-inf")
         self._clock_shown: tuple[int, bool, int | None] | None = None
@@ -695,6 +698,8 @@ class LearnerSittingScreen(Screen):
         self._shown_words: int | None = None
         self.allowed_seconds: int = session.time.allowed_seconds
         self._late_instructions: str | None = None
+        self.on_break = False
+        self.break_asked = False
 
     # -- layout --------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -727,6 +732,9 @@ class LearnerSittingScreen(Screen):
                 with Horizontal(id="answer-status"):
                     yield Plain("", id="word-count")
                     yield Plain("", id="answer-hint")
+        with VerticalScroll(id="rest-break"):
+            yield Plain("REST BREAK", id="rest-break-title")
+            yield Plain("", id="rest-break-text")
         with VerticalScroll(id="finished"):
             yield Plain("", id="finished-title")
             yield Plain("", id="finished-text")
@@ -764,6 +772,7 @@ class LearnerSittingScreen(Screen):
         self.editor = self.query_one("#answer", PlainTextArea)
         self.editor.border_title = "Your answer"
         self.query_one("#pause-notice").display = False
+        self.query_one("#rest-break").display = False
         self.apply_time(self.session.time)
         if self.session.resumed and self.phase == "writing":
             self.notify("Welcome back: your saved answers are here.", timeout=6)
@@ -816,7 +825,9 @@ class LearnerSittingScreen(Screen):
         if self.phase == "finished" or self._closing:
             return
         try:
-            time = self.app.centre.learners.time_left(self.script_id)
+            # Only a read (a snapshot never waits for writers): the sweep that records a time up is a
+            # write, which may wait for the lock, so it runs off the UI thread (submit_when_time_is_up).
+            time = self.app.centre.learners.time_left(self.script_id, sweep=False)
         except Exception as error:  # keep the learner's screen alive; the next tick tries again
             if self.save_problem != "✗ No connection":
                 self.app.note_fault(error, "learner terminal: asking the time left (retried every second)")
@@ -827,7 +838,37 @@ class LearnerSittingScreen(Screen):
         if self.save_problem == "✗ No connection":
             self.save_problem = None
             self._update_saved_state()
+        if time.state is ScriptState.TIME_UP and time.submitted_reason == "time up":
+            self.submit_when_time_is_up()
         self.apply_time(time)
+
+    def submit_when_time_is_up(self) -> None:
+        """Have the time-up submission recorded now, on a thread with its own connection (once)."""
+        if self._time_up_recorded:
+            return
+        self._time_up_recorded = True
+        centre, script_id = self.app.centre, self.script_id
+
+        def record() -> None:
+            own = type(centre).open(centre.path, clock=centre.clock, create=False, terminal=centre.terminal)
+            try:
+                own.learners.time_left(script_id)  # sweeps: the script is submitted at the instant time ran out
+            finally:
+                own.close()
+
+        def failed() -> None:  # the writer's next change, or any reader, sweeps it instead
+            self._time_up_recorded = False
+
+        def work() -> None:
+            try:
+                record()
+            except Exception:
+                try:
+                    self.app.call_from_thread(failed)
+                except Exception:  # the screen or app is gone: nothing to tell
+                    pass
+
+        self.run_worker(work, thread=True, group="time-up", exit_on_error=False)
 
     def _problem(self, label: str, detail: str) -> None:
         """A short label in the top bar, and the details once as a notification."""
@@ -860,6 +901,64 @@ class LearnerSittingScreen(Screen):
             self._warn(announce, time.left_seconds)
         self._show_clock(time.left_seconds, paused=time.paused, level=self.warnings.level(time.left_seconds))
         self._set_paused(time.paused)
+        self._show_rest_break(time)
+
+    # -- rest breaks ------------------------------------------------------------------------------------
+    def _show_rest_break(self, time: LearnerTime) -> None:
+        """On a break the paper and the answers are hidden (and the editor locked by the pause)."""
+        since = time.rest_break_since
+        on_break = since is not None and self.phase == "writing"
+        asked_now = time.rest_break_asked and not self.break_asked
+        self.break_asked = time.rest_break_asked
+        if asked_now:
+            self.notify("You asked for a rest break: the invigilator will come to you.", title="Rest break",
+                        timeout=8)
+        if on_break == self.on_break:
+            if on_break:
+                self._rest_break_text(since)
+            return
+        self.on_break = on_break
+        self.query_one("#paper").display = not on_break
+        self.query_one("#rest-break").display = on_break
+        if on_break:
+            self._rest_break_text(since)
+            self.query_one("#rest-break").focus()
+        else:
+            self.notify("Your rest break is over: your time is running again.", title="Rest break", timeout=6)
+            self.query_one("#answer", PlainTextArea).focus()
+        self.refresh_bindings()
+
+    def _rest_break_text(self, since: datetime) -> None:
+        minutes = max(0, int((self.app.centre.clock.now() - since).total_seconds() // 60))
+        self.query_one("#rest-break-text", Static).update(
+            f"On a supervised rest break since {since.astimezone():%H:%M} ({minutes} min).\n\n"
+            "Your time has stopped: every minute of the break is given back. Your answers are saved and "
+            "hidden until the break ends. The invigilator ends the break; the paper then comes back here.")
+
+    def action_rest_break(self) -> None:
+        """Ask for a rest break (the invigilator confirms it in the room view)."""
+        self.run_worker(self._ask_rest_break, thread=True, exclusive=True, group="rest-break", exit_on_error=False)
+
+    def _ask_rest_break(self) -> None:
+        try:
+            self.app.centre.rest_breaks.ask(self.script_id)
+        except ServiceError as error:
+            self.app.call_from_thread(self.notify, str(error), title="Rest break", severity="warning",
+                                      timeout=8, markup=False)
+            return
+        except Exception as error:  # the learner sees why in words; staff get the details
+            self.app.call_from_thread(self.app.note_fault, error, "learner terminal: asking for a rest break")
+            self.app.call_from_thread(self.notify, "Your request did not reach the invigilator: raise your hand.",
+                                      title="Rest break", severity="error", timeout=8)
+            return
+        self.app.call_from_thread(self._asked_rest_break)
+
+    def _asked_rest_break(self) -> None:
+        if not self.break_asked:
+            self.break_asked = True
+            self.notify("You asked for a rest break: the invigilator will come to you.", title="Rest break",
+                        timeout=8)
+        self.refresh_bindings()
 
     def _show_clock(self, left: int, *, paused: bool, level: int | None) -> None:
         """Show the time left; while the learner is typing, in the next keystroke's frame.
@@ -1205,8 +1304,12 @@ class LearnerSittingScreen(Screen):
 
     # -- actions --------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "rest_break":
+            if not self.session.rest_breaks:
+                return False  # not offered at all: the learner asks the invigilator in person
+            return self.phase == "writing" and not self.submitting and not (self.on_break or self.break_asked)
         if action in ("previous", "next", "go_to", "flag", "review"):
-            return self.phase == "writing" and not self.submitting
+            return self.phase == "writing" and not self.submitting and not self.on_break
         if action == "instructions":
             return self.phase == "writing"
         return True

@@ -25,9 +25,11 @@ and saved marks are in the database too, so starting again resumes.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 from functools import lru_cache
 
 from rich.text import Text
@@ -74,6 +76,7 @@ from marker_tui.services.marking import (
 )
 from marker_tui.storage.database import EngineError, StorageError
 from marker_tui.interfaces.tui.widgets.footer import Footer
+from marker_tui.interfaces.tui.service_calls import ServiceCalls
 from marker_tui.domain.roles import Permission, roles_for
 
 MARKER_ROLES = roles_for(Permission.MARK)
@@ -88,6 +91,38 @@ QUEUE_REFRESH = 15.0
 
 #: What a screen reports in its message line instead of crashing (nothing was changed).
 FAILURES = (ServiceError, StorageError, EngineError)
+
+
+def in_worker(method: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """Run an async key/message handler as a worker, so the screen keeps handling keys while
+    the handler awaits a service call (an awaiting handler would hold the screen's queue)."""
+
+    @functools.wraps(method)
+    async def start(self: Any, *args: Any, **kwargs: Any) -> None:
+        self.run_worker(method(self, *args, **kwargs), group=f"marking:{method.__name__}")
+
+    return start
+
+
+class AwaitedCalls(ServiceCalls):
+    """``await self.called(fn, ...)``: a service call on a thread worker (ServiceCalls.run_service),
+    awaited where a step must follow another (save, then move). The UI thread never waits on the
+    database; keys and typing are handled while the call runs. Errors come back as the exception,
+    which each caller turns into its status line."""
+
+    async def called(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        def done(value: Any) -> None:
+            if not future.done():
+                future.set_result(value)
+
+        def failed(error: Exception) -> None:
+            if not future.done():
+                future.set_exception(error)
+
+        self.run_service(call, *args, done=done, failed=failed, group="marking", **kwargs)
+        return await future
 
 
 def marker_sign_in(code: str | None = None) -> Screen:
@@ -136,7 +171,7 @@ def _leave(screen: Screen) -> None:
 # --- choosing a sitting ---------------------------------------------------------------------------
 
 
-class SittingPickerScreen(Screen):
+class SittingPickerScreen(ServiceCalls, Screen):
     """Sittings with scripts to mark; Enter opens one's queue."""
 
     CSS_PATH = MARKING_CSS
@@ -166,16 +201,25 @@ class SittingPickerScreen(Screen):
         table.focus()
 
     def action_refresh(self) -> None:
-        table = self.query_one("#sittings", DataTable)
-        table.clear()
+        self.run_service(self._sittings_to_mark, done=self._show_sittings, group="sittings")
+
+    def _sittings_to_mark(self) -> list[tuple[Any, Any]]:
+        """(summary, queue) of each sitting with scripts to mark (runs on a worker thread)."""
         service = self.app.centre.marking
+        found = []
         for summary in self.app.centre.sittings.sittings():
             if summary.state not in ("running", "ended"):
                 continue
             try:
-                queue = service.queue(summary.code)
+                found.append((summary, service.queue(summary.code)))
             except FAILURES:
                 continue
+        return found
+
+    def _show_sittings(self, found: list[tuple[Any, Any]]) -> None:
+        table = self.query_one("#sittings", DataTable)
+        table.clear()
+        for summary, queue in found:
             counts = queue.counts()
             table.add_row(summary.code, f"{summary.qualification}/{summary.unit}",
                           Text(visible_line(summary.paper_title or "-")), str(summary.state), str(len(queue.rows)),
@@ -240,7 +284,7 @@ class QuestionPicker(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class MarkingQueueScreen(Screen):
+class MarkingQueueScreen(AwaitedCalls, Screen):
     """The scripts of one sitting: state, who holds them, marks so far."""
 
     CSS_PATH = MARKING_CSS
@@ -274,6 +318,7 @@ class MarkingQueueScreen(Screen):
         yield Static("", id="queue-message", classes="message-line")
         yield Footer(compact=True)
 
+    @in_worker
     async def on_mount(self) -> None:
         self.query_one("#queue", DataTable).focus()
         await self.reload()
@@ -286,9 +331,11 @@ class MarkingQueueScreen(Screen):
                 self.say(f"Resuming script {mine.script_number}, which you were marking.")
                 await self.open_script(mine.script_id)
 
+    @in_worker
     async def on_screen_resume(self) -> None:
         await self.reload()
 
+    @in_worker
     async def _tick(self) -> None:
         if self.is_current:
             await self.reload()
@@ -300,7 +347,7 @@ class MarkingQueueScreen(Screen):
 
     async def reload(self) -> None:
         try:
-            self.queue = await asyncio.to_thread(self.service.queue, self.code)
+            self.queue = await self.called(self.service.queue, self.code)
         except FAILURES as error:
             self.say(str(error), error=True)
             return
@@ -352,13 +399,14 @@ class MarkingQueueScreen(Screen):
 
     async def open_script(self, script_id: int) -> None:
         try:
-            loaded = await asyncio.to_thread(self.service.open_script, script_id, by=self.marker)
+            loaded = await self.called(self.service.open_script, script_id, by=self.marker)
         except FAILURES as error:
             self.say(str(error), error=True)
             await self.reload()
             return
         self.app.push_screen(MarkingScreen(self.code, self.marker, mode="script", script=loaded))
 
+    @in_worker
     async def action_open(self) -> None:
         script_id = self._selected_script()
         if script_id is not None:
@@ -369,9 +417,10 @@ class MarkingQueueScreen(Screen):
         event.stop()
         await self.action_open()
 
+    @in_worker
     async def action_next(self) -> None:
         try:
-            script_id = await asyncio.to_thread(self.service.next_script, self.code, by=self.marker)
+            script_id = await self.called(self.service.next_script, self.code, by=self.marker)
         except FAILURES as error:
             self.say(str(error), error=True)
             return
@@ -380,13 +429,14 @@ class MarkingQueueScreen(Screen):
             return
         await self.open_script(script_id)
 
+    @in_worker
     async def action_by_question(self) -> None:
         script_id = self._selected_script()
         if script_id is None or self.queue is None:
             return
         try:
-            script = await asyncio.to_thread(self.service.view_script, script_id, by=self.marker)
-            counts = await asyncio.to_thread(self.service.marked_counts, self.code)
+            script = await self.called(self.service.view_script, script_id, by=self.marker)
+            counts = await self.called(self.service.marked_counts, self.code)
         except FAILURES as error:
             self.say(str(error), error=True)
             return
@@ -402,6 +452,7 @@ class MarkingQueueScreen(Screen):
 
         self.app.push_screen(QuestionPicker(options, start), chosen)
 
+    @in_worker
     async def action_refresh(self) -> None:
         await self.reload()
         self.say("Refreshed.")
@@ -411,9 +462,10 @@ class MarkingQueueScreen(Screen):
 
         self.app.push_screen(ExportScreen(self.code, by=self.marker))
 
-    def action_toggle_blind(self) -> None:
+    @in_worker
+    async def action_toggle_blind(self) -> None:
         try:
-            member = self.app.centre.staff.get(self.marker)
+            member = await self.called(self.app.centre.staff.get, self.marker)
         except FAILURES as error:
             self.say(str(error), error=True)
             return
@@ -430,7 +482,7 @@ class MarkingQueueScreen(Screen):
 
             async def change() -> None:
                 try:
-                    await asyncio.to_thread(self.service.set_blind, self.code, not blind, by=self.marker)
+                    await self.called(self.service.set_blind, self.code, not blind, by=self.marker)
                 except FAILURES as error:
                     self.say(str(error), error=True)
                     return
@@ -459,7 +511,7 @@ class Edit:
     restored: bool = False
 
 
-class MarkingScreen(Screen):
+class MarkingScreen(AwaitedCalls, Screen):
     """Mark one question at a time, by script or by question."""
 
     CSS_PATH = MARKING_CSS
@@ -570,7 +622,7 @@ class MarkingScreen(Screen):
 
     async def _load_order(self) -> None:
         try:
-            refs = await asyncio.to_thread(self.service.script_refs, self.code)
+            refs = await self.called(self.service.script_refs, self.code)
         except FAILURES as error:
             self.say(str(error), error=True)
             return
@@ -580,7 +632,7 @@ class MarkingScreen(Screen):
     async def _first_for_question(self, question_id: str | None) -> int | None:
         """The first script without a mark for the question that nobody else holds (else the first)."""
         try:
-            rows = await asyncio.to_thread(self.service.scripts_for_question, self.code, question_id)
+            rows = await self.called(self.service.scripts_for_question, self.code, question_id)
         except FAILURES as error:
             self.say(str(error), error=True)
             return None
@@ -596,9 +648,9 @@ class MarkingScreen(Screen):
         """Load a script (claiming it when marking by script); False if refused."""
         try:
             if claim:
-                loaded = await asyncio.to_thread(self.service.open_script, script_id, by=self.marker)
+                loaded = await self.called(self.service.open_script, script_id, by=self.marker)
             else:
-                loaded = await asyncio.to_thread(self.service.view_script, script_id, by=self.marker)
+                loaded = await self.called(self.service.view_script, script_id, by=self.marker)
         except FAILURES as error:
             self.say(str(error), error=True)
             return False
@@ -965,11 +1017,11 @@ class MarkingScreen(Screen):
         dirty = self._dirty()
         try:
             if dirty:
-                await asyncio.to_thread(self.service.save_draft, script.script_id, question, by=self.marker,
+                await self.called(self.service.save_draft, script.script_id, question, by=self.marker,
                                         marks_text=edit.mark_text, ticks=edit.ticks, comment=edit.comment,
                                         base_version=edit.base_version)
             else:
-                await asyncio.to_thread(self.service.discard_draft, script.script_id, question, by=self.marker)
+                await self.called(self.service.discard_draft, script.script_id, question, by=self.marker)
         except Exception:  # noqa: BLE001 - a draft is a safety net; the save itself reports problems
             pass
 
@@ -983,7 +1035,7 @@ class MarkingScreen(Screen):
 
         async def refresh() -> None:
             try:
-                await asyncio.to_thread(self.service.claim, script_id, by=self.marker)
+                await self.called(self.service.claim, script_id, by=self.marker)
             except ClaimRefused as error:
                 self.say(str(error), error=True)
             except FAILURES:
@@ -1030,7 +1082,7 @@ class MarkingScreen(Screen):
         if script.is_complete and reason is None:
             return "reason"
         try:
-            saved = await asyncio.to_thread(
+            saved = await self.called(
                 self.service.save_mark, script.script_id, question, int(text) if text.isdigit() else text,
                 ticks=sorted(self.edit.ticks), comment=self.edit.comment, by=self.marker,
                 expected_version=self.edit.base_version, reason=reason, hold=self.mode == "script")
@@ -1197,7 +1249,7 @@ class MarkingScreen(Screen):
     async def _release(self) -> None:
         if self.mode == "script" and self.script is not None:
             try:
-                await asyncio.to_thread(self.service.release, self.script.script_id, by=self.marker)
+                await self.called(self.service.release, self.script.script_id, by=self.marker)
             except FAILURES:
                 pass
 
@@ -1205,7 +1257,7 @@ class MarkingScreen(Screen):
         current = self.script
         await self._release()
         try:
-            target = await asyncio.to_thread(self.service.next_script, self.code, by=self.marker,
+            target = await self.called(self.service.next_script, self.code, by=self.marker,
                                              after=current.script_number)
         except FAILURES as error:
             self.say(str(error), error=True)
@@ -1260,7 +1312,7 @@ class MarkingScreen(Screen):
         question = self.question_id
         mine = self.edit.mark_text.strip()
         try:
-            await asyncio.to_thread(self.service.discard_draft, self.script.script_id, question, by=self.marker)
+            await self.called(self.service.discard_draft, self.script.script_id, question, by=self.marker)
         except FAILURES:
             pass
         if await self._load(self.script.script_id, claim=self.mode == "script", question_id=question):
@@ -1306,7 +1358,7 @@ class MarkingScreen(Screen):
     async def _complete(self) -> None:
         script = self.script
         try:
-            done = await asyncio.to_thread(self.service.complete, script.script_id, by=self.marker)
+            done = await self.called(self.service.complete, script.script_id, by=self.marker)
         except FAILURES as error:
             self.say(str(error), error=True)
             return
@@ -1316,7 +1368,7 @@ class MarkingScreen(Screen):
             message += " Every script of this sitting is now complete."
         if self.mode == "script":
             try:
-                target = await asyncio.to_thread(self.service.next_script, self.code, by=self.marker,
+                target = await self.called(self.service.next_script, self.code, by=self.marker,
                                                  after=script.script_number)
             except FAILURES:
                 target = None
@@ -1341,7 +1393,7 @@ class MarkingScreen(Screen):
 
             async def keep() -> None:
                 try:
-                    updated = await asyncio.to_thread(self.service.set_feedback, script.script_id,
+                    updated = await self.called(self.service.set_feedback, script.script_id,
                                                       overall_feedback=values[0], next_steps=values[1],
                                                       by=self.marker)
                 except FAILURES as error:

@@ -1,7 +1,7 @@
 """The IQA screens' dialogs: a different mark with its reason, the decision, the confirmation, sign-off, plan.
 
 Each returns its answer with ``dismiss`` and writes nothing itself: the
-screen passes the answer to :class:`~marker_tui.services.iqa.IqaService`, and
+screen passes the answer to the IQA services (``centre.iqa``), and
 shows the service's refusal, if any, without closing what the reviewer typed.
 """
 
@@ -21,8 +21,9 @@ from textual.widgets import Label, RadioButton, RadioSet, Static
 from marker_tui.domain.reports import ScriptDecision
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
 from marker_tui.interfaces.tui.widgets.footer import Footer
+from marker_tui.interfaces.tui.service_calls import ServiceCalls
 from marker_tui.interfaces.tui.widgets.plain import Plain
-from marker_tui.services.iqa import ActionPointIn, MarkChange
+from marker_tui.services.iqa.views import ActionPointIn, MarkChange
 
 IQA_CSS = "../styles/iqa.tcss"
 
@@ -297,10 +298,11 @@ class YesNoDialog(ModalScreen[bool]):
         self.dismiss(yes)
 
 
-class StatementDialog(ModalScreen[str | None]):
+class StatementDialog(ServiceCalls, ModalScreen[str | None]):
     """One line of text: a sign-off statement, a second marker's name (Enter: go ahead, Esc: cancel).
 
-    With ``attempt``, Enter hands the text to it first: a refusal (the message it
+    With ``attempt``, Enter hands the text to it first, on a thread worker (it
+    calls a service, which may wait for the database): a refusal (the message it
     returns) is shown here and the dialog stays open with the text as typed, so a
     reviewer who signs off too early does not lose their statement.
     """
@@ -335,12 +337,19 @@ class StatementDialog(ModalScreen[str | None]):
 
     def on_input_submitted(self, event: TextInput.Submitted) -> None:
         event.stop()
-        if self.attempt is not None:
-            refused = self.attempt(event.value)
+        if self.attempt is None:
+            self.dismiss(event.value)
+            return
+        value = event.value
+
+        def tried(refused: str | None) -> None:
             if refused:
                 self.query_one("#iqa-dialog-error", Plain).update(refused)
-                return
-        self.dismiss(event.value)
+            else:
+                self.dismiss(value)
+
+        self.run_service(self.attempt, value, done=tried,
+                         failed=lambda error: tried(str(error) or "That did not work; try again."))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

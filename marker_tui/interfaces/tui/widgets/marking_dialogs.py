@@ -17,9 +17,8 @@ from textual.widgets.option_list import Option
 
 from marker_tui.domain.visible_text import visible, visible_line
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
-from marker_tui.services.audit import ServiceError
-from marker_tui.storage.database import StorageError
 from marker_tui.interfaces.tui.widgets.footer import Footer
+from marker_tui.interfaces.tui.service_calls import ServiceCalls
 
 MARKING_CSS = "../styles/marking.tcss"
 
@@ -86,7 +85,7 @@ class ReasonDialog(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class CommentBankDialog(ModalScreen[str | None]):
+class CommentBankDialog(ServiceCalls, ModalScreen[str | None]):
     """The question's comment bank: pick one (Enter or its number), or add the current comment."""
 
     CSS_PATH = MARKING_CSS
@@ -117,7 +116,13 @@ class CommentBankDialog(ModalScreen[str | None]):
         self.query_one("#bank-list", OptionList).focus()
 
     def _reload(self, highlight: str | None = None) -> None:
-        comments = self.app.centre.marking.comments(self.code, self.question_id)
+        self.run_service(self.app.centre.marking.comments, self.code, self.question_id,
+                         done=lambda comments: self._show(comments, highlight), failed=self._refused)
+
+    def _refused(self, error: Exception) -> None:
+        self.query_one("#bank-message", Static).update(Content(visible(str(error))))
+
+    def _show(self, comments: list, highlight: str | None) -> None:
         self.texts = [c.text for c in comments]
         options = self.query_one("#bank-list", OptionList)
         options.clear_options()
@@ -148,14 +153,13 @@ class CommentBankDialog(ModalScreen[str | None]):
         if not self.current_comment:
             message.update("Type a comment on the marking screen first (c), then add it here.")
             return
-        try:
-            added = self.app.centre.marking.add_comment(self.code, self.question_id, self.current_comment,
-                                                        by=self.marker)
-        except (ServiceError, StorageError) as error:
-            message.update(Content(visible(str(error))))
-            return
-        self._reload(highlight=added.text)
-        message.update("Added to the bank for this question: Enter uses it now.")
+
+        def added(comment) -> None:
+            self._reload(highlight=comment.text)
+            message.update("Added to the bank for this question: Enter uses it now.")
+
+        self.run_service(self.app.centre.marking.add_comment, self.code, self.question_id, self.current_comment,
+                         by=self.marker, done=added, failed=self._refused)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -3,7 +3,7 @@
 One :class:`ScriptWriter` per script owns one background thread. The screen
 hands it the latest text of an answer (or a flag, the current question, the
 final submit) and carries on; the thread writes them one at a time, in order,
-through :class:`~marker_tui.services.sitting.LearnerService`, and reports each
+through :class:`~marker_tui.services.learner.LearnerService`, and reports each
 outcome through ``notify`` (the screen posts it to itself as a message, so no
 widget is touched from the thread).
 
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from marker_tui.services.sitting import SaveRefused
+from marker_tui.services.learner import SaveRefused
 from marker_tui.storage.database import EngineError, StorageError
 
 

@@ -1,0 +1,136 @@
+"""The ``marker-tui`` console script: a learner's ``sit`` goes to the learner server when one runs.
+
+A room of learners is N copies of the same program. Loaded separately, each copy holds its own
+~20 MB of Python modules (Textual, pydantic, sqlite-utils, ours); forked from one process that
+loaded them once (``marker-tui learner-server``, see ``learner_server.py``), they share those
+pages. So ``marker-tui [--db PATH] sit ...`` first asks the server beside the database to run the
+learner's terminal on this terminal (its stdin/stdout/stderr are handed over), and stays only as
+the small process the SSH session waits on: it passes on window resizes and a closed connection,
+and exits with the terminal's exit status. No server (or no database named by ``--db`` or
+``MARKER_TUI_DB``): the terminal runs in this process, exactly as before.
+
+Only the standard library is imported here, so this process stays small.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import stat
+import sys
+import time
+
+DB_ENV = "MARKER_TUI_DB"  # the same variable as storage/locations.DB_ENV (not imported: it loads platformdirs)
+_RELAYED = {signal.SIGWINCH: b"winch\n", signal.SIGHUP: b"hup\n", signal.SIGTERM: b"term\n"}
+
+
+def socket_path(db_path: str | os.PathLike[str]) -> str:
+    """The learner server's socket, beside the database (``centre.db`` -> ``centre-learners.sock``)."""
+    folder, name = os.path.split(os.path.abspath(os.path.expanduser(os.fspath(db_path))))
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    return os.path.join(folder, f"{stem}-learners.sock")
+
+
+def _sit_arguments(argv: list[str]) -> tuple[str | None, list[str]] | None:
+    """(the --db given or None, the arguments after ``sit``) for ``[--db PATH] sit ...``; None for anything else."""
+    db, i = None, 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--db" and i + 1 < len(argv):
+            db, i = argv[i + 1], i + 2
+        elif word.startswith("--db="):
+            db, i = word[5:], i + 1
+        elif word == "sit":
+            rest = argv[i + 1:]
+            return None if any(w in ("--help", "-h") for w in rest) else (db, rest)
+        else:
+            return None
+    return None
+
+
+def _trusted_socket(path: str) -> bool:
+    """Whether the socket is a learner server's we may hand a learner's terminal (and keycode) to.
+
+    Anyone who can write in the database's folder could leave a socket there to read what
+    learners type: only a socket owned by this account or by the database's owner, and not
+    writable by everyone, is used; otherwise the terminal runs in this process as before.
+    """
+    try:
+        found = os.lstat(path)
+        owner = os.stat(os.path.dirname(path) or ".").st_uid
+    except OSError:
+        return False
+    database_owner = owner
+    db = path[: -len("-learners.sock")]
+    for candidate in (db + ".db", db):
+        try:
+            database_owner = os.stat(candidate).st_uid
+            break
+        except OSError:
+            continue
+    return (stat.S_ISSOCK(found.st_mode) and found.st_uid in (os.getuid(), database_owner)
+            and not found.st_mode & 0o002)
+
+
+def _through_server(path: str, arguments: list[str]) -> int | None:
+    """Run the learner's terminal in a process forked by the server; its exit status, or None if there is no server."""
+    if not _trusted_socket(path):
+        return None
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        connection.connect(path)
+        request = json.dumps({"args": arguments, "env": dict(os.environ), "cwd": os.getcwd()}).encode() + b"\n"
+        socket.send_fds(connection, [request], [0, 1, 2])
+        replies = connection.makefile("rb")
+        first = replies.readline().split()
+    except OSError:
+        connection.close()
+        return None
+    if len(first) != 2 or first[0] != b"pid":
+        connection.close()
+        return None  # the server refused (stopping, or too busy): this process runs the terminal itself
+    child = int(first[1])
+
+    def relay(signum, frame) -> None:
+        try:
+            connection.sendall(_RELAYED[signum])
+        except OSError:
+            pass
+
+    for signum in _RELAYED:
+        signal.signal(signum, relay)
+    try:
+        for line in replies:
+            words = line.split()
+            if len(words) == 2 and words[0] == b"exit":
+                return int(words[1])
+    except OSError:
+        pass
+    # The server went away; the terminal lives on (it is its own process): wait for it to end.
+    while True:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return 0
+        except PermissionError:
+            pass
+        time.sleep(1)
+
+
+def main() -> None:
+    sit = _sit_arguments(sys.argv[1:])
+    if sit is not None:
+        db = sit[0] or os.environ.get(DB_ENV)
+        if db:
+            status = _through_server(socket_path(db), sit[1])
+            if status is not None:
+                sys.exit(status)
+    from marker_tui.interfaces.cli.main import main as full
+
+    full()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Rest breaks on both screens: the learner asks with F6, the invigilator starts and ends it with b,
+and the learner's paper is hidden and locked for the length of the break."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from marker_tui.domain.rest_breaks import REST_BREAK_REASON
+from test_invigilator_screen import cells, confirm, room_app, settle  # noqa: F401
+from test_learner_screen import SIZE, advance, learner_app, open_sitting, room, start, text_of, writing  # noqa: F401
+from test_learner_screen import settle as learner_settle
+from sitting_fixtures import ADMIN, INVIGILATOR
+
+
+def _with_arrangement(room) -> None:
+    room.candidates.edit("1003", access_arrangements="supervised rest breaks", by=ADMIN)
+
+
+async def test_the_learner_asks_and_while_on_the_break_their_paper_is_hidden(room):
+    _with_arrangement(room)
+    code = open_sitting(room)
+    app = learner_app(room, code, "1003")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        await pilot.press(*"gloves")
+        assert screen.check_action("rest_break", ()) is True
+        assert "gloves" in app.export_screenshot()
+        await pilot.press("f6")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert room.sittings.status(code).candidates[2].rest_break_asked_at is not None
+        assert not screen.check_action("rest_break", ())  # asked once; the invigilator answers
+        app.centre.rest_breaks.start(code, "1003", by=INVIGILATOR)
+        screen.tick()
+        await learner_settle(pilot)
+        assert screen.query_one("#paper").display is False and screen.query_one("#rest-break").display is True
+        assert screen.query_one("#answer").read_only
+        shown = app.export_screenshot()
+        assert "gloves" not in shown and "hazards" not in shown  # answers and paper hidden
+        assert "supervised rest break since" in text_of(screen.query_one("#rest-break-text"))
+        assert room.learners.session(screen.script_id).answers["1"] == "gloves"  # kept, on disk
+        advance(room, 600)
+        app.centre.rest_breaks.end(code, "1003", by=INVIGILATOR)
+        screen.tick()
+        await learner_settle(pilot)
+        assert screen.query_one("#paper").display is True and screen.query_one("#rest-break").display is False
+        assert not screen.query_one("#answer").read_only
+        assert "gloves" in app.export_screenshot()
+
+
+async def test_a_learner_without_the_arrangement_is_not_offered_the_key(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        assert screen.check_action("rest_break", ()) is False
+        await pilot.press("f6")
+        await app.workers.wait_for_complete()
+        assert room.sittings.status(code).candidates[0].rest_break_asked_at is None
+
+
+async def test_the_room_view_shows_the_request_and_starts_and_ends_the_break(room):
+    _with_arrangement(room)
+    code = room.running_sitting()
+    from marker_tui.services.rest_breaks import RestBreakService
+
+    RestBreakService(room.db, room.clock, invigilation=room.sittings).ask(room.script_id(code, "1003"))
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert cells(screen, "1003")["state"] == "asks break"
+        assert "1003: asks for a rest break" in text_of(screen.query_one("#room-summary"))
+        await pilot.press("b")  # the highlighted candidate (1001) is not the one asking: the dialog names 1001
+        await settle(pilot)
+        assert "candidate 1001" in text_of(app.screen.query_one(".inv-dialog-title"))
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("down", "down")  # 1003
+        await pilot.press("b")
+        await settle(pilot)
+        assert "Start a supervised rest break for candidate 1003" in text_of(app.screen.query_one(".inv-dialog-title"))
+        await confirm(pilot)
+        assert cells(screen, "1003")["state"] == "break 0m"
+        left = room.candidate(code, "1003").left_seconds
+        room.clock.advance(timedelta(minutes=6))
+        screen.refresh_status()
+        await settle(pilot)
+        assert cells(screen, "1003")["state"] == "break 6m"
+        await pilot.press("b")
+        await settle(pilot)
+        assert "End candidate 1003's rest break" in text_of(app.screen.query_one(".inv-dialog-title"))
+        await confirm(pilot)
+        assert cells(screen, "1003")["state"] == "writing"
+        assert room.candidate(code, "1003").left_seconds == left  # the six minutes were given back
+    paused = [e for e in room.sittings.log(code) if e.action == "candidate paused"]
+    assert paused[-1].details["reason"] == REST_BREAK_REASON
+
+
+async def test_at_80_columns_the_learner_s_footer_still_shows_the_break_key_and_every_other(room):
+    _with_arrangement(room)
+    code = open_sitting(room)
+    app = learner_app(room, code, "1003")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await writing(pilot, room, code)
+        shown = app.export_screenshot().replace("&#160;", " ")
+        for label in ("f6", "Break", "Submit", "Instructions", "Contrast"):
+            assert label in shown, label
+
+
+async def test_the_room_summary_says_who_is_on_a_break_and_how_to_end_it(room):
+    _with_arrangement(room)
+    code = room.running_sitting()
+    from marker_tui.services.rest_breaks import RestBreakService
+
+    RestBreakService(room.db, room.clock, invigilation=room.sittings).start(code, "1002", by=INVIGILATOR)
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        summary = text_of(app.screen.query_one("#room-summary"))
+        assert "1002: on a rest break since" in summary and "b: end it" in summary
+        assert cells(app.screen, "1002")["state"] == "break 0m"
