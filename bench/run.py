@@ -64,6 +64,8 @@ def discover(only: list[str]) -> list[Path]:
 def load(path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"bench.{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
+    # Registered first: dataclasses (and pickling) look a class's module up in sys.modules.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
