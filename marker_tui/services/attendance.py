@@ -16,20 +16,13 @@ from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.events.data_protection import AttendanceRegisterExported
 from marker_tui.domain.roles import Permission
 from marker_tui.services.audit import ServiceError
+from marker_tui.services.exports import safe_folder_name
 from marker_tui.services.settings import identity_in
 from marker_tui.services.unit_of_work import UnitOfWork
 from marker_tui.storage.database import Database, parse_instant
 
 #: Who keeps the register: the room's staff and the centre's admin.
 KEEPERS = (Permission.RUN_ROOM,)
-
-
-def _instant(value):  # noqa: ANN001, ANN202 - stored text (older rows) or already a datetime
-    return parse_instant(value) if isinstance(value, str) or value is None else value
-
-
-def _get(row, name: str):  # noqa: ANN001 - a sitting row (a dict today, a typed record soon)
-    return row[name] if isinstance(row, dict) else getattr(row, name)
 
 
 class AttendanceService:
@@ -45,11 +38,11 @@ class AttendanceService:
             sitting = rx.sittings.sitting_by_code(code)
             if sitting is None:
                 raise ServiceError(rx.sittings.no_such_sitting(code))
-            rows = rx.attendance.register_rows(_get(sitting, "id"))
-            breaks = [b for b in rx.rest_breaks.breaks_in_sitting(_get(sitting, "id")) if b.started_at is not None]
-            paper = get_paper(rx.db, _get(sitting, "paper_id"))
+            rows = rx.attendance.register_rows(sitting.id)
+            breaks = [b for b in rx.rest_breaks.breaks_in_sitting(sitting.id) if b.started_at is not None]
+            paper = get_paper(rx.db, sitting.paper_id)
             centre = identity_in(rx.db)
-        started = _instant(_get(sitting, "started_at"))
+        started = sitting.started_at
         now = self.clock.now()
         taken: dict[int, list[int]] = {}
         for b in breaks:
@@ -66,9 +59,9 @@ class AttendanceService:
                 rest_breaks=len(taken.get(row["script_id"], [])),
                 rest_break_minutes=sum(taken.get(row["script_id"], [])) // 60))
         return AttendanceRegister(
-            centre=centre.name, sitting_code=_get(sitting, "code"),
+            centre=centre.name, sitting_code=sitting.code,
             paper=f"{paper.qualification} unit {paper.unit}: {paper.title or paper.paper.title or ''}".rstrip(": "),
-            room_started_at=started, room_ended_at=_instant(_get(sitting, "ended_at")), lines=lines)
+            room_started_at=started, room_ended_at=sitting.ended_at, lines=lines)
 
     def export_register(self, code: str, folder: str | os.PathLike[str], *, by: str) -> list[Path]:
         """Write ``attendance-CODE.docx`` and ``.csv`` into ``folder``; audited."""
@@ -77,14 +70,14 @@ class AttendanceService:
         register = self.register(code, by=by)
         folder = Path(folder).expanduser()
         folder.mkdir(parents=True, exist_ok=True)
-        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in register.sitting_code)
+        safe = safe_folder_name(register.sitting_code)
         docx, table = folder / f"attendance-{safe}.docx", folder / f"attendance-{safe}.csv"
         write_register_docx(register, docx)
         write_register_csv(register, table)
         with self.uow.write(by=by, needs=KEEPERS, what="recording the register export") as tx:
             sitting = tx.sittings.sitting_by_code(code)
             tx.record(AttendanceRegisterExported(
-                sitting_id=_get(sitting, "id"), files=[str(docx), str(table)],
+                sitting_id=sitting.id, files=[str(docx), str(table)],
                 present=register.count(Attendance.PRESENT), late=register.count(Attendance.LATE),
                 absent=register.count(Attendance.ABSENT)))
         return [docx, table]

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from marker_tui.domain.attendance import arrangements_text
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.eqa import EqaCandidate, EqaPick, propose_eqa_sample
 from marker_tui.domain.events.data_protection import EqaSamplePackExported
@@ -61,12 +62,12 @@ class EqaPackService:
 
     def propose(self, code: str, *, by: str, size: int | None = None) -> list[EqaPick]:
         """The sample marker-tui suggests for the sitting (fully marked scripts only)."""
-        with self.uow.read(by=by, needs=EQA_ROLES):
-            pass  # who may ask is checked before anything about the sitting is read
+        self.uow.require(by=by, needs=EQA_ROLES)  # before anything about the sitting is read
         sheet = self.exports.results_sheet(code)
         pass_mark = self._pass_mark(code)
         with self.uow.read() as rx:
-            arrangements = {c.candidate_number: _arrangements(c) for c in rx.candidates.all_candidates()}
+            arrangements = {c.candidate_number: arrangements_text(c.extra_time_percent, c.access_arrangements)
+                            for c in rx.candidates.all_candidates()}
         marked = [EqaCandidate(candidate_number=r.candidate_number, total=r.total, passed=r.result != "fail",
                                markers=tuple(r.markers), arrangements=arrangements.get(r.candidate_number, ""))
                   for r in sheet.rows if r.total is not None]
@@ -82,7 +83,7 @@ class EqaPackService:
             sitting = rx.sittings.sitting_by_code(code)
             if sitting is None:
                 raise ServiceError(rx.sittings.no_such_sitting(code))
-            scheme = latest_mark_scheme(rx.db, _field(sitting, "paper_id"))
+            scheme = latest_mark_scheme(rx.db, sitting.paper_id)
         return scheme.pass_rule.pass_mark if scheme else None
 
     def export_pack(self, code: str, folder: str | os.PathLike[str], *, by: str,
@@ -92,8 +93,7 @@ class EqaPackService:
         from marker_tui.services.papers import get_paper, latest_mark_scheme
 
         if names:  # names travel only when an admin says so (data minimisation)
-            with self.uow.read(by=by, needs=Permission.ADMINISTER):
-                pass
+            self.uow.require(by=by, needs=Permission.ADMINISTER)
         proposal = self.propose(code, by=by, size=size)
         if candidates:
             wanted = [c.strip().upper() for c in candidates if c.strip()]
@@ -112,8 +112,8 @@ class EqaPackService:
         record = self.exports.iqa_record(code)
         with self.uow.read() as rx:
             sitting = rx.sittings.sitting_by_code(code)
-            paper = get_paper(rx.db, _field(sitting, "paper_id")).paper
-            scheme = latest_mark_scheme(rx.db, _field(sitting, "paper_id"))
+            paper = get_paper(rx.db, sitting.paper_id).paper
+            scheme = latest_mark_scheme(rx.db, sitting.paper_id)
         if not names:
             feedback = [f.model_copy(update={"candidate_name": f"Candidate {f.candidate_number}"}) for f in feedback]
             record = record.model_copy(update={"sampled": [
@@ -140,7 +140,7 @@ class EqaPackService:
                     archive.write(path, Path(final.name) / path.relative_to(final))
         try:
             with self.uow.write(by=by, needs=EQA_ROLES, what="recording the EQA pack") as tx:
-                sid = _field(tx.sittings.sitting_by_code(code), "id")
+                sid = tx.sittings.sitting_by_code(code).id
                 tx.record(EqaSamplePackExported(
                     sitting_id=sid, folder=str(final), scripts=[p.candidate_number for p in picks],
                     names_included=names, files=len(files), proposed=not candidates))
@@ -181,16 +181,3 @@ class EqaPackService:
         checksums.write_text("".join(f"{digest}  {name}\n" for name, digest in sums), encoding="utf-8")
         files.append(checksums)
         return files
-
-
-def _field(row, name: str):  # noqa: ANN001 - a sitting row (a dict today, a typed record soon)
-    return row[name] if isinstance(row, dict) else getattr(row, name)
-
-
-def _arrangements(candidate) -> str:  # noqa: ANN001 - storage CandidateRow
-    parts = []
-    if candidate.extra_time_percent:
-        parts.append(f"{candidate.extra_time_percent}% extra time")
-    if (candidate.access_arrangements or "").strip():
-        parts.append(candidate.access_arrangements.strip())
-    return ", ".join(parts)

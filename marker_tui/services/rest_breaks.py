@@ -8,7 +8,6 @@ when it began and ended are kept (``storage/rest_breaks.py``) and audited.
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.events.rest_breaks import (
@@ -49,15 +48,6 @@ class RestBreakService:
         return self._invigilation() if callable(self._invigilation) else self._invigilation
 
     # -- the learner's terminal ---------------------------------------------------------------------
-    def may_ask(self, script_id: int) -> bool:
-        """Whether this learner has the rest-break arrangement (their terminal offers the key)."""
-        with self.uow.read() as rx:
-            script = rx.scripts.scripts_of(rx.scripts.sitting_of_script(script_id), script_id)
-            if not script:
-                return False
-            candidate = rx.candidates.candidate_by_number(script[0].candidate_number)
-        return candidate is not None and has_rest_break_arrangement(candidate.access_arrangements)
-
     def ask(self, script_id: int) -> RestBreakState:
         """The learner asks for a break (their terminal's key); the invigilator is shown it at once."""
         with self.uow.read() as rx:
@@ -177,7 +167,3 @@ class RestBreakService:
 def _state(row) -> RestBreakState:  # noqa: ANN001 - storage RestBreakRow
     return RestBreakState(candidate_number=row.candidate_number, asked_at=row.asked_at,
                           started_at=row.started_at if row.on_break else None)
-
-
-def break_minutes(records: list[RestBreakRecord], now: datetime) -> int:
-    return sum(r.seconds(now) for r in records) // 60

@@ -162,6 +162,11 @@ class UnitOfWork:
             actor = None if by is None and needs is None else self._actor(self.db, by, needs)
             yield Reading(self.db, self.clock, actor)
 
+    def require(self, *, by: str | Actor | None, needs: Needs) -> Actor:
+        """Who is acting, checked against ``needs``, before a use case reads or writes anything."""
+        with self.read(by=by, needs=needs) as rx:
+            return rx.actor
+
     def run(self, work: Callable[[Writing], T], *, by: str | Actor | None, needs: Needs,
             what: str = "saving", at: datetime | None = None) -> T:
         """``work(tx)`` in a write block, run again if a lock error escapes it (so it must be
