@@ -714,6 +714,7 @@ def test_admin_screen_snapshot_papers(tmp_path, mini, snap_compare):
     async def unit_chosen(pilot) -> None:
         await settle(pilot)
         await pilot.press("down")
+        await settle(pilot)  # the unit's details are drawn after the highlight message
 
     assert snap_compare(admin_app(centre), terminal_size=(100, 30), run_before=unit_chosen)
 
