@@ -35,6 +35,7 @@ class Permission(Enum):
     READ_IQA = "see IQA plans, reviews and agreement"
     SIGN_IN = "sign in as staff"
     EXPORT_WHILE_BLIND = "export marks before blind marking of a sitting is over"
+    LEAD_MARKING = "lead the marking: standardisation, control scripts, marker monitoring, reviews of marking"
 
 
 _MAY: dict[Permission, frozenset[Role]] = {
@@ -49,6 +50,8 @@ _MAY: dict[Permission, frozenset[Role]] = {
     Permission.SIGN_IN: frozenset(Role),
     # Markers export only once marking is over, or blind marking is off (services/exports.py).
     Permission.EXPORT_WHILE_BLIND: frozenset({Role.ADMIN, Role.IQA, Role.INVIGILATOR}),
+    # The lead assessor: in a small centre the IQA or the centre's administrator.
+    Permission.LEAD_MARKING: frozenset({Role.IQA, Role.ADMIN}),
 }
 
 
