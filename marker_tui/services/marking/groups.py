@@ -11,6 +11,7 @@ own reason) or one whose mark changed since the group was shown.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -43,7 +44,7 @@ class AnswerGroup:
     answer: str
     """The normalised answer (what "the same" means)."""
     shown: str
-    """The answer as the first of them typed it."""
+    """The answer as most of them typed it (the first such, in script order)."""
     scripts: tuple[QuestionScript, ...]
 
     @property
@@ -91,8 +92,8 @@ class GroupMarking(Marks):
             key = normalise_answer(row.answer)
             if key:
                 groups.setdefault(key, []).append(row)
-        found = [AnswerGroup(question_id=str(question_id), answer=key, shown=group[0].answer.strip(),
-                             scripts=tuple(group))
+        found = [AnswerGroup(question_id=str(question_id), answer=key,
+                             shown=Counter(r.answer.strip() for r in group).most_common(1)[0][0], scripts=tuple(group))
                  for key, group in groups.items() if len(group) >= MIN_GROUP]
         return sorted(found, key=lambda g: (-len(g.scripts), g.answer))
 
