@@ -104,3 +104,23 @@ def test_marks_before_any_review_have_no_reference_and_no_severity_flag(tmp_path
         assert all(q.mean_difference is None for q in ana.questions)
     finally:
         built.db.close()
+
+
+def test_the_demo_centre_shows_one_marker_flagged(tmp_path):
+    from datetime import datetime, timezone
+
+    from marker_tui.domain.clock import FakeClock
+    from marker_tui.services.centre import Centre
+    from marker_tui.services.demo import build_demo
+
+    now = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
+    build_demo(tmp_path / "demo.db", FakeClock(now))
+    centre = Centre.open(tmp_path / "demo.db", clock=FakeClock(now), create=False)
+    try:
+        report = centre.monitoring.report("305-DEMO", by="Quinn Quality")
+        assert [m.figures.marker for m in report.markers] == ["Maya Marker", "Mo Marker"]
+        [flagged] = report.flagged
+        assert flagged.figures.marker == "Maya Marker"
+        assert flagged.figures.flags[0].startswith("spends 1.8 min per script, under half the")
+    finally:
+        centre.close()
