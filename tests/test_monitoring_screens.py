@@ -80,7 +80,8 @@ async def test_from_quality_assurance_m_shows_each_marker_and_why_one_is_flagged
         assert [r[0] for r in rows] == [ANA, BEN]
         ana = rows[0]
         assert ana[1] == "4" and ana[3] == "Q2b +2.0" and ana[5] == "3.0 min" and ana[7] == "none yet"
-        assert ana[8] == "1 flag(s)"
+        assert ana[8] == "0" and ana[9] == "1 flag(s)"
+        assert rows[1][8] == "1"   # Ben gave identical answers different marks
         assert "Why Ana Lopes is flagged:" in text(app, "#monitoring-flags")
         assert "gives 2.0 marks more than the IQA per answer on Q2b (3 answers compared)" in text(app, "#monitoring-flags")
         await pilot.press("down")

@@ -151,7 +151,7 @@ class MarkerMonitoringScreen(_Messages, Screen):
     def on_mount(self) -> None:
         table = self.query_one("#monitoring-markers", DataTable)
         table.add_columns("Marker", "Scripts", "Mean mark", "Vs reference", "Kappa", "Time/script", "Drift",
-                          "Control scripts", "Flags")
+                          "Control scripts", "Same answer, other mark", "Flags")
         self.action_refresh()
         table.focus()
 
@@ -174,7 +174,9 @@ class MarkerMonitoringScreen(_Messages, Screen):
             flags = Text(f"{len(f.flags)} flag(s)", style="bold red") if f.flags else Text("none")
             table.add_row(Text(visible_line(f.marker)), str(f.scripts_marked), _number(f.mean_mark_percent, 0, "%"),
                           _largest_difference(f), _number(f.agreement.weighted_kappa, 2),
-                          _time(f.median_seconds_per_script), drift, row.control_scripts, flags, key=f.marker)
+                          _time(f.median_seconds_per_script), drift, row.control_scripts,
+                          Text(str(len(f.inconsistent)), style="bold red" if f.inconsistent else ""), flags,
+                          key=f.marker)
         if not report.markers:
             self.say("No marks have been given on screen for this paper yet.")
         self._show_flags()
