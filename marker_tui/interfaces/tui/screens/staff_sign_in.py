@@ -98,6 +98,7 @@ class StaffSignInScreen(Screen):
 
     CSS_PATH = STAFF_CSS
     BINDINGS = [
+        Binding("escape", "back", "Back"),
         Binding("f2", "toggle_contrast", "High contrast"),
         Binding("ctrl+q", "app.quit", "Quit"),
     ]
@@ -118,6 +119,22 @@ class StaffSignInScreen(Screen):
 
     def on_staff_pin_form_verified(self, message: StaffPinForm.Verified) -> None:
         self.app.switch_screen(self.then(message.member))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Back only where there is somewhere to go back to (the home screen that opened it);
+        # ``marker-tui mark`` and the like open straight onto this screen.
+        if action == "back":
+            return self._below() is not None
+        return True
+
+    def _below(self) -> Screen | None:
+        stack = self.app.screen_stack
+        below = stack[-2] if len(stack) > 1 and stack[-1] is self else None
+        return None if below is None or below.id == "_default" else below  # Textual's blank first screen
+
+    def action_back(self) -> None:
+        if self._below() is not None:
+            self.app.pop_screen()
 
     def action_toggle_contrast(self) -> None:
         toggle_high_contrast(self.app)
