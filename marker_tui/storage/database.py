@@ -324,3 +324,15 @@ def id_chunks(ids: Iterable[int]) -> Iterator[list[int]]:
 def placeholders(values: Sequence[Any]) -> str:
     """``?,?,?`` for an ``IN (...)`` of these values."""
     return ",".join("?" * len(values))
+
+
+R = TypeVar("R")
+
+
+def record_from_row(cls: type[R], row: dict[str, Any], instants: Sequence[str] = ()) -> R:
+    """A typed record from a query's row: columns the record does not name are left out, and
+    the named instant columns become datetimes (reads return records, never rows)."""
+    from dataclasses import fields
+
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: (parse_instant(v) if k in instants else v) for k, v in row.items() if k in names})
