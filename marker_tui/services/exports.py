@@ -144,7 +144,9 @@ from marker_tui.storage.database import (
     run_write,
 )
 from marker_tui.storage.centre_settings import CENTRE_NAME_KEY, read_setting, write_setting
-from marker_tui.storage.export_reads import CENTRE_NUMBER_KEY, answers_of, iqa_changes, stored_centre_number
+from marker_tui.storage.centre_settings import CENTRE_NUMBER_KEY, stored_centre_number
+from marker_tui.storage.marks import iqa_changes
+from marker_tui.storage.scripts import answers_of
 from marker_tui.storage.locations import SHIPPED_PAPERS
 
 DEFAULT_CENTRE_NAME = "Training centre"
@@ -415,7 +417,7 @@ class _Snapshot:
     actor_name: str
     centre_number: str | None = None
     iqa_changes: dict[tuple[int, str], Any] = field(default_factory=dict)
-    """(script id, question id) → ``export_reads.IqaChange`` where IQA's mark stands."""
+    """(script id, question id) → ``storage.marks.IqaChange`` where IQA's mark stands."""
     answers: dict[tuple[int, str], str] | None = None
     """The learners' answers, read only for feedback that includes them."""
     criteria_texts: dict[str, str] = field(default_factory=dict)

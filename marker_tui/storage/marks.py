@@ -1,7 +1,8 @@
 """Marks as stored: current marks, every saved version, and per-script marking state.
 
-One definition of "who marked a script" lives here (:func:`script_markers`): anyone with a
-saved mark version other than an IQA adjustment, in the order they first marked it.
+One definition of "who marked a script" lives here (:func:`by_a_marker`, used by
+:func:`script_markers`): anyone with a saved mark version other than an IQA adjustment, in the
+order they first marked it. ``tests/test_one_definition.py`` keeps that SQL in this one place.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ from datetime import datetime
 from typing import NamedTuple
 
 from marker_tui.storage.database import Database, id_chunks, parse_instant, placeholders, record_from_row
+
+
+def by_a_marker(version: str) -> str:
+    """SQL: the ``mark_versions`` row aliased ``version`` was saved as marking, not as an IQA adjustment."""
+    return f"{version}.role != 'iqa'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +39,7 @@ def script_markers(db: Database, *, sitting_id: int | None = None,
     out: dict[int, list[ScriptMarker]] = defaultdict(list)
     select = ("SELECT v.script_id, st.name, min(v.id) AS first, max(v.marked_at) AS last FROM mark_versions v"
               " JOIN staff st ON st.id = v.marked_by")
-    tail = " AND v.role != 'iqa' GROUP BY v.script_id, v.marked_by ORDER BY first"
+    tail = f" AND {by_a_marker('v')} GROUP BY v.script_id, v.marked_by ORDER BY first"
     if sitting_id is not None:
         batches: Iterable[tuple[str, list]] = [(
             " JOIN scripts s ON s.id = v.script_id WHERE s.sitting_id = ?", [sitting_id])]
@@ -569,8 +575,9 @@ def marker_marks(db: Database, script_ids: Sequence[int]) -> dict[int, dict[str,
         for script_id, question_id, value, name in db.execute(
                 "SELECT v.script_id, v.question_id, v.marks_awarded, st.name FROM mark_versions v"
                 f" JOIN staff st ON st.id = v.marked_by WHERE v.script_id IN ({placeholders(chunk)})"
-                " AND v.role != 'iqa' AND v.version = (SELECT max(w.version) FROM mark_versions w"
-                " WHERE w.script_id = v.script_id AND w.question_id = v.question_id AND w.role != 'iqa')", chunk):
+                f" AND {by_a_marker('v')} AND v.version = (SELECT max(w.version) FROM mark_versions w"
+                f" WHERE w.script_id = v.script_id AND w.question_id = v.question_id AND {by_a_marker('w')})",
+                chunk):
             out[script_id][question_id] = MarkerMark(marks_awarded=value, marker_name=name)
     return out
 
@@ -584,3 +591,28 @@ def everyone_who_marked(db: Database, script_ids: Sequence[int]) -> dict[int, li
         # sorted() on str is SQLite's BINARY order: the order plans have always stored.
         out[script_id] = sorted({m.name for m in signed_in.get(script_id, ())} | on_paper.get(script_id, set()))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class IqaChange:
+    """A question whose current mark IQA gave: what the marker had given before, and why."""
+
+    marker_mark: int
+    reason: str | None
+
+
+def iqa_changes(db: Database, sitting_id: int) -> dict[tuple[int, str], IqaChange]:
+    """Questions of the sitting whose current mark is an IQA adjustment, with the marker's last mark."""
+    changes: dict[tuple[int, str], IqaChange] = {}
+    for script_id, question_id, reason, marker_mark in db.execute(
+        "SELECT m.script_id, m.question_id,"
+        " (SELECT v.reason FROM mark_versions v WHERE v.script_id = m.script_id AND v.question_id = m.question_id"
+        "  AND v.version = m.version),"
+        " (SELECT w.marks_awarded FROM mark_versions w WHERE w.script_id = m.script_id"
+        f"  AND w.question_id = m.question_id AND {by_a_marker('w')} ORDER BY w.version DESC LIMIT 1)"
+        " FROM marks m JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ? AND m.role = 'iqa'",
+        [sitting_id],
+    ):
+        if marker_mark is not None:
+            changes[(script_id, question_id)] = IqaChange(marker_mark=marker_mark, reason=reason)
+    return changes

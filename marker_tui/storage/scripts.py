@@ -6,9 +6,10 @@ it runs on every keystroke pause of every learner, and sqlite-utils' wrapper add
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from marker_tui.storage.database import Database, parse_instant
+from marker_tui.storage.database import Database, id_chunks, parse_instant, placeholders
 from marker_tui.storage.sittings import _Record
 
 
@@ -121,6 +122,16 @@ def answers_of_script(db: Database, script_id: int) -> dict[str, tuple[str, int]
     """{question id: (text, version)} of a script's saved answers."""
     return {q: (text, version) for q, text, version in db.execute(
         "SELECT question_id, text, version FROM answers WHERE script_id = ?", [script_id])}
+
+
+def answers_of(db: Database, script_ids: Iterable[int]) -> dict[tuple[int, str], str]:
+    """The learners' saved answers to several scripts, keyed by (script id, question id)."""
+    found: dict[tuple[int, str], str] = {}
+    for chunk in id_chunks(script_ids):
+        for script_id, question_id, text in db.execute(
+                f"SELECT script_id, question_id, text FROM answers WHERE script_id IN ({placeholders(chunk)})", chunk):
+            found[(script_id, question_id)] = text or ""
+    return found
 
 
 def answer_of(db: Database, script_id: int, question_id: str) -> tuple[str, int] | None:
