@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from dataclasses import asdict
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -48,11 +49,12 @@ class DataProtectionService:
                 raise ServiceError(f"There is no candidate {number!r}. Check the number with: marker-tui candidates list")
             tables = rx.learner_records.learner_rows(candidate.id)
             script_ids = [s["id"] for s in tables["scripts"]]
-            sittings = rx.learner_records.sitting_labels(sorted({s["sitting_id"] for s in tables["scripts"]}))
-            audit = rx.learner_records.audit_rows_about(candidate.candidate_number, script_ids)
+            labels = rx.learner_records.sitting_labels(sorted({s["sitting_id"] for s in tables["scripts"]}))
+            audit_rows = rx.learner_records.audit_rows_about(candidate.candidate_number, script_ids)
             centre = identity_in(rx.db)
-        for entry in audit:
-            entry["details"] = json.loads(entry["details"] or "{}")
+        # The record is what goes into the JSON file: plain mappings, with each entry's details parsed.
+        sittings = {sitting_id: asdict(label) for sitting_id, label in labels.items()}
+        audit = [asdict(row) | {"details": json.loads(row.details or "{}")} for row in audit_rows]
         return SubjectAccessRecord(
             candidate_number=candidate.candidate_number, name=candidate.name, produced_at=self.clock.now(),
             produced_by=rx.actor.label if rx.actor else by,
