@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from marker_tui.domain.audit_chain import GENESIS, ChainRow, content_digest, link
 
@@ -125,9 +126,16 @@ def chain_hash_in_copy(path: str, entry_id: int) -> str | None:
     return None if found is None else found[0]
 
 
-def details_of_action(db: Database, action: str) -> list[tuple[int, str]]:
+class ActionDetails(NamedTuple):
+    id: int
+    details: str
+    """JSON text, as stored."""
+
+
+def details_of_action(db: Database, action: str) -> list[ActionDetails]:
     """(id, details JSON) of every entry of one kind, oldest first."""
-    return db.conn.execute("SELECT id, details FROM audit_log WHERE action = ? ORDER BY id", [action]).fetchall()
+    return [ActionDetails._make(r) for r in db.conn.execute(
+        "SELECT id, details FROM audit_log WHERE action = ? ORDER BY id", [action])]
 
 
 def _previous(db: Database) -> str:
