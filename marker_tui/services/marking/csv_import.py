@@ -72,7 +72,8 @@ class MarksImport(Marks):
             states = mark_store.marking_states(db, sitting.id)
             current = {key: _stored(r) for key, r in mark_store.marks_in_sitting(db, sitting.id).items()}
             problems: list[RowProblem] = list(shape_problems)
-            planned: list[tuple[dict, QuestionMarkScheme, QuestionMark, StoredMark | None, str | None]] = []
+            planned: list[tuple[mark_store.MarkingScript, QuestionMarkScheme, QuestionMark, StoredMark | None,
+                                str | None]] = []
             seen: dict[tuple[str, str], int] = {}
             questions = ", ".join(q.id for q in paper.questions)
             for line, values in rows:
