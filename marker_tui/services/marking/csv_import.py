@@ -10,7 +10,6 @@ from marker_tui.domain.marking import MarkRefused, QuestionMark, mark_question
 from marker_tui.domain.markscheme import QuestionMarkScheme
 from marker_tui.domain.visible_text import has_hidden
 from marker_tui.storage import marks as mark_store
-from marker_tui.storage.database import parse_instant
 from marker_tui.domain.roles import Permission
 from marker_tui.services.unit_of_work import Writing
 from marker_tui.services.marking.common import (

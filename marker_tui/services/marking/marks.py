@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 
 from marker_tui.domain.marking import MarkRefused, mark_question, suggested_mark
@@ -13,7 +12,7 @@ from marker_tui.domain.markscheme import QuestionMarkScheme
 from marker_tui.services.audit import Actor, record
 from marker_tui.services.staff import resolve_actor
 from marker_tui.storage import marks as mark_store
-from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
+from marker_tui.storage.database import Database, now_text, read_transaction, run_write
 from marker_tui.domain.events.marking import (
     CommentBankEntryAdded,
     MarkAdjustedByIqa,
