@@ -47,3 +47,17 @@ def test_a_sitting_is_found_by_its_code_in_one_place():
 def test_the_mark_scheme_in_force_is_read_in_one_place():
     assert _defined("latest_scheme") == ["storage/papers.py"]
     assert _where(r"FROM mark_schemes WHERE paper_id = \? ORDER BY id DESC") == ["storage/papers.py"]
+
+
+def test_storage_reads_return_records_not_rows():
+    """Services read storage's answers by attribute (``script.finish``), never by column name, so a
+    renamed column fails where it is read. The two exceptions are rows on purpose."""
+    on_purpose = {
+        ("storage/learner_records.py", "learner_rows"),  # every table about a learner, columns from the schema
+        ("storage/scripts.py", "save_fingerprint"),  # compared whole, on the learner's hot save path
+    }
+    rows = re.compile(r"dict\[str, Any\]|list\[dict|sqlite3\.Row|^(dict|list|tuple|Any)$|\[tuple\]|\btuple \|")
+    found = {(name, n.name) for name, tree in _modules().items() if name.startswith("storage/")
+             for n in tree.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")
+             and n.returns is not None and rows.search(ast.unparse(n.returns))}
+    assert found == on_purpose
