@@ -135,7 +135,7 @@ from marker_tui.services.papers import get_paper, latest_mark_scheme
 from marker_tui.services.staff import resolve_actor
 from marker_tui.storage import iqa as iqa_store
 from marker_tui.storage import marks as mark_store
-from marker_tui.storage.sittings import sitting_by_code
+from marker_tui.storage.sittings import Sitting, sitting_by_code
 from marker_tui.storage.database import (
     Database,
     StorageError,
@@ -144,7 +144,9 @@ from marker_tui.storage.database import (
     run_write,
 )
 from marker_tui.storage.centre_settings import CENTRE_NAME_KEY, read_setting, write_setting
-from marker_tui.storage.export_reads import CENTRE_NUMBER_KEY, answers_of, iqa_changes, stored_centre_number
+from marker_tui.storage.centre_settings import CENTRE_NUMBER_KEY, stored_centre_number
+from marker_tui.storage.marks import iqa_changes
+from marker_tui.storage.scripts import answers_of
 from marker_tui.storage.locations import SHIPPED_PAPERS
 
 DEFAULT_CENTRE_NAME = "Training centre"
@@ -400,7 +402,7 @@ class _Iqa:
 
 @dataclass
 class _Snapshot:
-    sitting: dict[str, Any]
+    sitting: Sitting
     code: str
     paper: QuestionPaper
     paper_id: int
@@ -415,7 +417,7 @@ class _Snapshot:
     actor_name: str
     centre_number: str | None = None
     iqa_changes: dict[tuple[int, str], Any] = field(default_factory=dict)
-    """(script id, question id) → ``export_reads.IqaChange`` where IQA's mark stands."""
+    """(script id, question id) → ``storage.marks.IqaChange`` where IQA's mark stands."""
     answers: dict[tuple[int, str], str] | None = None
     """The learners' answers, read only for feedback that includes them."""
     criteria_texts: dict[str, str] = field(default_factory=dict)
@@ -773,7 +775,7 @@ class ExportService:
             criteria_texts={c.number: c.text for o in (unit.outcomes if unit else []) for c in o.criteria},
         )
 
-    def _check_blind(self, sitting: dict[str, Any], by: str) -> None:
+    def _check_blind(self, sitting: Sitting, by: str) -> None:
         """While a sitting is marked blind, a marker (with no other role) cannot export it.
 
         Every export names the candidates (results, feedback, the IQA record, and the
@@ -799,7 +801,7 @@ class ExportService:
                 "admin turns blind marking off. Admin, IQA and invigilator staff can export it now. "
                 "Nothing was written.")
 
-    def _scripts(self, sitting: dict[str, Any], paper: QuestionPaper, scheme: MarkScheme) -> list[_Script]:
+    def _scripts(self, sitting: Sitting, paper: QuestionPaper, scheme: MarkScheme) -> list[_Script]:
         db, sid = self.db, sitting.id
         marks: dict[int, dict[str, _Mark]] = defaultdict(dict)
         givers: dict[int, list[str]] = defaultdict(list)
@@ -814,27 +816,27 @@ class ExportService:
             last_marked[script_id] = max(m.last_marked_at for m in who)
         scripts = []
         for r in mark_store.sitting_scripts_for_results(db, sid):
-            given = marks.get(r["id"], {})
+            given = marks.get(r.id, {})
             result = None
-            if r["finish"] is not None and r["finish"] != ABSENT:
+            if r.finish is not None and r.finish != ABSENT:
                 try:
                     result = script_result(paper, scheme, given)  # type: ignore[arg-type]  # see _Mark
                 except (MarkRefused, SchemeMismatch) as error:
                     raise ExportRefused(
-                        f"Candidate {r['candidate_number']} (script {r['script_number']}): {error}. "
+                        f"Candidate {r.candidate_number} (script {r.script_number}): {error}. "
                         "Fix the mark scheme or the marks first (marker-tui check); nothing was written.") from None
             scripts.append(_Script(
-                id=r["id"], script_number=r["script_number"], candidate_number=r["candidate_number"],
-                name=r["name"], finish=r["finish"], marks=given, result=result,
-                markers=markers.get(r["id"], []), last_marked_at=last_marked.get(r["id"]),
-                marks_from=markers_of(givers.get(r["id"], ())),
-                completed_by=r["completed_name"], completed_at=parse_instant(r["completed_at"]),
-                overall_feedback=r["overall_feedback"], next_steps=r["next_steps"],
+                id=r.id, script_number=r.script_number, candidate_number=r.candidate_number,
+                name=r.name, finish=r.finish, marks=given, result=result,
+                markers=markers.get(r.id, []), last_marked_at=last_marked.get(r.id),
+                marks_from=markers_of(givers.get(r.id, ())),
+                completed_by=r.completed_name, completed_at=r.completed_at,
+                overall_feedback=r.overall_feedback, next_steps=r.next_steps,
             ))
         scripts.sort(key=lambda s: natural_key(s.candidate_number))
         return scripts
 
-    def _iqa(self, sitting: dict[str, Any], paper: QuestionPaper, scripts: list[_Script]) -> _Iqa:
+    def _iqa(self, sitting: Sitting, paper: QuestionPaper, scripts: list[_Script]) -> _Iqa:
         """IQA state of the sitting: current plans sampling it, each sampled script's review and decision."""
         from marker_tui.services.iqa import IqaError
 

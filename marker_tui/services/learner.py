@@ -465,8 +465,8 @@ class LearnerService(RoomService):
             script_id=script_id, sitting_code=room.sitting.code, sitting_state=room.sitting.state,
             candidate_number=script.candidate_number, candidate_name=script.name,
             script_number=script.record.script_number, paper=room.paper.paper,
-            answers={q: text for q, (text, _) in answers.items()},
-            versions={q: version for q, (_, version) in answers.items()},
+            answers={q: a.text for q, a in answers.items()},
+            versions={q: a.version for q, a in answers.items()},
             flags=flags, current_question=current,
             time=time,
             resumed=bool(answers or current) if resumed is None else resumed,
@@ -542,15 +542,15 @@ class LearnerService(RoomService):
             and not room.time(script, now).is_time_up
             and len(text) <= room.paper.paper.answer_limit(question_id)
         )
-        if plain and current is not None and current[0] == text:
-            return SaveReceipt(script_id=script_id, question_id=question_id, version=current[1], saved_at=now,
+        if plain and current is not None and current.text == text:
+            return SaveReceipt(script_id=script_id, question_id=question_id, version=current.version, saved_at=now,
                                characters=len(text), unchanged=True, replaced_invalid_characters=replaced)
         candidate = Actor.candidate(script.candidate_number)
         if plain:
             def fast(tx: Writing) -> SaveReceipt | None:
                 if self._fingerprint(tx.db, script_id, question_id) != seen:
                     raise Unchanged(None)  # something changed meanwhile: take the careful path
-                return write(tx, room, script, current[1] if current else 0)
+                return write(tx, room, script, current.version if current else 0)
 
             receipt = self._write(fast, by=candidate, needs=None, what="saving your answer", at=now)
             if receipt is not None:
@@ -568,11 +568,11 @@ class LearnerService(RoomService):
                                     f"This answer is too long to save ({len(text):,} characters; the limit is "
                                     f"{limit:,}). Your last saved answer is kept.")
             current = script_store.answer_of(tx.db, script_id, question_id)
-            if current is not None and current[0] == text:
-                return kept(tx, SaveReceipt(script_id=script_id, question_id=question_id, version=current[1],
+            if current is not None and current.text == text:
+                return kept(tx, SaveReceipt(script_id=script_id, question_id=question_id, version=current.version,
                                              saved_at=now, characters=len(text), unchanged=True,
                                              replaced_invalid_characters=replaced))
-            return write(tx, room, script, current[1] if current else 0)
+            return write(tx, room, script, current.version if current else 0)
 
         outcome = self._write(work, by=candidate, needs=None, what="saving your answer", at=now)
         if isinstance(outcome, SaveRefused):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 
 from marker_tui.services.audit import Actor, record
@@ -61,21 +60,21 @@ class Claims(MarkingBase):
         run_write(self.db, work, "releasing a script")
 
 
-    def _take_claim(self, db: Database, script: dict[str, Any], actor: Actor, now: datetime) -> Claim:
-        state = self._marking_row(db, script["id"])
+    def _take_claim(self, db: Database, script: mark_store.MarkingScript, actor: Actor, now: datetime) -> Claim:
+        state = self._marking_row(db, script.id)
         self._check_not_held_by_other(db, script, state, actor, now)
         previous = self._active_claim(state, now)
-        lapsed_holder = state["claimed_name"] if state and state["claimed_by"] not in (None, actor.staff_id) else None
+        lapsed_holder = state.claimed_name if state and state.claimed_by not in (None, actor.staff_id) else None
         claimed_at = previous.claimed_at if previous is not None else now
-        self._ensure_marking_row(db, script["id"])
-        mark_store.set_claim(db, script["id"], actor.staff_id, claimed_at=now_text(claimed_at),
+        self._ensure_marking_row(db, script.id)
+        mark_store.set_claim(db, script.id, actor.staff_id, claimed_at=now_text(claimed_at),
                              expires_at=now_text(now + CLAIM_TIMEOUT))
         if lapsed_holder:
             # Someone else's lapsed claim taken over: worth a line in the trail.
             event = LapsedMarkingClaimTakenOver(
-                sitting_id=script["sitting_id"], script_id=script["id"], candidate_number=script["candidate_number"],
-                script_number=script["script_number"], previous_holder=lapsed_holder,
-                lapsed_at=state["claim_expires_at"])
+                sitting_id=script.sitting_id, script_id=script.id, candidate_number=script.candidate_number,
+                script_number=script.script_number, previous_holder=lapsed_holder,
+                lapsed_at=now_text(state.claim_expires_at))
             # Claims are written through the older door (taking one is not audited; a takeover is).
             record(db, at=now, actor=actor, action=event.action.value, sitting_id=event.sitting_id,
                    script_id=event.script_id, candidate_number=event.candidate_number, details=event.details())
