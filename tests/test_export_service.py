@@ -108,7 +108,7 @@ class ExportRoom:
 
     @property
     def marking(self) -> MarkingService:
-        return MarkingService(self.room.db, self.room.clock)
+        return Centre(db=self.room.db, clock=self.room.clock).marking
 
     @property
     def iqa(self) -> Iqa:
