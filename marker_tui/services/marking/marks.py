@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 
@@ -12,7 +11,7 @@ from marker_tui.domain.marking import MarkRefused, mark_question, suggested_mark
 from marker_tui.domain.markscheme import QuestionMarkScheme
 from marker_tui.services.audit import Actor
 from marker_tui.storage import marks as mark_store
-from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction
+from marker_tui.storage.database import now_text, parse_instant, read_transaction
 from marker_tui.domain.events.marking import (
     CommentBankEntryAdded,
     MarkAdjustedByIqa,
