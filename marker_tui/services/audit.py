@@ -153,8 +153,12 @@ def record(
     script_id: int | None = None,
     candidate_number: str | None = None,
     details: dict[str, Any] | None = None,
+    entry_id: int | None = None,
 ) -> None:
     """Append one audit row (call it inside the transaction that makes the change).
+
+    Services do not call this: they record typed events through the unit of work
+    (``services/unit_of_work.py``), which calls it. ``entry_id`` is for a restore only.
 
     The row is chained to the one before it (``domain/audit_chain.py``), read
     under the same write lock as the insert.
@@ -170,6 +174,7 @@ def record(
         script_id,
         candidate_number,
         json.dumps(details or {}, ensure_ascii=False, default=str, sort_keys=True),
+        entry_id=entry_id,
     )
 
 

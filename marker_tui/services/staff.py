@@ -110,24 +110,6 @@ def find_staff(db: Database, name: str) -> StaffMember | None:
     return _member(db, row) if row else None
 
 
-def resolve_actor(db: Database, name: str | None, *allowed_roles: str) -> Actor:
-    """The staff member named by ``--by``, checked to hold one of ``allowed_roles``."""
-    if not name or not name.strip():
-        raise ServiceError("Say who is doing this with --by NAME (a staff member's name).")
-    member = find_staff(db, name)
-    if member is None:
-        raise ServiceError(
-            f"There is no staff member called {name.strip()!r}. "
-            "Check the spelling, or add them with: marker-tui staff add NAME --role ROLE --by ADMIN"
-        )
-    if allowed_roles and not member.has_any(*allowed_roles):
-        raise ServiceError(
-            f"{member.name} cannot do this: it needs the role {' or '.join(allowed_roles)}, "
-            f"and {member.name} has {', '.join(member.roles)}."
-        )
-    return Actor(label=member.name, staff_id=member.id)
-
-
 class StaffService:
     def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self.db = db

@@ -23,14 +23,11 @@ from marker_tui.storage import marks as mark_store
 from marker_tui.storage.sittings import Sitting, no_such_sitting, sitting_by_code, sitting_by_id
 from marker_tui.storage.papers import latest_scheme, latest_scheme_id
 from marker_tui.storage.database import Database, now_text, read_transaction
-from marker_tui.domain.roles import Permission, roles_for
+from marker_tui.domain.roles import Permission
 from marker_tui.services.unit_of_work import UnitOfWork
 
 CLAIM_MINUTES = 15
 CLAIM_TIMEOUT = timedelta(minutes=CLAIM_MINUTES)
-MARKERS = roles_for(Permission.MARK)
-REVIEWERS = roles_for(Permission.REVIEW_MARKING)
-SETTINGS_ROLES = roles_for(Permission.ADMINISTER)
 MAX_COMMENT_CHARS = 2000
 MAX_REASON_CHARS = 500
 #: Finishes whose scripts are marked; "absent" scripts have nothing to mark.
@@ -389,8 +386,9 @@ class MarkingBase:
     """What every part of marking shares: the database, the clock, papers and schemes read once,
     and the small reads and checks each part makes."""
 
-    def __init__(self, db: Database, clock: Clock | None = None, *,
-                 sweep: Callable[[str], None] | None = None) -> None:
+    def __init__(self, db: Database, clock: Clock | None = None, *, sweep: Callable[[str], None]) -> None:
+        """``sweep(code)``: the sitting service's expiry sweep, as Centre wires it (marking never
+        builds the sitting service itself)."""
         self.db = db
         self.clock = clock or SystemClock()
         self._papers: dict[int, StoredPaper] = {}
@@ -400,11 +398,13 @@ class MarkingBase:
 
     # == internals ===================================================================================
 
-    def _write(self, work: Callable[[Any], Any], *, by: str, needs: Permission, what: str) -> Any:
+    def _write(self, work: Callable[[Any], Any], *, by: str, needs: Permission, what: str,
+               housekeeping: str | None = None) -> Any:
         """``work(tx)`` in one audited write block; a block that found nothing to change leaves with
-        :class:`NothingWritten`, is rolled back and audits nothing."""
+        :class:`NothingWritten`, is rolled back and audits nothing. ``housekeeping`` as for
+        ``UnitOfWork.write`` (a claim kept alive, a draft kept)."""
         try:
-            with self.uow.write(by=by, needs=needs, what=what) as tx:
+            with self.uow.write(by=by, needs=needs, what=what, housekeeping=housekeeping) as tx:
                 return work(tx)
         except NothingWritten as nothing:
             return nothing.result
@@ -416,18 +416,9 @@ class MarkingBase:
         if row is None or row.state in ("ended", "scheduled"):
             return  # unknown (the caller says so, in marking words) or nothing can have run out
         try:
-            self._sweeper_for_code()(code)
+            self._sweeper(code)
         except ServiceError:
             pass
-
-    def _sweeper_for_code(self) -> Callable[[str], None]:
-        """The sitting service's sweep, as Centre wired it. Built only for a service made without
-        Centre (tests, the IQA engine nesting a save in its own transaction)."""
-        if self._sweeper is None:
-            from marker_tui.services.sitting import SittingService
-
-            self._sweeper = SittingService(self.db, self.clock).sweep
-        return self._sweeper
 
     def _member(self, name: str):
         with read_transaction(self.db):

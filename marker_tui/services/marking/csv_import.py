@@ -154,9 +154,9 @@ class MarksImport(Marks):
                     report.unchanged += 1
                     continue
                 ticks = old.credited_points if old is not None and old.marks_awarded == mark.marks_awarded else ()
-                self._write_mark(db, script, mark.question_id, mark.marks_awarded, ticks, mark.comment,
-                                 actor, old, role="import", reason=why, now=now, source=str(path),
-                                 paper_marker=paper_marker, tx=tx)
+                self._write_mark(tx, script, mark.question_id, mark.marks_awarded, ticks, mark.comment,
+                                 old, role="import", reason=why, actor=actor, source=str(path),
+                                 paper_marker=paper_marker)
                 touched.add(script.script_number)
                 if old is None:
                     report.added += 1

@@ -145,8 +145,8 @@ class GroupMarking(Marks):
                 state = self._marking_row(db, script_id)
                 if state and self._active_claim(state, now) is not None:  # theirs: activity refreshes it
                     mark_store.extend_claim(db, script_id, now_text(now + CLAIM_TIMEOUT))
-                self._write_mark(db, script, question_id, mark.marks_awarded, mark.credited_points, mark.comment,
-                                 actor, old, role="marker", reason=None, now=now, tx=tx)
+                self._write_mark(tx, script, question_id, mark.marks_awarded, mark.credited_points, mark.comment,
+                                 old, role="marker", reason=None)
                 marked.append(number)
             result = GroupMarked(question_id=question_id, marks=mark.marks_awarded, marked=tuple(sorted(marked)),
                                  unchanged=tuple(sorted(unchanged)), left_out=dict(sorted(left_out.items())))

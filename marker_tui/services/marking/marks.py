@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
 
 
 from marker_tui.domain.marking import MarkRefused, mark_question, suggested_mark
 from marker_tui.domain.markscheme import QuestionMarkScheme
-from marker_tui.services.audit import Actor, record
-from marker_tui.services.staff import resolve_actor
+from marker_tui.services.audit import Actor
 from marker_tui.storage import marks as mark_store
-from marker_tui.storage.database import Database, now_text, read_transaction, run_write
+from marker_tui.storage.database import now_text, read_transaction
 from marker_tui.domain.events.marking import (
     CommentBankEntryAdded,
     MarkAdjustedByIqa,
@@ -31,11 +29,9 @@ from marker_tui.services.marking.common import (
     BankComment,
     CLAIM_TIMEOUT,
     Completion,
-    MARKERS,
     MarkSaved,
     MarkVersion,
     MarkingError,
-    REVIEWERS,
     ReasonRequired,
     ScriptForMarking,
     StaleMark,
@@ -46,7 +42,7 @@ from marker_tui.services.marking.common import (
     clean_comment,
     clean_reason,
 )
-from marker_tui.services.marking.claims import Claims
+from marker_tui.services.marking.claims import CLAIM_REFRESH, Claims
 
 
 class Marks(Claims):
@@ -80,7 +76,7 @@ class Marks(Claims):
         already stored changes nothing and is not an error.
         """
         return self._save(script_id, str(question_id), marks, ticks=ticks, comment=comment, by=by,
-                          roles=MARKERS, role="marker", expected_version=expected_version, reason=reason,
+                          needs=Permission.MARK, role="marker", expected_version=expected_version, reason=reason,
                           hold=hold)
 
     def adjust_mark(
@@ -107,7 +103,7 @@ class Marks(Claims):
         if not clean_reason(reason):
             raise ReasonRequired("An IQA adjustment needs a reason (it is shown in the IQA record).")
         return self._save(script_id, str(question_id), marks, ticks=ticks, comment=comment, by=by,
-                          roles=REVIEWERS, role="iqa", expected_version=expected_version, reason=reason,
+                          needs=Permission.REVIEW_MARKING, role="iqa", expected_version=expected_version, reason=reason,
                           hold=False, keep_comment=keep_comment and comment is None)
 
     def complete(self, script_id: int, *, by: str) -> Completion:
@@ -204,17 +200,16 @@ class Marks(Claims):
 
 
     def _save(self, script_id: int, question_id: str, marks: object, *, ticks: Iterable[int] | None,
-              comment: str | None, by: str, roles: tuple[str, ...], role: str, expected_version: int,
+              comment: str | None, by: str, needs: Permission, role: str, expected_version: int,
               reason: str | None, hold: bool, keep_comment: bool = False) -> MarkSaved:
         if isinstance(expected_version, bool) or not isinstance(expected_version, int) or expected_version < 0:
             raise MarkingError("expected_version must be the version of the mark you read (0 for no mark yet).")
         why = clean_reason(reason)
         new_comment = clean_comment(comment)
         tick_list = None if ticks is None else list(ticks)
-        now = self.clock.now()
 
-        def work(db: Database) -> MarkSaved:
-            actor = resolve_actor(db, by, *roles)
+        def work(tx: Writing) -> MarkSaved:
+            db, actor, now = tx.db, tx.actor, tx.now
             script = self._script(db, script_id)
             self._check_markable(script)
             paper, scheme = self._paper_scheme(db, script.paper_id)
@@ -237,7 +232,7 @@ class Marks(Claims):
                 mark.marks_awarded, mark.credited_points, mark.comment)
             if same:
                 if hold:
-                    self._take_claim(db, script, actor, now)
+                    self._take_claim(tx, script)
                 mark_store.drop_draft(db, script_id, question_id, actor.staff_id)
                 return MarkSaved(old, False, self._result(paper, scheme, marks_now, script))
             current_version = old.version if old else 0
@@ -255,22 +250,27 @@ class Marks(Claims):
                     f"{_clock(state.completed_at)}: give a reason for changing its marks. "
                     "Nothing was saved.")
             if hold:
-                self._take_claim(db, script, actor, now)
+                self._take_claim(tx, script)
             elif state and self._active_claim(state, now) is not None:
                 # Holding it already (e.g. from marking by script): activity refreshes the claim.
-                mark_store.extend_claim(db, script_id, now_text(now + CLAIM_TIMEOUT))
-            new = self._write_mark(db, script, question_id, mark.marks_awarded, mark.credited_points, mark.comment,
-                                   actor, old, role=role, reason=why, now=now)
+                tx.marks.extend_claim(script_id, now_text(now + CLAIM_TIMEOUT))
+            new = self._write_mark(tx, script, question_id, mark.marks_awarded, mark.credited_points, mark.comment,
+                                   old, role=role, reason=why)
             marks_now[question_id] = new
             return MarkSaved(new, True, self._result(paper, scheme, marks_now, script))
 
-        return run_write(self.db, work, "saving a mark")
+        # Saving the values already stored changes no mark: it may only keep the claim alive and
+        # drop the draft (housekeeping, not audited).
+        return self._write(work, by=by, needs=needs, what="saving a mark",
+                           housekeeping=f"{CLAIM_REFRESH} or a draft dropped")
 
-    def _write_mark(self, db: Database, script: mark_store.MarkingScript, question_id: str, marks: int,
-                    ticks: Iterable[int], comment: str | None, actor: Actor, old: StoredMark | None, *,
-                    role: str, reason: str | None, now: datetime, audit_actor: Actor | None = None,
-                    source: str | None = None, paper_marker: str | None = None,
-                    tx: Writing | None = None) -> StoredMark:
+    def _write_mark(self, tx: Writing, script: mark_store.MarkingScript, question_id: str, marks: int,
+                    ticks: Iterable[int], comment: str | None, old: StoredMark | None, *,
+                    role: str, reason: str | None, actor: Actor | None = None, audit_actor: Actor | None = None,
+                    source: str | None = None, paper_marker: str | None = None) -> StoredMark:
+        """One new version of a mark, as ``actor`` (the one acting unless given), audited in ``tx``."""
+        db, now = tx.db, tx.now
+        actor = actor or tx.actor
         version = (old.version if old else 0) + 1
         points = json.dumps(sorted(ticks))
         mark_store.put_mark(db, script.id, question_id, marks=marks, points_json=points, comment=comment,
@@ -292,11 +292,7 @@ class Marks(Claims):
             event = MarkImported(**fields)
         else:
             event = MarkGiven(**fields) if old is None else MarkChanged(**fields)
-        if tx is not None:
-            tx.record(event, by=audit_actor)
-        else:  # the claims and marks path still on the older door (saving may only take a claim)
-            record(db, at=now, actor=audit_actor or actor, action=event.action.value, sitting_id=event.sitting_id,
-                   script_id=event.script_id, candidate_number=event.candidate_number, details=event.details())
+        tx.record(event, by=audit_actor)
         return new
 
 

@@ -20,6 +20,7 @@ from marker_tui.services.papers import get_paper
 from marker_tui.services.staff import find_staff
 from marker_tui.storage import marks as mark_store
 from marker_tui.storage.database import Database, now_text, read_transaction
+from marker_tui.storage.sittings import Sitting
 from marker_tui.domain.events.marking import BlindMarkingTurnedOff, BlindMarkingTurnedOn
 from marker_tui.domain.roles import Permission
 from marker_tui.services.marking.common import (
