@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 
 from marker_tui.domain.clock import Clock, SystemClock
+from marker_tui.domain.local_time import local_time
 from marker_tui.domain.visible_text import typed_line
 from marker_tui.domain.events.centre import (
     StaffAdded,
@@ -274,5 +275,5 @@ class StaffService:
     def _locked_message(name: str, until: datetime) -> str:
         return (
             f"Too many wrong PINs: {name} is locked out until "
-            f"{until.astimezone().strftime('%H:%M:%S')}. Wait a minute, or ask an admin to reset the PIN."
+            f"{local_time(until)}. Wait a minute, or ask an admin to reset the PIN."
         )
