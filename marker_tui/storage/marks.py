@@ -27,14 +27,14 @@ class ScriptMarker:
 
 def script_markers(db: Database, *, sitting_id: int | None = None,
                    script_ids: Sequence[int] | None = None) -> dict[int, list[ScriptMarker]]:
-    """Who marked each script (never as an IQA adjustment), first marker first.
+    """Who marked each script (never as an IQA adjustment or a review of marking), first marker first.
 
     Give ``sitting_id`` for every script of a sitting or ``script_ids`` for some.
     """
     out: dict[int, list[ScriptMarker]] = defaultdict(list)
     select = ("SELECT v.script_id, st.name, min(v.id) AS first, max(v.marked_at) AS last FROM mark_versions v"
               " JOIN staff st ON st.id = v.marked_by")
-    tail = " AND v.role != 'iqa' GROUP BY v.script_id, v.marked_by ORDER BY first"
+    tail = " AND v.role NOT IN ('iqa', 'review') GROUP BY v.script_id, v.marked_by ORDER BY first"
     if sitting_id is not None:
         batches: Iterable[tuple[str, list]] = [(
             " JOIN scripts s ON s.id = v.script_id WHERE s.sitting_id = ?", [sitting_id])]
@@ -429,8 +429,9 @@ def marker_marks(db: Database, script_ids: Sequence[int]) -> dict[int, dict[str,
         for script_id, question_id, value, name in db.execute(
                 "SELECT v.script_id, v.question_id, v.marks_awarded, st.name FROM mark_versions v"
                 f" JOIN staff st ON st.id = v.marked_by WHERE v.script_id IN ({placeholders(chunk)})"
-                " AND v.role != 'iqa' AND v.version = (SELECT max(w.version) FROM mark_versions w"
-                " WHERE w.script_id = v.script_id AND w.question_id = v.question_id AND w.role != 'iqa')", chunk):
+                " AND v.role NOT IN ('iqa', 'review') AND v.version = (SELECT max(w.version) FROM mark_versions w"
+                " WHERE w.script_id = v.script_id AND w.question_id = v.question_id"
+                " AND w.role NOT IN ('iqa', 'review'))", chunk):
             out[script_id][question_id] = MarkerMark(marks_awarded=value, marker_name=name)
     return out
 

@@ -1,0 +1,175 @@
+"""Review of marking (issue 18.4): a learner's script looked at again by someone independent.
+
+Built on the export tests' sitting (real services, a SQLite file, FakeClock): 1001 marked by Ana
+and IQA-adjusted by Ivy (8, a pass); 1002 marked by Ben, IQA upheld by Ivy (6 but outcome 2 below
+its minimum: a fail). Cara is a marker who touched neither script; Ada (admin) leads the marking.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import docx
+import pytest
+
+from marker_tui.services.audit import ServiceError
+from marker_tui.services.review_of_marking import ReviewError, ReviewOfMarkingService
+from sitting_fixtures import ADMIN, PIN
+from test_export_service import ANA, BEN, IVY, build_export_room, read_csv
+
+CARA = "Cara Checker"
+TODAY = date(2026, 3, 2)
+
+
+@pytest.fixture
+def room(tmp_path: Path):
+    built = build_export_room(tmp_path / "marker.db", tmp_path / "papers")
+    built.room.staff.add(CARA, ["marker"], PIN, by=ADMIN)
+    yield built
+    built.db.close()
+
+
+def share_results(room, tmp_path: Path) -> None:
+    room.exports.export_results(room.code, tmp_path / "results.csv", by=ADMIN, allow_incomplete=True)
+
+
+def service(room) -> ReviewOfMarkingService:
+    return ReviewOfMarkingService(room.db, room.clock)
+
+
+def audit_actions(room) -> list[str]:
+    return [e.action for e in room.audit_rows()]
+
+
+def open_review(room, number="1002", reviewer=CARA, deadline=TODAY + timedelta(days=10)):
+    return service(room).open(room.code, number, reason="The learner thinks Q2b deserved more credit",
+                              deadline=deadline, reviewer=reviewer, by=ADMIN)
+
+
+def test_a_review_waits_until_results_are_shared(room, tmp_path):
+    with pytest.raises(ReviewError, match="have not been shared yet"):
+        open_review(room)
+    share_results(room, tmp_path)
+    review = open_review(room)
+    assert review.record.reviewer == CARA and review.record.deadline == TODAY + timedelta(days=10)
+    assert "review of marking opened" in audit_actions(room)
+
+
+@pytest.mark.parametrize(("reviewer", "why"), [(BEN, "marked script"), (IVY, "reviewed script .* for IQA")])
+def test_the_reviewer_must_not_have_marked_or_iqa_reviewed_the_script(room, tmp_path, reviewer, why):
+    share_results(room, tmp_path)
+    with pytest.raises(ReviewError, match=why):
+        open_review(room, reviewer=reviewer)
+    refusals = [e for e in room.audit_rows() if e.action == "review of marking refused"]
+    assert len(refusals) == 1 and refusals[0].details["reviewer"] == reviewer
+    assert service(room).reviews(room.code, by=ADMIN) == []  # nothing was opened
+
+
+def test_an_iqa_adjuster_counts_as_having_reviewed_and_only_the_lead_opens_reviews(room, tmp_path):
+    share_results(room, tmp_path)
+    with pytest.raises(ReviewError, match="reviewed script"):
+        open_review(room, number="1001", reviewer=IVY)
+    with pytest.raises(ServiceError, match="needs the role iqa or admin"):
+        service(room).open(room.code, "1002", reason="x", deadline=TODAY, reviewer=CARA, by=ANA)
+
+
+def test_the_reviewer_sees_the_script_its_marks_and_annotations(room, tmp_path):
+    share_results(room, tmp_path)
+    review = open_review(room, number="1001")
+    seen = service(room).view(review.id, by=CARA)
+    q1 = next(q for q in seen.questions if q.question_id == "1")
+    assert q1.answer.startswith("Trailing cables") and q1.original_mark == 2 and q1.marked_by == ANA
+    assert q1.comment  # the marker's comment is shown
+    q2b = next(q for q in seen.questions if q.question_id == "2b")
+    assert q2b.original_mark == 3 and q2b.marked_by == IVY  # the IQA adjustment stands
+    with pytest.raises(ReviewError, match="Cara Checker's to do"):
+        service(room).view(review.id, by=BEN)
+
+
+def decide_all(room, review_id, changes: dict[str, int]):
+    s = service(room)
+    view = s.view(review_id, by=CARA)
+    for q in view.questions:
+        s.decide(review_id, q.question_id, new_mark=changes.get(q.question_id),
+                 reason="Checked against the mark scheme", by=CARA)
+    return s.complete(review_id, by=CARA)
+
+
+def test_upheld_changes_no_mark(room, tmp_path):
+    share_results(room, tmp_path)
+    review = open_review(room, number="1001")
+    done = decide_all(room, review.id, {})
+    assert done.record.outcome == "upheld" and done.record.total_after == done.record.total_before == 8
+    assert "mark changed by review of marking" not in audit_actions(room)
+
+
+def test_mark_changed_grade_unchanged(room, tmp_path):
+    share_results(room, tmp_path)
+    review = open_review(room, number="1001")
+    done = decide_all(room, review.id, {"1": 1})
+    assert done.record.outcome == "mark changed, grade unchanged"
+    assert (done.record.total_before, done.record.total_after) == (8, 7)
+    assert done.record.result_before == done.record.result_after == "pass"
+
+
+def test_grade_changed_keeps_the_original_marks_in_history_and_the_audit_log(room, tmp_path):
+    share_results(room, tmp_path)
+    review = open_review(room, number="1002")
+    s = service(room)
+    with pytest.raises(ReviewError, match="decide questions 1, 2a, 2b first"):
+        s.complete(review.id, by=CARA)
+    with pytest.raises(ReviewError, match="only they can decide"):
+        s.decide(review.id, "2b", new_mark=3, reason="More credit", by=BEN)
+    with pytest.raises(ReviewError, match="Give a reason"):
+        s.decide(review.id, "2b", new_mark=3, reason="  ", by=CARA)
+    done = decide_all(room, review.id, {"2b": 3})
+    assert done.record.outcome == "mark changed, grade changed"
+    assert (done.record.result_before, done.record.result_after) == ("fail", "pass")
+    # The mark is a new version; the original is kept with who gave it.
+    history = room.marking.history(room.script("1002"), "2b")
+    assert [(v.marks_awarded, v.marked_by, v.role) for v in history] == [(1, BEN, "marker"), (3, CARA, "review")]
+    assert history[-1].reason.startswith(f"Review of marking {review.id}: Checked against")
+    [changed] = [e for e in room.audit_rows() if e.action == "mark changed by review of marking"]
+    assert changed.details["old"]["marks"] == 1 and changed.details["new"]["marks"] == 3
+    assert room.marking.result(room.script("1002")).status == "pass"
+    with pytest.raises(ReviewError, match="is finished"):
+        s.decide(review.id, "1", reason="again", by=CARA)
+    # The reviewer now has a mark on the script: a second review needs someone else.
+    with pytest.raises(ReviewError, match="marked script"):
+        open_review(room, number="1002", reviewer=CARA)
+
+
+def test_the_outcome_is_a_column_of_the_results_export_and_a_letter(room, tmp_path):
+    share_results(room, tmp_path)
+    review = open_review(room, number="1002")
+    decide_all(room, review.id, {"2b": 3})
+    out = tmp_path / "after.csv"
+    room.exports.export_results(room.code, out, by=ADMIN, allow_incomplete=True)
+    rows = read_csv(out)
+    by_number = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
+    assert by_number["1002"]["Review of marking"] == "mark changed, grade changed"
+    assert by_number["1002"]["Result"] == "pass" and by_number["1001"]["Review of marking"] == ""
+
+    letter = service(room).export_letter(review.id, tmp_path / "letter.docx", by=ADMIN)
+    document = docx.Document(str(letter))
+    text = "\n".join([p.text for p in document.paragraphs]
+                     + [c.text for t in document.tables for r in t.rows for c in r.cells])
+    assert "Review of marking: outcome" in text
+    assert "Outcome: mark changed, grade changed." in text
+    assert "your result has changed from fail to pass" in text
+    assert "The learner thinks Q2b deserved more credit" in text
+    assert "1 of 5" in text and "3 of 5" in text
+    assert "review of marking letter exported" in audit_actions(room)
+
+
+def test_a_review_past_its_deadline_is_overdue(room, tmp_path):
+    share_results(room, tmp_path)
+    open_review(room, deadline=TODAY)
+    [summary] = service(room).reviews(room.code, by=ADMIN)
+    assert summary.state == "open"
+    room.clock.advance(days=1)
+    [summary] = service(room).reviews(room.code, by=CARA)
+    assert summary.state == "overdue"
+    with pytest.raises(ReviewError, match="already past"):
+        open_review(room, number="1001", deadline=TODAY)
