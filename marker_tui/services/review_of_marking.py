@@ -343,7 +343,8 @@ class ReviewOfMarkingService:
                 tx.marks.put_mark(record.script_id, q, marks=decided[q], points_json=old["credited_points"],
                                   comment=old["comment"], staff_id=tx.actor.staff_id, at=now_text(tx.now),
                                   role="review", version=old["version"] + 1, reason=why, paper_marker=None,
-                                  had_paper_marker=old["paper_marker"] is not None)
+                                  had_paper_marker=old["paper_marker"] is not None,
+                                  had_reason_code=old.get("reason_code") is not None)
                 tx.record(MarkChangedByReview(
                     sitting_id=record.sitting_id, script_id=record.script_id,
                     candidate_number=record.candidate_number, review=review_id,

@@ -91,6 +91,8 @@ class StoredMark(BaseModel):
     version: int
     #: An imported mark: who marked it on paper, as the file named them (``marked_by`` is the importer).
     paper_marker: str | None = None
+    #: Why a written answer earned 0 (``domain/not_attempted.ZERO_REASONS``), where the marker gave one.
+    reason_code: str | None = None
 
     def question_mark(self) -> QuestionMark:
         """As the domain rules take it (stored values were checked when saved)."""
@@ -350,7 +352,7 @@ def _mark_value(mark: StoredMark | None) -> dict[str, Any] | None:
         return None
     return {"marks": mark.marks_awarded, "credited_points": [p + 1 for p in mark.credited_points],
             "comment": mark.comment, "by": mark.marked_by, "at": now_text(mark.marked_at),
-            "version": mark.version}
+            "version": mark.version, **({"reason for 0": mark.reason_code} if mark.reason_code else {})}
 
 
 def _stored(row: dict[str, Any]) -> StoredMark:
@@ -359,6 +361,7 @@ def _stored(row: dict[str, Any]) -> StoredMark:
         credited_points=_points(row["credited_points"]), comment=row["comment"],
         marked_by=row["marker_name"], marked_by_id=row["marked_by"], marked_at=parse_instant(row["marked_at"]),
         role=row["role"], version=row["version"], paper_marker=row.get("paper_marker"),
+        reason_code=row.get("reason_code"),
     )
 
 
