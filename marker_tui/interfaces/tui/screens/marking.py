@@ -181,7 +181,14 @@ class SittingPickerScreen(ServiceCalls, Screen):
         Binding("r", "refresh", "Refresh"),
         Binding("escape", "back", "Back"),
         Binding("f1", "app.show_keys", "Keys"),
+        # Reviews of marking given to this marker (issue 18.4); hidden from the footer, in F1's list.
+        Binding("v", "reviews_of_marking", "Reviews of marking", show=False),
     ]
+
+    def action_reviews_of_marking(self) -> None:
+        from marker_tui.interfaces.tui.screens.reviews import ReviewsScreen
+
+        self.app.push_screen(ReviewsScreen(self.marker))
 
     def __init__(self, marker: str) -> None:
         super().__init__()
@@ -704,7 +711,7 @@ class MarkingScreen(AwaitedCalls, Screen):
         area.scroll_home(animate=False)
         self.query_one("#answer-label", Static).update(
             "Answer as typed · PgUp/PgDn scroll" if answer.strip()
-            else "Answer: the learner wrote nothing for this question")
+            else "Not attempted: the learner wrote nothing (0, shown as not attempted)")
         self.query_one("#points", PointsList).show_points(entry.points, self.edit.ticks)
         self.query_one("#scheme-text", Static).update(self._scheme_notes(entry))
         self.query_one("#question-pane", VerticalScroll).scroll_home(animate=False)
