@@ -173,3 +173,38 @@ def test_a_review_past_its_deadline_is_overdue(room, tmp_path):
     assert summary.state == "overdue"
     with pytest.raises(ReviewError, match="already past"):
         open_review(room, number="1001", deadline=TODAY)
+
+
+# --- the command line ------------------------------------------------------------------------------
+
+
+def run(room, *args: str):
+    from click.testing import CliRunner
+
+    from cli_signing import signed
+    from marker_tui.interfaces.cli.main import cli
+
+    argv, stdin = signed(args, None, PIN)
+    return CliRunner().invoke(cli, ["--db", str(room.room.path), *argv], input=stdin, catch_exceptions=False)
+
+
+def test_the_review_commands_open_decide_finish_and_write_the_letter(room, tmp_path):
+    share_results(room, tmp_path)
+    refused = run(room, "review", "open", room.code, "1002", "--reason", "More credit?", "--deadline",
+                  "2099-03-12", "--reviewer", BEN, "--by", ADMIN)
+    assert refused.exit_code == 1 and "Ben Okafor marked script" in refused.output
+    opened = run(room, "review", "open", room.code, "1002", "--reason", "More credit?", "--deadline",
+                 "2099-03-12", "--reviewer", CARA, "--by", ADMIN)
+    assert opened.exit_code == 0, opened.output
+    assert "reviewer Cara Checker, due 2099-03-12" in opened.output
+    listed = run(room, "review", "list", room.code, "--by", CARA)
+    assert "Cara Checker" in listed.output and "2099-03-12" in listed.output and "open" in listed.output
+    for q in ("1", "2a"):
+        assert run(room, "review", "decide", "1", q, "--reason", "fair", "--by", CARA).exit_code == 0
+    changed = run(room, "review", "decide", "1", "2b", "--mark", "3", "--reason", "two reasons", "--by", CARA)
+    assert "changed" in changed.output
+    done = run(room, "review", "finish", "1", "--by", CARA)
+    assert "Outcome: mark changed, grade changed." in done.output
+    out = tmp_path / "letter.docx"
+    wrote = run(room, "review", "letter", "1", "-o", str(out), "--by", ADMIN)
+    assert wrote.exit_code == 0 and out.exists()
