@@ -208,3 +208,19 @@ def test_the_review_commands_open_decide_finish_and_write_the_letter(room, tmp_p
     out = tmp_path / "letter.docx"
     wrote = run(room, "review", "letter", "1", "-o", str(out), "--by", ADMIN)
     assert wrote.exit_code == 0 and out.exists()
+
+
+def test_the_demo_has_one_305_script_under_review_with_a_deadline(tmp_path):
+    from marker_tui.domain.clock import FakeClock
+    from marker_tui.services.demo import build_demo
+    from marker_tui.storage.database import open_database
+
+    clock = FakeClock()
+    build_demo(tmp_path / "demo.db", clock)
+    db = open_database(tmp_path / "demo.db")
+    try:
+        [summary] = ReviewOfMarkingService(db, clock).reviews("305-DEMO", by="Maya Marker")
+        assert summary.record.candidate_number == "1003" and summary.state == "open"
+        assert summary.record.deadline == clock.now().astimezone().date() + timedelta(days=10)
+    finally:
+        db.close()

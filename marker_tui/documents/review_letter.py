@@ -42,11 +42,12 @@ def write_review_letter_docx(letter: ReviewLetter, path: str | os.PathLike[str])
         ("Date", uk_date(letter.written_on)),
     ], widths_mm=(40, 130), bold_first_column=True)
     doc.paragraph(f"Dear {letter.candidate_name},")
-    doc.paragraph(f"You asked for the marking of your script to be reviewed: {letter.request_reason}")
+    doc.paragraph("You asked for the marking of your script to be reviewed.")
+    doc.paragraph(letter.request_reason, bold_lead="Your request: ")
     doc.paragraph(f"It was reviewed by {letter.reviewer}, who did not mark it and did not review it for "
                   "internal quality assurance, question by question.")
     doc.heading("Outcome")
-    doc.paragraph(f"Outcome: {letter.outcome}.", bold_lead=None)
+    doc.paragraph(f"{letter.outcome}.", bold_lead="Outcome: ")
     doc.paragraph(outcome_sentence(letter))
     doc.heading("Each question")
     doc.table(("Question", "Original mark", "Mark after review", "Reviewer's reason"), [
