@@ -224,3 +224,37 @@ def test_the_demo_has_one_305_script_under_review_with_a_deadline(tmp_path):
         assert summary.record.deadline == clock.now().astimezone().date() + timedelta(days=10)
     finally:
         db.close()
+
+
+def test_a_database_from_before_reviews_is_upgraded_and_keeps_its_marks(tmp_path, monkeypatch):
+    import sqlite3
+
+    from marker_tui.storage import migrations
+    from marker_tui.storage.database import open_database
+
+    before = migrations.MIGRATIONS[:migrations.MIGRATIONS.index(migrations.m0012_reviews_of_marking)]
+    monkeypatch.setattr(migrations, "MIGRATIONS", before)
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", len(before))
+    old = build_export_room(tmp_path / "old.db", tmp_path / "papers")
+    marks_before = sorted(old.db.execute("SELECT * FROM marks").fetchall())
+    versions_before = old.db.execute("SELECT count(*) FROM mark_versions").fetchone()[0]
+    old.db.close()
+    monkeypatch.undo()
+    db = open_database(tmp_path / "old.db")
+    try:
+        columns = [r[1] for r in db.execute("PRAGMA table_info(marks)")]
+        assert columns[-1] == "reason_code"
+        assert sorted(tuple(r[:-1]) for r in db.execute("SELECT * FROM marks")) == marks_before
+        assert db.execute("SELECT count(*) FROM mark_versions").fetchone()[0] == versions_before
+        triggers = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'marks'")}
+        assert triggers == {"marks_no_delete", "marks_only_on_submitted_scripts_insert",
+                            "marks_only_on_submitted_scripts_update"}
+        # The rebuilt table keeps its rules: marks are never deleted; a review's mark role is allowed.
+        with pytest.raises(sqlite3.DatabaseError, match="marks cannot be deleted"):
+            db.conn.execute("DELETE FROM marks")
+        db.conn.execute("UPDATE marks SET role = 'review' WHERE question_id = '1'")
+        with pytest.raises(sqlite3.IntegrityError):
+            db.conn.execute("UPDATE marks SET role = 'someone' WHERE question_id = '1'")
+        db.conn.rollback()
+    finally:
+        db.close()
