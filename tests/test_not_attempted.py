@@ -75,3 +75,28 @@ def test_a_written_answer_given_zero_takes_a_reason_code(room):
         m.save_mark(s4, "2b", 0, by=ANA, expected_version=0, zero_reason="lazy")
     with pytest.raises(MarkingError, match="goes with a mark of 0"):
         m.save_mark(s4, "2b", 2, by=ANA, expected_version=0, zero_reason=ZERO_REASONS[0])
+
+
+async def test_the_marker_gives_a_reason_for_zero_with_z(tmp_path):
+    from test_marking_screen import NUMBERS, app_for, build_marking_room, open_first_script, text_of, until
+
+    m = build_marking_room(tmp_path / "marker.db")
+    for candidate, number in NUMBERS.items():
+        m.db.execute("UPDATE scripts SET script_number = ? WHERE id = ?", [number, m.script(candidate)])
+    try:
+        app = app_for(m)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_first_script(pilot)
+            await pilot.press("z")
+            await until(pilot, lambda: "save a mark of 0 first" in text_of(app, "#message"))
+            await pilot.press("0", "ctrl+s")
+            await until(pilot, lambda: "1" in screen.script.marks)
+            await pilot.press("z")
+            await until(pilot, lambda: "because: no creditable point" in text_of(app, "#message"))
+            await pilot.press("z")
+            await until(pilot, lambda: "because: irrelevant to the question" in text_of(app, "#message"))
+        row = m.db.execute("SELECT marks_awarded, reason_code FROM marks WHERE script_id = ? AND question_id = '1'",
+                           [m.script("1001")]).fetchone()
+        assert tuple(row) == (0, "irrelevant to the question")
+    finally:
+        m.room.db.close()
