@@ -100,3 +100,18 @@ async def test_the_marker_gives_a_reason_for_zero_with_z(tmp_path):
         assert tuple(row) == (0, "irrelevant to the question")
     finally:
         m.room.db.close()
+
+
+def test_the_iqa_record_tells_not_attempted_from_zero(room, tmp_path):
+    iqa, s3 = room.iqa, room.script("1003")
+    iqa.plans.add_to_plan(room.code, room.script_number("1003"), by=base.IVY, reason="a blank answer")
+    for q in ("1", "2a", "2b"):
+        iqa.reviews.record_question(s3, q, reviewer=base.IVY, agree=True)
+    iqa.reviews.decide(s3, reviewer=base.IVY, decision="marking upheld", feedback="Fair", confirm=True)
+    out = tmp_path / "iqa.csv"
+    room.exports.export_iqa(room.code, out, by=base.IVY, allow_incomplete=True)
+    rows = read_csv(out)
+    head = rows[0]
+    mine = {r[head.index("Question")]: r for r in rows[1:] if r[0] == "review" and r[3] == "1003"}
+    assert mine["2b"][head.index("Marker's mark")] == "not attempted"
+    assert mine["1"][head.index("Marker's mark")] == "2"

@@ -460,6 +460,7 @@ class QuestionReview(Model):
         default=None, description="The reviewer's mark where it differs; None (or equal) = agree."
     )
     reason: OptionalText = Field(default=None, description="Required where the marks differ.")
+    not_attempted: bool = Field(default=False, description="Left blank by the learner (and given 0).")
 
     @property
     def agreed(self) -> bool:

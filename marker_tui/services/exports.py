@@ -1159,7 +1159,9 @@ class ExportService:
                 reviewer=plan.reviewer, reviewed_on=_local_date(review.confirmed_at), decision=review.decision,
                 decision_reason=why,
                 questions=[QuestionReview(question_id=qid, max_marks=questions[qid].marks, marker_mark=j.marker_mark,
-                                          iqa_mark=None if j.agree else j.reviewer_mark, reason=j.reason)
+                                          iqa_mark=None if j.agree else j.reviewer_mark, reason=j.reason,
+                                          not_attempted=j.marker_mark == 0
+                                          and (ps.script_id, qid) not in snap.answered)
                            for qid, j in sorted(review.questions.items(),
                                                 key=lambda kv: list(questions).index(kv[0])
                                                 if kv[0] in questions else len(questions))
