@@ -82,3 +82,15 @@ async def test_an_overdue_review_says_so(room):
         await pilot.press("enter")
         await pilot.pause()
         assert "OVERDUE" in text(app, "#review-about")
+
+
+async def test_the_lead_assessor_reaches_the_reviews_from_marker_monitoring(room):
+    from marker_tui.interfaces.tui.screens.monitoring import MonitoringPapersScreen
+
+    app = app_for(room, MonitoringPapersScreen(ADMIN))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewsScreen)
+        assert app.screen.query_one("#reviews", DataTable).row_count == 1

@@ -60,7 +60,7 @@ def units_with_marking(db: Database) -> list[MarkedUnit]:
 
 @dataclass(frozen=True, slots=True)
 class SavedMark:
-    """One saved version of a mark (never an IQA adjustment) on a script of the unit."""
+    """One saved version of a mark (never an IQA adjustment or a review's mark) on a script of the unit."""
 
     script_id: int
     question_id: str
@@ -79,7 +79,9 @@ def saved_marks(db: Database, qualification: str, unit: str) -> list[SavedMark]:
     return [SavedMark(r[0], r[1], r[2], r[3], r[4], r[5], parse_instant(r[6]), r[7], r[8], r[9]) for r in db.execute(
         "SELECT v.script_id, v.question_id, v.version, v.marks_awarded, v.role, st.name, v.marked_at, si.paper_id,"
         " si.code, s.script_number FROM mark_versions v " + _UNIT_SCRIPTS.format(alias="v") +
-        f" JOIN staff st ON st.id = v.marked_by WHERE v.role != 'iqa' AND {_UNIT_WHERE} ORDER BY v.id",
+        # Neither an IQA adjustment nor a review of marking's new mark is marking to monitor.
+        f" JOIN staff st ON st.id = v.marked_by WHERE v.role NOT IN ('iqa', 'review') AND {_UNIT_WHERE}"
+        " ORDER BY v.id",
         [qualification, unit])]
 
 
