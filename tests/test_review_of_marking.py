@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import docx
+import openpyxl
 import pytest
 
 from marker_tui.services.audit import ServiceError
@@ -150,6 +151,11 @@ def test_the_outcome_is_a_column_of_the_results_export_and_a_letter(room, tmp_pa
     by_number = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
     assert by_number["1002"]["Review of marking"] == "mark changed, grade changed"
     assert by_number["1002"]["Result"] == "pass" and by_number["1001"]["Review of marking"] == ""
+    xlsx = tmp_path / "after.xlsx"
+    room.exports.export_results(room.code, xlsx, by=ADMIN, allow_incomplete=True)
+    sheet = [[c.value for c in r] for r in openpyxl.load_workbook(xlsx)["Results"].iter_rows()]
+    column = sheet[0].index("Review of marking")
+    assert next(r for r in sheet if r[0] == "1002")[column] == "mark changed, grade changed"
 
     letter = service(room).export_letter(review.id, tmp_path / "letter.docx", by=ADMIN)
     document = docx.Document(str(letter))
