@@ -264,3 +264,31 @@ def test_a_database_from_before_reviews_is_upgraded_and_keeps_its_marks(tmp_path
         db.conn.rollback()
     finally:
         db.close()
+
+
+def test_erasing_a_learner_erases_their_words_in_a_review_and_keeps_its_decisions(tmp_path):
+    import sqlite3
+
+    from marker_tui.domain.clock import FakeClock
+    from marker_tui.services.centre import Centre
+    from marker_tui.services.demo import build_demo
+
+    path = tmp_path / "demo.db"
+    build_demo(path, FakeClock())
+    centre = Centre.open(path, clock=FakeClock(), create=False)
+    try:
+        centre.sittings.end("304-DEMO", by="Iris Invigilator", reason="the demo sitting is over")
+        review = ReviewOfMarkingService(centre.db, centre.clock)
+        [summary] = review.reviews("305-DEMO", by="Maya Marker")
+        for q in review.view(summary.record.id, by="Maya Marker").questions:
+            review.decide(summary.record.id, q.question_id, reason="Marked to the scheme", by="Maya Marker")
+        review.complete(summary.record.id, by="Maya Marker")
+        centre.clock.advance(days=4 * 366)
+        centre.retention.erase("1003", reason="retention period over", by="Ada Admin")
+        row = centre.db.execute("SELECT reason, outcome FROM marking_reviews").fetchone()
+        assert tuple(row) == ("(erased)", "upheld")
+        assert {r[0] for r in centre.db.execute("SELECT reason FROM marking_review_questions")} == {"(erased)"}
+        with pytest.raises(sqlite3.DatabaseError, match="cannot be changed"):  # frozen again
+            centre.db.execute("UPDATE marking_reviews SET outcome = 'x'")
+    finally:
+        centre.close()
