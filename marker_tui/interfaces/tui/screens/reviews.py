@@ -12,11 +12,11 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Input
 
-from marker_tui.domain.visible_text import visible_line
+from marker_tui.domain.visible_text import visible, visible_line
 from marker_tui.interfaces.tui.widgets.footer import Footer
 from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.interfaces.tui.widgets.tables import highlighted_key
@@ -29,8 +29,9 @@ CSS = """
 #review-message { color: $warning; padding: 0 1; }
 DataTable { height: 1fr; }
 #review-form { height: auto; }
+#review-detail-pane { height: 8; border-top: solid $primary; }
 #review-form Input { width: 1fr; }
-#review-mark { width: 14; }
+#review-form #review-mark { width: 30; }
 """
 
 
@@ -110,7 +111,9 @@ class ReviewScreen(Screen):
         yield Plain(f"marker-tui · Review of marking {self.review_id} · {self.by}", classes="reviews-title")
         yield Plain("", id="review-about", classes="reviews-line")
         yield DataTable(id="review-questions", cursor_type="row")
-        yield Plain("", id="review-detail", classes="reviews-line")
+        # The whole answer, the ticked points and the comment: scrolls when the answer is long.
+        with VerticalScroll(id="review-detail-pane"):
+            yield Plain("", id="review-detail", classes="reviews-line")
         with Horizontal(id="review-form"):
             yield Input(placeholder="new mark (blank: uphold)", id="review-mark")
             yield Input(placeholder="reason for the decision, then Enter", id="review-reason")
@@ -168,11 +171,11 @@ class ReviewScreen(Screen):
         q = self._question()
         if q is None:
             return
-        answer = "(not attempted: the learner wrote nothing)" if q.not_attempted else visible_line(q.answer)[:200]
+        answer = "(not attempted: the learner wrote nothing)" if q.not_attempted else visible(q.answer)
         ticks = "; ".join(q.ticked_points) or "none"
         self.query_one("#review-detail", Plain).update(
-            f"Q{q.question_id}: {visible_line(q.text)[:120]}\nAnswer: {answer}\nTicked: {ticks}"
-            f" · Comment: {visible_line(q.comment or '') or 'none'}")
+            f"Q{q.question_id} ({q.available} marks): {visible_line(q.text)}\nAnswer: {answer}\n"
+            f"Ticked: {ticks}\nMarker's comment: {visible(q.comment or '') or 'none'}")
 
     def action_decide(self) -> None:
         self.query_one("#review-mark", Input).focus()
