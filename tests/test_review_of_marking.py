@@ -292,3 +292,22 @@ def test_erasing_a_learner_erases_their_words_in_a_review_and_keeps_its_decision
             centre.db.execute("UPDATE marking_reviews SET outcome = 'x'")
     finally:
         centre.close()
+
+
+def test_a_subject_access_export_holds_the_learners_reviews(tmp_path):
+    from marker_tui.domain.clock import FakeClock
+    from marker_tui.services.centre import Centre
+    from marker_tui.services.demo import build_demo
+
+    path = tmp_path / "demo.db"
+    build_demo(path, FakeClock())
+    centre = Centre.open(path, clock=FakeClock(), create=False)
+    try:
+        from marker_tui.services.data_protection import DataProtectionService
+
+        record = DataProtectionService(centre.db, centre.clock).subject_access("1003", by="Ada Admin")
+        [review] = record.tables["marking_reviews"]
+        assert review["reason"].startswith("The learner believes question 11")
+        assert "marking_review_questions" in record.tables
+    finally:
+        centre.close()
