@@ -783,7 +783,7 @@ MIGRATIONS: list[Migration] = [
     m0007_admission,
     m0008_answer_history,
     m0009_rest_breaks,
-    # m0010 and m0011 belong to standardisation and monitoring (issue 18); merged in order.
+    # m0010 and m0011 are other issue-18 helpers' numbers: the integrator keeps the list in number order.
     m0012_reviews_of_marking,
 ]
 
