@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "marks": "marker_tui.interfaces.cli.marking:marks",
     "iqa": "marker_tui.interfaces.cli.iqa:iqa",
     "eqa": "marker_tui.interfaces.cli.eqa:eqa",
+    "review": "marker_tui.interfaces.cli.review:review",
     "sit": "marker_tui.interfaces.cli.sitting_screens:sit",
     "invigilate": "marker_tui.interfaces.cli.sitting_screens:invigilate",
     "learner-server": "marker_tui.interfaces.cli.learner_server:learner_server",
