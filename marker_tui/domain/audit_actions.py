@@ -44,6 +44,7 @@ class Action(StrEnum):
     EXIT_CODE_REFUSED = "exit code refused"
     EXTENSION_GRANTED = "extension granted"
     EXTRA_TIME_ABOVE_CAP_GRANTED = "extra time above the cap granted"
+    EXTRA_TIME_CAP_SET = "extra time cap set"
     FEEDBACK_EXPORTED = "feedback exported"
     FLAG_CLEARED = "flag cleared"
     INCIDENT = "incident"

@@ -48,6 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from marker_tui.domain.arrangements import (
     DEFAULT_EXTRA_TIME_CAP,
+    MAX_EXTRA_TIME,
     ArrangementKind,
     ArrangementsRefused,
     Evidenced,
@@ -64,6 +65,7 @@ from marker_tui.domain.events.candidates import (
     EnrolmentArrangementsChanged,
     EnrolmentExtraTimeChanged,
     ExtraTimeAboveCapGranted,
+    ExtraTimeCapSet,
 )
 from marker_tui.services.audit import ServiceError
 from marker_tui.services.unit_of_work import UnitOfWork, Writing
@@ -509,6 +511,22 @@ class CandidateService:
             if not self._update(tx, current, new):
                 raise _NothingWritten(current)
             return find_candidate(tx.db, current.candidate_number)
+
+    def extra_time_cap(self) -> int:
+        with self.uow.read() as rx:
+            return extra_time_cap(rx.db)
+
+    def set_extra_time_cap(self, percent: int | str, *, by: str) -> int:
+        """The centre's cap on extra time (an administrator's decision; above it only they may grant)."""
+        text = str(percent).strip().rstrip("%").strip()
+        if not text.isdigit() or not 0 <= int(text) <= MAX_EXTRA_TIME:
+            raise ServiceError(f"The extra time cap is a whole percentage from 0 to {MAX_EXTRA_TIME} "
+                               f"(e.g. {DEFAULT_EXTRA_TIME_CAP}), not {str(percent).strip()!r}.")
+        with self.uow.write(by=by, needs=Permission.ADMINISTER, what="setting the extra time cap") as tx:
+            old = extra_time_cap(tx.db)
+            store_settings.write_setting(tx.db, EXTRA_TIME_CAP_KEY, text, staff_id=tx.actor.staff_id, at=tx.now)
+            tx.record(ExtraTimeCapSet(old=old, new=int(text)))
+        return int(text)
 
     def preview_import(self, path: str | Path, *, by: str) -> ImportPreview:
         """What importing the file would change, per candidate; writes nothing."""

@@ -129,10 +129,12 @@ from marker_tui.domain.reports import (
 from marker_tui.domain.sampling import natural_key
 from marker_tui.domain.specification import TestSpecification
 from marker_tui.services import audit as audit_service
+from marker_tui.domain.arrangements import used_text
 from marker_tui.domain.roles import Permission, roles_for
 from marker_tui.services.audit import ServiceError, record
 from marker_tui.services.papers import get_paper, latest_mark_scheme
 from marker_tui.services.staff import resolve_actor
+from marker_tui.storage import candidates as candidate_store
 from marker_tui.storage import iqa as iqa_store
 from marker_tui.storage import marks as mark_store
 from marker_tui.storage.sittings import sitting_by_code
@@ -356,6 +358,8 @@ class _Script:
     completed_at: datetime | None
     overall_feedback: str | None
     next_steps: str | None
+    arrangements_used: str = ""
+    """The access arrangements in force for this script (its copy, taken when enrolled)."""
 
     @property
     def markable(self) -> bool:
@@ -813,6 +817,8 @@ class ExportService:
             markers[script_id] = [m.name for m in who]
             last_marked[script_id] = max(m.last_marked_at for m in who)
         scripts = []
+        used = {script_id: used_text(extra, listed)
+                for script_id, (extra, listed) in candidate_store.arrangements_by_script(db, sid).items()}
         for r in mark_store.sitting_scripts_for_results(db, sid):
             given = marks.get(r["id"], {})
             result = None
@@ -830,6 +836,7 @@ class ExportService:
                 marks_from=markers_of(givers.get(r["id"], ())),
                 completed_by=r["completed_name"], completed_at=parse_instant(r["completed_at"]),
                 overall_feedback=r["overall_feedback"], next_steps=r["next_steps"],
+                arrangements_used=used.get(r["id"], ""),
             ))
         scripts.sort(key=lambda s: natural_key(s.candidate_number))
         return scripts
@@ -984,7 +991,7 @@ class ExportService:
                 candidate_number=s.candidate_number, name=s.name, question_marks=question_marks,
                 outcome_marks=outcome_marks, total=total, percentage=percentage, result=result,
                 fail_reasons=fail_reasons, markers=s.marks_from, iqa_sampled=iqa.sampled,
-                iqa_decision=iqa.decision if iqa.sampled else None,
+                iqa_decision=iqa.decision if iqa.sampled else None, arrangements_used=s.arrangements_used,
             ))
         return ResultsSheet(
             centre_name=snap.centre_name, centre_number=snap.centre_number, qualification_number=paper.qualification,
@@ -1042,6 +1049,7 @@ class ExportService:
                 answers_included=snap.answers is not None,
                 overall_feedback=s.overall_feedback, next_steps=s.next_steps,
                 marker_name=marker, marked_date=_local_date(marked_at), iqa=sign_off,
+                arrangements_used=s.arrangements_used,
             ))
         return models, skipped
 

@@ -96,6 +96,7 @@ def script_arrangements(db: Database, script_id: int) -> list[Evidenced]:
     return arrangements_from(row[0]) if row else []
 
 
-def arrangements_by_script(db: Database, sitting_id: int) -> dict[int, list[Evidenced]]:
-    return {r[0]: arrangements_from(r[1]) for r in db.execute(
-        "SELECT id, arrangements FROM scripts WHERE sitting_id = ?", [sitting_id])}
+def arrangements_by_script(db: Database, sitting_id: int) -> dict[int, tuple[int, list[Evidenced]]]:
+    """Each script of the sitting: (its extra time %, its copy of the arrangements)."""
+    return {r[0]: (r[1] or 0, arrangements_from(r[2])) for r in db.execute(
+        "SELECT id, extra_time_percent, arrangements FROM scripts WHERE sitting_id = ?", [sitting_id])}

@@ -57,3 +57,11 @@ class ExtraTimeAboveCapGranted(AuditEvent):
     percent: int
     cap: int
     reason: str
+
+
+class ExtraTimeCapSet(AuditEvent):
+    """An administrator set the centre's cap on extra time (above it, only an administrator may grant)."""
+
+    action: ClassVar[Action] = Action.EXTRA_TIME_CAP_SET
+    old: int
+    new: int
