@@ -55,6 +55,7 @@ from marker_tui.domain.arrangements import (
     check_list,
     in_words,
     read_written,
+    used_text,
     written,
 )
 from marker_tui.domain.clock import Clock, SystemClock
@@ -198,6 +199,23 @@ class Candidate(CandidateDetails):
     id: int
     created_at: datetime
     updated_at: datetime
+
+
+class SittingUsed(BaseModel):
+    """The arrangements a sitting's script carries (fixed once its clock started)."""
+
+    sitting_code: str
+    started: bool
+    extra_time_percent: int
+    arrangements: list[Evidenced]
+
+    def used(self) -> str:
+        return used_text(self.extra_time_percent, self.arrangements) or "none"
+
+
+class CandidateRecord(BaseModel):
+    candidate: Candidate
+    sittings: list[SittingUsed]
 
 
 class CsvImportError(ServiceError):
@@ -511,6 +529,17 @@ class CandidateService:
             if not self._update(tx, current, new):
                 raise _NothingWritten(current)
             return find_candidate(tx.db, current.candidate_number)
+
+    def record(self, candidate_number: str, *, by: str) -> CandidateRecord:
+        """The candidate with their arrangements (and evidence) and what applied in each sitting."""
+        with self.uow.read(by=by, needs=Permission.EDIT_CANDIDATES) as rx:
+            found = find_candidate(rx.db, candidate_number)
+            if found is None:
+                raise ServiceError(f"There is no candidate with number {str(candidate_number).strip()}.")
+            sittings = [SittingUsed(sitting_code=s.sitting_code, started=s.started_at is not None,
+                                    extra_time_percent=s.extra_time_percent, arrangements=list(s.arrangements))
+                        for s in store.arrangements_in_each_sitting(rx.db, found.id)]
+        return CandidateRecord(candidate=found, sittings=sittings)
 
     def extra_time_cap(self) -> int:
         with self.uow.read() as rx:

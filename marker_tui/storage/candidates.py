@@ -100,3 +100,20 @@ def arrangements_by_script(db: Database, sitting_id: int) -> dict[int, tuple[int
     """Each script of the sitting: (its extra time %, its copy of the arrangements)."""
     return {r[0]: (r[1] or 0, arrangements_from(r[2])) for r in db.execute(
         "SELECT id, extra_time_percent, arrangements FROM scripts WHERE sitting_id = ?", [sitting_id])}
+
+
+@dataclass(frozen=True)
+class SittingArrangements:
+    """What applied to the candidate in one sitting (the script's copy)."""
+
+    sitting_code: str
+    started_at: str | None
+    extra_time_percent: int
+    arrangements: tuple[Evidenced, ...]
+
+
+def arrangements_in_each_sitting(db: Database, candidate_id: int) -> list[SittingArrangements]:
+    return [SittingArrangements(r[0], r[1], r[2] or 0, tuple(arrangements_from(r[3]))) for r in db.execute(
+        "SELECT st.code, s.started_at, s.extra_time_percent, s.arrangements FROM scripts s"
+        " JOIN sittings st ON st.id = s.sitting_id WHERE s.candidate_id = ? ORDER BY s.enrolled_at, s.id",
+        [candidate_id])]
