@@ -112,6 +112,12 @@ class Evidenced(Arrangement):
     def _approver(cls, value: object) -> str:
         return " ".join(str(value or "").split())[:100]
 
+    @field_validator("approved_on", mode="before")
+    @classmethod
+    def _day(cls, value: object) -> str:
+        text = str(value or "").strip()
+        return iso_date(text, text) if text else ""
+
     def has_evidence(self) -> bool:
         return bool(self.evidence and self.approved_by and self.approved_on)
 
@@ -137,7 +143,8 @@ def _kind(words: str) -> ArrangementKind | None:
     return found[0] if len(found) == 1 and len(lowered) <= 30 else None
 
 
-def _iso_date(text: str, piece: str) -> str:
+def iso_date(text: str, piece: str) -> str:
+    """A date typed as 2026-09-12 or 12/09/2026 (the UK way), as ISO; refused with the fix otherwise."""
     text = text.strip()
     match = _re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text) or None
     try:
@@ -165,7 +172,7 @@ def read_one(piece: str) -> Evidenced:
         raise ArrangementsRefused(f"{piece!r} has more than four parts; write {WRITTEN_FORM}")
     evidence, approved_by, approved_on = (rest + ["", "", ""])[:3]
     return Evidenced(kind=kind, detail=detail, evidence=evidence, approved_by=approved_by,
-                     approved_on=_iso_date(approved_on, piece) if approved_on else "")
+                     approved_on=iso_date(approved_on, piece) if approved_on else "")
 
 
 def read_written(text: str | None) -> list[Evidenced]:
