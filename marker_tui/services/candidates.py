@@ -333,7 +333,7 @@ def _check(db: Database, actor_name: str, details: CandidateDetails) -> str | No
                       by_admin=_by_admin(db, actor_name))
 
 
-def _plan(db: Database, path: Path, rows: list[CsvRow], actor_name: str
+def _plan(db: Database, path: Path, rows: list[CsvRow], actor_name: str, found: list[RowProblem]
           ) -> tuple[ImportPreview, dict[str, tuple[Candidate, CandidateDetails]]]:
     """The preview, and for each changed candidate (stored, new values): absent, empty = keep.
 
@@ -342,7 +342,7 @@ def _plan(db: Database, path: Path, rows: list[CsvRow], actor_name: str
     """
     preview = ImportPreview(file=str(path))
     merged: dict[str, tuple[Candidate, CandidateDetails]] = {}
-    problems: list[RowProblem] = []
+    problems: list[RowProblem] = list(found)  # the file's own problems, reported with these
 
     def checked(line: int, details: CandidateDetails) -> None:
         try:
@@ -376,7 +376,7 @@ def _plan(db: Database, path: Path, rows: list[CsvRow], actor_name: str
         else:
             preview.unchanged.append(current.candidate_number)
     if problems:
-        raise CsvImportError(path, problems)
+        raise CsvImportError(path, sorted(problems, key=lambda p: p.line))
     return preview, merged
 
 
@@ -412,6 +412,14 @@ class CsvRow(BaseModel):
 
 def parse_candidates_csv(path: Path) -> list[CsvRow]:
     """Read and validate the whole file; raise CsvImportError listing every bad row."""
+    rows, problems = _parse(path)
+    if problems:
+        raise CsvImportError(path, problems)
+    return rows
+
+
+def _parse(path: Path) -> tuple[list[CsvRow], list[RowProblem]]:
+    """The valid rows and the problems of the others (in file order)."""
     with _refusals(path):
         read = csv_files.read_csv_rows(path, CANDIDATES_CSV)
     problems: list[RowProblem] = list(read.problems)
@@ -438,10 +446,8 @@ def parse_candidates_csv(path: Path) -> list[CsvRow]:
             continue
         first_line_of[details.candidate_number] = line
         rows.append(CsvRow(line=line, details=details, given=given, cleared=cleared))
-    if problems:
-        problems.sort(key=lambda p: p.line)  # shape and value problems in file order
-        raise CsvImportError(path, problems)
-    return rows
+    problems.sort(key=lambda p: p.line)  # shape and value problems in file order
+    return rows, problems
 
 
 class _NothingWritten(Exception):
@@ -562,9 +568,9 @@ class CandidateService:
         path = Path(path)
         with self.uow.read(by=by, needs=Permission.EDIT_CANDIDATES):  # fail fast, before reading a big file
             pass
-        rows = parse_candidates_csv(path)
+        rows, problems = _parse(path)
         with self.uow.read() as rx:
-            return _plan(rx.db, path, rows, by)[0]
+            return _plan(rx.db, path, rows, by, problems)[0]
 
     def import_csv(self, path: str | Path, *, by: str, expect: ImportPreview | None = None) -> ImportReport:
         """Import a class list; all-or-nothing (see the module docstring for the columns).
@@ -575,15 +581,16 @@ class CandidateService:
         path = Path(path)
         with self.uow.read(by=by, needs=Permission.EDIT_CANDIDATES):  # fail fast, before reading a big file
             pass
-        rows = parse_candidates_csv(path)
+        rows, problems = _parse(path)
         try:
-            return self._import(path, rows, by=by, expect=expect)
+            return self._import(path, rows, problems, by=by, expect=expect)
         except _NothingWritten as unchanged:  # every row as stored already: nothing to write or audit
             return unchanged.result
 
-    def _import(self, path: Path, rows: list[CsvRow], *, by: str, expect: ImportPreview | None) -> ImportReport:
+    def _import(self, path: Path, rows: list[CsvRow], problems: list[RowProblem], *, by: str,
+                expect: ImportPreview | None) -> ImportReport:
         with self.uow.write(by=by, needs=Permission.EDIT_CANDIDATES, what="importing candidates") as tx:
-            preview, merged = _plan(tx.db, path, rows, tx.actor.label)
+            preview, merged = _plan(tx.db, path, rows, tx.actor.label, problems)
             if expect is not None and preview != expect:
                 raise ServiceError(f"{path}: the candidates changed since the preview was shown; nothing was "
                                    "imported. Import again to see the new preview.")
