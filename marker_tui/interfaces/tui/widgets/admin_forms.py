@@ -374,7 +374,9 @@ class ImportCandidatesForm(AdminForm):
     def fields(self) -> ComposeResult:
         yield Plain(
             "The first line names the columns: " + ", ".join(COLUMNS) + ". candidate_number and name are "
-            "needed; extra_time_percent (e.g. 25) and access_arrangements are optional. Save from Excel as "
+            "needed; extra_time_percent (e.g. 25) and access_arrangements are optional (separated by ';', "
+            "each 'kind | evidence seen | approved by | date', e.g. 'reader | Form 8 on file | Sam Okafor | "
+            "2026-09-12'; extra time needs an 'extra time' one). Save from Excel as "
             "'CSV UTF-8'. If any line is wrong, every problem is listed and nothing is imported. For a "
             "candidate already known, a column left out or an empty cell keeps what is stored; write none "
             "to clear it. You see what would change before anything is written.", classes="admin-dialog-body")
