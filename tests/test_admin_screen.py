@@ -229,6 +229,8 @@ async def test_a_duplicate_candidate_number_is_refused_in_the_form_and_nothing_c
 
 
 async def test_edit_candidate_changes_the_row_and_records_old_and_new(centre):
+    code = centre.sittings.create_sitting(centre.papers.latest("9999-01", "101").id, by=ADMIN, code="101-A").code
+    centre.sittings.enrol(code, ["1002"], by=ADMIN)
     app = admin_app(centre)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -241,6 +243,8 @@ async def test_edit_candidate_changes_the_row_and_records_old_and_new(centre):
         assert app.screen.query_one("#kind-reader").value  # what is recorded is ticked
         assert "reader: Form 8 on file, approved by Sam Senco on 2026-09-01" in str(
             app.screen.query_one("#evidence-on-file").render())
+        assert str(app.screen.query_one("#used-in-sittings").render()) == (
+            "Used in sittings: 101-A (not started): 25% extra time; reader")
         await type_into(pilot, "extra", "25%")
         app.screen.query_one("#kind-supervised-rest-breaks").focus()
         await pilot.press("space")
@@ -251,8 +255,9 @@ async def test_edit_candidate_changes_the_row_and_records_old_and_new(centre):
         assert isinstance(app.screen, AdminScreen)
     (row,) = rows(centre, "SELECT * FROM candidates WHERE candidate_number = '1002'")
     assert (row["extra_time_percent"], row["access_arrangements"]) == (25, "reader; supervised rest breaks")
-    audit = last_audit(centre)
+    *_, audit, followed = entries(centre.db)
     assert (audit.actor, audit.action) == (ADMIN, "candidate changed")
+    assert (followed.action, followed.candidate_number) == ("enrolment arrangements changed", "1002")  # not started
     # The kept arrangements keep their own evidence; the new one has what was typed.
     assert audit.details["changes"] == {"access_arrangements": {
         "old": f"extra time | {E8}; reader | {E8}",

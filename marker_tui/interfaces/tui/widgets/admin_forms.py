@@ -310,6 +310,12 @@ class CandidateForm(AdminForm):
         if c and c.arrangements:
             yield Plain("Evidence on file: " + "; ".join(f"{a.text()}: {a.evidence_text()}" for a in c.arrangements),
                         id="evidence-on-file", classes="admin-dialog-body")
+        if c:
+            sittings = self.app.centre.candidates.record(c.candidate_number, by=self.by).sittings
+            if sittings:  # what applied on the day stays as it was; unstarted ones follow this form
+                yield Plain("Used in sittings: " + "; ".join(
+                    f"{s.sitting_code}{'' if s.started else ' (not started)'}: {s.used()}" for s in sittings),
+                    id="used-in-sittings", classes="admin-dialog-body")
         yield Label("Evidence seen, for the arrangements ticked now (e.g. Form 8 on file)")
         yield TextInput("", id="evidence", max_length=200, placeholder="e.g. Form 8 on file")
         yield Label("Approved by")
