@@ -23,6 +23,8 @@ from marker_tui.storage.database import Database, open_database
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 ADMIN = "Ada Admin"
+#: The evidence behind the fixtures' access arrangements (what was seen | who approved | when).
+EVIDENCE = "Form 8 on file | Sam Senco | 2026-09-01"
 INVIGILATOR = "Ian Invigilator"
 PIN = "4826"
 
@@ -137,8 +139,9 @@ def build_room(path: Path, *, minutes: int = 90, instructions: str = "Answer all
     staff.add(INVIGILATOR, ["invigilator"], PIN, by=ADMIN)
     candidates = CandidateService(db, clock)
     candidates.add("1001", "Amira Khan", by=ADMIN)
-    candidates.add("1002", "Ben Jones", 25, "reader", by=ADMIN)
-    candidates.add("1003", "Chloé Dubois", 50, by=ADMIN)
+    candidates.add("1002", "Ben Jones", 25, f"extra time | {EVIDENCE}; reader | {EVIDENCE}", by=ADMIN)
+    candidates.add("1003", "Chloé Dubois", 50,
+                   f"extra time: specialist assessor's report recommends 50% | {EVIDENCE}", by=ADMIN)
     candidates.add("1004", "Dan Late", by=ADMIN)
     candidates.add("1005", "Eve Absent", by=ADMIN)
     paper = PaperService(db, clock).store(small_paper(minutes, instructions=instructions, first_question=first_question), small_scheme())
@@ -154,13 +157,14 @@ def room(tmp_path: Path) -> Room:
 
 def old_schema(monkeypatch, version: int) -> None:
     """Make new databases stop at schema ``version``, plus the admission tables (m0007) that today's
-    learner logins need and the rest-break table (m0009) today's room view reads; :func:`strip_admission` then removes those again, leaving a file as a
+    learner logins need, the rest-break table (m0009) today's room view reads and the arrangements (m0010); :func:`strip_admission` then removes those again, leaving a file as a
     centre's marker-tui of that version wrote it (apart from what m0005 added)."""
     from marker_tui.storage import migrations
 
     def today_s_room_tables(db: Database) -> None:  # one slot, so the schema number stays the old one + 1
         migrations.m0007_admission(db)
         migrations.m0009_rest_breaks(db)
+        migrations.m0010_arrangements(db)
 
     monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:version] + [today_s_room_tables])
     # Slips print the centre's name (m0004): give an older file the table, dropped again below.
@@ -175,6 +179,8 @@ def strip_admission(db: Database, version: int) -> None:
     for table in ("admission_keycodes", "script_leases", "takeover_requests", "terminal_tries", "rest_breaks"):
         db.conn.execute(f"DROP TABLE {table}")
     db.conn.execute("ALTER TABLE sittings DROP COLUMN exit_code")
+    db.conn.execute("ALTER TABLE candidates DROP COLUMN arrangements")
+    db.conn.execute("ALTER TABLE scripts DROP COLUMN arrangements")
     if version < 4:
         db.conn.execute("DROP TABLE centre_settings")
     db.conn.execute("DELETE FROM schema_migrations WHERE version > ?", [version])

@@ -35,6 +35,7 @@ from marker_tui.storage.database import open_database
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 ADMIN = "Ada Admin"
 CSV = Path(__file__).parent / "fixtures" / "candidates"
+E8 = "Form 8 on file | Sam Senco | 2026-09-01"
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def centre(tmp_path: Path, mini) -> Centre:
     create_first_admin(built, ADMIN, "4826", "4826")
     built.staff.add("Ian Invigilator", ["invigilator"], "1111", by=ADMIN)
     built.candidates.add("1001", "Amira Khan", by=ADMIN)
-    built.candidates.add("1002", "Ben Jones", 25, "reader", by=ADMIN)
+    built.candidates.add("1002", "Ben Jones", 25, f"extra time | {E8}; reader | {E8}", by=ADMIN)
     built.clock.advance(minutes=5)
     yield built
     built.close()
@@ -155,16 +156,54 @@ async def test_add_candidate_writes_the_row_and_the_audit(centre):
         await pilot.press("2", "a")
         await pilot.pause()
         assert isinstance(app.screen, CandidateForm)
-        await pilot.press(*"1003", "tab", *"Chloé Dubois", "tab", "backspace", *"50", "tab", *"separate room")
+        await pilot.press(*"1003", "tab", *"Chloé Dubois", "tab", "backspace", *"50", "tab",
+                          *"specialist assessor's report recommends 50%")
+        app.screen.query_one("#kind-separate-room").focus()
+        await pilot.press("space")
+        await type_into(pilot, "evidence", "Form 8 on file")
+        await type_into(pilot, "approved-by", "Sam Senco")
+        await type_into(pilot, "approved-on", "12/09/2026")
         await save(pilot)
         assert isinstance(app.screen, AdminScreen)
         table = app.screen.query_one("#candidates-table")
         assert table.row_count == 3
+        assert "separate room" in "\n".join(screen_lines(app))
     (row,) = rows(centre, "SELECT * FROM candidates WHERE candidate_number = '1003'")
     assert (row["name"], row["extra_time_percent"], row["access_arrangements"]) == (
         "Chloé Dubois", 50, "separate room")
-    audit = last_audit(centre)
-    assert (audit.actor, audit.action, audit.candidate_number) == (ADMIN, "candidate added", "1003")
+    chloe = centre.candidates.get("1003")
+    assert [(a.kind.value, a.detail, a.evidence, a.approved_by, a.approved_on) for a in chloe.arrangements] == [
+        ("extra time", "specialist assessor's report recommends 50%", "Form 8 on file", "Sam Senco", "2026-09-12"),
+        ("separate room", "", "Form 8 on file", "Sam Senco", "2026-09-12")]
+    audit = [e for e in entries(centre.db) if e.candidate_number == "1003"]
+    assert [(e.actor, e.action) for e in audit] == [
+        (ADMIN, "candidate added"), (ADMIN, "extra time above the cap granted")]
+    assert audit[1].details == {"percent": 50, "cap": 25, "reason": "specialist assessor's report recommends 50%"}
+
+
+async def test_an_arrangement_without_evidence_or_extra_time_above_the_cap_without_a_reason_is_refused(centre):
+    app = admin_app(centre)
+    before = snapshot(centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "a")
+        await pilot.pause()
+        await type_into(pilot, "number", "1004")
+        await type_into(pilot, "name", "Dan Reader")
+        app.screen.query_one("#kind-reader").focus()
+        await pilot.press("space")
+        await save(pilot)
+        assert isinstance(app.screen, CandidateForm)
+        assert form_error(app).startswith("Candidate 1004: reader needs its evidence: what was seen, who approved it")
+        await type_into(pilot, "evidence", "Form 8 on file")
+        await type_into(pilot, "approved-by", "Sam Senco")
+        await type_into(pilot, "approved-on", "2026-09-12")
+        await type_into(pilot, "extra", "40")
+        await save(pilot)
+        assert "40% is above the centre's cap of 25%: write the reason" in form_error(app)
+        await pilot.press("escape")
+        await pilot.pause()
+    assert snapshot(centre) == before
 
 
 async def test_a_duplicate_candidate_number_is_refused_in_the_form_and_nothing_changes(centre):
@@ -190,6 +229,8 @@ async def test_a_duplicate_candidate_number_is_refused_in_the_form_and_nothing_c
 
 
 async def test_edit_candidate_changes_the_row_and_records_old_and_new(centre):
+    code = centre.sittings.create_sitting(centre.papers.latest("9999-01", "101").id, by=ADMIN, code="101-A").code
+    centre.sittings.enrol(code, ["1002"], by=ADMIN)
     app = admin_app(centre)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -199,15 +240,28 @@ async def test_edit_candidate_changes_the_row_and_records_old_and_new(centre):
         assert isinstance(app.screen, CandidateForm)
         assert app.screen.query_one("#number", TextInput).disabled
         assert app.screen.query_one("#name", TextInput).value == "Ben Jones"
+        assert app.screen.query_one("#kind-reader").value  # what is recorded is ticked
+        assert "reader: Form 8 on file, approved by Sam Senco on 2026-09-01" in str(
+            app.screen.query_one("#evidence-on-file").render())
+        assert str(app.screen.query_one("#used-in-sittings").render()) == (
+            "Used in sittings: 101-A (not started): 25% extra time; reader")
         await type_into(pilot, "extra", "25%")
-        await type_into(pilot, "arrangements", "reader; rest breaks")
+        app.screen.query_one("#kind-supervised-rest-breaks").focus()
+        await pilot.press("space")
+        await type_into(pilot, "evidence", "Form 8 (updated)")
+        await type_into(pilot, "approved-by", "Sam Senco")
+        await type_into(pilot, "approved-on", "2026-10-01")
         await save(pilot)
         assert isinstance(app.screen, AdminScreen)
     (row,) = rows(centre, "SELECT * FROM candidates WHERE candidate_number = '1002'")
-    assert (row["extra_time_percent"], row["access_arrangements"]) == (25, "reader; rest breaks")
-    audit = last_audit(centre)
+    assert (row["extra_time_percent"], row["access_arrangements"]) == (25, "reader; supervised rest breaks")
+    *_, audit, followed = entries(centre.db)
     assert (audit.actor, audit.action) == (ADMIN, "candidate changed")
-    assert audit.details["changes"] == {"access_arrangements": {"old": "reader", "new": "reader; rest breaks"}}
+    assert (followed.action, followed.candidate_number) == ("enrolment arrangements changed", "1002")  # not started
+    # The kept arrangements keep their own evidence; the new one has what was typed.
+    assert audit.details["changes"] == {"access_arrangements": {
+        "old": f"extra time | {E8}; reader | {E8}",
+        "new": f"extra time | {E8}; reader | {E8}; supervised rest breaks | Form 8 (updated) | Sam Senco | 2026-10-01"}}
 
 
 async def test_import_csv_adds_every_candidate(centre):
@@ -254,7 +308,7 @@ async def test_reimport_shows_a_preview_esc_writes_nothing_enter_keeps_unmention
         await save(pilot)
         assert isinstance(app.screen, AdminScreen)
     ben = centre.candidates.get("1002")
-    assert (ben.extra_time_percent, ben.access_arrangements) == (25, "reader")
+    assert (ben.extra_time_percent, ben.in_words()) == (25, "reader")
     assert centre.candidates.get("1001").name == "Amira Khan-Ali" and centre.candidates.get("1003").name == "Cara New"
     assert [e.action for e in entries(centre.db)[-2:]] == ["candidate added", "candidate changed"]
 
@@ -703,8 +757,9 @@ def _snapshot_centre(tmp_path: Path, mini) -> Centre:
     create_first_admin(built, ADMIN, "4826", "4826")
     built.staff.add("Ian Invigilator", ["invigilator"], "1111", by=ADMIN)
     built.candidates.add("1001", "Amira Khan", by=ADMIN)
-    built.candidates.add("1002", "Ben Jones", 25, "reader", by=ADMIN)
-    built.candidates.add("1003", "Chloé Dubois", 50, "separate room; rest breaks", by=ADMIN)
+    built.candidates.add("1002", "Ben Jones", 25, f"extra time | {E8}; reader | {E8}", by=ADMIN)
+    built.candidates.add("1003", "Chloé Dubois", 50, f"extra time: specialist assessor's report | {E8}; "
+                         f"separate room | {E8}; rest breaks | {E8}", by=ADMIN)
     return built
 
 

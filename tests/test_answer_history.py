@@ -186,6 +186,12 @@ def test_a_database_from_before_the_rule_upgrades_and_thins_lazily_at_the_next_s
     raw.execute("UPDATE answers SET text = ?, version = 600 WHERE script_id = ? AND question_id = '1'",
                 [typed_after(600), script])
     raw.execute("DROP TABLE rest_breaks")  # schema 9, after this file's time
+    for column in ("candidates", "scripts"):  # schema 10's arrangements
+        raw.execute(f"ALTER TABLE {column} DROP COLUMN arrangements")
+    for table in ("marking_review_questions", "marking_reviews"):  # schema 11's reviews of marking
+        raw.execute(f"DROP TABLE {table}")
+    for table in ("marks", "mark_versions"):
+        raw.execute(f"ALTER TABLE {table} DROP COLUMN reason_code")
     raw.execute("DELETE FROM schema_migrations WHERE version >= 8")
     raw.execute("PRAGMA user_version = 7")
     raw.close()

@@ -37,3 +37,40 @@ def test_the_extra_time_cap_and_its_reason():
         check_extra_time(25, by_admin=True, reason="  ")
     with pytest.raises(ExtraTimeRefused, match="0 to 400"):
         check_extra_time(401, by_admin=True, reason="x")
+
+
+def test_the_written_form_reads_back_and_old_free_text_keeps_every_word():
+    from marker_tui.domain.arrangements import ArrangementsRefused, from_old_text, read_written, used_text, written
+
+    listed = read_written("reader | Form 8 on file | Sam Senco | 12/09/2026; other: sits near the door | "
+                          "GP letter | Sam Senco | 2026-09-01")
+    assert [(a.kind, a.detail, a.approved_on) for a in listed] == [
+        (ArrangementKind.READER, "", "2026-09-12"), (ArrangementKind.OTHER, "sits near the door", "2026-09-01")]
+    assert read_written(written(listed)) == listed
+    assert used_text(25, listed) == "25% extra time; reader; other (sits near the door)"
+    with pytest.raises(ArrangementsRefused, match="write 'other: tea breaks'"):
+        read_written("tea breaks | Form 8 | Sam | 2026-09-01")
+    old = from_old_text("25% extra time, reader; sits near the door", 25)
+    assert [(a.kind, a.detail) for a in old] == [(ArrangementKind.EXTRA_TIME, "25% extra time"),
+                                                 (ArrangementKind.READER, ""),
+                                                 (ArrangementKind.OTHER, "sits near the door")]
+    assert not any(a.has_evidence() for a in old)
+
+
+def test_a_list_needs_evidence_and_extra_time_its_arrangement_and_above_the_cap_an_admin_s_reason():
+    from marker_tui.domain.arrangements import ArrangementsRefused, check_list, read_written
+
+    e = "Form 8 | Sam Senco | 2026-09-01"
+    with pytest.raises(ArrangementsRefused, match="reader needs its evidence"):
+        check_list(read_written("reader"), 0, by_admin=True)
+    with pytest.raises(ArrangementsRefused, match="25% extra time needs its arrangement"):
+        check_list([], 25, by_admin=True)
+    with pytest.raises(ArrangementsRefused, match="extra time is 0%"):
+        check_list(read_written(f"extra time | {e}"), 0, by_admin=True)
+    assert check_list(read_written(f"extra time | {e}"), 25, by_admin=False) is None
+    with pytest.raises(ArrangementsRefused, match="needs an administrator"):
+        check_list(read_written(f"extra time: report | {e}"), 50, by_admin=False)
+    with pytest.raises(ArrangementsRefused, match="write the reason after 'extra time:'"):
+        check_list(read_written(f"extra time | {e}"), 50, by_admin=True)
+    assert check_list(read_written(f"extra time: report | {e}"), 50, by_admin=True) == "report"
+    assert check_list(read_written(f"extra time | {e}"), 40, cap=50, by_admin=False) is None

@@ -242,3 +242,18 @@ def _name_of_1001(path: Path) -> str:
         return conn.execute("SELECT name FROM candidates WHERE candidate_number = '1001'").fetchone()[0]
     finally:
         conn.close()
+
+
+def test_the_demo_s_arrangements_carry_their_evidence_and_its_eqa_pack_for_305_works_at_once(demo, tmp_path):
+    everyone = {c.candidate_number: c for c in demo.candidates.all()}
+    arranged = [c for c in everyone.values() if c.arrangements]
+    assert len(arranged) == 6 and all(a.has_evidence() for c in arranged for a in c.arrangements)
+    assert "JCQ Form 8 on file" in everyone["1001"].arrangements[0].evidence
+    assert {a.kind.value for c in arranged for a in c.arrangements} >= {
+        "extra time", "reader", "separate room", "supervised rest breaks", "coloured overlay / high contrast",
+        "larger text", "scribe / word processor"}
+    # No files are made when the demo is built (it writes only its database): the pack is one command away.
+    pack = demo.eqa.export_pack("305-DEMO", tmp_path / "eqa", by="Quinn Quality", names=False)
+    assert pack.files and any(p.name.endswith(".sha256") or "checksum" in p.name for p in pack.files)
+    reasons = {p.candidate_number: "; ".join(p.reasons) for p in pack.scripts}
+    assert any("access arrangements (25% extra time; reader)" in r for r in reasons.values()), reasons

@@ -361,7 +361,7 @@ def test_feedback_and_iqa_models_refuse_inconsistent_figures():
 EXPECTED_HEADERS = [
     "Candidate number", "Name", "Unit", "Sitting date", "Q1 (4)", "Q2a (2)", "Q2b (4)",
     "Outcome 1 (6)", "Outcome 2 (4)", "Total (10)", "%", "Result", "Marker(s)", "IQA sampled", "IQA decision",
-    "Fail reasons",
+    "Arrangements used", "Fail reasons",
 ]  # fmt: skip
 
 
@@ -375,17 +375,17 @@ def test_results_csv_reads_back(tmp_path: Path):
         rows = list(csv.reader(f))
     assert rows[0] == EXPECTED_HEADERS
     assert rows[1] == ["0001", "Ann Jones", "304", "2026-03-02", "4", "1", "3", "5", "3", "8", "80.0", "pass",
-                       "Jo Marker", "yes", "marking upheld", ""]  # fmt: skip
+                       "Jo Marker", "yes", "marking upheld", "", ""]  # fmt: skip
     assert rows[2] == ["0002", CLEANED, "304", "2026-03-02", "2", "2", "1", "4", "1", "5", "50.0", "fail",
-                       "Jo Marker; Al Marker", "no", "",
+                       "Jo Marker; Al Marker", "no", "", "",
                        "total 5 is below the pass mark 6; outcome 2: 1 mark, below the minimum 2"]  # fmt: skip
     # Unmarked is "not marked", never 0; sampled but not reviewed says so; the formula is defused.
     assert rows[3] == ["0003", "'=HYPERLINK(\"http://x\")", "304", "2026-03-02", "3", "not marked", "not marked",
                        "not marked", "not marked", "not marked", "not marked", "not yet marked", "Al Marker",
-                       "yes", "not yet reviewed", ""]  # fmt: skip
+                       "yes", "not yet reviewed", "", ""]  # fmt: skip
     # A real zero is a zero.
     assert rows[4] == ["0004", RTL_NAME, "304", "2026-03-02", "0", "0", "0", "0", "0", "0", "0.0", "fail",
-                       "Al Marker", "no", "", ""]  # fmt: skip
+                       "Al Marker", "no", "", "", ""]  # fmt: skip
     assert len(rows) == 5
     assert not CONTROL.search(raw.decode("utf-8-sig").replace("\t", ""))
 
@@ -408,7 +408,7 @@ def test_results_xlsx_reads_back(tmp_path: Path):
     for i, title in enumerate(header, start=1):
         width = ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width
         assert len(title) <= width <= (102 if title == "Fail reasons" else 50), title
-    assert ws.auto_filter.ref == "A1:P5"
+    assert ws.auto_filter.ref == "A1:Q5"
     assert ws.max_row == 5
 
     values = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
@@ -418,8 +418,8 @@ def test_results_xlsx_reads_back(tmp_path: Path):
     pct = ws.cell(row=2, column=11)
     assert pct.value == pytest.approx(0.8) and pct.number_format == "0.0%" and pct.data_type == "n"
     assert ws.cell(row=2, column=4).number_format == "dd/mm/yyyy"
-    assert values[0][11:] == ["pass", "Jo Marker", "yes", "marking upheld", None]
-    assert values[1][15] == "total 5 is below the pass mark 6; outcome 2: 1 mark, below the minimum 2"
+    assert values[0][11:] == ["pass", "Jo Marker", "yes", "marking upheld", None, None]
+    assert values[1][16] == "total 5 is below the pass mark 6; outcome 2: 1 mark, below the minimum 2"
     assert values[1][1] == CLEANED
     assert values[1][14] is None  # not sampled: no decision
     # Unmarked: the text "not marked", never 0 or blank.
@@ -469,7 +469,7 @@ def test_results_xlsx_prints_on_a4_one_page_wide_with_a_title_and_the_header_on_
     path = tmp_path / "results.xlsx"
     write_results_xlsx(sheet, path)
     wb = openpyxl.load_workbook(path)
-    for name, orientation, last in (("Results", "landscape", "$P$2"), ("Summary", "portrait", None)):
+    for name, orientation, last in (("Results", "landscape", "$Q$2"), ("Summary", "portrait", None)):
         ws = wb[name]
         assert ws.page_setup.orientation == orientation and int(ws.page_setup.paperSize) == 9  # A4
         assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
@@ -485,7 +485,7 @@ def test_results_xlsx_prints_on_a4_one_page_wide_with_a_title_and_the_header_on_
     assert results.print_title_rows.replace("$", "") == "1:1"  # the header row on every page
     # Long text: the name wraps in its capped column; the last column is wide enough for the reason.
     assert results["B2"].alignment.wrap_text and not results["A2"].alignment.wrap_text
-    assert results.column_dimensions["P"].width >= len(long_reason.strip()) + 2 or results["P2"].alignment.wrap_text
+    assert results.column_dimensions["Q"].width >= len(long_reason.strip()) + 2 or results["Q2"].alignment.wrap_text
     summary = wb["Summary"]
     rows = [[c.value for c in r] for r in summary.iter_rows()]
     assert ["Centre number", "123456"] == rows[2][:2]

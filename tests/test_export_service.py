@@ -272,8 +272,10 @@ def test_results_csv_has_one_row_per_candidate_with_the_database_figures(xroom, 
     rows = read_csv(out)
     assert rows[0] == ["Candidate number", "Name", "Unit", "Sitting date", "Q1 (2)", "Q2a (3)", "Q2b (5)",
                        "Outcome 1 (5)", "Outcome 2 (5)", "Total (10)", "%", "Result", "Marker(s)", "IQA sampled",
-                       "IQA decision", "Fail reasons"]
+                       "IQA decision", "Arrangements used", "Fail reasons"]
     by_number = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    assert by_number["1002"]["Arrangements used"] == "25% extra time; reader"
+    assert by_number["1001"]["Arrangements used"] == ""
     assert list(by_number) == ["1001", "1002", "1003", "1004", "1005"]
     for number in ("1001", "1002", "1004"):
         want = expected_row(xroom, number)

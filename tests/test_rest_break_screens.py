@@ -9,11 +9,12 @@ from marker_tui.domain.rest_breaks import REST_BREAK_REASON
 from test_invigilator_screen import cells, confirm, room_app, settle  # noqa: F401
 from test_learner_screen import SIZE, advance, learner_app, open_sitting, room, start, text_of, writing  # noqa: F401
 from test_learner_screen import settle as learner_settle
-from sitting_fixtures import ADMIN, INVIGILATOR
+from sitting_fixtures import ADMIN, EVIDENCE as E, INVIGILATOR
 
 
 def _with_arrangement(room) -> None:
-    room.candidates.edit("1003", access_arrangements="supervised rest breaks", by=ADMIN)
+    room.candidates.edit("1003", by=ADMIN, access_arrangements=(
+        f"extra time: specialist assessor's report | {E}; supervised rest breaks | {E}"))
 
 
 async def test_the_learner_asks_and_while_on_the_break_their_paper_is_hidden(room):

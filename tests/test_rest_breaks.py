@@ -18,7 +18,9 @@ def _breaks(room):
 
 @pytest.fixture
 def running(room):
-    room.candidates.edit("1003", access_arrangements="50% extra time; supervised rest breaks", by=ADMIN)
+    room.candidates.edit("1003", access_arrangements="extra time: specialist assessor's report | Form 8 on file | "
+                         "Sam Senco | 2026-09-01; supervised rest breaks | Form 8 on file | Sam Senco | 2026-09-01",
+                         by=ADMIN)
     return room.running_sitting()
 
 

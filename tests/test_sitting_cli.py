@@ -280,10 +280,19 @@ def test_reading_commands_never_create_a_database(tmp_path, mini):
 
 def test_candidates_commands(term):
     assert "2001" in term("candidates", "list", "--by", "Ian").stdout
-    term("candidates", "add", "8001", "New Learner", "--extra-time", "25", "--by", "Ian")
-    term("candidates", "edit", "8001", "--arrangements", "reader", "--by", "Ian")
+    e8 = "Form 8 on file | Sam Senco | 2026-09-01"
+    term("candidates", "add", "8001", "New Learner", "--extra-time", "25", "--arrangement", f"extra time | {e8}",
+         "--by", "Ian")
+    term("candidates", "edit", "8001", "--arrangement", f"extra time | {e8}", "--arrangement", f"reader | {e8}",
+         "--by", "Ian")
     listed = {c["candidate_number"]: c for c in json.loads(term("candidates", "list", "--json", "--by", "Ian").stdout)}
-    assert listed["8001"]["extra_time_percent"] == 25 and listed["8001"]["access_arrangements"] == "reader"
+    assert listed["8001"]["extra_time_percent"] == 25
+    assert [a["kind"] for a in listed["8001"]["arrangements"]] == ["extra time", "reader"]
+    shown = term("candidates", "show", "8001", "--by", "Ian").stdout
+    assert "reader" in shown and "Form 8 on file, approved by Sam Senco on 2026-09-01" in shown
+    # Above the centre's cap (25%) an invigilator is refused, with the fix; nothing changes.
+    refused = term("candidates", "edit", "8001", "--extra-time", "40", "--by", "Ian", ok=False)
+    assert refused.exit_code == 1 and "needs an administrator" in refused.stderr and "Traceback" not in refused.stderr
     again = term("candidates", "import", str(CSV / "good.csv"), "--by", "Ian").stdout
     assert "0 new, 0 changed, 5 unchanged" in again and "Nothing to change; nothing was written." in again
 
@@ -291,12 +300,15 @@ def test_candidates_commands(term):
 def test_candidates_import_previews_then_asks_and_dry_run_writes_nothing(term, tmp_path):
     """Re-importing numbers and names only keeps extra time and arrangements; nothing written unasked."""
     names = tmp_path / "names.csv"
-    names.write_text("candidate_number,name,access_arrangements\n2002,Ben Jones,none\n2003,Chloé Dubois,\n"
+    names.write_text("candidate_number,name,access_arrangements\n"
+                     "2002,Ben Jones,extra time | Form 8 on file | Sam Senco | 2026-09-01\n2003,Chloé Dubois,\n"
                      "2010,Nia Newcomer,\n", encoding="utf-8")
     before = term.snapshot()
     dry = term("candidates", "import", str(names), "--dry-run", "--by", "Ian").stdout
     assert "1 new, 1 changed, 1 unchanged." in dry
-    assert "changed  2002 Ben Jones: access arrangements 'reader' -> (none)" in dry
+    assert "changed  2002 Ben Jones: access arrangements 'extra time | Form 8 on file | Sam Senco | 2026-09-01; " \
+        "reader | Form 8 on file | Sam Senco | 2026-09-01' -> 'extra time | Form 8 on file | Sam Senco | " \
+        "2026-09-01'" in dry
     assert "new      2010 Nia Newcomer" in dry and "Dry run: nothing was written." in dry
     declined = term("candidates", "import", str(names), "--by", "Ian", input="n\n").stdout
     assert "Import these changes? [y/N]" in declined and "Not imported; nothing was written." in declined
@@ -304,9 +316,11 @@ def test_candidates_import_previews_then_asks_and_dry_run_writes_nothing(term, t
     done = term("candidates", "import", str(names), "--by", "Ian", input="y\n").stdout
     assert "Imported" in done and "1 added, 1 updated, 1 unchanged." in done
     listed = {c["candidate_number"]: c for c in json.loads(term("candidates", "list", "--json", "--by", "Ian").stdout)}
-    assert (listed["2002"]["extra_time_percent"], listed["2002"]["access_arrangements"]) == (25, "")
-    assert (listed["2003"]["extra_time_percent"], listed["2003"]["access_arrangements"]) == (
-        50, "separate room, rest breaks")
+    assert listed["2002"]["extra_time_percent"] == 25
+    assert [a["kind"] for a in listed["2002"]["arrangements"]] == ["extra time"]
+    assert listed["2003"]["extra_time_percent"] == 50
+    assert [a["kind"] for a in listed["2003"]["arrangements"]] == [
+        "extra time", "separate room", "supervised rest breaks"]
     assert listed["2010"]["extra_time_percent"] == 0
 
 

@@ -14,7 +14,7 @@ from marker_tui.services.room import NoSuchSitting, SittingError
 from marker_tui.services.learner import SaveRefused, SittingNotOpen
 from marker_tui.domain.sitting_states import ScriptState, SittingState
 from marker_tui.storage.database import open_database
-from sitting_fixtures import ADMIN, INVIGILATOR, START, Room, room, small_paper, small_scheme  # noqa: F401
+from sitting_fixtures import ADMIN, EVIDENCE, INVIGILATOR, START, Room, room, small_paper, small_scheme  # noqa: F401
 
 
 def answer_rows(room, script):
@@ -74,8 +74,10 @@ def test_extra_time_is_copied_at_enrolment_and_follows_edits_only_until_the_cloc
     room.sittings.open(code, by=INVIGILATOR)
     room.log_in(code, "1002")
     room.sittings.start(code, by=INVIGILATOR)
-    room.candidates.edit("1001", extra_time_percent=25, by=ADMIN)  # not logged in yet: follows
-    room.candidates.edit("1002", extra_time_percent=100, by=ADMIN)  # writing: keeps 25 %
+    room.candidates.edit("1001", extra_time_percent=25, access_arrangements=f"extra time | {EVIDENCE}",
+                         by=ADMIN)  # not logged in yet: follows
+    room.candidates.edit("1002", extra_time_percent=100, access_arrangements=(  # writing: keeps 25 %
+        f"extra time: specialist assessor's report | {EVIDENCE}"), by=ADMIN)
     by_number = {c.candidate_number: c for c in room.sittings.status(code).candidates}
     assert by_number["1001"].extra_time_percent == 25
     assert by_number["1002"].extra_time_percent == 25

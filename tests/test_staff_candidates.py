@@ -112,8 +112,10 @@ def test_import_a_class_list(room):
     report = room.candidates.import_csv(CSV / "good.csv", by=ADMIN)
     assert report.added == ["2001", "2002", "2003", "2004", "2005"]
     chloe = room.candidates.get("2003")
-    assert (chloe.name, chloe.extra_time_percent, chloe.access_arrangements) == (
-        "Chloé Dubois", 50, "separate room, rest breaks")
+    assert (chloe.name, chloe.extra_time_percent, chloe.in_words()) == (
+        "Chloé Dubois", 50, "separate room; supervised rest breaks")
+    assert chloe.arrangements[0].detail == "specialist assessor's report recommends 50%"
+    assert chloe.arrangements[0].approved_on == "2026-09-01"  # 01/09/2026 as typed
     assert room.candidates.get("2005").name == "فاطمة الزهراء"
 
 
@@ -128,13 +130,16 @@ def test_importing_the_same_file_again_changes_nothing(room):
 def test_a_changed_row_updates_the_candidate_with_old_and_new_in_the_log(room, tmp_path):
     room.candidates.import_csv(CSV / "good.csv", by=ADMIN)
     changed = tmp_path / "changed.csv"
-    changed.write_text("candidate_number,name,extra_time_percent\n2001,Amira Khan,25\n", encoding="utf-8")
+    changed.write_text("candidate_number,name,extra_time_percent,access_arrangements\n"
+                       "2001,Amira Khan,25,extra time | Form 8 on file | Sam Senco | 2026-09-01\n", encoding="utf-8")
     report = room.candidates.import_csv(changed, by=ADMIN)
     assert report.updated == ["2001"]
     assert room.candidates.get("2001").extra_time_percent == 25
     last = entries(room.db)[-1]
     assert last.action == "candidate changed" and last.candidate_number == "2001"
-    assert last.details["changes"] == {"extra_time_percent": {"old": 0, "new": 25}}
+    assert last.details["changes"] == {
+        "extra_time_percent": {"old": 0, "new": 25},
+        "access_arrangements": {"old": "", "new": "extra time | Form 8 on file | Sam Senco | 2026-09-01"}}
 
 
 def test_every_bad_row_is_reported_by_line_and_nothing_is_imported(room):
@@ -197,7 +202,8 @@ def test_importing_needs_a_known_staff_member(room):
 
 
 def test_adding_and_editing_one_candidate(room):
-    added = room.candidates.add("ab-12", "  Zoë   Smith ", "10%", "rest breaks", by=INVIGILATOR)
+    added = room.candidates.add("ab-12", "  Zoë   Smith ", "10%", "extra time | Form 8 on file | Sam Senco | "
+                                "2026-09-01; rest breaks | Form 8 on file | Sam Senco | 2026-09-01", by=INVIGILATOR)
     assert (added.candidate_number, added.name, added.extra_time_percent) == ("AB-12", "Zoë Smith", 10)
     with pytest.raises(ServiceError, match="already exists"):
         room.candidates.add("AB-12", "Someone", by=ADMIN)
@@ -218,6 +224,12 @@ def test_services_default_to_the_system_clock(empty):
 # --- re-importing a class list: absent columns keep what is stored; a preview first ----------------
 
 
+E8 = "Form 8 on file | Sam Senco | 2026-09-01"
+BEN = f"extra time | {E8}; reader | {E8}"
+CHLOE_LEFT = f"separate room | {E8}; supervised rest breaks | {E8}"
+CHLOE = f"extra time: specialist assessor's report recommends 50% | {E8}; {CHLOE_LEFT}"
+
+
 def _snapshot_candidates(db) -> list[tuple]:
     return db.execute("SELECT candidate_number, name, extra_time_percent, access_arrangements"
                       " FROM candidates ORDER BY 1").fetchall()
@@ -233,30 +245,33 @@ def test_a_list_of_numbers_and_names_keeps_extra_time_and_arrangements(room, tmp
     report = room.candidates.import_csv(names_only, by=ADMIN, expect=preview)
     assert (report.updated, report.unchanged) == (["2003"], ["2002"])
     ben, chloe = room.candidates.get("2002"), room.candidates.get("2003")
-    assert (ben.extra_time_percent, ben.access_arrangements) == (25, "reader")
-    assert (chloe.name, chloe.extra_time_percent, chloe.access_arrangements) == (
-        "Chloé Dubois-Martin", 50, "separate room, rest breaks")
+    assert (ben.extra_time_percent, ben.in_words()) == (25, "reader")
+    assert (chloe.name, chloe.extra_time_percent, chloe.in_words()) == (
+        "Chloé Dubois-Martin", 50, "separate room; supervised rest breaks")
 
 
 def test_an_empty_cell_keeps_the_value_and_none_clears_it_with_the_change_in_the_log(room, tmp_path):
     room.candidates.import_csv(CSV / "good.csv", by=ADMIN)
     edited = tmp_path / "edited.csv"
     edited.write_text("candidate_number,name,extra_time_percent,access_arrangements\n"
-                      "2002,Ben Jones,,None\n2003,Chloé Dubois,none,\n2009,Zoe New,10,\n", encoding="utf-8")
+                      f"2002,Ben Jones,,extra time | {E8}\n2003,Chloé Dubois,none,\n2009,Zoe New,10,extra time | "
+                      "Form 8 on file | Sam Senco | 2026-09-01\n", encoding="utf-8")
     preview = room.candidates.preview_import(edited, by=ADMIN)
     assert preview.lines() == [
         f"{edited}: 1 new, 2 changed, 0 unchanged.",
-        "  new      2009 Zoe New (+10% time)",
-        "  changed  2002 Ben Jones: access arrangements 'reader' -> (none)",
-        "  changed  2003 Chloé Dubois: extra time 50% -> 0%",
+        "  new      2009 Zoe New (+10% time; extra time | Form 8 on file | Sam Senco | 2026-09-01)",
+        f"  changed  2002 Ben Jones: access arrangements {BEN!r} -> 'extra time | {E8}'",
+        f"  changed  2003 Chloé Dubois: extra time 50% -> 0%; access arrangements {CHLOE!r} -> {CHLOE_LEFT!r}",
     ]
     room.candidates.import_csv(edited, by=ADMIN, expect=preview)
-    assert [(c.extra_time_percent, c.access_arrangements) for c in
+    assert [(c.extra_time_percent, c.in_words()) for c in
             map(room.candidates.get, ["2002", "2003", "2009"])] == [
-        (25, ""), (0, "separate room, rest breaks"), (10, "")]
+        (25, ""), (0, "separate room; supervised rest breaks"), (10, "")]
+    assert room.candidates.get("2002").arrangements[0].evidence == "Form 8 on file"
     changes = {e.candidate_number: e.details["changes"] for e in entries(room.db) if e.action == "candidate changed"}
-    assert changes == {"2002": {"access_arrangements": {"old": "reader", "new": ""}},
-                       "2003": {"extra_time_percent": {"old": 50, "new": 0}}}
+    assert changes == {"2002": {"access_arrangements": {"old": BEN, "new": f"extra time | {E8}"}},
+                       "2003": {"extra_time_percent": {"old": 50, "new": 0},
+                                "access_arrangements": {"old": CHLOE, "new": CHLOE_LEFT}}}
 
 
 def test_the_preview_writes_nothing_and_a_stale_preview_imports_nothing(room, tmp_path):
@@ -267,7 +282,7 @@ def test_the_preview_writes_nothing_and_a_stale_preview_imports_nothing(room, tm
     audit_rows = len(entries(room.db))
     preview = room.candidates.preview_import(edited, by=ADMIN)
     assert _snapshot_candidates(room.db) == before and len(entries(room.db)) == audit_rows
-    room.candidates.edit("2002", extra_time_percent=50, by=ADMIN)  # someone else, meanwhile
+    room.candidates.edit("2002", extra_time_percent=20, by=ADMIN)  # someone else, meanwhile
     changed_meanwhile = _snapshot_candidates(room.db)
     with pytest.raises(ServiceError, match="changed since the preview was shown; nothing was imported"):
         room.candidates.import_csv(edited, by=ADMIN, expect=preview)

@@ -7,6 +7,8 @@ an incident note hold terminal escape sequences, a C1 CSI, DEL and a right-to-le
 
 from __future__ import annotations
 
+import json
+
 import os
 import sqlite3
 import subprocess
@@ -130,8 +132,9 @@ def hostile(tmp_path_factory):
     script = con.execute("SELECT s.id FROM scripts s JOIN candidates c ON c.id = s.candidate_id JOIN sittings t"
                          " ON t.id = s.sitting_id WHERE t.code = '305-DEMO' AND c.candidate_number = '1001'"
                          ).fetchone()[0]
-    con.execute("UPDATE candidates SET name = ?, access_arrangements = ? WHERE candidate_number = '1001'",
-                ["Amy " + NASTY, "reader " + NASTY])
+    con.execute("UPDATE candidates SET name = ?, access_arrangements = ?, arrangements = ?"
+                " WHERE candidate_number = '1001'",
+                ["Amy " + NASTY, "reader " + NASTY, json.dumps([{"kind": "other", "detail": "reader " + NASTY}])])
     _with_triggers_lifted(con, "answers", "UPDATE answers SET text = ? WHERE script_id = ? AND question_id = '1'",
                           ["Answer " + NASTY + "\nsecond line", script])
     con.execute("UPDATE marks SET comment = ? WHERE script_id = ? AND question_id = '1'", ["Comment " + NASTY, script])

@@ -519,6 +519,7 @@ def build_feedback_document(feedback: LearnerFeedback) -> WordDocument:
             *([("Sitting", f.sitting_code)] if f.sitting_code else []),
             ("Sitting date", uk_date(f.sitting_date)),
             ("Candidate", f"{f.candidate_name} ({f.candidate_number})"),
+            *([("Arrangements used", f.arrangements_used)] if f.arrangements_used else []),
         ],
         widths_mm=(40, 130),
         bold_first_column=True,

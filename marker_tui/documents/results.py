@@ -4,7 +4,7 @@ One row per candidate, in the order of ``sheet.rows``::
 
     Candidate number, Name, Unit, Sitting date, Q1 (4) ... Q16 (3),
     Outcome 1 (18) ... Outcome 4 (9), Total (45), %, Result, Marker(s),
-    IQA sampled, IQA decision, Fail reasons
+    IQA sampled, IQA decision, Arrangements used, Fail reasons
 
 ("Fail reasons" explains a fail the total alone does not, such as an outcome
 below its minimum; it is last so the columns before it stay as issue 8 lists them.)
@@ -71,6 +71,7 @@ def headers(sheet: ResultsSheet) -> list[str]:
         "Marker(s)",
         "IQA sampled",
         "IQA decision",
+        "Arrangements used",
         "Fail reasons",
         *(["Review of marking"] if sheet.has_reviews else []),
     ]
@@ -97,6 +98,7 @@ def _values(sheet: ResultsSheet, row: ResultRow) -> list[Any]:
         "; ".join(row.markers),
         "yes" if row.iqa_sampled else "no",
         _iqa_decision(row),
+        row.arrangements_used,
         "; ".join(row.fail_reasons),
         *([row.review_of_marking or ""] if sheet.has_reviews else []),
     ]

@@ -128,6 +128,8 @@ class ResultRow(Model):
     review_of_marking: str | None = Field(
         default=None, description="The latest review of marking's outcome (or that one is under way)."
     )
+    arrangements_used: str = Field(default="", description='The access arrangements in force for this script, '
+                                   'e.g. "25% extra time; reader" (copied when enrolled).')
 
     @model_validator(mode="after")
     def _iqa_decision_needs_sample(self) -> ResultRow:
@@ -395,6 +397,7 @@ class LearnerFeedback(Model):
     iqa: IqaSignOff | None = Field(default=None, description="Only where the script was sampled and reviewed.")
     criteria: list[CriterionFeedback] = Field(default_factory=list)
     answers_included: bool = Field(default=False, description="Whether the learner's own answers are shown.")
+    arrangements_used: str = Field(default="", description="The access arrangements in force for the sitting.")
 
     @model_validator(mode="after")
     def _consistent(self) -> LearnerFeedback:

@@ -6,7 +6,8 @@ audit entry is what a real centre would have):
 * demo staff, one per role, with fixed PINs (:data:`DEMO_STAFF`; printed by
   ``marker-tui demo`` and listed in the README);
 * twelve candidates, some with access arrangements (25% extra time, a reader, a
-  separate room, rest breaks);
+  separate room, rest breaks, a coloured overlay, larger text), each with the
+  evidence the centre keeps (what was seen, who approved it, when);
 * sitting ``304-DEMO`` (unit 304): every candidate enrolled, open and ready to
   start: learners can log in now, the invigilator starts it;
 * sitting ``305-DEMO`` (unit 305), sat *yesterday*: typed answers of varying
@@ -78,20 +79,28 @@ DEMO_STAFF: tuple[DemoPerson, ...] = (
 ADMIN = "Ada Admin"
 INVIGILATOR = "Iris Invigilator"
 
-#: number, name, extra time %, access arrangements, enrolled in the 305 sitting yesterday
+#: Who approves the demo's arrangements, and the evidence the centre keeps ({on}: the approval date).
+_SENCO = "Sam Okafor (SENCo)"
+_FORM8 = f"JCQ Form 8 on file, assessor's report | {_SENCO} | {{on}}"
+_PLAN = f"Learning support plan on file | {_SENCO} | {{on}}"
+_GP = f"GP letter on file | {_SENCO} | {{on}}"
+
+#: number, name, extra time %, access arrangements (written form, each with its evidence), enrolled in
+#: the 305 sitting yesterday
 DEMO_CANDIDATES: tuple[tuple[str, str, int, str, bool], ...] = (
-    ("1001", "Aisha Rahman", 25, "reader", True),
+    ("1001", "Aisha Rahman", 25, f"extra time | {_FORM8}; reader | {_FORM8}", True),
     ("1002", "Callum McKenzie", 0, "", True),
     ("1003", "Chloe Bennett", 0, "", True),
     ("1004", "Daniel Okonkwo", 0, "", True),
-    ("1005", "Ellie Hughes", 0, "separate room; rest breaks", True),
+    ("1005", "Ellie Hughes", 0, f"separate room | {_GP}; supervised rest breaks | {_GP}", True),
     ("1006", "Gareth Pritchard", 0, "", True),
-    ("1007", "Hannah Kowalski", 25, "word processor with spell checker off", True),
+    ("1007", "Hannah Kowalski", 25,
+     f"extra time | {_FORM8}; scribe / word processor: spell checker off | {_FORM8}", True),
     ("1008", "Jamal Ahmed", 0, "", True),
-    ("1009", "Katie O'Brien", 0, "coloured overlay (yellow)", True),
+    ("1009", "Katie O'Brien", 0, f"coloured overlay / high contrast: yellow overlay on paper | {_PLAN}", True),
     ("1010", "Liam Thompson", 0, "", True),
-    ("1011", "Priya Patel", 25, "rest breaks", False),
-    ("1012", "Rhys Evans", 0, "reader", False),
+    ("1011", "Priya Patel", 25, f"extra time | {_FORM8}; supervised rest breaks | {_FORM8}", False),
+    ("1012", "Rhys Evans", 0, f"reader | {_PLAN}; larger text | {_PLAN}", False),
 )
 ABSENT = "1009"
 
@@ -192,6 +201,8 @@ class _Builder:
         self.now = now
         self.times = _plan_times(now)
         self.data = _load_answers()["candidates"]
+        # The arrangements were approved at the start of the course, six weeks before the set-up.
+        self.approved_on = (self.times["setup"] - timedelta(weeks=6)).date().isoformat()
 
     def at(self, instant: datetime) -> None:
         # The story must never run backwards, nor past the real now.
@@ -222,7 +233,7 @@ class _Builder:
         for number, name, extra, arrangements, early in DEMO_CANDIDATES:
             if early:
                 self.clock.advance(seconds=40)
-                c.candidates.add(number, name, extra, arrangements, by=ADMIN)
+                c.candidates.add(number, name, extra, arrangements.format(on=self.approved_on), by=ADMIN)
 
     def sitting_305(self) -> None:
         c = self.centre
@@ -339,7 +350,7 @@ class _Builder:
         for number, name, extra, arrangements, early in DEMO_CANDIDATES:
             if not early:
                 self.clock.advance(seconds=50)
-                self.centre.candidates.add(number, name, extra, arrangements, by=ADMIN)
+                self.centre.candidates.add(number, name, extra, arrangements.format(on=self.approved_on), by=ADMIN)
 
     def sitting_304(self) -> None:
         c = self.centre
@@ -378,7 +389,7 @@ def _report(centre, path: str | None, seconds: float) -> DemoReport:
         path=path,
         staff=[DemoStaff(name=p.name, roles=list(p.roles), pin=p.pin, does=p.does) for p in DEMO_STAFF],
         candidates=len(everyone),
-        with_arrangements=sum(1 for x in everyone if x.extra_time_percent or x.access_arrangements),
+        with_arrangements=sum(1 for x in everyone if x.extra_time_percent or x.arrangements),
         open_code=OPEN_CODE,
         open_enrolled=len(centre.sittings.status(OPEN_CODE).candidates),
         keycodes={number: demo_keycode(OPEN_CODE, number) for number, *_ in DEMO_CANDIDATES},

@@ -26,7 +26,6 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from marker_tui.domain.attendance import arrangements_text
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.eqa import EqaCandidate, EqaPick, propose_eqa_sample
 from marker_tui.domain.events.data_protection import EqaSamplePackExported
@@ -65,11 +64,9 @@ class EqaPackService:
         self.uow.require(by=by, needs=EQA_ROLES)  # before anything about the sitting is read
         sheet = self.exports.results_sheet(code)
         pass_mark = self._pass_mark(code)
-        with self.uow.read() as rx:
-            arrangements = {c.candidate_number: arrangements_text(c.extra_time_percent, c.access_arrangements)
-                            for c in rx.candidates.all_candidates()}
+        # The arrangements that applied in this sitting (the script's copy), not today's.
         marked = [EqaCandidate(candidate_number=r.candidate_number, total=r.total, passed=r.result != "fail",
-                               markers=tuple(r.markers), arrangements=arrangements.get(r.candidate_number, ""))
+                               markers=tuple(r.markers), arrangements=r.arrangements_used)
                   for r in sheet.rows if r.total is not None]
         if not marked:
             raise ServiceError(f"No script of sitting {sheet.sitting_code} is fully marked yet: "

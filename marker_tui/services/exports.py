@@ -128,6 +128,7 @@ from marker_tui.domain.reports import (
 from marker_tui.domain.sampling import natural_key
 from marker_tui.domain.specification import TestSpecification
 from marker_tui.services import audit as audit_service
+from marker_tui.domain.arrangements import used_text
 from marker_tui.domain.events import AuditEvent
 from marker_tui.domain.events.centre import CentreNameChanged, CentreNumberChanged
 from marker_tui.domain.events.exports import (
@@ -140,6 +141,7 @@ from marker_tui.domain.roles import Permission, may
 from marker_tui.services.audit import ServiceError
 from marker_tui.services.papers import get_paper, latest_mark_scheme
 from marker_tui.services.unit_of_work import UnitOfWork
+from marker_tui.storage import candidates as candidate_store
 from marker_tui.storage import iqa as iqa_store
 from marker_tui.storage import marks as mark_store
 from marker_tui.storage.sittings import Sitting, sitting_by_code
@@ -365,6 +367,8 @@ class _Script:
     completed_at: datetime | None
     overall_feedback: str | None
     next_steps: str | None
+    arrangements_used: str = ""
+    """The access arrangements in force for this script (its copy, taken when enrolled)."""
 
     @property
     def markable(self) -> bool:
@@ -834,6 +838,8 @@ class ExportService:
             markers[script_id] = [m.name for m in who]
             last_marked[script_id] = max(m.last_marked_at for m in who)
         scripts = []
+        used = {script_id: used_text(extra, listed)
+                for script_id, (extra, listed) in candidate_store.arrangements_by_script(db, sid).items()}
         for r in mark_store.sitting_scripts_for_results(db, sid):
             given = marks.get(r.id, {})
             result = None
@@ -851,6 +857,7 @@ class ExportService:
                 marks_from=markers_of(givers.get(r.id, ())),
                 completed_by=r.completed_name, completed_at=r.completed_at,
                 overall_feedback=r.overall_feedback, next_steps=r.next_steps,
+                arrangements_used=used.get(r.id, ""),
             ))
         scripts.sort(key=lambda s: natural_key(s.candidate_number))
         return scripts
@@ -1008,6 +1015,7 @@ class ExportService:
                 iqa_decision=iqa.decision if iqa.sampled else None,
                 not_attempted=snap.not_attempted(s) if s.markable else [],
                 review_of_marking=snap.review_text(s.id),
+                arrangements_used=s.arrangements_used,
             ))
         return ResultsSheet(
             centre_name=snap.centre_name, centre_number=snap.centre_number, qualification_number=paper.qualification,
@@ -1067,6 +1075,7 @@ class ExportService:
                 answers_included=snap.answers is not None,
                 overall_feedback=s.overall_feedback, next_steps=s.next_steps,
                 marker_name=marker, marked_date=_local_date(marked_at), iqa=sign_off,
+                arrangements_used=s.arrangements_used,
             ))
         return models, skipped
 

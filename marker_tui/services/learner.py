@@ -47,6 +47,7 @@ from marker_tui.domain.events.sitting import (
     SecondLoginRefused,
 )
 from marker_tui.domain.paper import QuestionPaper
+from marker_tui.domain.arrangements import offers_high_contrast, offers_larger_text
 from marker_tui.domain.rest_breaks import has_rest_break_arrangement
 from marker_tui.domain.sitting_states import (
     FINISH_STATE,
@@ -123,6 +124,10 @@ class LearnerSession(BaseModel):
     terminal: str = ""
     rest_breaks: bool = False
     """The learner has the rest-break arrangement: their terminal offers to ask for one."""
+    offer_high_contrast: bool = False
+    """The script's arrangements include a coloured overlay / high contrast: offered before the paper starts."""
+    offer_larger_text: bool = False
+    """The script's arrangements include larger text: offered before the paper starts."""
 
 
 class LearnerIdentity(BaseModel):
@@ -460,6 +465,7 @@ class LearnerService(RoomService):
             time = self._with_break(self._learner_time(room, script, now), script_id)
             candidate = candidate_store.candidate_by_number(self.db, script.candidate_number)
             arrangements = candidate.access_arrangements if candidate else None
+            in_force = candidate_store.script_arrangements(self.db, script_id)  # this sitting's own copy
         order = {q.id: i for i, q in enumerate(room.paper.paper.questions)}
         flags.sort(key=lambda q: order.get(q, len(order)))
         current = script.record.current_question
@@ -474,6 +480,7 @@ class LearnerService(RoomService):
             resumed=bool(answers or current) if resumed is None else resumed,
             terminal=self.terminal.label,
             rest_breaks=has_rest_break_arrangement(arrangements),
+            offer_high_contrast=offers_high_contrast(in_force), offer_larger_text=offers_larger_text(in_force),
         )
 
     def time_left(self, script_id: int, *, sweep: bool = True) -> LearnerTime:

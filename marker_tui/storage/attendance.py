@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from marker_tui.domain.arrangements import in_words
+from marker_tui.storage.candidates import arrangements_from
 from marker_tui.storage.database import Database, parse_instant
 
 
@@ -30,7 +32,7 @@ class RegisterRow:
 def register_rows(db: Database, sitting_id: int) -> list[RegisterRow]:
     """One row per enrolled candidate, in candidate number order, with the terminal they first used."""
     rows = db.execute(
-        "SELECT s.id AS script_id, c.candidate_number, c.name, s.extra_time_percent, c.access_arrangements, "
+        "SELECT s.id AS script_id, c.candidate_number, c.name, s.extra_time_percent, s.arrangements, "
         "s.logged_in_at, s.started_at, s.submitted_at, s.finish, s.submitted_reason, "
         "(SELECT terminal FROM script_leases l WHERE l.script_id = s.id) AS lease_terminal "
         "FROM scripts s JOIN candidates c ON c.id = s.candidate_id WHERE s.sitting_id = ? "
@@ -42,7 +44,8 @@ def register_rows(db: Database, sitting_id: int) -> list[RegisterRow]:
         terminal = json.loads(details or "{}").get("terminal")
         if script_id is not None and terminal and script_id not in first_terminal:
             first_terminal[script_id] = terminal
-    return [RegisterRow(script_id, number, name, extra, arrangements, parse_instant(logged_in),
+    # The arrangements that applied in this sitting (the script's copy), in words.
+    return [RegisterRow(script_id, number, name, extra, in_words(arrangements_from(arrangements)), parse_instant(logged_in),
                         parse_instant(started), parse_instant(submitted), finish, reason,
                         first_terminal.get(script_id) or lease_terminal)
             for (script_id, number, name, extra, arrangements, logged_in, started, submitted, finish, reason,

@@ -71,8 +71,9 @@ def erase_learner(db: Database, *, candidate_id: int, number: str, name: str, ps
         changed[table] = changed.get(table, 0) + db.execute(sql, params).rowcount
 
     run("candidates", "UPDATE candidates SET candidate_number = ?, name = ?, access_arrangements = '', "
-        "extra_time_percent = 0, updated_at = ? WHERE id = ?", [pseudonym, ERASED_NAME, now_text(at), candidate_id])
+        "arrangements = '[]', extra_time_percent = 0, updated_at = ? WHERE id = ?", [pseudonym, ERASED_NAME, now_text(at), candidate_id])
     if script_ids:
+        run("scripts", f"UPDATE scripts SET arrangements = '[]' WHERE id IN ({marks})", script_ids)
         run("answers", f"UPDATE answers SET text = '' WHERE script_id IN ({marks})", script_ids)
         run("answer_versions", f"DELETE FROM answer_versions WHERE script_id IN ({marks})", script_ids)
         run("marks", f"UPDATE marks SET comment = '' WHERE script_id IN ({marks}) AND comment <> ''", script_ids)

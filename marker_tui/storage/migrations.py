@@ -686,6 +686,54 @@ def m0009_rest_breaks(db: Database) -> None:
         db.execute(statement)
 
 
+# Frozen copies for m0010 (a migration must not change when domain/arrangements.py does).
+_M0010_WORDS = (
+    ("extra time", "extra time"), ("rest break", "supervised rest breaks"), ("reader", "reader"),
+    ("scribe", "scribe / word processor"), ("word processor", "scribe / word processor"),
+    ("separate room", "separate room"), ("overlay", "coloured overlay / high contrast"),
+    ("high contrast", "coloured overlay / high contrast"), ("larger text", "larger text"),
+    ("large print", "larger text"), ("enlarged", "larger text"), ("prompter", "prompter"),
+)
+
+
+def _m0010_from_text(text: str | None, extra_time_percent: int) -> list[dict[str, str]]:
+    import re
+
+    found: list[dict[str, str]] = []
+    for piece in re.split(r"[;,\n]", text or ""):
+        piece = " ".join(piece.split())
+        if not piece:
+            continue
+        kinds = list(dict.fromkeys(kind for words, kind in _M0010_WORDS if words in piece.lower()))
+        kind = kinds[0] if len(kinds) == 1 else "other"
+        detail = "" if piece.lower() == kind else piece
+        found.append({"kind": kind, "detail": detail, "evidence": "", "approved_by": "", "approved_on": ""})
+    if extra_time_percent and not any(a["kind"] == "extra time" for a in found):
+        found.insert(0, {"kind": "extra time", "detail": f"{extra_time_percent}%", "evidence": "",
+                         "approved_by": "", "approved_on": ""})
+    return found
+
+
+def m0010_arrangements(db: Database) -> None:
+    """Access arrangements as a list of kinds with their evidence (candidates.arrangements, JSON),
+    and the list in force copied onto each script when enrolled (scripts.arrangements), so a later
+    change to the candidate never rewrites what applied in a sitting.
+
+    The free text typed before is read into the list without loss: known words become their kind
+    (the words kept as its detail), the rest "other" with the text; ``access_arrangements`` stays
+    as the words the register and the room view show. Scripts already enrolled get the list as read.
+    """
+    import json
+
+    db.execute("ALTER TABLE candidates ADD COLUMN arrangements TEXT NOT NULL DEFAULT '[]'")
+    db.execute("ALTER TABLE scripts ADD COLUMN arrangements TEXT NOT NULL DEFAULT '[]'")
+    for row in list(db.execute("SELECT id, access_arrangements, extra_time_percent FROM candidates")):
+        listed = json.dumps(_m0010_from_text(row[1], row[2] or 0))
+        db.execute("UPDATE candidates SET arrangements = ? WHERE id = ?", [listed, row[0]])
+    db.execute("UPDATE scripts SET arrangements = (SELECT c.arrangements FROM candidates c"
+               " WHERE c.id = scripts.candidate_id)")
+
+
 def m0012_reviews_of_marking(db: Database) -> None:
     """Reviews of marking (learners' queries and appeals) and the reason for a 0 on a written answer.
 
@@ -783,7 +831,7 @@ MIGRATIONS: list[Migration] = [
     m0007_admission,
     m0008_answer_history,
     m0009_rest_breaks,
-    # m0010 and m0011 are other issue-18 helpers' numbers: the integrator keeps the list in number order.
+    m0010_arrangements,
     m0012_reviews_of_marking,
 ]
 

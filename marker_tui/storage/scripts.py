@@ -69,8 +69,10 @@ def script_numbers(db: Database, sitting_id: int) -> set[str]:
 def insert_script(db: Database, sitting_id: int, candidate_id: int, script_number: str, extra_time_percent: int,
                   *, at: str, by: int | None) -> int:
     return db.execute(
-        "INSERT INTO scripts (sitting_id, candidate_id, script_number, extra_time_percent, enrolled_at, enrolled_by)"
-        " VALUES (?, ?, ?, ?, ?, ?)", [sitting_id, candidate_id, script_number, extra_time_percent, at, by]).lastrowid
+        # The candidate's arrangements are copied: a later change to the candidate never rewrites this sitting's.
+        "INSERT INTO scripts (sitting_id, candidate_id, script_number, extra_time_percent, enrolled_at, enrolled_by,"
+        " arrangements) VALUES (?, ?, ?, ?, ?, ?, (SELECT arrangements FROM candidates WHERE id = ?))",
+        [sitting_id, candidate_id, script_number, extra_time_percent, at, by, candidate_id]).lastrowid
 
 
 def set_finished(db: Database, script_id: int, *, at: str, finish: str, reason: str) -> None:

@@ -20,6 +20,8 @@ class CandidateAdded(AuditEvent):
     name: str
     extra_time_percent: int
     access_arrangements: str
+    #: The list with its evidence (kind, detail, evidence, approved_by, approved_on).
+    arrangements: list[dict[str, str]] = []
     from_file: str | None = Field(default=None, serialization_alias="from file")
 
 
@@ -36,5 +38,30 @@ class EnrolmentExtraTimeChanged(AuditEvent):
     """An unstarted script's extra time followed its candidate's new extra time."""
 
     action: ClassVar[Action] = Action.ENROLMENT_EXTRA_TIME_CHANGED
+    old: int
+    new: int
+
+
+class EnrolmentArrangementsChanged(AuditEvent):
+    """An unstarted script's copy of the arrangements followed its candidate's new list (written form)."""
+
+    action: ClassVar[Action] = Action.ENROLMENT_ARRANGEMENTS_CHANGED
+    old: str
+    new: str
+
+
+class ExtraTimeAboveCapGranted(AuditEvent):
+    """An administrator recorded extra time above the centre's cap, with their written reason."""
+
+    action: ClassVar[Action] = Action.EXTRA_TIME_ABOVE_CAP_GRANTED
+    percent: int
+    cap: int
+    reason: str
+
+
+class ExtraTimeCapSet(AuditEvent):
+    """An administrator set the centre's cap on extra time (above it, only an administrator may grant)."""
+
+    action: ClassVar[Action] = Action.EXTRA_TIME_CAP_SET
     old: int
     new: int

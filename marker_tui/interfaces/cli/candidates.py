@@ -8,7 +8,20 @@ import click
 
 from marker_tui.domain.clock import SystemClock
 from marker_tui.interfaces.cli.common import database, signed_in, staff_options, table, user_errors, visible
+from marker_tui.domain.arrangements import EXAMPLE, WRITTEN_FORM, ArrangementKind
+from marker_tui.domain.roles import Permission, roles_for
 from marker_tui.services.candidates import COLUMNS, EDITORS, CandidateService
+
+_ARRANGEMENT_HELP = (f"An access arrangement, written {WRITTEN_FORM!r}, e.g. {EXAMPLE!r}; repeat for each "
+                     "(kinds: " + ", ".join(k.value for k in ArrangementKind) + "). Extra time above the "
+                     "centre's cap needs an admin, with the reason after 'extra time:'.")
+
+
+def _listed(arrangement: tuple[str, ...], arrangements: str | None) -> str | None:
+    """--arrangement (repeated) and --arrangements (one ';'-separated text) as one written list."""
+    if not arrangement and arrangements is None:
+        return None
+    return "; ".join([*arrangement, *([arrangements] if arrangements else [])])
 
 
 @click.group("candidates")
@@ -29,7 +42,9 @@ def import_(csv_file: Path, dry_run: bool, yes: bool) -> None:
       candidate_number     required; letters, digits, - or /, up to 20
       name                 required
       extra_time_percent   optional whole number 0-400
-      access_arrangements  optional text
+      access_arrangements  optional; separated by ";", each written
+                           kind[: detail] | evidence seen | approved by | date
+                           e.g. "reader | Form 8 on file | Sam Senco | 2026-09-12"
     For a candidate already stored, a column the file leaves out, or an empty
     cell, keeps the stored value; write none in a cell to clear it.
     What would change (per candidate, from -> to) is shown first, then you are
@@ -63,14 +78,17 @@ def import_(csv_file: Path, dry_run: bool, yes: bool) -> None:
 @click.argument("candidate_number")
 @click.argument("name")
 @click.option("--extra-time", "extra_time", default="0", metavar="PERCENT", help="Extra time %, e.g. 25.")
-@click.option("--arrangements", default="", metavar="TEXT", help="Other access arrangements.")
+@click.option("--arrangement", "arrangement", multiple=True, metavar="TEXT", help=_ARRANGEMENT_HELP)
+@click.option("--arrangements", default=None, metavar="TEXT", help="Several arrangements, separated by ';'.")
 @staff_options
-def add(candidate_number: str, name: str, extra_time: str, arrangements: str) -> None:
-    """Add one candidate."""
+def add(candidate_number: str, name: str, extra_time: str, arrangement: tuple[str, ...],
+        arrangements: str | None) -> None:
+    """Add one candidate (each access arrangement with its evidence)."""
     db = database(create=False)
     by = signed_in(db, *EDITORS).name
     with user_errors():
-        added = CandidateService(db, SystemClock()).add(candidate_number, name, extra_time, arrangements, by=by)
+        added = CandidateService(db, SystemClock()).add(candidate_number, name, extra_time,
+                                                        _listed(arrangement, arrangements) or "", by=by)
     click.echo(visible(f"Added candidate {added.candidate_number} {added.name}"
                        + (f" (+{added.extra_time_percent}% time)" if added.extra_time_percent else "") + "."))
 
@@ -79,17 +97,21 @@ def add(candidate_number: str, name: str, extra_time: str, arrangements: str) ->
 @click.argument("candidate_number")
 @click.option("--name", metavar="NAME")
 @click.option("--extra-time", "extra_time", metavar="PERCENT")
-@click.option("--arrangements", metavar="TEXT")
+@click.option("--arrangement", "arrangement", multiple=True, metavar="TEXT",
+              help=_ARRANGEMENT_HELP + " Replaces the candidate's list.")
+@click.option("--arrangements", metavar="TEXT", help="The whole list, separated by ';' (none: no arrangements).")
 @staff_options
-def edit(candidate_number: str, name: str | None, extra_time: str | None, arrangements: str | None) -> None:
-    """Change a candidate's name, extra time or access arrangements."""
-    if name is None and extra_time is None and arrangements is None:
-        raise click.UsageError("Say what to change: --name, --extra-time or --arrangements.")
+def edit(candidate_number: str, name: str | None, extra_time: str | None, arrangement: tuple[str, ...],
+         arrangements: str | None) -> None:
+    """Change a candidate's name, extra time or access arrangements (the whole list)."""
+    listed = _listed(arrangement, "" if (arrangements or "").strip().lower() == "none" else arrangements)
+    if name is None and extra_time is None and listed is None:
+        raise click.UsageError("Say what to change: --name, --extra-time, --arrangement or --arrangements.")
     db = database(create=False)
     by = signed_in(db, *EDITORS).name
     with user_errors():
         changed = CandidateService(db, SystemClock()).edit(
-            candidate_number, name=name, extra_time_percent=extra_time, access_arrangements=arrangements, by=by)
+            candidate_number, name=name, extra_time_percent=extra_time, access_arrangements=listed, by=by)
     click.echo(visible(f"Candidate {changed.candidate_number}: {changed.name}, "
                        f"extra time {changed.extra_time_percent}%."))
 
@@ -111,4 +133,41 @@ def list_(as_json: bool) -> None:
         return
     click.echo(table(["Candidate", "Name", "Extra time", "Access arrangements"],
                      [[c.candidate_number, visible(c.name), f"{c.extra_time_percent}%",
-                       visible(c.access_arrangements) or "-"] for c in everyone]))
+                       visible(c.in_words()) or "-"] for c in everyone]))
+
+
+@candidates.command("show")
+@click.argument("candidate_number")
+@staff_options
+def show(candidate_number: str) -> None:
+    """One candidate: each access arrangement with its evidence, and what applied in each sitting."""
+    db = database(create=False)
+    by = signed_in(db, *EDITORS).name
+    with user_errors():
+        found = CandidateService(db, SystemClock()).record(candidate_number, by=by)
+    c = found.candidate
+    click.echo(visible(f"{c.candidate_number} {c.name}, extra time {c.extra_time_percent}%"))
+    if not c.arrangements:
+        click.echo("No access arrangements.")
+    else:
+        click.echo(table(["Arrangement", "Evidence"],
+                         [[visible(a.text()), visible(a.evidence_text())] for a in c.arrangements]))
+    for s in found.sittings:
+        click.echo(visible(f"Sitting {s.sitting_code}{'' if s.started else ' (not started: follows changes)'}: "
+                           f"{s.used()}"))
+
+
+@candidates.command("extra-time-cap")
+@click.argument("percent", required=False)
+@staff_options
+def extra_time_cap(percent: str | None) -> None:
+    """Show the centre's cap on extra time, or (an admin) set it; above it only an admin may grant, with a reason."""
+    db = database(create=False)
+    if percent is None:
+        signed_in(db, *EDITORS)
+        click.echo(f"Extra time cap: {CandidateService(db, SystemClock()).extra_time_cap()}%")
+        return
+    by = signed_in(db, *roles_for(Permission.ADMINISTER)).name
+    with user_errors():
+        new = CandidateService(db, SystemClock()).set_extra_time_cap(percent, by=by)
+    click.echo(f"Extra time cap set to {new}%.")

@@ -357,8 +357,8 @@ class AdminScreen(ServiceCalls, Screen):
         for c in everyone:
             table.add_row(Text(visible_line(c.candidate_number)), Text(visible_line(c.name)),
                           Text(f"{c.extra_time_percent}%" if c.extra_time_percent else "-"),
-                          Text(visible_line(c.access_arrangements or "-")), key=c.candidate_number)
-        arranged = sum(1 for c in everyone if c.extra_time_percent or c.access_arrangements)
+                          Text(visible_line(c.in_words() or "-")), key=c.candidate_number)
+        arranged = sum(1 for c in everyone if c.extra_time_percent or c.arrangements)
         self.query_one("#candidates-status", Plain).update(
             f"{len(everyone)} candidate(s), {arranged} with access arrangements · a: add · e or Enter: edit · "
             "i: import a CSV class list" if everyone else

@@ -45,7 +45,7 @@ from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.domain.autosave import CHECK_INTERVAL_SECONDS, FINAL_SECONDS, IDLE_SECONDS, AutosavePolicy
 from marker_tui.domain.paper import Question
 from marker_tui.interfaces.tui.widgets.answer_area import AnswerArea
-from marker_tui.interfaces.tui.widgets.contrast import ensure_registered, toggle_high_contrast
+from marker_tui.interfaces.tui.widgets.contrast import HIGH_CONTRAST, ensure_registered, toggle_high_contrast
 from marker_tui.domain.timing import instructions_for
 from marker_tui.interfaces.tui.widgets.dialogs import ConfirmDialog
 from marker_tui.interfaces.tui.widgets.countdown import Countdown, TimeWarnings, clock_text, duration_words
@@ -651,6 +651,9 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         Binding("ctrl+up", "scroll_question(-1)", "Question up", show=False, priority=True),
         Binding("ctrl+down", "scroll_question(1)", "Question down", show=False, priority=True),
         Binding("f2", "toggle_contrast", "Contrast", priority=True),
+        # Offered before the paper starts to a learner whose arrangements include them (check_action).
+        Binding("f3", "choose_high_contrast", "High contrast", priority=True),
+        Binding("f4", "choose_larger_text", "Larger text", priority=True),
         # Only for a learner with the rest-break arrangement (check_action); the invigilator confirms.
         Binding("f6", "rest_break", "Break", priority=True),
         Binding("ctrl+q", "app.quit", "Quit", show=False, priority=True),
@@ -710,6 +713,9 @@ class LearnerSittingScreen(ServiceCalls, Screen):
             yield Plain("", id="paper-facts")
             yield Plain("Instructions", classes="section-title")
             yield Plain(self._instructions(), id="waiting-instructions")
+            if s.offer_high_contrast or s.offer_larger_text:
+                yield Plain("Your access arrangements", classes="section-title")
+                yield Plain(self._offer_text(), id="arrangement-offer")
             yield Plain("Wait for the invigilator to start the assessment. The questions will appear "
                          "here by themselves.", id="waiting-note")
         with Horizontal(id="paper"):
@@ -734,6 +740,31 @@ class LearnerSittingScreen(ServiceCalls, Screen):
             yield Plain("", id="finished-title")
             yield Plain("", id="finished-text")
         yield Footer(compact=True, show_command_palette=False)
+
+    def _offer_text(self) -> str:
+        """The choice the learner's arrangements give them before the paper starts, and what is chosen."""
+        s, lines = self.session, []
+        if s.offer_high_contrast:
+            chosen = self.app.theme == HIGH_CONTRAST
+            lines.append(f"{'[x]' if chosen else '[ ]'} F3  High contrast: white text on black, yellow highlights")
+        if s.offer_larger_text:
+            lines.append(f"{'[x]' if self.has_class('larger-text') else '[ ]'} F4  Larger text: bold, with more space "
+                         "around the questions and your answer")
+        lines.append("Choose now, before the paper starts (the same key again switches it back). The "
+                     "invigilator can also make the whole terminal bigger.")
+        return "\n".join(lines)
+
+    def _refresh_offer(self) -> None:
+        for offer in self.query("#arrangement-offer"):
+            offer.update(self._offer_text())
+
+    def action_choose_high_contrast(self) -> None:
+        toggle_high_contrast(self.app)
+        self._refresh_offer()
+
+    def action_choose_larger_text(self) -> None:
+        self.toggle_class("larger-text")
+        self._refresh_offer()
 
     def _show_phase(self, phase: str) -> None:
         for name in ("waiting", "paper", "finished"):
@@ -1294,6 +1325,10 @@ class LearnerSittingScreen(ServiceCalls, Screen):
             return self.phase == "writing" and not self.submitting and not self.on_break
         if action == "instructions":
             return self.phase == "writing"
+        if action == "choose_high_contrast":
+            return self.session.offer_high_contrast and self.phase == "waiting"
+        if action == "choose_larger_text":
+            return self.session.offer_larger_text and self.phase == "waiting"
         return True
 
     def go_to(self, qid: str) -> None:

@@ -27,6 +27,9 @@ from textual.widgets import Checkbox, Label, OptionList, SelectionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 from textual.widgets.selection_list import Selection
 
+from pydantic import ValidationError
+
+from marker_tui.domain.arrangements import ArrangementKind, Evidenced
 from marker_tui.domain import start_time
 from marker_tui.domain.visible_text import visible_line
 from marker_tui.interfaces.tui.widgets.inputs import TextInput
@@ -261,13 +264,28 @@ def _roles(form: AdminForm) -> list[str]:
 
 
 class CandidateForm(AdminForm):
-    """Add a candidate, or edit one (name, extra time, access arrangements). Returns the candidate."""
+    """Add a candidate, or edit one (name, extra time, access arrangements with their evidence).
+
+    The arrangements are tick boxes, one per kind on the list (extra time comes from the
+    percentage, with its reason), plus free text for anything else. The evidence boxes (what
+    was seen, who approved, when) apply to the arrangements ticked now and to any kept one
+    without evidence; one already recorded keeps its own. Returns the candidate.
+    """
+
+    TICKABLE = [k for k in ArrangementKind if k not in (ArrangementKind.EXTRA_TIME, ArrangementKind.OTHER)]
 
     def __init__(self, by: str, candidate: Candidate | None = None) -> None:
         super().__init__(by)
         self.candidate = candidate
         self.heading = (f"Edit candidate {candidate.candidate_number}" if candidate else "Add a candidate")
         self.changed = False
+
+    @staticmethod
+    def kind_id(kind: ArrangementKind) -> str:
+        return "kind-" + "-".join("".join(ch if ch.isalnum() else " " for ch in kind.value).split())
+
+    def _existing(self, kind: ArrangementKind) -> Evidenced | None:
+        return next((a for a in (self.candidate.arrangements if self.candidate else []) if a.kind is kind), None)
 
     def fields(self) -> ComposeResult:
         c = self.candidate
@@ -279,26 +297,76 @@ class CandidateForm(AdminForm):
         yield Label("Extra time % (0 for none; e.g. 25)")
         yield TextInput(str(c.extra_time_percent) if c else "0", id="extra", restrict=r"[0-9%]*",
                         max_length=4)
-        yield Label("Access arrangements (optional)")
-        yield TextInput(visible_line(c.access_arrangements) if c else "", id="arrangements",
-                        placeholder="e.g. reader; separate room; rest breaks", max_length=500)
+        extra = self._existing(ArrangementKind.EXTRA_TIME)
+        yield Label("Reason for the extra time (an admin's written reason above the centre's cap)")
+        yield TextInput(visible_line(extra.detail) if extra else "", id="extra-reason", max_length=200,
+                        placeholder="e.g. specialist assessor's report recommends 50%")
+        yield Label("Access arrangements (Space ticks)")
+        for kind in self.TICKABLE:
+            yield FormCheckbox(kind.value, self._existing(kind) is not None, id=self.kind_id(kind))
+        other = self._existing(ArrangementKind.OTHER)
+        yield Label("Anything else (optional, in words)")
+        yield TextInput(visible_line(other.detail) if other else "", id="other", max_length=200,
+                        placeholder="e.g. sits near the door")
+        if c and c.arrangements:
+            yield Plain("Evidence on file: " + "; ".join(f"{a.text()}: {a.evidence_text()}" for a in c.arrangements),
+                        id="evidence-on-file", classes="admin-dialog-body")
+        if c:
+            sittings = self.app.centre.candidates.record(c.candidate_number, by=self.by).sittings
+            if sittings:  # what applied on the day stays as it was; unstarted ones follow this form
+                yield Plain("Used in sittings: " + "; ".join(
+                    f"{s.sitting_code}{'' if s.started else ' (not started)'}: {s.used()}" for s in sittings),
+                    id="used-in-sittings", classes="admin-dialog-body")
+        yield Label("Evidence seen, for the arrangements ticked now (e.g. Form 8 on file)")
+        yield TextInput("", id="evidence", max_length=200, placeholder="e.g. Form 8 on file")
+        yield Label("Approved by")
+        yield TextInput("", id="approved-by", max_length=100, placeholder="e.g. Sam Senco (SENCo)")
+        yield Label("Date approved (2026-09-12 or 12/09/2026)")
+        yield TextInput("", id="approved-on", max_length=10, placeholder="e.g. 12/09/2026")
+
+    def _arrangements(self, extra: str) -> list[Evidenced]:
+        """The ticked list: kept arrangements keep their evidence; new ones (or bare kept ones) get the boxes'."""
+        evidence = {"evidence": self.value("evidence"), "approved_by": self.value("approved-by"),
+                    "approved_on": self.value("approved-on")}
+
+        def one(kind: ArrangementKind, detail: str | None = None) -> Evidenced:
+            kept = self._existing(kind)
+            if kept is not None and (detail is None or detail == kept.detail) and kept.has_evidence():
+                return kept
+            values = {"kind": kind, "detail": kept.detail if detail is None and kept else (detail or "")}
+            try:
+                return Evidenced(**values, **evidence)
+            except ValidationError as error:
+                raise FormProblem(error.errors()[0]["msg"].removeprefix("Value error, ") + ".", "approved-on") from None
+
+        listed: list[Evidenced] = []
+        if extra.rstrip("%").strip() not in ("", "0"):
+            listed.append(one(ArrangementKind.EXTRA_TIME, self.value("extra-reason").strip()))
+        had = [a.kind for a in (self.candidate.arrangements if self.candidate else [])]
+        ticked = [k for k in self.TICKABLE if self.query_one(f"#{self.kind_id(k)}", FormCheckbox).value]
+        # Kept ones stay where they were; new ones follow, in the list's order.
+        for kind in sorted(ticked, key=lambda k: had.index(k) if k in had else len(had) + self.TICKABLE.index(k)):
+            listed.append(one(kind))
+        if self.value("other").strip():
+            listed.append(one(ArrangementKind.OTHER, " ".join(self.value("other").split())))
+        return listed
 
     def perform(self) -> Candidate:
         service = self.app.centre.candidates
         extra = self.value("extra").strip() or "0"
+        arrangements = self._arrangements(extra)
         if self.candidate is None:
             if not self.value("number").strip():
                 raise FormProblem("Type the candidate number.", "number")
             if not self.value("name").strip():
                 raise FormProblem("Type the learner's name.", "name")
-            added = service.add(self.value("number"), self.value("name"), extra, self.value("arrangements"),
-                                by=self.by)
+            added = service.add(self.value("number"), self.value("name"), extra, arrangements, by=self.by)
             self.changed = True
             return added
         if not self.value("name").strip():
             raise FormProblem("Type the learner's name.", "name")
         changed = service.edit(self.candidate.candidate_number, name=self.value("name"), extra_time_percent=extra,
-                               access_arrangements=self.value("arrangements"), by=self.by)
+                               access_arrangements=arrangements, by=self.by)
         self.changed = (changed.name, changed.extra_time_percent, changed.access_arrangements) != (
             self.candidate.name, self.candidate.extra_time_percent, self.candidate.access_arrangements)
         return changed
@@ -313,7 +381,9 @@ class ImportCandidatesForm(AdminForm):
     def fields(self) -> ComposeResult:
         yield Plain(
             "The first line names the columns: " + ", ".join(COLUMNS) + ". candidate_number and name are "
-            "needed; extra_time_percent (e.g. 25) and access_arrangements are optional. Save from Excel as "
+            "needed; extra_time_percent (e.g. 25) and access_arrangements are optional (separated by ';', "
+            "each 'kind | evidence seen | approved by | date', e.g. 'reader | Form 8 on file | Sam Okafor | "
+            "2026-09-12'; extra time needs an 'extra time' one). Save from Excel as "
             "'CSV UTF-8'. If any line is wrong, every problem is listed and nothing is imported. For a "
             "candidate already known, a column left out or an empty cell keeps what is stored; write none "
             "to clear it. You see what would change before anything is written.", classes="admin-dialog-body")
