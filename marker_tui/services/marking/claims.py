@@ -62,6 +62,7 @@ class Claims(MarkingBase):
 
 
     def _take_claim(self, db: Database, script: dict[str, Any], actor: Actor, now: datetime) -> Claim:
+        self._check_cleared(db, script, actor)
         state = self._marking_row(db, script["id"])
         self._check_not_held_by_other(db, script, state, actor, now)
         previous = self._active_claim(state, now)

@@ -507,6 +507,15 @@ class MarkingBase:
         return Claim(held_by=state["claimed_name"], staff_id=state["claimed_by"],
                      claimed_at=parse_instant(state["claimed_at"]), expires_at=expires)
 
+    @staticmethod
+    def _check_cleared(db: Database, script: dict[str, Any], actor: Actor) -> None:
+        """A marker still to qualify on the paper, or suspended from it, claims no live script."""
+        from marker_tui.services.standardisation import clearance_refusal
+
+        refusal = clearance_refusal(db, script["sitting_id"], actor.staff_id)
+        if refusal:
+            raise MarkingError(refusal)
+
     def _check_not_held_by_other(self, db: Database, script: dict[str, Any], state: dict[str, Any] | None,
                                  actor: Actor, now: datetime) -> None:
         claim = self._active_claim(state, now)

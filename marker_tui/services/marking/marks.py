@@ -218,6 +218,8 @@ class Marks(Claims):
             actor = resolve_actor(db, by, *roles)
             script = self._script(db, script_id)
             self._check_markable(script)
+            if role == "marker":
+                self._check_cleared(db, script, actor)
             paper, scheme = self._paper_scheme(db, script["paper_id"])
             entry = scheme.question(question_id)
             if paper.question(question_id) is None or entry is None:
