@@ -354,8 +354,9 @@ class StandardisationService:
             tx.standardisation.insert_decision(qualification_code, unit, staff_id, decision, why,
                                                decided_by=tx.actor.staff_id, at=tx.now)
             label = paper_label(qualification_code, unit)
-            event = (MarkerApprovedByLeadAssessor if decision == "approved" else MarkerReinstated)
-            tx.record(event(paper=label, marker=self._name(tx.db, staff_id), reason=why))
+            name = self._name(tx.db, staff_id)
+            tx.record(MarkerApprovedByLeadAssessor(paper=label, marker=name, reason=why) if decision == "approved"
+                      else MarkerReinstated(paper=label, marker=name, reason=why))
             return self._standing(tx.db, qualification_code, unit, staff_id, self._name(tx.db, staff_id))
 
     def overview(self, paper: str) -> PaperStandardisation:
