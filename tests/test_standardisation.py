@@ -3,83 +3,19 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import openpyxl
 import pytest
 
 from marker_tui.domain.markscheme import ControlScripts, Tolerance
 from marker_tui.domain.standardisation import Standing, check, control_due, failures_in_a_row, qualification
-from marker_tui.services.audit import entries
-from marker_tui.services.centre import Centre
 from marker_tui.services.exports import ExportService
 from marker_tui.services.marking import MarkingError
 from marker_tui.services.papers import PaperService
 from marker_tui.services.standardisation import StandardisationError
-from sitting_fixtures import ADMIN, INVIGILATOR, PIN, build_room, small_paper, small_scheme
+from sitting_fixtures import ADMIN, small_paper, small_scheme
 
-ANA = "Ana Lopes"
-BEN = "Ben Okafor"
-LEAD = "Lena Lead"
-PAPER = "9999-01/101"
-ANSWER = {"1": "wet floors; cables", "2a": "isolate, lock off, prove dead", "2b": "electricity can kill"}
-#: Definitive marks of the earlier sitting's scripts, by candidate: (1, 2a, 2b).
-DEFINITIVE = {"1001": (2, 3, 4), "1002": (1, 2, 2), "1003": (2, 1, 3), "1004": (0, 1, 1)}
-
-
-def sat(room, code: str, numbers: tuple[str, ...]) -> None:
-    """Sitting ``code``: ``numbers`` sat it and submitted, then it ended."""
-    room.sittings.enrol(code, list(numbers), by=INVIGILATOR)
-    room.sittings.open(code, by=INVIGILATOR)
-    for number in numbers:
-        room.log_in(code, number)
-    room.sittings.start(code, by=INVIGILATOR)
-    room.clock.advance(minutes=5)
-    for number in numbers:
-        script = room.script_id(code, number)
-        for question, text in ANSWER.items():
-            room.learners.save_answer(script, question, f"{text} ({code} {number})")
-        room.learners.submit(script)
-    # Everyone submitted: the sitting ends by itself.
-
-
-class StdRoom:
-    def __init__(self, path: Path) -> None:
-        self.room = build_room(path)
-        for name, roles in ((ANA, ["marker"]), (BEN, ["marker"]), (LEAD, ["iqa"])):
-            self.room.staff.add(name, roles, PIN, by=ADMIN)
-        self.old = self.room.new_sitting(code="OLD-1")
-        sat(self.room, self.old, ("1001", "1002", "1003", "1004"))
-        self.live = self.room.new_sitting(code="LIVE-1")
-        sat(self.room, self.live, ("1001", "1002", "1003", "1005"))
-        self.centre = Centre(db=self.room.db, clock=self.room.clock)
-        self.std = self.centre.standardisation
-
-    def number(self, code: str, candidate: str) -> str:
-        return self.room.candidate(code, candidate).script_number
-
-    def script(self, code: str, candidate: str) -> int:
-        return self.room.script_id(code, candidate)
-
-    def pick(self, candidate: str, kind: str):
-        chosen = self.std.choose(self.old, self.number(self.old, candidate), kind, by=LEAD)
-        marks = dict(zip(("1", "2a", "2b"), DEFINITIVE[candidate]))
-        return self.std.set_definitive(chosen.id, {q: (m, f"why {q} earns {m}") for q, m in marks.items()}, by=LEAD)
-
-    def standard_set(self):
-        """Practice 1003; qualification 1001, 1002; control 1004."""
-        return {"practice": self.pick("1003", "practice"), "q1": self.pick("1001", "qualification"),
-                "q2": self.pick("1002", "qualification"), "control": self.pick("1004", "control")}
-
-    def actions(self, action: str) -> list:
-        return [e for e in entries(self.room.db) if e.action == action]
-
-
-@pytest.fixture
-def sroom(tmp_path):
-    built = StdRoom(tmp_path / "std.db")
-    yield built
-    built.room.db.close()
+from standardisation_fixtures import ANA, BEN, LEAD, PAPER, give_control, mark_all, sroom  # noqa: F401 - sroom is a fixture
 
 
 def marks(*values: int) -> dict[str, int]:
@@ -198,20 +134,6 @@ def test_a_paper_without_qualification_scripts_needs_no_standardisation(sroom):
 
 
 # --- control scripts ------------------------------------------------------------------------------------
-
-
-def give_control(sroom, marker=ANA) -> int:
-    from marker_tui.services.audit import Actor
-
-    number = sroom.std.give_control(sroom.live, marker, by=Actor.system(), force=True)
-    desk = sroom.centre.marking_for(marker)
-    return next(r.script_id for r in desk.queue(sroom.live).rows if r.script_number == number)
-
-
-def mark_all(desk, script_id: int, values: tuple[int, int, int], by=ANA) -> None:
-    for q, m in zip(("1", "2a", "2b"), values):
-        desk.save_mark(script_id, q, m, by=by, expected_version=desk.view_script(script_id).version(q))
-    desk.complete(script_id, by=by)
 
 
 def test_a_control_script_looks_like_a_live_one_and_never_reaches_results(sroom, tmp_path):
