@@ -220,3 +220,37 @@ def test_controls_come_at_the_configured_rate_after_live_scripts(sroom):
     assert desk.view_script(nxt).script_number in {r.script_number for r in desk.script_refs(sroom.live)}
     assert [e.details["marker"] for e in sroom.actions("control script given")] == [ANA]
 
+
+
+# --- the lead assessor's commands -------------------------------------------------------------------------
+
+
+def test_the_lead_assessor_chooses_and_records_definitive_marks_from_the_command_line(sroom, tmp_path):
+    from click.testing import CliRunner
+
+    from cli_signing import signed
+    from marker_tui.interfaces.cli.main import cli
+    from sitting_fixtures import PIN
+
+    def run(*args: str):
+        args, stdin = signed(args, None, PIN)
+        return CliRunner().invoke(cli, ["--db", str(sroom.room.path), *args], input=stdin, catch_exceptions=False)
+
+    number = sroom.number(sroom.old, "1001")
+    chose = run("standardise", "choose", "OLD-1", number, "qualification", "--by", LEAD)
+    assert chose.exit_code == 0 and f"Qualification 1 (id 1): script {number} of OLD-1" in chose.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("question,marks,rationale\n1,two,names two hazards\n", encoding="utf-8")
+    refused = run("standardise", "marks", "1", str(bad), "--by", LEAD)
+    assert refused.exit_code == 1 and f"{bad}: line 2: marks 'two' is not a whole number" in refused.output
+    good = tmp_path / "marks.yaml"
+    good.write_text('"1": {marks: 2, rationale: names two hazards}\n"2a": {marks: 3, rationale: all three steps}\n'
+                    '"2b": {marks: 4, rationale: the risk but not the law}\n', encoding="utf-8")
+    recorded = run("standardise", "marks", "1", str(good), "--by", LEAD)
+    assert "definitive marks recorded (complete; total 9)" in recorded.output
+    assert sroom.std.script(1).definitive["2b"] == (4, "the risk but not the law")
+    status = run("standardise", "status", PAPER, "--by", LEAD)
+    assert "Qualification 1" in status.output and "to qualify" in status.output
+    assert run("standardise", "approve", PAPER, ANA, "--reason", "marked them with me", "--by", BEN).exit_code == 1
+    approved = run("standardise", "approve", PAPER, ANA, "--reason", "marked them with me", "--by", LEAD)
+    assert approved.output.strip() == f"{ANA} approved for {PAPER}: approved."
