@@ -209,12 +209,14 @@ class ControlRecord:
 def standing_of(db: Database, qualification_code: str, unit: str, staff_id: int) -> Qualification:
     """Where a marker stands on a paper (inside the caller's transaction)."""
     decision = store.latest_decision(db, qualification_code, unit, staff_id)
-    scripts = [s for s in _scripts(db, qualification_code, unit, Kind.QUALIFICATION) if s.complete]
-    ids = {s.id for s in scripts}
+    # Asked on every live claim and save: counts from one query, no paper parsed.
+    scripts = [r["id"] for r in store.std_scripts(db, qualification_code, unit, Kind.QUALIFICATION.value)
+               if r["question_count"] and r["definitive_count"] >= r["question_count"]]
+    ids = set(scripts)
     tried = [(a["std_script_id"], a["within"]) for a in store.attempts(
         db, qualification_code, unit, staff_id=staff_id, kind=Kind.QUALIFICATION.value) if a["std_script_id"] in ids]
     kind = decision["decision"] if decision else None
-    return qualification(paper_label(qualification_code, unit), [s.id for s in scripts], tried,
+    return qualification(paper_label(qualification_code, unit), scripts, tried,
                          approved=kind in ("approved", "reinstated"), suspended=kind == "suspended")
 
 

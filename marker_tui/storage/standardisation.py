@@ -15,8 +15,10 @@ from marker_tui.storage.database import Database, now_text
 _STD_SELECT = (
     "SELECT t.id, t.qualification, t.unit, t.script_id, t.kind, t.position, s.script_number, s.finish,"
     " si.code AS sitting_code, si.paper_id, st.name AS chosen_by_name, t.chosen_at,"
-    " (SELECT count(*) FROM std_definitive_marks d WHERE d.std_script_id = t.id) AS definitive_count"
+    " (SELECT count(*) FROM std_definitive_marks d WHERE d.std_script_id = t.id) AS definitive_count,"
+    " json_array_length(pp.paper_json, '$.questions') AS question_count"
     " FROM std_scripts t JOIN scripts s ON s.id = t.script_id JOIN sittings si ON si.id = s.sitting_id"
+    " JOIN papers pp ON pp.id = si.paper_id"
     " JOIN staff st ON st.id = t.chosen_by")
 
 
