@@ -177,6 +177,7 @@ def test_a_run_of_failed_controls_suspends_the_marker_and_releases_their_claims(
     desk = sroom.centre.marking_for(ANA)
     held = sroom.script(sroom.live, "1001")
     desk.open_script(held, by=ANA)
+    desk.save_mark(held, "1", 1, by=ANA, expected_version=0)
     first = give_control(sroom)
     mark_all(desk, first, (2, 3, 5))  # definitive 0, 1, 1: far out
     assert sroom.std.standing(PAPER, ANA).qualification.standing is Standing.APPROVED  # one failure: a slip
@@ -196,6 +197,9 @@ def test_a_run_of_failed_controls_suspends_the_marker_and_releases_their_claims(
     assert sroom.std.overview(PAPER).alerts[0].startswith(f"{ANA} is suspended")
     record = sroom.std.control_record(PAPER, ANA)
     assert (record.marked, record.out_of_tolerance, record.failures_in_a_row, record.suspended) == (2, 2, 2, True)
+    # The marker-quality (monitoring) report reads the same record.
+    row = sroom.centre.monitoring.report(PAPER, by=LEAD).marker(ANA)
+    assert row.control_scripts == "0 of 2 within tolerance; 2 out in a row; suspended"
 
     with pytest.raises(StandardisationError, match="needs a reason"):
         sroom.std.reinstate(PAPER, ANA, "", by=LEAD)

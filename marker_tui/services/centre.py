@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .incidents import IncidentService
     from .iqa import Iqa
     from .marking import MarkingService
+    from .marker_monitoring import MarkerMonitoringService
     from .papers import PaperService
     from .settings import CentreSettingsService
     from .invigilation import InvigilationService
@@ -133,6 +134,13 @@ class Centre:
         return Iqa(plans=PlanService(uow, views), reviews=ReviewService(uow, views, self.marking),
                    second_marking=SecondMarkingService(uow, views), agreement=AgreementService(uow, views),
                    views=views)
+
+    @cached_property
+    def monitoring(self) -> "MarkerMonitoringService":
+        """Marker monitoring per paper: figures and flags for the lead assessor, and their export."""
+        from .marker_monitoring import MarkerMonitoringService
+
+        return MarkerMonitoringService(self.db, self.clock)
 
     @cached_property
     def settings(self) -> "CentreSettingsService":

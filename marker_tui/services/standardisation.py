@@ -535,17 +535,10 @@ class StandardisationService:
         """The marker's control scripts on ``paper`` (see :class:`ControlRecord`)."""
         qualification_code, unit = parse_paper(paper)
         with self.uow.read() as rx:
-            staff_id = self._staff_id(rx.db, marker)
-            rows = store.attempts(rx.db, qualification_code, unit, staff_id=staff_id, kind=Kind.CONTROL.value)
-            given = store.controls_on_paper(rx.db, qualification_code, unit, staff_id)
-            entries = [ControlEntry(sitting=r["control_sitting"] or "", script_number=r["control_number"] or "",
-                                    marked_at=parse_instant(r["marked_at"]), given_total=r["given_total"],
-                                    definitive_total=r["definitive_total"], within=r["within"], summary=r["summary"])
-                       for r in rows]
-            standing = self._standing(rx.db, qualification_code, unit, staff_id, marker)
-            return ControlRecord(paper=paper_label(qualification_code, unit), marker=self._name(rx.db, staff_id),
-                                 given=given, entries=entries, failures_in_a_row=standing.control_failures_in_a_row,
-                                 suspended=standing.qualification.standing is Standing.SUSPENDED)
+            found = control_record_in(rx.db, qualification_code, unit, marker)
+        if found is None:
+            raise StandardisationError(f"There is no staff member called {marker!r}.")
+        return found
 
     # == internals ===================================================================================
 
@@ -587,3 +580,22 @@ def control_failures(db: Database, qualification_code: str, unit: str, staff_id:
     after = decision["after_attempt"] if decision else 0
     rows = store.attempts(db, qualification_code, unit, staff_id=staff_id, kind=Kind.CONTROL.value, after_id=after)
     return failures_in_a_row([r["within"] for r in rows])
+
+
+def control_record_in(db: Database, qualification_code: str, unit: str, marker: str) -> ControlRecord | None:
+    """:meth:`StandardisationService.control_record` inside the caller's read (None: no such staff member)."""
+    from marker_tui.services.staff import find_staff
+
+    member = find_staff(db, marker)
+    if member is None:
+        return None
+    rows = store.attempts(db, qualification_code, unit, staff_id=member.id, kind=Kind.CONTROL.value)
+    entries = [ControlEntry(sitting=r["control_sitting"] or "", script_number=r["control_number"] or "",
+                            marked_at=parse_instant(r["marked_at"]), given_total=r["given_total"],
+                            definitive_total=r["definitive_total"], within=r["within"], summary=r["summary"])
+               for r in rows]
+    standing = standing_of(db, qualification_code, unit, member.id)
+    return ControlRecord(paper=paper_label(qualification_code, unit), marker=member.name,
+                         given=store.controls_on_paper(db, qualification_code, unit, member.id), entries=entries,
+                         failures_in_a_row=control_failures(db, qualification_code, unit, member.id),
+                         suspended=standing.standing is Standing.SUSPENDED)

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.worker import WorkerFailed
 
 from marker_tui.domain.visible_text import visible, visible_line
+from .hangup import CHECK_SECONDS, HANGUP, is_terminal, terminal_hung_up
 from marker_tui.services.staff import StaffMember
 
 if TYPE_CHECKING:  # imported when used: `marker-tui sit` should not pay for the home screen's files
@@ -96,12 +97,20 @@ class MarkerApp(App):
                 first_run = first_run_needed(self.centre)
         start, self._start = self._start, None  # the app must not keep a screen alive after it is gone
         self.push_screen(start)
+        if is_terminal(fd := getattr(self._driver, "fileno", None)) and not self.is_headless:
+            self.set_interval(CHECK_SECONDS, lambda: self._leave_if_hung_up(fd))
         if welcome := self._welcome:
             self.notify(welcome, title="Welcome to marker-tui", timeout=30)
         if first_run:
             from .screens.first_run import FirstRunScreen
 
             self.push_screen(FirstRunScreen(), self._first_run_done)
+
+    def _leave_if_hung_up(self, fd: int) -> None:
+        # The person has gone: close as on quit (the learner's answer is stashed and the writer
+        # flushed by the screens' unmount), rather than spin on a dead terminal.
+        if terminal_hung_up(fd):
+            self.exit(HANGUP)
 
     def on_unmount(self) -> None:
         if self._previous_excepthook is not None and threading.excepthook == self._thread_failed:

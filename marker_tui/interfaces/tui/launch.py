@@ -38,6 +38,7 @@ def run_learner_terminal(centre, code: str | None, candidate: str | None) -> Non
     learner. Only the invigilator's release ends this loop.
     """
     from .app import MarkerApp
+    from .hangup import HANGUP
     from .screens.fault import RESTART, LearnerFaultScreen
     from .screens.learner import LearnerLoginScreen
 
@@ -47,6 +48,8 @@ def run_learner_terminal(centre, code: str | None, candidate: str | None) -> Non
         app = MarkerApp(centre, start=start)
         app.learner_terminal = True
         result = app.run()
+        if result == HANGUP:
+            return  # nobody is there any more; the terminal's lease lapses (domain/admission.py)
         if result == RESTART:
             login = app.learner_login or (code, candidate)
             start = LearnerLoginScreen(*login, locked=True)

@@ -43,9 +43,10 @@ from marker_tui.services.marking.common import *  # noqa: F403 - the names calle
 from marker_tui.services.marking.common import MarkingBase
 from marker_tui.services.marking.csv_import import MarksImport
 from marker_tui.services.marking.drafts import Drafts
+from marker_tui.services.marking.groups import AnswerGroup, GroupMarked, GroupMarking  # noqa: F401
 from marker_tui.services.marking.marks import Marks, suggested
 from marker_tui.services.marking.queue import QueueReads
 
 
-class MarkingService(QueueReads, MarksImport, Marks, Claims, Drafts, MarkingBase):
+class MarkingService(QueueReads, MarksImport, GroupMarking, Marks, Claims, Drafts, MarkingBase):
     """Marks, claims, drafts, the queue and CSV import over one database (each part in its module)."""

@@ -36,6 +36,7 @@ class Activity:
     title: str
     roles: tuple[str, ...]  # empty: no sign-in needed
     what: str
+    signed_in_only: bool = False  # offered only to someone signed in who may do it
 
 
 ACTIVITIES = (
@@ -45,6 +46,11 @@ ACTIVITIES = (
     Activity("mark", "Mark", roles_for(Permission.MARK), "Mark scripts against the mark scheme."),
     Activity("iqa", "Quality assurance", roles_for(Permission.REVIEW_MARKING), "Sample, review, agreement figures."),
     Activity("admin", "Administer", roles_for(Permission.ADMINISTER), "Papers, candidates, staff, sittings, audit."),
+    Activity("monitor", "Marker monitoring", roles_for(Permission.LEAD_MARKING),
+             "Each marker of a paper against the IQA: severity, drift, time, consistency.", signed_in_only=True),
+    Activity("standardise", "Standardisation", roles_for(Permission.LEAD_MARKING),
+             "The lead assessor: practice, qualification and control scripts; approve, reinstate.",
+             signed_in_only=True),
 )
 
 
@@ -106,7 +112,7 @@ class HomeScreen(Screen):
         member = self.member
         for activity in ACTIVITIES:
             # Signed in, the menu offers only what this person may do; before that, everything.
-            if member is None or allowed(activity, member):
+            if (member is None and not activity.signed_in_only) or (member is not None and allowed(activity, member)):
                 label = Text(activity.title, style="bold")
                 label.append(f"\n{activity.what}", style="dim")
                 menu.add_option(Option(label, id=activity.key))
@@ -168,6 +174,14 @@ class HomeScreen(Screen):
             from .iqa import IqaHomeScreen
 
             self.app.push_screen(IqaHomeScreen(member.name))
+        elif activity.key == "standardise":
+            from .standardisation import LeadAssessorScreen
+
+            self.app.push_screen(LeadAssessorScreen(member.name))
+        elif activity.key == "monitor":
+            from .monitoring import MonitoringPapersScreen
+
+            self.app.push_screen(MonitoringPapersScreen(member.name))
         elif activity.key == "admin":
             from .admin import AdminScreen
 

@@ -167,6 +167,7 @@ class IqaHomeScreen(_Messages, Screen):
         Binding("g", "agreement", "Agreement"),
         Binding("2", "second_marking", "2nd marking"),
         Binding("s", "standardisation", "Standardisation"),
+        Binding("m", "monitoring", "Marker monitoring"),
         Binding("r", "refresh", "Refresh"),
         Binding("escape", "back", "Back"),
         Binding("f1", "app.show_keys", "Keys"),
@@ -179,7 +180,8 @@ class IqaHomeScreen(_Messages, Screen):
     def compose(self) -> ComposeResult:
         yield Plain(f"marker-tui · Quality assurance · {self.reviewer}", classes="iqa-title-bar")
         yield Plain("Your sampling plans, and sittings with marked scripts (Enter opens one; g: agreement; "
-                    "2: scripts given to you for a blind second mark).", classes="iqa-info-line")
+                    "2: scripts given to you for a blind second mark; m: marker monitoring of its paper).",
+                    classes="iqa-info-line")
         yield DataTable(id="iqa-scopes", cursor_type="row", zebra_stripes=True)
         yield Plain("", id="iqa-message", classes="iqa-message-line")
         yield Footer(compact=True)
@@ -235,6 +237,14 @@ class IqaHomeScreen(_Messages, Screen):
 
     def action_second_marking(self) -> None:
         self.app.push_screen(SecondMarkingQueueScreen(self.reviewer))
+
+    def action_monitoring(self) -> None:
+        """Marker monitoring of the highlighted sitting's paper (every sitting of it), else the list."""
+        from marker_tui.interfaces.tui.screens.monitoring import MarkerMonitoringScreen, MonitoringPapersScreen
+
+        key = highlighted_key(self.query_one("#iqa-scopes", DataTable))
+        self.app.push_screen(MarkerMonitoringScreen(key, self.reviewer) if key else
+                             MonitoringPapersScreen(self.reviewer))
 
     @on(DataTable.RowSelected, "#iqa-scopes")
     def _selected(self, event: DataTable.RowSelected) -> None:

@@ -547,6 +547,7 @@ class MarkingScreen(AwaitedCalls, Screen):
         Binding("b", "bank", "Bank", show=False),  # the comment box says "b: bank"
         Binding("d", "complete", "Complete"),
         Binding("m", "switch_mode", "Mode"),
+        Binding("g", "identical", "Identical answers", show=False),  # issue 18.6: mark a group once
         Binding("a", "use_suggested", "Use ticks' mark", show=False),
         Binding("f", "feedback", "Feedback", show=False),
         Binding("r", "reload", "Reload", show=False),
@@ -1312,6 +1313,19 @@ class MarkingScreen(AwaitedCalls, Screen):
             self.say(f"Marking by script: every question of script {self.script.script_number} (n/p: questions, "
                      "]/[: scripts).")
         self.refresh_bindings()
+
+    def action_identical(self) -> None:
+        """The groups of identical answers to this question; back here reloads what they changed."""
+        from marker_tui.interfaces.tui.screens.group_marking import GroupMarkingScreen
+
+        if self.script is None or not self.question_id:
+            return
+
+        async def back(marked: bool | None) -> None:
+            if marked and self.script is not None:
+                await self._load(self.script.script_id, claim=self.mode == "script", question_id=self.question_id)
+
+        self.app.push_screen(GroupMarkingScreen(self.code, self.question_id, self.marker), back)
 
     async def action_reload(self) -> None:
         if self.script is None:
