@@ -15,7 +15,7 @@ from marker_tui.services.papers import PaperService
 from marker_tui.services.standardisation import StandardisationError
 from sitting_fixtures import ADMIN, small_paper, small_scheme
 
-from standardisation_fixtures import ANA, BEN, LEAD, PAPER, give_control, mark_all, sroom  # noqa: F401 - sroom is a fixture
+from standardisation_fixtures import ANA, ANSWER, BEN, LEAD, PAPER, give_control, mark_all, sroom  # noqa: F401 - sroom is a fixture
 
 
 def marks(*values: int) -> dict[str, int]:
@@ -258,3 +258,17 @@ def test_the_lead_assessor_chooses_and_records_definitive_marks_from_the_command
     assert run("standardise", "approve", PAPER, ANA, "--reason", "marked them with me", "--by", BEN).exit_code == 1
     approved = run("standardise", "approve", PAPER, ANA, "--reason", "marked them with me", "--by", LEAD)
     assert approved.output.strip() == f"{ANA} approved for {PAPER}: approved."
+
+
+def test_group_marking_is_refused_until_the_marker_qualifies(sroom):
+    sroom.standard_set()
+    with pytest.raises(MarkingError, match="mark its qualification scripts"):
+        sroom.centre.marking.mark_group(sroom.live, "1", ANSWER["1"], 1, by=ANA, versions={})
+
+
+def test_no_control_script_is_given_while_names_are_shown(sroom):
+    from marker_tui.services.audit import Actor
+
+    sroom.pick("1004", "control")
+    sroom.centre.marking.set_blind(sroom.live, False, by=ADMIN)
+    assert sroom.std.give_control(sroom.live, ANA, by=Actor.system(), force=True) is None

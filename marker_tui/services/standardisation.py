@@ -512,7 +512,10 @@ class StandardisationService:
             open_one = any(c["completed_at"] is None for c in given)
             used = tx.standardisation.control_std_ids_marked_by(staff_id)
             candidates = [s for s in _scripts(tx.db, q_code, unit, Kind.CONTROL) if s.complete and s.id not in used]
-            if not due or open_one or not candidates or standing.standing in (Standing.SUSPENDED, Standing.TO_QUALIFY):
+            # Names shown (blind marking off): a script without a candidate would stand out.
+            names_shown = not tx.marks.blind_marking(sitting_id)
+            if not due or open_one or not candidates or names_shown or \
+                    standing.standing in (Standing.SUSPENDED, Standing.TO_QUALIFY):
                 raise _NothingDue()
             taken = tx.standardisation.script_numbers_in_use(sitting_id)
             number = next(n for n in (str(self._numbers.randrange(1000, 10000)) for _ in range(100000))
