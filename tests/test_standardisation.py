@@ -272,3 +272,17 @@ def test_no_control_script_is_given_while_names_are_shown(sroom):
     sroom.pick("1004", "control")
     sroom.centre.marking.set_blind(sroom.live, False, by=ADMIN)
     assert sroom.std.give_control(sroom.live, ANA, by=Actor.system(), force=True) is None
+
+
+def test_a_bad_tolerance_in_a_mark_scheme_file_is_one_message_naming_file_and_place(tmp_path):
+    import json
+
+    from marker_tui.storage.assessment_files import FileKind, read_file
+
+    data = json.loads(small_scheme().model_dump_json(exclude_none=True))
+    data["tolerance"] = {"per_question": -1, "total": 2}
+    path = tmp_path / "101.yaml"
+    path.write_text(json.dumps(data), encoding="utf-8")  # JSON is YAML
+    loaded = read_file(path, FileKind.MARK_SCHEME)
+    [finding] = [f for f in loaded.findings if f.severity.value == "error"]
+    assert "101.yaml" in str(finding) and "tolerance" in str(finding) and loaded.model is None
