@@ -294,7 +294,8 @@ class MarkingQueueScreen(AwaitedCalls, Screen):
         Binding("m", "by_question", "Mark by question"),
         Binding("r", "refresh", "Refresh"),
         Binding("b", "toggle_blind", "Blind on/off"),
-        Binding("s", "standardisation", "Standardisation"),
+        # Named by the refusal that sends a marker there; the footer has no room left at 80 columns.
+        Binding("s", "standardisation", "Standardisation", show=False),
         Binding("X", "export", "Export", show=False),
         Binding("escape", "back", "Back"),
         Binding("f1", "app.show_keys", "Keys"),
