@@ -271,7 +271,7 @@ def build_database(folder: Path):
     minutes of fsyncs that have nothing to do with exporting.
     """
     from marker_tui.domain.clock import FakeClock
-    from marker_tui.services.exports import ExportService
+    from marker_tui.services.centre import Centre
     from marker_tui.services.papers import PaperService
     from marker_tui.services.invigilation import SittingService
     from marker_tui.services.staff import StaffService
@@ -334,7 +334,7 @@ def build_database(folder: Path):
                 " VALUES (?, ?, ?, ?, ?)", states)
 
     run_write(db, sat_and_marked)
-    return db, ExportService(db, clock, papers_dir=SHIPPED_PAPERS, centre_name=IDENTITY["centre_name"])
+    return db, Centre(db=db, clock=clock, papers_dir=SHIPPED_PAPERS, centre_name=IDENTITY["centre_name"]).exports
 
 
 def bench_feedback_from_database(folder: Path, db, service) -> dict:

@@ -46,11 +46,11 @@ class MarkingRoom:
 
     @property
     def marking(self) -> MarkingService:
-        return MarkingService(self.room.db, self.room.clock)
+        return Centre(db=self.room.db, clock=self.room.clock).marking
 
     def other_engine(self) -> MarkingService:
         """A second process's view: its own connection to the same file."""
-        return MarkingService(open_database(self.room.path), self.room.clock)
+        return Centre(db=open_database(self.room.path), clock=self.room.clock).marking
 
     def centre(self) -> Centre:
         return Centre(db=self.room.db, clock=self.room.clock)

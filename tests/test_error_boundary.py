@@ -31,7 +31,7 @@ import time
 import pytest
 
 from marker_tui.interfaces.tui.screens.fault import LEARNER_MESSAGE, LearnerFaultScreen, StaffFaultScreen
-from marker_tui.interfaces.tui.screens.learner import ExitCodeDialog
+from marker_tui.interfaces.tui.screens.learner import ConfirmNameDialog, ExitCodeDialog
 from marker_tui.interfaces.tui.screens.staff_sign_in import StaffPinDialog  # noqa: F401
 from marker_tui.domain.clock import SystemClock
 from marker_tui.services.invigilation import SittingService
@@ -126,7 +126,7 @@ async def test_a_storage_fault_at_login_shows_the_calm_message_and_never_the_roo
     app = learner_app(room, code, "1001", centre=centre)
     with pytest.raises(sqlite3.OperationalError):
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
+            await until(pilot, lambda: isinstance(app.screen, ConfirmNameDialog))
             break_writes(centre)  # the name is shown (a read); logging in writes
             await pilot.press("y")
             await until(pilot, lambda: isinstance(app.screen, LearnerFaultScreen))
@@ -149,7 +149,8 @@ async def test_a_database_locked_at_login_shows_the_calm_message_and_not_the_dat
     holder.execute("BEGIN IMMEDIATE")  # another program holds the write lock: checking the keycode cannot write
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: text_of(app.screen.query_one("#login-error")) != "")
+            await until(pilot, lambda: bool(app.screen.query("#login-error"))
+                        and text_of(app.screen.query_one("#login-error")) not in ("", "Checking…"))
             assert isinstance(app.screen, LearnerLoginScreen)
             assert text_of(app.screen.query_one("#login-error")) == LEARNER_MESSAGE
             shown = " ".join(assert_nothing_leaks(app, room).split())

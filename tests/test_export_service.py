@@ -104,11 +104,11 @@ class ExportRoom:
 
     @property
     def exports(self) -> ExportService:
-        return ExportService(self.room.db, self.room.clock, papers_dir=self.papers_dir, centre_name=CENTRE_NAME)
+        return Centre(db=self.room.db, clock=self.room.clock, papers_dir=self.papers_dir, centre_name=CENTRE_NAME).exports
 
     @property
     def marking(self) -> MarkingService:
-        return MarkingService(self.room.db, self.room.clock)
+        return Centre(db=self.room.db, clock=self.room.clock).marking
 
     @property
     def iqa(self) -> Iqa:
@@ -830,7 +830,7 @@ def test_the_centre_hands_out_the_export_service_and_the_centre_name_falls_back(
 
 def test_the_centre_name_is_stored_by_an_admin_audited_and_printed_on_every_export(xroom, tmp_path, monkeypatch):
     monkeypatch.delenv("MARKER_TUI_CENTRE_NAME", raising=False)
-    service = ExportService(xroom.db, xroom.clock, papers_dir=xroom.papers_dir)
+    service = Centre(db=xroom.db, clock=xroom.clock, papers_dir=xroom.papers_dir).exports
     with pytest.raises(ServiceError, match="needs the role admin"):
         service.set_centre_name("Glanmor College", by=ANA)
     with pytest.raises(ServiceError, match="control characters"):
@@ -842,7 +842,7 @@ def test_the_centre_name_is_stored_by_an_admin_audited_and_printed_on_every_expo
     assert service.centre_name == "Glanmor College 👍"
     report = service.export_feedback(xroom.code, tmp_path, by=ADMIN, candidate="1001")
     assert "Glanmor College 👍" in docx_text(report.paths[0])
-    assert ExportService(xroom.db, xroom.clock, centre_name="Given").centre_name == "Given"
+    assert Centre(db=xroom.db, clock=xroom.clock, centre_name="Given").exports.centre_name == "Given"
 
 
 def test_a_database_made_before_centre_settings_is_upgraded_and_keeps_its_sittings(tmp_path, monkeypatch):
@@ -862,14 +862,14 @@ def test_a_database_made_before_centre_settings_is_upgraded_and_keeps_its_sittin
     try:
         assert db.conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION
         assert "centre_settings" in db.table_names()
-        service = ExportService(db, papers_dir=tmp_path / "papers", centre_name="X")
+        service = Centre(db=db, papers_dir=tmp_path / "papers", centre_name="X").exports
         assert len(service.results_sheet("EXP-1").rows) == 5
     finally:
         db.close()
 
 
 def test_without_a_specification_titles_fall_back_to_the_paper(xroom, tmp_path):
-    service = ExportService(xroom.db, xroom.clock, papers_dir=tmp_path / "nowhere")
+    service = Centre(db=xroom.db, clock=xroom.clock, papers_dir=tmp_path / "nowhere").exports
     sheet = service.results_sheet(xroom.code)
     assert sheet.qualification_title == "Qualification 9999-01" and sheet.unit_title == "Test unit"
     assert [o.title for o in sheet.outcomes] == ["Outcome 1", "Outcome 2"]
@@ -891,5 +891,5 @@ def test_the_default_folder_comes_from_the_interface_not_the_service(monkeypatch
 
 def test_the_service_ignores_the_centre_name_environment_variable(xroom, monkeypatch):
     monkeypatch.setenv("MARKER_TUI_CENTRE_NAME", "From the environment")
-    assert ExportService(xroom.db, xroom.clock).centre_name == DEFAULT_CENTRE_NAME
-    assert ExportService(xroom.db, xroom.clock, centre_name="Given").centre_name == "Given"
+    assert Centre(db=xroom.db, clock=xroom.clock).exports.centre_name == DEFAULT_CENTRE_NAME
+    assert Centre(db=xroom.db, clock=xroom.clock, centre_name="Given").exports.centre_name == "Given"

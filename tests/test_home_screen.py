@@ -290,3 +290,32 @@ async def test_a_pin_typed_straight_after_enter_lands_in_the_pin_box_not_the_nam
         await pilot.pause()
         assert isinstance(app.screen, SittingPickerScreen), app.screen.query_one("#staff-name").value
         assert app.screen.marker == MARKER
+
+
+async def test_escape_on_the_sign_in_goes_back_to_the_home_screen_and_another_activity_can_be_chosen(mini, centre):
+    app = make_app(mini, centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("u")  # the wrong activity
+        await pilot.pause()
+        assert isinstance(app.screen, StaffSignInScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "Sit a paper" in menu_titles(app)  # back on the home screen, nobody signed in
+        await pilot.press("i")
+        await sign_in(pilot, INVIGILATOR, "1111")
+        assert not isinstance(app.screen, StaffSignInScreen)
+
+
+async def test_a_sign_in_opened_on_its_own_offers_no_back(centre):
+    from marker_tui.interfaces.tui.screens.marking import SittingPickerScreen
+
+    app = MarkerApp(centre, start=StaffSignInScreen("Marking", then=lambda m: SittingPickerScreen(m.name),
+                                                    roles=("marker",)), steady=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, StaffSignInScreen)
+        back = [b for b in app.active_bindings.values() if b.binding.action == "back"]
+        assert not back or not back[0].enabled  # not offered in the footer either

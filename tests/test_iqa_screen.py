@@ -28,8 +28,8 @@ from marker_tui.interfaces.tui.widgets.iqa_dialogs import (
     DifferentMarkDialog,
     DrawPlanDialog,
     StatementDialog,
-    YesNoDialog,
 )
+from marker_tui.interfaces.tui.widgets.dialogs import ConfirmDialog
 from marker_tui.services.centre import Centre
 from marker_tui.storage.database import open_database
 from test_iqa_service import ANA, BEN, IVY, MO, PIN, SAM, IqaRoom, build_iqa_room, plan_with
@@ -428,7 +428,7 @@ async def test_the_second_marker_marks_blind_and_completes(room):
         assert "Every question has your mark" in text(app, "#iqa-message")
         await pilot.press("c")
         await settle(pilot)
-        assert isinstance(app.screen, YesNoDialog)
+        assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("y")
         await settle(pilot)
         assert "Second marking complete" in text(app, "#iqa-message")

@@ -99,7 +99,7 @@ class IqaRoom:
 
     @property
     def marking(self) -> MarkingService:
-        return MarkingService(self.room.db, self.room.clock)
+        return Centre(db=self.room.db, clock=self.room.clock).marking
 
     def centre(self) -> Centre:
         return Centre(db=self.room.db, clock=self.room.clock)
@@ -157,7 +157,7 @@ def make_iqa_room(path: Path, *, complete: bool = True) -> IqaRoom:
     if room.sittings.summary(code).state != "ended":  # ends by itself when the last one submits
         room.sittings.end(code, by=INVIGILATOR, reason="everyone has finished")
     room.clock.advance(minutes=30)
-    marking = MarkingService(room.db, room.clock)
+    marking = Centre(db=room.db, clock=room.clock).marking
     for number, (marker, values) in MARKS.items():
         script = room.script_id(code, number)
         for question, value in zip(QUESTIONS, values):

@@ -8,12 +8,14 @@ Real SQLite files, a FakeClock, two service objects on one file where it matters
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from marker_tui.services.audit import ServiceError
 from marker_tui.services.candidates import CsvImportError
+from marker_tui.services.centre import Centre
 from marker_tui.services.marking import (
     CLAIM_MINUTES,
     ClaimRefused,
@@ -172,8 +174,8 @@ def test_a_script_still_being_written_cannot_be_marked(tmp_path):
     room.staff.add(ANA, ["marker"], "4826", by="Ada Admin")
     code = room.running_sitting(candidates=("1001",))
     with pytest.raises(MarkingError, match="has not been submitted yet"):
-        MarkingService(room.db, room.clock).open_script(room.script_id(code, "1001"), by=ANA)
-    queue = MarkingService(room.db, room.clock).queue(code)
+        Centre(db=room.db, clock=room.clock).marking.open_script(room.script_id(code, "1001"), by=ANA)
+    queue = Centre(db=room.db, clock=room.clock).marking.queue(code)
     assert queue.rows == [] and queue.still_writing == 1
     room.db.close()
 
@@ -256,6 +258,39 @@ def test_a_script_is_held_by_one_marker_at_a_time(mroom):
     assert mroom.marking.queue(mroom.code).row(script).held_by == ANA
     mroom.marking.release(script, by=ANA)
     assert mroom.marking.open_script(script, by=BEN).claim.held_by == BEN
+
+
+def test_taking_and_letting_go_of_a_claim_are_recorded_but_keeping_it_alive_is_not(mroom):
+    script = mroom.script("1002")
+    number = mroom.marking.open_script(script, by=ANA).script_number
+    [taken] = mroom.audit("marking claim taken")
+    assert (taken.actor, taken.script_id, taken.details["script_number"]) == (ANA, script, number)
+    assert taken.details["lapses at"]
+    before = len(mroom.audit())
+    mroom.clock.advance(minutes=2)
+    mroom.marking.open_script(script, by=ANA)  # reopened while held: the claim is refreshed
+    mroom.marking.claim(script, by=ANA)
+    assert len(mroom.audit()) == before  # refreshing writes no audit row
+    assert mroom.marking.queue(mroom.code).row(script).claim_expires_at == \
+        mroom.clock.now() + timedelta(minutes=CLAIM_MINUTES)
+    mroom.marking.release(script, by=BEN)  # not Ben's: nothing happens, nothing recorded
+    assert mroom.audit("marking claim released") == []
+    mroom.marking.release(script, by=ANA)
+    [released] = mroom.audit("marking claim released")
+    assert (released.actor, released.script_id) == (ANA, script)
+    mroom.marking.release(script, by=ANA)  # let go already: nothing more recorded
+    assert len(mroom.audit("marking claim released")) == 1
+
+
+def test_a_lapsed_claim_of_ones_own_is_taken_again_and_cleared_without_a_release(mroom):
+    script = mroom.script("1003")
+    mroom.marking.open_script(script, by=ANA)
+    mroom.clock.advance(minutes=CLAIM_MINUTES + 1)
+    mroom.marking.release(script, by=ANA)  # lapsed already: cleared, not a release
+    assert mroom.audit("marking claim released") == []
+    assert mroom.marking.queue(mroom.code).row(script).held_by is None
+    mroom.marking.open_script(script, by=ANA)
+    assert len(mroom.audit("marking claim taken")) == 2
 
 
 def test_a_claim_lapses_after_inactivity_and_each_save_refreshes_it(mroom):

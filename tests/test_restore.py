@@ -76,6 +76,22 @@ def test_restore_needs_an_admin_pin(ended):
     assert actions(db)[:len(before)] == before and "database restored" not in actions(db)
 
 
+def test_an_unforced_restore_s_entry_holds_the_keys_it_always_had(ended):
+    db, copy = ended
+    result = run(db, "restore", str(copy), "--yes")
+    assert result.exit_code == 0, result.output
+    last = entries(open_database(db))[-1]
+    assert last.action == "database restored" and last.actor == ADMIN
+    # Nothing forced past or lost: those keys appear only when there were any. The entries set
+    # aside (the backup's own, written after the copy) are named.
+    assert set(last.details) == {
+        "from", "backup_sha256", "backup_schema_version", "backup_head_id", "backup_head_hash",
+        "replaced_head_id", "replaced_head_hash", "safety_copy", "safety_sha256", "forced", "reason",
+        "set_aside_ids"}
+    assert last.details["from"] == str(copy.resolve()) and last.details["forced"] is False
+    assert last.details["reason"] is None
+
+
 def test_restore_refuses_while_a_sitting_is_open_unless_forced_with_a_reason(tmp_path):
     room = build_room(tmp_path / "centre.db")
     code = room.running_sitting(candidates=("1001",))

@@ -21,7 +21,7 @@ from marker_tui.interfaces.tui.screens.iqa import (
     SecondMarkingQueueScreen,
 )
 from marker_tui.interfaces.tui.screens.marking import SittingPickerScreen
-from marker_tui.interfaces.tui.widgets.iqa_dialogs import YesNoDialog
+from marker_tui.interfaces.tui.widgets.dialogs import ConfirmDialog
 from marker_tui.services.centre import Centre
 from marker_tui.services.demo import build_demo
 from test_iqa_screen import settle
@@ -85,7 +85,7 @@ async def test_a_marker_presses_2_on_the_mark_screen_and_second_marks_with_quest
         await settle(pilot)
         await pilot.press("c")
         await settle(pilot)
-        assert isinstance(app.screen, YesNoDialog)
+        assert isinstance(app.screen, ConfirmDialog)
         marks = ", ".join(f"Q{n} 1" for n in range(1, 12)) + ", Q12 0"
         assert app.screen.detail == f"Your marks: {marks}. After this they cannot change."
         await pilot.press("y")

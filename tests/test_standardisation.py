@@ -9,7 +9,6 @@ import pytest
 
 from marker_tui.domain.markscheme import ControlScripts, Tolerance
 from marker_tui.domain.standardisation import Standing, check, control_due, failures_in_a_row, qualification
-from marker_tui.services.exports import ExportService
 from marker_tui.services.marking import MarkingError
 from marker_tui.services.papers import PaperService
 from marker_tui.services.standardisation import StandardisationError
@@ -155,7 +154,7 @@ def test_a_control_script_looks_like_a_live_one_and_never_reaches_results(sroom,
     [marked] = sroom.actions("control script marked")
     assert marked.details["within_tolerance"] is True and marked.sitting_id is None
 
-    exports = ExportService(sroom.room.db, sroom.room.clock)
+    exports = sroom.centre.exports
     csv_path, xlsx_path = tmp_path / "results.csv", tmp_path / "results.xlsx"
     exports.export_results(sroom.live, csv_path, by=ADMIN, allow_incomplete=True)
     exports.export_results(sroom.live, xlsx_path, by=ADMIN, allow_incomplete=True)

@@ -82,6 +82,45 @@ def test_a_write_that_records_nothing_is_rolled_back(uow):
         assert rx.candidates.all_candidates() == []
 
 
+def test_named_housekeeping_commits_without_an_audit_row(uow):
+    before = len(entries(uow.db))
+    with uow.write(by="Ada Admin", needs=Permission.ADMINISTER, housekeeping="tidying a candidate") as tx:
+        tx.candidates.insert_candidate("Z1", "Zoe Zed", 0, "", at=tx.now)
+    with uow.read() as rx:
+        assert [c.candidate_number for c in rx.candidates.all_candidates()] == ["Z1"]
+    assert len(entries(uow.db)) == before
+
+
+def test_housekeeping_may_still_record_an_event(uow):
+    with uow.write(by="Ada Admin", needs=Permission.RUN_ROOM, housekeeping="claim refresh") as tx:
+        tx.record(IncidentNoted(note="taken, not refreshed"))
+    assert [e.details["note"] for e in _incidents(uow)] == ["taken, not refreshed"]
+
+
+def test_housekeeping_must_be_named_in_words(uow):
+    for unnamed in ("", "   ", True):
+        with pytest.raises(TypeError, match="housekeeping must say"):
+            with uow.write(by="Ada Admin", needs=Permission.ADMINISTER, housekeeping=unnamed) as tx:
+                tx.candidates.insert_candidate("Z1", "Zoe Zed", 0, "", at=tx.now)
+        with pytest.raises(TypeError, match="housekeeping must say"):
+            uow.run(lambda tx: None, by="Ada Admin", needs=Permission.ADMINISTER, housekeeping=unnamed)
+    with uow.read() as rx:
+        assert rx.candidates.all_candidates() == []
+
+
+def test_run_with_housekeeping_commits_and_without_is_refused(uow):
+    def work(tx):
+        tx.candidates.insert_candidate("Z2", "Zak Zed", 0, "", at=tx.now)
+
+    with pytest.raises(UnauditedWrite):
+        uow.run(work, by="Ada Admin", needs=Permission.ADMINISTER)
+    with uow.read() as rx:
+        assert rx.candidates.all_candidates() == []
+    uow.run(work, by="Ada Admin", needs=Permission.ADMINISTER, housekeeping="a test's upkeep")
+    with uow.read() as rx:
+        assert [c.candidate_number for c in rx.candidates.all_candidates()] == ["Z2"]
+
+
 def test_an_error_in_the_block_rolls_back_the_change_and_its_audit_row(uow):
     with pytest.raises(ServiceError, match="no such thing"):
         with uow.write(by="Ada Admin", needs=Permission.RUN_ROOM) as tx:

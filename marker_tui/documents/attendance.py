@@ -8,6 +8,7 @@ import os
 from datetime import datetime
 
 from marker_tui.domain.attendance import Attendance, AttendanceRegister
+from marker_tui.domain.local_time import HOUR_MINUTE, local_time
 from marker_tui.documents.feedback import WordDocument
 from marker_tui.documents.text_cleaning import atomic_output, csv_text
 
@@ -16,7 +17,7 @@ CSV_HEADERS = ["Candidate number", "Name", "Attendance", "Minutes late", "Arrive
 
 
 def _time(instant: datetime | None) -> str:
-    return instant.astimezone().strftime("%H:%M") if instant else ""
+    return local_time(instant, HOUR_MINUTE, missing="")
 
 
 def _cells(register: AttendanceRegister) -> list[list[str]]:

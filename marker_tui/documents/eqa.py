@@ -8,6 +8,7 @@ import os
 from datetime import datetime
 
 from marker_tui.domain.eqa import EqaPick
+from marker_tui.domain.local_time import local_time
 from marker_tui.domain.markscheme import MarkScheme
 from marker_tui.domain.paper import QuestionPaper
 from marker_tui.documents.feedback import WordDocument
@@ -18,7 +19,7 @@ def write_cover_sheet(path: str | os.PathLike[str], *, code: str, centre: str, p
     doc = WordDocument(title=f"EQA sample pack: sitting {code}", author=centre,
                        footer=f"{centre}: EQA sample pack, sitting {code}")
     doc.title(f"EQA sample pack: sitting {code}")
-    doc.paragraph(f"{centre}. Prepared by {produced_by} on {produced_at.astimezone():%d %B %Y at %H:%M}.")
+    doc.paragraph(f"{centre}. Prepared by {produced_by} on {local_time(produced_at, '%d %B %Y at %H:%M')}.")
     doc.paragraph("Learners are named in this pack." if names else
                   "Learners are identified by candidate number only; their names are not in this pack.")
     doc.heading("The sample")

@@ -54,6 +54,7 @@ from docx.shared import Mm, Pt
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
+from marker_tui.domain.question_text import LIST_ITEM
 from marker_tui.domain.reports import LearnerFeedback
 
 from .text_cleaning import atomic_output, clean_text
@@ -65,7 +66,6 @@ HEADER_FILL = "D9D9D9"
 _MONTHS = (
     "January February March April May June July August September October November December"
 ).split()
-_LIST_ITEM = re.compile(r"^(?:[-*\u2022]|\d{1,2}[.)]|[a-zA-Z][.)])\s")
 
 
 def uk_date(day: date) -> str:
@@ -82,7 +82,8 @@ def text_blocks(text: str | None, *, reflow: bool = False) -> list[str]:
 
     Inside a paragraph a newline stays a line break, unless ``reflow``: then lines
     are joined with spaces (question text in the papers is wrapped at ~90
-    characters for the YAML, not for the reader), except before a list item.
+    characters for the YAML, not for the reader), except before a list item
+    (domain/question_text.LIST_ITEM, the rule the screens' reflow keeps too).
     """
     if text is None:
         return []
@@ -96,7 +97,7 @@ def text_blocks(text: str | None, *, reflow: bool = False) -> list[str]:
         if reflow:
             joined = lines[0]
             for line in lines[1:]:
-                joined += ("\n" if _LIST_ITEM.match(line) else " ") + line
+                joined += ("\n" if LIST_ITEM.match(line) else " ") + line
             blocks.append(joined)
         else:
             blocks.append("\n".join(lines))

@@ -18,6 +18,7 @@ from typing import Any
 
 from marker_tui.domain.audit_summary import summarise
 from marker_tui.domain.data_protection import SubjectAccessRecord
+from marker_tui.domain.local_time import DAY_MINUTE, local_time
 from marker_tui.documents.feedback import WordDocument
 from marker_tui.documents.text_cleaning import atomic_output, clean_text
 
@@ -33,9 +34,9 @@ def _when(value: Any) -> str:
         instant = datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    if instant.tzinfo is None:
-        return instant.strftime("%d %b %Y %H:%M")
-    return instant.astimezone().strftime("%d %b %Y %H:%M %Z").strip()
+    if instant.tzinfo is None:  # written without a zone: shown as written, with no zone name
+        return instant.strftime(DAY_MINUTE)
+    return local_time(instant, DAY_MINUTE + " %Z")
 
 
 def _text(value: Any) -> str:

@@ -12,6 +12,13 @@
 * :func:`atomic_output` writes a file through a temporary file in the same folder
   and ``os.replace``, so a failed or interrupted export never leaves a
   half-written document (an older file of the same name stays as it was).
+
+Why this is not ``domain/visible_text.visible`` (the terminal's cleaner): a screen must *show* an
+odd character (ESC as "␛") so staff see what was stored, and a terminal can draw any placeholder.
+A document cannot hold the character at all, so here it is *removed*, and only the characters XML
+1.0 forbids: a bidi mark or a zero-width joiner, which the terminal shows as a code point, is valid
+XML and needed by right-to-left names and emoji sequences in Word, so it is kept. Typed input is
+checked by ``visible_text.typed_line`` before it is ever stored.
 """
 
 from __future__ import annotations

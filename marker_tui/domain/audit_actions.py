@@ -78,6 +78,8 @@ class Action(StrEnum):
     MARK_IMPORTED = "mark imported"
     MARK_SCHEME_LOADED = "mark scheme loaded"
     MARKER_MONITORING_EXPORTED = "marker monitoring exported"
+    MARKING_CLAIM_RELEASED = "marking claim released"
+    MARKING_CLAIM_TAKEN = "marking claim taken"
     PAPER_LOADED = "paper loaded"
     QUESTION_FLAGGED = "question flagged"
     REST_BREAK_ASKED_FOR = "rest break asked for"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from marker_tui.domain.visible_text import has_hidden
+from marker_tui.domain.visible_text import typed_line
 
 DEFAULT_CENTRE_NAME = "Training centre"
 """What documents say while the centre has not given its name."""
@@ -46,17 +46,10 @@ class CentreIdentity:
 
 def clean_centre_name(text: str | None, *, required: bool = True) -> str | None:
     """The name with runs of spaces collapsed; refuses an empty (when required), long or control-character name."""
-    cleaned = " ".join((text or "").split())
-    if not cleaned:
-        if required:
-            raise CentreIdentityError("Type the centre's name, as it should appear on documents "
-                                      "(e.g. Glanmor College).")
-        return None
-    if len(cleaned) > MAX_CENTRE_NAME:
-        raise CentreIdentityError(f"A centre name can be at most {MAX_CENTRE_NAME} characters.")
-    if has_hidden(cleaned):
-        raise CentreIdentityError("A centre name cannot contain control characters; type plain text.")
-    return cleaned
+    # Hidden characters too (not only controls): the name is printed on every document.
+    return typed_line(text, what="A centre name", limit=MAX_CENTRE_NAME, hidden=True, refuse=CentreIdentityError,
+                      empty="Type the centre's name, as it should appear on documents (e.g. Glanmor College)."
+                      if required else None)
 
 
 def clean_centre_number(text: str | None, *, required: bool = True) -> str | None:

@@ -109,7 +109,10 @@ _PIPE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s
 
 
 def clean(text: str) -> str:
-    """Plain text of one line or cell: no bold/HTML markers, one space between words."""
+    """Plain text of one line or cell: no bold/HTML markers, one space between words.
+
+    Not a safety cleaner (those are domain/visible_text.py for screens and typed input,
+    documents/text_cleaning.py for documents): this strips a handbook's mark-up while importing it."""
     text = text.replace("**", "")
     text = _INLINE_TAG.sub("", text)
     text = _ANY_TAG.sub(" ", text)  # <li>, <br>, <td>...: word boundaries

@@ -14,6 +14,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from marker_tui.domain.local_time import local_time
+
 
 class SittingState(StrEnum):
     SCHEDULED = "scheduled"
@@ -127,7 +129,7 @@ def script_changes() -> dict[ScriptChange, dict[ScriptState, ScriptState]]:
 
 
 def _clock(instant: datetime | None) -> str:
-    return instant.astimezone().strftime("%H:%M:%S") if instant else "-"
+    return local_time(instant)
 
 
 def sitting_after(change: SittingChange, state: SittingState | str, *, code: str,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 _PICTURE_BASE = 0x2400  # U+2400 CONTROL PICTURES: one symbol for each C0 control
 _DEL_PICTURE = "\u2421"  # ␡
@@ -70,3 +71,26 @@ def has_hidden(text: str, *, allow: str = "\n\t") -> bool:
 def has_controls(text: str, *, allow: str = "") -> bool:
     """True when ``text`` holds a control character (C0, DEL or C1) not in ``allow``: what typed text refuses."""
     return any(unicodedata.category(ch) == "Cc" and ch not in allow for ch in text)
+
+
+def typed_line(text: str | None, *, what: str, limit: int, empty: str | None = None,
+               controls: str | None = None, hidden: bool = False,
+               refuse: Callable[[str], Exception] = ValueError) -> str | None:
+    """One line of text a person typed (a name, a reason, a note), as it is kept: runs of white space
+    collapsed to one space. Refused with ``refuse(message)``: empty when ``empty`` (its message) is
+    given, longer than ``limit``, or holding a control character (``hidden``: any character
+    ``visible`` would show as a placeholder). None for an empty, optional line.
+
+    The one cleaner for typed input; drawing stored text is ``visible``/``visible_line`` above, and
+    writing it into a document is documents/text_cleaning.py (which must drop what XML cannot hold).
+    """
+    cleaned = " ".join((text or "").split())
+    if not cleaned:
+        if empty is not None:
+            raise refuse(empty)
+        return None
+    if len(cleaned) > limit:
+        raise refuse(f"{what} can be at most {limit} characters.")
+    if has_hidden(cleaned, allow="") if hidden else has_controls(cleaned):
+        raise refuse(controls or f"{what} cannot contain control characters; type plain text.")
+    return cleaned

@@ -19,7 +19,7 @@ from marker_tui.services.audit import ServiceError
 from marker_tui.services.exports import safe_folder_name
 from marker_tui.services.settings import identity_in
 from marker_tui.services.unit_of_work import UnitOfWork
-from marker_tui.storage.database import Database, parse_instant
+from marker_tui.storage.database import Database
 
 #: Who keeps the register: the room's staff and the centre's admin.
 KEEPERS = (Permission.RUN_ROOM,)
@@ -49,15 +49,15 @@ class AttendanceService:
             taken.setdefault(b.script_id, []).append(int(((b.finished_at or now) - b.started_at).total_seconds()))
         lines = []
         for row in rows:
-            arrived = parse_instant(row["logged_in_at"])
+            arrived = row.logged_in_at
             attendance, late = attendance_of(arrived, started)
             lines.append(RegisterLine(
-                candidate_number=row["candidate_number"], name=row["name"], attendance=attendance,
-                minutes_late=late, arrived_at=arrived, started_at=parse_instant(row["started_at"]),
-                finished_at=parse_instant(row["submitted_at"]) if arrived else None, terminal=row["terminal"],
-                arrangements=arrangements_text(row["extra_time_percent"], row["access_arrangements"]),
-                rest_breaks=len(taken.get(row["script_id"], [])),
-                rest_break_minutes=sum(taken.get(row["script_id"], [])) // 60))
+                candidate_number=row.candidate_number, name=row.name, attendance=attendance,
+                minutes_late=late, arrived_at=arrived, started_at=row.started_at,
+                finished_at=row.submitted_at if arrived else None, terminal=row.terminal,
+                arrangements=arrangements_text(row.extra_time_percent, row.access_arrangements),
+                rest_breaks=len(taken.get(row.script_id, [])),
+                rest_break_minutes=sum(taken.get(row.script_id, [])) // 60))
         return AttendanceRegister(
             centre=centre.name, sitting_code=sitting.code,
             paper=f"{paper.qualification} unit {paper.unit}: {paper.title or paper.paper.title or ''}".rstrip(": "),

@@ -153,8 +153,12 @@ def record(
     script_id: int | None = None,
     candidate_number: str | None = None,
     details: dict[str, Any] | None = None,
+    entry_id: int | None = None,
 ) -> None:
     """Append one audit row (call it inside the transaction that makes the change).
+
+    Services do not call this: they record typed events through the unit of work
+    (``services/unit_of_work.py``), which calls it. ``entry_id`` is for a restore only.
 
     The row is chained to the one before it (``domain/audit_chain.py``), read
     under the same write lock as the insert.
@@ -170,26 +174,27 @@ def record(
         script_id,
         candidate_number,
         json.dumps(details or {}, ensure_ascii=False, default=str, sort_keys=True),
+        entry_id=entry_id,
     )
 
 
-def _entry(row: dict[str, Any]) -> AuditEntry:
+def _entry(row: audit_log.StoredEntry) -> AuditEntry:
     from marker_tui.domain.audit_chain import GENESIS, canonical_content
 
     return AuditEntry(
-        content_digest=row.get("content_digest"),
-        chain_hash=row.get("chain_hash"),
-        previous_hash=row.get("previous_hash") or (GENESIS if row.get("chain_hash") else None),
-        hashed_content=canonical_content(row["at"], row["actor"], row["action"], row["sitting_id"],
-                                         row["script_id"], row["candidate_number"], row["details"]),
-        id=row["id"],
-        at=parse_instant(row["at"]),
-        actor=row["actor"],
-        action=row["action"],
-        sitting_id=row["sitting_id"],
-        script_id=row["script_id"],
-        candidate_number=row["candidate_number"],
-        details=json.loads(row["details"]),
+        content_digest=row.content_digest,
+        chain_hash=row.chain_hash,
+        previous_hash=row.previous_hash or (GENESIS if row.chain_hash else None),
+        hashed_content=canonical_content(row.at, row.actor, row.action, row.sitting_id,
+                                         row.script_id, row.candidate_number, row.details),
+        id=row.id,
+        at=parse_instant(row.at),
+        actor=row.actor,
+        action=row.action,
+        sitting_id=row.sitting_id,
+        script_id=row.script_id,
+        candidate_number=row.candidate_number,
+        details=json.loads(row.details),
     )
 
 

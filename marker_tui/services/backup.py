@@ -18,24 +18,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from marker_tui.domain.audit_chain import RESTORED, SET_ASIDE
 from marker_tui.domain.clock import Clock, SystemClock
-from marker_tui.services.audit import Actor, ServiceError, record
-from marker_tui.storage import audit_log
+from marker_tui.domain.events.exports import DatabaseBackedUp, DatabaseRestored
+from marker_tui.services.audit import Actor, ServiceError
+from marker_tui.services.unit_of_work import UnitOfWork
 from marker_tui.storage.backup import BackupReport, RestorePlan, backup_database, restore_database
-from marker_tui.storage.database import Database, now_text, run_write
+from marker_tui.storage.database import Database
 
 
 def take_backup(db: Database, target: str | Path, *, by: Actor, overwrite: bool = False,
                 clock: Clock | None = None) -> BackupReport:
     """Copy the database to ``target`` and record it in the live audit log (file removed if that fails)."""
     report = backup_database(db, target, overwrite=overwrite)
-    now = (clock or SystemClock()).now()
     try:
-        run_write(db, lambda d: record(d, at=now, actor=by, action="database backed up", details={
-            "file": str(Path(report.target).resolve()), "bytes": report.bytes, "sha256": report.sha256,
-            "schema_version": report.schema_version, "audit_head_id": report.audit_head_id,
-            "audit_head_hash": report.audit_head_hash}))
+        # ``by`` was checked by the caller (an admin signed in): the entry is written as them.
+        with UnitOfWork(db, clock or SystemClock()).write(by=by, needs=None, what="recording the backup") as tx:
+            tx.record(DatabaseBackedUp(
+                file=str(Path(report.target).resolve()), bytes=report.bytes, sha256=report.sha256,
+                schema_version=report.schema_version, audit_head_id=report.audit_head_id,
+                audit_head_hash=report.audit_head_hash))
     except BaseException:
         Path(report.target).unlink(missing_ok=True)  # an unrecorded copy of every answer must not stay behind
         raise
@@ -75,27 +76,21 @@ def restore_backup(backup: str | Path, db_path: str | Path, *, by: Actor, force:
                 "(kept in its safety copy); to go ahead anyway, add --force --reason TEXT.")
 
     def write_entry(db: Database, plan: RestorePlan) -> None:
-        details = {
-            "from": str(Path(plan.backup.path).resolve()), "backup_sha256": plan.backup.sha256,
-            "backup_schema_version": plan.backup.schema_version,
-            "backup_head_id": plan.backup.audit_head_id, "backup_head_hash": plan.backup.audit_head_hash,
-            "replaced_head_id": plan.replaced_head_id, "replaced_head_hash": plan.replaced_head_hash,
-            "safety_copy": plan.safety_copy, "safety_sha256": plan.safety_sha256,
-            "forced": bool(force and refusals(plan)), "reason": reason,
-        }
-        if plan.set_aside_ids:
-            details[SET_ASIDE] = list(plan.set_aside_ids)
-        if refusals(plan):
-            details["forced past"] = refusals(plan)
-            details["lost answers"] = {c.candidate_number: c.answers for c in plan.lost}
-        label = by.label if isinstance(by, Actor) else str(by)
-        audit_log.append(db, now_text(clock.now()), label, RESTORED, None, None, None,
-                         _json(details), entry_id=plan.restore_entry_id)
+        # Inside the restore's own transaction (a unit of work on the restored database joins it).
+        # ``by`` is the admin the caller signed in, of the live database or of the backup itself.
+        forced_past = refusals(plan)
+        event = DatabaseRestored(
+            backup=str(Path(plan.backup.path).resolve()), backup_sha256=plan.backup.sha256,
+            backup_schema_version=plan.backup.schema_version,
+            backup_head_id=plan.backup.audit_head_id, backup_head_hash=plan.backup.audit_head_hash,
+            replaced_head_id=plan.replaced_head_id, replaced_head_hash=plan.replaced_head_hash,
+            safety_copy=plan.safety_copy, safety_sha256=plan.safety_sha256,
+            forced=bool(force and forced_past), reason=reason,
+            set_aside_ids=list(plan.set_aside_ids) if plan.set_aside_ids else None,
+            forced_past=forced_past or None,
+            lost_answers={c.candidate_number: c.answers for c in plan.lost} if forced_past else None)
+        actor = by if isinstance(by, Actor) else Actor(label=str(by))
+        with UnitOfWork(db, clock).write(by=actor, needs=None, what="restoring") as tx:
+            tx.record(event, entry_id=plan.restore_entry_id)
 
     return restore_database(backup, db_path, check=check, write_entry=write_entry, progress=progress)
-
-
-def _json(details: dict) -> str:
-    import json
-
-    return json.dumps(details, ensure_ascii=False, default=str, sort_keys=True)

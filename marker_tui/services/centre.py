@@ -188,7 +188,7 @@ class Centre:
         from .exports import ExportService
 
         return ExportService(self.db, self.clock, papers_dir=self.papers_dir, iqa=self.iqa,
-                             centre_name=self.centre_name)
+                             sweep=self.sittings.sweep, centre_name=self.centre_name)
 
     def close(self) -> None:
         self.db.close()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from dataclasses import asdict
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -29,8 +30,8 @@ from marker_tui.domain.roles import Permission
 from marker_tui.services.audit import ServiceError
 from marker_tui.services.settings import identity_in
 from marker_tui.services.unit_of_work import UnitOfWork
-from marker_tui.storage.database import Database, parse_instant
-from marker_tui.storage.erasure import ERASED_NAME
+from marker_tui.storage.database import Database
+from marker_tui.storage.erasure import ERASED_NAME, RetentionRow
 
 
 class DataProtectionService:
@@ -48,11 +49,12 @@ class DataProtectionService:
                 raise ServiceError(f"There is no candidate {number!r}. Check the number with: marker-tui candidates list")
             tables = rx.learner_records.learner_rows(candidate.id)
             script_ids = [s["id"] for s in tables["scripts"]]
-            sittings = rx.learner_records.sitting_labels(sorted({s["sitting_id"] for s in tables["scripts"]}))
-            audit = rx.learner_records.audit_rows_about(candidate.candidate_number, script_ids)
+            labels = rx.learner_records.sitting_labels(sorted({s["sitting_id"] for s in tables["scripts"]}))
+            audit_rows = rx.learner_records.audit_rows_about(candidate.candidate_number, script_ids)
             centre = identity_in(rx.db)
-        for entry in audit:
-            entry["details"] = json.loads(entry["details"] or "{}")
+        # The record is what goes into the JSON file: plain mappings, with each entry's details parsed.
+        sittings = {sitting_id: asdict(label) for sitting_id, label in labels.items()}
+        audit = [asdict(row) | {"details": json.loads(row.details or "{}")} for row in audit_rows]
         return SubjectAccessRecord(
             candidate_number=candidate.candidate_number, name=candidate.name, produced_at=self.clock.now(),
             produced_by=rx.actor.label if rx.actor else by,
@@ -136,20 +138,19 @@ class RetentionService:
             rows = rx.erasure.retention_rows()
         return sorted(self._statuses(rows, periods), key=lambda s: (not s.due, s.due_at, s.candidate_number))
 
-    def _statuses(self, rows: list[dict], periods: dict[str, int]) -> list[RetentionStatus]:
-        by_candidate: dict[int, list[dict]] = {}
+    def _statuses(self, rows: list[RetentionRow], periods: dict[str, int]) -> list[RetentionStatus]:
+        by_candidate: dict[int, list[RetentionRow]] = {}
         for row in rows:
-            by_candidate.setdefault(row["candidate_id"], []).append(row)
+            by_candidate.setdefault(row.candidate_id, []).append(row)
         now = self.clock.now()
         out = []
         for group in by_candidate.values():
             first = group[0]
-            if first["name"] == ERASED_NAME:
+            if first.name == ERASED_NAME:
                 continue
-            sittings = [(r["qualification"], r["code"], parse_instant(r["ended_at"]))
-                        for r in group if r["code"] is not None]
-            out.append(retention_status(candidate_number=first["candidate_number"], name=first["name"],
-                                        created_at=parse_instant(first["created_at"]), sittings=sittings,
+            sittings = [(r.qualification, r.code, r.ended_at) for r in group if r.code is not None]
+            out.append(retention_status(candidate_number=first.candidate_number, name=first.name,
+                                        created_at=first.created_at, sittings=sittings,
                                         periods=periods, now=now))
         return out
 
@@ -165,7 +166,7 @@ class RetentionService:
             if candidate is None or candidate.name == ERASED_NAME:
                 raise ServiceError(f"There is no candidate {number!r} (already erased, or a typing slip?). "
                                    "Check with: marker-tui retention")
-            [status] = self._statuses([r for r in tx.erasure.retention_rows() if r["candidate_id"] == candidate.id],
+            [status] = self._statuses([r for r in tx.erasure.retention_rows() if r.candidate_id == candidate.id],
                                       self._periods(tx))
             if status.blocked:
                 raise ServiceError(f"Candidate {candidate.candidate_number} cannot be erased yet: {status.blocked}.")

@@ -35,10 +35,11 @@ from pydantic import BaseModel
 from ruamel.yaml import YAML
 
 from marker_tui.domain.clock import Clock, FakeClock, SystemClock
-from marker_tui.services.audit import Actor, ServiceError, record
+from marker_tui.domain.events.demo import DemoCentreBuilt
+from marker_tui.services.audit import Actor, ServiceError
+from marker_tui.services.unit_of_work import UnitOfWork
 from marker_tui.storage.assessment_files import load_library
-from marker_tui.storage.admission import set_exit_code
-from marker_tui.storage.database import copy_file, copy_into, holds_centre_data, open_database, run_write, without_waiting_for_disk
+from marker_tui.storage.database import copy_file, copy_into, holds_centre_data, open_database, without_waiting_for_disk
 from marker_tui.storage.locations import PACKAGE_DATA, SHIPPED_MARKSCHEMES, SHIPPED_PAPERS
 
 QUALIFICATION = "3818-13"
@@ -362,14 +363,16 @@ class _Builder:
         self.clock.advance(seconds=30)
         c.sittings.issue_keycodes(OPEN_CODE, by=INVIGILATOR, seed=DEMO_KEYCODE_SEED)
         sitting_id = c.sittings.summary(OPEN_CODE).id
-        run_write(c.db, lambda db: set_exit_code(db, sitting_id, DEMO_EXIT_CODE))
         self.at(self.now - timedelta(minutes=3))
         c.sittings.open(OPEN_CODE, by=INVIGILATOR)
         self.at(self.now - timedelta(minutes=2))
-        run_write(c.db, lambda db: record(
-            db, at=self.clock.now(), actor=Actor.system(), action="demo centre built",
-            details={"note": "demonstration data; staff PINs are listed by marker-tui demo and in the README",
-                     "open sitting": OPEN_CODE, "sat sitting": SAT_CODE}))
+        # The demo's own write: 304-DEMO's exit code fixed (README prints it; issuing keycodes
+        # drew a random one), in the entry that says the whole database is the demonstration.
+        with UnitOfWork(c.db, self.clock).write(by=Actor.system(), needs=None, what="building the demo") as tx:
+            tx.admission.set_exit_code(sitting_id, DEMO_EXIT_CODE)
+            tx.record(DemoCentreBuilt(
+                note="demonstration data; staff PINs are listed by marker-tui demo and in the README",
+                open_sitting=OPEN_CODE, sat_sitting=SAT_CODE))
 
 
 

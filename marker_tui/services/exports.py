@@ -82,7 +82,6 @@ Names and places
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import unicodedata
@@ -129,22 +128,31 @@ from marker_tui.domain.reports import (
 from marker_tui.domain.sampling import natural_key
 from marker_tui.domain.specification import TestSpecification
 from marker_tui.services import audit as audit_service
-from marker_tui.domain.roles import Permission, roles_for
-from marker_tui.services.audit import ServiceError, record
+from marker_tui.domain.events import AuditEvent
+from marker_tui.domain.events.centre import CentreNameChanged, CentreNumberChanged
+from marker_tui.domain.events.exports import (
+    AuditTrailExported,
+    FeedbackExported,
+    IqaRecordExported,
+    ResultsExported,
+)
+from marker_tui.domain.roles import Permission, may
+from marker_tui.services.audit import ServiceError
 from marker_tui.services.papers import get_paper, latest_mark_scheme
-from marker_tui.services.staff import resolve_actor
+from marker_tui.services.unit_of_work import UnitOfWork
 from marker_tui.storage import iqa as iqa_store
 from marker_tui.storage import marks as mark_store
-from marker_tui.storage.sittings import sitting_by_code
+from marker_tui.storage.sittings import Sitting, sitting_by_code
 from marker_tui.storage.database import (
     Database,
     StorageError,
     parse_instant,
     read_transaction,
-    run_write,
 )
 from marker_tui.storage.centre_settings import CENTRE_NAME_KEY, read_setting, write_setting
-from marker_tui.storage.export_reads import CENTRE_NUMBER_KEY, answers_of, iqa_changes, stored_centre_number
+from marker_tui.storage.centre_settings import CENTRE_NUMBER_KEY, stored_centre_number
+from marker_tui.storage.marks import iqa_changes
+from marker_tui.storage.scripts import answers_of
 from marker_tui.storage.locations import SHIPPED_PAPERS
 
 DEFAULT_CENTRE_NAME = "Training centre"
@@ -400,7 +408,7 @@ class _Iqa:
 
 @dataclass
 class _Snapshot:
-    sitting: dict[str, Any]
+    sitting: Sitting
     code: str
     paper: QuestionPaper
     paper_id: int
@@ -415,7 +423,7 @@ class _Snapshot:
     actor_name: str
     centre_number: str | None = None
     iqa_changes: dict[tuple[int, str], Any] = field(default_factory=dict)
-    """(script id, question id) → ``export_reads.IqaChange`` where IQA's mark stands."""
+    """(script id, question id) → ``storage.marks.IqaChange`` where IQA's mark stands."""
     answers: dict[tuple[int, str], str] | None = None
     """The learners' answers, read only for feedback that includes them."""
     criteria_texts: dict[str, str] = field(default_factory=dict)
@@ -435,21 +443,21 @@ def _clean_name(text: str | None) -> str:
 class ExportService:
     """Results, feedback, IQA record and audit exports of one sitting (see the module docstring)."""
 
-    def __init__(self, db: Database, clock: Clock | None = None, *, papers_dir: Path = SHIPPED_PAPERS,
-                 centre_name: str | None = None, iqa: "Iqa | None" = None) -> None:
+    def __init__(self, db: Database, clock: Clock | None = None, *, iqa: "Iqa", sweep: Callable[[str], None],
+                 papers_dir: Path = SHIPPED_PAPERS, centre_name: str | None = None) -> None:
+        """``iqa`` (the IQA services) and ``sweep(code)`` (the sitting service's expiry sweep) are
+        wired by Centre: exports never build a sibling service themselves."""
         self.db = db
         self._iqa_services = iqa
+        self._sweep = sweep
         self.clock = clock or SystemClock()
+        self.uow = UnitOfWork(db, self.clock)
         self.papers_dir = Path(papers_dir)
         self._centre_name = centre_name
         self._specs: dict[str, TestSpecification | None] = {}
 
     def _iqa_wired(self) -> "Iqa":
-        """The IQA services Centre handed in (built through Centre when this was made on its own)."""
-        if self._iqa_services is None:
-            from marker_tui.services.centre import Centre
-
-            self._iqa_services = Centre(db=self.db, clock=self.clock, papers_dir=self.papers_dir).iqa
+        """The IQA services Centre handed in."""
         return self._iqa_services
 
     # == reading ====================================================================================
@@ -476,20 +484,20 @@ class ExportService:
         """
         cleaned_name = _checked_centre_name(name) if name is not None else None
         cleaned_number = _checked_centre_number(number) if number is not None else None
-        now = self.clock.now()
-
-        def work(db: Database) -> tuple[str | None, str | None]:
-            actor = resolve_actor(db, by, *roles_for(Permission.ADMINISTER))
-            for key, value, old, action in (
-                    (CENTRE_NAME_KEY, cleaned_name, stored_centre_name(db), "centre name changed"),
-                    (CENTRE_NUMBER_KEY, cleaned_number, stored_centre_number(db), "centre number changed")):
-                if value is None or value == old:
-                    continue
-                write_setting(db, key, value, staff_id=actor.staff_id, at=now)
-                record(db, at=now, actor=actor, action=action, details={"old": old, "new": value})
-            return cleaned_name, cleaned_number
-
-        return run_write(self.db, work, "saving the centre's details")
+        try:
+            with self.uow.write(by=by, needs=Permission.ADMINISTER, what="saving the centre's details") as tx:
+                old_name, old_number = stored_centre_name(tx.db), stored_centre_number(tx.db)
+                if cleaned_name is not None and cleaned_name != old_name:
+                    write_setting(tx.db, CENTRE_NAME_KEY, cleaned_name, staff_id=tx.actor.staff_id, at=tx.now)
+                    tx.record(CentreNameChanged(old=old_name, new=cleaned_name))
+                if cleaned_number is not None and cleaned_number != old_number:
+                    write_setting(tx.db, CENTRE_NUMBER_KEY, cleaned_number, staff_id=tx.actor.staff_id, at=tx.now)
+                    tx.record(CentreNumberChanged(old=old_number, new=cleaned_number))
+                if not tx.recorded:
+                    raise _Unchanged
+        except _Unchanged:
+            pass  # the details as stored already: nothing written, nothing audited
+        return cleaned_name, cleaned_number
 
     @property
     def stored_centre_name(self) -> str | None:
@@ -553,8 +561,8 @@ class ExportService:
         (write_results_xlsx if kind is ExportKind.RESULTS_XLSX else write_results_csv)(sheet, target)
         step()
         report = ExportReport(kind, snap.code, [target], warnings=warnings, rows=len(sheet.rows))
-        self._record(snap, "results exported", report,
-                     {"format": kind.suffix.lstrip("."), "path": str(target), "candidates": len(sheet.rows)})
+        self._audit_export(report, ResultsExported(sitting_id=snap.sitting.id, format=kind.suffix.lstrip("."),
+                                                   path=str(target), candidates=len(sheet.rows)), snap)
         return report
 
     def export_feedback(self, code: str, out_dir: str | os.PathLike[str], *, by: str, candidate: str | None = None,
@@ -592,13 +600,10 @@ class ExportService:
             _call(progress, done, total)
         report = ExportReport(ExportKind.FEEDBACK, snap.code, paths, skipped=skipped, warnings=warnings,
                               rows=len(paths))
-        details: dict[str, Any] = {"format": "docx", "folder": str(folder), "documents": len(paths),
-                                   "learners' answers included": include_answers}
-        if candidate:
-            details["candidate"] = models[0].candidate_number
-        if skipped:
-            details["left out"] = skipped
-        self._record(snap, "feedback exported", report, details)
+        self._audit_export(report, FeedbackExported(
+            sitting_id=snap.sitting.id, format="docx", folder=str(folder), documents=len(paths),
+            answers_included=include_answers, candidate=models[0].candidate_number if candidate else None,
+            left_out=list(skipped) or None), snap)
         return report
 
     def export_iqa(self, code: str, path: str | os.PathLike[str], *, by: str, format: str | None = None,
@@ -624,9 +629,9 @@ class ExportService:
         (write_iqa_docx if kind is ExportKind.IQA_DOCX else write_iqa_csv)(record_model, target)
         step()
         report = ExportReport(kind, snap.code, [target], warnings=warnings, rows=len(record_model.reviews))
-        self._record(snap, "IQA record exported", report,
-                     {"format": kind.suffix.lstrip("."), "path": str(target), "sampled": len(record_model.sampled),
-                      "reviews": len(record_model.reviews)})
+        self._audit_export(report, IqaRecordExported(
+            sitting_id=snap.sitting.id, format=kind.suffix.lstrip("."), path=str(target),
+            sampled=len(record_model.sampled), reviews=len(record_model.reviews)), snap)
         return report
 
     def export_audit(self, code: str, path: str | os.PathLike[str], *, by: str,
@@ -644,7 +649,8 @@ class ExportService:
         write_audit_csv(rows, target)
         step()
         report = ExportReport(ExportKind.AUDIT_CSV, snap.code, [target], rows=len(rows))
-        self._record(snap, "audit trail exported", report, {"format": "csv", "path": str(target), "rows": len(rows)})
+        self._audit_export(report, AuditTrailExported(sitting_id=snap.sitting.id, format="csv", path=str(target),
+                                                      rows=len(rows)), snap)
         return report
 
     def export(self, kind: ExportKind | str, code: str, target: str | os.PathLike[str], *, by: str,
@@ -719,13 +725,11 @@ class ExportService:
         return self._specs[qualification]
 
     def _snapshot(self, code: str, *, by: str | None, with_answers: bool = False) -> _Snapshot:
-        from marker_tui.services.sitting import SittingService
-
         cleaned = (code or "").strip().upper()
         if not cleaned:
             raise ExportRefused("Say which sitting to export (its code). Nothing was written.")
         try:
-            SittingService(self.db, self.clock).sweep(cleaned)  # time-up scripts count as submitted
+            self._sweep(cleaned)  # time-up scripts count as submitted
         except ServiceError:
             pass  # an unknown code is refused below, in export words
         with read_transaction(self.db):
@@ -737,7 +741,7 @@ class ExportService:
             actor_name = ""
             if by is not None:
                 try:
-                    actor_name = resolve_actor(self.db, by).label
+                    actor_name = self.uow.require(by=by, needs=Permission.SIGN_IN).label
                 except ServiceError as error:
                     raise ExportRefused(f"{error} Nothing was written.") from None
                 self._check_blind(sitting, by)
@@ -773,7 +777,7 @@ class ExportService:
             criteria_texts={c.number: c.text for o in (unit.outcomes if unit else []) for c in o.criteria},
         )
 
-    def _check_blind(self, sitting: dict[str, Any], by: str) -> None:
+    def _check_blind(self, sitting: Sitting, by: str) -> None:
         """While a sitting is marked blind, a marker (with no other role) cannot export it.
 
         Every export names the candidates (results, feedback, the IQA record, and the
@@ -786,7 +790,7 @@ class ExportService:
         from marker_tui.services.staff import find_staff
 
         member = find_staff(self.db, by)
-        if member is None or member.has_any(*roles_for(Permission.EXPORT_WHILE_BLIND)):
+        if member is None or may(member.roles, Permission.EXPORT_WHILE_BLIND):
             return
         if not mark_store.blind_marking(self.db, sitting.id):
             return
@@ -799,7 +803,7 @@ class ExportService:
                 "admin turns blind marking off. Admin, IQA and invigilator staff can export it now. "
                 "Nothing was written.")
 
-    def _scripts(self, sitting: dict[str, Any], paper: QuestionPaper, scheme: MarkScheme) -> list[_Script]:
+    def _scripts(self, sitting: Sitting, paper: QuestionPaper, scheme: MarkScheme) -> list[_Script]:
         db, sid = self.db, sitting.id
         marks: dict[int, dict[str, _Mark]] = defaultdict(dict)
         givers: dict[int, list[str]] = defaultdict(list)
@@ -814,27 +818,27 @@ class ExportService:
             last_marked[script_id] = max(m.last_marked_at for m in who)
         scripts = []
         for r in mark_store.sitting_scripts_for_results(db, sid):
-            given = marks.get(r["id"], {})
+            given = marks.get(r.id, {})
             result = None
-            if r["finish"] is not None and r["finish"] != ABSENT:
+            if r.finish is not None and r.finish != ABSENT:
                 try:
                     result = script_result(paper, scheme, given)  # type: ignore[arg-type]  # see _Mark
                 except (MarkRefused, SchemeMismatch) as error:
                     raise ExportRefused(
-                        f"Candidate {r['candidate_number']} (script {r['script_number']}): {error}. "
+                        f"Candidate {r.candidate_number} (script {r.script_number}): {error}. "
                         "Fix the mark scheme or the marks first (marker-tui check); nothing was written.") from None
             scripts.append(_Script(
-                id=r["id"], script_number=r["script_number"], candidate_number=r["candidate_number"],
-                name=r["name"], finish=r["finish"], marks=given, result=result,
-                markers=markers.get(r["id"], []), last_marked_at=last_marked.get(r["id"]),
-                marks_from=markers_of(givers.get(r["id"], ())),
-                completed_by=r["completed_name"], completed_at=parse_instant(r["completed_at"]),
-                overall_feedback=r["overall_feedback"], next_steps=r["next_steps"],
+                id=r.id, script_number=r.script_number, candidate_number=r.candidate_number,
+                name=r.name, finish=r.finish, marks=given, result=result,
+                markers=markers.get(r.id, []), last_marked_at=last_marked.get(r.id),
+                marks_from=markers_of(givers.get(r.id, ())),
+                completed_by=r.completed_name, completed_at=r.completed_at,
+                overall_feedback=r.overall_feedback, next_steps=r.next_steps,
             ))
         scripts.sort(key=lambda s: natural_key(s.candidate_number))
         return scripts
 
-    def _iqa(self, sitting: dict[str, Any], paper: QuestionPaper, scripts: list[_Script]) -> _Iqa:
+    def _iqa(self, sitting: Sitting, paper: QuestionPaper, scripts: list[_Script]) -> _Iqa:
         """IQA state of the sitting: current plans sampling it, each sampled script's review and decision."""
         from marker_tui.services.iqa import IqaError
 
@@ -1191,23 +1195,23 @@ class ExportService:
 
     # == internals: the audit row of an export ============================================================
 
-    def _record(self, snap: _Snapshot, action: str, report: ExportReport, details: dict[str, Any]) -> None:
+    def _audit_export(self, report: ExportReport, event: AuditEvent, snap: _Snapshot) -> None:
+        """Record the export that was just written (and what was unfinished, if exported anyway)."""
         if report.warnings:
-            details = {**details, "exported although not finished": report.warnings}
-        now = self.clock.now()
-
-        def work(db: Database) -> None:
-            actor = resolve_actor(db, snap.actor_name)
-            record(db, at=now, actor=actor, action=action, sitting_id=snap.sitting.id,
-                   details=json.loads(json.dumps(details, default=str)))
-
+            event = event.model_copy(update={"not_finished": list(report.warnings)})
         try:
-            run_write(self.db, work, "recording the export")
+            with self.uow.write(by=snap.actor_name, needs=Permission.SIGN_IN, what="recording the export") as tx:
+                tx.record(event)
         except (ServiceError, StorageError) as error:
             report.warnings.append(f"the export was written but could not be recorded in the audit log: {error}")
 
 
 # --- helpers ------------------------------------------------------------------------------------------
+
+
+class _Unchanged(Exception):
+    """Leaves a write block that found nothing to change (rolled back, nothing audited)."""
+
 
 
 def _count(items: list, noun: str) -> str:

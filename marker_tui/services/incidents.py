@@ -11,7 +11,7 @@ from __future__ import annotations
 
 
 from marker_tui.domain.clock import Clock, SystemClock
-from marker_tui.domain.visible_text import has_controls
+from marker_tui.domain.visible_text import typed_line
 from marker_tui.domain.events.incidents import IncidentNoted, LearnerTerminalClosed
 from marker_tui.domain.roles import Permission
 from marker_tui.services.audit import ServiceError
@@ -29,14 +29,8 @@ class IncidentError(ServiceError):
 
 
 def _clean_note(text: str | None) -> str:
-    cleaned = " ".join((text or "").split())
-    if not cleaned:
-        raise IncidentError("Write what happened: an incident note cannot be empty.")
-    if len(cleaned) > MAX_NOTE_CHARS:
-        raise IncidentError(f"An incident note can be at most {MAX_NOTE_CHARS} characters.")
-    if has_controls(cleaned):
-        raise IncidentError("An incident note cannot contain control characters; type plain text.")
-    return cleaned
+    return typed_line(text, what="An incident note", limit=MAX_NOTE_CHARS,
+                      empty="Write what happened: an incident note cannot be empty.", refuse=IncidentError)
 
 
 class IncidentService:

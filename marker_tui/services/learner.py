@@ -76,7 +76,7 @@ from marker_tui.storage import candidates as candidate_store
 from marker_tui.storage import rest_breaks as rest_break_store
 from marker_tui.storage import scripts as script_store
 from marker_tui.storage import sittings as sitting_store
-from marker_tui.storage.database import Database, now_text, read_transaction, run_write
+from marker_tui.storage.database import Database, now_text, read_transaction
 from marker_tui.storage.sittings import Sitting
 
 __all__ = ["LearnerService", "NoSuchSitting", "SittingError"]
@@ -373,13 +373,14 @@ class LearnerService(RoomService):
     def heartbeat(self, script_id: int) -> None:
         """Renew this terminal's lease; SaveRefused("moved") once another terminal holds the script.
 
-        Lease upkeep is not a change to the script and is not audited, so it is not a unit-of-work
-        write (every one of those records an event).
+        Lease upkeep is not a change to the script and is not audited: the unit of work's named
+        housekeeping (safe to repeat, so run again if it meets a lock).
         """
         now = self.clock.now()
         me = self.terminal.label
 
-        def work(db: Database) -> SaveRefused | None:
+        def work(tx: Writing) -> SaveRefused | None:
+            db = tx.db
             if store.renew_lease(db, script_id, me, now, now + rules.lease_expiry_seconds()):
                 return None
             holder = store.lease_terminal(db, script_id)
@@ -388,7 +389,8 @@ class LearnerService(RoomService):
                 return None
             return SaveRefused(self._moved_message(holder), "moved")
 
-        outcome = run_write(self.db, work, "keeping your terminal connected")
+        outcome = self.uow.run(work, by=self._terminal_actor(), needs=None, what="keeping your terminal connected",
+                               housekeeping="a terminal's lease renewed")
         if outcome is not None:
             raise outcome
 
@@ -465,8 +467,8 @@ class LearnerService(RoomService):
             script_id=script_id, sitting_code=room.sitting.code, sitting_state=room.sitting.state,
             candidate_number=script.candidate_number, candidate_name=script.name,
             script_number=script.record.script_number, paper=room.paper.paper,
-            answers={q: text for q, (text, _) in answers.items()},
-            versions={q: version for q, (_, version) in answers.items()},
+            answers={q: a.text for q, a in answers.items()},
+            versions={q: a.version for q, a in answers.items()},
             flags=flags, current_question=current,
             time=time,
             resumed=bool(answers or current) if resumed is None else resumed,
@@ -542,15 +544,15 @@ class LearnerService(RoomService):
             and not room.time(script, now).is_time_up
             and len(text) <= room.paper.paper.answer_limit(question_id)
         )
-        if plain and current is not None and current[0] == text:
-            return SaveReceipt(script_id=script_id, question_id=question_id, version=current[1], saved_at=now,
+        if plain and current is not None and current.text == text:
+            return SaveReceipt(script_id=script_id, question_id=question_id, version=current.version, saved_at=now,
                                characters=len(text), unchanged=True, replaced_invalid_characters=replaced)
         candidate = Actor.candidate(script.candidate_number)
         if plain:
             def fast(tx: Writing) -> SaveReceipt | None:
                 if self._fingerprint(tx.db, script_id, question_id) != seen:
                     raise Unchanged(None)  # something changed meanwhile: take the careful path
-                return write(tx, room, script, current[1] if current else 0)
+                return write(tx, room, script, current.version if current else 0)
 
             receipt = self._write(fast, by=candidate, needs=None, what="saving your answer", at=now)
             if receipt is not None:
@@ -568,11 +570,11 @@ class LearnerService(RoomService):
                                     f"This answer is too long to save ({len(text):,} characters; the limit is "
                                     f"{limit:,}). Your last saved answer is kept.")
             current = script_store.answer_of(tx.db, script_id, question_id)
-            if current is not None and current[0] == text:
-                return kept(tx, SaveReceipt(script_id=script_id, question_id=question_id, version=current[1],
+            if current is not None and current.text == text:
+                return kept(tx, SaveReceipt(script_id=script_id, question_id=question_id, version=current.version,
                                              saved_at=now, characters=len(text), unchanged=True,
                                              replaced_invalid_characters=replaced))
-            return write(tx, room, script, current[1] if current else 0)
+            return write(tx, room, script, current.version if current else 0)
 
         outcome = self._write(work, by=candidate, needs=None, what="saving your answer", at=now)
         if isinstance(outcome, SaveRefused):
@@ -607,15 +609,16 @@ class LearnerService(RoomService):
     def set_current_question(self, script_id: int, question_id: str) -> None:
         """Remember where the learner is, so a resumed session lands on the same question.
 
-        Not audited: it is navigation, not a change to the script (so not a unit-of-work write;
-        the sweep before it is one, in its own transaction).
+        Not audited: it is navigation, not a change to the script (the unit of work's named
+        housekeeping; the sweep before it is an audited write, in its own transaction).
         """
         question_id = str(question_id)
         room, now = self._fresh_room(script_id=script_id)
         if room.paper.paper.question(question_id) is None:
             raise SaveRefused(f"There is no question {question_id} on this paper.", "unknown question")
 
-        def work(db: Database) -> SaveRefused | None:
+        def work(tx: Writing) -> SaveRefused | None:
+            db = tx.db
             room, script = self._script_room(db, script_id)
             if script.final:
                 return SaveRefused(self._finished_message(script), FINISH_STATE[script.record.finish].value)
@@ -625,7 +628,8 @@ class LearnerService(RoomService):
             script_store.set_current_question(db, script_id, question_id)
             return None
 
-        outcome = run_write(self.db, work)
+        outcome = self.uow.run(work, by=self._terminal_actor(), needs=None, what="saving",
+                               housekeeping="where the learner is in the paper")
         if isinstance(outcome, SaveRefused):
             raise outcome
 

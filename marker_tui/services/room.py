@@ -21,6 +21,7 @@ from typing import Callable, TypeVar
 
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.events.sitting import ScriptAbsent, ScriptSubmitted, SittingEnded
+from marker_tui.domain.local_time import local_time
 from marker_tui.domain.sitting_states import (
     FINISH_STATE,
     ScriptChange,
@@ -32,7 +33,7 @@ from marker_tui.domain.sitting_states import (
     sitting_after,
 )
 from marker_tui.domain.timing import Interval, TimeState, time_state
-from marker_tui.domain.visible_text import has_controls
+from marker_tui.domain.visible_text import typed_line
 from marker_tui.services.audit import Actor, ServiceError
 from marker_tui.services.papers import StoredPaper, get_paper
 from marker_tui.services.unchanged import Unchanged, write_or_unchanged
@@ -159,18 +160,13 @@ def _intervals(pauses: list[Pause]) -> list[Interval]:
 
 
 def clean_reason(text: str | None, doing: str, *, required: bool = True) -> str | None:
-    cleaned = " ".join((text or "").split())
-    if required and not cleaned:
-        raise SittingError(f"A reason is required to {doing}: add --reason \"...\". Nothing was changed.")
-    if len(cleaned) > 500:
-        raise SittingError("A reason can be at most 500 characters.")
-    if has_controls(cleaned):
-        raise SittingError("A reason cannot contain control characters; type plain text.")
-    return cleaned or None
+    return typed_line(text, what="A reason", limit=500, refuse=SittingError,
+                      empty=f"A reason is required to {doing}: add --reason \"...\". Nothing was changed."
+                      if required else None)
 
 
 def clock_text(instant: datetime | None) -> str:
-    return instant.astimezone().strftime("%H:%M:%S") if instant else "-"
+    return local_time(instant)
 
 
 class RoomService:

@@ -8,7 +8,6 @@ sweep both sides share), ``invigilation.py`` (the invigilator's side) and ``lear
 
 from __future__ import annotations
 
-from marker_tui.domain.roles import Permission, roles_for
 from marker_tui.domain.sitting_states import ScriptState, SittingState
 from marker_tui.services.invigilation import (
     MAX_EXTENSION_MINUTES,
@@ -36,10 +35,7 @@ from marker_tui.services.learner import (
 )
 from marker_tui.services.room import NoSuchSitting, SittingError
 
-INVIGILATORS = roles_for(Permission.RUN_ROOM)  # the old role tuple; services ask for Permission.RUN_ROOM
-
 __all__ = [
-    "INVIGILATORS",
     "MAX_EXTENSION_MINUTES", "AdmissionRefused", "CandidateStatus", "EnrolmentReport", "ExitRefused",
     "Extension", "InvigilationService", "LearnerIdentity", "LearnerService", "LearnerSession", "LearnerTime",
     "NoSuchSitting", "SaveReceipt", "SaveRefused", "ScriptInUse", "ScriptState", "SittingError", "SittingNotOpen",

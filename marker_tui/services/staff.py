@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 
 from marker_tui.domain.clock import Clock, SystemClock
-from marker_tui.domain.visible_text import has_controls
+from marker_tui.domain.local_time import local_time
+from marker_tui.domain.visible_text import typed_line
 from marker_tui.domain.events.centre import (
     StaffAdded,
     StaffLockedOut,
@@ -90,14 +91,8 @@ def normalise_roles(roles: list[str] | tuple[str, ...]) -> list[str]:
 
 
 def _clean_name(name: str) -> str:
-    cleaned = " ".join((name or "").split())
-    if not cleaned:
-        raise ServiceError("A staff member needs a name.")
-    if len(cleaned) > 100:
-        raise ServiceError("A staff name can be at most 100 characters.")
-    if has_controls(cleaned):
-        raise ServiceError("A staff name cannot contain control characters.")
-    return cleaned
+    return typed_line(name, what="A staff name", limit=100, empty="A staff member needs a name.",
+                      controls="A staff name cannot contain control characters.", refuse=ServiceError)
 
 
 def _member(db: Database, row: store.StaffRow) -> StaffMember:
@@ -108,24 +103,6 @@ def _member(db: Database, row: store.StaffRow) -> StaffMember:
 def find_staff(db: Database, name: str) -> StaffMember | None:
     row = store.staff_by_name(db, _clean_name(name))
     return _member(db, row) if row else None
-
-
-def resolve_actor(db: Database, name: str | None, *allowed_roles: str) -> Actor:
-    """The staff member named by ``--by``, checked to hold one of ``allowed_roles``."""
-    if not name or not name.strip():
-        raise ServiceError("Say who is doing this with --by NAME (a staff member's name).")
-    member = find_staff(db, name)
-    if member is None:
-        raise ServiceError(
-            f"There is no staff member called {name.strip()!r}. "
-            "Check the spelling, or add them with: marker-tui staff add NAME --role ROLE --by ADMIN"
-        )
-    if allowed_roles and not member.has_any(*allowed_roles):
-        raise ServiceError(
-            f"{member.name} cannot do this: it needs the role {' or '.join(allowed_roles)}, "
-            f"and {member.name} has {', '.join(member.roles)}."
-        )
-    return Actor(label=member.name, staff_id=member.id)
 
 
 class StaffService:
@@ -280,5 +257,5 @@ class StaffService:
     def _locked_message(name: str, until: datetime) -> str:
         return (
             f"Too many wrong PINs: {name} is locked out until "
-            f"{until.astimezone().strftime('%H:%M:%S')}. Wait a minute, or ask an admin to reset the PIN."
+            f"{local_time(until)}. Wait a minute, or ask an admin to reset the PIN."
         )

@@ -18,6 +18,17 @@ and the unit of work
 - writes each typed audit event (``domain/events``) in the same transaction as the change, and
   refuses to commit a change that recorded none: every write is audited, by construction.
 
+Housekeeping is the one, named exception: upkeep that changes nobody's work and that the centre
+has never audited (a claim's expiry pushed on, a marker's unsaved draft kept, a learner's terminal
+lease renewed, where a learner is in the paper). Such a write says so, in words::
+
+    with self.uow.write(by=by, needs=Permission.MARK, housekeeping="keeping a draft") as tx:
+        tx.marks.put_draft(...)
+
+and may then commit without an event (it may still record one, e.g. a claim taken where a
+claim refreshed needs none). A write that names neither an event nor its housekeeping is
+still refused (:class:`UnauditedWrite`).
+
 ``read`` is its twin for a consistent snapshot of several reads. ``run`` keeps the older
 "may run twice on lock" form for work that is safe to repeat.
 """
@@ -115,11 +126,14 @@ class Writing(Reading):
         self.now = now
         self.recorded: list[AuditEvent] = []
 
-    def record(self, event: AuditEvent, *, by: Actor | None = None) -> None:
-        """Write ``event`` to the audit log in this transaction (as ``by``, or the one acting)."""
+    def record(self, event: AuditEvent, *, by: Actor | None = None, entry_id: int | None = None) -> None:
+        """Write ``event`` to the audit log in this transaction (as ``by``, or the one acting).
+
+        ``entry_id`` is for a restore only: its entry takes an id above both databases' histories.
+        """
         record(self.db, at=self.now, actor=by or self.actor, action=event.action.value,
                sitting_id=event.sitting_id, script_id=event.script_id,
-               candidate_number=event.candidate_number, details=event.details())
+               candidate_number=event.candidate_number, details=event.details(), entry_id=entry_id)
         self.recorded.append(event)
 
 
@@ -145,15 +159,19 @@ class UnitOfWork:
     # -- blocks -------------------------------------------------------------------
     @contextlib.contextmanager
     def write(self, *, by: str | Actor | None, needs: Needs, what: str = "saving",
-              at: datetime | None = None) -> Iterator[Writing]:
-        """One transaction that changes something and records what it did (see the module)."""
+              at: datetime | None = None, housekeeping: str | None = None) -> Iterator[Writing]:
+        """One transaction that changes something and records what it did (see the module).
+
+        ``housekeeping`` names upkeep that is not audited (see the module); only then may the
+        block commit without recording an event.
+        """
+        _check_housekeeping(housekeeping)
         with self._translating_lock_errors(what):
             with write_transaction(self.db, what):
                 actor = self._actor(self.db, by, needs)
                 tx = Writing(self.db, self.clock, actor, at or self.clock.now())
                 yield tx
-                if not tx.recorded:
-                    raise UnauditedWrite(f"a write ({what}) finished without recording an audit event")
+                _check_audited(tx, what, housekeeping)
 
     @contextlib.contextmanager
     def read(self, *, by: str | Actor | None = None, needs: Needs = None) -> Iterator[Reading]:
@@ -168,17 +186,18 @@ class UnitOfWork:
             return rx.actor
 
     def run(self, work: Callable[[Writing], T], *, by: str | Actor | None, needs: Needs,
-            what: str = "saving", at: datetime | None = None) -> T:
+            what: str = "saving", at: datetime | None = None, housekeeping: str | None = None) -> T:
         """``work(tx)`` in a write block, run again if a lock error escapes it (so it must be
-        safe to repeat: only database work; only the last run is committed)."""
+        safe to repeat: only database work; only the last run is committed). ``housekeeping``
+        as for :meth:`write`."""
+        _check_housekeeping(housekeeping)
         now = at or self.clock.now()
 
         def attempt(db: Database) -> T:
             actor = self._actor(db, by, needs)
             tx = Writing(db, self.clock, actor, now)
             result = work(tx)
-            if not tx.recorded:
-                raise UnauditedWrite(f"a write ({what}) finished without recording an audit event")
+            _check_audited(tx, what, housekeeping)
             return result
 
         return run_write(self.db, attempt, what)
@@ -203,6 +222,17 @@ class UnitOfWork:
                     f"The database {self.db.path} was locked by another program while {what}; "
                     "nothing was changed. Try again.") from error
             raise
+
+
+def _check_housekeeping(housekeeping: str | None) -> None:
+    if housekeeping is not None and (not isinstance(housekeeping, str) or not housekeeping.strip()):
+        raise TypeError("housekeeping must say, in words, what upkeep the write is (e.g. \"claim refresh\")")
+
+
+def _check_audited(tx: Writing, what: str, housekeeping: str | None) -> None:
+    if not tx.recorded and housekeeping is None:
+        raise UnauditedWrite(f"a write ({what}) finished without recording an audit event "
+                             "(record one, or name the write's housekeeping if it is upkeep nobody audits)")
 
 
 def authorise(db: Database, name: str | None, needs: Permission | tuple[Permission, ...]) -> Actor:

@@ -9,10 +9,12 @@ insert, so many learner processes saving at once still make one straight chain.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from marker_tui.domain.audit_chain import GENESIS, ChainRow, content_digest, link
 
-from .database import Database, write_transaction
+from .database import Database, record_from_row, write_transaction
 
 _COLUMNS = "id, at, actor, action, sitting_id, script_id, candidate_number, details, content_digest, chain_hash"
 
@@ -124,9 +126,16 @@ def chain_hash_in_copy(path: str, entry_id: int) -> str | None:
     return None if found is None else found[0]
 
 
-def details_of_action(db: Database, action: str) -> list[tuple[int, str]]:
+class ActionDetails(NamedTuple):
+    id: int
+    details: str
+    """JSON text, as stored."""
+
+
+def details_of_action(db: Database, action: str) -> list[ActionDetails]:
     """(id, details JSON) of every entry of one kind, oldest first."""
-    return db.conn.execute("SELECT id, details FROM audit_log WHERE action = ? ORDER BY id", [action]).fetchall()
+    return [ActionDetails._make(r) for r in db.conn.execute(
+        "SELECT id, details FROM audit_log WHERE action = ? ORDER BY id", [action])]
 
 
 def _previous(db: Database) -> str:
@@ -137,13 +146,32 @@ def _previous(db: Database) -> str:
             " AS previous_hash")
 
 
-def all_rows(db: Database) -> list[dict]:
-    return list(db.query(f"SELECT *{_previous(db)} FROM audit_log a ORDER BY id"))
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """An audit log row as stored: text exactly as hashed (``at`` and ``details`` unparsed), with
+    the previous entry's chain hash. The chain columns are None in a log from before the chain."""
+
+    id: int
+    at: str
+    actor: str
+    action: str
+    sitting_id: int | None
+    script_id: int | None
+    candidate_number: str | None
+    details: str
+    content_digest: str | None = None
+    chain_hash: str | None = None
+    previous_hash: str | None = None
 
 
-def sitting_rows(db: Database, sitting_id: int) -> list[dict]:
+def all_rows(db: Database) -> list[StoredEntry]:
+    return [record_from_row(StoredEntry, r)
+            for r in db.query(f"SELECT *{_previous(db)} FROM audit_log a ORDER BY id")]
+
+
+def sitting_rows(db: Database, sitting_id: int) -> list[StoredEntry]:
     """A sitting's entries, with those about one of its scripts written without the sitting id."""
-    return list(db.query(
+    return [record_from_row(StoredEntry, r) for r in db.query(
         f"SELECT *{_previous(db)} FROM audit_log a WHERE sitting_id = ?"
         " OR (sitting_id IS NULL AND script_id IN (SELECT id FROM scripts WHERE sitting_id = ?)) ORDER BY id",
-        [sitting_id, sitting_id]))
+        [sitting_id, sitting_id])]

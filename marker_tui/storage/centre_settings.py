@@ -21,6 +21,11 @@ def read_setting(db: Database, key: str) -> str | None:
     return value or None
 
 
+def stored_centre_number(db: Database) -> str | None:
+    """The centre's awarding-body number, as the admin set it, or None."""
+    return read_setting(db, CENTRE_NUMBER_KEY)
+
+
 def write_setting(db: Database, key: str, value: str | None, *, staff_id: int, at: datetime) -> None:
     """Store ``value`` under ``key`` (None removes it)."""
     if value is None:

@@ -20,6 +20,8 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import random
 import sqlite3
 import threading
@@ -324,3 +326,18 @@ def id_chunks(ids: Iterable[int]) -> Iterator[list[int]]:
 def placeholders(values: Sequence[Any]) -> str:
     """``?,?,?`` for an ``IN (...)`` of these values."""
     return ",".join("?" * len(values))
+
+
+R = TypeVar("R")
+
+
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls))
+
+
+def record_from_row(cls: type[R], row: dict[str, Any], instants: Sequence[str] = ()) -> R:
+    """A typed record from a query's row: columns the record does not name are left out, and
+    the named instant columns become datetimes (reads return records, never rows)."""
+    names = _field_names(cls)
+    return cls(**{k: (parse_instant(v) if k in instants else v) for k, v in row.items() if k in names})

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from marker_tui.storage.database import Database, now_text, placeholders
+from marker_tui.storage.database import Database, now_text, parse_instant, placeholders
 
 #: The protections lifted for the length of one erasure (and only those).
 LIFTED = ("audit_log_no_update", "answers_frozen_after_submission_update",
@@ -120,12 +121,26 @@ def _erase_from_audit_log(db: Database, *, number: str, name: str, pseudonym: st
     return erased
 
 
-def retention_rows(db: Database) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class RetentionRow:
+    """A candidate with one sitting they were enrolled in (sitting fields None when they sat none)."""
+
+    candidate_id: int
+    candidate_number: str
+    name: str
+    created_at: datetime | None
+    qualification: str | None
+    state: str | None
+    ended_at: datetime | None
+    code: str | None
+
+
+def retention_rows(db: Database) -> list[RetentionRow]:
     """Each candidate with the qualifications they sat and when each of those sittings ended."""
     rows = db.execute(
         "SELECT c.id, c.candidate_number, c.name, c.created_at, p.qualification, t.state, t.ended_at, t.code "
         "FROM candidates c LEFT JOIN scripts s ON s.candidate_id = c.id "
         "LEFT JOIN sittings t ON t.id = s.sitting_id LEFT JOIN papers p ON p.id = t.paper_id "
         "ORDER BY c.candidate_number, t.ended_at").fetchall()
-    names = ["candidate_id", "candidate_number", "name", "created_at", "qualification", "state", "ended_at", "code"]
-    return [dict(zip(names, r)) for r in rows]
+    return [RetentionRow(cid, number, name, parse_instant(created), qualification, state, parse_instant(ended), code)
+            for cid, number, name, created, qualification, state, ended, code in rows]

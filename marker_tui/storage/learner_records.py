@@ -12,6 +12,7 @@ Secrets are never copied out: admission keycodes' hashes and salts are left out
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from marker_tui.storage.database import Database, placeholders
@@ -69,7 +70,10 @@ def _select(db: Database, table: str, column: str, ids: list[Any]) -> list[dict[
 
 
 def learner_rows(db: Database, candidate_id: int) -> dict[str, list[dict[str, Any]]]:
-    """Every row about the candidate, by table (tables with none are present and empty)."""
+    """Every row about the candidate, by table (tables with none are present and empty).
+
+    Rows stay column → value mappings here, not records: the columns come from the schema, so a
+    table or column added later is in the next subject access export without anyone adding it."""
     tables = tables_about_learners(db)
     rows: dict[str, list[dict[str, Any]]] = {"candidates": _select(db, "candidates", "id", [candidate_id])}
     scripts = _select(db, "scripts", "candidate_id", [candidate_id])
@@ -85,18 +89,42 @@ def learner_rows(db: Database, candidate_id: int) -> dict[str, list[dict[str, An
     return rows
 
 
-def sitting_labels(db: Database, sitting_ids: list[int]) -> dict[int, dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class SittingLabel:
+    """Which exam a sitting was: its code and paper."""
+
+    code: str
+    qualification: str
+    unit: str
+    paper_version: str
+    title: str | None
+
+
+def sitting_labels(db: Database, sitting_ids: list[int]) -> dict[int, SittingLabel]:
     """Code and paper of each sitting (to say which exam a script was)."""
     if not sitting_ids:
         return {}
     cursor = db.execute(
         "SELECT s.id, s.code, p.qualification, p.unit, p.version, p.title FROM sittings s "
         f"JOIN papers p ON p.id = s.paper_id WHERE s.id IN ({placeholders(sitting_ids)})", sitting_ids)
-    return {r[0]: {"code": r[1], "qualification": r[2], "unit": r[3], "paper_version": r[4], "title": r[5]}
-            for r in cursor.fetchall()}
+    return {r[0]: SittingLabel(*r[1:]) for r in cursor.fetchall()}
 
 
-def audit_rows_about(db: Database, candidate_number: str, script_ids: list[int]) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class LearnerAuditRow:
+    """An audit log entry naming the learner, as stored (``details`` still JSON text)."""
+
+    id: int
+    at: str
+    actor: str
+    action: str
+    sitting_id: int | None
+    script_id: int | None
+    candidate_number: str | None
+    details: str | None
+
+
+def audit_rows_about(db: Database, candidate_number: str, script_ids: list[int]) -> list[LearnerAuditRow]:
     """Audit entries that name the candidate (by number, or by one of their scripts), oldest first."""
     params: list[Any] = [candidate_number]
     where = "candidate_number = ?"
@@ -105,5 +133,4 @@ def audit_rows_about(db: Database, candidate_number: str, script_ids: list[int])
         params += script_ids
     cursor = db.execute(f"SELECT id, at, actor, action, sitting_id, script_id, candidate_number, details "
                         f"FROM audit_log WHERE {where} ORDER BY id", params)
-    names = ["id", "at", "actor", "action", "sitting_id", "script_id", "candidate_number", "details"]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [LearnerAuditRow(*row) for row in cursor.fetchall()]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from marker_tui.storage.database import Database, parse_instant
+from marker_tui.storage.marks import by_a_marker
 
 _UNIT_SCRIPTS = ("JOIN scripts s ON s.id = {alias}.script_id JOIN sittings si ON si.id = s.sitting_id"
                  " JOIN papers p ON p.id = si.paper_id")
@@ -79,7 +80,7 @@ def saved_marks(db: Database, qualification: str, unit: str) -> list[SavedMark]:
     return [SavedMark(r[0], r[1], r[2], r[3], r[4], r[5], parse_instant(r[6]), r[7], r[8], r[9]) for r in db.execute(
         "SELECT v.script_id, v.question_id, v.version, v.marks_awarded, v.role, st.name, v.marked_at, si.paper_id,"
         " si.code, s.script_number FROM mark_versions v " + _UNIT_SCRIPTS.format(alias="v") +
-        f" JOIN staff st ON st.id = v.marked_by WHERE v.role != 'iqa' AND {_UNIT_WHERE} ORDER BY v.id",
+        f" JOIN staff st ON st.id = v.marked_by WHERE {by_a_marker('v')} AND {_UNIT_WHERE} ORDER BY v.id",
         [qualification, unit])]
 
 

@@ -1,7 +1,8 @@
 """Marks as stored: current marks, every saved version, and per-script marking state.
 
-One definition of "who marked a script" lives here (:func:`script_markers`): anyone with a
-saved mark version other than an IQA adjustment, in the order they first marked it.
+One definition of "who marked a script" lives here (:func:`by_a_marker`, used by
+:func:`script_markers`): anyone with a saved mark version other than an IQA adjustment, in the
+order they first marked it. ``tests/test_one_definition.py`` keeps that SQL in this one place.
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple
 
-from marker_tui.storage.database import Database, id_chunks, parse_instant, placeholders
+from marker_tui.storage.database import Database, id_chunks, parse_instant, placeholders, record_from_row
 
+
+def by_a_marker(version: str) -> str:
+    """SQL: the ``mark_versions`` row aliased ``version`` was saved as marking, not as an IQA adjustment."""
+    return f"{version}.role != 'iqa'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +39,7 @@ def script_markers(db: Database, *, sitting_id: int | None = None,
     out: dict[int, list[ScriptMarker]] = defaultdict(list)
     select = ("SELECT v.script_id, st.name, min(v.id) AS first, max(v.marked_at) AS last FROM mark_versions v"
               " JOIN staff st ON st.id = v.marked_by")
-    tail = " AND v.role != 'iqa' GROUP BY v.script_id, v.marked_by ORDER BY first"
+    tail = f" AND {by_a_marker('v')} GROUP BY v.script_id, v.marked_by ORDER BY first"
     if sitting_id is not None:
         batches: Iterable[tuple[str, list]] = [(
             " JOIN scripts s ON s.id = v.script_id WHERE s.sitting_id = ?", [sitting_id])]
@@ -85,26 +90,48 @@ def blind_marking(db: Database, sitting_id: int) -> bool:
     return True if row is None else bool(row[0])
 
 
-def submitted_and_unfinished(db: Database, sitting_id: int) -> tuple[int, int]:
+class MarkingProgress(NamedTuple):
+    submitted: int
+    unfinished: int
+    """Of the submitted scripts, those not yet marked complete."""
+
+
+def submitted_and_unfinished(db: Database, sitting_id: int) -> MarkingProgress:
     """(scripts submitted, of which not yet marked complete) in a sitting."""
     row = db.execute(
         "SELECT count(*), coalesce(sum(sm.completed_at IS NULL), 0) FROM scripts s LEFT JOIN script_marking sm"
         " ON sm.script_id = s.id WHERE s.sitting_id = ? AND s.finish IS NOT NULL AND s.finish != 'absent'",
         [sitting_id]).fetchone()
-    return row[0], row[1]
+    return MarkingProgress(row[0], row[1])
 
 
-def sitting_scripts_for_results(db: Database, sitting_id: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class ResultsScript:
+    """A script with its candidate, completion and overall feedback (results and documents)."""
+
+    id: int
+    script_number: str
+    finish: str | None
+    candidate_number: str
+    name: str
+    completed_at: datetime | None
+    completed_name: str | None
+    overall_feedback: str | None
+    next_steps: str | None
+
+
+def sitting_scripts_for_results(db: Database, sitting_id: int) -> list[ResultsScript]:
     """The sitting's scripts with candidate, completion and overall feedback, for results and documents."""
-    return list(db.query(
+    return [record_from_row(ResultsScript, r, ("completed_at",)) for r in db.query(
         "SELECT s.id, s.script_number, s.finish, c.candidate_number, c.name, sm.completed_at,"
         " cp.name AS completed_name, sm.overall_feedback, sm.next_steps FROM scripts s"
         " JOIN candidates c ON c.id = s.candidate_id LEFT JOIN script_marking sm ON sm.script_id = s.id"
-        " LEFT JOIN staff cp ON cp.id = sm.completed_by WHERE s.sitting_id = ?", [sitting_id]))
+        " LEFT JOIN staff cp ON cp.id = sm.completed_by WHERE s.sitting_id = ?", [sitting_id])]
 
 
 # -- marking: scripts as markers see them ------------------------------------------------------------
-# A current mark with the marker's name (the service turns it into StoredMark).
+# A current mark with the marker's name (a ScriptMark; the service turns it into StoredMark).
+# ``m.*``: a database from before paper markers (migration 5) is read while it is upgraded.
 _MARK_SELECT = "SELECT m.*, st.name AS marker_name FROM marks m JOIN staff st ON st.id = m.marked_by"
 
 _SCRIPT_SELECT = (
@@ -115,16 +142,35 @@ _SCRIPT_SELECT = (
 
 _MARKING_STATE = ("SELECT sm.*, st.name AS claimed_name, cp.name AS completed_name FROM script_marking sm"
                   " LEFT JOIN staff st ON st.id = sm.claimed_by LEFT JOIN staff cp ON cp.id = sm.completed_by")
+_CLAIM_INSTANTS = ("claimed_at", "claim_expires_at", "completed_at")
 
 
-def script_for_marking(db: Database, script_id: int) -> dict[str, Any] | None:
+@dataclass(frozen=True, slots=True)
+class MarkingScript:
     """A script with its candidate and sitting, as the marking service needs it."""
-    return next(db.query(_SCRIPT_SELECT + " WHERE s.id = ?", [script_id]), None)
+
+    id: int
+    sitting_id: int
+    script_number: str
+    finish: str | None
+    submitted_at: datetime | None
+    candidate_number: str
+    name: str
+    code: str
+    paper_id: int
+    sitting_state: str
 
 
-def scripts_for_marking(db: Database, sitting_id: int) -> dict[str, dict[str, Any]]:
+def script_for_marking(db: Database, script_id: int) -> MarkingScript | None:
+    """A script with its candidate and sitting, as the marking service needs it."""
+    row = next(db.query(_SCRIPT_SELECT + " WHERE s.id = ?", [script_id]), None)
+    return None if row is None else record_from_row(MarkingScript, row, ("submitted_at",))
+
+
+def scripts_for_marking(db: Database, sitting_id: int) -> dict[str, MarkingScript]:
     """The sitting's scripts as :func:`script_for_marking` gives them, by script number."""
-    return {r["script_number"]: r for r in db.query(_SCRIPT_SELECT + " WHERE s.sitting_id = ?", [sitting_id])}
+    return {r["script_number"]: record_from_row(MarkingScript, r, ("submitted_at",))
+            for r in db.query(_SCRIPT_SELECT + " WHERE s.sitting_id = ?", [sitting_id])}
 
 
 def script_id_by_number(db: Database, sitting_id: int, script_number: str) -> int | None:
@@ -147,9 +193,28 @@ def next_markable(db: Database, sitting_id: int, *, staff_id: int, now: str, aft
     return None if row is None else row[0]
 
 
-def markable_refs(db: Database, sitting_id: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class MarkableRef:
+    """A submitted script with its claim, completion and whether anything is marked or drafted on it."""
+
+    id: int
+    script_number: str
+    claimed_by: int | None
+    claimed_at: datetime | None
+    claim_expires_at: datetime | None
+    claimed_name: str | None
+    completed_at: datetime | None
+    marked: bool
+    drafted: bool
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "marked", bool(self.marked))
+        object.__setattr__(self, "drafted", bool(self.drafted))
+
+
+def markable_refs(db: Database, sitting_id: int) -> list[MarkableRef]:
     """Submitted scripts in number order with claim, completion and whether anything is marked or drafted."""
-    return list(db.query(
+    return [record_from_row(MarkableRef, r, _CLAIM_INSTANTS) for r in db.query(
         "SELECT s.id, s.script_number, sm.claimed_by, sm.claimed_at, sm.claim_expires_at,"
         " cl.name AS claimed_name, sm.completed_at,"
         " EXISTS (SELECT 1 FROM marks m WHERE m.script_id = s.id) AS marked,"
@@ -157,18 +222,35 @@ def markable_refs(db: Database, sitting_id: int) -> list[dict[str, Any]]:
         " FROM scripts s LEFT JOIN script_marking sm ON sm.script_id = s.id"
         " LEFT JOIN staff cl ON cl.id = sm.claimed_by"
         " WHERE s.sitting_id = ? AND s.finish IS NOT NULL AND s.finish != 'absent'"
-        " ORDER BY s.script_number", [sitting_id]))
+        " ORDER BY s.script_number", [sitting_id])]
 
 
-def queue_rows(db: Database, sitting_id: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class QueueScript:
+    """A script of the marking queue with its candidate, claim and completion."""
+
+    id: int
+    script_number: str
+    finish: str | None
+    candidate_number: str
+    name: str
+    claimed_by: int | None
+    claimed_at: datetime | None
+    claim_expires_at: datetime | None
+    claimed_name: str | None
+    completed_name: str | None
+    completed_at: datetime | None
+
+
+def queue_rows(db: Database, sitting_id: int) -> list[QueueScript]:
     """Every script of the sitting with candidate, claim and completion, by script number."""
-    return list(db.query(
+    return [record_from_row(QueueScript, r, _CLAIM_INSTANTS) for r in db.query(
         "SELECT s.id, s.script_number, s.finish, c.candidate_number, c.name, sm.claimed_by, sm.claimed_at,"
         " sm.claim_expires_at, cl.name AS claimed_name, cp.name AS completed_name, sm.completed_at"
         " FROM scripts s JOIN candidates c ON c.id = s.candidate_id"
         " LEFT JOIN script_marking sm ON sm.script_id = s.id LEFT JOIN staff cl ON cl.id = sm.claimed_by"
         " LEFT JOIN staff cp ON cp.id = sm.completed_by WHERE s.sitting_id = ? ORDER BY s.script_number",
-        [sitting_id]))
+        [sitting_id])]
 
 
 def answers_to_question(db: Database, sitting_id: int, question_id: str) -> dict[int, str]:
@@ -183,34 +265,61 @@ def script_answers(db: Database, script_id: int) -> dict[str, str]:
 
 
 # -- current marks and their history --------------------------------------------------------------
-def marks_on_question(db: Database, sitting_id: int, question_id: str) -> dict[int, dict[str, Any]]:
-    return {r["script_id"]: r for r in db.query(
-        _MARK_SELECT + " JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ? AND m.question_id = ?",
+def _mark_record(cls, row: dict):
+    """A ScriptMark or MarkVersionRecord from a ``marks``/``mark_versions`` row with the marker's name."""
+    return record_from_row(cls, {**row, "credited_points": tuple(json.loads(row["credited_points"] or "[]"))},
+                           ("marked_at",))
+
+
+def _script_marks(db: Database, where: str, params: list) -> list[ScriptMark]:
+    return [_mark_record(ScriptMark, r) for r in db.query(_MARK_SELECT + where, params)]
+
+
+def marks_on_question(db: Database, sitting_id: int, question_id: str) -> dict[int, ScriptMark]:
+    return {m.script_id: m for m in _script_marks(
+        db, " JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ? AND m.question_id = ?",
         [sitting_id, question_id])}
 
 
-def marks_in_sitting(db: Database, sitting_id: int) -> dict[tuple[int, str], dict[str, Any]]:
-    return {(r["script_id"], r["question_id"]): r for r in db.query(
-        _MARK_SELECT + " JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ?", [sitting_id])}
+def marks_in_sitting(db: Database, sitting_id: int) -> dict[tuple[int, str], ScriptMark]:
+    return {(m.script_id, m.question_id): m for m in _script_marks(
+        db, " JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ?", [sitting_id])}
 
 
-def marks_of_script(db: Database, script_id: int) -> dict[str, dict[str, Any]]:
-    return {r["question_id"]: r for r in db.query(_MARK_SELECT + " WHERE m.script_id = ?", [script_id])}
+def marks_of_script(db: Database, script_id: int) -> dict[str, ScriptMark]:
+    return {m.question_id: m for m in _script_marks(db, " WHERE m.script_id = ?", [script_id])}
 
 
-def light_marks(db: Database, sitting_id: int) -> list[tuple]:
-    """(script, question, marks, credited points JSON, marker, role, paper marker) of every current mark:
-    raw tuples, as the queue of 500 scripts needs them fast."""
-    return db.execute(
+class LightMark(NamedTuple):
+    """A current mark as the queue of 500 scripts needs it fast: credited points still JSON text."""
+
+    script_id: int
+    question_id: str
+    marks_awarded: int
+    credited_points: str
+    marker_name: str
+    role: str
+    paper_marker: str | None
+
+
+class MarkGiven(NamedTuple):
+    marker_name: str
+    script_id: int
+
+
+def light_marks(db: Database, sitting_id: int) -> list[LightMark]:
+    """Every current mark of the sitting (a named tuple each: cheap, as the queue needs)."""
+    return [LightMark._make(r) for r in db.execute(
         "SELECT m.script_id, m.question_id, m.marks_awarded, m.credited_points, st.name, m.role, m.paper_marker"
         " FROM marks m JOIN staff st ON st.id = m.marked_by JOIN scripts s ON s.id = m.script_id"
-        " WHERE s.sitting_id = ?", [sitting_id]).fetchall()
+        " WHERE s.sitting_id = ?", [sitting_id])]
 
 
-def marker_question_counts(db: Database, sitting_id: int) -> list[tuple[str, int]]:
+def marker_question_counts(db: Database, sitting_id: int) -> list[MarkGiven]:
     """(marker name, script id) of every current mark in the sitting."""
-    return db.execute("SELECT st.name, m.script_id FROM marks m JOIN staff st ON st.id = m.marked_by"
-                      " JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ?", [sitting_id]).fetchall()
+    return [MarkGiven._make(r) for r in db.execute(
+        "SELECT st.name, m.script_id FROM marks m JOIN staff st ON st.id = m.marked_by"
+        " JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ?", [sitting_id])]
 
 
 def marked_per_question(db: Database, sitting_id: int) -> dict[str, int]:
@@ -218,14 +327,33 @@ def marked_per_question(db: Database, sitting_id: int) -> dict[str, int]:
                            " WHERE s.sitting_id = ? GROUP BY m.question_id", [sitting_id]).fetchall())
 
 
-def mark_versions(db: Database, script_id: int, question_id: str | None = None) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class MarkVersionRecord:
+    """One saved value of a question's mark, with the marker's name and the reason given."""
+
+    script_id: int
+    question_id: str
+    marks_awarded: int
+    version: int
+    credited_points: tuple[int, ...]
+    comment: str | None
+    marked_by: int
+    marked_at: datetime
+    role: str
+    marker_name: str
+    reason: str | None
+    paper_marker: str | None = None
+
+
+def mark_versions(db: Database, script_id: int, question_id: str | None = None) -> list[MarkVersionRecord]:
     """Every saved value of a script's marks (one question, or all), oldest first."""
     where, params = "v.script_id = ?", [script_id]
     if question_id is not None:
         where += " AND v.question_id = ?"
         params.append(question_id)
-    return list(db.query("SELECT v.*, st.name AS marker_name FROM mark_versions v JOIN staff st"
-                         f" ON st.id = v.marked_by WHERE {where} ORDER BY v.id", params))
+    return [_mark_record(MarkVersionRecord, r) for r in db.query(
+        "SELECT v.*, st.name AS marker_name FROM mark_versions v JOIN staff st"
+        f" ON st.id = v.marked_by WHERE {where} ORDER BY v.id", params)]
 
 
 def put_mark(db: Database, script_id: int, question_id: str, *, marks: int, points_json: str, comment: str | None,
@@ -294,12 +422,29 @@ def scripts_with_drafts(db: Database, sitting_id: int) -> set[int]:
 
 
 # -- per-script marking state: claims, completion, overall feedback -----------------------------------
-def marking_state(db: Database, script_id: int) -> dict[str, Any] | None:
-    return next(db.query(_MARKING_STATE + " WHERE sm.script_id = ?", [script_id]), None)
+@dataclass(frozen=True, slots=True)
+class MarkingState:
+    """A script's claim (who holds it, until when), completion and overall feedback."""
+
+    script_id: int
+    claimed_by: int | None
+    claimed_at: datetime | None
+    claim_expires_at: datetime | None
+    claimed_name: str | None
+    completed_by: int | None
+    completed_at: datetime | None
+    completed_name: str | None
+    overall_feedback: str | None
+    next_steps: str | None
 
 
-def marking_states(db: Database, sitting_id: int) -> dict[int, dict[str, Any]]:
-    return {r["script_id"]: r for r in db.query(
+def marking_state(db: Database, script_id: int) -> MarkingState | None:
+    row = next(db.query(_MARKING_STATE + " WHERE sm.script_id = ?", [script_id]), None)
+    return None if row is None else record_from_row(MarkingState, row, _CLAIM_INSTANTS)
+
+
+def marking_states(db: Database, sitting_id: int) -> dict[int, MarkingState]:
+    return {r["script_id"]: record_from_row(MarkingState, r, _CLAIM_INSTANTS) for r in db.query(
         "SELECT sm.*, st.name AS claimed_name, cp.name AS completed_name FROM script_marking sm"
         " JOIN scripts s ON s.id = sm.script_id LEFT JOIN staff st ON st.id = sm.claimed_by"
         " LEFT JOIN staff cp ON cp.id = sm.completed_by WHERE s.sitting_id = ?", [sitting_id])}
@@ -397,6 +542,7 @@ class ScriptMark:
     marked_at: datetime
     role: str
     marker_name: str
+    paper_marker: str | None = None
 
 
 def current_marks(db: Database, script_ids: Sequence[int]) -> dict[int, dict[str, ScriptMark]]:
@@ -429,8 +575,9 @@ def marker_marks(db: Database, script_ids: Sequence[int]) -> dict[int, dict[str,
         for script_id, question_id, value, name in db.execute(
                 "SELECT v.script_id, v.question_id, v.marks_awarded, st.name FROM mark_versions v"
                 f" JOIN staff st ON st.id = v.marked_by WHERE v.script_id IN ({placeholders(chunk)})"
-                " AND v.role != 'iqa' AND v.version = (SELECT max(w.version) FROM mark_versions w"
-                " WHERE w.script_id = v.script_id AND w.question_id = v.question_id AND w.role != 'iqa')", chunk):
+                f" AND {by_a_marker('v')} AND v.version = (SELECT max(w.version) FROM mark_versions w"
+                f" WHERE w.script_id = v.script_id AND w.question_id = v.question_id AND {by_a_marker('w')})",
+                chunk):
             out[script_id][question_id] = MarkerMark(marks_awarded=value, marker_name=name)
     return out
 
@@ -444,3 +591,28 @@ def everyone_who_marked(db: Database, script_ids: Sequence[int]) -> dict[int, li
         # sorted() on str is SQLite's BINARY order: the order plans have always stored.
         out[script_id] = sorted({m.name for m in signed_in.get(script_id, ())} | on_paper.get(script_id, set()))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class IqaChange:
+    """A question whose current mark IQA gave: what the marker had given before, and why."""
+
+    marker_mark: int
+    reason: str | None
+
+
+def iqa_changes(db: Database, sitting_id: int) -> dict[tuple[int, str], IqaChange]:
+    """Questions of the sitting whose current mark is an IQA adjustment, with the marker's last mark."""
+    changes: dict[tuple[int, str], IqaChange] = {}
+    for script_id, question_id, reason, marker_mark in db.execute(
+        "SELECT m.script_id, m.question_id,"
+        " (SELECT v.reason FROM mark_versions v WHERE v.script_id = m.script_id AND v.question_id = m.question_id"
+        "  AND v.version = m.version),"
+        " (SELECT w.marks_awarded FROM mark_versions w WHERE w.script_id = m.script_id"
+        f"  AND w.question_id = m.question_id AND {by_a_marker('w')} ORDER BY w.version DESC LIMIT 1)"
+        " FROM marks m JOIN scripts s ON s.id = m.script_id WHERE s.sitting_id = ? AND m.role = 'iqa'",
+        [sitting_id],
+    ):
+        if marker_mark is not None:
+            changes[(script_id, question_id)] = IqaChange(marker_mark=marker_mark, reason=reason)
+    return changes

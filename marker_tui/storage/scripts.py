@@ -6,9 +6,12 @@ it runs on every keystroke pause of every learner, and sqlite-utils' wrapper add
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from marker_tui.storage.database import Database, parse_instant
+from typing import NamedTuple
+
+from marker_tui.storage.database import Database, id_chunks, parse_instant, placeholders
 from marker_tui.storage.sittings import _Record
 
 
@@ -88,12 +91,18 @@ def set_current_question(db: Database, script_id: int, question_id: str) -> None
     db.execute("UPDATE scripts SET current_question = ? WHERE id = ?", [question_id, script_id])
 
 
-def finish_counts(db: Database, sitting_id: int) -> tuple[int, int, str | None]:
+class FinishCounts(NamedTuple):
+    scripts: int
+    unfinished: int
+    last_finished_at: str | None
+    """As stored (the sitting's end is written with exactly this text)."""
+
+
+def finish_counts(db: Database, sitting_id: int) -> FinishCounts:
     """(scripts, still unfinished, last finished at) in a sitting."""
-    total, active, last = db.execute(
+    return FinishCounts._make(db.execute(
         "SELECT count(*), coalesce(sum(submitted_at IS NULL), 0), max(submitted_at) FROM scripts"
-        " WHERE sitting_id = ?", [sitting_id]).fetchone()
-    return total, active, last
+        " WHERE sitting_id = ?", [sitting_id]).fetchone())
 
 
 # -- answers and flags -------------------------------------------------------------------------------
@@ -117,17 +126,34 @@ def answer_progress(db: Database, sitting_id: int) -> dict[int, Progress]:
         [sitting_id])}
 
 
-def answers_of_script(db: Database, script_id: int) -> dict[str, tuple[str, int]]:
+class SavedAnswer(NamedTuple):
+    """A saved answer's text and how many times it has been saved (a tuple: the save path is hot)."""
+
+    text: str
+    version: int
+
+
+def answers_of_script(db: Database, script_id: int) -> dict[str, SavedAnswer]:
     """{question id: (text, version)} of a script's saved answers."""
-    return {q: (text, version) for q, text, version in db.execute(
+    return {q: SavedAnswer(text, version) for q, text, version in db.execute(
         "SELECT question_id, text, version FROM answers WHERE script_id = ?", [script_id])}
 
 
-def answer_of(db: Database, script_id: int, question_id: str) -> tuple[str, int] | None:
+def answers_of(db: Database, script_ids: Iterable[int]) -> dict[tuple[int, str], str]:
+    """The learners' saved answers to several scripts, keyed by (script id, question id)."""
+    found: dict[tuple[int, str], str] = {}
+    for chunk in id_chunks(script_ids):
+        for script_id, question_id, text in db.execute(
+                f"SELECT script_id, question_id, text FROM answers WHERE script_id IN ({placeholders(chunk)})", chunk):
+            found[(script_id, question_id)] = text or ""
+    return found
+
+
+def answer_of(db: Database, script_id: int, question_id: str) -> SavedAnswer | None:
     """(text, version) of one saved answer, or None."""
     row = db.conn.execute("SELECT text, version FROM answers WHERE script_id = ? AND question_id = ?",
                      [script_id, question_id]).fetchone()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else SavedAnswer(row[0], row[1])
 
 
 def put_answer(db: Database, script_id: int, question_id: str, text: str, version: int, at: str) -> None:

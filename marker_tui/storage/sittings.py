@@ -6,25 +6,20 @@ instants as datetimes, so services never index rows by column name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from marker_tui.domain.sitting_states import SittingState
-from marker_tui.storage.database import Database, parse_instant
+from marker_tui.storage.database import Database, record_from_row
 
 
 class _Record:
-    """Frozen record helpers; ``record["id"]`` still works for callers not yet moved to ``record.id``."""
-
-    def __getitem__(self, name: str) -> Any:  # transitional: remove once no caller indexes records
-        return getattr(self, name)
+    """Frozen record helpers: a record from a query's row (read by attribute, never by column name)."""
 
     @classmethod
     def _from_row(cls, row: dict[str, Any], instants: tuple[str, ...]):
-        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-        values = {k: (parse_instant(v) if k in instants else v) for k, v in row.items() if k in names}
-        return cls(**values)
+        return record_from_row(cls, row, instants)
 
 
 @dataclass(frozen=True)

@@ -98,3 +98,19 @@ class CentreDetailsChanged(AuditEvent):
     omit_empty: ClassVar[bool] = True
     changes: dict[str, dict[str, str | None]]
     how: str | None = None
+
+
+class CentreNameChanged(AuditEvent):
+    """An admin set the centre's name on the documents (old is None the first time)."""
+
+    action: ClassVar[Action] = Action.CENTRE_NAME_CHANGED
+    old: str | None
+    new: str
+
+
+class CentreNumberChanged(AuditEvent):
+    """An admin set the centre's awarding-body number (old is None the first time)."""
+
+    action: ClassVar[Action] = Action.CENTRE_NUMBER_CHANGED
+    old: str | None
+    new: str

@@ -1,6 +1,8 @@
-"""What markers and admins do to marking: completion, feedback, the comment bank, blind marking.
+"""What markers and admins do to marking: marks, claims, completion, feedback, the comment bank,
+blind marking.
 
-(Marks themselves and claims are still written through the older door; their events follow.)
+A claim taken or let go is recorded (who held which script, when); a claim kept alive by a
+marker's activity is not (it is the unit of work's named housekeeping, "claim refresh").
 """
 
 from __future__ import annotations
@@ -108,3 +110,18 @@ class LapsedMarkingClaimTakenOver(AuditEvent):
     script_number: str
     previous_holder: str = Field(serialization_alias="previous holder")
     lapsed_at: str = Field(serialization_alias="lapsed at")
+
+
+class MarkingClaimTaken(AuditEvent):
+    """A marker began holding a script (nobody held it, or their own claim had lapsed)."""
+
+    action: ClassVar[Action] = Action.MARKING_CLAIM_TAKEN
+    script_number: str
+    lapses_at: str = Field(serialization_alias="lapses at")
+
+
+class MarkingClaimReleased(AuditEvent):
+    """A marker let go of a script they held, before their claim lapsed."""
+
+    action: ClassVar[Action] = Action.MARKING_CLAIM_RELEASED
+    script_number: str

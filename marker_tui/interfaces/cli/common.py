@@ -11,6 +11,7 @@ from datetime import datetime
 
 import click
 
+from marker_tui.domain.local_time import CLOCK, DATE_CLOCK, local_time as shown_local
 from marker_tui.domain.visible_text import visible  # noqa: F401  (re-exported for every command)
 from marker_tui.services.audit import ServiceError
 from marker_tui.storage.database import Database, EngineError, StorageError, open_database
@@ -47,9 +48,7 @@ def database(*, create: bool) -> Database:
 
 
 def local_time(instant: datetime | None, with_date: bool = False) -> str:
-    if instant is None:
-        return "-"
-    return instant.astimezone().strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
+    return shown_local(instant, DATE_CLOCK if with_date else CLOCK)
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:

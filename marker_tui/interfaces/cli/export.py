@@ -39,10 +39,10 @@ from marker_tui.storage.locations import SHIPPED_PAPERS
 
 def _service(papers_dir: Path | None, centre_name: str | None):
     from marker_tui.domain.clock import SystemClock
-    from marker_tui.services.exports import ExportService
+    from marker_tui.services.centre import Centre
 
-    return ExportService(database(create=False), SystemClock(), papers_dir=papers_dir or SHIPPED_PAPERS,
-                         centre_name=centre_name)  # click reads MARKER_TUI_CENTRE_NAME
+    return Centre(db=database(create=False), clock=SystemClock(), papers_dir=papers_dir or SHIPPED_PAPERS,
+                  centre_name=centre_name).exports  # click reads MARKER_TUI_CENTRE_NAME
 
 
 def _common(function):

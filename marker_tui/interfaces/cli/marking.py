@@ -45,9 +45,9 @@ ADMINS = roles_for(Permission.ADMINISTER)
 
 
 def _service(db):
-    from marker_tui.services.marking import MarkingService
+    from marker_tui.services.centre import Centre
 
-    return MarkingService(db, SystemClock())
+    return Centre(db=db, clock=SystemClock()).marking
 
 
 def _centre(ctx: click.Context):

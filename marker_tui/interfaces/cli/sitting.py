@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from marker_tui.domain import start_time
 from marker_tui.domain.clock import SystemClock
 from marker_tui.domain.timing import format_duration
 from marker_tui.interfaces.cli.common import (
@@ -48,15 +49,13 @@ def _services(db: Database):
 
 
 def _parse_when(text: str | None) -> datetime | None:
+    """--starts-at, read as the admin screen reads it (domain/start_time.py)."""
     if text is None:
         return None
     try:
-        when = datetime.fromisoformat(text.strip().replace(" ", "T", 1) if " " in text.strip() else text.strip())
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is not a date and time; write it like 2026-03-02T09:30 (local time) "
-            "or 2026-03-02T09:30+00:00", param_hint="--starts-at") from None
-    return when if when.tzinfo is not None else when.astimezone()
+        return start_time.parse_start(text, SystemClock().now())
+    except start_time.StartTimeError as error:
+        raise click.BadParameter(str(error), param_hint="--starts-at") from None
 
 
 @click.group("sitting")

@@ -395,9 +395,9 @@ class IqaViews:
         row = sitting_by_code(db, cleaned)
         if row is None:
             raise IqaError(no_such_sitting(cleaned)[:-1] + ", or name a unit as QUALIFICATION/UNIT.")
-        qualification, unit = paper_unit(db, row["paper_id"])
-        return Scope(sitting_id=row["id"], code=row["code"], qualification=qualification, unit=unit,
-                     sitting_codes=(row["code"],))
+        qualification, unit = paper_unit(db, row.paper_id)
+        return Scope(sitting_id=row.id, code=row.code, qualification=qualification, unit=unit,
+                     sitting_codes=(row.code,))
 
     # == papers, scripts, markers =====================================================================
 
@@ -501,7 +501,7 @@ class IqaViews:
         if row is None:
             raise IqaError(f"There is no IQA plan {plan_id}.")
         if row.sitting_id is not None:
-            found = self.scope(db, sitting_by_id(db, row.sitting_id)["code"])
+            found = self.scope(db, sitting_by_id(db, row.sitting_id).code)
         else:
             found = self.scope(db, f"{row.qualification}/{row.unit}")
         stored = SamplingPlan.model_validate_json(row.plan_json)

@@ -14,7 +14,9 @@ module stores marks and enforces who may change them, when, and how:
   save on a script someone else holds is refused (:class:`ClaimRefused`), and so
   is a save that names an older version of the mark than the one stored
   (:class:`StaleMark`: "Ana Lopes changed this mark at 10:42 after you opened
-  it — reload to see it").
+  it — reload to see it"). Taking a claim and letting go of one are audited;
+  a claim kept alive by activity is not (the unit of work's "claim refresh"
+  housekeeping).
 * **Complete means signed off.** A marker marks a script complete once every
   question has a mark; changing a mark after that needs a reason
   (:class:`ReasonRequired`), which is kept with the new version and in the audit

@@ -20,17 +20,14 @@ from marker_tui.services.audit import Actor, ServiceError
 from marker_tui.services.papers import StoredPaper, get_paper
 from marker_tui.services.staff import find_staff
 from marker_tui.storage import marks as mark_store
-from marker_tui.storage.sittings import no_such_sitting, sitting_by_code, sitting_by_id
+from marker_tui.storage.sittings import Sitting, no_such_sitting, sitting_by_code, sitting_by_id
 from marker_tui.storage.papers import latest_scheme, latest_scheme_id
-from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction
-from marker_tui.domain.roles import Permission, roles_for
+from marker_tui.storage.database import Database, now_text, read_transaction
+from marker_tui.domain.roles import Permission
 from marker_tui.services.unit_of_work import UnitOfWork
 
 CLAIM_MINUTES = 15
 CLAIM_TIMEOUT = timedelta(minutes=CLAIM_MINUTES)
-MARKERS = roles_for(Permission.MARK)
-REVIEWERS = roles_for(Permission.REVIEW_MARKING)
-SETTINGS_ROLES = roles_for(Permission.ADMINISTER)
 MAX_COMMENT_CHARS = 2000
 MAX_REASON_CHARS = 500
 #: Finishes whose scripts are marked; "absent" scripts have nothing to mark.
@@ -353,12 +350,12 @@ def _mark_value(mark: StoredMark | None) -> dict[str, Any] | None:
             "version": mark.version}
 
 
-def _stored(row: dict[str, Any]) -> StoredMark:
+def _stored(row: mark_store.ScriptMark | mark_store.MarkVersionRecord) -> StoredMark:
     return StoredMark(
-        script_id=row["script_id"], question_id=row["question_id"], marks_awarded=row["marks_awarded"],
-        credited_points=_points(row["credited_points"]), comment=row["comment"],
-        marked_by=row["marker_name"], marked_by_id=row["marked_by"], marked_at=parse_instant(row["marked_at"]),
-        role=row["role"], version=row["version"], paper_marker=row.get("paper_marker"),
+        script_id=row.script_id, question_id=row.question_id, marks_awarded=row.marks_awarded,
+        credited_points=row.credited_points, comment=row.comment,
+        marked_by=row.marker_name, marked_by_id=row.marked_by, marked_at=row.marked_at,
+        role=row.role, version=row.version, paper_marker=row.paper_marker,
     )
 
 
@@ -389,8 +386,9 @@ class MarkingBase:
     """What every part of marking shares: the database, the clock, papers and schemes read once,
     and the small reads and checks each part makes."""
 
-    def __init__(self, db: Database, clock: Clock | None = None, *,
-                 sweep: Callable[[str], None] | None = None) -> None:
+    def __init__(self, db: Database, clock: Clock | None = None, *, sweep: Callable[[str], None]) -> None:
+        """``sweep(code)``: the sitting service's expiry sweep, as Centre wires it (marking never
+        builds the sitting service itself)."""
         self.db = db
         self.clock = clock or SystemClock()
         self._papers: dict[int, StoredPaper] = {}
@@ -400,11 +398,13 @@ class MarkingBase:
 
     # == internals ===================================================================================
 
-    def _write(self, work: Callable[[Any], Any], *, by: str, needs: Permission, what: str) -> Any:
+    def _write(self, work: Callable[[Any], Any], *, by: str, needs: Permission, what: str,
+               housekeeping: str | None = None) -> Any:
         """``work(tx)`` in one audited write block; a block that found nothing to change leaves with
-        :class:`NothingWritten`, is rolled back and audits nothing."""
+        :class:`NothingWritten`, is rolled back and audits nothing. ``housekeeping`` as for
+        ``UnitOfWork.write`` (a claim kept alive, a draft kept)."""
         try:
-            with self.uow.write(by=by, needs=needs, what=what) as tx:
+            with self.uow.write(by=by, needs=needs, what=what, housekeeping=housekeeping) as tx:
                 return work(tx)
         except NothingWritten as nothing:
             return nothing.result
@@ -413,21 +413,12 @@ class MarkingBase:
         # A script whose time ran out counts as submitted even if nobody has looked since.
         with read_transaction(self.db):
             row = sitting_by_code(self.db, code)
-        if row is None or row["state"] in ("ended", "scheduled"):
+        if row is None or row.state in ("ended", "scheduled"):
             return  # unknown (the caller says so, in marking words) or nothing can have run out
         try:
-            self._sweeper_for_code()(code)
+            self._sweeper(code)
         except ServiceError:
             pass
-
-    def _sweeper_for_code(self) -> Callable[[str], None]:
-        """The sitting service's sweep, as Centre wired it. Built only for a service made without
-        Centre (tests, the IQA engine nesting a save in its own transaction)."""
-        if self._sweeper is None:
-            from marker_tui.services.sitting import SittingService
-
-            self._sweeper = SittingService(self.db, self.clock).sweep
-        return self._sweeper
 
     def _member(self, name: str):
         with read_transaction(self.db):
@@ -449,48 +440,48 @@ class MarkingBase:
         return self._papers[paper_id].paper, self._schemes[in_force]
 
     @staticmethod
-    def _sitting(db: Database, code: str) -> dict[str, Any]:
+    def _sitting(db: Database, code: str) -> Sitting:
         row = sitting_by_code(db, code)
         if row is None:
             raise MarkingError(no_such_sitting(code))
         return row
 
     @staticmethod
-    def _sitting_by_id(db: Database, sitting_id: int) -> dict[str, Any]:
+    def _sitting_by_id(db: Database, sitting_id: int) -> Sitting:
         return sitting_by_id(db, sitting_id)
 
     @staticmethod
-    def _script(db: Database, script_id: int) -> dict[str, Any]:
+    def _script(db: Database, script_id: int) -> mark_store.MarkingScript:
         row = mark_store.script_for_marking(db, script_id)
         if row is None:
             raise MarkingError(f"There is no script with id {script_id}.")
         return row
 
     @staticmethod
-    def _check_markable(script: dict[str, Any]) -> None:
-        if script["finish"] is None:
-            raise MarkingError(f"Script {script['script_number']} has not been submitted yet "
+    def _check_markable(script: mark_store.MarkingScript) -> None:
+        if script.finish is None:
+            raise MarkingError(f"Script {script.script_number} has not been submitted yet "
                                "(the candidate may still be writing); it cannot be marked.")
-        if script["finish"] == "absent":
-            raise MarkingError(f"Script {script['script_number']} is recorded as absent: there is nothing to mark.")
+        if script.finish == "absent":
+            raise MarkingError(f"Script {script.script_number} is recorded as absent: there is nothing to mark.")
 
     @staticmethod
     def _blind(db: Database, sitting_id: int) -> bool:
         return mark_store.blind_marking(db, sitting_id)
 
     @staticmethod
-    def _marking_complete(db: Database, sitting: dict[str, Any]) -> bool:
+    def _marking_complete(db: Database, sitting: Sitting) -> bool:
         """The sitting has ended and every submitted script is complete."""
-        if sitting["state"] != "ended":
+        if sitting.state != "ended":
             return False
-        total, unfinished = mark_store.submitted_and_unfinished(db, sitting["id"])
+        total, unfinished = mark_store.submitted_and_unfinished(db, sitting.id)
         return bool(total) and not unfinished
 
-    def _revealed(self, db: Database, sitting: dict[str, Any]) -> bool:
-        return not self._blind(db, sitting["id"]) or self._marking_complete(db, sitting)
+    def _revealed(self, db: Database, sitting: Sitting) -> bool:
+        return not self._blind(db, sitting.id) or self._marking_complete(db, sitting)
 
     @staticmethod
-    def _marking_row(db: Database, script_id: int) -> dict[str, Any] | None:
+    def _marking_row(db: Database, script_id: int) -> mark_store.MarkingState | None:
         return mark_store.marking_state(db, script_id)
 
     @staticmethod
@@ -498,30 +489,32 @@ class MarkingBase:
         mark_store.ensure_marking_state(db, script_id)
 
     @staticmethod
-    def _active_claim(state: dict[str, Any] | None, now: datetime) -> Claim | None:
-        if not state or state["claimed_by"] is None:
+    def _active_claim(state: mark_store.MarkingState | mark_store.MarkableRef | mark_store.QueueScript | None,
+                      now: datetime) -> Claim | None:
+        if not state or state.claimed_by is None:
             return None
-        expires = parse_instant(state["claim_expires_at"])
+        expires = state.claim_expires_at
         if expires <= now:
             return None
-        return Claim(held_by=state["claimed_name"], staff_id=state["claimed_by"],
-                     claimed_at=parse_instant(state["claimed_at"]), expires_at=expires)
+        return Claim(held_by=state.claimed_name, staff_id=state.claimed_by,
+                     claimed_at=state.claimed_at, expires_at=expires)
 
     @staticmethod
-    def _check_cleared(db: Database, script: dict[str, Any], actor: Actor) -> None:
+    def _check_cleared(db: Database, sitting_id: int, actor: Actor) -> None:
         """A marker still to qualify on the paper, or suspended from it, claims no live script."""
         from marker_tui.services.standardisation import clearance_refusal
 
-        refusal = clearance_refusal(db, script["sitting_id"], actor.staff_id)
+        refusal = clearance_refusal(db, sitting_id, actor.staff_id)
         if refusal:
             raise MarkingError(refusal)
 
-    def _check_not_held_by_other(self, db: Database, script: dict[str, Any], state: dict[str, Any] | None,
+    def _check_not_held_by_other(self, db: Database, script: mark_store.MarkingScript,
+                                 state: mark_store.MarkingState | None,
                                  actor: Actor, now: datetime) -> None:
         claim = self._active_claim(state, now)
         if claim is not None and claim.staff_id != actor.staff_id:
             raise ClaimRefused(
-                f"Script {script['script_number']} is being marked by {claim.held_by} (since "
+                f"Script {script.script_number} is being marked by {claim.held_by} (since "
                 f"{_clock(claim.claimed_at)}; their claim lapses at {_clock(claim.expires_at)} if they stop). "
                 "Nothing was changed; choose another script.", claim.held_by)
 
@@ -533,37 +526,38 @@ class MarkingBase:
                             added_at=b.added_at)
                 for b in mark_store.bank_comments(db, paper_id, question_id)]
 
-    def _load(self, db: Database, script: dict[str, Any], staff_id: int | None, now: datetime) -> ScriptForMarking:
-        paper, scheme = self._paper_scheme(db, script["paper_id"])
-        answers = mark_store.script_answers(db, script["id"])
+    def _load(self, db: Database, script: mark_store.MarkingScript, staff_id: int | None,
+              now: datetime) -> ScriptForMarking:
+        paper, scheme = self._paper_scheme(db, script.paper_id)
+        answers = mark_store.script_answers(db, script.id)
         drafts: dict[str, MarkDraft] = {}
         if staff_id is not None:
-            for d in mark_store.drafts_of(db, script["id"], staff_id):
+            for d in mark_store.drafts_of(db, script.id, staff_id):
                 drafts[d.question_id] = MarkDraft(
                     question_id=d.question_id, marks_text=d.marks_text, credited_points=d.credited_points,
                     comment=d.comment, base_version=d.base_version, updated_at=d.updated_at)
-        state = self._marking_row(db, script["id"])
-        revealed = self._revealed(db, self._sitting_by_id(db, script["sitting_id"]))
+        state = self._marking_row(db, script.id)
+        revealed = self._revealed(db, self._sitting_by_id(db, script.sitting_id))
         return ScriptForMarking(
-            script_id=script["id"], script_number=script["script_number"], sitting_id=script["sitting_id"],
-            sitting_code=script["code"], paper_id=script["paper_id"], paper=paper, scheme=scheme,
-            answers=answers, marks=self._marks(db, script["id"]), drafts=drafts,
+            script_id=script.id, script_number=script.script_number, sitting_id=script.sitting_id,
+            sitting_code=script.code, paper_id=script.paper_id, paper=paper, scheme=scheme,
+            answers=answers, marks=self._marks(db, script.id), drafts=drafts,
             claim=self._active_claim(state, now),
-            completed_by=state["completed_name"] if state else None,
-            completed_at=parse_instant(state["completed_at"]) if state else None,
-            overall_feedback=state["overall_feedback"] if state else None,
-            next_steps=state["next_steps"] if state else None,
-            finish=script["finish"] or "",
-            candidate_number=script["candidate_number"] if revealed else None,
-            candidate_name=script["name"] if revealed else None,
+            completed_by=state.completed_name if state else None,
+            completed_at=state.completed_at if state else None,
+            overall_feedback=state.overall_feedback if state else None,
+            next_steps=state.next_steps if state else None,
+            finish=script.finish or "",
+            candidate_number=script.candidate_number if revealed else None,
+            candidate_name=script.name if revealed else None,
         )
 
 
     @staticmethod
     def _result(paper: QuestionPaper, scheme: MarkScheme, marks: dict[str, StoredMark],
-                script: dict[str, Any]) -> ScriptResult:
+                script: mark_store.MarkingScript) -> ScriptResult:
         try:
             return script_result(paper, scheme, {q: m.question_mark() for q, m in marks.items()})
         except (MarkRefused, SchemeMismatch) as error:
-            raise MarkingError(f"Script {script['script_number']}: {error}") from None
+            raise MarkingError(f"Script {script.script_number}: {error}") from None
 

@@ -10,7 +10,6 @@ from marker_tui.domain.marking import MarkRefused, QuestionMark, mark_question
 from marker_tui.domain.markscheme import QuestionMarkScheme
 from marker_tui.domain.visible_text import has_hidden
 from marker_tui.storage import marks as mark_store
-from marker_tui.storage.database import parse_instant
 from marker_tui.domain.roles import Permission
 from marker_tui.services.unit_of_work import Writing
 from marker_tui.services.marking.common import (
@@ -67,12 +66,13 @@ class MarksImport(Marks):
         def work(tx: Writing) -> MarksImportReport:
             db, actor, now = tx.db, tx.actor, tx.now
             sitting = self._sitting(db, code)
-            paper, scheme = self._paper_scheme(db, sitting["paper_id"])
-            scripts = mark_store.scripts_for_marking(db, sitting["id"])
-            states = mark_store.marking_states(db, sitting["id"])
-            current = {key: _stored(r) for key, r in mark_store.marks_in_sitting(db, sitting["id"]).items()}
+            paper, scheme = self._paper_scheme(db, sitting.paper_id)
+            scripts = mark_store.scripts_for_marking(db, sitting.id)
+            states = mark_store.marking_states(db, sitting.id)
+            current = {key: _stored(r) for key, r in mark_store.marks_in_sitting(db, sitting.id).items()}
             problems: list[RowProblem] = list(shape_problems)
-            planned: list[tuple[dict, QuestionMarkScheme, QuestionMark, StoredMark | None, str | None]] = []
+            planned: list[tuple[mark_store.MarkingScript, QuestionMarkScheme, QuestionMark, StoredMark | None,
+                                str | None]] = []
             seen: dict[tuple[str, str], int] = {}
             questions = ", ".join(q.id for q in paper.questions)
             for line, values in rows:
@@ -86,10 +86,10 @@ class MarksImport(Marks):
                 if not number:
                     problem("script", "is empty; write the script number (e.g. 4821)")
                 elif script is None:
-                    problem("script", f"{number} is not a script of sitting {sitting['code']}")
-                elif script["finish"] is None:
+                    problem("script", f"{number} is not a script of sitting {sitting.code}")
+                elif script.finish is None:
                     problem("script", f"script {number} has not been submitted yet; it cannot be marked")
-                elif script["finish"] == "absent":
+                elif script.finish == "absent":
                     problem("script", f"script {number} is recorded as absent; there is nothing to mark")
                 entry = scheme.question(qid) if qid else None
                 if not qid:
@@ -124,14 +124,14 @@ class MarksImport(Marks):
                         seen[(number, qid)] = line
                 if len(problems) > bad or script is None or mark is None:
                     continue
-                old = current.get((script["id"], qid))
+                old = current.get((script.id, qid))
                 if old is not None and (old.marks_awarded, old.comment) == (mark.marks_awarded, mark.comment):
                     planned.append((script, entry, mark, old, paper_marker))  # unchanged
                     continue
-                state = states.get(script["id"])
-                if state and state["claimed_by"] is not None and parse_instant(state["claim_expires_at"]) > now \
-                        and state["claimed_by"] != actor.staff_id:
-                    problem("script", f"script {number} is being marked on screen by {state['claimed_name']}; "
+                state = states.get(script.id)
+                if state and state.claimed_by is not None and state.claim_expires_at > now \
+                        and state.claimed_by != actor.staff_id:
+                    problem("script", f"script {number} is being marked on screen by {state.claimed_name}; "
                                       "import its marks when they have finished")
                     continue
                 if old is not None and not replace:
@@ -139,25 +139,25 @@ class MarksImport(Marks):
                                      f"mark{'s' if old.marks_awarded != 1 else ''} from {old.marked_by}; "
                                      "use --replace to overwrite it (the old mark stays in the audit log)")
                     continue
-                if state and state["completed_at"] and not why:
-                    problem("marks", f"script {number} was marked complete by {state['completed_name']}; "
+                if state and state.completed_at and not why:
+                    problem("marks", f"script {number} was marked complete by {state.completed_name}; "
                                      "give --reason to change its marks")
                     continue
                 planned.append((script, entry, mark, old, paper_marker))
             if problems:
                 problems.sort(key=lambda p: p.line)
                 raise CsvImportError(path, problems)
-            report = MarksImportReport(file=str(path), code=sitting["code"])
+            report = MarksImportReport(file=str(path), code=sitting.code)
             touched: set[str] = set()
             for script, entry, mark, old, paper_marker in planned:
                 if old is not None and (old.marks_awarded, old.comment) == (mark.marks_awarded, mark.comment):
                     report.unchanged += 1
                     continue
                 ticks = old.credited_points if old is not None and old.marks_awarded == mark.marks_awarded else ()
-                self._write_mark(db, script, mark.question_id, mark.marks_awarded, ticks, mark.comment,
-                                 actor, old, role="import", reason=why, now=now, source=str(path),
-                                 paper_marker=paper_marker, tx=tx)
-                touched.add(script["script_number"])
+                self._write_mark(tx, script, mark.question_id, mark.marks_awarded, ticks, mark.comment,
+                                 old, role="import", reason=why, actor=actor, source=str(path),
+                                 paper_marker=paper_marker)
+                touched.add(script.script_number)
                 if old is None:
                     report.added += 1
                 else:

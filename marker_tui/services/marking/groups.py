@@ -114,8 +114,8 @@ class GroupMarking(Marks):
         def work(tx: Writing) -> GroupMarked:
             db, actor, now = tx.db, tx.actor, tx.now
             sitting = self._sitting(db, code)
-            self._check_cleared(db, {"sitting_id": sitting["id"]}, actor)  # standardised first (issue 18.1)
-            paper, scheme = self._paper_scheme(db, sitting["paper_id"])
+            self._check_cleared(db, sitting.id, actor)  # standardised first (issue 18.1)
+            paper, scheme = self._paper_scheme(db, sitting.paper_id)
             entry = scheme.question(question_id)
             if paper.question(question_id) is None or entry is None:
                 raise MarkingError(f"Question {question_id} is not on this paper "
@@ -125,15 +125,15 @@ class GroupMarking(Marks):
                                      marked_by=actor.label, marked_at=now)
             except MarkRefused as error:
                 raise MarkingError(str(error)) from None
-            answers = mark_store.answers_to_question(db, sitting["id"], question_id)
+            answers = mark_store.answers_to_question(db, sitting.id, question_id)
             marked: list[str] = []
             unchanged: list[str] = []
             left_out: dict[str, str] = {}
             for script_id in sorted(versions, key=lambda s: s):
                 script = mark_store.script_for_marking(db, script_id)
-                if script is None or script["sitting_id"] != sitting["id"]:
-                    raise MarkingError(f"Script id {script_id} is not in sitting {sitting['code']}.")
-                number = script["script_number"]
+                if script is None or script.sitting_id != sitting.id:
+                    raise MarkingError(f"Script id {script_id} is not in sitting {sitting.code}.")
+                number = script.script_number
                 why = self._why_left_out(db, script, question_id, key, answers, versions[script_id], actor, now)
                 if why:
                     left_out[number] = why
@@ -146,15 +146,15 @@ class GroupMarking(Marks):
                 state = self._marking_row(db, script_id)
                 if state and self._active_claim(state, now) is not None:  # theirs: activity refreshes it
                     mark_store.extend_claim(db, script_id, now_text(now + CLAIM_TIMEOUT))
-                self._write_mark(db, script, question_id, mark.marks_awarded, mark.credited_points, mark.comment,
-                                 actor, old, role="marker", reason=None, now=now, tx=tx)
+                self._write_mark(tx, script, question_id, mark.marks_awarded, mark.credited_points, mark.comment,
+                                 old, role="marker", reason=None)
                 marked.append(number)
             result = GroupMarked(question_id=question_id, marks=mark.marks_awarded, marked=tuple(sorted(marked)),
                                  unchanged=tuple(sorted(unchanged)), left_out=dict(sorted(left_out.items())))
             if not marked:
                 raise NothingWritten(result)
             tx.record(IdenticalAnswersMarkedAsGroup(
-                sitting_id=sitting["id"], code=sitting["code"], question=question_id, answer=key,
+                sitting_id=sitting.id, code=sitting.code, question=question_id, answer=key,
                 marks=mark.marks_awarded, scripts=list(result.marked), left_out=result.left_out))
             return result
 
@@ -163,17 +163,17 @@ class GroupMarking(Marks):
     def _why_left_out(self, db, script, question_id: str, key: str, answers: Mapping[int, str], version: int,
                       actor, now) -> str | None:
         """Why this script cannot take the group's mark now, in a few words; None if it can."""
-        if script["finish"] in (None, "absent"):
+        if script.finish in (None, "absent"):
             return "not submitted"
-        if normalise_answer(answers.get(script["id"])) != key:
+        if normalise_answer(answers.get(script.id)) != key:
             return "its answer is not the same"
-        state = self._marking_row(db, script["id"])
+        state = self._marking_row(db, script.id)
         claim = self._active_claim(state, now)
         if claim is not None and claim.staff_id != actor.staff_id:
             return f"being marked by {claim.held_by} since {_clock(claim.claimed_at)}"
-        if state and state["completed_at"]:
-            return f"marked complete by {state['completed_name']}: change it on its own, with a reason"
-        current = self._marks(db, script["id"]).get(question_id)
+        if state and state.completed_at:
+            return f"marked complete by {state.completed_name}: change it on its own, with a reason"
+        current = self._marks(db, script.id).get(question_id)
         if (current.version if current else 0) != version:
             who = f"{current.marks_awarded} from {current.marked_by}" if current else "no mark"
             return f"its mark changed since the list was shown (now {who})"

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Any
 
 
 from marker_tui.domain.marking import MarkRefused, mark_question, suggested_mark
 from marker_tui.domain.markscheme import QuestionMarkScheme
-from marker_tui.services.audit import Actor, record
-from marker_tui.services.staff import resolve_actor
+from marker_tui.services.audit import Actor
 from marker_tui.storage import marks as mark_store
-from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction, run_write
+from marker_tui.storage.database import now_text, read_transaction
 from marker_tui.domain.events.marking import (
     CommentBankEntryAdded,
     MarkAdjustedByIqa,
@@ -32,11 +29,9 @@ from marker_tui.services.marking.common import (
     BankComment,
     CLAIM_TIMEOUT,
     Completion,
-    MARKERS,
     MarkSaved,
     MarkVersion,
     MarkingError,
-    REVIEWERS,
     ReasonRequired,
     ScriptForMarking,
     StaleMark,
@@ -47,7 +42,7 @@ from marker_tui.services.marking.common import (
     clean_comment,
     clean_reason,
 )
-from marker_tui.services.marking.claims import Claims
+from marker_tui.services.marking.claims import CLAIM_REFRESH, Claims
 
 
 class Marks(Claims):
@@ -81,7 +76,7 @@ class Marks(Claims):
         already stored changes nothing and is not an error.
         """
         return self._save(script_id, str(question_id), marks, ticks=ticks, comment=comment, by=by,
-                          roles=MARKERS, role="marker", expected_version=expected_version, reason=reason,
+                          needs=Permission.MARK, role="marker", expected_version=expected_version, reason=reason,
                           hold=hold)
 
     def adjust_mark(
@@ -108,7 +103,7 @@ class Marks(Claims):
         if not clean_reason(reason):
             raise ReasonRequired("An IQA adjustment needs a reason (it is shown in the IQA record).")
         return self._save(script_id, str(question_id), marks, ticks=ticks, comment=comment, by=by,
-                          roles=REVIEWERS, role="iqa", expected_version=expected_version, reason=reason,
+                          needs=Permission.REVIEW_MARKING, role="iqa", expected_version=expected_version, reason=reason,
                           hold=False, keep_comment=keep_comment and comment is None)
 
     def complete(self, script_id: int, *, by: str) -> Completion:
@@ -122,24 +117,24 @@ class Marks(Claims):
             loaded = self._load(db, script, actor.staff_id, now)
             result = loaded.result
             if loaded.is_complete:
-                raise NothingWritten(Completion(script_id, script["script_number"], result, True,
-                                     self._marking_complete(db, self._sitting_by_id(db, script["sitting_id"]))))
+                raise NothingWritten(Completion(script_id, script.script_number, result, True,
+                                     self._marking_complete(db, self._sitting_by_id(db, script.sitting_id))))
             if not result.is_complete:
                 missing = ", ".join(result.unmarked_questions)
                 plural = "s" if len(result.unmarked_questions) != 1 else ""
-                raise MarkingError(f"Script {script['script_number']} cannot be complete yet: question{plural} "
+                raise MarkingError(f"Script {script.script_number} cannot be complete yet: question{plural} "
                                    f"{missing} {'have' if plural else 'has'} no mark.")
             self._ensure_marking_row(db, script_id)
             mark_store.set_complete(db, script_id, actor.staff_id, now_text(now))
             tx.record(ScriptMarkingCompleted(
-                sitting_id=script["sitting_id"], script_id=script_id, candidate_number=script["candidate_number"],
-                script_number=script["script_number"], total=result.total, available=result.available,
+                sitting_id=script.sitting_id, script_id=script_id, candidate_number=script.candidate_number,
+                script_number=script.script_number, total=result.total, available=result.available,
                 result=result.status, fail_reasons=list(result.fail_reasons)))
-            sitting = self._sitting_by_id(db, script["sitting_id"])
+            sitting = self._sitting_by_id(db, script.sitting_id)
             finished = self._marking_complete(db, sitting)
             if finished:
-                tx.record(SittingMarkingCompleted(sitting_id=sitting["id"], code=sitting["code"]))
-            return Completion(script_id, script["script_number"], result, False, finished)
+                tx.record(SittingMarkingCompleted(sitting_id=sitting.id, code=sitting.code))
+            return Completion(script_id, script.script_number, result, False, finished)
 
         return self._write(work, by=by, needs=Permission.MARK, what="completing a script")
 
@@ -154,16 +149,16 @@ class Marks(Claims):
             self._check_markable(script)
             state = self._marking_row(db, script_id)
             self._check_not_held_by_other(db, script, state, actor, now)
-            old = {"overall_feedback": state["overall_feedback"] if state else None,
-                   "next_steps": state["next_steps"] if state else None}
+            old = {"overall_feedback": state.overall_feedback if state else None,
+                   "next_steps": state.next_steps if state else None}
             new = {"overall_feedback": overall, "next_steps": steps}
             if old == new:
                 raise NothingWritten(self._load(db, script, actor.staff_id, now))
             self._ensure_marking_row(db, script_id)
             mark_store.set_overall_feedback(db, script_id, overall, steps)
-            tx.record(ScriptFeedbackChanged(sitting_id=script["sitting_id"], script_id=script_id,
-                                            candidate_number=script["candidate_number"],
-                                            script_number=script["script_number"], old=old, new=new))
+            tx.record(ScriptFeedbackChanged(sitting_id=script.sitting_id, script_id=script_id,
+                                            candidate_number=script.candidate_number,
+                                            script_number=script.script_number, old=old, new=new))
             return self._load(db, script, actor.staff_id, now)
 
         return self._write(work, by=by, needs=Permission.MARK, what="saving feedback")
@@ -172,7 +167,7 @@ class Marks(Claims):
         """Every saved value of the script's marks (one question, or all), oldest first."""
         with read_transaction(self.db):
             rows = mark_store.mark_versions(self.db, script_id, None if question_id is None else str(question_id))
-            return [MarkVersion(**_stored(r).model_dump(), reason=r["reason"]) for r in rows]
+            return [MarkVersion(**_stored(r).model_dump(), reason=r.reason) for r in rows]
 
 
     # == comment bank and settings ===================================================================
@@ -187,17 +182,17 @@ class Marks(Claims):
         def work(tx: Writing) -> BankComment:
             db, actor, now = tx.db, tx.actor, tx.now
             sitting = self._sitting(db, code)
-            paper, _ = self._paper_scheme(db, sitting["paper_id"])
+            paper, _ = self._paper_scheme(db, sitting.paper_id)
             if paper.question(question_id) is None:
                 raise MarkingError(f"Question {question_id} is not on this paper.")
             def entry() -> BankComment:
-                return next(c for c in self._bank(db, sitting["paper_id"], str(question_id)) if c.text == cleaned)
+                return next(c for c in self._bank(db, sitting.paper_id, str(question_id)) if c.text == cleaned)
 
-            if mark_store.bank_has(db, sitting["paper_id"], str(question_id), cleaned):
+            if mark_store.bank_has(db, sitting.paper_id, str(question_id), cleaned):
                 raise NothingWritten(entry())  # the same text twice is kept once
-            mark_store.add_to_bank(db, sitting["paper_id"], str(question_id), cleaned, actor.staff_id,
+            mark_store.add_to_bank(db, sitting.paper_id, str(question_id), cleaned, actor.staff_id,
                                    now_text(now))
-            tx.record(CommentBankEntryAdded(sitting_id=sitting["id"], paper_id=sitting["paper_id"],
+            tx.record(CommentBankEntryAdded(sitting_id=sitting.id, paper_id=sitting.paper_id,
                                             question=str(question_id), text=cleaned))
             return entry()
 
@@ -205,22 +200,21 @@ class Marks(Claims):
 
 
     def _save(self, script_id: int, question_id: str, marks: object, *, ticks: Iterable[int] | None,
-              comment: str | None, by: str, roles: tuple[str, ...], role: str, expected_version: int,
+              comment: str | None, by: str, needs: Permission, role: str, expected_version: int,
               reason: str | None, hold: bool, keep_comment: bool = False) -> MarkSaved:
         if isinstance(expected_version, bool) or not isinstance(expected_version, int) or expected_version < 0:
             raise MarkingError("expected_version must be the version of the mark you read (0 for no mark yet).")
         why = clean_reason(reason)
         new_comment = clean_comment(comment)
         tick_list = None if ticks is None else list(ticks)
-        now = self.clock.now()
 
-        def work(db: Database) -> MarkSaved:
-            actor = resolve_actor(db, by, *roles)
+        def work(tx: Writing) -> MarkSaved:
+            db, actor, now = tx.db, tx.actor, tx.now
             script = self._script(db, script_id)
             self._check_markable(script)
             if role == "marker":
-                self._check_cleared(db, script, actor)
-            paper, scheme = self._paper_scheme(db, script["paper_id"])
+                self._check_cleared(db, script.sitting_id, actor)
+            paper, scheme = self._paper_scheme(db, script.paper_id)
             entry = scheme.question(question_id)
             if paper.question(question_id) is None or entry is None:
                 raise MarkingError(f"Question {question_id} is not on this paper "
@@ -240,53 +234,58 @@ class Marks(Claims):
                 mark.marks_awarded, mark.credited_points, mark.comment)
             if same:
                 if hold:
-                    self._take_claim(db, script, actor, now)
+                    self._take_claim(tx, script)
                 mark_store.drop_draft(db, script_id, question_id, actor.staff_id)
                 return MarkSaved(old, False, self._result(paper, scheme, marks_now, script))
             current_version = old.version if old else 0
             if current_version != expected_version:
                 if old is None:
-                    raise MarkingError(f"Question {question_id} of script {script['script_number']} has no mark "
+                    raise MarkingError(f"Question {question_id} of script {script.script_number} has no mark "
                                        f"yet, not version {expected_version}: reload the script.")
                 raise StaleMark(
-                    f"Question {question_id} of script {script['script_number']}: {old.marked_by} changed this "
+                    f"Question {question_id} of script {script.script_number}: {old.marked_by} changed this "
                     f"mark at {_clock(old.marked_at)} after you opened it — reload to see it. "
                     "Nothing was saved.", old)
-            if state and state["completed_at"] and not why:
+            if state and state.completed_at and not why:
                 raise ReasonRequired(
-                    f"Script {script['script_number']} was marked complete by {state['completed_name']} at "
-                    f"{_clock(parse_instant(state['completed_at']))}: give a reason for changing its marks. "
+                    f"Script {script.script_number} was marked complete by {state.completed_name} at "
+                    f"{_clock(state.completed_at)}: give a reason for changing its marks. "
                     "Nothing was saved.")
             if hold:
-                self._take_claim(db, script, actor, now)
+                self._take_claim(tx, script)
             elif state and self._active_claim(state, now) is not None:
                 # Holding it already (e.g. from marking by script): activity refreshes the claim.
-                mark_store.extend_claim(db, script_id, now_text(now + CLAIM_TIMEOUT))
-            new = self._write_mark(db, script, question_id, mark.marks_awarded, mark.credited_points, mark.comment,
-                                   actor, old, role=role, reason=why, now=now)
+                tx.marks.extend_claim(script_id, now_text(now + CLAIM_TIMEOUT))
+            new = self._write_mark(tx, script, question_id, mark.marks_awarded, mark.credited_points, mark.comment,
+                                   old, role=role, reason=why)
             marks_now[question_id] = new
             return MarkSaved(new, True, self._result(paper, scheme, marks_now, script))
 
-        return run_write(self.db, work, "saving a mark")
+        # Saving the values already stored changes no mark: it may only keep the claim alive and
+        # drop the draft (housekeeping, not audited).
+        return self._write(work, by=by, needs=needs, what="saving a mark",
+                           housekeeping=f"{CLAIM_REFRESH} or a draft dropped")
 
-    def _write_mark(self, db: Database, script: dict[str, Any], question_id: str, marks: int,
-                    ticks: Iterable[int], comment: str | None, actor: Actor, old: StoredMark | None, *,
-                    role: str, reason: str | None, now: datetime, audit_actor: Actor | None = None,
-                    source: str | None = None, paper_marker: str | None = None,
-                    tx: Writing | None = None) -> StoredMark:
+    def _write_mark(self, tx: Writing, script: mark_store.MarkingScript, question_id: str, marks: int,
+                    ticks: Iterable[int], comment: str | None, old: StoredMark | None, *,
+                    role: str, reason: str | None, actor: Actor | None = None, audit_actor: Actor | None = None,
+                    source: str | None = None, paper_marker: str | None = None) -> StoredMark:
+        """One new version of a mark, as ``actor`` (the one acting unless given), audited in ``tx``."""
+        db, now = tx.db, tx.now
+        actor = actor or tx.actor
         version = (old.version if old else 0) + 1
         points = json.dumps(sorted(ticks))
-        mark_store.put_mark(db, script["id"], question_id, marks=marks, points_json=points, comment=comment,
+        mark_store.put_mark(db, script.id, question_id, marks=marks, points_json=points, comment=comment,
                             staff_id=actor.staff_id, at=now_text(now), role=role, version=version, reason=reason,
                             paper_marker=paper_marker,
                             had_paper_marker=old is not None and old.paper_marker is not None)
-        mark_store.drop_draft(db, script["id"], question_id, actor.staff_id)
-        new = StoredMark(script_id=script["id"], question_id=question_id, marks_awarded=marks,
+        mark_store.drop_draft(db, script.id, question_id, actor.staff_id)
+        new = StoredMark(script_id=script.id, question_id=question_id, marks_awarded=marks,
                          credited_points=tuple(sorted(ticks)), comment=comment, marked_by=actor.label,
                          marked_by_id=actor.staff_id, marked_at=now, role=role, version=version,
                          paper_marker=paper_marker)
-        fields = dict(sitting_id=script["sitting_id"], script_id=script["id"],
-                      candidate_number=script["candidate_number"], script_number=script["script_number"],
+        fields = dict(sitting_id=script.sitting_id, script_id=script.id,
+                      candidate_number=script.candidate_number, script_number=script.script_number,
                       question=question_id, old=_mark_value(old), new=_mark_value(new), reason=reason, role=role,
                       from_file=source or None, paper_marker=paper_marker or None)
         if role == "iqa":
@@ -295,11 +294,7 @@ class Marks(Claims):
             event = MarkImported(**fields)
         else:
             event = MarkGiven(**fields) if old is None else MarkChanged(**fields)
-        if tx is not None:
-            tx.record(event, by=audit_actor)
-        else:  # the claims and marks path still on the older door (saving may only take a claim)
-            record(db, at=now, actor=audit_actor or actor, action=event.action.value, sitting_id=event.sitting_id,
-                   script_id=event.script_id, candidate_number=event.candidate_number, details=event.details())
+        tx.record(event, by=audit_actor)
         return new
 
 

@@ -19,7 +19,8 @@ from marker_tui.domain.marking import (
 from marker_tui.services.papers import get_paper
 from marker_tui.services.staff import find_staff
 from marker_tui.storage import marks as mark_store
-from marker_tui.storage.database import Database, now_text, parse_instant, read_transaction
+from marker_tui.storage.database import Database, now_text, read_transaction
+from marker_tui.storage.sittings import Sitting
 from marker_tui.domain.events.marking import BlindMarkingTurnedOff, BlindMarkingTurnedOn
 from marker_tui.domain.roles import Permission
 from marker_tui.services.marking.common import (
@@ -66,7 +67,7 @@ class QueueReads(MarkingBase):
             def entry(name: str) -> dict[str, Any]:
                 return progress.setdefault(name, {"questions": 0, "scripts": set(), "completed": 0, "holding": []})
 
-            for name, script_id in mark_store.marker_question_counts(self.db, sitting["id"]):
+            for name, script_id in mark_store.marker_question_counts(self.db, sitting.id):
                 e = entry(name)
                 e["questions"] += 1
                 e["scripts"].add(script_id)
@@ -100,9 +101,9 @@ class QueueReads(MarkingBase):
         """The script of sitting ``code`` with anonymous number ``script_number``."""
         with read_transaction(self.db):
             sitting = self._sitting(self.db, code)
-            found = mark_store.script_id_by_number(self.db, sitting["id"], str(script_number).strip())
+            found = mark_store.script_id_by_number(self.db, sitting.id, str(script_number).strip())
         if found is None:
-            raise MarkingError(f"Sitting {sitting['code']} has no script {str(script_number).strip()}.")
+            raise MarkingError(f"Sitting {sitting.code} has no script {str(script_number).strip()}.")
         return found
 
     def next_script(self, code: str, *, by: str, after: str | None = None) -> int | None:
@@ -118,7 +119,7 @@ class QueueReads(MarkingBase):
             member = find_staff(self.db, by)
             if member is None:
                 raise MarkingError(f"There is no staff member called {by!r}.")
-            return mark_store.next_markable(self.db, sitting["id"], staff_id=member.id, now=now, after=after)
+            return mark_store.next_markable(self.db, sitting.id, staff_id=member.id, now=now, after=after)
 
     def script_refs(self, code: str) -> list[ScriptRef]:
         """The markable scripts in number order with state and holder only: the queue without
@@ -128,15 +129,15 @@ class QueueReads(MarkingBase):
         with read_transaction(self.db):
             sitting = self._sitting(self.db, code)
             refs = []
-            for r in mark_store.markable_refs(self.db, sitting["id"]):
+            for r in mark_store.markable_refs(self.db, sitting.id):
                 claim = self._active_claim(r, now)
-                if r["completed_at"]:
+                if r.completed_at:
                     state = MarkState.COMPLETE
-                elif r["marked"] or r["drafted"] or claim is not None:
+                elif r.marked or r.drafted or claim is not None:
                     state = MarkState.IN_PROGRESS
                 else:
                     state = MarkState.UNMARKED
-                refs.append(ScriptRef(script_id=r["id"], script_number=r["script_number"], state=state,
+                refs.append(ScriptRef(script_id=r.id, script_number=r.script_number, state=state,
                                       held_by=claim.held_by if claim else None))
         return refs
 
@@ -146,14 +147,14 @@ class QueueReads(MarkingBase):
         self._sweep(code)
         with read_transaction(self.db):
             sitting = self._sitting(self.db, code)
-            paper, _ = self._paper_scheme(self.db, sitting["paper_id"])
+            paper, _ = self._paper_scheme(self.db, sitting.paper_id)
             if paper.question(question_id) is None:
                 raise MarkingError(f"Question {question_id} is not on this paper "
                                    f"(questions: {', '.join(q.id for q in paper.questions)}).")
             queue = self._queue(self.db, sitting, now)
-            answers = mark_store.answers_to_question(self.db, sitting["id"], str(question_id))
+            answers = mark_store.answers_to_question(self.db, sitting.id, str(question_id))
             marks = {sid: _stored(r) for sid, r in
-                     mark_store.marks_on_question(self.db, sitting["id"], str(question_id)).items()}
+                     mark_store.marks_on_question(self.db, sitting.id, str(question_id)).items()}
         return [
             QuestionScript(script_id=r.script_id, script_number=r.script_number,
                            answer=answers.get(r.script_id, ""), mark=marks.get(r.script_id),
@@ -165,24 +166,24 @@ class QueueReads(MarkingBase):
         """How many markable scripts have a mark for each question of the paper (paper order)."""
         with read_transaction(self.db):
             sitting = self._sitting(self.db, code)
-            paper, _ = self._paper_scheme(self.db, sitting["paper_id"])
-            counts = mark_store.marked_per_question(self.db, sitting["id"])
+            paper, _ = self._paper_scheme(self.db, sitting.paper_id)
+            counts = mark_store.marked_per_question(self.db, sitting.id)
         return {q.id: counts.get(q.id, 0) for q in paper.questions}
 
     def blind_setting(self, code: str) -> BlindSetting:
         with read_transaction(self.db):
             sitting = self._sitting(self.db, code)
-            row = mark_store.blind_setting_row(self.db, sitting["id"])
+            row = mark_store.blind_setting_row(self.db, sitting.id)
         if row is None:
-            return BlindSetting(code=sitting["code"], blind=True, changed_by=None, changed_at=None)
-        return BlindSetting(code=sitting["code"], blind=row.blind, changed_by=row.changed_by,
+            return BlindSetting(code=sitting.code, blind=True, changed_by=None, changed_at=None)
+        return BlindSetting(code=sitting.code, blind=row.blind, changed_by=row.changed_by,
                             changed_at=row.changed_at)
 
     def comments(self, code: str, question_id: str) -> list[BankComment]:
         """The comment bank for one question of the sitting's paper, oldest first."""
         with read_transaction(self.db):
             sitting = self._sitting(self.db, code)
-            return self._bank(self.db, sitting["paper_id"], str(question_id))
+            return self._bank(self.db, sitting.paper_id, str(question_id))
 
 
     def set_blind(self, code: str, blind: bool, *, by: str) -> BlindSetting:
@@ -190,26 +191,26 @@ class QueueReads(MarkingBase):
         try:
             with self.uow.write(by=by, needs=Permission.ADMINISTER, what="changing blind marking") as tx:
                 sitting = self._sitting(tx.db, code)
-                current = self._blind(tx.db, sitting["id"])
+                current = self._blind(tx.db, sitting.id)
                 if current == bool(blind):
                     raise NothingWritten()
-                mark_store.set_blind_marking(tx.db, sitting["id"], bool(blind), tx.actor.staff_id, now_text(tx.now))
-                where = {"sitting_id": sitting["id"], "code": sitting["code"], "old": current, "new": bool(blind)}
+                mark_store.set_blind_marking(tx.db, sitting.id, bool(blind), tx.actor.staff_id, now_text(tx.now))
+                where = {"sitting_id": sitting.id, "code": sitting.code, "old": current, "new": bool(blind)}
                 tx.record(BlindMarkingTurnedOn(**where) if blind else BlindMarkingTurnedOff(**where))
         except NothingWritten:
             pass
         return self.blind_setting(code)
 
 
-    def _queue(self, db: Database, sitting: dict[str, Any], now: datetime) -> MarkingQueue:
-        stored = self._papers.get(sitting["paper_id"]) or get_paper(db, sitting["paper_id"])
-        paper, scheme = self._paper_scheme(db, sitting["paper_id"])
+    def _queue(self, db: Database, sitting: Sitting, now: datetime) -> MarkingQueue:
+        stored = self._papers.get(sitting.paper_id) or get_paper(db, sitting.paper_id)
+        paper, scheme = self._paper_scheme(db, sitting.paper_id)
         revealed = self._revealed(db, sitting)
         # Raw rows and a light mark object: 500 scripts of 18 questions in well under 100 ms.
         marks: dict[int, dict[str, _LightMark]] = defaultdict(dict)
         givers: dict[int, list[str]] = defaultdict(list)
         for script_id, question_id, awarded, points, name, role, paper_marker in mark_store.light_marks(
-                db, sitting["id"]):
+                db, sitting.id):
             marks[script_id][question_id] = _LightMark(question_id, awarded, _points(points), None, name, now)
             givers[script_id].append(mark_giver(name, role, paper_marker))
 
@@ -225,40 +226,40 @@ class QueueReads(MarkingBase):
                     available=paper.total_marks, status=f"check marks: {error}")
 
         nothing = row_result({})
-        drafts = mark_store.scripts_with_drafts(db, sitting["id"])
+        drafts = mark_store.scripts_with_drafts(db, sitting.id)
         rows: list[QueueRow] = []
         absent = writing = 0
-        for r in mark_store.queue_rows(db, sitting["id"]):
-            if r["finish"] is None:
+        for r in mark_store.queue_rows(db, sitting.id):
+            if r.finish is None:
                 writing += 1
                 continue
-            if r["finish"] == "absent":
+            if r.finish == "absent":
                 absent += 1
                 continue
             claim = self._active_claim(r, now)
-            given = marks.get(r["id"], {})
+            given = marks.get(r.id, {})
             result = row_result(given) if given else nothing
-            if r["completed_at"]:
+            if r.completed_at:
                 state = MarkState.COMPLETE
-            elif given or claim is not None or r["id"] in drafts:
+            elif given or claim is not None or r.id in drafts:
                 state = MarkState.IN_PROGRESS
             else:
                 state = MarkState.UNMARKED
             rows.append(QueueRow(
-                script_id=r["id"], script_number=r["script_number"], state=state,
+                script_id=r.id, script_number=r.script_number, state=state,
                 held_by=claim.held_by if claim else None, claim_expires_at=claim.expires_at if claim else None,
                 questions_marked=result.questions_marked, questions_total=result.questions_total,
                 provisional_total=result.provisional_total, available=result.available,
-                result=result.status, markers=markers_of(givers.get(r["id"], ())),
-                completed_by=r["completed_name"], completed_at=parse_instant(r["completed_at"]),
-                finish=r["finish"],
-                candidate_number=r["candidate_number"] if revealed else None,
-                candidate_name=r["name"] if revealed else None,
+                result=result.status, markers=markers_of(givers.get(r.id, ())),
+                completed_by=r.completed_name, completed_at=r.completed_at,
+                finish=r.finish,
+                candidate_number=r.candidate_number if revealed else None,
+                candidate_name=r.name if revealed else None,
             ))
         return MarkingQueue(
-            code=sitting["code"], sitting_id=sitting["id"], sitting_state=sitting["state"],
-            paper_id=sitting["paper_id"], qualification=stored.qualification, unit=stored.unit,
-            paper_version=stored.version, paper_title=stored.title, blind=self._blind(db, sitting["id"]),
+            code=sitting.code, sitting_id=sitting.id, sitting_state=sitting.state,
+            paper_id=sitting.paper_id, qualification=stored.qualification, unit=stored.unit,
+            paper_version=stored.version, paper_title=stored.title, blind=self._blind(db, sitting.id),
             revealed=revealed, marking_complete=self._marking_complete(db, sitting), rows=rows,
             absent=absent, still_writing=writing,
         )

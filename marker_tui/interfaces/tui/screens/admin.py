@@ -16,11 +16,10 @@ read again.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -28,6 +27,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, TabbedContent, TabPane, Tabs
 
 from marker_tui.domain.visible_text import visible_line
+from marker_tui.domain.local_time import DATE, DATE_CLOCK, DATE_MINUTE, HOUR_MINUTE, local_time
 from marker_tui.interfaces.tui.widgets.admin_forms import (
     ADMIN_CSS,
     AddStaffForm,
@@ -40,13 +40,14 @@ from marker_tui.interfaces.tui.widgets.admin_forms import (
     ResetPinForm,
     RolesForm,
 )
+from marker_tui.interfaces.tui.kit import leave
+from marker_tui.interfaces.tui.service_calls import ServiceCalls
 from marker_tui.interfaces.tui.widgets.inputs import TextInput
 from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.interfaces.tui.widgets.specification_browser import SpecificationBrowser
-from marker_tui.services.audit import AuditEntry, ServiceError, entries
+from marker_tui.services.audit import AuditEntry, entries
 from marker_tui.services.setup import centre_library, enrolment_counts, paper_file_status, reload_files
 from marker_tui.services.staff import StaffMember
-from marker_tui.storage.database import StorageError
 from marker_tui.interfaces.tui.widgets.footer import Footer
 
 TABS = ("papers", "candidates", "staff", "sittings", "audit")
@@ -76,12 +77,6 @@ TAB_ACTIONS = {
 AUDIT_ROWS_SHOWN = 500
 FILTER_DELAY = 0.2
 """Seconds after the last key in a filter box before the log is filtered again."""
-
-
-def local_time(instant: datetime | None, *, date: bool = True) -> str:
-    if instant is None:
-        return "-"
-    return instant.astimezone().strftime("%Y-%m-%d %H:%M" if date else "%H:%M")
 
 
 def details_text(details: dict[str, Any], limit: int = 160) -> str:
@@ -118,8 +113,12 @@ def reload_text(report) -> Text:
     return body
 
 
-class AdminScreen(Screen):
-    """The admin's screen. ``member`` is the signed-in admin; every change is made as them."""
+class AdminScreen(ServiceCalls, Screen):
+    """The admin's screen. ``member`` is the signed-in admin; every change is made as them.
+
+    Every read and write goes through ``run_service`` (a thread worker): a call waiting for the
+    write lock never freezes the screen, and a failure is shown by ``_service_error``.
+    """
 
     CSS_PATH = ADMIN_CSS
     BINDINGS = [
@@ -258,17 +257,17 @@ class AdminScreen(Screen):
         # Signing out here signs the admin out of this terminal, not just out of this screen.
         if getattr(self.app, "staff_member", None) is not None:
             self.app.staff_member = None
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
-        else:
-            self.app.exit()
+        leave(self)
 
     def _refuse(self, message: str) -> None:
         self.app.bell()
         self.notify(message, severity="warning")
 
     def _service_error(self, error: Exception) -> None:
-        self.notify(str(error), title="Not done", severity="error", timeout=10, markup=False)
+        self.notify(visible_line(str(error)) or "That did not work; try again.", title="Not done",
+                    severity="error", timeout=10, markup=False)
+
+    service_failed = _service_error  # run_service's one error path on this screen
 
     # == papers ==================================================================================
 
@@ -285,32 +284,23 @@ class AdminScreen(Screen):
             "Reloading the files into the database…" if reload else "Reading the papers and mark schemes…")
         self._files_worker(reload)
 
-    @work(thread=True, exit_on_error=False, group="files")
     def _files_worker(self, reload: bool) -> None:
-        try:
+        def read() -> tuple[Any, Any, Any]:
             library = centre_library(self.centre)
             report = reload_files(self.centre, by=self.by, library=library) if reload else None
-            statuses = paper_file_status(self.centre, library)
-        except (ServiceError, StorageError) as error:
-            self.app.call_from_thread(self._files_failed, error)
-            return
-        except Exception as error:  # noqa: BLE001 - shown, not swallowed: the screen must stay usable
-            self.app.call_from_thread(self._files_failed, error)
-            raise
-        self.app.call_from_thread(self._files_read, library, statuses, report)
+            return library, paper_file_status(self.centre, library), report
+
+        self.run_service(read, done=lambda found: self._files_read(*found), failed=self._files_failed,
+                         group="files")
 
     def _files_failed(self, error: Exception) -> None:
         self._reading = False
-        if not self.is_attached:  # signed out meanwhile
-            return
         self.query_one("#papers-status", Plain).update(Text(f"The files could not be read: {error}",
                                                             style="bold red"))
         self._service_error(error)
 
     def _files_read(self, library, statuses, report) -> None:
         self._reading = False
-        if not self.is_attached:  # signed out meanwhile (a reload is still in the database and the log)
-            return
         self.show_papers(library, statuses)
         if report is not None:
             self.app.push_screen(ReportDialog("Files reloaded", reload_text(report)))
@@ -357,7 +347,10 @@ class AdminScreen(Screen):
     # == candidates ==============================================================================
 
     def load_candidates(self, highlight: str | None = None) -> None:
-        everyone = self.centre.candidates.all()
+        self.run_service(self.centre.candidates.all, done=lambda everyone: self._show_candidates(everyone, highlight),
+                         group="candidates")
+
+    def _show_candidates(self, everyone, highlight: str | None) -> None:
         self._candidates = {c.candidate_number: c for c in everyone}
         table = self.query_one("#candidates-table", DataTable)
         table.clear()
@@ -428,7 +421,10 @@ class AdminScreen(Screen):
     # == staff ===================================================================================
 
     def load_staff(self, highlight: str | None = None) -> None:
-        members = self.centre.staff.members()
+        self.run_service(self.centre.staff.members, done=lambda members: self._show_staff(members, highlight),
+                         group="staff")
+
+    def _show_staff(self, members: list[StaffMember], highlight: str | None) -> None:
         self._staff = {m.name: m for m in members}
         now = self.centre.clock.now()
         table = self.query_one("#staff-table", DataTable)
@@ -436,9 +432,9 @@ class AdminScreen(Screen):
         for m in members:
             locked = m.locked_until is not None and m.locked_until > now
             table.add_row(Text(visible_line(m.name) + (" (you)" if m.id == self.member.id else "")), Text(", ".join(m.roles)),
-                          Text(f"locked until {local_time(m.locked_until, date=False)}", style="bold red")
+                          Text(f"locked until {local_time(m.locked_until, HOUR_MINUTE)}", style="bold red")
                           if locked else Text("ok"),
-                          Text(local_time(m.created_at).split(" ")[0]), key=m.name)
+                          Text(local_time(m.created_at, DATE)), key=m.name)
         self.query_one("#staff-status", Plain).update(
             f"{len(members)} staff member(s) · a: add · e or Enter: change roles · p: reset a PIN "
             "(also lifts a lock-out)")
@@ -484,28 +480,29 @@ class AdminScreen(Screen):
     # == sittings ================================================================================
 
     def load_sittings(self, highlight: str | None = None) -> None:
-        try:
-            summaries = self.centre.sittings.sittings()
-        except (ServiceError, StorageError) as error:
-            self._service_error(error)
-            return
+        def read() -> tuple[Any, dict[int, int]]:
+            return self.centre.sittings.sittings(), enrolment_counts(self.centre)
+
+        self.run_service(read, done=lambda found: self._show_sittings(*found, highlight), group="sittings")
+
+    def _show_sittings(self, summaries, counts: dict[int, int], highlight: str | None) -> None:
         self._sittings = {s.code: s for s in summaries}
         self._sitting_codes = {s.id: s.code for s in summaries}
         table = self.query_one("#sittings-table", DataTable)
         table.clear()
-        counts = enrolment_counts(self.centre)
         for s in sorted(summaries, key=lambda s: s.id, reverse=True):
             enrolled = str(counts.get(s.id, 0))
             table.add_row(Text(s.code), Text(f"{s.qualification} {s.unit}"),
                           Text(f"v{s.paper_version} (id {s.paper_id})"), Text(str(s.state)), Text(enrolled),
-                          Text(local_time(s.scheduled_start)), Text(visible_line(s.created_by)), key=s.code)
+                          Text(local_time(s.scheduled_start, DATE_MINUTE)), Text(visible_line(s.created_by)), key=s.code)
         self.query_one("#sittings-status", Plain).update(
             f"{len(summaries)} sitting(s), newest first · a: create a sitting for a unit · e or Enter: enrol "
             "candidates" if summaries else "No sittings yet: press a to create one for a unit.")
         self._move_to(table, highlight)
 
-    def _paper_choices(self) -> list[tuple[str, Any]]:
-        library = self.library or centre_library(self.centre)
+    def _paper_choices(self, library) -> list[tuple[str, Any]]:
+        """In the worker: each of the library's papers with the version stored (or None)."""
+        library = library or centre_library(self.centre)
         choices = []
         for (qualification, unit), paper in sorted(library.papers.items()):
             stored = self.centre.papers.latest(qualification, unit)
@@ -521,12 +518,12 @@ class AdminScreen(Screen):
 
     def action_centre_details(self) -> None:
         exports = self.centre.exports
-        try:
-            name, number = exports.stored_centre_name, exports.centre_number
-        except (ServiceError, StorageError) as error:
-            self._service_error(error)
-            return
-        self.app.push_screen(CentreDetailsForm(self.by, name, number), self._centre_saved)
+
+        def read() -> tuple[str, str]:
+            return exports.stored_centre_name, exports.centre_number
+
+        self.run_service(read, done=lambda found: self.app.push_screen(
+            CentreDetailsForm(self.by, *found), self._centre_saved))
 
     def _centre_saved(self, saved) -> None:
         if saved is None:
@@ -535,7 +532,9 @@ class AdminScreen(Screen):
         self.notify(f"Documents now show {name}, centre number {number}.")
 
     def action_create_sitting(self) -> None:
-        choices = self._paper_choices()
+        self.run_service(self._paper_choices, self.library, done=self._choose_paper)
+
+    def _choose_paper(self, choices: list[tuple[str, Any]]) -> None:
         if not choices:
             self._refuse("No question papers are loaded: reload the files on the Papers tab first.")
             return
@@ -557,16 +556,17 @@ class AdminScreen(Screen):
         self._open_enrol(code)
 
     def _open_enrol(self, code: str) -> None:
-        try:
+        def read():
             summary = self.centre.sittings.summary(code)
             enrolled = {c.candidate_number for c in self.centre.sittings.status(code).candidates}
-        except (ServiceError, StorageError) as error:
-            self._service_error(error)
-            return
+            return summary, enrolled, self.centre.candidates.all()
+
+        self.run_service(read, done=lambda found: self._enrol_in(code, *found))
+
+    def _enrol_in(self, code: str, summary, enrolled: set[str], candidates) -> None:
         if summary.state == "ended":
             self._refuse(f"Sitting {code} has ended; nobody can be enrolled in it.")
             return
-        candidates = self.centre.candidates.all()
         self.app.push_screen(EnrolForm(self.by, code, candidates, enrolled), self._enrolled)
 
     def _enrolled(self, report) -> None:
@@ -585,13 +585,18 @@ class AdminScreen(Screen):
     # == audit log ===============================================================================
 
     def load_audit(self) -> None:
-        try:
-            self._audit = entries(self.centre.db)
-            if not self._sitting_codes:
-                self._sitting_codes = {s.id: s.code for s in self.centre.sittings.sittings()}
-        except (ServiceError, StorageError) as error:
-            self._service_error(error)
-            return
+        known = self._sitting_codes
+
+        def read() -> tuple[list[AuditEntry], dict[int, str]]:
+            found = entries(self.centre.db)
+            return found, known or {s.id: s.code for s in self.centre.sittings.sittings()}
+
+        self.run_service(read, done=lambda found: self._show_loaded_audit(*found), group="audit")
+
+    def _show_loaded_audit(self, found: list[AuditEntry], codes: dict[int, str]) -> None:
+        self._audit = found
+        if not self._sitting_codes:
+            self._sitting_codes = codes
         self.show_audit()
 
     def audit_matches(self) -> list[AuditEntry]:
@@ -619,7 +624,7 @@ class AdminScreen(Screen):
         table.clear()
         for entry in found[:AUDIT_ROWS_SHOWN]:
             code = self._sitting_codes.get(entry.sitting_id, str(entry.sitting_id)) if entry.sitting_id else "-"
-            table.add_row(Text(entry.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")), Text(visible_line(entry.actor)),
+            table.add_row(Text(local_time(entry.at, DATE_CLOCK)), Text(visible_line(entry.actor)),
                           Text(visible_line(entry.action)), Text(visible_line(code)),
                           Text(visible_line(entry.candidate_number or "-")),
                           Text(details_text(entry.details)), key=str(entry.id))

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, ProgressBar, RadioButton, RadioSet, Static
 
+from marker_tui.interfaces.tui.service_calls import ServiceCalls
 from marker_tui.interfaces.tui.widgets.inputs import TextInput
 from marker_tui.interfaces.export_location import default_export_folder
 from marker_tui.interfaces.tui.widgets.plain import Plain
@@ -63,7 +63,7 @@ def _plain(text: str = "", **kwargs) -> Static:
     return Plain(text, **kwargs)
 
 
-class ExportScreen(ModalScreen[ExportReport | None]):
+class ExportScreen(ServiceCalls, ModalScreen[ExportReport | None]):
     """Choose an export of sitting ``code``, run it in a worker with a progress bar, show where files went."""
 
     CSS_PATH = EXPORT_CSS
@@ -170,24 +170,23 @@ class ExportScreen(ModalScreen[ExportReport | None]):
         bar.update(total=None, progress=0)
         self.run_export(self.kind, target, anyway)
 
-    @work(thread=True, exclusive=True, group="export")
     def run_export(self, kind: ExportKind, target: Path, allow_incomplete: bool) -> None:
-        """In a worker thread: the service does the work; the screen is updated via call_from_thread."""
+        """The service does the work in a thread worker (run_service); progress comes back via call_from_thread."""
         def progress(done: int, total: int) -> None:
             self.app.call_from_thread(self._progress, done, total)
 
-        try:
-            report = self.app.centre.exports.export(kind, self.code, target, by=self.by,
-                                                    allow_incomplete=allow_incomplete, progress=progress)
-        except ExportIncomplete as incomplete:
-            self.app.call_from_thread(self._incomplete, kind, target, incomplete.problems)
-        except (ServiceError, StorageError) as error:
-            self.app.call_from_thread(self._failed, str(error))
-        except OSError as error:
-            where = f" ({error.filename})" if error.filename else ""
-            self.app.call_from_thread(self._failed, f"{error.strerror or error}{where}")
-        else:
-            self.app.call_from_thread(self._done, report)
+        def failed(error: Exception) -> None:
+            if isinstance(error, ExportIncomplete):
+                self._incomplete(kind, target, error.problems)
+            elif isinstance(error, OSError):  # a folder that cannot be written, a full disk
+                where = f" ({error.filename})" if error.filename else ""
+                self._failed(f"{error.strerror or error}{where}")
+            else:
+                self._failed(str(error))
+
+        self.run_service(self.app.centre.exports.export, kind, self.code, target, by=self.by,
+                         allow_incomplete=allow_incomplete, progress=progress,
+                         done=self._done, failed=failed, group="export", expected=(ServiceError, StorageError, OSError))
 
     def _progress(self, done: int, total: int) -> None:
         self.query_one("#export-progress", ProgressBar).update(total=total, progress=done)

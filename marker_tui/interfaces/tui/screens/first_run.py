@@ -32,12 +32,12 @@ from marker_tui.domain.centre_identity import (
     clean_centre_number,
 )
 from marker_tui.interfaces.tui.widgets.admin_forms import ADMIN_CSS
+from marker_tui.interfaces.tui.service_calls import ServiceCalls
 from marker_tui.interfaces.tui.widgets.inputs import TextInput
 from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.services.audit import ServiceError
 from marker_tui.services.setup import ReloadReport, create_first_admin, load_shipped_papers, needs_admin
 from marker_tui.services.staff import StaffMember, check_pin_format
-from marker_tui.storage.database import StorageError
 from marker_tui.interfaces.tui.widgets.footer import Footer
 
 
@@ -67,8 +67,12 @@ def report_text(report: ReloadReport) -> Text:
     return text
 
 
-class FirstRunScreen(Screen[StaffMember | None]):
-    """Welcome, papers loaded, first admin. Dismisses with the admin made (or None)."""
+class FirstRunScreen(ServiceCalls, Screen[StaffMember | None]):
+    """Welcome, papers loaded, first admin. Dismisses with the admin made (or None).
+
+    Loading the papers, the check for an admin and creating the admin run through ``run_service``
+    (a thread worker), so the screen answers keys while the database is busy.
+    """
 
     CSS_PATH = ADMIN_CSS
     BINDINGS = [
@@ -81,54 +85,69 @@ class FirstRunScreen(Screen[StaffMember | None]):
         super().__init__()
         self.report: ReloadReport | None = None
         self.admin_needed = True
+        """Until the database says otherwise (a centre restored without staff, say): the form is shown."""
+        self._creating = False
 
     def compose(self) -> ComposeResult:
         centre = self.app.centre
-        self.admin_needed = needs_admin(centre)
         yield Plain("marker-tui · First-time set-up", classes="admin-title")
         with VerticalScroll(id="first-run-body"):
-            yield Plain(
-                f"Welcome. This centre's database is new ({centre.path}).\n"
+            yield Plain(self._welcome(centre.path), id="first-run-welcome")
+            yield Plain("Loading the papers and mark schemes…", id="papers-loaded")
+            with Vertical(classes="first-run-box", id="admin-form"):
+                yield Plain("Your centre (printed on every document)", classes="admin-dialog-title")
+                yield Label("Centre name")
+                yield TextInput(id="centre-name", placeholder="e.g. Glanmor College", max_length=MAX_CENTRE_NAME)
+                yield Label("Centre number (from your awarding body, e.g. 123456 or 123456A)")
+                yield TextInput(id="centre-number", placeholder="e.g. 123456", max_length=20)
+                yield Plain("Create the first admin", classes="admin-dialog-title")
+                yield Label("Your name (what you will type to sign in)")
+                yield TextInput(id="admin-name", placeholder="e.g. Ada Admin", max_length=100)
+                yield Label("PIN (4 to 12 digits; keep it to yourself)")
+                yield TextInput(id="admin-pin", password=True, restrict=r"[0-9]*", max_length=12,
+                                placeholder="digits only")
+                yield Label("PIN again")
+                yield TextInput(id="admin-pin-again", password=True, restrict=r"[0-9]*", max_length=12,
+                                placeholder="the same digits again")
+                yield Plain("", id="first-run-error", classes="first-run-error")
+                yield Plain("Enter: next box, then create the admin    Ctrl+Q: quit", classes="admin-hint")
+            yield Plain("Press Enter to continue.", id="first-run-continue", classes="admin-hint")
+        yield Footer()
+
+    def _welcome(self, path) -> str:
+        return (f"Welcome. This centre's database is new ({path}).\n"
                 "First the question papers and mark schemes that came with marker-tui are loaded; "
                 + ("then you create the first admin, who can add the other staff, the candidates and the "
                    "sittings." if self.admin_needed else "this centre already has an admin."))
-            yield Plain("Loading the papers and mark schemes…", id="papers-loaded")
-            if self.admin_needed:
-                with Vertical(classes="first-run-box", id="admin-form"):
-                    yield Plain("Your centre (printed on every document)", classes="admin-dialog-title")
-                    yield Label("Centre name")
-                    yield TextInput(id="centre-name", placeholder="e.g. Glanmor College", max_length=MAX_CENTRE_NAME)
-                    yield Label("Centre number (from your awarding body, e.g. 123456 or 123456A)")
-                    yield TextInput(id="centre-number", placeholder="e.g. 123456", max_length=20)
-                    yield Plain("Create the first admin", classes="admin-dialog-title")
-                    yield Label("Your name (what you will type to sign in)")
-                    yield TextInput(id="admin-name", placeholder="e.g. Ada Admin", max_length=100)
-                    yield Label("PIN (4 to 12 digits; keep it to yourself)")
-                    yield TextInput(id="admin-pin", password=True, restrict=r"[0-9]*", max_length=12,
-                                    placeholder="digits only")
-                    yield Label("PIN again")
-                    yield TextInput(id="admin-pin-again", password=True, restrict=r"[0-9]*", max_length=12,
-                                    placeholder="the same digits again")
-                    yield Plain("", id="first-run-error", classes="first-run-error")
-                    yield Plain("Enter: next box, then create the admin    Ctrl+Q: quit", classes="admin-hint")
-            else:
-                yield Plain("Press Enter to continue.", id="first-run-continue", classes="admin-hint")
-        yield Footer()
 
     def on_mount(self) -> None:
-        if self.admin_needed:
-            self.query_one("#centre-name", TextInput).focus()
+        self.query_one("#first-run-continue").display = False
+        self.query_one("#centre-name", TextInput).focus()
+        self.run_service(needs_admin, self.app.centre, done=self._admin_checked)
         # Paint the screen first, then load (a second or so on a slow disk).
         self.call_after_refresh(self.load_papers)
 
+    def _admin_checked(self, needed: bool) -> None:
+        self.admin_needed = needed
+        if not needed:
+            self.query_one("#admin-form").remove()
+            self.query_one("#first-run-continue").display = True
+            self.query_one("#first-run-welcome", Plain).update(self._welcome(self.app.centre.path))
+            self.set_focus(None)
+        self.refresh_bindings()
+
     def load_papers(self) -> None:
+        self.run_service(load_shipped_papers, self.app.centre, done=self._papers_loaded,
+                         failed=self._papers_failed)
+
+    def _papers_failed(self, error: Exception) -> None:
+        self.query_one("#papers-loaded", Plain).update(Text(
+            f"The papers could not be loaded: {error}\nYou can load them later from "
+            "Administer → Papers → Reload files.", style="bold red"))
+
+    def _papers_loaded(self, report: ReloadReport) -> None:
+        self.report = report
         shown = self.query_one("#papers-loaded", Plain)
-        try:
-            self.report = load_shipped_papers(self.app.centre)
-        except (ServiceError, StorageError) as error:
-            shown.update(Text(f"The papers could not be loaded: {error}\nYou can load them later from "
-                              "Administer → Papers → Reload files.", style="bold red"))
-            return
         heading = Text("Papers and mark schemes\n", style="bold")
         shown.update(heading + report_text(self.report))
         focused = self.focused
@@ -190,16 +209,24 @@ class FirstRunScreen(Screen[StaffMember | None]):
             self.show_error("" if event.input is not again else "Type the PIN again, to be sure it is right.",
                             "admin-pin-again")
             return
-        try:
-            member = create_first_admin(self.app.centre, name.value, pin.value, again.value,
-                                        centre_name=centre_name.value, centre_number=centre_number.value)
-        except (ServiceError, StorageError) as error:
+        if self._creating:
+            return
+        self._creating = True
+
+        def refused(error: Exception) -> None:
+            self._creating = False
             if pin.value != again.value:
                 again.value = ""
                 self.show_error(str(error), "admin-pin-again")
             else:
                 self.show_error(str(error))
-            return
+
+        self.run_service(create_first_admin, self.app.centre, name.value, pin.value, again.value,
+                         centre_name=centre_name.value, centre_number=centre_number.value,
+                         done=self._admin_created, failed=refused)
+
+    def _admin_created(self, member: StaffMember) -> None:
+        self._creating = False
         self.show_error("")
         self.notify(f"{member.name} is the admin. Sign in with that name and PIN to set up the centre.")
         self.dismiss(member)

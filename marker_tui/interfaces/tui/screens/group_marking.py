@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from marker_tui.domain.visible_text import visible_line
+from marker_tui.interfaces.tui.kit import say
 from marker_tui.interfaces.tui.service_calls import ServiceCalls
 from marker_tui.interfaces.tui.widgets.footer import Footer
 from marker_tui.interfaces.tui.widgets.plain import Plain
@@ -76,9 +77,7 @@ class GroupMarkingScreen(ServiceCalls, Screen[bool]):
         return self.app.centre.marking
 
     def say(self, message: str, *, error: bool = False) -> None:
-        line = self.query_one("#group-message", Plain)
-        line.update(message)
-        line.set_class(error, "error")
+        say(self.query_one("#group-message", Plain), message, error=error)
 
     def service_failed(self, error: Exception) -> None:
         self.say(visible_line(str(error)) or "That did not work; try again.", error=True)

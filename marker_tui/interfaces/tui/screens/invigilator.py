@@ -21,6 +21,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Label, Static
 
 from marker_tui.domain.audit_summary import summarise
+from marker_tui.domain.local_time import local_time
 from marker_tui.domain.visible_text import visible, visible_line
 from marker_tui.interfaces.tui.service_calls import ServiceCalls
 from marker_tui.interfaces.tui.screens.staff_sign_in import StaffSignInScreen
@@ -72,7 +73,7 @@ def invigilator_sign_in(code: str) -> StaffSignInScreen:
 
 
 def _local(instant: datetime | None) -> str:
-    return instant.astimezone().strftime("%H:%M:%S") if instant is not None else "-"
+    return local_time(instant)
 
 
 def seconds_since_save(candidate: CandidateStatus, as_of: datetime) -> int | None:

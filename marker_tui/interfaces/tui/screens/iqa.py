@@ -37,6 +37,7 @@ from textual.widgets import DataTable, Static
 from marker_tui.domain.reports import ScriptDecision
 from marker_tui.domain.ordering import items_in_question_order
 from marker_tui.domain.sampling import SamplingStrategy, person_key
+from marker_tui.domain.question_text import reflow
 from marker_tui.domain.visible_text import visible, visible_line
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea
 from marker_tui.interfaces.tui.widgets.iqa_dialogs import (
@@ -47,11 +48,12 @@ from marker_tui.interfaces.tui.widgets.iqa_dialogs import (
     DrawPlanDialog,
     PlanInput,
     StatementDialog,
-    YesNoDialog,
 )
+from marker_tui.interfaces.tui.widgets.dialogs import ConfirmDialog
 from marker_tui.interfaces.tui.widgets.marking_points import point_prompt
 from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.interfaces.tui.widgets.tables import highlighted_key
+from marker_tui.interfaces.tui.kit import leave as _leave, say
 from marker_tui.interfaces.tui.service_calls import ServiceCalls
 from marker_tui.services.audit import ServiceError
 from marker_tui.services.iqa import Iqa
@@ -106,14 +108,6 @@ def short_strategy(strategy: SamplingStrategy) -> str:
     return " · ".join(parts) or "none"
 
 
-def _leave(screen: Screen) -> None:
-    """Back to the screen underneath, or quit if this is the first screen."""
-    if len(screen.app.screen_stack) > 2:
-        screen.app.pop_screen()
-    else:
-        screen.app.exit()
-
-
 def strip_lines(items: list[tuple[str, str]], width: int) -> Text:
     """The question strip, broken into lines between questions (never inside one) to fit ``width``."""
     text = Text()
@@ -130,11 +124,6 @@ def strip_lines(items: list[tuple[str, str]], width: int) -> Text:
     return text
 
 
-def _paragraphs(text: str) -> str:
-    """Paper text as written in YAML: hard-wrapped lines joined, paragraphs kept."""
-    return "\n\n".join(" ".join(block.split()) for block in text.strip().split("\n\n"))
-
-
 class _Messages(ServiceCalls):
     """A one-line message under the screen: green for done, red and bold for refused.
 
@@ -148,9 +137,7 @@ class _Messages(ServiceCalls):
         self.say(visible_line(str(error)) or "That did not work; try again.", error=True)
 
     def say(self, message: str, *, error: bool = False) -> None:
-        line = self.query_one("#iqa-message", Plain)  # type: ignore[attr-defined]
-        line.update(message)
-        line.set_class(error, "error")
+        say(self.query_one("#iqa-message", Plain), message, error=error)  # type: ignore[attr-defined]
         if error:
             self.app.bell()  # type: ignore[attr-defined]
 
@@ -585,7 +572,7 @@ class IqaReviewScreen(_Messages, Screen):
         heading = Text()
         heading.append(f"Q{question.id}", style="bold")
         heading.append(f" · {question.marks} mark{'s' if question.marks != 1 else ''} · outcome {question.outcome}\n")
-        heading.append(visible(_paragraphs(question.text)))
+        heading.append(visible(reflow(question.text)))
         self.query_one("#iqa-question-text", Static).update(heading)
         answer = view.answers.get(question.id, "")
         area = self.query_one("#iqa-answer", PlainTextArea)
@@ -1106,7 +1093,7 @@ class BlindMarkingScreen(_Messages, Screen):
         heading = Text()
         heading.append(f"Q{question.id}", style="bold")
         heading.append(f" · {question.marks} mark{'s' if question.marks != 1 else ''}\n")
-        heading.append(visible(_paragraphs(question.text)))
+        heading.append(visible(reflow(question.text)))
         self.query_one("#iqa-question-text", Static).update(heading)
         answer = view.answers.get(question.id, "")
         area = self.query_one("#iqa-answer", PlainTextArea)
@@ -1212,8 +1199,8 @@ class BlindMarkingScreen(_Messages, Screen):
                              by=self.marker, done=completed)
 
         marks = ", ".join(f"Q{q} {m}" for q, m in items_in_question_order(self.view.my_marks))
-        self.app.push_screen(YesNoDialog(f"Mark your second marking of script {self.view.script_number} complete?",
-                                         f"Your marks: {marks or 'none yet'}. After this they cannot change."),
+        self.app.push_screen(ConfirmDialog(f"Mark your second marking of script {self.view.script_number} complete?",
+                                           f"Your marks: {marks or 'none yet'}. After this they cannot change."),
                              answered)
 
     def action_back(self) -> None:

@@ -23,7 +23,6 @@ Screens:
 
 from __future__ import annotations
 
-import re
 import time as _time
 from collections.abc import Callable
 from datetime import datetime
@@ -39,12 +38,16 @@ from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from marker_tui.domain.visible_text import visible, visible_line
+from marker_tui.domain.local_time import local_time
+from marker_tui.domain.question_text import reflow
+from marker_tui.interfaces.tui.service_calls import ServiceCalls
 from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.domain.autosave import CHECK_INTERVAL_SECONDS, FINAL_SECONDS, IDLE_SECONDS, AutosavePolicy
 from marker_tui.domain.paper import Question
 from marker_tui.interfaces.tui.widgets.answer_area import AnswerArea
 from marker_tui.interfaces.tui.widgets.contrast import ensure_registered, toggle_high_contrast
 from marker_tui.domain.timing import instructions_for
+from marker_tui.interfaces.tui.widgets.dialogs import ConfirmDialog
 from marker_tui.interfaces.tui.widgets.countdown import Countdown, TimeWarnings, clock_text, duration_words
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
 from marker_tui.interfaces.tui.widgets.script_writer import ScriptWriter, WriteOutcome
@@ -73,7 +76,7 @@ _FINISHED_STATES = (ScriptState.SUBMITTED, ScriptState.TIME_UP, ScriptState.ENDE
 
 
 def _local_time(instant) -> str:
-    return instant.astimezone().strftime("%H:%M:%S") if instant is not None else "-"
+    return local_time(instant)
 
 
 def _marks(n: int) -> str:
@@ -82,28 +85,6 @@ def _marks(n: int) -> str:
 
 def word_count(text: str) -> int:
     return len(text.split())
-
-
-_LIST_ITEM = re.compile(r"^\s*([-*•]|\d+[.)]|\([a-zA-Z0-9]+\)|[a-z][.)])\s")
-
-
-def reflow(text: str) -> str:
-    """Join a paper's hard-wrapped lines into paragraphs, so they wrap to the terminal's width.
-
-    Blank lines stay paragraph breaks; list items (``-``, ``1.``, ``(a)``...) keep their own lines.
-    """
-    paragraphs = re.split(r"\n\s*\n", text.strip())
-    out = []
-    for paragraph in paragraphs:
-        lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
-        joined: list[str] = []
-        for line in lines:
-            if joined and not _LIST_ITEM.match(line):
-                joined[-1] += " " + line
-            else:
-                joined.append(line)
-        out.append("\n".join(joined))
-    return "\n\n".join(out)
 
 
 # --- logging in ------------------------------------------------------------------------------------
@@ -122,23 +103,18 @@ def learner_words(app, error: Exception, where: str) -> str:
     return str(error)
 
 
-class _YesNoDialog(ModalScreen[bool]):
-    """A learner's yes/no question: Y, N or Esc, or the buttons with ids ``yes`` and ``no``."""
+class _LearnersQuestion(ConfirmDialog):
+    """The kit's yes/no question (Y, N or Esc, or its yes/no buttons), shown on a learner's
+    locked-down terminal in the learner's large style, with F2 for high contrast."""
 
     ALLOWED_IN_LOCKDOWN = True
     CSS_PATH = LEARNER_CSS
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
 
     def action_toggle_contrast(self) -> None:
         toggle_high_contrast(self.app)
 
 
-class ConfirmNameDialog(_YesNoDialog):
+class ConfirmNameDialog(_LearnersQuestion):
     BINDINGS = [
         Binding("f2", "toggle_contrast", "Contrast", show=False),
         Binding("y", "answer(True)", "Yes, that's me"),
@@ -146,7 +122,7 @@ class ConfirmNameDialog(_YesNoDialog):
     ]
 
     def __init__(self, name: str, candidate_number: str, code: str) -> None:
-        super().__init__()
+        super().__init__("Is this you?", name)
         self.learner_name = name
         self.candidate_number = candidate_number
         self.code = code
@@ -164,7 +140,7 @@ class ConfirmNameDialog(_YesNoDialog):
         self.query_one("#yes", Button).focus()
 
 
-class ExitCodeDialog(ModalScreen[bool]):
+class ExitCodeDialog(ServiceCalls, ModalScreen[bool]):
     """The invigilator types the sitting's exit code to close a learner's terminal (Escape cancels).
 
     A code for the sitting, not a staff PIN: nothing typed here can find out which staff exist or
@@ -182,6 +158,7 @@ class ExitCodeDialog(ModalScreen[bool]):
         self.code = code
         self.candidate_number = candidate_number
         self.state = state
+        self.checking = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog form-box", id="exit-dialog"):
@@ -200,23 +177,29 @@ class ExitCodeDialog(ModalScreen[bool]):
         if not box.value:
             self.query_one("#exit-error", Static).update("Type the exit code.")
             return
-        try:
-            self.app.centre.learners.release_terminal(self.code, box.value, candidate_number=self.candidate_number,
-                                                      state=self.state)
-        except (ServiceError, StorageError) as error:
-            box.value = ""
-            self.query_one("#exit-error", Static).update(
-                learner_words(self.app, error, "learner terminal: checking the exit code"))
-            if isinstance(error, ExitRefused) and error.locked_until is not None:
-                box.disabled = True  # locked for a while: typing would only be refused again
+        if self.checking:
             return
-        self.dismiss(True)
+        self.checking = True
+        self.query_one("#exit-error", Static).update("Checking…")
+        # The check writes (a wrong code is counted), so it may wait for the lock: off the UI thread.
+        self.run_service(self.app.centre.learners.release_terminal, self.code, box.value,
+                         candidate_number=self.candidate_number, state=self.state,
+                         done=lambda _: self.dismiss(True), failed=self._refused, group="exit-code")
+
+    def _refused(self, error: Exception) -> None:
+        self.checking = False
+        box = self.query_one("#exit-code", TextInput)
+        box.value = ""
+        self.query_one("#exit-error", Static).update(
+            learner_words(self.app, error, "learner terminal: checking the exit code"))
+        if isinstance(error, ExitRefused) and error.locked_until is not None:
+            box.disabled = True  # locked for a while: typing would only be refused again
 
     def action_cancel(self) -> None:
         self.dismiss(False)
 
 
-class LearnerLoginScreen(Screen):
+class LearnerLoginScreen(ServiceCalls, Screen):
     """Sitting code, candidate number and keycode. ``locked``: the terminal is a learner's from the start.
 
     Given all three it checks them straight away and shows only "Checking…" until the name is
@@ -245,6 +228,8 @@ class LearnerLoginScreen(Screen):
         self._problem: tuple[str, str | None] = ("", None)
         self.waiting_for_move: tuple[str, str, str] | None = None
         self._move_timer = None
+        self.busy = False
+        """A check or log-in is under way (in a thread worker): Enter or the retry timer waits for it."""
 
     def compose(self) -> ComposeResult:
         yield Plain("marker-tui · Sit an assessment", classes="title-bar")
@@ -332,30 +317,33 @@ class LearnerLoginScreen(Screen):
 
     def attempt(self) -> None:
         code, number, keycode = self._entered()
-        if not code or not number or not keycode:
+        if not code or not number or not keycode or self.busy:
             return
         if not self.checking:
-            self.show_error("")
-        try:
-            # Only after the keycode matched does a name come back, and only this learner's own.
-            who = self.app.centre.learners.identify(code, number, keycode)
-        except NoSuchSitting:
+            self.show_error("Checking…")
+        self.busy = True
+        # Only after the keycode matched does a name come back, and only this learner's own.
+        self.run_service(self.app.centre.learners.identify, code, number, keycode,
+                         done=lambda who: self._identified(code, number, keycode, who),
+                         failed=lambda error: self._not_identified(code, error), group="login")
+
+    def _not_identified(self, code: str, error: Exception) -> None:
+        self.busy = False
+        if isinstance(error, NoSuchSitting):
             self.show_error(f"There is no sitting with code {code}. Check the code, or ask the invigilator.", "code")
-            return
-        except SittingNotOpen as error:
+        elif isinstance(error, SittingNotOpen):
             self._wait_for_opening(error.code)
-            return
-        except AdmissionRefused as error:
+        elif isinstance(error, AdmissionRefused):
             if not self.checking:
                 self.query_one("#keycode", TextInput).value = ""
             self.show_error(str(error), "keycode")
-            return
-        except SittingError as error:
+        elif isinstance(error, SittingError):
             self.show_error(str(error), "candidate")
-            return
-        except (ServiceError, StorageError) as error:
+        else:
             self.show_error(learner_words(self.app, error, "learner login: checking the keycode"))
-            return
+
+    def _identified(self, code: str, number: str, keycode: str, who) -> None:
+        self.busy = False
 
         def confirmed(yes: bool | None) -> None:
             if yes:
@@ -366,15 +354,22 @@ class LearnerLoginScreen(Screen):
         self.app.push_screen(ConfirmNameDialog(who.candidate_name, who.candidate_number, who.sitting_code), confirmed)
 
     def login(self, code: str, number: str, keycode: str) -> None:
-        try:
-            session = self.app.centre.learners.login(code, number, keycode)
-        except ScriptInUse as error:
+        if self.busy:
+            return
+        self.busy = True
+        self.run_service(self.app.centre.learners.login, code, number, keycode, done=self._logged_in,
+                         failed=lambda error: self._not_logged_in(code, number, keycode, error), group="login")
+
+    def _not_logged_in(self, code: str, number: str, keycode: str, error: Exception) -> None:
+        self.busy = False
+        if isinstance(error, ScriptInUse):
             self._wait_for_move(code, number, keycode, str(error))
             return
-        except (ServiceError, StorageError) as error:
-            self._stop_waiting()
-            self.show_error(learner_words(self.app, error, "learner login: logging in"), "candidate")
-            return
+        self._stop_waiting()
+        self.show_error(learner_words(self.app, error, "learner login: logging in"), "candidate")
+
+    def _logged_in(self, session: LearnerSession) -> None:
+        self.busy = False
         self._stop_waiting()
         screen = LearnerSittingScreen(session, monotonic=self.monotonic)
         # Locked down before the switch: the sitting screen replaces this one in place.
@@ -431,7 +426,7 @@ class LearnerLoginScreen(Screen):
                              released)
 
 
-class WaitingToOpenScreen(Screen[bool]):
+class WaitingToOpenScreen(ServiceCalls, Screen[bool]):
     """The sitting is not open yet: say so calmly, and move on by itself once the invigilator opens it.
 
     Every POLL_SECONDS a thread worker asks only the sitting's state, so a busy database never
@@ -452,6 +447,7 @@ class WaitingToOpenScreen(Screen[bool]):
         self.code = code
         self._timer = None
         self._answered = False
+        self._asking = False
 
     def compose(self) -> ComposeResult:
         yield Plain("marker-tui · Sit an assessment", classes="title-bar")
@@ -474,20 +470,19 @@ class WaitingToOpenScreen(Screen[bool]):
 
     def check_now(self) -> None:
         """Ask (in a thread) whether the sitting is open yet; the timer calls this."""
-        if not self._answered:
-            self.run_worker(self._ask, thread=True, exclusive=True, group="sitting-opened", exit_on_error=False)
+        if not self._answered and not self._asking:
+            self._asking = True
+            # Removed, or the database out of reach for a moment: _problem (the login says what is wrong).
+            self.run_service(self.app.centre.learners.sitting_state, self.code, done=self._state,
+                             failed=self._problem, group="sitting-opened")
 
-    def _ask(self) -> None:
-        try:
-            state = self.app.centre.learners.sitting_state(self.code)
-        except (ServiceError, StorageError) as error:
-            # Removed, or the database is out of reach for a moment: the login says what is wrong.
-            self.app.call_from_thread(self._problem, error)
-            return
+    def _state(self, state: SittingState) -> None:
+        self._asking = False
         if state != SittingState.SCHEDULED:
-            self.app.call_from_thread(self._opened)
+            self._opened()
 
     def _problem(self, error: Exception) -> None:
+        self._asking = False
         if isinstance(error, SittingError):
             self._opened()  # no such sitting any more: back to the form, which says so
             return
@@ -604,7 +599,7 @@ class ReviewDialog(ModalScreen[str | None]):
         toggle_high_contrast(self.app)
 
 
-class ConfirmSubmitDialog(_YesNoDialog):
+class ConfirmSubmitDialog(_LearnersQuestion):
     BINDINGS = [
         Binding("f2", "toggle_contrast", "Contrast", show=False),
         Binding("y", "answer(True)", "Yes, submit"),
@@ -612,7 +607,7 @@ class ConfirmSubmitDialog(_YesNoDialog):
     ]
 
     def __init__(self, unanswered: int) -> None:
-        super().__init__()
+        super().__init__("Submit your answers now?")
         self.unanswered = unanswered
 
     def compose(self) -> ComposeResult:
@@ -641,7 +636,7 @@ class WriteDone(Message):
         self.outcome = outcome
 
 
-class LearnerSittingScreen(Screen):
+class LearnerSittingScreen(ServiceCalls, Screen):
     ALLOWED_IN_LOCKDOWN = True
     CSS_PATH = LEARNER_CSS
     AUTO_FOCUS = None
@@ -856,19 +851,10 @@ class LearnerSittingScreen(Screen):
             finally:
                 own.close()
 
-        def failed() -> None:  # the writer's next change, or any reader, sweeps it instead
+        def failed(error: Exception) -> None:  # the writer's next change, or any reader, sweeps it instead
             self._time_up_recorded = False
 
-        def work() -> None:
-            try:
-                record()
-            except Exception:
-                try:
-                    self.app.call_from_thread(failed)
-                except Exception:  # the screen or app is gone: nothing to tell
-                    pass
-
-        self.run_worker(work, thread=True, group="time-up", exit_on_error=False)
+        self.run_service(record, done=lambda _: None, failed=failed, group="time-up")
 
     def _problem(self, label: str, detail: str) -> None:
         """A short label in the top bar, and the details once as a notification."""
@@ -937,23 +923,19 @@ class LearnerSittingScreen(Screen):
 
     def action_rest_break(self) -> None:
         """Ask for a rest break (the invigilator confirms it in the room view)."""
-        self.run_worker(self._ask_rest_break, thread=True, exclusive=True, group="rest-break", exit_on_error=False)
+        self.run_service(self.app.centre.rest_breaks.ask, self.script_id, done=self._asked_rest_break,
+                         failed=self._rest_break_refused, group="rest-break")
 
-    def _ask_rest_break(self) -> None:
-        try:
-            self.app.centre.rest_breaks.ask(self.script_id)
-        except ServiceError as error:
-            self.app.call_from_thread(self.notify, str(error), title="Rest break", severity="warning",
-                                      timeout=8, markup=False)
+    def _rest_break_refused(self, error: Exception) -> None:
+        if isinstance(error, ServiceError):
+            self.notify(str(error), title="Rest break", severity="warning", timeout=8, markup=False)
             return
-        except Exception as error:  # the learner sees why in words; staff get the details
-            self.app.call_from_thread(self.app.note_fault, error, "learner terminal: asking for a rest break")
-            self.app.call_from_thread(self.notify, "Your request did not reach the invigilator: raise your hand.",
-                                      title="Rest break", severity="error", timeout=8)
-            return
-        self.app.call_from_thread(self._asked_rest_break)
+        # The learner sees why in words; staff get the details.
+        self.app.note_fault(error, "learner terminal: asking for a rest break")
+        self.notify("Your request did not reach the invigilator: raise your hand.", title="Rest break",
+                    severity="error", timeout=8)
 
-    def _asked_rest_break(self) -> None:
+    def _asked_rest_break(self, _asked=None) -> None:
         if not self.break_asked:
             self.break_asked = True
             self.notify("You asked for a rest break: the invigilator will come to you.", title="Rest break",

@@ -52,6 +52,7 @@ from marker_tui.domain.marking import (
     script_result,
     suggested_mark,
 )
+from marker_tui.domain.question_text import reflow
 from marker_tui.domain.visible_text import visible, visible_line
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
 from marker_tui.interfaces.tui.widgets.marking_dialogs import (
@@ -76,6 +77,7 @@ from marker_tui.services.marking import (
 )
 from marker_tui.storage.database import EngineError, StorageError
 from marker_tui.interfaces.tui.widgets.footer import Footer
+from marker_tui.interfaces.tui.kit import leave as _leave, say
 from marker_tui.interfaces.tui.service_calls import ServiceCalls
 from marker_tui.domain.roles import Permission, roles_for
 
@@ -104,6 +106,21 @@ def in_worker(method: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable
     return start
 
 
+def in_turn(method: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """Like ``in_worker``, one at a time per screen in the order the keys came: a save-then-move
+    waiting for the write lock keeps the screen answering keys, and the next key's save waits its turn."""
+
+    @functools.wraps(method)
+    async def start(self: Any, *args: Any, **kwargs: Any) -> None:
+        async def in_order() -> None:
+            async with self.__dict__.setdefault("_turn", asyncio.Lock()):  # FIFO: keys keep their order
+                await method(self, *args, **kwargs)
+
+        self.run_worker(in_order(), group=f"marking:{method.__name__}")
+
+    return start
+
+
 class AwaitedCalls(ServiceCalls):
     """``await self.called(fn, ...)``: a service call on a thread worker (ServiceCalls.run_service),
     awaited where a step must follow another (save, then move). The UI thread never waits on the
@@ -121,7 +138,8 @@ class AwaitedCalls(ServiceCalls):
             if not future.done():
                 future.set_exception(error)
 
-        self.run_service(call, *args, done=done, failed=failed, group="marking", **kwargs)
+        # Every error comes back to the awaiting caller (which re-raises a fault to the boundary).
+        self.run_service(call, *args, done=done, failed=failed, group="marking", expected=(Exception,), **kwargs)
         return await future
 
 
@@ -143,29 +161,6 @@ def _verbs() -> CommandVerbGlossary | None:
         return load_command_verbs()
     except Exception:  # the glossary is help, not a reason to refuse to mark
         return None
-
-
-def reflow(text: str) -> str:
-    """Paper text as written in YAML, its hard line breaks joined; paragraphs and list lines kept."""
-    paragraphs = []
-    for block in text.strip().split("\n\n"):
-        lines: list[str] = []
-        for line in block.splitlines():
-            stripped = line.strip()
-            if lines and stripped and not stripped.startswith(("-", "•", "*")) and not stripped[:2].rstrip(".)").isdigit():
-                lines[-1] += " " + stripped
-            else:
-                lines.append(stripped)
-        paragraphs.append("\n".join(lines))
-    return "\n\n".join(paragraphs)
-
-
-def _leave(screen: Screen) -> None:
-    """Back to the screen underneath, or quit if this is the first screen."""
-    if len(screen.app.screen_stack) > 2:
-        screen.app.pop_screen()
-    else:
-        screen.app.exit()
 
 
 # --- choosing a sitting ---------------------------------------------------------------------------
@@ -343,9 +338,7 @@ class MarkingQueueScreen(AwaitedCalls, Screen):
             await self.reload()
 
     def say(self, message: str, error: bool = False) -> None:
-        line = self.query_one("#queue-message", Static)
-        line.update(Content(visible(message)))
-        line.set_class(error, "error")
+        say(self.query_one("#queue-message", Static), message, error=error)
 
     async def reload(self) -> None:
         try:
@@ -771,9 +764,7 @@ class MarkingScreen(AwaitedCalls, Screen):
         return text
 
     def say(self, message: str, error: bool = False) -> None:
-        line = self.query_one("#message", Static)
-        line.update(Content(visible(message)))
-        line.set_class(error, "error")
+        say(self.query_one("#message", Static), message, error=error)
         if error:
             self._last_error = message
 
@@ -1150,8 +1141,11 @@ class MarkingScreen(AwaitedCalls, Screen):
         self.app.push_screen(ReasonDialog(
             f"Script {script.script_number} was marked complete by {script.completed_by}. "
             f"Changing question {self.question_id} needs a reason.",
-            self._reasons.get(script.script_id, "")), answered)
+            label="Reason for the change (kept in the audit log):", suggestion=self._reasons.get(script.script_id, ""),
+            placeholder="e.g. second reading: point 3 was made in the last line",
+            save_hint="save the change with this reason"), answered)
 
+    @in_turn
     async def action_save(self) -> None:
         outcome = await self._save()
         if outcome == "reason":
@@ -1180,6 +1174,7 @@ class MarkingScreen(AwaitedCalls, Screen):
     def action_done_typing(self) -> None:
         self.query_one("#points", PointsList).focus()
 
+    @in_turn
     async def action_inner(self, step: int, mode: str) -> None:
         """n / p: the next or previous question (by script) or script (by question)."""
         if self.script is None:
@@ -1197,6 +1192,7 @@ class MarkingScreen(AwaitedCalls, Screen):
         else:
             await self._then(lambda: self._go_question(ids[target]))
 
+    @in_turn
     async def action_outer(self, step: int, mode: str) -> None:
         """] / [: the next or previous script (by script) or question (by question)."""
         if self.script is None:
@@ -1292,6 +1288,7 @@ class MarkingScreen(AwaitedCalls, Screen):
         if not await self._load(earlier[-1].script_id, claim=True):
             await self._load(current.script_id, claim=True, question_id=self.question_id)
 
+    @in_turn
     async def action_switch_mode(self) -> None:
         if self.script is None:
             return
@@ -1328,6 +1325,7 @@ class MarkingScreen(AwaitedCalls, Screen):
 
         self.app.push_screen(GroupMarkingScreen(self.code, self.question_id, self.marker), back)
 
+    @in_turn
     async def action_reload(self) -> None:
         if self.script is None:
             return
@@ -1344,6 +1342,7 @@ class MarkingScreen(AwaitedCalls, Screen):
             self.say(f"Reloaded: question {question} has {now}" + (f" (your {mine} was not saved)." if mine and (
                 not saved or str(saved.marks_awarded) != mine) else "."))
 
+    @in_turn
     async def action_complete(self) -> None:
         if self.script is None:
             return
@@ -1430,6 +1429,7 @@ class MarkingScreen(AwaitedCalls, Screen):
         self.app.push_screen(FeedbackDialog(script.script_number, script.overall_feedback, script.next_steps),
                              written)
 
+    @in_turn
     async def action_back(self) -> None:
         outcome = await self._save()
         if outcome is True or self._leave_armed:

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable
 
 from marker_tui.domain.visible_text import visible_line
+from marker_tui.interfaces.tui.kit import leave as _leave, say
 from marker_tui.interfaces.tui.service_calls import ServiceCalls
 from marker_tui.interfaces.tui.widgets.footer import Footer
 from marker_tui.interfaces.tui.widgets.plain import Plain
@@ -28,21 +29,12 @@ from marker_tui.interfaces.tui.widgets.tables import highlighted_key
 CSS = "../styles/iqa.tcss"
 
 
-def _leave(screen: Screen) -> None:
-    if len(screen.app.screen_stack) > 2:
-        screen.app.pop_screen()
-    else:
-        screen.app.exit()
-
-
 class _Messages(ServiceCalls):
     def service_failed(self, error: Exception) -> None:
         self.say(visible_line(str(error)) or "That did not work; try again.", error=True)
 
     def say(self, message: str, *, error: bool = False) -> None:
-        line = self.query_one("#monitoring-message", Plain)  # type: ignore[attr-defined]
-        line.update(message)
-        line.set_class(error, "error")
+        say(self.query_one("#monitoring-message", Plain), message, error=error)  # type: ignore[attr-defined]
 
 
 class MonitoringPapersScreen(_Messages, Screen):

@@ -17,12 +17,11 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
+from marker_tui.interfaces.tui.service_calls import ServiceCalls
 from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.interfaces.tui.widgets.contrast import toggle_high_contrast
 from marker_tui.interfaces.tui.widgets.inputs import TextInput
-from marker_tui.services.audit import ServiceError
 from marker_tui.services.staff import StaffMember
-from marker_tui.storage.database import StorageError
 from marker_tui.interfaces.tui.widgets.footer import Footer
 from marker_tui.domain.roles import Permission, roles_for
 
@@ -30,8 +29,12 @@ STAFF_CSS = "../styles/learner.tcss"
 INVIGILATOR_ROLES = roles_for(Permission.RUN_ROOM)
 
 
-class StaffPinForm(Vertical):
-    """Name, PIN, and the service's answer. Posts :class:`StaffPinForm.Verified`."""
+class StaffPinForm(ServiceCalls, Vertical):
+    """Name, PIN, and the service's answer. Posts :class:`StaffPinForm.Verified`.
+
+    The PIN is checked through ``run_service`` (a thread worker): the check writes (sign-in or wrong
+    PIN, audited), so it may wait for the write lock, and the form answers keys meanwhile.
+    """
 
     class Verified(Message):
         def __init__(self, member: StaffMember) -> None:
@@ -42,6 +45,7 @@ class StaffPinForm(Vertical):
         super().__init__(**kwargs)
         self.purpose = purpose
         self.roles = roles
+        self.checking = False
 
     def compose(self) -> ComposeResult:
         yield Plain(self.purpose, classes="form-purpose")
@@ -77,14 +81,23 @@ class StaffPinForm(Vertical):
         self.verify(name_box.value, pin_box.value)
 
     def verify(self, name: str, pin: str) -> None:
-        pin_box = self.query_one("#staff-pin", TextInput)
-        try:
-            member = self.app.centre.staff.verify_pin(name, pin)
-        except (ServiceError, StorageError) as error:
-            self.show_error(str(error))
-            pin_box.value = ""
-            pin_box.focus()
+        if self.checking:  # Enter again while the first check waits: one check is enough
             return
+        self.checking = True
+        self.show_error("Checking…")
+        self.run_service(self.app.centre.staff.verify_pin, name, pin, done=self._verified, failed=self._refused,
+                         group="sign-in")
+
+    def _refused(self, error: Exception) -> None:
+        self.checking = False
+        pin_box = self.query_one("#staff-pin", TextInput)
+        self.show_error(str(error))  # a refusal (wrong PIN, locked out) or a storage problem, in words
+        pin_box.value = ""
+        pin_box.focus()
+
+    def _verified(self, member: StaffMember) -> None:
+        self.checking = False
+        pin_box = self.query_one("#staff-pin", TextInput)
         if not member.has_any(*self.roles):
             self.show_error(f"{member.name} cannot do this: it needs the role {' or '.join(self.roles)}.")
             pin_box.value = ""
@@ -98,6 +111,7 @@ class StaffSignInScreen(Screen):
 
     CSS_PATH = STAFF_CSS
     BINDINGS = [
+        Binding("escape", "back", "Back"),
         Binding("f2", "toggle_contrast", "High contrast"),
         Binding("ctrl+q", "app.quit", "Quit"),
     ]
@@ -118,6 +132,22 @@ class StaffSignInScreen(Screen):
 
     def on_staff_pin_form_verified(self, message: StaffPinForm.Verified) -> None:
         self.app.switch_screen(self.then(message.member))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Back only where there is somewhere to go back to (the home screen that opened it);
+        # ``marker-tui mark`` and the like open straight onto this screen.
+        if action == "back":
+            return self._below() is not None
+        return True
+
+    def _below(self) -> Screen | None:
+        stack = self.app.screen_stack
+        below = stack[-2] if len(stack) > 1 and stack[-1] is self else None
+        return None if below is None or below.id == "_default" else below  # Textual's blank first screen
+
+    def action_back(self) -> None:
+        if self._below() is not None:
+            self.app.pop_screen()
 
     def action_toggle_contrast(self) -> None:
         toggle_high_contrast(self.app)

@@ -27,6 +27,7 @@ from textual.widgets import Checkbox, Label, OptionList, SelectionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 from textual.widgets.selection_list import Selection
 
+from marker_tui.domain import start_time
 from marker_tui.domain.visible_text import visible_line
 from marker_tui.interfaces.tui.widgets.inputs import TextInput
 from marker_tui.interfaces.tui.widgets.plain import Plain
@@ -466,21 +467,11 @@ class CentreDetailsForm(AdminForm):
 
 
 def parse_start(text: str, now: datetime | None = None) -> datetime | None:
-    """``2026-03-02 09:30``, ``2026-03-02T09:30`` or ``09:30`` (today), local time; empty = none."""
-    text = " ".join(text.split())
-    if not text:
-        return None
-    local_now = (now or datetime.now().astimezone()).astimezone()
+    """The start time typed in the form (domain/start_time.py: the forms the CLI accepts too)."""
     try:
-        if len(text) <= 5 and ":" in text:
-            hours, minutes = (int(p) for p in text.split(":"))
-            when = local_now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
-        else:
-            when = datetime.fromisoformat(text.replace(" ", "T", 1))
-    except ValueError:
-        raise FormProblem(f"{text!r} is not a date and time: write it like 2026-03-02 09:30 (local time), "
-                          "or just 09:30 for today, or leave it empty.", "starts") from None
-    return when if when.tzinfo is not None else when.astimezone()
+        return start_time.parse_start(text, now or datetime.now().astimezone())
+    except start_time.StartTimeError as error:
+        raise FormProblem(f"{error} Or leave it empty.", "starts") from None
 
 
 class CreateSittingForm(AdminForm):

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Label, Static
+from textual.widgets import Button, Label, Static
 
 from marker_tui.domain.visible_text import visible
 from marker_tui.interfaces.tui.widgets.inputs import TextInput
@@ -30,7 +30,8 @@ _DIALOG_CSS = """
 
 
 class ConfirmDialog(ModalScreen[bool]):
-    """A yes/no question: y = yes, n or Escape = no."""
+    """A yes/no question: y = yes, n or Escape = no (and buttons with ids ``yes`` / ``no``, where a
+    subclass composes them, as the learner's large dialogs do)."""
 
     DEFAULT_CSS = _DIALOG_CSS.format(name="ConfirmDialog")
     # Enter does not say yes: a stray Enter must not complete, delete or hand in anything.
@@ -50,6 +51,11 @@ class ConfirmDialog(ModalScreen[bool]):
             if self.detail:
                 yield Static(Content(visible(self.detail)), classes="kit-dialog-detail", id="confirm-detail")
             yield Static("y: yes    n / Esc: no", classes="kit-dialog-hint")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id in ("yes", "no"):
+            event.stop()
+            self.dismiss(event.button.id == "yes")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

@@ -273,31 +273,6 @@ class ConfirmDecisionDialog(ModalScreen[bool]):
         self.dismiss(yes)
 
 
-class YesNoDialog(ModalScreen[bool]):
-    """A yes/no question: y = yes, n or Escape = no."""
-
-    CSS_PATH = IQA_CSS
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
-    ]
-
-    def __init__(self, question: str, detail: str = "") -> None:
-        super().__init__()
-        self.question = question
-        self.detail = detail
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="iqa-dialog"):
-            yield Plain(self.question, classes="iqa-dialog-title")
-            if self.detail:
-                yield Plain(self.detail, classes="iqa-dialog-detail")
-            yield Static("y: yes    n / Esc: no", classes="iqa-dialog-hint")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
-
-
 class StatementDialog(ServiceCalls, ModalScreen[str | None]):
     """One line of text: a sign-off statement, a second marker's name (Enter: go ahead, Esc: cancel).
 

@@ -1,8 +1,9 @@
-"""The marking screen's dialogs: comment bank, reason for a change, feedback, yes/no.
+"""The marking screen's dialogs: comment bank and feedback.
 
 Each is a small modal that returns its answer with ``dismiss``; none of them
 writes marks itself (the comment bank adds to the bank through the service,
-which is not a mark).
+which is not a mark). Yes/no and "why?" are the shared kit's (widgets/dialogs.py),
+re-exported here for the marking screen.
 """
 
 from __future__ import annotations
@@ -16,73 +17,12 @@ from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from marker_tui.domain.visible_text import visible, visible_line
+from marker_tui.interfaces.tui.widgets.dialogs import ConfirmDialog, ReasonDialog  # noqa: F401 (re-exported)
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
 from marker_tui.interfaces.tui.widgets.footer import Footer
 from marker_tui.interfaces.tui.service_calls import ServiceCalls
 
 MARKING_CSS = "../styles/marking.tcss"
-
-
-class ConfirmDialog(ModalScreen[bool]):
-    """A yes/no question: y or Enter = yes, n or Escape = no."""
-
-    CSS_PATH = MARKING_CSS
-    # Enter does not say yes: a stray Enter must not complete a script.
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
-    ]
-
-    def __init__(self, question: str, detail: str = "") -> None:
-        super().__init__()
-        self.question = question
-        self.detail = detail
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="mk-dialog"):
-            yield Static(Content(visible(self.question)), classes="mk-dialog-title")
-            if self.detail:
-                yield Static(Content(visible(self.detail)), classes="mk-dialog-detail")
-            yield Static("y: yes    n / Esc: no", classes="mk-dialog-hint")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
-
-
-class ReasonDialog(ModalScreen[str | None]):
-    """Asks why a completed script's mark is being changed (Enter: save, Esc: cancel)."""
-
-    CSS_PATH = MARKING_CSS
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, why_needed: str, suggestion: str = "") -> None:
-        super().__init__()
-        self.why_needed = why_needed
-        self.suggestion = suggestion
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="mk-dialog"):
-            yield Static(Content(visible(self.why_needed)), classes="mk-dialog-title")
-            yield Label("Reason for the change (kept in the audit log):")
-            yield TextInput(self.suggestion, id="reason",
-                            placeholder="e.g. second reading: point 3 was made in the last line")
-            yield Static("", id="reason-error", classes="mk-dialog-error")
-            yield Static("Enter: save the change with this reason    Esc: cancel (nothing saved)",
-                         classes="mk-dialog-hint")
-
-    def on_mount(self) -> None:
-        self.query_one("#reason", TextInput).focus()
-
-    def on_input_submitted(self, event: TextInput.Submitted) -> None:
-        event.stop()
-        text = " ".join(event.value.split())
-        if not text:
-            self.query_one("#reason-error", Static).update("Type a reason, or press Esc to cancel.")
-            return
-        self.dismiss(text)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class CommentBankDialog(ServiceCalls, ModalScreen[str | None]):
