@@ -448,16 +448,16 @@ def test_results_xlsx_summary_sheet(tmp_path: Path):
         "Fully marked": 3,
     }
     start = next(i for i, r in enumerate(rows) if r[0] == "Question")
-    assert rows[start] == ["Question", "Outcome", "Maximum", "Number marked", "Mean mark", "Facility"]
+    assert rows[start] == ["Question", "Outcome", "Maximum", "Number marked", "Mean mark", "Facility", "Not attempted"]
     by_label = {r[0]: r for r in rows[start + 1:] if r[0]}
-    assert by_label["Q1"][1:] == ["Outcome 1", 4, 4, 2.25, 0.5625]
-    assert by_label["Q2a"][1:] == ["Outcome 2" if False else "Outcome 1", 2, 3, 1, 0.5]
+    assert by_label["Q1"][1:] == ["Outcome 1", 4, 4, 2.25, 0.5625, 0]
+    assert by_label["Q2a"][1:] == ["Outcome 2" if False else "Outcome 1", 2, 3, 1, 0.5, 0]
     assert by_label["Q2b"][2:4] == [4, 3]
-    assert by_label["Q2b"][4:] == [pytest.approx(4 / 3), pytest.approx(1 / 3)]
-    assert by_label["Outcome 1"][1:] == ["Understand tests", 6, 3, 3, 0.5]
+    assert by_label["Q2b"][4:] == [pytest.approx(4 / 3), pytest.approx(1 / 3), 0]
+    assert by_label["Outcome 1"][1:] == ["Understand tests", 6, 3, 3, 0.5, 0]
     assert by_label["Outcome 2"][1:4] == ["Know how to write tests", 4, 3]
     assert by_label["Total"][1:4] == ["Whole paper", 10, 3]
-    assert by_label["Total"][4:] == [pytest.approx(13 / 3), pytest.approx(13 / 30)]
+    assert by_label["Total"][4:] == [pytest.approx(13 / 3), pytest.approx(13 / 30), 0]
     assert ws.cell(row=start + 2, column=6).number_format == "0.00"
 
 
@@ -492,7 +492,7 @@ def test_results_xlsx_prints_on_a4_one_page_wide_with_a_title_and_the_header_on_
     # The note under the figures is short lines, none longer than the printed width of the table.
     notes = [r[0] for r in rows if r[0] and str(r[0]).startswith(("Mean mark and", "Scripts not marked"))]
     assert len(notes) == 2 and all(len(n) <= 108 for n in notes)
-    assert summary.print_area.endswith(f"$F${len(rows)}")
+    assert summary.print_area.endswith(f"$G${len(rows)}")  # G: not attempted (issue 18.5)
 
 
 def test_results_xlsx_with_nothing_marked_says_not_marked(tmp_path: Path):
@@ -500,7 +500,7 @@ def test_results_xlsx_with_nothing_marked_says_not_marked(tmp_path: Path):
     write_results_xlsx(make_sheet([row("0003", "Ann", None, None, None, "not yet marked")]), path)
     summary = [[c.value for c in r] for r in openpyxl.load_workbook(path)["Summary"].iter_rows()]
     q1 = next(r for r in summary if r[0] == "Q1")
-    assert q1[3:] == [0, "not marked", "not marked"]
+    assert q1[3:] == [0, "not marked", "not marked", 0]
 
 
 # --------------------------------------------------------------------------------------

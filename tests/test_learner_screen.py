@@ -27,7 +27,7 @@ from marker_tui.interfaces.tui.widgets.countdown import TimeWarnings, clock_text
 from marker_tui.services.centre import Centre
 from marker_tui.services.room import SittingError
 from marker_tui.storage.database import open_database
-from sitting_fixtures import ADMIN, INVIGILATOR, PIN, build_room
+from sitting_fixtures import INVIGILATOR, PIN, build_room
 
 SIZE = (80, 24)
 

@@ -34,9 +34,10 @@ def _defined(function: str) -> list[str]:
 def test_who_marked_a_script_is_defined_once():
     """A marker is anyone with a saved mark version other than an IQA adjustment: that SQL is in
     one function of storage/marks.py, which every "who marked" query uses."""
-    assert _where(r"role\s*(!=|<>)\s*['\"]iqa['\"]") == ["storage/marks.py"]
+    rule = r"role\s*(?:(?:!=|<>)\s*['\"]iqa['\"]|NOT\s+IN\s*\(\s*['\"]iqa['\"])"
+    assert _where(rule) == ["storage/marks.py"]
     marks = _modules()["storage/marks.py"]
-    assert sum(bool(re.search(r"role\s*(!=|<>)\s*'iqa'", t)) for t in _texts(marks)) == 1
+    assert sum(bool(re.search(rule, t)) for t in _texts(marks)) == 1
 
 
 def test_a_sitting_is_found_by_its_code_in_one_place():

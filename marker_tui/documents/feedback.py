@@ -585,7 +585,10 @@ def build_feedback_document(feedback: LearnerFeedback) -> WordDocument:
                 doc.blocks(answer, bold_lead="Your answer: ")
             else:
                 doc.paragraph("you did not answer this question.", bold_lead="Your answer: ")
-        doc.paragraph(bold_lead=marks_text(q.awarded, q.available))
+        if q.not_attempted:  # a blank answer is "not attempted", not a 0 (domain/not_attempted.py)
+            doc.paragraph(f"(0 of {q.available} available)", bold_lead="Not attempted ")
+        else:
+            doc.paragraph(bold_lead=marks_text(q.awarded, q.available))
         if q.iqa_change is not None:
             why = clean_text(q.iqa_change.reason or "").strip()
             doc.paragraph(

@@ -48,6 +48,7 @@ import csv
 import io
 import os
 
+from marker_tui.domain.not_attempted import NOT_ATTEMPTED
 from marker_tui.domain.reports import AgreementFigure, IqaRecord, ScriptReview
 
 from .feedback import WordDocument, text_blocks, uk_date
@@ -161,7 +162,7 @@ def _review(doc: WordDocument, review: ScriptReview, name: str | None) -> None:
                 (
                     q.question_id,
                     q.max_marks,
-                    q.marker_mark,
+                    NOT_ATTEMPTED if q.not_attempted else q.marker_mark,
                     q.final_mark,
                     "agree" if q.agreed else "different",
                     q.reason or "",
@@ -347,7 +348,8 @@ def iqa_csv_rows(record: IqaRecord) -> list[list[str | int]]:
         for q in review.questions:
             rows.append(
                 [
-                    *common, q.question_id, q.max_marks, q.marker_mark, q.final_mark,
+                    *common, q.question_id, q.max_marks, NOT_ATTEMPTED if q.not_attempted else q.marker_mark,
+                    q.final_mark,
                     "agree" if q.agreed else "different", q.reason or "", feedback,
                 ]
             )  # fmt: skip

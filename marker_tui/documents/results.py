@@ -42,6 +42,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
+from marker_tui.domain.not_attempted import NOT_ATTEMPTED
 from marker_tui.domain.reports import ItemSummary, ResultRow, ResultsSheet
 
 from .text_cleaning import atomic_output, clean_text, csv_text
@@ -71,6 +72,7 @@ def headers(sheet: ResultsSheet) -> list[str]:
         "IQA sampled",
         "IQA decision",
         "Fail reasons",
+        *(["Review of marking"] if sheet.has_reviews else []),
     ]
 
 
@@ -87,7 +89,7 @@ def _values(sheet: ResultsSheet, row: ResultRow) -> list[Any]:
         row.name,
         sheet.unit_number,
         sheet.sitting_date,
-        *(row.question_marks[q.id] for q in sheet.questions),
+        *(NOT_ATTEMPTED if q.id in row.not_attempted else row.question_marks[q.id] for q in sheet.questions),
         *(row.outcome_marks[o.number] for o in sheet.outcomes),
         row.total,
         None if row.percentage is None else row.percentage / 100,
@@ -96,6 +98,7 @@ def _values(sheet: ResultsSheet, row: ResultRow) -> list[Any]:
         "yes" if row.iqa_sampled else "no",
         _iqa_decision(row),
         "; ".join(row.fail_reasons),
+        *([row.review_of_marking or ""] if sheet.has_reviews else []),
     ]
 
 
@@ -130,7 +133,7 @@ def write_results_csv(sheet: ResultsSheet, path: str | os.PathLike[str]) -> None
                 if value is None:
                     out.append(NOT_MARKED)
                 elif i in marks:
-                    out.append(str(value))
+                    out.append(str(value))  # a number, or "not attempted"
                 elif i == percent:
                     out.append(f"{row.percentage:.1f}")
                 elif isinstance(value, date):
@@ -166,9 +169,11 @@ class _Cells:
             cell.alignment = self.wrap
         return cell
 
-    def number(self, value: int | float | None, number_format: str | None = None) -> WriteOnlyCell:
+    def number(self, value: int | float | str | None, number_format: str | None = None) -> WriteOnlyCell:
         if value is None:
             return self.text(NOT_MARKED)
+        if isinstance(value, str):  # "not attempted": a blank answer is not a 0
+            return self.text(value)
         cell = WriteOnlyCell(self.ws, value=value)
         if number_format:
             cell.number_format = number_format
@@ -274,12 +279,14 @@ def _summary_row(cells: _Cells, item: ItemSummary, second: str, *, wrap: bool = 
         cells.number(item.number_marked),
         cells.number(item.mean, DECIMAL_FORMAT),
         cells.number(item.facility, DECIMAL_FORMAT),
+        cells.number(item.not_attempted),
     ]
 
 
 SUMMARY_NOTE = (
     "Mean mark and facility (mean ÷ maximum) are from the scripts marked for each item.",
     f'Scripts not marked are left out, not counted as 0 ("{NOT_MARKED}" where none is marked).',
+    "Not attempted: of the scripts marked, how many left the item blank (counted in the mean as 0).",
 )
 
 
@@ -287,7 +294,7 @@ def _summary_sheet(wb: Workbook, sheet: ResultsSheet) -> None:
     ws = wb.create_sheet("Summary")
     cells = _Cells(ws)
     summary = sheet.summary()
-    for column, width in zip("ABCDEF", (16, 44, 10, 16, 12, 10)):
+    for column, width in zip("ABCDEFG", (16, 44, 10, 16, 12, 10, 14)):
         ws.column_dimensions[column].width = width
     lines: list[list[WriteOnlyCell]] = []  # built first: the print area covers exactly these rows
     outcome_of = {q.id: q.outcome for q in sheet.questions}
@@ -307,7 +314,7 @@ def _summary_sheet(wb: Workbook, sheet: ResultsSheet) -> None:
     lines.append([cells.text("Fully marked", cells.bold), cells.number(fully_marked)])
     lines.append([])
 
-    head = ["Maximum", "Number marked", "Mean mark", "Facility"]
+    head = ["Maximum", "Number marked", "Mean mark", "Facility", "Not attempted"]
     lines.append([cells.text(h, cells.bold) for h in ["Question", "Outcome", *head]])
     for q, item in zip(sheet.questions, summary.questions):
         lines.append(_summary_row(cells, item, f"Outcome {outcome_of[q.id]}"))
@@ -320,7 +327,7 @@ def _summary_sheet(wb: Workbook, sheet: ResultsSheet) -> None:
     # One short line per row: a long sentence in one cell ran off the printed page.
     for note in SUMMARY_NOTE:
         lines.append([cells.text(note)])
-    _set_printing(ws, sheet, "Summary", landscape=False, columns=6, rows=len(lines))
+    _set_printing(ws, sheet, "Summary", landscape=False, columns=7, rows=len(lines))
     for line in lines:
         ws.append(line)
 

@@ -404,6 +404,8 @@ def mark_giver(name: str, role: str | None, paper_marker: str | None = None) -> 
     """
     if role == "import" and paper_marker and paper_marker.strip():
         return " ".join(paper_marker.split())
+    if role == "review":  # a review of marking's changed mark (services/review_of_marking.py)
+        return f"{name} (review)"
     return f"{name} (IQA)" if role == "iqa" else name
 
 

@@ -122,6 +122,12 @@ class ResultRow(Model):
     iqa_decision: ScriptDecision | None = Field(
         default=None, description="None if not sampled, or sampled and not yet reviewed."
     )
+    not_attempted: list[str] = Field(
+        default_factory=list, description="Questions left blank and given 0: shown as not attempted, not 0."
+    )
+    review_of_marking: str | None = Field(
+        default=None, description="The latest review of marking's outcome (or that one is under way)."
+    )
 
     @model_validator(mode="after")
     def _iqa_decision_needs_sample(self) -> ResultRow:
@@ -147,6 +153,7 @@ class ItemSummary(Model):
     number_marked: int
     mean: float | None = Field(description="Mean mark over the marked rows.")
     facility: float | None = Field(description="mean ÷ maximum, 0-1.")
+    not_attempted: int = Field(default=0, description="Of the marked rows, how many left the question blank.")
 
 
 class ResultsSummary(Model):
@@ -155,12 +162,14 @@ class ResultsSummary(Model):
     total: ItemSummary
 
 
-def _summarise(label: str, title: str | None, max_marks: int, marks: list[int | None]) -> ItemSummary:
+def _summarise(label: str, title: str | None, max_marks: int, marks: list[int | None],
+               not_attempted: int = 0) -> ItemSummary:
     marked = [m for m in marks if m is not None]
     mean = sum(marked) / len(marked) if marked else None
     facility = mean / max_marks if mean is not None and max_marks else None
     return ItemSummary(
-        label=label, title=title, max_marks=max_marks, number_marked=len(marked), mean=mean, facility=facility
+        label=label, title=title, max_marks=max_marks, number_marked=len(marked), mean=mean, facility=facility,
+        not_attempted=not_attempted,
     )
 
 
@@ -182,6 +191,11 @@ class ResultsSheet(Model):
     @property
     def max_total(self) -> int:
         return sum(q.max_marks for q in self.questions)
+
+    @property
+    def has_reviews(self) -> bool:
+        """Some script had a review of marking: the sheet gets a "Review of marking" column."""
+        return any(r.review_of_marking for r in self.rows)
 
     @model_validator(mode="after")
     def _consistent(self) -> ResultsSheet:
@@ -238,7 +252,8 @@ class ResultsSheet(Model):
         and for the whole paper, from the rows where that item is marked (unmarked excluded)."""
         return ResultsSummary(
             questions=[
-                _summarise(f"Q{q.id}", None, q.max_marks, [r.question_marks[q.id] for r in self.rows])
+                _summarise(f"Q{q.id}", None, q.max_marks, [r.question_marks[q.id] for r in self.rows],
+                           sum(1 for r in self.rows if q.id in r.not_attempted))
                 for q in self.questions
             ],
             outcomes=[
@@ -285,6 +300,7 @@ class QuestionFeedback(Model):
     answer: str | None = Field(default=None, description="The learner's own answer, where the centre includes it "
                                                           "(None: left out; empty text: not answered).")
     iqa_change: IqaMarkChange | None = Field(default=None, description="Where IQA changed the marker's mark.")
+    not_attempted: bool = Field(default=False, description="Left blank: the document says \"not attempted\".")
 
     @model_validator(mode="after")
     def _within(self) -> QuestionFeedback:
@@ -444,6 +460,7 @@ class QuestionReview(Model):
         default=None, description="The reviewer's mark where it differs; None (or equal) = agree."
     )
     reason: OptionalText = Field(default=None, description="Required where the marks differ.")
+    not_attempted: bool = Field(default=False, description="Left blank by the learner (and given 0).")
 
     @property
     def agreed(self) -> bool:

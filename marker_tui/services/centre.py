@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .iqa import Iqa
     from .marking import MarkingService
     from .marker_monitoring import MarkerMonitoringService
+    from .review_of_marking import ReviewOfMarkingService
     from .papers import PaperService
     from .settings import CentreSettingsService
     from .invigilation import InvigilationService
@@ -141,6 +142,13 @@ class Centre:
         from .marker_monitoring import MarkerMonitoringService
 
         return MarkerMonitoringService(self.db, self.clock)
+
+    @cached_property
+    def reviews_of_marking(self) -> "ReviewOfMarkingService":
+        """Reviews of marking (learners' queries and appeals) and the letters that close them."""
+        from .review_of_marking import ReviewOfMarkingService
+
+        return ReviewOfMarkingService(self.db, self.clock)
 
     @cached_property
     def settings(self) -> "CentreSettingsService":

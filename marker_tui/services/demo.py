@@ -343,6 +343,19 @@ class _Builder:
         self.clock.advance(minutes=1)
         c.standardisation.give_control(SAT_CODE, "Mo Marker", by=Actor.system(), force=True)
 
+    def review_305(self) -> None:
+        """Candidate 1003 had their feedback and queried it: their script is under review by Maya
+        (who did not mark it), set by Ada as lead assessor, due in ten days (issue 18.4)."""
+        import tempfile
+
+        self.at(self.times["late joiners"] - timedelta(minutes=30))
+        with tempfile.TemporaryDirectory() as folder:  # sharing results is what makes a review possible
+            self.centre.exports.export_feedback(SAT_CODE, folder, by=ADMIN, candidate="1003", allow_incomplete=True)
+        self.clock.advance(minutes=5)
+        self.centre.reviews_of_marking.open(
+            SAT_CODE, "1003", reason="The learner believes question 11 deserved more credit",
+            deadline=(self.now.astimezone().date() + timedelta(days=10)), reviewer="Maya Marker", by=ADMIN)
+
     def late_joiners(self) -> None:
         self.at(self.times["late joiners"])
         for number, name, extra, arrangements, early in DEMO_CANDIDATES:
@@ -424,6 +437,7 @@ def _build_into(centre, clock: Clock | None) -> tuple[_Builder, float]:
     builder.setup()
     builder.sitting_305()
     builder.marking_305()
+    builder.review_305()
     builder.standardisation_305()
     builder.late_joiners()
     builder.sitting_304()

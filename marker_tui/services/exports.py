@@ -152,7 +152,8 @@ from marker_tui.storage.database import (
 from marker_tui.storage.centre_settings import CENTRE_NAME_KEY, read_setting, write_setting
 from marker_tui.storage.centre_settings import CENTRE_NUMBER_KEY, stored_centre_number
 from marker_tui.storage.marks import iqa_changes
-from marker_tui.storage.scripts import answers_of
+from marker_tui.storage.scripts import answered_questions, answers_of
+from marker_tui.storage import reviews as review_store
 from marker_tui.storage.locations import SHIPPED_PAPERS
 
 DEFAULT_CENTRE_NAME = "Training centre"
@@ -427,6 +428,20 @@ class _Snapshot:
     answers: dict[tuple[int, str], str] | None = None
     """The learners' answers, read only for feedback that includes them."""
     criteria_texts: dict[str, str] = field(default_factory=dict)
+    answered: set[tuple[int, str]] = field(default_factory=set)
+    """(script id, question id) answered with some text; the rest were not attempted."""
+    reviews: dict[int, Any] = field(default_factory=dict)
+    """Script id → its latest review of marking (``storage/reviews.ReviewRecord``)."""
+
+    def not_attempted(self, script: "_Script") -> list[str]:
+        """Questions left blank and given 0 (``domain/not_attempted.py``): shown as not attempted."""
+        return [q for q, m in script.marks.items() if (script.id, q) not in self.answered and m.marks == 0]
+
+    def review_text(self, script_id: int) -> str | None:
+        found = self.reviews.get(script_id)
+        if found is None:
+            return None
+        return found.outcome or f"under review (due {found.deadline.isoformat()})"
 
 
 def _local_date(instant: datetime) -> date:
@@ -756,6 +771,8 @@ class ExportService:
             changes = iqa_changes(self.db, sitting.id)
             answers = answers_of(self.db, (s.id for s in scripts)) if with_answers else None
             centre_number = stored_centre_number(self.db)
+            answered = answered_questions(self.db, sitting.id)
+            reviews = review_store.latest_outcomes(self.db, [s.id for s in scripts])
         paper = stored.paper
         spec = self._spec(paper.qualification)
         unit = spec.unit(paper.unit) if spec else None
@@ -773,7 +790,7 @@ class ExportService:
             unit_title=_clean_name(stored.title) or (unit.title if unit else "") or f"Unit {paper.unit}",
             outcome_titles=titles, sitting_date=_local_date(when or self.clock.now()),
             scripts=scripts, iqa=iqa, actor_name=actor_name, centre_number=centre_number,
-            iqa_changes=changes, answers=answers,
+            iqa_changes=changes, answers=answers, answered=answered, reviews=reviews,
             criteria_texts={c.number: c.text for o in (unit.outcomes if unit else []) for c in o.criteria},
         )
 
@@ -989,6 +1006,8 @@ class ExportService:
                 outcome_marks=outcome_marks, total=total, percentage=percentage, result=result,
                 fail_reasons=fail_reasons, markers=s.marks_from, iqa_sampled=iqa.sampled,
                 iqa_decision=iqa.decision if iqa.sampled else None,
+                not_attempted=snap.not_attempted(s) if s.markable else [],
+                review_of_marking=snap.review_text(s.id),
             ))
         return ResultsSheet(
             centre_name=snap.centre_name, centre_number=snap.centre_number, qualification_number=paper.qualification,
@@ -1021,12 +1040,14 @@ class ExportService:
             marker = s.completed_by or ", ".join(s.markers) or ", ".join(sorted({m.by for m in s.marks.values()}))
             marked_at = s.completed_at or s.last_marked_at or max(m.at for m in s.marks.values())
             questions = []
+            blank = set(snap.not_attempted(s))
             for q in paper.questions:
                 change = snap.iqa_changes.get((s.id, q.id))
                 questions.append(QuestionFeedback(
                     id=q.id, text=q.text, awarded=s.marks[q.id].marks, available=q.marks,
                     comment=s.marks[q.id].comment, criteria=list(q.criteria),
                     answer=None if snap.answers is None else snap.answers.get((s.id, q.id), ""),
+                    not_attempted=q.id in blank,
                     iqa_change=None if change is None else IqaMarkChange(
                         marker_mark=change.marker_mark,
                         # services/iqa.py stores "IQA review: why"; the document already says it was IQA
@@ -1136,7 +1157,9 @@ class ExportService:
                 reviewer=plan.reviewer, reviewed_on=_local_date(review.confirmed_at), decision=review.decision,
                 decision_reason=why,
                 questions=[QuestionReview(question_id=qid, max_marks=questions[qid].marks, marker_mark=j.marker_mark,
-                                          iqa_mark=None if j.agree else j.reviewer_mark, reason=j.reason)
+                                          iqa_mark=None if j.agree else j.reviewer_mark, reason=j.reason,
+                                          not_attempted=j.marker_mark == 0
+                                          and (ps.script_id, qid) not in snap.answered)
                            for qid, j in sorted(review.questions.items(),
                                                 key=lambda kv: list(questions).index(kv[0])
                                                 if kv[0] in questions else len(questions))

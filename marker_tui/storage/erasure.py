@@ -24,7 +24,9 @@ from marker_tui.storage.database import Database, now_text, parse_instant, place
 
 #: The protections lifted for the length of one erasure (and only those).
 LIFTED = ("audit_log_no_update", "answers_frozen_after_submission_update",
-          "answer_versions_thinned_by_rule_only", "mark_versions_no_update")
+          "answer_versions_thinned_by_rule_only", "mark_versions_no_update",
+          # A finished review of marking keeps its decisions, but not the learner's words (m0012).
+          "marking_reviews_frozen", "marking_review_questions_frozen_update")
 
 ERASED_NAME = "Erased learner"
 
@@ -83,6 +85,10 @@ def erase_learner(db: Database, *, candidate_id: int, number: str, name: str, ps
         run("pauses", f"UPDATE pauses SET reason = '(erased)', resume_reason = NULL WHERE script_id IN ({marks})",
             script_ids)
         run("extensions", f"UPDATE extensions SET reason = '(erased)' WHERE script_id IN ({marks})", script_ids)
+        run("marking_reviews", f"UPDATE marking_reviews SET reason = '(erased)' WHERE script_id IN ({marks})",
+            script_ids)
+        run("marking_review_questions", "UPDATE marking_review_questions SET reason = '(erased)' WHERE review_id IN"
+            f" (SELECT id FROM marking_reviews WHERE script_id IN ({marks}))", script_ids)
     erased = _erase_from_audit_log(db, number=number, name=name, pseudonym=pseudonym, script_ids=script_ids)
     changed["audit_log"] = len(erased)
     for sql in triggers:

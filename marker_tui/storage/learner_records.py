@@ -27,6 +27,7 @@ CHILD_TABLES: tuple[tuple[str, str, str], ...] = (
     ("iqa_question_reviews", "review_id", "iqa_reviews"),
     ("iqa_action_points", "review_id", "iqa_reviews"),
     ("iqa_second_marks", "second_marking_id", "iqa_second_markings"),
+    ("marking_review_questions", "review_id", "marking_reviews"),  # reviews of marking (m0012)
 )
 
 #: Staff-only bookkeeping that names no learner (kept out so the export is about the person).

@@ -61,7 +61,7 @@ def units_with_marking(db: Database) -> list[MarkedUnit]:
 
 @dataclass(frozen=True, slots=True)
 class SavedMark:
-    """One saved version of a mark (never an IQA adjustment) on a script of the unit."""
+    """One saved version of a mark (never an IQA adjustment or a review's mark) on a script of the unit."""
 
     script_id: int
     question_id: str

@@ -18,8 +18,9 @@ from marker_tui.storage.database import Database, id_chunks, parse_instant, plac
 
 
 def by_a_marker(version: str) -> str:
-    """SQL: the ``mark_versions`` row aliased ``version`` was saved as marking, not as an IQA adjustment."""
-    return f"{version}.role != 'iqa'"
+    """SQL: the ``mark_versions`` row aliased ``version`` was saved as marking: not an IQA adjustment,
+    nor a review of marking's new mark (the reviewer did not mark the script)."""
+    return f"{version}.role NOT IN ('iqa', 'review')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,7 @@ class ScriptMarker:
 
 def script_markers(db: Database, *, sitting_id: int | None = None,
                    script_ids: Sequence[int] | None = None) -> dict[int, list[ScriptMarker]]:
-    """Who marked each script (never as an IQA adjustment), first marker first.
+    """Who marked each script (never as an IQA adjustment or a review of marking), first marker first.
 
     Give ``sitting_id`` for every script of a sitting or ``script_ids`` for some.
     """
@@ -343,6 +344,7 @@ class MarkVersionRecord:
     marker_name: str
     reason: str | None
     paper_marker: str | None = None
+    reason_code: str | None = None  # why a written answer earned 0 (domain/not_attempted.py)
 
 
 def mark_versions(db: Database, script_id: int, question_id: str | None = None) -> list[MarkVersionRecord]:
@@ -358,7 +360,8 @@ def mark_versions(db: Database, script_id: int, question_id: str | None = None) 
 
 def put_mark(db: Database, script_id: int, question_id: str, *, marks: int, points_json: str, comment: str | None,
              staff_id: int | None, at: str, role: str, version: int, reason: str | None,
-             paper_marker: str | None, had_paper_marker: bool) -> None:
+             paper_marker: str | None, had_paper_marker: bool, reason_code: str | None = None,
+             had_reason_code: bool = False) -> None:
     """Write a question's current mark and append the version to its history, in the caller's transaction."""
     db.execute(
         "INSERT INTO marks (script_id, question_id, marks_awarded, credited_points, comment, marked_by,"
@@ -368,14 +371,19 @@ def put_mark(db: Database, script_id: int, question_id: str, *, marks: int, poin
         " marked_by = excluded.marked_by, marked_at = excluded.marked_at, role = excluded.role,"
         " version = excluded.version",
         [script_id, question_id, marks, points_json, comment, staff_id, at, role, version])
+    if reason_code is not None or had_reason_code:  # the reason for a 0 (m0012), like the paper marker
+        db.execute("UPDATE marks SET reason_code = ? WHERE script_id = ? AND question_id = ?",
+                   [reason_code, script_id, question_id])
     # The paper marker columns (migration 5) are written only by imports and what replaces an
-    # imported mark, so marking on screen writes exactly what it did before they existed.
-    extra = ", paper_marker" if paper_marker is not None else ""
+    # imported mark, so marking on screen writes exactly what it did before they existed; the
+    # reason for a 0 (migration m0012) only where one is given.
+    extras = {k: v for k, v in (("paper_marker", paper_marker), ("reason_code", reason_code)) if v is not None}
+    names = "".join(f", {k}" for k in extras)
     db.execute(
         "INSERT INTO mark_versions (script_id, question_id, version, marks_awarded, credited_points, comment,"
-        f" marked_by, marked_at, role, reason{extra}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?{', ?' if extra else ''})",
+        f" marked_by, marked_at, role, reason{names}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?{', ?' * len(extras)})",
         [script_id, question_id, version, marks, points_json, comment, staff_id, at, role, reason,
-         *([paper_marker] if extra else [])])
+         *extras.values()])
     if paper_marker is not None or had_paper_marker:
         db.execute("UPDATE marks SET paper_marker = ? WHERE script_id = ? AND question_id = ?",
                    [paper_marker, script_id, question_id])
@@ -543,6 +551,7 @@ class ScriptMark:
     role: str
     marker_name: str
     paper_marker: str | None = None
+    reason_code: str | None = None  # why a written answer earned 0 (domain/not_attempted.py)
 
 
 def current_marks(db: Database, script_ids: Sequence[int]) -> dict[int, dict[str, ScriptMark]]:

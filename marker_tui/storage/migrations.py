@@ -772,6 +772,91 @@ def m0011_standardisation(db: Database) -> None:
         for event in ("UPDATE", "DELETE"):
             db.execute(f"""CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table}
                 BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END""")
+def m0012_reviews_of_marking(db: Database) -> None:
+    """Reviews of marking (learners' queries and appeals) and the reason for a 0 on a written answer.
+
+    A review's changed mark is a new mark version with role ``review`` (the original stays in
+    ``mark_versions``): ``marks.role`` had a CHECK listing the roles, which SQLite cannot alter, so
+    the table is rebuilt with its rows, index and triggers as they were. ``reason_code`` (marks and
+    versions) is the marker's reason for 0 where the learner wrote something worthless
+    (``domain/not_attempted.py``).
+    """
+    statements = [
+        """CREATE TABLE marks_rebuilt (
+            script_id INTEGER NOT NULL REFERENCES scripts(id),
+            question_id TEXT NOT NULL,
+            marks_awarded INTEGER NOT NULL CHECK (typeof(marks_awarded) = 'integer' AND marks_awarded >= 0),
+            credited_points TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(credited_points)),
+            comment TEXT,
+            marked_by INTEGER NOT NULL REFERENCES staff(id),
+            marked_at TEXT NOT NULL,
+            role TEXT NOT NULL DEFAULT 'marker' CHECK (role IN ('marker', 'iqa', 'import', 'review')),
+            version INTEGER NOT NULL CHECK (version > 0),
+            paper_marker TEXT,
+            reason_code TEXT,
+            PRIMARY KEY (script_id, question_id)
+        ) WITHOUT ROWID""",
+        "INSERT INTO marks_rebuilt (script_id, question_id, marks_awarded, credited_points, comment, marked_by,"
+        " marked_at, role, version, paper_marker) SELECT script_id, question_id, marks_awarded, credited_points,"
+        " comment, marked_by, marked_at, role, version, paper_marker FROM marks",
+        "DROP TABLE marks",
+        "ALTER TABLE marks_rebuilt RENAME TO marks",
+        "CREATE INDEX marks_by_marker ON marks (marked_by)",
+        """CREATE TRIGGER marks_no_delete BEFORE DELETE ON marks
+        BEGIN SELECT RAISE(ABORT, 'marks cannot be deleted; save a new value instead'); END""",
+        "ALTER TABLE mark_versions ADD COLUMN reason_code TEXT",
+        # One review per script at a time; a finished review is frozen (its decisions are history).
+        """CREATE TABLE marking_reviews (
+            id INTEGER PRIMARY KEY,
+            script_id INTEGER NOT NULL REFERENCES scripts(id),
+            reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+            deadline TEXT NOT NULL,          -- a date (YYYY-MM-DD): the review is due by the end of it
+            reviewer_id INTEGER NOT NULL REFERENCES staff(id),
+            opened_by INTEGER NOT NULL REFERENCES staff(id),
+            opened_at TEXT NOT NULL,
+            completed_at TEXT,
+            outcome TEXT,
+            total_before INTEGER,
+            total_after INTEGER,
+            result_before TEXT,
+            result_after TEXT,
+            CHECK ((completed_at IS NULL) = (outcome IS NULL))
+        )""",
+        "CREATE UNIQUE INDEX marking_reviews_one_open ON marking_reviews (script_id) WHERE completed_at IS NULL",
+        # Per question: upheld, or a new mark, always with the reviewer's reason; and the mark they saw.
+        """CREATE TABLE marking_review_questions (
+            review_id INTEGER NOT NULL REFERENCES marking_reviews(id),
+            question_id TEXT NOT NULL,
+            original_mark INTEGER NOT NULL CHECK (original_mark >= 0),
+            original_version INTEGER NOT NULL CHECK (original_version > 0),
+            decision TEXT NOT NULL CHECK (decision IN ('upheld', 'changed')),
+            new_mark INTEGER CHECK (new_mark >= 0),
+            reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+            decided_at TEXT NOT NULL,
+            PRIMARY KEY (review_id, question_id),
+            CHECK ((decision = 'upheld') = (new_mark IS NULL))
+        ) WITHOUT ROWID""",
+        """CREATE TRIGGER marking_reviews_frozen BEFORE UPDATE ON marking_reviews WHEN OLD.completed_at IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'a finished review of marking cannot be changed'); END""",
+        """CREATE TRIGGER marking_reviews_no_delete BEFORE DELETE ON marking_reviews
+        BEGIN SELECT RAISE(ABORT, 'marking_reviews rows cannot be deleted'); END""",
+    ]
+    for event in ("INSERT", "UPDATE"):
+        statements.append(
+            f"""CREATE TRIGGER marks_only_on_submitted_scripts_{event.lower()} BEFORE {event} ON marks
+            WHEN coalesce((SELECT finish FROM scripts WHERE id = NEW.script_id), 'absent') = 'absent'
+            BEGIN SELECT RAISE(ABORT, 'marks can only be given on a submitted script'); END"""
+        )
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        row = "OLD" if event == "DELETE" else "NEW"
+        statements.append(
+            f"""CREATE TRIGGER marking_review_questions_frozen_{event.lower()}
+            BEFORE {event} ON marking_review_questions
+            WHEN (SELECT completed_at FROM marking_reviews WHERE id = {row}.review_id) IS NOT NULL
+            BEGIN SELECT RAISE(ABORT, 'a finished review of marking cannot be changed'); END"""
+        )
+    for statement in statements:
+        db.execute(statement)
 
 
 MIGRATIONS: list[Migration] = [
@@ -784,8 +869,9 @@ MIGRATIONS: list[Migration] = [
     m0007_admission,
     m0008_answer_history,
     m0009_rest_breaks,
-    # m0010 is another branch's (merged before this one).
+    # m0010 is another issue-18 helper's number: the integrator keeps the list in number order.
     m0011_standardisation,
+    m0012_reviews_of_marking,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

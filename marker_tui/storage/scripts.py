@@ -149,6 +149,13 @@ def answers_of(db: Database, script_ids: Iterable[int]) -> dict[tuple[int, str],
     return found
 
 
+def answered_questions(db: Database, sitting_id: int) -> set[tuple[int, str]]:
+    """(script id, question id) of every answer with text in it: the rest were not attempted."""
+    return {(r[0], r[1]) for r in db.execute(
+        "SELECT a.script_id, a.question_id FROM answers a JOIN scripts s ON s.id = a.script_id"
+        " WHERE s.sitting_id = ? AND length(trim(a.text)) > 0", [sitting_id])}
+
+
 def answer_of(db: Database, script_id: int, question_id: str) -> SavedAnswer | None:
     """(text, version) of one saved answer, or None."""
     row = db.conn.execute("SELECT text, version FROM answers WHERE script_id = ? AND question_id = ?",

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "iqa": "marker_tui.interfaces.cli.iqa:iqa",
     "standardise": "marker_tui.interfaces.cli.standardise:standardise",
     "eqa": "marker_tui.interfaces.cli.eqa:eqa",
+    "review": "marker_tui.interfaces.cli.review:review",
     "sit": "marker_tui.interfaces.cli.sitting_screens:sit",
     "invigilate": "marker_tui.interfaces.cli.sitting_screens:invigilate",
     "learner-server": "marker_tui.interfaces.cli.learner_server:learner_server",

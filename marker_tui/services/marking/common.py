@@ -88,6 +88,8 @@ class StoredMark(BaseModel):
     version: int
     #: An imported mark: who marked it on paper, as the file named them (``marked_by`` is the importer).
     paper_marker: str | None = None
+    #: Why a written answer earned 0 (``domain/not_attempted.ZERO_REASONS``), where the marker gave one.
+    reason_code: str | None = None
 
     def question_mark(self) -> QuestionMark:
         """As the domain rules take it (stored values were checked when saved)."""
@@ -347,7 +349,7 @@ def _mark_value(mark: StoredMark | None) -> dict[str, Any] | None:
         return None
     return {"marks": mark.marks_awarded, "credited_points": [p + 1 for p in mark.credited_points],
             "comment": mark.comment, "by": mark.marked_by, "at": now_text(mark.marked_at),
-            "version": mark.version}
+            "version": mark.version, **({"reason for 0": mark.reason_code} if mark.reason_code else {})}
 
 
 def _stored(row: mark_store.ScriptMark | mark_store.MarkVersionRecord) -> StoredMark:
@@ -355,7 +357,7 @@ def _stored(row: mark_store.ScriptMark | mark_store.MarkVersionRecord) -> Stored
         script_id=row.script_id, question_id=row.question_id, marks_awarded=row.marks_awarded,
         credited_points=row.credited_points, comment=row.comment,
         marked_by=row.marker_name, marked_by_id=row.marked_by, marked_at=row.marked_at,
-        role=row.role, version=row.version, paper_marker=row.paper_marker,
+        role=row.role, version=row.version, paper_marker=row.paper_marker, reason_code=row.reason_code,
     )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from marker_tui.domain.marking import MarkRefused, mark_question, suggested_mark
 from marker_tui.domain.markscheme import QuestionMarkScheme
 from marker_tui.services.audit import Actor
+from marker_tui.domain.not_attempted import check_zero_reason
 from marker_tui.storage import marks as mark_store
 from marker_tui.storage.database import now_text, read_transaction
 from marker_tui.domain.events.marking import (
@@ -62,6 +63,7 @@ class Marks(Claims):
         expected_version: int,
         reason: str | None = None,
         hold: bool = True,
+        zero_reason: str | None = None,
     ) -> MarkSaved:
         """Save a marker's mark for one question (the only way a marker changes a mark).
 
@@ -73,11 +75,13 @@ class Marks(Claims):
         holds the script, and with :class:`ReasonRequired` if the script is
         complete and no ``reason`` is given. ``hold=False`` (marking by
         question) saves without leaving a claim behind. Saving the values
-        already stored changes nothing and is not an error.
+        already stored changes nothing and is not an error. ``zero_reason`` (one of
+        ``domain.not_attempted.ZERO_REASONS``) says why a written answer earned 0; a blank
+        answer needs none: it is "not attempted".
         """
         return self._save(script_id, str(question_id), marks, ticks=ticks, comment=comment, by=by,
                           needs=Permission.MARK, role="marker", expected_version=expected_version, reason=reason,
-                          hold=hold)
+                          hold=hold, zero_reason=zero_reason)
 
     def adjust_mark(
         self,
@@ -201,7 +205,8 @@ class Marks(Claims):
 
     def _save(self, script_id: int, question_id: str, marks: object, *, ticks: Iterable[int] | None,
               comment: str | None, by: str, needs: Permission, role: str, expected_version: int,
-              reason: str | None, hold: bool, keep_comment: bool = False) -> MarkSaved:
+              reason: str | None, hold: bool, keep_comment: bool = False,
+              zero_reason: str | None = None) -> MarkSaved:
         if isinstance(expected_version, bool) or not isinstance(expected_version, int) or expected_version < 0:
             raise MarkingError("expected_version must be the version of the mark you read (0 for no mark yet).")
         why = clean_reason(reason)
@@ -228,10 +233,15 @@ class Marks(Claims):
                                      marked_by=actor.label, marked_at=now)
             except MarkRefused as error:
                 raise MarkingError(str(error)) from None
+            try:  # the answer is read only when a reason for 0 is given
+                code = check_zero_reason(zero_reason, mark.marks_awarded, None if not zero_reason else
+                                         mark_store.script_answers(db, script_id).get(question_id))
+            except ValueError as error:
+                raise MarkingError(f"Question {question_id}: {error}") from None
             state = self._marking_row(db, script_id)
             self._check_not_held_by_other(db, script, state, actor, now)
-            same = old is not None and (old.marks_awarded, old.credited_points, old.comment) == (
-                mark.marks_awarded, mark.credited_points, mark.comment)
+            same = old is not None and (old.marks_awarded, old.credited_points, old.comment, old.reason_code) == (
+                mark.marks_awarded, mark.credited_points, mark.comment, code)
             if same:
                 if hold:
                     self._take_claim(tx, script)
@@ -257,7 +267,7 @@ class Marks(Claims):
                 # Holding it already (e.g. from marking by script): activity refreshes the claim.
                 tx.marks.extend_claim(script_id, now_text(now + CLAIM_TIMEOUT))
             new = self._write_mark(tx, script, question_id, mark.marks_awarded, mark.credited_points, mark.comment,
-                                   old, role=role, reason=why)
+                                   old, role=role, reason=why, reason_code=code)
             marks_now[question_id] = new
             return MarkSaved(new, True, self._result(paper, scheme, marks_now, script))
 
@@ -269,7 +279,8 @@ class Marks(Claims):
     def _write_mark(self, tx: Writing, script: mark_store.MarkingScript, question_id: str, marks: int,
                     ticks: Iterable[int], comment: str | None, old: StoredMark | None, *,
                     role: str, reason: str | None, actor: Actor | None = None, audit_actor: Actor | None = None,
-                    source: str | None = None, paper_marker: str | None = None) -> StoredMark:
+                    source: str | None = None, paper_marker: str | None = None,
+                    reason_code: str | None = None) -> StoredMark:
         """One new version of a mark, as ``actor`` (the one acting unless given), audited in ``tx``."""
         db, now = tx.db, tx.now
         actor = actor or tx.actor
@@ -277,13 +288,14 @@ class Marks(Claims):
         points = json.dumps(sorted(ticks))
         mark_store.put_mark(db, script.id, question_id, marks=marks, points_json=points, comment=comment,
                             staff_id=actor.staff_id, at=now_text(now), role=role, version=version, reason=reason,
-                            paper_marker=paper_marker,
+                            paper_marker=paper_marker, reason_code=reason_code,
+                            had_reason_code=old is not None and old.reason_code is not None,
                             had_paper_marker=old is not None and old.paper_marker is not None)
         mark_store.drop_draft(db, script.id, question_id, actor.staff_id)
         new = StoredMark(script_id=script.id, question_id=question_id, marks_awarded=marks,
                          credited_points=tuple(sorted(ticks)), comment=comment, marked_by=actor.label,
                          marked_by_id=actor.staff_id, marked_at=now, role=role, version=version,
-                         paper_marker=paper_marker)
+                         paper_marker=paper_marker, reason_code=reason_code)
         fields = dict(sitting_id=script.sitting_id, script_id=script.id,
                       candidate_number=script.candidate_number, script_number=script.script_number,
                       question=question_id, old=_mark_value(old), new=_mark_value(new), reason=reason, role=role,

@@ -158,7 +158,14 @@ class IqaHomeScreen(_Messages, Screen):
         Binding("r", "refresh", "Refresh"),
         Binding("escape", "back", "Back"),
         Binding("f1", "app.show_keys", "Keys"),
+        # Hidden from the footer (no room at 80 columns); F1 and the palette list it.
+        Binding("v", "reviews_of_marking", "Reviews of marking", show=False),
     ]
+
+    def action_reviews_of_marking(self) -> None:
+        from marker_tui.interfaces.tui.screens.reviews import ReviewsScreen
+
+        self.app.push_screen(ReviewsScreen(self.reviewer))
 
     def __init__(self, reviewer: str) -> None:
         super().__init__()
@@ -579,7 +586,7 @@ class IqaReviewScreen(_Messages, Screen):
         area.load_text(visible(answer))
         area.scroll_home(animate=False)
         self.query_one("#iqa-answer-label", Plain).update(
-            "Answer, exactly as typed" if answer.strip() else "Answer: the learner wrote nothing for this question")
+            "Answer, exactly as typed" if answer.strip() else "Not attempted: the learner wrote nothing for this question")
         self.query_one("#iqa-marking-text", Static).update(self._marking_text())
         self.query_one("#iqa-marking-col", VerticalScroll).scroll_home(animate=False)
         self.query_one("#iqa-question-strip", Static).update(self._strip())
@@ -1100,7 +1107,7 @@ class BlindMarkingScreen(_Messages, Screen):
         area.load_text(visible(answer))
         area.scroll_home(animate=False)
         self.query_one("#iqa-answer-label", Plain).update(
-            "Answer, exactly as typed" if answer.strip() else "Answer: the learner wrote nothing for this question")
+            "Answer, exactly as typed" if answer.strip() else "Not attempted: the learner wrote nothing for this question")
         entry = view.scheme.question(question.id)
         text = Text()
         text.append("Mark scheme\n", style="bold underline")

@@ -53,6 +53,7 @@ from marker_tui.domain.marking import (
     suggested_mark,
 )
 from marker_tui.domain.question_text import reflow
+from marker_tui.domain.not_attempted import ZERO_REASONS, is_not_attempted
 from marker_tui.domain.visible_text import visible, visible_line
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
 from marker_tui.interfaces.tui.widgets.marking_dialogs import (
@@ -176,7 +177,14 @@ class SittingPickerScreen(ServiceCalls, Screen):
         Binding("r", "refresh", "Refresh"),
         Binding("escape", "back", "Back"),
         Binding("f1", "app.show_keys", "Keys"),
+        # Reviews of marking given to this marker (issue 18.4); hidden from the footer, in F1's list.
+        Binding("v", "reviews_of_marking", "Reviews of marking", show=False),
     ]
+
+    def action_reviews_of_marking(self) -> None:
+        from marker_tui.interfaces.tui.screens.reviews import ReviewsScreen
+
+        self.app.push_screen(ReviewsScreen(self.marker))
 
     def __init__(self, marker: str) -> None:
         super().__init__()
@@ -552,6 +560,7 @@ class MarkingScreen(AwaitedCalls, Screen):
         Binding("pagedown", "scroll_answer(1)", "Scroll answer", key_display="PgUp/PgDn", show=False,
                 priority=True),
         Binding("f1", "app.show_keys", "Keys", show=False),
+        Binding("z", "zero_reason", "Reason for 0", show=False),
     ]
 
     def __init__(self, code: str, marker: str, *, mode: str, script: ScriptForMarking | None,
@@ -706,7 +715,7 @@ class MarkingScreen(AwaitedCalls, Screen):
         area.scroll_home(animate=False)
         self.query_one("#answer-label", Static).update(
             "Answer as typed · PgUp/PgDn scroll" if answer.strip()
-            else "Answer: the learner wrote nothing for this question")
+            else "Not attempted: the learner wrote nothing (0, shown as not attempted)")
         self.query_one("#points", PointsList).show_points(entry.points, self.edit.ticks)
         self.query_one("#scheme-text", Static).update(self._scheme_notes(entry))
         self.query_one("#question-pane", VerticalScroll).scroll_home(animate=False)
@@ -1165,6 +1174,34 @@ class MarkingScreen(AwaitedCalls, Screen):
             # Esc in the mark or comment box ends typing; elsewhere it goes back to the queue.
             return (action == "done_typing") == isinstance(self.focused, TextInput)
         return True
+
+    @in_turn
+    async def action_zero_reason(self) -> None:
+        """z: why a written answer earned 0 (a reason code, issue 18.5); z again: the next code."""
+        script, question = self.script, self.question_id
+        if script is None or question is None:
+            return
+        saved = script.marks.get(question)
+        if is_not_attempted(script.answers.get(question)):
+            self.say(f"Question {question} was not attempted: a blank answer needs no reason for 0.")
+            return
+        if saved is None or saved.marks_awarded != 0 or self._dirty():
+            self.say(f"Question {question}: save a mark of 0 first; z then gives the reason for it.", error=True)
+            return
+        codes = list(ZERO_REASONS)
+        code = codes[(codes.index(saved.reason_code) + 1) % len(codes)] if saved.reason_code in codes else codes[0]
+        try:
+            done = await self.called(
+                self.service.save_mark, script.script_id, question, 0, ticks=sorted(saved.credited_points),
+                comment=saved.comment, by=self.marker, expected_version=saved.version, zero_reason=code,
+                hold=self.mode == "script", reason="reason for 0" if script.is_complete else None)
+        except FAILURES as error:
+            self.app.bell()
+            self.say(str(error), error=True)
+            return
+        self.script = script.model_copy(update={"marks": {**script.marks, question: done.mark}})
+        self.edit.base_version = done.mark.version
+        self.say(f"Question {question}: 0 marks, because: {code} (z: the next reason).")
 
     def action_scroll_answer(self, step: int) -> None:
         area = self.query_one("#answer", PlainTextArea)

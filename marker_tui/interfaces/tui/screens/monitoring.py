@@ -47,7 +47,14 @@ class MonitoringPapersScreen(_Messages, Screen):
         Binding("r", "refresh", "Refresh"),
         Binding("escape", "back", "Back"),
         Binding("f1", "app.show_keys", "Keys"),
+        # The lead assessor's reviews of marking (issue 18.4); hidden from the footer, in F1's list.
+        Binding("v", "reviews_of_marking", "Reviews of marking", show=False),
     ]
+
+    def action_reviews_of_marking(self) -> None:
+        from marker_tui.interfaces.tui.screens.reviews import ReviewsScreen
+
+        self.app.push_screen(ReviewsScreen(self.lead))
 
     def __init__(self, lead: str) -> None:
         super().__init__()

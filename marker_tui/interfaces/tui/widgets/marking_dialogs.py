@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 
 from marker_tui.domain.visible_text import visible, visible_line
 from marker_tui.interfaces.tui.widgets.dialogs import ConfirmDialog, ReasonDialog  # noqa: F401 (re-exported)
-from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
+from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea
 from marker_tui.interfaces.tui.widgets.footer import Footer
 from marker_tui.interfaces.tui.service_calls import ServiceCalls
 
