@@ -141,10 +141,11 @@ class ControlDesk:
 
     def save_mark(self, script_id: int, question_id: str, marks: object, *, ticks: Iterable[int] = (),
                   comment: str | None = None, by: str, expected_version: int, reason: str | None = None,
-                  hold: bool = True) -> MarkSaved:
+                  hold: bool = True, **more: Any) -> MarkSaved:
+        # ``more``: what the live save grows (e.g. zero_reason); a control script's mark keeps only the mark.
         if not is_control(script_id):
             return self.marking.save_mark(script_id, question_id, marks, ticks=ticks, comment=comment, by=by,
-                                          expected_version=expected_version, reason=reason, hold=hold)
+                                          expected_version=expected_version, reason=reason, hold=hold, **more)
         try:
             return self._save_control(-script_id, str(question_id), marks, ticks=ticks, comment=comment, by=by,
                                       reason=reason)
