@@ -165,6 +165,7 @@ def old_schema(monkeypatch, version: int) -> None:
         migrations.m0007_admission(db)
         migrations.m0009_rest_breaks(db)
         migrations.m0010_arrangements(db)
+        migrations.m0011_standardisation(db)  # every claim asks whether the marker is standardised
 
     monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:version] + [today_s_room_tables])
     # Slips print the centre's name (m0004): give an older file the table, dropped again below.
@@ -176,7 +177,9 @@ def old_schema(monkeypatch, version: int) -> None:
 
 
 def strip_admission(db: Database, version: int) -> None:
-    for table in ("admission_keycodes", "script_leases", "takeover_requests", "terminal_tries", "rest_breaks"):
+    for table in ("admission_keycodes", "script_leases", "takeover_requests", "terminal_tries", "rest_breaks",
+                  "std_attempts", "std_decisions", "std_control_marks", "std_controls", "std_definitive_marks",
+                  "std_scripts"):
         db.conn.execute(f"DROP TABLE {table}")
     db.conn.execute("ALTER TABLE sittings DROP COLUMN exit_code")
     db.conn.execute("ALTER TABLE candidates DROP COLUMN arrangements")

@@ -188,7 +188,9 @@ def test_a_database_from_before_the_rule_upgrades_and_thins_lazily_at_the_next_s
     raw.execute("DROP TABLE rest_breaks")  # schema 9, after this file's time
     for column in ("candidates", "scripts"):  # schema 10's arrangements
         raw.execute(f"ALTER TABLE {column} DROP COLUMN arrangements")
-    for table in ("marking_review_questions", "marking_reviews"):  # schema 11's reviews of marking
+    for table in ("std_attempts", "std_decisions", "std_control_marks", "std_controls", "std_definitive_marks",
+                  "std_scripts",  # schema 11's standardisation
+                  "marking_review_questions", "marking_reviews"):  # schema 12's reviews of marking
         raw.execute(f"DROP TABLE {table}")
     for table in ("marks", "mark_versions"):
         raw.execute(f"ALTER TABLE {table} DROP COLUMN reason_code")

@@ -230,7 +230,8 @@ async def test_first_run_loads_papers_creates_the_admin_and_signs_them_in(mini, 
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
         assert app.staff_member is not None and app.staff_member.name == "Ada Admin"
-        assert menu_titles(app) == ["Sit a paper", "Invigilate", "Administer", "Marker monitoring"]
+        assert menu_titles(app) == ["Sit a paper", "Invigilate", "Administer", "Marker monitoring",
+                                  "Standardisation"]
     rows = list(centre.db.query("SELECT qualification, unit FROM papers"))
     assert rows == [{"qualification": "9999-01", "unit": "101"}]
 

@@ -50,12 +50,36 @@ class PassRule(Model):
     )
 
 
+class Tolerance(Model):
+    """How far a marker's marks may sit from the definitive marks of a standardisation or control
+    script and still agree (both limits apply)."""
+
+    # Defaults: one mark either way on a question is an honest difference of judgement on a short
+    # answer; two on the whole script still leaves the result the same for all but borderline
+    # scripts, while a marker who is consistently out by a mark on several questions is caught.
+    per_question: int = Field(1, ge=0, description="Most marks any one question may differ by.")
+    total: int = Field(2, ge=0, description="Most marks the script's total may differ by.")
+
+
+class ControlScripts(Model):
+    """Control (seed) scripts during live marking."""
+
+    # One in ten checks a marker often enough to catch drift within a day's marking without
+    # doubling their work; two failures in a row is a pattern, one could be a slip.
+    one_in: int = Field(10, ge=2, le=100, description="About one script in this many is a control script.")
+    suspend_after: int = Field(2, ge=1, le=10, description="Control scripts out of tolerance in a row that "
+                                                           "suspend a marker from live marking of the paper.")
+
+
 class MarkScheme(Model):
     qualification: Identifier
     unit: Identifier
     paper_version: Identifier
     pass_rule: PassRule
     questions: list[QuestionMarkScheme]
+    #: Optional (left out: the defaults of :class:`Tolerance` and :class:`ControlScripts`).
+    tolerance: Tolerance | None = None
+    control_scripts: ControlScripts | None = None
 
     def question(self, question_id: str) -> QuestionMarkScheme | None:
         return next((q for q in self.questions if q.id == str(question_id)), None)

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from .invigilation import InvigilationService
     from .learner import LearnerService
     from .staff import StaffService
+    from .standardisation import StandardisationService
+    from .control_desk import ControlDesk
 
 
 @dataclass
@@ -102,6 +104,19 @@ class Centre:
         from .marking import MarkingService
 
         return MarkingService(self.db, self.clock, sweep=self.sittings.sweep)
+
+    @cached_property
+    def standardisation(self) -> "StandardisationService":
+        """Standardisation and control scripts (the lead assessor's and the marker's sides)."""
+        from .standardisation import StandardisationService
+
+        return StandardisationService(self.db, self.clock)
+
+    def marking_for(self, marker: str) -> "ControlDesk":
+        """Marking as ``marker``'s screens see it: their control scripts mixed into the live queue."""
+        from .control_desk import ControlDesk
+
+        return ControlDesk(self.marking, self.standardisation, marker)
 
     @cached_property
     def iqa(self) -> "Iqa":

@@ -71,8 +71,8 @@ class DemoPerson:
 DEMO_STAFF: tuple[DemoPerson, ...] = (
     DemoPerson("Iris Invigilator", ("invigilator",), "1111", "runs sitting 304-DEMO (open, ready to start)"),
     DemoPerson("Mo Marker", ("marker",), "2222", "has marked three 305 scripts; one more is half marked"),
-    DemoPerson("Maya Marker", ("marker",), "2223", "has marked one 305 script"),
-    DemoPerson("Quinn Quality", ("iqa",), "3333", "IQA: can sample the marked 305 scripts"),
+    DemoPerson("Maya Marker", ("marker",), "2223", "has marked one 305 script; must now qualify (standardisation)"),
+    DemoPerson("Quinn Quality", ("iqa",), "3333", "IQA and lead assessor: can sample the marked 305 scripts"),
     DemoPerson("Ada Admin", ("admin",), "4444", "administers: candidates, staff, sittings, audit log"),
 )
 
@@ -332,6 +332,28 @@ class _Builder:
                 c.marking.complete(script, by=by)
             self.clock.advance(minutes=4)
 
+    def standardisation_305(self) -> None:
+        """The lead assessor's standardisation set for 305, from yesterday's completed scripts: their marks
+        become definitive (one practice, two qualification, one control script); Mo is approved, Maya
+        has still to qualify, and a control script waits in Mo's queue."""
+        c = self.centre
+        lead, paper = "Quinn Quality", f"{QUALIFICATION}/305"
+        numbers = {s.candidate_number: s.script_number for s in c.sittings.status(SAT_CODE).candidates}
+        done = sorted(n for n, e in self.data.items() if e.get("marks") and e["marks"]["complete"])
+        for number, kind in zip(done, ("practice", "qualification", "qualification", "control")):
+            self.clock.advance(minutes=3)
+            chosen = c.standardisation.choose(SAT_CODE, numbers[number], kind, by=lead)
+            given = self.data[number]["marks"]["questions"]
+            c.standardisation.set_definitive(chosen.id, {
+                str(q): (int(m["marks"]), m.get("comment") or f"Agreed at the standardisation meeting: "
+                         f"{int(m['marks'])} mark{'s' if int(m['marks']) != 1 else ''} against the scheme's points.")
+                for q, m in given.items()}, by=lead)
+        self.clock.advance(minutes=5)
+        c.standardisation.approve(paper, "Mo Marker", "Standardised at the centre's meeting; marked both "
+                                  "qualification scripts with me", by=lead)
+        self.clock.advance(minutes=1)
+        c.standardisation.give_control(SAT_CODE, "Mo Marker", by=Actor.system(), force=True)
+
     def review_305(self) -> None:
         """Candidate 1003 had their feedback and queried it: their script is under review by Maya
         (who did not mark it), set by Ada as lead assessor, due in ten days (issue 18.4)."""
@@ -427,6 +449,7 @@ def _build_into(centre, clock: Clock | None) -> tuple[_Builder, float]:
     builder.sitting_305()
     builder.marking_305()
     builder.review_305()
+    builder.standardisation_305()
     builder.late_joiners()
     builder.sitting_304()
     return builder, time.monotonic() - began

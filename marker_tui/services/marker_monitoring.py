@@ -88,8 +88,15 @@ def reference_marks(rx: Reading, unit: MonitoredUnit) -> dict[tuple[int, str], R
 
 
 def control_script_record(rx: Reading, unit: MonitoredUnit, marker: str) -> str:
-    """A marker's record on control scripts of the paper, in a few words. None exist yet."""
-    return CONTROL_SCRIPTS_NONE
+    """A marker's record on control scripts of the paper, in a few words."""
+    from marker_tui.services.standardisation import control_record_in
+
+    record = control_record_in(rx.db, unit.qualification, unit.unit, marker)
+    if record is None or not record.marked:
+        return CONTROL_SCRIPTS_NONE
+    return (f"{record.within} of {record.marked} within tolerance"
+            + (f"; {record.failures_in_a_row} out in a row" if record.failures_in_a_row else "")
+            + ("; suspended" if record.suspended else ""))
 
 
 # --- the service ----------------------------------------------------------------------------------

@@ -376,7 +376,7 @@ def _without_unset_limits(value: Any) -> Any:
     # Optional fields added later (answer limits) leave old files' hashes as they were when unset.
     if isinstance(value, dict):
         return {k: _without_unset_limits(v) for k, v in value.items()
-                if not (k == "max_answer_characters" and v is None)}
+                if not (k in ("max_answer_characters", "tolerance", "control_scripts") and v is None)}
     if isinstance(value, list):
         return [_without_unset_limits(v) for v in value]
     return value

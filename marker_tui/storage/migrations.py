@@ -734,6 +734,94 @@ def m0010_arrangements(db: Database) -> None:
                " WHERE c.id = scripts.candidate_id)")
 
 
+def m0011_standardisation(db: Database) -> None:
+    """Standardisation and control scripts (issue 18.1, 18.2): the lead assessor's chosen scripts with
+    definitive marks, markers' marks of them, control scripts given during live marking, and the lead
+    assessor's approvals, suspensions and reinstatements. None of it is a learner's mark: results and
+    exports never read these tables.
+    """
+    for statement in (
+        # A script of any sitting of the paper (qualification + unit), chosen for one part.
+        """CREATE TABLE std_scripts (
+            id INTEGER PRIMARY KEY,
+            qualification TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            script_id INTEGER NOT NULL UNIQUE REFERENCES scripts(id),
+            kind TEXT NOT NULL CHECK (kind IN ('practice', 'qualification', 'control')),
+            position INTEGER NOT NULL,
+            chosen_by INTEGER NOT NULL REFERENCES staff(id),
+            chosen_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX std_scripts_by_paper ON std_scripts (qualification, unit, kind, position)",
+        """CREATE TABLE std_definitive_marks (
+            std_script_id INTEGER NOT NULL REFERENCES std_scripts(id),
+            question_id TEXT NOT NULL,
+            marks INTEGER NOT NULL CHECK (typeof(marks) = 'integer' AND marks >= 0),
+            rationale TEXT NOT NULL CHECK (length(trim(rationale)) > 0),
+            set_by INTEGER NOT NULL REFERENCES staff(id),
+            set_at TEXT NOT NULL,
+            PRIMARY KEY (std_script_id, question_id)
+        ) WITHOUT ROWID""",
+        # A control script in one marker's queue of a live sitting, under a script number of that sitting.
+        """CREATE TABLE std_controls (
+            id INTEGER PRIMARY KEY,
+            sitting_id INTEGER NOT NULL REFERENCES sittings(id),
+            staff_id INTEGER NOT NULL REFERENCES staff(id),
+            std_script_id INTEGER NOT NULL REFERENCES std_scripts(id),
+            script_number TEXT NOT NULL,
+            assigned_at TEXT NOT NULL,
+            completed_at TEXT,
+            UNIQUE (sitting_id, script_number)
+        )""",
+        "CREATE INDEX std_controls_by_marker ON std_controls (staff_id, sitting_id)",
+        # Marks a marker saves on a control script, question by question, as on a live one.
+        """CREATE TABLE std_control_marks (
+            control_id INTEGER NOT NULL REFERENCES std_controls(id),
+            question_id TEXT NOT NULL,
+            marks_awarded INTEGER NOT NULL CHECK (marks_awarded >= 0),
+            credited_points TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(credited_points)),
+            comment TEXT,
+            version INTEGER NOT NULL,
+            marked_at TEXT NOT NULL,
+            PRIMARY KEY (control_id, question_id)
+        ) WITHOUT ROWID""",
+        # One marker's marked standardisation script, compared with the definitive marks (append-only).
+        """CREATE TABLE std_attempts (
+            id INTEGER PRIMARY KEY,
+            std_script_id INTEGER NOT NULL REFERENCES std_scripts(id),
+            staff_id INTEGER NOT NULL REFERENCES staff(id),
+            kind TEXT NOT NULL CHECK (kind IN ('practice', 'qualification', 'control')),
+            control_id INTEGER REFERENCES std_controls(id),
+            marks_json TEXT NOT NULL CHECK (json_valid(marks_json)),
+            given_total INTEGER NOT NULL,
+            definitive_total INTEGER NOT NULL,
+            within INTEGER NOT NULL CHECK (within IN (0, 1)),
+            summary TEXT NOT NULL,
+            marked_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX std_attempts_by_marker ON std_attempts (staff_id, kind, id)",
+        # The lead assessor's decisions about a marker on a paper; the latest one stands.
+        """CREATE TABLE std_decisions (
+            id INTEGER PRIMARY KEY,
+            qualification TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            staff_id INTEGER NOT NULL REFERENCES staff(id),
+            decision TEXT NOT NULL CHECK (decision IN ('approved', 'suspended', 'reinstated')),
+            reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+            decided_by INTEGER REFERENCES staff(id),
+            decided_at TEXT NOT NULL,
+            -- The newest attempt when decided: control scripts marked after it count towards a new run.
+            after_attempt INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX std_decisions_by_marker ON std_decisions (qualification, unit, staff_id, id)",
+    ):
+        db.execute(statement)
+    for table in ("std_attempts", "std_decisions"):
+        for event in ("UPDATE", "DELETE"):
+            db.execute(f"""CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table}
+                BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END""")
+
+
 def m0012_reviews_of_marking(db: Database) -> None:
     """Reviews of marking (learners' queries and appeals) and the reason for a 0 on a written answer.
 
@@ -832,6 +920,7 @@ MIGRATIONS: list[Migration] = [
     m0008_answer_history,
     m0009_rest_breaks,
     m0010_arrangements,
+    m0011_standardisation,
     m0012_reviews_of_marking,
 ]
 

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "mark": "marker_tui.interfaces.cli.marking:mark",
     "marks": "marker_tui.interfaces.cli.marking:marks",
     "iqa": "marker_tui.interfaces.cli.iqa:iqa",
+    "standardise": "marker_tui.interfaces.cli.standardise:standardise",
     "eqa": "marker_tui.interfaces.cli.eqa:eqa",
     "review": "marker_tui.interfaces.cli.review:review",
     "sit": "marker_tui.interfaces.cli.sitting_screens:sit",

@@ -78,6 +78,7 @@ class Claims(MarkingBase):
         """Hold ``script`` for the one acting: a new claim is recorded, one already held is refreshed
         (the caller's write names the housekeeping :data:`CLAIM_REFRESH`)."""
         db, actor, now = tx.db, tx.actor, tx.now
+        self._check_cleared(db, script.sitting_id, actor)
         state = self._marking_row(db, script.id)
         self._check_not_held_by_other(db, script, state, actor, now)
         previous = self._active_claim(state, now)

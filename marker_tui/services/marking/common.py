@@ -501,6 +501,15 @@ class MarkingBase:
         return Claim(held_by=state.claimed_name, staff_id=state.claimed_by,
                      claimed_at=state.claimed_at, expires_at=expires)
 
+    @staticmethod
+    def _check_cleared(db: Database, sitting_id: int, actor: Actor) -> None:
+        """A marker still to qualify on the paper, or suspended from it, claims no live script."""
+        from marker_tui.services.standardisation import clearance_refusal
+
+        refusal = clearance_refusal(db, sitting_id, actor.staff_id)
+        if refusal:
+            raise MarkingError(refusal)
+
     def _check_not_held_by_other(self, db: Database, script: mark_store.MarkingScript,
                                  state: mark_store.MarkingState | None,
                                  actor: Actor, now: datetime) -> None:

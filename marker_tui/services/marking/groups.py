@@ -114,6 +114,7 @@ class GroupMarking(Marks):
         def work(tx: Writing) -> GroupMarked:
             db, actor, now = tx.db, tx.actor, tx.now
             sitting = self._sitting(db, code)
+            self._check_cleared(db, sitting.id, actor)  # standardised first (issue 18.1)
             paper, scheme = self._paper_scheme(db, sitting.paper_id)
             entry = scheme.question(question_id)
             if paper.question(question_id) is None or entry is None:

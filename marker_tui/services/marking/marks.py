@@ -217,6 +217,8 @@ class Marks(Claims):
             db, actor, now = tx.db, tx.actor, tx.now
             script = self._script(db, script_id)
             self._check_markable(script)
+            if role == "marker":
+                self._check_cleared(db, script.sitting_id, actor)
             paper, scheme = self._paper_scheme(db, script.paper_id)
             entry = scheme.question(question_id)
             if paper.question(question_id) is None or entry is None:

@@ -48,6 +48,9 @@ ACTIVITIES = (
     Activity("admin", "Administer", roles_for(Permission.ADMINISTER), "Papers, candidates, staff, sittings, audit."),
     Activity("monitor", "Marker monitoring", roles_for(Permission.LEAD_MARKING),
              "Each marker of a paper against the IQA: severity, drift, time, consistency.", signed_in_only=True),
+    Activity("standardise", "Standardisation", roles_for(Permission.LEAD_MARKING),
+             "The lead assessor: practice, qualification and control scripts; approve, reinstate.",
+             signed_in_only=True),
 )
 
 
@@ -171,6 +174,10 @@ class HomeScreen(Screen):
             from .iqa import IqaHomeScreen
 
             self.app.push_screen(IqaHomeScreen(member.name))
+        elif activity.key == "standardise":
+            from .standardisation import LeadAssessorScreen
+
+            self.app.push_screen(LeadAssessorScreen(member.name))
         elif activity.key == "monitor":
             from .monitoring import MonitoringPapersScreen
 

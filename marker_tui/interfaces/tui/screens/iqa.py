@@ -153,6 +153,7 @@ class IqaHomeScreen(_Messages, Screen):
         Binding("enter", "open", "Open", priority=True),
         Binding("g", "agreement", "Agreement"),
         Binding("2", "second_marking", "2nd marking"),
+        Binding("s", "standardisation", "Standardisation"),
         Binding("m", "monitoring", "Marker monitoring"),
         Binding("r", "refresh", "Refresh"),
         Binding("escape", "back", "Back"),
@@ -188,6 +189,11 @@ class IqaHomeScreen(_Messages, Screen):
     @property
     def service(self) -> Iqa:
         return self.app.centre.iqa
+
+    def action_standardisation(self) -> None:
+        from marker_tui.interfaces.tui.screens.standardisation import LeadAssessorScreen
+
+        self.app.push_screen(LeadAssessorScreen(self.reviewer))
 
     def action_refresh(self) -> None:
         iqa, reviewer = self.service, self.reviewer

@@ -297,6 +297,8 @@ class MarkingQueueScreen(AwaitedCalls, Screen):
         Binding("m", "by_question", "Mark by question"),
         Binding("r", "refresh", "Refresh"),
         Binding("b", "toggle_blind", "Blind on/off"),
+        # Named by the refusal that sends a marker there; the footer has no room left at 80 columns.
+        Binding("s", "standardisation", "Standardisation", show=False),
         Binding("X", "export", "Export", show=False),
         Binding("escape", "back", "Back"),
         Binding("f1", "app.show_keys", "Keys"),
@@ -312,7 +314,7 @@ class MarkingQueueScreen(AwaitedCalls, Screen):
 
     @property
     def service(self) -> MarkingService:
-        return self.app.centre.marking
+        return self.app.centre.marking_for(self.marker)  # this marker's control scripts included
 
     def compose(self) -> ComposeResult:
         yield Static(f"marker-tui · Marking {self.code} · {self.marker}", id="queue-title", classes="title-bar")
@@ -463,6 +465,12 @@ class MarkingQueueScreen(AwaitedCalls, Screen):
 
         self.app.push_screen(ExportScreen(self.code, by=self.marker))
 
+    def action_standardisation(self) -> None:
+        from marker_tui.interfaces.tui.screens.standardisation import StandardisationScreen
+
+        self.run_service(self.app.centre.standardisation.paper_of_sitting, self.code,
+                         done=lambda paper: self.app.push_screen(StandardisationScreen(paper, self.marker)))
+
     @in_worker
     async def action_toggle_blind(self) -> None:
         try:
@@ -577,7 +585,7 @@ class MarkingScreen(AwaitedCalls, Screen):
 
     @property
     def service(self) -> MarkingService:
-        return self.app.centre.marking
+        return self.app.centre.marking_for(self.marker)  # this marker's control scripts included
 
     # -- layout -----------------------------------------------------------------------------------
 
