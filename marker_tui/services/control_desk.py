@@ -16,7 +16,6 @@ script without a candidate would stand out.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -50,7 +49,8 @@ from marker_tui.services.standardisation import (
     standing_of,
 )
 from marker_tui.storage import standardisation as store
-from marker_tui.storage.database import Database, parse_instant
+from marker_tui.storage.database import Database
+from marker_tui.storage.sittings import sitting_by_code
 
 
 def is_control(script_id: int) -> bool:
@@ -73,23 +73,23 @@ class ControlDesk:
 
     def queue(self, code: str) -> MarkingQueue:
         live = self.marking.queue(code)
-        rows = live.rows + [self._row(c) for c in self._controls(live.sitting_id)]
+        rows = live.rows + [self._row(c, loaded) for c, loaded in self._controls(live.sitting_id)]
         return live.model_copy(update={"rows": sorted(rows, key=lambda r: r.script_number)})
 
     def script_refs(self, code: str) -> list[ScriptRef]:
         refs = self.marking.script_refs(code)
         sitting_id = self._sitting_id(code)
-        for c in self._controls(sitting_id):
-            row = self._row(c)
+        for c, loaded in self._controls(sitting_id):
+            row = self._row(c, loaded)
             refs.append(ScriptRef(script_id=row.script_id, script_number=row.script_number, state=row.state,
                                   held_by=row.held_by))
         return sorted(refs, key=lambda r: r.script_number)
 
     def next_script(self, code: str, *, by: str, after: str | None = None) -> int | None:
-        open_ones = [c for c in self._controls(self._sitting_id(code)) if c["completed_at"] is None
-                     and c["script_number"] != (str(after) if after is not None else None)]
+        open_ones = [c for c, _ in self._controls(self._sitting_id(code)) if c.completed_at is None
+                     and c.script_number != (str(after) if after is not None else None)]
         if open_ones:
-            return -open_ones[0]["id"]
+            return -open_ones[0].id
         return self.marking.next_script(code, by=by, after=after)
 
     # == one script =================================================================================
@@ -171,13 +171,13 @@ class ControlDesk:
             if old is not None and (old.marks_awarded, old.credited_points, old.comment) == (
                     mark.marks_awarded, mark.credited_points, mark.comment):
                 raise NothingWritten(MarkSaved(old, False, loaded.result))
-            if c["completed_at"] and not (reason or "").strip():
-                raise ReasonRequired(f"Script {c['script_number']} was marked complete by {tx.actor.label}: give a "
+            if c.completed_at and not (reason or "").strip():
+                raise ReasonRequired(f"Script {c.script_number} was marked complete by {tx.actor.label}: give a "
                                      "reason for changing its marks. Nothing was saved.")
-            tx.standardisation.save_control_mark(c["id"], question_id, mark.marks_awarded,
+            tx.standardisation.save_control_mark(c.id, question_id, mark.marks_awarded,
                                                  list(mark.credited_points), mark.comment, at=tx.now)
-            tx.record(ControlScriptMarkSaved(sitting=c["sitting_code"], marker=tx.actor.label,
-                                             script_number=c["script_number"], question=question_id,
+            tx.record(ControlScriptMarkSaved(sitting=c.sitting_code, marker=tx.actor.label,
+                                             script_number=c.script_number, question=question_id,
                                              marks=mark.marks_awarded))
             after = self._load(tx.db, c, tx.now)
             return MarkSaved(after.marks[question_id], True, after.result)
@@ -201,29 +201,29 @@ class ControlDesk:
             c = self._own(tx.db, control_id, tx.actor.staff_id)
             loaded = self._load(tx.db, c, tx.now)
             result = loaded.result
-            if c["completed_at"]:
-                raise NothingWritten(Completion(-control_id, c["script_number"], result, True, False))
+            if c.completed_at:
+                raise NothingWritten(Completion(-control_id, c.script_number, result, True, False))
             if not result.is_complete:
                 missing = ", ".join(result.unmarked_questions)
                 plural = "s" if len(result.unmarked_questions) != 1 else ""
-                raise MarkingError(f"Script {c['script_number']} cannot be complete yet: question{plural} "
+                raise MarkingError(f"Script {c.script_number} cannot be complete yet: question{plural} "
                                    f"{missing} {'have' if plural else 'has'} no mark.")
-            std = tx.standardisation.std_script(c["std_script_id"])
-            q_code, unit = std["qualification"], std["unit"]
+            std = tx.standardisation.std_script(c.std_script_id)
+            q_code, unit = std.qualification, std.unit
             paper_scheme = _paper_scheme(tx.db, q_code, unit)
             given = {q: m.marks_awarded for q, m in loaded.marks.items()}
             try:
-                comparison = check(given, tx.standardisation.definitive(std["id"]), tolerance_of(paper_scheme))
+                comparison = check(given, tx.standardisation.definitive(std.id), tolerance_of(paper_scheme))
             except ToleranceError as error:
                 raise MarkingError(str(error)) from None
             tx.standardisation.insert_attempt(
-                std["id"], tx.actor.staff_id, Kind.CONTROL.value, given, given_total=comparison.given_total,
+                std.id, tx.actor.staff_id, Kind.CONTROL.value, given, given_total=comparison.given_total,
                 definitive_total=comparison.definitive_total, within=comparison.within,
                 summary=comparison.summary(), at=tx.now, control_id=control_id)
             tx.standardisation.complete_control(control_id, tx.now)
             paper = paper_label(q_code, unit)
             tx.record(ControlScriptMarked(
-                paper=paper, sitting=c["sitting_code"], marker=tx.actor.label, script_number=c["script_number"],
+                paper=paper, sitting=c.sitting_code, marker=tx.actor.label, script_number=c.script_number,
                 given_total=comparison.given_total, definitive_total=comparison.definitive_total,
                 within_tolerance=comparison.within, summary=comparison.summary()))
             failures = control_failures(tx.db, q_code, unit, tx.actor.staff_id)
@@ -237,40 +237,37 @@ class ControlDesk:
                 released = tx.standardisation.release_open_claims(q_code, unit, tx.actor.staff_id)
                 tx.record(MarkerSuspended(paper=paper, marker=tx.actor.label, reason=why,
                                           claims_released=released))
-            return Completion(-control_id, c["script_number"], result, False, False)
+            return Completion(-control_id, c.script_number, result, False, False)
 
     def _sitting_id(self, code: str) -> int:
         with self.std.uow.read() as rx:
-            found = store.sitting_id_by_code(rx.db, code.strip())
+            found = sitting_by_code(rx.db, code)
         if found is None:
             raise MarkingError(f"There is no sitting {code!r}.")
-        return found
+        return found.id
 
-    def _controls(self, sitting_id: int) -> list[dict[str, Any]]:
+    def _controls(self, sitting_id: int) -> list[tuple[store.Control, ScriptForMarking]]:
+        """The marker's control scripts in the sitting, each with its script as loaded for marking."""
         with self.std.uow.read() as rx:
             from marker_tui.services.staff import find_staff
 
             member = find_staff(rx.db, self.marker)
             if member is None:
                 return []
-            out = []
-            for c in store.controls_of(rx.db, sitting_id, member.id):
-                c["loaded"] = self._load(rx.db, c, self.std.clock.now())
-                out.append(c)
-            return out
+            return [(c, self._load(rx.db, c, self.std.clock.now()))
+                    for c in store.controls_of(rx.db, sitting_id, member.id)]
 
-    def _row(self, c: dict[str, Any]) -> QueueRow:
-        loaded: ScriptForMarking = c["loaded"]
+    def _row(self, c: store.Control, loaded: ScriptForMarking) -> QueueRow:
         result = loaded.result
-        state = MarkState.COMPLETE if c["completed_at"] else (
+        state = MarkState.COMPLETE if c.completed_at else (
             MarkState.IN_PROGRESS if loaded.marks else MarkState.UNMARKED)
         return QueueRow(
-            script_id=-c["id"], script_number=c["script_number"], state=state,
-            held_by=c["marker"] if state is MarkState.IN_PROGRESS else None,
+            script_id=-c.id, script_number=c.script_number, state=state,
+            held_by=c.marker if state is MarkState.IN_PROGRESS else None,
             claim_expires_at=loaded.claim.expires_at if loaded.claim and state is MarkState.IN_PROGRESS else None,
             questions_marked=result.questions_marked, questions_total=result.questions_total,
             provisional_total=result.provisional_total, available=result.available, result=result.status,
-            markers=markers_of([c["marker"]] if loaded.marks else []), completed_by=loaded.completed_by,
+            markers=markers_of([c.marker] if loaded.marks else []), completed_by=loaded.completed_by,
             completed_at=loaded.completed_at, finish="submitted")
 
     def _script(self, script_id: int) -> ScriptForMarking:
@@ -281,9 +278,9 @@ class ControlDesk:
             return self._load(rx.db, c, self.std.clock.now())
 
     @staticmethod
-    def _own(db: Database, control_id: int, staff_id: int | None) -> dict[str, Any]:
+    def _own(db: Database, control_id: int, staff_id: int | None) -> store.Control:
         c = store.control(db, control_id)
-        if c is None or c["staff_id"] != staff_id:
+        if c is None or c.staff_id != staff_id:
             raise MarkingError(f"There is no script with id {-control_id} for you to mark.")
         return c
 
@@ -294,31 +291,31 @@ class ControlDesk:
                 self._refuse_suspended(rx.db, c)
 
     @staticmethod
-    def _refuse_suspended(db: Database, c: dict[str, Any]) -> None:
-        q_code, unit = store.sitting_paper(db, c["sitting_id"])
-        standing = standing_of(db, q_code, unit, c["staff_id"])
+    def _refuse_suspended(db: Database, c: store.Control) -> None:
+        q_code, unit = store.sitting_paper(db, c.sitting_id)
+        standing = standing_of(db, q_code, unit, c.staff_id)
         if standing.standing is Standing.SUSPENDED:
             raise MarkingError(standing.message + " Nothing was changed.")
 
     @staticmethod
-    def _load(db: Database, c: dict[str, Any], now: datetime) -> ScriptForMarking:
-        source = store.script_with_paper(db, c["source_script_id"])
-        stored = get_paper(db, source["paper_id"])
-        scheme = _scheme(db, source["paper_id"])
+    def _load(db: Database, c: store.Control, now: datetime) -> ScriptForMarking:
+        source = store.script_with_paper(db, c.source_script_id)
+        stored = get_paper(db, source.paper_id)
+        scheme = _scheme(db, source.paper_id)
         marks = {
-            r["question_id"]: StoredMark(
-                script_id=-c["id"], question_id=r["question_id"], marks_awarded=r["marks_awarded"],
-                credited_points=tuple(json.loads(r["credited_points"] or "[]")), comment=r["comment"],
-                marked_by=c["marker"], marked_by_id=c["staff_id"], marked_at=parse_instant(r["marked_at"]),
-                role="marker", version=r["version"])
-            for r in store.control_marks(db, c["id"])}
-        completed = parse_instant(c["completed_at"]) if c["completed_at"] else None
-        claim = None if completed else Claim(held_by=c["marker"], staff_id=c["staff_id"],
-                                             claimed_at=parse_instant(c["assigned_at"]), expires_at=now + CLAIM_TIMEOUT)
+            r.question_id: StoredMark(
+                script_id=-c.id, question_id=r.question_id, marks_awarded=r.marks_awarded,
+                credited_points=r.credited_points, comment=r.comment,
+                marked_by=c.marker, marked_by_id=c.staff_id, marked_at=r.marked_at,
+                role="marker", version=r.version)
+            for r in store.control_marks(db, c.id)}
+        completed = c.completed_at
+        claim = None if completed else Claim(held_by=c.marker, staff_id=c.staff_id,
+                                             claimed_at=c.assigned_at, expires_at=now + CLAIM_TIMEOUT)
         return ScriptForMarking(
-            script_id=-c["id"], script_number=c["script_number"], sitting_id=c["sitting_id"],
-            sitting_code=c["sitting_code"], paper_id=source["paper_id"], paper=stored.paper, scheme=scheme,
-            answers=store.answers(db, c["source_script_id"]), marks=marks, drafts={}, claim=claim,
-            completed_by=c["marker"] if completed else None, completed_at=completed, overall_feedback=None,
+            script_id=-c.id, script_number=c.script_number, sitting_id=c.sitting_id,
+            sitting_code=c.sitting_code, paper_id=source.paper_id, paper=stored.paper, scheme=scheme,
+            answers=store.answers(db, c.source_script_id), marks=marks, drafts={}, claim=claim,
+            completed_by=c.marker if completed else None, completed_at=completed, overall_feedback=None,
             next_steps=None, finish="submitted")
 

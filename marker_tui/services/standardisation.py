@@ -53,8 +53,9 @@ from marker_tui.services.audit import Actor, ServiceError
 from marker_tui.services.papers import get_paper
 from marker_tui.services.unit_of_work import UnitOfWork
 from marker_tui.storage import standardisation as store
-from marker_tui.storage.database import Database, parse_instant
+from marker_tui.storage.database import Database
 from marker_tui.storage.papers import latest_scheme
+from marker_tui.storage.sittings import sitting_by_code
 
 MAX_RATIONALE_CHARS = 1000
 
@@ -210,12 +211,12 @@ def standing_of(db: Database, qualification_code: str, unit: str, staff_id: int)
     """Where a marker stands on a paper (inside the caller's transaction)."""
     decision = store.latest_decision(db, qualification_code, unit, staff_id)
     # Asked on every live claim and save: counts from one query, no paper parsed.
-    scripts = [r["id"] for r in store.std_scripts(db, qualification_code, unit, Kind.QUALIFICATION.value)
-               if r["question_count"] and r["definitive_count"] >= r["question_count"]]
+    scripts = [r.id for r in store.std_scripts(db, qualification_code, unit, Kind.QUALIFICATION.value)
+               if r.question_count and r.definitive_count >= r.question_count]
     ids = set(scripts)
-    tried = [(a["std_script_id"], a["within"]) for a in store.attempts(
-        db, qualification_code, unit, staff_id=staff_id, kind=Kind.QUALIFICATION.value) if a["std_script_id"] in ids]
-    kind = decision["decision"] if decision else None
+    tried = [(a.std_script_id, a.within) for a in store.attempts(
+        db, qualification_code, unit, staff_id=staff_id, kind=Kind.QUALIFICATION.value) if a.std_script_id in ids]
+    kind = decision.decision if decision else None
     return qualification(paper_label(qualification_code, unit), scripts, tried,
                          approved=kind in ("approved", "reinstated"), suspended=kind == "suspended")
 
@@ -236,12 +237,12 @@ def _scripts(db: Database, qualification_code: str, unit: str, kind: Kind | None
     return [_script(db, r) for r in store.std_scripts(db, qualification_code, unit, kind.value if kind else None)]
 
 
-def _script(db: Database, row: dict) -> StandardisationScript:
-    paper = get_paper(db, row["paper_id"]).paper
+def _script(db: Database, row: store.StdScript) -> StandardisationScript:
+    paper = get_paper(db, row.paper_id).paper
     return StandardisationScript(
-        id=row["id"], paper=paper_label(row["qualification"], row["unit"]), kind=Kind(row["kind"]),
-        position=row["position"], script_id=row["script_id"], script_number=row["script_number"],
-        sitting_code=row["sitting_code"], paper_id=row["paper_id"], definitive=store.definitive(db, row["id"]),
+        id=row.id, paper=paper_label(row.qualification, row.unit), kind=Kind(row.kind),
+        position=row.position, script_id=row.script_id, script_number=row.script_number,
+        sitting_code=row.sitting_code, paper_id=row.paper_id, definitive=store.definitive(db, row.id),
         questions=tuple(q.id for q in paper.questions))
 
 
@@ -287,24 +288,25 @@ class StandardisationService:
             raise StandardisationError(f"{kind!r} is not a kind of standardisation script: practice, "
                                        "qualification or control.") from None
         with self.uow.write(by=by, needs=Permission.LEAD_MARKING, what="choosing a standardisation script") as tx:
-            sitting_id = tx.standardisation.sitting_id_by_code(code.strip())
-            if sitting_id is None:
+            sitting = tx.sittings.sitting_by_code(code)
+            if sitting is None:
                 raise StandardisationError(f"There is no sitting {code!r}.")
+            sitting_id = sitting.id
             script_id = tx.standardisation.script_id_by_number(sitting_id, str(script_number).strip())
             if script_id is None:
                 raise StandardisationError(f"Sitting {code} has no script {script_number}.")
             row = tx.standardisation.script_with_paper(script_id)
-            if row["finish"] in (None, "absent"):
+            if row.finish in (None, "absent"):
                 raise StandardisationError(f"Script {script_number} has no submitted answers to mark.")
             existing = tx.standardisation.std_script_for(script_id)
             if existing is not None:
-                raise StandardisationError(f"Script {script_number} of {code} is already {existing['kind']} "
-                                           f"script {existing['position']}.")
-            std_id = tx.standardisation.insert_std_script(row["qualification"], row["unit"], script_id, kind.value,
+                raise StandardisationError(f"Script {script_number} of {code} is already {existing.kind} "
+                                           f"script {existing.position}.")
+            std_id = tx.standardisation.insert_std_script(row.qualification, row.unit, script_id, kind.value,
                                                          staff_id=tx.actor.staff_id, at=tx.now)
             tx.record(StandardisationScriptChosen(
-                paper=paper_label(row["qualification"], row["unit"]), kind=kind.value,
-                script_number=row["script_number"], from_sitting=row["sitting_code"]))
+                paper=paper_label(row.qualification, row.unit), kind=kind.value,
+                script_number=row.script_number, from_sitting=row.sitting_code))
             return _script(tx.db, tx.standardisation.std_script(std_id))
 
     def set_definitive(self, std_id: int, marks: Mapping[str, tuple[int, str]], *, by: str) -> StandardisationScript:
@@ -313,7 +315,7 @@ class StandardisationService:
             row = tx.standardisation.std_script(std_id)
             if row is None:
                 raise StandardisationError(f"There is no standardisation script {std_id}.")
-            scheme = _scheme(tx.db, row["paper_id"])
+            scheme = _scheme(tx.db, row.paper_id)
             for question_id, (value, rationale) in marks.items():
                 entry = scheme.question(str(question_id))
                 if entry is None:
@@ -365,7 +367,7 @@ class StandardisationService:
         qualification_code, unit = parse_paper(paper)
         with self.uow.read() as rx:
             scheme = _paper_scheme(rx.db, qualification_code, unit)
-            markers = [self._standing(rx.db, qualification_code, unit, m["id"], m["name"])
+            markers = [self._standing(rx.db, qualification_code, unit, m.id, m.name)
                        for m in store.markers_of_paper(rx.db, qualification_code, unit)]
             return PaperStandardisation(
                 paper=paper_label(qualification_code, unit), tolerance=tolerance_of(scheme),
@@ -394,10 +396,10 @@ class StandardisationService:
 
     def paper_of_sitting(self, code: str) -> str:
         with self.uow.read() as rx:
-            sitting_id = store.sitting_id_by_code(rx.db, code.strip())
-            if sitting_id is None:
+            sitting = sitting_by_code(rx.db, code)
+            if sitting is None:
                 raise StandardisationError(f"There is no sitting {code!r}.")
-            return paper_label(*store.sitting_paper(rx.db, sitting_id))
+            return paper_label(*store.sitting_paper(rx.db, sitting.id))
 
     def to_mark(self, paper: str, marker: str) -> list[ItemToMark]:
         """The practice and qualification scripts (with definitive marks) this marker can mark, in order."""
@@ -410,32 +412,32 @@ class StandardisationService:
                 for s in _scripts(rx.db, qualification_code, unit, kind):
                     if not s.complete:
                         continue
-                    mine = [a for a in tried if a["std_script_id"] == s.id]
+                    mine = [a for a in tried if a.std_script_id == s.id]
                     out.append(ItemToMark(std_id=s.id, kind=s.kind, label=s.label, marked=len(mine),
-                                          last_within=mine[-1]["within"] if mine else None))
+                                          last_within=mine[-1].within if mine else None))
             return out
 
     def open(self, std_id: int, *, by: str) -> ScriptToMark:
         """A practice or qualification script to mark: answers, paper and scheme (never its definitive marks)."""
         with self.uow.read(by=by, needs=Permission.MARK) as rx:
             row = store.std_script(rx.db, std_id)
-            if row is None or row["kind"] == Kind.CONTROL.value:
+            if row is None or row.kind == Kind.CONTROL.value:
                 raise StandardisationError(f"There is no practice or qualification script {std_id}.")
             found = _script(rx.db, row)
             return ScriptToMark(std_id=std_id, kind=found.kind, label=found.label,
-                                paper=get_paper(rx.db, row["paper_id"]).paper, scheme=_scheme(rx.db, row["paper_id"]),
-                                answers=store.answers(rx.db, row["script_id"]))
+                                paper=get_paper(rx.db, row.paper_id).paper, scheme=_scheme(rx.db, row.paper_id),
+                                answers=store.answers(rx.db, row.script_id))
 
     def submit(self, std_id: int, marks: Mapping[str, int], *, by: str) -> Submitted:
         """A marker's marks of a practice or qualification script, compared with the definitive marks."""
         with self.uow.write(by=by, needs=Permission.MARK, what="submitting standardisation marks") as tx:
             row = tx.standardisation.std_script(std_id)
-            if row is None or row["kind"] == Kind.CONTROL.value:
+            if row is None or row.kind == Kind.CONTROL.value:
                 raise StandardisationError(f"There is no practice or qualification script {std_id}.")
             found = _script(tx.db, row)
             if not found.complete:
                 raise StandardisationError(f"{found.label} has no definitive marks yet: the lead assessor records them.")
-            q_code, unit = row["qualification"], row["unit"]
+            q_code, unit = row.qualification, row.unit
             staff_id = tx.actor.staff_id
             before = standing_of(tx.db, q_code, unit, staff_id)
             if found.kind is Kind.QUALIFICATION:
@@ -446,7 +448,7 @@ class StandardisationService:
                     raise StandardisationError(
                         "Qualification scripts are marked once each, in order: " + (
                             "mark the next one." if before.next_script else before.message))
-            scheme = _scheme(tx.db, row["paper_id"])
+            scheme = _scheme(tx.db, row.paper_id)
             given = self._checked_marks(scheme, found.questions, marks)
             try:
                 comparison = check(given, found.definitive, tolerance_of(_paper_scheme(tx.db, q_code, unit)))
@@ -498,9 +500,10 @@ class StandardisationService:
     def _give_control(self, code: str, marker: str, *, by: str | Actor, force: bool) -> str:
         needs = None if isinstance(by, Actor) else Permission.MARK
         with self.uow.write(by=by, needs=needs, what="giving a control script") as tx:
-            sitting_id = tx.standardisation.sitting_id_by_code(code.strip())
-            if sitting_id is None:
+            sitting = tx.sittings.sitting_by_code(code)
+            if sitting is None:
                 raise StandardisationError(f"There is no sitting {code!r}.")
+            sitting_id = sitting.id
             staff_id = self._staff_id(tx.db, marker)
             q_code, unit = tx.standardisation.sitting_paper(sitting_id)
             standing = standing_of(tx.db, q_code, unit, staff_id)
@@ -509,7 +512,7 @@ class StandardisationService:
             choose = self.chooser or seeded_chooser(f"{sitting_id}:{staff_id}")
             done = tx.standardisation.live_completed_by(sitting_id, staff_id)
             due = force or control_due(done, len(given), settings, choose)
-            open_one = any(c["completed_at"] is None for c in given)
+            open_one = any(c.completed_at is None for c in given)
             used = tx.standardisation.control_std_ids_marked_by(staff_id)
             candidates = [s for s in _scripts(tx.db, q_code, unit, Kind.CONTROL) if s.complete and s.id not in used]
             # Names shown (blind marking off): a script without a candidate would stand out.
@@ -565,9 +568,8 @@ class StandardisationService:
         decision = store.latest_decision(db, qualification_code, unit, staff_id)
         words = None
         if decision:
-            who = f" by {decision['decided_by_name']}" if decision["decided_by_name"] else " automatically"
-            words = f"{decision['decision']}{who} at {parse_instant(decision['decided_at']):%d %b %H:%M}: " \
-                    f"{decision['reason']}"
+            who = f" by {decision.decided_by_name}" if decision.decided_by_name else " automatically"
+            words = f"{decision.decision}{who} at {decision.decided_at:%d %b %H:%M}: {decision.reason}"
         return MarkerStanding(marker=name, staff_id=staff_id,
                               qualification=standing_of(db, qualification_code, unit, staff_id), decision=words,
                               control_failures_in_a_row=control_failures(db, qualification_code, unit, staff_id))
@@ -580,9 +582,9 @@ class _NothingDue(Exception):
 def control_failures(db: Database, qualification_code: str, unit: str, staff_id: int) -> int:
     """Control scripts out of tolerance in a row since the lead assessor last approved or reinstated the marker."""
     decision = store.latest_decision(db, qualification_code, unit, staff_id, kinds=("approved", "reinstated"))
-    after = decision["after_attempt"] if decision else 0
+    after = decision.after_attempt if decision else 0
     rows = store.attempts(db, qualification_code, unit, staff_id=staff_id, kind=Kind.CONTROL.value, after_id=after)
-    return failures_in_a_row([r["within"] for r in rows])
+    return failures_in_a_row([r.within for r in rows])
 
 
 def control_record_in(db: Database, qualification_code: str, unit: str, marker: str) -> ControlRecord | None:
@@ -593,9 +595,9 @@ def control_record_in(db: Database, qualification_code: str, unit: str, marker: 
     if member is None:
         return None
     rows = store.attempts(db, qualification_code, unit, staff_id=member.id, kind=Kind.CONTROL.value)
-    entries = [ControlEntry(sitting=r["control_sitting"] or "", script_number=r["control_number"] or "",
-                            marked_at=parse_instant(r["marked_at"]), given_total=r["given_total"],
-                            definitive_total=r["definitive_total"], within=r["within"], summary=r["summary"])
+    entries = [ControlEntry(sitting=r.control_sitting or "", script_number=r.control_number or "",
+                            marked_at=r.marked_at, given_total=r.given_total,
+                            definitive_total=r.definitive_total, within=r.within, summary=r.summary)
                for r in rows]
     standing = standing_of(db, qualification_code, unit, member.id)
     return ControlRecord(paper=paper_label(qualification_code, unit), marker=member.name,

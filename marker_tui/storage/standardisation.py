@@ -7,10 +7,115 @@ learner's mark: results and exports read ``marks``, never these.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from marker_tui.storage.database import Database, now_text
+from marker_tui.storage.database import Database, now_text, parse_instant, record_from_row
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptWithPaper:
+    """A live script with its sitting and paper (qualification, unit)."""
+
+    id: int
+    script_number: str
+    finish: str | None
+    sitting_id: int
+    sitting_code: str
+    paper_id: int
+    qualification: str
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class StdScript:
+    """A practice, qualification or control script chosen by the lead assessor, with its source."""
+
+    id: int
+    qualification: str
+    unit: str
+    script_id: int
+    kind: str
+    position: int
+    script_number: str
+    finish: str | None
+    sitting_code: str
+    paper_id: int
+    chosen_by_name: str
+    chosen_at: datetime
+    definitive_count: int
+    question_count: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A marker's marks of a standardisation script (a control script's too), compared when saved."""
+
+    id: int
+    std_script_id: int
+    staff_id: int
+    marker: str
+    kind: str
+    control_id: int | None
+    marks: dict[str, int]
+    given_total: int
+    definitive_total: int
+    within: bool
+    summary: str
+    marked_at: datetime
+    script_number: str
+    control_number: str | None
+    control_sitting: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The lead assessor's (or the automatic) decision on a marker and a paper."""
+
+    id: int
+    decision: str
+    reason: str
+    decided_at: datetime
+    after_attempt: int
+    decided_by_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PaperMarker:
+    """A staff member who marks, or has marked, a paper."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """A control script in a marker's queue of a live sitting."""
+
+    id: int
+    sitting_id: int
+    staff_id: int
+    std_script_id: int
+    script_number: str
+    assigned_at: datetime
+    completed_at: datetime | None
+    source_script_id: int
+    sitting_code: str
+    sitting_paper_id: int
+    marker: str
+
+
+@dataclass(frozen=True, slots=True)
+class ControlMark:
+    """A marker's mark of one question of a control script."""
+
+    question_id: str
+    marks_awarded: int
+    credited_points: tuple[int, ...]
+    comment: str | None
+    version: int
+    marked_at: datetime
 
 _STD_SELECT = (
     "SELECT t.id, t.qualification, t.unit, t.script_id, t.kind, t.position, s.script_number, s.finish,"
@@ -22,12 +127,13 @@ _STD_SELECT = (
     " JOIN staff st ON st.id = t.chosen_by")
 
 
-def script_with_paper(db: Database, script_id: int) -> dict[str, Any] | None:
+def script_with_paper(db: Database, script_id: int) -> ScriptWithPaper | None:
     """A script with its sitting and paper (qualification, unit)."""
-    return next(db.query(
+    row = next(db.query(
         "SELECT s.id, s.script_number, s.finish, s.sitting_id, si.code AS sitting_code, si.paper_id,"
         " p.qualification, p.unit FROM scripts s JOIN sittings si ON si.id = s.sitting_id"
         " JOIN papers p ON p.id = si.paper_id WHERE s.id = ?", [script_id]), None)
+    return None if row is None else record_from_row(ScriptWithPaper, row)
 
 
 def sitting_paper(db: Database, sitting_id: int) -> tuple[str, str]:
@@ -46,20 +152,26 @@ def insert_std_script(db: Database, qualification: str, unit: str, script_id: in
     return cursor.lastrowid
 
 
-def std_script(db: Database, std_id: int) -> dict[str, Any] | None:
-    return next(db.query(_STD_SELECT + " WHERE t.id = ?", [std_id]), None)
+def _std_script(row: dict[str, Any]) -> StdScript:
+    return record_from_row(StdScript, row, ("chosen_at",))
 
 
-def std_script_for(db: Database, script_id: int) -> dict[str, Any] | None:
-    return next(db.query(_STD_SELECT + " WHERE t.script_id = ?", [script_id]), None)
+def std_script(db: Database, std_id: int) -> StdScript | None:
+    row = next(db.query(_STD_SELECT + " WHERE t.id = ?", [std_id]), None)
+    return None if row is None else _std_script(row)
 
 
-def std_scripts(db: Database, qualification: str, unit: str, kind: str | None = None) -> list[dict[str, Any]]:
+def std_script_for(db: Database, script_id: int) -> StdScript | None:
+    row = next(db.query(_STD_SELECT + " WHERE t.script_id = ?", [script_id]), None)
+    return None if row is None else _std_script(row)
+
+
+def std_scripts(db: Database, qualification: str, unit: str, kind: str | None = None) -> list[StdScript]:
     """The paper's standardisation scripts, by kind then the lead assessor's order."""
     where, params = " WHERE t.qualification = ? AND t.unit = ?", [qualification, unit]
     if kind is not None:
         where, params = where + " AND t.kind = ?", params + [kind]
-    return list(db.query(_STD_SELECT + where + " ORDER BY t.kind, t.position", params))
+    return [_std_script(r) for r in db.query(_STD_SELECT + where + " ORDER BY t.kind, t.position", params)]
 
 
 def set_definitive(db: Database, std_id: int, question_id: str, marks: int, rationale: str, *,
@@ -94,7 +206,7 @@ def insert_attempt(db: Database, std_id: int, staff_id: int, kind: str, marks: d
 
 
 def attempts(db: Database, qualification: str, unit: str, *, staff_id: int | None = None,
-             kind: str | None = None, after_id: int = 0) -> list[dict[str, Any]]:
+             kind: str | None = None, after_id: int = 0) -> list[Attempt]:
     """Marked standardisation scripts of the paper, oldest first (``after_id``: newer than that)."""
     where = " WHERE t.qualification = ? AND t.unit = ? AND a.id > ?"
     params: list[Any] = [qualification, unit, after_id]
@@ -109,12 +221,8 @@ def attempts(db: Database, qualification: str, unit: str, *, staff_id: int | Non
         " FROM std_attempts a JOIN std_scripts t ON t.id = a.std_script_id JOIN scripts s ON s.id = t.script_id"
         " JOIN staff st ON st.id = a.staff_id LEFT JOIN std_controls c ON c.id = a.control_id"
         " LEFT JOIN sittings cs ON cs.id = c.sitting_id" + where + " ORDER BY a.id", params)
-    out = []
-    for r in rows:
-        r["marks"] = json.loads(r.pop("marks_json"))
-        r["within"] = bool(r["within"])
-        out.append(r)
-    return out
+    return [record_from_row(Attempt, {**r, "marks": json.loads(r["marks_json"]), "within": bool(r["within"])},
+                            ("marked_at",)) for r in rows]
 
 
 # --- the lead assessor's decisions --------------------------------------------------------------
@@ -129,22 +237,23 @@ def insert_decision(db: Database, qualification: str, unit: str, staff_id: int, 
 
 
 def latest_decision(db: Database, qualification: str, unit: str, staff_id: int, *,
-                    kinds: tuple[str, ...] = ("approved", "suspended", "reinstated")) -> dict[str, Any] | None:
-    return next(db.query(
+                    kinds: tuple[str, ...] = ("approved", "suspended", "reinstated")) -> Decision | None:
+    row = next(db.query(
         "SELECT d.id, d.decision, d.reason, d.decided_at, d.after_attempt, st.name AS decided_by_name"
         " FROM std_decisions d LEFT JOIN staff st ON st.id = d.decided_by WHERE d.qualification = ? AND d.unit = ?"
         f" AND d.staff_id = ? AND d.decision IN ({', '.join('?' for _ in kinds)}) ORDER BY d.id DESC LIMIT 1",
         [qualification, unit, staff_id, *kinds]), None)
+    return None if row is None else record_from_row(Decision, row, ("decided_at",))
 
 
-def markers_of_paper(db: Database, qualification: str, unit: str) -> list[dict[str, Any]]:
+def markers_of_paper(db: Database, qualification: str, unit: str) -> list[PaperMarker]:
     """Staff with the marker role, and anyone with an attempt or decision on the paper."""
-    return list(db.query(
+    return [record_from_row(PaperMarker, r) for r in db.query(
         "SELECT DISTINCT st.id, st.name FROM staff st WHERE st.id IN (SELECT staff_id FROM staff_roles WHERE"
         " role = 'marker') OR st.id IN (SELECT a.staff_id FROM std_attempts a JOIN std_scripts t ON"
         " t.id = a.std_script_id WHERE t.qualification = ? AND t.unit = ?) OR st.id IN (SELECT staff_id FROM"
         " std_decisions WHERE qualification = ? AND unit = ?) ORDER BY st.name COLLATE NOCASE",
-        [qualification, unit, qualification, unit]))
+        [qualification, unit, qualification, unit])]
 
 
 # --- control scripts in live queues -----------------------------------------------------------------
@@ -164,13 +273,18 @@ _CONTROL_SELECT = (
     " JOIN sittings si ON si.id = c.sitting_id JOIN staff st ON st.id = c.staff_id")
 
 
-def control(db: Database, control_id: int) -> dict[str, Any] | None:
-    return next(db.query(_CONTROL_SELECT + " WHERE c.id = ?", [control_id]), None)
+def _control(row: dict[str, Any]) -> Control:
+    return record_from_row(Control, row, ("assigned_at", "completed_at"))
 
 
-def controls_of(db: Database, sitting_id: int, staff_id: int) -> list[dict[str, Any]]:
-    return list(db.query(_CONTROL_SELECT + " WHERE c.sitting_id = ? AND c.staff_id = ? ORDER BY c.id",
-                         [sitting_id, staff_id]))
+def control(db: Database, control_id: int) -> Control | None:
+    row = next(db.query(_CONTROL_SELECT + " WHERE c.id = ?", [control_id]), None)
+    return None if row is None else _control(row)
+
+
+def controls_of(db: Database, sitting_id: int, staff_id: int) -> list[Control]:
+    return [_control(r) for r in db.query(_CONTROL_SELECT + " WHERE c.sitting_id = ? AND c.staff_id = ?"
+                                          " ORDER BY c.id", [sitting_id, staff_id])]
 
 
 def control_std_ids_marked_by(db: Database, staff_id: int) -> set[int]:
@@ -181,9 +295,12 @@ def complete_control(db: Database, control_id: int, at: datetime) -> None:
     db.execute("UPDATE std_controls SET completed_at = ? WHERE id = ?", [now_text(at), control_id])
 
 
-def control_marks(db: Database, control_id: int) -> list[dict[str, Any]]:
-    return list(db.query("SELECT question_id, marks_awarded, credited_points, comment, version, marked_at"
-                         " FROM std_control_marks WHERE control_id = ?", [control_id]))
+def control_marks(db: Database, control_id: int) -> list[ControlMark]:
+    return [ControlMark(question_id=r["question_id"], marks_awarded=r["marks_awarded"],
+                        credited_points=tuple(json.loads(r["credited_points"] or "[]")), comment=r["comment"],
+                        version=r["version"], marked_at=parse_instant(r["marked_at"]))
+            for r in db.query("SELECT question_id, marks_awarded, credited_points, comment, version, marked_at"
+                              " FROM std_control_marks WHERE control_id = ?", [control_id])]
 
 
 def save_control_mark(db: Database, control_id: int, question_id: str, marks: int, points: list[int],
@@ -237,11 +354,6 @@ def papers_with_scripts(db: Database) -> list[tuple[str, str]]:
     return [(q, u) for q, u in db.execute(
         "SELECT DISTINCT p.qualification, p.unit FROM sittings si JOIN papers p ON p.id = si.paper_id"
         " ORDER BY p.qualification, p.unit")]
-
-
-def sitting_id_by_code(db: Database, code: str) -> int | None:
-    row = db.execute("SELECT id FROM sittings WHERE code = ?", [code]).fetchone()
-    return row[0] if row else None
 
 
 def script_id_by_number(db: Database, sitting_id: int, script_number: str) -> int | None:
