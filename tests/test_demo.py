@@ -285,3 +285,9 @@ def test_the_demo_comes_with_a_finished_eqa_pack_for_305_beside_its_database(tmp
     finally:
         conn.close()
     assert actors == ["Quinn Quality"]
+
+
+def test_two_unmarked_305_scripts_give_the_same_answer_so_group_marking_can_be_tried(demo):
+    groups = demo.marking.identical_answers(SAT_CODE, "8", by="Mo Marker")
+    assert len(groups) == 1 and len(groups[0].scripts) == 2  # "Hand the pass in to security." twice, give or take
+    assert groups[0].answer == "hand the pass in to security"
