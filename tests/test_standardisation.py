@@ -285,3 +285,11 @@ def test_a_bad_tolerance_in_a_mark_scheme_file_is_one_message_naming_file_and_pl
     loaded = read_file(path, FileKind.MARK_SCHEME)
     [finding] = [f for f in loaded.findings if f.severity.value == "error"]
     assert "101.yaml" in str(finding) and "tolerance" in str(finding) and loaded.model is None
+
+
+def test_a_qualification_script_out_of_order_is_refused_when_opened_not_after_marking_it(sroom):
+    chosen = sroom.standard_set()
+    with pytest.raises(StandardisationError, match="in order"):
+        sroom.std.open(chosen["q2"].id, by=ANA)
+    opened = sroom.std.open(chosen["q1"].id, by=ANA)  # the next one opens
+    assert opened.std_id == chosen["q1"].id and opened.answers

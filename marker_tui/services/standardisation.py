@@ -424,9 +424,28 @@ class StandardisationService:
             if row is None or row.kind == Kind.CONTROL.value:
                 raise StandardisationError(f"There is no practice or qualification script {std_id}.")
             found = _script(rx.db, row)
+            # Refused when opened, not after every mark has been typed.
+            self._check_may_mark(rx.db, std_id, row, found, rx.actor.staff_id)
             return ScriptToMark(std_id=std_id, kind=found.kind, label=found.label,
                                 paper=get_paper(rx.db, row.paper_id).paper, scheme=_scheme(rx.db, row.paper_id),
                                 answers=store.answers(rx.db, row.script_id))
+
+    @staticmethod
+    def _check_may_mark(db: Database, std_id: int, row, found, staff_id: int):
+        """The marker may mark this script now: it has definitive marks and, for a qualification
+        script, the marker is not cleared yet and it is the next one; their standing so far."""
+        if not found.complete:
+            raise StandardisationError(f"{found.label} has no definitive marks yet: the lead assessor records them.")
+        before = standing_of(db, row.qualification, row.unit, staff_id)
+        if found.kind is Kind.QUALIFICATION:
+            if before.cleared:
+                raise StandardisationError(f"You are already {before.standing.value} to mark {found.paper}: "
+                                           "there is no need to mark qualification scripts.")
+            if before.next_script != std_id:
+                raise StandardisationError(
+                    "Qualification scripts are marked once each, in order: " + (
+                        "mark the next one (highlighted)." if before.next_script else before.message))
+        return before
 
     def submit(self, std_id: int, marks: Mapping[str, int], *, by: str) -> Submitted:
         """A marker's marks of a practice or qualification script, compared with the definitive marks."""
@@ -435,19 +454,9 @@ class StandardisationService:
             if row is None or row.kind == Kind.CONTROL.value:
                 raise StandardisationError(f"There is no practice or qualification script {std_id}.")
             found = _script(tx.db, row)
-            if not found.complete:
-                raise StandardisationError(f"{found.label} has no definitive marks yet: the lead assessor records them.")
             q_code, unit = row.qualification, row.unit
             staff_id = tx.actor.staff_id
-            before = standing_of(tx.db, q_code, unit, staff_id)
-            if found.kind is Kind.QUALIFICATION:
-                if before.cleared:
-                    raise StandardisationError(f"You are already {before.standing.value} to mark {found.paper}: "
-                                               "there is no need to mark qualification scripts.")
-                if before.next_script != std_id:
-                    raise StandardisationError(
-                        "Qualification scripts are marked once each, in order: " + (
-                            "mark the next one." if before.next_script else before.message))
+            before = self._check_may_mark(tx.db, std_id, row, found, staff_id)
             scheme = _scheme(tx.db, row.paper_id)
             given = self._checked_marks(scheme, found.questions, marks)
             try:
