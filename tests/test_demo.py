@@ -257,3 +257,37 @@ def test_the_demo_s_arrangements_carry_their_evidence_and_its_eqa_pack_for_305_w
     assert pack.files and any(p.name.endswith(".sha256") or "checksum" in p.name for p in pack.files)
     reasons = {p.candidate_number: "; ".join(p.reasons) for p in pack.scripts}
     assert any("access arrangements (25% extra time; reader)" in r for r in reasons.values()), reasons
+
+
+def test_the_demo_comes_with_a_finished_eqa_pack_for_305_beside_its_database(tmp_path):
+    import hashlib
+
+    import docx
+
+    path = tmp_path / "centre.db"
+    built = CliRunner().invoke(cli, ["demo", "--db", str(path)], catch_exceptions=False)
+    assert built.exit_code == 0, built.output
+    pack = tmp_path / "centre-exports" / f"EQA pack {SAT_CODE}"
+    assert str(pack) in built.output
+    listed = (pack / "checksums.sha256").read_text().splitlines()
+    assert len(listed) >= 5 and any(line.endswith("00 cover sheet.docx") for line in listed)
+    for line in listed:  # every file is there and matches its checksum
+        digest, name = line.split(maxsplit=1)
+        assert hashlib.sha256((pack / name.lstrip("*")).read_bytes()).hexdigest() == digest
+    scripts = sorted(p.stem for p in (pack / "scripts").glob("*.docx"))
+    assert scripts and all(s.isdigit() for s in scripts)  # candidate numbers, never names
+    cover = "\n".join(p.text for p in docx.Document(pack / "00 cover sheet.docx").paragraphs)
+    assert SAT_CODE in cover
+    # The pack is in the centre's records too: the EQA pack was made by the IQA lead.
+    conn = sqlite3.connect(path)
+    try:
+        actors = [r[0] for r in conn.execute("SELECT actor FROM audit_log WHERE action LIKE '%EQA%'")]
+    finally:
+        conn.close()
+    assert actors == ["Quinn Quality"]
+
+
+def test_two_unmarked_305_scripts_give_the_same_answer_so_group_marking_can_be_tried(demo):
+    groups = demo.marking.identical_answers(SAT_CODE, "8", by="Mo Marker")
+    assert len(groups) == 1 and len(groups[0].scripts) == 2  # "Hand the pass in to security." twice, give or take
+    assert groups[0].answer == "hand the pass in to security"

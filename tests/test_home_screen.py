@@ -14,6 +14,8 @@ from marker_tui.services.centre import Centre
 from marker_tui.storage.assessment_files import load_library
 
 ADMIN, INVIGILATOR, MARKER = "Ada Admin", "Ian Invigilator", "Mo Marker"
+EVERY_ACTIVITY = ["Sit a paper", "Invigilate", "Mark", "Quality assurance", "Administer", "Standardisation",
+                  "Marker monitoring", "Reviews of marking"]
 
 
 def set_up_centre(path, mini) -> Centre:
@@ -103,7 +105,7 @@ async def test_before_sign_in_every_activity_is_offered(mini, centre):
     app = make_app(mini, centre)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        assert menu_titles(app) == ["Sit a paper", "Invigilate", "Mark", "Quality assurance", "Administer"]
+        assert menu_titles(app) == EVERY_ACTIVITY
 
 
 async def test_signing_in_offers_only_what_the_roles_allow_and_opens_the_choice(mini, centre):
@@ -156,7 +158,7 @@ async def test_sign_out_restores_the_full_menu(mini, centre):
         await pilot.press("o")
         await pilot.pause()
         assert app.staff_member is None
-        assert menu_titles(app)[-1] == "Administer"
+        assert menu_titles(app) == EVERY_ACTIVITY
 
 
 async def test_sit_a_paper_signs_staff_out_first(mini, centre):
@@ -230,8 +232,8 @@ async def test_first_run_loads_papers_creates_the_admin_and_signs_them_in(mini, 
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
         assert app.staff_member is not None and app.staff_member.name == "Ada Admin"
-        assert menu_titles(app) == ["Sit a paper", "Invigilate", "Administer", "Marker monitoring",
-                                  "Standardisation"]
+        assert menu_titles(app) == ["Sit a paper", "Invigilate", "Administer", "Standardisation",
+                                    "Marker monitoring", "Reviews of marking"]
     rows = list(centre.db.query("SELECT qualification, unit FROM papers"))
     assert rows == [{"qualification": "9999-01", "unit": "101"}]
 
@@ -269,7 +271,7 @@ async def test_signing_out_of_administer_signs_the_admin_out_of_the_terminal(min
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
         assert app.staff_member is None
-        assert menu_titles(app)[-1] == "Administer"
+        assert menu_titles(app) == EVERY_ACTIVITY
 
 
 async def test_a_pin_typed_straight_after_enter_lands_in_the_pin_box_not_the_name_box(centre):
@@ -319,3 +321,31 @@ async def test_a_sign_in_opened_on_its_own_offers_no_back(centre):
         assert isinstance(app.screen, StaffSignInScreen)
         back = [b for b in app.active_bindings.values() if b.binding.action == "back"]
         assert not back or not back[0].enabled  # not offered in the footer either
+
+
+@pytest.mark.parametrize("title, screen_name", [("Standardisation", "LeadAssessorScreen"),
+                                                ("Marker monitoring", "MonitoringPapersScreen"),
+                                                ("Reviews of marking", "ReviewsScreen")])
+async def test_the_lead_assessor_reaches_each_marking_quality_screen_from_the_signed_out_menu(
+        mini, centre, title, screen_name):
+    app = make_app(mini, centre)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        menu = app.screen.query_one("#home-menu", OptionList)
+        menu.highlighted = menu_titles(app).index(title)
+        menu.focus()
+        await pilot.press("enter")
+        await sign_in(pilot, ADMIN, "4444")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert type(app.screen).__name__ == screen_name
+
+
+async def test_a_marker_is_offered_reviews_of_marking_but_not_the_lead_assessors_screens(mini, centre):
+    app = make_app(mini, centre)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("m")
+        await sign_in(pilot, MARKER, "2222")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert menu_titles(app) == ["Sit a paper", "Mark", "Reviews of marking"]

@@ -124,3 +124,21 @@ def test_the_demo_centre_shows_one_marker_flagged(tmp_path):
         assert flagged.figures.flags[0].startswith("spends 1.8 min per script, under half the")
     finally:
         centre.close()
+
+
+def test_definitive_marks_are_the_reference_where_a_script_has_them_and_win_over_none(tmp_path):
+    from standardisation_fixtures import ANA, LEAD, StdRoom
+
+    built = StdRoom(tmp_path / "std.db")
+    try:
+        script = built.script(built.old, "1001")
+        for question, marks in (("1", 2), ("2a", 3), ("2b", 1)):  # Ana marked it live, before it was chosen
+            built.centre.marking.save_mark(script, question, marks, by=ANA, expected_version=0)
+        built.pick("1001", "practice")  # definitive (2, 3, 4)
+        report = built.centre.monitoring.report("9999-01/101", by=LEAD)
+        ana = report.marker(ANA).figures
+        by_question = {q.question_id: q for q in ana.questions}
+        assert by_question["2b"].reference_answers == 1 and by_question["2b"].mean_difference == -3
+        assert by_question["1"].mean_difference == 0
+    finally:
+        built.room.db.close()

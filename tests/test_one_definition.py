@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import cache
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "marker_tui"
 
 
+@cache  # parsed once per test process: every test here scans the same source
 def _modules() -> dict[str, ast.Module]:
     return {str(p.relative_to(PACKAGE)): ast.parse(p.read_text(encoding="utf-8"))
             for p in sorted(PACKAGE.rglob("*.py"))}
 
 
+@cache
 def _texts(tree: ast.Module) -> list[str]:
     """Every string literal, including the literal parts of f-strings (SQL is built from them)."""
     return [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]

@@ -48,3 +48,26 @@ def test_a_sitting_is_looked_up_by_its_code_in_one_place():
     copies = [p.name for p in services.glob("*.py") if "FROM sittings WHERE code" in p.read_text(encoding="utf-8")
               or "FROM mark_schemes WHERE paper_id = ? ORDER BY id DESC" in p.read_text(encoding="utf-8")]
     assert copies == []
+
+
+def test_role_names_are_listed_only_in_the_permission_table():
+    """Who may do what is domain/roles.py's Permission table: a tuple of role names anywhere else
+    (a screen's own list, a service's) drifts from it. The schema's CHECK list is frozen history."""
+    import ast
+    from pathlib import Path
+
+    from marker_tui.domain.roles import ROLE_NAMES
+
+    package = Path(__file__).resolve().parents[1] / "marker_tui"
+    # The demo's people hold roles (data about them, not a rule about what a role may do).
+    allowed = {"domain/roles.py", "storage/migrations.py", "services/demo.py"}
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        name = str(path.relative_to(package))
+        if name in allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and node.elts and all(
+                    isinstance(e, ast.Constant) and e.value in ROLE_NAMES for e in node.elts):
+                found.append(f"{name}:{node.lineno}")
+    assert found == []

@@ -92,3 +92,15 @@ def test_the_scans_find_what_they_look_for():
     assert services_built("from x import SittingService\nSittingService(db, clock).sweep(code)\n") == [
         "2: SittingService(...)"]
     assert services_built("Centre(db=db).iqa\nself.marking.open_script(1, by=b)\n") == ["1: Centre(...)"]
+
+
+def test_screens_and_commands_get_services_from_centre_only():
+    """The interfaces never build a service themselves: they ask a Centre (``centre.staff``), the
+    one place services are built and wired. (Building a Centre over a database is the way in.)"""
+    interfaces = SERVICES.parent / "interfaces"
+    offenders = {}
+    for path in sorted(interfaces.rglob("*.py")):
+        built = [b for b in services_built(path.read_text(encoding="utf-8")) if "Centre(" not in b]
+        if built:
+            offenders[str(path.relative_to(interfaces))] = built
+    assert not offenders, f"use centre.<service> instead: {offenders}"

@@ -80,11 +80,15 @@ class MonitoringReport:
 def reference_marks(rx: Reading, unit: MonitoredUnit) -> dict[tuple[int, str], Reference]:
     """The reference mark of each answer that has one, by (script id, question id).
 
-    Now: the IQA's marks (the latest review round of each script). Definitive marks of control and
-    standardisation scripts (issue 18.1/18.2) belong here too and should win over the IQA's.
+    The IQA's marks (the latest review round of each script), and the lead assessor's definitive
+    marks where a script has them (standardisation and control scripts, issue 18.1/18.2): those win,
+    being the agreed standard the IQA's judgement is itself held to.
     """
-    return {key: Reference(marks, "the IQA")
-            for key, marks in rx.marker_monitoring.iqa_marks(unit.qualification, unit.unit).items()}
+    found = {key: Reference(marks, "the IQA")
+             for key, marks in rx.marker_monitoring.iqa_marks(unit.qualification, unit.unit).items()}
+    found.update({key: Reference(marks, "the definitive marks")
+                  for key, marks in rx.marker_monitoring.definitive_marks(unit.qualification, unit.unit).items()})
+    return found
 
 
 def control_script_record(rx: Reading, unit: MonitoredUnit, marker: str) -> str:

@@ -91,6 +91,15 @@ def answers(db: Database, qualification: str, unit: str) -> dict[tuple[int, str]
         f" WHERE {_UNIT_WHERE}", [qualification, unit])}
 
 
+def definitive_marks(db: Database, qualification: str, unit: str) -> dict[tuple[int, str], int]:
+    """The lead assessor's definitive mark for each answer of the paper's standardisation and control
+    scripts (issue 18.1/18.2), by (script id, question id)."""
+    return {(r[0], r[1]): r[2] for r in db.execute(
+        "SELECT ss.script_id, dm.question_id, dm.marks FROM std_definitive_marks dm"
+        " JOIN std_scripts ss ON ss.id = dm.std_script_id WHERE ss.qualification = ? AND ss.unit = ?",
+        [qualification, unit])}
+
+
 def iqa_marks(db: Database, qualification: str, unit: str) -> dict[tuple[int, str], int]:
     """The IQA's mark for each answer it judged: the marker's mark where the reviewer agreed, the
     reviewer's own where not; from the latest round of the latest review of each script."""

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from marker_tui.services.centre import Centre
+
 from pathlib import Path
 
 import click
 
-from marker_tui.domain.clock import SystemClock
 from marker_tui.interfaces.cli.common import database, signed_in, staff_options, table, user_errors, visible
 from marker_tui.domain.arrangements import EXAMPLE, WRITTEN_FORM, ArrangementKind
 from marker_tui.domain.roles import Permission, roles_for
-from marker_tui.services.candidates import COLUMNS, EDITORS, CandidateService
+from marker_tui.services.candidates import COLUMNS, EDITORS
 
 _ARRANGEMENT_HELP = (f"An access arrangement, written {WRITTEN_FORM!r}, e.g. {EXAMPLE!r}; repeat for each "
                      "(kinds: " + ", ".join(k.value for k in ArrangementKind) + "). Extra time above the "
@@ -54,7 +55,7 @@ def import_(csv_file: Path, dry_run: bool, yes: bool) -> None:
     """
     db = database(create=False)
     by = signed_in(db, *EDITORS).name
-    service = CandidateService(db, SystemClock())
+    service = Centre(db=db).candidates
     with user_errors():
         preview = service.preview_import(csv_file, by=by)
     for line in preview.lines():
@@ -87,7 +88,7 @@ def add(candidate_number: str, name: str, extra_time: str, arrangement: tuple[st
     db = database(create=False)
     by = signed_in(db, *EDITORS).name
     with user_errors():
-        added = CandidateService(db, SystemClock()).add(candidate_number, name, extra_time,
+        added = Centre(db=db).candidates.add(candidate_number, name, extra_time,
                                                         _listed(arrangement, arrangements) or "", by=by)
     click.echo(visible(f"Added candidate {added.candidate_number} {added.name}"
                        + (f" (+{added.extra_time_percent}% time)" if added.extra_time_percent else "") + "."))
@@ -110,7 +111,7 @@ def edit(candidate_number: str, name: str | None, extra_time: str | None, arrang
     db = database(create=False)
     by = signed_in(db, *EDITORS).name
     with user_errors():
-        changed = CandidateService(db, SystemClock()).edit(
+        changed = Centre(db=db).candidates.edit(
             candidate_number, name=name, extra_time_percent=extra_time, access_arrangements=listed, by=by)
     click.echo(visible(f"Candidate {changed.candidate_number}: {changed.name}, "
                        f"extra time {changed.extra_time_percent}%."))
@@ -124,7 +125,7 @@ def list_(as_json: bool) -> None:
     db = database(create=False)
     signed_in(db, *EDITORS)
     with user_errors():
-        everyone = CandidateService(db, SystemClock()).all()
+        everyone = Centre(db=db).candidates.all()
     if as_json:
         click.echo("[" + ",".join(c.model_dump_json() for c in everyone) + "]")
         return
@@ -144,7 +145,7 @@ def show(candidate_number: str) -> None:
     db = database(create=False)
     by = signed_in(db, *EDITORS).name
     with user_errors():
-        found = CandidateService(db, SystemClock()).record(candidate_number, by=by)
+        found = Centre(db=db).candidates.record(candidate_number, by=by)
     c = found.candidate
     click.echo(visible(f"{c.candidate_number} {c.name}, extra time {c.extra_time_percent}%"))
     if not c.arrangements:
@@ -165,9 +166,9 @@ def extra_time_cap(percent: str | None) -> None:
     db = database(create=False)
     if percent is None:
         signed_in(db, *EDITORS)
-        click.echo(f"Extra time cap: {CandidateService(db, SystemClock()).extra_time_cap()}%")
+        click.echo(f"Extra time cap: {Centre(db=db).candidates.extra_time_cap()}%")
         return
     by = signed_in(db, *roles_for(Permission.ADMINISTER)).name
     with user_errors():
-        new = CandidateService(db, SystemClock()).set_extra_time_cap(percent, by=by)
+        new = Centre(db=db).candidates.set_extra_time_cap(percent, by=by)
     click.echo(f"Extra time cap set to {new}%.")

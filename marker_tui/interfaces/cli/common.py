@@ -124,7 +124,7 @@ def signed_in(db: Database, *roles: str, clock=None):
     :func:`terminal_label`; a refusal ends the command with a one-line message
     and exit status 1, having changed nothing else.
     """
-    from marker_tui.services.staff import StaffService
+    from marker_tui.services.centre import Centre
 
     ctx = click.get_current_context()
     options = ctx.meta.get(_SIGN_IN, {})
@@ -136,7 +136,7 @@ def signed_in(db: Database, *roles: str, clock=None):
         if not interactive:
             raise click.UsageError(f"Say who you are with --by NAME (a staff member's name; or set {BY_ENV}).")
         name = click.prompt("Your name (staff)")
-    staff = StaffService(db, clock) if clock is not None else StaffService(db)
+    staff = (Centre(db=db, clock=clock) if clock is not None else Centre(db=db)).staff
     where = terminal_label()
     command = ctx.command_path
     with user_errors():

@@ -8,6 +8,28 @@ import click
 
 from marker_tui.interfaces.cli.common import user_errors
 
+#: Who builds the demo's EQA pack: the demo centre's IQA lead.
+DEMO_IQA = "Quinn Quality"
+
+
+def demo_eqa_pack(path: Path) -> Path:
+    """The finished EQA sample pack for sitting 305-DEMO, beside the demo database (issue 19.5):
+    what the external quality assurer would be handed, candidate numbers only. The demo database
+    itself holds no files; this is the interface's choice of folder, as every export's is."""
+    from marker_tui.services.centre import Centre
+    from marker_tui.services.demo import SAT_CODE
+
+    base = path.with_name(f"{path.stem}-exports")
+    folder, n = base, 1
+    while folder.exists():  # a rebuilt demo never writes over an earlier pack
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    centre = Centre.open(path, create=False)
+    try:
+        return Path(centre.eqa.export_pack(SAT_CODE, folder, by=DEMO_IQA, names=False).folder)
+    finally:
+        centre.close()
+
 
 @click.command("demo")
 @click.option("--db", "db_option", metavar="PATH",
@@ -38,5 +60,7 @@ def demo(ctx: click.Context, db_option: str | None, force: bool, if_missing: boo
         return
     with user_errors():
         report = build_demo(path, force=force)
+        pack = demo_eqa_pack(path)
     for line in report.lines():
         click.echo(line)
+    click.echo(f"The EQA sample pack for {report.sat_code}, as the external quality assurer gets it: {pack}")

@@ -106,14 +106,18 @@ def cli(ctx: click.Context, db_option: str | None, demo_if_new: bool) -> None:
 
 def _build_demo(path: Path) -> str:
     from marker_tui.interfaces.cli.common import user_errors
+    from marker_tui.interfaces.cli.demo import demo_eqa_pack
     from marker_tui.services.demo import build_demo
 
     with user_errors():
         report = build_demo(path)
+        pack = demo_eqa_pack(path)
     click.echo("\n".join(report.lines()))
+    click.echo(f"The EQA sample pack for {report.sat_code}: {pack}")
     pins = ", ".join(f"{s.name} {s.pin}" for s in report.staff)
     return (f"No database existed yet, so this is the demo centre ({path}). "
-            f"Staff PINs: {pins}. Learners: sitting {report.open_code}, candidates 1001-1012.")
+            f"Staff PINs: {pins}. Learners: sitting {report.open_code}, candidates 1001-1012. "
+            f"The EQA pack for {report.sat_code} is in {pack}.")
 
 
 _chosen_db: Path | None = None  # for the error log of an error no command expected

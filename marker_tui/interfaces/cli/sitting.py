@@ -9,6 +9,8 @@ nothing.
 
 from __future__ import annotations
 
+from marker_tui.services.centre import Centre
+
 import json
 from datetime import datetime
 from pathlib import Path
@@ -43,9 +45,8 @@ def _json(data: object) -> None:
 
 
 def _services(db: Database):
-    from marker_tui.services.invigilation import SittingService
 
-    return SittingService(db, SystemClock())
+    return Centre(db=db).sittings
 
 
 def _parse_when(text: str | None) -> datetime | None:
@@ -74,7 +75,6 @@ def sitting() -> None:
 def create(qualification: str, unit: str, code: str | None, starts_at: str | None,
            papers_dir: Path, markschemes_dir: Path) -> None:
     """Create a sitting of a unit's paper and print the code learners will type."""
-    from marker_tui.services.papers import PaperService
     from marker_tui.services.unit_of_work import authorise
 
     when = _parse_when(starts_at)
@@ -83,7 +83,7 @@ def create(qualification: str, unit: str, code: str | None, starts_at: str | Non
     with user_errors():
         with read_transaction(db):
             actor = authorise(db, by, Permission.RUN_ROOM)
-        paper = PaperService(db, SystemClock()).ensure_paper(
+        paper = Centre(db=db).papers.ensure_paper(
             qualification, unit, papers_dir=papers_dir, markschemes_dir=markschemes_dir, actor=actor)
         created = _services(db).create_sitting(paper.id, by=by, code=code, starts_at=when)
     click.echo(

@@ -10,12 +10,13 @@ argument, where it would sit in the shell history and the process list.
 
 from __future__ import annotations
 
+from marker_tui.services.centre import Centre
+
 import sys
 
 import click
 
 from marker_tui.domain.roles import Permission, roles_for
-from marker_tui.domain.clock import SystemClock
 from marker_tui.interfaces.cli.common import (
     database,
     read_pin_line,
@@ -25,7 +26,7 @@ from marker_tui.interfaces.cli.common import (
     user_errors,
     visible,
 )
-from marker_tui.services.staff import StaffService, check_pin_format, normalise_roles
+from marker_tui.services.staff import check_pin_format, normalise_roles
 from marker_tui.storage.migrations import ROLES
 
 
@@ -62,7 +63,7 @@ def add(name: str, roles: tuple[str, ...]) -> None:
         normalise_roles(list(roles))
     db = database(create=True)
     with user_errors():
-        service = StaffService(db, SystemClock())
+        service = Centre(db=db).staff
         by = None if not service.members() else signed_in(db, *roles_for(Permission.ADMINISTER)).name
     pin = _read_pin(name.strip())
     with user_errors():
@@ -82,7 +83,7 @@ def reset_pin(name: str) -> None:
     by = signed_in(db, *roles_for(Permission.ADMINISTER)).name
     pin = _read_pin(name.strip())
     with user_errors():
-        StaffService(db, SystemClock()).reset_pin(name, pin, by=by)
+        Centre(db=db).staff.reset_pin(name, pin, by=by)
     click.echo(visible(f"New PIN set for {name.strip()}."))
 
 
@@ -92,7 +93,7 @@ def list_() -> None:
     """Every staff member and their roles (any staff member, signed in)."""
     db = database(create=False)
     with user_errors():
-        service = StaffService(db, SystemClock())
+        service = Centre(db=db).staff
         if not service.members():
             click.echo("No staff yet: add the first admin with marker-tui staff add NAME --role admin")
             return

@@ -15,7 +15,7 @@ from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.marking import MarkRefused, QuestionMark, SchemeMismatch, ScriptResult, script_result
 from marker_tui.domain.markscheme import MarkScheme, QuestionMarkScheme
 from marker_tui.domain.paper import Question, QuestionPaper
-from marker_tui.domain.visible_text import has_controls
+from marker_tui.domain.visible_text import has_controls, typed_line
 from marker_tui.services.audit import Actor, ServiceError
 from marker_tui.services.papers import StoredPaper, get_paper
 from marker_tui.services.staff import find_staff
@@ -323,6 +323,7 @@ def _no_controls(text: str, what: str, *, newlines: bool = True) -> str:
 
 
 def clean_comment(text: str | None) -> str | None:
+    # Not typed_line: a comment to the learner keeps its line breaks (typed_line makes one line).
     if text is None:
         return None
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
@@ -334,10 +335,7 @@ def clean_comment(text: str | None) -> str | None:
 
 
 def clean_reason(text: str | None) -> str | None:
-    cleaned = " ".join((text or "").split())
-    if len(cleaned) > MAX_REASON_CHARS:
-        raise MarkingError(f"A reason can be at most {MAX_REASON_CHARS} characters.")
-    return _no_controls(cleaned, "A reason", newlines=False) or None
+    return typed_line(text, what="A reason", limit=MAX_REASON_CHARS, refuse=MarkingError)
 
 
 def _points(text: str | None) -> tuple[int, ...]:

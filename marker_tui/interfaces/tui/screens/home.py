@@ -36,7 +36,6 @@ class Activity:
     title: str
     roles: tuple[str, ...]  # empty: no sign-in needed
     what: str
-    signed_in_only: bool = False  # offered only to someone signed in who may do it
 
 
 ACTIVITIES = (
@@ -46,11 +45,14 @@ ACTIVITIES = (
     Activity("mark", "Mark", roles_for(Permission.MARK), "Mark scripts against the mark scheme."),
     Activity("iqa", "Quality assurance", roles_for(Permission.REVIEW_MARKING), "Sample, review, agreement figures."),
     Activity("admin", "Administer", roles_for(Permission.ADMINISTER), "Papers, candidates, staff, sittings, audit."),
-    Activity("monitor", "Marker monitoring", roles_for(Permission.LEAD_MARKING),
-             "Each marker of a paper against the IQA: severity, drift, time, consistency.", signed_in_only=True),
     Activity("standardise", "Standardisation", roles_for(Permission.LEAD_MARKING),
-             "The lead assessor: practice, qualification and control scripts; approve, reinstate.",
-             signed_in_only=True),
+             "The lead assessor: practice, qualification and control scripts; approve, reinstate."),
+    Activity("monitor", "Marker monitoring", roles_for(Permission.LEAD_MARKING),
+             "Each marker of a paper against the IQA: severity, drift, time, consistency."),
+    # Reviewers are markers or IQA reviewers; the lead assessor (IQA or admin) opens and follows reviews.
+    Activity("reviews", "Reviews of marking", tuple(dict.fromkeys(
+        roles_for(Permission.MARK) + roles_for(Permission.REVIEW_MARKING) + roles_for(Permission.LEAD_MARKING))),
+             "Learners' queries and appeals: reviews given to you, or (lead assessor) all of them."),
 )
 
 
@@ -112,7 +114,7 @@ class HomeScreen(Screen):
         member = self.member
         for activity in ACTIVITIES:
             # Signed in, the menu offers only what this person may do; before that, everything.
-            if (member is None and not activity.signed_in_only) or (member is not None and allowed(activity, member)):
+            if member is None or allowed(activity, member):
                 label = Text(activity.title, style="bold")
                 label.append(f"\n{activity.what}", style="dim")
                 menu.add_option(Option(label, id=activity.key))
@@ -182,6 +184,10 @@ class HomeScreen(Screen):
             from .monitoring import MonitoringPapersScreen
 
             self.app.push_screen(MonitoringPapersScreen(member.name))
+        elif activity.key == "reviews":
+            from .reviews import ReviewsScreen
+
+            self.app.push_screen(ReviewsScreen(member.name))
         elif activity.key == "admin":
             from .admin import AdminScreen
 

@@ -705,12 +705,11 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
             reason_required=bool(active), confirm="End for everyone", danger=True))
 
     def action_note(self) -> None:
-        from marker_tui.services.incidents import IncidentService
 
         c = self.selected()
 
         def note(v: dict[str, str]) -> str:
-            IncidentService(self.app.centre.db, self.app.centre.clock).note(
+            self.app.centre.incidents.note(
                 self.code, v.get("reason", ""), by=self.staff_name, candidate_number=v.get("candidate") or None)
             who = f" about candidate {v['candidate'].upper()}" if v.get("candidate") else ""
             return f"Incident noted{who}."

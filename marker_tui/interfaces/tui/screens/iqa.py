@@ -38,6 +38,7 @@ from marker_tui.domain.reports import ScriptDecision
 from marker_tui.domain.ordering import items_in_question_order
 from marker_tui.domain.sampling import SamplingStrategy, person_key
 from marker_tui.domain.question_text import reflow
+from marker_tui.domain.roles import Permission, roles_for
 from marker_tui.domain.visible_text import visible, visible_line
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea
 from marker_tui.interfaces.tui.widgets.iqa_dialogs import (
@@ -62,7 +63,7 @@ from marker_tui.storage.database import StorageError
 from marker_tui.interfaces.tui.widgets.footer import Footer
 
 IQA_CSS = "../styles/iqa.tcss"
-IQA_ROLES = ("iqa",)
+IQA_ROLES = roles_for(Permission.REVIEW_MARKING)
 FAILURES = (ServiceError, StorageError)
 
 STATE_TEXT = {
@@ -989,7 +990,7 @@ def second_marking_sign_in() -> Screen:
                              roles=SECOND_MARKER_ROLES)
 
 
-SECOND_MARKER_ROLES = ("marker", "iqa")
+SECOND_MARKER_ROLES = roles_for(Permission.SECOND_MARK)
 
 
 class SecondMarkingQueueScreen(_Messages, Screen):
