@@ -35,6 +35,13 @@ def app_for(room, screen) -> MarkerApp:
     return MarkerApp(Centre(db=open_database(room.room.path), clock=room.clock), start=screen, steady=True)
 
 
+async def settle(pilot) -> None:
+    """The screens call their services on thread workers: wait for the results to be shown."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
 def text(app, selector: str) -> str:
     return str(app.screen.query_one(selector).render())
 
@@ -42,11 +49,11 @@ def text(app, selector: str) -> str:
 async def test_the_reviewer_decides_each_question_and_finishes(room):
     app = app_for(room, ReviewsScreen(CARA))
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         table = app.screen.query_one("#reviews", DataTable)
         assert table.row_count == 1 and "open" in [str(c) for c in table.get_row_at(0)]
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ReviewScreen)
         assert "Q2b deserved more" in text(app, "#review-about")
         questions = app.screen.query_one("#review-questions", DataTable)
@@ -54,7 +61,7 @@ async def test_the_reviewer_decides_each_question_and_finishes(room):
         assert "Answer: Ladders and ladders" in text(app, "#review-detail")
         # Finishing too early is refused with the questions still to decide.
         await pilot.press("f")
-        await pilot.pause()
+        await settle(pilot)
         assert "decide questions 1, 2a, 2b first" in text(app, "#review-message")
         for mark, reason in (("", "fair"), ("", "fair"), ("3", "two reasons explained")):
             await pilot.press("d")
@@ -62,14 +69,14 @@ async def test_the_reviewer_decides_each_question_and_finishes(room):
             app.screen.query_one("#review-reason", Input).focus()
             app.screen.query_one("#review-reason", Input).value = reason
             await pilot.press("enter")
-            await pilot.pause()
+            await settle(pilot)
         rows = [[str(c) for c in questions.get_row_at(i)] for i in range(questions.row_count)]
         assert [r[3] for r in rows] == ["upheld", "upheld", "changed"] and rows[2][4] == "3"
         await pilot.press("f")
-        await pilot.pause()
+        await settle(pilot)
         assert "finished: mark changed, grade changed" in text(app, "#review-about")
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         assert "mark changed, grade changed" in [str(c) for c in app.screen.query_one("#reviews", DataTable).get_row_at(0)]
 
 
@@ -77,10 +84,10 @@ async def test_an_overdue_review_says_so(room):
     room.clock.advance(days=4)
     app = app_for(room, ReviewsScreen(ADMIN))
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert "OVERDUE" in [str(c) for c in app.screen.query_one("#reviews", DataTable).get_row_at(0)]
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         assert "OVERDUE" in text(app, "#review-about")
 
 
@@ -89,8 +96,8 @@ async def test_the_lead_assessor_reaches_the_reviews_from_marker_monitoring(room
 
     app = app_for(room, MonitoringPapersScreen(ADMIN))
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("v")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ReviewsScreen)
         assert app.screen.query_one("#reviews", DataTable).row_count == 1

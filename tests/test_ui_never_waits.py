@@ -25,7 +25,8 @@ from marker_tui.interfaces.tui.screens.learner import (
     LearnerSittingScreen,
 )
 from marker_tui.interfaces.tui.screens.staff_sign_in import StaffSignInScreen
-from marker_tui.interfaces.tui.widgets.admin_forms import ReportDialog
+from marker_tui.interfaces.tui.screens.reviews import ReviewScreen
+from marker_tui.interfaces.tui.widgets.admin_forms import AddStaffForm, ReportDialog
 from marker_tui.services.centre import Centre
 from marker_tui.services.exports import ExportKind
 from marker_tui.storage.assessment_files import load_library
@@ -34,6 +35,7 @@ from sitting_fixtures import INVIGILATOR, build_room
 from test_export_service import ADMIN as EXPORT_ADMIN, build_export_room
 
 SCREENS = Path(__file__).resolve().parents[1] / "marker_tui" / "interfaces" / "tui" / "screens"
+WIDGETS = SCREENS.parent / "widgets"
 SIZE = (100, 32)
 
 
@@ -211,3 +213,159 @@ async def test_the_export_dialog_answers_keys_while_the_export_waits_for_the_dat
         assert "Export done" in [n.title for n in app._notifications]
     assert (folder / f"{built.code}-audit.csv").exists() or any(folder.rglob("*.csv"))
     built.db.close()
+
+
+# --- an admin form's save --------------------------------------------------------------------------------
+
+
+def _staff_added(centre: Centre) -> int:
+    return list(centre.db.query("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'staff added'"))[0]["n"]
+
+
+async def test_an_admin_form_waits_for_its_save_and_saves_once(admin_centre):
+    before = _staff_added(admin_centre)
+    app = MarkerApp(admin_centre, start=AdminScreen(admin_centre.staff.get("Ada Admin")), steady=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("3")  # the staff tab
+        await settle(pilot)
+        await pilot.press("a")  # add a staff member
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, AddStaffForm)
+        form.query_one("#name").value = "Mo Marker"
+        form.query_one("#role-marker").value = True
+        form.query_one("#pin").value = "2468"
+        again = form.query_one("#pin-again")
+        again.value = "2468"
+        again.focus()
+        await pilot.pause()
+        with write_lock_held(admin_centre.path):
+            await pilot.press("enter")  # adding a member is an audited write: it waits for the lock
+            await pilot.pause()
+            await pilot.press("enter")  # a double Enter while the first save waits
+            await pilot.pause()
+            assert app.screen is form  # the form waits for its save's result before closing
+            assert "Saving" in str(form.query_one("#form-error").render())
+            await pilot.press("shift+tab")
+            await pilot.pause()
+            assert app.focused.id == "pin"  # the key was handled while the save waits
+        await settle(pilot)
+        assert isinstance(app.screen, AdminScreen)
+    assert [m.name for m in admin_centre.staff.members()].count("Mo Marker") == 1
+    assert _staff_added(admin_centre) == before + 1  # the double Enter saved once
+
+
+# --- the reviewer's screen ---------------------------------------------------------------------------------
+
+
+async def test_the_review_screen_answers_keys_while_a_decision_waits_for_the_database(tmp_path):
+    from datetime import date, timedelta
+
+    from marker_tui.services.review_of_marking import ReviewOfMarkingService
+    from sitting_fixtures import ADMIN, PIN
+
+    built = build_export_room(tmp_path / "centre.db", tmp_path / "papers")
+    built.room.staff.add("Cara Checker", ["marker"], PIN, by=ADMIN)
+    built.exports.export_results(built.code, tmp_path / "results.csv", by=ADMIN, allow_incomplete=True)
+    review = ReviewOfMarkingService(built.db, built.clock).open(
+        built.code, "1002", reason="Q2b deserved more", deadline=date(2026, 3, 2) + timedelta(days=3),
+        reviewer="Cara Checker", by=ADMIN)
+    centre = Centre(db=open_database(built.room.path), clock=built.clock)
+    screen = ReviewScreen(review.id, "Cara Checker")
+    app = MarkerApp(centre, start=screen, steady=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "Q2b deserved more" in str(screen.query_one("#review-about").render())
+        reason = screen.query_one("#review-reason")
+        reason.focus()
+        reason.value = "fair"
+        await pilot.pause()
+        with write_lock_held(built.room.path):
+            await pilot.press("enter")  # the decision is an audited write: it waits for the lock
+            await pilot.pause()
+            await pilot.press("enter")  # a double Enter: still one decision
+            await pilot.pause()
+            assert "saving" in str(screen.query_one("#review-message").render())
+            await pilot.press("shift+tab")  # the key was handled while the decision waits
+            await pilot.pause()
+            assert app.focused.id == "review-mark"
+        await settle(pilot)
+        questions = screen.query_one("#review-questions")
+        assert [str(c) for c in questions.get_row_at(0)][3] == "upheld"
+        assert [str(c) for c in questions.get_row_at(1)][3] == "to decide"
+    centre.close()
+    built.db.close()
+
+
+# --- no service called on the UI thread -----------------------------------------------------------------------
+
+
+def _direct_calls(source: str) -> list[str]:
+    """Calls of ``self.app.centre.<service>.<method>(...)`` not handed to run_service (or a worker's function).
+
+    A call inside a lambda, a nested function or a method handed to run_service by name is not
+    counted: those are what the screens hand to run_service (they run on its worker). A reference
+    without a call (``run_service(centre.x.y, ...)``) is no call at all. Not seen: a service first
+    kept in a variable (``service = self.app.centre.x; service.y()``) or reached through a helper.
+    """
+    found: list[str] = []
+
+    def centre_call(node: ast.Call) -> str | None:
+        f = node.func  # self.app.centre.<service>.<method>
+        if not (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Attribute)):
+            return None
+        c = f.value.value
+        if (isinstance(c, ast.Attribute) and c.attr == "centre" and isinstance(c.value, ast.Attribute)
+                and c.value.attr == "app"):
+            return f"{f.value.attr}.{f.attr}"
+        return None
+
+    tree = ast.parse(source)
+    # Methods handed to run_service by name (``self.run_service(self._read, ...)``) run on its worker.
+    on_worker = {call.args[0].attr for call in ast.walk(tree)
+                 if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                 and call.func.attr == "run_service" and call.args and isinstance(call.args[0], ast.Attribute)
+                 and isinstance(call.args[0].value, ast.Name) and call.args[0].value.id == "self"}
+
+    def visit(node: ast.AST, nested: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            function = isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+            inner = nested or isinstance(child, ast.Lambda) or (function and (
+                isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or child.name in on_worker))
+            if isinstance(child, ast.Call) and not inner:
+                name = centre_call(child)
+                if name and name not in ON_THE_UI_THREAD:
+                    found.append(f"{child.lineno}: {name}")
+            visit(child, inner)
+
+    visit(tree, False)
+    return found
+
+
+ON_THE_UI_THREAD = {
+    "clock.now",  # the injected clock, no database
+    "marking_for",  # builds a service object for one marker, no query
+    "learners.time_left",  # sweep=False: a snapshot read, never waits for writers (learner.py says why)
+}
+
+
+def test_no_screen_or_widget_calls_a_service_on_the_ui_thread():
+    modules = sorted(SCREENS.glob("*.py")) + sorted(WIDGETS.glob("*.py"))
+    offenders = {p.name: _direct_calls(p.read_text(encoding="utf-8")) for p in modules}
+    offenders = {name: found for name, found in offenders.items() if found}
+    assert not offenders, f"call services through ServiceCalls.run_service instead: {offenders}"
+
+
+def test_the_call_finder_skips_what_run_service_runs():
+    sample = ("class S:\n"
+              "    def a(self): self.app.centre.staff.add(1)\n"
+              "    def b(self): self.run_service(self.app.centre.staff.add, 1, done=print)\n"
+              "    def c(self): self.run_service(lambda: self.app.centre.staff.add(1), done=print)\n"
+              "    def d(self):\n"
+              "        def work(): return self.app.centre.staff.add(1)\n"
+              "        self.run_service(work, done=print)\n"
+              "    def e(self): return self.app.centre.clock.now()\n"
+              "    def f(self): self.run_service(self._read, done=print)\n"
+              "    def _read(self): return self.app.centre.sittings.sittings()\n")
+    assert _direct_calls(sample) == ["2: staff.add"]

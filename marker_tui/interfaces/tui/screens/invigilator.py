@@ -36,7 +36,6 @@ from marker_tui.interfaces.tui.widgets.tables import highlighted_key
 from marker_tui.services.audit import ServiceError
 from marker_tui.domain.sitting_states import ScriptState, SittingState
 from marker_tui.services.invigilation import CandidateStatus, SittingStatus
-from marker_tui.storage.database import StorageError
 from marker_tui.interfaces.tui.widgets.footer import Footer
 
 INVIGILATOR_CSS = "../styles/invigilator.tcss"
@@ -147,12 +146,14 @@ def _cell_key(value: Text) -> tuple[str, str]:
 # --- dialogs --------------------------------------------------------------------------------------
 
 
-class ActionDialog(ModalScreen[str | None]):
+class ActionDialog(ServiceCalls, ModalScreen[str | None]):
     """Confirm an action; ask for a reason (and minutes / a candidate) where needed.
 
-    ``perform(values)`` runs the action and returns the message to show; if it
-    raises a ServiceError the dialog stays open with the engine's message, so
-    the invigilator can correct the reason and try again.
+    ``perform(values)`` runs the action and returns the message to show; it runs on a
+    thread worker (``run_service``), so a write waiting for the database never freezes the
+    room, and a second Enter meanwhile does nothing twice. If it raises a ServiceError the
+    dialog stays open with the engine's message, so the invigilator can correct the reason
+    and try again.
     """
 
     CSS_PATH = INVIGILATOR_CSS
@@ -174,6 +175,7 @@ class ActionDialog(ModalScreen[str | None]):
         self.candidate_value = candidate_value
         self.confirm = confirm
         self.danger = danger
+        self.running = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="inv-dialog"):
@@ -212,7 +214,7 @@ class ActionDialog(ModalScreen[str | None]):
         if event.button.id == "confirm":
             self.run_action()
         else:
-            self.dismiss(None)
+            self.action_cancel()
 
     def run_action(self) -> None:
         values = self.values()
@@ -225,14 +227,25 @@ class ActionDialog(ModalScreen[str | None]):
             error.update(f"{self.reason} is required.")
             self.query_one("#reason", TextInput).focus()
             return
-        try:
-            message = self.perform(values)
-        except (ServiceError, StorageError) as problem:
-            error.update(str(problem))
+        if self.running:  # a double Enter: the first one is still waiting for the database
             return
-        self.dismiss(message)
+        self.running = True
+        error.update("Saving…")
+
+        def done(message: str) -> None:
+            self.running = False
+            self.dismiss(message)
+
+        def refused(problem: Exception) -> None:
+            self.running = False
+            error.update(str(problem))
+
+        self.run_service(self.perform, values, done=done, failed=refused, group="room-action")
 
     def action_cancel(self) -> None:
+        if self.running:  # closing now would hide whether it was done
+            self.query_one("#dialog-error", Static).update("Still saving; wait a moment.")
+            return
         self.dismiss(None)
 
 
@@ -273,7 +286,7 @@ def _when(instant: datetime, today: date) -> str:
     return local.strftime("%H:%M:%S") if local.date() == today else f"{local.day} {local:%b %H:%M}"
 
 
-class AuditLogScreen(Screen):
+class AuditLogScreen(ServiceCalls, Screen):
     """The sitting's audit trail, newest first. Answer saves are hidden until asked for."""
 
     CSS_PATH = INVIGILATOR_CSS
@@ -307,11 +320,11 @@ class AuditLogScreen(Screen):
         table.focus()
 
     def action_reload(self) -> None:
-        try:
-            self.entries = self.app.centre.sittings.log(self.code)
-        except (ServiceError, StorageError) as error:
-            self.query_one("#log-summary", Static).update(str(error))
-            return
+        self.run_service(self.app.centre.sittings.log, self.code, done=self._loaded, group="log",
+                         failed=lambda error: self.query_one("#log-summary", Static).update(str(error)))
+
+    def _loaded(self, entries) -> None:
+        self.entries = entries
         self._fill()
 
     def _fill(self) -> None:

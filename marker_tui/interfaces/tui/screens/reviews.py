@@ -4,7 +4,8 @@ The list shows every review the signed-in person may see (the lead assessor: all
 theirs), with its deadline and "overdue" past it. Opening one shows the learner's reason, then per
 question the answer, the original mark, who gave it, the ticked points and the marker's comment,
 and the decision so far. The reviewer types a new mark (or leaves it blank to uphold) and a reason,
-Enter records it; f finishes the review (``services/review_of_marking.py``).
+Enter records it; f finishes the review (``services/review_of_marking.py``). Every call runs on a
+thread worker (``run_service``): a decision waiting for the database never freezes the screen.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input
 
 from marker_tui.domain.visible_text import visible, visible_line
+from marker_tui.interfaces.tui.service_calls import ServiceCalls
 from marker_tui.interfaces.tui.widgets.footer import Footer
 from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.interfaces.tui.widgets.tables import highlighted_key
-from marker_tui.services.audit import ServiceError
 from marker_tui.services.review_of_marking import ReviewOfMarkingService, ReviewView
 
 CSS = """
@@ -40,7 +41,7 @@ def _service(screen: Screen) -> ReviewOfMarkingService:
     return centre.reviews_of_marking
 
 
-class ReviewsScreen(Screen):
+class ReviewsScreen(ServiceCalls, Screen):
     """Every review of marking the signed-in person may see, newest first."""
 
     DEFAULT_CSS = CSS
@@ -71,14 +72,15 @@ class ReviewsScreen(Screen):
     def on_screen_resume(self) -> None:
         self.action_refresh()
 
+    def service_failed(self, error: Exception) -> None:
+        self.query_one("#review-message", Plain).update(str(error))
+
     def action_refresh(self) -> None:
+        self.run_service(_service(self).reviews, self.code, by=self.by, done=self._show, group="reviews")
+
+    def _show(self, found) -> None:
         table = self.query_one("#reviews", DataTable)
         table.clear()
-        try:
-            found = _service(self).reviews(self.code, by=self.by)
-        except ServiceError as error:
-            self.query_one("#review-message", Plain).update(str(error))
-            return
         for s in found:
             r = s.record
             table.add_row(str(r.id), r.code, r.script_number, r.candidate_number, r.reviewer,
@@ -91,7 +93,7 @@ class ReviewsScreen(Screen):
             self.app.push_screen(ReviewScreen(int(key), self.by))
 
 
-class ReviewScreen(Screen):
+class ReviewScreen(ServiceCalls, Screen):
     """One review: the script, its original marks and annotations, and the reviewer's decisions."""
 
     DEFAULT_CSS = CSS
@@ -106,6 +108,7 @@ class ReviewScreen(Screen):
         self.review_id = review_id
         self.by = by
         self.view: ReviewView | None = None
+        self.busy = False  # a decision or the finish is waiting for its result: not sent twice
 
     def compose(self) -> ComposeResult:
         yield Plain(f"marker-tui · Review of marking {self.review_id} · {self.by}", classes="reviews-title")
@@ -129,13 +132,12 @@ class ReviewScreen(Screen):
     def say(self, text: str) -> None:
         self.query_one("#review-message", Plain).update(text)
 
+    def service_failed(self, error: Exception) -> None:
+        self.busy = False
+        self.say(str(error))
+
     def _load(self) -> None:
-        try:
-            view = _service(self).view(self.review_id, by=self.by)
-        except ServiceError as error:
-            self.say(str(error))
-            return
-        self._show(view)
+        self.run_service(_service(self).view, self.review_id, by=self.by, done=self._show, group="review")
 
     def _show(self, view: ReviewView) -> None:
         self.view = view
@@ -194,14 +196,24 @@ class ReviewScreen(Screen):
             self.say(f"Question {q.question_id}: {mark_text!r} is not a mark; type a whole number or leave it blank "
                      "to uphold the original mark.")
             return
-        try:
-            view = _service(self).decide(self.review_id, q.question_id, new_mark=int(mark_text) if mark_text else None,
-                                         reason=self.query_one("#review-reason", Input).value, by=self.by)
-        except ServiceError as error:
-            self.say(str(error))
+        if self.busy:
             return
-        self.query_one("#review-mark", Input).value = ""
-        self.query_one("#review-reason", Input).value = ""
+        self.busy = True
+        self.say(f"Question {q.question_id}: saving…")
+        sent = (self.query_one("#review-mark", Input).value, self.query_one("#review-reason", Input).value)
+        self.run_service(_service(self).decide, self.review_id, q.question_id,
+                         new_mark=int(mark_text) if mark_text else None, reason=sent[1], by=self.by,
+                         done=lambda view: self._decided(q, view, sent), group="review")
+
+    def _decided(self, q, view: ReviewView, sent: tuple[str, str]) -> None:
+        self.busy = False
+        mark, reason = self.query_one("#review-mark", Input), self.query_one("#review-reason", Input)
+        if (mark.value, reason.value) != sent:  # typed meanwhile, for the next question: kept
+            self._show(view)
+            self.say(f"Question {q.question_id}: recorded.")
+            return
+        mark.value = ""
+        reason.value = ""
         table = self.query_one("#review-questions", DataTable)
         self._show(view)
         if table.cursor_row < table.row_count - 1:
@@ -212,10 +224,13 @@ class ReviewScreen(Screen):
                  + (" Every question is decided: f finishes the review." if not view.undecided else ""))
 
     def action_finish(self) -> None:
-        try:
-            view = _service(self).complete(self.review_id, by=self.by)
-        except ServiceError as error:
-            self.say(str(error))
+        if self.busy:
             return
+        self.busy = True
+        self.say(f"Finishing review {self.review_id}…")
+        self.run_service(_service(self).complete, self.review_id, by=self.by, done=self._finished, group="review")
+
+    def _finished(self, view: ReviewView) -> None:
+        self.busy = False
         self._show(view)
         self.say(f"Review {self.review_id} finished: {view.record.outcome}.")

@@ -2,8 +2,9 @@
 
 Every form is a small modal with the same keys: **Enter** saves (from any box,
 tick box or list), **Escape** cancels and changes nothing, **Tab** moves between
-boxes. The form calls the service itself with the signed-in admin as ``by``; if
-the service refuses, its message is shown in the form (which stays open with
+boxes. The form calls the service itself with the signed-in admin as ``by``, on a
+thread worker (``run_service``: a save waiting for the database never freezes the
+screen; a second Enter meanwhile saves nothing twice); if the service refuses, its message is shown in the form (which stays open with
 what was typed, so the admin can correct it) and nothing has changed. On
 success the form closes, returning what was made or changed.
 """
@@ -11,6 +12,7 @@ success the form closes, returning what was made or changed.
 from __future__ import annotations
 
 from datetime import datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ from pydantic import ValidationError
 from marker_tui.domain.arrangements import ArrangementKind, Evidenced
 from marker_tui.domain import start_time
 from marker_tui.domain.visible_text import visible_line
+from marker_tui.interfaces.tui.service_calls import ServiceCalls
 from marker_tui.interfaces.tui.widgets.inputs import TextInput
 from marker_tui.interfaces.tui.widgets.plain import Plain
 from marker_tui.services.audit import ServiceError
@@ -118,6 +121,9 @@ class FormMessage(Plain):
 _STAY = object()
 """What ``perform`` returns when it has opened a confirmation and the form stays open meanwhile."""
 
+Save = Callable[[], Any]
+"""What ``perform`` returns: the save itself, run on a thread worker; its result closes the form."""
+
 
 class FormProblem(ServiceError):
     """A mistake found by the form itself; ``field`` is the id of the box to fix."""
@@ -127,7 +133,7 @@ class FormProblem(ServiceError):
         self.field = field
 
 
-class AdminForm(ModalScreen[Any]):
+class AdminForm(ServiceCalls, ModalScreen[Any]):
     """Base of every admin form: Enter saves, Escape cancels, errors shown inline."""
 
     CSS_PATH = ADMIN_CSS
@@ -141,6 +147,7 @@ class AdminForm(ModalScreen[Any]):
     def __init__(self, by: str) -> None:
         super().__init__()
         self.by = by
+        self.saving = False  # a save is running on its worker: Enter again saves nothing twice
 
     def compose(self) -> ComposeResult:
         # The heading, the message and the keys stay in view; only the boxes scroll (80x24).
@@ -194,8 +201,9 @@ class AdminForm(ModalScreen[Any]):
         box.scroll_home(animate=False)
         self._refit()
 
-    def perform(self) -> Any:
-        """Do the change through the services; return what to dismiss with."""
+    def perform(self) -> Save | object:
+        """Check what was typed (raising FormProblem) on the UI thread; return the save (a call that
+        does the change through the services, run on a worker, returning what to dismiss with)."""
         raise NotImplementedError
 
     def on_input_submitted(self, event: TextInput.Submitted) -> None:
@@ -203,9 +211,11 @@ class AdminForm(ModalScreen[Any]):
         self.action_submit()
 
     def action_submit(self) -> None:
+        if self.saving:  # a double Enter: the first save is still waiting for the database
+            return
         self.show_error("")
         try:
-            result = self.perform()
+            save = self.perform()
         except FormProblem as problem:
             self.show_error(str(problem))
             if problem.field:
@@ -214,11 +224,30 @@ class AdminForm(ModalScreen[Any]):
         except (ServiceError, StorageError) as error:
             self.show_error(str(error))
             return
-        if result is _STAY:  # it asked a question first (a preview); its answer closes the form
+        if save is _STAY:  # it asked a question first (a preview); its answer closes the form
             return
-        self.dismiss(result)
+        self.save_then(save, self.dismiss)
+
+    def save_then(self, save: Save, done: Callable[[Any], None], busy: str = "Saving…") -> None:
+        """Run ``save`` on a worker; the form stays open (and takes keys) until its result arrives."""
+        self.saving = True
+        self.show_error(busy)
+
+        def saved(result: Any) -> None:
+            self.saving = False
+            self.show_error("")
+            done(result)
+
+        def refused(error: Exception) -> None:
+            self.saving = False
+            self.show_error(str(error))
+
+        self.run_service(save, done=saved, failed=refused, group="form-save")
 
     def action_cancel(self) -> None:
+        if self.saving:  # closing now would hide whether it was saved
+            self.show_error("Still saving; wait a moment (it may be waiting for another terminal).")
+            return
         self.dismiss(None)
 
 
@@ -311,18 +340,33 @@ class CandidateForm(AdminForm):
         if c and c.arrangements:
             yield Plain("Evidence on file: " + "; ".join(f"{a.text()}: {a.evidence_text()}" for a in c.arrangements),
                         id="evidence-on-file", classes="admin-dialog-body")
-        if c:
-            sittings = self.app.centre.candidates.record(c.candidate_number, by=self.by).sittings
-            if sittings:  # what applied on the day stays as it was; unstarted ones follow this form
-                yield Plain("Used in sittings: " + "; ".join(
-                    f"{s.sitting_code}{'' if s.started else ' (not started)'}: {s.used()}" for s in sittings),
-                    id="used-in-sittings", classes="admin-dialog-body")
+        if c:  # filled in from the candidate's record once it has been read (on_mount)
+            used = Plain("", id="used-in-sittings", classes="admin-dialog-body")
+            used.display = False
+            yield used
         yield Label("Evidence seen, for the arrangements ticked now (e.g. Form 8 on file)")
         yield TextInput("", id="evidence", max_length=200, placeholder="e.g. Form 8 on file")
         yield Label("Approved by")
         yield TextInput("", id="approved-by", max_length=100, placeholder="e.g. Sam Senco (SENCo)")
         yield Label("Date approved (2026-09-12 or 12/09/2026)")
         yield TextInput("", id="approved-on", max_length=10, placeholder="e.g. 12/09/2026")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        if self.candidate is not None:
+            self.run_service(self.app.centre.candidates.record, self.candidate.candidate_number, by=self.by,
+                             done=self._show_used, failed=lambda _error: None)  # only a help line
+
+    def _show_used(self, record) -> None:
+        sittings = record.sittings
+        if not sittings:
+            return
+        # What applied on the day stays as it was; unstarted ones follow this form.
+        used = self.query_one("#used-in-sittings", Plain)
+        used.update("Used in sittings: " + "; ".join(
+            f"{s.sitting_code}{'' if s.started else ' (not started)'}: {s.used()}" for s in sittings))
+        used.display = True
+        self._refit()
 
     def _arrangements(self, extra: str) -> list[Evidenced]:
         """The ticked list: kept arrangements keep their evidence; new ones (or bare kept ones) get the boxes'."""
@@ -351,25 +395,32 @@ class CandidateForm(AdminForm):
             listed.append(one(ArrangementKind.OTHER, " ".join(self.value("other").split())))
         return listed
 
-    def perform(self) -> Candidate:
+    def perform(self) -> Save:
         service = self.app.centre.candidates
         extra = self.value("extra").strip() or "0"
         arrangements = self._arrangements(extra)
-        if self.candidate is None:
-            if not self.value("number").strip():
+        number, name, by, old = self.value("number"), self.value("name"), self.by, self.candidate
+        if old is None:
+            if not number.strip():
                 raise FormProblem("Type the candidate number.", "number")
-            if not self.value("name").strip():
+            if not name.strip():
                 raise FormProblem("Type the learner's name.", "name")
-            added = service.add(self.value("number"), self.value("name"), extra, arrangements, by=self.by)
-            self.changed = True
-            return added
-        if not self.value("name").strip():
+
+            def add() -> Candidate:
+                added = service.add(number, name, extra, arrangements, by=by)
+                self.changed = True
+                return added
+            return add
+        if not name.strip():
             raise FormProblem("Type the learner's name.", "name")
-        changed = service.edit(self.candidate.candidate_number, name=self.value("name"), extra_time_percent=extra,
-                               access_arrangements=arrangements, by=self.by)
-        self.changed = (changed.name, changed.extra_time_percent, changed.access_arrangements) != (
-            self.candidate.name, self.candidate.extra_time_percent, self.candidate.access_arrangements)
-        return changed
+
+        def edit() -> Candidate:
+            changed = service.edit(old.candidate_number, name=name, extra_time_percent=extra,
+                                   access_arrangements=arrangements, by=by)
+            self.changed = (changed.name, changed.extra_time_percent, changed.access_arrangements) != (
+                old.name, old.extra_time_percent, old.access_arrangements)
+            return changed
+        return edit
 
 
 class ImportCandidatesForm(AdminForm):
@@ -401,20 +452,19 @@ class ImportCandidatesForm(AdminForm):
 
     def perform(self):
         path = self._path()
-        preview = self.app.centre.candidates.preview_import(path, by=self.by)
+        service, by = self.app.centre.candidates, self.by
 
-        def confirmed(go: bool | None) -> None:
-            if not go:
-                self.show_error("Not imported; nothing was written.")
-                return
-            try:
-                report = self.app.centre.candidates.import_csv(path, by=self.by, expect=preview)
-            except (ServiceError, StorageError) as error:
-                self.show_error(str(error))
-                return
-            self.dismiss(report)
+        def previewed(preview) -> None:
+            def confirmed(go: bool | None) -> None:
+                if not go:
+                    self.show_error("Not imported; nothing was written.")
+                    return
+                self.save_then(lambda: service.import_csv(path, by=by, expect=preview), self.dismiss,
+                               busy="Importing…")
 
-        self.app.push_screen(ImportPreviewDialog(preview), confirmed)
+            self.app.push_screen(ImportPreviewDialog(preview), confirmed)
+
+        self.save_then(lambda: service.preview_import(path, by=by), previewed, busy="Reading the file…")
         return _STAY
 
 
@@ -461,13 +511,14 @@ class AddStaffForm(AdminForm):
         yield from _role_boxes()
         yield from _pin_boxes()
 
-    def perform(self) -> StaffMember:
+    def perform(self) -> Save:
         name = self.value("name")
         if not name.strip():
             raise FormProblem("Type the staff member's name.", "name")
         roles = _roles(self)
         pin = _pins(self, "pin", "pin-again")
-        return self.app.centre.staff.add(name, roles, pin, by=self.by)
+        staff, by = self.app.centre.staff, self.by
+        return lambda: staff.add(name, roles, pin, by=by)
 
 
 class RolesForm(AdminForm):
@@ -481,8 +532,9 @@ class RolesForm(AdminForm):
     def fields(self) -> ComposeResult:
         yield from _role_boxes(self.member.roles)
 
-    def perform(self) -> StaffMember:
-        return self.app.centre.staff.set_roles(self.member.name, _roles(self), by=self.by)
+    def perform(self) -> Save:
+        staff, name, roles, by = self.app.centre.staff, self.member.name, _roles(self), self.by
+        return lambda: staff.set_roles(name, roles, by=by)
 
 
 class ResetPinForm(AdminForm):
@@ -498,10 +550,14 @@ class ResetPinForm(AdminForm):
                     "new PIN in person.", classes="admin-dialog-body")
         yield from _pin_boxes("New PIN")
 
-    def perform(self) -> str:
+    def perform(self) -> Save:
         pin = _pins(self, "pin", "pin-again")
-        self.app.centre.staff.reset_pin(self.member.name, pin, by=self.by)
-        return self.member.name
+        staff, name, by = self.app.centre.staff, self.member.name, self.by
+
+        def reset() -> str:
+            staff.reset_pin(name, pin, by=by)
+            return name
+        return reset
 
 
 # --- the centre ---------------------------------------------------------------------------------------
@@ -524,13 +580,14 @@ class CentreDetailsForm(AdminForm):
         yield Label("Centre number (from the awarding body, e.g. 123456A)")
         yield TextInput(self.stored_number or "", id="centre-number", placeholder="e.g. 123456A", max_length=12)
 
-    def perform(self) -> tuple[str | None, str | None]:
+    def perform(self) -> Save:
         name, number = self.value("centre-name").strip(), self.value("centre-number").strip()
         if not name:
             raise FormProblem("Type the centre's name.", "centre-name")
         if not number:
             raise FormProblem("Type the centre's number (e.g. 123456A).", "centre-number")
-        return self.app.centre.exports.set_centre_details(name=name, number=number, by=self.by)
+        exports, by = self.app.centre.exports, self.by
+        return lambda: exports.set_centre_details(name=name, number=number, by=by)
 
 
 # --- sittings ---------------------------------------------------------------------------------------
@@ -580,7 +637,8 @@ class CreateSittingForm(AdminForm):
         paper = self.papers[index][1]
         starts = parse_start(self.value("starts"), self.app.centre.clock.now())
         code = self.value("code").strip() or None
-        return self.app.centre.sittings.create_sitting(paper.id, by=self.by, code=code, starts_at=starts)
+        sittings, by = self.app.centre.sittings, self.by
+        return lambda: sittings.create_sitting(paper.id, by=by, code=code, starts_at=starts)
 
 
 class EnrolForm(AdminForm):
@@ -635,9 +693,10 @@ class EnrolForm(AdminForm):
         chosen = [n for n in self.query_one("#who", SelectionList).selected if n not in self.enrolled]
         if not chosen:
             raise FormProblem("Tick the candidates to enrol (Space), or press a to tick everyone.", "who")
+        sittings, code, by = self.app.centre.sittings, self.code, self.by
         if len(chosen) + len(self.enrolled) == len(self.candidates) and not self.enrolled:
-            return self.app.centre.sittings.enrol(self.code, all_candidates=True, by=self.by)
-        return self.app.centre.sittings.enrol(self.code, chosen, by=self.by)
+            return lambda: sittings.enrol(code, all_candidates=True, by=by)
+        return lambda: sittings.enrol(code, chosen, by=by)
 
 
 # --- a result to read ---------------------------------------------------------------------------------
