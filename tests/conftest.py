@@ -128,3 +128,18 @@ class MiniQualification:
 @pytest.fixture
 def mini(tmp_path: Path) -> MiniQualification:
     return MiniQualification(tmp_path)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_pin_hashes_in_this_process():
+    """PINs hashed inside the test process use a low scrypt cost: at the real cost (30 ms a hash)
+    hashing was half the time of the service tests. Each hash stores its cost and is checked with
+    it, so files made here and PINs typed into real ``marker-tui`` processes (which hash at the
+    real cost, see test_staff_candidates.py) still match either way."""
+    from marker_tui.services import staff
+
+    real = dict(staff.PIN_COST)
+    staff.PIN_COST.update(n=2**8)
+    yield
+    staff.PIN_COST.clear()
+    staff.PIN_COST.update(real)

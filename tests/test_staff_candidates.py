@@ -287,3 +287,27 @@ def test_the_preview_writes_nothing_and_a_stale_preview_imports_nothing(room, tm
     with pytest.raises(ServiceError, match="changed since the preview was shown; nothing was imported"):
         room.candidates.import_csv(edited, by=ADMIN, expect=preview)
     assert _snapshot_candidates(room.db) == changed_meanwhile
+
+
+def test_a_real_process_hashes_pins_at_the_production_cost_and_every_pin_is_checked_as_it_was_hashed(tmp_path):
+    import subprocess
+    import sys
+
+    from marker_tui.services.staff import PIN_COST, PRODUCTION_PIN_COST
+
+    assert PRODUCTION_PIN_COST == {"n": 2**14, "r": 8, "p": 1}
+    assert PIN_COST["n"] < PRODUCTION_PIN_COST["n"]  # this process: the suite's cheap hashes
+    path = tmp_path / "real.db"
+    subprocess.run([sys.executable, "-m", "marker_tui", "--db", str(path), "staff", "add", "Ada Admin", "--role",
+                    "admin", "--pin-stdin"], input="4826\n4826\n", text=True, check=True, capture_output=True)
+    db = open_database(path)
+    try:
+        assert db.execute("SELECT pin_params FROM staff").fetchone()[0] == "scrypt:n=16384,r=8,p=1"
+        staff = StaffService(db, FakeClock(START))
+        assert staff.verify_pin("Ada Admin", "4826").name == "Ada Admin"  # checked at the cost it was made with
+        staff.add("Cheap Hash", ["marker"], SECRET_PIN, by="Ada Admin")
+        assert db.execute("SELECT pin_params FROM staff WHERE name = 'Cheap Hash'").fetchone()[0] == "scrypt:n=256,r=8,p=1"
+        with pytest.raises(ServiceError, match="do not match"):
+            staff.verify_pin("Ada Admin", "4827")
+    finally:
+        db.close()

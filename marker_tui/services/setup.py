@@ -32,7 +32,8 @@ from marker_tui.services.settings import store_identity
 from marker_tui.services.papers import content_hash, resolve_allowance
 from marker_tui.services.staff import (
     StaffMember,
-    _SCRYPT_LABEL,
+    PIN_COST,
+    pin_label,
     _clean_name,
     check_pin_format,
     find_staff,
@@ -386,7 +387,7 @@ def create_first_admin(centre, name: str, pin: str, pin_again: str, *,
                 f"There is already a staff member called {existing.name!r}; choose another name for the admin.")
         first = staff_store.staff_count(db) == 0
         staff_id = staff_store.insert_staff(db, cleaned, pin_hash=pin_hash, pin_salt=salt.hex(),
-                                            pin_params=_SCRYPT_LABEL, at=now)
+                                            pin_params=pin_label(PIN_COST), at=now)
         staff_store.replace_roles(db, staff_id, [ADMIN_ROLE])
         admin = Actor(label=cleaned, staff_id=staff_id)
         tx.record(StaffAdded(name=cleaned, roles=[ADMIN_ROLE], first_staff_member=first, first_admin=True,

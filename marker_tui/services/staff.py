@@ -38,8 +38,27 @@ from marker_tui.storage.database import Database, now_text, read_transaction
 MAX_FAILED_PINS = 3
 LOCKOUT = timedelta(minutes=1)
 PIN_PATTERN = re.compile(r"^[0-9]{4,12}$")
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
-_SCRYPT_LABEL = "scrypt:n=16384,r=8,p=1"
+#: The scrypt cost of a new PIN hash. Kept beside each hash (``pin_params``) and read back to check
+#: a PIN, so raising it later never locks anyone out. The test suite lowers it for the hashes it
+#: makes in-process (tests/conftest.py): 30 ms a hash was half the time of the service tests.
+PIN_COST = {"n": 2**14, "r": 8, "p": 1}
+PRODUCTION_PIN_COST = dict(PIN_COST)
+
+
+def pin_label(cost: dict[str, int]) -> str:
+    return "scrypt:" + ",".join(f"{k}={cost[k]}" for k in ("n", "r", "p"))
+
+
+def _cost_of(label: str) -> dict[str, int]:
+    """The cost a stored hash was made with (a hash from before labels were read: today's)."""
+    kind, _, params = (label or "").partition(":")
+    if kind != "scrypt":
+        return dict(PRODUCTION_PIN_COST)
+    try:
+        cost = {k: int(v) for k, v in (part.split("=", 1) for part in params.split(","))}
+    except ValueError:
+        return dict(PRODUCTION_PIN_COST)
+    return cost if set(cost) == {"n", "r", "p"} else dict(PRODUCTION_PIN_COST)
 
 
 class StaffMember(BaseModel):
@@ -65,8 +84,9 @@ class LockedOut(ServiceError):
         self.until = until
 
 
-def hash_pin(pin: str, salt: bytes) -> str:
-    return hashlib.scrypt(pin.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT).hex()
+def hash_pin(pin: str, salt: bytes, cost: dict[str, int] | None = None) -> str:
+    cost = cost or PIN_COST
+    return hashlib.scrypt(pin.encode("utf-8"), salt=salt, dklen=32, **cost).hex()
 
 
 def check_pin_format(pin: str) -> str:
@@ -136,7 +156,7 @@ class StaffService:
             if find_staff(tx.db, name) is not None:
                 raise ServiceError(f"There is already a staff member called {name!r}.")
             staff_id = store.insert_staff(tx.db, name, pin_hash=pin_hash, pin_salt=salt.hex(),
-                                          pin_params=_SCRYPT_LABEL, at=tx.now)
+                                          pin_params=pin_label(PIN_COST), at=tx.now)
             store.replace_roles(tx.db, staff_id, roles)
             tx.record(StaffAdded(name=name, roles=roles, first_staff_member=first),
                       by=actor or Actor(label=name, staff_id=staff_id))
@@ -176,7 +196,7 @@ class StaffService:
             member = find_staff(tx.db, name)
             if member is None:
                 raise ServiceError(f"There is no staff member called {name.strip()!r}.")
-            store.set_pin(tx.db, member.id, pin_hash=pin_hash, pin_salt=salt.hex(), pin_params=_SCRYPT_LABEL)
+            store.set_pin(tx.db, member.id, pin_hash=pin_hash, pin_salt=salt.hex(), pin_params=pin_label(PIN_COST))
             tx.record(StaffPinReset(name=member.name))
 
     def verify_pin(self, name: str, pin: str, *, terminal: str | None = None,
@@ -206,7 +226,8 @@ class StaffService:
             if terminal:
                 self.refuse(row.name, "locked out", terminal=terminal, command=command, locked_until=locked_until)
             raise LockedOut(self._locked_message(row.name, locked_until), locked_until)
-        matches = hmac.compare_digest(hash_pin(pin or "", bytes.fromhex(row.pin_salt)), row.pin_hash)
+        matches = hmac.compare_digest(hash_pin(pin or "", bytes.fromhex(row.pin_salt), _cost_of(row.pin_params)),
+                                      row.pin_hash)
 
         def work(tx: Writing) -> tuple[str, datetime | None]:
             db = tx.db

@@ -21,6 +21,8 @@ class StaffRow:
     failed_attempts: int
     pin_hash: str
     pin_salt: str
+    pin_params: str = ""
+    """How the hash was made (e.g. ``scrypt:n=16384,r=8,p=1``): a PIN is checked the way it was hashed."""
 
     def __repr__(self) -> str:  # never print the hash, even in a log
         return f"StaffRow(id={self.id}, name={self.name!r})"
@@ -31,7 +33,7 @@ def _row(row: dict | None) -> StaffRow | None:
         return None
     return StaffRow(id=row["id"], name=row["name"], created_at=parse_instant(row["created_at"]),
                     locked_until=parse_instant(row["locked_until"]), failed_attempts=row["failed_attempts"],
-                    pin_hash=row["pin_hash"], pin_salt=row["pin_salt"])
+                    pin_hash=row["pin_hash"], pin_salt=row["pin_salt"], pin_params=row.get("pin_params") or "")
 
 
 def staff_by_name(db: Database, name: str) -> StaffRow | None:
