@@ -243,3 +243,17 @@ def test_the_screens_use_the_kit_dialogs_not_copies():
     assert issubclass(learner.ConfirmNameDialog, ConfirmDialog)
     assert issubclass(learner.ConfirmSubmitDialog, ConfirmDialog)
     assert not hasattr(learner, "_YesNoDialog")
+
+
+def test_instants_are_formatted_for_people_only_through_domain_local_time():
+    """A time shown to a person is ``local_time(instant, FORMAT)``: an inline ``astimezone()`` format
+    elsewhere is a seventh formatter in the making (issue 17.5)."""
+    import re
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "marker_tui"
+    inline = re.compile(r"\.astimezone\(\)(:%|\.strftime\()")
+    found = [f"{p.relative_to(package)}:{n}" for p in sorted(package.rglob("*.py"))
+             if p.name != "local_time.py"
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if inline.search(line)]
+    assert found == []

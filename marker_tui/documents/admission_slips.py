@@ -7,6 +7,8 @@ not on the learners' slips: it goes on a separate invigilator's slip at the end.
 
 from __future__ import annotations
 
+from marker_tui.domain.local_time import DATE_MINUTE, local_time
+
 import csv
 import io
 from pathlib import Path
@@ -18,7 +20,7 @@ _CUT = "- " * 36 + "✂"
 
 
 def slips_text(slips: AdmissionSlips) -> str:
-    issued = slips.issued_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    issued = local_time(slips.issued_at, DATE_MINUTE)
     paper = f"{slips.qualification} unit {slips.unit}" + (f": {slips.paper_title}" if slips.paper_title else "")
     blocks = []
     for slip in slips.slips:

@@ -18,6 +18,10 @@ DATE_CLOCK = "%Y-%m-%d %H:%M:%S"
 """An audit entry's moment."""
 DAY_MINUTE = "%d %b %Y %H:%M"
 """In a document for a person (e.g. a subject access copy): 02 Mar 2026 09:05."""
+DAY = "%d %b %Y"
+"""A day for a person: 02 Mar 2026."""
+DAY_CLOCK = "%d %b %Y %H:%M:%S"
+"""An audit entry for a person: 02 Mar 2026 09:05:31."""
 
 
 def local_time(instant: datetime | None, fmt: str = CLOCK, *, missing: str = "-") -> str:

@@ -8,6 +8,8 @@ when it began and ended are kept (``storage/rest_breaks.py``) and audited.
 
 from __future__ import annotations
 
+from marker_tui.domain.local_time import HOUR_MINUTE, local_time
+
 
 from marker_tui.domain.clock import Clock, SystemClock
 from marker_tui.domain.events.rest_breaks import (
@@ -103,7 +105,7 @@ class RestBreakService:
             held = tx.rest_breaks.open_break(script_id)
             if held is not None and held.on_break:
                 raise RestBreakError(f"Candidate {held.candidate_number} is already on a rest break "
-                                     f"(since {held.started_at.astimezone():%H:%M}).")
+                                     f"(since {local_time(held.started_at, HOUR_MINUTE)}).")
             # The candidate's pause, inside this same transaction: both happen or neither does.
             self.invigilation.pause(code, reason=REST_BREAK_REASON, by=by, candidate_number=candidate_number)
             pause_id = tx.rest_breaks.open_pause_id(script_id)

@@ -22,6 +22,8 @@ script numbers markers see; in a unit scope as CODE/NUMBER.
 
 from __future__ import annotations
 
+from marker_tui.domain.local_time import DATE_MINUTE, local_time
+
 import csv
 import io
 import secrets
@@ -164,7 +166,7 @@ def _result_text(s) -> str:
 
 def print_plan(plan, *, full: bool = True) -> None:
     click.echo(visible(f"Plan {plan.id} · {plan.scope.label} · reviewer {plan.reviewer} · drawn by "
-                       f"{plan.created_by} at {plan.created_at.astimezone():%Y-%m-%d %H:%M}"))
+                       f"{plan.created_by} at {local_time(plan.created_at, DATE_MINUTE)}"))
     click.echo(visible(f"Strategy: {plan.strategy_text}"))
     click.echo(f"Seed: {plan.seed} ({plan.seed_source}) · {len(plan.scripts)} of {plan.scripts_marked} marked "
                "script(s) sampled")
@@ -426,7 +428,7 @@ def sign_off(scope: str, statement: str | None) -> None:
         with user_errors():
             plan = centre.iqa.plans.sign_off(scope, by=by, statement=statement)
         click.echo(visible(f"Plan {plan.id} signed off by {plan.sign_off.reviewer} at "
-                           f"{plan.sign_off.signed_at.astimezone():%Y-%m-%d %H:%M}."))
+                           f"{local_time(plan.sign_off.signed_at, DATE_MINUTE)}."))
     finally:
         centre.close()
 
@@ -461,7 +463,7 @@ def status(scope: str) -> None:
                     click.echo(visible(f"  - {a.text}{extra}"))
             if plan.sign_off:
                 click.echo(visible(f"Signed off by {plan.sign_off.reviewer} at "
-                                   f"{plan.sign_off.signed_at.astimezone():%Y-%m-%d %H:%M}"
+                                   f"{local_time(plan.sign_off.signed_at, DATE_MINUTE)}"
                                    + (f": {plan.sign_off.statement}" if plan.sign_off.statement else "")))
         earlier = [h for h in history if h.superseded_at]
         if earlier:
@@ -469,8 +471,8 @@ def status(scope: str) -> None:
             click.echo("Earlier plans (kept):")
             for h in earlier:
                 click.echo(visible(f"  plan {h.id}: {h.reviewer}, seed {h.seed}, {h.scripts} script(s), drawn "
-                                   f"{h.created_at.astimezone():%Y-%m-%d %H:%M}, superseded "
-                                   f"{h.superseded_at.astimezone():%Y-%m-%d %H:%M}"))
+                                   f"{local_time(h.created_at, DATE_MINUTE)}, superseded "
+                                   f"{local_time(h.superseded_at, DATE_MINUTE)}"))
         if report.second_marking:
             click.echo("")
             click.echo(visible(table(

@@ -14,6 +14,8 @@ Admin only, with your PIN; every change is audited.
 
 from __future__ import annotations
 
+from marker_tui.domain.local_time import DAY, local_time
+
 import click
 
 from marker_tui.domain.roles import Permission, roles_for
@@ -44,8 +46,8 @@ def retention(ctx: click.Context, show_all: bool) -> None:
     click.echo(visible(table(
         ["Candidate", "Name", "Qualifications", "Last sat", "Due", "Status"],
         [[s.candidate_number, s.name, ", ".join(s.qualifications) or "-",
-          s.last_sat.astimezone().strftime("%d %b %Y") if s.last_sat else "never sat",
-          s.due_at.astimezone().strftime("%d %b %Y"), s.blocked or ("due" if s.due else "kept")]
+          local_time(s.last_sat, DAY) if s.last_sat else "never sat",
+          local_time(s.due_at, DAY), s.blocked or ("due" if s.due else "kept")]
          for s in shown])))
 
 

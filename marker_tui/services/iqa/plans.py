@@ -10,6 +10,8 @@ new one so no review is orphaned. Only scripts marked complete are sampled.
 
 from __future__ import annotations
 
+from marker_tui.domain.local_time import DATE, DATE_MINUTE, local_time
+
 import json
 from collections.abc import Iterable
 from datetime import datetime
@@ -145,7 +147,7 @@ class PlanService:
                 if not redraw:
                     raise IqaError(
                         f"{first_up(found.label)} already has a sampling plan for {who.label} (plan {old.id}, "
-                        f"seed {old.seed}, drawn {old.created_at.astimezone():%Y-%m-%d %H:%M}). "
+                        f"seed {old.seed}, drawn {local_time(old.created_at, DATE_MINUTE)}). "
                         "To draw it again, give a new seed (marker-tui iqa sample ... --seed N).")
                 carried = iqa_store.scripts_reviewed_under(db, old.id, who.staff_id)
                 if carried and not why:
@@ -230,7 +232,7 @@ class PlanService:
             plan = self.views.plan(db, row.id)
             if plan.sign_off is not None:
                 raise IqaError(f"Plan {plan.id} was signed off by {plan.sign_off.reviewer} on "
-                               f"{plan.sign_off.signed_at.astimezone():%Y-%m-%d}.")
+                               f"{local_time(plan.sign_off.signed_at, DATE)}.")
             problems = []
             open_ = [s.script_ref for s in plan.scripts if s.review_state != "confirmed"]
             if open_:

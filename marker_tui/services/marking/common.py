@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from marker_tui.domain.local_time import HOUR_MINUTE, local_time
+
 from collections.abc import Callable
 import json
 from dataclasses import dataclass
@@ -308,7 +310,7 @@ class MarksImportReport(BaseModel):
 
 
 def _clock(instant: datetime | None) -> str:
-    return instant.astimezone().strftime("%H:%M") if instant else "-"
+    return local_time(instant, HOUR_MINUTE) if instant else "-"
 
 
 def _clean_code(code: str) -> str:

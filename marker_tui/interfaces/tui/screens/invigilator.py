@@ -21,7 +21,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Label, Static
 
 from marker_tui.domain.audit_summary import summarise
-from marker_tui.domain.local_time import local_time
+from marker_tui.domain.local_time import DAY_CLOCK, local_time
 from marker_tui.domain.visible_text import visible, visible_line
 from marker_tui.interfaces.tui.service_calls import ServiceCalls
 from marker_tui.interfaces.tui.screens.staff_sign_in import StaffSignInScreen
@@ -359,7 +359,7 @@ class AuditLogScreen(ServiceCalls, Screen):
         if entry is None:
             return
         words = summarise(entry.action, entry.details)
-        lines = [f"{entry.at.astimezone():%d %b %Y %H:%M:%S}  {entry.actor}", entry.action]
+        lines = [f"{local_time(entry.at, DAY_CLOCK)}  {entry.actor}", entry.action]
         if entry.candidate_number:
             lines.append(f"candidate {entry.candidate_number}")
         if words.what:

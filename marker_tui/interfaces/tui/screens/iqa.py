@@ -24,6 +24,8 @@ refuses a script the reviewer marked even if a screen were to ask.
 
 from __future__ import annotations
 
+from marker_tui.domain.local_time import DATE, local_time
+
 from collections.abc import Callable
 
 from rich.text import Text
@@ -328,7 +330,7 @@ class IqaPlanScreen(_Messages, Screen):
             notes.update("")
             return
         counts = plan.counts()
-        signed = f" · signed off {plan.sign_off.signed_at.astimezone():%Y-%m-%d}" if plan.sign_off else ""
+        signed = f" · signed off {local_time(plan.sign_off.signed_at, DATE)}" if plan.sign_off else ""
         info.update(f"Plan {plan.id} · seed {plan.seed} · {len(plan.scripts)} of {plan.scripts_marked} marked · "
                     f"{counts['confirmed']} confirmed, {counts['awaiting confirmation']} to confirm, "
                     f"{counts['in progress']} in progress{signed}\nRules: {short_strategy(plan.strategy)}")

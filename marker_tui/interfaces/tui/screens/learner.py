@@ -38,7 +38,7 @@ from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from marker_tui.domain.visible_text import visible, visible_line
-from marker_tui.domain.local_time import local_time
+from marker_tui.domain.local_time import HOUR_MINUTE, local_time
 from marker_tui.domain.question_text import reflow
 from marker_tui.interfaces.tui.service_calls import ServiceCalls
 from marker_tui.interfaces.tui.widgets.plain import Plain
@@ -948,7 +948,7 @@ class LearnerSittingScreen(ServiceCalls, Screen):
     def _rest_break_text(self, since: datetime) -> None:
         minutes = max(0, int((self.app.centre.clock.now() - since).total_seconds() // 60))
         self.query_one("#rest-break-text", Static).update(
-            f"On a supervised rest break since {since.astimezone():%H:%M} ({minutes} min).\n\n"
+            f"On a supervised rest break since {local_time(since, HOUR_MINUTE)} ({minutes} min).\n\n"
             "Your time has stopped: every minute of the break is given back. Your answers are saved and "
             "hidden until the break ends. The invigilator ends the break; the paper then comes back here.")
 
