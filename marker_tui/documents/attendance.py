@@ -8,7 +8,7 @@ import os
 from datetime import datetime
 
 from marker_tui.domain.attendance import Attendance, AttendanceRegister
-from marker_tui.domain.local_time import HOUR_MINUTE, local_time
+from marker_tui.domain.local_time import HOUR_MINUTE, LONG_DAY, local_time
 from marker_tui.documents.feedback import WordDocument
 from marker_tui.documents.text_cleaning import atomic_output, csv_text
 
@@ -44,7 +44,7 @@ def write_register_docx(register: AttendanceRegister, path: str | os.PathLike[st
     doc.title(title)
     day = register.room_started_at or register.room_ended_at
     doc.paragraph(f"{register.centre}. {register.paper}."
-                  + (f" {day.astimezone():%A %d %B %Y}, room started {_time(register.room_started_at)}"
+                  + (f" {local_time(day, LONG_DAY)}, room started {_time(register.room_started_at)}"
                      f"{', ended ' + _time(register.room_ended_at) if register.room_ended_at else ''}." if day else
                      " The room has not started yet."))
     doc.paragraph(f"{register.count(Attendance.PRESENT)} present, {register.count(Attendance.LATE)} late, "
