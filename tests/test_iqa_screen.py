@@ -50,6 +50,9 @@ async def settle(pilot) -> None:
 @pytest.fixture
 def room(tmp_path):
     built = build_iqa_room(tmp_path / "iqa.db")
+    # Fixed script numbers for the snapshots; first out of the way of the random ones (SQLite checks
+    # uniqueness row by row, so a random '5002' could clash with a renumbered script mid-update).
+    built.db.execute("UPDATE scripts SET script_number = 'x' || id")
     built.db.execute("UPDATE scripts SET script_number = '5' || substr("
                      "(SELECT candidate_number FROM candidates c WHERE c.id = scripts.candidate_id), 2)")
     yield built

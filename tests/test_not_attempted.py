@@ -78,11 +78,10 @@ def test_a_written_answer_given_zero_takes_a_reason_code(room):
 
 
 async def test_the_marker_gives_a_reason_for_zero_with_z(tmp_path):
-    from test_marking_screen import NUMBERS, app_for, build_marking_room, open_first_script, text_of, until
+    from test_marking_screen import app_for, build_marking_room, fix_script_numbers, open_first_script, text_of, until
 
     m = build_marking_room(tmp_path / "marker.db")
-    for candidate, number in NUMBERS.items():
-        m.db.execute("UPDATE scripts SET script_number = ? WHERE id = ?", [number, m.script(candidate)])
+    fix_script_numbers(m)
     try:
         app = app_for(m)
         async with app.run_test(size=(100, 30)) as pilot:
