@@ -81,8 +81,8 @@ class ChainRow:
     script_id: int | None
     candidate_number: str | None
     details: str
-    content_digest: str | None
-    chain_hash: str | None
+    content_digest: str | None = None  # None in a log from before the chain (schema < 6)
+    chain_hash: str | None = None
 
     def computed_content_digest(self) -> str:
         return content_digest(self.at, self.actor, self.action, self.sitting_id, self.script_id,

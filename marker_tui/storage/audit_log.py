@@ -146,21 +146,11 @@ def _previous(db: Database) -> str:
             " AS previous_hash")
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEntry:
-    """An audit log row as stored: text exactly as hashed (``at`` and ``details`` unparsed), with
-    the previous entry's chain hash. The chain columns are None in a log from before the chain."""
+@dataclass(frozen=True)
+class StoredEntry(ChainRow):
+    """An audit log row as stored and hashed (:class:`ChainRow`: ``at`` and ``details`` unparsed),
+    with the previous entry's chain hash. The chain columns are None in a log from before the chain."""
 
-    id: int
-    at: str
-    actor: str
-    action: str
-    sitting_id: int | None
-    script_id: int | None
-    candidate_number: str | None
-    details: str
-    content_digest: str | None = None
-    chain_hash: str | None = None
     previous_hash: str | None = None
 
 
