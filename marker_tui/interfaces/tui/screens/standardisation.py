@@ -130,21 +130,17 @@ class LeadAssessorScreen(_Said):
         return highlighted_key(self.query_one("#std-markers", DataTable))
 
     def action_approve(self) -> None:
-        marker = self._marker()
-        if marker is None or self.paper is None:
-            return
-        paper = self.paper
-
-        def decided(reason: str | None) -> None:
-            if reason:
-                self.run_service(self.app.centre.standardisation.approve, paper, marker, reason, by=self.by,
-                                 done=lambda _: (self.say(f"{marker} may now mark {paper}."), self.reload()))
-
-        self.app.push_screen(ReasonDialog(f"Approve {marker} to mark live scripts of {paper}?",
-                                          placeholder="e.g. went through both qualification scripts with me",
-                                          save_hint="approve with this reason"), decided)
+        self._decide(self.app.centre.standardisation.approve, "Approve {m} to mark live scripts of {p}?",
+                     "e.g. went through both qualification scripts with me", "approve with this reason",
+                     "{m} may now mark {p}.")
 
     def action_reinstate(self) -> None:
+        self._decide(self.app.centre.standardisation.reinstate, "Reinstate {m} for live marking of {p}?",
+                     "e.g. discussed the control scripts; re-read the scheme", "reinstate with this reason",
+                     "{m} is reinstated for {p}.")
+
+    def _decide(self, call, question: str, placeholder: str, save_hint: str, done: str) -> None:
+        """The lead assessor's decision about the highlighted marker, always with a reason."""
         marker = self._marker()
         if marker is None or self.paper is None:
             return
@@ -152,12 +148,11 @@ class LeadAssessorScreen(_Said):
 
         def decided(reason: str | None) -> None:
             if reason:
-                self.run_service(self.app.centre.standardisation.reinstate, paper, marker, reason, by=self.by,
-                                 done=lambda _: (self.say(f"{marker} is reinstated for {paper}."), self.reload()))
+                self.run_service(call, paper, marker, reason, by=self.by,
+                                 done=lambda _: (self.say(done.format(m=marker, p=paper)), self.reload()))
 
-        self.app.push_screen(ReasonDialog(f"Reinstate {marker} for live marking of {paper}?",
-                                          placeholder="e.g. discussed the control scripts; re-read the scheme",
-                                          save_hint="reinstate with this reason"), decided)
+        self.app.push_screen(ReasonDialog(question.format(m=marker, p=paper), placeholder=placeholder,
+                                          save_hint=save_hint), decided)
 
     def action_choose(self) -> None:
         def chosen(text: str | None) -> None:
