@@ -98,7 +98,18 @@ async def logged_in(pilot) -> LearnerSittingScreen:
     await pilot.pause()
     screen = pilot.app.screen
     assert isinstance(screen, LearnerSittingScreen), f"expected the sitting screen, got {screen!r}"
+    hold_timers(screen)
     return screen
+
+
+def hold_timers(screen: LearnerSittingScreen) -> None:
+    """The test drives the clock, the 0.1 s check and the heartbeat itself (screen.tick() and so on).
+
+    The screen's own timers run on real time while the fake clock stands still: on a loaded
+    machine one could fire between two steps of a test and act on a moment the test did not set.
+    """
+    for timer in screen._clock_timers:
+        timer.pause()
 
 
 def advance(room, seconds: float) -> None:
@@ -327,6 +338,8 @@ async def test_answers_save_after_one_idle_second_not_before(room):
         screen.autosave_check()
         await settle(pilot)
         assert answer_rows(room, code, "1001") == {"1": "two hazards"}
+        screen.autosave_check()  # the next 0.1 s check sees the save done
+        await pilot.pause()
         assert text_of(screen.query_one("#saved-state")) == "✓ Saved"
 
 
@@ -775,6 +788,7 @@ def writing_snapshot(room, *, contrast: bool = False, then=None):
         screen.tick()
         screen.autosave_check()
         await settle(pilot)
+        screen.autosave_check()  # the next 0.1 s check: "✓ Saved"
         if contrast:
             await pilot.press("f2")
         pilot.app.clear_notifications()
