@@ -114,6 +114,8 @@ class Terminal:
     def close(self, grace: float = 2.0) -> None:
         """End the process and everything it started: SIGHUP (a closed terminal), then SIGKILL."""
         for sig, wait in ((signal.SIGHUP, grace), (signal.SIGKILL, 5.0)):
+            if sig == signal.SIGHUP and grace <= 0:
+                continue
             if self.process.poll() is not None:
                 break
             try:
@@ -133,6 +135,24 @@ class Terminal:
         except OSError:
             pass
         self.alive = False
+
+
+def close_all(terminals: list[Terminal], grace: float = 2.0) -> None:
+    """:meth:`Terminal.close` for many at once: one SIGHUP to each, one shared wait, then SIGKILL.
+
+    (Closing one after another waits up to ``grace`` per terminal: a minute for a room of 60.)
+    """
+    living = [t for t in terminals if t.process.poll() is None]
+    for terminal in living:
+        try:
+            os.killpg(terminal.pid, signal.SIGHUP)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(t.process.poll() is None for t in living):
+        time.sleep(0.05)
+    for terminal in terminals:
+        terminal.close(grace=0.0)
 
 
 def pss_kb(pid: int) -> int:
