@@ -421,6 +421,7 @@ def type_room(db: Path, kind: str, n: int, seconds: float, room: Room | None = N
         pids = [t.terminal.pid for t in typists] + forked
         cpu_before = {pid: cpu_seconds(pid) for pid in pids}
         driver_before = _own_cpu()
+        load_before = os.getloadavg()[0]
         stop_at = started + seconds
         for typist in typists:
             typist.start_typing(loop, stop_at)
@@ -459,6 +460,7 @@ def type_room(db: Path, kind: str, n: int, seconds: float, room: Room | None = N
             "cpu_per_percent": cpu_used / typing_seconds / n * 100,
             "driver_cpu_percent": driver_cpu,
             "seconds": round(typing_seconds, 1),
+            "load_before": load_before, "load_after": os.getloadavg()[0],
         }
         if kind == "learner":
             on_disk = saved_answers(db, room.code)
@@ -575,7 +577,7 @@ def text_chart(rooms: list[tuple[dict, dict]]) -> str:
     return "\n".join(lines)
 
 
-CSV_COLUMNS = ["kind", "n", "seconds", "keys", "keys_per_second", "p50_ms", "p95_ms", "median_learner_p95_ms",
+CSV_COLUMNS = ["kind", "n", "seconds", "load_before", "load_after", "keys", "keys_per_second", "p50_ms", "p95_ms", "median_learner_p95_ms",
                "worst_p95_ms", "timeouts",
                "save_p99_ms", "saves", "saves_lost", "pss_total_mb", "pss_typists_mb", "pss_per_mb",
                "cpu_per_percent", "refresh_p50_ms", "refresh_p95_ms", "refreshes", "driver_cpu_percent",
@@ -591,7 +593,7 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
 
 def room_table(rooms: list[tuple[dict, dict]]) -> str:
     head = ["N", "who", "keys/s", "key p50", "key p95", "p95 each", "worst p95", "save p99", "lost", "PSS room", "PSS each",
-            "CPU each", "refresh p95", "driver CPU"]
+            "CPU each", "refresh p95", "driver CPU", "load"]
     rows = []
     for learner, bare in rooms:
         for r in (learner, bare) if learner["kind"] == "learner" else (learner,):
@@ -602,13 +604,14 @@ def room_table(rooms: list[tuple[dict, dict]]) -> str:
                          str(r.get("saves_lost", "-")), f"{r['pss_total_mb']:.0f} MB", f"{r['pss_per_mb']:.1f} MB",
                          f"{r['cpu_per_percent']:.1f}%",
                          f"{r['refresh_p95_ms']:.0f} ms" if "refresh_p95_ms" in r else "-",
-                         f"{r['driver_cpu_percent']:.1f}%"])
+                         f"{r['driver_cpu_percent']:.1f}%", f"{r['load_before']:.0f}-{r['load_after']:.0f}"])
     notes = ("learner: N learners through `marker-tui learner-server` (what a centre runs), one invigilator and one "
              "marker beside them;\nPSS room includes those two and the server. learner (own process): the smallest "
              "room without the server, for the record, against the same bare room.\nkey p50/p95: every key of every "
              "terminal; p95 each: the median terminal's own p95; worst p95: the slowest terminal's.\nCPU each: % of "
              "one core per terminal while typing. driver CPU: this bench's own process, which types into every "
-             "terminal.")
+             "terminal.\nload: the machine's 1-minute load average as typing began and ended (on 2 cores, above 2 "
+             "means other work competes with the room).")
     return _table(head, rows) + "\n" + notes
 
 

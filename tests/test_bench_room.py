@@ -39,7 +39,7 @@ def test_a_learners_sit_goes_to_the_server_only_for_sit():
 def _room(kind, p95, pss, lost=None):
     room = {"kind": kind, "n": 10, "keys_per_second": 2.9, "p50_ms": p95 / 3, "p95_ms": p95, "worst_p95_ms": p95,
             "pss_total_mb": pss * 10 + 120, "pss_typists_mb": pss * 10, "pss_per_mb": pss, "cpu_per_percent": 2.0,
-            "driver_cpu_percent": 1.0, "median_learner_p95_ms": p95}
+            "driver_cpu_percent": 1.0, "median_learner_p95_ms": p95, "load_before": 1.0, "load_after": 1.2}
     if lost is not None:
         room |= {"saves_lost": lost, "save_p99_ms": 20.0, "refresh_p95_ms": 10.0}
     return room
