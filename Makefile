@@ -34,7 +34,7 @@ check: $(STAMP)
 bench: bytecode
 	$(BIN)/python bench/run.py
 
-## A whole room (bench_room.py: N=10,30,60 learners, log-in at once, long answers): ~10 min on its own.
+## A whole room (bench_room.py: N=10,30,60 learners, log-in at once, long answers): ~9 min on its own.
 ## QUICK=1 for a short try on a busy machine.
 bench-room: bytecode
 	$(BIN)/python bench/run.py --only room $(if $(QUICK),--quick)
