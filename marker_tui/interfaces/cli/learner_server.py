@@ -36,7 +36,9 @@ _SIGNALS = {b"winch": signal.SIGWINCH, b"hup": signal.SIGHUP, b"term": signal.SI
 
 def preload() -> None:
     """What a learner's terminal imports, loaded once here and shared by every child."""
+    import marker_tui.interfaces.cli.process_memory  # noqa: F401
     import marker_tui.interfaces.cli.sitting_screens  # noqa: F401
+    import ctypes  # noqa: F401  (process_memory imports it in the learner)
     import marker_tui.interfaces.tui.launch  # noqa: F401
     import marker_tui.interfaces.tui.screens.fault  # noqa: F401
     import marker_tui.interfaces.tui.screens.learner  # noqa: F401
