@@ -5,8 +5,8 @@ A room of learners is N copies of the same program. Loaded separately, each copy
 loaded them once (``marker-tui learner-server``, see ``learner_server.py``), they share those
 pages. So ``marker-tui [--db PATH] sit ...`` first asks the server beside the database to run the
 learner's terminal on this terminal (its stdin/stdout/stderr are handed over), and stays only as
-the small process the SSH session waits on: it passes on window resizes and a closed connection,
-and exits with the terminal's exit status. No server (or no database named by ``--db`` or
+the small process the SSH session waits on (``relay.py``, in a bare interpreter): it passes on
+window resizes and a closed connection, and exits with the terminal's exit status. No server (or no database named by ``--db`` or
 ``MARKER_TUI_DB``): the terminal runs in this process, exactly as before.
 
 Only the standard library is imported here, so this process stays small.
@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import stat
 import sys
-import time
 
 DB_ENV = "MARKER_TUI_DB"  # the same variable as storage/locations.DB_ENV (not imported: it loads platformdirs)
-_RELAYED = {signal.SIGWINCH: b"winch\n", signal.SIGHUP: b"hup\n", signal.SIGTERM: b"term\n"}
 
 
 def socket_path(db_path: str | os.PathLike[str]) -> str:
@@ -74,6 +71,17 @@ def _trusted_socket(path: str) -> bool:
             and not found.st_mode & 0o002)
 
 
+def _first_line(connection: socket.socket) -> bytes:
+    """The server's first reply, read a byte at a time: what follows it is the relay's to read."""
+    line = b""
+    while not line.endswith(b"\n") and len(line) < 64:
+        byte = connection.recv(1)
+        if not byte:
+            break
+        line += byte
+    return line
+
+
 def _through_server(path: str, arguments: list[str]) -> int | None:
     """Run the learner's terminal in a process forked by the server; its exit status, or None if there is no server."""
     if not _trusted_socket(path):
@@ -83,40 +91,26 @@ def _through_server(path: str, arguments: list[str]) -> int | None:
         connection.connect(path)
         request = json.dumps({"args": arguments, "env": dict(os.environ), "cwd": os.getcwd()}).encode() + b"\n"
         socket.send_fds(connection, [request], [0, 1, 2])
-        replies = connection.makefile("rb")
-        first = replies.readline().split()
+        first = _first_line(connection).split()
     except OSError:
         connection.close()
         return None
-    if len(first) != 2 or first[0] != b"pid":
+    if len(first) != 2 or first[0] != b"pid" or not first[1].isdigit():
         connection.close()
         return None  # the server refused (stopping, or too busy): this process runs the terminal itself
     child = int(first[1])
-
-    def relay(signum, frame) -> None:
+    # This process stays for the whole sitting: it becomes a bare interpreter running only the relay.
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "relay.py")
+    if sys.executable and os.path.exists(script):
+        os.set_inheritable(connection.fileno(), True)
         try:
-            connection.sendall(_RELAYED[signum])
+            os.execv(sys.executable, [sys.executable, "-I", "-S", script, str(connection.fileno()), str(child),
+                                      "--", *sys.argv[1:]])
         except OSError:
-            pass
+            pass  # relay from here instead
+    from marker_tui.interfaces.cli.relay import relay
 
-    for signum in _RELAYED:
-        signal.signal(signum, relay)
-    try:
-        for line in replies:
-            words = line.split()
-            if len(words) == 2 and words[0] == b"exit":
-                return int(words[1])
-    except OSError:
-        pass
-    # The server went away; the terminal lives on (it is its own process): wait for it to end.
-    while True:
-        try:
-            os.kill(child, 0)
-        except ProcessLookupError:
-            return 0
-        except PermissionError:
-            pass
-        time.sleep(1)
+    return relay(connection.fileno(), child)
 
 
 def main() -> None:
