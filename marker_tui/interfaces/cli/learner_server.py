@@ -145,6 +145,7 @@ class LearnerServer:
             return
         connection.setblocking(True)
         connection.settimeout(5)
+        fds: list[int] = []
         try:
             message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 3)
             while not message.endswith(b"\n"):
@@ -154,10 +155,9 @@ class LearnerServer:
                 message += more
             request = json.loads(message)
         except (OSError, ValueError):
-            connection.close()
-            return
+            request = None
         connection.settimeout(None)
-        if len(fds) != 3:
+        if len(fds) != 3 or not isinstance(request, dict):  # not a learner's sit: refused, nothing kept
             for fd in fds:
                 os.close(fd)
             connection.close()
