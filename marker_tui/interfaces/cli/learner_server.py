@@ -46,6 +46,22 @@ def preload() -> None:
     import marker_tui.services.sitting  # noqa: F401
     from marker_tui.interfaces.tui.app import MarkerApp  # noqa: F401
     from marker_tui.interfaces.tui.screens.learner import ConfirmNameDialog, LearnerSittingScreen  # noqa: F401
+    # What Textual and rich import only once an app runs on a real terminal: loaded here, not in every learner.
+    import concurrent.futures.thread  # noqa: F401
+    import importlib
+    import queue  # noqa: F401
+
+    import rich._unicode_data
+    import textual._xterm_parser  # noqa: F401
+    import textual.drivers._writer_thread  # noqa: F401
+    import textual.drivers.linux_driver  # noqa: F401
+    import textual.layouts.factory  # noqa: F401
+    import textual.layouts.horizontal  # noqa: F401
+    import textual.layouts.stream  # noqa: F401
+    import textual.scrollbar  # noqa: F401
+
+    # The newest cell-width table, imported, not loaded: rich.cells.load() reads the learner's own environment.
+    importlib.import_module(f".unicode{rich._unicode_data.VERSIONS[-1].replace('.', '-')}", "rich._unicode_data")
 
 
 def _child(db_path: Path, request: dict, fds: list[int]) -> None:
