@@ -16,11 +16,24 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import stat
 import sys
+import time
 
 DB_ENV = "MARKER_TUI_DB"  # the same variable as storage/locations.DB_ENV (not imported: it loads platformdirs)
+
+#: What of a session's environment the learner server takes (it ignores the rest): what describes the
+#: learner's terminal, and the SSH session naming the desk (see README, Running a real room).
+#: (Not COLUMNS/LINES: they would pin the screen's size through every resize.)
+TERMINAL_ENV = ("TERM", "COLORTERM", "LANG", "LANGUAGE", "SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY")
+#: How long a learner waits for the server's answer before their terminal runs in this process instead.
+REPLY_SECONDS = 5.0
+
+
+def terminal_variable(name: str) -> bool:
+    return name in TERMINAL_ENV or name.startswith("LC_")
 
 
 def socket_path(db_path: str | os.PathLike[str]) -> str:
@@ -71,14 +84,23 @@ def _trusted_socket(path: str) -> bool:
             and not found.st_mode & 0o002)
 
 
-def _first_line(connection: socket.socket) -> bytes:
-    """The server's first reply, read a byte at a time: what follows it is the relay's to read."""
-    line = b""
+def _first_line(connection: socket.socket, seconds: float = REPLY_SECONDS) -> bytes:
+    """The server's first reply, read a byte at a time (what follows it is the relay's to read);
+    b"" if it does not come within ``seconds`` (a busy or stuck server)."""
+    line, end = b"", time.monotonic() + seconds
     while not line.endswith(b"\n") and len(line) < 64:
-        byte = connection.recv(1)
+        left = end - time.monotonic()
+        if left <= 0:
+            return b""
+        connection.settimeout(left)
+        try:
+            byte = connection.recv(1)
+        except socket.timeout:
+            return b""
         if not byte:
             break
         line += byte
+    connection.settimeout(None)
     return line
 
 
@@ -89,7 +111,9 @@ def _through_server(path: str, arguments: list[str]) -> int | None:
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         connection.connect(path)
-        request = json.dumps({"args": arguments, "env": dict(os.environ), "cwd": os.getcwd()}).encode() + b"\n"
+        connection.settimeout(REPLY_SECONDS)
+        env = {k: v for k, v in os.environ.items() if terminal_variable(k)}
+        request = json.dumps({"args": arguments, "env": env}).encode() + b"\n"
         socket.send_fds(connection, [request], [0, 1, 2])
         first = _first_line(connection).split()
     except OSError:
@@ -97,7 +121,7 @@ def _through_server(path: str, arguments: list[str]) -> int | None:
         return None
     if len(first) != 2 or first[0] != b"pid" or not first[1].isdigit():
         connection.close()
-        return None  # the server refused (stopping, or too busy): this process runs the terminal itself
+        return None  # the server refused (too busy), is stuck or stopping: this process runs the terminal itself
     child = int(first[1])
     # This process stays for the whole sitting: it becomes a bare interpreter running only the relay.
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "relay.py")
@@ -116,6 +140,10 @@ def _through_server(path: str, arguments: list[str]) -> int | None:
 def main() -> None:
     sit = _sit_arguments(sys.argv[1:])
     if sit is not None:
+        # A learner's terminal: Ctrl+C, Ctrl+\ or Ctrl+Z before the screen is up (the terminal is still
+        # cooked while we wait for the server or load) must neither print a traceback nor stop it.
+        for signum in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP):
+            signal.signal(signum, signal.SIG_IGN)
         db = sit[0] or os.environ.get(DB_ENV)
         if db:
             status = _through_server(socket_path(db), sit[1])

@@ -31,6 +31,9 @@ def relay(fd: int, child: int) -> int:
 
     for signum in _RELAYED:
         signal.signal(signum, pass_on)
+    # The learner's keys are the terminal's: Ctrl+C, Ctrl+\, Ctrl+Z before its screen is up stop nothing.
+    for signum in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP):
+        signal.signal(signum, signal.SIG_IGN)
     replies = b""
     while True:
         while b"\n" in replies:
@@ -45,7 +48,8 @@ def relay(fd: int, child: int) -> int:
         if not data:
             break
         replies += data
-    # The server went away; the terminal lives on (it is its own process): wait for it to end.
+    # The server went away; the terminal lives on (it is its own process, which notices resizes and a
+    # closed terminal by itself): wait for it to end.
     while True:
         try:
             os.kill(child, 0)
