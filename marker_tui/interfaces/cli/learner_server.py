@@ -338,8 +338,9 @@ class LearnerServer:
             connection.settimeout(1)  # a few bytes into an empty socket buffer: only a gone client fails
             connection.sendall(f"pid {pid}\n".encode())
             connection.setblocking(False)
-        except OSError:
+        except OSError as error:
             # The learner's session ended before the reply: the terminal closes, as a real one would.
+            _log(f"a {request.who} hung up before its terminal started ({error}): closed that terminal")
             self._signal(pid, signal.SIGHUP)
             self._forget(pid)
             connection.close()
