@@ -6,10 +6,11 @@ loaded them once (``marker-tui learner-server``, see ``learner_server.py``), the
 pages. So ``marker-tui [--db PATH] sit ...`` first asks the server beside the database to run the
 learner's terminal on this terminal (its stdin/stdout/stderr are handed over), and stays only as
 the small process the SSH session waits on (``relay.py``, in a bare interpreter): it passes on
-window resizes and a closed connection, and exits with the terminal's exit status. No server (or no database named by ``--db`` or
-``MARKER_TUI_DB``): the terminal runs in this process, exactly as before.
+window resizes and a closed connection, and exits with the terminal's exit status. No server (or
+no database named by ``--db`` or ``MARKER_TUI_DB``): the terminal runs in this process, exactly
+as before.
 
-Only the standard library is imported here, so this process stays small.
+Only the standard library is imported here, so a learner's start stays quick.
 """
 
 from __future__ import annotations
