@@ -7,8 +7,9 @@ pages. So ``marker-tui [--db PATH] sit ...`` first asks the server beside the da
 learner's terminal on this terminal (its stdin/stdout/stderr are handed over), and stays only as
 the small process the SSH session waits on (``relay.py``, in a bare interpreter): it passes on
 window resizes and a closed connection, and exits with the terminal's exit status. No server (or
-no database named by ``--db`` or ``MARKER_TUI_DB``): the terminal runs in this process, exactly
-as before.
+no database named by ``--db`` or ``MARKER_TUI_DB``), or a server that refuses (busy) or does not
+answer within a few seconds: the terminal runs in this process, exactly as before. The request
+carries only what describes the learner's terminal (:data:`TERMINAL_ENV`); the server takes nothing else.
 
 Only the standard library is imported here, so a learner's start stays quick.
 """
