@@ -28,7 +28,7 @@ import pytest
 from marker_tui.domain.admission import derived_keycode
 from marker_tui.domain.clock import SystemClock
 from marker_tui.interfaces.cli.entry import socket_path
-from marker_tui.interfaces.cli.learner_server import terminal_environment
+from marker_tui.interfaces.cli.learner_server import PENDING_LIMIT, terminal_environment
 from marker_tui.services.invigilation import SittingService
 from marker_tui.storage.database import open_database
 from sitting_fixtures import INVIGILATOR, build_room
@@ -217,11 +217,12 @@ def test_clients_that_hang_up_before_or_just_after_the_reply_leave_the_server_se
             os.close(master)
 
 
-def test_a_silent_and_a_trickling_client_do_not_hold_up_a_learner(learners):
+def test_silent_clients_and_a_trickling_one_do_not_hold_up_a_learner(learners):
     learners.start_server()
     path = socket_path(learners.db_path)
-    silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    silent.connect(path)
+    silent = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(PENDING_LIMIT + 6)]
+    for connection in silent:  # more than the server reads at once
+        connection.connect(path)
     trickle = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     trickle.connect(path)
     stop = threading.Event()
@@ -244,7 +245,8 @@ def test_a_silent_and_a_trickling_client_do_not_hold_up_a_learner(learners):
     finally:
         stop.set()
         dripping.join()
-        silent.close()
+        for connection in silent:
+            connection.close()
         trickle.close()
     learners.stop_server()
     assert b"refused" in learners.log  # each one said in a line of its own on the server's stderr

@@ -45,6 +45,8 @@ _OWN_SIGNALS = (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 REQUEST_LIMIT = 64 * 1024
 #: How long a client has to send its whole request; entry.py waits a little longer for the reply.
 REQUEST_SECONDS = 3.0
+#: Requests read at once (each costs a descriptor until its deadline): beyond it the oldest is dropped.
+PENDING_LIMIT = 64
 #: Learners' terminals served at once by default; beyond it a learner's sit runs in its own process.
 MAX_LEARNERS = 100
 
@@ -247,6 +249,14 @@ class LearnerServer:
                 connection, _ = self.listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
+            except OSError as error:  # out of descriptors: those waiting longest make room
+                _log(f"could not take a connection ({error})")
+                if self.requests:
+                    self._refuse(min(self.requests.values(), key=lambda r: r.deadline), "dropped to make room")
+                return
+            if len(self.requests) >= PENDING_LIMIT:
+                self._refuse(min(self.requests.values(), key=lambda r: r.deadline),
+                             f"dropped to make room: {PENDING_LIMIT} requests were being read at once")
             connection.setblocking(False)
             request = _Request(connection, self.clock() + REQUEST_SECONDS)
             self.requests[connection.fileno()] = request
