@@ -1,7 +1,7 @@
 """``marker-tui learner-server``: load a learner's terminal once, fork one process per learner.
 
 Run one per database on the room's host (e.g. as a systemd service of the account that owns the
-database). It imports everything ``marker-tui sit`` needs, freezes those objects out of the
+database, with ``KillMode=process`` so that stopping it leaves learners running: see README). It imports everything ``marker-tui sit`` needs, freezes those objects out of the
 garbage collector's reach (so forked processes do not copy the pages just by collecting), and
 listens on a socket beside the database (``centre-learners.sock``, mode 0660). Each ``marker-tui
 sit`` started on that database (``entry.py``) hands it its terminal; the server forks, and the
@@ -12,8 +12,9 @@ then shared by the whole room instead of loaded N times, and a learner's termina
 importing anything.
 
 * Only ``sit`` is ever run, and only on this server's own database.
-* A learner whose connection closes (the SSH session ended) gets SIGHUP, as a closed terminal
-  gives; resizes are passed on. Learners keep running when the server stops.
+* A learner whose connection closes (the SSH session ended), even before the server's reply,
+  gets SIGHUP, as a closed terminal gives; resizes are passed on. Learners keep running when the
+  server stops (their app then notices a resize or a closed terminal itself: tui/hangup.py).
 * The server opens no database and starts no thread before forking: each child opens its own.
 * No client can stop or stall it: requests are read without blocking, each within a few seconds
   and 64 kB, only real terminals are served, at most ``--max-learners`` at once; whatever one
@@ -36,7 +37,7 @@ from pathlib import Path
 
 import click
 
-from marker_tui.interfaces.cli.entry import TERMINAL_ENV, socket_path, terminal_variable
+from marker_tui.interfaces.cli.entry import socket_path, terminal_variable
 
 _SIGNALS = {b"winch": signal.SIGWINCH, b"hup": signal.SIGHUP, b"term": signal.SIGTERM}
 _OWN_SIGNALS = (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
