@@ -209,6 +209,13 @@ class MarkerApp(App):
         if isinstance(error, OSError) and fd is not None and terminal_hung_up(fd):
             # Textual's writer or input thread on a terminal that has just closed: the person has
             # gone (not a fault to log); the hang-up check closes the app on its next tick.
+            queue = getattr(args.thread, "_queue", None)
+            if getattr(args.thread, "name", "") == "textual-output" and queue is not None:
+                # The writer stays to take the screen's frames and drop them: with nobody taking
+                # them the app blocks on the 31st frame (Textual queues 30), never reaching that
+                # tick: a learner process hung for ever on a dead terminal, its last typing unsaved.
+                while queue.get() is not None:
+                    pass
             return
         try:
             self.call_from_thread(self._handle_exception, error)
