@@ -7,7 +7,18 @@ time; screens should use these rather than the bare Textual widgets.
 from __future__ import annotations
 
 from textual import events
+from textual.binding import Binding
 from textual.widgets import Input, TextArea
+
+#: Tab and shift+tab, acted on in the app's own turn (the app installs these, so every form has them).
+#: The app reads keys in the order typed and sends each to whatever has the focus at that moment; a
+#: plain Tab is acted on only when the box it was sent to gets to it, and by then the keys typed after
+#: it were sent to that box as well (1001, Tab, keycode: the keycode landed in the number box). As a
+#: priority binding the app moves the focus itself, before it sends on the next key.
+FOCUS_KEYS = [
+    Binding("tab", "app.focus_next", "Focus Next", show=False, priority=True),  # Textual's own words (F1)
+    Binding("shift+tab", "app.focus_previous", "Focus Previous", show=False, priority=True),
+]
 
 
 def _blink_allowed(widget) -> bool:
