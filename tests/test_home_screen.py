@@ -364,7 +364,7 @@ async def test_a_name_tab_and_pin_typed_as_one_burst_sign_in(centre):
                                                     roles=("marker",)), steady=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        await press_burst(pilot, *keys("Mo Makrer"), "tab", *"2222")
+        await press_burst(pilot, *keys("Mo Makrer"), "tab", *"2223", "backspace", "2")
         assert (app.screen.query_one("#staff-name").value, app.screen.query_one("#staff-pin").value) == (
             "Mo Makrer", "2222")
         # Back to the name (shift+Tab selects it: typing replaces it), the name again, forward, Enter.

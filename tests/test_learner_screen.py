@@ -1039,3 +1039,21 @@ async def test_a_candidate_number_tab_and_keycode_typed_as_one_burst_each_land_i
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, ConfirmNameDialog)  # let in: "Is this you?"
+
+
+async def test_an_answer_typed_as_one_burst_with_corrections_saves_as_typed(room):
+    """Backspace and the arrows act where they were typed, not after the keys that followed them."""
+    from key_bursts import press_burst
+
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        assert app.focused is screen.query_one("#answer")
+        await press_burst(pilot, *"two hazzr", "backspace", "backspace", *"ards", "space", *"wet",
+                          "home", *"List ", "end", "backspace", "backspace", "backspace", *"floor")
+        assert screen.query_one("#answer").text == "List two hazards floor"
+        advance(room, 1)
+        screen.autosave_check()
+        await settle(pilot)
+        assert answer_rows(room, code, "1001") == {"1": "List two hazards floor"}
