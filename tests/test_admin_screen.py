@@ -841,3 +841,22 @@ async def test_the_admin_sets_the_centre_name_and_number_and_feedback_prints_the
         assert "Glanmor College" in text and "654321B" in text
     finally:
         demo.close()
+
+
+async def test_a_candidate_typed_box_after_box_with_tab_as_one_burst_fills_each_box(centre):
+    """Fast typing or a paste over SSH: each key reaches the box the Tabs before it moved to."""
+    from key_bursts import press_burst
+
+    app = admin_app(centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "a")
+        await pilot.pause()
+        assert isinstance(app.screen, CandidateForm)
+        await press_burst(pilot, *"1003", "tab", *"Chloé", "space", *"Dubois", "tab", "backspace", *"25",
+                          "tab", *"report", "tab", "space")
+        values = {box: app.screen.query_one(f"#{box}", TextInput).value
+                  for box in ("number", "name", "extra", "extra-reason")}
+        assert values == {"number": "1003", "name": "Chloé Dubois", "extra": "25", "extra-reason": "report"}
+        assert app.screen.focused is app.screen.query_one(f"#{CandidateForm.kind_id(CandidateForm.TICKABLE[0])}")
+        assert app.screen.focused.value  # Space after the last Tab ticked the first box

@@ -349,3 +349,27 @@ async def test_a_marker_is_offered_reviews_of_marking_but_not_the_lead_assessors
         await pilot.press("escape")
         await pilot.pause()
         assert menu_titles(app) == ["Sit a paper", "Mark", "Reviews of marking"]
+
+
+async def test_a_name_tab_and_pin_typed_as_one_burst_sign_in(centre):
+    """Fast typing or a slow link: the PIN typed straight after Tab goes to the PIN box, not the name."""
+    from key_bursts import press_burst
+
+    from marker_tui.interfaces.tui.screens.marking import SittingPickerScreen
+
+    def keys(text: str) -> list[str]:
+        return [c if c != " " else "space" for c in text]
+
+    app = MarkerApp(centre, start=StaffSignInScreen("Marking", then=lambda m: SittingPickerScreen(m.name),
+                                                    roles=("marker",)), steady=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await press_burst(pilot, *keys("Mo Makrer"), "tab", *"2223", "backspace", "2")
+        assert (app.screen.query_one("#staff-name").value, app.screen.query_one("#staff-pin").value) == (
+            "Mo Makrer", "2222")
+        # Back to the name (shift+Tab selects it: typing replaces it), the name again, forward, Enter.
+        await press_burst(pilot, "shift+tab", *keys(MARKER), "tab", "enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, SittingPickerScreen)
+        assert app.screen.marker == MARKER

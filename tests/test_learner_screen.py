@@ -1020,3 +1020,40 @@ async def test_the_clock_never_waits_for_the_database_when_time_runs_out(room):
     rows = room.db.execute("SELECT finish, submitted_reason FROM scripts WHERE id = ?",
                            [room.script_id(code, "1001")]).fetchall()
     assert rows == [("time up", "time up")]
+
+
+async def test_a_candidate_number_tab_and_keycode_typed_as_one_burst_each_land_in_their_own_box(room):
+    """Fast typing or a slow link: every key after Tab reaches the keycode box, none the number box."""
+    from key_bursts import press_burst
+
+    code = open_sitting(room)
+    keycode = room.keycode(code, "1001")
+    app = learner_app(room, code, None, keycode=None)  # marker-tui sit CODE: the form opens on the number
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.focused is app.screen.query_one("#candidate")
+        await press_burst(pilot, *"1001", "tab", *keycode)
+        assert (app.screen.query_one("#candidate").value, app.screen.query_one("#keycode").value) == (
+            "1001", keycode)
+        await press_burst(pilot, "enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmNameDialog)  # let in: "Is this you?"
+
+
+async def test_an_answer_typed_as_one_burst_with_corrections_saves_as_typed(room):
+    """Backspace and the arrows act where they were typed, not after the keys that followed them."""
+    from key_bursts import press_burst
+
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        assert app.focused is screen.query_one("#answer")
+        await press_burst(pilot, *"two hazzr", "backspace", "backspace", *"ards", "space", *"wet",
+                          "home", *"List ", "end", "backspace", "backspace", "backspace", *"floor")
+        assert screen.query_one("#answer").text == "List two hazards floor"
+        advance(room, 1)
+        screen.autosave_check()
+        await settle(pilot)
+        assert answer_rows(room, code, "1001") == {"1": "List two hazards floor"}

@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.worker import WorkerFailed
 
 from marker_tui.domain.visible_text import visible, visible_line
+from .widgets.inputs import FOCUS_KEYS
 from .hangup import CHECK_SECONDS, HANGUP, is_terminal, terminal_hung_up, terminal_size
 from marker_tui.services.staff import StaffMember
 
@@ -43,6 +44,7 @@ class MarkerApp(App):
     CSS_PATH = "styles/app.tcss"
     # Help on every screen: the keys of the current screen (typing "?" into a box still types it).
     BINDINGS = [
+        *FOCUS_KEYS,  # a key typed straight after Tab reaches the box Tab moved to
         Binding("f1", "show_keys", "Keys", show=False),
         Binding("question_mark", "show_keys", "Keys", show=False),
     ]
