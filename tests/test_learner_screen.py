@@ -12,7 +12,6 @@ from datetime import timedelta
 import pytest
 
 from textual.css.query import NoMatches
-from textual.worker import WorkerState
 
 from marker_tui.interfaces.tui.app import MarkerApp
 from marker_tui.interfaces.tui.screens.learner import (
@@ -31,6 +30,7 @@ from marker_tui.services.centre import Centre
 from marker_tui.services.room import SittingError
 from marker_tui.storage.database import open_database
 from sitting_fixtures import INVIGILATOR, PIN, build_room
+from waiting import until
 
 SIZE = (80, 24)
 
@@ -78,28 +78,6 @@ def learner_app(room, code: str | None = None, number: str | None = None, *, cen
     keycode = keycode_for(room, code, number) if keycode == "" else keycode
     screen = LearnerLoginScreen(code, number, keycode, locked=locked, monotonic=fake_monotonic(room.clock))
     return MarkerApp(centre, start=screen, steady=True)
-
-
-async def until(pilot, condition, what: str, seconds: float = 30.0) -> None:
-    """Let the app work until ``condition()`` holds: logging in, the exit code and rest breaks run
-    in thread workers, and one pilot.pause() returns as soon as the process looks idle, which on a
-    loaded machine can be before a worker's answer reached the screen. A deadline budgeted for a
-    loaded CI machine (2 cores, 3 workers), never a fixed sleep."""
-    deadline = time.monotonic() + seconds
-    while True:
-        await pilot.pause()
-        if condition():
-            await pilot.pause()
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not there after {seconds:.0f} s (screen {pilot.app.screen!r})")
-        await asyncio.sleep(0.01)
-
-
-async def workers_done(pilot) -> None:
-    """Until no thread worker runs or waits to (one finishing may have started the next)."""
-    await until(pilot, lambda: not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING)
-                                       for w in pilot.app.workers), "the screen's service calls")
 
 
 async def settle(pilot, seconds: float = 30.0) -> None:

@@ -9,7 +9,7 @@ from marker_tui.domain.rest_breaks import REST_BREAK_REASON
 from test_invigilator_screen import cells, confirm, room_app, settle  # noqa: F401
 from test_learner_screen import SIZE, advance, learner_app, open_sitting, room, start, text_of, writing  # noqa: F401
 from test_learner_screen import settle as learner_settle
-from test_learner_screen import until
+from waiting import until
 from sitting_fixtures import ADMIN, EVIDENCE as E, INVIGILATOR
 
 

@@ -33,6 +33,7 @@ from marker_tui.storage.assessment_files import load_library
 from marker_tui.storage.database import open_database
 from sitting_fixtures import INVIGILATOR, build_room
 from test_export_service import ADMIN as EXPORT_ADMIN, build_export_room
+from waiting import workers_done
 
 SCREENS = Path(__file__).resolve().parents[1] / "marker_tui" / "interfaces" / "tui" / "screens"
 WIDGETS = SCREENS.parent / "widgets"
@@ -40,9 +41,7 @@ SIZE = (100, 32)
 
 
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
+    await workers_done(pilot)  # until none is left, with a deadline (tests/waiting.py)
 
 
 @contextmanager
