@@ -68,6 +68,13 @@ def text_of(app, selector: str) -> str:
     return str(getattr(rendered, "plain", rendered))
 
 
+def showing_a_question(app) -> bool:
+    """The marking screen has loaded and shows a question: it is pushed with its script, and picks
+    the question once its first service call has answered (a moment later on a loaded machine)."""
+    return isinstance(app.screen, MarkingScreen) and app.screen.script is not None \
+        and app.screen.question_id is not None
+
+
 def marking(app) -> MarkingScreen:
     assert isinstance(app.screen, MarkingScreen)
     return app.screen
@@ -81,7 +88,7 @@ def mark_row(m: MarkingRoom, candidate: str, question: str):
 async def open_first_script(pilot) -> MarkingScreen:
     await until(pilot, lambda: pilot.app.screen.query_one("#queue").row_count == 3)
     await pilot.press("enter")
-    await until(pilot, lambda: isinstance(pilot.app.screen, MarkingScreen) and pilot.app.screen.script is not None)
+    await until(pilot, lambda: showing_a_question(pilot.app))
     return pilot.app.screen
 
 
@@ -113,7 +120,7 @@ async def test_a_script_another_marker_holds_cannot_be_opened(mroom):
         await until(pilot, lambda: "being marked by Ben Okafor" in text_of(app, "#queue-message"))
         assert isinstance(app.screen, MarkingQueueScreen)
         await pilot.press("n")  # next to mark: not Ben's
-        await until(pilot, lambda: isinstance(app.screen, MarkingScreen) and app.screen.script is not None)
+        await until(pilot, lambda: showing_a_question(app))
         assert marking(app).script.script_number == "4102"
 
 
@@ -422,7 +429,7 @@ async def test_after_a_restart_the_marker_is_back_on_their_script_with_what_they
     centre = Centre(db=db, clock=FakeClock(mroom.clock.now()))
     again = MarkerApp(centre, start=MarkingQueueScreen(mroom.code, ANA), steady=True)
     async with again.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: isinstance(again.screen, MarkingScreen) and again.screen.script is not None)
+        await until(pilot, lambda: showing_a_question(again))
         screen = again.screen
         assert screen.script.script_number == "4101" and screen.question_id == "2a"
         assert (screen.edit.mark_text, screen.edit.comment) == ("1", "half way")
@@ -513,7 +520,7 @@ async def test_two_digits_typed_together_make_a_mark_of_ten_or_more(tmp_path):
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: app.screen.query_one("#queue").row_count == 1)
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, MarkingScreen) and app.screen.script is not None)
+        await until(pilot, lambda: showing_a_question(app))
         screen = app.screen
         typing = [100.0]
         screen.monotonic = lambda: typing[0]  # keys come together unless the test says otherwise
@@ -541,7 +548,7 @@ async def test_mark_by_question_from_the_queue_starts_at_the_first_question_not_
         await pilot.press("m")
         await until(pilot, lambda: type(app.screen).__name__ == "QuestionPicker")
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, MarkingScreen) and app.screen.script is not None)
+        await until(pilot, lambda: showing_a_question(app))
         assert app.screen.mode == "question" and app.screen.question_id == "2a"
 
 
@@ -580,5 +587,5 @@ async def test_the_marking_list_answers_keys_while_another_process_holds_the_dat
             blocker.rollback()
             blocker.close()
         # The claim, then the script's load: two calls, each in its worker.
-        await until(pilot, lambda: isinstance(app.screen, MarkingScreen) and app.screen.script is not None)
+        await until(pilot, lambda: showing_a_question(app))
         assert app.screen.script.script_number == "4101"
