@@ -33,7 +33,7 @@ from marker_tui.storage.assessment_files import load_library
 from marker_tui.storage.database import open_database
 from sitting_fixtures import INVIGILATOR, build_room
 from test_export_service import ADMIN as EXPORT_ADMIN, build_export_room
-from waiting import workers_done
+from waiting import until, workers_done
 
 SCREENS = Path(__file__).resolve().parents[1] / "marker_tui" / "interfaces" / "tui" / "screens"
 WIDGETS = SCREENS.parent / "widgets"
@@ -115,11 +115,9 @@ async def test_staff_sign_in_answers_keys_while_the_database_is_busy(room):
         await pilot.pause()
         with write_lock_held(room.path):
             await pilot.press("enter")
-            await pilot.pause()
-            assert "Checking" in str(screen.query_one("#pin-error").render())
+            await until(pilot, lambda: "Checking" in str(screen.query_one("#pin-error").render()), "Checking…")
             await pilot.press("shift+tab")
-            await pilot.pause()
-            assert app.focused.id == "staff-name"  # the key was handled while the sign-in waits
+            await until(pilot, lambda: app.focused.id == "staff-name", "the key handled while the sign-in waits")
             assert app.screen is screen
         await settle(pilot)
         assert isinstance(app.screen, SittingChooserScreen)
@@ -147,11 +145,9 @@ async def test_learner_log_in_answers_keys_while_the_database_is_busy(room):
         assert isinstance(app.screen, ConfirmNameDialog)
         with write_lock_held(room.path):
             await pilot.press("y")  # logging in writes the script's claim: it waits for the lock
-            await pilot.pause()
-            assert app.screen is login
+            await until(pilot, lambda: app.screen is login, "back on the login")
             await pilot.press("shift+tab")
-            await pilot.pause()
-            assert app.focused.id == "candidate"  # the key was handled while the log-in waits
+            await until(pilot, lambda: app.focused.id == "candidate", "the key handled while the log-in waits")
         await settle(pilot)
         assert isinstance(app.screen, LearnerSittingScreen)
     centre.close()
@@ -181,8 +177,7 @@ async def test_the_admin_screen_answers_keys_while_a_reload_waits_for_the_databa
             await pilot.press("r")  # reload the files into the database: a write
             await pilot.pause()
             await pilot.press("3")
-            await pilot.pause()
-            assert screen.active_tab == "staff"  # the key was handled while the reload waits
+            await until(pilot, lambda: screen.active_tab == "staff", "the key handled while the reload waits")
             assert "Reloading" in str(screen.query_one("#papers-status").render())
         await settle(pilot)
         assert isinstance(app.screen, ReportDialog)
@@ -204,8 +199,7 @@ async def test_the_export_dialog_answers_keys_while_the_export_waits_for_the_dat
             screen.action_export()  # the export is recorded in the audit log: it waits for the lock
             await pilot.pause()
             await pilot.press("escape")  # Close: refused while it runs, and said so at once
-            await pilot.pause()
-            assert app.screen is screen and screen.running
+            await until(pilot, lambda: app.screen is screen and screen.running, "still running")
             assert any("still running" in n.message for n in app._notifications)
         await settle(pilot)
         assert screen.runs_finished == 1 and not screen.running
@@ -247,8 +241,7 @@ async def test_an_admin_form_waits_for_its_save_and_saves_once(admin_centre):
             assert app.screen is form  # the form waits for its save's result before closing
             assert "Saving" in str(form.query_one("#form-error").render())
             await pilot.press("shift+tab")
-            await pilot.pause()
-            assert app.focused.id == "pin"  # the key was handled while the save waits
+            await until(pilot, lambda: app.focused.id == "pin", "the key handled while the save waits")
         await settle(pilot)
         assert isinstance(app.screen, AdminScreen)
     assert [m.name for m in admin_centre.staff.members()].count("Mo Marker") == 1
@@ -284,11 +277,9 @@ async def test_the_review_screen_answers_keys_while_a_decision_waits_for_the_dat
             await pilot.press("enter")  # the decision is an audited write: it waits for the lock
             await pilot.pause()
             await pilot.press("enter")  # a double Enter: still one decision
-            await pilot.pause()
-            assert "saving" in str(screen.query_one("#review-message").render())
+            await until(pilot, lambda: "saving" in str(screen.query_one("#review-message").render()), "saving…")
             await pilot.press("shift+tab")  # the key was handled while the decision waits
-            await pilot.pause()
-            assert app.focused.id == "review-mark"
+            await until(pilot, lambda: app.focused.id == "review-mark", "the key")
         await settle(pilot)
         questions = screen.query_one("#review-questions")
         assert [str(c) for c in questions.get_row_at(0)][3] == "upheld"
