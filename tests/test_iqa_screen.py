@@ -453,7 +453,7 @@ def test_snapshot_review_screen_80x24(room, snap_compare):
 
 def test_snapshot_plan_screen_80x24(room, snap_compare):
     room.iqa.plans.create_plan(room.code, strategy=SamplingStrategy(), by=MO, seed=3)
-    assert snap_compare(plan_screen(room, MO), terminal_size=SIZE)
+    assert snap_compare(plan_screen(room, MO), terminal_size=SIZE, run_before=settle)  # the plan's read shown
 
 
 async def test_signing_off_too_early_keeps_the_typed_statement(room):
