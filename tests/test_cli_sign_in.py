@@ -174,7 +174,7 @@ class Pty:
             os.execve(program, [program, *args], env)
         self.seen = b""
 
-    def wait_for(self, text: str, deadline: float = 30.0) -> str:  # budgeted for a loaded CI machine
+    def wait_for(self, text: str, deadline: float = 60.0) -> str:  # a new process on a loaded machine: it all takes a while
         end = time.monotonic() + deadline
         while text.encode() not in self.seen:
             left = end - time.monotonic()

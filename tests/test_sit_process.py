@@ -51,7 +51,7 @@ class Terminal:
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", self.name)
 
-    def wait_for(self, text: str, deadline: float = 30.0) -> str:  # budgeted for a loaded CI machine
+    def wait_for(self, text: str, deadline: float = 60.0) -> str:  # a new process on a loaded machine: it all takes a while
         end = time.monotonic() + deadline
         while time.monotonic() < end:
             shown = self.screen()
