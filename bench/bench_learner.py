@@ -1,11 +1,13 @@
 """The learner's terminal against a bare Textual app (Header + TextArea + Footer), same run, same machine.
 
-Three figures (issue 5):
+Two baselines: the bare app, and (issue 20) the same bare app that also imports the stack the
+learner is built on (pydantic, sqlite-utils, click) before it starts. Figures (issues 5 and 20):
 
 * **launch**: from spawning the process to the learner's first interactive
-  screen (``marker-tui sit CODE --candidate N`` opens on "Is this you?"),
+  screen (``marker-tui sit CODE --candidate N`` opens on the log-in form, waiting for the keycode),
   against spawning a bare app to its first screen. Median of several launches,
-  alternating the two. Target: ratio <= 2.0.
+  alternating the kinds. Targets: ratio <= 2.0 against the bare app, <= 1.3
+  against the bare app with the stack imported.
 * **key latency**: typing at the end of a 3,000-word answer, the time from a
   key event reaching the app to the first screen update showing it (the
   cursor has moved), p95 over 400 keys typed at ~30 keys/s (so the autosave
@@ -15,7 +17,9 @@ Three figures (issue 5):
 * **peak memory**: peak RSS of the whole learner session (launch, log in, the
   3,000-word answer loaded, the typing above) against the bare app doing the
   same typing, read with ``getrusage(RUSAGE_CHILDREN)`` in a wrapper process
-  that runs only that one child. Target: ratio <= 1.5.
+  that runs only that one child. Target: ratio <= 1.15 against the bare app with
+  the stack imported (issue 20); the old figure against the bare app alone
+  (target 1.5, issue 5) is kept for continuity.
 
 Both apps run headless at 80x24 under ``App.run_test`` in their own fresh
 Python process. The learner's database is a real file with a running sitting
@@ -49,6 +53,22 @@ KEYS = 100
 ROUNDS = 4
 KEY_GAP_SECONDS = 0.03
 LAUNCHES = 7
+KEYCODE_SEED = "bench"
+
+
+def desk():
+    """One terminal for every process of this bench: each learner run resumes the script on the same
+    desk (a new terminal would have to wait for the last one's lease to lapse)."""
+    from marker_tui.services.terminal import Terminal
+
+    return Terminal.named("bench", "desk")
+
+
+def keycode() -> str:
+    """The candidate's keycode, as the admission slip gives it (issued with a fixed seed)."""
+    from marker_tui.domain.admission import derived_keycode
+
+    return derived_keycode(KEYCODE_SEED, CODE, CANDIDATE)
 SIZE = (80, 24)
 
 
@@ -100,10 +120,11 @@ def build_database(path: Path) -> None:
     sittings = SittingService(db, clock)
     sittings.create_sitting(paper.id, by=ADMIN, code=CODE)
     sittings.enrol(CODE, [CANDIDATE], by=ADMIN)
+    sittings.issue_keycodes(CODE, by=ADMIN, seed=KEYCODE_SEED)
     sittings.open(CODE, by=ADMIN)
-    session = LearnerService(db, clock).login(CODE, CANDIDATE)
+    session = LearnerService(db, clock, desk()).login(CODE, CANDIDATE, keycode())
     sittings.start(CODE, by=ADMIN)
-    LearnerService(db, clock).save_answer(session.script_id, "1", answer_text())
+    LearnerService(db, clock, desk()).save_answer(session.script_id, "1", answer_text())
     db.close()
 
 
@@ -116,7 +137,7 @@ def reset_answer(path: Path) -> None:
 
     db = open_database(path)
     script = SittingService(db, SystemClock()).status(CODE).candidates[0].script_id
-    LearnerService(db, SystemClock()).save_answer(script, "1", answer_text())
+    LearnerService(db, SystemClock(), desk()).save_answer(script, "1", answer_text())
     db.close()
 
 
@@ -159,19 +180,21 @@ async def _type_and_time(app, editor, keys: int) -> list[float]:
 async def _learner_child(mode: str, db: str) -> dict:
     # What `marker-tui sit CODE --candidate N` loads and builds (sitting_screens.sit), run headless.
     import marker_tui.interfaces.cli.main  # noqa: F401  (the CLI entry point is part of the launch)
+    from marker_tui.interfaces.cli.process_memory import give_back_large_blocks
     from marker_tui.services.centre import Centre
     from marker_tui.interfaces.tui.app import MarkerApp
     from marker_tui.interfaces.tui.screens import learner
 
     ready = asyncio.Event()
-    original_mount = learner.ConfirmNameDialog.on_mount
+    original_mount = learner.LearnerLoginScreen.on_mount
 
     def on_mount(self) -> None:
         original_mount(self)
         self.call_after_refresh(ready.set)
 
-    learner.ConfirmNameDialog.on_mount = on_mount
-    centre = Centre.open(db, create=False)
+    learner.LearnerLoginScreen.on_mount = on_mount
+    give_back_large_blocks()
+    centre = Centre.open(db, create=False, terminal=desk())
     app = MarkerApp(centre, start=learner.LearnerLoginScreen(CODE, CANDIDATE, locked=True))
     app.cursor_blink = False
     result: dict = {}
@@ -179,6 +202,9 @@ async def _learner_child(mode: str, db: str) -> dict:
         await ready.wait()
         print("READY", flush=True)
         if mode == "full":
+            await pilot.press(*keycode(), "enter")
+            while not isinstance(app.screen, learner.ConfirmNameDialog):
+                await pilot.pause()
             await pilot.press("y")
             screen = app.screen
             while not isinstance(screen, learner.LearnerSittingScreen) or screen.phase != "writing":
@@ -193,7 +219,11 @@ async def _learner_child(mode: str, db: str) -> dict:
     return result
 
 
-async def _bare_child(mode: str) -> dict:
+async def _bare_child(mode: str, stack: bool = False) -> dict:
+    if stack:  # the libraries the learner is built on, loaded as the learner's own modules load them
+        import click  # noqa: F401
+        import pydantic  # noqa: F401
+        import sqlite_utils  # noqa: F401
     from textual.app import App
     from textual.widgets import Footer, Header, TextArea
 
@@ -226,7 +256,7 @@ async def _bare_child(mode: str) -> dict:
 
 
 def _child(kind: str, mode: str, db: str) -> None:
-    result = asyncio.run(_learner_child(mode, db) if kind == "learner" else _bare_child(mode))
+    result = asyncio.run(_learner_child(mode, db) if kind == "learner" else _bare_child(mode, kind == "stack"))
     print("RESULT " + json.dumps(result), flush=True)
 
 
@@ -268,38 +298,48 @@ def _compile_bytecode() -> None:
                    stdout=subprocess.DEVNULL)
 
 
+KINDS = ("bare", "stack", "learner")
+"""The bare app, the bare app with the learner's stack imported, the learner: each round runs all three."""
+
+
 def run() -> list[dict]:
     _compile_bytecode()
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "bench.db"
         build_database(db)
-        _measure("bare", "launch", db)  # warm the file cache for both
-        _measure("learner", "launch", db)
-        learner_launch, bare_launch = [], []
+        for kind in KINDS:  # warm the file cache for all
+            _measure(kind, "launch", db)
+        launch: dict[str, list[float]] = {kind: [] for kind in KINDS}
         for _ in range(LAUNCHES):
-            bare_launch.append(_measure("bare", "launch", db)["launch"])
-            learner_launch.append(_measure("learner", "launch", db)["launch"])
-        bare_keys, learner_keys, bare_peak, learner_peak = [], [], 0, 0
+            for kind in KINDS:
+                launch[kind].append(_measure(kind, "launch", db)["launch"])
+        keys: dict[str, list[float]] = {kind: [] for kind in KINDS}
+        peak: dict[str, int] = {kind: 0 for kind in KINDS}
         for _ in range(ROUNDS):
-            bare = _measure("bare", "full", db)
-            reset_answer(db)
-            learner = _measure("learner", "full", db)
-            bare_keys += bare["latencies"]
-            learner_keys += learner["latencies"]
-            bare_peak, learner_peak = max(bare_peak, bare["peak_kb"]), max(learner_peak, learner["peak_kb"])
-    launch_value, launch_base = statistics.median(learner_launch), statistics.median(bare_launch)
-    key_value, key_base = _p95(learner_keys) * 1000, _p95(bare_keys) * 1000
-    mem_value, mem_base = learner_peak / 1024, bare_peak / 1024
+            for kind in KINDS:
+                if kind == "learner":
+                    reset_answer(db)
+                measured = _measure(kind, "full", db)
+                keys[kind] += measured["latencies"]
+                peak[kind] = max(peak[kind], measured["peak_kb"])
+    launch_value, launch_bare, launch_stack = (statistics.median(launch[k]) for k in ("learner", "bare", "stack"))
+    key_value, key_base = _p95(keys["learner"]) * 1000, _p95(keys["bare"]) * 1000
+    mem_value, mem_bare, mem_stack = (peak[k] / 1024 for k in ("learner", "bare", "stack"))
+
+    def row(name, value, unit, baseline_name, baseline, limit):
+        return {"name": name, "value": value, "unit": unit, "baseline_name": baseline_name, "baseline": baseline,
+                "ratio": value / baseline, "target": f"ratio <= {limit}", "ok": value / baseline <= limit}
+
+    bare, stack = "bare Header+TextArea+Footer app", "the bare app with pydantic, sqlite-utils and click imported"
     return [
-        {"name": "learner: launch to first interactive screen", "value": launch_value, "unit": "s",
-         "baseline_name": "bare Header+TextArea+Footer app", "baseline": launch_base,
-         "ratio": launch_value / launch_base, "target": "ratio <= 2.0", "ok": launch_value / launch_base <= 2.0},
-        {"name": f"learner: key-to-screen p95, {WORDS:,}-word answer", "value": key_value, "unit": "ms",
-         "baseline_name": "bare TextArea, same text", "baseline": key_base,
-         "ratio": key_value / key_base, "target": "p95 ratio <= 1.5", "ok": key_value / key_base <= 1.5},
-        {"name": "learner: peak memory (launch, resume, typing)", "value": mem_value, "unit": "MB",
-         "baseline_name": "bare app, same typing", "baseline": mem_base,
-         "ratio": mem_value / mem_base, "target": "ratio <= 1.5", "ok": mem_value / mem_base <= 1.5},
+        row("learner: launch to first interactive screen", launch_value, "s", bare, launch_bare, 2.0),
+        row("learner: launch to first interactive screen", launch_value, "s", stack, launch_stack, 1.3),
+        {**row(f"learner: key-to-screen p95, {WORDS:,}-word answer", key_value, "ms", "bare TextArea, same text",
+               key_base, 1.5), "target": "p95 ratio <= 1.5"},
+        row("learner: peak memory (launch, resume, typing)", mem_value, "MB", f"{stack}, same typing",
+            mem_stack, 1.15),
+        row("learner: peak memory (launch, resume, typing; the old figure)", mem_value, "MB",
+            "bare app, same typing", mem_bare, 1.5),
     ]
 
 

@@ -80,3 +80,20 @@ def _paste(text: str):
     from textual.events import Paste
 
     return Paste(text)
+
+
+async def test_a_paste_keeps_only_text_and_line_breaks(limited):
+    """A paste from a web page or a terminal can carry escapes and control bytes: never stored."""
+    code = open_sitting(limited, ["1001"])
+    app = learner_app(limited, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, limited, code)
+        await pilot.press("ctrl+n")  # question 2a: the default limit
+        await pilot.pause()
+        app.post_message(_paste("Isolate\x1b]0;pwned\x07 the\x01 supply\r\nLock\x9b off\rTest\tit"))
+        await pilot.pause()
+        editor = screen.query_one("#answer")
+        assert editor.text == "Isolate]0;pwned the supply\nLock off\nTest\tit"
+        await pilot.press("ctrl+b")  # moving away saves at once
+        await settle(pilot)
+        assert answer_rows(limited, code, "1001")["2a"] == "Isolate]0;pwned the supply\nLock off\nTest\tit"

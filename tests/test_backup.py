@@ -37,6 +37,7 @@ def test_backup_writes_a_self_contained_copy(tmp_path):
     assert f"Backed up {db} to {copy}" in result.output
     assert not (tmp_path / "backups" / "monday.db-wal").exists()
     assert staff_names(copy) == ["Ada Admin"]
+    assert copy.stat().st_mode & 0o077 == 0  # a copy of every answer: its owner's only
 
 
 def test_backup_refuses_to_overwrite_and_needs_an_existing_database(tmp_path):

@@ -75,6 +75,19 @@ def test_an_iqa_adjuster_counts_as_having_reviewed_and_only_the_lead_opens_revie
         service(room).open(room.code, "1002", reason="x", deadline=TODAY, reviewer=CARA, by=ANA)
 
 
+def test_a_number_that_is_one_learners_script_and_anothers_candidate_number_is_never_guessed(room, tmp_path):
+    share_results(room, tmp_path)
+    # Script numbers are random: here candidate 1001's script happens to be numbered 1002.
+    room.db.execute("UPDATE scripts SET script_number = 'x' || id")
+    room.db.execute("UPDATE scripts SET script_number = CASE (SELECT candidate_number FROM candidates c "
+                    "WHERE c.id = scripts.candidate_id) WHEN '1001' THEN '1002' ELSE '70' || substr('0' || id, -2) END")
+    with pytest.raises(ReviewError, match="write 'script 1002' or 'candidate 1002'"):
+        open_review(room, number="1002")
+    assert service(room).reviews(room.code, by=ADMIN) == []
+    assert open_review(room, number="candidate 1002").record.candidate_number == "1002"
+    assert open_review(room, number="script 1002").record.candidate_number == "1001"
+
+
 def test_the_reviewer_sees_the_script_its_marks_and_annotations(room, tmp_path):
     share_results(room, tmp_path)
     review = open_review(room, number="1001")

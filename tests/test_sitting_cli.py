@@ -87,6 +87,8 @@ def test_a_whole_sitting_from_the_command_line(term):
     assert f"3 admission slip(s) for sitting {code} written to {slips}" in out
     rows = list(csv.DictReader(slips.open(encoding="utf-8")))
     assert [(r["candidate_number"], r["sitting_code"]) for r in rows] == [(n, code) for n in ("2001", "2002", "2003")]
+    # Every keycode is in it, and the database holds every answer: only their owner may read them.
+    assert slips.stat().st_mode & 0o077 == 0 and term.db.stat().st_mode & 0o077 == 0
     keycode = rows[0]["keycode"]
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", keycode) and len({r["keycode"] for r in rows}) == 3
     learner = LearnerService(_open(term.db))

@@ -7,13 +7,13 @@ not on the learners' slips: it goes on a separate invigilator's slip at the end.
 
 from __future__ import annotations
 
-from marker_tui.domain.local_time import DATE_MINUTE, local_time
-
 import csv
 import io
+import os
 from pathlib import Path
 
 from marker_tui.documents.text_cleaning import clean_text
+from marker_tui.domain.local_time import DATE_MINUTE, local_time
 from marker_tui.domain.reports import AdmissionSlips
 
 _CUT = "- " * 36 + "✂"
@@ -59,5 +59,9 @@ def write_slips(slips: AdmissionSlips, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Written whole or not at all: a half-written slips file would hand out the wrong codes.
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8", newline="")
+    partial.unlink(missing_ok=True)
+    # Every keycode and the exit code: readable by the invigilator who printed it, nobody else.
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+        stream.write(text)
     partial.replace(path)

@@ -364,7 +364,7 @@ class _Builder:
             self.centre.exports.export_feedback(SAT_CODE, folder, by=ADMIN, candidate="1003", allow_incomplete=True)
         self.clock.advance(minutes=5)
         self.centre.reviews_of_marking.open(
-            SAT_CODE, "1003", reason="The learner believes question 11 deserved more credit",
+            SAT_CODE, "candidate 1003", reason="The learner believes question 11 deserved more credit",
             deadline=(self.now.astimezone().date() + timedelta(days=10)), reviewer="Maya Marker", by=ADMIN)
 
     def late_joiners(self) -> None:

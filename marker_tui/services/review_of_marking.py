@@ -134,10 +134,24 @@ class ReviewOfMarkingService:
         sitting = rx.sittings.sitting_by_code(code)
         if sitting is None:
             raise ReviewError(rx.sittings.no_such_sitting(code))
-        wanted = str(script or "").strip()
+        wanted = " ".join(str(script or "").split())
         by_number = rx.marks.scripts_for_marking(sitting.id)
-        found = by_number.get(wanted) or next(
+        kind, _, number = wanted.partition(" ")
+        if kind.casefold() in ("script", "candidate") and number:
+            wanted = number
+        else:
+            kind = ""
+        as_script = by_number.get(wanted) if kind.casefold() != "candidate" else None
+        as_candidate = None if kind.casefold() == "script" else next(
             (r for r in by_number.values() if r.candidate_number.casefold() == wanted.casefold()), None)
+        # Script numbers are random and candidate numbers are often in the same range: a number
+        # that is one learner's script and another learner's candidate number is never guessed.
+        if as_script is not None and as_candidate is not None and as_script.id != as_candidate.id:
+            raise ReviewError(
+                f"In sitting {sitting.code}, {wanted} is script {wanted} (candidate {as_script.candidate_number}) "
+                f"and also candidate {wanted}'s number (script {as_candidate.script_number}): write "
+                f"'script {wanted}' or 'candidate {wanted}'.")
+        found = as_script or as_candidate
         if found is None:
             raise ReviewError(f"Sitting {sitting.code} has no script or candidate {wanted or '(empty)'}: "
                               "give the script number or the candidate number.")

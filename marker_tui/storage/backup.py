@@ -42,7 +42,7 @@ from pydantic import BaseModel
 from marker_tui.domain.audit_chain import verify
 
 from . import audit_log
-from .database import Database, StorageError, open_database, write_transaction
+from .database import Database, StorageError, create_private_file, open_database, write_transaction
 from .migrations import AUDIT_CHAIN_VERSION, MIGRATIONS, SCHEMA_VERSION
 
 
@@ -115,6 +115,7 @@ def _copy(source: sqlite3.Connection, target_path: Path,
           progress: Callable[[int, int], None] | None = None) -> None:
     partial = target_path.with_name(target_path.name + ".partial")
     partial.unlink(missing_ok=True)
+    create_private_file(partial)  # a backup is a copy of every answer
     target = sqlite3.connect(str(partial))
     try:
         if progress is None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import os
 import random
 import sqlite3
 import threading
@@ -234,6 +235,16 @@ def _with_lock_retry(db_path: Path, fn: Callable[[], T]) -> T:
                 raise
 
 
+def create_private_file(path: str | Path) -> None:
+    """Create an empty file only its owner can read (every answer, mark and keycode hash is in a
+    database; SQLite gives its -wal and -shm files the database's mode). Staff share it through a
+    group by making it 0660 themselves (README, Running a real room). An existing file is left as it is."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600))
+    except FileExistsError:
+        pass
+
+
 def open_database(path: str | Path, *, create: bool = True) -> Database:
     """Open (and if needed create and upgrade) the marker-tui database at ``path``."""
     from marker_tui.storage import migrations
@@ -243,6 +254,7 @@ def open_database(path: str | Path, *, create: bool = True) -> Database:
         if not create:
             raise DatabaseMissing(f"There is no marker-tui database at {path}.")
         path.parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(path)
     conn = _connect(path)
     try:
         journal = _with_lock_retry(

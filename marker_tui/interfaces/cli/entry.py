@@ -5,11 +5,13 @@ A room of learners is N copies of the same program. Loaded separately, each copy
 loaded them once (``marker-tui learner-server``, see ``learner_server.py``), they share those
 pages. So ``marker-tui [--db PATH] sit ...`` first asks the server beside the database to run the
 learner's terminal on this terminal (its stdin/stdout/stderr are handed over), and stays only as
-the small process the SSH session waits on: it passes on window resizes and a closed connection,
-and exits with the terminal's exit status. No server (or no database named by ``--db`` or
-``MARKER_TUI_DB``): the terminal runs in this process, exactly as before.
+the small process the SSH session waits on (``relay.py``, in a bare interpreter): it passes on
+window resizes and a closed connection, and exits with the terminal's exit status. No server (or
+no database named by ``--db`` or ``MARKER_TUI_DB``), or a server that refuses (busy) or does not
+answer within a few seconds: the terminal runs in this process, exactly as before. The request
+carries only what describes the learner's terminal (:data:`TERMINAL_ENV`); the server takes nothing else.
 
-Only the standard library is imported here, so this process stays small.
+Only the standard library is imported here, so a learner's start stays quick.
 """
 
 from __future__ import annotations
@@ -23,7 +25,17 @@ import sys
 import time
 
 DB_ENV = "MARKER_TUI_DB"  # the same variable as storage/locations.DB_ENV (not imported: it loads platformdirs)
-_RELAYED = {signal.SIGWINCH: b"winch\n", signal.SIGHUP: b"hup\n", signal.SIGTERM: b"term\n"}
+
+#: What of a session's environment the learner server takes (it ignores the rest): what describes the
+#: learner's terminal, and the SSH session naming the desk (see README, Running a real room).
+#: (Not COLUMNS/LINES: they would pin the screen's size through every resize.)
+TERMINAL_ENV = ("TERM", "COLORTERM", "LANG", "LANGUAGE", "SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY")
+#: How long a learner waits for the server's answer before their terminal runs in this process instead.
+REPLY_SECONDS = 5.0
+
+
+def terminal_variable(name: str) -> bool:
+    return name in TERMINAL_ENV or name.startswith("LC_")
 
 
 def socket_path(db_path: str | os.PathLike[str]) -> str:
@@ -74,6 +86,26 @@ def _trusted_socket(path: str) -> bool:
             and not found.st_mode & 0o002)
 
 
+def _first_line(connection: socket.socket, seconds: float = REPLY_SECONDS) -> bytes:
+    """The server's first reply, read a byte at a time (what follows it is the relay's to read);
+    b"" if it does not come within ``seconds`` (a busy or stuck server)."""
+    line, end = b"", time.monotonic() + seconds
+    while not line.endswith(b"\n") and len(line) < 64:
+        left = end - time.monotonic()
+        if left <= 0:
+            return b""
+        connection.settimeout(left)
+        try:
+            byte = connection.recv(1)
+        except socket.timeout:
+            return b""
+        if not byte:
+            break
+        line += byte
+    connection.settimeout(None)
+    return line
+
+
 def _through_server(path: str, arguments: list[str]) -> int | None:
     """Run the learner's terminal in a process forked by the server; its exit status, or None if there is no server."""
     if not _trusted_socket(path):
@@ -81,47 +113,39 @@ def _through_server(path: str, arguments: list[str]) -> int | None:
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         connection.connect(path)
-        request = json.dumps({"args": arguments, "env": dict(os.environ), "cwd": os.getcwd()}).encode() + b"\n"
+        connection.settimeout(REPLY_SECONDS)
+        env = {k: v for k, v in os.environ.items() if terminal_variable(k)}
+        request = json.dumps({"args": arguments, "env": env}).encode() + b"\n"
         socket.send_fds(connection, [request], [0, 1, 2])
-        replies = connection.makefile("rb")
-        first = replies.readline().split()
+        first = _first_line(connection).split()
     except OSError:
         connection.close()
         return None
-    if len(first) != 2 or first[0] != b"pid":
+    if len(first) != 2 or first[0] != b"pid" or not first[1].isdigit():
         connection.close()
-        return None  # the server refused (stopping, or too busy): this process runs the terminal itself
+        return None  # the server refused (too busy), is stuck or stopping: this process runs the terminal itself
     child = int(first[1])
-
-    def relay(signum, frame) -> None:
+    # This process stays for the whole sitting: it becomes a bare interpreter running only the relay.
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "relay.py")
+    if sys.executable and os.path.exists(script):
+        os.set_inheritable(connection.fileno(), True)
         try:
-            connection.sendall(_RELAYED[signum])
+            os.execv(sys.executable, [sys.executable, "-I", "-S", script, str(connection.fileno()), str(child),
+                                      "--", *sys.argv[1:]])
         except OSError:
-            pass
+            pass  # relay from here instead
+    from marker_tui.interfaces.cli.relay import relay
 
-    for signum in _RELAYED:
-        signal.signal(signum, relay)
-    try:
-        for line in replies:
-            words = line.split()
-            if len(words) == 2 and words[0] == b"exit":
-                return int(words[1])
-    except OSError:
-        pass
-    # The server went away; the terminal lives on (it is its own process): wait for it to end.
-    while True:
-        try:
-            os.kill(child, 0)
-        except ProcessLookupError:
-            return 0
-        except PermissionError:
-            pass
-        time.sleep(1)
+    return relay(connection.fileno(), child)
 
 
 def main() -> None:
     sit = _sit_arguments(sys.argv[1:])
     if sit is not None:
+        # A learner's terminal: Ctrl+C, Ctrl+\ or Ctrl+Z before the screen is up (the terminal is still
+        # cooked while we wait for the server or load) must neither print a traceback nor stop it.
+        for signum in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP):
+            signal.signal(signum, signal.SIG_IGN)
         db = sit[0] or os.environ.get(DB_ENV)
         if db:
             status = _through_server(socket_path(db), sit[1])

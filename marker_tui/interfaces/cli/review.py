@@ -56,7 +56,7 @@ def review() -> None:
 @click.option("--reviewer", required=True, metavar="NAME", help="Who reviews: not its marker nor its IQA reviewer.")
 @staff_options
 def open_(code: str, script: str, reason: str, deadline: str, reviewer: str) -> None:
-    """Put a learner's script (script or candidate number) under review."""
+    """Put a learner's script under review: SCRIPT is a script or candidate number ('script 5512' or 'candidate 1003' where one number is both)."""
     centre = open_centre()
     by = signed_in(centre.db, *roles_for(Permission.LEAD_MARKING)).name
     with user_errors():

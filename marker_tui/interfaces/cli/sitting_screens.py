@@ -25,8 +25,10 @@ def _centre(ctx: click.Context):
 @click.pass_context
 def sit(ctx: click.Context, code: str | None, candidate: str | None) -> None:
     """Sit a paper: a learner's terminal for sitting CODE (locked until an invigilator's PIN)."""
+    from marker_tui.interfaces.cli.process_memory import give_back_large_blocks
     from marker_tui.interfaces.tui.launch import run_learner_terminal
 
+    give_back_large_blocks()
     centre = _centre(ctx)
     try:
         run_learner_terminal(centre, code, candidate)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
@@ -16,7 +18,7 @@ from textual.screen import Screen
 from textual.worker import WorkerFailed
 
 from marker_tui.domain.visible_text import visible, visible_line
-from .hangup import CHECK_SECONDS, HANGUP, is_terminal, terminal_hung_up
+from .hangup import CHECK_SECONDS, HANGUP, is_terminal, terminal_hung_up, terminal_size
 from marker_tui.services.staff import StaffMember
 
 if TYPE_CHECKING:  # imported when used: `marker-tui sit` should not pay for the home screen's files
@@ -98,6 +100,8 @@ class MarkerApp(App):
         start, self._start = self._start, None  # the app must not keep a screen alive after it is gone
         self.push_screen(start)
         if is_terminal(fd := getattr(self._driver, "fileno", None)) and not self.is_headless:
+            self._terminal_fd = fd
+            self._terminal_size: tuple[int, int] | None = terminal_size(fd)
             self.set_interval(CHECK_SECONDS, lambda: self._leave_if_hung_up(fd))
         if welcome := self._welcome:
             self.notify(welcome, title="Welcome to marker-tui", timeout=30)
@@ -111,6 +115,13 @@ class MarkerApp(App):
         # flushed by the screens' unmount), rather than spin on a dead terminal.
         if terminal_hung_up(fd):
             self.exit(HANGUP)
+            return
+        # A resize whose SIGWINCH did not reach us (see hangup.py): ask the driver to read the size again.
+        size = terminal_size(fd)
+        if size is not None and size != self._terminal_size:
+            self._terminal_size = size
+            if hasattr(signal, "SIGWINCH"):
+                os.kill(os.getpid(), signal.SIGWINCH)
 
     def on_unmount(self) -> None:
         if self._previous_excepthook is not None and threading.excepthook == self._thread_failed:
@@ -194,6 +205,11 @@ class MarkerApp(App):
         if args.exc_type is SystemExit or args.exc_value is None:
             return
         error = args.exc_value
+        fd = getattr(self, "_terminal_fd", None)
+        if isinstance(error, OSError) and fd is not None and terminal_hung_up(fd):
+            # Textual's writer or input thread on a terminal that has just closed: the person has
+            # gone (not a fault to log); the hang-up check closes the app on its next tick.
+            return
         try:
             self.call_from_thread(self._handle_exception, error)
         except Exception:  # the app has stopped: log only

@@ -37,19 +37,25 @@ def run_learner_terminal(centre, code: str | None, candidate: str | None) -> Non
     ctrl+t there, a new app starts, on the fault screen or the login for the same
     learner. Only the invigilator's release ends this loop.
     """
+    import sys
+
     from .app import MarkerApp
-    from .hangup import HANGUP
+    from .hangup import HANGUP, is_terminal, terminal_hung_up
     from .screens.fault import RESTART, LearnerFaultScreen
     from .screens.learner import LearnerLoginScreen
 
+    output = sys.__stdout__.fileno() if sys.__stdout__ is not None else None
+    on_a_terminal = is_terminal(output)
     start = LearnerLoginScreen(code, candidate, locked=True)
     faults = 0
     while True:
         app = MarkerApp(centre, start=start)
         app.learner_terminal = True
         result = app.run()
-        if result == HANGUP:
-            return  # nobody is there any more; the terminal's lease lapses (domain/admission.py)
+        if result == HANGUP or (on_a_terminal and (not is_terminal(output) or terminal_hung_up(output))):
+            # Nobody is there any more (whatever the app ended with: a new app on a dead terminal
+            # would read end-of-input for ever); the terminal's lease lapses (domain/admission.py).
+            return
         if result == RESTART:
             login = app.learner_login or (code, candidate)
             start = LearnerLoginScreen(*login, locked=True)

@@ -9,12 +9,22 @@ the keystroke itself is being handled, so both repaint together.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from textual.message import Message
 from textual.widgets import TextArea
 
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea
+
+# What a paste can carry that is not text (terminal escapes, a web page's control bytes): an answer
+# keeps letters, tabs and line breaks only, so what is stored is what the learner sees.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def answer_text(insert: str) -> str:
+    """Typed or pasted text as an answer holds it: line breaks as \\n, control characters dropped."""
+    return _NOT_TEXT.sub("", insert.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 class AnswerArea(PlainTextArea):
@@ -31,6 +41,10 @@ class AnswerArea(PlainTextArea):
         self.max_length: int | None = None
 
     def _replace_via_keyboard(self, insert: str, start, end):  # noqa: ANN001 - Textual's Location
+        if insert:
+            insert = answer_text(insert)
+            if not insert and start == end:
+                return None  # only control characters: nothing to add
         if self.max_length is not None and insert:
             replaced = len(self.document.get_text_range(start, end)) if start != end else 0
             room = self.max_length - (len(self.text) - replaced)
