@@ -135,6 +135,7 @@ async def test_signing_in_offers_only_what_the_roles_allow_and_opens_the_choice(
 
 async def test_a_role_the_person_does_not_have_is_refused_after_sign_in(mini, centre):
     app = make_app(mini, centre)
+    app.NOTIFICATION_TIMEOUT = 600  # toasts expire in real time: kept until the test has read them
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("m")
         await sign_in(pilot, INVIGILATOR, "1111")

@@ -193,14 +193,15 @@ async def test_the_export_dialog_answers_keys_while_the_export_waits_for_the_dat
     folder = tmp_path / "exports"
     screen = ExportScreen(built.code, by=EXPORT_ADMIN, folder=folder, kind=ExportKind.AUDIT_CSV)
     app = MarkerApp(built.centre, library=load_library(paths=[]), start=screen, steady=True)
+    app.NOTIFICATION_TIMEOUT = 600  # toasts expire in real time: kept until the test has read them
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
         with write_lock_held(built.room.path):
             screen.action_export()  # the export is recorded in the audit log: it waits for the lock
             await pilot.pause()
             await pilot.press("escape")  # Close: refused while it runs, and said so at once
-            await until(pilot, lambda: app.screen is screen and screen.running, "still running")
-            assert any("still running" in n.message for n in app._notifications)
+            await until(pilot, lambda: any("still running" in n.message for n in app._notifications), "the refusal")
+            assert app.screen is screen and screen.running
         await settle(pilot)
         assert screen.runs_finished == 1 and not screen.running
         assert "Export done" in [n.title for n in app._notifications]

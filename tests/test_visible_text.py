@@ -226,6 +226,7 @@ async def test_a_notification_quoting_stored_text_shows_placeholders(hostile):
     from marker_tui.interfaces.tui.screens.home import HomeScreen
 
     app = MarkerApp(hostile, start=HomeScreen(), steady=True)
+    app.NOTIFICATION_TIMEOUT = 600  # toasts expire in real time: kept until the test has read them
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         app.notify(f"Saved candidate 1001 Amy {NASTY}.", title=f"Done {NASTY}", markup=False)
