@@ -222,8 +222,10 @@ async def _learner_child(mode: str, db: str) -> dict:
 async def _bare_child(mode: str, stack: bool = False) -> dict:
     if stack:  # the libraries the learner is built on, loaded as the learner's own modules load them
         import click  # noqa: F401
-        import pydantic  # noqa: F401
         import sqlite_utils  # noqa: F401
+        # `import pydantic` alone loads a lazy shim (its models come on first use): a learner's
+        # modules define models, so the baseline loads what defining one loads.
+        from pydantic import BaseModel  # noqa: F401
     from textual.app import App
     from textual.widgets import Footer, Header, TextArea
 
