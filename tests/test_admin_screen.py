@@ -31,6 +31,7 @@ from marker_tui.services.centre import Centre
 from marker_tui.services.setup import create_first_admin, load_shipped_papers
 from marker_tui.services.staff import LockedOut, WrongPin
 from marker_tui.storage.database import open_database
+from waiting import until, workers_done
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 ADMIN = "Ada Admin"
@@ -83,24 +84,14 @@ async def type_into(pilot, field: str, text: str) -> None:
 
 
 async def save(pilot) -> None:
+    """Enter: the form's save runs in a worker, and a done save reads its list again in another."""
     await pilot.press("enter")
-    await pilot.pause()
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:
-    """Let the app run until ``condition()`` holds (e.g. a filter applied after its short delay)."""
-    waited = 0.0
-    while not condition():
-        assert waited < timeout, "the screen did not get there"
-        await pilot.pause(0.05)
-        waited += 0.05
+    await workers_done(pilot)
 
 
 async def settle(pilot) -> None:
     """Wait for the papers to be read (or reloaded) in their thread, and shown."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
+    await workers_done(pilot)
 
 
 # --- sections and keys -------------------------------------------------------------------------------

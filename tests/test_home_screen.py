@@ -8,10 +8,11 @@ from textual.widgets import OptionList
 from marker_tui.domain.clock import FakeClock
 from marker_tui.interfaces.tui.app import MarkerApp
 from marker_tui.interfaces.tui.screens.home import HomeScreen, SittingChooserScreen
-from marker_tui.interfaces.tui.screens.staff_sign_in import StaffSignInScreen
+from marker_tui.interfaces.tui.screens.staff_sign_in import StaffPinForm, StaffSignInScreen
 from marker_tui.interfaces.tui.widgets.specification_browser import UnitDetail
 from marker_tui.services.centre import Centre
 from marker_tui.storage.assessment_files import load_library
+from waiting import until, workers_done
 
 ADMIN, INVIGILATOR, MARKER = "Ada Admin", "Ian Invigilator", "Mo Marker"
 EVERY_ACTIVITY = ["Sit a paper", "Invigilate", "Mark", "Quality assurance", "Administer", "Standardisation",
@@ -45,14 +46,24 @@ def menu_titles(app) -> list[str]:
 
 
 async def sign_in(pilot, name: str, pin: str) -> None:
-    await pilot.pause()
-    assert isinstance(pilot.app.screen, StaffSignInScreen)
-    pilot.app.screen.query_one("#staff-name").value = name
-    pilot.app.screen.query_one("#staff-pin").value = pin
-    pilot.app.screen.query_one("#staff-pin").focus()
+    """Type a name and PIN and wait for the answer: the PIN is checked in a worker, and what
+    follows a good one (the next screen, its reads) in more; one pause was not always enough."""
+    await until(pilot, lambda: isinstance(pilot.app.screen, StaffSignInScreen), "the sign-in screen")
+    screen = pilot.app.screen
+    form = screen.query_one(StaffPinForm)
+    form.show_error("")
+    screen.query_one("#staff-name").value = name
+    screen.query_one("#staff-pin").value = pin
+    screen.query_one("#staff-pin").focus()
     await pilot.press("enter")
-    await pilot.pause()
-    await pilot.pause()
+
+    def answered() -> bool:
+        if pilot.app.screen is not screen:  # signed in: the next screen
+            return True
+        return not form.checking and str(form.query_one("#pin-error").render()) not in ("", "Checking…")
+
+    await until(pilot, answered, "the PIN check's answer")
+    await workers_done(pilot)
 
 
 def detail_text(app: MarkerApp) -> str:
@@ -124,6 +135,7 @@ async def test_signing_in_offers_only_what_the_roles_allow_and_opens_the_choice(
 
 async def test_a_role_the_person_does_not_have_is_refused_after_sign_in(mini, centre):
     app = make_app(mini, centre)
+    app.NOTIFICATION_TIMEOUT = 600  # toasts expire in real time: kept until the test has read them
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("m")
         await sign_in(pilot, INVIGILATOR, "1111")
