@@ -36,6 +36,7 @@ if str(REPO) not in sys.path:
 
 import sqlite_utils  # noqa: E402
 
+from marker_tui.domain.audit_chain import content_digest, link  # noqa: E402
 from marker_tui.domain.clock import FakeClock  # noqa: E402
 from marker_tui.services.centre import Centre  # noqa: E402
 from marker_tui.storage.database import now_text, run_write  # noqa: E402
@@ -62,8 +63,10 @@ def build(path: Path) -> tuple[Centre, str]:
     code = centre.sittings.create_sitting(paper.id, by=INVIGILATOR, code="BENCH-500").code
     centre.sittings.enrol(code, all_candidates=True, by=INVIGILATOR)
     centre.sittings.open(code, by=INVIGILATOR)
-    for n in range(SCRIPTS):
-        centre.learners.login(code, f"C{n:04d}")
+    # Each learner logs in with the keycode on their admission slip, as at a terminal.
+    slips = centre.sittings.issue_keycodes(code, by=INVIGILATOR).slips
+    for slip in slips:
+        centre.learners.login(code, slip.candidate_number, slip.keycode)
     centre.sittings.start(code, by=INVIGILATOR)
     questions = [q.id for q in paper.paper.questions]
     now = now_text(centre.clock.now())
@@ -155,8 +158,15 @@ def run() -> list[dict]:
                 bare["mark_versions"].insert({"script_id": other, "question_id": question, "version": 1000 + i,
                                               "marks_awarded": 1, "credited_points": "[0]", "comment": "bench",
                                               "marked_by": marker_id, "marked_at": "x", "role": "marker"})
-                bare["audit_log"].insert({"at": "x", "actor": MARKER, "action": "bench", "script_id": other,
-                                          "details": json.dumps({"old": None, "new": 1})})
+                # The audit log is a hash chain (a trigger refuses a row without its hashes): the
+                # bare write links onto the last row too, as any writer of this file must.
+                last_id, previous = bare.execute("SELECT id, chain_hash FROM audit_log ORDER BY id DESC LIMIT 1"
+                                                 ).fetchone()
+                entry = ["x", MARKER, "bench", None, other, None, json.dumps({"old": None, "new": 1})]
+                content = content_digest(*entry)
+                bare.execute("INSERT INTO audit_log (id, at, actor, action, sitting_id, script_id, candidate_number,"
+                             " details, content_digest, chain_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             [last_id + 1, *entry, content, link(previous, last_id + 1, content)])
             bare_save.append(time.perf_counter() - start)
         bare.close()
         centre.close()

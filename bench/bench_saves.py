@@ -47,7 +47,9 @@ TARGET_P99_MS = 50.0
 
 
 def _answer(k: int, writer: int) -> str:
-    # A learner's answer grows as they type: ~1-3 KB, with some non-ASCII.
+    # A learner's answer grows as they type: ~1-3 KB, with some non-ASCII. Growing on through 300
+    # back-to-back saves it passed the answer limit (30,000 characters) and was refused: it starts again.
+    k %= 14
     base = f"Learner {writer}: the customer service process — évaluation 👍 "
     return base + ("and then the next point about the team " * (25 + k * 4))[: 1000 + k * 150]
 
@@ -63,6 +65,13 @@ def _percentile(values: list[float], p: float) -> float:
 # --- the two kinds of writer process --------------------------------------------------------
 
 
+def _terminal(script_id: int):  # noqa: ANN202
+    """The learner's terminal for that script: where they logged in, and the process that saves."""
+    from marker_tui.services.terminal import Terminal
+
+    return Terminal.named("bench", f"w{script_id}")
+
+
 def _writer_main(args: argparse.Namespace) -> None:
     """One learner's terminal: saves through the engine, reports latencies as JSON."""
     from marker_tui.domain.clock import SystemClock
@@ -70,7 +79,7 @@ def _writer_main(args: argparse.Namespace) -> None:
     from marker_tui.storage.database import DatabaseBusy, is_lock_error, open_database
 
     db = open_database(args.db)
-    learner = LearnerService(db, SystemClock())
+    learner = LearnerService(db, SystemClock(), terminal=_terminal(args.script))
     print("ready", flush=True)
     _wait_for_go()
     go_time = time.monotonic()
@@ -184,8 +193,12 @@ def _engine_database(folder: Path, writers: int) -> tuple[Path, list[int]]:
     code = sittings.create_sitting(stored.id, by="Bench Admin").code
     sittings.enrol(code, all_candidates=True, by="Bench Admin")
     sittings.open(code, by="Bench Admin")
-    learners = LearnerService(db, clock)
-    scripts = [learners.login(code, f"B{n:04d}").script_id for n in range(writers)]
+    # Each learner logs in with the keycode on their admission slip, at their own terminal: the
+    # writer process that saves for that script later is that terminal (it holds the script's lease).
+    slips = sittings.issue_keycodes(code, by="Bench Admin").slips
+    script_of = {c.candidate_number: c.script_id for c in sittings.status(code).candidates}
+    scripts = [LearnerService(db, clock, terminal=_terminal(script_of[slip.candidate_number]))
+               .login(code, slip.candidate_number, slip.keycode).script_id for slip in slips]
     sittings.start(code, by="Bench Admin")
     db.close()
     return path, scripts

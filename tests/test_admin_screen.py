@@ -31,6 +31,7 @@ from marker_tui.services.centre import Centre
 from marker_tui.services.setup import create_first_admin, load_shipped_papers
 from marker_tui.services.staff import LockedOut, WrongPin
 from marker_tui.storage.database import open_database
+from waiting import until, workers_done
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 ADMIN = "Ada Admin"
@@ -83,24 +84,14 @@ async def type_into(pilot, field: str, text: str) -> None:
 
 
 async def save(pilot) -> None:
+    """Enter: the form's save runs in a worker, and a done save reads its list again in another."""
     await pilot.press("enter")
-    await pilot.pause()
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:
-    """Let the app run until ``condition()`` holds (e.g. a filter applied after its short delay)."""
-    waited = 0.0
-    while not condition():
-        assert waited < timeout, "the screen did not get there"
-        await pilot.pause(0.05)
-        waited += 0.05
+    await workers_done(pilot)
 
 
 async def settle(pilot) -> None:
     """Wait for the papers to be read (or reloaded) in their thread, and shown."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
+    await workers_done(pilot)
 
 
 # --- sections and keys -------------------------------------------------------------------------------
@@ -841,3 +832,22 @@ async def test_the_admin_sets_the_centre_name_and_number_and_feedback_prints_the
         assert "Glanmor College" in text and "654321B" in text
     finally:
         demo.close()
+
+
+async def test_a_candidate_typed_box_after_box_with_tab_as_one_burst_fills_each_box(centre):
+    """Fast typing or a paste over SSH: each key reaches the box the Tabs before it moved to."""
+    from key_bursts import press_burst
+
+    app = admin_app(centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "a")
+        await pilot.pause()
+        assert isinstance(app.screen, CandidateForm)
+        await press_burst(pilot, *"1003", "tab", *"Chloé", "space", *"Dubois", "tab", "backspace", *"25",
+                          "tab", *"report", "tab", "space")
+        values = {box: app.screen.query_one(f"#{box}", TextInput).value
+                  for box in ("number", "name", "extra", "extra-reason")}
+        assert values == {"number": "1003", "name": "Chloé Dubois", "extra": "25", "extra-reason": "report"}
+        assert app.screen.focused is app.screen.query_one(f"#{CandidateForm.kind_id(CandidateForm.TICKABLE[0])}")
+        assert app.screen.focused.value  # Space after the last Tab ticked the first box

@@ -174,7 +174,7 @@ class Pty:
             os.execve(program, [program, *args], env)
         self.seen = b""
 
-    def wait_for(self, text: str, deadline: float = 20.0) -> str:
+    def wait_for(self, text: str, deadline: float = 60.0) -> str:  # a new process on a loaded machine: it all takes a while
         end = time.monotonic() + deadline
         while text.encode() not in self.seen:
             left = end - time.monotonic()

@@ -57,7 +57,7 @@ from test_learner_screen import (  # noqa: F401 (fixtures)
 OTHERS = ("Ben Jones", "Chloé Dubois", "1002", "1003")
 
 
-def _wait(condition, message: str, seconds: float = 10.0) -> None:
+def _wait(condition, message: str, seconds: float = 30.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, message
@@ -89,7 +89,7 @@ def mend_writes(centre) -> None:
     centre.db.conn.execute("PRAGMA query_only = OFF")
 
 
-async def until(pilot, condition, seconds: float = 5.0) -> None:
+async def until(pilot, condition, seconds: float = 30.0) -> None:  # budgeted for a loaded CI machine
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, "the screen never got there"

@@ -13,14 +13,14 @@ from marker_tui.interfaces.tui.widgets.inputs import TextInput
 from marker_tui.services.exports import ExportKind
 from marker_tui.storage.assessment_files import load_library
 from test_export_service import ADMIN, ANA, INVIGILATOR, IVY, build_export_room, files_under
+from waiting import workers_done
 
 SIZE = (100, 40)
 
 
 async def settle(pilot) -> None:
     """Let the screen's readers (thread workers) finish and their results reach the screen."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await workers_done(pilot)  # until none is left, with a deadline (tests/waiting.py)
 
 
 @pytest.fixture

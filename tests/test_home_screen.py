@@ -8,10 +8,11 @@ from textual.widgets import OptionList
 from marker_tui.domain.clock import FakeClock
 from marker_tui.interfaces.tui.app import MarkerApp
 from marker_tui.interfaces.tui.screens.home import HomeScreen, SittingChooserScreen
-from marker_tui.interfaces.tui.screens.staff_sign_in import StaffSignInScreen
+from marker_tui.interfaces.tui.screens.staff_sign_in import StaffPinForm, StaffSignInScreen
 from marker_tui.interfaces.tui.widgets.specification_browser import UnitDetail
 from marker_tui.services.centre import Centre
 from marker_tui.storage.assessment_files import load_library
+from waiting import until, workers_done
 
 ADMIN, INVIGILATOR, MARKER = "Ada Admin", "Ian Invigilator", "Mo Marker"
 EVERY_ACTIVITY = ["Sit a paper", "Invigilate", "Mark", "Quality assurance", "Administer", "Standardisation",
@@ -45,14 +46,24 @@ def menu_titles(app) -> list[str]:
 
 
 async def sign_in(pilot, name: str, pin: str) -> None:
-    await pilot.pause()
-    assert isinstance(pilot.app.screen, StaffSignInScreen)
-    pilot.app.screen.query_one("#staff-name").value = name
-    pilot.app.screen.query_one("#staff-pin").value = pin
-    pilot.app.screen.query_one("#staff-pin").focus()
+    """Type a name and PIN and wait for the answer: the PIN is checked in a worker, and what
+    follows a good one (the next screen, its reads) in more; one pause was not always enough."""
+    await until(pilot, lambda: isinstance(pilot.app.screen, StaffSignInScreen), "the sign-in screen")
+    screen = pilot.app.screen
+    form = screen.query_one(StaffPinForm)
+    form.show_error("")
+    screen.query_one("#staff-name").value = name
+    screen.query_one("#staff-pin").value = pin
+    screen.query_one("#staff-pin").focus()
     await pilot.press("enter")
-    await pilot.pause()
-    await pilot.pause()
+
+    def answered() -> bool:
+        if pilot.app.screen is not screen:  # signed in: the next screen
+            return True
+        return not form.checking and str(form.query_one("#pin-error").render()) not in ("", "Checking…")
+
+    await until(pilot, answered, "the PIN check's answer")
+    await workers_done(pilot)
 
 
 def detail_text(app: MarkerApp) -> str:
@@ -124,6 +135,7 @@ async def test_signing_in_offers_only_what_the_roles_allow_and_opens_the_choice(
 
 async def test_a_role_the_person_does_not_have_is_refused_after_sign_in(mini, centre):
     app = make_app(mini, centre)
+    app.NOTIFICATION_TIMEOUT = 600  # toasts expire in real time: kept until the test has read them
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("m")
         await sign_in(pilot, INVIGILATOR, "1111")
@@ -349,3 +361,27 @@ async def test_a_marker_is_offered_reviews_of_marking_but_not_the_lead_assessors
         await pilot.press("escape")
         await pilot.pause()
         assert menu_titles(app) == ["Sit a paper", "Mark", "Reviews of marking"]
+
+
+async def test_a_name_tab_and_pin_typed_as_one_burst_sign_in(centre):
+    """Fast typing or a slow link: the PIN typed straight after Tab goes to the PIN box, not the name."""
+    from key_bursts import press_burst
+
+    from marker_tui.interfaces.tui.screens.marking import SittingPickerScreen
+
+    def keys(text: str) -> list[str]:
+        return [c if c != " " else "space" for c in text]
+
+    app = MarkerApp(centre, start=StaffSignInScreen("Marking", then=lambda m: SittingPickerScreen(m.name),
+                                                    roles=("marker",)), steady=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await press_burst(pilot, *keys("Mo Makrer"), "tab", *"2223", "backspace", "2")
+        assert (app.screen.query_one("#staff-name").value, app.screen.query_one("#staff-pin").value) == (
+            "Mo Makrer", "2222")
+        # Back to the name (shift+Tab selects it: typing replaces it), the name again, forward, Enter.
+        await press_burst(pilot, "shift+tab", *keys(MARKER), "tab", "enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, SittingPickerScreen)
+        assert app.screen.marker == MARKER

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
+
+from textual.worker import WorkerState
 
 from marker_tui.interfaces.tui.app import MarkerApp
 from marker_tui.interfaces.tui.screens.invigilator import (
@@ -17,10 +21,40 @@ from test_learner_screen import SIZE, centre_for, open_sitting, room, text_of, u
 from sitting_fixtures import ADMIN, INVIGILATOR, PIN
 
 
-async def settle(pilot) -> None:
-    """Let the screen's readers (thread workers) finish and their results reach the screen."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+async def settle(pilot, seconds: float = 30.0) -> None:
+    """Let the screen's readers (thread workers) finish and their results reach the screen.
+
+    One wait is not enough: a finished action asks for a new read of the room after its worker has
+    ended, and a read asked for while another runs starts when that one ends. So: until no worker
+    runs and no read is under way or due (a deadline budgeted for a loaded CI machine, not a sleep).
+    The room's own one-second timer is held (hold_timer): the test calls refresh_status() itself.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        for screen in pilot.app.screen_stack:
+            if isinstance(screen, InvigilatorRoomScreen):
+                hold_timer(screen)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if not busy(pilot.app):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("the room view's reads did not finish in time")
+        await asyncio.sleep(0.01)
+
+
+def hold_timer(screen: InvigilatorRoomScreen) -> None:
+    """The room view reads the room every real second while the test's clock stands still: on a
+    loaded machine a read started before a step of the test could land after it."""
+    timer = getattr(screen, "refresh_timer", None)
+    if timer is not None:
+        timer.pause()
+
+
+def busy(app) -> bool:
+    if any(worker.state in (WorkerState.PENDING, WorkerState.RUNNING) for worker in app.workers):
+        return True
+    return any(isinstance(s, InvigilatorRoomScreen) and (s._reading or s._read_again) for s in app.screen_stack)
 
 
 def room_app(room, code: str, *, signed_in: bool = True, centre=None) -> MarkerApp:
@@ -158,14 +192,14 @@ async def test_two_invigilator_terminals_see_the_same_room(room):
     room.log_in(code, "1001")
     first, second = room_app(room, code), room_app(room, code)
     async with first.run_test(size=SIZE) as one, second.run_test(size=SIZE) as two:
-        await one.pause()
-        await two.pause()
+        await settle(one)
+        await settle(two)
         await one.press("s")
-        await one.pause()
+        await settle(one)
         await confirm(one)
         assert first.screen.status.state.value == "running"
         second.screen.refresh_status()  # what its one-second timer does
-        await two.pause()
+        await settle(two)
         assert second.screen.status.state.value == "running"
         assert cells(second.screen, "1001") == cells(first.screen, "1001")
 
@@ -379,7 +413,7 @@ def test_snapshot_sign_in(room, snap_compare):
 
 def test_snapshot_room(room, snap_compare):
     code = busy_room(room)
-    assert snap_compare(room_app(room, code), terminal_size=SIZE)
+    assert snap_compare(room_app(room, code), terminal_size=SIZE, run_before=settle)  # the first read shown
 
 
 def test_snapshot_pause_dialog_with_missing_reason(room, snap_compare):

@@ -33,6 +33,7 @@ from marker_tui.interfaces.tui.widgets.dialogs import ConfirmDialog
 from marker_tui.services.centre import Centre
 from marker_tui.storage.database import open_database
 from test_iqa_service import ANA, BEN, IVY, MO, PIN, SAM, IqaRoom, build_iqa_room, plan_with
+from waiting import workers_done
 
 SIZE = (80, 24)
 
@@ -40,11 +41,7 @@ SIZE = (80, 24)
 async def settle(pilot) -> None:
     """Let the screen's service calls (thread workers) finish and their results reach the screen;
     a result may start the next call (a refused save reloads the review), so until none is left."""
-    while True:
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        if not any(w.is_running for w in pilot.app.workers):
-            return
+    await workers_done(pilot)  # until none is left, with a deadline (tests/waiting.py)
 
 
 @pytest.fixture
@@ -456,7 +453,7 @@ def test_snapshot_review_screen_80x24(room, snap_compare):
 
 def test_snapshot_plan_screen_80x24(room, snap_compare):
     room.iqa.plans.create_plan(room.code, strategy=SamplingStrategy(), by=MO, seed=3)
-    assert snap_compare(plan_screen(room, MO), terminal_size=SIZE)
+    assert snap_compare(plan_screen(room, MO), terminal_size=SIZE, run_before=settle)  # the plan's read shown
 
 
 async def test_signing_off_too_early_keeps_the_typed_statement(room):

@@ -11,6 +11,8 @@ from datetime import timedelta
 
 import pytest
 
+from textual.css.query import NoMatches
+
 from marker_tui.interfaces.tui.app import MarkerApp
 from marker_tui.interfaces.tui.screens.learner import (
     ConfirmNameDialog,
@@ -28,6 +30,7 @@ from marker_tui.services.centre import Centre
 from marker_tui.services.room import SittingError
 from marker_tui.storage.database import open_database
 from sitting_fixtures import INVIGILATOR, PIN, build_room
+from waiting import until
 
 SIZE = (80, 24)
 
@@ -77,7 +80,7 @@ def learner_app(room, code: str | None = None, number: str | None = None, *, cen
     return MarkerApp(centre, start=screen, steady=True)
 
 
-async def settle(pilot, seconds: float = 5.0) -> None:
+async def settle(pilot, seconds: float = 30.0) -> None:
     """Let the writer thread finish and its messages reach the screen (deadline, not a fixed sleep)."""
     deadline = time.monotonic() + seconds
     await pilot.pause()
@@ -93,9 +96,10 @@ async def settle(pilot, seconds: float = 5.0) -> None:
 
 async def logged_in(pilot) -> LearnerSittingScreen:
     """From the login screen (code and number given): confirm the name, land on the sitting screen."""
-    await pilot.pause()
+    await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmNameDialog), "the name to confirm")
     await pilot.press("y")
-    await pilot.pause()
+    await until(pilot, lambda: not isinstance(pilot.app.screen, (ConfirmNameDialog, LearnerLoginScreen)),
+                "the sitting screen after confirming the name")
     screen = pilot.app.screen
     assert isinstance(screen, LearnerSittingScreen), f"expected the sitting screen, got {screen!r}"
     hold_timers(screen)
@@ -184,12 +188,22 @@ def test_clock_text_and_reflowing_hard_wrapped_paper_text():
 # --- logging in ---------------------------------------------------------------------------------------
 
 
+def login_problem(app) -> str | None:
+    """What the login form says once the check in its worker has answered (None while it runs)."""
+    screen = app.screen
+    if not isinstance(screen, LearnerLoginScreen) or screen.busy or screen.checking:
+        return None
+    try:
+        said = text_of(screen.query_one("#login-error"))
+    except NoMatches:  # the form is being rebuilt to show the problem
+        return None
+    return said if said and said != "Checking…" else None
+
+
 async def login_error(app, code: str, number: str) -> str:
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, LearnerLoginScreen)
-        return text_of(screen.query_one("#login-error"))
+        await until(pilot, lambda: login_problem(app) is not None, "the login's answer")
+        return login_problem(app)
 
 
 async def test_a_wrong_code_says_so_and_stays_on_the_login_screen(room):
@@ -218,9 +232,8 @@ async def test_the_right_number_without_the_keycode_is_not_let_in(room):
         await pilot.pause()
         assert text_of(app.screen.query_one("#login-error")) == "Type the keycode from your admission slip."
         await pilot.press(*"WRONG123", "enter")
-        await pilot.pause()
+        await until(pilot, lambda: "do not match" in (login_problem(app) or ""), "the refusal")
         assert isinstance(app.screen, LearnerLoginScreen)
-        assert "do not match" in text_of(app.screen.query_one("#login-error"))
         assert app.screen.query_one("#keycode").value == ""
     refusal = [e for e in room.sittings.log(code) if e.action == "admission refused"]
     assert [(e.candidate_number, e.details["reason"]) for e in refusal] == [("1001", "wrong keycode")]
@@ -240,18 +253,18 @@ async def test_a_sitting_not_open_yet_waits_and_joins_by_itself_when_the_invigil
     room.sittings.enrol(code, ["1001"], by=INVIGILATOR)
     app = learner_app(room, code, "1001")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        assert isinstance(app.screen, WaitingToOpenScreen)
+        await until(pilot, lambda: isinstance(app.screen, WaitingToOpenScreen), "the waiting screen")
         assert text_of(app.screen.query_one(".form-purpose")) == "Sitting MON-AM is not open yet"
         assert "moves on by itself" in text_of(app.screen.query_one("#waiting-text"))
         await poll_for_opening(pilot)  # still scheduled: nothing changes, nothing to press
         assert isinstance(app.screen, WaitingToOpenScreen)
         room.sittings.open(code, by=INVIGILATOR)
         await poll_for_opening(pilot)
-        assert isinstance(app.screen, ConfirmNameDialog)  # the keycode is checked now, then "Is this you?"
+        # The keycode is checked now (another worker), then "Is this you?"
+        await until(pilot, lambda: isinstance(app.screen, ConfirmNameDialog), "the name to confirm")
         await pilot.press("y")
-        await pilot.pause()
-        assert isinstance(app.screen, LearnerSittingScreen) and app.screen.phase == "waiting"
+        await until(pilot, lambda: isinstance(app.screen, LearnerSittingScreen), "the sitting screen")
+        assert app.screen.phase == "waiting"
     assert room.candidate(code, "1001").logged_in_at is not None
 
 
@@ -262,17 +275,14 @@ async def test_waiting_for_the_opening_escape_goes_back_to_the_form_to_check_the
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press(*room.keycode(code, "1001"), "enter")
-        await pilot.pause()
-        assert isinstance(app.screen, WaitingToOpenScreen)
+        await until(pilot, lambda: isinstance(app.screen, WaitingToOpenScreen), "the waiting screen")
         await pilot.press("escape")
-        await pilot.pause()
-        assert isinstance(app.screen, LearnerLoginScreen)
+        await until(pilot, lambda: login_problem(app) is not None, "the form again")
         assert "not open yet" in text_of(app.screen.query_one("#login-error"))
         assert app.focused is app.screen.query_one("#code")
         room.sittings.open(code, by=INVIGILATOR)
         await pilot.press("enter")  # the same code again: it is open now
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmNameDialog)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmNameDialog), "the name to confirm")
 
 
 async def test_typing_the_code_and_number_by_hand_and_saying_no_to_the_name_logs_nobody_in(room):
@@ -284,12 +294,10 @@ async def test_typing_the_code_and_number_by_hand_and_saying_no_to_the_name_logs
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmNameDialog)  # no name before the keycode
         await pilot.press(*room.keycode(code, "1001").lower(), "enter")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmNameDialog)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmNameDialog), "the name to confirm")
         assert text_of(app.screen.query_one("#confirm-name-text")) == "Amira Khan"
         await pilot.press("n")
-        await pilot.pause()
-        assert isinstance(app.screen, LearnerLoginScreen)
+        await until(pilot, lambda: login_problem(app) is not None, "the form again")
         assert "Check your candidate number" in text_of(app.screen.query_one("#login-error"))
     assert room.candidate(code, "1001").logged_in_at is None
 
@@ -661,13 +669,15 @@ async def test_wrong_exit_codes_lock_only_this_terminals_dialog_and_never_a_staf
         await pilot.press("ctrl+q")
         await pilot.pause()
         dialog = app.screen
+        said = lambda: text_of(dialog.query_one("#exit-error"))  # noqa: E731
         for _ in range(2):
-            await pilot.press(*"000000", "enter")
-            await pilot.pause()
-            assert text_of(dialog.query_one("#exit-error")) == "That is not this sitting's exit code."
+            await pilot.press(*"000000", "enter")  # checked in a worker
+            await until(pilot, lambda: not dialog.checking and said(), "the exit code's answer")
+            assert said() == "That is not this sitting's exit code."
+            dialog.query_one("#exit-error").update("")
         await pilot.press(*"000000", "enter")
-        await pilot.pause()
-        assert "this terminal's exit is locked until" in text_of(dialog.query_one("#exit-error"))
+        await until(pilot, lambda: not dialog.checking and said(), "the exit code's answer")
+        assert "this terminal's exit is locked until" in said()
         assert dialog.query_one("#exit-code").disabled
         assert app.is_running and app.screen is dialog
     # The invigilator's room view shows the locked terminal; every staff member can still sign in anywhere.
@@ -686,7 +696,7 @@ async def test_the_right_exit_code_saves_and_closes_the_terminal(room):
         await pilot.press(*"unsaved words", "ctrl+q")
         await pilot.pause()
         await pilot.press(*room.sittings.status(code).exit_code, "enter")
-        await pilot.pause()
+        await until(pilot, lambda: app.return_code is not None, "the terminal closing")  # checked in a worker
     assert not app.is_running
     assert answer_rows(room, code, "1001") == {"1": "unsaved words"}
     log = room.sittings.log(code)
@@ -753,20 +763,35 @@ async def test_the_layout_grows_with_a_bigger_terminal(room):
 # --- snapshots at 80x24 ---------------------------------------------------------------------------------
 
 
+# The login's check runs in a worker: each picture waits for its answer, not for one idle moment.
+
+
 def test_snapshot_login_error(room, snap_compare):
     open_sitting(room)
-    assert snap_compare(learner_app(room, "WRONG-1", "1001"), terminal_size=SIZE)
+
+    async def run_before(pilot):
+        await until(pilot, lambda: login_problem(pilot.app) is not None, "the login's answer")
+
+    assert snap_compare(learner_app(room, "WRONG-1", "1001"), terminal_size=SIZE, run_before=run_before)
 
 
 def test_snapshot_waiting_for_the_sitting_to_open(room, snap_compare):
     code = room.new_sitting(code="MON-AM")
     room.sittings.enrol(code, ["1001"], by=INVIGILATOR)
-    assert snap_compare(learner_app(room, code, "1001"), terminal_size=SIZE)
+
+    async def run_before(pilot):
+        await until(pilot, lambda: isinstance(pilot.app.screen, WaitingToOpenScreen), "the waiting screen")
+
+    assert snap_compare(learner_app(room, code, "1001"), terminal_size=SIZE, run_before=run_before)
 
 
 def test_snapshot_confirm_name(room, snap_compare):
     code = open_sitting(room)
-    assert snap_compare(learner_app(room, code, "1003"), terminal_size=SIZE)
+
+    async def run_before(pilot):
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmNameDialog), "the name to confirm")
+
+    assert snap_compare(learner_app(room, code, "1003"), terminal_size=SIZE, run_before=run_before)
 
 
 def test_snapshot_waiting_for_the_start_with_extra_time(room, snap_compare):
@@ -865,10 +890,11 @@ async def test_from_another_screen_the_login_can_go_back_until_the_learner_logs_
         await app.push_screen(LearnerLoginScreen(monotonic=fake_monotonic(room.clock)))
         await pilot.pause()
         await pilot.press(*code, "enter", *"1001", "enter", *room.keycode(code, "1001"), "enter")
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, ConfirmNameDialog), "the name to confirm")
         await pilot.press("y")
-        await pilot.pause()
-        assert isinstance(app.screen, LearnerSittingScreen) and app.locked_down
+        await until(pilot, lambda: isinstance(app.screen, LearnerSittingScreen), "the sitting screen")
+        hold_timers(app.screen)
+        assert app.locked_down
         await pilot.press("escape")
         app.pop_screen()
         await pilot.pause()
@@ -1020,3 +1046,40 @@ async def test_the_clock_never_waits_for_the_database_when_time_runs_out(room):
     rows = room.db.execute("SELECT finish, submitted_reason FROM scripts WHERE id = ?",
                            [room.script_id(code, "1001")]).fetchall()
     assert rows == [("time up", "time up")]
+
+
+async def test_a_candidate_number_tab_and_keycode_typed_as_one_burst_each_land_in_their_own_box(room):
+    """Fast typing or a slow link: every key after Tab reaches the keycode box, none the number box."""
+    from key_bursts import press_burst
+
+    code = open_sitting(room)
+    keycode = room.keycode(code, "1001")
+    app = learner_app(room, code, None, keycode=None)  # marker-tui sit CODE: the form opens on the number
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.focused is app.screen.query_one("#candidate")
+        await press_burst(pilot, *"1001", "tab", *keycode)
+        assert (app.screen.query_one("#candidate").value, app.screen.query_one("#keycode").value) == (
+            "1001", keycode)
+        await press_burst(pilot, "enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmNameDialog)  # let in: "Is this you?"
+
+
+async def test_an_answer_typed_as_one_burst_with_corrections_saves_as_typed(room):
+    """Backspace and the arrows act where they were typed, not after the keys that followed them."""
+    from key_bursts import press_burst
+
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        assert app.focused is screen.query_one("#answer")
+        await press_burst(pilot, *"two hazzr", "backspace", "backspace", *"ards", "space", *"wet",
+                          "home", *"List ", "end", "backspace", "backspace", "backspace", *"floor")
+        assert screen.query_one("#answer").text == "List two hazards floor"
+        advance(room, 1)
+        screen.autosave_check()
+        await settle(pilot)
+        assert answer_rows(room, code, "1001") == {"1": "List two hazards floor"}

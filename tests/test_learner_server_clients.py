@@ -363,7 +363,7 @@ def test_the_learners_terminal_takes_only_the_terminals_environment_from_the_cli
 
 def test_only_the_terminals_variables_are_taken_from_a_request():
     own = {"PATH": "/usr/bin", "HOME": "/srv/marker", "MARKER_TUI_ERROR_LOG": "/srv/marker/errors.log",
-           "SSH_CONNECTION": "192.168.0.1 1 2 22", "LANG": "en_GB.UTF-8"}
+           "SSH_CONNECTION": "192.168.0.1 1 2 22", "LANG": "en_GB.UTF-8", "COLUMNS": "80", "LINES": "24"}
     asked = {"PATH": "/tmp/evil", "PYTHONPATH": "/tmp/evil", "MARKER_TUI_ERROR_LOG": "/tmp/evil.log",
              "HOME": "/tmp", "TERM": "xterm-256color", "COLORTERM": "truecolor", "LC_ALL": "C.UTF-8",
              "SSH_CONNECTION": "10.0.0.7 5 6 22", "SSH_TTY": "/dev/pts/4", "COLUMNS": "100", "BAD\0": "x",
@@ -408,6 +408,8 @@ def _left_edge(screen: str) -> int:
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 def test_with_the_server_stopped_a_learner_still_notices_a_resize(learners):
+    # A shell may export its size: the server started from it must not pass it on to learners.
+    learners.env = {**learners.env, "COLUMNS": "100", "LINES": "30"}
     learners.start_server()
     tmux = f"marker-test-{os.getpid()}-{time.monotonic_ns()}"
 

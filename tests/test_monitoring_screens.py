@@ -19,17 +19,14 @@ from marker_tui.services.centre import Centre
 from marker_tui.storage.assessment_files import load_library
 from marker_tui.storage.database import open_database
 from monitoring_fixtures import ADMIN, ANA, BEN, IVY, PIN, build_monitoring_room
+from waiting import workers_done
 
 SIZE = (120, 36)
 
 
 async def settle(pilot) -> None:
     """Until every service call (thread worker) has finished and its result reached the screen."""
-    while True:
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        if not any(w.is_running for w in pilot.app.workers):
-            return
+    await workers_done(pilot)  # until none is left, with a deadline (tests/waiting.py)
 
 
 def app_for(room, screen, **kwargs) -> MarkerApp:

@@ -9,6 +9,7 @@ from marker_tui.domain.rest_breaks import REST_BREAK_REASON
 from test_invigilator_screen import cells, confirm, room_app, settle  # noqa: F401
 from test_learner_screen import SIZE, advance, learner_app, open_sitting, room, start, text_of, writing  # noqa: F401
 from test_learner_screen import settle as learner_settle
+from waiting import until
 from sitting_fixtures import ADMIN, EVIDENCE as E, INVIGILATOR
 
 
@@ -26,10 +27,9 @@ async def test_the_learner_asks_and_while_on_the_break_their_paper_is_hidden(roo
         await pilot.press(*"gloves")
         assert screen.check_action("rest_break", ()) is True
         assert "gloves" in app.export_screenshot()
-        await pilot.press("f6")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert room.sittings.status(code).candidates[2].rest_break_asked_at is not None
+        await pilot.press("f6")  # asked in a worker
+        await until(pilot, lambda: room.sittings.status(code).candidates[2].rest_break_asked_at is not None,
+                    "the request for a break")
         assert not screen.check_action("rest_break", ())  # asked once; the invigilator answers
         app.centre.rest_breaks.start(code, "1003", by=INVIGILATOR)
         screen.tick()
@@ -104,9 +104,12 @@ async def test_at_80_columns_the_learner_s_footer_still_shows_the_break_key_and_
     app = learner_app(room, code, "1003")
     async with app.run_test(size=(80, 24)) as pilot:
         await writing(pilot, room, code)
-        shown = app.export_screenshot().replace("&#160;", " ")
-        for label in ("f6", "Break", "Submit", "Instructions", "Contrast"):
-            assert label in shown, label
+        shown = lambda: app.export_screenshot().replace("&#160;", " ")  # noqa: E731
+        labels = ("f6", "Break", "Submit", "Instructions", "Contrast")
+        # The footer is rebuilt for the writing keys after the start, a few frames later.
+        await until(pilot, lambda: "f6" in shown(), "the writing keys in the footer")
+        for label in labels:
+            assert label in shown(), label
 
 
 async def test_the_room_summary_says_who_is_on_a_break_and_how_to_end_it(room):

@@ -100,3 +100,31 @@ def test_every_step_is_in_the_sitting_s_audit_trail(room, running):
     assert ended.details["break_seconds"] == 300 and ended.candidate_number == "1003"
     paused = next(e for e in entries(room.db) if e.action == "candidate paused")
     assert paused.details["reason"] == "supervised rest break"
+
+
+REST_BREAKS = "supervised rest breaks | Form 8 on file | Sam Senco | 2026-09-01"
+
+
+def test_arrangements_changed_after_the_clock_started_do_not_change_who_may_ask_for_a_break(room, running):
+    """What applied when the clock started stands (issue 19: the list in force is copied onto the script)."""
+    breaks = _breaks(room)
+    room.candidates.edit("1003", access_arrangements="extra time: specialist assessor's report | Form 8 on file | "
+                         "Sam Senco | 2026-09-01; reader | Form 8 on file | Sam Senco | 2026-09-01", by=ADMIN)
+    room.candidates.edit("1001", access_arrangements=REST_BREAKS, by=ADMIN)
+    assert breaks.ask(room.script_id(running, "1003")).candidate_number == "1003"  # had them at the start
+    with pytest.raises(ServiceError, match="not one of your access arrangements"):
+        breaks.ask(room.script_id(running, "1001"))  # given them only after the start
+    # The terminals agree: 1003's still offers the key, 1001's does not.
+    assert room.learners.session(room.script_id(running, "1003")).rest_breaks
+    assert not room.learners.session(room.script_id(running, "1001")).rest_breaks
+
+
+def test_arrangements_changed_before_the_clock_started_apply_to_that_sitting(room):
+    code = room.new_sitting()
+    room.sittings.enrol(code, ["1001"], by=INVIGILATOR)
+    room.candidates.edit("1001", access_arrangements=REST_BREAKS, by=ADMIN)  # the enrolment follows
+    room.sittings.open(code, by=INVIGILATOR)
+    session = room.log_in(code, "1001")
+    room.sittings.start(code, by=INVIGILATOR)
+    assert session.rest_breaks
+    assert _breaks(room).ask(session.script_id).candidate_number == "1001"

@@ -14,6 +14,7 @@ from marker_tui.services.review_of_marking import ReviewOfMarkingService
 from marker_tui.storage.database import open_database
 from sitting_fixtures import ADMIN, PIN
 from test_export_service import build_export_room
+from waiting import workers_done
 
 CARA = "Cara Checker"
 
@@ -37,9 +38,7 @@ def app_for(room, screen) -> MarkerApp:
 
 async def settle(pilot) -> None:
     """The screens call their services on thread workers: wait for the results to be shown."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
+    await workers_done(pilot)  # until none is left, with a deadline (tests/waiting.py)
 
 
 def text(app, selector: str) -> str:

@@ -51,14 +51,15 @@ class Terminal:
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", self.name)
 
-    def wait_for(self, text: str, deadline: float = 20.0) -> str:
+    def wait_for(self, *texts: str, deadline: float = 60.0) -> str:  # a new process on a loaded machine: it all takes a while
+        """Until the screen shows one of ``texts``."""
         end = time.monotonic() + deadline
         while time.monotonic() < end:
             shown = self.screen()
-            if text in shown:
+            if any(text in shown for text in texts):
                 return shown
             time.sleep(0.05)
-        raise AssertionError(f"{text!r} never appeared; the screen shows:\n{self.screen()}")
+        raise AssertionError(f"{' or '.join(map(repr, texts))} never appeared; the screen shows:\n{self.screen()}")
 
     def keys(self, *keys: str) -> None:
         self._tmux("send-keys", "-t", self.name, *keys)
@@ -120,18 +121,19 @@ def admitted(terminal: Terminal) -> None:
 
 def test_an_answer_survives_sigkill_and_the_time_left_is_right_after_relaunch(sitting_db, tmux_server):
     path, db = sitting_db
+    began = time.monotonic()  # the sitting started just before (sitting_db)
     command = [str(MARKER_TUI), "--db", str(path), "sit", CODE, "--candidate", "1001"]
     first = Terminal(tmux_server, "first", command)
     admitted(first)
     first.keys("y")
     first.wait_for("Question 1")
     first.type("a trailing cable")
-    end = time.monotonic() + 10  # autosave: 1 s after the last key (poll the database, do not guess)
+    end = time.monotonic() + 30  # autosave: 1 s after the last key (poll the database, do not guess)
     while _answer(path) != "a trailing cable":
         assert time.monotonic() < end, f"the answer never reached the database: {_answer(path)!r}"
         time.sleep(0.05)
     os.kill(first.pid, signal.SIGKILL)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30  # gone once tmux has reaped it, later on a loaded machine
     while True:
         try:
             os.kill(first.pid, 0)
@@ -143,16 +145,26 @@ def test_an_answer_survives_sigkill_and_the_time_left_is_right_after_relaunch(si
     again = Terminal(tmux_server, "again", command)
     admitted(again)
     again.keys("y")
-    # The killed terminal's lease has not lapsed yet (LEASE_SECONDS): the invigilator approves the move.
-    again.wait_for("open on another terminal")
-    SittingService(db, SystemClock()).approve_takeover(CODE, "1001", by=INVIGILATOR)
+    # The killed terminal's lease (LEASE_SECONDS, real time) has usually not lapsed yet: then the
+    # invigilator approves the move. On a loaded machine the relaunch can outlast it: then it opens at once.
+    if "open on another terminal" in again.wait_for("open on another terminal", "a trailing cable"):
+        SittingService(db, SystemClock()).approve_takeover(CODE, "1001", by=INVIGILATOR)
     shown = again.wait_for("a trailing cable")
     assert "Question 1" in shown and "3 words" in shown
     script_id = next(c.script_id for c in SittingService(db, SystemClock()).status(CODE).candidates)
-    expected = LearnerService(db, SystemClock()).time_left(script_id).left_seconds
-    on_screen = _seconds(re.search(r"Time left (\d+:\d\d:\d\d)", shown).group(1))
-    assert 90 * 60 - 60 < on_screen < 90 * 60  # less than a minute has gone by in this test
-    assert abs(on_screen - expected) <= 3  # the service's answer, give or take the seconds in between
+    # The screen's clock against the service's answer, read again until they meet: on a loaded machine
+    # one capture can predate the screen's next tick by more than the tolerance.
+    end = time.monotonic() + 30
+    while True:
+        shown = again.screen()
+        expected = LearnerService(db, SystemClock()).time_left(script_id).left_seconds
+        on_screen = _seconds(re.search(r"Time left (\d+:\d\d:\d\d)", shown).group(1))
+        if abs(on_screen - expected) <= 3:  # the service's answer, give or take the seconds in between
+            break
+        assert time.monotonic() < end, f"the screen shows {on_screen} s left, the service says {expected} s"
+        time.sleep(0.2)
+    # The time ran on while the terminal was dead, and no more than this test has taken.
+    assert 90 * 60 - (time.monotonic() - began) - 5 < on_screen < 90 * 60
 
 
 def test_a_second_terminal_is_refused_until_the_invigilator_moves_the_script_and_then_the_first_stops(
@@ -164,7 +176,7 @@ def test_a_second_terminal_is_refused_until_the_invigilator_moves_the_script_and
     first.keys("y")
     first.wait_for("Question 1")
     first.type("typed at desk one")
-    end = time.monotonic() + 10
+    end = time.monotonic() + 30
     while _answer(path) != "typed at desk one":
         assert time.monotonic() < end, f"the answer never reached the database: {_answer(path)!r}"
         time.sleep(0.05)

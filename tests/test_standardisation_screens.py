@@ -18,7 +18,7 @@ from marker_tui.interfaces.tui.widgets.dialogs import ReasonDialog
 from standardisation_fixtures import ANA, BEN, LEAD, PAPER, sroom, suspend  # noqa: F401 - sroom is a fixture
 
 
-async def until(pilot, check, timeout: float = 10.0) -> None:
+async def until(pilot, check, timeout: float = 30.0) -> None:  # budgeted for a loaded CI machine
     """Let the app work (service calls run in threads) until ``check()`` holds."""
     deadline = time.monotonic() + timeout
     while True:

@@ -146,3 +146,30 @@ def test_a_table_added_later_is_in_the_export_without_anyone_listing_it(tmp_path
     assert data["tables"]["invigilator_notes"] == [{"script_id": script_id, "note": "left the room at 10:05"}]
     [docx] = out.glob("*.docx")
     assert "left the room at 10:05" in _docx_text(docx)
+
+
+def _first_column_tables(path) -> list[dict[str, str]]:
+    """The document's two-column tables (details, each exam's), first column → second, in order."""
+    return [{r.cells[0].text: r.cells[1].text for r in t.rows} for t in Document(str(path)).tables
+            if len(t.columns) == 2]
+
+
+def test_each_exam_shows_the_arrangements_that_applied_on_the_day_and_the_details_today_s(demo_path, tmp_path):
+    """Issue 19: the list in force is copied onto each script, so the record says what applied on the day."""
+    path = tmp_path / "demo.db"
+    with sqlite3.connect(demo_path) as source, sqlite3.connect(path) as copy:
+        source.backup(copy)
+    # 1005 sat 305-DEMO with a separate room and rest breaks; the rest breaks ended after that sitting.
+    centre = Centre.open(path, create=False, clock=FakeClock(NOW))
+    try:
+        centre.candidates.edit("1005", access_arrangements="separate room | GP letter on file | "
+                               "Sam Okafor (SENCo) | 2026-03-09", by="Ada Admin")
+    finally:
+        centre.close()
+    assert _export(path, tmp_path / "out", "1005").exit_code == 0
+    [docx] = (tmp_path / "out").glob("*.docx")
+    details, *exams = _first_column_tables(docx)
+    assert details["Access arrangements now"] == "separate room"
+    on_the_day = {exam["Started"] != "-": exam["Access arrangements"] for exam in exams}
+    assert on_the_day == {True: "separate room; supervised rest breaks",  # 305-DEMO, sat before the change
+                          False: "separate room"}  # 304-DEMO, not started: it follows the change

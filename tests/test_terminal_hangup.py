@@ -91,3 +91,44 @@ def test_a_terminal_closed_without_sighup_keeps_the_answer_and_the_process_ends(
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+def test_a_screen_writer_that_dies_on_a_closed_terminal_never_blocks_the_app():
+    """The writer thread dies of EIO when the terminal goes; the app's next frames must not wait for it
+    (Textual queues 30 frames), or the hang-up check that closes the app never comes."""
+    import threading
+
+    from textual.drivers._writer_thread import MAX_QUEUED_WRITES, WriterThread
+
+    from marker_tui.interfaces.tui.app import MarkerApp
+
+    master, slave = pty.openpty()
+    os.close(master)  # the SSH session has gone: the terminal hangs up
+
+    class Gone:
+        def write(self, text):
+            raise OSError(5, "Input/output error")
+
+        def flush(self):
+            pass
+
+    app = MarkerApp(None)
+    app._terminal_fd = slave
+    previous = threading.excepthook
+    threading.excepthook = app._thread_failed
+    try:
+        writer = WriterThread(Gone())
+        writer.start()
+
+        def frames():
+            for n in range(MAX_QUEUED_WRITES * 3):
+                writer.write(f"frame {n}")
+            writer.stop()
+
+        painter = threading.Thread(target=frames, daemon=True)
+        painter.start()
+        painter.join(30)  # a deadlock guard, not a timing: it ends at once or never
+        assert not painter.is_alive(), "the app blocked on a dead terminal's writer"
+    finally:
+        threading.excepthook = previous
+        os.close(slave)

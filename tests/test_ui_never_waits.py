@@ -33,6 +33,7 @@ from marker_tui.storage.assessment_files import load_library
 from marker_tui.storage.database import open_database
 from sitting_fixtures import INVIGILATOR, build_room
 from test_export_service import ADMIN as EXPORT_ADMIN, build_export_room
+from waiting import until, workers_done
 
 SCREENS = Path(__file__).resolve().parents[1] / "marker_tui" / "interfaces" / "tui" / "screens"
 WIDGETS = SCREENS.parent / "widgets"
@@ -40,9 +41,7 @@ SIZE = (100, 32)
 
 
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
+    await workers_done(pilot)  # until none is left, with a deadline (tests/waiting.py)
 
 
 @contextmanager
@@ -116,11 +115,9 @@ async def test_staff_sign_in_answers_keys_while_the_database_is_busy(room):
         await pilot.pause()
         with write_lock_held(room.path):
             await pilot.press("enter")
-            await pilot.pause()
-            assert "Checking" in str(screen.query_one("#pin-error").render())
+            await until(pilot, lambda: "Checking" in str(screen.query_one("#pin-error").render()), "Checking…")
             await pilot.press("shift+tab")
-            await pilot.pause()
-            assert app.focused.id == "staff-name"  # the key was handled while the sign-in waits
+            await until(pilot, lambda: app.focused.id == "staff-name", "the key handled while the sign-in waits")
             assert app.screen is screen
         await settle(pilot)
         assert isinstance(app.screen, SittingChooserScreen)
@@ -148,11 +145,9 @@ async def test_learner_log_in_answers_keys_while_the_database_is_busy(room):
         assert isinstance(app.screen, ConfirmNameDialog)
         with write_lock_held(room.path):
             await pilot.press("y")  # logging in writes the script's claim: it waits for the lock
-            await pilot.pause()
-            assert app.screen is login
+            await until(pilot, lambda: app.screen is login, "back on the login")
             await pilot.press("shift+tab")
-            await pilot.pause()
-            assert app.focused.id == "candidate"  # the key was handled while the log-in waits
+            await until(pilot, lambda: app.focused.id == "candidate", "the key handled while the log-in waits")
         await settle(pilot)
         assert isinstance(app.screen, LearnerSittingScreen)
     centre.close()
@@ -182,8 +177,7 @@ async def test_the_admin_screen_answers_keys_while_a_reload_waits_for_the_databa
             await pilot.press("r")  # reload the files into the database: a write
             await pilot.pause()
             await pilot.press("3")
-            await pilot.pause()
-            assert screen.active_tab == "staff"  # the key was handled while the reload waits
+            await until(pilot, lambda: screen.active_tab == "staff", "the key handled while the reload waits")
             assert "Reloading" in str(screen.query_one("#papers-status").render())
         await settle(pilot)
         assert isinstance(app.screen, ReportDialog)
@@ -199,15 +193,15 @@ async def test_the_export_dialog_answers_keys_while_the_export_waits_for_the_dat
     folder = tmp_path / "exports"
     screen = ExportScreen(built.code, by=EXPORT_ADMIN, folder=folder, kind=ExportKind.AUDIT_CSV)
     app = MarkerApp(built.centre, library=load_library(paths=[]), start=screen, steady=True)
+    app.NOTIFICATION_TIMEOUT = 600  # toasts expire in real time: kept until the test has read them
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
         with write_lock_held(built.room.path):
             screen.action_export()  # the export is recorded in the audit log: it waits for the lock
             await pilot.pause()
             await pilot.press("escape")  # Close: refused while it runs, and said so at once
-            await pilot.pause()
+            await until(pilot, lambda: any("still running" in n.message for n in app._notifications), "the refusal")
             assert app.screen is screen and screen.running
-            assert any("still running" in n.message for n in app._notifications)
         await settle(pilot)
         assert screen.runs_finished == 1 and not screen.running
         assert "Export done" in [n.title for n in app._notifications]
@@ -248,8 +242,7 @@ async def test_an_admin_form_waits_for_its_save_and_saves_once(admin_centre):
             assert app.screen is form  # the form waits for its save's result before closing
             assert "Saving" in str(form.query_one("#form-error").render())
             await pilot.press("shift+tab")
-            await pilot.pause()
-            assert app.focused.id == "pin"  # the key was handled while the save waits
+            await until(pilot, lambda: app.focused.id == "pin", "the key handled while the save waits")
         await settle(pilot)
         assert isinstance(app.screen, AdminScreen)
     assert [m.name for m in admin_centre.staff.members()].count("Mo Marker") == 1
@@ -285,11 +278,9 @@ async def test_the_review_screen_answers_keys_while_a_decision_waits_for_the_dat
             await pilot.press("enter")  # the decision is an audited write: it waits for the lock
             await pilot.pause()
             await pilot.press("enter")  # a double Enter: still one decision
-            await pilot.pause()
-            assert "saving" in str(screen.query_one("#review-message").render())
+            await until(pilot, lambda: "saving" in str(screen.query_one("#review-message").render()), "saving…")
             await pilot.press("shift+tab")  # the key was handled while the decision waits
-            await pilot.pause()
-            assert app.focused.id == "review-mark"
+            await until(pilot, lambda: app.focused.id == "review-mark", "the key")
         await settle(pilot)
         questions = screen.query_one("#review-questions")
         assert [str(c) for c in questions.get_row_at(0)][3] == "upheld"

@@ -24,6 +24,7 @@ from marker_tui.domain.sampling import SamplingStrategy
 from marker_tui.domain.visible_text import has_controls, has_hidden, placeholder, visible, visible_line
 from marker_tui.interfaces.tui.app import MarkerApp
 from marker_tui.interfaces.tui.widgets.plain import Plain
+from waiting import workers_done
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 NASTY = "A\x1b[2JB\x1b]0;title\x07C\x9bD\x7fE\u202eF"
@@ -40,8 +41,7 @@ SIZE = (120, 40)
 
 async def settle(pilot) -> None:
     """Let the screen's readers (thread workers) finish and their results reach the screen."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await workers_done(pilot)  # until none is left, with a deadline (tests/waiting.py)
 
 
 def test_controls_become_pictures_and_invisible_characters_their_code_point():
@@ -226,6 +226,7 @@ async def test_a_notification_quoting_stored_text_shows_placeholders(hostile):
     from marker_tui.interfaces.tui.screens.home import HomeScreen
 
     app = MarkerApp(hostile, start=HomeScreen(), steady=True)
+    app.NOTIFICATION_TIMEOUT = 600  # toasts expire in real time: kept until the test has read them
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         app.notify(f"Saved candidate 1001 Amy {NASTY}.", title=f"Done {NASTY}", markup=False)

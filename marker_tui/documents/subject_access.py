@@ -16,6 +16,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+from marker_tui.domain.arrangements import Evidenced, in_words
 from marker_tui.domain.audit_summary import summarise
 from marker_tui.domain.data_protection import SubjectAccessRecord
 from marker_tui.domain.local_time import DAY_MINUTE, local_time
@@ -45,6 +46,16 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _in_force(stored: Any) -> str:
+    """A script's copy of the arrangements (JSON, made when it was entered and kept once its clock
+    started), in words: what applied in that sitting, whatever the candidate's record says now."""
+    try:
+        listed = [Evidenced.model_validate(a) for a in json.loads(stored or "[]")]
+    except (TypeError, ValueError):  # not a list as written: shown as it is, so nothing held is hidden
+        return _text(stored)
+    return in_words(listed) or "none"
+
+
 def write_subject_access_json(record: SubjectAccessRecord, path: str | os.PathLike[str]) -> None:
     data = json.loads(record.model_dump_json())
     with atomic_output(path) as stream:
@@ -71,7 +82,8 @@ def build_subject_access_document(record: SubjectAccessRecord) -> WordDocument:
     [me] = t["candidates"] or [{}]
     doc.table(None, [["Candidate number", record.candidate_number], ["Name", record.name],
                      ["Extra time", f"{me.get('extra_time_percent') or 0}%"],
-                     ["Access arrangements", _text(me.get("access_arrangements"))],
+                     # Today's list; each exam below says what applied on its day.
+                     ["Access arrangements now", me.get("access_arrangements") or "none"],
                      ["Record created", _when(me.get("created_at"))], ["Last changed", _when(me.get("updated_at"))]],
               widths_mm=[50, 120], bold_first_column=True)
 
@@ -93,7 +105,8 @@ def build_subject_access_document(record: SubjectAccessRecord) -> WordDocument:
         doc.table(None, [["Entered", _when(script.get("enrolled_at"))], ["Logged in", _when(script.get("logged_in_at"))],
                          ["Started", _when(script.get("started_at"))], ["Handed in", _when(script.get("submitted_at"))],
                          ["How it ended", _text(script.get("finish") or script.get("submitted_reason"))],
-                         ["Extra time", f"{script.get('extra_time_percent') or 0}%"]],
+                         ["Extra time", f"{script.get('extra_time_percent') or 0}%"],
+                         ["Access arrangements", _in_force(script.get("arrangements"))]],
                   widths_mm=[50, 120], bold_first_column=True)
         sid = script["id"]
         doc.heading("Your answers", 2)

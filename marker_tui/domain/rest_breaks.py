@@ -14,6 +14,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from marker_tui.domain.arrangements import Evidenced, in_words
+
 #: What in a candidate's access arrangements means "supervised rest breaks".
 _REST_BREAKS = re.compile(r"\brest[\s-]*breaks?\b", re.IGNORECASE)
 
@@ -23,6 +25,12 @@ REST_BREAK_REASON = "supervised rest break"
 
 def has_rest_break_arrangement(arrangements: str | None) -> bool:
     return bool(_REST_BREAKS.search(arrangements or ""))
+
+
+def allows_rest_breaks(in_force: list[Evidenced]) -> bool:
+    """``in_force``: the script's copy of the arrangements, what applied when its clock started
+    (a change made after that is for the next sitting, as with extra time)."""
+    return has_rest_break_arrangement(in_words(in_force))
 
 
 class RestBreakState(BaseModel):

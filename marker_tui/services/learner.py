@@ -48,7 +48,7 @@ from marker_tui.domain.events.sitting import (
 )
 from marker_tui.domain.paper import QuestionPaper
 from marker_tui.domain.arrangements import offers_high_contrast, offers_larger_text
-from marker_tui.domain.rest_breaks import has_rest_break_arrangement
+from marker_tui.domain.rest_breaks import allows_rest_breaks
 from marker_tui.domain.sitting_states import (
     FINISH_STATE,
     ScriptChange,
@@ -463,8 +463,6 @@ class LearnerService(RoomService):
             answers = script_store.answers_of_script(self.db, script_id)
             flags = script_store.flags_of(self.db, script_id)
             time = self._with_break(self._learner_time(room, script, now), script_id)
-            candidate = candidate_store.candidate_by_number(self.db, script.candidate_number)
-            arrangements = candidate.access_arrangements if candidate else None
             in_force = candidate_store.script_arrangements(self.db, script_id)  # this sitting's own copy
         order = {q.id: i for i, q in enumerate(room.paper.paper.questions)}
         flags.sort(key=lambda q: order.get(q, len(order)))
@@ -479,7 +477,7 @@ class LearnerService(RoomService):
             time=time,
             resumed=bool(answers or current) if resumed is None else resumed,
             terminal=self.terminal.label,
-            rest_breaks=has_rest_break_arrangement(arrangements),
+            rest_breaks=allows_rest_breaks(in_force),
             offer_high_contrast=offers_high_contrast(in_force), offer_larger_text=offers_larger_text(in_force),
         )
 

@@ -22,7 +22,7 @@ from marker_tui.domain.rest_breaks import (
     REST_BREAK_REASON,
     RestBreakRecord,
     RestBreakState,
-    has_rest_break_arrangement,
+    allows_rest_breaks,
 )
 from marker_tui.domain.roles import Permission
 from marker_tui.services.audit import Actor, ServiceError
@@ -59,8 +59,8 @@ class RestBreakService:
             raise RestBreakError("This script is not in a sitting.")
         with self.uow.write(by=Actor.candidate(script.candidate_number), needs=None,
                             what="asking for a rest break") as tx:
-            candidate = tx.candidates.candidate_by_number(script.candidate_number)
-            if candidate is None or not has_rest_break_arrangement(candidate.access_arrangements):
+            # The list copied onto this script, not the candidate's current one: what applied on the day.
+            if not allows_rest_breaks(tx.candidates.script_arrangements(script_id)):
                 raise RestBreakError("Rest breaks are not one of your access arrangements: "
                                      "raise your hand and ask the invigilator.")
             [now_script] = tx.scripts.scripts_of(sitting_id, script_id)

@@ -119,7 +119,9 @@ def terminal_environment(own: dict[str, str], asked: object) -> dict[str, str]:
     The rest is the server account's to decide: a client choosing MARKER_TUI_ERROR_LOG would choose
     where this account appends; PATH, PYTHON*, HOME... would steer what this account runs.
     """
-    env = {k: v for k, v in own.items() if not terminal_variable(k)}
+    # COLUMNS/LINES (the server's own or a client's) would fix every learner's screen at one size:
+    # Textual believes them before the terminal, so a resize would never lay the screen out again.
+    env = {k: v for k, v in own.items() if not terminal_variable(k) and k not in ("COLUMNS", "LINES")}
     if isinstance(asked, dict):
         for name, value in asked.items():
             if (isinstance(name, str) and isinstance(value, str) and terminal_variable(name)

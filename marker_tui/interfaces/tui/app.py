@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.worker import WorkerFailed
 
 from marker_tui.domain.visible_text import visible, visible_line
+from .widgets.inputs import FOCUS_KEYS
 from .hangup import CHECK_SECONDS, HANGUP, is_terminal, terminal_hung_up, terminal_size
 from marker_tui.services.staff import StaffMember
 
@@ -43,6 +44,7 @@ class MarkerApp(App):
     CSS_PATH = "styles/app.tcss"
     # Help on every screen: the keys of the current screen (typing "?" into a box still types it).
     BINDINGS = [
+        *FOCUS_KEYS,  # a key typed straight after Tab reaches the box Tab moved to
         Binding("f1", "show_keys", "Keys", show=False),
         Binding("question_mark", "show_keys", "Keys", show=False),
     ]
@@ -209,6 +211,13 @@ class MarkerApp(App):
         if isinstance(error, OSError) and fd is not None and terminal_hung_up(fd):
             # Textual's writer or input thread on a terminal that has just closed: the person has
             # gone (not a fault to log); the hang-up check closes the app on its next tick.
+            queue = getattr(args.thread, "_queue", None)
+            if getattr(args.thread, "name", "") == "textual-output" and queue is not None:
+                # The writer stays to take the screen's frames and drop them: with nobody taking
+                # them the app blocks on the 31st frame (Textual queues 30), never reaching that
+                # tick: a learner process hung for ever on a dead terminal, its last typing unsaved.
+                while queue.get() is not None:
+                    pass
             return
         try:
             self.call_from_thread(self._handle_exception, error)
