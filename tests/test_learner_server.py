@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import os
 import pty
-import select
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -17,11 +15,8 @@ from pathlib import Path
 import pytest
 
 from marker_tui.domain.admission import derived_keycode
-from marker_tui.domain.clock import SystemClock
 from marker_tui.interfaces.cli.entry import socket_path
-from marker_tui.services.invigilation import SittingService
-from marker_tui.storage.database import open_database
-from sitting_fixtures import INVIGILATOR, build_room
+from learner_processes import gone, read_until, saved_answer, started_sitting
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc and a pty")]
 
@@ -29,43 +24,17 @@ MARKER_TUI = Path(sys.executable).with_name("marker-tui")
 CODE = "SRV-1"
 
 
-def _read_until(fd: int, wanted: bytes, seconds: float = 30) -> None:
-    seen, end = b"", time.monotonic() + seconds
-    while wanted not in seen:
-        assert time.monotonic() < end, f"{wanted!r} never appeared:\n{seen.decode(errors='replace')[-2000:]}"
-        if select.select([fd], [], [], 0.2)[0]:
-            seen += os.read(fd, 65536)
 
 
-def _answer(path: Path) -> str | None:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        row = conn.execute("SELECT a.text FROM answers a JOIN scripts s ON s.id = a.script_id "
-                           "WHERE a.question_id = '1'").fetchone()
-    return row[0] if row else None
 
 
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
 
 
 @pytest.fixture
 def served(tmp_path):
     """A started sitting for candidate 1001 and a learner server for its database."""
     db_path = tmp_path / "centre.db"
-    room = build_room(db_path)
-    room.db.close()
-    db = open_database(db_path)
-    sittings = SittingService(db, SystemClock())
-    sittings.create_sitting(room.paper.id, by=INVIGILATOR, code=CODE)
-    sittings.enrol(CODE, ["1001"], by=INVIGILATOR)
-    sittings.issue_keycodes(CODE, by=INVIGILATOR, seed="srv")
-    sittings.open(CODE, by=INVIGILATOR)
-    sittings.start(CODE, by=INVIGILATOR)
-    db.close()
+    started_sitting(db_path, CODE, seed="srv")
     env = {k: v for k, v in os.environ.items() if k != "MARKER_TUI_BY"}
     server = subprocess.Popen([str(MARKER_TUI), "--db", str(db_path), "learner-server"], stdin=subprocess.DEVNULL,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
@@ -92,28 +61,28 @@ def test_a_learner_types_through_the_server_and_closing_the_session_ends_the_ter
                            stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
     os.close(slave)
     try:
-        _read_until(master, b"Keycode")
+        read_until(master, b"Keycode")
         # The session's process is now the relay alone, in a bare interpreter (no site-packages loaded).
         argv = Path(f"/proc/{sit.pid}/cmdline").read_bytes().split(b"\0")
         assert argv[1:3] == [b"-I", b"-S"] and argv[3].endswith(b"relay.py"), argv
         assert b"site-packages" not in Path(f"/proc/{sit.pid}/maps").read_bytes()
         terminal = int(argv[5])
         forked.append(terminal)
-        assert terminal != sit.pid and not _gone(terminal)
+        assert terminal != sit.pid and not gone(terminal)
         os.write(master, derived_keycode("srv", CODE, "1001").encode() + b"\r")
-        _read_until(master, b"Is this you?")
+        read_until(master, b"Is this you?")
         os.write(master, b"y")
-        _read_until(master, b"Question 1")
+        read_until(master, b"Question 1")
         os.write(master, b"fire exit")
-        _read_until(master, b"fire exit")
+        read_until(master, b"fire exit")
         os.close(master)  # the SSH session ends before the one-second autosave
         master = None
         sit.wait(timeout=30)
         end = time.monotonic() + 30
-        while not _gone(terminal):
+        while not gone(terminal):
             assert time.monotonic() < end, "the learner's terminal kept running after its session closed"
             time.sleep(0.1)
-        assert _answer(db_path) == "fire exit"
+        assert saved_answer(db_path) == "fire exit"
     finally:
         if master is not None:
             os.close(master)
@@ -140,7 +109,7 @@ def test_a_request_that_is_not_a_learners_terminal_is_refused_and_the_server_car
                            start_new_session=True)
     os.close(slave)
     try:
-        _read_until(master, b"Keycode")
+        read_until(master, b"Keycode")
         forked.append(int(Path(f"/proc/{sit.pid}/cmdline").read_bytes().split(b"\0")[5]))
     finally:
         os.close(master)

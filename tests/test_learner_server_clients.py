@@ -26,12 +26,9 @@ from pathlib import Path
 import pytest
 
 from marker_tui.domain.admission import derived_keycode
-from marker_tui.domain.clock import SystemClock
 from marker_tui.interfaces.cli.entry import socket_path
 from marker_tui.interfaces.cli.learner_server import PENDING_LIMIT, terminal_environment
-from marker_tui.services.invigilation import SittingService
-from marker_tui.storage.database import open_database
-from sitting_fixtures import INVIGILATOR, build_room
+from learner_processes import gone, saved_answer, started_sitting
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc and a pty")]
 
@@ -57,20 +54,11 @@ class Screen:
                     break
 
 
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
-        return True
 
 
 def _wait_gone(pid: int, what: str, seconds: float = 30) -> None:
     end = time.monotonic() + seconds
-    while not _gone(pid):
+    while not gone(pid):
         assert time.monotonic() < end, what
         time.sleep(0.1)
 
@@ -79,11 +67,6 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-def _answer(path: Path) -> str | None:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        row = conn.execute("SELECT a.text FROM answers a JOIN scripts s ON s.id = a.script_id "
-                           "WHERE a.question_id = '1'").fetchone()
-    return row[0] if row else None
 
 
 def _take_terminal() -> None:
@@ -95,16 +78,7 @@ def _take_terminal() -> None:
 def room(tmp_path):
     """A started sitting for candidate 1001 and the environment its processes run in."""
     db_path = tmp_path / "centre.db"
-    built = build_room(db_path)
-    built.db.close()
-    db = open_database(db_path)
-    sittings = SittingService(db, SystemClock())
-    sittings.create_sitting(built.paper.id, by=INVIGILATOR, code=CODE)
-    sittings.enrol(CODE, ["1001"], by=INVIGILATOR)
-    sittings.issue_keycodes(CODE, by=INVIGILATOR, seed="cli")
-    sittings.open(CODE, by=INVIGILATOR)
-    sittings.start(CODE, by=INVIGILATOR)
-    db.close()
+    started_sitting(db_path, CODE, seed="cli")
     env = {k: v for k, v in os.environ.items() if k not in ("MARKER_TUI_BY", "MARKER_TUI_ERROR_LOG")}
     env.update(TERM="xterm-256color")
     return db_path, env
@@ -392,11 +366,11 @@ def test_with_the_server_stopped_a_closed_terminal_ends_its_learner_without_a_fa
             os.write(screen.master, ch.encode())
         screen.wait_for(b"fire exit")
     learners.stop_server()
-    assert not _gone(terminal), "stopping the server closed a learner's terminal"
+    assert not gone(terminal), "stopping the server closed a learner's terminal"
     os.close(learners.masters.pop())  # the SSH session drops
     _wait_gone(terminal, "the learner's terminal kept running on a closed terminal")
     if where == "sitting":
-        assert _answer(learners.db_path) == "fire exit"
+        assert saved_answer(learners.db_path) == "fire exit"
     errors = learners.db_path.with_name("centre-errors.log")
     assert not errors.exists() or errors.read_text() == "", errors.read_text()
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import pty
-import select
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,10 +14,7 @@ from pathlib import Path
 import pytest
 
 from marker_tui.domain.admission import derived_keycode
-from marker_tui.domain.clock import SystemClock
-from marker_tui.services.invigilation import SittingService
-from marker_tui.storage.database import open_database
-from sitting_fixtures import INVIGILATOR, build_room
+from learner_processes import read_until, saved_answer, started_sitting
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")]
 
@@ -27,12 +22,6 @@ MARKER_TUI = Path(sys.executable).with_name("marker-tui")
 CODE = "HUP-1"
 
 
-def _read_until(fd: int, wanted: bytes, seconds: float = 30) -> None:
-    seen, end = b"", time.monotonic() + seconds
-    while wanted not in seen:
-        assert time.monotonic() < end, f"{wanted!r} never appeared:\n{seen.decode(errors='replace')[-2000:]}"
-        if select.select([fd], [], [], 0.2)[0]:
-            seen += os.read(fd, 65536)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -40,24 +29,10 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _answer(path: Path) -> str | None:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        row = conn.execute("SELECT a.text FROM answers a JOIN scripts s ON s.id = a.script_id "
-                           "WHERE a.question_id = '1'").fetchone()
-    return row[0] if row else None
 
 
 def test_a_terminal_closed_without_sighup_keeps_the_answer_and_the_process_ends(tmp_path):
-    room = build_room(tmp_path / "centre.db")
-    room.db.close()
-    db = open_database(tmp_path / "centre.db")
-    sittings = SittingService(db, SystemClock())
-    sittings.create_sitting(room.paper.id, by=INVIGILATOR, code=CODE)
-    sittings.enrol(CODE, ["1001"], by=INVIGILATOR)
-    sittings.issue_keycodes(CODE, by=INVIGILATOR, seed="hup")
-    sittings.open(CODE, by=INVIGILATOR)
-    sittings.start(CODE, by=INVIGILATOR)
-    db.close()
+    started_sitting(tmp_path / "centre.db", CODE, seed="hup")
 
     master, slave = pty.openpty()
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
@@ -67,14 +42,14 @@ def test_a_terminal_closed_without_sighup_keeps_the_answer_and_the_process_ends(
                               "--candidate", "1001"], stdin=slave, stdout=slave, stderr=slave, env=env)
     os.close(slave)
     try:
-        _read_until(master, b"Keycode")
+        read_until(master, b"Keycode")
         os.write(master, derived_keycode("hup", CODE, "1001").encode() + b"\r")
-        _read_until(master, b"Is this you?")
+        read_until(master, b"Is this you?")
         os.write(master, b"y")
-        _read_until(master, b"Question 1")
+        read_until(master, b"Question 1")
         for ch in "fire exit":
             os.write(master, ch.encode())
-        _read_until(master, b"fire exit")
+        read_until(master, b"fire exit")
         os.close(master)  # the connection drops before the one-second autosave
         master = None
         try:
@@ -84,7 +59,7 @@ def test_a_terminal_closed_without_sighup_keeps_the_answer_and_the_process_ends(
             time.sleep(1)
             pytest.fail(f"the learner's process is still running on a closed terminal, using "
                         f"{_cpu_seconds(child.pid) - spent:.1f} s of CPU a second")
-        assert _answer(tmp_path / "centre.db") == "fire exit"
+        assert saved_answer(tmp_path / "centre.db") == "fire exit"
     finally:
         if master is not None:
             os.close(master)
