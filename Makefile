@@ -24,7 +24,7 @@ run: bytecode
 
 ## Run the whole test suite.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 3 --dist worksteal -q
+	$(BIN)/python -m pytest -n 4 --dist worksteal -q
 
 ## Validate the shipped papers and mark schemes.
 check: $(STAMP)
