@@ -205,6 +205,7 @@ def test_marker_tui_demo_builds_then_refuses_to_overwrite_without_force(tmp_path
                  f"Sitting {OPEN_CODE} (unit 304): open, 12 candidates enrolled",
                  f"Sitting {SAT_CODE} (unit 305): sat yesterday, 9 scripts, 1 absent; 4 marked complete"):
         assert line in first.output
+    assert path.stat().st_mode & 0o077 == 0  # every answer and mark: its owner's only
 
     # A real centre's own data must never be replaced by accident.
     conn = sqlite3.connect(path)

@@ -305,6 +305,7 @@ def holds_centre_data(db: Database) -> bool:
 
 def copy_into(db: Database, target: Path) -> None:
     """Write a consistent copy of the open database to ``target`` (SQLite's online backup)."""
+    create_private_file(target)
     out = sqlite3.connect(str(target))
     try:
         db.conn.backup(out)
@@ -316,6 +317,7 @@ def copy_file(source: Path, target: Path) -> None:
     """A consistent copy of one database file to another (safe while others write to it)."""
     src = sqlite3.connect(str(source))
     try:
+        create_private_file(target)
         out = sqlite3.connect(str(target))
         try:
             src.backup(out)
