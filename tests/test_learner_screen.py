@@ -26,6 +26,7 @@ from marker_tui.interfaces.tui.screens.learner import (
 )
 from marker_tui.interfaces.tui.widgets.contrast import HIGH_CONTRAST
 from marker_tui.interfaces.tui.widgets.countdown import TimeWarnings, clock_text
+from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea
 from marker_tui.services.centre import Centre
 from marker_tui.services.room import SittingError
 from marker_tui.storage.database import open_database
@@ -1083,3 +1084,21 @@ async def test_an_answer_typed_as_one_burst_with_corrections_saves_as_typed(room
         screen.autosave_check()
         await settle(pilot)
         assert answer_rows(room, code, "1001") == {"1": "List two hazards floor"}
+
+
+async def test_the_answer_box_cursor_is_steady_even_where_the_app_lets_cursors_blink(room):
+    # A blinking cursor repaints every learner's answer box twice a second: a room on one host pays
+    # that in CPU (bench/bench_room.py). Here the app allows blinking (as on a real terminal).
+    code = open_sitting(room)
+    screen = LearnerLoginScreen(code, "1001", keycode_for(room, code, "1001"), locked=True,
+                                monotonic=fake_monotonic(room.clock))
+    app = MarkerApp(centre_for(room), start=screen)
+    app.animation_level = "none"
+    async with app.run_test(size=SIZE) as pilot:
+        sitting = await writing(pilot, room, code)
+        editor = sitting.query_one("#answer", PlainTextArea)
+        assert app.cursor_blink  # the app would let it blink
+        assert editor.has_focus and not editor.cursor_blink
+        await pilot.press(*"steady")
+        await pilot.pause()
+        assert editor._cursor_visible and not editor.blink_timer._active.is_set()  # shown, and no blink timer running

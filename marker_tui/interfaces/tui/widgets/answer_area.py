@@ -40,6 +40,12 @@ class AnswerArea(PlainTextArea):
         self.on_limit = on_limit
         self.max_length: int | None = None
 
+    # A steady cursor, whatever the app's setting: a blinking one repaints every learner's answer box
+    # twice a second, and with a whole room on one host those repaints cost as much CPU as the rest
+    # of the learners' idle screens (bench/bench_room.py, N=60: key p95 2.7x the bare apps' with the
+    # blink, 1.2x without). A steady cursor is also calmer to write under.
+    blink = False
+
     def _replace_via_keyboard(self, insert: str, start, end):  # noqa: ANN001 - Textual's Location
         if insert:
             insert = answer_text(insert)

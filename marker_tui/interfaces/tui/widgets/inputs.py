@@ -102,8 +102,11 @@ class PlainTextArea(TextArea):
         kwargs.setdefault("tab_behavior", "focus")
         super().__init__(text, language=None, **kwargs)
 
+    blink = True
+    """Whether the cursor may blink (where the app allows it); a subclass can keep it steady."""
+
     def on_mount(self) -> None:
-        self.cursor_blink = _blink_allowed(self)
+        self.cursor_blink = self.blink and _blink_allowed(self)
 
     async def _on_key(self, event: events.Key) -> None:
         if not await _bound_key_now(self, event):
