@@ -99,7 +99,9 @@ def test_a_file_of_another_kind_is_refused_and_nothing_written(monroom, tmp_path
 def test_marks_before_any_review_have_no_reference_and_no_severity_flag(tmp_path):
     built = build_monitoring_room(tmp_path / "m.db", reviewed=False)
     try:
-        ana = built.centre().monitoring.report("9999-01/101", by=IVY).marker(ANA).figures
+        report = built.centre().monitoring.report("9999-01/101", by=IVY)
+        ana = report.marker(ANA).figures
+        assert report.reference_words == "no reference marks yet"  # not "the IQA's": nothing reviewed
         assert ana.flags == () and ana.agreement.n_pairs == 0
         assert all(q.mean_difference is None for q in ana.questions)
     finally:
@@ -140,5 +142,7 @@ def test_definitive_marks_are_the_reference_where_a_script_has_them_and_win_over
         by_question = {q.question_id: q for q in ana.questions}
         assert by_question["2b"].reference_answers == 1 and by_question["2b"].mean_difference == -3
         assert by_question["1"].mean_difference == 0
+        # The header says whose marks these are (it said "the IQA's" with no IQA review at all).
+        assert report.reference_words == "reference marks: the definitive marks"
     finally:
         built.room.db.close()

@@ -82,6 +82,7 @@ async def test_from_quality_assurance_m_shows_each_marker_and_why_one_is_flagged
         assert rows[1][8] == "1"   # Ben gave identical answers different marks
         assert "Why Ana Lopes is flagged:" in text(app, "#monitoring-flags")
         assert "gives 2.0 marks more than the IQA per answer on Q2b (3 answers compared)" in text(app, "#monitoring-flags")
+        assert "reference marks: the IQA ·" in text(app, "#monitoring-info")  # whose marks, from the data
         await pilot.press("down")
         await settle(pilot)
         assert "gave different marks to identical answers: Q1 \"ladders\"" in text(app, "#monitoring-flags")

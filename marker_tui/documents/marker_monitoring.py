@@ -60,8 +60,10 @@ def write_monitoring_csv(report: MonitoringReport, path: str | os.PathLike[str])
 
 
 NOTES = [
-    ("Reference marks", "The IQA's mark for each answer it reviewed (latest review round). Difference = the "
-                        "marker's mark minus the reference, per answer: above 0 lenient, below 0 severe."),
+    ("Reference marks", "The definitive mark where a lead assessor set one (standardisation and control "
+                        "scripts), otherwise the IQA's mark for each answer it reviewed (latest review round). "
+                        "Difference = the marker's mark minus the reference, per answer: above 0 lenient, "
+                        "below 0 severe."),
     ("Time per script", "From the times marks were saved: the gap before each save counts towards the script "
                         f"saved, unless longer than {rules.BREAK_MINUTES} minutes (a break). Median over scripts."),
     ("Drift", "Share of available marks given in the first third of the marker's scripts (in the order marked) "

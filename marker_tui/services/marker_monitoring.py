@@ -64,6 +64,15 @@ class MonitoringReport:
     questions: tuple[str, ...]
     markers: tuple[MarkerRow, ...]
     made_at: datetime
+    reference_by: tuple[str, ...] = ()
+    """Whose marks the figures were compared with ("the IQA", "the definitive marks"); empty: none yet."""
+
+    @property
+    def reference_words(self) -> str:
+        """``reference marks: the IQA's and the definitive marks``, as a header says it."""
+        if not self.reference_by:
+            return "no reference marks yet"
+        return "reference marks: " + " and ".join(self.reference_by)
 
     @property
     def flagged(self) -> list[MarkerRow]:
@@ -206,7 +215,8 @@ class MarkerMonitoringService:
             paper=f"{unit.qualification}/{unit.unit}", title=unit.title, sitting_codes=unit.sitting_codes,
             questions=questions,
             markers=tuple(MarkerRow(f, control_script_record(rx, unit, f.marker)) for f in figures),
-            made_at=rx.clock.now())
+            made_at=rx.clock.now(),
+            reference_by=tuple(sorted({a.reference_by for a in answers if a.reference_by})))
 
 
 def _format(path: str | os.PathLike[str], format: str | None) -> str:

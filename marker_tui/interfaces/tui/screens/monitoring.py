@@ -163,7 +163,7 @@ class MarkerMonitoringScreen(_Messages, Screen):
         self.query_one("#monitoring-title", Plain).update(
             f"marker-tui · Marker monitoring · {report.paper}" + (f" · {report.title}" if report.title else ""))
         self.query_one("#monitoring-info", Plain).update(
-            f"Sittings: {', '.join(report.sitting_codes)} · reference marks: the IQA's · "
+            f"Sittings: {', '.join(report.sitting_codes)} · {report.reference_words} · "
             f"{len(report.flagged)} of {len(report.markers)} marker(s) flagged · c/x: export CSV/XLSX")
         table = self.query_one("#monitoring-markers", DataTable)
         table.clear()
