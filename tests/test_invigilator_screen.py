@@ -311,6 +311,24 @@ async def test_pause_resume_extend_and_end_one_candidate(room):
     assert status.submitted_reason == "ended by invigilator: left the room unwell"
 
 
+async def test_pause_one_candidate_is_offered_only_once_the_sitting_runs(room):
+    # Before the start, c asked for a reason and only then said a sitting that is open cannot be paused.
+    code = open_sitting(room)
+    room.log_in(code, "1001")
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert "c" not in footer_keys(app) and "s" in footer_keys(app)
+        await pilot.press("c")
+        await settle(pilot)
+        assert app.screen is screen
+        room.sittings.start(code, by=INVIGILATOR)
+        screen.refresh_status()
+        await settle(pilot)
+        assert footer_keys(app).get("c") == "Pause/resume"
+
+
 async def test_an_engine_refusal_is_shown_in_the_dialog(room):
     code = room.running_sitting()
     room.learners.submit(room.script_id(code, "1001"))

@@ -578,7 +578,11 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
             return running and bool(status.candidates)
         if action == "decline_rest_break":
             return any(c.rest_break_asked_at for c in status.candidates)
-        if action in ("pause_or_resume_candidate", "extend", "end_candidate"):
+        if action == "pause_or_resume_candidate":
+            # Only a running sitting's clocks can stop: before the start the engine refuses, after
+            # the invigilator has typed a reason.
+            return running and bool(status.candidates)
+        if action in ("extend", "end_candidate"):
             return status.state is not SittingState.ENDED and bool(status.candidates)
         if action == "end_all":
             return status.state is not SittingState.ENDED
