@@ -244,6 +244,12 @@ def footer_keys(app) -> dict[str, str]:
             if b.enabled and b.binding.show}
 
 
+def shown_footer(screen) -> list[str]:
+    """The labels the footer has drawn (footer_keys asks the bindings, which are always current)."""
+    from textual.widgets._footer import FooterKey
+    return [k.description for k in screen.query(FooterKey)]
+
+
 async def test_pausing_the_room_needs_a_reason_and_resuming_lifts_it(room):
     code = room.running_sitting()
     app = room_app(room, code)
@@ -569,6 +575,28 @@ async def test_a_second_login_shows_in_the_room_and_m_approves_the_move(room):
     [moved] = [e for e in room.sittings.log(code) if desk1 in str(e.details) and "desk-2" in str(e.details)
                and e.actor == INVIGILATOR]
     assert moved.candidate_number == "1002"
+
+
+async def test_the_footer_offers_m_when_a_second_login_comes_while_the_room_is_open(room):
+    # The footer was only redrawn when the sitting's state changed, so "m Approve move" never
+    # appeared for a second login made while the invigilator watched.
+    from marker_tui.services.learner import LearnerService, ScriptInUse
+    from marker_tui.services.terminal import Terminal
+
+    code = room.running_sitting()
+    app = room_app(room, code)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert "Approve move" not in shown_footer(screen)
+        try:
+            room.log_in(code, "1002", LearnerService(room.db, room.clock, Terminal.named("desk-2", "bbbb")))
+        except ScriptInUse:
+            pass
+        screen.refresh_status()
+        await settle(pilot)
+        assert "second login" in text_of(screen.query_one("#room-summary"))
+        assert "Approve move" in shown_footer(screen)
 
 
 async def test_a_terminal_locked_for_wrong_exit_codes_shows_in_the_room(room):

@@ -378,6 +378,13 @@ class AuditLogScreen(ServiceCalls, Screen):
 # --- the room ---------------------------------------------------------------------------------------
 
 
+def _offered(status: SittingStatus) -> tuple:
+    """What the room view's keys depend on (InvigilatorRoomScreen.check_action)."""
+    return (status.state, status.room_paused, bool(status.candidates),
+            any(c.takeover_terminal for c in status.candidates),
+            any(c.rest_break_asked_at for c in status.candidates))
+
+
 class InvigilatorRoomScreen(ServiceCalls, Screen):
     CSS_PATH = INVIGILATOR_CSS
     BINDINGS = [
@@ -485,7 +492,9 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
     def _show_status(self, status: SittingStatus) -> None:
         self._read_done()
         first = self.status is None
-        changed = first or status.state != self.status.state or status.room_paused != self.status.room_paused
+        # Everything check_action reads: a second login (m) or a break asked for (B) changes the footer
+        # without the sitting's state changing.
+        changed = first or _offered(status) != _offered(self.status)
         self.status = status
         self._show_summary(status)
         if first:
