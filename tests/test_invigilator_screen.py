@@ -521,6 +521,8 @@ async def test_the_incident_note_starts_with_the_highlighted_candidate(room):
         await pilot.press("n")
         await settle(pilot)
         assert app.screen.query_one("#candidate").value == "1002"
+        # The invigilator types the note straight away: it goes in the note, not the candidate box.
+        assert app.screen.focused is app.screen.query_one("#reason")
         await fill_dialog(pilot, reason="Asked for water")
         await confirm(pilot)
     [note] = [e for e in room.sittings.log(code) if e.action == "incident"]

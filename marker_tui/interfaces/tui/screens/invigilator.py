@@ -197,7 +197,10 @@ class ActionDialog(ServiceCalls, ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         inputs = list(self.query(TextInput))
-        (inputs[0] if inputs else self.query_one("#confirm", Button)).focus()
+        # The first box still to fill: a note's candidate comes filled in from the highlighted row, and
+        # typing the note at once used to land in (and be cut to) the candidate number box.
+        empty = [box for box in inputs if not box.value]
+        (empty or inputs or [self.query_one("#confirm", Button)])[0].focus()
 
     def values(self) -> dict[str, str]:
         return {box.id: box.value.strip() for box in self.query(TextInput)}
