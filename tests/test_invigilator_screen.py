@@ -244,6 +244,12 @@ def footer_keys(app) -> dict[str, str]:
             if b.enabled and b.binding.show}
 
 
+def shown_footer(screen) -> list[str]:
+    """The labels the footer has drawn (footer_keys asks the bindings, which are always current)."""
+    from textual.widgets._footer import FooterKey
+    return [k.description for k in screen.query(FooterKey)]
+
+
 async def test_pausing_the_room_needs_a_reason_and_resuming_lifts_it(room):
     code = room.running_sitting()
     app = room_app(room, code)
@@ -309,6 +315,24 @@ async def test_pause_resume_extend_and_end_one_candidate(room):
         assert cells(screen, "1002")["state"] == "ended"
     status = room.candidate(code, "1002")
     assert status.submitted_reason == "ended by invigilator: left the room unwell"
+
+
+async def test_pause_one_candidate_is_offered_only_once_the_sitting_runs(room):
+    # Before the start, c asked for a reason and only then said a sitting that is open cannot be paused.
+    code = open_sitting(room)
+    room.log_in(code, "1001")
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert "c" not in footer_keys(app) and "s" in footer_keys(app)
+        await pilot.press("c")
+        await settle(pilot)
+        assert app.screen is screen
+        room.sittings.start(code, by=INVIGILATOR)
+        screen.refresh_status()
+        await settle(pilot)
+        assert footer_keys(app).get("c") == "Pause/resume"
 
 
 async def test_an_engine_refusal_is_shown_in_the_dialog(room):
@@ -497,6 +521,8 @@ async def test_the_incident_note_starts_with_the_highlighted_candidate(room):
         await pilot.press("n")
         await settle(pilot)
         assert app.screen.query_one("#candidate").value == "1002"
+        # The invigilator types the note straight away: it goes in the note, not the candidate box.
+        assert app.screen.focused is app.screen.query_one("#reason")
         await fill_dialog(pilot, reason="Asked for water")
         await confirm(pilot)
     [note] = [e for e in room.sittings.log(code) if e.action == "incident"]
@@ -551,6 +577,28 @@ async def test_a_second_login_shows_in_the_room_and_m_approves_the_move(room):
     [moved] = [e for e in room.sittings.log(code) if desk1 in str(e.details) and "desk-2" in str(e.details)
                and e.actor == INVIGILATOR]
     assert moved.candidate_number == "1002"
+
+
+async def test_the_footer_offers_m_when_a_second_login_comes_while_the_room_is_open(room):
+    # The footer was only redrawn when the sitting's state changed, so "m Approve move" never
+    # appeared for a second login made while the invigilator watched.
+    from marker_tui.services.learner import LearnerService, ScriptInUse
+    from marker_tui.services.terminal import Terminal
+
+    code = room.running_sitting()
+    app = room_app(room, code)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert "Approve move" not in shown_footer(screen)
+        try:
+            room.log_in(code, "1002", LearnerService(room.db, room.clock, Terminal.named("desk-2", "bbbb")))
+        except ScriptInUse:
+            pass
+        screen.refresh_status()
+        await settle(pilot)
+        assert "second login" in text_of(screen.query_one("#room-summary"))
+        assert "Approve move" in shown_footer(screen)
 
 
 async def test_a_terminal_locked_for_wrong_exit_codes_shows_in_the_room(room):

@@ -197,7 +197,10 @@ class ActionDialog(ServiceCalls, ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         inputs = list(self.query(TextInput))
-        (inputs[0] if inputs else self.query_one("#confirm", Button)).focus()
+        # The first box still to fill: a note's candidate comes filled in from the highlighted row, and
+        # typing the note at once used to land in (and be cut to) the candidate number box.
+        empty = [box for box in inputs if not box.value]
+        (empty or inputs or [self.query_one("#confirm", Button)])[0].focus()
 
     def values(self) -> dict[str, str]:
         return {box.id: box.value.strip() for box in self.query(TextInput)}
@@ -378,6 +381,13 @@ class AuditLogScreen(ServiceCalls, Screen):
 # --- the room ---------------------------------------------------------------------------------------
 
 
+def _offered(status: SittingStatus) -> tuple:
+    """What the room view's keys depend on (InvigilatorRoomScreen.check_action)."""
+    return (status.state, status.room_paused, bool(status.candidates),
+            any(c.takeover_terminal for c in status.candidates),
+            any(c.rest_break_asked_at for c in status.candidates))
+
+
 class InvigilatorRoomScreen(ServiceCalls, Screen):
     CSS_PATH = INVIGILATOR_CSS
     BINDINGS = [
@@ -485,7 +495,9 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
     def _show_status(self, status: SittingStatus) -> None:
         self._read_done()
         first = self.status is None
-        changed = first or status.state != self.status.state or status.room_paused != self.status.room_paused
+        # Everything check_action reads: a second login (m) or a break asked for (B) changes the footer
+        # without the sitting's state changing.
+        changed = first or _offered(status) != _offered(self.status)
         self.status = status
         self._show_summary(status)
         if first:
@@ -578,7 +590,11 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
             return running and bool(status.candidates)
         if action == "decline_rest_break":
             return any(c.rest_break_asked_at for c in status.candidates)
-        if action in ("pause_or_resume_candidate", "extend", "end_candidate"):
+        if action == "pause_or_resume_candidate":
+            # Only a running sitting's clocks can stop: before the start the engine refuses, after
+            # the invigilator has typed a reason.
+            return running and bool(status.candidates)
+        if action in ("extend", "end_candidate"):
             return status.state is not SittingState.ENDED and bool(status.candidates)
         if action == "end_all":
             return status.state is not SittingState.ENDED
