@@ -317,6 +317,27 @@ async def test_pause_resume_extend_and_end_one_candidate(room):
     assert status.submitted_reason == "ended by invigilator: left the room unwell"
 
 
+async def test_extending_by_a_negative_number_is_refused_not_turned_into_extra_time(room):
+    # The minutes box used to drop the minus sign as it was typed: "-5" granted 5 more minutes.
+    code = room.running_sitting()
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        before = cells(screen, "1001")["allowed"]
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press(*"-5")  # typed, as the invigilator does (the minutes box has the keyboard)
+        assert app.screen.query_one("#minutes").value == "-5"
+        await fill_dialog(pilot, reason="trying to take time back")
+        await confirm(pilot)
+        assert "positive number of minutes" in text_of(app.screen.query_one("#dialog-error"))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert cells(screen, "1001")["allowed"] == before
+    assert not [e for e in room.sittings.log(code) if e.action == "extension granted"]
+
+
 async def test_pause_one_candidate_is_offered_only_once_the_sitting_runs(room):
     # Before the start, c asked for a reason and only then said a sitting that is open cannot be paused.
     code = open_sitting(room)

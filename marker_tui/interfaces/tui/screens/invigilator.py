@@ -183,7 +183,8 @@ class ActionDialog(ServiceCalls, ModalScreen[str | None]):
             yield Plain(self.body, classes="inv-dialog-body")
             if self.minutes:
                 yield Label("Extra minutes (whole number)")
-                yield TextInput(id="minutes", restrict=r"[0-9]*", max_length=3, placeholder="e.g. 10")
+                # A minus sign is kept so "-5" is refused in words: dropping it silently granted 5 minutes.
+                yield TextInput(id="minutes", restrict=r"-?[0-9]*", max_length=4, placeholder="e.g. 10")
             if self.candidate:
                 yield Label("Candidate number (optional: leave empty for the whole room)")
                 yield TextInput(self.candidate_value, id="candidate", placeholder=self.candidate_hint, max_length=20)
