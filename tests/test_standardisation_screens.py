@@ -7,7 +7,7 @@ import time
 
 from marker_tui.domain.standardisation import Standing
 from marker_tui.interfaces.tui.app import MarkerApp
-from marker_tui.interfaces.tui.screens.marking import MarkingQueueScreen, MarkingScreen
+from marker_tui.interfaces.tui.screens.marking import MarkingQueueScreen, MarkingScreen, SittingPickerScreen
 from marker_tui.interfaces.tui.screens.standardisation import (
     LeadAssessorScreen,
     StandardisationMarkScreen,
@@ -15,7 +15,7 @@ from marker_tui.interfaces.tui.screens.standardisation import (
     StandardisationScreen,
 )
 from marker_tui.interfaces.tui.widgets.dialogs import ReasonDialog
-from standardisation_fixtures import ANA, BEN, LEAD, PAPER, sroom, suspend  # noqa: F401 - sroom is a fixture
+from standardisation_fixtures import ANA, BEN, LEAD, PAPER, give_control, sroom, suspend  # noqa: F401 - sroom is a fixture
 
 
 async def until(pilot, check, timeout: float = 30.0) -> None:  # budgeted for a loaded CI machine
@@ -117,3 +117,18 @@ async def test_the_lead_assessor_sees_a_suspended_marker_and_reinstates_them_wit
         await until(pilot, lambda: app.screen.query_one("#std-scripts").row_count == 3)
         assert "Qualification 1" in text_of(app, "#std-message")
     assert sroom.std.standing(PAPER, BEN).qualification.standing is Standing.NO_STANDARDISATION
+
+
+async def test_the_sitting_list_counts_the_scripts_the_marker_s_queue_shows_control_script_included(sroom):
+    # The list counted without the marker's control script (4) while their queue showed 5 rows: a
+    # marker comparing the two could tell a control script was among them.
+    sroom.pick("1004", "control")
+    give_control(sroom)
+    for marker, expected in ((ANA, "5"), (BEN, "4")):
+        app = MarkerApp(sroom.centre, start=SittingPickerScreen(marker), steady=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.screen.query_one("#sittings").row_count >= 1)
+            table = app.screen.query_one("#sittings")
+            row = [str(c) for c in table.get_row(sroom.live)]
+            # As many as the marker's queue holds (test_standardisation: 5 rows for Ana, 4 for Ben).
+            assert row[4] == expected == str(len(sroom.centre.marking_for(marker).queue(sroom.live).rows)), row

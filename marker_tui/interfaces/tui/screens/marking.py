@@ -208,7 +208,9 @@ class SittingPickerScreen(ServiceCalls, Screen):
 
     def _sittings_to_mark(self) -> list[tuple[Any, Any]]:
         """(summary, queue) of each sitting with scripts to mark (runs on a worker thread)."""
-        service = self.app.centre.marking
+        # The queue as this marker's queue screen shows it (their control scripts mixed in): counted
+        # without them, the list said 9 where the queue showed 10, and a marker could tell one was there.
+        service = self.app.centre.marking_for(self.marker)
         found = []
         for summary in self.app.centre.sittings.sittings():
             if summary.state not in ("running", "ended"):
