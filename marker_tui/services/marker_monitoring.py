@@ -69,7 +69,7 @@ class MonitoringReport:
 
     @property
     def reference_words(self) -> str:
-        """``reference marks: the IQA's and the definitive marks``, as a header says it."""
+        """``reference marks: the definitive marks and the IQA``, as a header says it."""
         if not self.reference_by:
             return "no reference marks yet"
         return "reference marks: " + " and ".join(self.reference_by)

@@ -382,13 +382,6 @@ class AuditLogScreen(ServiceCalls, Screen):
 # --- the room ---------------------------------------------------------------------------------------
 
 
-def _offered(status: SittingStatus) -> tuple:
-    """What the room view's keys depend on (InvigilatorRoomScreen.check_action)."""
-    return (status.state, status.room_paused, bool(status.candidates),
-            any(c.takeover_terminal for c in status.candidates),
-            any(c.rest_break_asked_at for c in status.candidates))
-
-
 class InvigilatorRoomScreen(ServiceCalls, Screen):
     CSS_PATH = INVIGILATOR_CSS
     BINDINGS = [
@@ -496,10 +489,11 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
     def _show_status(self, status: SittingStatus) -> None:
         self._read_done()
         first = self.status is None
-        # Everything check_action reads: a second login (m) or a break asked for (B) changes the footer
-        # without the sitting's state changing.
-        changed = first or _offered(status) != _offered(self.status)
+        # The footer is redrawn when a key comes or goes (a second login offers m, a break asked for B,
+        # without the sitting's state changing); asked of check_action itself, so no list can drift.
+        offered = self._offered()
         self.status = status
+        changed = first or self._offered() != offered
         self._show_summary(status)
         if first:
             self._fit_name_column()
@@ -572,6 +566,10 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
         return next((c for c in self.status.candidates if c.candidate_number == key), None)
 
     # -- which actions apply now ----------------------------------------------------------------------
+    def _offered(self) -> tuple[bool | None, ...]:
+        """check_action's answer for each of the screen's keys, for the current status."""
+        return tuple(self.check_action(binding.action, ()) for binding in self.BINDINGS)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         status = self.status
         if status is None:
