@@ -119,7 +119,8 @@ async def test_before_sign_in_every_activity_is_offered(mini, centre):
         assert menu_titles(app) == EVERY_ACTIVITY
 
 
-async def test_signing_in_offers_only_what_the_roles_allow_and_opens_the_choice(mini, centre):
+async def test_signing_in_opens_the_choice_and_coming_back_home_signs_out(mini, centre):
+    """A shared terminal: back on the home screen, the next person must not act as the last."""
     app = make_app(mini, centre)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("i")
@@ -127,7 +128,20 @@ async def test_signing_in_offers_only_what_the_roles_allow_and_opens_the_choice(
         # Straight on to the chosen activity: the invigilator's sitting chooser.
         assert isinstance(app.screen, SittingChooserScreen)
         await pilot.press("escape")
-        await pilot.pause()
+        await until(pilot, lambda: "Signed out" in str(app.screen.query_one("#signed-in").render()), "signed out")
+        assert isinstance(app.screen, HomeScreen)
+        assert str(app.screen.query_one("#signed-in").render()).startswith("Signed out: Ian Invigilator.")
+        assert app.staff_member is None
+        assert menu_titles(app) == EVERY_ACTIVITY
+        await pilot.press("i")  # the same activity again: a PIN again
+        await until(pilot, lambda: isinstance(app.screen, StaffSignInScreen), "the sign-in screen")
+
+
+async def test_the_signed_in_menu_offers_only_what_the_roles_allow(mini, centre):
+    app = make_app(mini, centre)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("m")  # an invigilator asking to mark stays on the home screen, signed in
+        await sign_in(pilot, INVIGILATOR, "1111")
         assert isinstance(app.screen, HomeScreen)
         assert menu_titles(app) == ["Sit a paper", "Invigilate"]
         assert "Signed in: Ian Invigilator" in str(app.screen.query_one("#signed-in").render())
@@ -164,9 +178,9 @@ async def test_wrong_pin_is_refused_and_three_lock_the_name(mini, centre):
 async def test_sign_out_restores_the_full_menu(mini, centre):
     app = make_app(mini, centre)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("i")
+        await pilot.press("m")  # refused the marking, signed in on the home screen
         await sign_in(pilot, INVIGILATOR, "1111")
-        await pilot.press("escape")
+        assert app.staff_member is not None
         await pilot.press("o")
         await pilot.pause()
         assert app.staff_member is None
@@ -356,10 +370,10 @@ async def test_the_lead_assessor_reaches_each_marking_quality_screen_from_the_si
 async def test_a_marker_is_offered_reviews_of_marking_but_not_the_lead_assessors_screens(mini, centre):
     app = make_app(mini, centre)
     async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.press("m")
+        await pilot.press("a")  # refused Administer: signed in on the home screen, with the marker's menu
         await sign_in(pilot, MARKER, "2222")
-        await pilot.press("escape")
         await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
         assert menu_titles(app) == ["Sit a paper", "Mark", "Reviews of marking"]
 
 

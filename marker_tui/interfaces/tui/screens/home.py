@@ -1,8 +1,10 @@
 """The first screen: choose what you are here to do.
 
-Learners go straight to their login. Staff sign in once with name and PIN; from
-then on the menu offers only what their roles allow, until they sign out (or a
-learner's sitting is started on this terminal, which signs them out first).
+Learners go straight to their login. Staff sign in with name and PIN for the
+activity they chose; the sign-in lasts while they are on that activity: back on
+this screen they are signed out (a shared terminal must not let the next person
+act as the last), and the screen says so. A learner's sitting started on this
+terminal signs staff out first too.
 The role screens are imported only when chosen, so the home screen stays quick.
 """
 
@@ -75,6 +77,10 @@ class HomeScreen(Screen):
         Binding("question_mark", "app.show_keys", "Keys", show=False),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._away: StaffMember | None = None  # signed in for the activity open above this screen
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="library-status")
@@ -99,6 +105,12 @@ class HomeScreen(Screen):
         self.query_one("#home-menu", OptionList).focus()
 
     def on_screen_resume(self) -> None:
+        # Back from the activity the sign-in was for: whoever sits here next signs in again.
+        # (Resumed for a moment while _AfterSignIn hands over, the activity is already on top.)
+        if self._away is not None and self.app.screen is self:
+            member, self._away = self._away, None
+            self._signed_out(member)
+            return
         self.refresh_menu()
 
     # -- the menu ----------------------------------------------------------------------
@@ -166,6 +178,9 @@ class HomeScreen(Screen):
     def open_activity(self, activity: Activity) -> None:
         member = self.member
         assert member is not None
+        # The activity screen is given who signed in; the terminal itself is signed out from now on.
+        self.app.staff_member = None
+        self._away = member
         if activity.key == "invigilate":
             self.app.push_screen(SittingChooserScreen(member))
         elif activity.key == "mark":
@@ -204,9 +219,17 @@ class HomeScreen(Screen):
     def action_sign_out(self) -> None:
         member = self.member
         self.app.staff_member = None
-        self.refresh_menu()
         if member is not None:
-            self.notify(f"{member.name} signed out.")
+            self._signed_out(member)
+        else:
+            self.refresh_menu()
+
+    def _signed_out(self, member: StaffMember) -> None:
+        self.app.staff_member = None
+        self.refresh_menu()
+        self.query_one("#signed-in", Static).update(Text.assemble(
+            "Signed out: ", (visible_line(member.name), "bold"), ". Staff: choose an activity to sign in."))
+        self.notify(f"Signed out: {member.name}")
 
 
 class _AfterSignIn(Screen):
