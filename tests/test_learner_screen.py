@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from textual.css.query import NoMatches
+from textual.widgets import Static
 
 from marker_tui.interfaces.tui.app import MarkerApp
 from marker_tui.interfaces.tui.screens.learner import (
@@ -596,6 +597,51 @@ async def test_the_invigilator_ending_the_assessment_takes_over_the_screen(room)
         await pilot.pause()
         assert screen.phase == "finished"
         assert "The invigilator has ended your assessment" in text_of(screen.query_one("#finished-title"))
+
+
+def everything_shown(app) -> str:
+    """Every line the learner's terminal shows: each screen's text and every notification."""
+    texts = [text_of(w) for screen in app.screen_stack for w in screen.query(Static)]
+    return "\n".join(texts + [n.message for n in app._notifications])
+
+
+@pytest.mark.parametrize("whole_sitting", [False, True], ids=["one candidate", "the whole sitting"])
+async def test_an_end_for_suspected_malpractice_says_so_calmly_and_never_the_reason(room, whole_sitting):
+    """The invigilator's reason is a staff record: the learner is told only that their sitting ended."""
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        await pilot.press(*"my answer", "ctrl+n")  # saved: the answers the message says are kept
+        await settle(pilot)
+        room.sittings.end(code, by=INVIGILATOR, reason="suspected malpractice",
+                          candidate_number=None if whole_sitting else "1001")
+        await pilot.press(*"more")  # the refused save and the clock both bring the finished screen
+        screen.tick()
+        await settle(pilot)
+        assert screen.phase == "finished"
+        shown = everything_shown(app)
+        assert "malpractice" not in shown.lower()
+        assert text_of(screen.query_one("#finished-title")) == (
+            "The invigilator has ended your assessment. Your answers were submitted.")
+        finished = text_of(screen.query_one("#finished-text"))
+        assert "Your saved answers are kept." in finished
+        assert "Please stay seated and wait for the invigilator." in finished
+    # The reason is kept for staff: the room's view and the stored script say it.
+    assert room.candidate(code, "1001").submitted_reason == "ended by invigilator: suspected malpractice"
+
+
+async def test_a_learner_closed_before_starting_is_not_told_the_reason(room):
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await logged_in(pilot)  # logged in, the sitting not started yet
+        room.sittings.end(code, by=INVIGILATOR, reason="suspected malpractice", candidate_number="1001")
+        screen.tick()
+        await settle(pilot)
+        assert screen.phase == "finished"
+        assert "malpractice" not in everything_shown(app).lower()
+        assert text_of(screen.query_one("#finished-title")) == "The invigilator has closed this assessment for you."
 
 
 async def test_a_refused_save_is_shown_and_the_finished_screen_follows(room):

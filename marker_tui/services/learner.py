@@ -195,6 +195,21 @@ class SaveRefused(ServiceError):
         self.reason = reason
 
 
+#: How a script finished, in the words the learner's own terminal is given. Never the stored reason:
+#: an invigilator's reason for ending or closing ("suspected malpractice") is a staff record (the
+#: room's view, the audit log), not for the learner's screen.
+_FINISHED_FOR_LEARNER = {
+    "time up": "time up",
+    "submitted": "submitted by learner",
+    "ended": "ended by the invigilator",
+    "absent": "closed by the invigilator",
+}
+
+
+def _learner_reason(finish: str | None) -> str | None:
+    return None if finish is None else _FINISHED_FOR_LEARNER.get(finish, "finished")
+
+
 def _storable(text: str) -> tuple[str, int]:
     replaced = len(_SURROGATE.findall(text))
     return (_SURROGATE.sub("\ufffd", text), replaced) if replaced else (text, 0)
@@ -659,7 +674,7 @@ class LearnerService(RoomService):
             answered = script_store.answered_count(tx.db, script_id)
             return kept(tx, SubmissionReceipt(
                 script_id=script_id, state=FINISH_STATE[script.record.finish],
-                submitted_at=script.record.submitted_at, reason=script.record.submitted_reason,
+                submitted_at=script.record.submitted_at, reason=_learner_reason(script.record.finish),
                 questions_answered=answered, already_submitted=already))
 
         outcome = self._write(work, by=self._terminal_actor(), needs=None, what="handing in your script")
@@ -728,7 +743,7 @@ class LearnerService(RoomService):
 
     def _learner_time(self, room: Room, script: RoomScript, now: datetime) -> LearnerTime:
         time = room.time(script, now)
-        submitted_at, reason = script.record.submitted_at, script.record.submitted_reason
+        submitted_at, reason = script.record.submitted_at, _learner_reason(script.record.finish)
         if not script.final and time.is_time_up:  # not swept yet: what the sweep will store
             submitted_at = time.expires_at if time.expires_at is not None and time.expires_at <= now else now
             reason = "time up"

@@ -1092,12 +1092,14 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         elif state is ScriptState.SUBMITTED:
             title = "Your answers have been submitted."
             text = f"Submitted at {at}."
+        # Ended or closed by the invigilator: said calmly, never why (their reason is a staff record,
+        # and the service does not send it here; nor is ``reason`` shown, whatever it holds).
         elif state is ScriptState.ABSENT:
             title = "The invigilator has closed this assessment for you."
-            text = reason or ""
+            text = "Nothing needs doing on this terminal."
         else:
             title = "The invigilator has ended your assessment. Your answers were submitted."
-            text = f"Ended at {at}" + (f" ({reason})." if reason else ".")
+            text = f"Ended at {at}. Your saved answers are kept."
         if state is not ScriptState.ABSENT:
             text += f"\n\nYou answered {answered} of {len(self.questions)} questions."
         text += "\n\nYou cannot change your answers any more. Please stay seated and wait for the invigilator."
