@@ -284,22 +284,105 @@ async def test_a_stale_save_is_refused_on_screen_and_reload_shows_the_other_chan
         other.db.close()
 
 
-async def test_escape_with_a_refused_mark_warns_first_then_leaves_keeping_a_draft(mroom):
+def drafts_of(m: MarkingRoom, candidate: str) -> dict:
+    return m.marking.view_script(m.script(candidate), by=ANA).drafts
+
+
+async def type_mark_then_escape(pilot, mroom, mark: str, *, in_the_box: bool = False) -> ConfirmDialog:
+    """Type a mark (its half-second draft stored), then Esc: the question about it. Typed in the
+    mark box, the first Esc leaves the box and the second the question."""
+    screen = await open_first_script(pilot)
+    if in_the_box:
+        screen.query_one("#mark-input", TextInput).focus()
+    await pilot.press(*mark)
+    await until(pilot, lambda: drafts_of(mroom, "1001").get("1") is not None)
+    if in_the_box:
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(pilot.app.focused, TextInput))
+        assert isinstance(pilot.app.screen, MarkingScreen)
+    await pilot.press("escape")
+    await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmDialog))
+    assert screen.question_id == "1"
+    return pilot.app.screen
+
+
+async def test_escape_with_a_typed_mark_asks_and_discard_stores_nothing(mroom):
     app = app_for(mroom)
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_first_script(pilot)
-        screen.query_one("#mark-input", TextInput).focus()
-        await pilot.press("5", "enter", "escape")
-        await until(pilot, lambda: "Esc again: leave anyway" in text_of(app, "#message"))
-        assert isinstance(app.screen, MarkingScreen)
+        dialog = await type_mark_then_escape(pilot, mroom, "2")
+        assert text_of(app, "#confirm-question") == "Save the mark of 2 for Q1 before leaving?"
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, MarkingQueueScreen))
+        await until(pilot, lambda: "was discarded" in text_of(app, "#queue-message"))
+        assert text_of(app, "#queue-message") == "Not saved: your mark of 2 for question 1 was discarded."
+        assert dialog not in app.screen_stack
+    assert mark_row(mroom, "1001", "1") is None and drafts_of(mroom, "1001") == {}
+    assert mroom.audit("mark given") == []
+    assert mroom.marking.queue(mroom.code).row(mroom.script("1001")).held_by is None  # released
+
+
+async def test_escape_with_a_typed_mark_then_save_stores_it_audited_and_says_so(mroom):
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_mark_then_escape(pilot, mroom, "2", in_the_box=True)
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, MarkingQueueScreen))
+        await until(pilot, lambda: "Saved question 1" in text_of(app, "#queue-message"))
+        assert text_of(app, "#queue-message") == "Saved question 1: 2 marks."
+    assert mark_row(mroom, "1001", "1")[0] == 2 and drafts_of(mroom, "1001") == {}
+    [given] = mroom.audit("mark given")
+    assert given.actor == ANA and given.details["question"] == "1" and given.details["new"]["marks"] == 2
+
+
+async def test_escape_twice_stays_on_the_question_with_the_mark_unsaved(mroom):
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_mark_then_escape(pilot, mroom, "2")
+        await pilot.press("escape")  # stay
+        await until(pilot, lambda: isinstance(app.screen, MarkingScreen))
+        await until(pilot, lambda: "Still on question 1" in text_of(app, "#message"))
+        assert marking(app).edit.mark_text == "2"
+    assert mark_row(mroom, "1001", "1") is None and mroom.audit("mark given") == []
+
+
+async def test_saving_a_refused_mark_on_leaving_stays_and_says_why(mroom):
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_mark_then_escape(pilot, mroom, "5", in_the_box=True)  # question 1 is out of 4
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, MarkingScreen) and "5" in text_of(app, "#message"))
+        assert marking(app).edit.mark_text == "5"
+        assert mark_row(mroom, "1001", "1") is None
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, MarkingQueueScreen))
+    assert mark_row(mroom, "1001", "1") is None and drafts_of(mroom, "1001") == {}
+
+
+async def test_escape_with_nothing_typed_leaves_without_asking(mroom):
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_first_script(pilot)
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, MarkingQueueScreen))
-        draft = mroom.marking.view_script(mroom.script("1001"), by=ANA).drafts["1"]
-        assert draft.marks_text == "5"
-        assert mroom.marking.queue(mroom.code).row(mroom.script("1001")).held_by is None  # released
 
 
 # --- marking by question ---------------------------------------------------------------------------
+
+
+async def test_by_question_escape_with_a_typed_mark_asks_before_leaving_too(mroom):
+    app = app_for(mroom, MarkingScreen(mroom.code, ANA, mode="question", script=None, question_id="2b"))
+    app.NOTIFICATION_TIMEOUT = 600  # toasts expire in real time: kept until the test has read them
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: marking(app).script is not None)
+        await pilot.press("4", "escape")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert text_of(app, "#confirm-question") == "Save the mark of 4 for Q2b before leaving?"
+        await pilot.press("y")
+        await until(pilot, lambda: any(n.message == "Saved question 2b: 4 marks." for n in app._notifications))
+    assert mark_row(mroom, "1001", "2b")[0] == 4
+    assert [e.details["question"] for e in mroom.audit("mark given")] == ["2b"]
 
 
 async def test_marking_by_question_goes_across_scripts_and_saves_without_claiming(mroom):

@@ -43,6 +43,18 @@ async def test_confirm_says_yes_with_y_and_no_with_n_or_escape_but_not_enter():
             assert app.answers == expected
 
 
+async def test_a_question_with_a_way_back_names_its_answers_and_escape_stays():
+    for key, expected in (("y", [True]), ("n", [False]), ("escape", [None])):
+        app = host(ConfirmDialog("Save the mark of 2 for Q1 before leaving?", yes="save it", no="discard it",
+                                 escape_stays="stay"))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert "y: save it    n: discard it    Esc: stay" in str(app.screen.query_one(".kit-dialog-hint").render())
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.answers == expected
+
+
 async def test_reason_needs_text_and_comes_back_on_one_line():
     app = host(ReasonDialog("Why change a completed mark?"))
     async with app.run_test(size=(80, 24)) as pilot:

@@ -16,7 +16,8 @@ Two modes, switched with ``m``: *by script* (every question of one script,
 which the marker holds while working) and *by question* (one question across
 every script). Moving on saves; a save runs in a worker thread (keys pressed
 meanwhile wait their turn) and a refusal (out of range, stale, held by someone
-else, completed script without a reason) stops the move and says why. What is
+else, completed script without a reason) stops the move and says why. Leaving
+(Esc) with a typed mark not saved asks first: save it, discard it, or stay. What is
 typed but not yet saved is kept as a draft in the database half a second after
 the last keystroke, so a terminal that dies loses nothing; the marker's claim
 and saved marks are in the database too, so starting again resumes.
@@ -1473,6 +1474,11 @@ class MarkingScreen(AwaitedCalls, Screen):
 
     @in_turn
     async def action_back(self) -> None:
+        # A marker pressing Esc expects to back out: a typed mark not saved yet is asked about,
+        # never saved (or dropped) without a word.
+        if self._dirty() and not self.read_only and self.edit.mark_text.strip():
+            self._ask_before_leaving()
+            return
         outcome = await self._save()
         if outcome is True or self._leave_armed:
             await self._release()
@@ -1486,6 +1492,70 @@ class MarkingScreen(AwaitedCalls, Screen):
         else:
             self.say(f"{self._last_error or 'Not saved.'} Esc again: leave anyway (what you typed is kept "
                      "as a draft).", error=True)
+
+    def _ask_before_leaving(self) -> None:
+        question, mark = self.question_id, self.edit.mark_text.strip()
+        saved = self.script.marks.get(question)
+        if saved is None or str(saved.marks_awarded) != mark:
+            asked = f"Save the mark of {mark} for Q{question} before leaving?"
+        else:
+            asked = f"Save your changes to Q{question} (mark {mark}, ticks, comment) before leaving?"
+        if saved is None:
+            detail = f"Discard: question {question} stays unmarked; nothing you typed is kept."
+        else:
+            detail = f"Discard: question {question} keeps its saved mark of {saved.marks_awarded}."
+
+        def decided(answer: bool | None) -> None:
+            if answer is None:
+                self.say(f"Still on question {question}: your mark of {mark} is not saved yet (ctrl+s saves it).")
+            elif answer:
+                self.run_worker(self._save_and_leave(), group="save", exclusive=True)
+            else:
+                self.run_worker(self._discard_and_leave(), group="save", exclusive=True)
+
+        self.app.push_screen(ConfirmDialog(asked, detail, yes="save it", no="discard it", escape_stays="stay"),
+                             decided)
+
+    async def _save_and_leave(self) -> None:
+        question = self.question_id
+
+        async def leave() -> None:
+            mark = self.script.marks[question].marks_awarded
+            await self._release()
+            self._leave_saying(f"Saved question {question}: {mark} mark{'s' if mark != 1 else ''}.")
+
+        outcome = await self._save()
+        if outcome is True:
+            await leave()
+        elif outcome == "reason":
+            self._ask_reason(leave)
+        # Refused: the message line says why, and the marker is still on the question.
+
+    async def _discard_and_leave(self) -> None:
+        question, mark = self.question_id, self.edit.mark_text.strip()
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        try:  # the half-second draft may already be stored: discarded means nothing kept
+            await self.called(self.service.discard_draft, self.script.script_id, question, by=self.marker)
+        except FAILURES as error:
+            self.say(f"Not discarded: {error}", error=True)
+            return
+        saved = self.script.marks.get(question)
+        await self._release()
+        self._leave_saying(f"Not saved: your mark of {mark} for question {question} was discarded"
+                           + (f"; it keeps its saved mark of {saved.marks_awarded}." if saved else "."))
+
+    def _leave_saying(self, message: str) -> None:
+        """Back to the screen underneath, saying ``message`` there (its message line, else a notice)."""
+        stack = self.app.screen_stack
+        below = stack[-2] if len(stack) > 1 else None
+        self.dismiss_screen()
+        there = getattr(below, "say", None)
+        if callable(there):
+            there(message)
+        else:
+            self.app.notify(message)
 
     def dismiss_screen(self) -> None:
         self.app.pop_screen()

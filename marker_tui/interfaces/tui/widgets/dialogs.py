@@ -29,28 +29,38 @@ _DIALOG_CSS = """
 """
 
 
-class ConfirmDialog(ModalScreen[bool]):
+class ConfirmDialog(ModalScreen[bool | None]):
     """A yes/no question: y = yes, n or Escape = no (and buttons with ids ``yes`` / ``no``, where a
-    subclass composes them, as the learner's large dialogs do)."""
+    subclass composes them, as the learner's large dialogs do).
+
+    With ``escape_stays`` it is a question with a way back: y and n answer (``yes`` / ``no`` name
+    what each does, e.g. save / discard) and Escape answers None, meaning "neither: stay".
+    """
 
     DEFAULT_CSS = _DIALOG_CSS.format(name="ConfirmDialog")
     # Enter does not say yes: a stray Enter must not complete, delete or hand in anything.
     BINDINGS = [
         Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
+        Binding("n", "answer(False)", "No"),
+        Binding("escape", "escape", "No"),
     ]
 
-    def __init__(self, question: str, detail: str = "") -> None:
+    def __init__(self, question: str, detail: str = "", *, yes: str = "yes", no: str = "no",
+                 escape_stays: str | None = None) -> None:
         super().__init__()
         self.question = question
         self.detail = detail
+        self.yes, self.no = yes, no
+        self.escape_stays = escape_stays  # what Escape does instead of "no" (e.g. "stay"), or None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="kit-dialog"):
             yield Static(Content(visible(self.question)), classes="kit-dialog-title", id="confirm-question")
             if self.detail:
                 yield Static(Content(visible(self.detail)), classes="kit-dialog-detail", id="confirm-detail")
-            yield Static("y: yes    n / Esc: no", classes="kit-dialog-hint")
+            keys = (f"y: {self.yes}    n: {self.no}    Esc: {self.escape_stays}" if self.escape_stays
+                    else f"y: {self.yes}    n / Esc: {self.no}")
+            yield Static(Content(keys), classes="kit-dialog-hint")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id in ("yes", "no"):
@@ -59,6 +69,9 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+    def action_escape(self) -> None:
+        self.dismiss(None if self.escape_stays else False)
 
 
 class ReasonDialog(ModalScreen[str | None]):
