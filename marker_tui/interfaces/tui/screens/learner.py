@@ -650,9 +650,10 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         # The question scrolls from the answer box (a small terminal shows only part of it).
         Binding("ctrl+up", "scroll_question(-1)", "Question up", show=False, priority=True),
         Binding("ctrl+down", "scroll_question(1)", "Question down", show=False, priority=True),
+        # One key for high contrast, before and during the paper: a second key for the same theme
+        # ("f3 High contrast" beside "f2 Contrast") read as two different things.
         Binding("f2", "toggle_contrast", "Contrast", priority=True),
-        # Offered before the paper starts to a learner whose arrangements include them (check_action).
-        Binding("f3", "choose_high_contrast", "High contrast", priority=True),
+        # Offered before the paper starts to a learner whose arrangements include it (check_action).
         Binding("f4", "choose_larger_text", "Larger text", priority=True),
         # Only for a learner with the rest-break arrangement (check_action); the invigilator confirms.
         Binding("f6", "rest_break", "Break", priority=True),
@@ -746,7 +747,7 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         s, lines = self.session, []
         if s.offer_high_contrast:
             chosen = self.app.theme == HIGH_CONTRAST
-            lines.append(f"{'[x]' if chosen else '[ ]'} F3  High contrast: white text on black, yellow highlights")
+            lines.append(f"{'[x]' if chosen else '[ ]'} F2  High contrast: white text on black, yellow highlights")
         if s.offer_larger_text:
             lines.append(f"{'[x]' if self.has_class('larger-text') else '[ ]'} F4  Larger text: bold, with more space "
                          "around the questions and your answer")
@@ -757,10 +758,6 @@ class LearnerSittingScreen(ServiceCalls, Screen):
     def _refresh_offer(self) -> None:
         for offer in self.query("#arrangement-offer"):
             offer.update(self._offer_text())
-
-    def action_choose_high_contrast(self) -> None:
-        toggle_high_contrast(self.app)
-        self._refresh_offer()
 
     def action_choose_larger_text(self) -> None:
         self.toggle_class("larger-text")
@@ -1325,8 +1322,6 @@ class LearnerSittingScreen(ServiceCalls, Screen):
             return self.phase == "writing" and not self.submitting and not self.on_break
         if action == "instructions":
             return self.phase == "writing"
-        if action == "choose_high_contrast":
-            return self.session.offer_high_contrast and self.phase == "waiting"
         if action == "choose_larger_text":
             return self.session.offer_larger_text and self.phase == "waiting"
         return True
@@ -1421,6 +1416,7 @@ class LearnerSittingScreen(ServiceCalls, Screen):
 
     def action_toggle_contrast(self) -> None:
         toggle_high_contrast(self.app)
+        self._refresh_offer()  # the pre-start offer ticks or unticks it
 
     def action_review(self) -> None:
         self.stash_answer()
