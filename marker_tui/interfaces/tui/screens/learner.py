@@ -914,7 +914,8 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         if announce is not None:
             self._warn(announce, time.left_seconds)
         self._show_clock(time.left_seconds, paused=time.paused, level=self.warnings.level(time.left_seconds))
-        self._set_paused(time.paused)
+        # A break's start and end stop and restart the clock too: the break says so in its own words.
+        self._set_paused(time.paused, announce=time.rest_break_since is None and not self.on_break)
         self._show_rest_break(time)
 
     # -- rest breaks ------------------------------------------------------------------------------------
@@ -937,8 +938,13 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         if on_break:
             self._rest_break_text(since)
             self.query_one("#rest-break").focus()
+            self.notify("Your rest break has started: your time has stopped.", title="Rest break", timeout=8)
         else:
-            self.notify("Your rest break is over: your time is running again.", title="Rest break", timeout=6)
+            if time.paused:  # the whole room is paused: the clock stays stopped until it resumes
+                self.notify("Your rest break is over. The assessment is paused, so your time stays stopped "
+                            "until the invigilator resumes it.", title="Rest break", timeout=8)
+            else:
+                self.notify("Your rest break is over: your time is running again.", title="Rest break", timeout=6)
             self.query_one("#answer", PlainTextArea).focus()
         self.refresh_bindings()
 
@@ -1026,7 +1032,7 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         self.show_question()
         self.refresh_bindings()
 
-    def _set_paused(self, paused: bool) -> None:
+    def _set_paused(self, paused: bool, *, announce: bool = True) -> None:
         if paused == self.paused:
             return
         self.paused = paused
@@ -1036,9 +1042,10 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         self.set_class(paused, "-paused")
         if paused:
             self.stash_answer()  # what was typed before the pause is kept (the service accepts it)
-            self.notify("The invigilator has paused the assessment. Your time has stopped.",
-                        title="Paused", severity="warning", timeout=8)
-        else:
+            if announce:
+                self.notify("The invigilator has paused the assessment. Your time has stopped.",
+                            title="Paused", severity="warning", timeout=8)
+        elif announce:
             self.notify("The assessment has resumed. Your time is running again.", title="Resumed", timeout=6)
         self.refresh_bindings()
 
