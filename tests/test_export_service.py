@@ -352,6 +352,27 @@ def test_results_xlsx_is_a_real_spreadsheet_with_a_summary_from_the_marked_scrip
         assert piece not in xml
 
 
+def test_an_absent_candidate_reads_absent_with_empty_mark_cells_in_csv_and_xlsx(xroom, tmp_path):
+    # 1005 never logged in and the sitting ended: nothing to mark, so no cell may say "not marked".
+    figures = [f"Q{q} ({maximum})" for q, _, maximum in QUESTIONS] + ["Outcome 1 (5)", "Outcome 2 (5)",
+                                                                       "Total (10)", "%"]
+    csv_out, xlsx_out = tmp_path / "results.csv", tmp_path / "results.xlsx"
+    xroom.exports.export_results(xroom.code, csv_out, by=ADMIN, allow_incomplete=True)
+    xroom.exports.export_results(xroom.code, xlsx_out, by=ADMIN, allow_incomplete=True)
+    header, *rows = read_csv(csv_out)
+    absent = dict(zip(header, {r[0]: r for r in rows}["1005"]))
+    assert absent["Result"] == "absent"
+    assert [absent[c] for c in figures] == [""] * len(figures)
+    assert "not marked" not in {r[0]: r for r in rows}["1005"]
+    ws = openpyxl.load_workbook(xlsx_out)["Results"]
+    head = [c.value for c in ws[1]]
+    row = {r[0]: dict(zip(head, r)) for r in ws.iter_rows(min_row=2, values_only=True)}["1005"]
+    assert row["Result"] == "absent"
+    assert [row[c] for c in figures] == [None] * len(figures)
+    # A script handed in but not marked still says so.
+    assert dict(zip(header, {r[0]: r for r in rows}["1003"]))["Total (10)"] == "not marked"
+
+
 def test_results_use_the_marks_after_an_iqa_adjustment_and_do_not_list_the_reviewer_as_marker(xroom, tmp_path):
     role, marks = xroom.db.execute("SELECT role, marks_awarded FROM marks WHERE script_id = ? AND question_id = '2b'",
                                    [xroom.script("1001")]).fetchone()

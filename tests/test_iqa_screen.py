@@ -540,3 +540,37 @@ async def test_the_decision_dialog_shows_which_one_choice_is_chosen_not_only_by_
         await settle(pilot)
         again = [str(b.render()) for b in app.screen.query(ChoiceButton)]
         assert [s.startswith("(•)") for s in again].count(True) == 1 and again != shown
+
+
+async def test_c_pressed_while_the_decision_saves_brings_up_one_confirmation_that_y_closes(room):
+    """Ctrl+S, then c at once (the save waiting for another program's lock): c started a second read and
+    a second confirmation over the first, so the reviewer's y closed one and the other stayed."""
+    import sqlite3
+
+    plan_with(room, "1001")
+    room.iqa.reviews.agree_all(room.script("1001"), reviewer=IVY)
+    app = plan_screen(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_script(pilot, room, "1001")
+        await pilot.press("d")
+        await settle(pilot)
+        blocker = sqlite3.connect(room.path)
+        blocker.execute("BEGIN IMMEDIATE")  # another terminal writing: the decision waits for the lock
+        try:
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            await pilot.press("c")
+            await pilot.pause()
+            assert isinstance(app.screen, IqaReviewScreen)
+            assert "Saving your decision: its confirmation comes next." in text(app, "#iqa-message")
+        finally:
+            blocker.rollback()
+            blocker.close()
+        await settle(pilot)
+        assert [type(s) for s in app.screen_stack].count(ConfirmDecisionDialog) == 1
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, IqaReviewScreen)
+        assert "Confirmed: marking upheld. No marks changed." in text(app, "#iqa-message")
+    assert room.iqa.reviews.review_view(room.script("1001"), reviewer=IVY).state == "confirmed"

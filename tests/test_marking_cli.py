@@ -9,6 +9,7 @@ from cli_signing import signed
 from marker_tui.interfaces.cli.main import cli
 from sitting_fixtures import PIN
 from marking_fixtures import ADMIN, ANA, BEN, MarkingRoom, mroom  # noqa: F401
+from standardisation_fixtures import sroom  # noqa: F401 - a fixture
 from test_marking_service import mark_all, mark_rows, render_csv
 
 
@@ -102,3 +103,27 @@ def test_mark_with_an_unknown_code_says_so_without_opening_the_app(mroom):
     result = run(mroom, "mark", "NOPE")
     assert result.exit_code == 1 and "There is no sitting with code NOPE" in result.output
 
+
+
+def test_marks_status_counts_a_marker_s_control_script_as_their_queue_does_and_apart_for_the_lead(sroom):
+    # A marker's `marks status` said 4 scripts while their queue showed 5: the difference told them a
+    # control script was there. The lead assessor sees it counted apart, with whose it is.
+    from standardisation_fixtures import LEAD, give_control
+
+    sroom.pick("1004", "control")
+    give_control(sroom)
+
+    def status(who: str, *extra: str):
+        args, stdin = signed(["marks", "status", sroom.live, "--by", who, *extra], None, PIN)
+        result = CliRunner().invoke(cli, ["--db", str(sroom.room.path), *args], input=stdin, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    ana = status(ANA)
+    assert "5 script(s) to mark" in ana and "control" not in ana.lower()
+    assert "4 script(s) to mark" in status(BEN)
+    lead = status(LEAD)
+    assert "4 script(s) to mark" in lead
+    assert "Control scripts (not counted above, not learners' scripts): 1, 0 complete · given to Ana Lopes" in lead
+    rows = json.loads(status(ANA, "--json"))["queue"]["rows"]
+    assert len(rows) == 5 and all("script_id" not in r for r in rows)  # a control script's id is negative

@@ -114,3 +114,25 @@ def test_the_iqa_record_tells_not_attempted_from_zero(room, tmp_path):
     mine = {r[head.index("Question")]: r for r in rows[1:] if r[0] == "review" and r[3] == "1003"}
     assert mine["2b"][head.index("Marker's mark")] == "not attempted"
     assert mine["1"][head.index("Marker's mark")] == "2"
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+async def test_the_not_attempted_label_is_shown_whole_on_the_marking_screen(tmp_path, monkeypatch, size):
+    import marking_fixtures
+    from test_marking_screen import app_for, build_marking_room, open_first_script
+
+    for answers in marking_fixtures.ANSWERS.values():  # whichever script opens first
+        monkeypatch.setitem(answers, "1", "")
+    m = build_marking_room(tmp_path / "blank.db")
+    try:
+        app = app_for(m)
+        async with app.run_test(size=size) as pilot:
+            screen = await open_first_script(pilot)
+            await pilot.pause()
+            assert screen.question_id == "1"
+            label = screen.query_one("#answer-label")
+            # It was one row high, so "(0, shown as not attempted)" was cut off in a narrow pane.
+            shown = " ".join(line.text.strip() for line in label.render_lines(label.region.reset_offset))
+            assert "Not attempted: the learner wrote nothing (0, shown as not attempted)" in " ".join(shown.split())
+    finally:
+        m.room.db.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from marker_tui.domain.rest_breaks import REST_BREAK_REASON
+from marker_tui.domain.sitting_states import ScriptState
 from test_invigilator_screen import cells, confirm, room_app, settle  # noqa: F401
 from test_learner_screen import SIZE, advance, learner_app, open_sitting, room, start, text_of, writing  # noqa: F401
 from test_learner_screen import settle as learner_settle
@@ -124,3 +125,71 @@ async def test_the_room_summary_says_who_is_on_a_break_and_how_to_end_it(room):
         summary = text_of(app.screen.query_one("#room-summary"))
         assert "1002: on a rest break since" in summary and "b: end it" in summary
         assert cells(app.screen, "1002")["state"] == "break 0m"
+
+
+async def test_the_learner_is_told_their_rest_break_started_not_that_the_room_was_paused(room):
+    _with_arrangement(room)
+    code = open_sitting(room)
+    app = learner_app(room, code, "1003")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        app.clear_notifications()
+        app.centre.rest_breaks.start(code, "1003", by=INVIGILATOR)
+        screen.tick()
+        await learner_settle(pilot)
+        notes = [(n.title, n.message) for n in app._notifications]
+        assert ("Rest break", "Your rest break has started: your time has stopped.") in notes
+        assert "Paused" not in [title for title, _ in notes]  # it said the invigilator paused the assessment
+        app.clear_notifications()
+        app.centre.rest_breaks.end(code, "1003", by=INVIGILATOR)
+        screen.tick()
+        await learner_settle(pilot)
+        notes = [(n.title, n.message) for n in app._notifications]
+        assert notes == [("Rest break", "Your rest break is over: your time is running again.")]
+        # A break ended while the whole room is paused: the clock does not run again yet.
+        app.centre.rest_breaks.start(code, "1003", by=INVIGILATOR)
+        screen.tick()
+        await learner_settle(pilot)
+        room.sittings.pause(code, reason="fire alarm", by=INVIGILATOR)
+        app.clear_notifications()
+        app.centre.rest_breaks.end(code, "1003", by=INVIGILATOR)
+        screen.tick()
+        await learner_settle(pilot)
+        assert [n.message for n in app._notifications] == [
+            "Your rest break is over. The assessment is paused, so your time stays stopped until the "
+            "invigilator resumes it."]
+        assert screen.query_one("#answer").read_only
+
+
+async def test_a_break_ended_while_the_room_is_paused_says_the_clock_stays_stopped(room):
+    _with_arrangement(room)
+    code = room.running_sitting()
+    from marker_tui.services.rest_breaks import RestBreakService
+
+    RestBreakService(room.db, room.clock, invigilation=room.sittings).start(code, "1003", by=INVIGILATOR)
+    room.sittings.pause(code, reason="fire alarm", by=INVIGILATOR)
+    app = room_app(room, code)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert "1 on a break" in text_of(screen.query_one("#room-summary"))
+        await pilot.press("down", "down")  # 1003
+        await pilot.press("b")
+        await settle(pilot)
+        body = text_of(app.screen.query_one(".inv-dialog-body"))
+        assert "their clock stays stopped until you resume the room" in body and "runs again" not in body
+        await confirm(pilot)
+        assert room.candidate(code, "1003").state is ScriptState.PAUSED  # the room's pause still holds them
+        left = room.candidate(code, "1003").left_seconds
+        room.clock.advance(timedelta(minutes=2))
+        assert room.candidate(code, "1003").left_seconds == left
+        room.sittings.resume(code, reason="all clear", by=INVIGILATOR)
+        screen.refresh_status()
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        assert "Start a supervised rest break for candidate 1003" in text_of(app.screen.query_one(".inv-dialog-title"))
+        await confirm(pilot)
+        message = text_of(screen.query_one("#room-message"))
+        assert message == ("Rest break started for candidate 1003 (Chloé Dubois): their clock is stopped "
+                           "until you end the break (b).")

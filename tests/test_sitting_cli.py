@@ -299,6 +299,18 @@ def test_candidates_commands(term):
     assert "0 new, 0 changed, 5 unchanged" in again and "Nothing to change; nothing was written." in again
 
 
+def test_candidates_show_says_absent_for_an_ended_sitting_the_learner_never_sat(term):
+    code = term.create()
+    term("sitting", "enrol", code, "2001", "--by", "Ian")
+    term("sitting", "open", code, "--by", "Ian")
+    before = term("candidates", "show", "2001", "--by", "Ian").stdout
+    assert f"Sitting {code} (not started: follows changes):" in before
+    term("sitting", "start", code, "--by", "Ian")
+    term("sitting", "end", code, "--reason", "everyone present has finished", "--by", "Ian")
+    shown = term("candidates", "show", "2001", "--by", "Ian").stdout
+    assert f"Sitting {code} (absent: did not sit):" in shown and "not started" not in shown
+
+
 def test_candidates_import_previews_then_asks_and_dry_run_writes_nothing(term, tmp_path):
     """Re-importing numbers and names only keeps extra time and arrangements; nothing written unasked."""
     names = tmp_path / "names.csv"

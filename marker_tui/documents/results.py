@@ -11,6 +11,8 @@ below its minimum; it is last so the columns before it stay as issue 8 lists the
 
 A mark that has not been given is the text ``not marked`` (never 0, never
 blank), and so is the total and the percentage of a script not fully marked.
+An absent candidate's mark cells are empty and the result says ``absent``:
+there was nothing to mark, so "not marked" would read as work left to do.
 Learners' answers are never in these files (the model has no place for them).
 
 The XLSX has two sheets: "Results" (bold header row, frozen below the header and
@@ -48,6 +50,8 @@ from marker_tui.domain.reports import ItemSummary, ResultRow, ResultsSheet
 from .text_cleaning import atomic_output, clean_text, csv_text
 
 NOT_MARKED = "not marked"
+NO_MARKS = ""
+"""An absent candidate's mark, total and percentage cells: empty, as there was nothing to mark."""
 NOT_REVIEWED = "not yet reviewed"
 PERCENT_FORMAT = "0.0%"
 DATE_FORMAT = "dd/mm/yyyy"
@@ -84,16 +88,23 @@ def _iqa_decision(row: ResultRow) -> str:
 
 
 def _values(sheet: ResultsSheet, row: ResultRow) -> list[Any]:
-    """One row's cells: ``int`` marks, ``None`` for not marked, the percentage as 0-1."""
+    """One row's cells: ``int`` marks, ``None`` for not marked, ``""`` for an absent candidate's
+    marks (nothing to mark), the percentage as 0-1."""
+    if row.absent:
+        figures: list[Any] = [NO_MARKS] * (len(sheet.questions) + len(sheet.outcomes) + 2)
+    else:
+        figures = [
+            *(NOT_ATTEMPTED if q.id in row.not_attempted else row.question_marks[q.id] for q in sheet.questions),
+            *(row.outcome_marks[o.number] for o in sheet.outcomes),
+            row.total,
+            None if row.percentage is None else row.percentage / 100,
+        ]
     return [
         row.candidate_number,
         row.name,
         sheet.unit_number,
         sheet.sitting_date,
-        *(NOT_ATTEMPTED if q.id in row.not_attempted else row.question_marks[q.id] for q in sheet.questions),
-        *(row.outcome_marks[o.number] for o in sheet.outcomes),
-        row.total,
-        None if row.percentage is None else row.percentage / 100,
+        *figures,
         row.result,
         "; ".join(row.markers),
         "yes" if row.iqa_sampled else "no",
@@ -134,6 +145,8 @@ def write_results_csv(sheet: ResultsSheet, path: str | os.PathLike[str]) -> None
             for i, value in enumerate(_values(sheet, row)):
                 if value is None:
                     out.append(NOT_MARKED)
+                elif value == NO_MARKS:
+                    out.append(NO_MARKS)
                 elif i in marks:
                     out.append(str(value))  # a number, or "not attempted"
                 elif i == percent:

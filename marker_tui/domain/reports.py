@@ -130,6 +130,8 @@ class ResultRow(Model):
     )
     arrangements_used: str = Field(default="", description='The access arrangements in force for this script, '
                                    'e.g. "25% extra time; reader" (copied when enrolled).')
+    absent: bool = Field(default=False, description="The candidate never sat: there are no marks to give, so "
+                         'the mark cells are empty rather than "not marked".')
 
     @model_validator(mode="after")
     def _iqa_decision_needs_sample(self) -> ResultRow:

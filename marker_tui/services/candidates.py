@@ -208,9 +208,17 @@ class SittingUsed(BaseModel):
     started: bool
     extra_time_percent: int
     arrangements: list[Evidenced]
+    absent: bool = False
+    """The sitting ended without them: their copy no longer follows changes either."""
 
     def used(self) -> str:
         return used_text(self.extra_time_percent, self.arrangements) or "none"
+
+    def state(self) -> str:
+        """'' once they started; "absent: did not sit" or "not started" otherwise (what the screens print)."""
+        if self.started:
+            return ""
+        return "absent: did not sit" if self.absent else "not started"
 
 
 class CandidateRecord(BaseModel):
@@ -543,7 +551,8 @@ class CandidateService:
             if found is None:
                 raise ServiceError(f"There is no candidate with number {str(candidate_number).strip()}.")
             sittings = [SittingUsed(sitting_code=s.sitting_code, started=s.started_at is not None,
-                                    extra_time_percent=s.extra_time_percent, arrangements=list(s.arrangements))
+                                    extra_time_percent=s.extra_time_percent, arrangements=list(s.arrangements),
+                                    absent=s.finish == "absent")
                         for s in store.arrangements_in_each_sitting(rx.db, found.id)]
         return CandidateRecord(candidate=found, sittings=sittings)
 

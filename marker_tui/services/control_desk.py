@@ -38,7 +38,7 @@ from marker_tui.services.marking import (
     ScriptRef,
     StoredMark,
 )
-from marker_tui.services.marking.common import CLAIM_TIMEOUT, NothingWritten, clean_comment
+from marker_tui.services.marking.common import CLAIM_TIMEOUT, MarkingStatus, NothingWritten, clean_comment
 from marker_tui.services.papers import get_paper
 from marker_tui.services.standardisation import (
     StandardisationService,
@@ -75,6 +75,10 @@ class ControlDesk:
         live = self.marking.queue(code)
         rows = live.rows + [self._row(c, loaded) for c, loaded in self._controls(live.sitting_id)]
         return live.model_copy(update={"rows": sorted(rows, key=lambda r: r.script_number)})
+
+    def status(self, code: str) -> MarkingStatus:
+        """``marks status`` as this marker's queue shows the sitting: their control scripts counted in."""
+        return self.marking.status(code).model_copy(update={"queue": self.queue(code)})
 
     def script_refs(self, code: str) -> list[ScriptRef]:
         refs = self.marking.script_refs(code)

@@ -280,6 +280,14 @@ class StandardisationService:
 
     # == the lead assessor ==========================================================================
 
+    def controls_in(self, code: str, *, by: str) -> list[store.Control]:
+        """The control scripts given to markers in sitting ``code`` (``marks status`` for the lead assessor)."""
+        with self.uow.read(by=by, needs=Permission.LEAD_MARKING) as rx:
+            sitting = rx.sittings.sitting_by_code(code)
+            if sitting is None:
+                raise StandardisationError(f"There is no sitting {code!r}.")
+            return rx.standardisation.controls_in_sitting(sitting.id)
+
     def choose(self, code: str, script_number: str, kind: Kind | str, *, by: str) -> StandardisationScript:
         """Make script ``script_number`` of sitting ``code`` a practice, qualification or control script."""
         try:

@@ -110,10 +110,12 @@ class SittingArrangements:
     started_at: str | None
     extra_time_percent: int
     arrangements: tuple[Evidenced, ...]
+    finish: str | None = None
+    """How the script ended ('absent' when the sitting ended without them), None while it has not."""
 
 
 def arrangements_in_each_sitting(db: Database, candidate_id: int) -> list[SittingArrangements]:
-    return [SittingArrangements(r[0], r[1], r[2] or 0, tuple(arrangements_from(r[3]))) for r in db.execute(
-        "SELECT st.code, s.started_at, s.extra_time_percent, s.arrangements FROM scripts s"
+    return [SittingArrangements(r[0], r[1], r[2] or 0, tuple(arrangements_from(r[3])), r[4]) for r in db.execute(
+        "SELECT st.code, s.started_at, s.extra_time_percent, s.arrangements, s.finish FROM scripts s"
         " JOIN sittings st ON st.id = s.sitting_id WHERE s.candidate_id = ? ORDER BY s.enrolled_at, s.id",
         [candidate_id])]

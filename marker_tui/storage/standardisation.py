@@ -287,6 +287,11 @@ def controls_of(db: Database, sitting_id: int, staff_id: int) -> list[Control]:
                                           " ORDER BY c.id", [sitting_id, staff_id])]
 
 
+def controls_in_sitting(db: Database, sitting_id: int) -> list[Control]:
+    """Every marker's control scripts in the sitting (what the lead assessor is told; never a marker)."""
+    return [_control(r) for r in db.query(_CONTROL_SELECT + " WHERE c.sitting_id = ? ORDER BY c.id", [sitting_id])]
+
+
 def control_std_ids_marked_by(db: Database, staff_id: int) -> set[int]:
     return {r[0] for r in db.execute("SELECT std_script_id FROM std_controls WHERE staff_id = ?", [staff_id])}
 

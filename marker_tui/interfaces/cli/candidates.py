@@ -154,8 +154,11 @@ def show(candidate_number: str) -> None:
         click.echo(table(["Arrangement", "Evidence"],
                          [[visible(a.text()), visible(a.evidence_text())] for a in c.arrangements]))
     for s in found.sittings:
-        click.echo(visible(f"Sitting {s.sitting_code}{'' if s.started else ' (not started: follows changes)'}: "
-                           f"{s.used()}"))
+        # Only a script not yet started (nor ended) follows a change to the candidate.
+        state = s.state()
+        if state == "not started":
+            state += ": follows changes"
+        click.echo(visible(f"Sitting {s.sitting_code}{f' ({state})' if state else ''}: {s.used()}"))
 
 
 @candidates.command("extra-time-cap")

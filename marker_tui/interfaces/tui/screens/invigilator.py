@@ -510,7 +510,8 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
         self.query_one("#room-title", Static).update(title)
         counts: dict[str, int] = {}
         for c in status.candidates:
-            label = _SHORT_STATE.get(c.state, str(c.state))
+            # A break stops the clock as a pause does, but the invigilator counts it as a break.
+            label = "on a break" if c.rest_break_since is not None else _SHORT_STATE.get(c.state, str(c.state))
             counts[label] = counts.get(label, 0) + 1
         state = Text(status.state.value.upper(), style="bold")
         if status.room_paused:
@@ -760,10 +761,13 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
             return
         breaks = self.app.centre.rest_breaks
         if c.rest_break_since is not None:
+            room_paused = bool(self.status and self.status.room_paused)
+            clock = ("their clock stays stopped until you resume the room, as everyone's does" if room_paused
+                     else "their clock runs again")
             self._ask(ActionDialog(
                 f"End candidate {c.candidate_number}'s rest break ({c.name})?",
-                f"On a break since {_local(c.rest_break_since)}. Their paper comes back and their clock "
-                "runs again; the break's time is given back in full.",
+                f"On a break since {_local(c.rest_break_since)}. Their paper comes back and {clock}; "
+                "the break's time is given back in full.",
                 lambda v: f"Rest break ended: {clock_text(breaks.end(self.code, c.candidate_number, by=self.staff_name))} "
                           f"given back to candidate {c.candidate_number}.",
                 reason=None, confirm="End break"))
@@ -773,7 +777,8 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
             f"Start a supervised rest break for candidate {c.candidate_number} ({c.name})?",
             asked + "Their paper is hidden and locked and their clock stops until you end the break (b again).",
             lambda v: (breaks.start(self.code, c.candidate_number, by=self.staff_name),
-                       f"Candidate {c.candidate_number} is on a rest break.")[1],
+                       f"Rest break started for candidate {c.candidate_number} ({c.name}): their clock is "
+                       "stopped until you end the break (b).")[1],
             reason=None, confirm="Start break"))
 
     def action_decline_rest_break(self) -> None:

@@ -538,6 +538,10 @@ class IqaReviewScreen(_Messages, Screen):
         self.view = view
         self.order = order
         self.question_id = self._first_question(view)
+        self._confirming: str | None = None
+        """While a decision is saved, its confirmation read or shown, or confirmed: what c says meanwhile.
+        A second c then started a second read and a second dialog over the first (or, during the save,
+        found no decision yet), so the c the reviewer pressed after Ctrl+S seemed not to count."""
 
     @property
     def service(self) -> Iqa:
@@ -678,7 +682,8 @@ class IqaReviewScreen(_Messages, Screen):
             text.append(f" · the marker changed {', '.join('Q' + q for q in view.stale)}: judge again",
                         style="bold red")
         elif view.review and view.review.decision:
-            waiting = " (press c to confirm)" if view.state == "awaiting confirmation" else ""
+            waiting = (" (press c to confirm)" if view.state == "awaiting confirmation" and not self._confirming
+                       else "")
             text.append(f" · decision: {view.review.decision.value}{waiting}", style="bold")
         return text
 
@@ -804,11 +809,13 @@ class IqaReviewScreen(_Messages, Screen):
             self.say("No decision recorded.")
             return
         def decided(view: ReviewView) -> None:
+            self._confirming = None
             self.view = view
+            self.action_confirm()  # before showing it, so the footer line does not invite a second c
             self._show()
-            self.action_confirm()
 
         def refused(error: Exception) -> None:
+            self._confirming = None
             self.service_failed(error)
 
             def again() -> None:
@@ -824,14 +831,32 @@ class IqaReviewScreen(_Messages, Screen):
 
             self._reload(again)
 
+        self._confirming = "Saving your decision: its confirmation comes next."
         self.run_service(self.service.reviews.decide, self.view.script_id, reviewer=self.reviewer,
                          decision=answer.decision, feedback=answer.feedback, decision_reason=answer.reason,
                          action_points=answer.action_points, done=decided, failed=refused)
 
     def action_confirm(self) -> None:
-        self._reload(self._ask_to_confirm)  # what is confirmed is what is stored now, not what was loaded earlier
+        if self._confirming:
+            self.say(self._confirming)
+            return
+        self._confirming = "One moment: the confirmation is on its way."
+
+        def loaded(view: ReviewView) -> None:
+            self.view = view
+            self._show()
+            self._ask_to_confirm()
+
+        def failed(error: Exception) -> None:
+            self._confirming = None
+            self.service_failed(error)
+
+        # What is confirmed is what is stored now, not what was loaded earlier.
+        self.run_service(self.service.reviews.review_view, self.view.script_id, reviewer=self.reviewer,
+                         done=loaded, failed=failed)
 
     def _ask_to_confirm(self) -> None:
+        self._confirming = None  # until the dialog is up (below), c may ask again
         view = self.view
         if view.stale:
             self.say(f"The marker changed {', '.join('Q' + q for q in view.stale)} after you judged it: judge it "
@@ -850,10 +875,15 @@ class IqaReviewScreen(_Messages, Screen):
 
         def answered(yes: bool | None) -> None:
             if not yes:
+                self._confirming = None
                 self.say("Not confirmed: nothing has changed. Your decision waits; c confirms it, a or m changes "
                          "a judgement.")
+                self._show()
                 return
+            self._confirming = "Confirming your decision…"
+
             def confirmed(done) -> None:
+                self._confirming = None
                 self.view = done.review
                 self._show()
                 if done.applied:
@@ -863,12 +893,14 @@ class IqaReviewScreen(_Messages, Screen):
                     self.say(f"Confirmed: {done.decision.value}. No marks changed.")
 
             def refused(error: Exception) -> None:
+                self._confirming = None
                 self.service_failed(error)
                 self._reload()
 
             self.run_service(self.service.reviews.confirm, self.view.script_id, reviewer=self.reviewer,
                              done=confirmed, failed=refused)
 
+        self._confirming = "The confirmation is open."
         self.app.push_screen(ConfirmDecisionDialog(view.script_number, decision, changes, before, after), answered)
 
     def action_rereview(self) -> None:

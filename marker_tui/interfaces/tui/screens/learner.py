@@ -650,9 +650,10 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         # The question scrolls from the answer box (a small terminal shows only part of it).
         Binding("ctrl+up", "scroll_question(-1)", "Question up", show=False, priority=True),
         Binding("ctrl+down", "scroll_question(1)", "Question down", show=False, priority=True),
+        # One key for high contrast, before and during the paper: a second key for the same theme
+        # ("f3 High contrast" beside "f2 Contrast") read as two different things.
         Binding("f2", "toggle_contrast", "Contrast", priority=True),
-        # Offered before the paper starts to a learner whose arrangements include them (check_action).
-        Binding("f3", "choose_high_contrast", "High contrast", priority=True),
+        # Offered before the paper starts to a learner whose arrangements include it (check_action).
         Binding("f4", "choose_larger_text", "Larger text", priority=True),
         # Only for a learner with the rest-break arrangement (check_action); the invigilator confirms.
         Binding("f6", "rest_break", "Break", priority=True),
@@ -746,7 +747,7 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         s, lines = self.session, []
         if s.offer_high_contrast:
             chosen = self.app.theme == HIGH_CONTRAST
-            lines.append(f"{'[x]' if chosen else '[ ]'} F3  High contrast: white text on black, yellow highlights")
+            lines.append(f"{'[x]' if chosen else '[ ]'} F2  High contrast: white text on black, yellow highlights")
         if s.offer_larger_text:
             lines.append(f"{'[x]' if self.has_class('larger-text') else '[ ]'} F4  Larger text: bold, with more space "
                          "around the questions and your answer")
@@ -757,10 +758,6 @@ class LearnerSittingScreen(ServiceCalls, Screen):
     def _refresh_offer(self) -> None:
         for offer in self.query("#arrangement-offer"):
             offer.update(self._offer_text())
-
-    def action_choose_high_contrast(self) -> None:
-        toggle_high_contrast(self.app)
-        self._refresh_offer()
 
     def action_choose_larger_text(self) -> None:
         self.toggle_class("larger-text")
@@ -917,7 +914,8 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         if announce is not None:
             self._warn(announce, time.left_seconds)
         self._show_clock(time.left_seconds, paused=time.paused, level=self.warnings.level(time.left_seconds))
-        self._set_paused(time.paused)
+        # A break's start and end stop and restart the clock too: the break says so in its own words.
+        self._set_paused(time.paused, announce=time.rest_break_since is None and not self.on_break)
         self._show_rest_break(time)
 
     # -- rest breaks ------------------------------------------------------------------------------------
@@ -940,8 +938,13 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         if on_break:
             self._rest_break_text(since)
             self.query_one("#rest-break").focus()
+            self.notify("Your rest break has started: your time has stopped.", title="Rest break", timeout=8)
         else:
-            self.notify("Your rest break is over: your time is running again.", title="Rest break", timeout=6)
+            if time.paused:  # the whole room is paused: the clock stays stopped until it resumes
+                self.notify("Your rest break is over. The assessment is paused, so your time stays stopped "
+                            "until the invigilator resumes it.", title="Rest break", timeout=8)
+            else:
+                self.notify("Your rest break is over: your time is running again.", title="Rest break", timeout=6)
             self.query_one("#answer", PlainTextArea).focus()
         self.refresh_bindings()
 
@@ -1029,7 +1032,7 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         self.show_question()
         self.refresh_bindings()
 
-    def _set_paused(self, paused: bool) -> None:
+    def _set_paused(self, paused: bool, *, announce: bool = True) -> None:
         if paused == self.paused:
             return
         self.paused = paused
@@ -1039,9 +1042,10 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         self.set_class(paused, "-paused")
         if paused:
             self.stash_answer()  # what was typed before the pause is kept (the service accepts it)
-            self.notify("The invigilator has paused the assessment. Your time has stopped.",
-                        title="Paused", severity="warning", timeout=8)
-        else:
+            if announce:
+                self.notify("The invigilator has paused the assessment. Your time has stopped.",
+                            title="Paused", severity="warning", timeout=8)
+        elif announce:
             self.notify("The assessment has resumed. Your time is running again.", title="Resumed", timeout=6)
         self.refresh_bindings()
 
@@ -1327,8 +1331,6 @@ class LearnerSittingScreen(ServiceCalls, Screen):
             return self.phase == "writing" and not self.submitting and not self.on_break
         if action == "instructions":
             return self.phase == "writing"
-        if action == "choose_high_contrast":
-            return self.session.offer_high_contrast and self.phase == "waiting"
         if action == "choose_larger_text":
             return self.session.offer_larger_text and self.phase == "waiting"
         return True
@@ -1423,6 +1425,7 @@ class LearnerSittingScreen(ServiceCalls, Screen):
 
     def action_toggle_contrast(self) -> None:
         toggle_high_contrast(self.app)
+        self._refresh_offer()  # the pre-start offer ticks or unticks it
 
     def action_review(self) -> None:
         self.stash_answer()

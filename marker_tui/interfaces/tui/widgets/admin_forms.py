@@ -364,7 +364,7 @@ class CandidateForm(AdminForm):
         # What applied on the day stays as it was; unstarted ones follow this form.
         used = self.query_one("#used-in-sittings", Plain)
         used.update("Used in sittings: " + "; ".join(
-            f"{s.sitting_code}{'' if s.started else ' (not started)'}: {s.used()}" for s in sittings))
+            f"{s.sitting_code}{f' ({s.state()})' if s.state() else ''}: {s.used()}" for s in sittings))
         used.display = True
         self._refit()
 
