@@ -116,6 +116,7 @@ def hold_timers(screen: LearnerSittingScreen) -> None:
     """
     for timer in screen._clock_timers:
         timer.pause()
+    screen._check_asleep = None  # nor does the screen wake its own check again
 
 
 def advance(room, seconds: float) -> None:
@@ -351,6 +352,31 @@ async def test_answers_save_after_one_idle_second_not_before(room):
         screen.autosave_check()  # the next 0.1 s check sees the save done
         await pilot.pause()
         assert text_of(screen.query_one("#saved-state")) == "✓ Saved"
+
+
+async def test_the_save_check_sleeps_once_all_is_saved_and_wakes_with_the_next_keystroke(room):
+    """The 0.1 s check pauses itself while nothing is left to save (an idle learner's process does no
+    work ten times a second); typing after that is still saved, and the label still comes back."""
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        screen._check_asleep = False  # the screen's own timers run from here (the fake clock still decides)
+        for timer in screen._clock_timers:
+            timer.resume()
+        saved_state = screen.query_one("#saved-state")
+        await pilot.press(*"first")
+        advance(room, 1.1)
+        await until(pilot, lambda: answer_rows(room, code, "1001") == {"1": "first"}, "the first save")
+        await until(pilot, lambda: text_of(saved_state) == "✓ Saved" and screen._check_asleep is True,
+                    "the check asleep, with everything saved")
+        advance(room, 60)  # a minute of thinking: nothing to do
+        await pilot.press(*" then more")
+        assert "Saving…" in text_of(saved_state)
+        advance(room, 1.1)
+        await until(pilot, lambda: answer_rows(room, code, "1001") == {"1": "first then more"},
+                    "the save after the check woke")
+        await until(pilot, lambda: text_of(saved_state) == "✓ Saved", "the label back at saved")
 
 
 async def test_continuous_typing_is_saved_within_one_and_a_half_seconds(room):

@@ -690,6 +690,10 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         self._time_up_recorded = False
         self._typed = False
         self._last_key_at = float("-inf")
+        self._autosave_timer = None
+        # True once the 0.1 s check paused itself (everything saved, and the label says so); None when
+        # whoever holds the timers drives the checks by hand (tests), so the screen never wakes it then.
+        self._check_asleep: bool | None = False
         self._clock_shown: tuple[int, bool, int | None] | None = None
         self._clock_timer = None
         self._loads_pending = 0
@@ -807,9 +811,12 @@ class LearnerSittingScreen(ServiceCalls, Screen):
                 f"The assessment has started: you have {duration_words(self.session.time.left_seconds)} left.\n\n"
                 + self._instructions())
             self.show_question()
+        # The check sleeps while everything is saved and the label says so (see autosave_check): ten
+        # wake-ups a second in every idle learner's process are a room's worth of CPU on a small host.
+        self._autosave_timer = self.set_interval(CHECK_INTERVAL_SECONDS, self.autosave_check)
         self._clock_timers = [
             self.set_interval(1, self.tick),
-            self.set_interval(CHECK_INTERVAL_SECONDS, self.autosave_check),
+            self._autosave_timer,
             # The lease says this terminal is alive; it lapses if the terminal dies (see domain/admission.py).
             self.set_interval(LEASE_RENEW_SECONDS, self.writer.heartbeat),
         ]
@@ -1252,7 +1259,9 @@ class LearnerSittingScreen(ServiceCalls, Screen):
             return
         self.sync_typed()
         if not self.policy.dirty:
-            self._update_saved_state()
+            if self._update_saved_state() == "✓ Saved" and self._check_asleep is False:
+                self._autosave_timer.pause()  # nothing left to do: the label's next change wakes it
+                self._check_asleep = True
             return
         final = self.left_seconds is not None and self.left_seconds <= FINAL_SECONDS
         if final or self.policy.is_due(self.monotonic()):
@@ -1292,7 +1301,7 @@ class LearnerSittingScreen(ServiceCalls, Screen):
             return
         self._update_saved_state()
 
-    def _update_saved_state(self) -> None:
+    def _update_saved_state(self) -> str | None:
         """"✓ Saved" once everything typed is on disk and the learner has paused; "● Saving…" until then.
 
         While the learner types without stopping the label stays "● Saving…" (saves still happen
@@ -1314,12 +1323,16 @@ class LearnerSittingScreen(ServiceCalls, Screen):
             text, style = "● Saving…", ""
         else:
             text, style = "✓ Saved", "bold"
+        if text != "✓ Saved" and self._check_asleep is True:
+            self._check_asleep = False
+            self._autosave_timer.resume()  # the check saves when due, then turns the label to "✓ Saved"
         widget = self.query_one("#saved-state", Static)
         key = (text, style)
         if getattr(widget, "_last_state", None) != key:
             widget._last_state = key
             widget.update(Text(text, style=style), layout=False)  # fixed width: no layout pass
             widget.set_class(bool(self.save_problem), "-problem")
+        return text
 
     # -- actions --------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
