@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from textual import events
 from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.strip import Strip
 from textual.widgets import Input, TextArea
 
 #: Tab and shift+tab, acted on in the app's own turn (the app installs these, so every form has them).
@@ -101,6 +103,56 @@ class PlainTextArea(TextArea):
         kwargs.setdefault("show_line_numbers", False)
         kwargs.setdefault("tab_behavior", "focus")
         super().__init__(text, language=None, **kwargs)
+        self._rows: LRUCache[tuple, Strip] = LRUCache(512)
+
+    # -- drawing: each row on screen is drawn again only when what it shows has changed -------------
+    # Textual forgets every drawn row at each keystroke (its cache is keyed by position, and with soft
+    # wrap by the cursor too), so typing one letter redrew every row of the box: most of a keystroke's
+    # cost, and in a room of 30 learners on one host most of the room's. Keyed by what the row shows
+    # (its piece of text, the cursor in it), typing at the end of an answer redraws one or two rows.
+    # Anything rarer (a selection, tabs, bracket matching, no soft wrap) is drawn by Textual as before.
+
+    def notify_style_update(self) -> None:
+        self._rows.clear()  # focus, theme, contrast, read-only: every row's style may have changed
+        super().notify_style_update()
+
+    def render_line(self, y: int) -> Strip:
+        key = self._row_key(y)
+        if key is None:
+            return super().render_line(y)
+        strip = self._rows.get(key)
+        if strip is None:
+            strip = self._rows[key] = self._render_line(y)
+        return strip
+
+    def _row_key(self, y: int) -> tuple | None:
+        """Everything row ``y`` on screen depends on, or None where Textual draws it itself."""
+        start_at, cursor_at = self.selection
+        if (start_at != cursor_at or not self.soft_wrap or self.show_line_numbers or self.suggestion
+                or self._highlights or self._matching_bracket_location is not None):
+            return None
+        document, wrapped = self.document, self.wrapped_document
+        if self.placeholder and document.line_count == 1 and not document[0]:
+            return None
+        offset = y + self.scroll_offset.y
+        if offset >= wrapped.height:
+            return None  # below the text: a blank row, cheap
+        try:
+            line_index, section = wrapped._offset_to_line_info[offset]
+        except IndexError:
+            return None
+        text = document[line_index]
+        if "\t" in text:
+            return None  # a tab's width depends on the rows before it
+        cuts = wrapped.get_offsets(line_index)
+        start = cuts[section - 1] if section else 0
+        last = section == len(cuts)
+        end = len(text) + 1 if last else cuts[section]  # the last row holds the space after the line
+        row, column = cursor_at
+        on_line = row == line_index
+        cursor = column - start if on_line and start <= column < end else None
+        return (text[start:end], last, cursor, on_line, self.scrollable_content_region.width, self.size,
+                self.theme, self.read_only, self.show_cursor, self._draw_cursor, self.highlight_cursor_line)
 
     blink = True
     """Whether the cursor may blink (where the app allows it); a subclass can keep it steady."""
