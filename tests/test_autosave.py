@@ -189,3 +189,28 @@ def test_closing_the_writer_writes_what_is_waiting_first():
     service.release.set()
     assert writer.close(30)  # True: everything waiting was written before the timeout (budgeted for a loaded CI machine)
     assert [w[1] for w in service.writes] == ["1", "2"]
+
+
+def test_a_save_renews_the_lease_so_a_typing_learner_needs_no_heartbeat_and_keeps_the_script(room):
+    from marker_tui.services.learner import LearnerService, ScriptInUse
+    from marker_tui.services.terminal import Terminal
+
+    code = room.running_sitting()
+    script = room.script_id(code, "1001")
+    outcomes = []
+    writer = ScriptWriter(lambda: room.learners, script, outcomes.append,
+                          monotonic=lambda: room.clock.now().timestamp())
+    room.clock.advance(seconds=15)  # logged in 15 s ago; the lease lasts 20 s from its last renewal
+    writer.save_answer("1", "still typing")
+    assert writer.wait_idle(30)
+    writer.heartbeat(unless_renewed_within=4)  # the save just renewed it: nothing more to write
+    assert writer.wait_idle(30)
+    assert [o.kind for o in outcomes] == ["answer"]
+    room.clock.advance(seconds=10)  # 25 s after the log-in, 10 s after the save
+    other_desk = LearnerService(room.db, room.clock, Terminal.named("desk-two2", "two2"))
+    with pytest.raises(ScriptInUse):  # the learner's terminal is alive: nobody else gets the script
+        other_desk.login(code, "1001", room.keycode(code, "1001"))
+    writer.heartbeat(unless_renewed_within=4)  # 10 s since the last renewal: written
+    assert writer.wait_idle(30)
+    writer.close()
+    assert [o.kind for o in outcomes] == ["answer", "heartbeat"] and all(o.ok for o in outcomes)

@@ -505,14 +505,15 @@ class LearnerService(RoomService):
         """
         if sweep:
             room, now = self._fresh_room(script_id=script_id)
-        else:
+            with read_transaction(self.db):
+                holder = store.lease_terminal(self.db, script_id)
+                time = self._with_break(self._learner_time(room, room.scripts[0], now), script_id)
+        else:  # one snapshot for all of it: every learner's screen asks this every second
             now = self.clock.now()
             with read_transaction(self.db):
                 room, _ = self._script_room(self.db, script_id)
-        time = self._learner_time(room, room.scripts[0], now)
-        with read_transaction(self.db):
-            holder = store.lease_terminal(self.db, script_id)
-            self._with_break(time, script_id)
+                holder = store.lease_terminal(self.db, script_id)
+                time = self._with_break(self._learner_time(room, room.scripts[0], now), script_id)
         if holder is not None and holder != self.terminal.label:
             time.moved_to = holder
         return time
@@ -541,6 +542,9 @@ class LearnerService(RoomService):
             script_store.put_answer(db, script_id, question_id, text, version, now_text(now))
             answer_history.append(db, script_id, question_id, version, text, now)
             thinned = answer_history.thin(db, script_id, question_id, now)  # same transaction as the save
+            # A save shows the terminal is alive as well as a heartbeat does: the lease is renewed with it
+            # (only if this terminal holds it), so a learner who is typing needs no separate heartbeats.
+            store.renew_lease(db, script_id, self.terminal.label, now, now + rules.lease_expiry_seconds())
             paused = room.time(script, now).is_paused
             tx.record(AnswerSaved(sitting_id=room.sitting.id, script_id=script_id,
                                   candidate_number=script.candidate_number, question=question_id, version=version,

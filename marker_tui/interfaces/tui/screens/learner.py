@@ -684,7 +684,7 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         self._writer_centre = None
         self.editor: PlainTextArea | None = None
         self.writer = ScriptWriter(self._writer_service, self.script_id,
-                                   lambda outcome: self.post_message(WriteDone(outcome)))
+                                   lambda outcome: self.post_message(WriteDone(outcome)), monotonic=self.monotonic)
         self._clock_timers: list = []
         self._closing = False
         self._time_up_recorded = False
@@ -818,7 +818,8 @@ class LearnerSittingScreen(ServiceCalls, Screen):
             self.set_interval(1, self.tick),
             self._autosave_timer,
             # The lease says this terminal is alive; it lapses if the terminal dies (see domain/admission.py).
-            self.set_interval(LEASE_RENEW_SECONDS, self.writer.heartbeat),
+            # A save renews it too: no heartbeat is written while the learner's saves are doing it.
+            self.set_interval(LEASE_RENEW_SECONDS, self._renew_lease),
         ]
 
     def on_unmount(self) -> None:
@@ -826,6 +827,9 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         for timer in self._clock_timers:
             timer.stop()
         self.close_writer()
+
+    def _renew_lease(self) -> None:
+        self.writer.heartbeat(unless_renewed_within=LEASE_RENEW_SECONDS - 1)
 
     def close_writer(self, timeout: float = 10.0) -> bool:
         if self.phase == "writing" and not self.submitting:

@@ -21,6 +21,7 @@ widget is touched from the thread).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -70,6 +71,7 @@ class ScriptWriter:
         *,
         retry_delay: float = 1.0,
         on_close: Callable[[], None] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._service_factory = service
         self._service: LearnerWrites | None = None
@@ -83,6 +85,8 @@ class ScriptWriter:
         self._current: str | None = None
         self._submit = False
         self._beat = False
+        self._monotonic = monotonic
+        self._renewed_at = float("-inf")  # monotonic() of the last write that renewed the lease
         self._busy = False
         self._closed = False
         self._thread: threading.Thread | None = None
@@ -109,9 +113,15 @@ class ScriptWriter:
             self._submit = True
             self._wake()
 
-    def heartbeat(self) -> None:
-        """Renew the terminal's lease on the script (after any waiting writes)."""
+    def heartbeat(self, unless_renewed_within: float | None = None) -> None:
+        """Renew the terminal's lease on the script (after any waiting writes).
+
+        ``unless_renewed_within``: not if a save or heartbeat committed that many seconds ago or less
+        (a save renews the lease too), so a learner who is typing costs the database no extra writes.
+        """
         with self._cond:
+            if unless_renewed_within is not None and self._monotonic() - self._renewed_at < unless_renewed_within:
+                return
             self._beat = True
             self._wake()
 
@@ -188,6 +198,9 @@ class ScriptWriter:
                 except Exception:  # the screen is gone: nothing to tell
                     pass
                 with self._cond:
+                    if outcome.ok and (kind == "heartbeat" or (kind == "answer" and not getattr(
+                            outcome.result, "unchanged", False))):
+                        self._renewed_at = self._monotonic()
                     self._busy = False
                     self._cond.notify_all()
                 if outcome.retrying:
