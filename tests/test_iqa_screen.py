@@ -574,3 +574,38 @@ async def test_c_pressed_while_the_decision_saves_brings_up_one_confirmation_tha
         assert isinstance(app.screen, IqaReviewScreen)
         assert "Confirmed: marking upheld. No marks changed." in text(app, "#iqa-message")
     assert room.iqa.reviews.review_view(room.script("1001"), reviewer=IVY).state == "confirmed"
+
+
+async def test_a_typed_second_mark_is_never_dropped_by_esc_or_by_moving_on(room):
+    plan_with(room, "1006")
+    script = room.script("1006")
+    room.iqa.second_marking.assign_second_marker(script, second_marker=SAM, by=IVY)
+    app = app_for(room, second_marking_sign_in())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press(*SAM, "enter", *PIN, "enter")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, BlindMarkingScreen)
+        await pilot.press("2", "n")  # moving on with a typed mark: refused, and said
+        await settle(pilot)
+        assert "Your mark of 2 for Q1 is not saved: Enter saves it" in text(app, "#iqa-message")
+        assert "2_ of 2" in text(app, "#iqa-totals")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "Save your mark of 2 for Q1 before leaving?" in text(app, "#confirm-question")
+        await pilot.press("escape")  # neither: stay, the mark still typed
+        await settle(pilot)
+        assert isinstance(app.screen, BlindMarkingScreen) and "2_ of 2" in text(app, "#iqa-totals")
+        await pilot.press("escape", "n")  # discard it
+        await settle(pilot)
+        assert isinstance(app.screen, SecondMarkingQueueScreen)
+        assert room.iqa.second_marking.second_marking_view(script, by=SAM).my_marks == {}
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("1", "escape", "y")  # save it and leave
+        await settle(pilot)
+        assert isinstance(app.screen, SecondMarkingQueueScreen)
+    assert dict(room.iqa.second_marking.second_marking_view(script, by=SAM).my_marks) == {"1": 1}

@@ -1196,13 +1196,8 @@ class BlindMarkingScreen(_Messages, Screen):
         if not self.typed:
             self.action_question(1)
             return
-        def refused(error: Exception) -> None:
-            self.typed = ""
-            self._show_entry()
-            self.service_failed(error)
-
         self.run_service(self.app.centre.iqa.second_marking.record_second_mark, self.view.script_id,
-                         self.question_id, int(self.typed), by=self.marker, done=self._saved, failed=refused)
+                         self.question_id, int(self.typed), by=self.marker, done=self._saved, failed=self._not_saved)
 
     def _saved(self, view) -> None:
         self.view = view
@@ -1218,9 +1213,12 @@ class BlindMarkingScreen(_Messages, Screen):
         self._show()
 
     def action_question(self, step: int) -> None:
+        if self.typed:  # a mark typed and not saved is never dropped by moving on
+            self.say(f"Your mark of {self.typed} for Q{self.question_id} is not saved: Enter saves it, "
+                     "Backspace clears it.", error=True)
+            return
         ids = [q.id for q in self.view.paper.questions]
         self.question_id = ids[(ids.index(self.question_id) + step) % len(ids)]
-        self.typed = ""
         self._show()
 
     def action_complete(self) -> None:
@@ -1246,4 +1244,30 @@ class BlindMarkingScreen(_Messages, Screen):
                              answered)
 
     def action_back(self) -> None:
-        _leave(self)
+        if not self.typed:
+            _leave(self)
+            return
+        # A second marker pressing Esc expects to back out: a typed mark is asked about, never dropped unsaid.
+        question, mark = self.question_id, self.typed
+        saved = self.view.my_marks.get(question)
+        detail = (f"Discard: Q{question} stays without your mark." if saved is None
+                  else f"Discard: Q{question} keeps your saved mark of {saved}.")
+
+        def decided(answer: bool | None) -> None:
+            if answer is None:
+                self.say(f"Still on Q{question}: your mark of {mark} is not saved yet (Enter saves it).")
+            elif answer:
+                self.run_service(self.app.centre.iqa.second_marking.record_second_mark, self.view.script_id,
+                                 question, int(mark), by=self.marker, done=lambda view: _leave(self),
+                                 failed=self._not_saved)
+            else:
+                _leave(self)
+
+        self.app.push_screen(ConfirmDialog(f"Save your mark of {mark} for Q{question} before leaving?", detail,
+                                           yes="save it", no="discard it", escape_stays="stay"), decided)
+
+    def _not_saved(self, error: Exception) -> None:
+        """A refused save keeps the second marker on the question, with the mark they typed cleared."""
+        self.typed = ""
+        self._show_entry()
+        self.service_failed(error)
