@@ -404,19 +404,30 @@ async def test_a_reviewer_gives_a_script_to_a_blind_second_marker_from_the_plan(
         assert rows(app)[0][3] == "not started · 2nd …"
 
 
-async def test_the_second_marker_marks_blind_and_completes(room):
-    plan_with(room, "1006")
-    script = room.script("1006")
+def second_marking_app(room, number: str = "1006") -> tuple[MarkerApp, int]:
+    """Script ``number`` given to Sam for a blind second mark, and the app Sam signs in to."""
+    plan_with(room, number)
+    script = room.script(number)
     room.iqa.second_marking.assign_second_marker(script, second_marker=SAM, by=IVY)
-    app = app_for(room, second_marking_sign_in())
+    return app_for(room, second_marking_sign_in()), script
+
+
+async def on_the_blind_script(pilot) -> None:
+    """Sam signs in and opens the first script of their queue."""
+    app = pilot.app
+    await settle(pilot)
+    await pilot.press(*SAM, "enter", *PIN, "enter")
+    await settle(pilot)
+    assert isinstance(app.screen, SecondMarkingQueueScreen)
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(app.screen, BlindMarkingScreen)
+
+
+async def test_the_second_marker_marks_blind_and_completes(room):
+    app, _ = second_marking_app(room)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press(*SAM, "enter", *PIN, "enter")
-        await settle(pilot)
-        assert isinstance(app.screen, SecondMarkingQueueScreen)
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, BlindMarkingScreen)
+        await on_the_blind_script(pilot)
         shown = text(app, "#iqa-marking-text") + text(app, "#iqa-blind-title") + text(app, "#iqa-totals")
         assert BEN not in shown and "Ben on" not in shown and "[x]" not in shown  # no first marks, ticks or comments
         assert "1. (1) a hazard" in shown
@@ -577,17 +588,9 @@ async def test_c_pressed_while_the_decision_saves_brings_up_one_confirmation_tha
 
 
 async def test_a_typed_second_mark_is_never_dropped_by_esc_or_by_moving_on(room):
-    plan_with(room, "1006")
-    script = room.script("1006")
-    room.iqa.second_marking.assign_second_marker(script, second_marker=SAM, by=IVY)
-    app = app_for(room, second_marking_sign_in())
+    app, script = second_marking_app(room)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press(*SAM, "enter", *PIN, "enter")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, BlindMarkingScreen)
+        await on_the_blind_script(pilot)
         await pilot.press("2", "n")  # moving on with a typed mark: refused, and said
         await settle(pilot)
         assert "Your mark of 2 for Q1 is not saved: Enter saves it" in text(app, "#iqa-message")
