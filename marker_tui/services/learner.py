@@ -505,15 +505,12 @@ class LearnerService(RoomService):
         """
         if sweep:
             room, now = self._fresh_room(script_id=script_id)
-            with read_transaction(self.db):
-                holder = store.lease_terminal(self.db, script_id)
-                time = self._with_break(self._learner_time(room, room.scripts[0], now), script_id)
-        else:  # one snapshot for all of it: every learner's screen asks this every second
-            now = self.clock.now()
-            with read_transaction(self.db):
+        with read_transaction(self.db):  # one snapshot: every learner's screen asks this every second
+            if not sweep:
+                now = self.clock.now()
                 room, _ = self._script_room(self.db, script_id)
-                holder = store.lease_terminal(self.db, script_id)
-                time = self._with_break(self._learner_time(room, room.scripts[0], now), script_id)
+            holder = store.lease_terminal(self.db, script_id)
+            time = self._with_break(self._learner_time(room, room.scripts[0], now), script_id)
         if holder is not None and holder != self.terminal.label:
             time.moved_to = holder
         return time

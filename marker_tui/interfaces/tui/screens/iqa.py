@@ -1196,8 +1196,7 @@ class BlindMarkingScreen(_Messages, Screen):
         if not self.typed:
             self.action_question(1)
             return
-        self.run_service(self.app.centre.iqa.second_marking.record_second_mark, self.view.script_id,
-                         self.question_id, int(self.typed), by=self.marker, done=self._saved, failed=self._not_saved)
+        self._record(self.question_id, self.typed, done=self._saved)
 
     def _saved(self, view) -> None:
         self.view = view
@@ -1257,14 +1256,16 @@ class BlindMarkingScreen(_Messages, Screen):
             if answer is None:
                 self.say(f"Still on Q{question}: your mark of {mark} is not saved yet (Enter saves it).")
             elif answer:
-                self.run_service(self.app.centre.iqa.second_marking.record_second_mark, self.view.script_id,
-                                 question, int(mark), by=self.marker, done=lambda view: _leave(self),
-                                 failed=self._not_saved)
+                self._record(question, mark, done=lambda view: _leave(self))
             else:
                 _leave(self)
 
         self.app.push_screen(ConfirmDialog(f"Save your mark of {mark} for Q{question} before leaving?", detail,
                                            yes="save it", no="discard it", escape_stays="stay"), decided)
+
+    def _record(self, question: str, mark: str, *, done) -> None:
+        self.run_service(self.app.centre.iqa.second_marking.record_second_mark, self.view.script_id,
+                         question, int(mark), by=self.marker, done=done, failed=self._not_saved)
 
     def _not_saved(self, error: Exception) -> None:
         """A refused save keeps the second marker on the question, with the mark they typed cleared."""

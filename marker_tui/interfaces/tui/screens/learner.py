@@ -70,6 +70,8 @@ from marker_tui.interfaces.tui.widgets.footer import Footer
 
 LEARNER_CSS = "../styles/learner.tcss"
 CLOCK_DEFER_SECONDS = 0.3
+SAVED = "✓ Saved"
+"""The save label once everything typed is on disk (the 0.1 s check sleeps while it shows)."""
 """While the learner types, the clock's new second is painted with their next keystroke, or after this."""
 
 _FINISHED_STATES = (ScriptState.SUBMITTED, ScriptState.TIME_UP, ScriptState.ENDED, ScriptState.ABSENT)
@@ -1263,7 +1265,7 @@ class LearnerSittingScreen(ServiceCalls, Screen):
             return
         self.sync_typed()
         if not self.policy.dirty:
-            if self._update_saved_state() == "✓ Saved" and self._check_asleep is False:
+            if self._update_saved_state() == SAVED and self._check_asleep is False:
                 self._autosave_timer.pause()  # nothing left to do: the label's next change wakes it
                 self._check_asleep = True
             return
@@ -1326,8 +1328,8 @@ class LearnerSittingScreen(ServiceCalls, Screen):
               or not self.writer.idle or any(self.answers[q] != self.saved.get(q, "") for q in self.answers)):
             text, style = "● Saving…", ""
         else:
-            text, style = "✓ Saved", "bold"
-        if text != "✓ Saved" and self._check_asleep is True:
+            text, style = SAVED, "bold"
+        if text != SAVED and self._check_asleep is True:
             self._check_asleep = False
             self._autosave_timer.resume()  # the check saves when due, then turns the label to "✓ Saved"
         widget = self.query_one("#saved-state", Static)

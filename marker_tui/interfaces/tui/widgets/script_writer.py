@@ -62,6 +62,13 @@ class WriteOutcome:
 _TRANSIENT = (StorageError, EngineError, OSError)
 
 
+def _renewed_lease(outcome: WriteOutcome) -> bool:
+    """A committed heartbeat, or a save that wrote (an unchanged answer writes nothing, so renews nothing)."""
+    if not outcome.ok:
+        return False
+    return outcome.kind == "heartbeat" or (outcome.kind == "answer" and not getattr(outcome.result, "unchanged", False))
+
+
 class ScriptWriter:
     def __init__(
         self,
@@ -198,8 +205,7 @@ class ScriptWriter:
                 except Exception:  # the screen is gone: nothing to tell
                     pass
                 with self._cond:
-                    if outcome.ok and (kind == "heartbeat" or (kind == "answer" and not getattr(
-                            outcome.result, "unchanged", False))):
+                    if _renewed_lease(outcome):
                         self._renewed_at = self._monotonic()
                     self._busy = False
                     self._cond.notify_all()
