@@ -612,3 +612,15 @@ async def test_a_typed_second_mark_is_never_dropped_by_esc_or_by_moving_on(room)
         await settle(pilot)
         assert isinstance(app.screen, SecondMarkingQueueScreen)
     assert dict(room.iqa.second_marking.second_marking_view(script, by=SAM).my_marks) == {"1": 1}
+
+
+async def test_a_mark_typed_fast_with_enter_is_saved_for_the_question_it_was_typed_on(room):
+    from key_bursts import press_burst
+
+    app, script = second_marking_app(room)
+    async with app.run_test(size=SIZE) as pilot:
+        await on_the_blind_script(pilot)
+        await press_burst(pilot, "2", "enter")  # as a fast typist's terminal delivers them: together
+        await settle(pilot)
+        assert "Saved. Next: Q2a." in text(app, "#iqa-message")
+    assert dict(room.iqa.second_marking.second_marking_view(script, by=SAM).my_marks) == {"1": 2}

@@ -1087,10 +1087,12 @@ class BlindMarkingScreen(_Messages, Screen):
     """One script, blind: question and answer | mark scheme; digits then Enter give a mark."""
 
     CSS_PATH = IQA_CSS
+    # The digits are priority bindings, as Enter is: acted on in each key's own turn, so "2 Enter" from a
+    # fast typist saves 2 for this question (otherwise Enter could act first and the 2 land on the next).
     BINDINGS = [
-        Binding("0", "digit(0)", "Mark", key_display="0-9"),
-        *[Binding(str(n), f"digit({n})", f"Mark {n}", show=False) for n in range(1, 10)],
-        Binding("backspace", "clear", "Clear", show=False),
+        Binding("0", "digit(0)", "Mark", key_display="0-9", priority=True),
+        *[Binding(str(n), f"digit({n})", f"Mark {n}", show=False, priority=True) for n in range(1, 10)],
+        Binding("backspace", "clear", "Clear", show=False, priority=True),
         Binding("enter", "save", "Save mark", priority=True),
         Binding("n", "question(1)", "Next Q"),
         Binding("p", "question(-1)", "Prev Q", show=False),
