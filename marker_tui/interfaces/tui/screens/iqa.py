@@ -1198,7 +1198,7 @@ class BlindMarkingScreen(_Messages, Screen):
         if not self.typed:
             self.action_question(1)
             return
-        self._record(self.question_id, self.typed, done=self._saved)
+        self._save_mark(self.question_id, self.typed, done=self._saved)
 
     def _saved(self, view) -> None:
         self.view = view
@@ -1258,14 +1258,14 @@ class BlindMarkingScreen(_Messages, Screen):
             if answer is None:
                 self.say(f"Still on Q{question}: your mark of {mark} is not saved yet (Enter saves it).")
             elif answer:
-                self._record(question, mark, done=lambda view: _leave(self))
+                self._save_mark(question, mark, done=lambda view: _leave(self))
             else:
                 _leave(self)
 
         self.app.push_screen(ConfirmDialog(f"Save your mark of {mark} for Q{question} before leaving?", detail,
                                            yes="save it", no="discard it", escape_stays="stay"), decided)
 
-    def _record(self, question: str, mark: str, *, done) -> None:
+    def _save_mark(self, question: str, mark: str, *, done) -> None:
         self.run_service(self.app.centre.iqa.second_marking.record_second_mark, self.view.script_id,
                          question, int(mark), by=self.marker, done=done, failed=self._not_saved)
 
