@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import pty
+import select
+import signal
 import subprocess
 import sys
 import time
@@ -107,3 +109,49 @@ def test_a_screen_writer_that_dies_on_a_closed_terminal_never_blocks_the_app():
     finally:
         threading.excepthook = previous
         os.close(slave)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_learner_stopped_by_a_signal_keeps_what_they_typed_and_gets_their_terminal_back(tmp_path, signum):
+    """SIGTERM (a shutdown, kill, the relay passing one on) and SIGHUP (an SSH session closed) used to end
+    the process at once: the words typed since the last autosave were lost, and the terminal was left in
+    the full-screen mode, unusable until reset."""
+    started_sitting(tmp_path / "centre.db", CODE, seed="sig")
+    master, slave = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    env.pop("MARKER_TUI_BY", None)
+    child = subprocess.Popen([str(MARKER_TUI), "--db", str(tmp_path / "centre.db"), "sit", CODE,
+                              "--candidate", "1001"], stdin=slave, stdout=slave, stderr=slave, env=env,
+                             start_new_session=True)
+    os.close(slave)
+    try:
+        read_until(master, b"Keycode")
+        os.write(master, derived_keycode("sig", CODE, "1001").encode() + b"\r")
+        read_until(master, b"Is this you?")
+        os.write(master, b"y")
+        read_until(master, b"Question 1")
+        os.write(master, b"fire exit")
+        read_until(master, b"fire exit")
+        child.send_signal(signum)  # before the autosave: only the app's own closing can save it
+        seen = b""
+        end = time.monotonic() + 30
+        while True:
+            assert time.monotonic() < end, "the learner's process did not end after the signal"
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # every end of the terminal closed
+                    chunk = b""
+                seen += chunk
+                if chunk:
+                    continue
+            if child.poll() is not None:
+                break
+        assert child.returncode == 0, f"ended by the signal itself (status {child.returncode})"
+        assert saved_answer(tmp_path / "centre.db") == "fire exit"
+        assert seen.rfind(b"\x1b[?1049l") > seen.rfind(b"\x1b[?1049h"), "the terminal was left full-screen"
+    finally:
+        os.close(master)
+        if child.poll() is None:
+            child.kill()
+            child.wait()

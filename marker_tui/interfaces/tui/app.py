@@ -19,7 +19,7 @@ from textual.worker import WorkerFailed
 
 from marker_tui.domain.visible_text import visible, visible_line
 from .widgets.inputs import FOCUS_KEYS
-from .hangup import CHECK_SECONDS, HANGUP, is_terminal, terminal_hung_up, terminal_size
+from .hangup import CHECK_SECONDS, HANGUP, STOPPED, is_terminal, terminal_hung_up, terminal_size
 from marker_tui.services.staff import StaffMember
 
 if TYPE_CHECKING:  # imported when used: `marker-tui sit` should not pay for the home screen's files
@@ -105,12 +105,24 @@ class MarkerApp(App):
             self._terminal_fd = fd
             self._terminal_size: tuple[int, int] | None = terminal_size(fd)
             self.set_interval(CHECK_SECONDS, lambda: self._leave_if_hung_up(fd))
+            self._close_on_signals()
         if welcome := self._welcome:
             self.notify(welcome, title="Welcome to marker-tui", timeout=30)
         if first_run:
             from .screens.first_run import FirstRunScreen
 
             self.push_screen(FirstRunScreen(), self._first_run_done)
+
+    def _close_on_signals(self) -> None:
+        """SIGHUP (an SSH session closed) and SIGTERM (a shutdown, kill, the relay passing one on) close
+        the app as quitting does: what the learner typed since the last autosave is written and the
+        terminal is put back. Their default action ended the process at once and lost both."""
+        loop = asyncio.get_running_loop()
+        for signum, result in ((signal.SIGHUP, HANGUP), (signal.SIGTERM, STOPPED)):
+            try:
+                loop.add_signal_handler(signum, self.exit, result)
+            except (ValueError, RuntimeError, NotImplementedError):  # not the main thread, or no such signal
+                pass
 
     def _leave_if_hung_up(self, fd: int) -> None:
         # The person has gone: close as on quit (the learner's answer is stashed and the writer
@@ -126,6 +138,12 @@ class MarkerApp(App):
                 os.kill(os.getpid(), signal.SIGWINCH)
 
     def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGHUP, signal.SIGTERM):
+            try:
+                loop.remove_signal_handler(signum)
+            except (ValueError, RuntimeError, NotImplementedError):
+                pass
         if self._previous_excepthook is not None and threading.excepthook == self._thread_failed:
             threading.excepthook = self._previous_excepthook
 

@@ -19,6 +19,7 @@ import select
 CHECK_SECONDS = 1.0
 
 HANGUP = "terminal closed"  # the app's result when it left because its terminal went
+STOPPED = "stopped by a signal"  # ... because it was asked to stop (SIGTERM: a shutdown, kill, the relay)
 
 
 def is_terminal(fd: int | None) -> bool:
