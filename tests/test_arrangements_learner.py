@@ -7,6 +7,7 @@ from marker_tui.interfaces.tui.widgets.contrast import HIGH_CONTRAST
 from sitting_fixtures import ADMIN, EVIDENCE
 from test_learner_screen import SIZE, learner_app, logged_in, open_sitting, room, start, text_of  # noqa: F401
 from test_learner_screen import settle
+from waiting import time_read
 
 
 def _overlay_and_larger_text(room) -> None:
@@ -36,7 +37,7 @@ async def test_the_choice_is_offered_before_the_start_and_changes_what_the_learn
         assert "[x] F2  High contrast" in offer and "[x] F4  Larger text" in offer
         assert question_text.rich_style.bold  # the look of the paper changed, before it starts
         start(room, code)
-        screen.tick()
+        await time_read(pilot, screen)
         await settle(pilot)
         assert screen.phase == "writing"
         assert screen.query_one("#question-text").rich_style.bold and app.theme == HIGH_CONTRAST

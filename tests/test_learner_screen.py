@@ -32,7 +32,7 @@ from marker_tui.services.centre import Centre
 from marker_tui.services.room import SittingError
 from marker_tui.storage.database import open_database
 from sitting_fixtures import INVIGILATOR, PIN, build_room
-from waiting import until
+from waiting import time_read, until
 
 SIZE = (80, 24)
 
@@ -159,7 +159,7 @@ async def writing(pilot, room, code: str) -> LearnerSittingScreen:
     """Log in (sitting open), have the invigilator start, and wait for the paper."""
     screen = await logged_in(pilot)
     start(room, code)
-    screen.tick()
+    await time_read(pilot, screen)
     await pilot.pause()
     assert screen.phase == "writing"
     return screen
@@ -318,10 +318,10 @@ async def test_before_the_start_the_learner_sees_instructions_questions_marks_an
         assert not screen.query_one("#paper").display  # no question visible yet
         assert not screen.check_action("next", ())
         room.clock.advance(minutes=5)
-        screen.tick()
+        await time_read(pilot, screen)
         assert screen.phase == "waiting"
         start(room, code)
-        screen.tick()
+        await time_read(pilot, screen)
         await pilot.pause()
         assert screen.phase == "writing"
         assert "Question 1" in text_of(screen.query_one("#question-heading"))
@@ -512,7 +512,7 @@ async def test_a_pause_locks_the_editor_stops_the_time_and_lifts_by_itself(room)
         screen = await writing(pilot, room, code)
         await pilot.press(*"before")
         room.sittings.pause(code, reason="fire alarm", by=INVIGILATOR)
-        screen.tick()
+        await time_read(pilot, screen)
         await settle(pilot)
         editor = screen.query_one("#answer")
         assert editor.read_only and screen.query_one("#pause-notice").display
@@ -520,10 +520,10 @@ async def test_a_pause_locks_the_editor_stops_the_time_and_lifts_by_itself(room)
         await pilot.press(*"xyz")
         assert editor.text == "before"
         room.clock.advance(minutes=20)
-        screen.tick()
+        await time_read(pilot, screen)
         assert text_of(screen.query_one("#countdown")) == "PAUSED · 1:30:00 left"
         room.sittings.resume(code, reason="all clear", by=INVIGILATOR)
-        screen.tick()
+        await time_read(pilot, screen)
         await pilot.pause()
         assert not editor.read_only and not screen.query_one("#pause-notice").display
         await pilot.press(*" after")
@@ -536,11 +536,11 @@ async def test_pausing_one_candidate_locks_only_them(room):
     async with app.run_test(size=SIZE) as pilot:
         screen = await writing(pilot, room, code)
         room.sittings.pause(code, reason="unwell", by=INVIGILATOR, candidate_number="1001")
-        screen.tick()
+        await time_read(pilot, screen)
         await pilot.pause()
         assert screen.query_one("#answer").read_only
         room.sittings.resume(code, reason="better", by=INVIGILATOR, candidate_number="1001")
-        screen.tick()
+        await time_read(pilot, screen)
         assert not screen.query_one("#answer").read_only
 
 
@@ -552,19 +552,19 @@ async def test_warnings_at_ten_five_and_one_minute_change_the_clock(room):
         clock = screen.query_one("#countdown")
         notes = lambda: [n.message for n in app._notifications]  # noqa: E731
         room.clock.advance(minutes=80)
-        screen.tick()
+        await time_read(pilot, screen)
         await pilot.pause()
         assert any(m.startswith("10 minutes left.") for m in notes()) and clock.has_class("-warn-10")
         count = len(notes())
-        screen.tick()
+        await time_read(pilot, screen)
         await pilot.pause()
         assert len(notes()) == count  # once
         room.clock.advance(minutes=5)
-        screen.tick()
+        await time_read(pilot, screen)
         await pilot.pause()
         assert any(m.startswith("5 minutes left.") for m in notes()) and clock.has_class("-warn-5")
         room.clock.advance(minutes=4)
-        screen.tick()
+        await time_read(pilot, screen)
         await pilot.pause()
         assert any(m.startswith("1 minute left.") for m in notes()) and clock.has_class("-warn-1")
 
@@ -589,7 +589,7 @@ async def test_when_time_runs_out_the_script_is_submitted_and_the_learner_is_tol
         screen = await writing(pilot, room, code)
         await pilot.press(*"last words")
         room.clock.advance(minutes=90) 
-        screen.tick()
+        await time_read(pilot, screen)
         await settle(pilot)
         assert screen.phase == "finished"
         assert text_of(screen.query_one("#finished-title")) == "Time is up. Your answers were submitted."
@@ -606,7 +606,7 @@ async def test_the_last_seconds_are_saved_before_time_runs_out(room):
     async with app.run_test(size=SIZE) as pilot:
         screen = await writing(pilot, room, code)
         room.clock.advance(seconds=90 * 60 - 4)
-        screen.tick()
+        await time_read(pilot, screen)
         await pilot.press(*"just in time")
         screen.autosave_check()  # in the final seconds every check saves (no idle wait)
         await settle(pilot)
@@ -619,7 +619,7 @@ async def test_the_invigilator_ending_the_assessment_takes_over_the_screen(room)
     async with app.run_test(size=SIZE) as pilot:
         screen = await writing(pilot, room, code)
         room.sittings.end(code, by=INVIGILATOR, reason="fire", candidate_number="1001")
-        screen.tick()
+        await time_read(pilot, screen)
         await pilot.pause()
         assert screen.phase == "finished"
         assert "The invigilator has ended your assessment" in text_of(screen.query_one("#finished-title"))
@@ -643,7 +643,7 @@ async def test_an_end_for_suspected_malpractice_says_so_calmly_and_never_the_rea
         room.sittings.end(code, by=INVIGILATOR, reason="suspected malpractice",
                           candidate_number=None if whole_sitting else "1001")
         await pilot.press(*"more")  # the refused save and the clock both bring the finished screen
-        screen.tick()
+        await time_read(pilot, screen)
         await settle(pilot)
         assert screen.phase == "finished"
         shown = everything_shown(app)
@@ -663,7 +663,7 @@ async def test_a_learner_closed_before_starting_is_not_told_the_reason(room):
     async with app.run_test(size=SIZE) as pilot:
         screen = await logged_in(pilot)  # logged in, the sitting not started yet
         room.sittings.end(code, by=INVIGILATOR, reason="suspected malpractice", candidate_number="1001")
-        screen.tick()
+        await time_read(pilot, screen)
         await settle(pilot)
         assert screen.phase == "finished"
         assert "malpractice" not in everything_shown(app).lower()
@@ -883,7 +883,7 @@ def writing_snapshot(room, *, contrast: bool = False, then=None):
         screen = await writing(pilot, room, code)
         await pilot.press(*"A trailing cable", "ctrl+f", "ctrl+n", *"Switch off and lock off")
         room.clock.advance(minutes=12, seconds=30)
-        screen.tick()
+        await time_read(pilot, screen)
         screen.autosave_check()
         await settle(pilot)
         screen.autosave_check()  # the next 0.1 s check: "✓ Saved"
@@ -912,7 +912,7 @@ def test_snapshot_writing_high_contrast(room, snap_compare):
 def test_snapshot_paused(room, snap_compare):
     async def pause(pilot, screen, code):
         room.sittings.pause(code, reason="fire alarm", by=INVIGILATOR)
-        screen.tick()
+        await time_read(pilot, screen)
         await settle(pilot)
 
     app, run_before = writing_snapshot(room, then=pause)
@@ -930,7 +930,7 @@ def test_snapshot_review(room, snap_compare):
 def test_snapshot_time_up(room, snap_compare):
     async def time_up(pilot, screen, code):
         room.clock.advance(hours=2)
-        screen.tick()
+        await time_read(pilot, screen)
         await settle(pilot)
 
     app, run_before = writing_snapshot(room, then=time_up)
@@ -986,12 +986,12 @@ async def test_while_typing_the_clock_moves_on_with_the_next_keystroke(room):
         clock = screen.query_one("#countdown")
         room.clock.advance(seconds=1)  # the service's time moves on...
         await pilot.press("a")  # ...and the learner is typing
-        screen.tick()
+        await time_read(pilot, screen)
         assert text_of(clock) == "Time left 1:30:00" and screen._clock_timer is not None
         await pilot.press("b")
         assert text_of(clock) == "Time left 1:29:59" and screen._clock_timer is None
         room.clock.advance(seconds=5)  # not typing: painted at once
-        screen.tick()
+        await time_read(pilot, screen)
         assert text_of(clock) == "Time left 1:29:54"
 
 
@@ -1106,7 +1106,7 @@ async def test_the_clock_never_waits_for_the_database_when_time_runs_out(room):
         blocker.execute("BEGIN IMMEDIATE")  # another process writing, e.g. a busy room's saves
         try:
             room.clock.advance(minutes=90)
-            screen.tick()
+            await time_read(pilot, screen)
             await pilot.pause()
             assert screen.phase == "finished"
             assert text_of(screen.query_one("#finished-title")) == "Time is up. Your answers were submitted."

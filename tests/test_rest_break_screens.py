@@ -10,7 +10,7 @@ from marker_tui.domain.sitting_states import ScriptState
 from test_invigilator_screen import cells, confirm, room_app, settle  # noqa: F401
 from test_learner_screen import SIZE, advance, learner_app, open_sitting, room, start, text_of, writing  # noqa: F401
 from test_learner_screen import settle as learner_settle
-from waiting import until
+from waiting import time_read, until
 from sitting_fixtures import ADMIN, EVIDENCE as E, INVIGILATOR
 
 
@@ -33,7 +33,7 @@ async def test_the_learner_asks_and_while_on_the_break_their_paper_is_hidden(roo
                     "the request for a break")
         assert not screen.check_action("rest_break", ())  # asked once; the invigilator answers
         app.centre.rest_breaks.start(code, "1003", by=INVIGILATOR)
-        screen.tick()
+        await time_read(pilot, screen)
         await learner_settle(pilot)
         assert screen.query_one("#paper").display is False and screen.query_one("#rest-break").display is True
         assert screen.query_one("#answer").read_only
@@ -43,7 +43,7 @@ async def test_the_learner_asks_and_while_on_the_break_their_paper_is_hidden(roo
         assert room.learners.session(screen.script_id).answers["1"] == "gloves"  # kept, on disk
         advance(room, 600)
         app.centre.rest_breaks.end(code, "1003", by=INVIGILATOR)
-        screen.tick()
+        await time_read(pilot, screen)
         await learner_settle(pilot)
         assert screen.query_one("#paper").display is True and screen.query_one("#rest-break").display is False
         assert not screen.query_one("#answer").read_only
@@ -135,25 +135,25 @@ async def test_the_learner_is_told_their_rest_break_started_not_that_the_room_wa
         screen = await writing(pilot, room, code)
         app.clear_notifications()
         app.centre.rest_breaks.start(code, "1003", by=INVIGILATOR)
-        screen.tick()
+        await time_read(pilot, screen)
         await learner_settle(pilot)
         notes = [(n.title, n.message) for n in app._notifications]
         assert ("Rest break", "Your rest break has started: your time has stopped.") in notes
         assert "Paused" not in [title for title, _ in notes]  # it said the invigilator paused the assessment
         app.clear_notifications()
         app.centre.rest_breaks.end(code, "1003", by=INVIGILATOR)
-        screen.tick()
+        await time_read(pilot, screen)
         await learner_settle(pilot)
         notes = [(n.title, n.message) for n in app._notifications]
         assert notes == [("Rest break", "Your rest break is over: your time is running again.")]
         # A break ended while the whole room is paused: the clock does not run again yet.
         app.centre.rest_breaks.start(code, "1003", by=INVIGILATOR)
-        screen.tick()
+        await time_read(pilot, screen)
         await learner_settle(pilot)
         room.sittings.pause(code, reason="fire alarm", by=INVIGILATOR)
         app.clear_notifications()
         app.centre.rest_breaks.end(code, "1003", by=INVIGILATOR)
-        screen.tick()
+        await time_read(pilot, screen)
         await learner_settle(pilot)
         assert [n.message for n in app._notifications] == [
             "Your rest break is over. The assessment is paused, so your time stays stopped until the "

@@ -9,6 +9,7 @@ once the lock is released. And no screen module hand-rolls its own thread worker
 from __future__ import annotations
 
 import ast
+import threading
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,7 +34,7 @@ from marker_tui.storage.assessment_files import load_library
 from marker_tui.storage.database import open_database
 from sitting_fixtures import INVIGILATOR, build_room
 from test_export_service import ADMIN as EXPORT_ADMIN, build_export_room
-from waiting import until, workers_done
+from waiting import time_read, until, workers_done
 
 SCREENS = Path(__file__).resolve().parents[1] / "marker_tui" / "interfaces" / "tui" / "screens"
 WIDGETS = SCREENS.parent / "widgets"
@@ -151,6 +152,47 @@ async def test_learner_log_in_answers_keys_while_the_database_is_busy(room):
         await settle(pilot)
         assert isinstance(app.screen, LearnerSittingScreen)
     centre.close()
+
+
+# --- the learner's clock ----------------------------------------------------------------------------------
+
+
+async def test_the_learners_clock_reads_the_time_off_the_ui_thread_so_typing_never_waits_for_the_disk(room):
+    """A stalled disk (here: the read of the time left held until the test lets it go) must not freeze the
+    learner's screen. The clock read each second used to run on the UI thread: every key waited for it."""
+    from test_learner_screen import learner_app, logged_in, start
+
+    code = room.new_sitting()
+    room.sittings.enrol(code, ["1001"], by=INVIGILATOR)
+    room.sittings.open(code, by=INVIGILATOR)
+    app = learner_app(room, code, "1001")
+    released, reads = threading.Event(), []
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await logged_in(pilot)
+        start(room, code)
+        await time_read(pilot, screen)
+        assert screen.phase == "writing"
+        real = app.centre.learners.time_left
+
+        def stalled(*args, **kwargs):
+            reads.append(threading.current_thread() is threading.main_thread())
+            released.wait(20)  # a disk that does not answer (a deadlock guard, not a timing)
+            reads.append("answered")
+            return real(*args, **kwargs)
+
+        app.centre.learners.time_left = stalled
+        try:
+            shown = screen.time_reads
+            screen.tick()  # what the one-second timer does
+            await until(pilot, lambda: reads, "the clock's read under way")
+            await pilot.press(*"fire exit")
+            await until(pilot, lambda: screen.editor.text == "fire exit", "the keys typed while the read waits")
+            assert reads == [False], "the time was read on the UI thread, or the keys waited for the read"
+            assert screen.time_reads == shown
+        finally:
+            released.set()
+        await until(pilot, lambda: screen.time_reads > shown, "the clock, once the disk answers")
+        assert screen.save_problem is None
 
 
 # --- the admin screen --------------------------------------------------------------------------------------
@@ -313,10 +355,16 @@ def _direct_calls(source: str) -> list[str]:
         return None
 
     tree = ast.parse(source)
-    # Methods handed to run_service by name (``self.run_service(self._read, ...)``) run on its worker.
+    # Methods handed by name to run_service (``self.run_service(self._read, ...)``) run on its worker,
+    # and those handed to a TimeReader (``TimeReader(self._read_time, ...)``) on its thread.
+    def runs_off_the_ui_thread(call: ast.AST) -> bool:
+        if not isinstance(call, ast.Call):
+            return False
+        name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+        return name in ("run_service", "TimeReader")
+
     on_worker = {call.args[0].attr for call in ast.walk(tree)
-                 if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                 and call.func.attr == "run_service" and call.args and isinstance(call.args[0], ast.Attribute)
+                 if runs_off_the_ui_thread(call) and call.args and isinstance(call.args[0], ast.Attribute)
                  and isinstance(call.args[0].value, ast.Name) and call.args[0].value.id == "self"}
 
     def visit(node: ast.AST, nested: bool) -> None:
@@ -337,7 +385,6 @@ def _direct_calls(source: str) -> list[str]:
 ON_THE_UI_THREAD = {
     "clock.now",  # the injected clock, no database
     "marking_for",  # builds a service object for one marker, no query
-    "learners.time_left",  # sweep=False: a snapshot read, never waits for writers (learner.py says why)
 }
 
 
@@ -358,5 +405,8 @@ def test_the_call_finder_skips_what_run_service_runs():
               "        self.run_service(work, done=print)\n"
               "    def e(self): return self.app.centre.clock.now()\n"
               "    def f(self): self.run_service(self._read, done=print)\n"
-              "    def _read(self): return self.app.centre.sittings.sittings()\n")
-    assert _direct_calls(sample) == ["2: staff.add"]
+              "    def _read(self): return self.app.centre.sittings.sittings()\n"
+              "    def g(self): self.reader = TimeReader(self._time, print)\n"
+              "    def _time(self): return self.app.centre.learners.time_left(1)\n"
+              "    def h(self): return self.app.centre.learners.time_left(1)\n")
+    assert _direct_calls(sample) == ["2: staff.add", "13: learners.time_left"]

@@ -42,3 +42,11 @@ async def workers_done(pilot, seconds: float = DEADLINE) -> None:
     the list read again), so a single ``workers.wait_for_complete()`` can return too early."""
     for _ in range(2):  # again after the pauses: a dialog's dismissal starts its follow-up read a moment later
         await until(pilot, lambda: not working(pilot.app), "the screen's service calls", seconds)
+
+
+async def time_read(pilot, screen, seconds: float = DEADLINE) -> None:
+    """The learner's clock reads the time left (``screen.tick()``, as its one-second timer does) and the
+    answer, read on the screen's time-reader thread, has been shown."""
+    before = screen.time_reads
+    if screen.tick():
+        await until(pilot, lambda: screen.time_reads > before, "the time left, read and shown", seconds)

@@ -51,6 +51,7 @@ from marker_tui.interfaces.tui.widgets.dialogs import ConfirmDialog
 from marker_tui.interfaces.tui.widgets.countdown import Countdown, TimeWarnings, clock_text, duration_words
 from marker_tui.interfaces.tui.widgets.inputs import PlainTextArea, TextInput
 from marker_tui.interfaces.tui.widgets.script_writer import ScriptWriter, WriteOutcome
+from marker_tui.interfaces.tui.widgets.time_reader import TimeReader
 from marker_tui.services.audit import ServiceError
 from marker_tui.domain.admission import LEASE_RENEW_SECONDS
 from marker_tui.domain.sitting_states import ScriptState, SittingState
@@ -638,6 +639,15 @@ class WriteDone(Message):
         self.outcome = outcome
 
 
+class TimeRead(Message):
+    """The time left, read on the :class:`TimeReader`'s thread (``error`` if the read failed)."""
+
+    def __init__(self, time: LearnerTime | None, error: Exception | None) -> None:
+        super().__init__()
+        self.time = time
+        self.error = error
+
+
 class LearnerSittingScreen(ServiceCalls, Screen):
     ALLOWED_IN_LOCKDOWN = True
     CSS_PATH = LEARNER_CSS
@@ -687,6 +697,9 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         self.editor: PlainTextArea | None = None
         self.writer = ScriptWriter(self._writer_service, self.script_id,
                                    lambda outcome: self.post_message(WriteDone(outcome)), monotonic=self.monotonic)
+        self.time_reader = TimeReader(self._read_time, lambda time, error: self.post_message(TimeRead(time, error)),
+                                      name=f"time-reader-{self.script_id}")
+        self.time_reads = 0  # answers from the time reader handled (tests wait for the next one)
         self._clock_timers: list = []
         self._closing = False
         self._time_up_recorded = False
@@ -802,6 +815,10 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         self.editor.border_title = "Your answer"
         self.query_one("#pause-notice").display = False
         self.query_one("#rest-break").display = False
+        # The hint that more of the question is hidden follows the pane's content: asked only after a
+        # refresh, it could come before the new question's layout and find nothing hidden.
+        self.watch(self.query_one("#question-scroll"), "virtual_size",
+                   lambda _size: self.call_after_refresh(self._question_hint), init=False)
         self.apply_time(self.session.time)
         if self.session.resumed and self.phase == "writing":
             self.notify("Welcome back: your saved answers are here.", timeout=6)
@@ -828,6 +845,7 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         self._closing = True
         for timer in self._clock_timers:
             timer.stop()
+        self.time_reader.close()
         self.close_writer()
 
     def _renew_lease(self) -> None:
@@ -856,21 +874,32 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         return own.learners
 
     # -- the clock -------------------------------------------------------------------------------------
-    def tick(self) -> None:
-        """Every second: ask the service for the time left (it also submits the script at zero)."""
+    def tick(self) -> bool:
+        """Every second: have the time left read (off the UI thread); :meth:`on_time_read` shows it.
+        False if there is no clock to read any more (finished, closing)."""
+        if self.phase == "finished" or self._closing:
+            return False
+        self.time_reader.ask()
+        return True
+
+    def _read_time(self) -> LearnerTime:
+        # On the reader's thread. Only a read (a snapshot never waits for writers): the sweep that
+        # records a time up is a write, which may wait for the lock (submit_when_time_is_up).
+        return self.app.centre.learners.time_left(self.script_id, sweep=False)
+
+    def on_time_read(self, message: TimeRead) -> None:
+        """The time left has been read: show it (it also submits the script at zero)."""
+        self.time_reads += 1
         if self.phase == "finished" or self._closing:
             return
-        try:
-            # Only a read (a snapshot never waits for writers): the sweep that records a time up is a
-            # write, which may wait for the lock, so it runs off the UI thread (submit_when_time_is_up).
-            time = self.app.centre.learners.time_left(self.script_id, sweep=False)
-        except Exception as error:  # keep the learner's screen alive; the next tick tries again
+        if message.error is not None:  # keep the learner's screen alive; the next tick tries again
             if self.save_problem != "✗ No connection":
-                self.app.note_fault(error, "learner terminal: asking the time left (retried every second)")
+                self.app.note_fault(message.error, "learner terminal: asking the time left (retried every second)")
             # The error itself is for staff (the error log): it can name files and internals.
             self._problem("✗ No connection", "This terminal cannot reach the assessment just now. Trying "
                           "again every second; your saved answers are safe. Tell the invigilator if this stays.")
             return
+        time = message.time
         if self.save_problem == "✗ No connection":
             self.save_problem = None
             self._update_saved_state()
