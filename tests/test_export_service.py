@@ -463,9 +463,14 @@ def test_a_sitting_still_running_warns_about_candidates_still_writing(tmp_path):
     problems = r.exports.problems(code, "results-csv")
     assert problems[0] == "2 candidates not submitted yet (still writing or not started): 1001, 1002"
     report = r.exports.export_results(code, tmp_path / "run.csv", by=INVIGILATOR, allow_incomplete=True)
-    rows = {row[0]: row for row in read_csv(tmp_path / "run.csv")[1:]}
-    assert rows["1001"][read_csv(tmp_path / "run.csv")[0].index("Result")] == "not submitted"
+    header, *rows = read_csv(tmp_path / "run.csv")
+    rows = {row[0]: dict(zip(header, row)) for row in rows}
     assert report.rows == 2
+    # Nothing to mark yet: empty cells, not "not marked" (that would read as marking left to do).
+    figures = header[header.index("Sitting date") + 1:header.index("Result")]
+    for number in ("1001", "1002"):
+        assert rows[number]["Result"] == "not submitted"
+        assert [rows[number][c] for c in figures] == [""] * len(figures), number
 
 
 def test_a_complete_sitting_exports_without_warnings(xroom, tmp_path):

@@ -12,7 +12,8 @@ below its minimum; it is last so the columns before it stay as issue 8 lists the
 A mark that has not been given is the text ``not marked`` (never 0, never
 blank), and so is the total and the percentage of a script not fully marked.
 An absent candidate's mark cells are empty and the result says ``absent``:
-there was nothing to mark, so "not marked" would read as work left to do.
+there was nothing to mark, so "not marked" would read as work left to do. The
+same for a candidate still writing (or not started): empty, ``not submitted``.
 Learners' answers are never in these files (the model has no place for them).
 
 The XLSX has two sheets: "Results" (bold header row, frozen below the header and
@@ -51,7 +52,8 @@ from .text_cleaning import atomic_output, clean_text, csv_text
 
 NOT_MARKED = "not marked"
 NO_MARKS = ""
-"""An absent candidate's mark, total and percentage cells: empty, as there was nothing to mark."""
+"""The mark, total and percentage cells of a candidate absent or not submitted yet: empty, as there is
+nothing to mark."""
 NOT_REVIEWED = "not yet reviewed"
 PERCENT_FORMAT = "0.0%"
 DATE_FORMAT = "dd/mm/yyyy"
@@ -88,9 +90,9 @@ def _iqa_decision(row: ResultRow) -> str:
 
 
 def _values(sheet: ResultsSheet, row: ResultRow) -> list[Any]:
-    """One row's cells: ``int`` marks, ``None`` for not marked, ``""`` for an absent candidate's
-    marks (nothing to mark), the percentage as 0-1."""
-    if row.absent:
+    """One row's cells: ``int`` marks, ``None`` for not marked, ``""`` where there is nothing to
+    mark (absent, not submitted), the percentage as 0-1."""
+    if row.nothing_to_mark:
         figures: list[Any] = [NO_MARKS] * (len(sheet.questions) + len(sheet.outcomes) + 2)
     else:
         figures = [

@@ -130,8 +130,9 @@ class ResultRow(Model):
     )
     arrangements_used: str = Field(default="", description='The access arrangements in force for this script, '
                                    'e.g. "25% extra time; reader" (copied when enrolled).')
-    absent: bool = Field(default=False, description="The candidate never sat: there are no marks to give, so "
-                         'the mark cells are empty rather than "not marked".')
+    nothing_to_mark: bool = Field(default=False, description="Absent, or not submitted yet (still writing or not "
+                                  "started): there are no marks to give, so the mark cells are empty rather than "
+                                  '"not marked", which would read as marking left to do.')
 
     @model_validator(mode="after")
     def _iqa_decision_needs_sample(self) -> ResultRow:

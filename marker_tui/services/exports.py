@@ -60,7 +60,7 @@ figures of ``AgreementService.agreement`` and the plan's and reviews' action poi
 Rows are one per enrolled candidate, in candidate-number order (natural order:
 "C2" before "C10"). A script not yet marked shows ``not marked`` marks and the
 result "not yet marked"; an absent candidate the result "absent" and empty mark
-cells (there is nothing to mark); one still writing "not submitted". A script
+cells (there is nothing to mark); one still writing "not submitted", with empty cells too. A script
 with every mark whose marker has not marked it complete shows its result with
 "(provisional: marking not signed off)".
 
@@ -1017,7 +1017,7 @@ class ExportService:
                 not_attempted=snap.not_attempted(s) if s.markable else [],
                 review_of_marking=snap.review_text(s.id),
                 arrangements_used=s.arrangements_used,
-                absent=s.finish == ABSENT,
+                nothing_to_mark=s.finish is None or s.finish == ABSENT,
             ))
         return ResultsSheet(
             centre_name=snap.centre_name, centre_number=snap.centre_number, qualification_number=paper.qualification,
