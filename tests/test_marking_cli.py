@@ -111,7 +111,11 @@ def test_marks_status_counts_a_marker_s_control_script_as_their_queue_does_and_a
     from standardisation_fixtures import LEAD, give_control
 
     sroom.pick("1004", "control")
-    give_control(sroom)
+    control = give_control(sroom)
+    live = next(r.script_id for r in sroom.centre.marking_for(ANA).queue(sroom.live).rows if r.script_id > 0)
+    desk = sroom.centre.marking_for(ANA)
+    desk.claim(control, by=ANA)  # Ana has both open, as two marking screens would
+    desk.claim(live, by=ANA)
 
     def status(who: str, *extra: str):
         args, stdin = signed(["marks", "status", sroom.live, "--by", who, *extra], None, PIN)
@@ -127,3 +131,20 @@ def test_marks_status_counts_a_marker_s_control_script_as_their_queue_does_and_a
     assert "Control scripts (not counted above, not learners' scripts): 1, 0 complete · given to Ana Lopes" in lead
     rows = json.loads(status(ANA, "--json"))["queue"]["rows"]
     assert len(rows) == 5 and all("script_id" not in r for r in rows)  # a control script's id is negative
+    # Holding (the status on the room's own clock, which the claims are on): the control script is held
+    # as a live one is, in the rows and in the marker's own line.
+    report = desk.status(sroom.live)
+    held = sorted(r.script_number for r in report.queue.rows if r.held_by == ANA)
+    assert len(held) == 2, report.queue.rows
+    [mine] = [p for p in report.markers if p.name == ANA]
+    assert sorted(mine.holding) == held
+    # A mark on either counts in the marker's own line alike; let go, neither is held.
+    before = mine.questions_marked
+    desk.save_mark(control, "1", 1, by=ANA, expected_version=0)
+    [mine] = [p for p in desk.status(sroom.live).markers if p.name == ANA]
+    assert mine.questions_marked == before + 1 and mine.scripts_marked >= 1
+    desk.release(control, by=ANA)
+    desk.release(live, by=ANA)
+    report = desk.status(sroom.live)
+    assert [r.script_number for r in report.queue.rows if r.held_by] == []
+    assert [p.holding for p in report.markers if p.name == ANA] == [[]]

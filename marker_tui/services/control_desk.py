@@ -6,6 +6,9 @@ marker, under script numbers of the live sitting, and every call on a control sc
 save a mark, complete …) is answered here from the standardisation tables instead of the
 learners' marks. The screens cannot tell the two apart, and neither can the marker.
 
+A control script is held while its marker has it open (a claim, as a live script has), and counts in
+the marker's own line of ``marks status`` as a live one does: nothing there tells the two apart.
+
 A control script's id on screen is negative (``-control id``): live script ids are positive, so
 the two can never collide, and nothing outside this module looks at the sign.
 
@@ -38,7 +41,13 @@ from marker_tui.services.marking import (
     ScriptRef,
     StoredMark,
 )
-from marker_tui.services.marking.common import CLAIM_TIMEOUT, MarkingStatus, NothingWritten, clean_comment
+from marker_tui.services.marking.common import (
+    CLAIM_TIMEOUT,
+    MarkerProgress,
+    MarkingStatus,
+    NothingWritten,
+    clean_comment,
+)
 from marker_tui.services.papers import get_paper
 from marker_tui.services.standardisation import (
     StandardisationService,
@@ -77,8 +86,24 @@ class ControlDesk:
         return live.model_copy(update={"rows": sorted(rows, key=lambda r: r.script_number)})
 
     def status(self, code: str) -> MarkingStatus:
-        """``marks status`` as this marker's queue shows the sitting: their control scripts counted in."""
-        return self.marking.status(code).model_copy(update={"queue": self.queue(code)})
+        """``marks status`` as this marker's queue shows the sitting: their control scripts counted in,
+        in the queue and in their own line (questions marked, scripts marked, completed, holding)."""
+        live = self.marking.status(code)
+        controls = [(c, self._row(c, loaded), loaded) for c, loaded in self._controls(live.queue.sitting_id)]
+        if not controls:
+            return live.model_copy(update={"queue": self.queue(code)})
+        markers = {p.name: p for p in live.markers}
+        mine = markers.get(self.marker) or MarkerProgress(name=self.marker, questions_marked=0, scripts_marked=0,
+                                                          scripts_completed=0, holding=[])
+        marked = [loaded for _, _, loaded in controls if loaded.marks]
+        markers[self.marker] = mine.model_copy(update={
+            "questions_marked": mine.questions_marked + sum(len(loaded.marks) for loaded in marked),
+            "scripts_marked": mine.scripts_marked + len(marked),
+            "scripts_completed": mine.scripts_completed + sum(1 for c, _, _ in controls if c.completed_at),
+            "holding": sorted(mine.holding + [row.script_number for _, row, _ in controls if row.held_by]),
+        })
+        ordered = sorted(markers.values(), key=lambda p: p.name.lower())
+        return live.model_copy(update={"queue": self.queue(code), "markers": ordered})
 
     def script_refs(self, code: str) -> list[ScriptRef]:
         refs = self.marking.script_refs(code)
@@ -120,12 +145,26 @@ class ControlDesk:
         if not is_control(script_id):
             return self.marking.claim(script_id, by=by)
         self._refuse_if_not_cleared(script_id)
+        # Held while open, as a live script is: `marks status` shows both alike. Not audited (a claim on a
+        # script that is not a learner's would stand out in the log), so upkeep by name.
+        with self.std.uow.write(by=by, needs=Permission.MARK, housekeeping="a control script held open") as tx:
+            c = self._own(tx.db, -script_id, tx.actor.staff_id)
+            if not c.completed_at:
+                tx.standardisation.hold_control(c.id, tx.now + CLAIM_TIMEOUT)
         assert (claim := self._script(script_id).claim) is not None
         return claim
 
     def release(self, script_id: int, *, by: str) -> None:
         if not is_control(script_id):
             self.marking.release(script_id, by=by)
+            return
+        with self.std.uow.read() as rx:
+            c = store.control(rx.db, -script_id)
+        if c is None or c.claimed_until is None:
+            return  # not held: no write at all
+        with self.std.uow.write(by=by, needs=Permission.SIGN_IN, housekeeping="a control script let go") as tx:
+            c = self._own(tx.db, -script_id, tx.actor.staff_id)
+            tx.standardisation.hold_control(c.id, None)
 
     def save_draft(self, script_id: int, question_id: str, **kwargs: Any) -> None:
         if not is_control(script_id):
@@ -180,6 +219,8 @@ class ControlDesk:
                                      "reason for changing its marks. Nothing was saved.")
             tx.standardisation.save_control_mark(c.id, question_id, mark.marks_awarded,
                                                  list(mark.credited_points), mark.comment, at=tx.now)
+            if not c.completed_at:  # a save keeps the script held, as a live save refreshes its claim
+                tx.standardisation.hold_control(c.id, tx.now + CLAIM_TIMEOUT)
             tx.record(ControlScriptMarkSaved(sitting=c.sitting_code, marker=tx.actor.label,
                                              script_number=c.script_number, question=question_id,
                                              marks=mark.marks_awarded))
@@ -265,10 +306,11 @@ class ControlDesk:
         result = loaded.result
         state = MarkState.COMPLETE if c.completed_at else (
             MarkState.IN_PROGRESS if loaded.marks else MarkState.UNMARKED)
+        held = not c.completed_at and c.claimed_until is not None and c.claimed_until > self.std.clock.now()
         return QueueRow(
             script_id=-c.id, script_number=c.script_number, state=state,
-            held_by=c.marker if state is MarkState.IN_PROGRESS else None,
-            claim_expires_at=loaded.claim.expires_at if loaded.claim and state is MarkState.IN_PROGRESS else None,
+            held_by=c.marker if held else None,
+            claim_expires_at=c.claimed_until if held else None,
             questions_marked=result.questions_marked, questions_total=result.questions_total,
             provisional_total=result.provisional_total, available=result.available, result=result.status,
             markers=markers_of([c.marker] if loaded.marks else []), completed_by=loaded.completed_by,

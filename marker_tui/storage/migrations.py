@@ -909,6 +909,13 @@ def m0012_reviews_of_marking(db: Database) -> None:
         db.execute(statement)
 
 
+def m0013_control_claims(db: Database) -> None:
+    """A control script is held while its marker has it open, as a live script's claim is (issue 18.2):
+    without it, ``marks status`` showed a live script the marker had open as held by them and the
+    control script beside it as held by nobody."""
+    db.execute("ALTER TABLE std_controls ADD COLUMN claimed_until TEXT")
+
+
 MIGRATIONS: list[Migration] = [
     m0001_sittings,
     m0002_marking,
@@ -922,6 +929,7 @@ MIGRATIONS: list[Migration] = [
     m0010_arrangements,
     m0011_standardisation,
     m0012_reviews_of_marking,
+    m0013_control_claims,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -104,6 +104,7 @@ class Control:
     sitting_code: str
     sitting_paper_id: int
     marker: str
+    claimed_until: datetime | None = None  # held open by its marker until then (as a live script's claim)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,13 +269,13 @@ def insert_control(db: Database, sitting_id: int, staff_id: int, std_id: int, sc
 
 _CONTROL_SELECT = (
     "SELECT c.id, c.sitting_id, c.staff_id, c.std_script_id, c.script_number, c.assigned_at, c.completed_at,"
-    " t.script_id AS source_script_id, si.code AS sitting_code, si.paper_id AS sitting_paper_id,"
+    " c.claimed_until, t.script_id AS source_script_id, si.code AS sitting_code, si.paper_id AS sitting_paper_id,"
     " st.name AS marker FROM std_controls c JOIN std_scripts t ON t.id = c.std_script_id"
     " JOIN sittings si ON si.id = c.sitting_id JOIN staff st ON st.id = c.staff_id")
 
 
 def _control(row: dict[str, Any]) -> Control:
-    return record_from_row(Control, row, ("assigned_at", "completed_at"))
+    return record_from_row(Control, row, ("assigned_at", "completed_at", "claimed_until"))
 
 
 def control(db: Database, control_id: int) -> Control | None:
@@ -297,7 +298,14 @@ def control_std_ids_marked_by(db: Database, staff_id: int) -> set[int]:
 
 
 def complete_control(db: Database, control_id: int, at: datetime) -> None:
-    db.execute("UPDATE std_controls SET completed_at = ? WHERE id = ?", [now_text(at), control_id])
+    db.execute("UPDATE std_controls SET completed_at = ?, claimed_until = NULL WHERE id = ?",
+               [now_text(at), control_id])
+
+
+def hold_control(db: Database, control_id: int, until: datetime | None) -> None:
+    """Held open by its marker until ``until`` (None: let go)."""
+    db.execute("UPDATE std_controls SET claimed_until = ? WHERE id = ?",
+               [None if until is None else now_text(until), control_id])
 
 
 def control_marks(db: Database, control_id: int) -> list[ControlMark]:
