@@ -116,7 +116,10 @@ def hold_timers(screen: LearnerSittingScreen) -> None:
     """
     for timer in screen._clock_timers:
         timer.pause()
-    screen._check_asleep = None  # nor does the screen wake its own check again
+    screen._checks_held = True  # nor does the screen arm its own autosave check again
+    if screen._check_timer is not None:
+        screen._check_timer.stop()
+        screen._check_timer = None
 
 
 def advance(room, seconds: float) -> None:
@@ -354,22 +357,30 @@ async def test_answers_save_after_one_idle_second_not_before(room):
         assert text_of(screen.query_one("#saved-state")) == "✓ Saved"
 
 
-async def test_the_save_check_sleeps_once_all_is_saved_and_wakes_with_the_next_keystroke(room):
-    """The 0.1 s check pauses itself while nothing is left to save (an idle learner's process does no
-    work ten times a second); typing after that is still saved, and the label still comes back."""
+async def test_the_save_check_runs_only_when_due_and_sleeps_once_all_is_saved(room):
+    """The autosave check runs when a save falls due or the label can turn to "✓ Saved", not every
+    0.1 s (each wake-up costs every learner's process CPU), and not at all while everything is saved;
+    typing after that is still saved, and the label still comes back."""
     code = open_sitting(room)
     app = learner_app(room, code, "1001")
     async with app.run_test(size=SIZE) as pilot:
         screen = await writing(pilot, room, code)
-        screen._check_asleep = False  # the screen's own timers run from here (the fake clock still decides)
+        screen._checks_held = False  # the screen's own timers run from here (the fake clock still decides)
         for timer in screen._clock_timers:
             timer.resume()
         saved_state = screen.query_one("#saved-state")
+        checks = []
+        real_check = screen.autosave_check
+        screen.autosave_check = lambda: (checks.append(screen.monotonic()), real_check())
+        start = screen.monotonic()
         await pilot.press(*"first")
+        # Armed for the moment the save falls due: one second after the last keystroke.
+        assert screen._check_timer is not None and screen._check_at == pytest.approx(start + 1.0)
         advance(room, 1.1)
         await until(pilot, lambda: answer_rows(room, code, "1001") == {"1": "first"}, "the first save")
-        await until(pilot, lambda: text_of(saved_state) == "✓ Saved" and screen._check_asleep is True,
+        await until(pilot, lambda: text_of(saved_state) == "✓ Saved" and screen._check_timer is None,
                     "the check asleep, with everything saved")
+        assert len(checks) <= 3, f"the check ran {len(checks)} times for one save"
         advance(room, 60)  # a minute of thinking: nothing to do
         await pilot.press(*" then more")
         assert "Saving…" in text_of(saved_state)

@@ -28,7 +28,8 @@ IDLE_SECONDS = 1.0
 MAX_UNSAVED_SECONDS = 1.5
 """Never leave a keystroke unsaved longer than this while typing continuously."""
 CHECK_INTERVAL_SECONDS = 0.1
-"""How often the screen asks :meth:`AutosavePolicy.is_due`."""
+"""The shortest wait between two of the screen's checks (it checks when :meth:`AutosavePolicy.due_at`
+says, and every this often only in the final seconds or while a save is under way)."""
 FINAL_SECONDS = 5
 """In the last few seconds of a learner's time, every check saves what changed."""
 LOSS_BOUND_SECONDS = 2.0
@@ -42,7 +43,7 @@ class AutosavePolicy:
     """Tracks unsaved typing in one editor and says when a save is due.
 
     ``edited(now)`` on every change the learner makes; ``is_due(now)`` from a
-    timer; ``taken()`` once the text has been handed to the writer (typing after
+    timer set for ``due_at()``; ``taken()`` once the text has been handed to the writer (typing after
     that is new unsaved typing).
     """
 

@@ -705,10 +705,12 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         self._time_up_recorded = False
         self._typed = False
         self._last_key_at = float("-inf")
-        self._autosave_timer = None
-        # True once the 0.1 s check paused itself (everything saved, and the label says so); None when
-        # whoever holds the timers drives the checks by hand (tests), so the screen never wakes it then.
-        self._check_asleep: bool | None = False
+        # The autosave check runs when it next has something to do (see _arm_check); True when whoever
+        # holds the timers drives the checks by hand (tests), so the screen never arms one then.
+        self._checks_held = False
+        self._check_timer = None
+        self._check_at = float("inf")
+        self._label = ""  # what the save label says now
         self._clock_shown: tuple[int, bool, int | None] | None = None
         self._clock_timer = None
         self._loads_pending = 0
@@ -830,12 +832,8 @@ class LearnerSittingScreen(ServiceCalls, Screen):
                 f"The assessment has started: you have {duration_words(self.session.time.left_seconds)} left.\n\n"
                 + self._instructions())
             self.show_question()
-        # The check sleeps while everything is saved and the label says so (see autosave_check): ten
-        # wake-ups a second in every idle learner's process are a room's worth of CPU on a small host.
-        self._autosave_timer = self.set_interval(CHECK_INTERVAL_SECONDS, self.autosave_check)
         self._clock_timers = [
             self.set_interval(1, self.tick),
-            self._autosave_timer,
             # The lease says this terminal is alive; it lapses if the terminal dies (see domain/admission.py).
             # A save renews it too: no heartbeat is written while the learner's saves are doing it.
             self.set_interval(LEASE_RENEW_SECONDS, self._renew_lease),
@@ -845,6 +843,8 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         self._closing = True
         for timer in self._clock_timers:
             timer.stop()
+        if self._check_timer is not None:
+            self._check_timer.stop()
         self.time_reader.close()
         self.close_writer()
 
@@ -1289,18 +1289,47 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         self._update_saved_state()
 
     def autosave_check(self) -> None:
-        """Every 0.1 s: a save if one is due; "✓ Saved" once the learner has paused."""
+        """A save if one is due; "✓ Saved" once the learner has paused (run when _arm_check says)."""
         if self.phase != "writing" or self._closing:
             return
         self.sync_typed()
         if not self.policy.dirty:
-            if self._update_saved_state() == SAVED and self._check_asleep is False:
-                self._autosave_timer.pause()  # nothing left to do: the label's next change wakes it
-                self._check_asleep = True
+            self._update_saved_state()
             return
-        final = self.left_seconds is not None and self.left_seconds <= FINAL_SECONDS
-        if final or self.policy.is_due(self.monotonic()):
+        if self._final_seconds() or self.policy.is_due(self.monotonic()):
             self.stash_answer()
+
+    def _final_seconds(self) -> bool:
+        return self.left_seconds is not None and self.left_seconds <= FINAL_SECONDS
+
+    def _arm_check(self) -> None:
+        """Have the check run when it next has something to do: a save falling due, the label turning to
+        "✓ Saved". Never while all is saved and the label says so. A timer every 0.1 s instead woke
+        the process ten times a second while the learner typed: ~0.25% of a core each, in every
+        learner's process. Keystrokes move the due moment later, never earlier, so a check armed
+        stays armed; when it comes early it finds nothing due and arms the next."""
+        if self._checks_held or self._closing or self.phase != "writing":
+            return
+        now = self.monotonic()
+        due = self.policy.due_at()
+        if due is not None:
+            at = now + CHECK_INTERVAL_SECONDS if self._final_seconds() else due  # the final seconds: every check
+        elif self._label != SAVED:
+            # The label turns to "✓ Saved" once the learner has paused and the writer is done.
+            at = max(self._last_key_at + IDLE_SECONDS, now + CHECK_INTERVAL_SECONDS)
+        else:
+            return  # asleep: the label's next change arms it
+        if self._check_timer is not None:
+            if self._check_at <= at:
+                return
+            self._check_timer.stop()
+        self._check_at = at
+        self._check_timer = self.set_timer(max(at - now, 0.0), self._check_due)
+
+    def _check_due(self) -> None:
+        self._check_timer, self._check_at = None, float("inf")
+        self.autosave_check()
+        self._arm_check()
 
     def on_write_done(self, message: WriteDone) -> None:
         outcome = message.outcome
@@ -1358,9 +1387,9 @@ class LearnerSittingScreen(ServiceCalls, Screen):
             text, style = "● Saving…", ""
         else:
             text, style = SAVED, "bold"
-        if text != SAVED and self._check_asleep is True:
-            self._check_asleep = False
-            self._autosave_timer.resume()  # the check saves when due, then turns the label to "✓ Saved"
+        self._label = text
+        if text != SAVED:
+            self._arm_check()  # the check saves when due, then turns the label to "✓ Saved"
         widget = self.query_one("#saved-state", Static)
         key = (text, style)
         if getattr(widget, "_last_state", None) != key:
