@@ -324,3 +324,38 @@ def test_a_subject_access_export_holds_the_learners_reviews(tmp_path):
         assert "marking_review_questions" in record.tables
     finally:
         centre.close()
+
+
+def test_marks_settled_by_iqa_or_a_review_are_no_longer_a_markers_to_change(room, tmp_path):
+    """A marker changing marks after IQA confirmed them, or while (or after) a review of marking decides
+    them, left the IQA record, the review and the results saying different things."""
+    from marker_tui.services.candidates import CsvImportError
+    from marker_tui.services.marking import MarkingError
+
+    def version(number: str, question: str) -> int:
+        return room.marking.view_script(room.script(number)).version(question)
+
+    # 1001: IQA adjusted its marks; 1002: IQA upheld them. Neither marker may change them now.
+    for number, marker, decision in (("1001", ANA, "marks adjusted"), ("1002", BEN, "marking upheld")):
+        before = version(number, "1")
+        with pytest.raises(MarkingError, match=f"{IVY} confirmed its marks in the IQA review \\({decision}"):
+            room.marking.save_mark(room.script(number), "1", 0, by=marker, expected_version=before,
+                                   reason="I disagree with IQA")
+        assert version(number, "1") == before
+    sheet = tmp_path / "marks.csv"
+    sheet.write_text(f"script,question,marks\n{room.script_number('1001')},1,0\n", encoding="utf-8")
+    with pytest.raises(CsvImportError, match="line 2.*IQA review"):
+        room.marking.import_marks_csv(room.code, sheet, by=ANA, replace=True, reason="I disagree with IQA")
+    # 1004 (marked by Ana, not sampled): hers to change until a review of marking opens on it.
+    for question in ("2a", "2b"):
+        room.marking.save_mark(room.script("1004"), question, 1, by=ANA, expected_version=0)
+    room.marking.complete(room.script("1004"), by=ANA)
+    share_results(room, tmp_path)
+    review = open_review(room, number="1004")
+    with pytest.raises(MarkingError, match="under a review of marking .*decided in the review"):
+        room.marking.save_mark(room.script("1004"), "2a", 2, by=ANA, expected_version=version("1004", "2a"))
+    assert room.marking.view_script(room.script("1004")).marks["2a"].marks_awarded == 1
+    # Once the review has finished, its outcome stands (the learner has been told): still not the marker's.
+    decide_all(room, review.id, {})
+    with pytest.raises(MarkingError, match="review of marking finished on .*upheld.*only through a new review"):
+        room.marking.save_mark(room.script("1004"), "2a", 2, by=ANA, expected_version=version("1004", "2a"))

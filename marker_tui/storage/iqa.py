@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -556,6 +557,31 @@ def reviewed_scripts(db: Database, scope: ScopeKey) -> list[ReviewedScript]:
         " si.paper_id, c.candidate_number, c.name FROM iqa_reviews rv JOIN scripts s ON s.id = rv.script_id"
         " JOIN sittings si ON si.id = s.sitting_id JOIN candidates c ON c.id = s.candidate_id"
         f" JOIN staff st ON st.id = rv.reviewer_id WHERE {where}", params)]
+
+
+@dataclass(frozen=True, slots=True)
+class SettlingDecision:
+    """The IQA decision that settled a script's marks: upheld, or adjusted, and confirmed."""
+
+    decision: str
+    reviewer: str
+    confirmed_at: datetime
+
+
+def settling_decision(db: Database, script_id: int) -> SettlingDecision | None:
+    """The latest confirmed IQA decision on the script, if it settles the marks (not a referral back)."""
+    try:
+        row = db.execute(
+            "SELECT r.decision, st.name, r.confirmed_at FROM iqa_reviews r JOIN staff st ON st.id = r.reviewer_id"
+            " WHERE r.script_id = ? AND r.state = 'confirmed' ORDER BY r.confirmed_at DESC, r.id DESC LIMIT 1",
+            [script_id]).fetchone()
+    except sqlite3.OperationalError as error:
+        if "no such table" not in str(error):
+            raise
+        return None  # a file from before IQA (schema version 2), marked while it is upgraded: no decisions
+    if row is None or row[0] == "refer back to marker":
+        return None
+    return SettlingDecision(row[0], row[1], parse_instant(row[2]))
 
 
 def confirmed_reviews(db: Database, script_ids: Sequence[int]) -> dict[tuple[int, str], datetime]:

@@ -4,6 +4,7 @@ facts independence and "results shared" are decided from."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -85,6 +86,17 @@ def review(db: Database, review_id: int) -> ReviewRecord | None:
 
 def open_review_of(db: Database, script_id: int) -> ReviewRecord | None:
     row = db.execute(_SELECT + " WHERE r.script_id = ? AND r.completed_at IS NULL", [script_id]).fetchone()
+    return None if row is None else _record(row)
+
+
+def latest_review_of(db: Database, script_id: int) -> ReviewRecord | None:
+    """The script's latest review of marking, open or finished."""
+    try:
+        row = db.execute(_SELECT + " WHERE r.script_id = ? ORDER BY r.id DESC LIMIT 1", [script_id]).fetchone()
+    except sqlite3.OperationalError as error:
+        if "no such table" not in str(error):
+            raise
+        return None  # a file from before reviews of marking (schema 11 or older), marked while it is upgraded
     return None if row is None else _record(row)
 
 

@@ -460,6 +460,30 @@ class MarkingBase:
         return row
 
     @staticmethod
+    def _settled_for_markers(db: Database, script: mark_store.MarkingScript) -> str | None:
+        """Why a marker may not change this script's marks any more (None if they may), in a few words.
+
+        Once IQA has confirmed a script's marks (upheld or adjusted), or while a review of marking is
+        open on it, its marks are settled elsewhere: a marker changing them afterwards left the IQA
+        record, the review and the results saying different things. (A completed script may still be
+        changed by a marker, with a reason: the marking issue's rule.)
+        """
+        from marker_tui.storage import iqa as iqa_store, reviews as review_store
+
+        review = review_store.latest_review_of(db, script.id)
+        if review is not None and review.completed_at is None:
+            return (f"it is under a review of marking (opened {review.opened_at:%d %B %Y} by {review.opened_by}); "
+                    "its marks are decided in the review")
+        if review is not None:
+            return (f"its review of marking finished on {review.completed_at:%d %B %Y} ({review.outcome}); its "
+                    "marks can change now only through a new review")
+        settled = iqa_store.settling_decision(db, script.id)
+        if settled is not None:
+            return (f"{settled.reviewer} confirmed its marks in the IQA review ({settled.decision}, "
+                    f"{settled.confirmed_at:%d %B %Y}); they can change now only through a review of marking")
+        return None
+
+    @staticmethod
     def _check_markable(script: mark_store.MarkingScript) -> None:
         if script.finish is None:
             raise MarkingError(f"Script {script.script_number} has not been submitted yet "

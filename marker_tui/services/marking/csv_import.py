@@ -134,6 +134,10 @@ class MarksImport(Marks):
                     problem("script", f"script {number} is being marked on screen by {state.claimed_name}; "
                                       "import its marks when they have finished")
                     continue
+                settled = self._settled_for_markers(db, script)
+                if settled:
+                    problem("script", f"script {number}: {settled}")
+                    continue
                 if old is not None and not replace:
                     problem("marks", f"script {number} question {qid} already has {old.marks_awarded} "
                                      f"mark{'s' if old.marks_awarded != 1 else ''} from {old.marked_by}; "

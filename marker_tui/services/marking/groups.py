@@ -171,6 +171,9 @@ class GroupMarking(Marks):
         claim = self._active_claim(state, now)
         if claim is not None and claim.staff_id != actor.staff_id:
             return f"being marked by {claim.held_by} since {_clock(claim.claimed_at)}"
+        settled = self._settled_for_markers(db, script)
+        if settled:
+            return settled
         if state and state.completed_at:
             return f"marked complete by {state.completed_name}: change it on its own, with a reason"
         current = self._marks(db, script.id).get(question_id)

@@ -240,6 +240,8 @@ class Marks(Claims):
                 raise MarkingError(f"Question {question_id}: {error}") from None
             state = self._marking_row(db, script_id)
             self._check_not_held_by_other(db, script, state, actor, now)
+            if role == "marker" and (settled := self._settled_for_markers(db, script)):
+                raise MarkingError(f"Script {script.script_number}: {settled}. Nothing was saved.")
             same = old is not None and (old.marks_awarded, old.credited_points, old.comment, old.reason_code) == (
                 mark.marks_awarded, mark.credited_points, mark.comment, code)
             if same:
