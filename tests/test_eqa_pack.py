@@ -145,3 +145,24 @@ def test_the_pack_is_audited_and_an_existing_pack_is_never_overwritten(demo, tmp
         centre.close()
     assert entry.actor == "Quinn Quality" and entry.details["scripts"] == ["1001"]
     assert entry.details["names_included"] is False and entry.details["proposed"] is False
+
+
+def test_with_two_reviewers_plans_the_pack_takes_the_one_named_with_reviewer(demo, tmp_path):
+    """Two IQA plans for the sitting: the pack asked for --reviewer NAME, which eqa pack did not have."""
+    def run(*args, stdin):
+        return CliRunner().invoke(cli, ["--db", str(demo), *args], input=stdin)
+
+    added = run("staff", "add", "Rae Reviewer", "--role", "iqa", "--by", "Ada Admin", "--pin-stdin",
+                stdin="4444\n5151\n")
+    assert added.exit_code == 0, added.output
+    for who, pin in (("Quinn Quality", "3333"), ("Rae Reviewer", "5151")):
+        sampled = run("iqa", "sample", "305-DEMO", "--seed", "1", "--by", who, "--pin-stdin", stdin=f"{pin}\n")
+        assert sampled.exit_code == 0, sampled.output
+    refused = _pack(demo, tmp_path / "out")
+    assert refused.exit_code == 1 and "--reviewer NAME" in refused.output, refused.output
+    assert not (tmp_path / "out" / "EQA pack 305-DEMO").exists()
+    chosen = _pack(demo, tmp_path / "out", "--reviewer", "Quinn Quality")
+    assert chosen.exit_code == 0, chosen.output
+    record = Document(str(tmp_path / "out" / "EQA pack 305-DEMO" / "02 IQA record.docx"))
+    header = {r.cells[0].text: r.cells[1].text for r in record.tables[0].rows}
+    assert header["Internal quality assurer"] == "Quinn Quality"

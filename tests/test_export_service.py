@@ -815,6 +815,20 @@ def test_two_reviewers_plans_need_a_choice_of_reviewer(xroom, tmp_path):
                              allow_incomplete=True)
     assert "Candidate 1001 Amira Khan" in docx_text(tmp_path / "i.docx")
     assert not (tmp_path / "none").exists()
+    # The record says whose plan it is: with two reviewers' plans, one without a name could be either.
+    header = {r.cells[0].text: r.cells[1].text for r in docx.Document(str(tmp_path / "i.docx")).tables[0].rows}
+    assert header["Internal quality assurer"] == IVY and header["Sample drawn"]
+    assert "Rae Reviewer" not in docx_text(tmp_path / "i.docx")
+    # Everything at once: refused before any file is written or any export audited (it wrote the results
+    # and feedback first, audited them as shared, then said "Nothing was written"); --reviewer chooses.
+    exported = len(xroom.audit_rows())
+    with pytest.raises(ExportRefused, match="more than one current IQA sampling plan.*Nothing was written"):
+        xroom.exports.export_everything(xroom.code, tmp_path / "all", by=ADMIN, allow_incomplete=True)
+    assert not (tmp_path / "all").exists() and len(xroom.audit_rows()) == exported
+    reports = xroom.exports.export_everything(xroom.code, tmp_path / "all", by=ADMIN, allow_incomplete=True,
+                                              reviewer="Ivy Reviewer")
+    assert "Candidate 1001 Amira Khan" in docx_text(next(p for r in reports for p in r.paths if p.suffix == ".docx"
+                                                         and "iqa" in p.name.lower()))
 
 
 # --- audit ------------------------------------------------------------------------------------------

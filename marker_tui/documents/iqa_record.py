@@ -191,6 +191,8 @@ def build_iqa_document(record: IqaRecord) -> WordDocument:
             ("Unit", f"{r.unit_number} {r.unit_title}"),
             ("Sitting", r.sitting_code),
             ("Sitting date", uk_date(r.sitting_date)),
+            *([("Internal quality assurer", r.reviewer)] if r.reviewer else []),
+            *([("Sample drawn", uk_date(r.drawn_on))] if r.drawn_on else []),
             ("Scripts marked", r.scripts_marked),
             ("Scripts sampled", len(r.sampled)),
             ("Scripts reviewed", len(r.reviews)),
@@ -294,7 +296,7 @@ def build_iqa_document(record: IqaRecord) -> WordDocument:
     # sampled sign and date the record by hand.
     doc.heading("Signatures")
     doc.paragraph(SIGNATURE_STATEMENT, keep_with_next=True)
-    reviewer = r.sign_off.reviewer if r.sign_off else next((rv.reviewer for rv in r.reviews), "")
+    reviewer = r.sign_off.reviewer if r.sign_off else (r.reviewer or next((rv.reviewer for rv in r.reviews), ""))
     assessors = sorted({m for s in r.sampled for m in s.markers}, key=str.casefold)
     doc.table(
         ("", "Name", "Signature", "Date"),

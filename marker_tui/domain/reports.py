@@ -563,6 +563,9 @@ class IqaRecord(Model):
     sitting_code: Identifier
     sitting_date: date
     scripts_marked: NonNegativeInt = Field(description="How many scripts the sample was drawn from.")
+    reviewer: OptionalText = Field(default=None, description="The internal quality assurer whose sampling plan "
+                                   "this is (a sitting can have several reviewers' plans).")
+    drawn_on: date | None = Field(default=None, description="The day the sample was drawn.")
     strategy: NonEmptyText = Field(description="The sampling strategy, in words.")
     seed: int | None = Field(default=None, description="The random seed, so the sample can be drawn again.")
     tolerance: NonNegativeInt | dict[str, NonNegativeInt] = Field(

@@ -85,8 +85,9 @@ class EqaPackService:
 
     def export_pack(self, code: str, folder: str | os.PathLike[str], *, by: str,
                     candidates: list[str] | None = None, names: bool = True, zip_it: bool = False,
-                    size: int | None = None) -> EqaPackReport:
-        """Write the pack for ``candidates`` (candidate numbers), or the proposed sample."""
+                    size: int | None = None, reviewer: str | None = None) -> EqaPackReport:
+        """Write the pack for ``candidates`` (candidate numbers), or the proposed sample; ``reviewer``
+        chooses whose IQA record goes in when several reviewers have plans for the sitting."""
         from marker_tui.services.papers import get_paper, latest_mark_scheme
 
         if names:  # names travel only when an admin says so (data minimisation)
@@ -106,7 +107,7 @@ class EqaPackService:
                 raise ServiceError(f"Candidate {pick.candidate_number} cannot be in the EQA pack: "
                                    f"{'; '.join(skipped) or 'not fully marked'}. Nothing was written.")
             feedback.append(models[0])
-        record = self.exports.iqa_record(code)
+        record = self.exports.iqa_record(code, reviewer=reviewer)
         with self.uow.read() as rx:
             sitting = rx.sittings.sitting_by_code(code)
             paper = get_paper(rx.db, sitting.paper_id).paper

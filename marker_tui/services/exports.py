@@ -675,7 +675,7 @@ class ExportService:
 
     def export(self, kind: ExportKind | str, code: str, target: str | os.PathLike[str], *, by: str,
                allow_incomplete: bool = False, progress: Progress | None = None,
-               candidate: str | None = None) -> ExportReport:
+               candidate: str | None = None, reviewer: str | None = None) -> ExportReport:
         """Any export by kind (what the export dialog calls)."""
         kind = ExportKind(kind)
         if kind in (ExportKind.RESULTS_CSV, ExportKind.RESULTS_XLSX):
@@ -685,11 +685,11 @@ class ExportService:
             return self.export_feedback(code, target, by=by, candidate=candidate,
                                         allow_incomplete=allow_incomplete, progress=progress)
         if kind in (ExportKind.IQA_DOCX, ExportKind.IQA_CSV):
-            return self.export_iqa(code, target, by=by, format=kind.suffix.lstrip("."),
+            return self.export_iqa(code, target, by=by, format=kind.suffix.lstrip("."), reviewer=reviewer,
                                    allow_incomplete=allow_incomplete, progress=progress)
         if kind is ExportKind.EVERYTHING:
             reports = self.export_everything(code, target, by=by, allow_incomplete=allow_incomplete,
-                                             progress=progress)
+                                             progress=progress, reviewer=reviewer)
             warnings = list(dict.fromkeys(w for r in reports for w in r.warnings))
             paths = [p for r in reports for p in r.paths]
             return ExportReport(kind, reports[0].code, paths,
@@ -699,16 +699,18 @@ class ExportService:
 
     def export_everything(self, code: str, folder: str | os.PathLike[str], *, by: str,
                           allow_incomplete: bool = False, include_answers: bool = True,
-                          progress: Progress | None = None) -> list[ExportReport]:
+                          progress: Progress | None = None, reviewer: str | None = None) -> list[ExportReport]:
         """Every export of the sitting into one folder: results (CSV and XLSX), feedback per learner,
         the IQA record (Word and CSV) and the audit trail.
 
         What is unfinished is checked for every kind first: without ``allow_incomplete`` nothing
         is written at all when any is incomplete (one :class:`ExportIncomplete` listing it all),
-        so a folder never holds half a set. Each file is audited as its own export.
+        so a folder never holds half a set. Each file is audited as its own export. Whose IQA record
+        (``reviewer``, when several reviewers have plans) is settled first too, for the same reason.
         """
         kinds = [k for k in ExportKind if k is not ExportKind.EVERYTHING]
         snap = self._snapshot(code, by=by)  # an unknown sitting, or a marker while marking is blind: refused here
+        self._guard(lambda: self._record_plan(snap, reviewer), snap.code)  # before any file is written
         if not allow_incomplete:
             missing: list[str] = []
             for kind in kinds:  # one reading of the sitting for every kind's check
@@ -724,7 +726,8 @@ class ExportService:
                 reports.append(self.export_feedback(code, target, by=by, allow_incomplete=allow_incomplete,
                                                     include_answers=include_answers))
             else:
-                reports.append(self.export(kind, code, target, by=by, allow_incomplete=allow_incomplete))
+                reports.append(self.export(kind, code, target, by=by, allow_incomplete=allow_incomplete,
+                                           reviewer=reviewer))
         _call(progress, len(kinds), len(kinds))
         return reports
 
@@ -1197,6 +1200,7 @@ class ExportService:
         return IqaRecord(
             **identity,
             scripts_marked=max(plan.scripts_marked if plan.scope.sitting_id else marked, len(sampled)),
+            reviewer=plan.reviewer, drawn_on=_local_date(plan.created_at),
             strategy=plan.strategy_text, seed=plan.seed, tolerance=tolerance,
             sampled=sampled, excluded=excluded,
             coverage=[MarkerCoverage(marker=c.marker, marked=c.marked, required=c.required, chosen=c.chosen)

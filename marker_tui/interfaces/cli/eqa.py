@@ -47,8 +47,11 @@ def propose(code: str, size: int | None) -> None:
 @click.option("--size", type=click.IntRange(min=1), default=None, help="Size of the proposed sample.")
 @click.option("--names", is_flag=True, help="Include learners' names (admin only); otherwise candidate numbers only.")
 @click.option("--zip", "zip_it", is_flag=True, help="Also write the folder as one .zip file.")
+@click.option("--reviewer", default=None, metavar="NAME",
+              help="Whose IQA record goes in, when several reviewers have sampling plans for the sitting.")
 @staff_options
-def pack(code: str, out_dir: Path, candidates: tuple[str, ...], size: int | None, names: bool, zip_it: bool) -> None:
+def pack(code: str, out_dir: Path, candidates: tuple[str, ...], size: int | None, names: bool, zip_it: bool,
+         reviewer: str | None) -> None:
     """Write the EQA sample pack for a sitting."""
     centre = open_centre()
     member = signed_in(centre.db, *roles_for(Permission.READ_IQA))
@@ -57,7 +60,7 @@ def pack(code: str, out_dir: Path, candidates: tuple[str, ...], size: int | None
                                    "to identify them by candidate number.")
     with user_errors():
         report = centre.eqa.export_pack(code, out_dir, by=member.name, candidates=list(candidates) or None,
-                                        names=names, zip_it=zip_it, size=size)
+                                        names=names, zip_it=zip_it, size=size, reviewer=reviewer)
     click.echo(visible(f"Wrote the EQA pack for {len(report.scripts)} scripts: {report.folder}"))
     for path in report.files:
         click.echo(visible(f"  {path.relative_to(report.folder)}"))

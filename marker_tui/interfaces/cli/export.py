@@ -201,10 +201,12 @@ def _finish(service, export) -> None:
               help="The folder for every file, created if needed (default: ~/marker-tui-exports/CODE).")
 @click.option("--answers/--no-answers", "include_answers", default=True, show_default=True,
               help="Learners' own answers in their feedback documents.")
+@click.option("--reviewer", default=None, metavar="NAME",
+              help="Whose IQA record to export, when several reviewers have sampling plans for the sitting.")
 @_allow_incomplete
 @_common
 def everything(code: str, output: Path | None, include_answers: bool, allow_incomplete: bool,
-               centre_name: str | None, papers_dir: Path | None) -> None:
+               reviewer: str | None, centre_name: str | None, papers_dir: Path | None) -> None:
     """Everything for sitting CODE in one folder: results (CSV and XLSX), feedback per learner,
     IQA record (Word and CSV) and audit trail. Nothing is written if any is unfinished,
     unless --allow-incomplete."""
@@ -216,7 +218,7 @@ def everything(code: str, output: Path | None, include_answers: bool, allow_inco
     try:
         with user_errors():
             reports = service.export_everything(code, folder, by=by, allow_incomplete=allow_incomplete,
-                                                include_answers=include_answers,
+                                                include_answers=include_answers, reviewer=reviewer,
                                                 progress=_Progress("Exports"))
     finally:
         service.db.close()
