@@ -238,8 +238,11 @@ def test_the_demo_has_one_305_script_under_review_with_a_deadline(tmp_path):
     build_demo(tmp_path / "demo.db", clock)
     db = open_database(tmp_path / "demo.db")
     try:
-        [summary] = ReviewOfMarkingService(db, clock).reviews("305-DEMO", by="Maya Marker")
+        [summary] = ReviewOfMarkingService(db, clock).reviews("305-DEMO", by="Quinn Quality")
         assert summary.record.candidate_number == "1003" and summary.state == "open"
+        # Maya reviews it; 305-DEMO is still marked blind, so she has its script number only.
+        [hers] = ReviewOfMarkingService(db, clock).reviews("305-DEMO", by="Maya Marker")
+        assert hers.record.id == summary.record.id and hers.record.candidate_number == ""
         assert summary.record.deadline == clock.now().astimezone().date() + timedelta(days=10)
     finally:
         db.close()
@@ -359,3 +362,24 @@ def test_marks_settled_by_iqa_or_a_review_are_no_longer_a_markers_to_change(room
     decide_all(room, review.id, {})
     with pytest.raises(MarkingError, match="review of marking finished on .*upheld.*only through a new review"):
         room.marking.save_mark(room.script("1004"), "2a", 2, by=ANA, expected_version=version("1004", "2a"))
+
+
+def test_a_reviewer_is_not_told_whose_script_it_is_while_the_sitting_is_marked_blind(room, tmp_path):
+    """`review list` and `review show` gave a marker the candidate number of a script in a sitting still
+    marked blind; everywhere else a marker sees script numbers only. The lead assessor sees both."""
+    share_results(room, tmp_path)
+    review = open_review(room, number="1001")
+    [mine] = service(room).reviews(room.code, by=CARA)
+    seen = service(room).view(review.id, by=CARA).record
+    assert (mine.record.candidate_number, seen.candidate_number, seen.candidate_name) == ("", "", "")
+    assert mine.record.script_number == room.script_number("1001")
+    listed = run(room, "review", "list", room.code, "--by", CARA)
+    shown = run(room, "review", "show", str(review.id), "--by", CARA)
+    for result in (listed, shown):
+        assert result.exit_code == 0, result.output
+        assert room.script_number("1001") in result.output and "Amira" not in result.output, result.output
+    assert "(candidate" not in shown.output, shown.output
+    [row] = [line.split() for line in listed.output.splitlines() if line.split()[:1] == [str(review.id)]]
+    assert row[2:4] == [room.script_number("1001"), "-"], listed.output
+    [lead] = [s for s in service(room).reviews(room.code, by=ADMIN) if s.record.id == review.id]
+    assert lead.record.candidate_number == "1001"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -200,7 +200,7 @@ class ReviewOfMarkingService:
         history = tuple({"question": v.question_id, "version": v.version, "marks": v.marks_awarded,
                          "by": v.marker_name, "role": v.role, "reason": v.reason, "at": now_text(v.marked_at)}
                         for v in rx.marks.mark_versions(record.script_id))
-        return ReviewView(record=record, questions=tuple(questions), history=history,
+        return ReviewView(record=self._as_seen(rx, record), questions=tuple(questions), history=history,
                           overdue=is_overdue(record.deadline, self._today(), finished=record.completed_at is not None))
 
     def view(self, review_id: int, *, by: str) -> ReviewView:
@@ -222,8 +222,19 @@ class ReviewOfMarkingService:
             lead = self._is_lead(rx)
             found = rx.reviews.reviews(sitting_id=sitting_id, reviewer_id=None if lead else rx.actor.staff_id)
             today = self._today()
-            return [ReviewSummary(r, is_overdue(r.deadline, today, finished=r.completed_at is not None))
+            return [ReviewSummary(self._as_seen(rx, r), is_overdue(r.deadline, today, finished=r.completed_at is not None))
                     for r in found]
+
+    def _as_seen(self, rx: Reading, record: ReviewRecord) -> ReviewRecord:
+        """The review as the one reading it may see it: a reviewer who is not the lead assessor is not told
+        whose script it is while the sitting is still marked blind (script numbers only, as in marking)."""
+        if self._is_lead(rx) or not rx.marks.blind_marking(record.sitting_id):
+            return record
+        sitting = rx.sittings.sitting_by_id(record.sitting_id)
+        total, unfinished = rx.marks.submitted_and_unfinished(record.sitting_id)
+        if sitting.state == "ended" and total and not unfinished:
+            return record  # marking is complete: names are shown everywhere now
+        return replace(record, candidate_number="", candidate_name="")
 
     @staticmethod
     def _is_lead(rx: Reading) -> bool:

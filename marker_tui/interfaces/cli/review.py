@@ -30,8 +30,9 @@ def _print(view: ReviewView) -> None:
     r = view.record
     state = (f"finished: {r.outcome}" if view.finished
              else f"due {r.deadline.isoformat()}" + (" (OVERDUE)" if view.overdue else ""))
-    click.echo(visible(f"Review {r.id}: sitting {r.code}, script {r.script_number} (candidate "
-                       f"{r.candidate_number}), reviewer {r.reviewer}, {state}"))
+    whose = f" (candidate {r.candidate_number})" if r.candidate_number else ""  # none while marking is blind
+    click.echo(visible(f"Review {r.id}: sitting {r.code}, script {r.script_number}{whose}, "
+                       f"reviewer {r.reviewer}, {state}"))
     click.echo(visible(f"Asked: {r.reason}"))
     rows = []
     for q in view.questions:
@@ -76,7 +77,7 @@ def list_(code: str | None) -> None:
         click.echo("No review of marking yet.")
         return
     click.echo(visible(table(["Review", "Sitting", "Script", "Candidate", "Reviewer", "Deadline", "State"], [
-        [str(s.record.id), s.record.code, s.record.script_number, s.record.candidate_number, s.record.reviewer,
+        [str(s.record.id), s.record.code, s.record.script_number, s.record.candidate_number or "-", s.record.reviewer,
          s.record.deadline.isoformat(), s.state] for s in found])))
 
 

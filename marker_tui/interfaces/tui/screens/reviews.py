@@ -83,7 +83,7 @@ class ReviewsScreen(ServiceCalls, Screen):
         table.clear()
         for s in found:
             r = s.record
-            table.add_row(str(r.id), r.code, r.script_number, r.candidate_number, r.reviewer,
+            table.add_row(str(r.id), r.code, r.script_number, r.candidate_number or "-", r.reviewer,
                           r.deadline.isoformat(), s.state.upper() if s.overdue else s.state, key=str(r.id))
         self.query_one("#review-message", Plain).update("" if found else "No review of marking yet.")
 
