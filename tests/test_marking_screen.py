@@ -178,6 +178,18 @@ async def test_a_typed_mark_out_of_range_blocks_moving_on_with_the_rules_message
         assert "0-2 only" in text_of(app, "#mark-hint")
 
 
+@pytest.mark.parametrize("typed", ["1.5", "-1"])
+async def test_a_mark_that_is_not_a_whole_number_is_refused_in_words_not_turned_into_another(mroom, typed):
+    # The box took digits only: "1.5" quietly became 15 and "-1" became 1 (a mark, on a question worth that).
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_first_script(pilot)
+        screen.query_one("#mark-input", TextInput).focus()
+        await pilot.press(*typed, "enter", "n")
+        await until(pilot, lambda: f'Question 1: "{typed}" is not a whole number of marks' in text_of(app, "#message"))
+        assert screen.question_id == "1" and mark_row(mroom, "1001", "1") is None
+
+
 async def test_totals_per_outcome_and_the_result_follow_every_change(mroom):
     app = app_for(mroom)
     async with app.run_test(size=(120, 30)) as pilot:

@@ -132,3 +132,20 @@ async def test_the_sitting_list_counts_the_scripts_the_marker_s_queue_shows_cont
             row = [str(c) for c in table.get_row(sroom.live)]
             # As many as the marker's queue holds (test_standardisation: 5 rows for Ana, 4 for Ben).
             assert row[4] == expected == str(len(sroom.centre.marking_for(marker).queue(sroom.live).rows)), row
+
+
+async def test_a_mark_that_is_not_a_whole_number_is_refused_in_words(sroom):
+    # The boxes took digits only: "1.5" quietly became 15, "-1" became 1, and was submitted as that.
+    sroom.standard_set()
+    app = MarkerApp(sroom.centre, start=MarkingQueueScreen(sroom.live, ANA, resume=False), steady=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.screen.query_one("#queue").row_count == 4)
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, StandardisationScreen)
+                    and app.screen.query_one("#std-items").row_count == 3)
+        app.screen.query_one("#std-items").move_cursor(row=0)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, StandardisationMarkScreen))
+        await pilot.press("1", ".", "5", "enter", "2", "enter", "3", "enter", "ctrl+s")
+        await until(pilot, lambda: '"1.5" is not a mark from 0 to' in text_of(app, "#std-message"))
+        assert isinstance(app.screen, StandardisationMarkScreen)

@@ -612,7 +612,9 @@ class MarkingScreen(AwaitedCalls, Screen):
                     yield Static("", id="scheme-text")
         with Horizontal(id="entry"):
             yield Label("Mark", classes="entry-label")
-            yield TextInput(id="mark-input", max_length=3, restrict=r"[0-9]*", placeholder="-")
+            # Not restricted to digits: "1.5" would quietly become 15 (a mark, on a question worth 15 or
+            # more). The rules refuse it in words as it is typed (_check_typed).
+            yield TextInput(id="mark-input", max_length=4, placeholder="-")
             yield Static("", id="mark-hint")
             yield Label("Comment", classes="entry-label")
             yield TextInput(id="comment", placeholder="c: comment to the learner · b: bank", select_on_focus=False)

@@ -266,7 +266,9 @@ class StandardisationMarkScreen(_Said):
                                              f"{' '.join(q.text.split())}")), classes="pane-label")
                 yield Static(Content(visible("Answer: " + (s.answers.get(q.id) or "(no answer)"))))
                 yield Static(Content(visible(f"Mark scheme: {points}")), classes="info-line")
-                yield TextInput(id=f"mark-{q.id}", max_length=3, restrict=r"[0-9]*",
+                # Not restricted to digits: "1.5" quietly became 15, "-1" became 1. What is typed is checked
+                # on ctrl+s and refused in words.
+                yield TextInput(id=f"mark-{q.id}", max_length=4,
                                 placeholder=f"0-{entry.max_marks if entry else q.marks}")
         yield Static("", id="std-message", classes="message-line")
         yield Footer(compact=True)
@@ -285,6 +287,13 @@ class StandardisationMarkScreen(_Said):
             text = self.query_one(f"#mark-{q.id}", TextInput).value.strip()
             if not text:
                 self.say(f"Question {q.id} has no mark: mark every question, then ctrl+s.", error=True)
+                self.query_one(f"#mark-{q.id}", TextInput).focus()
+                return
+            entry = self.script.scheme.question(q.id)
+            top = entry.max_marks if entry else q.marks
+            if not text.isdigit() or int(text) > top:
+                self.say(f'Question {q.id}: "{visible_line(text)}" is not a mark from 0 to {top}; enter a whole '
+                         "number of marks.", error=True)
                 self.query_one(f"#mark-{q.id}", TextInput).focus()
                 return
             marks[q.id] = int(text)
