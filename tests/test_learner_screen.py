@@ -636,6 +636,32 @@ async def test_the_invigilator_ending_the_assessment_takes_over_the_screen(room)
         assert "The invigilator has ended your assessment" in text_of(screen.query_one("#finished-title"))
 
 
+async def test_words_typed_just_before_the_invigilator_ends_the_paper_are_named_as_not_saved(room):
+    """The end reached the database before the learner's last save: the save is refused (a submitted
+    script never changes), but the learner's screen said only "Your saved answers are kept". It now names
+    the question typed here but not saved, and the attempt is in the audit log (length and digest)."""
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        await pilot.press(*"First sentence.")
+        screen.autosave_check()
+        advance(room, 1.1)
+        screen.autosave_check()
+        await settle(pilot)
+        assert answer_rows(room, code, "1001") == {"1": "First sentence."}
+        await pilot.press(*" Second, just before the end.")
+        room.sittings.end(code, by=INVIGILATOR, reason="time called", candidate_number="1001")
+        await time_read(pilot, screen)
+        await settle(pilot)
+        assert screen.phase == "finished"
+        shown = text_of(screen.query_one("#finished-text"))
+        assert "Typed here but NOT saved (the end came before the save): question 1." in shown
+        assert answer_rows(room, code, "1001") == {"1": "First sentence."}
+        refused = [e for e in room.sittings.log(code) if e.action == "change refused"]
+        assert refused and refused[-1].details["characters"] == len("First sentence. Second, just before the end.")
+
+
 def everything_shown(app) -> str:
     """Every line the learner's terminal shows: each screen's text and every notification."""
     texts = [text_of(w) for screen in app.screen_stack for w in screen.query(Static)]

@@ -711,6 +711,7 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         self._check_timer = None
         self._check_at = float("inf")
         self._label = ""  # what the save label says now
+        self._finished_base: str | None = None  # the finished screen's words (see _finished_text)
         self._clock_shown: tuple[int, bool, int | None] | None = None
         self._clock_timer = None
         self._loads_pending = 0
@@ -1122,9 +1123,27 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         self.refresh_bindings()
         self._update_saved_state()
 
+    def _unsaved(self) -> list[str]:
+        """The questions whose text on this terminal differs from what the database holds."""
+        return [q.id for q in self.questions if self.answers.get(q.id, "") != self.saved.get(q.id, "")]
+
+    def _finished_text(self) -> Text:
+        """The finished screen's words, with any question typed here but not saved named (the end reached
+        the database before the last save did: the learner must tell the invigilator, not find out later)."""
+        unsaved = self._unsaved() if self._finished_base is not None else []
+        text = self._finished_base or ""
+        if unsaved:
+            text += ("\n\nTyped here but NOT saved (the end came before the save): question " + ", ".join(unsaved)
+                     + ". Tell the invigilator now.")
+        return Text(text)
+
     def finish(self, state: ScriptState, submitted_at, reason: str | None) -> None:
         if self.phase == "finished":
             return
+        self.sync_typed()
+        if state is ScriptState.ENDED and not self.submitting:
+            # Tried even so: refused, it is recorded for appeals (its length and digest, never the text).
+            self.stash_answer()
         self.phase = "finished"
         for timer in self._clock_timers:
             timer.stop()
@@ -1150,8 +1169,9 @@ class LearnerSittingScreen(ServiceCalls, Screen):
             text += f"\n\nYou answered {answered} of {len(self.questions)} questions."
         text += "\n\nYou cannot change your answers any more. Please stay seated and wait for the invigilator."
         self.finished_reason = title
+        self._finished_base = text if state is not ScriptState.ABSENT else None
         self.query_one("#finished-title", Static).update(title)
-        self.query_one("#finished-text", Static).update(text)
+        self.query_one("#finished-text", Static).update(self._finished_text() if self._finished_base else text)
         self._show_phase("finished")
         self.query_one("#countdown", Countdown).show_time(0, finished=True)
         self.query_one("#pause-notice").display = False
@@ -1333,6 +1353,12 @@ class LearnerSittingScreen(ServiceCalls, Screen):
 
     def on_write_done(self, message: WriteDone) -> None:
         outcome = message.outcome
+        if self.phase == "finished" and self._finished_base is not None and outcome.kind == "answer":
+            if outcome.ok:
+                self.saved[outcome.question_id] = outcome.text
+            # A save still on its way when the paper ended: the screen says whether it made it.
+            self.query_one("#finished-text", Static).update(self._finished_text())
+            return
         if outcome.ok:
             if outcome.kind == "answer":
                 self.saved[outcome.question_id] = outcome.text
