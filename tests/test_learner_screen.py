@@ -662,6 +662,27 @@ async def test_words_typed_just_before_the_invigilator_ends_the_paper_are_named_
         assert refused and refused[-1].details["characters"] == len("First sentence. Second, just before the end.")
 
 
+async def test_capital_y_and_n_answer_the_learners_questions_as_with_caps_lock_on(room):
+    # With Caps Lock on, "Y" and "N" did nothing: a learner was stuck at "Is this you?".
+    code = open_sitting(room)
+    app = learner_app(room, code, "1001")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmNameDialog), "the name to confirm")
+        await pilot.press("Y")
+        await until(pilot, lambda: isinstance(pilot.app.screen, LearnerSittingScreen), "the paper after a capital Y")
+        screen = pilot.app.screen
+        hold_timers(screen)
+        start(room, code)
+        await time_read(pilot, screen)
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        await pilot.press("S")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmSubmitDialog), "are you sure")
+        await pilot.press("N")
+        await until(pilot, lambda: pilot.app.screen is screen, "back to the paper after a capital N")
+        assert screen.phase == "writing"
+
+
 def everything_shown(app) -> str:
     """Every line the learner's terminal shows: each screen's text and every notification."""
     texts = [text_of(w) for screen in app.screen_stack for w in screen.query(Static)]
@@ -766,6 +787,10 @@ async def test_quitting_asks_for_the_sittings_exit_code(room, key):
         await pilot.pause()
         assert isinstance(app.screen, ExitCodeDialog)
         assert not app.screen.query("#staff-name")  # no staff name or PIN is ever typed on a learner's terminal
+        # In the middle of the screen, as every dialog is (it was drawn over the top-left corner, on the
+        # learner's name and the clock).
+        box = app.screen.query_one("#exit-dialog").region
+        assert abs((box.x + box.width / 2) - SIZE[0] / 2) <= 2 and abs((box.y + box.height / 2) - SIZE[1] / 2) <= 2
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen and app.is_running

@@ -120,8 +120,8 @@ class _LearnersQuestion(ConfirmDialog):
 class ConfirmNameDialog(_LearnersQuestion):
     BINDINGS = [
         Binding("f2", "toggle_contrast", "Contrast", show=False),
-        Binding("y", "answer(True)", "Yes, that's me"),
-        Binding("n,escape", "answer(False)", "No"),
+        Binding("y,Y", "answer(True)", "Yes, that's me"),
+        Binding("n,N,escape", "answer(False)", "No"),
     ]
 
     def __init__(self, name: str, candidate_number: str, code: str) -> None:
@@ -605,8 +605,8 @@ class ReviewDialog(ModalScreen[str | None]):
 class ConfirmSubmitDialog(_LearnersQuestion):
     BINDINGS = [
         Binding("f2", "toggle_contrast", "Contrast", show=False),
-        Binding("y", "answer(True)", "Yes, submit"),
-        Binding("n,escape", "answer(False)", "No"),
+        Binding("y,Y", "answer(True)", "Yes, submit"),
+        Binding("n,N,escape", "answer(False)", "No"),
     ]
 
     def __init__(self, unanswered: int) -> None:

@@ -40,8 +40,8 @@ class ConfirmDialog(ModalScreen[bool | None]):
     DEFAULT_CSS = _DIALOG_CSS.format(name="ConfirmDialog")
     # Enter does not say yes: a stray Enter must not complete, delete or hand in anything.
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n", "answer(False)", "No"),
+        Binding("y,Y", "answer(True)", "Yes"),
+        Binding("n,N", "answer(False)", "No"),
         Binding("escape", "escape", "No"),
     ]
 

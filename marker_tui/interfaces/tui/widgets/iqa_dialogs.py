@@ -231,8 +231,8 @@ class ConfirmDecisionDialog(ModalScreen[bool]):
 
     CSS_PATH = IQA_CSS
     BINDINGS = [
-        Binding("y", "answer(True)", "Confirm"),
-        Binding("n,escape", "answer(False)", "Not now"),
+        Binding("y,Y", "answer(True)", "Confirm"),
+        Binding("n,N,escape", "answer(False)", "Not now"),
     ]
 
     def __init__(self, script_number: str, decision: ScriptDecision, changes: list[MarkChange],
