@@ -211,8 +211,12 @@ def test_adding_and_editing_one_candidate(room):
         room.candidates.edit("AB-12", extra_time_percent=401, by=ADMIN)
     edited = room.candidates.edit("ab-12", name="Zoë Smith-Jones", by=ADMIN)
     assert edited.name == "Zoë Smith-Jones" and edited.extra_time_percent == 10
-    with pytest.raises(ServiceError, match="control character"):
+    # Said once, naming what was found ("name the name contains a control character (a tab or line
+    # break?)" named the field twice and guessed a tab for an ESC).
+    with pytest.raises(ServiceError, match=r"^name holds an escape character \(ESC\), which cannot be printed; "
+                                           "remove it") as refused:
         room.candidates.add("X1", "bad\x1b[2Jname", by=ADMIN)
+    assert str(refused.value).count("name") == 1
 
 
 def test_services_default_to_the_system_clock(empty):

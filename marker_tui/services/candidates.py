@@ -37,6 +37,8 @@ changes during a sitting are made with an extension, which is logged).
 
 from __future__ import annotations
 
+import unicodedata
+
 import contextlib
 import re
 from collections.abc import Iterator
@@ -108,9 +110,15 @@ def refuse_formula(text: str) -> str:
     return text
 
 
+_CONTROL_NAMES = {"\t": "a tab", "\n": "a line break", "\r": "a line break", "\x1b": "an escape character (ESC)"}
+
+
 def _no_control_characters(value: str, what: str) -> str:
+    """``what`` names the field already ("name"), so the message says what was found, not the field again."""
     if has_controls(value):
-        raise ValueError(f"{what} contains a control character (a tab or line break?); remove it")
+        found = next(ch for ch in value if unicodedata.category(ch) == "Cc")
+        named = _CONTROL_NAMES.get(found, f"the control character U+{ord(found):04X}")
+        raise ValueError(f"holds {named}, which cannot be printed; remove it")
     return value
 
 
