@@ -305,6 +305,8 @@ async def test_typing_the_code_and_number_by_hand_and_saying_no_to_the_name_logs
         await pilot.press("n")
         await until(pilot, lambda: login_problem(app) is not None, "the form again")
         assert "Check your candidate number" in text_of(app.screen.query_one("#login-error"))
+        # That keycode belongs to someone else: it does not stay on the screen for whoever comes next.
+        assert app.screen.query_one("#keycode").value == ""
     assert room.candidate(code, "1001").logged_in_at is None
 
 

@@ -352,6 +352,9 @@ class LearnerLoginScreen(ServiceCalls, Screen):
             if yes:
                 self.login(code, number, keycode)
             else:
+                # Not them: that keycode is someone else's, and must not stay on the screen for the next person.
+                self.initial_keycode = ""
+                self.query_one("#keycode", TextInput).value = ""
                 self.show_error("Check your candidate number, or ask the invigilator.", "candidate")
 
         self.app.push_screen(ConfirmNameDialog(who.candidate_name, who.candidate_number, who.sitting_code), confirmed)
