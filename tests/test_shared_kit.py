@@ -257,3 +257,26 @@ def test_instants_are_formatted_for_people_only_through_domain_local_time():
              if p.name != "local_time.py"
              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if inline.search(line)]
     assert found == []
+
+
+async def test_a_paste_of_several_lines_into_a_one_line_box_keeps_every_line():
+    # Textual keeps only a paste's first line in a one-line box, silently: a three-line incident note
+    # was stored as "line one". The lines are joined with spaces instead.
+    from textual import events
+
+    from marker_tui.interfaces.tui.widgets.inputs import TextInput
+
+    class OneBox(App):
+        def compose(self) -> ComposeResult:
+            yield TextInput(id="note")
+
+    app = OneBox()
+    async with app.run_test() as pilot:
+        box = app.query_one("#note", TextInput)
+        box.focus()
+        box.post_message(events.Paste("line one\nline two\n\n  line three  "))
+        await pilot.pause()
+        assert box.value == "line one line two line three"
+        box.post_message(events.Paste(" and one more"))
+        await pilot.pause()
+        assert box.value == "line one line two line three and one more"

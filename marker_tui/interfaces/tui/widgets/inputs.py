@@ -61,6 +61,20 @@ class TextInput(Input):
     def on_mount(self) -> None:
         self.cursor_blink = _blink_allowed(self)
 
+    def _on_paste(self, event: events.Paste) -> None:
+        # A one-line box: Textual keeps only the first line of a paste and drops the rest without a
+        # word (a three-line incident note was stored as its first line). The lines are joined instead.
+        lines = [line.strip() for line in event.text.splitlines() if line.strip()]
+        if len(lines) < 2:
+            return  # one line: Textual's own handler pastes it
+        event.prevent_default()  # Textual calls each class's handler in turn: not its first-line-only one
+        event.stop()
+        joined = " ".join(lines)
+        if self.selection.is_empty:
+            self.insert_text_at_cursor(joined)
+        else:
+            self.replace(joined, *self.selection)
+
     async def _on_key(self, event: events.Key) -> None:
         target = self.handed_to
         if target is not None and target.is_attached:
