@@ -313,6 +313,13 @@ async def test_pause_resume_extend_and_end_one_candidate(room):
         await fill_dialog(pilot, reason="left the room unwell")
         await confirm(pilot)
         assert cells(screen, "1002")["state"] == "ended"
+        # Finished: extend, pause and end say so at once instead of opening a dialog that shows a clock.
+        for key, doing in (("x", "extend"), ("c", "pause"), ("e", "end")):
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.screen is screen
+            assert any(f"Candidate 1002 has finished (ended by invigilator): there is nothing to {doing}."
+                       == n.message for n in app._notifications)
     status = room.candidate(code, "1002")
     assert status.submitted_reason == "ended by invigilator: left the room unwell"
 

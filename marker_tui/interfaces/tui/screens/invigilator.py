@@ -616,6 +616,16 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
             self.notify("Choose a candidate first (arrow keys).", severity="warning")
         return candidate
 
+    def _need_candidate_still_writing(self, doing: str) -> CandidateStatus | None:
+        """The highlighted candidate, unless their paper has finished: said at once, not after a dialog
+        (which showed their time as if it still ran, then refused once the reason was typed)."""
+        candidate = self._need_candidate()
+        if candidate is not None and candidate.state.is_final:
+            self.notify(f"Candidate {candidate.candidate_number} has finished ({candidate.state.value}): there is "
+                        f"nothing to {doing}.", severity="warning", markup=False)
+            return None
+        return candidate
+
     @property
     def _service(self):
         return self.app.centre.sittings
@@ -656,7 +666,7 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
 
     def action_pause_or_resume_candidate(self) -> None:
         """The selected candidate: resume them if they are paused on their own, else pause them."""
-        c = self._need_candidate()
+        c = self._need_candidate_still_writing("pause")
         if c is None:
             return
         if c.state is ScriptState.PAUSED and not (self.status and self.status.room_paused):
@@ -680,7 +690,7 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
                        f"Candidate {c.candidate_number} resumed.")[1], confirm="Resume"))
 
     def action_extend(self) -> None:
-        c = self._need_candidate()
+        c = self._need_candidate_still_writing("extend")
         if c is None:
             return
 
@@ -700,7 +710,7 @@ class InvigilatorRoomScreen(ServiceCalls, Screen):
             extend, minutes=True, confirm="Extend"))
 
     def action_end_candidate(self) -> None:
-        c = self._need_candidate()
+        c = self._need_candidate_still_writing("end")
         if c is None:
             return
         self._ask(ActionDialog(
