@@ -617,3 +617,21 @@ def test_writer_round_trips_and_keeps_criterion_numbers_as_text(tmp_path, variat
     assert '          - number: "1.10"\n' in text
     assert load_specification(out) == spec
     assert specification_yaml(spec) == specification_yaml(spec)
+
+
+def test_the_output_never_replaces_the_handbook_and_an_existing_file_only_with_force(tmp_path):
+    # `-o` silently overwrote any file, the handbook being read included (it was gone, replaced by YAML).
+    handbook = tmp_path / "handbook.md"
+    handbook.write_text(VARIATIONS.read_text(encoding="utf-8"), encoding="utf-8")
+    before = handbook.read_bytes()
+    refused = run(handbook, "-o", handbook)
+    assert refused.exit_code == 1 and "is the handbook being read" in refused.stderr
+    assert handbook.read_bytes() == before
+    existing = tmp_path / "spec.yaml"
+    existing.write_text("keep me\n", encoding="utf-8")
+    refused = run(handbook, "-o", existing)
+    assert refused.exit_code == 1 and "already exists" in refused.stderr and "--force" in refused.stderr
+    assert existing.read_text(encoding="utf-8") == "keep me\n"
+    replaced = run(handbook, "-o", existing, "--force")
+    assert replaced.exit_code == 0, replaced.stderr
+    assert existing.read_text(encoding="utf-8") != "keep me\n"

@@ -31,12 +31,27 @@ def _say(kind: str, where: str, message: str) -> None:
     "--partial", is_flag=True,
     help=f"Write what could be read even if some values could not; each gap is marked {GAP_MARKER}.",
 )
-def import_handbook(handbook: Path, output: Path | None, partial: bool) -> None:
+@click.option("--force", is_flag=True, help="Replace the output file if it exists already.")
+def import_handbook(handbook: Path, output: Path | None, partial: bool, force: bool) -> None:
     """Read a qualification HANDBOOK (.pdf, .md, .txt or .docx) and write its test specification.
 
     Every inconsistency in the handbook is kept as stated and reported as a warning.
     If anything cannot be read, nothing is written (unless --partial is given).
+    An existing output file is never replaced without --force, and the handbook itself never.
     """
+    if output is not None:
+        try:
+            same = output.exists() and handbook.exists() and output.resolve() == handbook.resolve()
+        except OSError:
+            same = False
+        if same:
+            click.echo(f"error: nothing written: {output} is the handbook being read; choose another file for "
+                       "the specification (e.g. spec.yaml)", err=True)
+            raise SystemExit(1)
+        if output.exists() and not force:
+            click.echo(f"error: nothing written: {output} already exists; choose another name, or add --force "
+                       "to replace it", err=True)
+            raise SystemExit(1)
     try:
         text, pages = read_handbook(handbook)
         result = parse_handbook(text, pages)
