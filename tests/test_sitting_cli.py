@@ -353,3 +353,16 @@ def test_only_adding_the_first_staff_member_creates_a_database(tmp_path, mini, a
     result = t(*args, ok=False)
     assert result.exit_code == 1 and "staff add NAME --role admin" in result.stderr
     assert not (tmp_path / "new.db").exists()
+
+
+def test_slips_go_to_a_csv_or_txt_file_only_and_nothing_is_issued_otherwise(term):
+    # "-o slips.docx" wrote plain text under a Word name (Word would not open it); "-o slipsdir/" wrote a
+    # file called slipsdir. Neither issued codes anyone could hand out.
+    code = term.create()
+    term("sitting", "enrol", code, "2001", "--by", "Ian")
+    before = term.snapshot()
+    for name in ("slips.docx", "slipsdir/"):
+        result = term("sitting", "slips", code, "-o", str(term.db.parent / name), "--by", "Ian", ok=False)
+        assert result.exit_code == 1 and "FILE.csv" in result.output and "No keycodes were issued" in result.output
+        assert not (term.db.parent / name.rstrip("/")).exists()
+    assert term.snapshot() == before

@@ -302,6 +302,11 @@ def slips(code: str, output: Path, candidates: tuple[str, ...]) -> None:
     """Issue admission slips: a new keycode per candidate (earlier keycodes stop working)."""
     from marker_tui.documents.admission_slips import slips_text, write_slips
 
+    if str(output) != "-" and output.suffix.lower() not in (".csv", ".txt"):
+        # Anything else was written as plain text under that name: a ".docx" Word could not open.
+        raise click.ClickException(f"Write the slips to FILE.csv (one row per candidate) or FILE.txt (printable "
+                                   f"slips), or '-' to print them; {output.name!r} is neither. No keycodes were "
+                                   "issued.")
     db = database(create=False)
     by = signed_in(db, *INVIGILATORS).name
     if str(output) != "-":
