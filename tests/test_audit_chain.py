@@ -189,3 +189,35 @@ def test_a_database_from_before_the_chain_is_chained_on_upgrade(tmp_path, monkey
             db.execute("UPDATE audit_log SET actor = 'x' WHERE id = 1")
     finally:
         db.close()
+
+
+def test_a_forged_erasure_is_named_when_the_log_is_verified_against_its_anchor(logged, tmp_path):
+    """An erasure overwrites earlier entries on purpose, so their content is not checked. Someone with the
+    file could rewrite an old entry and append an "erasure" naming it, and `verify --anchor` passed without a
+    word. It still cannot tell a forged erasure from a real one (the chain has no key), but it now names every
+    entry an erasure overwrote since the anchor, by whom and when, for a person to confirm."""
+    anchor = tmp_path / "anchor"
+    first = verify(logged, "--anchor", str(anchor))
+    assert first.exit_code == 0 and "overwritten" not in first.output
+    with sqlite3.connect(logged) as conn:
+        head_id, head_hash = conn.execute("SELECT id, chain_hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    forged_id, at = head_id + 1, "2026-03-02T10:00:00.000000+00:00"
+    details = json.dumps({"erased_entries": [2], "reason": "routine"})
+    digest = content_digest(at, "Ada Admin", "learner data erased", None, None, "X9Q", details)
+    tamper(logged,
+           "UPDATE audit_log SET actor = 'Mallory', details = '{\"rewritten\": true}' WHERE id = 2",
+           "INSERT INTO audit_log (id, at, actor, action, sitting_id, script_id, candidate_number, details, "
+           f"content_digest, chain_hash) VALUES ({forged_id}, '{at}', 'Ada Admin', 'learner data erased', NULL, "
+           f"NULL, 'X9Q', '{details}', '{digest}', '{link(head_hash, forged_id, digest)}')",
+           f"UPDATE sqlite_sequence SET seq = {forged_id} WHERE name = 'audit_log'")
+    result = verify(logged, "--anchor", str(anchor))
+    assert f"since the anchor: entry #2 overwritten by the learner-data erasure #{forged_id} (Ada Admin" in result.output
+    # Said once: the next verify against the moved anchor has nothing new to name.
+    assert "overwritten" not in verify(logged, "--anchor", str(anchor)).output
+
+
+def test_entries_cut_off_the_end_count_every_entry_left_as_verified(logged):
+    last = count(logged)
+    tamper(logged, f"DELETE FROM audit_log WHERE id = {last}")
+    result = verify(logged)
+    assert result.exit_code == 1 and f"verified {last - 1} entries before it" in result.output, result.output

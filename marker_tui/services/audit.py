@@ -67,6 +67,16 @@ class AuditEntry(BaseModel):
     hashed_content: str | None = None
 
 
+class ErasureNote(BaseModel):
+    """Earlier entries a learner-data erasure overwrote: their content is not checked (it was changed on
+    purpose), so whoever verifies the log is told which, by whom and when, to confirm the erasure was real."""
+
+    erasure_id: int
+    at: datetime
+    actor: str
+    entries: list[int]
+
+
 class LogVerification(BaseModel):
     """The result of checking the whole audit chain (``marker-tui audit verify``)."""
 
@@ -75,6 +85,9 @@ class LogVerification(BaseModel):
     head_hash: str
     broken_at: int | None = None
     problem: str | None = None
+    #: Entries checked and found good before the break (all of them when there is none).
+    verified: int = 0
+    erasures: list[ErasureNote] = []
 
     @property
     def ok(self) -> bool:
@@ -91,9 +104,13 @@ def verify_log(db: Database) -> LogVerification:
         report: ChainReport = verify(audit_log.chain_rows(db), erased=audit_log.erased_entry_ids(db))
         issued = audit_log.issued_up_to(db)
         missing = audit_log.missing_triggers(db)
-    result = LogVerification(entries=report.entries, head_id=report.head_id, head_hash=report.head_hash)
+        erasures = [ErasureNote(erasure_id=e.id, at=parse_instant(e.at), actor=e.actor, entries=list(e.erased_entries))
+                    for e in audit_log.erasures(db) if e.erased_entries]
+    result = LogVerification(entries=report.entries, head_id=report.head_id, head_hash=report.head_hash,
+                             verified=report.entries, erasures=erasures)
     if report.broken is not None:
-        return result.model_copy(update={"broken_at": report.broken.entry_id, "problem": report.broken.reason})
+        return result.model_copy(update={"broken_at": report.broken.entry_id, "problem": report.broken.reason,
+                                         "verified": report.entries - 1})
     if report.head_id is not None and issued > report.head_id:
         return result.model_copy(update={"broken_at": report.head_id + 1, "problem": (
             f"entries after #{report.head_id} were removed (ids up to #{issued} were given out)")})

@@ -138,6 +138,26 @@ def details_of_action(db: Database, action: str) -> list[ActionDetails]:
         "SELECT id, details FROM audit_log WHERE action = ? ORDER BY id", [action])]
 
 
+class Erasure(NamedTuple):
+    """A learner-data erasure entry: when, by whom, and the earlier entries it overwrote."""
+
+    id: int
+    at: str
+    actor: str
+    erased_entries: tuple[int, ...]
+
+
+def erasures(db: Database) -> list[Erasure]:
+    """Every erasure entry, oldest first (the entries they name are the only ones whose content changed)."""
+    from marker_tui.domain.audit_chain import ERASED, erased_ids
+
+    found = []
+    for entry_id, at, actor, details in db.conn.execute(
+            "SELECT id, at, actor, details FROM audit_log WHERE action = ? ORDER BY id", [ERASED]):
+        found.append(Erasure(entry_id, at, actor, tuple(sorted(erased_ids([(entry_id, details)])))))
+    return found
+
+
 def _previous(db: Database) -> str:
     # The previous entry's chain hash, so a part of the log (one sitting's) can still be checked link by link.
     if not is_chained(db):
