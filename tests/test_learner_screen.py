@@ -530,6 +530,13 @@ async def test_a_pause_locks_the_editor_stops_the_time_and_lifts_by_itself(room)
         editor = screen.query_one("#answer")
         assert editor.read_only and screen.query_one("#pause-notice").display
         assert answer_rows(room, code, "1001") == {"1": "before"}  # saved when the pause was seen
+        # The paper is out of sight while the clock is stopped (reading time no one else had), and the
+        # learner cannot move through it.
+        assert not screen.query_one("#question-scroll").display and not screen.query_one("#answer").display
+        assert not screen.query_one("#question-nav").display
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert screen.current == "1"
         await pilot.press(*"xyz")
         assert editor.text == "before"
         room.clock.advance(minutes=20)
@@ -539,6 +546,7 @@ async def test_a_pause_locks_the_editor_stops_the_time_and_lifts_by_itself(room)
         await time_read(pilot, screen)
         await pilot.pause()
         assert not editor.read_only and not screen.query_one("#pause-notice").display
+        assert screen.query_one("#question-scroll").display and editor.display and screen.focused is editor
         await pilot.press(*" after")
         assert editor.text == "before after"
 

@@ -50,6 +50,26 @@ async def test_the_learner_asks_and_while_on_the_break_their_paper_is_hidden(roo
         assert "gloves" in app.export_screenshot()
 
 
+async def test_a_declined_break_is_said_to_the_learner_and_f6_is_offered_again(room):
+    # Declined, the learner's screen said nothing and the F6 key had gone from the footer.
+    _with_arrangement(room)
+    code = open_sitting(room)
+    app = learner_app(room, code, "1003")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await writing(pilot, room, code)
+        await pilot.press("f6")
+        await until(pilot, lambda: room.sittings.status(code).candidates[2].rest_break_asked_at is not None,
+                    "the request for a break")
+        await time_read(pilot, screen)
+        assert not screen.check_action("rest_break", ())
+        app.centre.rest_breaks.decline(code, "1003", reason="five minutes left", by=INVIGILATOR)
+        await time_read(pilot, screen)
+        await learner_settle(pilot)
+        assert any("has not started a rest break for now" in n.message for n in app._notifications)
+        assert "five minutes left" not in " ".join(n.message for n in app._notifications)  # a staff record
+        assert screen.check_action("rest_break", ()) is True
+
+
 async def test_a_learner_without_the_arrangement_is_not_offered_the_key(room):
     code = open_sitting(room)
     app = learner_app(room, code, "1001")

@@ -750,8 +750,9 @@ class LearnerSittingScreen(ServiceCalls, Screen):
                                  id="question-list")
                 yield Plain("[n] marks\n✓ answered\n⚑ flagged", id="question-legend")
             with Vertical(id="question-pane"):
-                yield Plain("PAUSED by the invigilator: your time has stopped and you cannot type. "
-                             "Please wait; the assessment carries on by itself.", id="pause-notice")
+                yield Plain("PAUSED by the invigilator: your time has stopped, and the paper is hidden until "
+                             "the assessment resumes. Your answers are saved. Please wait; it carries on by "
+                             "itself.", id="pause-notice")
                 yield Plain("", id="question-heading")
                 with VerticalScroll(id="question-scroll"):
                     yield Plain("", id="question-text")
@@ -970,10 +971,16 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         since = time.rest_break_since
         on_break = since is not None and self.phase == "writing"
         asked_now = time.rest_break_asked and not self.break_asked
+        declined = self.break_asked and not time.rest_break_asked and since is None
         self.break_asked = time.rest_break_asked
         if asked_now:
             self.notify("You asked for a rest break: the invigilator will come to you.", title="Rest break",
                         timeout=8)
+        if declined and self.phase == "writing":
+            # Said, and F6 offered again: nothing on screen told the learner, and the key had gone.
+            self.notify("The invigilator has not started a rest break for now. Raise your hand if you still "
+                        "need one, or press F6 to ask again.", title="Rest break", timeout=10)
+            self.refresh_bindings()
         if on_break == self.on_break:
             if on_break:
                 self._rest_break_text(since)
@@ -1086,6 +1093,13 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         editor.read_only = paused or self.submitting
         self.query_one("#pause-notice").display = paused
         self.set_class(paused, "-paused")
+        # The paper is out of sight while the clock is stopped, as on a rest break: reading and thinking
+        # with the time stopped would be time no one else had. The notice stays.
+        for part in ("#question-nav", "#question-heading", "#question-scroll", "#answer", "#answer-status"):
+            self.query_one(part).display = not paused
+        self.refresh_bindings()
+        if not paused and self.phase == "writing" and not self.on_break:
+            editor.focus()  # the answer box was out of sight, and so without the keyboard
         if paused:
             self.stash_answer()  # what was typed before the pause is kept (the service accepts it)
             if announce:
@@ -1434,7 +1448,7 @@ class LearnerSittingScreen(ServiceCalls, Screen):
                 return False  # not offered at all: the learner asks the invigilator in person
             return self.phase == "writing" and not self.submitting and not (self.on_break or self.break_asked)
         if action in ("previous", "next", "go_to", "flag", "review"):
-            return self.phase == "writing" and not self.submitting and not self.on_break
+            return self.phase == "writing" and not self.submitting and not self.on_break and not self.paused
         if action == "instructions":
             return self.phase == "writing"
         if action == "choose_larger_text":
