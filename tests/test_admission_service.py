@@ -73,3 +73,38 @@ def test_wrong_exit_codes_lock_that_terminals_dialog_and_the_room_view_is_told(r
     # No staff member is locked out anywhere: the invigilator still signs in with their PIN.
     from sitting_fixtures import INVIGILATOR, PIN
     assert room.staff.verify_pin(INVIGILATOR, PIN).name == INVIGILATOR
+
+
+def test_a_move_is_never_approved_to_a_terminal_that_has_stopped_asking(room):
+    """A second login leaves a request; closed, that terminal stops asking. Approved anyway, the move cut
+    the learner's working terminal off with nobody at the other one to carry on."""
+    from marker_tui.domain.admission import TAKEOVER_ASK_SECONDS
+    from marker_tui.services.invigilation import SittingError
+    from sitting_fixtures import INVIGILATOR
+
+    code = open_sitting(room)
+    room.sittings.start(code, by=INVIGILATOR)
+    a, b = desk(room, "desk-aaaa"), desk(room, "desk-bbbb")
+    script = a.login(code, "1001", room.keycode(code, "1001")).script_id
+    with pytest.raises(ScriptInUse):
+        b.login(code, "1001", room.keycode(code, "1001"))
+    [candidate] = [c for c in room.sittings.status(code).candidates if c.candidate_number == "1001"]
+    assert candidate.takeover_terminal == b.terminal.label
+    # Desk B is closed: it asks no more. Desk A carries on typing (its saves keep its lease).
+    for _ in range(3):
+        room.clock.advance(timedelta(seconds=TAKEOVER_ASK_SECONDS / 2))
+        a.save_answer(script, "1", "still writing at desk A")
+    [candidate] = [c for c in room.sittings.status(code).candidates if c.candidate_number == "1001"]
+    assert candidate.takeover_terminal is None  # the room view no longer offers the move
+    with pytest.raises(SittingError, match="stopped asking .* nothing was changed"):
+        room.sittings.approve_takeover(code, "1001", by=INVIGILATOR)
+    a.save_answer(script, "1", "desk A still has it")  # not cut off
+    # A terminal still there asks again every few seconds while its learner waits: that move is approved.
+    with pytest.raises(ScriptInUse):
+        b.login(code, "1001", room.keycode(code, "1001"))
+    room.clock.advance(timedelta(seconds=TAKEOVER_ASK_SECONDS - 1))
+    with pytest.raises(ScriptInUse):
+        b.login(code, "1001", room.keycode(code, "1001"))  # asking again: still there
+    room.clock.advance(timedelta(seconds=TAKEOVER_ASK_SECONDS - 1))
+    room.sittings.approve_takeover(code, "1001", by=INVIGILATOR)
+    assert b.login(code, "1001", room.keycode(code, "1001")).script_id == script

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 KEYCODE_ALPHABET = "ACDEFGHJKMNPQRTWXY34679"
 KEYCODE_LENGTH = 8
@@ -67,6 +67,16 @@ def hash_keycode(code: str, salt: bytes) -> str:
 
 def keycode_matches(typed: str, stored_hash: str, salt_hex: str) -> bool:
     return hmac.compare_digest(hash_keycode(typed, bytes.fromhex(salt_hex)), stored_hash)
+
+
+#: A terminal waiting for the invigilator to move a script to it asks again every few seconds while its
+#: learner waits; one silent this long has gone (closed, or the learner left it), and is not moved to.
+TAKEOVER_ASK_SECONDS = 15
+
+
+def still_asking(asked_at: datetime, now: datetime) -> bool:
+    """Whether a terminal that last asked for a script at ``asked_at`` is still there to take it."""
+    return now - asked_at <= timedelta(seconds=TAKEOVER_ASK_SECONDS)
 
 
 def lease_expiry_seconds() -> timedelta:

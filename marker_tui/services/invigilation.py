@@ -231,7 +231,8 @@ class InvigilationService(RoomService):
                 submitted_reason=script.record.submitted_reason,
                 terminal=leases[script.id].terminal if script.id in leases else None,
                 terminal_live=script.id in leases and leases[script.id].live(now) and not script.final,
-                takeover_terminal=requests[script.id].terminal if script.id in requests else None,
+                takeover_terminal=requests[script.id].terminal
+                if script.id in requests and rules.still_asking(requests[script.id].asked_at, now) else None,
                 takeover_requested_at=requests[script.id].requested_at if script.id in requests else None,
                 rest_break_since=breaks[script.id].started_at if script.id in breaks and breaks[script.id].on_break
                 else None,
@@ -409,6 +410,12 @@ class InvigilationService(RoomService):
             if request is None:
                 raise SittingError(f"No other terminal is asking for candidate {script.candidate_number}'s "
                                    "script, so there is nothing to approve.")
+            if not rules.still_asking(request.asked_at, now):
+                # Moved there, the learner's working terminal would stop with nobody at the other one.
+                raise SittingError(
+                    f"Terminal {request.terminal} stopped asking for candidate {script.candidate_number}'s script at "
+                    f"{request.asked_at.astimezone():%H:%M:%S} (closed, or the learner left it): nothing was "
+                    "changed. If the learner is there, they log in again and the request comes back.")
             require_script(ScriptChange.MOVE_TERMINAL, room.own_state(script), script)
             lease = store.lease_of(db, script.id)
             store.put_lease(db, script.id, request.terminal, now, now + rules.lease_expiry_seconds())

@@ -355,13 +355,16 @@ class LearnerService(RoomService):
             lease = store.lease_of(db, script.id)
             if lease is not None and lease.terminal != me and lease.live(now):
                 pending = store.request_of(db, script.id)
+                in_use = ScriptInUse(
+                    "Your script is open on another terminal. If you have moved desk or your terminal "
+                    "stopped working, tell the invigilator: once they approve the move on their screen, "
+                    "your paper opens here by itself with your saved answers.", lease.terminal)
                 if pending is None or pending.terminal != me:
                     store.put_request(db, script.id, me, now)
                     tx.record(SecondLoginRefused(**where, terminal=me, live_terminal=lease.terminal), by=actor)
-                return kept(tx, ScriptInUse(
-                    "Your script is open on another terminal. If you have moved desk or your terminal "
-                    "stopped working, tell the invigilator: once they approve the move on their screen, "
-                    "your paper opens here by itself with your saved answers.", lease.terminal))
+                    return kept(tx, in_use)
+                store.still_asked(db, script.id, now)  # asking again: still there (upkeep, not audited)
+                return in_use
             require_script(ScriptChange.LOG_IN, room.own_state(script), script)
             store.put_lease(db, script.id, me, now, now + rules.lease_expiry_seconds())
             pending = store.request_of(db, script.id)
@@ -385,7 +388,8 @@ class LearnerService(RoomService):
                                     allowed_seconds=int(allowed.total_seconds())), by=actor)
             return script.id
 
-        outcome = self._write(work, by=self._terminal_actor(), needs=None, what="logging in")
+        outcome = self._write(work, by=self._terminal_actor(), needs=None, what="logging in",
+                              housekeeping="a terminal still asking for its script")
         if isinstance(outcome, SittingError):
             raise outcome
         return self.session(outcome, resumed=None)

@@ -180,10 +180,10 @@ class RoomService:
 
     # -- writing --------------------------------------------------------------------------------
     def _write(self, work: Callable[[Writing], T], *, by: str | Actor, needs: Needs, what: str = "saving",
-               at: datetime | None = None) -> T:
+               at: datetime | None = None, housekeeping: str | None = None) -> T:
         """``work(tx)`` in one write block; ``raise Unchanged(result)`` inside it when there was nothing to
         write (so nothing to audit): the block rolls back and ``result`` is returned."""
-        return write_or_unchanged(self.uow, work, by=by, needs=needs, what=what, at=at)
+        return write_or_unchanged(self.uow, work, by=by, needs=needs, what=what, at=at, housekeeping=housekeeping)
 
     # -- loading --------------------------------------------------------------------------
     def _paper(self, db: Database, paper_id: int) -> StoredPaper:

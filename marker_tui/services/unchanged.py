@@ -26,10 +26,10 @@ class Unchanged(Exception):
 
 
 def write_or_unchanged(uow: UnitOfWork, work: Callable[[Writing], T], *, by: str | Actor | None, needs: Needs,
-                       what: str = "saving", at: datetime | None = None) -> T:
+                       what: str = "saving", at: datetime | None = None, housekeeping: str | None = None) -> T:
     """``work(tx)`` in one write block of ``uow``; what it raised ``Unchanged`` with, if it did."""
     try:
-        with uow.write(by=by, needs=needs, what=what, at=at) as tx:
+        with uow.write(by=by, needs=needs, what=what, at=at, housekeeping=housekeeping) as tx:
             return work(tx)
     except Unchanged as nothing:
         return nothing.result

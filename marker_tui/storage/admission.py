@@ -38,6 +38,7 @@ class TakeoverRequest:
     script_id: int
     terminal: str
     requested_at: datetime
+    asked_at: datetime  # the last time that terminal asked (requested_at in a file from before m0014)
 
 
 @dataclass(frozen=True)
@@ -111,26 +112,32 @@ def lease_terminal(db: Database, script_id: int) -> str | None:
 # --- takeover requests ----------------------------------------------------------------------------
 
 def _request(row) -> TakeoverRequest:
-    return TakeoverRequest(row[0], row[1], parse_instant(row[2]))
+    return TakeoverRequest(row[0], row[1], parse_instant(row[2]), parse_instant(row[3] or row[2]))
 
 
 def request_of(db: Database, script_id: int) -> TakeoverRequest | None:
-    row = db.conn.execute("SELECT script_id, terminal, requested_at FROM takeover_requests WHERE script_id = ?",
-                          [script_id]).fetchone()
+    row = db.conn.execute("SELECT script_id, terminal, requested_at, asked_at FROM takeover_requests"
+                          " WHERE script_id = ?", [script_id]).fetchone()
     return None if row is None else _request(row)
 
 
 def requests_in_sitting(db: Database, sitting_id: int) -> dict[int, TakeoverRequest]:
-    rows = db.conn.execute("SELECT t.script_id, t.terminal, t.requested_at FROM takeover_requests t"
+    rows = db.conn.execute("SELECT t.script_id, t.terminal, t.requested_at, t.asked_at FROM takeover_requests t"
                            " JOIN scripts s ON s.id = t.script_id WHERE s.sitting_id = ?", [sitting_id]).fetchall()
     return {r[0]: _request(r) for r in rows}
 
 
 def put_request(db: Database, script_id: int, terminal: str, now: datetime) -> None:
     # The newest asking terminal is the one the invigilator approves.
-    db.execute("INSERT INTO takeover_requests (script_id, terminal, requested_at) VALUES (?, ?, ?)"
+    db.execute("INSERT INTO takeover_requests (script_id, terminal, requested_at, asked_at) VALUES (?, ?, ?, ?)"
                " ON CONFLICT (script_id) DO UPDATE SET terminal = excluded.terminal,"
-               " requested_at = excluded.requested_at", [script_id, terminal, now_text(now)])
+               " requested_at = excluded.requested_at, asked_at = excluded.asked_at",
+               [script_id, terminal, now_text(now), now_text(now)])
+
+
+def still_asked(db: Database, script_id: int, now: datetime) -> None:
+    """The terminal asking for the script asked again (it is still there)."""
+    db.execute("UPDATE takeover_requests SET asked_at = ? WHERE script_id = ?", [now_text(now), script_id])
 
 
 def drop_request(db: Database, script_id: int) -> None:

@@ -916,6 +916,12 @@ def m0013_control_claims(db: Database) -> None:
     db.execute("ALTER TABLE std_controls ADD COLUMN claimed_until TEXT")
 
 
+def m0014_takeover_asked(db: Database) -> None:
+    """When the terminal asking for a script last asked (it asks again while its learner waits): a move is
+    never approved to a terminal that has gone, which cut off the learner's working terminal."""
+    db.execute("ALTER TABLE takeover_requests ADD COLUMN asked_at TEXT")
+
+
 MIGRATIONS: list[Migration] = [
     m0001_sittings,
     m0002_marking,
@@ -930,6 +936,7 @@ MIGRATIONS: list[Migration] = [
     m0011_standardisation,
     m0012_reviews_of_marking,
     m0013_control_claims,
+    m0014_takeover_asked,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
