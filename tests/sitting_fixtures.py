@@ -166,6 +166,8 @@ def old_schema(monkeypatch, version: int) -> None:
         migrations.m0009_rest_breaks(db)
         migrations.m0010_arrangements(db)
         migrations.m0011_standardisation(db)  # every claim asks whether the marker is standardised
+        migrations.m0013_control_claims(db)  # ...and the marker's control scripts, held or not
+        migrations.m0014_takeover_asked(db)  # a second login asks for the script
 
     monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:version] + [today_s_room_tables])
     # Slips print the centre's name (m0004): give an older file the table, dropped again below.

@@ -194,6 +194,7 @@ def test_a_database_from_before_the_rule_upgrades_and_thins_lazily_at_the_next_s
         raw.execute(f"DROP TABLE {table}")
     for table in ("marks", "mark_versions"):
         raw.execute(f"ALTER TABLE {table} DROP COLUMN reason_code")
+    raw.execute("ALTER TABLE takeover_requests DROP COLUMN asked_at")  # schema 14's
     raw.execute("DELETE FROM schema_migrations WHERE version >= 8")
     raw.execute("PRAGMA user_version = 7")
     raw.close()

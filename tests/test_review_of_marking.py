@@ -255,11 +255,21 @@ def test_a_database_from_before_reviews_is_upgraded_and_keeps_its_marks(tmp_path
     from marker_tui.storage.database import open_database
 
     before = migrations.MIGRATIONS[:migrations.MIGRATIONS.index(migrations.m0012_reviews_of_marking)]
-    monkeypatch.setattr(migrations, "MIGRATIONS", before)
-    monkeypatch.setattr(migrations, "SCHEMA_VERSION", len(before))
+
+    def today_s_columns(db) -> None:  # what today's logins and marking read; taken out again below
+        migrations.m0013_control_claims(db)
+        migrations.m0014_takeover_asked(db)
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*before, today_s_columns])
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", len(before) + 1)
     old = build_export_room(tmp_path / "old.db", tmp_path / "papers")
     marks_before = sorted(old.db.execute("SELECT * FROM marks").fetchall())
     versions_before = old.db.execute("SELECT count(*) FROM mark_versions").fetchone()[0]
+    old.db.conn.execute("ALTER TABLE std_controls DROP COLUMN claimed_until")
+    old.db.conn.execute("ALTER TABLE takeover_requests DROP COLUMN asked_at")
+    old.db.conn.execute("DELETE FROM schema_migrations WHERE version > ?", [len(before)])
+    old.db.conn.execute(f"PRAGMA user_version = {len(before)}")
+    old.db.conn.commit()
     old.db.close()
     monkeypatch.undo()
     db = open_database(tmp_path / "old.db")

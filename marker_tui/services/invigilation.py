@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 
 from marker_tui.domain import admission as rules
+from marker_tui.domain.local_time import CLOCK, local_time
 from marker_tui.domain.events.sitting import (
     AdmissionKeycodesIssued,
     CandidateEnrolled,
@@ -414,7 +415,7 @@ class InvigilationService(RoomService):
                 # Moved there, the learner's working terminal would stop with nobody at the other one.
                 raise SittingError(
                     f"Terminal {request.terminal} stopped asking for candidate {script.candidate_number}'s script at "
-                    f"{request.asked_at.astimezone():%H:%M:%S} (closed, or the learner left it): nothing was "
+                    f"{local_time(request.asked_at, CLOCK)} (closed, or the learner left it): nothing was "
                     "changed. If the learner is there, they log in again and the request comes back.")
             require_script(ScriptChange.MOVE_TERMINAL, room.own_state(script), script)
             lease = store.lease_of(db, script.id)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from marker_tui.domain.local_time import DATE_MINUTE, local_time
 from marker_tui.domain.visible_text import visible_line
 from marker_tui.interfaces.cli.common import database, user_errors
 from marker_tui.services.audit import check_anchor, verify_log
@@ -50,7 +51,7 @@ def verify(anchor: Path | None) -> None:
         if since is not None and note.erasure_id <= since:
             continue  # seen at an earlier verify, before the anchor
         entries = ", ".join(f"#{i}" for i in note.entries)
-        when = note.at.astimezone().strftime("%Y-%m-%d %H:%M")
+        when = local_time(note.at, DATE_MINUTE)
         click.echo(visible_line(f"{'since the anchor: ' if since is not None else ''}entr"
                                 f"{'y' if len(note.entries) == 1 else 'ies'} {entries} overwritten by the "
                                 f"learner-data erasure #{note.erasure_id} ({note.actor}, {when}); not checked "

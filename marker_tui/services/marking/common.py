@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marker_tui.domain.local_time import HOUR_MINUTE, local_time
+from marker_tui.domain.local_time import DAY, HOUR_MINUTE, local_time
 
 from collections.abc import Callable
 import json
@@ -472,15 +472,15 @@ class MarkingBase:
 
         review = review_store.latest_review_of(db, script.id)
         if review is not None and review.completed_at is None:
-            return (f"it is under a review of marking (opened {review.opened_at:%d %B %Y} by {review.opened_by}); "
+            return (f"it is under a review of marking (opened {local_time(review.opened_at, DAY)} by {review.opened_by}); "
                     "its marks are decided in the review")
         if review is not None:
-            return (f"its review of marking finished on {review.completed_at:%d %B %Y} ({review.outcome}); its "
+            return (f"its review of marking finished on {local_time(review.completed_at, DAY)} ({review.outcome}); its "
                     "marks can change now only through a new review")
         settled = iqa_store.settling_decision(db, script.id)
         if settled is not None:
             return (f"{settled.reviewer} confirmed its marks in the IQA review ({settled.decision}, "
-                    f"{settled.confirmed_at:%d %B %Y}); they can change now only through a review of marking")
+                    f"{local_time(settled.confirmed_at, DAY)}); they can change now only through a review of marking")
         return None
 
     @staticmethod
