@@ -449,15 +449,26 @@ def test_a_unit_the_handbook_assesses_by_assignment_or_portfolio_is_left_out_and
     result = parse_handbook((FIXTURES / "assessed-otherwise.txt").read_text(encoding="utf-8"))
     numbers = [u["number"] for u in result.data["units"]]
     # 104 (assignment, its row wrapped) and 105 (observation and portfolio) have no test to write.
-    assert "104" not in numbers and "105" not in numbers
+    assert "104" not in numbers and "105" not in numbers and "107" not in numbers
     assert [str(w) for w in result.warnings if "left out" in w.message] == [
         "unit 104 (line 10): no test specification: the handbook assesses this unit by assignment (line 10), "
         "so it is left out of the specification",
         "unit 105 (line 15): no test specification: the handbook assesses this unit by observation (line 15), "
         "so it is left out of the specification",
+        # As a real handbook words its AM2-style practical: "must be assessed at an approved NET centre".
+        "unit 107 (line 19): no test specification: the handbook assesses this unit by an assessment at an "
+        "approved centre (line 19), so it is left out of the specification",
     ]
     # A unit the handbook gives no assessment method for is still a gap: never silently dropped.
     assert [g.message for g in result.gaps if g.unit == "106"] == [
         "has no test specification (title, time allowance, outcome marks)"]
     # The unit assessed by a test is read as before.
     assert specs_of(result)["101"] == (None, 40, "questions", [(1, 4, 40), (2, 6, 60)], 10)
+
+
+def test_a_structure_section_headed_qualification_structure_is_read():
+    # A real handbook (C&G 2357) heads it "Qualification structure", in plain text: not found before.
+    text = (FIXTURES / "variations.md").read_text(encoding="utf-8").replace("## Structure\n", "Qualification structure\n")
+    result = parse_handbook(text)
+    assert [g.message for g in result.gaps if g.section == "rules of combination"] == []
+    assert result.data["rules_of_combination"]["credits_required"] == 8

@@ -180,7 +180,8 @@ _LEARNING_OUTCOME = re.compile(r"^learning outcomes?\b\s*:?\s*", re.I)
 _ASSESSMENT_CRITERIA = re.compile(r"^assessment criteria\b\s*:?\s*", re.I)
 _RANGE = re.compile(r"^range\b\s*:?\s*", re.I)
 _STRUCTURE_WORD = re.compile(
-    r"^(?:learning outcomes?|assessment criteria|range|structure|test specifications?)\s*:?\s*$", re.I
+    r"^(?:learning outcomes?|assessment criteria|range|(?:qualification )?structure|test specifications?)\s*:?\s*$",
+    re.I
 )
 _LEARNER_WILL = re.compile(r"^the learner will\s*:?\s*", re.I)
 _LEARNER_CAN = re.compile(r"^the learner can\s*:?\s*", re.I)
@@ -536,7 +537,8 @@ def _structure_rows(lines: list[Line], start: int, end: int) -> list[Line]:
 def _read_structure(lines: list[Line], report: _Report) -> dict[str, Any]:
     """The "Structure" section: the sentence of rules, and the unit tables per group."""
     start = next((i for i, l in enumerate(lines)
-                  if l.label and re.fullmatch(r"(?:\d+(?:\.\d+)?\s+)?structure", l.text, re.I)), None)
+                  if l.label and re.fullmatch(r"(?:\d+(?:\.\d+)?\s+)?(?:qualification\s+)?structure", l.text,
+                                              re.I)), None)
     if start is None:
         report.gap("no \"Structure\" section found (rules of combination)",
                    section="rules of combination", field="groups")
@@ -1365,8 +1367,8 @@ def _number_headingless_sections(sections: list[_UnitSection], order: list[str],
                        section="unit sections")
 
 
-_NOT_A_TEST = re.compile(r"\b(assignments?|portfolio|observation|practical activit(?:y|ies)|professional discussion)\b",
-                         re.I)
+_NOT_A_TEST = re.compile(r"\b(assignments?|portfolio|observation|practical activit(?:y|ies)|professional discussion"
+                         r"|assessed at an? (?:approved )?[\w ]{0,20}?centre)\b", re.I)
 
 
 def _assessed_otherwise(lines: list[Line], number: str) -> tuple[str, int] | None:
@@ -1388,7 +1390,9 @@ def _assessed_otherwise(lines: list[Line], number: str) -> tuple[str, int] | Non
         text = " ".join(l.text for l in row)
         found = _NOT_A_TEST.search(text)
         if found and not re.search(r"\b(test|exam|examination)\b", text, re.I):
-            return found.group(0).lower(), line.no
+            what = found.group(0).lower()
+            # "must be assessed at an approved NET centre" (an AM2-style practical elsewhere): said as such.
+            return ("an assessment at an approved centre" if what.startswith("assessed at") else what), line.no
     return None
 
 
