@@ -190,6 +190,24 @@ async def test_a_mark_that_is_not_a_whole_number_is_refused_in_words_not_turned_
         assert screen.question_id == "1" and mark_row(mroom, "1001", "1") is None
 
 
+async def test_a_draft_typed_over_a_mark_changed_since_is_said_and_dropped_not_replayed(mroom):
+    # Two screens on one script: the second's typed mark was refused as a clash, but kept as a draft; at
+    # every later visit it was restored over the saved mark and refused again, with the old clash's time.
+    script = mroom.script("1001")
+    mroom.marking.save_mark(script, "1", 2, by=ANA, expected_version=0, hold=False)  # the first screen's
+    # The second screen, opened before that save, kept its typed 1 as a draft over version 0.
+    mroom.marking.save_draft(script, "1", by=ANA, marks_text="1", ticks=[], comment="", base_version=0)
+    app = app_for(mroom)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_first_script(pilot)
+        assert screen.question_id == "1" and screen.edit.mark_text == "2"  # the saved mark, not the draft
+        await until(pilot, lambda: "What you typed for question 1 earlier (1) was not saved" in text_of(app, "#message"))
+        assert f"it is now 2 from {ANA}" in text_of(app, "#message")
+        await until(pilot, lambda: "1" not in mroom.marking.view_script(script, by=ANA).drafts)
+        await pilot.press("n")  # moving on is not refused by an old clash
+        await until(pilot, lambda: screen.question_id == "2a")
+
+
 async def test_totals_per_outcome_and_the_result_follow_every_change(mroom):
     app = app_for(mroom)
     async with app.run_test(size=(120, 30)) as pilot:

@@ -526,6 +526,8 @@ class Edit:
 class MarkingScreen(AwaitedCalls, Screen):
     """Mark one question at a time, by script or by question."""
 
+    _stale_note: str | None = None  # a draft typed over a mark changed since: said, not replayed
+
     CSS_PATH = MARKING_CSS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (40, "-tall")]
@@ -634,7 +636,9 @@ class MarkingScreen(AwaitedCalls, Screen):
         else:
             assert self.script is not None
             self._show(self._start_question(self.script))
-            if self.script.drafts:
+            if self._stale_note:
+                self.say(self._stale_note, error=True)
+            elif self.script.drafts:
                 self.say("Restored what you had typed but not saved (shown as unsaved).")
 
     # -- loading ---------------------------------------------------------------------------------
@@ -677,7 +681,9 @@ class MarkingScreen(AwaitedCalls, Screen):
         if question_id is None:
             question_id = self._start_question(loaded) if self.mode == "script" else self.question_id
         self._show(question_id or loaded.paper.questions[0].id)
-        if question_id in loaded.drafts:
+        if self._stale_note:
+            self.say(self._stale_note, error=True)
+        elif question_id in loaded.drafts:
             self.say("Restored what you had typed but not saved (shown as unsaved).")
         return True
 
@@ -697,6 +703,17 @@ class MarkingScreen(AwaitedCalls, Screen):
         self._leave_armed = False
         saved = script.marks.get(question_id)
         draft = script.drafts.get(question_id)
+        if draft is not None and draft.base_version != (saved.version if saved else 0):
+            # Typed over a mark someone has changed since (a clash between two screens): replayed, the
+            # next save was refused again with the old clash's time. The saved mark is shown instead.
+            typed = draft.marks_text.strip() or "a comment or ticks"
+            now = f"{saved.marks_awarded} from {saved.marked_by}" if saved else "no mark"
+            self._stale_note = (f"What you typed for question {question_id} earlier ({typed}) was not saved: the "
+                                f"mark was changed after you started (it is now {now}). Type it again to change it.")
+            self.run_worker(self._drop_draft(script.script_id, question_id), group="draft-drop")
+            draft = None
+        else:
+            self._stale_note = None
         if draft is not None:
             # A stored comment is shown (and saved again) with its hidden characters made visible.
             self.edit = Edit(draft.marks_text, set(draft.credited_points), visible(draft.comment), draft.base_version,
@@ -1025,6 +1042,12 @@ class MarkingScreen(AwaitedCalls, Screen):
     def _draft_due(self) -> None:
         self._draft_timer = None
         self.run_worker(self._write_draft(), group="draft", exclusive=True)
+
+    async def _drop_draft(self, script_id: int, question: str) -> None:
+        try:
+            await self.called(self.service.discard_draft, script_id, question, by=self.marker)
+        except Exception:  # noqa: BLE001 - a draft is a safety net: left, it is shown as stale again
+            pass
 
     async def _write_draft(self) -> None:
         script, question = self.script, self.question_id
