@@ -145,12 +145,21 @@ def test_the_cli_lists_learners_and_erases_early_after_the_number_is_typed_again
     assert listed.exit_code == 0, listed.output
     number, name, _cid = _learner(centre)
     assert number in listed.output and name in listed.output
-    wrong = runner.invoke(cli, ["--db", str(centre.path), "retention", "erase", number, "--reason",
-                                "retention period over", "--by", "Ada Admin", "--pin-stdin"], input="4444\n9999\n")
+    wrong = runner.invoke(cli, ["--db", str(centre.path), "retention", "erase", number, "--early", "--reason",
+                                "erasure request", "--by", "Ada Admin", "--pin-stdin"], input="4444\n9999\n")
     assert wrong.exit_code == 1 and "nothing was erased" in wrong.output
     early = runner.invoke(cli, ["--db", str(centre.path), "retention", "erase", number, "--reason",
                                 "erasure request", "--yes", "--by", "Ada Admin", "--pin-stdin"], input="4444\n")
     assert early.exit_code == 1 and "--early" in early.output
+    # What would be refused is refused before the admin is asked to type the number again (they typed it,
+    # then were told there was no such candidate, or that the records are not due, or the reason too short).
+    for args, says in ((["9999", "--early", "--reason", "erasure request"], "There is no candidate '9999'"),
+                       ([number, "--reason", "erasure request"], "--early"),
+                       ([number, "--early", "--reason", "left"], "The reason 'left' is too short")):
+        refused = runner.invoke(cli, ["--db", str(centre.path), "retention", "erase", *args, "--by", "Ada Admin",
+                                      "--pin-stdin"], input="4444\n")
+        assert refused.exit_code == 1 and says in refused.output, refused.output
+        assert "Type the candidate number" not in refused.output
     done = runner.invoke(cli, ["--db", str(centre.path), "retention", "erase", number, "--early", "--reason",
                                "erasure request", "--by", "Ada Admin", "--pin-stdin"],
                          input=f"4444\n{number}\n")

@@ -154,26 +154,44 @@ class RetentionService:
                                         periods=periods, now=now))
         return out
 
-    def erase(self, candidate_number: str, *, reason: str, by: str, early: bool = False) -> ErasureReport:
-        """Erase one learner's personal data, keeping results as statistics under a pseudonym."""
+    @staticmethod
+    def _reason(reason: str | None) -> str:
         reason = " ".join((reason or "").split())
         if len(reason) < 5:
-            raise ServiceError("Give the reason for the erasure (e.g. 'retention period over' or "
+            raise ServiceError(f"The reason {reason!r} is too short: say why in a few words (e.g. 'retention "
+                               "period over' or 'learner's erasure request of 3 March')." if reason else
+                               "Give the reason for the erasure (e.g. 'retention period over' or "
                                "'learner's erasure request of 3 March').")
+        return reason
+
+    def _erasable(self, rx, number: str, early: bool):  # noqa: ANN001 - a read or write block
+        """The candidate and their retention status, or the refusal, in words."""
+        candidate = rx.candidates.candidate_by_number(number) if number else None
+        if candidate is None or candidate.name == ERASED_NAME:
+            raise ServiceError(f"There is no candidate {number!r} (already erased, or a typing slip?). "
+                               "Check with: marker-tui retention")
+        [status] = self._statuses([r for r in rx.erasure.retention_rows() if r.candidate_id == candidate.id],
+                                  self._periods(rx))
+        if status.blocked:
+            raise ServiceError(f"Candidate {candidate.candidate_number} cannot be erased yet: {status.blocked}.")
+        if not status.due and not early:
+            raise ServiceError(
+                f"Candidate {candidate.candidate_number}'s records are kept until {status.due_at:%d %B %Y} "
+                "(the retention period). To erase earlier (an erasure request), say so with --early.")
+        return candidate, status
+
+    def check_erasure(self, candidate_number: str, *, reason: str, by: str, early: bool = False) -> None:
+        """Refuse now, as :meth:`erase` would, without changing anything (before anyone is asked to confirm)."""
+        self._reason(reason)
+        with self.uow.read(by=by, needs=Permission.ADMINISTER) as rx:
+            self._erasable(rx, (candidate_number or "").strip(), early)
+
+    def erase(self, candidate_number: str, *, reason: str, by: str, early: bool = False) -> ErasureReport:
+        """Erase one learner's personal data, keeping results as statistics under a pseudonym."""
+        reason = self._reason(reason)
         number = (candidate_number or "").strip()
         with self.uow.write(by=by, needs=Permission.ADMINISTER, what="erasing a learner's data") as tx:
-            candidate = tx.candidates.candidate_by_number(number) if number else None
-            if candidate is None or candidate.name == ERASED_NAME:
-                raise ServiceError(f"There is no candidate {number!r} (already erased, or a typing slip?). "
-                                   "Check with: marker-tui retention")
-            [status] = self._statuses([r for r in tx.erasure.retention_rows() if r.candidate_id == candidate.id],
-                                      self._periods(tx))
-            if status.blocked:
-                raise ServiceError(f"Candidate {candidate.candidate_number} cannot be erased yet: {status.blocked}.")
-            if not status.due and not early:
-                raise ServiceError(
-                    f"Candidate {candidate.candidate_number}'s records are kept until {status.due_at:%d %B %Y} "
-                    "(the retention period). To erase earlier (an erasure request), say so with --early.")
+            candidate, status = self._erasable(tx, number, early)
             pseudonym = self._pseudonym(tx)
             entries, rows = tx.erasure.erase_learner(candidate_id=candidate.id, number=candidate.candidate_number,
                                                      name=candidate.name, pseudonym=pseudonym, at=tx.now)

@@ -74,6 +74,8 @@ def erase(candidate_number: str, reason: str, early: bool, yes: bool) -> None:
     """Erase one learner's personal data (results stay as statistics)."""
     centre = open_centre()
     by = signed_in(centre.db, *ADMINS).name
+    with user_errors():  # refused now (unknown number, not due, no reason) rather than after the prompt
+        centre.retention.check_erasure(candidate_number, reason=reason, by=by, early=early)
     if not yes:
         typed = click.prompt(f"This cannot be undone. Type the candidate number {visible(candidate_number)} "
                              "again to erase", default="", show_default=False)
