@@ -23,6 +23,7 @@ Screens:
 
 from __future__ import annotations
 
+import asyncio
 import time as _time
 from collections.abc import Callable
 from datetime import datetime
@@ -849,7 +850,7 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         for timer in self._clock_timers:
             timer.stop()
         if self._check_timer is not None:
-            self._check_timer.stop()
+            self._check_timer.cancel()
         self.time_reader.close()
         self.close_writer()
 
@@ -1359,9 +1360,19 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         if self._check_timer is not None:
             if self._check_at <= at:
                 return
-            self._check_timer.stop()
+            self._check_timer.cancel()
         self._check_at = at
-        self._check_timer = self.set_timer(max(at - now, 0.0), self._check_due)
+        # The event loop's own call_later, not a Textual timer: a Textual one-shot timer whose moment has
+        # passed by the time its task first looks (a short delay, a thread holding the interpreter) is
+        # skipped without firing, and with a delay of 0 its task dies dividing by zero. Either left the
+        # check armed for good, and no answer was saved until the terminal closed.
+        self._check_timer = asyncio.get_running_loop().call_later(max(at - now, 0.0), self._check_fires)
+
+    def _check_fires(self) -> None:
+        if self.is_attached and not self._closing:
+            self.call_next(self._check_due)  # in the screen's own turn, inside its error boundary
+        else:
+            self._check_timer = None
 
     def _check_due(self) -> None:
         self._check_timer, self._check_at = None, float("inf")
