@@ -1029,6 +1029,14 @@ def test_atomic_output_cleans_up_on_keyboard_interrupt(tmp_path: Path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_folder_that_refuses_files_is_reported_with_the_file_asked_for_not_a_temporary_name(tmp_path: Path):
+    # "/proc/nope.csv" said "No such file or directory (/proc/.nope.csv.a234666a.tmp)".
+    with pytest.raises(OSError) as refused:
+        with atomic_output(Path("/proc/nope.csv")) as stream:
+            stream.write(b"x")
+    assert refused.value.filename == "/proc/nope.csv" and ".tmp" not in str(refused.value)
+
+
 def test_lone_surrogates_are_refused_in_required_text_and_cleaned_in_free_text(tmp_path: Path):
     with pytest.raises(ValidationError, match="unicode"):
         make_sheet([row("0001", "bad \ud800 half", 1, 1, 1, "fail")])

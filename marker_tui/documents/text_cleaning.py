@@ -97,6 +97,9 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
             break
         except FileExistsError:
             continue
+        except OSError as error:
+            # Said about the file asked for: the temporary name (".r.csv.1a2b.tmp") means nothing to anyone.
+            raise OSError(error.errno, error.strerror, str(target)) from None
     else:  # pragma: no cover - 100 clashes of 32 random bits
         raise FileExistsError(f"could not create a temporary file in {str(folder)!r}")
     try:
