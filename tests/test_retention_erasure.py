@@ -111,6 +111,9 @@ def test_editing_an_entry_after_an_erasure_is_still_caught(centre):
 
 def test_records_are_kept_until_due_unless_the_erasure_is_early_and_said_so(centre, tmp_path):
     number, _name, _cid = _learner(centre)
+    with pytest.raises(ServiceError, match="No paper of qualification '9999-99' is loaded here .*3818-13"):
+        centre.retention.set_period("9999-99", 5, by="Ada Admin")  # a typing slip: accepted before
+    assert "9999-99" not in centre.retention.periods(by="Ada Admin")
     centre.retention.set_period("3818-13", 10, by="Ada Admin")
     with pytest.raises(ServiceError, match="kept until .* --early"):
         centre.retention.erase(number, reason="learner asked", by="Ada Admin")

@@ -126,6 +126,11 @@ class RetentionService:
         except ValueError as error:
             raise ServiceError(str(error)) from None
         with self.uow.write(by=by, needs=Permission.ADMINISTER, what="setting the retention period") as tx:
+            known = tx.papers.qualifications()
+            if qualification not in known:
+                # A typing slip ("9999-99") was accepted and kept records of no qualification at all.
+                raise ServiceError(f"No paper of qualification {qualification!r} is loaded here "
+                                   f"({', '.join(sorted(known)) or 'none yet'}); check the number. Nothing was changed.")
             was = self._periods(tx).get(qualification, DEFAULT_RETENTION_YEARS)
             tx.centre_settings.write_setting(RETENTION_KEY_PREFIX + qualification, str(years),
                                              staff_id=tx.actor.staff_id, at=tx.now)

@@ -141,6 +141,11 @@ def paper_count(db: Database) -> int:
     return db.execute("SELECT count(*) FROM papers").fetchone()[0]
 
 
+def qualifications(db: Database) -> set[str]:
+    """The qualification numbers of every paper loaded."""
+    return {r[0] for r in db.execute("SELECT DISTINCT qualification FROM papers")}
+
+
 def paper_ids(db: Database) -> set[int]:
     return {r[0] for r in db.execute("SELECT id FROM papers")}
 
