@@ -206,6 +206,11 @@ def test_a_backup_of_another_history_is_refused(ended, tmp_path):
     assert run(other.path, "backup", str(tmp_path / "other-b.db")).exit_code == 0
     result = run(db, "restore", str(tmp_path / "other-b.db"), "--yes")
     assert result.exit_code == 1 and "is not a copy of this database's history" in result.output
+    # Without --yes it is refused before the admin is asked "Replace ...?" (it asked, then refused).
+    before = answers(db)
+    asked = run(db, "restore", str(tmp_path / "other-b.db"))
+    assert asked.exit_code == 1 and "is not a copy of this database's history" in asked.output
+    assert "Replace" not in asked.output and answers(db) == before
 
 
 RESTORER = r"""

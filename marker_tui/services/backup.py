@@ -59,6 +59,34 @@ def refusals(plan: RestorePlan) -> list[str]:
     return reasons
 
 
+class _WouldRestore(Exception):
+    """check_restore's way out once the restore has been found possible (nothing was changed)."""
+
+
+def _refuse_unless_forced(plan: RestorePlan, force: bool) -> None:
+    problems = refusals(plan)
+    if problems and not force:
+        raise ServiceError(
+            f"Not restored (nothing changed): {'; '.join(problems)}. The restore would set these aside "
+            "(kept in its safety copy); to go ahead anyway, add --force --reason TEXT.")
+
+
+def check_restore(backup: str | Path, db_path: str | Path, *, force: bool = False, reason: str | None = None) -> None:
+    """Refuse now, as :func:`restore_backup` would, changing nothing: before anyone is asked to confirm
+    (a backup of another centre was refused only after the admin had said yes)."""
+    if force and not (reason or "").strip():
+        raise ServiceError("--force needs --reason TEXT: say why (it is kept in the audit log).")
+
+    def check(plan: RestorePlan) -> None:
+        _refuse_unless_forced(plan, force)
+        raise _WouldRestore()
+
+    try:
+        restore_database(backup, db_path, check=check, write_entry=lambda db, plan: None)
+    except _WouldRestore:
+        return
+
+
 def restore_backup(backup: str | Path, db_path: str | Path, *, by: Actor, force: bool = False,
                    reason: str | None = None, clock: Clock | None = None,
                    progress: Callable[[str, int, int], None] | None = None) -> RestorePlan:
@@ -69,11 +97,7 @@ def restore_backup(backup: str | Path, db_path: str | Path, *, by: Actor, force:
     clock = clock or SystemClock()
 
     def check(plan: RestorePlan) -> None:
-        problems = refusals(plan)
-        if problems and not force:
-            raise ServiceError(
-                f"Not restored (nothing changed): {'; '.join(problems)}. The restore would set these aside "
-                "(kept in its safety copy); to go ahead anyway, add --force --reason TEXT.")
+        _refuse_unless_forced(plan, force)
 
     def write_entry(db: Database, plan: RestorePlan) -> None:
         # Inside the restore's own transaction (a unit of work on the restored database joins it).

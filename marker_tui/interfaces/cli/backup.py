@@ -14,7 +14,7 @@ from marker_tui.interfaces.cli.common import (
     chosen_database_path, database, signed_in, staff_options, user_errors, visible,
 )
 from marker_tui.services.audit import Actor
-from marker_tui.services.backup import restore_backup, take_backup
+from marker_tui.services.backup import check_restore, restore_backup, take_backup
 from marker_tui.storage.backup import inspect_backup
 from marker_tui.storage.database import open_database
 
@@ -73,6 +73,8 @@ def restore(file: Path, yes: bool, force: bool, reason: str | None) -> None:
             finally:
                 copy.close()
         if not yes:
+            with user_errors():  # what would be refused is refused before the admin is asked
+                check_restore(source, target, force=force, reason=reason)
             click.confirm(f"Replace {target} with {file}? The database as it is now is kept in a safety copy",
                           abort=True)
         with user_errors():
