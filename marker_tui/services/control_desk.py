@@ -82,16 +82,21 @@ class ControlDesk:
 
     def queue(self, code: str) -> MarkingQueue:
         live = self.marking.queue(code)
-        rows = live.rows + [self._row(c, loaded) for c, loaded in self._controls(live.sitting_id)]
-        return live.model_copy(update={"rows": sorted(rows, key=lambda r: r.script_number)})
+        return self._with(live, [self._row(c, loaded) for c, loaded in self._controls(live.sitting_id)])
+
+    @staticmethod
+    def _with(live: MarkingQueue, control_rows: list[QueueRow]) -> MarkingQueue:
+        """The live queue with the marker's control scripts among its rows, in script-number order."""
+        return live.model_copy(update={"rows": sorted(live.rows + control_rows, key=lambda r: r.script_number)})
 
     def status(self, code: str) -> MarkingStatus:
         """``marks status`` as this marker's queue shows the sitting: their control scripts counted in,
         in the queue and in their own line (questions marked, scripts marked, completed, holding)."""
         live = self.marking.status(code)
         controls = [(c, self._row(c, loaded), loaded) for c, loaded in self._controls(live.queue.sitting_id)]
+        queue = self._with(live.queue, [row for _, row, _ in controls])
         if not controls:
-            return live.model_copy(update={"queue": self.queue(code)})
+            return live.model_copy(update={"queue": queue})
         markers = {p.name: p for p in live.markers}
         mine = markers.get(self.marker) or MarkerProgress(name=self.marker, questions_marked=0, scripts_marked=0,
                                                           scripts_completed=0, holding=[])
@@ -103,7 +108,7 @@ class ControlDesk:
             "holding": sorted(mine.holding + [row.script_number for _, row, _ in controls if row.held_by]),
         })
         ordered = sorted(markers.values(), key=lambda p: p.name.lower())
-        return live.model_copy(update={"queue": self.queue(code), "markers": ordered})
+        return live.model_copy(update={"queue": queue, "markers": ordered})
 
     def script_refs(self, code: str) -> list[ScriptRef]:
         refs = self.marking.script_refs(code)

@@ -222,13 +222,14 @@ class ReviewOfMarkingService:
             lead = self._is_lead(rx)
             found = rx.reviews.reviews(sitting_id=sitting_id, reviewer_id=None if lead else rx.actor.staff_id)
             today = self._today()
-            return [ReviewSummary(self._as_seen(rx, r), is_overdue(r.deadline, today, finished=r.completed_at is not None))
-                    for r in found]
+            return [ReviewSummary(self._as_seen(rx, r, lead=lead),
+                                  is_overdue(r.deadline, today, finished=r.completed_at is not None)) for r in found]
 
-    def _as_seen(self, rx: Reading, record: ReviewRecord) -> ReviewRecord:
+    def _as_seen(self, rx: Reading, record: ReviewRecord, *, lead: bool | None = None) -> ReviewRecord:
         """The review as the one reading it may see it: a reviewer who is not the lead assessor is not told
-        whose script it is while the sitting is still marked blind (script numbers only, as in marking)."""
-        if self._is_lead(rx) or not rx.marks.blind_marking(record.sitting_id):
+        whose script it is while the sitting is still marked blind (script numbers only, as in marking).
+        ``lead``: whether the reader is the lead assessor, when already known."""
+        if (self._is_lead(rx) if lead is None else lead) or not rx.marks.blind_marking(record.sitting_id):
             return record
         sitting = rx.sittings.sitting_by_id(record.sitting_id)
         total, unfinished = rx.marks.submitted_and_unfinished(record.sitting_id)

@@ -350,6 +350,18 @@ def _field_names(cls: type) -> frozenset[str]:
     return frozenset(f.name for f in dataclasses.fields(cls))
 
 
+def first_if_table(db: Database, sql: str, params: Sequence[Any], make: Callable[[Any], R]) -> R | None:
+    """``make`` of the query's first row; None without one, or when its table does not exist yet (a file
+    from an older schema, used while it is being upgraded: the tests build such files)."""
+    try:
+        row = db.execute(sql, list(params)).fetchone()
+    except sqlite3.OperationalError as error:
+        if "no such table" not in str(error):
+            raise
+        return None
+    return None if row is None else make(row)
+
+
 def record_from_row(cls: type[R], row: dict[str, Any], instants: Sequence[str] = ()) -> R:
     """A typed record from a query's row: columns the record does not name are left out, and
     the named instant columns become datetimes (reads return records, never rows)."""

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from marker_tui.storage.database import Database, id_chunks, now_text, parse_instant, placeholders
+from marker_tui.storage.database import Database, first_if_table, id_chunks, now_text, parse_instant, placeholders
 
 
 
@@ -570,18 +569,11 @@ class SettlingDecision:
 
 def settling_decision(db: Database, script_id: int) -> SettlingDecision | None:
     """The latest confirmed IQA decision on the script, if it settles the marks (not a referral back)."""
-    try:
-        row = db.execute(
-            "SELECT r.decision, st.name, r.confirmed_at FROM iqa_reviews r JOIN staff st ON st.id = r.reviewer_id"
+    latest = first_if_table(
+        db, "SELECT r.decision, st.name, r.confirmed_at FROM iqa_reviews r JOIN staff st ON st.id = r.reviewer_id"
             " WHERE r.script_id = ? AND r.state = 'confirmed' ORDER BY r.confirmed_at DESC, r.id DESC LIMIT 1",
-            [script_id]).fetchone()
-    except sqlite3.OperationalError as error:
-        if "no such table" not in str(error):
-            raise
-        return None  # a file from before IQA (schema version 2), marked while it is upgraded: no decisions
-    if row is None or row[0] == "refer back to marker":
-        return None
-    return SettlingDecision(row[0], row[1], parse_instant(row[2]))
+        [script_id], lambda row: SettlingDecision(row[0], row[1], parse_instant(row[2])))
+    return None if latest is None or latest.decision == "refer back to marker" else latest
 
 
 def confirmed_reviews(db: Database, script_ids: Sequence[int]) -> dict[tuple[int, str], datetime]:

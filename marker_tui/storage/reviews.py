@@ -4,11 +4,10 @@ facts independence and "results shared" are decided from."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from marker_tui.storage.database import Database, id_chunks, parse_instant, placeholders
+from marker_tui.storage.database import Database, first_if_table, id_chunks, parse_instant, placeholders
 
 #: What sharing results with learners looks like in the audit log (see domain/review_of_marking.py).
 SHARED_ACTIONS = ("results exported", "feedback exported")
@@ -91,13 +90,7 @@ def open_review_of(db: Database, script_id: int) -> ReviewRecord | None:
 
 def latest_review_of(db: Database, script_id: int) -> ReviewRecord | None:
     """The script's latest review of marking, open or finished."""
-    try:
-        row = db.execute(_SELECT + " WHERE r.script_id = ? ORDER BY r.id DESC LIMIT 1", [script_id]).fetchone()
-    except sqlite3.OperationalError as error:
-        if "no such table" not in str(error):
-            raise
-        return None  # a file from before reviews of marking (schema 11 or older), marked while it is upgraded
-    return None if row is None else _record(row)
+    return first_if_table(db, _SELECT + " WHERE r.script_id = ? ORDER BY r.id DESC LIMIT 1", [script_id], _record)
 
 
 def reviews(db: Database, *, sitting_id: int | None = None, reviewer_id: int | None = None) -> list[ReviewRecord]:

@@ -21,7 +21,7 @@ from marker_tui.domain.visible_text import has_controls, typed_line
 from marker_tui.services.audit import Actor, ServiceError
 from marker_tui.services.papers import StoredPaper, get_paper
 from marker_tui.services.staff import find_staff
-from marker_tui.storage import marks as mark_store
+from marker_tui.storage import iqa as iqa_store, marks as mark_store, reviews as review_store
 from marker_tui.storage.sittings import Sitting, no_such_sitting, sitting_by_code, sitting_by_id
 from marker_tui.storage.papers import latest_scheme, latest_scheme_id
 from marker_tui.storage.database import Database, now_text, read_transaction
@@ -468,8 +468,6 @@ class MarkingBase:
         record, the review and the results saying different things. (A completed script may still be
         changed by a marker, with a reason: the marking issue's rule.)
         """
-        from marker_tui.storage import iqa as iqa_store, reviews as review_store
-
         review = review_store.latest_review_of(db, script.id)
         if review is not None and review.completed_at is None:
             return (f"it is under a review of marking (opened {local_time(review.opened_at, DAY)} by {review.opened_by}); "

@@ -69,6 +69,7 @@ class MarksImport(Marks):
             paper, scheme = self._paper_scheme(db, sitting.paper_id)
             scripts = mark_store.scripts_for_marking(db, sitting.id)
             states = mark_store.marking_states(db, sitting.id)
+            settled_of: dict[int, str | None] = {}
             current = {key: _stored(r) for key, r in mark_store.marks_in_sitting(db, sitting.id).items()}
             problems: list[RowProblem] = list(shape_problems)
             planned: list[tuple[mark_store.MarkingScript, QuestionMarkScheme, QuestionMark, StoredMark | None,
@@ -134,7 +135,9 @@ class MarksImport(Marks):
                     problem("script", f"script {number} is being marked on screen by {state.claimed_name}; "
                                       "import its marks when they have finished")
                     continue
-                settled = self._settled_for_markers(db, script)
+                if script.id not in settled_of:  # once per script, not per row (a sheet has a row per question)
+                    settled_of[script.id] = self._settled_for_markers(db, script)
+                settled = settled_of[script.id]
                 if settled:
                     problem("script", f"script {number}: {settled}")
                     continue

@@ -1115,7 +1115,7 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         if self.phase == "finished":
             return
         self.sync_typed()
-        unsaved = [q.id for q in self.questions if self.answers.get(q.id, "") != self.saved.get(q.id, "")]
+        unsaved = self._unsaved()
         self.phase = "finished"
         for timer in self._clock_timers:
             timer.stop()
@@ -1148,8 +1148,7 @@ class LearnerSittingScreen(ServiceCalls, Screen):
     def _finished_text(self) -> Text:
         """The finished screen's words, with any question typed here but not saved named (the end reached
         the database before the last save did: the learner must tell the invigilator, not find out later)."""
-        unsaved = self._unsaved() if self._finished_base is not None else []
-        text = self._finished_base or ""
+        text, unsaved = self._finished_base or "", self._unsaved()
         if unsaved:
             text += ("\n\nTyped here but NOT saved (the end came before the save): question " + ", ".join(unsaved)
                      + ". Tell the invigilator now.")
@@ -1189,7 +1188,7 @@ class LearnerSittingScreen(ServiceCalls, Screen):
         self.finished_reason = title
         self._finished_base = text if state is not ScriptState.ABSENT else None
         self.query_one("#finished-title", Static).update(title)
-        self.query_one("#finished-text", Static).update(self._finished_text() if self._finished_base else text)
+        self.query_one("#finished-text", Static).update(self._finished_text() if self._finished_base else Text(text))
         self._show_phase("finished")
         self.query_one("#countdown", Countdown).show_time(0, finished=True)
         self.query_one("#pause-notice").display = False
